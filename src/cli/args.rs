@@ -1,0 +1,300 @@
+//! The command-line contract. Scripts rely on these forms; add options
+//! freely, but keep the ones listed in README.md.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::service::ExportKind;
+
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about = "Gate console: signed QR passes, resident cards and a tamper-evident ledger")]
+pub struct Cli {
+    /// Data directory (database, key, config, logs, backups).
+    #[arg(long, global = true, env = "GATEHOUSE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Config file (default: DATA_DIR/config.toml).
+    #[arg(long, global = true, env = "GATEHOUSE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Act as this user; the password comes from GATEHOUSE_PASSWORD or a prompt.
+    #[arg(long, global = true, env = "GATEHOUSE_USER", value_name = "NAME")]
+    pub user: Option<String>,
+    /// Gate name recorded with scans (default: gate.name from the config).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub gate: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the data directory, config, key file, database and first admin.
+    Init(InitArgs),
+    /// Manage users (admins only).
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Event passes.
+    #[command(subcommand)]
+    Pass(PassCmd),
+    /// Resident cards.
+    #[command(subcommand)]
+    Resident(ResidentCmd),
+    /// Scan a payload or the QR code in an image, and print the verdict.
+    Scan(ScanArgs),
+    /// The tamper-evident ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCmd),
+    /// Counts, revenue, occupancy and scans per hour.
+    Stats(JsonFlag),
+    /// Write passes, residents or the ledger as CSV.
+    Export(ExportArgs),
+    /// Take a consistent backup and apply the retention.
+    Backup(BackupArgs),
+    /// Replace the database with a backup, after verifying its ledger.
+    Restore(RestoreArgs),
+    /// HMAC keys.
+    #[command(subcommand)]
+    Key(KeyCmd),
+    /// Measure the core's speed on a scratch database.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Username of the first admin (asked when missing).
+    #[arg(long, value_name = "NAME")]
+    pub admin: Option<String>,
+    /// Display name of the first admin.
+    #[arg(long, value_name = "TEXT")]
+    pub display_name: Option<String>,
+    /// Read the admin password once from standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Add a user.
+    Add {
+        username: String,
+        #[arg(long, default_value = "operator", value_parser = ["admin", "operator"])]
+        role: String,
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        display_name: String,
+        /// Read the new user's password once from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List(JsonFlag),
+    /// Disable a user.
+    Disable { username: String },
+    /// Enable a disabled user.
+    Enable { username: String },
+    /// Set a user's password.
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PassCmd {
+    /// Issue a pass; prints its id (or the whole pass with --json).
+    Issue(IssueArgs),
+    /// List passes.
+    List(PassListArgs),
+    /// Show one pass (an unambiguous id prefix is enough).
+    Show { id: String, #[arg(long)] json: bool },
+    /// Void a pass.
+    Void { id: String, #[arg(long)] reason: String },
+    /// Undo a mistaken admission.
+    Unscan { id: String, #[arg(long)] reason: String },
+    /// Render the pass's QR code.
+    Qr { id: String, #[command(flatten)] out: QrOut },
+}
+
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    #[arg(long = "type", value_name = "T")]
+    pub pass_type: String,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub phone: String,
+    #[arg(long)]
+    pub name2: Option<String>,
+    #[arg(long)]
+    pub phone2: Option<String>,
+    #[arg(long, value_name = "CASH|ONLINE")]
+    pub payment: String,
+    #[arg(long, value_name = "REF")]
+    pub txn: Option<String>,
+    #[arg(long, value_name = "S")]
+    pub slot: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PassListArgs {
+    #[arg(long)]
+    pub search: Option<String>,
+    #[arg(long = "type", value_name = "T")]
+    pub pass_type: Option<String>,
+    #[arg(long, value_parser = ["unused", "used", "void"])]
+    pub status: Option<String>,
+    #[arg(long, value_parser = ["CASH", "ONLINE", "cash", "online"])]
+    pub payment: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QrOut {
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["svg", "terminal"], conflicts_with_all = ["svg", "terminal"])]
+    pub png: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", conflicts_with = "terminal")]
+    pub svg: Option<PathBuf>,
+    /// Draw the code in this terminal.
+    #[arg(long)]
+    pub terminal: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ResidentCmd {
+    /// Register a resident; prints the id (or the record with --json).
+    Add(ResidentAddArgs),
+    /// List residents with their IN/OUT status.
+    List {
+        #[arg(long)]
+        search: Option<String>,
+        /// Include deactivated residents.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one resident.
+    Show { id: String, #[arg(long)] json: bool },
+    /// Deactivate a resident's card.
+    Deactivate { id: String, #[arg(long, default_value = "moved out")] reason: String },
+    /// Render the resident's QR code.
+    Qr { id: String, #[command(flatten)] out: QrOut },
+}
+
+#[derive(Debug, Args)]
+pub struct ResidentAddArgs {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub room: String,
+    #[arg(long, default_value = "")]
+    pub floor: String,
+    #[arg(long, default_value = "")]
+    pub phone: String,
+    #[arg(long, default_value = "")]
+    pub email: String,
+    #[arg(long, default_value = "")]
+    pub address: String,
+    /// Move-in date, YYYY-MM-DD.
+    #[arg(long, default_value = "")]
+    pub move_in: String,
+    #[arg(long, default_value = "")]
+    pub occupation: String,
+    #[arg(long, default_value = "")]
+    pub emergency_contact: String,
+    /// A photo file shown on the scan screen.
+    #[arg(long)]
+    pub photo: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The text of a QR code, as a wedge scanner types it.
+    #[arg(long, required_unless_present = "image", conflicts_with = "image")]
+    pub payload: Option<String>,
+    /// An image holding a QR code.
+    #[arg(long, value_name = "FILE")]
+    pub image: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCmd {
+    /// Recompute every block; exit 0 only when the chain is intact.
+    Verify {
+        /// A head written down earlier, to detect truncation.
+        #[arg(long, value_name = "INDEX:HASH")]
+        expect_head: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the head as INDEX:HASH, to write down or export.
+    Head(JsonFlag),
+    /// Print blocks.
+    Show {
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(value_enum)]
+    pub what: ExportKind,
+    #[arg(long, value_name = "FILE")]
+    pub csv: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Folder for the copy (default: backup.dir in the config).
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCmd {
+    /// Add a new signing key; passes signed with older keys keep verifying.
+    Rotate,
+    /// List key ids (never the keys).
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// Scan transaction latency over a database of N passes.
+    Scan {
+        #[arg(long, default_value_t = 100_000)]
+        passes: usize,
+        #[arg(long, default_value_t = 2_000)]
+        scans: usize,
+    },
+    /// Ledger verification rate over N blocks.
+    Verify {
+        #[arg(long, default_value_t = 100_000)]
+        blocks: usize,
+    },
+}

@@ -1,0 +1,115 @@
+//! `gatehouse bench`: the scan transaction and ledger verification measured
+//! on a scratch database in a temporary folder, with the real store.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use super::args::BenchCmd;
+use crate::config::Config;
+use crate::domain::clock::SystemClock;
+use crate::domain::keys::KeyRing;
+use crate::domain::pass::{self, PassRequest};
+use crate::domain::user::{Actor, Role};
+use crate::service::Gatehouse;
+use crate::store::Store;
+
+struct Scratch(std::path::PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch() -> Result<(Scratch, Gatehouse)> {
+    let dir = std::env::temp_dir().join(format!("gatehouse-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    let store = Store::create(&dir.join("bench.db"))?;
+    let keys = KeyRing::new(&[("01".into(), KeyRing::generate_key()?)]).context("key ring")?;
+    Ok((Scratch(dir), Gatehouse::from_parts(Config::default(), keys, store, Arc::new(SystemClock))))
+}
+
+fn admin() -> Actor {
+    Actor { username: "bench".into(), display_name: "Bench".into(), role: Role::Admin }
+}
+
+/// Issue `n` passes in batches, each batch one transaction.
+fn fill(g: &mut Gatehouse, n: usize) -> Result<Vec<String>> {
+    let cfg = g.cfg.clone();
+    let mut ids = Vec::with_capacity(n);
+    let t = Instant::now();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(5000) {
+        let batch: Vec<_> = chunk
+            .iter()
+            .map(|i| {
+                let req = PassRequest {
+                    pass_type: "SINGLE".into(),
+                    name: format!("Guest {i}"),
+                    phone: format!("9{:09}", i),
+                    payment: "CASH".into(),
+                    ..Default::default()
+                };
+                pass::validate(&req, &cfg)
+            })
+            .collect::<Result<_, _>>()?;
+        ids.extend(g.insert_passes(&admin(), &batch)?.into_iter().map(|p| p.id));
+    }
+    eprintln!("filled {n} passes in {:.1} s", t.elapsed().as_secs_f64());
+    Ok(ids)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+pub fn run(cmd: &BenchCmd) -> Result<ExitCode> {
+    match *cmd {
+        BenchCmd::Scan { passes, scans } => {
+            let (_dir, mut g) = scratch()?;
+            let ids = fill(&mut g, passes.max(1))?;
+            let actor = admin();
+            let step = (ids.len() / scans.max(1)).max(1);
+            let payloads: Vec<String> = ids
+                .iter()
+                .step_by(step)
+                .take(scans)
+                .map(|id| g.get_pass(id).map(|p| g.pass_payload(&p)))
+                .collect::<Result<_, _>>()?;
+            let mut ms = Vec::with_capacity(payloads.len() * 2);
+            // First scans admit; the second round reads ALREADY_USED.
+            for round in 0..2 {
+                for p in &payloads {
+                    let t = Instant::now();
+                    let out = g.scan(p.as_bytes(), &actor, "Bench")?;
+                    ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                    anyhow::ensure!(out.verdict.admits() == (round == 0), "unexpected verdict {}", out.verdict);
+                }
+            }
+            ms.sort_by(f64::total_cmp);
+            println!(
+                "scan: {} scans over {} passes: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+                ms.len(),
+                passes,
+                percentile(&ms, 0.5),
+                percentile(&ms, 0.99),
+                ms.last().copied().unwrap_or(0.0)
+            );
+        }
+        BenchCmd::Verify { blocks } => {
+            let (_dir, mut g) = scratch()?;
+            fill(&mut g, blocks.max(1))?;
+            let t = Instant::now();
+            let r = g.verify_ledger(None, &mut |_| {})?;
+            let s = t.elapsed().as_secs_f64();
+            anyhow::ensure!(r.ok, "fresh ledger did not verify: {:?}", r.problem);
+            println!("verify: {} blocks in {:.3} s = {:.0} blocks/s", r.blocks, s, r.blocks as f64 / s);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,273 @@
+//! `config.toml`: event, gate, pass types, slots and the tunables. Parsed and
+//! validated once; a broken file is a clear error, never a panic.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The commented sample shipped at the repository root; `init` writes it when
+/// the data directory has no config yet.
+pub const SAMPLE: &str = include_str!("../config.toml");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub event: EventConfig,
+    pub gate: GateConfig,
+    #[serde(rename = "pass_type")]
+    pub pass_types: Vec<PassTypeConfig>,
+    pub scan: ScanConfig,
+    pub backup: BackupConfig,
+    pub camera: CameraConfig,
+    pub printer: PrinterConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventConfig {
+    pub name: String,
+    pub currency: String,
+    /// Time slots offered when issuing; the first is the default.
+    pub slots: Vec<String>,
+    /// Whether `pass import` may override a type's configured price.
+    pub allow_price_override: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GateConfig {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PassTypeConfig {
+    pub name: String,
+    pub persons: u32,
+    /// Price in currency units; up to two decimals.
+    pub price: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScanConfig {
+    /// A resident card read again within this many seconds is a repeated
+    /// read, not a second toggle (anti-passback).
+    pub resident_repeat_window_secs: u64,
+    /// The camera ignores the same code seen again within this window.
+    pub camera_debounce_secs: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// Where `gatehouse backup` writes, relative to the data directory.
+    pub dir: String,
+    pub keep_hourly: usize,
+    pub keep_daily: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CameraConfig {
+    /// `none`, a device index such as `0`, or `replay:DIR`.
+    pub source: String,
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrinterConfig {
+    /// `file:PATH`, `tcp:HOST:PORT`, `dev:/dev/usb/lp0` or `cups:NAME`; empty for none.
+    pub target: String,
+    /// 384 (58 mm) or 576 (80 mm) dots.
+    pub width_dots: u32,
+    /// `raster` (works everywhere) or `native` (GS ( k).
+    pub qr_mode: String,
+    pub footer: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            event: EventConfig::default(),
+            gate: GateConfig::default(),
+            pass_types: vec![
+                PassTypeConfig { name: "SINGLE".into(), persons: 1, price: 549.0 },
+                PassTypeConfig { name: "COUPLE".into(), persons: 2, price: 999.0 },
+            ],
+            scan: ScanConfig::default(),
+            backup: BackupConfig::default(),
+            camera: CameraConfig::default(),
+            printer: PrinterConfig::default(),
+        }
+    }
+}
+
+impl Default for EventConfig {
+    fn default() -> Self {
+        EventConfig {
+            name: "Gatehouse Event".into(),
+            currency: "INR".into(),
+            slots: vec!["7:00 PM - 11:00 PM".into()],
+            allow_price_override: false,
+        }
+    }
+}
+
+impl Default for GateConfig {
+    fn default() -> Self {
+        GateConfig { name: "Main Gate".into() }
+    }
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig { resident_repeat_window_secs: 10, camera_debounce_secs: 3.0 }
+    }
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig { dir: "backups".into(), keep_hourly: 24, keep_daily: 7 }
+    }
+}
+
+impl Default for CameraConfig {
+    fn default() -> Self {
+        CameraConfig { source: "none".into(), width: 1280, height: 720, fps: 30 }
+    }
+}
+
+impl Default for PrinterConfig {
+    fn default() -> Self {
+        PrinterConfig {
+            target: String::new(),
+            width_dots: 384,
+            qr_mode: "raster".into(),
+            footer: "Keep this ticket. One entry per pass.".into(),
+        }
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let cfg: Config = toml::from_str(text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: e.to_string().trim().to_string(),
+        })?;
+        cfg.validate().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        if self.event.name.trim().is_empty() {
+            return Err("event.name must not be empty".into());
+        }
+        if self.gate.name.trim().is_empty() {
+            return Err("gate.name must not be empty".into());
+        }
+        if self.event.slots.is_empty() || self.event.slots.iter().any(|s| s.trim().is_empty()) {
+            return Err("event.slots needs at least one non-empty slot".into());
+        }
+        if self.pass_types.is_empty() {
+            return Err("at least one [[pass_type]] is required".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for t in &self.pass_types {
+            let name = t.name.trim();
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!(
+                    "pass_type name {:?} must be letters, digits or _",
+                    t.name
+                ));
+            }
+            if !seen.insert(name.to_ascii_uppercase()) {
+                return Err(format!("pass_type {name} is defined twice"));
+            }
+            if !(1..=2).contains(&t.persons) {
+                return Err(format!("pass_type {name}: persons must be 1 or 2"));
+            }
+            if !t.price.is_finite() || t.price < 0.0 || t.price > 10_000_000.0 {
+                return Err(format!("pass_type {name}: price must be between 0 and 10000000"));
+            }
+        }
+        if self.backup.keep_hourly == 0 && self.backup.keep_daily == 0 {
+            return Err("backup: keep_hourly and keep_daily cannot both be 0".into());
+        }
+        if !(self.scan.camera_debounce_secs.is_finite() && self.scan.camera_debounce_secs >= 0.0) {
+            return Err("scan.camera_debounce_secs must be 0 or more".into());
+        }
+        if !matches!(self.printer.width_dots, 384 | 576) {
+            return Err("printer.width_dots must be 384 (58 mm) or 576 (80 mm)".into());
+        }
+        if !matches!(self.printer.qr_mode.as_str(), "raster" | "native") {
+            return Err("printer.qr_mode must be \"raster\" or \"native\"".into());
+        }
+        Ok(())
+    }
+
+    pub fn pass_type(&self, name: &str) -> Option<&PassTypeConfig> {
+        let name = name.trim();
+        self.pass_types.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn slot(&self, name: &str) -> Option<&str> {
+        let want = crate::domain::validate::fold_spaces(name).to_lowercase();
+        self.event
+            .slots
+            .iter()
+            .find(|s| crate::domain::validate::fold_spaces(s).to_lowercase() == want)
+            .map(String::as_str)
+    }
+}
+
+/// Where the data live. Resolved once from `--data-dir`, `GATEHOUSE_DATA_DIR`
+/// or the platform default, so tests never touch a home directory.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub data_dir: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Paths {
+    pub fn new(data_dir: PathBuf, config: Option<PathBuf>) -> Paths {
+        let config = config.unwrap_or_else(|| data_dir.join("config.toml"));
+        Paths { data_dir, config }
+    }
+    pub fn db(&self) -> PathBuf {
+        self.data_dir.join("gatehouse.db")
+    }
+    pub fn key(&self) -> PathBuf {
+        self.data_dir.join("gatehouse.key")
+    }
+    pub fn log_dir(&self) -> PathBuf {
+        self.data_dir.join("logs")
+    }
+    pub fn backup_dir(&self, cfg: &Config) -> PathBuf {
+        self.data_dir.join(&cfg.backup.dir)
+    }
+
+    /// The default data directory when neither flag nor env var names one.
+    pub fn default_data_dir() -> PathBuf {
+        if let Some(d) = std::env::var_os("XDG_DATA_HOME") {
+            return PathBuf::from(d).join("gatehouse");
+        }
+        if let Some(h) = std::env::var_os("HOME") {
+            return PathBuf::from(h).join(".local/share/gatehouse");
+        }
+        PathBuf::from("gatehouse-data")
+    }
+}

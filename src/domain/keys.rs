@@ -1,0 +1,86 @@
+//! The HMAC key ring. Each key has a short id carried in every payload and
+//! ledger block, so a new key can be added while old passes keep verifying.
+//! Purpose-specific sub-keys keep payload tags and ledger signatures apart.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+pub type HmacSha256 = Hmac<Sha256>;
+
+pub const KEY_LEN: usize = 32;
+
+/// A key id: two characters of the payload alphabet.
+pub fn valid_key_id(id: &str) -> bool {
+    id.len() == 2 && id.bytes().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()) && !id.contains(['I', 'L', 'O', 'U'])
+}
+
+#[derive(Clone)]
+struct Entry {
+    id: String,
+    payload_mac: HmacSha256,
+    ledger_mac: HmacSha256,
+}
+
+/// Keys in the order they were added; the last one signs new material.
+#[derive(Clone)]
+pub struct KeyRing {
+    entries: Vec<Entry>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    // Never print key material, not even in a debug log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<&str> = self.entries.iter().map(|e| e.id.as_str()).collect();
+        f.debug_struct("KeyRing").field("ids", &ids).finish()
+    }
+}
+
+fn subkey(master: &[u8; KEY_LEN], purpose: &[u8]) -> HmacSha256 {
+    let mut m = HmacSha256::new_from_slice(master).expect("HMAC takes any key length"); // ok: infallible for HMAC
+    m.update(b"gatehouse/v1/");
+    m.update(purpose);
+    let derived = m.finalize().into_bytes();
+    HmacSha256::new_from_slice(&derived).expect("HMAC takes any key length") // ok: infallible for HMAC
+}
+
+impl KeyRing {
+    /// Build from (id, key) pairs, oldest first. Callers check ids are unique.
+    pub fn new(keys: &[(String, [u8; KEY_LEN])]) -> Option<KeyRing> {
+        if keys.is_empty() {
+            return None;
+        }
+        let entries = keys
+            .iter()
+            .map(|(id, k)| Entry { id: id.clone(), payload_mac: subkey(k, b"payload"), ledger_mac: subkey(k, b"ledger") })
+            .collect();
+        Some(KeyRing { entries })
+    }
+
+    pub fn generate_key() -> Result<[u8; KEY_LEN], getrandom::Error> {
+        let mut k = [0u8; KEY_LEN];
+        getrandom::fill(&mut k)?;
+        Ok(k)
+    }
+
+    pub fn active_id(&self) -> &str {
+        // ok: `new` refuses an empty ring
+        &self.entries[self.entries.len() - 1].id
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| e.id.as_str())
+    }
+
+    fn entry(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
+    /// A keyed MAC for payload tags, ready to `update`; None for an unknown id.
+    pub fn payload_mac(&self, id: &str) -> Option<HmacSha256> {
+        self.entry(id).map(|e| e.payload_mac.clone())
+    }
+
+    pub fn ledger_mac(&self, id: &str) -> Option<HmacSha256> {
+        self.entry(id).map(|e| e.ledger_mac.clone())
+    }
+}

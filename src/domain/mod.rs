@@ -1,0 +1,14 @@
+//! Pure rules: no terminal, no SQL, no files. The CLI, the TUI and the tests
+//! all reach these through `service`.
+
+pub mod base32;
+pub mod clock;
+pub mod keys;
+pub mod ledger;
+pub mod pass;
+pub mod payload;
+pub mod resident;
+pub mod scan;
+pub mod stats;
+pub mod user;
+pub mod validate;

@@ -1,0 +1,312 @@
+//! Event passes: single use, one or two holders, paid in cash or online.
+
+use serde::{Deserialize, Serialize};
+
+use super::validate::{self, ValidationErrors};
+use crate::config::Config;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum PaymentMode {
+    Cash,
+    Online,
+}
+
+impl PaymentMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMode::Cash => "CASH",
+            PaymentMode::Online => "ONLINE",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PaymentMode> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "CASH" => Some(PaymentMode::Cash),
+            "ONLINE" => Some(PaymentMode::Online),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PassStatus {
+    Unused,
+    Used,
+    Void,
+}
+
+impl PassStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassStatus::Unused => "unused",
+            PassStatus::Used => "used",
+            PassStatus::Void => "void",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PassStatus> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "unused" => Some(PassStatus::Unused),
+            "used" => Some(PassStatus::Used),
+            "void" | "voided" => Some(PassStatus::Void),
+            _ => None,
+        }
+    }
+}
+
+/// A pass as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pass {
+    pub id: String,
+    pub pass_type: String,
+    pub persons: u32,
+    pub holder_name: String,
+    pub holder_phone: String,
+    pub holder2_name: Option<String>,
+    pub holder2_phone: Option<String>,
+    pub price_cents: i64,
+    pub payment_mode: PaymentMode,
+    pub txn_ref: Option<String>,
+    pub slot: String,
+    pub key_id: String,
+    pub created_at: String,
+    pub created_by: String,
+    pub scanned_at: Option<String>,
+    pub scanned_by: Option<String>,
+    pub gate: Option<String>,
+    pub voided_at: Option<String>,
+    pub voided_by: Option<String>,
+    pub void_reason: Option<String>,
+}
+
+impl Pass {
+    pub fn status(&self) -> PassStatus {
+        if self.voided_at.is_some() {
+            PassStatus::Void
+        } else if self.scanned_at.is_some() {
+            PassStatus::Used
+        } else {
+            PassStatus::Unused
+        }
+    }
+    pub fn holders(&self) -> String {
+        match &self.holder2_name {
+            Some(n2) => format!("{} & {}", self.holder_name, n2),
+            None => self.holder_name.clone(),
+        }
+    }
+}
+
+/// What an admin typed, before validation.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PassRequest {
+    pub pass_type: String,
+    pub name: String,
+    pub phone: String,
+    pub name2: Option<String>,
+    pub phone2: Option<String>,
+    pub payment: String,
+    pub txn_ref: Option<String>,
+    /// None takes the first slot in the config.
+    pub slot: Option<String>,
+    /// Only honoured where the config allows price overrides (bulk import).
+    pub price_override: Option<String>,
+}
+
+/// A request that passed every rule, with values normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidPass {
+    pub pass_type: String,
+    pub persons: u32,
+    pub holder_name: String,
+    pub holder_phone: String,
+    pub holder2_name: Option<String>,
+    pub holder2_phone: Option<String>,
+    pub name_key: String,
+    pub price_cents: i64,
+    pub payment_mode: PaymentMode,
+    pub txn_ref: Option<String>,
+    pub slot: String,
+}
+
+pub fn to_cents(price: f64) -> i64 {
+    (price * 100.0).round() as i64
+}
+
+pub fn format_money(cents: i64, currency: &str) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.abs();
+    format!("{currency} {sign}{}.{:02}", c / 100, c % 100)
+}
+
+fn parse_price(s: &str) -> Option<i64> {
+    let v: f64 = s.trim().parse().ok()?;
+    (v.is_finite() && (0.0..=10_000_000.0).contains(&v) && (v * 100.0 - (v * 100.0).round()).abs() < 1e-6).then(|| to_cents(v))
+}
+
+/// Check every field and report each problem once.
+pub fn validate(req: &PassRequest, cfg: &Config) -> Result<ValidPass, ValidationErrors> {
+    let mut e = ValidationErrors::default();
+    let ptype = cfg.pass_type(&req.pass_type);
+    if ptype.is_none() {
+        let known: Vec<&str> = cfg.pass_types.iter().map(|t| t.name.as_str()).collect();
+        e.add("type", format!("unknown pass type {:?}; expected one of {}", req.pass_type.trim(), known.join(", ")));
+    }
+    let holder_name = validate::name(&mut e, "name", &req.name);
+    let holder_phone = validate::phone(&mut e, "phone", &req.phone);
+    let name2 = req.name2.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let phone2 = req.phone2.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let (mut holder2_name, mut holder2_phone) = (None, None);
+    match ptype.map(|t| t.persons) {
+        Some(2) => {
+            holder2_name = Some(validate::name(&mut e, "name2", name2.unwrap_or("")));
+            holder2_phone = Some(validate::phone(&mut e, "phone2", phone2.unwrap_or("")));
+        }
+        Some(_) => {
+            if name2.is_some() {
+                e.add("name2", "a single pass takes no second holder");
+            }
+            if phone2.is_some() {
+                e.add("phone2", "a single pass takes no second holder");
+            }
+        }
+        None => {}
+    }
+    let payment_mode = PaymentMode::parse(&req.payment);
+    let txn = req.txn_ref.as_deref().map(validate::fold_spaces).filter(|s| !s.is_empty());
+    match payment_mode {
+        None => e.add("payment", format!("unknown payment mode {:?}; expected CASH or ONLINE", req.payment.trim())),
+        Some(PaymentMode::Online) if txn.is_none() => e.add("txn", "an ONLINE payment needs a transaction reference"),
+        Some(PaymentMode::Cash) if txn.is_some() => e.add("txn", "a CASH payment takes no transaction reference"),
+        _ => {}
+    }
+    if let Some(t) = &txn {
+        if t.chars().count() > 64 || t.chars().any(char::is_control) {
+            e.add("txn", "transaction reference must be at most 64 printable characters");
+        }
+    }
+    let slot = match req.slot.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => cfg.event.slots.first().cloned(),
+        Some(s) => match cfg.slot(s) {
+            Some(found) => Some(found.to_string()),
+            None => {
+                e.add("slot", format!("unknown time slot {s:?}; expected one of {}", cfg.event.slots.join(", ")));
+                None
+            }
+        },
+    };
+    let mut price_cents = ptype.map(|t| to_cents(t.price)).unwrap_or(0);
+    if let Some(p) = req.price_override.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if !cfg.event.allow_price_override {
+            e.add("price", "price overrides are not allowed by the config (event.allow_price_override)");
+        } else {
+            match parse_price(p) {
+                Some(c) => price_cents = c,
+                None => e.add("price", format!("{p:?} is not a price")),
+            }
+        }
+    }
+    if !e.is_empty() {
+        return Err(e);
+    }
+    // ok below: every Option was checked above and an error returned if None.
+    let (Some(ptype), Some(payment_mode), Some(slot)) = (ptype, payment_mode, slot) else {
+        return Err(e);
+    };
+    Ok(ValidPass {
+        pass_type: ptype.name.clone(),
+        persons: ptype.persons,
+        name_key: validate::name_key(&holder_name),
+        holder_name,
+        holder_phone,
+        holder2_name,
+        holder2_phone,
+        price_cents,
+        payment_mode,
+        txn_ref: txn,
+        slot,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req() -> PassRequest {
+        PassRequest {
+            pass_type: "single".into(),
+            name: " Asha  Rao ".into(),
+            phone: "+91 98765 43210".into(),
+            payment: "cash".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn valid_single_takes_defaults() {
+        let v = validate(&req(), &Config::default()).unwrap();
+        assert_eq!(v.pass_type, "SINGLE");
+        assert_eq!(v.holder_name, "Asha Rao");
+        assert_eq!(v.holder_phone, "+919876543210");
+        assert_eq!(v.price_cents, 54900);
+        assert_eq!(v.slot, "7:00 PM - 11:00 PM");
+    }
+
+    /// Each rule gives its own message on its own field.
+    #[test]
+    fn each_validation_error() {
+        let cfg = Config::default();
+        type Edit = fn(&mut PassRequest);
+        let cases: [(Edit, &str, &str); 12] = [
+            (|r| r.name = "  ".into(), "name", "required"),
+            (|r| r.name = "n".repeat(81), "name", "80"),
+            (|r| r.phone = "12345".into(), "phone", "7 to 15"),
+            (|r| r.phone = "98x7654321".into(), "phone", "digits"),
+            (|r| r.pass_type = "VIP".into(), "type", "unknown pass type"),
+            (|r| r.slot = Some("noon".into()), "slot", "unknown time slot"),
+            (|r| r.payment = "CARD".into(), "payment", "unknown payment mode"),
+            (|r| r.payment = "ONLINE".into(), "txn", "needs a transaction reference"),
+            (|r| r.txn_ref = Some("T1".into()), "txn", "CASH payment takes no"),
+            (|r| r.name2 = Some("Ravi".into()), "name2", "single pass takes no second"),
+            (|r| { r.pass_type = "COUPLE".into(); }, "name2", "required"),
+            (|r| { r.pass_type = "COUPLE".into(); r.name2 = Some("Ravi".into()); r.phone2 = Some("1".into()); }, "phone2", "7 to 15"),
+        ];
+        for (edit, field, words) in cases {
+            let mut r = req();
+            edit(&mut r);
+            let errs = validate(&r, &cfg).expect_err(field);
+            let msg = errs.get(field).unwrap_or_else(|| panic!("no error on {field}: {errs}"));
+            assert!(msg.contains(words), "{field}: {msg}");
+        }
+    }
+
+    #[test]
+    fn couple_and_online() {
+        let mut r = req();
+        r.pass_type = "COUPLE".into();
+        r.name2 = Some("Ravi Rao".into());
+        r.phone2 = Some("9876501234".into());
+        r.payment = "online".into();
+        r.txn_ref = Some(" UPI-123 ".into());
+        let v = validate(&r, &Config::default()).unwrap();
+        assert_eq!((v.persons, v.price_cents, v.txn_ref.as_deref()), (2, 99900, Some("UPI-123")));
+    }
+
+    #[test]
+    fn price_override_needs_config() {
+        let mut r = req();
+        r.price_override = Some("100".into());
+        assert!(validate(&r, &Config::default()).unwrap_err().get("price").is_some());
+        let mut cfg = Config::default();
+        cfg.event.allow_price_override = true;
+        assert_eq!(validate(&r, &cfg).unwrap().price_cents, 10000);
+        r.price_override = Some("1.234".into());
+        assert!(validate(&r, &cfg).is_err());
+    }
+
+    #[test]
+    fn money() {
+        assert_eq!(format_money(54900, "INR"), "INR 549.00");
+        assert_eq!(format_money(5, "EUR"), "EUR 0.05");
+    }
+}

@@ -1,0 +1,89 @@
+//! Verdicts: what a scan means for the person at the gate.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Verdict {
+    Admitted,
+    AlreadyUsed,
+    Voided,
+    ResidentIn,
+    ResidentOut,
+    ResidentInactive,
+    Unknown,
+    Forged,
+    Malformed,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 9] = [
+        Verdict::Admitted,
+        Verdict::AlreadyUsed,
+        Verdict::Voided,
+        Verdict::ResidentIn,
+        Verdict::ResidentOut,
+        Verdict::ResidentInactive,
+        Verdict::Unknown,
+        Verdict::Forged,
+        Verdict::Malformed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Admitted => "ADMITTED",
+            Verdict::AlreadyUsed => "ALREADY_USED",
+            Verdict::Voided => "VOIDED",
+            Verdict::ResidentIn => "RESIDENT_IN",
+            Verdict::ResidentOut => "RESIDENT_OUT",
+            Verdict::ResidentInactive => "RESIDENT_INACTIVE",
+            Verdict::Unknown => "UNKNOWN",
+            Verdict::Forged => "FORGED",
+            Verdict::Malformed => "MALFORMED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Does the person go through?
+    pub fn admits(self) -> bool {
+        matches!(self, Verdict::Admitted | Verdict::ResidentIn | Verdict::ResidentOut)
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything the screen and the CLI show about one scan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanOutcome {
+    pub verdict: Verdict,
+    /// A short sentence for the operator: why a denial, or who was let in.
+    pub reason: String,
+    pub at: String,
+    pub operator: String,
+    pub gate: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pass: Option<crate::domain::pass::Pass>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resident: Option<crate::domain::resident::Resident>,
+    /// For ALREADY_USED: the first admission.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_use: Option<FirstUse>,
+    /// For residents: the same card read again inside the anti-passback window.
+    pub repeated: bool,
+    /// Ledger block that recorded this scan.
+    pub block: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FirstUse {
+    pub at: String,
+    pub operator: String,
+    pub gate: String,
+}

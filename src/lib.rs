@@ -1,0 +1,25 @@
+//! gatehouse: a gate console for event passes and resident cards.
+//!
+//! The domain core (`domain`) holds the rules, `store` is the only place that
+//! speaks SQL, and `service` applies the rules to the store. The CLI and the
+//! terminal UI are thin front ends over `service`.
+
+pub mod cli;
+pub mod config;
+pub mod console;
+pub mod decode;
+pub mod domain;
+pub mod error;
+pub mod keyfile;
+pub mod logging;
+pub mod qr;
+pub mod service;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use service::Gatehouse;
+
+/// Run the program for parsed arguments; the binary's whole body.
+pub fn run(cli: cli::Cli) -> anyhow::Result<std::process::ExitCode> {
+    cli::run(cli)
+}

@@ -1,0 +1,126 @@
+//! The core's operations: every rule of gatehouse applied in one place, on
+//! top of the domain and the store. The CLI, the TUI and the tests all call
+//! these same functions.
+
+mod admin;
+mod ledger;
+mod passes;
+mod residents;
+mod scan;
+mod users;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use admin::ExportKind;
+pub use passes::PassView;
+pub use residents::ResidentView;
+
+use crate::config::{Config, Paths};
+use crate::domain::clock::{Clock, SystemClock, stamp};
+use crate::domain::keys::KeyRing;
+use crate::domain::user::Actor;
+use crate::error::{Error, Result};
+use crate::keyfile;
+use crate::store::{Db, Store};
+use crate::store::NewBlock;
+
+pub struct Gatehouse {
+    pub cfg: Config,
+    keys: KeyRing,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    paths: Option<Paths>,
+}
+
+impl Gatehouse {
+    /// Open an initialised data directory: config, key file and database.
+    pub fn open(paths: &Paths) -> Result<Gatehouse> {
+        let cfg = load_config(paths)?;
+        check_data_dir(&paths.data_dir)?;
+        let db = paths.db();
+        if !db.exists() {
+            return Err(Error::NotInitialised(paths.data_dir.clone()));
+        }
+        let keys = keyfile::load(&paths.key())?;
+        let store = Store::open(&db)?;
+        let mut g = Gatehouse::from_parts(cfg, keys, store, Arc::new(SystemClock));
+        g.paths = Some(paths.clone());
+        Ok(g)
+    }
+
+    /// Assemble from parts; tests use this with a fixed clock.
+    pub fn from_parts(cfg: Config, keys: KeyRing, store: Store, clock: Arc<dyn Clock>) -> Gatehouse {
+        Gatehouse { cfg, keys, store, clock, paths: None }
+    }
+
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    pub fn gate_name(&self) -> &str {
+        &self.cfg.gate.name
+    }
+
+    pub fn store(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    pub fn paths(&self) -> Option<&Paths> {
+        self.paths.as_ref()
+    }
+
+    /// Apply a change and its ledger block in one transaction.
+    fn record<T>(
+        &mut self,
+        actor: &str,
+        event: &str,
+        change: impl FnOnce(&Db, &str) -> Result<(T, serde_json::Value)>,
+    ) -> Result<(T, u64)> {
+        let at = stamp(self.clock.now());
+        let gate = self.cfg.gate.name.clone();
+        let keys = &self.keys;
+        self.store.write(|db| {
+            let (out, data) = change(db, &at)?;
+            let block = db.append_block(keys, &NewBlock { ts: &at, operator: actor, gate: &gate, event, data: &data })?;
+            Ok((out, block))
+        })
+    }
+}
+
+fn require_admin(actor: &Actor, what: &str) -> Result<()> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!("only an admin may {what}; {} is an operator", actor.username)))
+    }
+}
+
+/// The config named by `--config`, or the data directory's `config.toml`,
+/// or the defaults when the data directory has none yet.
+pub fn load_config(paths: &Paths) -> Result<Config> {
+    if paths.config.exists() || paths.config != paths.data_dir.join("config.toml") {
+        Config::load(&paths.config)
+    } else {
+        Ok(Config::default())
+    }
+}
+
+/// A data directory whose mode forbids writing is refused up front, with
+/// the same message for root (whom the kernel would let through) and others.
+pub fn check_data_dir(dir: &Path) -> Result<()> {
+    match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => Err(Error::Other(format!("{} is not a directory", dir.display()))),
+        Ok(m) if m.permissions().readonly() => Err(Error::ReadOnly(format!(
+            "{} cannot be written; gatehouse needs to write its database there (check the folder's permissions or mount)",
+            dir.display()
+        ))),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NotInitialised(dir.to_path_buf())),
+        Err(e) => Err(Error::io(format!("cannot open data directory {}", dir.display()), e)),
+    }
+}

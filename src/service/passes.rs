@@ -1,0 +1,127 @@
+//! Issuing, voiding and undoing event passes.
+
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Gatehouse, require_admin};
+use crate::domain::pass::{self, Pass, PassRequest, PassStatus};
+use crate::domain::payload::{self, Kind};
+use crate::domain::user::Actor;
+use crate::error::{Error, Result};
+use crate::store::PassFilter;
+
+/// A pass with what the CLI and screens show beside it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PassView {
+    #[serde(flatten)]
+    pub pass: Pass,
+    pub status: PassStatus,
+    pub price: f64,
+    pub payload: String,
+}
+
+impl Gatehouse {
+    pub fn pass_view(&self, p: Pass) -> PassView {
+        let payload = self.pass_payload(&p);
+        PassView { status: p.status(), price: p.price_cents as f64 / 100.0, payload, pass: p }
+    }
+
+    /// The QR text for a pass, signed with the key it was issued under.
+    pub fn pass_payload(&self, p: &Pass) -> String {
+        let id = Uuid::parse_str(&p.id).unwrap_or_default();
+        payload::encode_with(&self.keys, &p.key_id, Kind::Pass, &id).unwrap_or_else(|| payload::encode(&self.keys, Kind::Pass, &id))
+    }
+
+    pub fn issue_pass(&mut self, actor: &Actor, req: &PassRequest) -> Result<Pass> {
+        require_admin(actor, "issue passes")?;
+        let v = pass::validate(req, &self.cfg)?;
+        self.insert_passes(actor, std::slice::from_ref(&v)).map(|mut ps| ps.remove(0))
+    }
+
+    /// Insert validated passes in one transaction, each with its ledger
+    /// block: all of them or none. Bulk import uses this too.
+    pub fn insert_passes(&mut self, actor: &Actor, items: &[pass::ValidPass]) -> Result<Vec<Pass>> {
+        require_admin(actor, "issue passes")?;
+        let at = crate::domain::clock::stamp(self.now());
+        let gate = self.cfg.gate.name.clone();
+        let keys = &self.keys;
+        let key_id = keys.active_id().to_string();
+        let ids: Vec<String> = items.iter().map(|_| Uuid::new_v4().to_string()).collect();
+        self.store.write(|db| {
+            let mut out = Vec::with_capacity(items.len());
+            for (v, id) in items.iter().zip(&ids) {
+                if let Some(existing_id) = db.find_duplicate_pass(&v.name_key, &v.holder_phone)? {
+                    return Err(Error::DuplicatePass { existing_id });
+                }
+                db.insert_pass(id, v, &key_id, &at, &actor.username)?;
+                let data = json!({
+                    "id": id, "type": v.pass_type, "persons": v.persons,
+                    "holder": v.holder_name, "holder2": v.holder2_name,
+                    "price_cents": v.price_cents, "payment": v.payment_mode.as_str(),
+                    "txn": v.txn_ref, "slot": v.slot,
+                });
+                db.append_block(keys, &crate::store::NewBlock { ts: &at, operator: &actor.username, gate: &gate, event: "pass_issue", data: &data })?;
+                out.push(db.get_pass(id)?.ok_or_else(|| Error::Other("pass vanished after insert".into()))?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Find a pass by id or unambiguous id prefix.
+    pub fn get_pass(&mut self, id_or_prefix: &str) -> Result<Pass> {
+        self.store.read(|db| {
+            let id = db.resolve_pass_id(id_or_prefix)?;
+            db.get_pass(&id)?.ok_or_else(|| Error::NotFound { what: "pass", id })
+        })
+    }
+
+    pub fn list_passes(&mut self, f: &PassFilter) -> Result<Vec<Pass>> {
+        self.store.read(|db| db.list_passes(f))
+    }
+
+    pub fn void_pass(&mut self, actor: &Actor, id_or_prefix: &str, reason: &str) -> Result<Pass> {
+        require_admin(actor, "void passes")?;
+        let reason = required_reason(reason)?;
+        let by = actor.username.clone();
+        let (p, _) = self.record(&actor.username, "pass_void", |db, at| {
+            let id = db.resolve_pass_id(id_or_prefix)?;
+            let p = db.get_pass(&id)?.ok_or_else(|| Error::NotFound { what: "pass", id: id.clone() })?;
+            if let Some(when) = &p.voided_at {
+                return Err(Error::Conflict(format!("pass {id} was already voided at {when}")));
+            }
+            db.void_pass(&id, at, &by, &reason)?;
+            let p = db.get_pass(&id)?.ok_or_else(|| Error::NotFound { what: "pass", id: id.clone() })?;
+            let data = json!({"id": id, "reason": reason, "was_used": p.scanned_at.is_some()});
+            Ok((p, data))
+        })?;
+        Ok(p)
+    }
+
+    /// An admin undoes a mistaken admission: the pass is unused again.
+    pub fn unscan_pass(&mut self, actor: &Actor, id_or_prefix: &str, reason: &str) -> Result<Pass> {
+        require_admin(actor, "undo an admission")?;
+        let reason = required_reason(reason)?;
+        let (p, _) = self.record(&actor.username, "pass_unscan", |db, _| {
+            let id = db.resolve_pass_id(id_or_prefix)?;
+            let p = db.get_pass(&id)?.ok_or_else(|| Error::NotFound { what: "pass", id: id.clone() })?;
+            let Some(scanned_at) = p.scanned_at.clone() else {
+                return Err(Error::Conflict(format!("pass {id} has not been admitted")));
+            };
+            db.clear_pass_scan(&id)?;
+            let data = json!({"id": id, "reason": reason, "scanned_at": scanned_at, "scanned_by": p.scanned_by, "gate": p.gate});
+            let p = db.get_pass(&id)?.ok_or_else(|| Error::NotFound { what: "pass", id: id.clone() })?;
+            Ok((p, data))
+        })?;
+        Ok(p)
+    }
+}
+
+pub(super) fn required_reason(reason: &str) -> Result<String> {
+    let mut e = crate::domain::validate::ValidationErrors::default();
+    let r = crate::domain::validate::optional_text(&mut e, "reason", reason, 200);
+    if r.is_empty() {
+        e.add("reason", "is required");
+    }
+    e.into_result(r).map_err(Error::from)
+}

@@ -1,0 +1,137 @@
+//! Ledger blocks: append inside the caller's transaction, read back for
+//! `ledger show`, and stream every block for verification.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::Db;
+use crate::domain::keys::KeyRing;
+use crate::domain::ledger::{self, BlockFields, GENESIS, StoredBlock, Verifier, VerifyReport};
+use crate::error::{Error, Result};
+
+/// What a caller asks to record; the store adds index, links and seals it.
+#[derive(Debug, Clone)]
+pub struct NewBlock<'a> {
+    pub ts: &'a str,
+    pub operator: &'a str,
+    pub gate: &'a str,
+    pub event: &'a str,
+    /// Canonical JSON (serde_json::Value prints object keys sorted).
+    pub data: &'a serde_json::Value,
+}
+
+const COLS: &str = "idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig";
+
+fn row_to_block(r: &rusqlite::Row) -> rusqlite::Result<StoredBlock> {
+    Ok(StoredBlock {
+        index: r.get::<_, i64>(0)? as u64,
+        ts: r.get(1)?,
+        operator: r.get(2)?,
+        gate: r.get(3)?,
+        event: r.get(4)?,
+        data: r.get(5)?,
+        prev_hash: r.get(6)?,
+        hash: r.get(7)?,
+        key_id: r.get(8)?,
+        signature: r.get(9)?,
+    })
+}
+
+impl Db<'_> {
+    /// Append a block linked to the current head. Call inside `write`.
+    pub fn append_block(&self, keys: &KeyRing, b: &NewBlock) -> Result<u64> {
+        let head: Option<(i64, String)> = self
+            .conn
+            .query_row("SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (index, prev) = match head {
+            None => (0u64, GENESIS),
+            Some((i, h)) => {
+                let prev = ledger::from_hex(&h)
+                    .ok_or_else(|| Error::Other(format!("ledger head block {i} is corrupt; run `gatehouse ledger verify`")))?;
+                (i as u64 + 1, prev)
+            }
+        };
+        let data = b.data.to_string();
+        let key_id = keys.active_id();
+        let fields = BlockFields { index, ts: b.ts, operator: b.operator, gate: b.gate, event: b.event, data: &data, prev_hash: &prev, key_id };
+        let hash = fields.hash();
+        let sig = ledger::sign(keys, key_id, &hash).ok_or_else(|| Error::Other("active key missing from key ring".into()))?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                index as i64,
+                b.ts,
+                b.operator,
+                b.gate,
+                b.event,
+                data,
+                ledger::to_hex(&prev),
+                ledger::to_hex(&hash),
+                key_id,
+                ledger::to_hex(&sig)
+            ])?;
+        Ok(index)
+    }
+
+    /// The last block's index and hash, as stored.
+    pub fn ledger_head(&self) -> Result<Option<(u64, String)>> {
+        Ok(self
+            .conn
+            .query_row("SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+            .optional()?)
+    }
+
+    /// Blocks in storage order from index `from`, at most `limit`.
+    pub fn ledger_blocks(&self, from: u64, limit: usize) -> Result<Vec<StoredBlock>> {
+        let mut st = self.conn.prepare(&format!("SELECT {COLS} FROM ledger WHERE idx >= ?1 ORDER BY seq LIMIT ?2"))?;
+        let rows = st.query_map(params![from as i64, limit as i64], row_to_block)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The newest `n` blocks, newest first.
+    pub fn ledger_recent(&self, n: usize) -> Result<Vec<StoredBlock>> {
+        let mut st = self.conn.prepare(&format!("SELECT {COLS} FROM ledger ORDER BY seq DESC LIMIT ?1"))?;
+        let rows = st.query_map([n as i64], row_to_block)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Walk every block in storage order. `progress(done)` is called every
+    /// 4096 blocks so a screen can draw a bar.
+    pub fn verify_ledger(
+        &self,
+        keys: &KeyRing,
+        expect: Option<ledger::ExpectedHead>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<VerifyReport> {
+        let mut exists_st = self.conn.prepare("SELECT 1 FROM ledger WHERE idx = ?1 LIMIT 1")?;
+        let mut exists = |i: u64| exists_st.exists([i as i64]).unwrap_or(false);
+        let mut st = self.conn.prepare(&format!("SELECT {COLS} FROM ledger ORDER BY seq"))?;
+        let mut rows = st.query([])?;
+        let mut v = Verifier::new(keys, expect);
+        let mut n = 0u64;
+        while let Some(r) = rows.next()? {
+            let b = match row_to_block(r) {
+                Ok(b) => b,
+                Err(e) => {
+                    let index: i64 = r.get(0).unwrap_or(-1);
+                    return Ok(v.failed(ledger::Problem::Corrupt { index: index.max(0) as u64, what: e.to_string() }));
+                }
+            };
+            if let Err(p) = v.push(&b, &mut exists) {
+                return Ok(v.failed(p));
+            }
+            n += 1;
+            if n % 4096 == 0 {
+                progress(n);
+            }
+        }
+        Ok(v.finish())
+    }
+
+    pub fn ledger_count(&self) -> Result<u64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM ledger", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+}

@@ -1,0 +1,185 @@
+//! Pass rows.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Db, parse_col};
+use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
+use crate::error::{Error, Result};
+
+const COLS: &str = "id, pass_type, persons, holder_name, holder_phone, holder2_name, holder2_phone, price_cents, \
+    payment_mode, txn_ref, slot, key_id, created_at, created_by, scanned_at, scanned_by, gate, voided_at, voided_by, void_reason";
+
+fn row_to_pass(r: &rusqlite::Row) -> rusqlite::Result<Pass> {
+    Ok(Pass {
+        id: r.get(0)?,
+        pass_type: r.get(1)?,
+        persons: r.get(2)?,
+        holder_name: r.get(3)?,
+        holder_phone: r.get(4)?,
+        holder2_name: r.get(5)?,
+        holder2_phone: r.get(6)?,
+        price_cents: r.get(7)?,
+        payment_mode: parse_col(r.get(8)?, "payment mode", PaymentMode::parse)?,
+        txn_ref: r.get(9)?,
+        slot: r.get(10)?,
+        key_id: r.get(11)?,
+        created_at: r.get(12)?,
+        created_by: r.get(13)?,
+        scanned_at: r.get(14)?,
+        scanned_by: r.get(15)?,
+        gate: r.get(16)?,
+        voided_at: r.get(17)?,
+        voided_by: r.get(18)?,
+        void_reason: r.get(19)?,
+    })
+}
+
+/// Filters for `pass list` and the Passes screen.
+#[derive(Debug, Clone, Default)]
+pub struct PassFilter {
+    /// Matches holder names, phones, or an id prefix.
+    pub search: Option<String>,
+    pub pass_type: Option<String>,
+    pub status: Option<PassStatus>,
+    pub payment: Option<PaymentMode>,
+    pub limit: Option<usize>,
+}
+
+impl Db<'_> {
+    pub fn insert_pass(&self, id: &str, v: &ValidPass, key_id: &str, at: &str, by: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO passes (id, pass_type, persons, holder_name, holder_phone, name_key, holder2_name, holder2_phone,
+                    price_cents, payment_mode, txn_ref, slot, key_id, created_at, created_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?
+            .execute(params![
+                id,
+                v.pass_type,
+                v.persons,
+                v.holder_name,
+                v.holder_phone,
+                v.name_key,
+                v.holder2_name,
+                v.holder2_phone,
+                v.price_cents,
+                v.payment_mode.as_str(),
+                v.txn_ref,
+                v.slot,
+                key_id,
+                at,
+                by
+            ])?;
+        Ok(())
+    }
+
+    /// The live (not voided) pass for this holder, if any.
+    pub fn find_duplicate_pass(&self, name_key: &str, phone: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM passes WHERE name_key = ?1 AND holder_phone = ?2 AND voided_at IS NULL")?
+            .query_row(params![name_key, phone], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn get_pass(&self, id: &str) -> Result<Option<Pass>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("SELECT {COLS} FROM passes WHERE id = ?1"))?
+            .query_row([id], row_to_pass)
+            .optional()?)
+    }
+
+    /// The full id for an unambiguous prefix (at least 4 characters).
+    pub fn resolve_pass_id(&self, prefix: &str) -> Result<String> {
+        resolve(self, "passes", "pass", prefix)
+    }
+
+    /// Record the first admission. Returns false if another scan got there
+    /// first; the WHERE clause makes that impossible to miss.
+    pub fn mark_pass_scanned(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE passes SET scanned_at = ?2, scanned_by = ?3, gate = ?4
+                 WHERE id = ?1 AND scanned_at IS NULL AND voided_at IS NULL",
+            )?
+            .execute(params![id, at, by, gate])?;
+        Ok(n == 1)
+    }
+
+    pub fn clear_pass_scan(&self, id: &str) -> Result<()> {
+        self.conn.execute("UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    pub fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE passes SET voided_at = ?2, voided_by = ?3, void_reason = ?4 WHERE id = ?1",
+            params![id, at, by, reason],
+        )?;
+        Ok(())
+    }
+
+    pub fn list_passes(&self, f: &PassFilter) -> Result<Vec<Pass>> {
+        let mut sql = format!("SELECT {COLS} FROM passes WHERE 1=1");
+        let mut args: Vec<String> = Vec::new();
+        if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let like = format!("%{}%", escape_like(&s.to_lowercase()));
+            let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+            args.push(like);
+            let n = args.len();
+            sql.push_str(&format!(
+                " AND (lower(holder_name) LIKE ?{n} ESCAPE '\\' OR lower(coalesce(holder2_name, '')) LIKE ?{n} ESCAPE '\\'"
+            ));
+            args.push(format!("{}%", escape_like(&s.to_lowercase())));
+            sql.push_str(&format!(" OR id LIKE ?{} ESCAPE '\\'", args.len()));
+            if digits.len() >= 3 {
+                args.push(format!("%{digits}%"));
+                let n = args.len();
+                sql.push_str(&format!(" OR holder_phone LIKE ?{n} OR coalesce(holder2_phone, '') LIKE ?{n}"));
+            }
+            sql.push(')');
+        }
+        if let Some(t) = &f.pass_type {
+            args.push(t.trim().to_uppercase());
+            sql.push_str(&format!(" AND pass_type = ?{}", args.len()));
+        }
+        if let Some(p) = f.payment {
+            args.push(p.as_str().into());
+            sql.push_str(&format!(" AND payment_mode = ?{}", args.len()));
+        }
+        match f.status {
+            Some(PassStatus::Void) => sql.push_str(" AND voided_at IS NOT NULL"),
+            Some(PassStatus::Used) => sql.push_str(" AND voided_at IS NULL AND scanned_at IS NOT NULL"),
+            Some(PassStatus::Unused) => sql.push_str(" AND voided_at IS NULL AND scanned_at IS NULL"),
+            None => {}
+        }
+        sql.push_str(" ORDER BY created_at DESC, id");
+        if let Some(l) = f.limit {
+            sql.push_str(&format!(" LIMIT {l}"));
+        }
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args.iter()), row_to_pass)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+pub(super) fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Resolve an id prefix in `table` (a fixed name from this module, never input).
+pub(super) fn resolve(db: &Db, table: &str, what: &'static str, prefix: &str) -> Result<String> {
+    let p = prefix.trim().to_lowercase();
+    if p.len() < 4 || !p.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(Error::NotFound { what, id: format!("{prefix} (give at least 4 characters of the id)") });
+    }
+    let mut st = db.conn.prepare_cached(&format!("SELECT id FROM {table} WHERE id LIKE ?1 ESCAPE '\\' ORDER BY id LIMIT 3"))?;
+    let ids: Vec<String> = st.query_map([format!("{}%", escape_like(&p))], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    match ids.len() {
+        0 => Err(Error::NotFound { what, id: prefix.to_string() }),
+        1 => Ok(ids.into_iter().next().unwrap_or_default()),
+        _ => Err(Error::Ambiguous { prefix: prefix.to_string(), matches: ids.join(", ") }),
+    }
+}

@@ -1,0 +1,52 @@
+//! The scan log behind the stats: one row per scan attempt.
+
+use rusqlite::params;
+use serde::Serialize;
+
+use super::Db;
+use crate::domain::scan::Verdict;
+use crate::error::Result;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanRow {
+    pub at: String,
+    pub operator: String,
+    pub gate: String,
+    pub verdict: Verdict,
+    pub subject: Option<String>,
+    pub persons: u32,
+    pub repeated: bool,
+    pub block: u64,
+}
+
+impl Db<'_> {
+    pub fn record_scan(&self, s: &ScanRow) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO scans (at, operator, gate, verdict, subject, persons, repeated, block)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![s.at, s.operator, s.gate, s.verdict.as_str(), s.subject, s.persons, s.repeated, s.block as i64])?;
+        Ok(())
+    }
+
+    /// The newest scans, newest first.
+    pub fn recent_scans(&self, n: usize) -> Result<Vec<ScanRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT at, operator, gate, verdict, subject, persons, repeated, block FROM scans ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map([n as i64], |r| {
+            Ok(ScanRow {
+                at: r.get(0)?,
+                operator: r.get(1)?,
+                gate: r.get(2)?,
+                verdict: super::parse_col(r.get(3)?, "verdict", Verdict::parse)?,
+                subject: r.get(4)?,
+                persons: r.get(5)?,
+                repeated: r.get(6)?,
+                block: r.get::<_, i64>(7)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

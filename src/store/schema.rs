@@ -1,0 +1,116 @@
+//! Versioned migrations, tracked in `PRAGMA user_version`. Each step runs in
+//! its own transaction; a database from a newer gatehouse is refused.
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r#"
+    CREATE TABLE users (
+        username        TEXT PRIMARY KEY,
+        display_name    TEXT NOT NULL,
+        role            TEXT NOT NULL CHECK (role IN ('admin', 'operator')),
+        pw_hash         TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        disabled        INTEGER NOT NULL DEFAULT 0,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        locked_until    TEXT
+    );
+    CREATE TABLE passes (
+        id            TEXT PRIMARY KEY,
+        pass_type     TEXT NOT NULL,
+        persons       INTEGER NOT NULL,
+        holder_name   TEXT NOT NULL,
+        holder_phone  TEXT NOT NULL,
+        name_key      TEXT NOT NULL,
+        holder2_name  TEXT,
+        holder2_phone TEXT,
+        price_cents   INTEGER NOT NULL,
+        payment_mode  TEXT NOT NULL CHECK (payment_mode IN ('CASH', 'ONLINE')),
+        txn_ref       TEXT,
+        slot          TEXT NOT NULL,
+        key_id        TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        created_by    TEXT NOT NULL,
+        scanned_at    TEXT,
+        scanned_by    TEXT,
+        gate          TEXT,
+        voided_at     TEXT,
+        voided_by     TEXT,
+        void_reason   TEXT
+    );
+    -- One live pass per holder; a voided pass frees the holder for a new one.
+    CREATE UNIQUE INDEX passes_holder ON passes (name_key, holder_phone) WHERE voided_at IS NULL;
+    CREATE INDEX passes_created ON passes (created_at);
+    CREATE TABLE residents (
+        id                TEXT PRIMARY KEY,
+        name              TEXT NOT NULL,
+        room              TEXT NOT NULL,
+        floor             TEXT NOT NULL DEFAULT '',
+        phone             TEXT NOT NULL DEFAULT '',
+        email             TEXT NOT NULL DEFAULT '',
+        address           TEXT NOT NULL DEFAULT '',
+        move_in           TEXT NOT NULL DEFAULT '',
+        occupation        TEXT NOT NULL DEFAULT '',
+        emergency_contact TEXT NOT NULL DEFAULT '',
+        photo             TEXT,
+        status            TEXT NOT NULL DEFAULT 'OUT' CHECK (status IN ('IN', 'OUT')),
+        active            INTEGER NOT NULL DEFAULT 1,
+        key_id            TEXT NOT NULL,
+        created_at        TEXT NOT NULL,
+        created_by        TEXT NOT NULL,
+        last_scan_at      TEXT,
+        deactivated_at    TEXT,
+        deactivated_by    TEXT
+    );
+    CREATE TABLE scans (
+        id       INTEGER PRIMARY KEY,
+        at       TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        gate     TEXT NOT NULL,
+        verdict  TEXT NOT NULL,
+        subject  TEXT,
+        persons  INTEGER NOT NULL DEFAULT 0,
+        repeated INTEGER NOT NULL DEFAULT 0,
+        block    INTEGER NOT NULL
+    );
+    CREATE INDEX scans_at ON scans (at);
+    -- seq is storage order; idx is the index the block's hash covers. Keeping
+    -- both lets verify tell a reordered block from a missing one.
+    CREATE TABLE ledger (
+        seq       INTEGER PRIMARY KEY,
+        idx       INTEGER NOT NULL,
+        ts        TEXT NOT NULL,
+        operator  TEXT NOT NULL,
+        gate      TEXT NOT NULL,
+        event     TEXT NOT NULL,
+        data      TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash      TEXT NOT NULL,
+        key_id    TEXT NOT NULL,
+        sig       TEXT NOT NULL
+    );
+    CREATE INDEX ledger_idx ON ledger (idx);
+    "#,
+];
+
+pub const LATEST: u32 = MIGRATIONS.len() as u32;
+
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > LATEST {
+        return Err(Error::Other(format!(
+            "the database schema is version {current}, newer than this gatehouse understands ({LATEST}); upgrade gatehouse"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as u32 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied migration");
+    }
+    Ok(())
+}
