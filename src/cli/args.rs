@@ -223,11 +223,15 @@ pub struct ResidentAddArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// The text of a QR code, as a wedge scanner types it.
-    #[arg(long, required_unless_present = "image", conflicts_with = "image")]
+    #[arg(long, required_unless_present_any = ["image", "payload_file"], conflicts_with_all = ["image", "payload_file"])]
     pub payload: Option<String>,
     /// An image holding a QR code.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "payload_file")]
     pub image: Option<PathBuf>,
+    /// Scan every line of a file (`-` for standard input) in turn, e.g. a
+    /// scanner's offline memory; one verdict line each.
+    #[arg(long, value_name = "FILE")]
+    pub payload_file: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }

@@ -295,6 +295,9 @@ fn resident(cli: &Cli, g: &mut Gatehouse, c: &ResidentCmd) -> Result<ExitCode> {
 fn scan(cli: &Cli, g: &mut Gatehouse, a: &ScanArgs) -> Result<ExitCode> {
     let actor = sign_in(cli, g)?;
     let gate = cli.gate.clone().unwrap_or_else(|| g.gate_name().to_string());
+    if let Some(file) = &a.payload_file {
+        return scan_lines(g, &actor, &gate, file, a.json);
+    }
     let raw: Vec<u8> = match (&a.payload, &a.image) {
         (Some(p), _) => p.clone().into_bytes(),
         (None, Some(path)) => {
@@ -309,6 +312,33 @@ fn scan(cli: &Cli, g: &mut Gatehouse, a: &ScanArgs) -> Result<ExitCode> {
     let out = g.scan(&raw, &actor, &gate)?;
     if a.json { output::json(&out) } else { output::verdict(&out) }
     Ok(ExitCode::from(if out.verdict.admits() { EXIT_OK } else { EXIT_DENIED }))
+}
+
+/// One scan per line, each its own transaction, so an interruption loses
+/// at most the scan in flight.
+fn scan_lines(g: &mut Gatehouse, actor: &Actor, gate: &str, file: &std::path::Path, json: bool) -> Result<ExitCode> {
+    use std::io::BufRead;
+    let reader: Box<dyn BufRead> = if file.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        Box::new(std::io::BufReader::new(f))
+    };
+    let mut all_admitted = true;
+    for line in reader.split(b'\n') {
+        let line = line.with_context(|| format!("cannot read {}", file.display()))?;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let out = g.scan(&line, actor, gate)?;
+        all_admitted &= out.verdict.admits();
+        if json {
+            println!("{}", serde_json::to_string(&out)?);
+        } else {
+            println!("{} {}", out.verdict, out.reason);
+        }
+    }
+    Ok(ExitCode::from(if all_admitted { EXIT_OK } else { EXIT_DENIED }))
 }
 
 fn ledger(g: &mut Gatehouse, c: &LedgerCmd) -> Result<ExitCode> {

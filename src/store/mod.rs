@@ -91,6 +91,18 @@ impl Store {
         Ok(out)
     }
 
+    /// How long a write waits for another process's transaction before
+    /// giving up with `Error::Busy`.
+    pub fn set_busy_timeout(&self, d: Duration) -> Result<()> {
+        Ok(self.conn.busy_timeout(d)?)
+    }
+
+    /// Cap the database at `pages` pages (a quota). A write past it fails
+    /// exactly as on a full disk: `Error::DiskFull`, nothing written.
+    pub fn set_max_pages(&self, pages: u64) -> Result<u64> {
+        Ok(self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
     pub fn schema_version(&self) -> Result<u32> {
         Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }

@@ -1,0 +1,307 @@
+//! Every verdict and every rule of the core, through the library with a
+//! real SQLite file and a fixed clock.
+
+mod common;
+
+use common::*;
+use gatehouse::Error;
+use gatehouse::domain::ledger::VerifyReport;
+use gatehouse::domain::payload::{self, Kind};
+use gatehouse::domain::resident::ResidentRequest;
+use gatehouse::domain::scan::Verdict;
+use gatehouse::service::Gatehouse;
+
+fn verify(g: &mut Gatehouse) -> VerifyReport {
+    g.verify_ledger(None, &mut |_| {}).unwrap()
+}
+
+fn resident(g: &mut Gatehouse, name: &str, room: &str) -> String {
+    let r = g
+        .add_resident(&admin(), &ResidentRequest { name: name.into(), room: room.into(), ..Default::default() })
+        .unwrap();
+    g.resident_payload(&r)
+}
+
+#[test]
+fn pass_verdicts_admitted_already_used_voided() {
+    let env = Env::new();
+    let mut g = env.open();
+    let (p, code) = issue(&mut g, &couple("Asha Rao", "+91 98765 43210", "Ravi Rao", "9876501234"));
+    let op = operator();
+
+    let first = g.scan(code.as_bytes(), &op, "North").unwrap();
+    assert_eq!(first.verdict, Verdict::Admitted);
+    assert_eq!(first.pass.as_ref().map(|p| p.persons), Some(2));
+
+    env.clock.advance(chrono::Duration::minutes(7));
+    let again = g.scan(code.as_bytes(), &admin(), "South").unwrap();
+    assert_eq!(again.verdict, Verdict::AlreadyUsed);
+    let fu = again.first_use.unwrap();
+    assert_eq!((fu.at.as_str(), fu.operator.as_str(), fu.gate.as_str()), (first.at.as_str(), "omar", "North"));
+
+    // Undo, then the pass admits again; void, then it is refused.
+    g.unscan_pass(&admin(), &p.id[..8], "let in by mistake").unwrap();
+    assert_eq!(g.scan(code.as_bytes(), &op, "North").unwrap().verdict, Verdict::Admitted);
+    g.void_pass(&admin(), &p.id, "refunded").unwrap();
+    let v = g.scan(code.as_bytes(), &op, "North").unwrap();
+    assert_eq!(v.verdict, Verdict::Voided);
+    assert!(v.reason.contains("refunded"), "{}", v.reason);
+    assert!(matches!(g.void_pass(&admin(), &p.id, "again"), Err(Error::Conflict(_))));
+
+    let r = verify(&mut g);
+    assert!(r.ok, "{r:?}");
+    // issue, scan, scan, unscan, scan, void, scan
+    assert_eq!(r.blocks, 7);
+}
+
+#[test]
+fn unknown_forged_and_malformed() {
+    let env = Env::new();
+    let mut g = env.open();
+    let op = operator();
+    let unknown = payload::encode(g.keys(), Kind::Pass, &uuid::Uuid::new_v4());
+    let out = g.scan(unknown.as_bytes(), &op, "North").unwrap();
+    assert_eq!(out.verdict, Verdict::Unknown);
+
+    // A code signed with someone else's key.
+    let other = gatehouse::domain::keys::KeyRing::new(&[("01".into(), [1u8; 32])]).unwrap();
+    let forged = payload::encode(&other, Kind::Pass, &uuid::Uuid::new_v4());
+    assert_eq!(g.scan(forged.as_bytes(), &op, "North").unwrap().verdict, Verdict::Forged);
+    let unknown_key = unknown.replacen("-01-", "-7Z-", 1);
+    let out = g.scan(unknown_key.as_bytes(), &op, "North").unwrap();
+    assert_eq!(out.verdict, Verdict::Forged);
+    assert!(out.reason.contains("unknown key"), "{}", out.reason);
+
+    for bad in [&b""[..], b"hello", &[0xff, 0x00, 0x80], &vec![b'A'; 100_000]] {
+        let out = g.scan(bad, &op, "North").unwrap();
+        assert_eq!(out.verdict, Verdict::Malformed, "{:?}", String::from_utf8_lossy(&bad[..bad.len().min(20)]));
+    }
+    // Denials are ledgered too, without storing what was read.
+    let r = verify(&mut g);
+    assert!(r.ok && r.blocks == 7, "{r:?}");
+    let blocks = g.ledger_blocks(0, 100).unwrap();
+    assert!(blocks.iter().all(|b| !b.data.contains("AAAAAAAA")));
+    assert!(blocks.iter().all(|b| b.event == "scan"));
+}
+
+#[test]
+fn resident_toggles_with_anti_passback_and_inactive() {
+    let env = Env::new();
+    let mut g = env.open();
+    let code = resident(&mut g, "Meera Iyer", "B-204");
+    let op = operator();
+    let v1 = g.scan(code.as_bytes(), &op, "Lobby").unwrap();
+    assert_eq!((v1.verdict, v1.repeated), (Verdict::ResidentIn, false));
+    // Same card again within 10 s: a repeated read, no toggle.
+    env.clock.advance(chrono::Duration::seconds(4));
+    let v2 = g.scan(code.as_bytes(), &op, "Lobby").unwrap();
+    assert_eq!((v2.verdict, v2.repeated), (Verdict::ResidentIn, true));
+    env.clock.advance(chrono::Duration::seconds(11));
+    let v3 = g.scan(code.as_bytes(), &op, "Lobby").unwrap();
+    assert_eq!((v3.verdict, v3.repeated), (Verdict::ResidentOut, false));
+    env.clock.advance(chrono::Duration::seconds(30));
+    assert_eq!(g.scan(code.as_bytes(), &op, "Lobby").unwrap().verdict, Verdict::ResidentIn);
+
+    let r = g.list_residents(None, false).unwrap();
+    g.deactivate_resident(&admin(), &r[0].id[..6], "moved out").unwrap();
+    env.clock.advance(chrono::Duration::seconds(30));
+    assert_eq!(g.scan(code.as_bytes(), &op, "Lobby").unwrap().verdict, Verdict::ResidentInactive);
+    // A resident code never opens a pass with the same id, and vice versa.
+    let as_pass = payload::encode(g.keys(), Kind::Pass, &uuid::Uuid::parse_str(&r[0].id).unwrap());
+    assert_eq!(g.scan(as_pass.as_bytes(), &op, "Lobby").unwrap().verdict, Verdict::Unknown);
+    assert!(verify(&mut g).ok);
+}
+
+#[test]
+fn validation_and_duplicates() {
+    let env = Env::new();
+    let mut g = env.open();
+    let (p, _) = issue(&mut g, &single("Asha Rao", "9876543210"));
+    // Same holder, different case and spacing: rejected with the existing id.
+    match g.issue_pass(&admin(), &single("  asha   RAO ", "98765 43210")) {
+        Err(Error::DuplicatePass { existing_id }) => assert_eq!(existing_id, p.id),
+        other => panic!("expected duplicate, got {other:?}"),
+    }
+    // Each field error carries the field name, in one message per field.
+    let mut bad = couple("", "12", "", "");
+    bad.payment = "ONLINE".into();
+    bad.txn_ref = None;
+    match g.issue_pass(&admin(), &bad) {
+        Err(Error::Validation(e)) => {
+            for f in ["name", "phone", "name2", "phone2", "txn"] {
+                assert!(e.get(f).is_some(), "no error for {f}: {e}");
+            }
+        }
+        other => panic!("expected validation errors, got {other:?}"),
+    }
+    // A voided pass frees the holder for a new one.
+    g.void_pass(&admin(), &p.id, "typo in name").unwrap();
+    issue(&mut g, &single("Asha Rao", "9876543210"));
+    // Nothing invalid reached the database or the ledger.
+    assert_eq!(g.list_passes(&Default::default()).unwrap().len(), 2);
+    assert_eq!(verify(&mut g).blocks, 3);
+}
+
+#[test]
+fn operators_may_only_scan() {
+    let env = Env::new();
+    let mut g = env.open();
+    let (p, code) = issue(&mut g, &single("Asha Rao", "9876543210"));
+    let op = operator();
+    let forbidden = |r: Result<(), Error>| assert!(matches!(r, Err(Error::Forbidden(_))), "{r:?}");
+    forbidden(g.issue_pass(&op, &single("B", "9876543211")).map(|_| ()));
+    forbidden(g.void_pass(&op, &p.id, "x").map(|_| ()));
+    forbidden(g.unscan_pass(&op, &p.id, "x").map(|_| ()));
+    forbidden(g.add_resident(&op, &ResidentRequest { name: "M".into(), room: "1".into(), ..Default::default() }).map(|_| ()));
+    forbidden(g.add_user(Some(&op), "eve", "", gatehouse::domain::user::Role::Admin, "password123").map(|_| ()));
+    assert_eq!(g.scan(code.as_bytes(), &op, "North").unwrap().verdict, Verdict::Admitted);
+}
+
+#[test]
+fn lockout_after_five_failures_survives_restart() {
+    let env = Env::new();
+    let mut g = env.open();
+    with_admin(&mut g);
+    assert!(g.authenticate("asha", PASSWORD).is_ok());
+    for i in 0..5 {
+        let e = g.authenticate("asha", "wrong password").unwrap_err().to_string();
+        assert!(e.contains("wrong"), "{i}: {e}");
+    }
+    drop(g);
+    let mut g = env.open();
+    let e = g.authenticate("asha", PASSWORD).unwrap_err().to_string();
+    assert!(e.contains("locked"), "{e}");
+    env.clock.advance(chrono::Duration::minutes(5) + chrono::Duration::seconds(1));
+    assert_eq!(g.authenticate("asha", PASSWORD).unwrap().username, "asha");
+    // The lock was ledgered as a user change.
+    assert!(g.ledger_blocks(0, 50).unwrap().iter().any(|b| b.event == "user_locked"));
+    assert!(verify(&mut g).ok);
+}
+
+#[test]
+fn stats_count_people_revenue_and_denials() {
+    let env = Env::new();
+    let mut g = env.open();
+    let (_, c1) = issue(&mut g, &couple("A One", "9000000001", "B One", "9000000002"));
+    let (_, c2) = issue(&mut g, &single("C Two", "9000000003"));
+    let (p3, _) = issue(&mut g, &single("D Three", "9000000004"));
+    let code = resident(&mut g, "Meera", "B-204");
+    let op = operator();
+    g.scan(c1.as_bytes(), &op, "N").unwrap();
+    g.scan(c2.as_bytes(), &op, "N").unwrap();
+    g.scan(c2.as_bytes(), &op, "N").unwrap();
+    g.scan(b"junk", &op, "N").unwrap();
+    g.scan(code.as_bytes(), &op, "N").unwrap();
+    g.void_pass(&admin(), &p3.id, "refund").unwrap();
+    let s = g.stats().unwrap();
+    assert_eq!((s.passes_issued, s.passes_admitted, s.passes_unused, s.passes_voided), (3, 2, 0, 1));
+    assert_eq!(s.people_admitted, 3, "a couple counts as two");
+    assert_eq!(s.revenue_total_cents, 99900 + 54900, "voided revenue excluded");
+    assert_eq!(s.revenue_by_payment.get("ONLINE"), Some(&999.0));
+    assert_eq!(s.revenue_by_payment.get("CASH"), Some(&549.0));
+    assert_eq!(s.revenue_by_operator.get("asha"), Some(&1548.0));
+    assert_eq!((s.residents_in, s.residents_out), (1, 0));
+    assert_eq!(s.occupancy(), 4);
+    assert_eq!(s.denied_by_reason.get("ALREADY_USED"), Some(&1));
+    assert_eq!(s.denied_by_reason.get("MALFORMED"), Some(&1));
+    assert_eq!(s.scans_per_hour.len(), 24);
+    assert_eq!(s.scans_per_hour.last().map(|b| b.1), Some(5));
+    assert_eq!(s.scans_total_24h, 5);
+}
+
+#[test]
+fn key_rotation_keeps_old_codes_valid() {
+    let env = Env::new();
+    let mut g = env.open();
+    let (_, old_code) = issue(&mut g, &single("Old Key", "9000000001"));
+    let id = gatehouse::keyfile::rotate(&env.paths.key()).unwrap();
+    assert_eq!(id, "02");
+    let mut g = env.open();
+    let (p, new_code) = issue(&mut g, &single("New Key", "9000000002"));
+    assert_eq!(p.key_id, "02");
+    assert!(new_code.contains("-02-"));
+    assert!(old_code.contains("-01-"));
+    let op = operator();
+    assert_eq!(g.scan(old_code.as_bytes(), &op, "N").unwrap().verdict, Verdict::Admitted);
+    assert_eq!(g.scan(new_code.as_bytes(), &op, "N").unwrap().verdict, Verdict::Admitted);
+    // Blocks signed under both keys verify.
+    assert!(verify(&mut g).ok);
+}
+
+#[test]
+fn payload_fits_qr_version_4_and_decodes_from_png() {
+    let env = Env::new();
+    let mut g = env.open();
+    let (_, code) = issue(&mut g, &couple("Asha Rao", "9000000001", "Ravi Rao", "9000000002"));
+    let qr = gatehouse::qr::encode(&code).unwrap();
+    assert!(gatehouse::qr::version_number(&qr) <= 4, "version {}", gatehouse::qr::version_number(&qr));
+    assert!(matches!(qr.error_correction_level(), qrcode::EcLevel::Q | qrcode::EcLevel::H));
+    // Also at level M and higher, explicitly.
+    for ec in [qrcode::EcLevel::M, qrcode::EcLevel::Q] {
+        let c = qrcode::QrCode::with_error_correction_level(code.as_bytes(), ec).unwrap();
+        assert!(gatehouse::qr::version_number(&c) <= 4);
+    }
+    let png = env.dir.path().join("p.png");
+    gatehouse::qr::write_png(&code, &png, 4).unwrap();
+    let img = gatehouse::decode::load_gray(&png).unwrap();
+    assert_eq!(gatehouse::decode::decode_gray(&img), vec![code.clone()]);
+    assert!(gatehouse::qr::to_terminal(&code).unwrap().lines().count() > 10);
+}
+
+#[test]
+fn locked_database_is_a_clear_busy_error_and_loses_nothing() {
+    let env = Env::new();
+    let mut g = env.open();
+    let (p, code) = issue(&mut g, &single("Asha Rao", "9000000001"));
+    g.store().set_busy_timeout(std::time::Duration::from_millis(200)).unwrap();
+    let other = rusqlite::Connection::open(env.db()).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let e = g.scan(code.as_bytes(), &operator(), "N").unwrap_err();
+    assert!(matches!(e, Error::Busy), "{e:?}");
+    assert!(e.to_string().contains("busy"), "{e}");
+    other.execute_batch("ROLLBACK").unwrap();
+    // The pass is still unused and the retry admits it.
+    assert!(g.get_pass(&p.id).unwrap().scanned_at.is_none());
+    assert_eq!(g.scan(code.as_bytes(), &operator(), "N").unwrap().verdict, Verdict::Admitted);
+    assert!(verify(&mut g).ok);
+}
+
+#[test]
+fn full_disk_fails_cleanly_and_loses_nothing() {
+    let env = Env::new();
+    let mut g = env.open();
+    let (_, code) = issue(&mut g, &single("Asha Rao", "9000000001"));
+    let pages: i64 = rusqlite::Connection::open(env.db()).unwrap().query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+    g.store().set_max_pages(pages as u64).unwrap();
+    let mut err = None;
+    for i in 0..2000 {
+        match g.issue_pass(&admin(), &single(&format!("Guest {i} {}", "x".repeat(60)), &format!("91{:08}", i))) {
+            Ok(_) => {}
+            Err(e) => {
+                err = Some(e);
+                break;
+            }
+        }
+    }
+    let e = err.expect("the quota should fill up");
+    assert!(matches!(e, Error::DiskFull), "{e:?}");
+    assert!(e.to_string().contains("disk is full"), "{e}");
+    // Everything committed before the failure is intact and verifiable.
+    let r = verify(&mut g);
+    assert!(r.ok, "{r:?}");
+    assert_eq!(r.blocks as usize, g.list_passes(&Default::default()).unwrap().len());
+    g.store().set_max_pages(1 << 30).unwrap();
+    assert_eq!(g.scan(code.as_bytes(), &operator(), "N").unwrap().verdict, Verdict::Admitted);
+}
+
+#[test]
+fn migrations_from_empty_and_refuse_newer_schema() {
+    let env = Env::new();
+    let g = env.open();
+    drop(g);
+    let v: u32 = rusqlite::Connection::open(env.db()).unwrap().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert!(v >= 1);
+    rusqlite::Connection::open(env.db()).unwrap().pragma_update(None, "user_version", 999).unwrap();
+    let e = gatehouse::store::Store::open(&env.db()).err().unwrap().to_string();
+    assert!(e.contains("newer"), "{e}");
+}
