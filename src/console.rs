@@ -1,24 +1,17 @@
-//! `gatehouse` with no subcommand. Until the terminal UI lands, it prints the
-//! gate's status and the commands to use.
+//! `gatehouse` with no subcommand: the terminal console.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use crate::cli::Cli;
 use crate::service::Gatehouse;
 
-pub fn run(_cli: &Cli, mut g: Gatehouse) -> Result<ExitCode> {
-    let s = g.stats()?;
-    let head = g.ledger_head()?;
-    println!("{} — {}", g.cfg.event.name, g.cfg.gate.name);
-    println!(
-        "passes {} issued, {} admitted ({} people), residents {} IN / {} OUT",
-        s.passes_issued, s.passes_admitted, s.people_admitted, s.residents_in, s.residents_out
-    );
-    if let Some((i, h)) = head {
-        println!("ledger head {i}:{h}");
+pub fn run(cli: &Cli, g: Gatehouse) -> Result<ExitCode> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!("the console needs a terminal; use the subcommands (gatehouse --help) in scripts");
     }
-    println!("The terminal console is not available in this build; use the commands (gatehouse --help).");
-    Ok(ExitCode::SUCCESS)
+    let gate = cli.gate.clone().unwrap_or_else(|| g.gate_name().to_string());
+    crate::tui::run(g, gate)
 }

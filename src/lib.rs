@@ -15,6 +15,7 @@ pub mod logging;
 pub mod qr;
 pub mod service;
 pub mod store;
+pub mod tui;
 
 pub use error::{Error, Result};
 pub use service::Gatehouse;

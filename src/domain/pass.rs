@@ -98,7 +98,7 @@ impl Pass {
 }
 
 /// What an admin typed, before validation.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct PassRequest {
     pub pass_type: String,
     pub name: String,

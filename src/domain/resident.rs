@@ -54,7 +54,7 @@ pub struct Resident {
     pub last_scan_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct ResidentRequest {
     pub name: String,
     pub room: String,

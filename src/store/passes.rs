@@ -35,7 +35,7 @@ fn row_to_pass(r: &rusqlite::Row) -> rusqlite::Result<Pass> {
 }
 
 /// Filters for `pass list` and the Passes screen.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PassFilter {
     /// Matches holder names, phones, or an id prefix.
     pub search: Option<String>,

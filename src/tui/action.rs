@@ -1,0 +1,48 @@
+//! Named actions: what a key means on the current screen. `keys::map`
+//! produces them and `App::update` consumes them, so behaviour is testable
+//! without a terminal.
+
+use std::time::Instant;
+
+use ratatui::crossterm::event::KeyEvent;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Quit,
+    ForceQuit,
+    ToggleHelp,
+    Back,
+    NextTab,
+    PrevTab,
+    GoTo(usize),
+    /// Move focus between form fields or rows.
+    Up,
+    Down,
+    /// Change a choice field (type, payment, slot) or a filter.
+    Cycle(isize),
+    /// Text for the focused input.
+    Type(KeyEvent),
+    Paste(String),
+    Submit,
+    /// A payload character for the scan entry, with its arrival time.
+    ScanChar(char, Instant),
+    ScanBackspace,
+    ScanSubmit,
+    IssueAnother,
+    SavePng,
+    Print,
+    StartSearch,
+    FilterType,
+    FilterStatus,
+    FilterPayment,
+    CycleSort,
+    Void,
+    Unscan,
+    Export,
+    AddResident,
+    Deactivate,
+    CapturePhoto,
+    Verify,
+    Refresh,
+    Confirm(bool),
+}

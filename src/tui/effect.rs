@@ -1,0 +1,78 @@
+//! Effects are data: `App::update` returns them, the driver runs them (the
+//! database ones on the worker thread) and feeds each result back.
+
+use std::path::PathBuf;
+
+use crate::domain::ledger::{StoredBlock, VerifyReport};
+use crate::domain::pass::{Pass, PassRequest};
+use crate::domain::resident::ResidentRequest;
+use crate::domain::scan::ScanOutcome;
+use crate::domain::stats::Stats;
+use crate::domain::user::Actor;
+use crate::domain::validate::ValidationErrors;
+use crate::service::{ExportKind, PassView, ResidentView};
+use crate::store::PassFilter;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanSource {
+    Camera,
+    Wedge,
+    Manual,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bell {
+    Admit,
+    Deny,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Login { username: String, password: String },
+    Scan { payload: String, source: ScanSource },
+    Issue(PassRequest),
+    LoadPasses(PassFilter),
+    VoidPass { id: String, reason: String },
+    UnscanPass { id: String, reason: String },
+    LoadResidents,
+    AddResident(ResidentRequest),
+    DeactivateResident { id: String },
+    CapturePhoto,
+    LoadLedger,
+    VerifyLedger,
+    LoadStats,
+    SaveQr { payload: String, path: PathBuf },
+    Print { pass_id: Option<String>, resident_id: Option<String> },
+    Export { kind: ExportKind, path: PathBuf },
+    Backup,
+    Bell(Bell),
+    Quit,
+}
+
+impl Effect {
+    /// Effects the driver runs itself rather than on the worker.
+    pub fn is_local(&self) -> bool {
+        matches!(self, Effect::Bell(_) | Effect::Quit)
+    }
+}
+
+/// A worker result, fed back into `App::apply`.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    LoggedIn(Actor),
+    LoginFailed(String),
+    Scanned(ScanOutcome, ScanSource, Option<Box<image::GrayImage>>),
+    Issued(Box<PassView>),
+    IssueRejected(ValidationErrors),
+    Passes(Vec<Box<PassView>>),
+    PassChanged(Pass, &'static str),
+    Residents(Vec<ResidentView>),
+    PhotoSaved(PathBuf),
+    ResidentAdded(Box<ResidentView>),
+    ResidentRejected(ValidationErrors),
+    Ledger(Vec<StoredBlock>, u64),
+    Verified(VerifyReport),
+    Stats(Box<Stats>),
+    Done(String),
+    Failed(String),
+}

@@ -1,0 +1,55 @@
+//! The ledger: recent blocks and verification with a progress bar.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table, Widget};
+
+use super::{hhmmss, short};
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+
+pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let l = &app.ledger;
+    let [status, table] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
+    let block = Block::bordered().title(" Verification ");
+    if l.verifying {
+        let ratio = if l.total == 0 { 0.0 } else { (l.progress as f64 / l.total as f64).min(1.0) };
+        Gauge::default()
+            .block(block)
+            .gauge_style(theme.ok())
+            .ratio(ratio)
+            .label(format!("verifying {} / {} blocks", l.progress, l.total))
+            .render(status, buf);
+    } else {
+        let line = match &l.report {
+            None => Line::from(Span::styled("press v to verify every block", theme.dim())),
+            Some(r) if r.ok => Line::from(vec![
+                Span::styled("OK ", theme.ok()),
+                Span::raw(format!("{} blocks · head {}:{}", r.blocks, r.head_index.map_or("-".into(), |i| i.to_string()), r.head_hash.as_deref().unwrap_or("-"))),
+            ]),
+            Some(r) => Line::from(vec![
+                Span::styled("TAMPERED ", theme.error()),
+                Span::raw(r.problem.as_ref().map(|p| p.to_string()).unwrap_or_default()),
+            ]),
+        };
+        Paragraph::new(line).block(block).render(status, buf);
+    }
+    let rows: Vec<Row> = l
+        .blocks
+        .iter()
+        .map(|b| {
+            Row::new(vec![
+                Cell::from(b.index.to_string()),
+                Cell::from(hhmmss(&b.ts)),
+                Cell::from(b.operator.clone()),
+                Cell::from(b.event.clone()),
+                Cell::from(short(&b.hash).to_string()),
+                Cell::from(b.data.clone()),
+            ])
+        })
+        .collect();
+    let widths = [Constraint::Length(6), Constraint::Length(8), Constraint::Length(10), Constraint::Length(13), Constraint::Length(8), Constraint::Min(10)];
+    let header = Row::new(["#", "TIME", "OPERATOR", "EVENT", "HASH", "DATA"]).style(theme.title());
+    Widget::render(Table::new(rows, widths).header(header).block(Block::bordered().title(format!(" Recent blocks of {} ", l.total))), table, buf);
+}

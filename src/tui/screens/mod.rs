@@ -1,0 +1,58 @@
+//! One file per screen; each only reads `App` and draws.
+
+pub mod issue;
+pub mod ledger;
+pub mod login;
+pub mod passes;
+pub mod residents;
+pub mod scan;
+pub mod stats;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::forms::TextField;
+use super::theme::Theme;
+
+/// One labelled input row: `Label  value`, the focused one with a cursor,
+/// and the core's error for the field beside it.
+pub fn field_row(f: &TextField, focused: bool, error: Option<&str>, label_w: u16, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let marker = if focused { "▸ " } else { "  " };
+    let label = format!("{marker}{:<w$}", f.label, w = label_w as usize);
+    let lw = (label.chars().count() as u16).min(area.width);
+    Paragraph::new(Span::styled(label, if focused { theme.focus() } else { Style::default() })).render(Rect { width: lw, ..area }, buf);
+    let rest = Rect { x: area.x + lw, width: area.width.saturating_sub(lw), ..area };
+    let value_w = rest.width.min(30);
+    let vrect = Rect { width: value_w, ..rest };
+    if focused {
+        let mut ta = f.input.clone();
+        ta.set_cursor_line_style(Style::default());
+        ta.set_style(theme.selected());
+        ta.render(vrect, buf);
+    } else {
+        let shown = match f.input.mask_char() {
+            Some(m) => m.to_string().repeat(f.value().chars().count()),
+            None => f.value(),
+        };
+        let shown = if shown.is_empty() { "·".repeat(value_w.min(3) as usize) } else { shown };
+        Paragraph::new(Span::styled(shown, theme.dim().patch(Style::default()))).render(vrect, buf);
+    }
+    if let Some(e) = error {
+        let erect = Rect { x: vrect.x + value_w + 1, width: rest.width.saturating_sub(value_w + 1), ..rest };
+        Paragraph::new(Line::from(Span::styled(format!("✗ {e}"), theme.error()))).render(erect, buf);
+    }
+}
+
+pub fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+/// A timestamp shown as local wall time `HH:MM:SS`, or as stored when unparsable.
+pub fn hhmmss(stamp: &str) -> String {
+    crate::domain::clock::parse_stamp(stamp)
+        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M:%S").to_string())
+        .unwrap_or_else(|| stamp.to_string())
+}

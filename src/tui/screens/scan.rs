@@ -1,0 +1,168 @@
+//! The gate operator's screen: a verdict you can read from a step away.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+
+use super::hhmmss;
+use crate::domain::scan::{ScanOutcome, Verdict};
+use crate::tui::app::App;
+use crate::tui::effect::ScanSource;
+use crate::tui::theme::Theme;
+use crate::tui::widgets::{bigtext, halfblock};
+
+/// The word drawn big for each verdict.
+pub fn word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Admitted => "ADMITTED",
+        Verdict::AlreadyUsed => "ALREADY USED",
+        Verdict::Voided => "VOIDED",
+        Verdict::ResidentIn => "RESIDENT IN",
+        Verdict::ResidentOut => "RESIDENT OUT",
+        Verdict::ResidentInactive => "INACTIVE",
+        Verdict::Unknown => "UNKNOWN",
+        Verdict::Forged => "FORGED",
+        Verdict::Malformed => "MALFORMED",
+    }
+}
+
+fn details(o: &ScanOutcome) -> Vec<String> {
+    let mut v = Vec::new();
+    match o.verdict {
+        Verdict::Admitted => {
+            if let Some(p) = &o.pass {
+                v.push(p.holders());
+                v.push(format!("{} pass · {} person{} · {}", p.pass_type, p.persons, if p.persons == 1 { "" } else { "s" }, p.slot));
+            }
+        }
+        Verdict::AlreadyUsed => {
+            if let Some(fu) = &o.first_use {
+                v.push(format!("First used at {} by {} at {}", hhmmss(&fu.at), fu.operator, fu.gate));
+            }
+            if let Some(p) = &o.pass {
+                v.push(format!("{} · {} × {}", p.holders(), p.pass_type, p.persons));
+            }
+        }
+        Verdict::ResidentIn | Verdict::ResidentOut | Verdict::ResidentInactive => {
+            if let Some(r) = &o.resident {
+                v.push(format!("{} · room {}{}", r.name, r.room, if r.floor.is_empty() { String::new() } else { format!(", floor {}", r.floor) }));
+            }
+            v.push(o.reason.clone());
+        }
+        _ => v.push(format!("DENY: {}", o.reason)),
+    }
+    v
+}
+
+pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let [verdict_area, entry_area, bottom] =
+        Layout::vertical([Constraint::Percentage(55), Constraint::Length(3), Constraint::Min(5)]).areas(area);
+    render_verdict(app, theme, verdict_area, buf);
+
+    let buffer = &app.scan.wedge.buffer;
+    let entry = if buffer.is_empty() {
+        Line::from(Span::styled("scan a pass, or type its code and press Enter", theme.dim()))
+    } else {
+        Line::from(vec![Span::raw(buffer.clone()), Span::styled("▏", theme.focus())])
+    };
+    Paragraph::new(entry).block(Block::bordered().title(if app.scan.busy { " Code · checking… " } else { " Code " })).render(entry_area, buf);
+
+    let right_w = if bottom.width >= 110 { 44 } else { 30 };
+    let [recent_area, side] = Layout::horizontal([Constraint::Min(20), Constraint::Length(right_w)]).areas(bottom);
+    render_recent(app, theme, recent_area, buf);
+    render_side(app, theme, side, buf);
+}
+
+fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let Some(o) = &app.scan.last else {
+        let block = Block::bordered().title(" Verdict ");
+        let inner = block.inner(area);
+        block.render(area, buf);
+        if !bigtext::render("READY", inner, buf, theme.dim()) {
+            Paragraph::new("READY").style(theme.dim()).render(inner, buf);
+        }
+        return;
+    };
+    let style = theme.verdict(o.verdict);
+    let title = format!(" {} · {} · {} ", o.verdict.as_str(), hhmmss(&o.at), o.gate);
+    let block = Block::bordered().title(Span::styled(title, style)).border_style(style);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let mut lines = details(o);
+    if o.repeated {
+        lines.insert(0, "repeated read: no change".into());
+    }
+    let photo_w = if app.scan.photo.is_some() && inner.width >= 90 { 24 } else { 0 };
+    let [text_area, photo_area] = Layout::horizontal([Constraint::Min(10), Constraint::Length(photo_w)]).areas(inner);
+    let big_h = bigtext::HEIGHT + 1;
+    let fits = text_area.height >= big_h + lines.len() as u16 && bigtext::width(word(o.verdict)) <= text_area.width;
+    let detail_area = if fits {
+        bigtext::render(word(o.verdict), Rect { height: bigtext::HEIGHT, ..text_area }, buf, style);
+        Rect { y: text_area.y + big_h, height: text_area.height - big_h, ..text_area }
+    } else {
+        lines.insert(0, format!("*** {} ***", word(o.verdict)));
+        text_area
+    };
+    let text: Vec<Line> = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| if i == 0 && !fits { Line::from(Span::styled(l, style)) } else { Line::from(Span::styled(l, Style::default())) }.centered())
+        .collect();
+    Paragraph::new(text).wrap(Wrap { trim: true }).render(detail_area, buf);
+    if let Some(photo) = &app.scan.photo {
+        if photo_w > 0 {
+            halfblock::render(photo, photo_area, buf, theme.color);
+        }
+    }
+}
+
+fn render_recent(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let lines: Vec<Line> = app
+        .scan
+        .recent
+        .iter()
+        .map(|(o, src)| {
+            let who = o
+                .pass
+                .as_ref()
+                .map(|p| p.holder_name.clone())
+                .or_else(|| o.resident.as_ref().map(|r| format!("{} {}", r.name, r.room)))
+                .unwrap_or_default();
+            let src = match src {
+                ScanSource::Camera => "cam",
+                ScanSource::Wedge => "usb",
+                ScanSource::Manual => "key",
+            };
+            Line::from(vec![
+                Span::raw(format!("{} {src} ", hhmmss(&o.at))),
+                Span::styled(format!("{:<17}", o.verdict.as_str()), theme.verdict(o.verdict)),
+                Span::raw(who),
+            ])
+        })
+        .collect();
+    let title = format!(" Last {} scans ", app.scan.recent.len());
+    Paragraph::new(lines).block(Block::bordered().title(title)).render(area, buf);
+}
+
+fn render_side(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let [counts, cam] = Layout::vertical([Constraint::Length(4), Constraint::Min(3)]).areas(area);
+    let (people, inside) = app.stats.as_ref().map_or((0, 0), |s| (s.people_admitted, s.occupancy()));
+    Paragraph::new(vec![
+        Line::from(vec![Span::raw(" Admitted "), Span::styled(format!("{people} people"), theme.ok())]),
+        Line::from(format!(" Inside now {inside}")),
+    ])
+    .block(Block::bordered().title(" Count "))
+    .render(counts, buf);
+    let block = Block::bordered().title(if app.camera_ok { " Camera " } else { " Camera · none " });
+    let inner = block.inner(cam);
+    block.render(cam, buf);
+    match &app.preview {
+        Some(img) if app.camera_ok => halfblock::render(img, inner, buf, theme.color),
+        _ => {
+            let msg = if app.camera_ok { "waiting for a frame…".to_string() } else { format!("{}. The scanner and typing still work.", app.camera) };
+            Paragraph::new(msg).style(theme.dim()).wrap(Wrap { trim: true }).render(inner, buf);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Stats: counts, revenue, occupancy and scans per hour, refreshed live.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph, Widget};
+
+use crate::domain::pass::format_money;
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+
+pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let Some(s) = &app.stats else {
+        Paragraph::new("loading…").block(Block::bordered().title(" Stats ")).render(area, buf);
+        return;
+    };
+    let [top, chart] = Layout::vertical([Constraint::Length(11), Constraint::Min(5)]).areas(area);
+    let [counts, money] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
+    let cur = &s.currency;
+    let mut left = vec![
+        Line::from(vec![Span::raw("Admitted   "), Span::styled(format!("{} people", s.people_admitted), theme.ok()), Span::raw(format!(" ({} passes)", s.passes_admitted))]),
+        Line::from(format!("Inside now {}  (residents IN {})", s.occupancy(), s.residents_in)),
+        Line::from(format!("Issued     {}", s.passes_issued)),
+        Line::from(format!("Unused     {}   Voided {}", s.passes_unused, s.passes_voided)),
+        Line::from(format!("Residents  {} IN · {} OUT", s.residents_in, s.residents_out)),
+    ];
+    let denied: u64 = s.denied_by_reason.values().sum();
+    left.push(Line::from(format!("Denied     {denied}")));
+    for (v, n) in &s.denied_by_reason {
+        left.push(Line::from(Span::styled(format!("  {v} {n}"), theme.dim())));
+    }
+    Paragraph::new(left).block(Block::bordered().title(" People ")).render(counts, buf);
+    let m = |v: f64| format_money((v * 100.0).round() as i64, cur);
+    let mut right = vec![Line::from(vec![Span::raw("Revenue "), Span::styled(format_money(s.revenue_total_cents, cur), theme.ok())])];
+    for (k, v) in &s.revenue_by_payment {
+        right.push(Line::from(format!("  {k:<8} {}", m(*v))));
+    }
+    for (k, v) in &s.revenue_by_operator {
+        right.push(Line::from(format!("  by {k:<10} {}", m(*v))));
+    }
+    for (t, n) in &s.issued_by_type {
+        right.push(Line::from(Span::styled(format!("  {t} × {n}"), theme.dim())));
+    }
+    Paragraph::new(right).block(Block::bordered().title(" Revenue (voided excluded) ")).render(money, buf);
+
+    let bars: Vec<Bar> = s
+        .scans_per_hour
+        .iter()
+        .map(|(h, n)| {
+            let hour = crate::domain::clock::parse_stamp(h).map(|t| t.with_timezone(&chrono::Local).format("%H").to_string()).unwrap_or_default();
+            Bar::default().value(*n).label(Line::from(hour)).text_value(if *n > 0 { n.to_string() } else { String::new() })
+        })
+        .collect();
+    let bar_w = ((chart.width.saturating_sub(2)) / 24).saturating_sub(1).clamp(1, 4);
+    BarChart::default()
+        .block(Block::bordered().title(format!(" Scans per hour, last 24 h ({}) ", s.scans_total_24h)))
+        .data(BarGroup::default().bars(&bars))
+        .bar_width(bar_w)
+        .bar_gap(1)
+        .bar_style(theme.ok())
+        .render(chart, buf);
+}

@@ -1,0 +1,66 @@
+//! A small theme. With NO_COLOR set every style drops its colour and keeps
+//! bold, reverse or underline, so nothing depends on colour alone.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::domain::scan::Verdict;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    pub fn from_env() -> Theme {
+        Theme { color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) }
+    }
+
+    fn paint(&self, fg: Color, bg: Option<Color>, m: Modifier) -> Style {
+        let s = Style::default().add_modifier(m);
+        if !self.color {
+            return s;
+        }
+        let s = s.fg(fg);
+        match bg {
+            Some(b) => s.bg(b),
+            None => s,
+        }
+    }
+
+    pub fn title(&self) -> Style {
+        self.paint(Color::Cyan, None, Modifier::BOLD)
+    }
+    pub fn dim(&self) -> Style {
+        self.paint(Color::DarkGray, None, Modifier::empty())
+    }
+    pub fn key(&self) -> Style {
+        self.paint(Color::Yellow, None, Modifier::BOLD)
+    }
+    pub fn selected(&self) -> Style {
+        if self.color { Style::default().bg(Color::Blue).fg(Color::White).add_modifier(Modifier::BOLD) } else { Style::default().add_modifier(Modifier::REVERSED) }
+    }
+    pub fn focus(&self) -> Style {
+        self.paint(Color::Yellow, None, Modifier::BOLD)
+    }
+    pub fn error(&self) -> Style {
+        self.paint(Color::LightRed, None, Modifier::BOLD)
+    }
+    pub fn ok(&self) -> Style {
+        self.paint(Color::LightGreen, None, Modifier::BOLD)
+    }
+    pub fn header(&self) -> Style {
+        if self.color { Style::default().bg(Color::Blue).fg(Color::White) } else { Style::default().add_modifier(Modifier::REVERSED) }
+    }
+
+    /// Big verdict colour: green admits, red denies, amber for a second use,
+    /// blue for residents.
+    pub fn verdict(&self, v: Verdict) -> Style {
+        let c = match v {
+            Verdict::Admitted => Color::LightGreen,
+            Verdict::AlreadyUsed => Color::Yellow,
+            Verdict::ResidentIn | Verdict::ResidentOut => Color::LightCyan,
+            _ => Color::LightRed,
+        };
+        self.paint(c, None, Modifier::BOLD)
+    }
+}

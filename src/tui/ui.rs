@@ -1,0 +1,172 @@
+//! Drawing: the frame (header, tabs, footer), the active screen and any
+//! overlay. Rendering only reads `App`.
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::app::{App, MIN_HEIGHT, MIN_WIDTH, PromptKind, Screen};
+use super::screens;
+use super::theme::Theme;
+
+pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
+    let area = f.area();
+    render(app, theme, area, f.buffer_mut());
+    // Put the terminal cursor nowhere: inputs draw their own.
+}
+
+pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    use ratatui::widgets::Widget;
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "Terminal too small: {}x{}. gatehouse needs at least {MIN_WIDTH}x{MIN_HEIGHT}. Enlarge the window.",
+            area.width, area.height
+        );
+        Paragraph::new(msg).wrap(Wrap { trim: true }).style(theme.error()).render(area, buf);
+        return;
+    }
+    let [header, tabs, body, footer] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    render_header(app, theme, header, buf);
+    render_tabs(app, theme, tabs, buf);
+    match app.screen {
+        Screen::Login => screens::login::render(app, theme, body, buf),
+        Screen::Scan => screens::scan::render(app, theme, body, buf),
+        Screen::Issue => screens::issue::render(app, theme, body, buf),
+        Screen::Passes => screens::passes::render(app, theme, body, buf),
+        Screen::Residents => screens::residents::render(app, theme, body, buf),
+        Screen::Ledger => screens::ledger::render(app, theme, body, buf),
+        Screen::Stats => screens::stats::render(app, theme, body, buf),
+    }
+    render_footer(app, theme, footer, buf);
+    if let Some(p) = &app.prompt {
+        render_prompt(p.kind, &p.input, theme, body, buf);
+    }
+    if app.help {
+        render_help(app, theme, body, buf);
+    }
+    if app.confirm_quit {
+        let r = centered(body, 50, 5);
+        Clear.render(r, buf);
+        Paragraph::new(vec![Line::from(""), Line::from(Span::styled("  Unsaved input will be lost. Quit?  y / n", theme.error()))])
+            .block(Block::bordered().title(" Quit "))
+            .render(r, buf);
+    }
+}
+
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    use ratatui::widgets::Widget;
+    let who = app.actor.as_ref().map_or("not signed in".to_string(), |a| format!("{} ({})", a.username, a.role.as_str()));
+    let cam = if app.camera_ok { format!("cam: {}", app.camera) } else { format!("cam: {}", app.camera) };
+    let left = format!(" {} │ {} │ {}", app.cfg.event.name, app.gate, who);
+    let right = format!("{} │ {} ", cam, app.clock);
+    let pad = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count());
+    let text = if pad == 0 {
+        let room = (area.width as usize).saturating_sub(right.chars().count() + 1);
+        format!("{} {right}", left.chars().take(room).collect::<String>())
+    } else {
+        format!("{left}{}{right}", " ".repeat(pad))
+    };
+    Paragraph::new(text).style(theme.header()).render(area, buf);
+}
+
+fn render_tabs(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    use ratatui::widgets::Widget;
+    let mut spans = vec![Span::raw(" ")];
+    for (i, s) in app.tabs().iter().enumerate() {
+        let label = format!(" {} {} ", i + 1, s.title());
+        spans.push(if *s == app.screen { Span::styled(label, theme.selected()) } else { Span::raw(label) });
+        spans.push(Span::raw(" "));
+    }
+    if app.actor.is_none() {
+        spans.push(Span::styled(" Sign in ", theme.selected()));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+/// The keys of the current screen, or the last status message.
+pub fn footer_keys(app: &App) -> &'static str {
+    if app.prompt.is_some() {
+        return if app.prompt_is_confirm() { "y confirm  n/Esc cancel" } else { "Enter ok  Esc cancel" };
+    }
+    match app.screen {
+        Screen::Login => "Enter next/sign in  Tab switch field  Esc quit",
+        Screen::Scan => "type/scan code + Enter  Esc clear  Tab next screen  ? help  q quit",
+        Screen::Issue if app.issue.issued.is_some() => "p print  s save PNG  n/Enter issue another  Tab next screen",
+        Screen::Issue => "↑↓ field  ←→ choose  Enter next/issue  Esc leave field  F1 help",
+        Screen::Passes if app.passes.searching => "type to search  Enter/Esc done",
+        Screen::Passes => "/ search  t type  s status  m pay  o sort  Enter detail  v void  u unscan  p print  e CSV",
+        Screen::Residents if app.residents.form.is_some() => "↑↓ field  Enter next/save  Esc cancel",
+        Screen::Residents => "a add  Enter detail/QR  d deactivate  p print  r refresh  ? help",
+        Screen::Ledger => "v verify  r refresh  ? help  q quit",
+        Screen::Stats => "r refresh (live while scanning)  ? help  q quit",
+    }
+}
+
+fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    use ratatui::widgets::Widget;
+    let line = match &app.status {
+        Some(s) => Line::from(Span::styled(format!(" {}", s.text), if s.error { theme.error() } else { theme.ok() })),
+        None => Line::from(Span::styled(format!(" {}", footer_keys(app)), theme.dim())),
+    };
+    Paragraph::new(line).render(area, buf);
+}
+
+fn render_prompt(kind: PromptKind, input: &super::forms::TextField, theme: &Theme, body: Rect, buf: &mut Buffer) {
+    use ratatui::widgets::Widget;
+    let r = centered(body, 64, 5);
+    Clear.render(r, buf);
+    let title = format!(" {} ", input.label);
+    let block = Block::bordered().title(title).border_style(theme.focus());
+    let inner = block.inner(r);
+    block.render(r, buf);
+    let confirm = matches!(kind, PromptKind::VoidConfirm | PromptKind::DeactivateConfirm);
+    let text = if confirm {
+        let v = input.value();
+        if v.is_empty() { "Press y to confirm, n to cancel".to_string() } else { format!("{v}   (y / n)") }
+    } else {
+        format!("{}▏", input.value())
+    };
+    Paragraph::new(text).render(Rect { y: inner.y + 1, height: 1, ..inner }, buf);
+}
+
+fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
+    use ratatui::widgets::Widget;
+    let r = centered(body, 80, body.height);
+    Clear.render(r, buf);
+    let k = |key: &str, what: &str| Line::from(vec![Span::styled(format!("  {key:<16}"), theme.key()), Span::raw(what.to_string())]);
+    let mut lines = vec![
+        Line::from(Span::styled(" Everywhere", theme.title())),
+        k("Tab / Shift-Tab", "next / previous screen (F2-F7 jump directly)"),
+        k("1-6", "jump to a screen (not on Scan, where digits are code)"),
+        k("? / F1", "this help;  any key closes it"),
+        k("q / Ctrl-C", "quit (asks first if a form holds input)"),
+        k("Esc", "back: close a detail, a prompt, or leave a field"),
+        Line::from(Span::styled(" Scan", theme.title())),
+        k("A-Z 0-9 -", "type a code; Enter scans. A USB scanner's burst scans by itself"),
+        k("Backspace/Esc", "edit / clear the entry"),
+    ];
+    if app.actor.as_ref().is_some_and(|a| a.is_admin()) {
+        lines.extend([
+            Line::from(Span::styled(" Issue", theme.title())),
+            k("↑ ↓  Enter", "move between fields; Enter on [Issue] issues the pass"),
+            k("← → Space", "choose type, payment, slot"),
+            k("p  s  n", "after issuing: print, save PNG, issue another"),
+            Line::from(Span::styled(" Passes", theme.title())),
+            k("/  t s m o", "search; filter type, status, payment; sort"),
+            k("Enter v u p e", "detail, void, unscan, print, export CSV"),
+            Line::from(Span::styled(" Residents · Ledger · Stats", theme.title())),
+            k("a Enter d p", "add, detail with QR, deactivate, print;  c camera photo in form"),
+            k("v  r", "verify the ledger;  refresh"),
+        ]);
+    }
+    Paragraph::new(lines).block(Block::bordered().title(" Keys ").border_style(theme.focus())).render(r, buf);
+}

@@ -1,0 +1,4 @@
+//! Small widgets shared by the screens.
+
+pub mod bigtext;
+pub mod halfblock;

@@ -1,0 +1,158 @@
+//! The worker thread owns the core (and so the database). It runs effects
+//! one at a time and sends each result back as an event, so a slow query
+//! never holds up a redraw.
+
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use image::GrayImage;
+
+use super::effect::{Effect, Outcome};
+use super::event::Event;
+use crate::domain::user::Actor;
+use crate::error::Error;
+use crate::service::{ExportKind, Gatehouse};
+
+/// The latest camera frame, shared with the capture thread.
+pub type FrameShare = Arc<Mutex<Option<GrayImage>>>;
+
+pub fn spawn(mut g: Gatehouse, gate: String, jobs: Receiver<Effect>, events: Sender<Event>, frames: FrameShare) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("worker".into())
+        .spawn(move || {
+            let mut actor: Option<Actor> = None;
+            for effect in jobs {
+                let outcome = run(&mut g, &gate, &mut actor, effect, &events, &frames);
+                if events.send(Event::Done(outcome)).is_err() {
+                    return;
+                }
+            }
+        })
+        .unwrap_or_else(|e| panic!("cannot start the worker thread: {e}")) // ok: no worker, no UI
+}
+
+fn failed(what: &str, e: Error) -> Outcome {
+    tracing::warn!("{what}: {e}");
+    Outcome::Failed(format!("{what}: {e}"))
+}
+
+fn run(g: &mut Gatehouse, gate: &str, actor: &mut Option<Actor>, effect: Effect, events: &Sender<Event>, frames: &FrameShare) -> Outcome {
+    if let Effect::Login { username, password } = &effect {
+        return match g.authenticate(username, password) {
+            Ok(a) => {
+                tracing::info!(user = %a.username, "signed in to the console");
+                *actor = Some(a.clone());
+                Outcome::LoggedIn(a)
+            }
+            Err(e) => Outcome::LoginFailed(e.to_string()),
+        };
+    }
+    let Some(a) = actor.clone() else {
+        return Outcome::Failed("sign in first".into());
+    };
+    match effect {
+        Effect::Login { .. } | Effect::Bell(_) | Effect::Quit => Outcome::Done(String::new()),
+        Effect::Scan { payload, source } => match g.scan(payload.as_bytes(), &a, gate) {
+            Ok(out) => {
+                let photo = out.resident.as_ref().and_then(|r| r.photo.as_deref()).and_then(load_photo);
+                Outcome::Scanned(out, source, photo)
+            }
+            Err(e) => failed("scan not recorded", e),
+        },
+        Effect::Issue(req) => match g.issue_pass(&a, &req) {
+            Ok(p) => Outcome::Issued(Box::new(g.pass_view(p))),
+            Err(Error::Validation(v)) => Outcome::IssueRejected(v),
+            Err(Error::DuplicatePass { existing_id }) => {
+                let mut v = crate::domain::validate::ValidationErrors::default();
+                v.add("name", format!("a pass for this holder exists: {}", &existing_id[..8.min(existing_id.len())]));
+                Outcome::IssueRejected(v)
+            }
+            Err(e) => failed("pass not issued", e),
+        },
+        Effect::LoadPasses(f) => match g.list_passes(&f) {
+            Ok(list) => Outcome::Passes(list.into_iter().map(|p| Box::new(g.pass_view(p))).collect()),
+            Err(e) => failed("cannot load passes", e),
+        },
+        Effect::VoidPass { id, reason } => match g.void_pass(&a, &id, &reason) {
+            Ok(p) => Outcome::PassChanged(p, "voided"),
+            Err(e) => failed("not voided", e),
+        },
+        Effect::UnscanPass { id, reason } => match g.unscan_pass(&a, &id, &reason) {
+            Ok(p) => Outcome::PassChanged(p, "is unused again"),
+            Err(e) => failed("not unscanned", e),
+        },
+        Effect::LoadResidents => match g.list_residents(None, true) {
+            Ok(list) => Outcome::Residents(list.into_iter().map(|r| g.resident_view(r)).collect()),
+            Err(e) => failed("cannot load residents", e),
+        },
+        Effect::AddResident(req) => match g.add_resident(&a, &req) {
+            Ok(r) => Outcome::ResidentAdded(Box::new(g.resident_view(r))),
+            Err(Error::Validation(v)) => Outcome::ResidentRejected(v),
+            Err(e) => failed("resident not registered", e),
+        },
+        Effect::DeactivateResident { id } => match g.deactivate_resident(&a, &id, "deactivated at the console") {
+            Ok(r) => Outcome::Done(format!("deactivated {}", r.name)),
+            Err(e) => failed("not deactivated", e),
+        },
+        Effect::CapturePhoto => {
+            let frame = frames.lock().ok().and_then(|f| f.clone());
+            let Some(img) = frame else {
+                return Outcome::Failed("no camera frame to take a photo from".into());
+            };
+            let Some(dir) = g.paths().map(|p| p.data_dir.join("photos")) else {
+                return Outcome::Failed("no data directory".into());
+            };
+            let path = dir.join(format!("{}.png", uuid::Uuid::new_v4().simple()));
+            match std::fs::create_dir_all(&dir).map_err(|e| e.to_string()).and_then(|_| img.save(&path).map_err(|e| e.to_string())) {
+                Ok(()) => Outcome::PhotoSaved(path),
+                Err(e) => Outcome::Failed(format!("photo not saved: {e}")),
+            }
+        }
+        Effect::LoadLedger => match g.ledger_recent(200).and_then(|b| Ok((b, g.ledger_count()?))) {
+            Ok((b, n)) => Outcome::Ledger(b, n),
+            Err(e) => failed("cannot load the ledger", e),
+        },
+        Effect::VerifyLedger => {
+            if let Ok(n) = g.ledger_count() {
+                let recent = g.ledger_recent(200).unwrap_or_default();
+                let _ = events.send(Event::Done(Outcome::Ledger(recent, n)));
+            }
+            match g.verify_ledger(None, &mut |done| {
+                let _ = events.send(Event::Progress(done));
+            }) {
+                Ok(r) => Outcome::Verified(r),
+                Err(e) => failed("verification failed to run", e),
+            }
+        }
+        Effect::LoadStats => match g.stats() {
+            Ok(s) => Outcome::Stats(Box::new(s)),
+            Err(e) => failed("cannot load stats", e),
+        },
+        Effect::SaveQr { payload, path } => {
+            let made = path.parent().map_or(Ok(()), std::fs::create_dir_all);
+            match made.map_err(|e| Error::io("cannot create folder", e)).and_then(|_| crate::qr::write_png(&payload, &path, 8)) {
+                Ok(()) => Outcome::Done(format!("saved {}", path.display())),
+                Err(e) => failed("PNG not saved", e),
+            }
+        }
+        Effect::Print { .. } => Outcome::Failed("printing is not available in this build".into()),
+        Effect::Export { kind, path } => match g.export_csv(kind, &path) {
+            Ok(n) => Outcome::Done(format!("exported {n} {} to {}", if kind == ExportKind::Passes { "passes" } else { "rows" }, path.display())),
+            Err(e) => failed("export failed", e),
+        },
+        Effect::Backup => match g.backup(None) {
+            Ok((file, _)) => {
+                tracing::info!("hourly backup {}", file.display());
+                Outcome::Done(format!("backup written: {}", file.display()))
+            }
+            Err(e) => failed("backup failed", e),
+        },
+    }
+}
+
+/// A resident's photo, small enough for the verdict panel.
+fn load_photo(path: &str) -> Option<Box<GrayImage>> {
+    let img = crate::decode::load_gray(std::path::Path::new(path)).ok()?;
+    Some(Box::new(image::imageops::thumbnail(&img, 64, 64)))
+}
