@@ -164,10 +164,7 @@ impl Config {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        let cfg: Config = toml::from_str(text).map_err(|e| Error::Config {
-            path: path.to_path_buf(),
-            message: e.to_string().trim().to_string(),
-        })?;
+        let cfg: Config = toml::from_str(text).map_err(|e| Error::Config { path: path.to_path_buf(), message: one_line(&e, text) })?;
         cfg.validate().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;
         Ok(cfg)
     }
@@ -269,5 +266,21 @@ impl Paths {
             return PathBuf::from(h).join(".local/share/gatehouse");
         }
         PathBuf::from("gatehouse-data")
+    }
+}
+
+/// A TOML error on one line: `line L, column C: message`.
+fn one_line(e: &toml::de::Error, text: &str) -> String {
+    let msg = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let col = before.len() - line_start + 1;
+            let src: String = text[line_start..].lines().next().unwrap_or("").trim().chars().take(60).collect();
+            format!("line {line}, column {col} ({src}): {msg}")
+        }
+        None => msg,
     }
 }

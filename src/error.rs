@@ -11,7 +11,7 @@ pub enum Error {
     #[error("key file {path}: {message}")]
     Key { path: PathBuf, message: String },
 
-    #[error("{0}")]
+    #[error(transparent)]
     Validation(#[from] crate::domain::validate::ValidationErrors),
 
     #[error("a pass for this holder already exists: {existing_id}")]
@@ -47,12 +47,9 @@ pub enum Error {
     #[error("database error: {0}")]
     Db(rusqlite::Error),
 
-    #[error("{context}: {source}")]
-    Io {
-        context: String,
-        #[source]
-        source: std::io::Error,
-    },
+    // The cause is in the message, so it is not also chained as a source.
+    #[error("{context}: {cause}")]
+    Io { context: String, cause: std::io::Error },
 
     #[error("{0}")]
     Other(String),
@@ -79,6 +76,6 @@ impl From<rusqlite::Error> for Error {
 
 impl Error {
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io { context: context.into(), source }
+        Error::Io { context: context.into(), cause: source }
     }
 }

@@ -3,6 +3,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // `gatehouse ... | head` should end quietly, as other CLI tools do,
+    // not panic in println! when the reader goes away.
+    // SAFETY: called first thing, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = gatehouse::cli::Cli::parse();
     let paths = cli.paths();
     // Log only into an existing data directory; `init` creates it.

@@ -1,7 +1,7 @@
 //! First run: data directory, config, key, database and the first admin.
 
 use std::io::{IsTerminal, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -28,10 +28,23 @@ pub fn init(paths: &Paths, a: &InitArgs) -> Result<()> {
     }
     Config::load(&paths.config)?;
     if !paths.key().exists() {
+        if paths.db().exists() {
+            bail!(
+                "the key file {} is missing but the database exists: a new key would make every issued pass and the whole ledger fail to verify. Restore gatehouse.key from your backup",
+                paths.key().display()
+            );
+        }
         keyfile::create(&paths.key())?;
         println!("created key file {} (mode 0600)", paths.key().display());
     }
     if !paths.db().exists() {
+        // Names, phones and password hashes: readable by the owner only.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(paths.db())
+            .with_context(|| format!("cannot create {}", paths.db().display()))?;
         Store::create(&paths.db())?;
         println!("created database {}", paths.db().display());
     }

@@ -61,6 +61,11 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
             ok
         }
         Command::Export(a) => {
+            // Exports hold every holder's name and phone: admins only.
+            let actor = sign_in(cli, g)?;
+            if !actor.is_admin() {
+                bail!("permission denied: only an admin may export data");
+            }
             let n = g.export_csv(a.what, &a.csv)?;
             println!("wrote {n} rows to {}", a.csv.display());
             ok

@@ -108,14 +108,15 @@ pub fn parse(raw: &[u8]) -> Result<Payload, Malformed> {
     }
     let parts: Vec<&str> = text.split('-').collect();
     let [ver, kind, kid, id, tag] = parts.as_slice() else {
-        return Err(if text.len() >= 3 && text[..3].eq_ignore_ascii_case(VERSION) {
+        // Compare bytes: a slice of `text` could fall inside a UTF-8 character.
+        return Err(if text.as_bytes().get(..3).is_some_and(|b| b.eq_ignore_ascii_case(VERSION.as_bytes())) {
             Malformed::Id
         } else {
             Malformed::NotOurs
         });
     };
     if !ver.eq_ignore_ascii_case(VERSION) {
-        if ver.len() == 3 && ver[..2].eq_ignore_ascii_case("GH") {
+        if ver.len() == 3 && ver.as_bytes()[..2].eq_ignore_ascii_case(b"GH") {
             return Err(Malformed::Version(ver.to_ascii_uppercase()));
         }
         return Err(Malformed::NotOurs);
@@ -199,6 +200,10 @@ mod tests {
             assert_eq!(parse(raw), Err(want), "{raw:?}");
         }
         assert_eq!(parse(&vec![b'A'; 513]), Err(Malformed::TooLong));
+        // Found by cargo fuzz: multi-byte characters where the version sits.
+        for s in ["aaé", "éé", "Gé-P-01-A-B", "\u{1a}\u{2b}\u{30a}"] {
+            assert_eq!(parse(s.as_bytes()), Err(Malformed::NotOurs), "{s:?}");
+        }
     }
 
     #[test]

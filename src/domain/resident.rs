@@ -81,7 +81,7 @@ pub fn validate(r: &ResidentRequest) -> Result<ValidResident, ValidationErrors> 
     let floor = validate::optional_text(&mut e, "floor", &r.floor, 16);
     let phone = validate::optional_phone(&mut e, "phone", &r.phone);
     let email = validate::optional_email(&mut e, "email", &r.email);
-    let address = validate::optional_text(&mut e, "address", &r.address, 200);
+    let address = validate::multiline_text(&mut e, "address", &r.address, 200);
     let move_in = r.move_in.trim().to_string();
     if !move_in.is_empty() && chrono::NaiveDate::parse_from_str(&move_in, "%Y-%m-%d").is_err() {
         e.add("move_in", "must be a date like 2026-01-31");
@@ -89,6 +89,9 @@ pub fn validate(r: &ResidentRequest) -> Result<ValidResident, ValidationErrors> 
     let occupation = validate::optional_text(&mut e, "occupation", &r.occupation, 80);
     let emergency_contact = validate::optional_text(&mut e, "emergency_contact", &r.emergency_contact, 120);
     let photo = r.photo.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    if photo.as_deref().is_some_and(|p| p.chars().any(char::is_control) || p.len() > 1024) {
+        e.add("photo", "is not a usable file path");
+    }
     e.into_result(ResidentRequest { name, room, floor, phone, email, address, move_in, occupation, emergency_contact, photo })
 }
 

@@ -75,6 +75,18 @@ pub fn optional_text(errs: &mut ValidationErrors, field: &'static str, raw: &str
     v
 }
 
+/// Optional text that may span lines (a postal address): each line folded,
+/// blank lines dropped, lines joined with `\n`.
+pub fn multiline_text(errs: &mut ValidationErrors, field: &'static str, raw: &str, max: usize) -> String {
+    let v = raw.lines().map(fold_spaces).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n");
+    if v.chars().count() > max {
+        errs.add(field, format!("is longer than {max} characters"));
+    } else if v.chars().any(|c| c.is_control() && c != '\n') {
+        errs.add(field, "contains control characters");
+    }
+    v
+}
+
 /// A phone number: 7 to 15 digits with an optional leading +. Spaces, dashes,
 /// dots and brackets are allowed on input and dropped; the result is stored.
 pub fn phone(errs: &mut ValidationErrors, field: &'static str, raw: &str) -> String {

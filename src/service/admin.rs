@@ -8,7 +8,7 @@ use super::Gatehouse;
 use crate::domain::stats::Stats;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
-use crate::store::{PassFilter, Store, apply_retention, backup_name};
+use crate::store::{PassFilter, Store, apply_retention, next_backup_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportKind {
@@ -104,13 +104,7 @@ impl Gatehouse {
             },
         };
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("cannot create backup folder {}", dir.display()), e))?;
-        let mut dest = dir.join(backup_name(self.now()));
-        // Two backups in one second get distinct names.
-        let mut n = 1;
-        while dest.exists() {
-            dest = dir.join(format!("{}-{n}.db", backup_name(self.now()).trim_end_matches(".db")));
-            n += 1;
-        }
+        let dest = dir.join(next_backup_name(&dir, self.now()));
         self.store.backup_to(&dest)?;
         let deleted = apply_retention(&dir, self.cfg.backup.keep_hourly, self.cfg.backup.keep_daily)?;
         Ok((dest, deleted))

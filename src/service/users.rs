@@ -7,6 +7,12 @@ use crate::domain::clock::{parse_stamp, stamp};
 use crate::domain::user::{self, Actor, BCRYPT_COST, Role, User};
 use crate::error::{Error, Result};
 
+/// A cost-12 hash checked for unknown usernames, made once when first needed.
+fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| bcrypt::hash("gatehouse: no such user", BCRYPT_COST).unwrap_or_default())
+}
+
 /// Who the core acts as when a change has no signed-in person (first run).
 pub const SYSTEM: &str = "system";
 
@@ -76,6 +82,9 @@ impl Gatehouse {
         let now = self.now();
         let found = self.store.read(|db| db.get_user(&username))?;
         let Some((u, hash)) = found else {
+            // Same work and same words as a wrong password, so the answer
+            // does not tell which usernames exist.
+            let _ = bcrypt::verify(password, dummy_hash());
             return Err(Error::Auth("wrong username or password".into()));
         };
         if u.disabled {
@@ -112,7 +121,7 @@ impl Gatehouse {
             )));
         }
         self.store.write(|db| db.set_login_failures(&name, failed, None))?;
-        Err(Error::Auth(format!("wrong username or password ({} attempts left before a lock)", user::MAX_FAILED - failed)))
+        Err(Error::Auth("wrong username or password".into()))
     }
 
     pub fn list_users(&mut self) -> Result<Vec<User>> {

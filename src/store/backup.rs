@@ -48,23 +48,51 @@ pub fn backup_name(t: DateTime<Utc>) -> String {
     format!("{PREFIX}{}{SUFFIX}", t.format(STAMP))
 }
 
-fn parse_name(name: &str) -> Option<DateTime<Utc>> {
+/// `gatehouse-STAMP.db`, or `gatehouse-STAMP-N.db` for the Nth extra copy in
+/// the same second: the time and N.
+fn parse_name_seq(name: &str) -> Option<(DateTime<Utc>, u32)> {
     let s = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
-    NaiveDateTime::parse_from_str(s, STAMP).ok().map(|t| t.and_utc())
+    let (stamp, seq) = match s.split_once('-') {
+        Some((st, n)) => (st, n.parse().ok()?),
+        None => (s, 0),
+    };
+    NaiveDateTime::parse_from_str(stamp, STAMP).ok().map(|t| (t.and_utc(), seq))
+}
+
+/// A name later than every copy already in `dir` for the same second: a
+/// second copy in one second gets `-1`, then `-2`, and so on, so retention
+/// can always tell which is newest.
+pub fn next_backup_name(dir: &Path, t: DateTime<Utc>) -> String {
+    let plain = backup_name(t);
+    let stamp = plain.trim_end_matches(SUFFIX).to_string();
+    let last = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| parse_name_seq(&e.file_name().to_string_lossy()))
+        .filter(|(when, _)| backup_name(*when) == plain)
+        .map(|(_, seq)| seq)
+        .max();
+    match last {
+        None => plain,
+        Some(n) => format!("{stamp}-{}{SUFFIX}", n + 1),
+    }
 }
 
 /// Keep the newest copy of each of the last `hourly` hours and `daily` days
 /// that have copies; delete the rest. Returns the deleted files.
 pub fn apply_retention(dir: &Path, hourly: usize, daily: usize) -> Result<Vec<PathBuf>> {
-    let mut all: Vec<BackupInfo> = std::fs::read_dir(dir)
+    let mut all: Vec<(BackupInfo, u32)> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(format!("cannot read backup folder {}", dir.display()), e))?
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().to_string();
-            parse_name(&name).map(|t| BackupInfo { path: e.path(), taken_at: t })
+            parse_name_seq(&name).map(|(t, seq)| (BackupInfo { path: e.path(), taken_at: t }, seq))
         })
         .collect();
-    all.sort_by(|a, b| b.taken_at.cmp(&a.taken_at));
+    // Newest first; within one second the highest -N is the newest.
+    all.sort_by(|a, b| (b.0.taken_at, b.1).cmp(&(a.0.taken_at, a.1)));
+    let all: Vec<BackupInfo> = all.into_iter().map(|(b, _)| b).collect();
     let keep = keep_set(&all.iter().map(|b| b.taken_at).collect::<Vec<_>>(), hourly, daily);
     let mut deleted = Vec::new();
     for (i, b) in all.iter().enumerate() {
@@ -117,6 +145,12 @@ mod tests {
         assert_eq!(days.len(), 7);
         assert_eq!(kept.len(), 24 + 6);
         assert_eq!(kept[0], times[0]);
-        assert!(parse_name(&backup_name(start)).is_some());
+        assert_eq!(parse_name_seq(&backup_name(start)), Some((start, 0)));
+        assert_eq!(parse_name_seq("gatehouse-20261101T000000Z-2.db"), Some((start, 2)));
+        assert_eq!(parse_name_seq("gatehouse-20261101T000000Z-x.db"), None);
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(next_backup_name(dir.path(), start), "gatehouse-20261101T000000Z.db");
+        std::fs::write(dir.path().join("gatehouse-20261101T000000Z-3.db"), b"").unwrap();
+        assert_eq!(next_backup_name(dir.path(), start), "gatehouse-20261101T000000Z-4.db");
     }
 }

@@ -1,0 +1,167 @@
+//! Fixed data for console tests: same ids, same payloads, same times.
+#![allow(dead_code)]
+
+use gatehouse::config::Config;
+use gatehouse::domain::keys::KeyRing;
+use gatehouse::domain::pass::{Pass, PassStatus, PaymentMode};
+use gatehouse::domain::payload::{self, Kind};
+use gatehouse::domain::resident::{Presence, Resident};
+use gatehouse::domain::scan::{FirstUse, ScanOutcome, Verdict};
+use gatehouse::domain::stats::Stats;
+use gatehouse::domain::user::{Actor, Role};
+use gatehouse::service::{PassView, ResidentView};
+use gatehouse::tui::app::App;
+
+pub const PASS_ID: &str = "3267d1b0-5c1e-4d7a-9a51-2f8c11d0a7e4";
+pub const RES_ID: &str = "9b0c44e2-11aa-4c3e-8f00-6d2e5a9c1b7f";
+
+pub fn keys() -> KeyRing {
+    KeyRing::new(&[("01".into(), [5u8; 32])]).unwrap()
+}
+
+pub fn payload(kind: Kind, id: &str) -> String {
+    payload::encode(&keys(), kind, &uuid::Uuid::parse_str(id).unwrap())
+}
+
+pub fn admin() -> Actor {
+    Actor { username: "asha".into(), display_name: "Asha".into(), role: Role::Admin }
+}
+
+pub fn operator() -> Actor {
+    Actor { username: "omar".into(), display_name: "Omar".into(), role: Role::Operator }
+}
+
+pub fn couple_pass() -> Pass {
+    Pass {
+        id: PASS_ID.into(),
+        pass_type: "COUPLE".into(),
+        persons: 2,
+        holder_name: "Asha Rao".into(),
+        holder_phone: "+919876543210".into(),
+        holder2_name: Some("Ravi Rao".into()),
+        holder2_phone: Some("9876501234".into()),
+        price_cents: 99900,
+        payment_mode: PaymentMode::Online,
+        txn_ref: Some("UPI-55".into()),
+        slot: "7:00 PM - 11:00 PM".into(),
+        key_id: "01".into(),
+        created_at: "2026-11-21T17:55:00.000000Z".into(),
+        created_by: "asha".into(),
+        scanned_at: None,
+        scanned_by: None,
+        gate: None,
+        voided_at: None,
+        voided_by: None,
+        void_reason: None,
+    }
+}
+
+pub fn pass_view(p: Pass) -> PassView {
+    PassView { status: p.status(), price: p.price_cents as f64 / 100.0, payload: payload(Kind::Pass, &p.id), pass: p }
+}
+
+pub fn resident(status: Presence, active: bool) -> Resident {
+    Resident {
+        id: RES_ID.into(),
+        name: "Meera Iyer".into(),
+        room: "B-204".into(),
+        floor: "2".into(),
+        phone: "9123456780".into(),
+        email: String::new(),
+        address: String::new(),
+        move_in: "2026-01-10".into(),
+        occupation: String::new(),
+        emergency_contact: String::new(),
+        photo: None,
+        status,
+        active,
+        key_id: "01".into(),
+        created_at: "2026-11-01T10:00:00.000000Z".into(),
+        created_by: "asha".into(),
+        last_scan_at: None,
+    }
+}
+
+pub fn resident_view(r: Resident) -> ResidentView {
+    ResidentView { payload: payload(Kind::Resident, &r.id), resident: r }
+}
+
+pub fn outcome(v: Verdict) -> ScanOutcome {
+    let mut pass = couple_pass();
+    let mut o = ScanOutcome {
+        verdict: v,
+        reason: String::new(),
+        at: "2026-11-21T18:30:00.000000Z".into(),
+        operator: "omar".into(),
+        gate: "Main Gate".into(),
+        pass: None,
+        resident: None,
+        first_use: None,
+        repeated: false,
+        block: 7,
+    };
+    match v {
+        Verdict::Admitted => {
+            pass.scanned_at = Some(o.at.clone());
+            o.reason = "Asha Rao & Ravi Rao (COUPLE × 2)".into();
+            o.pass = Some(pass);
+        }
+        Verdict::AlreadyUsed => {
+            pass.scanned_at = Some("2026-11-21T18:02:11.000000Z".into());
+            o.first_use = Some(FirstUse { at: "2026-11-21T18:02:11.000000Z".into(), operator: "omar".into(), gate: "North Gate".into() });
+            o.reason = "already used".into();
+            o.pass = Some(pass);
+        }
+        Verdict::Voided => {
+            o.reason = "voided: refunded at the box office".into();
+            o.pass = Some(pass);
+        }
+        Verdict::ResidentIn | Verdict::ResidentOut | Verdict::ResidentInactive => {
+            let p = if v == Verdict::ResidentIn { Presence::In } else { Presence::Out };
+            o.resident = Some(resident(p, v != Verdict::ResidentInactive));
+            o.reason = match v {
+                Verdict::ResidentInactive => "Meera Iyer (B-204) is no longer an active resident".into(),
+                _ => format!("Meera Iyer (B-204) is now {}", p.as_str()),
+            };
+        }
+        Verdict::Unknown => o.reason = "no pass with this id (signed by us, but not in this database)".into(),
+        Verdict::Forged => o.reason = "signature does not match".into(),
+        Verdict::Malformed => o.reason = "not a gatehouse code".into(),
+    }
+    o
+}
+
+pub fn stats() -> Stats {
+    let mut s = Stats { currency: "INR".into(), ..Default::default() };
+    s.passes_issued = 120;
+    s.issued_by_type.insert("COUPLE".into(), 40);
+    s.issued_by_type.insert("SINGLE".into(), 80);
+    s.passes_admitted = 75;
+    s.passes_unused = 40;
+    s.passes_voided = 5;
+    s.people_admitted = 101;
+    s.revenue_total_cents = 8_262_000;
+    s.revenue_total = 82620.0;
+    s.revenue_by_payment.insert("CASH".into(), 30000.0);
+    s.revenue_by_payment.insert("ONLINE".into(), 52620.0);
+    s.revenue_by_operator.insert("asha".into(), 82620.0);
+    s.residents_in = 12;
+    s.residents_out = 30;
+    s.residents_active = 42;
+    s.scans_per_hour = (0..24).map(|h| (format!("2026-11-20T{:02}:00:00.000000Z", (h + 19) % 24), [0, 0, 3, 9, 27, 41, 12, 4][h % 8])).collect();
+    s.scans_total_24h = s.scans_per_hour.iter().map(|b| b.1).sum();
+    s.denied_by_reason.insert("ALREADY_USED".into(), 4);
+    s.denied_by_reason.insert("FORGED".into(), 1);
+    s
+}
+
+/// A signed-in app on the Scan screen with a fixed clock.
+pub fn signed_in(actor: Actor) -> App {
+    let mut app = App::new(Config::default(), "Main Gate".into(), "/var/lib/gatehouse".into());
+    app.apply(gatehouse::tui::effect::Outcome::LoggedIn(actor));
+    app.clock = "18:30:00".into();
+    app.stats = Some(stats());
+    app
+}
+
+pub fn _unused(_: PassStatus) {}
