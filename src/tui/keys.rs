@@ -29,7 +29,11 @@ pub fn map(app: &App, key: KeyEvent, at: Instant) -> Option<Action> {
     if key.code == KeyCode::F(1) {
         return Some(Action::ToggleHelp);
     }
-    if let KeyCode::F(n @ 2..=8) = key.code {
+    // In the resident form F5 takes the photo; elsewhere F2-F7 jump to a screen.
+    if key.code == KeyCode::F(5) && app.screen == Screen::Residents && app.residents.form.is_some() {
+        return Some(Action::CapturePhoto);
+    }
+    if let KeyCode::F(n @ 2..=7) = key.code {
         return Some(Action::GoTo(n as usize - 2));
     }
     // A prompt (void reason, export path, confirmation) takes every key.
@@ -135,15 +139,6 @@ fn screen_keys(app: &App, key: KeyEvent) -> Option<Action> {
             }
         }
         Screen::Residents => {
-            if app.residents.form.is_some() {
-                return match code {
-                    KeyCode::Up => Some(Action::Up),
-                    KeyCode::Down => Some(Action::Down),
-                    KeyCode::Enter => Some(Action::Submit),
-                    KeyCode::Char('c') => Some(Action::CapturePhoto),
-                    _ => None,
-                };
-            }
             if letter('a') {
                 Some(Action::AddResident)
             } else if letter('d') {

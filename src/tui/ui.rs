@@ -103,8 +103,8 @@ pub fn footer_keys(app: &App) -> &'static str {
         Screen::Issue if app.issue.issued.is_some() => "p print  s save PNG  n/Enter issue another  Tab next screen",
         Screen::Issue => "↑↓ field  ←→ choose  Enter next/issue  Esc leave field  F1 help",
         Screen::Passes if app.passes.searching => "type to search  Enter/Esc done",
-        Screen::Passes => "/ search  t type  s status  m pay  o sort  Enter detail  v void  u unscan  p print  e CSV",
-        Screen::Residents if app.residents.form.is_some() => "↑↓ field  Enter next/save  Esc cancel",
+        Screen::Passes => "/ search  t s m o filter/sort  Enter detail  v void  u unscan  p print  e CSV",
+        Screen::Residents if app.residents.form.is_some() => "↑↓ field  Enter next/save  F5 photo from camera  Esc cancel",
         Screen::Residents => "a add  Enter detail/QR  d deactivate  p print  r refresh  ? help",
         Screen::Ledger => "v verify  r refresh  ? help  q quit",
         Screen::Stats => "r refresh (live while scanning)  ? help  q quit",
@@ -164,7 +164,7 @@ fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
             k("/  t s m o", "search; filter type, status, payment; sort"),
             k("Enter v u p e", "detail, void, unscan, print, export CSV"),
             Line::from(Span::styled(" Residents · Ledger · Stats", theme.title())),
-            k("a Enter d p", "add, detail with QR, deactivate, print;  c camera photo in form"),
+            k("a Enter d p", "add, detail with QR, deactivate, print;  F5 camera photo in form"),
             k("v  r", "verify the ledger;  refresh"),
         ]);
     }

@@ -6,7 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
-use super::{field_row, short};
+use super::{error_row, field_row, short};
 use crate::domain::pass::{format_money, to_cents};
 use crate::tui::app::App;
 use crate::tui::forms::{IssueField, PAYMENTS};
@@ -20,15 +20,12 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn choice_row(label: &str, value: &str, focused: bool, error: Option<&str>, theme: &Theme, area: Rect, buf: &mut Buffer) {
+fn choice_row(label: &str, value: &str, focused: bool, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let marker = if focused { "▸ " } else { "  " };
-    let mut spans = vec![
+    let spans = vec![
         Span::styled(format!("{marker}{label:<16}"), if focused { theme.focus() } else { Style::default() }),
         Span::styled(format!("◂ {value} ▸"), if focused { theme.selected() } else { Style::default() }),
     ];
-    if let Some(e) = error {
-        spans.push(Span::styled(format!("  ✗ {e}"), theme.error()));
-    }
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
@@ -47,17 +44,21 @@ fn render_form(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         }
         let row = Rect { y, height: 1, ..inner };
         let focused = f.focus == field;
+        let key = match field {
+            IssueField::Type => "type",
+            IssueField::Payment => "payment",
+            IssueField::Slot => "slot",
+            other => f.text(other).map_or("", |t| t.key),
+        };
         match field {
             IssueField::Type => {
                 let v = ptype.map_or("?".to_string(), |t| {
                     format!("{} · {} person{} · {}", t.name, t.persons, if t.persons == 1 { "" } else { "s" }, format_money(to_cents(t.price), &cfg.event.currency))
                 });
-                choice_row("Pass type", &v, focused, err("type"), theme, row, buf);
+                choice_row("Pass type", &v, focused, theme, row, buf);
             }
-            IssueField::Payment => choice_row("Payment", PAYMENTS[f.payment_idx], focused, err("payment"), theme, row, buf),
-            IssueField::Slot => {
-                choice_row("Time slot", cfg.event.slots.get(f.slot_idx).map_or("?", String::as_str), focused, err("slot"), theme, row, buf)
-            }
+            IssueField::Payment => choice_row("Payment", PAYMENTS[f.payment_idx], focused, theme, row, buf),
+            IssueField::Slot => choice_row("Time slot", cfg.event.slots.get(f.slot_idx).map_or("?", String::as_str), focused, theme, row, buf),
             IssueField::Submit => {
                 y += 1;
                 let row = Rect { y, height: 1, ..inner };
@@ -66,11 +67,15 @@ fn render_form(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             }
             other => {
                 if let Some(t) = f.text(other) {
-                    field_row(t, focused, err(t.key), 16, theme, row, buf);
+                    field_row(t, focused, 16, theme, row, buf);
                 }
             }
         }
         y += 1;
+        if let Some(e) = err(key).filter(|_| y < inner.y + inner.height) {
+            error_row(e, 16, theme, Rect { y, height: 1, ..inner }, buf);
+            y += 1;
+        }
     }
     // Errors the form has no row for (e.g. a duplicate holder) go last.
     let shown = ["type", "name", "phone", "name2", "phone2", "payment", "txn", "slot"];

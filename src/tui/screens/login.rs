@@ -16,8 +16,8 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let l = &app.login;
     let row = |i: u16| Rect { y: inner.y + i, height: 1, ..inner };
     Paragraph::new(Line::from(Span::styled(format!(" {}", app.cfg.event.name), theme.title()))).render(row(0), buf);
-    field_row(&l.user, !l.focus_pass, None, 9, theme, row(2), buf);
-    field_row(&l.pass, l.focus_pass, None, 9, theme, row(4), buf);
+    field_row(&l.user, !l.focus_pass, 9, theme, row(2), buf);
+    field_row(&l.pass, l.focus_pass, 9, theme, row(4), buf);
     let msg = match (&l.error, l.busy) {
         (_, true) => Line::from(Span::styled("  checking…", theme.dim())),
         (Some(e), _) => Line::from(Span::styled(format!("  {e}"), theme.error())),

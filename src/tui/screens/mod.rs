@@ -17,9 +17,8 @@ use ratatui::widgets::{Paragraph, Widget};
 use super::forms::TextField;
 use super::theme::Theme;
 
-/// One labelled input row: `Label  value`, the focused one with a cursor,
-/// and the core's error for the field beside it.
-pub fn field_row(f: &TextField, focused: bool, error: Option<&str>, label_w: u16, theme: &Theme, area: Rect, buf: &mut Buffer) {
+/// One labelled input row: `Label  value`, the focused one with a cursor.
+pub fn field_row(f: &TextField, focused: bool, label_w: u16, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let marker = if focused { "▸ " } else { "  " };
     let label = format!("{marker}{:<w$}", f.label, w = label_w as usize);
     let lw = (label.chars().count() as u16).min(area.width);
@@ -40,10 +39,13 @@ pub fn field_row(f: &TextField, focused: bool, error: Option<&str>, label_w: u16
         let shown = if shown.is_empty() { "·".repeat(value_w.min(3) as usize) } else { shown };
         Paragraph::new(Span::styled(shown, theme.dim().patch(Style::default()))).render(vrect, buf);
     }
-    if let Some(e) = error {
-        let erect = Rect { x: vrect.x + value_w + 1, width: rest.width.saturating_sub(value_w + 1), ..rest };
-        Paragraph::new(Line::from(Span::styled(format!("✗ {e}"), theme.error()))).render(erect, buf);
-    }
+}
+
+/// The core's message for a field, on the line under it, lined up with the value.
+pub fn error_row(error: &str, label_w: u16, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let indent = label_w + 2;
+    let r = Rect { x: area.x + indent.min(area.width), width: area.width.saturating_sub(indent), ..area };
+    Paragraph::new(Line::from(Span::styled(format!("✗ {error}"), theme.error()))).render(r, buf);
 }
 
 pub fn short(id: &str) -> &str {

@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget};
 
-use super::{field_row, short};
+use super::{error_row, field_row, short};
 use crate::domain::resident::Presence;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
@@ -17,16 +17,21 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         let block = Block::bordered().title(Span::styled(" Register a resident ", theme.title()));
         let inner = block.inner(area);
         block.render(area, buf);
+        let mut y = inner.y;
         for (i, f) in form.fields.iter().enumerate() {
-            let y = inner.y + i as u16;
             if y >= inner.y + inner.height {
                 break;
             }
-            field_row(f, form.focus == i, form.errors.get(f.key), 18, theme, Rect { y, height: 1, ..inner }, buf);
+            field_row(f, form.focus == i, 18, theme, Rect { y, height: 1, ..inner }, buf);
+            y += 1;
+            if let Some(e) = form.errors.get(f.key).filter(|_| y < inner.y + inner.height) {
+                error_row(e, 18, theme, Rect { y, height: 1, ..inner }, buf);
+                y += 1;
+            }
         }
-        let y = inner.y + form.fields.len() as u16 + 1;
+        let y = y + 1;
         if y < inner.y + inner.height {
-            let hint = if form.busy { "saving…" } else { "Enter on the last field saves · c on Photo: take it with the camera" };
+            let hint = if form.busy { "saving…" } else { "Enter on the last field saves · F5 takes the photo with the camera" };
             Paragraph::new(Span::styled(format!("  {hint}"), theme.dim())).render(Rect { y, height: 1, ..inner }, buf);
         }
         return;

@@ -147,21 +147,18 @@ fn render_recent(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 }
 
 fn render_side(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let [counts, cam] = Layout::vertical([Constraint::Length(4), Constraint::Min(3)]).areas(area);
+    let [counts, cam] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
     let (people, inside) = app.stats.as_ref().map_or((0, 0), |s| (s.people_admitted, s.occupancy()));
-    Paragraph::new(vec![
-        Line::from(vec![Span::raw(" Admitted "), Span::styled(format!("{people} people"), theme.ok())]),
-        Line::from(format!(" Inside now {inside}")),
-    ])
-    .block(Block::bordered().title(" Count "))
-    .render(counts, buf);
+    Paragraph::new(Line::from(vec![Span::raw(" Admitted "), Span::styled(format!("{people}"), theme.ok()), Span::raw(format!(" · inside {inside}"))]))
+        .block(Block::bordered().title(" People "))
+        .render(counts, buf);
     let block = Block::bordered().title(if app.camera_ok { " Camera " } else { " Camera · none " });
     let inner = block.inner(cam);
     block.render(cam, buf);
     match &app.preview {
         Some(img) if app.camera_ok => halfblock::render(img, inner, buf, theme.color),
         _ => {
-            let msg = if app.camera_ok { "waiting for a frame…".to_string() } else { format!("{}. The scanner and typing still work.", app.camera) };
+            let msg = if app.camera_ok { "waiting for a frame…".to_string() } else { format!("{}: scan with the USB scanner or type the code", app.camera) };
             Paragraph::new(msg).style(theme.dim()).wrap(Wrap { trim: true }).render(inner, buf);
         }
     }

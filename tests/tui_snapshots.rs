@@ -1,0 +1,157 @@
+//! Every screen and every verdict, drawn by ratatui's TestBackend at 80x24
+//! and 120x40 and compared with insta snapshots.
+
+#[path = "tui/fixtures.rs"]
+mod fixtures;
+
+use fixtures::*;
+use gatehouse::domain::ledger::{Problem, StoredBlock, VerifyReport};
+use gatehouse::domain::resident::Presence;
+use gatehouse::domain::scan::Verdict;
+use gatehouse::tui::action::Action;
+use gatehouse::tui::app::App;
+use gatehouse::tui::effect::{Outcome, ScanSource};
+use gatehouse::tui::theme::Theme;
+use gatehouse::tui::ui;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn draw(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::draw(f, app, &Theme { color: false })).unwrap();
+    t
+}
+
+fn snap(name: &str, app: &App) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = draw(app, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+    }
+}
+
+fn blocks() -> Vec<StoredBlock> {
+    (0..6u64)
+        .rev()
+        .map(|i| StoredBlock {
+            index: i,
+            ts: format!("2026-11-21T18:{:02}:00.000000Z", 10 + i),
+            operator: if i % 2 == 0 { "asha".into() } else { "omar".into() },
+            gate: "Main Gate".into(),
+            event: if i < 2 { "pass_issue".into() } else { "scan".into() },
+            data: format!("{{\"id\":\"{PASS_ID}\",\"verdict\":\"ADMITTED\"}}"),
+            prev_hash: format!("{:064x}", i),
+            hash: format!("{:064x}", i + 1000),
+            key_id: "01".into(),
+            signature: "00".repeat(32),
+        })
+        .collect()
+}
+
+#[test]
+fn every_screen_at_80x24_and_120x40() {
+    // Times are shown in local time; fix the zone so snapshots match anywhere.
+    // SAFETY: the only test in this binary, set before any thread reads it.
+    unsafe { std::env::set_var("TZ", "UTC") };
+
+    let mut login = App::new(gatehouse::config::Config::default(), "Main Gate".into(), "/var/lib/gatehouse".into());
+    login.clock = "18:30:00".into();
+    snap("login", &login);
+    login.login.user.set("asha");
+    login.apply(Outcome::LoginFailed("user asha is locked after 5 wrong passwords; try again in 4 min".into()));
+    snap("login_locked", &login);
+
+    let app = signed_in(admin());
+    snap("scan_ready", &app);
+    for v in Verdict::ALL {
+        let mut app = signed_in(admin());
+        app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
+        app.apply(Outcome::Scanned(outcome(v), ScanSource::Wedge, None));
+        snap(&format!("scan_{}", v.as_str().to_lowercase()), &app);
+    }
+    let mut typing = signed_in(operator());
+    for c in "GH1-P-01-0T3M".chars() {
+        typing.update(Action::ScanChar(c, std::time::Instant::now()));
+    }
+    typing.camera(gatehouse::tui::event::CameraNote::Opened("replay: 3 images".into()));
+    typing.preview = Some(image::GrayImage::from_fn(64, 36, |x, y| image::Luma([((x * 4 + y * 3) % 256) as u8])));
+    snap("scan_operator_typing_with_camera", &typing);
+
+    let mut issue = signed_in(admin());
+    issue.update(Action::GoTo(1));
+    snap("issue_empty", &issue);
+    issue.update(Action::Up);
+    issue.update(Action::Cycle(1));
+    issue.issue.name.set("Asha Rao");
+    issue.issue.phone.set("98765");
+    issue.issue.payment_idx = 1;
+    let mut errs = gatehouse::domain::validate::ValidationErrors::default();
+    errs.add("phone", "must be 7 to 15 digits (got 5)");
+    errs.add("name2", "is required");
+    errs.add("txn", "an ONLINE payment needs a transaction reference");
+    issue.apply(Outcome::IssueRejected(errs));
+    snap("issue_errors", &issue);
+    issue.apply(Outcome::Issued(Box::new(pass_view(couple_pass()))));
+    snap("issue_done_with_qr", &issue);
+
+    let mut passes = signed_in(admin());
+    passes.update(Action::GoTo(2));
+    let mut used = couple_pass();
+    used.id = "7a11c0de-0000-4000-8000-000000000001".into();
+    used.holder_name = "Zoya Khan".into();
+    used.holder2_name = None;
+    used.pass_type = "SINGLE".into();
+    used.persons = 1;
+    used.scanned_at = Some("2026-11-21T18:12:00.000000Z".into());
+    used.scanned_by = Some("omar".into());
+    used.gate = Some("Main Gate".into());
+    passes.apply(Outcome::Passes(vec![Box::new(pass_view(couple_pass())), Box::new(pass_view(used))]));
+    snap("passes_list", &passes);
+    passes.update(Action::Submit);
+    snap("passes_detail", &passes);
+    passes.update(Action::Void);
+    snap("passes_void_prompt", &passes);
+
+    let mut res = signed_in(admin());
+    res.update(Action::GoTo(3));
+    let mut out = resident(Presence::Out, true);
+    out.id = "11111111-2222-4333-8444-555555555555".into();
+    out.name = "Dev Patel".into();
+    out.room = "A-101".into();
+    res.apply(Outcome::Residents(vec![resident_view(out), resident_view(resident(Presence::In, true))]));
+    snap("residents_list", &res);
+    res.update(Action::Down);
+    res.update(Action::Submit);
+    snap("residents_detail", &res);
+    res.update(Action::AddResident);
+    snap("residents_form", &res);
+
+    let mut ledger = signed_in(admin());
+    ledger.update(Action::GoTo(4));
+    ledger.apply(Outcome::Ledger(blocks(), 6));
+    snap("ledger", &ledger);
+    ledger.update(Action::Verify);
+    ledger.progress(3);
+    snap("ledger_verifying", &ledger);
+    ledger.apply(Outcome::Verified(VerifyReport { ok: true, blocks: 6, head_index: Some(5), head_hash: Some(format!("{:064x}", 1005)), problem: None }));
+    snap("ledger_ok", &ledger);
+    ledger.apply(Outcome::Verified(VerifyReport { ok: false, blocks: 3, head_index: Some(2), head_hash: None, problem: Some(Problem::Edited { index: 3 }) }));
+    snap("ledger_tampered", &ledger);
+
+    let mut stats = signed_in(admin());
+    stats.update(Action::GoTo(5));
+    snap("stats", &stats);
+    stats.update(Action::ToggleHelp);
+    snap("help_admin", &stats);
+    let mut op_help = signed_in(operator());
+    op_help.update(Action::ToggleHelp);
+    snap("help_operator", &op_help);
+
+    let mut quit = signed_in(admin());
+    quit.update(Action::GoTo(1));
+    quit.issue.name.set("Half typed");
+    quit.update(Action::Quit);
+    snap("quit_confirm", &quit);
+
+    let small = draw(&signed_in(admin()), 60, 20);
+    insta::assert_snapshot!("too_small_60x20", small.backend());
+}
