@@ -22,6 +22,20 @@ pub struct Config {
     pub backup: BackupConfig,
     pub camera: CameraConfig,
     pub printer: PrinterConfig,
+    pub storage: StorageConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// "full" or "normal"; see config.toml.
+    pub synchronous: String,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig { synchronous: "full".into() }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -104,6 +118,7 @@ impl Default for Config {
             backup: BackupConfig::default(),
             camera: CameraConfig::default(),
             printer: PrinterConfig::default(),
+            storage: StorageConfig::default(),
         }
     }
 }
@@ -209,6 +224,9 @@ impl Config {
         }
         if !matches!(self.printer.width_dots, 384 | 576) {
             return Err("printer.width_dots must be 384 (58 mm) or 576 (80 mm)".into());
+        }
+        if !matches!(self.storage.synchronous.as_str(), "full" | "normal") {
+            return Err("storage.synchronous must be \"full\" or \"normal\"".into());
         }
         if !matches!(self.printer.qr_mode.as_str(), "raster" | "native") {
             return Err("printer.qr_mode must be \"raster\" or \"native\"".into());

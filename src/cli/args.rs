@@ -295,6 +295,9 @@ pub enum BenchCmd {
         passes: usize,
         #[arg(long, default_value_t = 2_000)]
         scans: usize,
+        /// SQLite synchronous mode: full or normal.
+        #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+        sync: String,
     },
     /// Ledger verification rate over N blocks.
     Verify {

@@ -70,8 +70,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 pub fn run(cmd: &BenchCmd) -> Result<ExitCode> {
     match *cmd {
-        BenchCmd::Scan { passes, scans } => {
+        BenchCmd::Scan { passes, scans, ref sync } => {
             let (_dir, mut g) = scratch()?;
+            g.store().set_synchronous(sync)?;
             let ids = fill(&mut g, passes.max(1))?;
             let actor = admin();
             let step = (ids.len() / scans.max(1)).max(1);
@@ -93,7 +94,7 @@ pub fn run(cmd: &BenchCmd) -> Result<ExitCode> {
             }
             ms.sort_by(f64::total_cmp);
             println!(
-                "scan: {} scans over {} passes: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+                "scan (synchronous={sync}): {} scans over {} passes: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
                 ms.len(),
                 passes,
                 percentile(&ms, 0.5),

@@ -98,6 +98,39 @@ pub struct StoredBlock {
     pub signature: String,
 }
 
+/// A block borrowed from wherever it was read, so a walk over many blocks
+/// allocates nothing per block.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockRef<'a> {
+    pub index: u64,
+    pub ts: &'a str,
+    pub operator: &'a str,
+    pub gate: &'a str,
+    pub event: &'a str,
+    pub data: &'a str,
+    pub prev_hash: &'a str,
+    pub hash: &'a str,
+    pub key_id: &'a str,
+    pub signature: &'a str,
+}
+
+impl StoredBlock {
+    pub fn as_ref(&self) -> BlockRef<'_> {
+        BlockRef {
+            index: self.index,
+            ts: &self.ts,
+            operator: &self.operator,
+            gate: &self.gate,
+            event: &self.event,
+            data: &self.data,
+            prev_hash: &self.prev_hash,
+            hash: &self.hash,
+            key_id: &self.key_id,
+            signature: &self.signature,
+        }
+    }
+}
+
 /// What is wrong with the first bad block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "problem", rename_all = "snake_case")]
@@ -165,7 +198,7 @@ impl<'k> Verifier<'k> {
 
     /// Check the next block. `exists(i)` answers whether block `i` is stored
     /// anywhere, to tell a missing block from a reordered one.
-    pub fn push(&mut self, b: &StoredBlock, exists: &mut dyn FnMut(u64) -> bool) -> Result<(), Problem> {
+    pub fn push(&mut self, b: &BlockRef, exists: &mut dyn FnMut(u64) -> bool) -> Result<(), Problem> {
         let index = b.index;
         if index != self.expected {
             if index > self.expected && !exists(self.expected) {
@@ -177,23 +210,23 @@ impl<'k> Verifier<'k> {
             }
             return Err(Problem::Reordered { position: self.expected, expected: self.expected, found: index });
         }
-        let prev = from_hex(&b.prev_hash).ok_or_else(|| Problem::Corrupt { index, what: "prev_hash is not 64 hex digits".into() })?;
-        let hash = from_hex(&b.hash).ok_or_else(|| Problem::Edited { index })?;
+        let prev = from_hex(b.prev_hash).ok_or_else(|| Problem::Corrupt { index, what: "prev_hash is not 64 hex digits".into() })?;
+        let hash = from_hex(b.hash).ok_or(Problem::Edited { index })?;
         let fields = BlockFields {
             index,
-            ts: &b.ts,
-            operator: &b.operator,
-            gate: &b.gate,
-            event: &b.event,
-            data: &b.data,
+            ts: b.ts,
+            operator: b.operator,
+            gate: b.gate,
+            event: b.event,
+            data: b.data,
             prev_hash: &prev,
-            key_id: &b.key_id,
+            key_id: b.key_id,
         };
         if fields.hash() != hash {
             return Err(Problem::Edited { index });
         }
-        let sig = from_hex(&b.signature).ok_or(Problem::BadSignature { index })?;
-        let mut mac = self.keys.ledger_mac(&b.key_id).ok_or_else(|| Problem::UnknownKey { index, key_id: b.key_id.clone() })?;
+        let sig = from_hex(b.signature).ok_or(Problem::BadSignature { index })?;
+        let mut mac = self.keys.ledger_mac(b.key_id).ok_or_else(|| Problem::UnknownKey { index, key_id: b.key_id.to_string() })?;
         mac.update(&hash);
         if mac.verify_slice(&sig).is_err() {
             return Err(Problem::BadSignature { index });
@@ -275,7 +308,7 @@ mod tests {
         let mut v = Verifier::new(&k, head);
         let present: Vec<u64> = blocks.iter().map(|b| b.index).collect();
         for b in blocks {
-            if let Err(p) = v.push(b, &mut |i| present.contains(&i)) {
+            if let Err(p) = v.push(&b.as_ref(), &mut |i| present.contains(&i)) {
                 return v.failed(p);
             }
         }

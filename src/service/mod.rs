@@ -44,6 +44,7 @@ impl Gatehouse {
         }
         let keys = keyfile::load(&paths.key())?;
         let store = Store::open(&db)?;
+        store.set_synchronous(&cfg.storage.synchronous)?;
         let mut g = Gatehouse::from_parts(cfg, keys, store, Arc::new(SystemClock));
         g.paths = Some(paths.clone());
         Ok(g)

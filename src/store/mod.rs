@@ -97,6 +97,14 @@ impl Store {
         Ok(self.conn.busy_timeout(d)?)
     }
 
+    /// `full` (the default): every commit is on disk before the gate shows
+    /// a verdict, even across a power cut. `normal`: commits survive a
+    /// crash of gatehouse but the last ones may be lost on power loss;
+    /// faster on slow disks.
+    pub fn set_synchronous(&self, mode: &str) -> Result<()> {
+        Ok(self.conn.pragma_update(None, "synchronous", mode)?)
+    }
+
     /// Cap the database at `pages` pages (a quota). A write past it fails
     /// exactly as on a full disk: `Error::DiskFull`, nothing written.
     pub fn set_max_pages(&self, pages: u64) -> Result<u64> {
