@@ -194,6 +194,10 @@ fn send_device(target: &Target, path: &Path, bytes: &[u8], t: &Timeouts) -> Resu
                     return;
                 }
             };
+            // Ok(false): opened, or one more chunk taken; Ok(true): done.
+            if tx.send(Ok(false)).is_err() {
+                return;
+            }
             for chunk in data.chunks(CHUNK) {
                 if let Err(e) = f.write_all(chunk) {
                     let _ = tx.send(Err(e));
