@@ -409,3 +409,12 @@ fn a_device_that_stops_taking_data_times_out() {
     assert!(matches!(err, PrintError::Timeout { .. }), "{err:?}");
     assert!(err.to_string().contains("timed out after 200 ms while writing"), "{err}");
 }
+
+#[test]
+fn a_bad_printer_target_in_the_config_is_refused_at_load() {
+    let path = std::path::Path::new("config.toml");
+    let ok = gatehouse::config::Config::parse("[printer]\ntarget = \"tcp:192.168.1.50:9100\"\nwidth_dots = 576\n", path).unwrap();
+    assert_eq!(ok.printer.target.parse::<Target>().unwrap(), Target::Tcp { host: "192.168.1.50".into(), port: 9100 });
+    let e = gatehouse::config::Config::parse("[printer]\ntarget = \"192.168.1.50\"\n", path).unwrap_err().to_string();
+    assert!(e.contains("printer.target") && e.contains("tcp:HOST:PORT"), "{e}");
+}
