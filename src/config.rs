@@ -231,6 +231,9 @@ impl Config {
         if !matches!(self.printer.qr_mode.as_str(), "raster" | "native") {
             return Err("printer.qr_mode must be \"raster\" or \"native\"".into());
         }
+        if !self.printer.target.trim().is_empty() {
+            self.printer.target.parse::<crate::print::Target>().map_err(|e| format!("printer.target: {e}"))?;
+        }
         Ok(())
     }
 

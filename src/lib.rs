@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod keyfile;
 pub mod logging;
+pub mod print;
 pub mod qr;
 pub mod service;
 pub mod store;

@@ -58,6 +58,8 @@ pub enum Command {
     /// Measure the core's speed on a scratch database.
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Print a pass's ticket on the thermal printer (no sign-in; retry freely).
+    Print(PrintArgs),
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +123,50 @@ pub enum PassCmd {
     Unscan { id: String, #[arg(long)] reason: String },
     /// Render the pass's QR code.
     Qr { id: String, #[command(flatten)] out: QrOut },
+    /// Draw the pass's ticket as a PNG card, to send by phone or e-mail.
+    Card(CardArgs),
+    /// Import passes from a CSV file: all rows or none (admins only).
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PrintArgs {
+    /// Id (an unambiguous prefix of 4+ characters is enough).
+    pub id: String,
+    #[command(flatten)]
+    pub opts: PrinterOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct PrinterOpts {
+    /// file:PATH, tcp:HOST:PORT, dev:/dev/usb/lp0 or cups:NAME (default: printer.target).
+    #[arg(long, value_name = "TARGET")]
+    pub printer: Option<String>,
+    /// How the QR code is printed (default: printer.qr_mode).
+    #[arg(long, value_name = "raster|native", value_parser = ["raster", "native"])]
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CardArgs {
+    pub id: String,
+    /// The PNG file to write.
+    #[arg(long, value_name = "FILE")]
+    pub png: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// CSV with the header type,name,phone,name2,phone2,payment,txn,slot,price.
+    pub file: PathBuf,
+    /// Print every imported pass (printer.target or --printer).
+    #[arg(long)]
+    pub print: bool,
+    /// Write one PNG card per imported pass into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub cards: Option<PathBuf>,
+    #[command(flatten)]
+    pub opts: PrinterOpts,
 }
 
 #[derive(Debug, Args)]
@@ -190,6 +236,10 @@ pub enum ResidentCmd {
     Deactivate { id: String, #[arg(long, default_value = "moved out")] reason: String },
     /// Render the resident's QR code.
     Qr { id: String, #[command(flatten)] out: QrOut },
+    /// Print the resident's card on the thermal printer.
+    Print(PrintArgs),
+    /// Draw the resident's card as a PNG.
+    Card(CardArgs),
 }
 
 #[derive(Debug, Args)]
@@ -303,5 +353,10 @@ pub enum BenchCmd {
     Verify {
         #[arg(long, default_value_t = 100_000)]
         blocks: usize,
+    },
+    /// CSV import of N rows (parse, validate, duplicate checks, insert).
+    Import {
+        #[arg(long, default_value_t = 10_000)]
+        rows: usize,
     },
 }

@@ -5,6 +5,7 @@ mod args;
 mod bench;
 mod init;
 mod output;
+mod print;
 
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
@@ -54,6 +55,7 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
         Command::Pass(c) => pass(cli, g, c),
         Command::Resident(c) => resident(cli, g, c),
         Command::Scan(a) => scan(cli, g, a),
+        Command::Print(a) => print::print_pass(g, a),
         Command::Ledger(c) => ledger(g, c),
         Command::Stats(j) => {
             let s = g.stats()?;
@@ -234,6 +236,8 @@ fn pass(cli: &Cli, g: &mut Gatehouse, c: &PassCmd) -> Result<ExitCode> {
             let p = g.get_pass(id)?;
             write_qr(&g.pass_payload(&p), out)?;
         }
+        PassCmd::Card(a) => return print::pass_card(g, a),
+        PassCmd::Import(a) => return print::import(cli, g, a),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -293,6 +297,8 @@ fn resident(cli: &Cli, g: &mut Gatehouse, c: &ResidentCmd) -> Result<ExitCode> {
             let r = g.get_resident(id)?;
             write_qr(&g.resident_payload(&r), out)?;
         }
+        ResidentCmd::Print(a) => return print::print_resident(g, a),
+        ResidentCmd::Card(a) => return print::resident_card(g, a),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,6 +3,7 @@
 //! these same functions.
 
 mod admin;
+mod import;
 mod ledger;
 mod passes;
 mod residents;
@@ -13,6 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use admin::ExportKind;
+pub use import::{IMPORT_COLUMNS, ImportError, ImportRow, ParsedRows, REQUIRED_COLUMNS, RowProblem, parse_rows};
 pub use passes::PassView;
 pub use residents::ResidentView;
 

@@ -1,0 +1,300 @@
+//! Bulk import of passes sold elsewhere, from CSV. Every row is validated
+//! with the same rules as `issue_pass`, duplicates are looked for in the
+//! file and in the database, and only when every row is good are all of
+//! them inserted in one transaction, each with its ledger block.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::{Gatehouse, require_admin};
+use crate::domain::pass::{self, Pass, PassRequest, ValidPass};
+use crate::domain::user::Actor;
+use crate::error::Error;
+
+/// The header, in this order when gatehouse writes a template. Columns may
+/// come in any order; `type`, `name`, `phone` and `payment` are required.
+pub const IMPORT_COLUMNS: [&str; 9] = ["type", "name", "phone", "name2", "phone2", "payment", "txn", "slot", "price"];
+pub const REQUIRED_COLUMNS: [&str; 4] = ["type", "name", "phone", "payment"];
+
+/// One problem in one row. `line` is the file's line where the row starts
+/// (the header is line 1); `field` is a column name, or `row`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowProblem {
+    pub line: u64,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, {}: {}", self.line, self.field, self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The file as a whole is unusable (header, CSV syntax, no rows).
+    #[error("{0}")]
+    Format(String),
+
+    /// Some rows are bad: nothing was written.
+    #[error("{}", rejected(*rows, problems))]
+    Rejected { rows: usize, problems: Vec<RowProblem> },
+
+    #[error(transparent)]
+    Core(#[from] Error),
+}
+
+fn rejected(rows: usize, problems: &[RowProblem]) -> String {
+    let mut lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
+    lines.dedup();
+    let mut s = format!("{} of {rows} rows are invalid; nothing was imported", lines.len());
+    for p in problems {
+        s.push_str("\n  ");
+        s.push_str(&p.to_string());
+    }
+    s
+}
+
+/// A row that passed every check, and the line it came from.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    pub line: u64,
+    pub pass: ValidPass,
+}
+
+#[derive(Clone, Copy)]
+struct Columns {
+    index: [Option<usize>; 9],
+    /// Fields in the header line, named or not.
+    len: usize,
+}
+
+impl Columns {
+    fn from_header(h: &csv::ByteRecord) -> Result<Columns, ImportError> {
+        let mut index = [None; 9];
+        for (i, raw) in h.iter().enumerate() {
+            let name = String::from_utf8_lossy(raw).trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+            if name.is_empty() {
+                continue;
+            }
+            let Some(col) = IMPORT_COLUMNS.iter().position(|c| *c == name) else {
+                return Err(header_error(format!("unknown column {name:?}")));
+            };
+            if index[col].replace(i).is_some() {
+                return Err(header_error(format!("column {name:?} appears twice")));
+            }
+        }
+        let missing: Vec<&str> = REQUIRED_COLUMNS.iter().copied().filter(|c| index[column(c)].is_none()).collect();
+        if !missing.is_empty() {
+            return Err(header_error(format!("missing column{} {}", if missing.len() == 1 { "" } else { "s" }, missing.join(", "))));
+        }
+        Ok(Columns { index, len: h.len() })
+    }
+}
+
+fn column(name: &str) -> usize {
+    IMPORT_COLUMNS.iter().position(|c| *c == name).unwrap_or(0)
+}
+
+fn header_error(what: String) -> ImportError {
+    ImportError::Format(format!("CSV header (line 1): {what}; the columns are {}", IMPORT_COLUMNS.join(",")))
+}
+
+fn blank(field: &[u8]) -> bool {
+    field.iter().all(u8::is_ascii_whitespace)
+}
+
+/// Every row of a file: the good ones, and every problem in the others.
+#[derive(Debug, Default)]
+pub struct ParsedRows {
+    pub rows: Vec<ImportRow>,
+    pub problems: Vec<RowProblem>,
+    /// Non-blank data rows read.
+    pub count: usize,
+}
+
+/// Read and validate every row, and look for duplicates inside the file;
+/// the database is not consulted. Only a file that cannot be read as a
+/// whole (header, CSV syntax) is an error here.
+pub fn parse_rows(cfg: &crate::config::Config, mut input: impl Read) -> Result<ParsedRows, ImportError> {
+    let mut data = Vec::new();
+    input.read_to_end(&mut data).map_err(|e| ImportError::Format(format!("cannot read the CSV: {e}")))?;
+    let mut lines = LineCounter { data: &data, at: 0, line: 1 };
+    let mut problems = Vec::new();
+    let mut rows = Vec::new();
+    let mut count = 0usize;
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&data[..]);
+    let mut rec = csv::ByteRecord::new();
+    let mut cols: Option<Columns> = None;
+    let mut seen: HashMap<(String, String), u64> = HashMap::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = lines.line_at(e.position().map_or(0, csv::Position::byte));
+                return Err(ImportError::Format(format!("line {line}: cannot read the CSV: {}", csv_error_kind(&e))));
+            }
+        }
+        let line = lines.line_at(rec.position().map_or(0, csv::Position::byte));
+        let Some(c) = cols else {
+            cols = Some(Columns::from_header(&rec)?);
+            continue;
+        };
+        if rec.iter().all(blank) {
+            continue; // a blank row, as spreadsheets leave at the end
+        }
+        count += 1;
+        if rec.len() < c.len || rec.iter().skip(c.len).any(|f| !blank(f)) {
+            problems.push(RowProblem { line, field: "row".into(), message: format!("has {} fields but the header has {}", rec.len(), c.len) });
+            continue;
+        }
+        let mut bad = false;
+        let mut get = |name: &'static str| -> Option<String> {
+            let i = c.index[column(name)]?;
+            match std::str::from_utf8(rec.get(i).unwrap_or(b"")) {
+                Ok(s) => Some(s.to_string()),
+                Err(_) => {
+                    problems.push(RowProblem { line, field: name.into(), message: "is not UTF-8 text; save the file as CSV UTF-8".into() });
+                    bad = true;
+                    None
+                }
+            }
+        };
+        let req = PassRequest {
+            pass_type: get("type").unwrap_or_default(),
+            name: get("name").unwrap_or_default(),
+            phone: get("phone").unwrap_or_default(),
+            name2: get("name2"),
+            phone2: get("phone2"),
+            payment: get("payment").unwrap_or_default(),
+            txn_ref: get("txn"),
+            slot: get("slot"),
+            price_override: get("price"),
+        };
+        if bad {
+            continue;
+        }
+        match pass::validate(&req, cfg) {
+            Err(errs) => {
+                problems.extend(errs.0.into_iter().map(|e| RowProblem { line, field: e.field.into(), message: e.message }));
+            }
+            Ok(v) => {
+                let key = (v.name_key.clone(), v.holder_phone.clone());
+                if let Some(first) = seen.get(&key) {
+                    problems.push(RowProblem {
+                        line,
+                        field: "name".into(),
+                        message: format!("same holder and phone as line {first}; each holder gets one pass"),
+                    });
+                } else {
+                    seen.insert(key, line);
+                    rows.push(ImportRow { line, pass: v });
+                }
+            }
+        }
+    }
+    if cols.is_none() {
+        return Err(ImportError::Format(format!("the file is empty; the first line must be the header {}", IMPORT_COLUMNS.join(","))));
+    }
+    Ok(ParsedRows { rows, problems, count })
+}
+
+/// Line numbers as an editor shows them. The csv crate's own count is off
+/// by one after CRLF line ends, so lines are counted here, from each
+/// record's byte offset (past any line end it points at).
+struct LineCounter<'a> {
+    data: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    /// The line of the record starting at `byte`; offsets must not go back.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut b = (byte as usize).clamp(self.at, self.data.len());
+        while b < self.data.len() && matches!(self.data[b], b'\r' | b'\n') {
+            b += 1;
+        }
+        self.line += self.data[self.at..b].iter().filter(|&&c| c == b'\n').count() as u64;
+        self.at = b;
+        self.line
+    }
+}
+
+fn csv_error_kind(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io.to_string(),
+        _ => e.to_string(),
+    }
+}
+
+impl Gatehouse {
+    /// Validate a CSV of passes against the rules and the database, writing
+    /// nothing. The rows that would be imported, or every problem.
+    pub fn check_import(&mut self, input: impl Read) -> Result<Vec<ImportRow>, ImportError> {
+        let ParsedRows { rows, mut problems, count } = parse_rows(&self.cfg, input)?;
+        if count == 0 {
+            return Err(ImportError::Format("the file has a header but no passes".into()));
+        }
+        self.store.read(|db| {
+            for r in &rows {
+                if let Some(id) = db.find_duplicate_pass(&r.pass.name_key, &r.pass.holder_phone)? {
+                    problems.push(RowProblem { line: r.line, field: "name".into(), message: format!("a pass for this holder and phone already exists: {id}") });
+                }
+            }
+            Ok(())
+        })?;
+        if !problems.is_empty() {
+            problems.sort_by_key(|p| p.line);
+            return Err(ImportError::Rejected { rows: count, problems });
+        }
+        Ok(rows)
+    }
+
+    /// Import every row, or none: validation and duplicate checks first,
+    /// then one transaction with a ledger block per pass. Admins only.
+    pub fn import_passes(&mut self, actor: &Actor, input: impl Read) -> Result<Vec<Pass>, ImportError> {
+        require_admin(actor, "import passes")?;
+        let rows = self.check_import(input)?;
+        let valid: Vec<ValidPass> = rows.into_iter().map(|r| r.pass).collect();
+        Ok(self.insert_passes(actor, &valid)?)
+    }
+
+    pub fn import_passes_file(&mut self, actor: &Actor, path: &Path) -> Result<Vec<Pass>, ImportError> {
+        require_admin(actor, "import passes")?;
+        let f = std::fs::File::open(path).map_err(|source| ImportError::Read { path: path.to_path_buf(), source })?;
+        self.import_passes(actor, std::io::BufReader::new(f))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_numbers_with_lf_crlf_and_quoted_newlines() {
+        let cfg = crate::config::Config::default();
+        for body in [
+            "type,name,phone,payment\nSINGLE,\"A\nB\",1,CASH\n\nSINGLE,C,2,CASH\n",
+            "type,name,phone,payment\r\nSINGLE,\"A\r\nB\",1,CASH\r\n\r\nSINGLE,C,2,CASH\r\n",
+        ] {
+            let parsed = parse_rows(&cfg, body.as_bytes()).unwrap();
+            // Both phones are bad: the rows start on lines 2 and 5.
+            let lines: Vec<u64> = parsed.problems.iter().map(|p| p.line).collect();
+            assert_eq!(lines, vec![2, 5], "{body:?}");
+        }
+    }
+}
