@@ -49,7 +49,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             ])
         })
         .collect();
-    let widths = [Constraint::Length(6), Constraint::Length(8), Constraint::Length(10), Constraint::Length(13), Constraint::Length(8), Constraint::Min(10)];
+    let widths = [Constraint::Length(6), Constraint::Length(8), Constraint::Length(10), Constraint::Length(13), Constraint::Length(8), Constraint::Fill(1)];
     let header = Row::new(["#", "TIME", "OPERATOR", "EVENT", "HASH", "DATA"]).style(theme.title());
     Widget::render(Table::new(rows, widths).header(header).block(Block::bordered().title(format!(" Recent blocks of {} ", l.total))), table, buf);
 }

@@ -36,7 +36,10 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     } else {
         (body, None)
     };
-    let header = Row::new(["ID", "TYPE", "HOLDERS", "PHONE", "STATUS"]).style(theme.title());
+    // Only columns that fit: constraints that cannot all be met make the
+    // layout solver's answer vary from run to run.
+    let wide = table_area.width >= 60;
+    let header = if wide { Row::new(["ID", "TYPE", "HOLDERS", "PHONE", "STATUS"]) } else { Row::new(["ID", "HOLDERS", "STATUS"]) }.style(theme.title());
     let visible = table_area.height.saturating_sub(3) as usize;
     let start = p.selected.saturating_sub(visible.saturating_sub(1));
     let rows: Vec<Row> = p
@@ -46,17 +49,25 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .skip(start)
         .take(visible)
         .map(|(i, v)| {
-            let r = Row::new(vec![
-                Cell::from(short(&v.pass.id).to_string()),
-                Cell::from(v.pass.pass_type.clone()),
-                Cell::from(v.pass.holders()),
-                Cell::from(v.pass.holder_phone.clone()),
-                Cell::from(v.status.as_str()),
-            ]);
+            let r = if wide {
+                Row::new(vec![
+                    Cell::from(short(&v.pass.id).to_string()),
+                    Cell::from(v.pass.pass_type.clone()),
+                    Cell::from(v.pass.holders()),
+                    Cell::from(v.pass.holder_phone.clone()),
+                    Cell::from(v.status.as_str()),
+                ])
+            } else {
+                Row::new(vec![Cell::from(short(&v.pass.id).to_string()), Cell::from(v.pass.holders()), Cell::from(v.status.as_str())])
+            };
             if i == p.selected { r.style(theme.selected()) } else { r }
         })
         .collect();
-    let widths = [Constraint::Length(8), Constraint::Length(7), Constraint::Min(12), Constraint::Length(14), Constraint::Length(6)];
+    let widths: Vec<Constraint> = if wide {
+        vec![Constraint::Length(8), Constraint::Length(7), Constraint::Fill(1), Constraint::Length(14), Constraint::Length(6)]
+    } else {
+        vec![Constraint::Length(8), Constraint::Fill(1), Constraint::Length(6)]
+    };
     Widget::render(Table::new(rows, widths).header(header).block(Block::bordered().title(" Passes ")), table_area, buf);
 
     if let (Some(area), Some(v)) = (detail_area, p.rows.get(p.selected)) {

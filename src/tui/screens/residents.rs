@@ -52,6 +52,8 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         (body, None)
     };
     let visible = table_area.height.saturating_sub(3) as usize;
+    // Only columns that fit, so the layout has one answer.
+    let wide = table_area.width >= 50;
     let start = r.selected.saturating_sub(visible.saturating_sub(1));
     let rows: Vec<Row> = r
         .rows
@@ -62,12 +64,20 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .map(|(i, v)| {
             let x = &v.resident;
             let status = if x.active { x.status.as_str() } else { "off" };
-            let row = Row::new(vec![Cell::from(x.room.clone()), Cell::from(x.name.clone()), Cell::from(status), Cell::from(x.phone.clone())]);
+            let mut cells = vec![Cell::from(x.room.clone()), Cell::from(x.name.clone()), Cell::from(status)];
+            if wide {
+                cells.push(Cell::from(x.phone.clone()));
+            }
+            let row = Row::new(cells);
             if i == r.selected { row.style(theme.selected()) } else { row }
         })
         .collect();
-    let widths = [Constraint::Length(8), Constraint::Min(16), Constraint::Length(4), Constraint::Length(14)];
-    let header = Row::new(["ROOM", "NAME", "NOW", "PHONE"]).style(theme.title());
+    let widths: Vec<Constraint> = if wide {
+        vec![Constraint::Length(8), Constraint::Fill(1), Constraint::Length(4), Constraint::Length(14)]
+    } else {
+        vec![Constraint::Length(8), Constraint::Fill(1), Constraint::Length(4)]
+    };
+    let header = if wide { Row::new(["ROOM", "NAME", "NOW", "PHONE"]) } else { Row::new(["ROOM", "NAME", "NOW"]) }.style(theme.title());
     Widget::render(Table::new(rows, widths).header(header).block(Block::bordered().title(" Residents ")), table_area, buf);
     if let (Some(area), Some(v)) = (detail_area, r.rows.get(r.selected)) {
         let x = &v.resident;
