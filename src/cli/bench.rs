@@ -110,6 +110,7 @@ pub fn run(cmd: &BenchCmd) -> Result<ExitCode> {
             anyhow::ensure!(r.ok, "fresh ledger did not verify: {:?}", r.problem);
             println!("verify: {} blocks in {:.3} s = {:.0} blocks/s", r.blocks, s, r.blocks as f64 / s);
         }
+        BenchCmd::Decode(ref a) => return super::camera::bench_decode(a),
     }
     Ok(ExitCode::SUCCESS)
 }
