@@ -1,10 +1,26 @@
-//! Reading QR codes from images with rqrr. rqrr can panic on some photos
-//! (in its perspective geometry), so every call is behind `catch_unwind`.
+//! Reading QR codes from pictures: a pipeline of stages over two engines,
+//! rxing (a Rust port of ZXing) and rqrr, every call panic-safe and silent.
+//!
+//! `Decoder::default()` is the pipeline measured best on the shared sample
+//! photographs (see `gatehouse bench decode`); a `Decoder` may carry a time
+//! budget so that a hard camera frame is given up on rather than stalling
+//! the capture loop. `decode_gray` and `load_gray` are the simple entry
+//! points the rest of the program uses.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+mod engines;
+mod prep;
+mod quiet;
+pub mod text;
+
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use image::GrayImage;
+
+pub use engines::Stage;
+pub use prep::paste_into_frame;
+pub use quiet::{in_decoder, install_panic_hook};
+pub use text::bytes_to_text;
 
 use crate::error::{Error, Result};
 
@@ -29,24 +45,96 @@ pub fn load_gray(path: &Path) -> Result<GrayImage> {
     Ok(img.to_luma8())
 }
 
-/// Every QR text rqrr finds in the image, or none; never panics.
+/// The QR text found in the image by the default pipeline (at most one), or
+/// none; never panics.
 pub fn decode_gray(img: &GrayImage) -> Vec<String> {
-    if img.width() < 21 || img.height() < 21 {
-        return Vec::new();
+    Decoder::default().decode(img).map(|d| d.text).into_iter().collect()
+}
+
+/// A text read from a picture, and the stage that read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: String,
+    pub engine: &'static str,
+}
+
+/// Stages tried in order until one reads a code, within an optional budget.
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    stages: Vec<Stage>,
+    budget: Option<Duration>,
+}
+
+/// The default pipeline, in order: cheap rxing views first, rqrr last.
+pub const PIPELINE: &[Stage] = &[Stage::Rxing, Stage::RxingGlobal, Stage::RxingHalf, Stage::RxingInverted, Stage::RqrrAdaptive];
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder { stages: PIPELINE.to_vec(), budget: None }
     }
-    catch_unwind(AssertUnwindSafe(|| {
-        let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(img.width() as usize, img.height() as usize, |x, y| {
-            img.get_pixel(x as u32, y as u32).0[0]
-        });
-        prepared
-            .detect_grids()
-            .into_iter()
-            .filter_map(|g| {
-                let mut raw = Vec::new();
-                g.decode_to(&mut raw).ok()?;
-                Some(String::from_utf8_lossy(&raw).into_owned())
+}
+
+impl Decoder {
+    pub fn new(stages: Vec<Stage>) -> Decoder {
+        Decoder { stages, budget: None }
+    }
+
+    /// `pipeline` (the default), a single stage's name (`rxing`, `rqrr`, ...)
+    /// or stage names joined by `+`.
+    pub fn named(name: &str) -> std::result::Result<Decoder, String> {
+        if name == "pipeline" {
+            return Ok(Decoder::default());
+        }
+        let stages = name
+            .split('+')
+            .map(|s| {
+                Stage::parse(s.trim()).ok_or_else(|| {
+                    let known: Vec<_> = Stage::ALL.iter().map(|s| s.name()).collect();
+                    format!("unknown decoder stage {s:?}; known: pipeline, {}", known.join(", "))
+                })
             })
-            .collect::<Vec<_>>()
-    }))
-    .unwrap_or_default()
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(Decoder::new(stages))
+    }
+
+    /// Keep each decode within `budget`: the first stage always runs; a
+    /// later one runs only when the time spent so far plus its estimated
+    /// cost (its `relative_cost` times what the first stage took on this
+    /// picture) fits. Estimating from the first stage scales with the
+    /// picture's size and the machine's speed.
+    pub fn with_budget(mut self, budget: Option<Duration>) -> Decoder {
+        self.budget = budget;
+        self
+    }
+
+    pub fn budget(&self) -> Option<Duration> {
+        self.budget
+    }
+
+    pub fn stages(&self) -> &[Stage] {
+        &self.stages
+    }
+
+    pub fn decode(&self, img: &GrayImage) -> Option<Decoded> {
+        let start = Instant::now();
+        let mut first = Duration::ZERO;
+        for (i, stage) in self.stages.iter().enumerate() {
+            if i > 0 {
+                if let Some(budget) = self.budget {
+                    let estimate = first.mul_f64(stage.relative_cost());
+                    if start.elapsed() + estimate > budget {
+                        continue;
+                    }
+                }
+            }
+            let found = stage.run(img).into_iter().next();
+            if i == 0 {
+                first = start.elapsed();
+            }
+            if let Some(text) = found {
+                return Some(Decoded { text, engine: stage.name() });
+            }
+        }
+        None
+    }
 }

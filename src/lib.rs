@@ -4,6 +4,7 @@
 //! speaks SQL, and `service` applies the rules to the store. The CLI and the
 //! terminal UI are thin front ends over `service`.
 
+pub mod camera;
 pub mod cli;
 pub mod config;
 pub mod console;

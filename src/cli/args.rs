@@ -22,6 +22,10 @@ pub struct Cli {
     /// Gate name recorded with scans (default: gate.name from the config).
     #[arg(long, global = true, value_name = "NAME")]
     pub gate: Option<String>,
+    /// Camera source, overriding `[camera] source`: `none`, a device index
+    /// such as `0`, or `replay:DIR[@FPS][,once]` (also `replay:FILE`).
+    #[arg(long, global = true, value_name = "SOURCE")]
+    pub camera: Option<crate::camera::SourceSpec>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -60,6 +64,10 @@ pub enum Command {
     Bench(BenchCmd),
     /// Print a pass's ticket on the thermal printer (no sign-in; retry freely).
     Print(PrintArgs),
+    /// Read the QR code in each image; one JSON line per image.
+    Decode(DecodeArgs),
+    /// List the cameras this machine has.
+    Cameras,
 }
 
 #[derive(Debug, Args)]
@@ -359,4 +367,36 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 10_000)]
         rows: usize,
     },
+    /// QR decoding over a folder tree of images with their expected text
+    /// beside them (`NAME.txt` for `NAME.png`): correct, wrong, timings.
+    Decode(BenchDecodeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+    /// `pipeline`, or stage names joined by `+` (e.g. `rxing`, `rqrr+rqrr-adaptive`).
+    #[arg(long, default_value = "pipeline", value_name = "STAGES")]
+    pub engine: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchDecodeArgs {
+    pub dir: PathBuf,
+    /// Paste each image into a frame of this size first (scaled down to fit).
+    #[arg(long, value_name = "WxH")]
+    pub frame: Option<crate::camera::Resolution>,
+    /// `pipeline`, or stage names joined by `+` (e.g. `rxing`, `rqrr+rqrr-adaptive`).
+    #[arg(long, default_value = "pipeline", value_name = "STAGES")]
+    pub engine: String,
+    /// Per-image time budget in milliseconds, as the camera uses.
+    #[arg(long, value_name = "MS")]
+    pub budget_ms: Option<f64>,
+    /// Decode each image N times and keep the fastest run (for a busy machine).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub repeat: usize,
+    /// One line per image: ok / WRONG / miss, ms, stage, file.
+    #[arg(long)]
+    pub verbose: bool,
 }

@@ -141,6 +141,7 @@ pub fn run(cmd: &BenchCmd) -> Result<ExitCode> {
             anyhow::ensure!(r.ok && r.blocks as usize == passes.len(), "ledger after import: {:?}", r.problem);
             println!("import: {} rows in {:.3} s = {:.0} rows/s (parse, validate, duplicate checks, one transaction with a ledger block each)", passes.len(), s, passes.len() as f64 / s);
         }
+        BenchCmd::Decode(ref a) => return super::camera::bench_decode(a),
     }
     Ok(ExitCode::SUCCESS)
 }

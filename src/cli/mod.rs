@@ -3,6 +3,7 @@
 
 mod args;
 mod bench;
+mod camera;
 mod init;
 mod output;
 mod print;
@@ -40,6 +41,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match command {
         Command::Init(a) => init::init(&paths, a).map(|_| ExitCode::SUCCESS),
         Command::Bench(b) => bench::run(b),
+        Command::Decode(a) => camera::decode(a),
+        Command::Cameras => camera::cameras(),
         _ => {
             let mut g = Gatehouse::open(&paths)?;
             dispatch(&cli, command, &mut g)
@@ -51,6 +54,7 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
     let ok = Ok(ExitCode::SUCCESS);
     match command {
         Command::Init(_) | Command::Bench(_) => ok,
+        Command::Decode(_) | Command::Cameras => ok,
         Command::User(c) => user(cli, g, c),
         Command::Pass(c) => pass(cli, g, c),
         Command::Resident(c) => resident(cli, g, c),

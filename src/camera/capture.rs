@@ -1,0 +1,176 @@
+//! The capture thread: open the source, pull frames, keep the latest for
+//! the preview, decode each frame within the decoder's time budget, and
+//! send debounced `Decoded` events. It stops when asked or when the
+//! receiver is gone (the sink returns false). Nothing queues up: one frame
+//! slot, and events go straight to the sink.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{CameraEvent, CaptureSettings, Debouncer, DeviceSource, Frame, FrameSlot, FrameSource, ReplaySource, SourceSpec, StillSource};
+
+/// Frame errors in a row after which the thread gives up (a camera that was
+/// unplugged, a replay folder of broken files).
+const MAX_ERRORS_IN_A_ROW: u32 = 10;
+
+/// Longest sleep between checks of the stop flag while pacing a replay.
+const STOP_POLL: Duration = Duration::from_millis(20);
+
+/// A running capture thread.
+#[derive(Debug)]
+pub struct Capture {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Capture {
+    /// Ask the thread to stop and wait for it (at most one frame's work).
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.join();
+    }
+
+    /// Wait for the thread to end by itself (the end of a replay played
+    /// once, or a source that cannot be opened).
+    pub fn wait(mut self) {
+        self.join();
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.handle.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    fn join(&mut self) {
+        if let Some(h) = self.handle.take() {
+            if h.join().is_err() {
+                tracing::error!("the capture thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Capture {
+    /// Dropped without `stop`: the thread is told to stop and ends on its own.
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Start the capture thread for `spec`. The source is opened on the new
+/// thread (a webcam handle cannot move between threads); whether it opened
+/// is the first event, `Opened` or `Error`. The last event is always
+/// `Ended`, unless the sink has already said it is gone.
+pub fn spawn(
+    spec: SourceSpec,
+    settings: CaptureSettings,
+    slot: FrameSlot,
+    mut sink: Box<dyn FnMut(CameraEvent) -> bool + Send>,
+) -> Capture {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let spawned = std::thread::Builder::new().name("camera".into()).spawn(move || {
+        if run(&spec, &settings, &slot, &flag, &mut sink) {
+            sink(CameraEvent::Ended);
+        }
+    });
+    match spawned {
+        Ok(handle) => Capture { stop, handle: Some(handle) },
+        Err(e) => {
+            // The sink went down with the closure; the log is all that is left.
+            tracing::error!("cannot start the camera thread: {e}");
+            Capture { stop, handle: None }
+        }
+    }
+}
+
+fn open(spec: &SourceSpec, settings: &CaptureSettings) -> Result<Box<dyn FrameSource>, String> {
+    Ok(match spec {
+        SourceSpec::None => return Err("no camera source configured ([camera] source = \"none\")".into()),
+        SourceSpec::Device(i) => Box::new(DeviceSource::open(*i, settings.resolution, settings.fps)?),
+        SourceSpec::Replay { path, fps, looping } => {
+            Box::new(ReplaySource::open(path, fps.unwrap_or(f64::from(settings.fps.max(1))), *looping)?)
+        }
+        SourceSpec::Still(path) => Box::new(StillSource::open(path)?),
+    })
+}
+
+/// The thread's body; `false` when the sink is gone (nothing more to send).
+fn run(
+    spec: &SourceSpec,
+    settings: &CaptureSettings,
+    slot: &FrameSlot,
+    stop: &AtomicBool,
+    sink: &mut dyn FnMut(CameraEvent) -> bool,
+) -> bool {
+    let mut source = match open(spec, settings) {
+        Ok(s) => s,
+        Err(message) => return sink(CameraEvent::Error(message)),
+    };
+    if !sink(CameraEvent::Opened(source.describe())) {
+        return false;
+    }
+    let started = Instant::now();
+    let mut debouncer = Debouncer::new(settings.debounce);
+    let mut seq = 0u64;
+    let mut errors = 0u32;
+    let mut due = Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        if let Some(interval) = source.interval() {
+            if !sleep_until(due, stop) {
+                break;
+            }
+            // Paced from the schedule, not from now, so decoding time does
+            // not slow a replay; a late frame does not cause a burst.
+            due = (due + interval).max(Instant::now());
+        }
+        let image = match source.next_frame() {
+            Ok(Some(image)) => image,
+            Ok(None) => break,
+            Err(message) => {
+                errors += 1;
+                if !sink(CameraEvent::Error(message)) {
+                    return false;
+                }
+                if errors >= MAX_ERRORS_IN_A_ROW {
+                    if !sink(CameraEvent::Error(format!("{errors} frame errors in a row: the camera is stopped"))) {
+                        return false;
+                    }
+                    break;
+                }
+                continue;
+            }
+        };
+        errors = 0;
+        seq += 1;
+        let decoded = settings.decoder.decode(&image);
+        let seen_at = started.elapsed();
+        // The preview gets the frame after decoding, so it is moved, not copied.
+        match slot.lock() {
+            Ok(mut s) => *s = Some(Frame { image, seq }),
+            Err(poisoned) => *poisoned.into_inner() = Some(Frame { image, seq }),
+        }
+        if let Some(d) = decoded {
+            if debouncer.accept(&d.text, seen_at) && !sink(CameraEvent::Decoded(d.text)) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Sleep until `due`, waking often enough to see the stop flag; `false`
+/// when stopped.
+fn sleep_until(due: Instant, stop: &AtomicBool) -> bool {
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= due {
+            return true;
+        }
+        std::thread::sleep((due - now).min(STOP_POLL));
+    }
+}

@@ -1,0 +1,187 @@
+//! A webcam through nokhwa (V4L2 on Linux). `nokhwa::Camera` is not `Send`:
+//! open it on the thread that reads it (the capture thread does).
+//!
+//! nokhwa is built without its `decoding` feature (it would bring mozjpeg, a
+//! C library with an assembler step): frames arrive in the camera's own
+//! format and `to_grey` makes them grey. YUYV, NV12 and GRAY already carry
+//! the grey levels; MJPEG goes through `image`'s pure-Rust JPEG decoder.
+
+use std::time::Duration;
+
+use image::GrayImage;
+use nokhwa::pixel_format::RgbFormat;
+use nokhwa::utils::{ApiBackend, CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType};
+use nokhwa::{Camera, NokhwaError};
+
+use super::{FrameSource, Resolution};
+
+/// A camera as `gatehouse cameras` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceInfo {
+    pub index: String,
+    pub name: String,
+    pub description: String,
+}
+
+/// The cameras nokhwa finds; an empty list when there are none.
+pub fn list_devices() -> Result<Vec<DeviceInfo>, String> {
+    let found = nokhwa::query(ApiBackend::Auto).map_err(|e| format!("cannot list cameras: {e}"))?;
+    Ok(found
+        .into_iter()
+        .map(|c| DeviceInfo { index: c.index().to_string(), name: c.human_name(), description: c.description().to_string() })
+        .collect())
+}
+
+pub struct DeviceSource {
+    camera: Camera,
+    label: String,
+}
+
+/// Formats asked for, best first: MJPEG is what USB webcams offer at
+/// 1280x720 and 30 fps; the others are tried when a camera has no MJPEG.
+const FORMATS: [FrameFormat; 5] = [FrameFormat::MJPEG, FrameFormat::YUYV, FrameFormat::NV12, FrameFormat::GRAY, FrameFormat::RAWRGB];
+
+impl DeviceSource {
+    /// Open camera `index` at the format closest to `resolution` and `fps`,
+    /// and start its stream. The error is a message for the operator.
+    pub fn open(index: u32, resolution: Resolution, fps: u32) -> Result<DeviceSource, String> {
+        let mut last = None;
+        for format in FORMATS {
+            let wanted = CameraFormat::new_from(resolution.width, resolution.height, format, fps.max(1));
+            let request = RequestedFormat::new::<RgbFormat>(RequestedFormatType::Closest(wanted));
+            match Camera::new(CameraIndex::Index(index), request) {
+                Ok(mut camera) => {
+                    camera.open_stream().map_err(|e| explain(index, &e))?;
+                    let f = camera.camera_format();
+                    let label = format!(
+                        "camera {index}: {} ({}x{} {}, {} fps)",
+                        camera.info().human_name(),
+                        f.width(),
+                        f.height(),
+                        f.format(),
+                        f.frame_rate()
+                    );
+                    return Ok(DeviceSource { camera, label });
+                }
+                // This format is not offered: try the next.
+                Err(e @ NokhwaError::GetPropertyError { .. }) => last = Some(e),
+                Err(e) => return Err(explain(index, &e)),
+            }
+        }
+        Err(match last {
+            Some(e) => format!("camera {index} offers none of the formats gatehouse reads (MJPEG, YUYV, NV12, GRAY, RGB): {e}"),
+            None => format!("camera {index} cannot be opened"),
+        })
+    }
+}
+
+impl FrameSource for DeviceSource {
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+
+    fn interval(&self) -> Option<Duration> {
+        None
+    }
+
+    fn next_frame(&mut self) -> Result<Option<GrayImage>, String> {
+        let buffer = self.camera.frame().map_err(|e| format!("camera frame lost: {e}"))?;
+        let res = buffer.resolution();
+        to_grey(buffer.source_frame_format(), res.width(), res.height(), buffer.buffer()).map(Some)
+    }
+}
+
+impl Drop for DeviceSource {
+    fn drop(&mut self) {
+        let _ = self.camera.stop_stream();
+    }
+}
+
+/// A message an operator can act on, for an error opening camera `index`.
+/// nokhwa says, on a machine with no camera,
+/// `Could not open device 0: V4L2 Error: No such file or directory`.
+pub fn explain(index: u32, e: &NokhwaError) -> String {
+    let text = e.to_string();
+    let lower = text.to_lowercase();
+    let tail = "scanning goes on with a barcode scanner or typed codes";
+    if lower.contains("no such file") || lower.contains("no such device") {
+        format!("no camera {index} on this machine (`gatehouse cameras` lists them); {tail}")
+    } else if lower.contains("busy") {
+        format!("camera {index} is busy: another program is using it; {tail}")
+    } else if lower.contains("permission denied") {
+        format!("no permission to open camera {index} (is this user in the video group?); {tail}")
+    } else {
+        format!("camera {index} cannot be opened ({text}); {tail}")
+    }
+}
+
+/// A camera frame in `format` as a grey picture.
+pub fn to_grey(format: FrameFormat, width: u32, height: u32, data: &[u8]) -> Result<GrayImage, String> {
+    let pixels = width as usize * height as usize;
+    let short = |need: usize| format!("{format} frame of {width}x{height} is {} bytes, expected {need}", data.len());
+    let grey = match format {
+        FrameFormat::MJPEG => {
+            let img = image::load_from_memory_with_format(data, image::ImageFormat::Jpeg)
+                .map_err(|e| format!("cannot decode the camera's MJPEG frame: {e}"))?;
+            return Ok(img.into_luma8());
+        }
+        // Y0 U Y1 V: every other byte is the grey level.
+        FrameFormat::YUYV => data.get(..pixels * 2).ok_or_else(|| short(pixels * 2))?.iter().step_by(2).copied().collect(),
+        // The Y plane comes first.
+        FrameFormat::NV12 | FrameFormat::GRAY => data.get(..pixels).ok_or_else(|| short(pixels))?.to_vec(),
+        FrameFormat::RAWRGB | FrameFormat::RAWBGR => {
+            let rgb = data.get(..pixels * 3).ok_or_else(|| short(pixels * 3))?;
+            let bgr = format == FrameFormat::RAWBGR;
+            rgb.chunks_exact(3)
+                .map(|p| {
+                    let (r, g, b) = if bgr { (p[2], p[1], p[0]) } else { (p[0], p[1], p[2]) };
+                    ((77 * u32::from(r) + 150 * u32::from(g) + 29 * u32::from(b)) >> 8) as u8
+                })
+                .collect()
+        }
+    };
+    GrayImage::from_raw(width, height, grey).ok_or_else(|| short(pixels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yuyv_nv12_gray_rgb_bgr() {
+        let yuyv = [10, 128, 20, 128, 30, 128, 40, 128];
+        assert_eq!(to_grey(FrameFormat::YUYV, 2, 2, &yuyv).unwrap().into_raw(), [10, 20, 30, 40]);
+        let nv12 = [1, 2, 3, 4, 99, 99];
+        assert_eq!(to_grey(FrameFormat::NV12, 2, 2, &nv12).unwrap().into_raw(), [1, 2, 3, 4]);
+        assert_eq!(to_grey(FrameFormat::GRAY, 2, 1, &[5, 6]).unwrap().into_raw(), [5, 6]);
+        let rgb = [255, 0, 0, 0, 0, 255];
+        assert_eq!(to_grey(FrameFormat::RAWRGB, 2, 1, &rgb).unwrap().into_raw(), [76, 28]);
+        assert_eq!(to_grey(FrameFormat::RAWBGR, 2, 1, &rgb).unwrap().into_raw(), [28, 76]);
+    }
+
+    #[test]
+    fn short_or_corrupt_frames_are_errors() {
+        assert!(to_grey(FrameFormat::YUYV, 2, 2, &[1, 2, 3]).is_err());
+        assert!(to_grey(FrameFormat::GRAY, 4, 4, &[]).is_err());
+        assert!(to_grey(FrameFormat::MJPEG, 4, 4, b"\xff\xd8 not really").is_err());
+    }
+
+    #[test]
+    fn mjpeg_is_decoded() {
+        let img = GrayImage::from_fn(16, 8, |x, _| image::Luma([if x < 8 { 0 } else { 255 }]));
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&img).unwrap();
+        let grey = to_grey(FrameFormat::MJPEG, 16, 8, &jpeg).unwrap();
+        assert_eq!((grey.width(), grey.height()), (16, 8));
+        assert!(grey.get_pixel(2, 4).0[0] < 40 && grey.get_pixel(13, 4).0[0] > 215);
+    }
+
+    #[test]
+    fn the_no_camera_error_reads_clearly() {
+        let e = NokhwaError::OpenDeviceError("0".into(), "V4L2 Error: No such file or directory".into());
+        let m = explain(0, &e);
+        assert!(m.starts_with("no camera 0 on this machine"), "{m}");
+        let busy = NokhwaError::OpenDeviceError("1".into(), "Device or resource busy".into());
+        assert!(explain(1, &busy).contains("busy"));
+    }
+}

@@ -1,0 +1,169 @@
+//! The two QR engines, each call behind `quiet::catch`, and the retry
+//! stages built on them. A stage is one engine call on one view of the
+//! picture (as it is, inverted, shrunk, thresholded).
+
+use image::GrayImage;
+use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
+use rxing::{BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, MultiFormatReader, Reader};
+
+use super::{prep, quiet, text};
+
+/// One attempt of the pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// rxing (the ZXing port): hybrid (local) binarizer, try-harder, and a
+    /// second look at the inverted binary picture for light-on-dark codes.
+    Rxing,
+    /// rxing with ZXing's global histogram binarizer: evenly lit codes whose
+    /// modules the local binarizer breaks up (blur, round or textured modules).
+    RxingGlobal,
+    /// rxing, global binarizer, on the picture shrunk by 2: blur, noise,
+    /// texture and JPEG blocks average out.
+    RxingHalf,
+    /// rxing on the inverted grey picture (inverting before binarizing finds
+    /// light-on-dark codes that inverting the binary picture misses).
+    RxingInverted,
+    /// rqrr as it comes.
+    Rqrr,
+    /// rqrr on our local-mean threshold: uneven light, soft edges.
+    RqrrAdaptive,
+    /// rqrr on the inverted picture.
+    RqrrInverted,
+    /// rqrr on the picture shrunk by 2.
+    RqrrHalf,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 8] = [
+        Stage::Rxing,
+        Stage::RxingGlobal,
+        Stage::RxingHalf,
+        Stage::RxingInverted,
+        Stage::Rqrr,
+        Stage::RqrrAdaptive,
+        Stage::RqrrInverted,
+        Stage::RqrrHalf,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Rxing => "rxing",
+            Stage::RxingGlobal => "rxing-global",
+            Stage::RxingHalf => "rxing-half",
+            Stage::RxingInverted => "rxing-inverted",
+            Stage::Rqrr => "rqrr",
+            Stage::RqrrAdaptive => "rqrr-adaptive",
+            Stage::RqrrInverted => "rqrr-inverted",
+            Stage::RqrrHalf => "rqrr-half",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Cost relative to the first stage of a pipeline (`Rxing`) on the same
+    /// picture: the median ratio measured over the shared samples in
+    /// 1280x720 frames (`gatehouse bench decode --engine STAGE --verbose`).
+    /// A budgeted decoder skips a stage whose estimate would overrun.
+    pub fn relative_cost(self) -> f64 {
+        match self {
+            Stage::Rxing => 1.0,
+            Stage::RxingHalf => 0.5,
+            Stage::RxingGlobal => 0.6,
+            Stage::RxingInverted => 0.9,
+            Stage::RqrrHalf => 1.5,
+            Stage::RqrrInverted => 4.5,
+            Stage::Rqrr | Stage::RqrrAdaptive => 6.0,
+        }
+    }
+
+    /// Every text this stage reads in the picture; never panics.
+    pub fn run(self, img: &GrayImage) -> Vec<String> {
+        if img.width() < 21 || img.height() < 21 {
+            return Vec::new();
+        }
+        let one = |t: Option<String>| t.into_iter().collect();
+        match self {
+            Stage::Rxing => one(rxing(img, Binarize::Hybrid, true)),
+            Stage::RxingGlobal => one(rxing(img, Binarize::Global, false)),
+            Stage::RxingHalf => one(rxing(&prep::shrink(img, 2), Binarize::Global, false)),
+            Stage::RxingInverted => one(rxing(&prep::invert(img), Binarize::Hybrid, false)),
+            Stage::Rqrr => rqrr_decode(RqrrInput::Grey(img)),
+            Stage::RqrrAdaptive => {
+                let window = (img.width().min(img.height()) / 8).max(15) | 1;
+                let dark = prep::adaptive_threshold(img, window, 6);
+                rqrr_decode(RqrrInput::Dark { width: img.width() as usize, height: img.height() as usize, dark: &dark })
+            }
+            Stage::RqrrInverted => rqrr_decode(RqrrInput::Grey(&prep::invert(img))),
+            Stage::RqrrHalf => rqrr_decode(RqrrInput::Grey(&prep::shrink(img, 2))),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Binarize {
+    Hybrid,
+    Global,
+}
+
+fn qr_hints(also_inverted: bool) -> DecodeHints {
+    DecodeHints {
+        PossibleFormats: Some(std::collections::HashSet::from([BarcodeFormat::QR_CODE])),
+        TryHarder: Some(true),
+        AlsoInverted: Some(also_inverted),
+        ..DecodeHints::default()
+    }
+}
+
+fn rxing(img: &GrayImage, binarize: Binarize, also_inverted: bool) -> Option<String> {
+    fn read<B: Binarizer>(mut bitmap: BinaryBitmap<B>, hints: &DecodeHints) -> Option<String> {
+        let result = MultiFormatReader::default().decode_with_hints(&mut bitmap, hints).ok()?;
+        Some(result.getText().to_owned())
+    }
+    let hints = qr_hints(also_inverted);
+    quiet::catch(|| {
+        let source = Luma8Source::new_with_slice(img.as_raw(), img.width(), img.height()).ok()?;
+        match binarize {
+            Binarize::Hybrid => read(BinaryBitmap::new(HybridBinarizer::new(source)), &hints),
+            Binarize::Global => read(BinaryBitmap::new(GlobalHistogramBinarizer::new(source)), &hints),
+        }
+    })
+    .flatten()
+    .filter(|t| !t.is_empty())
+}
+
+/// What rqrr is given: grey levels (it thresholds them itself) or a
+/// thresholded picture (`true` is dark).
+enum RqrrInput<'a> {
+    Grey(&'a GrayImage),
+    Dark { width: usize, height: usize, dark: &'a [bool] },
+}
+
+fn rqrr_decode(input: RqrrInput) -> Vec<String> {
+    quiet::catch(|| {
+        let mut prepared = match input {
+            RqrrInput::Grey(img) => {
+                let w = img.width() as usize;
+                let raw = img.as_raw();
+                rqrr::PreparedImage::prepare_from_greyscale(w, img.height() as usize, |x, y| raw[y * w + x])
+            }
+            RqrrInput::Dark { width, height, dark } => {
+                rqrr::PreparedImage::prepare_from_bitmap(width, height, |x, y| dark[y * width + x])
+            }
+        };
+        prepared
+            .detect_grids()
+            .into_iter()
+            .filter_map(|g| {
+                // A failed grid may leave half its bytes in the writer: one
+                // buffer per grid, used only on success.
+                let mut raw = Vec::new();
+                g.decode_to(&mut raw).ok()?;
+                Some(text::bytes_to_text(&raw))
+            })
+            .filter(|t| !t.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
+}
