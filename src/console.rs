@@ -13,5 +13,9 @@ pub fn run(cli: &Cli, g: Gatehouse) -> Result<ExitCode> {
         bail!("the console needs a terminal; use the subcommands (gatehouse --help) in scripts");
     }
     let gate = cli.gate.clone().unwrap_or_else(|| g.gate_name().to_string());
-    crate::tui::run(g, gate)
+    let camera = match cli.camera.clone() {
+        Some(c) => c,
+        None => g.cfg.camera.source.parse().map_err(|e: String| anyhow::anyhow!("config [camera] source: {e}"))?,
+    };
+    crate::tui::run(g, gate, camera)
 }

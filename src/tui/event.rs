@@ -26,14 +26,8 @@ pub enum Event {
     Progress(u64),
 }
 
-/// What the camera path tells the UI.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CameraNote {
-    Opened(String),
-    Decoded(String),
-    Error(String),
-    Ended,
-}
+/// What the camera path tells the UI: the capture thread's own events.
+pub use crate::camera::CameraEvent as CameraNote;
 
 /// Read terminal input until `stop` is set or the receiver is gone.
 pub fn spawn_input(tx: Sender<Event>, stop: Arc<AtomicBool>) -> JoinHandle<()> {

@@ -19,8 +19,8 @@ pub mod worker;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -30,25 +30,39 @@ use self::app::App;
 use self::effect::{Bell, Effect};
 use self::event::Event;
 use self::theme::Theme;
+use crate::camera::{CaptureSettings, SourceSpec};
 use crate::service::Gatehouse;
 
 /// 25 redraws a second at most; each tick also refreshes the clock.
 const TICK: Duration = Duration::from_millis(40);
 
-pub fn run(g: Gatehouse, gate: String) -> Result<ExitCode> {
+/// Preview frames are shrunk to this width before they reach the state.
+const PREVIEW_WIDTH: u32 = 160;
+
+pub fn run(g: Gatehouse, gate: String, camera: SourceSpec) -> Result<ExitCode> {
     let theme = Theme::from_env();
     let data_dir = g.paths().map(|p| p.data_dir.clone()).unwrap_or_default();
     let mut app = App::new(g.cfg.clone(), gate.clone(), data_dir);
     let (tx, rx) = mpsc::channel::<Event>();
     let (jobs_tx, jobs_rx) = mpsc::channel::<Effect>();
-    let frames: worker::FrameShare = Arc::new(Mutex::new(None));
+    let frames = crate::camera::frame_slot();
     let stop = Arc::new(AtomicBool::new(false));
+    let settings = CaptureSettings::from_config(&g.cfg);
 
     let mut terminal = ratatui::try_init().context("cannot open the terminal")?;
+    // After ratatui's hook (which restores the terminal): decoder panics are
+    // caught, and their messages must stay off the screen we own.
+    crate::decode::install_panic_hook();
     let worker = worker::spawn(g, gate, jobs_rx, tx.clone(), frames.clone());
     let input = event::spawn_input(tx.clone(), stop.clone());
     let _ticker = event::spawn_ticker(tx.clone(), TICK);
+    // The camera starts once someone is signed in: a code held up before
+    // that would be read, dropped, and then debounced while it stays in view.
+    let camera_tx = tx.clone();
+    let mut camera = Some(camera).filter(|c| *c != SourceSpec::None);
+    let mut capture = None;
     drop(tx);
+    let mut preview_seq = 0u64;
 
     let result = (|| -> Result<()> {
         loop {
@@ -61,6 +75,9 @@ pub fn run(g: Gatehouse, gate: String) -> Result<ExitCode> {
                 pending.push(ev);
             }
             for ev in pending {
+                if matches!(ev, Event::Tick(_)) {
+                    refresh_preview(&mut app, &frames, &mut preview_seq);
+                }
                 let effects = handle(&mut app, ev);
                 for e in effects {
                     match e {
@@ -74,15 +91,41 @@ pub fn run(g: Gatehouse, gate: String) -> Result<ExitCode> {
                 if app.quit {
                     return Ok(());
                 }
+                if app.actor.is_some() {
+                    if let Some(spec) = camera.take() {
+                        let ctx = camera_tx.clone();
+                        let sink = Box::new(move |e| ctx.send(Event::Camera(e)).is_ok());
+                        capture = Some(crate::camera::spawn(spec, settings.clone(), frames.clone(), sink));
+                    }
+                }
             }
         }
     })();
     stop.store(true, Ordering::Relaxed);
     ratatui::restore();
+    if let Some(c) = capture {
+        c.stop();
+    }
     drop(jobs_tx);
     let _ = input.join();
     let _ = worker.join();
     result.map(|_| ExitCode::SUCCESS)
+}
+
+/// Copy a new camera frame, shrunk, into the state the preview draws from.
+fn refresh_preview(app: &mut App, frames: &crate::camera::FrameSlot, seen: &mut u64) {
+    if !app.camera_ok {
+        return;
+    }
+    let Ok(slot) = frames.lock() else { return };
+    let Some(f) = slot.as_ref().filter(|f| f.seq != *seen) else { return };
+    *seen = f.seq;
+    let (w, h) = (f.image.width().max(1), f.image.height().max(1));
+    let pw = PREVIEW_WIDTH.min(w);
+    let ph = (h * pw / w).max(1);
+    let small = image::imageops::thumbnail(&f.image, pw, ph);
+    drop(slot);
+    app.preview = Some(small);
 }
 
 fn handle(app: &mut App, ev: Event) -> Vec<Effect> {

@@ -65,7 +65,15 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     use ratatui::widgets::Widget;
     let who = app.actor.as_ref().map_or("not signed in".to_string(), |a| format!("{} ({})", a.username, a.role.as_str()));
-    let cam = if app.camera_ok { format!("cam: {}", app.camera) } else { format!("cam: {}", app.camera) };
+    // The camera's description can be long (a replay path): keep the header's
+    // other facts visible.
+    let room = (area.width as usize / 3).max(12);
+    let cam_text: String = if app.camera.chars().count() > room {
+        format!("{}…", app.camera.chars().take(room - 1).collect::<String>())
+    } else {
+        app.camera.clone()
+    };
+    let cam = format!("cam: {cam_text}");
     let left = format!(" {} │ {} │ {}", app.cfg.event.name, app.gate, who);
     let right = format!("{} │ {} ", cam, app.clock);
     let pad = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count());

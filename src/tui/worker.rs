@@ -3,7 +3,6 @@
 //! never holds up a redraw.
 
 use std::sync::mpsc::{Receiver, Sender};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use image::GrayImage;
@@ -15,7 +14,7 @@ use crate::error::Error;
 use crate::service::{ExportKind, Gatehouse};
 
 /// The latest camera frame, shared with the capture thread.
-pub type FrameShare = Arc<Mutex<Option<GrayImage>>>;
+pub type FrameShare = crate::camera::FrameSlot;
 
 pub fn spawn(mut g: Gatehouse, gate: String, jobs: Receiver<Effect>, events: Sender<Event>, frames: FrameShare) -> JoinHandle<()> {
     std::thread::Builder::new()
@@ -96,7 +95,7 @@ fn run(g: &mut Gatehouse, gate: &str, actor: &mut Option<Actor>, effect: Effect,
             Err(e) => failed("not deactivated", e),
         },
         Effect::CapturePhoto => {
-            let frame = frames.lock().ok().and_then(|f| f.clone());
+            let frame = frames.lock().ok().and_then(|f| f.as_ref().map(|f| f.image.clone()));
             let Some(img) = frame else {
                 return Outcome::Failed("no camera frame to take a photo from".into());
             };
