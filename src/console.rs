@@ -17,5 +17,5 @@ pub fn run(cli: &Cli, g: Gatehouse) -> Result<ExitCode> {
         Some(c) => c,
         None => g.cfg.camera.source.parse().map_err(|e: String| anyhow::anyhow!("config [camera] source: {e}"))?,
     };
-    crate::tui::run(g, gate, camera)
+    crate::tui::run(g, gate, camera, crate::started())
 }

@@ -22,6 +22,13 @@ pub mod tui;
 pub use error::{Error, Result};
 pub use service::Gatehouse;
 
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// When the process started (the first call to this, which `main` makes first).
+pub fn started() -> std::time::Instant {
+    *STARTED.get_or_init(std::time::Instant::now)
+}
+
 /// Run the program for parsed arguments; the binary's whole body.
 pub fn run(cli: cli::Cli) -> anyhow::Result<std::process::ExitCode> {
     cli::run(cli)

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    gatehouse::started();
     // `gatehouse ... | head` should end quietly, as other CLI tools do,
     // not panic in println! when the reader goes away.
     // SAFETY: called first thing, before any other thread exists.

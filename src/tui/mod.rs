@@ -36,10 +36,13 @@ use crate::service::Gatehouse;
 /// 25 redraws a second at most; each tick also refreshes the clock.
 const TICK: Duration = Duration::from_millis(40);
 
+/// How often the console logs its redraw rate and memory.
+const STATS_EVERY: Duration = Duration::from_secs(10);
+
 /// Preview frames are shrunk to this width before they reach the state.
 const PREVIEW_WIDTH: u32 = 160;
 
-pub fn run(g: Gatehouse, gate: String, camera: SourceSpec) -> Result<ExitCode> {
+pub fn run(g: Gatehouse, gate: String, camera: SourceSpec, started: std::time::Instant) -> Result<ExitCode> {
     let theme = Theme::from_env();
     let data_dir = g.paths().map(|p| p.data_dir.clone()).unwrap_or_default();
     let mut app = App::new(g.cfg.clone(), gate.clone(), data_dir);
@@ -64,9 +67,21 @@ pub fn run(g: Gatehouse, gate: String, camera: SourceSpec) -> Result<ExitCode> {
     drop(tx);
     let mut preview_seq = 0u64;
 
+    let mut draws = 0u64;
+    let mut window = std::time::Instant::now();
     let result = (|| -> Result<()> {
         loop {
             terminal.draw(|f| ui::draw(f, &app, &theme))?;
+            draws += 1;
+            if draws == 1 {
+                tracing::info!(ms = started.elapsed().as_secs_f64() * 1000.0, "console: first screen drawn");
+            }
+            if window.elapsed() >= STATS_EVERY {
+                let fps = draws as f64 / window.elapsed().as_secs_f64();
+                tracing::info!(fps = format!("{fps:.1}"), rss_kb = rss_kb(), camera = app.camera_ok, "console: redraw rate");
+                draws = 0;
+                window = std::time::Instant::now();
+            }
             let first = rx.recv().context("the event channel closed")?;
             // Take everything already waiting before the next redraw, so a
             // scanner's burst of keys costs one frame, not sixty.
@@ -110,6 +125,14 @@ pub fn run(g: Gatehouse, gate: String, camera: SourceSpec) -> Result<ExitCode> {
     let _ = input.join();
     let _ = worker.join();
     result.map(|_| ExitCode::SUCCESS)
+}
+
+/// Resident memory of this process in KiB, from /proc (Linux); 0 elsewhere.
+pub fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0))))
+        .unwrap_or(0)
 }
 
 /// Copy a new camera frame, shrunk, into the state the preview draws from.
