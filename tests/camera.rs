@@ -206,3 +206,14 @@ fn bad_camera_option_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected none, a device index"));
 }
+
+#[test]
+fn a_bad_camera_source_in_the_config_is_a_clear_error() {
+    let path = std::path::Path::new("config.toml");
+    let text = gatehouse::config::SAMPLE.replace("source = \"none\"", "source = \"webcam\"");
+    let e = gatehouse::config::Config::parse(&text, path).unwrap_err().to_string();
+    assert!(e.contains("camera.source") && e.contains("expected none, a device index"), "{e}");
+    let text = gatehouse::config::SAMPLE.replace("source = \"none\"", "source = \"replay:frames@15,once\"");
+    let cfg = gatehouse::config::Config::parse(&text, path).unwrap();
+    assert_eq!(SourceSpec::choose(None, &cfg).unwrap().to_string(), "replay:frames@15,once");
+}

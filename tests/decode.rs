@@ -44,8 +44,9 @@ fn homography(from: [(f64, f64); 4], to: [(f64, f64); 4]) -> [f64; 9] {
         for r in 0..8 {
             if r != c {
                 let f = m[r][c] / m[c][c];
-                for k in c..9 {
-                    m[r][k] -= f * m[c][k];
+                let pivot = m[c];
+                for (v, p) in m[r].iter_mut().zip(pivot).skip(c) {
+                    *v -= f * p;
                 }
             }
         }
