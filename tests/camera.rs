@@ -163,7 +163,7 @@ fn the_thread_stops_when_the_receiver_is_gone() {
 #[test]
 fn no_camera_is_an_error_event_not_a_panic() {
     for (spec, expect) in [
-        ("99", "camera 99"),
+        ("99", "no camera 99"),
         ("none", "no camera source"),
         ("replay:/nonexistent/frames", "does not exist"),
         ("still:/nonexistent.png", "cannot open"),
