@@ -86,7 +86,8 @@ pub struct BackupConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CameraConfig {
-    /// `none`, a device index such as `0`, or `replay:DIR`.
+    /// `none`, a device index such as `0`, `replay:DIR[@FPS][,once]` or
+    /// `still:FILE` (see `camera::SourceSpec`); `--camera` overrides it.
     pub source: String,
     pub width: u32,
     pub height: u32,
@@ -221,6 +222,12 @@ impl Config {
         }
         if !(self.scan.camera_debounce_secs.is_finite() && self.scan.camera_debounce_secs >= 0.0) {
             return Err("scan.camera_debounce_secs must be 0 or more".into());
+        }
+        if let Err(e) = self.camera.source.parse::<crate::camera::SourceSpec>() {
+            return Err(format!("camera.source: {e}"));
+        }
+        if !(1..=10_000).contains(&self.camera.width) || !(1..=10_000).contains(&self.camera.height) || !(1..=240).contains(&self.camera.fps) {
+            return Err("camera: width and height must be 1 to 10000, fps 1 to 240".into());
         }
         if !matches!(self.printer.width_dots, 384 | 576) {
             return Err("printer.width_dots must be 384 (58 mm) or 576 (80 mm)".into());

@@ -12,7 +12,7 @@ mod prep;
 mod quiet;
 pub mod text;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use image::GrayImage;
@@ -43,6 +43,35 @@ pub fn load_gray(path: &Path) -> Result<GrayImage> {
         .decode()
         .map_err(|e| Error::Other(format!("{} is not a readable image: {e}", path.display())))?;
     Ok(img.to_luma8())
+}
+
+/// An image to score, with its expected text when `STEM.txt` sits beside it.
+#[derive(Debug, Clone)]
+pub struct LabelledImage {
+    pub image: PathBuf,
+    pub expected: Option<String>,
+}
+
+/// Every image under `dir` (png, jpg, jpeg, webp; recursively, sorted by
+/// path), each with the text of `STEM.txt` beside it when there is one: the
+/// layout of the shared samples that `gatehouse bench decode` scores.
+pub fn labelled_images(dir: &Path) -> Result<Vec<LabelledImage>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| Error::io(format!("cannot read {}", d.display()), e))?;
+        for entry in entries {
+            let path = entry.map_err(|e| Error::io(format!("cannot read {}", d.display()), e))?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if crate::camera::replay::is_image(&path) {
+                let expected = std::fs::read_to_string(path.with_extension("txt")).ok();
+                out.push(LabelledImage { image: path, expected });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.image.cmp(&b.image));
+    Ok(out)
 }
 
 /// The QR text found in the image by the default pipeline (at most one), or

@@ -69,6 +69,16 @@ impl FromStr for SourceSpec {
     }
 }
 
+impl SourceSpec {
+    /// The source to use: `--camera` when given, else `[camera] source`.
+    pub fn choose(option: Option<&SourceSpec>, cfg: &Config) -> Result<SourceSpec, String> {
+        match option {
+            Some(spec) => Ok(spec.clone()),
+            None => cfg.camera.source.parse().map_err(|e| format!("camera.source: {e}")),
+        }
+    }
+}
+
 impl std::fmt::Display for SourceSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -181,6 +191,16 @@ mod tests {
             let spec: SourceSpec = s.parse().unwrap();
             assert_eq!(spec.to_string().parse::<SourceSpec>().unwrap(), spec);
         }
+    }
+
+    #[test]
+    fn the_option_overrides_the_config() {
+        let mut cfg = Config::default();
+        assert_eq!(SourceSpec::choose(None, &cfg), Ok(SourceSpec::None));
+        cfg.camera.source = "1".into();
+        assert_eq!(SourceSpec::choose(None, &cfg), Ok(SourceSpec::Device(1)));
+        let replay: SourceSpec = "replay:x".parse().unwrap();
+        assert_eq!(SourceSpec::choose(Some(&replay), &cfg), Ok(replay));
     }
 
     #[test]

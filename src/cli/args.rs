@@ -23,7 +23,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "NAME")]
     pub gate: Option<String>,
     /// Camera source, overriding `[camera] source`: `none`, a device index
-    /// such as `0`, or `replay:DIR[@FPS][,once]` (also `replay:FILE`).
+    /// such as `0`, `replay:DIR[@FPS][,once]` (also `replay:FILE`) or `still:FILE`.
     #[arg(long, global = true, value_name = "SOURCE")]
     pub camera: Option<crate::camera::SourceSpec>,
     #[command(subcommand)]

@@ -1,11 +1,9 @@
 //! `gatehouse decode`, `gatehouse cameras` and `gatehouse bench decode`.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Result, anyhow, bail};
-use serde_json::json;
 
 use super::args::{BenchDecodeArgs, DecodeArgs};
 use super::{EXIT_DENIED, EXIT_ERROR};
@@ -15,6 +13,17 @@ use crate::decode::{Decoder, load_gray, paste_into_frame};
 /// One JSON line per image: `{"file", "text", "engine", "ms"}`, plus
 /// `"error"` when the file cannot be read. Exit 0 when every image gave a
 /// text, 1 when some had none, 2 when some could not be read.
+/// A line of `gatehouse decode`, fields in this order.
+#[derive(serde::Serialize)]
+struct DecodeLine<'a> {
+    file: &'a std::path::Path,
+    text: Option<String>,
+    engine: Option<&'static str>,
+    ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
 pub fn decode(a: &DecodeArgs) -> Result<ExitCode> {
     let decoder = Decoder::named(&a.engine).map_err(|e| anyhow!("--engine: {e}"))?;
     let mut code = 0u8;
@@ -22,7 +31,7 @@ pub fn decode(a: &DecodeArgs) -> Result<ExitCode> {
         let line = match load_gray(file) {
             Err(e) => {
                 code = code.max(EXIT_ERROR);
-                json!({"file": file, "text": null, "engine": null, "ms": null, "error": e.to_string()})
+                DecodeLine { file, text: None, engine: None, ms: None, error: Some(e.to_string()) }
             }
             Ok(img) => {
                 let t = Instant::now();
@@ -31,15 +40,11 @@ pub fn decode(a: &DecodeArgs) -> Result<ExitCode> {
                 if found.is_none() {
                     code = code.max(EXIT_DENIED);
                 }
-                json!({
-                    "file": file,
-                    "text": found.as_ref().map(|d| &d.text),
-                    "engine": found.as_ref().map(|d| d.engine),
-                    "ms": ms,
-                })
+                let engine = found.as_ref().map(|d| d.engine);
+                DecodeLine { file, text: found.map(|d| d.text), engine, ms: Some(ms), error: None }
             }
         };
-        println!("{line}");
+        println!("{}", serde_json::to_string(&line)?);
     }
     Ok(ExitCode::from(code))
 }
@@ -63,33 +68,6 @@ pub fn cameras() -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// An image to score, with its expected text when a `.txt` sits beside it.
-struct Sample {
-    image: PathBuf,
-    expected: Option<String>,
-}
-
-/// Every image under `dir` (recursively, sorted), with `STEM.txt` as the
-/// expected text.
-fn samples(dir: &Path) -> Result<Vec<Sample>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| anyhow!("cannot read {}: {e}", d.display()))?;
-        for entry in entries {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if crate::camera::replay::is_image(&path) {
-                let expected = std::fs::read_to_string(path.with_extension("txt")).ok();
-                out.push(Sample { image: path, expected });
-            }
-        }
-    }
-    out.sort_by(|a, b| a.image.cmp(&b.image));
-    Ok(out)
-}
-
 /// The value at fraction `p` of the sorted list (nearest rank).
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -102,8 +80,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
     let budget = a.budget_ms.map(|ms| std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0));
     let decoder = Decoder::named(&a.engine).map_err(|e| anyhow!("--engine: {e}"))?.with_budget(budget);
-    let all = samples(&a.dir)?;
-    let scored: Vec<&Sample> = all.iter().filter(|s| s.expected.is_some()).collect();
+    let all = crate::decode::labelled_images(&a.dir)?;
+    let scored: Vec<&crate::decode::LabelledImage> = all.iter().filter(|s| s.expected.is_some()).collect();
     if scored.is_empty() {
         bail!("no images with an expected text (IMAGE.txt beside IMAGE) under {}", a.dir.display());
     }
@@ -131,9 +109,9 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
             .min_by(|x, y| x.1.total_cmp(&y.1))
             .unwrap_or((None, 0.0));
         ms.push(took);
-        let expected = s.expected.as_deref().unwrap_or_default().trim();
+        let expected = s.expected.as_deref().unwrap_or_default();
         let verdict = match &found {
-            Some(d) if d.text.trim() == expected => {
+            Some(d) if d.text.trim() == expected.trim() => {
                 correct += 1;
                 "ok"
             }
