@@ -172,10 +172,8 @@ impl Default for PrinterConfig {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
-            path: path.to_path_buf(),
-            message: format!("cannot read: {e}"),
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::Config { path: path.to_path_buf(), message: format!("cannot read: {e}") })?;
         Config::parse(&text, path)
     }
 
@@ -202,10 +200,7 @@ impl Config {
         for t in &self.pass_types {
             let name = t.name.trim();
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!(
-                    "pass_type name {:?} must be letters, digits or _",
-                    t.name
-                ));
+                return Err(format!("pass_type name {:?} must be letters, digits or _", t.name));
             }
             if !seen.insert(name.to_ascii_uppercase()) {
                 return Err(format!("pass_type {name} is defined twice"));
@@ -226,7 +221,10 @@ impl Config {
         if let Err(e) = self.camera.source.parse::<crate::camera::SourceSpec>() {
             return Err(format!("camera.source: {e}"));
         }
-        if !(1..=10_000).contains(&self.camera.width) || !(1..=10_000).contains(&self.camera.height) || !(1..=240).contains(&self.camera.fps) {
+        if !(1..=10_000).contains(&self.camera.width)
+            || !(1..=10_000).contains(&self.camera.height)
+            || !(1..=240).contains(&self.camera.fps)
+        {
             return Err("camera: width and height must be 1 to 10000, fps 1 to 240".into());
         }
         if !matches!(self.printer.width_dots, 384 | 576) {
@@ -251,11 +249,7 @@ impl Config {
 
     pub fn slot(&self, name: &str) -> Option<&str> {
         let want = crate::domain::validate::fold_spaces(name).to_lowercase();
-        self.event
-            .slots
-            .iter()
-            .find(|s| crate::domain::validate::fold_spaces(s).to_lowercase() == want)
-            .map(String::as_str)
+        self.event.slots.iter().find(|s| crate::domain::validate::fold_spaces(s).to_lowercase() == want).map(String::as_str)
     }
 }
 

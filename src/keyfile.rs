@@ -109,9 +109,7 @@ pub fn rotate(path: &Path) -> Result<String> {
 fn next_id<'a>(ids: impl Iterator<Item = &'a str>) -> Option<String> {
     const A: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let used: Vec<&str> = ids.collect();
-    (1..A.len() * A.len())
-        .map(|n| format!("{}{}", A[n / A.len()] as char, A[n % A.len()] as char))
-        .find(|id| !used.contains(&id.as_str()))
+    (1..A.len() * A.len()).map(|n| format!("{}{}", A[n / A.len()] as char, A[n % A.len()] as char)).find(|id| !used.contains(&id.as_str()))
 }
 
 #[cfg(test)]

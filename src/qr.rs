@@ -45,11 +45,7 @@ pub fn write_png(payload: &str, path: &Path, scale: u32) -> Result<()> {
 }
 
 pub fn write_svg(payload: &str, path: &Path) -> Result<()> {
-    let svg = encode(payload)?
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(256, 256)
-        .quiet_zone(true)
-        .build();
+    let svg = encode(payload)?.render::<qrcode::render::svg::Color>().min_dimensions(256, 256).quiet_zone(true).build();
     std::fs::write(path, svg).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
 }
 

@@ -55,7 +55,10 @@ fn replayed_frames_become_verdicts_and_repeats_are_debounced() {
     let mut g = env.open();
     let (_, pass) = issue(&mut g, &single("Meera Iyer", "9876543210"));
     let resident = g
-        .add_resident(&admin(), &gatehouse::domain::resident::ResidentRequest { name: "Kiran Rao".into(), room: "B-204".into(), ..Default::default() })
+        .add_resident(
+            &admin(),
+            &gatehouse::domain::resident::ResidentRequest { name: "Kiran Rao".into(), room: "B-204".into(), ..Default::default() },
+        )
         .unwrap();
     let card = g.resident_payload(&resident);
 

@@ -104,9 +104,7 @@ impl Gh {
     /// A data directory initialised with the admin `asha`.
     fn init() -> Gh {
         let gh = Gh::new();
-        gh.stdin(&["init", "--admin", ADMIN, "--password-stdin"], &format!("{ADMIN_PW}\n"), None)
-            .ok()
-            .out_has("created admin asha");
+        gh.stdin(&["init", "--admin", ADMIN, "--password-stdin"], &format!("{ADMIN_PW}\n"), None).ok().out_has("created admin asha");
         gh
     }
 
@@ -288,8 +286,7 @@ fn csv_text(v: &Value) -> String {
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let headers: Vec<String> = r.headers().expect("csv headers").iter().map(String::from).collect();
-    let rows: Vec<Vec<String>> =
-        r.records().map(|rec| rec.expect("csv record").iter().map(String::from).collect()).collect();
+    let rows: Vec<Vec<String>> = r.records().map(|rec| rec.expect("csv record").iter().map(String::from).collect()).collect();
     for row in &rows {
         assert_eq!(row.len(), headers.len(), "ragged CSV row in {}", path.display());
     }
@@ -310,9 +307,7 @@ fn init_creates_everything_and_is_safe_to_rerun() {
 
     // Bad passwords first: nothing is created for the admin.
     gh.stdin(&["init", "--admin", ADMIN, "--password-stdin"], "", None).fails_with("no password on standard input");
-    gh.stdin(&["init", "--admin", ADMIN, "--password-stdin"], "short\n", None)
-        .fails_with("password")
-        .err_has("at least 8 characters");
+    gh.stdin(&["init", "--admin", ADMIN, "--password-stdin"], "short\n", None).fails_with("password").err_has("at least 8 characters");
     assert_eq!(gh.run(&["user", "list", "--json"]).ok().json(), serde_json::json!([]), "no user after a rejected password");
 
     let r = gh.stdin(&["init", "--admin", ADMIN, "--password-stdin"], &format!("{ADMIN_PW}\n"), None);
@@ -385,9 +380,7 @@ fn bad_config_is_a_clear_error() {
 
     // --config naming a missing file.
     let missing = gh.root().join("nowhere").join("nonexistent.toml");
-    gh.run(&["pass", "list", "--config", s(&missing)])
-        .fails_with(&format!("config file {}", missing.display()))
-        .err_has("cannot read");
+    gh.run(&["pass", "list", "--config", s(&missing)]).fails_with(&format!("config file {}", missing.display())).err_has("cannot read");
 
     // --config and GATEHOUSE_CONFIG naming a good alternative are used.
     let alt = gh.root().join("alt.toml");
@@ -417,10 +410,7 @@ fn key_file_problems_are_clear_errors() {
     std::fs::write(&key, &good).unwrap();
     for m in [0o644, 0o640, 0o604] {
         set_mode(&key, m);
-        gh.run(&["pass", "list"])
-            .fails_with(&named)
-            .err_has("readable by group or others")
-            .err_has(&format!("{m:04o}"));
+        gh.run(&["pass", "list"]).fails_with(&named).err_has("readable by group or others").err_has(&format!("{m:04o}"));
     }
     set_mode(&key, 0o600);
 
@@ -533,8 +523,20 @@ fn scan_show_stats_and_ledger_contract() {
     let gh = Gh::init();
     let single = gh.issue(&["--type", "single", "--name", "Asha Rao", "--phone", "+91 98765 43210", "--payment", "cash"]);
     let couple = gh.issue(&[
-        "--type", "COUPLE", "--name", "Ravi", "--phone", "9876500001", "--name2", "Meera", "--phone2", "9876500002",
-        "--payment", "ONLINE", "--txn", "UPI-77",
+        "--type",
+        "COUPLE",
+        "--name",
+        "Ravi",
+        "--phone",
+        "9876500001",
+        "--name2",
+        "Meera",
+        "--phone2",
+        "9876500002",
+        "--payment",
+        "ONLINE",
+        "--txn",
+        "UPI-77",
     ]);
     let sp = str_of(&single, "payload").to_string();
     assert!(is_payload(&sp, 'P'), "payload format: {sp}");
@@ -654,9 +656,20 @@ fn validation_errors_name_the_field() {
 fn csv_export_round_trips_awkward_text() {
     let gh = Gh::init();
     let couple = gh.issue(&[
-        "--type", "COUPLE", "--name", "O\"Neil, Jr.", "--phone", "9876500001",
-        "--name2", "Zed \n  \"Z\",   Two", "--phone2", "(020) 7946 0958",
-        "--payment", "ONLINE", "--txn", "UPI, \"ref\" 42",
+        "--type",
+        "COUPLE",
+        "--name",
+        "O\"Neil, Jr.",
+        "--phone",
+        "9876500001",
+        "--name2",
+        "Zed \n  \"Z\",   Two",
+        "--phone2",
+        "(020) 7946 0958",
+        "--payment",
+        "ONLINE",
+        "--txn",
+        "UPI, \"ref\" 42",
     ]);
     // Names fold white space (newlines included) to single spaces.
     assert_eq!(couple["holder_name"], "O\"Neil, Jr.");
@@ -670,8 +683,17 @@ fn csv_export_round_trips_awkward_text() {
     std::fs::write(&photo, b"\x89PNG not really").unwrap();
     let res = gh
         .admin(&[
-            "resident", "add", "--name", "Meera \"M\", K", "--room", "B-204", "--address", "12, \"Main\" Rd\n  Block   C\n",
-            "--photo", s(&photo), "--json",
+            "resident",
+            "add",
+            "--name",
+            "Meera \"M\", K",
+            "--room",
+            "B-204",
+            "--address",
+            "12, \"Main\" Rd\n  Block   C\n",
+            "--photo",
+            s(&photo),
+            "--json",
         ])
         .ok()
         .json();
@@ -683,8 +705,7 @@ fn csv_export_round_trips_awkward_text() {
 
     let out = gh.root().join("out");
     std::fs::create_dir(&out).unwrap();
-    let files: Vec<(&str, PathBuf)> =
-        ["passes", "residents", "ledger"].iter().map(|w| (*w, out.join(format!("{w}.csv")))).collect();
+    let files: Vec<(&str, PathBuf)> = ["passes", "residents", "ledger"].iter().map(|w| (*w, out.join(format!("{w}.csv")))).collect();
     for (what, f) in &files {
         gh.admin(&["export", what, "--csv", s(f)]).ok().out_has("wrote").out_has(s(f));
     }
@@ -700,10 +721,18 @@ fn csv_export_round_trips_awkward_text() {
         let shown = gh.run(&["pass", "show", id, "--json"]).ok().json();
         let row = rows.iter().find(|r| r[col(&h, "id")] == id).expect("pass exported");
         for (c, field) in [
-            ("type", "pass_type"), ("holder_name", "holder_name"), ("holder_phone", "holder_phone"),
-            ("holder2_name", "holder2_name"), ("holder2_phone", "holder2_phone"), ("payment_mode", "payment_mode"),
-            ("txn_ref", "txn_ref"), ("slot", "slot"), ("status", "status"), ("created_at", "created_at"),
-            ("created_by", "created_by"), ("persons", "persons"),
+            ("type", "pass_type"),
+            ("holder_name", "holder_name"),
+            ("holder_phone", "holder_phone"),
+            ("holder2_name", "holder2_name"),
+            ("holder2_phone", "holder2_phone"),
+            ("payment_mode", "payment_mode"),
+            ("txn_ref", "txn_ref"),
+            ("slot", "slot"),
+            ("status", "status"),
+            ("created_at", "created_at"),
+            ("created_by", "created_by"),
+            ("persons", "persons"),
         ] {
             assert_eq!(row[col(&h, c)], csv_text(&shown[field]), "column {c} of {id}");
         }
@@ -764,10 +793,8 @@ fn backup_while_scanning_and_verified_restore() {
 
     // Two scanners in other processes; keep taking backups until both finish.
     let to = gh.root().join("bk");
-    let mut scanners: Vec<(Child, String)> = [&a, &b]
-        .iter()
-        .map(|p| gh.spawn_as(ADMIN, ADMIN_PW, &["scan", "--payload", str_of(p, "payload"), "--json"]))
-        .collect();
+    let mut scanners: Vec<(Child, String)> =
+        [&a, &b].iter().map(|p| gh.spawn_as(ADMIN, ADMIN_PW, &["scan", "--payload", str_of(p, "payload"), "--json"])).collect();
     let mut written: Vec<PathBuf> = Vec::new();
     for _ in 0..500 {
         let r = gh.run(&["backup", "--to", s(&to)]);

@@ -18,10 +18,7 @@ impl Tmux {
         let ok = Command::new("tmux").arg("-V").output().map(|o| o.status.success()).unwrap_or(false);
         assert!(ok, "tmux is needed for this test: run ./dev test, which installs it");
         let session = format!("gh-e2e-{}", std::process::id());
-        let st = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", "100", "-y", "30", cmd])
-            .status()
-            .unwrap();
+        let st = Command::new("tmux").args(["new-session", "-d", "-s", &session, "-x", "100", "-y", "30", cmd]).status().unwrap();
         assert!(st.success(), "tmux new-session failed");
         Tmux { session }
     }
@@ -103,11 +100,7 @@ fn a_gate_session_in_tmux() {
     assert!(init.wait().unwrap().success());
 
     // 1. The console over the temporary database, with a replay camera.
-    let cmd = format!(
-        "{BIN} --data-dir {} --camera replay:{}@10; echo CONSOLE-EXITED $?; sleep 30",
-        data.display(),
-        frames.display()
-    );
+    let cmd = format!("{BIN} --data-dir {} --camera replay:{}@10; echo CONSOLE-EXITED $?; sleep 30", data.display(), frames.display());
     let t = Tmux::start(&cmd);
     t.wait_for("sign in", "1 start");
 

@@ -243,11 +243,18 @@ fn cli_import_prints_the_batch_and_writes_cards() {
     std::fs::write(&bad, format!("{HEADER}SINGLE,Asha Rao,9876543210,,,CASH,,,\nSINGLE,Ravi,123,,,CASH,,,\n")).unwrap();
     let (code, _, err) = run(&["pass", "import", bad.to_str().unwrap()]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("1 of 2 rows are invalid; nothing was imported") && err.contains("line 3, phone: must be 7 to 15 digits"), "{err}");
+    assert!(
+        err.contains("1 of 2 rows are invalid; nothing was imported") && err.contains("line 3, phone: must be 7 to 15 digits"),
+        "{err}"
+    );
 
     // --print with no printer configured fails before anything is written.
     let good = dir.join("good.csv");
-    std::fs::write(&good, format!("{HEADER}SINGLE,Asha Rao,9876543210,,,CASH,,,\nCOUPLE,Ravi Rao,9876543211,Meena Rao,9876543212,ONLINE,UPI-9,,\n")).unwrap();
+    std::fs::write(
+        &good,
+        format!("{HEADER}SINGLE,Asha Rao,9876543210,,,CASH,,,\nCOUPLE,Ravi Rao,9876543211,Meena Rao,9876543212,ONLINE,UPI-9,,\n"),
+    )
+    .unwrap();
     let (code, _, err) = run(&["pass", "import", good.to_str().unwrap(), "--print"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("no printer configured"), "{err}");
@@ -256,7 +263,8 @@ fn cli_import_prints_the_batch_and_writes_cards() {
     let out = dir.join("tickets.bin");
     let cards = dir.join("cards");
     let printer = format!("file:{}", out.display());
-    let (code, stdout, err) = run(&["pass", "import", good.to_str().unwrap(), "--print", "--printer", &printer, "--cards", cards.to_str().unwrap()]);
+    let (code, stdout, err) =
+        run(&["pass", "import", good.to_str().unwrap(), "--print", "--printer", &printer, "--cards", cards.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
     assert!(stdout.contains("imported 2 passes") && stdout.contains("wrote 2 cards") && stdout.contains("printed 2 tickets"), "{stdout}");
     let passes = env.open().list_passes(&PassFilter::default()).unwrap();

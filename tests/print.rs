@@ -28,9 +28,18 @@ enum Cmd {
     Feed(u8),
     Cut(u8),
     /// GS v 0: mode, width in bytes, rows, packed bits.
-    Raster { m: u8, width_bytes: usize, rows: usize, data: Vec<u8> },
+    Raster {
+        m: u8,
+        width_bytes: usize,
+        rows: usize,
+        data: Vec<u8>,
+    },
     /// GS ( k: the two length bytes as sent, and the parameters.
-    GsK { pl: u8, ph: u8, params: Vec<u8> },
+    GsK {
+        pl: u8,
+        ph: u8,
+        params: Vec<u8>,
+    },
     Text(Vec<u8>),
 }
 
@@ -248,7 +257,9 @@ fn png_cards_decode_to_the_same_payload() {
     assert_eq!(img.width(), 384 * print::CARD_SCALE + 2 * print::CARD_BORDER);
     assert_eq!(decode_gray(&img), vec![payload.clone()]);
 
-    let r = g.add_resident(&admin(), &ResidentRequest { name: "Meera Iyer".into(), room: "12B".into(), floor: "3".into(), ..Default::default() }).unwrap();
+    let r = g
+        .add_resident(&admin(), &ResidentRequest { name: "Meera Iyer".into(), room: "12B".into(), floor: "3".into(), ..Default::default() })
+        .unwrap();
     let rp = g.resident_payload(&r);
     let file = env.dir.path().join("resident.png");
     print::resident_card_png(&g.cfg, &r, &rp, &file).unwrap();
@@ -260,7 +271,9 @@ fn png_cards_decode_to_the_same_payload() {
 fn resident_ticket_to_a_file_in_both_modes() {
     let env = Env::new();
     let mut g = env.open();
-    let r = g.add_resident(&admin(), &ResidentRequest { name: "Meera Iyer".into(), room: "12B".into(), floor: "3".into(), ..Default::default() }).unwrap();
+    let r = g
+        .add_resident(&admin(), &ResidentRequest { name: "Meera Iyer".into(), room: "12B".into(), floor: "3".into(), ..Default::default() })
+        .unwrap();
     let payload = g.resident_payload(&r);
     let file = env.dir.path().join("out.bin");
     let target = format!("file:{}", file.display());

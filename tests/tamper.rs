@@ -30,11 +30,7 @@ fn sql(env: &Env, s: &str) {
 }
 
 fn cli_verify(env: &Env, extra: &[&str]) -> (i32, String) {
-    let out = Command::new(bin())
-        .args(["--data-dir", env.data_dir().to_str().unwrap(), "ledger", "verify"])
-        .args(extra)
-        .output()
-        .unwrap();
+    let out = Command::new(bin()).args(["--data-dir", env.data_dir().to_str().unwrap(), "ledger", "verify"]).args(extra).output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -84,7 +80,10 @@ fn deleted_block_is_missing() {
 fn reordered_blocks_are_named() {
     let env = ledger_of_eight();
     // Swap the storage positions of blocks 4 and 5.
-    sql(&env, "UPDATE ledger SET seq = -1 WHERE idx = 4; UPDATE ledger SET seq = 5 WHERE idx = 5; UPDATE ledger SET seq = 6 WHERE seq = -1;");
+    sql(
+        &env,
+        "UPDATE ledger SET seq = -1 WHERE idx = 4; UPDATE ledger SET seq = 5 WHERE idx = 5; UPDATE ledger SET seq = 6 WHERE seq = -1;",
+    );
     let (a, b): (i64, i64) = Connection::open(env.db())
         .unwrap()
         .query_row("SELECT (SELECT seq FROM ledger WHERE idx=4), (SELECT seq FROM ledger WHERE idx=5)", [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -100,9 +99,12 @@ fn reordered_blocks_are_named() {
 fn inserted_blocks_are_caught() {
     // A copy of an existing block inserted in the middle.
     let env = ledger_of_eight();
-    sql(&env, "UPDATE ledger SET seq = seq + 100 WHERE idx >= 4;
+    sql(
+        &env,
+        "UPDATE ledger SET seq = seq + 100 WHERE idx >= 4;
                INSERT INTO ledger (seq, idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
-                 SELECT 50, idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig FROM ledger WHERE idx = 2;");
+                 SELECT 50, idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig FROM ledger WHERE idx = 2;",
+    );
     assert_eq!(verify(&env, None).problem, Some(Problem::Reordered { position: 4, expected: 4, found: 2 }));
 
     // A forged block appended at the end: its hash is right, as anyone can

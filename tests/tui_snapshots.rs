@@ -132,9 +132,21 @@ fn every_screen_at_80x24_and_120x40() {
     ledger.update(Action::Verify);
     ledger.progress(3);
     snap("ledger_verifying", &ledger);
-    ledger.apply(Outcome::Verified(VerifyReport { ok: true, blocks: 6, head_index: Some(5), head_hash: Some(format!("{:064x}", 1005)), problem: None }));
+    ledger.apply(Outcome::Verified(VerifyReport {
+        ok: true,
+        blocks: 6,
+        head_index: Some(5),
+        head_hash: Some(format!("{:064x}", 1005)),
+        problem: None,
+    }));
     snap("ledger_ok", &ledger);
-    ledger.apply(Outcome::Verified(VerifyReport { ok: false, blocks: 3, head_index: Some(2), head_hash: None, problem: Some(Problem::Edited { index: 3 }) }));
+    ledger.apply(Outcome::Verified(VerifyReport {
+        ok: false,
+        blocks: 3,
+        head_index: Some(2),
+        head_hash: None,
+        problem: Some(Problem::Edited { index: 3 }),
+    }));
     snap("ledger_tampered", &ledger);
 
     let mut stats = signed_in(admin());

@@ -16,9 +16,7 @@ fn verify(g: &mut Gatehouse) -> VerifyReport {
 }
 
 fn resident(g: &mut Gatehouse, name: &str, room: &str) -> String {
-    let r = g
-        .add_resident(&admin(), &ResidentRequest { name: name.into(), room: room.into(), ..Default::default() })
-        .unwrap();
+    let r = g.add_resident(&admin(), &ResidentRequest { name: name.into(), room: room.into(), ..Default::default() }).unwrap();
     g.resident_payload(&r)
 }
 

@@ -13,9 +13,7 @@ use crate::decode::load_gray;
 pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp"];
 
 pub fn is_image(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
 /// The images of a folder (sorted by name) or one image, at `fps`, looping
@@ -34,8 +32,7 @@ impl ReplaySource {
     pub fn open(path: &Path, fps: f64, looping: bool) -> Result<ReplaySource, String> {
         let files = if path.is_dir() {
             let entries = std::fs::read_dir(path).map_err(|e| format!("cannot read replay folder {}: {e}", path.display()))?;
-            let mut files: Vec<PathBuf> =
-                entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && is_image(p)).collect();
+            let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && is_image(p)).collect();
             files.sort();
             if files.is_empty() {
                 return Err(format!("replay folder {} has no images ({})", path.display(), IMAGE_EXTENSIONS.join(", ")));

@@ -124,13 +124,29 @@ pub enum PassCmd {
     /// List passes.
     List(PassListArgs),
     /// Show one pass (an unambiguous id prefix is enough).
-    Show { id: String, #[arg(long)] json: bool },
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Void a pass.
-    Void { id: String, #[arg(long)] reason: String },
+    Void {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Undo a mistaken admission.
-    Unscan { id: String, #[arg(long)] reason: String },
+    Unscan {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Render the pass's QR code.
-    Qr { id: String, #[command(flatten)] out: QrOut },
+    Qr {
+        id: String,
+        #[command(flatten)]
+        out: QrOut,
+    },
     /// Draw the pass's ticket as a PNG card, to send by phone or e-mail.
     Card(CardArgs),
     /// Import passes from a CSV file: all rows or none (admins only).
@@ -239,11 +255,23 @@ pub enum ResidentCmd {
         json: bool,
     },
     /// Show one resident.
-    Show { id: String, #[arg(long)] json: bool },
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Deactivate a resident's card.
-    Deactivate { id: String, #[arg(long, default_value = "moved out")] reason: String },
+    Deactivate {
+        id: String,
+        #[arg(long, default_value = "moved out")]
+        reason: String,
+    },
     /// Render the resident's QR code.
-    Qr { id: String, #[command(flatten)] out: QrOut },
+    Qr {
+        id: String,
+        #[command(flatten)]
+        out: QrOut,
+    },
     /// Print the resident's card on the thermal printer.
     Print(PrintArgs),
     /// Draw the resident's card as a PNG.

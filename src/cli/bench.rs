@@ -94,12 +94,8 @@ pub fn run(cmd: &BenchCmd) -> Result<ExitCode> {
             let ids = fill(&mut g, passes.max(1))?;
             let actor = admin();
             let step = (ids.len() / scans.max(1)).max(1);
-            let payloads: Vec<String> = ids
-                .iter()
-                .step_by(step)
-                .take(scans)
-                .map(|id| g.get_pass(id).map(|p| g.pass_payload(&p)))
-                .collect::<Result<_, _>>()?;
+            let payloads: Vec<String> =
+                ids.iter().step_by(step).take(scans).map(|id| g.get_pass(id).map(|p| g.pass_payload(&p))).collect::<Result<_, _>>()?;
             let mut ms = Vec::with_capacity(payloads.len() * 2);
             // First scans admit; the second round reads ALREADY_USED.
             for round in 0..2 {
@@ -139,7 +135,12 @@ pub fn run(cmd: &BenchCmd) -> Result<ExitCode> {
             anyhow::ensure!(passes.len() == rows.max(1), "imported {} of {} rows", passes.len(), rows);
             let r = g.verify_ledger(None, &mut |_| {})?;
             anyhow::ensure!(r.ok && r.blocks as usize == passes.len(), "ledger after import: {:?}", r.problem);
-            println!("import: {} rows in {:.3} s = {:.0} rows/s (parse, validate, duplicate checks, one transaction with a ledger block each)", passes.len(), s, passes.len() as f64 / s);
+            println!(
+                "import: {} rows in {:.3} s = {:.0} rows/s (parse, validate, duplicate checks, one transaction with a ledger block each)",
+                passes.len(),
+                s,
+                passes.len() as f64 / s
+            );
         }
         BenchCmd::Decode(ref a) => return super::camera::bench_decode(a),
     }

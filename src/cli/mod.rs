@@ -63,7 +63,11 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
         Command::Ledger(c) => ledger(g, c),
         Command::Stats(j) => {
             let s = g.stats()?;
-            if j.json { output::json(&s) } else { output::stats(&s) }
+            if j.json {
+                output::json(&s)
+            } else {
+                output::stats(&s)
+            }
             ok
         }
         Command::Export(a) => {
@@ -152,7 +156,11 @@ pub(crate) fn new_password(from_stdin: bool, who: &str) -> Result<String> {
 fn user(cli: &Cli, g: &mut Gatehouse, c: &UserCmd) -> Result<ExitCode> {
     if let UserCmd::List(j) = c {
         let users = g.list_users()?;
-        if j.json { output::json(&users) } else { output::users(&users) }
+        if j.json {
+            output::json(&users)
+        } else {
+            output::users(&users)
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let actor = sign_in(cli, g)?;
@@ -325,7 +333,11 @@ fn scan(cli: &Cli, g: &mut Gatehouse, a: &ScanArgs) -> Result<ExitCode> {
         (None, None) => bail!("give --payload TEXT or --image FILE"),
     };
     let out = g.scan(&raw, &actor, &gate)?;
-    if a.json { output::json(&out) } else { output::verdict(&out) }
+    if a.json {
+        output::json(&out)
+    } else {
+        output::verdict(&out)
+    }
     Ok(ExitCode::from(if out.verdict.admits() { EXIT_OK } else { EXIT_DENIED }))
 }
 
@@ -364,7 +376,12 @@ fn ledger(g: &mut Gatehouse, c: &LedgerCmd) -> Result<ExitCode> {
             if *json {
                 output::json(&r);
             } else if r.ok {
-                println!("OK: {} blocks, head {}:{}", r.blocks, r.head_index.map_or("-".into(), |i| i.to_string()), r.head_hash.as_deref().unwrap_or("-"));
+                println!(
+                    "OK: {} blocks, head {}:{}",
+                    r.blocks,
+                    r.head_index.map_or("-".into(), |i| i.to_string()),
+                    r.head_hash.as_deref().unwrap_or("-")
+                );
             } else {
                 println!("TAMPERED: {}", r.problem.as_ref().map(|p| p.to_string()).unwrap_or_default());
                 println!("{} blocks verified before the problem", r.blocks);
@@ -381,7 +398,11 @@ fn ledger(g: &mut Gatehouse, c: &LedgerCmd) -> Result<ExitCode> {
         }
         LedgerCmd::Show { from, limit, json } => {
             let blocks = g.ledger_blocks(*from, *limit)?;
-            if *json { output::json(&blocks) } else { output::blocks(&blocks) }
+            if *json {
+                output::json(&blocks)
+            } else {
+                output::blocks(&blocks)
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

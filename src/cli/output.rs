@@ -58,7 +58,12 @@ pub fn pass(v: &PassView, currency: &str) {
     if let (Some(n), Some(ph)) = (&p.holder2_name, &p.holder2_phone) {
         println!("holder 2  {n}  {ph}");
     }
-    println!("price     {}  {}{}", format_money(p.price_cents, currency), p.payment_mode.as_str(), p.txn_ref.as_deref().map(|t| format!(" ref {t}")).unwrap_or_default());
+    println!(
+        "price     {}  {}{}",
+        format_money(p.price_cents, currency),
+        p.payment_mode.as_str(),
+        p.txn_ref.as_deref().map(|t| format!(" ref {t}")).unwrap_or_default()
+    );
     println!("slot      {}", p.slot);
     println!("issued    {} by {}", p.created_at, p.created_by);
     println!("status    {}", v.status.as_str());

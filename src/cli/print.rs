@@ -36,11 +36,7 @@ pub fn print_resident(g: &mut Gatehouse, a: &PrintArgs) -> Result<ExitCode> {
 
 /// A printer problem, with the reassurance that nothing was lost.
 fn retry_hint(e: printer::PrintError, again: &str) -> anyhow::Error {
-    if e.is_printer_problem() {
-        anyhow!("{e}\nnothing was changed; fix the printer and run `{again}` again")
-    } else {
-        anyhow!(e)
-    }
+    if e.is_printer_problem() { anyhow!("{e}\nnothing was changed; fix the printer and run `{again}` again") } else { anyhow!(e) }
 }
 
 pub fn pass_card(g: &mut Gatehouse, a: &CardArgs) -> Result<ExitCode> {

@@ -148,9 +148,7 @@ fn rqrr_decode(input: RqrrInput) -> Vec<String> {
                 let raw = img.as_raw();
                 rqrr::PreparedImage::prepare_from_greyscale(w, img.height() as usize, |x, y| raw[y * w + x])
             }
-            RqrrInput::Dark { width, height, dark } => {
-                rqrr::PreparedImage::prepare_from_bitmap(width, height, |x, y| dark[y * width + x])
-            }
+            RqrrInput::Dark { width, height, dark } => rqrr::PreparedImage::prepare_from_bitmap(width, height, |x, y| dark[y * width + x]),
         };
         prepared
             .detect_grids()

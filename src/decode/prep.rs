@@ -52,9 +52,7 @@ pub fn adaptive_threshold(img: &GrayImage, window: u32, bias: i32) -> Vec<bool> 
         let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
         for x in 0..w {
             let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
-            let sum = integral[y1 * (w + 1) + x1] + integral[y0 * (w + 1) + x0]
-                - integral[y0 * (w + 1) + x1]
-                - integral[y1 * (w + 1) + x0];
+            let sum = integral[y1 * (w + 1) + x1] + integral[y0 * (w + 1) + x0] - integral[y0 * (w + 1) + x1] - integral[y1 * (w + 1) + x0];
             let count = ((y1 - y0) * (x1 - x0)) as u64;
             let mean = (sum / count) as i32;
             out[y * w + x] = i32::from(raw[y * w + x]) < mean - bias;

@@ -283,7 +283,16 @@ mod tests {
         (0..n)
             .map(|i| {
                 let data = format!("{{\"n\":{i}}}");
-                let f = BlockFields { index: i, ts: "2026-11-21T10:00:00Z", operator: "asha", gate: "Main", event: "scan", data: &data, prev_hash: &prev, key_id: "01" };
+                let f = BlockFields {
+                    index: i,
+                    ts: "2026-11-21T10:00:00Z",
+                    operator: "asha",
+                    gate: "Main",
+                    event: "scan",
+                    data: &data,
+                    prev_hash: &prev,
+                    key_id: "01",
+                };
                 let h = f.hash();
                 let b = StoredBlock {
                     index: i,
@@ -342,7 +351,16 @@ mod tests {
         resigned[4].data = "{\"n\":0}".into();
         let prev = from_hex(&resigned[4].prev_hash).unwrap();
         let b = &resigned[4];
-        let f = BlockFields { index: 4, ts: &b.ts, operator: &b.operator, gate: &b.gate, event: &b.event, data: &b.data, prev_hash: &prev, key_id: &b.key_id };
+        let f = BlockFields {
+            index: 4,
+            ts: &b.ts,
+            operator: &b.operator,
+            gate: &b.gate,
+            event: &b.event,
+            data: &b.data,
+            prev_hash: &prev,
+            key_id: &b.key_id,
+        };
         resigned[4].hash = to_hex(&f.hash());
         assert_eq!(run(&resigned, None).problem, Some(Problem::BadSignature { index: 4 }));
 
@@ -366,9 +384,21 @@ mod tests {
             // Same key, different history: block 2 of a chain whose block 1 differs.
             let k = keys();
             let other_prev = [7u8; 32];
-            let f = BlockFields { index: 2, ts: "t", operator: "o", gate: "g", event: "e", data: "{}", prev_hash: &other_prev, key_id: "01" };
+            let f =
+                BlockFields { index: 2, ts: "t", operator: "o", gate: "g", event: "e", data: "{}", prev_hash: &other_prev, key_id: "01" };
             let h = f.hash();
-            StoredBlock { index: 2, ts: "t".into(), operator: "o".into(), gate: "g".into(), event: "e".into(), data: "{}".into(), prev_hash: to_hex(&other_prev), hash: to_hex(&h), key_id: "01".into(), signature: to_hex(&sign(&k, "01", &h).unwrap()) }
+            StoredBlock {
+                index: 2,
+                ts: "t".into(),
+                operator: "o".into(),
+                gate: "g".into(),
+                event: "e".into(),
+                data: "{}".into(),
+                prev_hash: to_hex(&other_prev),
+                hash: to_hex(&h),
+                key_id: "01".into(),
+                signature: to_hex(&sign(&k, "01", &h).unwrap()),
+            }
         };
         a[2] = b;
         assert_eq!(run(&a, None).problem, Some(Problem::BrokenLink { index: 2 }));

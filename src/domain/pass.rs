@@ -268,8 +268,22 @@ mod tests {
             (|r| r.payment = "ONLINE".into(), "txn", "needs a transaction reference"),
             (|r| r.txn_ref = Some("T1".into()), "txn", "CASH payment takes no"),
             (|r| r.name2 = Some("Ravi".into()), "name2", "single pass takes no second"),
-            (|r| { r.pass_type = "COUPLE".into(); }, "name2", "required"),
-            (|r| { r.pass_type = "COUPLE".into(); r.name2 = Some("Ravi".into()); r.phone2 = Some("1".into()); }, "phone2", "7 to 15"),
+            (
+                |r| {
+                    r.pass_type = "COUPLE".into();
+                },
+                "name2",
+                "required",
+            ),
+            (
+                |r| {
+                    r.pass_type = "COUPLE".into();
+                    r.name2 = Some("Ravi".into());
+                    r.phone2 = Some("1".into());
+                },
+                "phone2",
+                "7 to 15",
+            ),
         ];
         for (edit, field, words) in cases {
             let mut r = req();

@@ -87,12 +87,7 @@ pub fn encode_with(keys: &KeyRing, key_id: &str, kind: Kind, id: &Uuid) -> Optio
     let mut mac = keys.payload_mac(key_id)?;
     tag_input(&mut mac, kind, key_id, id);
     let full = mac.finalize().into_bytes();
-    Some(format!(
-        "{VERSION}-{}-{key_id}-{}-{}",
-        kind.letter(),
-        base32::encode(id.as_bytes()),
-        base32::encode(&full[..TAG_LEN])
-    ))
+    Some(format!("{VERSION}-{}-{key_id}-{}-{}", kind.letter(), base32::encode(id.as_bytes()), base32::encode(&full[..TAG_LEN])))
 }
 
 /// Parse without trusting anything. Never panics; rejects long input before

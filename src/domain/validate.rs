@@ -130,7 +130,8 @@ pub fn optional_email(errs: &mut ValidationErrors, field: &'static str, raw: &st
     }
     let ok = v.len() <= 254
         && !v.contains(char::is_whitespace)
-        && v.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@') && !d.starts_with('.') && !d.ends_with('.'));
+        && v.split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@') && !d.starts_with('.') && !d.ends_with('.'));
     if !ok {
         errs.add(field, "is not an e-mail address");
     }

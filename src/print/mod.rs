@@ -87,7 +87,9 @@ pub enum PrintError {
     #[error("printer {target}: permission denied; {hint}")]
     PermissionDenied { target: String, hint: String },
 
-    #[error("printer {target}: connection refused; is the printer switched on and is that its address? (raw printing is usually port 9100)")]
+    #[error(
+        "printer {target}: connection refused; is the printer switched on and is that its address? (raw printing is usually port 9100)"
+    )]
     Refused { target: String },
 
     #[error("printer {target}: timed out after {} while {doing}; check that it is on, online, has paper and its cover is closed", secs(*after))]
@@ -177,7 +179,13 @@ pub fn print_pass(cfg: &Config, pass: &Pass, payload: &str, target: Option<&str>
 }
 
 /// Render and send a resident card, like `print_pass`.
-pub fn print_resident(cfg: &Config, resident: &Resident, payload: &str, target: Option<&str>, mode: Option<QrMode>) -> Result<(), PrintError> {
+pub fn print_resident(
+    cfg: &Config,
+    resident: &Resident,
+    payload: &str,
+    target: Option<&str>,
+    mode: Option<QrMode>,
+) -> Result<(), PrintError> {
     let t = resolve_target(cfg, target)?;
     let bytes = render_resident_ticket(cfg, resident, payload, mode.unwrap_or_else(|| configured_mode(cfg)))?;
     send(&t, &bytes)?;

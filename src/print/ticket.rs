@@ -60,7 +60,8 @@ fn footer(cfg: &Config, items: &mut Vec<Item>) {
 
 pub fn for_pass(cfg: &Config, p: &Pass, payload: &str) -> Ticket {
     let persons = if p.persons == 1 { "1 person".to_string() } else { format!("{} persons", p.persons) };
-    let mut items = vec![title(&cfg.event.name), Item::Gap(8), Item::Rule, Item::Gap(8), bold(format!("{} · {persons}", p.pass_type)), Item::Gap(8)];
+    let mut items =
+        vec![title(&cfg.event.name), Item::Gap(8), Item::Rule, Item::Gap(8), bold(format!("{} · {persons}", p.pass_type)), Item::Gap(8)];
     items.push(text(&p.holder_name));
     if let Some(n2) = &p.holder2_name {
         items.push(text(format!("& {n2}")));

@@ -143,11 +143,10 @@ fn send_file(target: &Target, path: &Path, bytes: &[u8]) -> Result<(), PrintErro
 }
 
 fn send_tcp(target: &Target, host: &str, port: u16, bytes: &[u8], t: &Timeouts) -> Result<(), PrintError> {
-    let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs().map_err(|e| PrintError::NotFound {
-        target: target.to_string(),
-        detail: format!("cannot find host {host}: {e}"),
-    })?
-    .collect();
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| PrintError::NotFound { target: target.to_string(), detail: format!("cannot find host {host}: {e}") })?
+        .collect();
     let mut last = None;
     let mut stream = None;
     for a in &addrs {
@@ -289,7 +288,9 @@ mod tests {
             assert_eq!(t.to_string(), s);
         }
         assert_eq!("tcp:printer.local:9100".parse::<Target>().unwrap(), Target::Tcp { host: "printer.local".into(), port: 9100 });
-        for bad in ["", "/dev/usb/lp0", "tcp:host", "tcp:host:0", "tcp:host:99999", "tcp::9100", "usb:lp0", "file:", "cups:-o x", "cups:a b"] {
+        for bad in
+            ["", "/dev/usb/lp0", "tcp:host", "tcp:host:0", "tcp:host:99999", "tcp::9100", "usb:lp0", "file:", "cups:-o x", "cups:a b"]
+        {
             let e = bad.parse::<Target>().unwrap_err().to_string();
             assert!(e.contains("file:PATH, tcp:HOST:PORT"), "{bad}: {e}");
         }

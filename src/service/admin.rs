@@ -37,19 +37,52 @@ impl Gatehouse {
             ExportKind::Passes => {
                 let rows = self.list_passes(&PassFilter::default())?;
                 w.write_record([
-                    "id", "type", "persons", "holder_name", "holder_phone", "holder2_name", "holder2_phone", "price",
-                    "payment_mode", "txn_ref", "slot", "status", "created_at", "created_by", "scanned_at", "scanned_by", "gate",
-                    "voided_at", "voided_by", "void_reason",
+                    "id",
+                    "type",
+                    "persons",
+                    "holder_name",
+                    "holder_phone",
+                    "holder2_name",
+                    "holder2_phone",
+                    "price",
+                    "payment_mode",
+                    "txn_ref",
+                    "slot",
+                    "status",
+                    "created_at",
+                    "created_by",
+                    "scanned_at",
+                    "scanned_by",
+                    "gate",
+                    "voided_at",
+                    "voided_by",
+                    "void_reason",
                 ])
                 .map_err(|e| csv_err(path, e))?;
                 for p in &rows {
                     let price = format!("{:.2}", p.price_cents as f64 / 100.0);
                     let o = |s: &Option<String>| s.clone().unwrap_or_default();
                     w.write_record([
-                        p.id.clone(), p.pass_type.clone(), p.persons.to_string(), p.holder_name.clone(), p.holder_phone.clone(),
-                        o(&p.holder2_name), o(&p.holder2_phone), price, p.payment_mode.as_str().into(), o(&p.txn_ref), p.slot.clone(),
-                        p.status().as_str().into(), p.created_at.clone(), p.created_by.clone(), o(&p.scanned_at), o(&p.scanned_by),
-                        o(&p.gate), o(&p.voided_at), o(&p.voided_by), o(&p.void_reason),
+                        p.id.clone(),
+                        p.pass_type.clone(),
+                        p.persons.to_string(),
+                        p.holder_name.clone(),
+                        p.holder_phone.clone(),
+                        o(&p.holder2_name),
+                        o(&p.holder2_phone),
+                        price,
+                        p.payment_mode.as_str().into(),
+                        o(&p.txn_ref),
+                        p.slot.clone(),
+                        p.status().as_str().into(),
+                        p.created_at.clone(),
+                        p.created_by.clone(),
+                        o(&p.scanned_at),
+                        o(&p.scanned_by),
+                        o(&p.gate),
+                        o(&p.voided_at),
+                        o(&p.voided_by),
+                        o(&p.void_reason),
                     ])
                     .map_err(|e| csv_err(path, e))?;
                 }
@@ -58,15 +91,39 @@ impl Gatehouse {
             ExportKind::Residents => {
                 let rows = self.list_residents(None, true)?;
                 w.write_record([
-                    "id", "name", "room", "floor", "phone", "email", "address", "move_in", "occupation", "emergency_contact",
-                    "photo", "status", "active", "created_at", "created_by",
+                    "id",
+                    "name",
+                    "room",
+                    "floor",
+                    "phone",
+                    "email",
+                    "address",
+                    "move_in",
+                    "occupation",
+                    "emergency_contact",
+                    "photo",
+                    "status",
+                    "active",
+                    "created_at",
+                    "created_by",
                 ])
                 .map_err(|e| csv_err(path, e))?;
                 for r in &rows {
                     w.write_record([
-                        r.id.clone(), r.name.clone(), r.room.clone(), r.floor.clone(), r.phone.clone(), r.email.clone(),
-                        r.address.clone(), r.move_in.clone(), r.occupation.clone(), r.emergency_contact.clone(),
-                        r.photo.clone().unwrap_or_default(), r.status.as_str().into(), r.active.to_string(), r.created_at.clone(),
+                        r.id.clone(),
+                        r.name.clone(),
+                        r.room.clone(),
+                        r.floor.clone(),
+                        r.phone.clone(),
+                        r.email.clone(),
+                        r.address.clone(),
+                        r.move_in.clone(),
+                        r.occupation.clone(),
+                        r.emergency_contact.clone(),
+                        r.photo.clone().unwrap_or_default(),
+                        r.status.as_str().into(),
+                        r.active.to_string(),
+                        r.created_at.clone(),
                         r.created_by.clone(),
                     ])
                     .map_err(|e| csv_err(path, e))?;
@@ -79,8 +136,16 @@ impl Gatehouse {
                     .map_err(|e| csv_err(path, e))?;
                 for b in &rows {
                     w.write_record([
-                        b.index.to_string().as_str(), &b.ts, &b.operator, &b.gate, &b.event, &b.data, &b.prev_hash, &b.hash,
-                        &b.key_id, &b.signature,
+                        b.index.to_string().as_str(),
+                        &b.ts,
+                        &b.operator,
+                        &b.gate,
+                        &b.event,
+                        &b.data,
+                        &b.prev_hash,
+                        &b.hash,
+                        &b.key_id,
+                        &b.signature,
                     ])
                     .map_err(|e| csv_err(path, e))?;
                 }
@@ -121,7 +186,8 @@ impl Gatehouse {
         let staging = tempfile_in(self.store.path())?;
         std::fs::copy(src, &staging).map_err(|e| Error::io(format!("cannot read {}", src.display()), e))?;
         let result = (|| {
-            let mut copy = Store::open(&staging).map_err(|e| Error::Other(format!("{} is not a gatehouse database: {e}", src.display())))?;
+            let mut copy =
+                Store::open(&staging).map_err(|e| Error::Other(format!("{} is not a gatehouse database: {e}", src.display())))?;
             let keys = self.keys.clone();
             let report = copy.read(|db| db.verify_ledger(&keys, None, &mut |_| {}))?;
             if !report.ok {

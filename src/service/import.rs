@@ -158,7 +158,11 @@ pub fn parse_rows(cfg: &crate::config::Config, mut input: impl Read) -> Result<P
         }
         count += 1;
         if rec.len() < c.len || rec.iter().skip(c.len).any(|f| !blank(f)) {
-            problems.push(RowProblem { line, field: "row".into(), message: format!("has {} fields but the header has {}", rec.len(), c.len) });
+            problems.push(RowProblem {
+                line,
+                field: "row".into(),
+                message: format!("has {} fields but the header has {}", rec.len(), c.len),
+            });
             continue;
         }
         let mut bad = false;
@@ -252,7 +256,11 @@ impl Gatehouse {
         self.store.read(|db| {
             for r in &rows {
                 if let Some(id) = db.find_duplicate_pass(&r.pass.name_key, &r.pass.holder_phone)? {
-                    problems.push(RowProblem { line: r.line, field: "name".into(), message: format!("a pass for this holder and phone already exists: {id}") });
+                    problems.push(RowProblem {
+                        line: r.line,
+                        field: "name".into(),
+                        message: format!("a pass for this holder and phone already exists: {id}"),
+                    });
                 }
             }
             Ok(())

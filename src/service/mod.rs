@@ -24,8 +24,8 @@ use crate::domain::keys::KeyRing;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
 use crate::keyfile;
-use crate::store::{Db, Store};
 use crate::store::NewBlock;
+use crate::store::{Db, Store};
 
 pub struct Gatehouse {
     pub cfg: Config,
@@ -96,11 +96,7 @@ impl Gatehouse {
 }
 
 fn require_admin(actor: &Actor, what: &str) -> Result<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(format!("only an admin may {what}; {} is an operator", actor.username)))
-    }
+    if actor.is_admin() { Ok(()) } else { Err(Error::Forbidden(format!("only an admin may {what}; {} is an operator", actor.username))) }
 }
 
 /// The config named by `--config`, or the data directory's `config.toml`,

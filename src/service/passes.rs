@@ -61,7 +61,10 @@ impl Gatehouse {
                     "price_cents": v.price_cents, "payment": v.payment_mode.as_str(),
                     "txn": v.txn_ref, "slot": v.slot,
                 });
-                db.append_block(keys, &crate::store::NewBlock { ts: &at, operator: &actor.username, gate: &gate, event: "pass_issue", data: &data })?;
+                db.append_block(
+                    keys,
+                    &crate::store::NewBlock { ts: &at, operator: &actor.username, gate: &gate, event: "pass_issue", data: &data },
+                )?;
                 out.push(db.get_pass(id)?.ok_or_else(|| Error::Other("pass vanished after insert".into()))?);
             }
             Ok(out)

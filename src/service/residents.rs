@@ -20,8 +20,7 @@ pub struct ResidentView {
 impl Gatehouse {
     pub fn resident_payload(&self, r: &Resident) -> String {
         let id = Uuid::parse_str(&r.id).unwrap_or_default();
-        payload::encode_with(&self.keys, &r.key_id, Kind::Resident, &id)
-            .unwrap_or_else(|| payload::encode(&self.keys, Kind::Resident, &id))
+        payload::encode_with(&self.keys, &r.key_id, Kind::Resident, &id).unwrap_or_else(|| payload::encode(&self.keys, Kind::Resident, &id))
     }
 
     pub fn resident_view(&self, r: Resident) -> ResidentView {

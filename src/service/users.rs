@@ -115,10 +115,7 @@ impl Gatehouse {
                 db.set_login_failures(&name, failed, lock_s.as_deref())?;
                 Ok(((), json!({"username": name, "until": lock_s})))
             })?;
-            return Err(Error::Auth(format!(
-                "wrong password; user {username} is now locked for {} minutes",
-                user::LOCK_MINUTES
-            )));
+            return Err(Error::Auth(format!("wrong password; user {username} is now locked for {} minutes", user::LOCK_MINUTES)));
         }
         self.store.write(|db| db.set_login_failures(&name, failed, None))?;
         Err(Error::Auth("wrong username or password".into()))

@@ -58,10 +58,8 @@ fn row_to_ref<'r>(r: &'r rusqlite::Row) -> rusqlite::Result<ledger::BlockRef<'r>
 impl Db<'_> {
     /// Append a block linked to the current head. Call inside `write`.
     pub fn append_block(&self, keys: &KeyRing, b: &NewBlock) -> Result<u64> {
-        let head: Option<(i64, String)> = self
-            .conn
-            .query_row("SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+        let head: Option<(i64, String)> =
+            self.conn.query_row("SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
         let (index, prev) = match head {
             None => (0u64, GENESIS),
             Some((i, h)) => {
@@ -72,7 +70,8 @@ impl Db<'_> {
         };
         let data = b.data.to_string();
         let key_id = keys.active_id();
-        let fields = BlockFields { index, ts: b.ts, operator: b.operator, gate: b.gate, event: b.event, data: &data, prev_hash: &prev, key_id };
+        let fields =
+            BlockFields { index, ts: b.ts, operator: b.operator, gate: b.gate, event: b.event, data: &data, prev_hash: &prev, key_id };
         let hash = fields.hash();
         let sig = ledger::sign(keys, key_id, &hash).ok_or_else(|| Error::Other("active key missing from key ring".into()))?;
         self.conn

@@ -7,8 +7,8 @@ mod backup;
 mod ledger;
 mod passes;
 mod residents;
-mod schema;
 mod scans;
+mod schema;
 mod stats;
 mod users;
 

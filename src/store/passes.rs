@@ -83,11 +83,7 @@ impl Db<'_> {
     }
 
     pub fn get_pass(&self, id: &str) -> Result<Option<Pass>> {
-        Ok(self
-            .conn
-            .prepare_cached(&format!("SELECT {COLS} FROM passes WHERE id = ?1"))?
-            .query_row([id], row_to_pass)
-            .optional()?)
+        Ok(self.conn.prepare_cached(&format!("SELECT {COLS} FROM passes WHERE id = ?1"))?.query_row([id], row_to_pass).optional()?)
     }
 
     /// The full id for an unambiguous prefix (at least 4 characters).
@@ -114,10 +110,8 @@ impl Db<'_> {
     }
 
     pub fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()> {
-        self.conn.execute(
-            "UPDATE passes SET voided_at = ?2, voided_by = ?3, void_reason = ?4 WHERE id = ?1",
-            params![id, at, by, reason],
-        )?;
+        self.conn
+            .execute("UPDATE passes SET voided_at = ?2, voided_by = ?3, void_reason = ?4 WHERE id = ?1", params![id, at, by, reason])?;
         Ok(())
     }
 

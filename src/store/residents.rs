@@ -58,11 +58,7 @@ impl Db<'_> {
     }
 
     pub fn get_resident(&self, id: &str) -> Result<Option<Resident>> {
-        Ok(self
-            .conn
-            .prepare_cached(&format!("SELECT {COLS} FROM residents WHERE id = ?1"))?
-            .query_row([id], row_to_resident)
-            .optional()?)
+        Ok(self.conn.prepare_cached(&format!("SELECT {COLS} FROM residents WHERE id = ?1"))?.query_row([id], row_to_resident).optional()?)
     }
 
     pub fn resolve_resident_id(&self, prefix: &str) -> Result<String> {
@@ -70,17 +66,17 @@ impl Db<'_> {
     }
 
     pub fn set_resident_status(&self, id: &str, status: Presence, at: &str) -> Result<()> {
-        self.conn
-            .prepare_cached("UPDATE residents SET status = ?2, last_scan_at = ?3 WHERE id = ?1")?
-            .execute(params![id, status.as_str(), at])?;
+        self.conn.prepare_cached("UPDATE residents SET status = ?2, last_scan_at = ?3 WHERE id = ?1")?.execute(params![
+            id,
+            status.as_str(),
+            at
+        ])?;
         Ok(())
     }
 
     pub fn deactivate_resident(&self, id: &str, at: &str, by: &str) -> Result<()> {
-        self.conn.execute(
-            "UPDATE residents SET active = 0, deactivated_at = ?2, deactivated_by = ?3 WHERE id = ?1",
-            params![id, at, by],
-        )?;
+        self.conn
+            .execute("UPDATE residents SET active = 0, deactivated_at = ?2, deactivated_by = ?3 WHERE id = ?1", params![id, at, by])?;
         Ok(())
     }
 

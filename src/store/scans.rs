@@ -32,9 +32,9 @@ impl Db<'_> {
 
     /// The newest scans, newest first.
     pub fn recent_scans(&self, n: usize) -> Result<Vec<ScanRow>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT at, operator, gate, verdict, subject, persons, repeated, block FROM scans ORDER BY id DESC LIMIT ?1",
-        )?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT at, operator, gate, verdict, subject, persons, repeated, block FROM scans ORDER BY id DESC LIMIT ?1")?;
         let rows = st.query_map([n as i64], |r| {
             Ok(ScanRow {
                 at: r.get(0)?,

@@ -77,9 +77,7 @@ impl Db<'_> {
 
 /// Revenue of live (not voided) passes grouped by a fixed column name.
 fn money_by(c: &rusqlite::Connection, col: &str) -> Result<BTreeMap<String, f64>> {
-    let mut st = c.prepare(&format!(
-        "SELECT {col}, SUM(price_cents) FROM passes WHERE voided_at IS NULL GROUP BY {col} ORDER BY {col}"
-    ))?;
+    let mut st = c.prepare(&format!("SELECT {col}, SUM(price_cents) FROM passes WHERE voided_at IS NULL GROUP BY {col} ORDER BY {col}"))?;
     let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as f64 / 100.0)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -34,10 +34,7 @@ impl Db<'_> {
 
     /// The user and their bcrypt hash.
     pub fn get_user(&self, username: &str) -> Result<Option<(User, String)>> {
-        Ok(self
-            .conn
-            .query_row(&format!("SELECT {COLS} FROM users WHERE username = ?1"), [username], row_to_user)
-            .optional()?)
+        Ok(self.conn.query_row(&format!("SELECT {COLS} FROM users WHERE username = ?1"), [username], row_to_user).optional()?)
     }
 
     pub fn list_users(&self) -> Result<Vec<User>> {

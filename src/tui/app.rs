@@ -253,10 +253,13 @@ impl App {
     /// Is a text input focused, so that letters and digits are text?
     pub fn editing_text(&self) -> bool {
         match self.screen {
-            Screen::Issue => self.issue.issued.is_none() && matches!(
-                self.issue.focus,
-                IssueField::Name | IssueField::Phone | IssueField::Name2 | IssueField::Phone2 | IssueField::Txn
-            ),
+            Screen::Issue => {
+                self.issue.issued.is_none()
+                    && matches!(
+                        self.issue.focus,
+                        IssueField::Name | IssueField::Phone | IssueField::Name2 | IssueField::Phone2 | IssueField::Txn
+                    )
+            }
             Screen::Passes => self.passes.searching,
             Screen::Residents => self.residents.form.is_some(),
             _ => false,
@@ -389,10 +392,18 @@ impl App {
         match action {
             Action::Up | Action::Down => l.focus_pass = !l.focus_pass,
             Action::Type(k) => {
-                if l.focus_pass { l.pass.input(k) } else { l.user.input(k) }
+                if l.focus_pass {
+                    l.pass.input(k)
+                } else {
+                    l.user.input(k)
+                }
             }
             Action::Paste(s) => {
-                if l.focus_pass { l.pass.paste(&s) } else { l.user.paste(&s) }
+                if l.focus_pass {
+                    l.pass.paste(&s)
+                } else {
+                    l.user.paste(&s)
+                }
             }
             Action::Submit if !l.busy => {
                 if !l.focus_pass {
@@ -557,7 +568,8 @@ impl App {
                 self.prompt = Some(Prompt { kind: PromptKind::VoidReason, input: TextField::new("Reason for voiding", "reason") });
             }
             Action::Unscan if self.selected_pass().is_some_and(|v| v.status == PassStatus::Used) => {
-                self.prompt = Some(Prompt { kind: PromptKind::UnscanReason, input: TextField::new("Reason for undoing the admission", "reason") });
+                self.prompt =
+                    Some(Prompt { kind: PromptKind::UnscanReason, input: TextField::new("Reason for undoing the admission", "reason") });
             }
             Action::Unscan => self.warn("only an admitted (used) pass can be unscanned"),
             Action::Print => {
@@ -658,7 +670,8 @@ impl App {
             }
             Action::Refresh => return vec![Effect::LoadResidents],
             Action::Deactivate if self.selected_resident().is_some_and(|v| v.resident.active) => {
-                self.prompt = Some(Prompt { kind: PromptKind::DeactivateConfirm, input: TextField::new("Deactivate this card? y/n", "confirm") });
+                self.prompt =
+                    Some(Prompt { kind: PromptKind::DeactivateConfirm, input: TextField::new("Deactivate this card? y/n", "confirm") });
             }
             Action::Print => {
                 if let Some(v) = self.selected_resident() {
@@ -682,7 +695,9 @@ impl App {
                 fx.extend(self.submit_scan(text, ScanSource::Wedge, Some(now)));
             }
         }
-        if matches!(self.screen, Screen::Scan | Screen::Stats) && self.last_stats.is_none_or(|t| now.saturating_duration_since(t) >= STATS_EVERY) {
+        if matches!(self.screen, Screen::Scan | Screen::Stats)
+            && self.last_stats.is_none_or(|t| now.saturating_duration_since(t) >= STATS_EVERY)
+        {
             self.last_stats = Some(now);
             fx.push(Effect::LoadStats);
         }

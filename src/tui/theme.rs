@@ -37,7 +37,11 @@ impl Theme {
         self.paint(Color::Yellow, None, Modifier::BOLD)
     }
     pub fn selected(&self) -> Style {
-        if self.color { Style::default().bg(Color::Blue).fg(Color::White).add_modifier(Modifier::BOLD) } else { Style::default().add_modifier(Modifier::REVERSED) }
+        if self.color {
+            Style::default().bg(Color::Blue).fg(Color::White).add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().add_modifier(Modifier::REVERSED)
+        }
     }
     pub fn focus(&self) -> Style {
         self.paint(Color::Yellow, None, Modifier::BOLD)

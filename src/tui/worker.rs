@@ -153,7 +153,9 @@ fn run(g: &mut Gatehouse, gate: &str, actor: &mut Option<Actor>, effect: Effect,
         },
         Effect::Print { .. } => Outcome::Failed("nothing to print".into()),
         Effect::Export { kind, path } => match g.export_csv(kind, &path) {
-            Ok(n) => Outcome::Done(format!("exported {n} {} to {}", if kind == ExportKind::Passes { "passes" } else { "rows" }, path.display())),
+            Ok(n) => {
+                Outcome::Done(format!("exported {n} {} to {}", if kind == ExportKind::Passes { "passes" } else { "rows" }, path.display()))
+            }
             Err(e) => failed("export failed", e),
         },
         Effect::Backup => match g.backup(None) {

@@ -148,7 +148,8 @@ pub fn stats() -> Stats {
     s.residents_in = 12;
     s.residents_out = 30;
     s.residents_active = 42;
-    s.scans_per_hour = (0..24).map(|h| (format!("2026-11-20T{:02}:00:00.000000Z", (h + 19) % 24), [0, 0, 3, 9, 27, 41, 12, 4][h % 8])).collect();
+    s.scans_per_hour =
+        (0..24).map(|h| (format!("2026-11-20T{:02}:00:00.000000Z", (h + 19) % 24), [0, 0, 3, 9, 27, 41, 12, 4][h % 8])).collect();
     s.scans_total_24h = s.scans_per_hour.iter().map(|b| b.1).sum();
     s.denied_by_reason.insert("ALREADY_USED".into(), 4);
     s.denied_by_reason.insert("FORGED".into(), 1);

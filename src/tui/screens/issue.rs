@@ -53,12 +53,20 @@ fn render_form(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         match field {
             IssueField::Type => {
                 let v = ptype.map_or("?".to_string(), |t| {
-                    format!("{} · {} person{} · {}", t.name, t.persons, if t.persons == 1 { "" } else { "s" }, format_money(to_cents(t.price), &cfg.event.currency))
+                    format!(
+                        "{} · {} person{} · {}",
+                        t.name,
+                        t.persons,
+                        if t.persons == 1 { "" } else { "s" },
+                        format_money(to_cents(t.price), &cfg.event.currency)
+                    )
                 });
                 choice_row("Pass type", &v, focused, theme, row, buf);
             }
             IssueField::Payment => choice_row("Payment", PAYMENTS[f.payment_idx], focused, theme, row, buf),
-            IssueField::Slot => choice_row("Time slot", cfg.event.slots.get(f.slot_idx).map_or("?", String::as_str), focused, theme, row, buf),
+            IssueField::Slot => {
+                choice_row("Time slot", cfg.event.slots.get(f.slot_idx).map_or("?", String::as_str), focused, theme, row, buf)
+            }
             IssueField::Submit => {
                 y += 1;
                 let row = Rect { y, height: 1, ..inner };
@@ -82,7 +90,8 @@ fn render_form(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     for e in f.errors.0.iter().filter(|e| !shown.contains(&e.field)) {
         y += 1;
         if y < inner.y + inner.height {
-            Paragraph::new(Span::styled(format!("  ✗ {}: {}", e.field, e.message), theme.error())).render(Rect { y, height: 1, ..inner }, buf);
+            Paragraph::new(Span::styled(format!("  ✗ {}: {}", e.field, e.message), theme.error()))
+                .render(Rect { y, height: 1, ..inner }, buf);
         }
     }
 }
@@ -104,7 +113,14 @@ fn render_issued(app: &App, v: &crate::service::PassView, theme: &Theme, area: R
         Line::from(format!("Price    {} {}", format_money(p.price_cents, &app.cfg.event.currency), p.payment_mode.as_str())),
         Line::from(format!("Slot     {}", p.slot)),
         Line::from(""),
-        Line::from(vec![Span::styled("p", theme.key()), Span::raw(" print   "), Span::styled("s", theme.key()), Span::raw(" save PNG   "), Span::styled("n", theme.key()), Span::raw(" next pass")]),
+        Line::from(vec![
+            Span::styled("p", theme.key()),
+            Span::raw(" print   "),
+            Span::styled("s", theme.key()),
+            Span::raw(" save PNG   "),
+            Span::styled("n", theme.key()),
+            Span::raw(" next pass"),
+        ]),
     ]);
     Paragraph::new(lines).block(Block::bordered().title(" Issued ")).render(left, buf);
     let block = Block::bordered().title(" QR ");

@@ -26,7 +26,12 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             None => Line::from(Span::styled("press v to verify every block", theme.dim())),
             Some(r) if r.ok => Line::from(vec![
                 Span::styled("OK ", theme.ok()),
-                Span::raw(format!("{} blocks · head {}:{}", r.blocks, r.head_index.map_or("-".into(), |i| i.to_string()), r.head_hash.as_deref().unwrap_or("-"))),
+                Span::raw(format!(
+                    "{} blocks · head {}:{}",
+                    r.blocks,
+                    r.head_index.map_or("-".into(), |i| i.to_string()),
+                    r.head_hash.as_deref().unwrap_or("-")
+                )),
             ]),
             Some(r) => Line::from(vec![
                 Span::styled("TAMPERED ", theme.error()),
@@ -49,7 +54,18 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             ])
         })
         .collect();
-    let widths = [Constraint::Length(6), Constraint::Length(8), Constraint::Length(10), Constraint::Length(13), Constraint::Length(8), Constraint::Fill(1)];
+    let widths = [
+        Constraint::Length(6),
+        Constraint::Length(8),
+        Constraint::Length(10),
+        Constraint::Length(13),
+        Constraint::Length(8),
+        Constraint::Fill(1),
+    ];
     let header = Row::new(["#", "TIME", "OPERATOR", "EVENT", "HASH", "DATA"]).style(theme.title());
-    Widget::render(Table::new(rows, widths).header(header).block(Block::bordered().title(format!(" Recent blocks of {} ", l.total))), table, buf);
+    Widget::render(
+        Table::new(rows, widths).header(header).block(Block::bordered().title(format!(" Recent blocks of {} ", l.total))),
+        table,
+        buf,
+    );
 }

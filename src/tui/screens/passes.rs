@@ -39,7 +39,8 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     // Only columns that fit: constraints that cannot all be met make the
     // layout solver's answer vary from run to run.
     let wide = table_area.width >= 60;
-    let header = if wide { Row::new(["ID", "TYPE", "HOLDERS", "PHONE", "STATUS"]) } else { Row::new(["ID", "HOLDERS", "STATUS"]) }.style(theme.title());
+    let header = if wide { Row::new(["ID", "TYPE", "HOLDERS", "PHONE", "STATUS"]) } else { Row::new(["ID", "HOLDERS", "STATUS"]) }
+        .style(theme.title());
     let visible = table_area.height.saturating_sub(3) as usize;
     let start = p.selected.saturating_sub(visible.saturating_sub(1));
     let rows: Vec<Row> = p
@@ -82,7 +83,12 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             Line::from(Span::styled(v.status.as_str().to_uppercase(), theme.title())),
         ];
         if let Some(at) = &q.scanned_at {
-            lines.push(Line::from(format!("in {} by {} at {}", hhmmss(at), q.scanned_by.clone().unwrap_or_default(), q.gate.clone().unwrap_or_default())));
+            lines.push(Line::from(format!(
+                "in {} by {} at {}",
+                hhmmss(at),
+                q.scanned_by.clone().unwrap_or_default(),
+                q.gate.clone().unwrap_or_default()
+            )));
         }
         if let Some(r) = &q.void_reason {
             lines.push(Line::from(format!("void: {r}")));

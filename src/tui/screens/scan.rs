@@ -47,7 +47,12 @@ fn details(o: &ScanOutcome) -> Vec<String> {
         }
         Verdict::ResidentIn | Verdict::ResidentOut | Verdict::ResidentInactive => {
             if let Some(r) = &o.resident {
-                v.push(format!("{} · room {}{}", r.name, r.room, if r.floor.is_empty() { String::new() } else { format!(", floor {}", r.floor) }));
+                v.push(format!(
+                    "{} · room {}{}",
+                    r.name,
+                    r.room,
+                    if r.floor.is_empty() { String::new() } else { format!(", floor {}", r.floor) }
+                ));
             }
             v.push(o.reason.clone());
         }
@@ -67,7 +72,9 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     } else {
         Line::from(vec![Span::raw(buffer.clone()), Span::styled("▏", theme.focus())])
     };
-    Paragraph::new(entry).block(Block::bordered().title(if app.scan.busy { " Code · checking… " } else { " Code " })).render(entry_area, buf);
+    Paragraph::new(entry)
+        .block(Block::bordered().title(if app.scan.busy { " Code · checking… " } else { " Code " }))
+        .render(entry_area, buf);
 
     let right_w = if bottom.width >= 110 { 44 } else { 30 };
     let [recent_area, side] = Layout::horizontal([Constraint::Min(20), Constraint::Length(right_w)]).areas(bottom);
@@ -108,7 +115,9 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let text: Vec<Line> = lines
         .into_iter()
         .enumerate()
-        .map(|(i, l)| if i == 0 && !fits { Line::from(Span::styled(l, style)) } else { Line::from(Span::styled(l, Style::default())) }.centered())
+        .map(|(i, l)| {
+            if i == 0 && !fits { Line::from(Span::styled(l, style)) } else { Line::from(Span::styled(l, Style::default())) }.centered()
+        })
         .collect();
     Paragraph::new(text).wrap(Wrap { trim: true }).render(detail_area, buf);
     if let Some(photo) = &app.scan.photo {
@@ -149,16 +158,24 @@ fn render_recent(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 fn render_side(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let [counts, cam] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
     let (people, inside) = app.stats.as_ref().map_or((0, 0), |s| (s.people_admitted, s.occupancy()));
-    Paragraph::new(Line::from(vec![Span::raw(" Admitted "), Span::styled(format!("{people}"), theme.ok()), Span::raw(format!(" · inside {inside}"))]))
-        .block(Block::bordered().title(" People "))
-        .render(counts, buf);
+    Paragraph::new(Line::from(vec![
+        Span::raw(" Admitted "),
+        Span::styled(format!("{people}"), theme.ok()),
+        Span::raw(format!(" · inside {inside}")),
+    ]))
+    .block(Block::bordered().title(" People "))
+    .render(counts, buf);
     let block = Block::bordered().title(if app.camera_ok { " Camera " } else { " Camera · none " });
     let inner = block.inner(cam);
     block.render(cam, buf);
     match &app.preview {
         Some(img) if app.camera_ok => halfblock::render(img, inner, buf, theme.color),
         _ => {
-            let msg = if app.camera_ok { "waiting for a frame…".to_string() } else { format!("{}: scan with the USB scanner or type the code", app.camera) };
+            let msg = if app.camera_ok {
+                "waiting for a frame…".to_string()
+            } else {
+                format!("{}: scan with the USB scanner or type the code", app.camera)
+            };
             Paragraph::new(msg).style(theme.dim()).wrap(Wrap { trim: true }).render(inner, buf);
         }
     }

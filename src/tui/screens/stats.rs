@@ -18,7 +18,11 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let [counts, money] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     let cur = &s.currency;
     let mut left = vec![
-        Line::from(vec![Span::raw("Admitted   "), Span::styled(format!("{} people", s.people_admitted), theme.ok()), Span::raw(format!(" ({} passes)", s.passes_admitted))]),
+        Line::from(vec![
+            Span::raw("Admitted   "),
+            Span::styled(format!("{} people", s.people_admitted), theme.ok()),
+            Span::raw(format!(" ({} passes)", s.passes_admitted)),
+        ]),
         Line::from(format!("Inside now {}  (residents IN {})", s.occupancy(), s.residents_in)),
         Line::from(format!("Issued     {}", s.passes_issued)),
         Line::from(format!("Unused     {}   Voided {}", s.passes_unused, s.passes_voided)),
@@ -47,7 +51,8 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .scans_per_hour
         .iter()
         .map(|(h, n)| {
-            let hour = crate::domain::clock::parse_stamp(h).map(|t| t.with_timezone(&chrono::Local).format("%H").to_string()).unwrap_or_default();
+            let hour =
+                crate::domain::clock::parse_stamp(h).map(|t| t.with_timezone(&chrono::Local).format("%H").to_string()).unwrap_or_default();
             Bar::default().value(*n).label(Line::from(hour)).text_value(if *n > 0 { n.to_string() } else { String::new() })
         })
         .collect();

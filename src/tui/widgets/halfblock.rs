@@ -54,7 +54,9 @@ pub fn render_qr(payload: &str, area: Rect, buf: &mut Buffer) -> bool {
     for (dy, line) in lines.iter().enumerate() {
         for (dx, ch) in line.chars().enumerate() {
             let mut s = [0u8; 4];
-            buf[(x0 + dx as u16, y0 + dy as u16)].set_symbol(ch.encode_utf8(&mut s)).set_style(Style::default().fg(Color::White).bg(Color::Black));
+            buf[(x0 + dx as u16, y0 + dy as u16)]
+                .set_symbol(ch.encode_utf8(&mut s))
+                .set_style(Style::default().fg(Color::White).bg(Color::Black));
         }
     }
     true
