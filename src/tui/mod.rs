@@ -68,12 +68,14 @@ pub fn run(g: Gatehouse, gate: String, camera: SourceSpec, started: std::time::I
     let mut preview_seq = 0u64;
 
     let mut draws = 0u64;
+    let mut first_drawn = false;
     let mut window = std::time::Instant::now();
     let result = (|| -> Result<()> {
         loop {
             terminal.draw(|f| ui::draw(f, &app, &theme))?;
             draws += 1;
-            if draws == 1 {
+            if !first_drawn {
+                first_drawn = true;
                 tracing::info!(ms = started.elapsed().as_secs_f64() * 1000.0, "console: first screen drawn");
             }
             if window.elapsed() >= STATS_EVERY {
