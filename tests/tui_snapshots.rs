@@ -68,6 +68,23 @@ fn every_screen_at_80x24_and_120x40() {
         app.apply(Outcome::Scanned(outcome(v), ScanSource::Wedge, None));
         snap(&format!("scan_{}", v.as_str().to_lowercase()), &app);
     }
+    // A resident with a photo on file: drawn beside the verdict on wide screens.
+    let mut with_photo = signed_in(admin());
+    let face = image::DynamicImage::ImageLuma8(image::GrayImage::from_fn(96, 96, |x, y| {
+        let (dx, dy) = (x as i32 - 48, y as i32 - 40);
+        image::Luma([if dx * dx + dy * dy < 900 {
+            220
+        } else if y > 70 {
+            90
+        } else {
+            30
+        }])
+    }));
+    let area = ratatui::layout::Rect::new(0, 0, gatehouse::tui::effect::PHOTO_COLS, gatehouse::tui::effect::PHOTO_ROWS);
+    let photo = ratatui_image::picker::Picker::halfblocks().new_protocol(face, area, ratatui_image::Resize::Fit(None)).unwrap();
+    with_photo.apply(Outcome::Scanned(outcome(Verdict::ResidentIn), ScanSource::Camera, Some(gatehouse::tui::effect::Photo(photo))));
+    snap("scan_resident_in_with_photo", &with_photo);
+
     let mut typing = signed_in(operator());
     for c in "GH1-P-01-0T3M".chars() {
         typing.update(Action::ScanChar(c, std::time::Instant::now()));

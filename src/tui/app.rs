@@ -81,8 +81,8 @@ pub struct ScanState {
     pub wedge: Wedge,
     pub last: Option<ScanOutcome>,
     pub recent: VecDeque<(ScanOutcome, ScanSource)>,
-    /// The scanned resident's photo, loaded by the worker.
-    pub photo: Option<GrayImage>,
+    /// The scanned resident's photo, loaded and encoded by the worker.
+    pub photo: Option<super::effect::Photo>,
     /// The last wedge read and when, for the debounce.
     last_wedge: Option<(String, Instant)>,
     pub busy: bool,
@@ -751,7 +751,7 @@ impl App {
             }
             Outcome::Scanned(out, source, photo) => {
                 self.scan.busy = false;
-                self.scan.photo = photo.map(|p| *p);
+                self.scan.photo = photo;
                 let bell = if out.verdict.admits() { Bell::Admit } else { Bell::Deny };
                 self.scan.recent.push_front((out.clone(), source));
                 self.scan.recent.truncate(RECENT);

@@ -56,12 +56,27 @@ impl Effect {
     }
 }
 
+/// A resident's photo, ready to draw: sixel, kitty or iTerm2 where the
+/// terminal has them, half blocks elsewhere.
+#[derive(Clone)]
+pub struct Photo(pub ratatui_image::protocol::Protocol);
+
+impl std::fmt::Debug for Photo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Photo")
+    }
+}
+
+/// The photo's size on the Scan screen, in cells.
+pub const PHOTO_COLS: u16 = 24;
+pub const PHOTO_ROWS: u16 = 10;
+
 /// A worker result, fed back into `App::apply`.
 #[derive(Debug, Clone)]
 pub enum Outcome {
     LoggedIn(Actor),
     LoginFailed(String),
-    Scanned(ScanOutcome, ScanSource, Option<Box<image::GrayImage>>),
+    Scanned(ScanOutcome, ScanSource, Option<Photo>),
     Issued(Box<PassView>),
     IssueRejected(ValidationErrors),
     Passes(Vec<Box<PassView>>),

@@ -56,7 +56,7 @@ pub fn run(g: Gatehouse, gate: String, camera: SourceSpec, started: std::time::I
     // After ratatui's hook (which restores the terminal): decoder panics are
     // caught, and their messages must stay off the screen we own.
     crate::decode::install_panic_hook();
-    let worker = worker::spawn(g, gate, jobs_rx, tx.clone(), frames.clone());
+    let worker = worker::spawn(g, gate, jobs_rx, tx.clone(), frames.clone(), image_picker());
     let input = event::spawn_input(tx.clone(), stop.clone());
     let _ticker = event::spawn_ticker(tx.clone(), TICK);
     // The camera starts once someone is signed in: a code held up before
@@ -127,6 +127,32 @@ pub fn run(g: Gatehouse, gate: String, camera: SourceSpec, started: std::time::I
     let _ = input.join();
     let _ = worker.join();
     result.map(|_| ExitCode::SUCCESS)
+}
+
+/// How photos are drawn. Half blocks work in every terminal and are the
+/// default: asking the terminal what it supports leaves a reader on stdin
+/// that can swallow the first keys typed (seen in tmux). GATEHOUSE_IMAGES=auto
+/// asks anyway; =sixel, =kitty or =iterm2 names the protocol outright.
+fn image_picker() -> ratatui_image::picker::Picker {
+    use ratatui_image::picker::{Picker, ProtocolType, cap_parser::QueryStdioOptions};
+    let want = std::env::var("GATEHOUSE_IMAGES").unwrap_or_default().to_ascii_lowercase();
+    let forced = match want.as_str() {
+        "sixel" => Some(ProtocolType::Sixel),
+        "kitty" => Some(ProtocolType::Kitty),
+        "iterm2" => Some(ProtocolType::Iterm2),
+        _ => None,
+    };
+    if let Some(p) = forced {
+        let mut picker = Picker::halfblocks();
+        picker.set_protocol_type(p);
+        return picker;
+    }
+    if want == "auto" {
+        let mut options = QueryStdioOptions::default();
+        options.timeout = Duration::from_millis(250);
+        return Picker::from_query_stdio_with_options(options).unwrap_or_else(|_| Picker::halfblocks());
+    }
+    Picker::halfblocks()
 }
 
 /// Resident memory of this process in KiB, from /proc (Linux); 0 elsewhere.

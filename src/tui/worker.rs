@@ -5,9 +5,7 @@
 use std::sync::mpsc::{Receiver, Sender};
 use std::thread::JoinHandle;
 
-use image::GrayImage;
-
-use super::effect::{Effect, Outcome};
+use super::effect::{Effect, Outcome, PHOTO_COLS, PHOTO_ROWS, Photo};
 use super::event::Event;
 use crate::domain::user::Actor;
 use crate::error::Error;
@@ -16,13 +14,20 @@ use crate::service::{ExportKind, Gatehouse};
 /// The latest camera frame, shared with the capture thread.
 pub type FrameShare = crate::camera::FrameSlot;
 
-pub fn spawn(mut g: Gatehouse, gate: String, jobs: Receiver<Effect>, events: Sender<Event>, frames: FrameShare) -> JoinHandle<()> {
+pub fn spawn(
+    mut g: Gatehouse,
+    gate: String,
+    jobs: Receiver<Effect>,
+    events: Sender<Event>,
+    frames: FrameShare,
+    picker: ratatui_image::picker::Picker,
+) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name("worker".into())
         .spawn(move || {
             let mut actor: Option<Actor> = None;
             for effect in jobs {
-                let outcome = run(&mut g, &gate, &mut actor, effect, &events, &frames);
+                let outcome = run(&mut g, &gate, &mut actor, effect, &events, &frames, &picker);
                 if events.send(Event::Done(outcome)).is_err() {
                     return;
                 }
@@ -36,7 +41,15 @@ fn failed(what: &str, e: Error) -> Outcome {
     Outcome::Failed(format!("{what}: {e}"))
 }
 
-fn run(g: &mut Gatehouse, gate: &str, actor: &mut Option<Actor>, effect: Effect, events: &Sender<Event>, frames: &FrameShare) -> Outcome {
+fn run(
+    g: &mut Gatehouse,
+    gate: &str,
+    actor: &mut Option<Actor>,
+    effect: Effect,
+    events: &Sender<Event>,
+    frames: &FrameShare,
+    picker: &ratatui_image::picker::Picker,
+) -> Outcome {
     if let Effect::Login { username, password } = &effect {
         return match g.authenticate(username, password) {
             Ok(a) => {
@@ -54,7 +67,7 @@ fn run(g: &mut Gatehouse, gate: &str, actor: &mut Option<Actor>, effect: Effect,
         Effect::Login { .. } | Effect::Bell(_) | Effect::Quit => Outcome::Done(String::new()),
         Effect::Scan { payload, source } => match g.scan(payload.as_bytes(), &a, gate) {
             Ok(out) => {
-                let photo = out.resident.as_ref().and_then(|r| r.photo.as_deref()).and_then(load_photo);
+                let photo = out.resident.as_ref().and_then(|r| r.photo.as_deref()).and_then(|p| load_photo(p, picker));
                 Outcome::Scanned(out, source, photo)
             }
             Err(e) => failed("scan not recorded", e),
@@ -168,8 +181,9 @@ fn run(g: &mut Gatehouse, gate: &str, actor: &mut Option<Actor>, effect: Effect,
     }
 }
 
-/// A resident's photo, small enough for the verdict panel.
-fn load_photo(path: &str) -> Option<Box<GrayImage>> {
-    let img = crate::decode::load_gray(std::path::Path::new(path)).ok()?;
-    Some(Box::new(image::imageops::thumbnail(&img, 64, 64)))
+/// A resident's photo, encoded for this terminal at the Scan screen's size.
+fn load_photo(path: &str, picker: &ratatui_image::picker::Picker) -> Option<Photo> {
+    let img = image::ImageReader::open(path).ok()?.with_guessed_format().ok()?.decode().ok()?;
+    let area = ratatui::layout::Rect::new(0, 0, PHOTO_COLS, PHOTO_ROWS);
+    picker.new_protocol(img, area, ratatui_image::Resize::Fit(None)).ok().map(Photo)
 }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 use super::hhmmss;
 use crate::domain::scan::{ScanOutcome, Verdict};
 use crate::tui::app::App;
-use crate::tui::effect::ScanSource;
+use crate::tui::effect::{PHOTO_COLS, ScanSource};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{bigtext, halfblock};
 
@@ -101,7 +101,7 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if o.repeated {
         lines.insert(0, "repeated read: no change".into());
     }
-    let photo_w = if app.scan.photo.is_some() && inner.width >= 90 { 24 } else { 0 };
+    let photo_w = if app.scan.photo.is_some() && inner.width >= 90 { PHOTO_COLS } else { 0 };
     let [text_area, photo_area] = Layout::horizontal([Constraint::Min(10), Constraint::Length(photo_w)]).areas(inner);
     let big_h = bigtext::HEIGHT + 1;
     let fits = text_area.height >= big_h + lines.len() as u16 && bigtext::width(word(o.verdict)) <= text_area.width;
@@ -122,7 +122,7 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     Paragraph::new(text).wrap(Wrap { trim: true }).render(detail_area, buf);
     if let Some(photo) = &app.scan.photo {
         if photo_w > 0 {
-            halfblock::render(photo, photo_area, buf, theme.color);
+            ratatui_image::Image::new(&photo.0).render(photo_area, buf);
         }
     }
 }
