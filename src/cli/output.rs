@@ -77,7 +77,7 @@ pub fn pass(v: &PassView, currency: &str) {
 }
 
 pub fn residents(list: &[Resident]) {
-    println!("{:<8}  {:<28}  {:<8}  {:<6}  {:<4}  {}", "ID", "NAME", "ROOM", "FLOOR", "NOW", "ACTIVE");
+    println!("{:<8}  {:<28}  {:<8}  {:<6}  {:<4}  ACTIVE", "ID", "NAME", "ROOM", "FLOOR", "NOW");
     for r in list {
         println!(
             "{:<8}  {:<28}  {:<8}  {:<6}  {:<4}  {}",
@@ -118,7 +118,7 @@ pub fn resident(v: &ResidentView) {
 }
 
 pub fn users(list: &[User]) {
-    println!("{:<16}  {:<24}  {:<8}  {}", "USER", "NAME", "ROLE", "STATE");
+    println!("{:<16}  {:<24}  {:<8}  STATE", "USER", "NAME", "ROLE");
     for u in list {
         let state = if u.disabled {
             "disabled".to_string()

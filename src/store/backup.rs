@@ -91,7 +91,7 @@ pub fn apply_retention(dir: &Path, hourly: usize, daily: usize) -> Result<Vec<Pa
         })
         .collect();
     // Newest first; within one second the highest -N is the newest.
-    all.sort_by(|a, b| (b.0.taken_at, b.1).cmp(&(a.0.taken_at, a.1)));
+    all.sort_by_key(|b| std::cmp::Reverse((b.0.taken_at, b.1)));
     let all: Vec<BackupInfo> = all.into_iter().map(|(b, _)| b).collect();
     let keep = keep_set(&all.iter().map(|b| b.taken_at).collect::<Vec<_>>(), hourly, daily);
     let mut deleted = Vec::new();

@@ -753,9 +753,9 @@ impl App {
                 self.scan.busy = false;
                 self.scan.photo = photo;
                 let bell = if out.verdict.admits() { Bell::Admit } else { Bell::Deny };
-                self.scan.recent.push_front((out.clone(), source));
+                self.scan.recent.push_front(((*out).clone(), source));
                 self.scan.recent.truncate(RECENT);
-                self.scan.last = Some(out);
+                self.scan.last = Some(*out);
                 if self.screen != Screen::Scan && self.screen != Screen::Stats {
                     let v = self.scan.last.as_ref().map(|o| o.verdict.as_str()).unwrap_or("");
                     self.say(format!("scan: {v} (see the Scan screen)"));

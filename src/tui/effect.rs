@@ -76,11 +76,11 @@ pub const PHOTO_ROWS: u16 = 10;
 pub enum Outcome {
     LoggedIn(Actor),
     LoginFailed(String),
-    Scanned(ScanOutcome, ScanSource, Option<Photo>),
+    Scanned(Box<ScanOutcome>, ScanSource, Option<Photo>),
     Issued(Box<PassView>),
     IssueRejected(ValidationErrors),
     Passes(Vec<Box<PassView>>),
-    PassChanged(Pass, &'static str),
+    PassChanged(Box<Pass>, &'static str),
     Residents(Vec<ResidentView>),
     PhotoSaved(PathBuf),
     ResidentAdded(Box<ResidentView>),

@@ -68,7 +68,7 @@ fn run(
         Effect::Scan { payload, source } => match g.scan(payload.as_bytes(), &a, gate) {
             Ok(out) => {
                 let photo = out.resident.as_ref().and_then(|r| r.photo.as_deref()).and_then(|p| load_photo(p, picker));
-                Outcome::Scanned(out, source, photo)
+                Outcome::Scanned(Box::new(out), source, photo)
             }
             Err(e) => failed("scan not recorded", e),
         },
@@ -87,11 +87,11 @@ fn run(
             Err(e) => failed("cannot load passes", e),
         },
         Effect::VoidPass { id, reason } => match g.void_pass(&a, &id, &reason) {
-            Ok(p) => Outcome::PassChanged(p, "voided"),
+            Ok(p) => Outcome::PassChanged(Box::new(p), "voided"),
             Err(e) => failed("not voided", e),
         },
         Effect::UnscanPass { id, reason } => match g.unscan_pass(&a, &id, &reason) {
-            Ok(p) => Outcome::PassChanged(p, "is unused again"),
+            Ok(p) => Outcome::PassChanged(Box::new(p), "is unused again"),
             Err(e) => failed("not unscanned", e),
         },
         Effect::LoadResidents => match g.list_residents(None, true) {

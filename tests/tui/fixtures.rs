@@ -86,7 +86,7 @@ pub fn resident_view(r: Resident) -> ResidentView {
     ResidentView { payload: payload(Kind::Resident, &r.id), resident: r }
 }
 
-pub fn outcome(v: Verdict) -> ScanOutcome {
+pub fn outcome(v: Verdict) -> Box<ScanOutcome> {
     let mut pass = couple_pass();
     let mut o = ScanOutcome {
         verdict: v,
@@ -128,7 +128,7 @@ pub fn outcome(v: Verdict) -> ScanOutcome {
         Verdict::Forged => o.reason = "signature does not match".into(),
         Verdict::Malformed => o.reason = "not a gatehouse code".into(),
     }
-    o
+    Box::new(o)
 }
 
 pub fn stats() -> Stats {
