@@ -104,65 +104,34 @@ fn screen_keys(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Enter => Some(Action::Submit),
         _ => None,
     };
-    let letter = |c: char| code == KeyCode::Char(c);
-    match app.screen {
-        Screen::Issue if app.issue.issued.is_some() => match code {
-            KeyCode::Char('p') => Some(Action::Print),
-            KeyCode::Char('s') => Some(Action::SavePng),
-            KeyCode::Char('n') | KeyCode::Enter => Some(Action::IssueAnother),
-            _ => None,
-        },
-        Screen::Issue => nav,
-        Screen::Passes => {
-            if letter('/') {
-                Some(Action::StartSearch)
-            } else if letter('t') {
-                Some(Action::FilterType)
-            } else if letter('s') {
-                Some(Action::FilterStatus)
-            } else if letter('m') {
-                Some(Action::FilterPayment)
-            } else if letter('o') {
-                Some(Action::CycleSort)
-            } else if letter('v') {
-                Some(Action::Void)
-            } else if letter('u') {
-                Some(Action::Unscan)
-            } else if letter('p') {
-                Some(Action::Print)
-            } else if letter('e') {
-                Some(Action::Export)
-            } else if letter('r') {
-                Some(Action::Refresh)
-            } else {
-                nav
-            }
-        }
-        Screen::Residents => {
-            if letter('a') {
-                Some(Action::AddResident)
-            } else if letter('d') {
-                Some(Action::Deactivate)
-            } else if letter('p') {
-                Some(Action::Print)
-            } else if letter('r') {
-                Some(Action::Refresh)
-            } else if letter('/') {
-                Some(Action::StartSearch)
-            } else {
-                nav
-            }
-        }
-        Screen::Ledger => {
-            if letter('v') {
-                Some(Action::Verify)
-            } else if letter('r') {
-                Some(Action::Refresh)
-            } else {
-                nav
-            }
-        }
-        Screen::Stats => letter('r').then_some(Action::Refresh),
-        Screen::Login | Screen::Scan => None,
+    let issued = app.issue.issued.is_some();
+    let KeyCode::Char(c) = code else {
+        return match app.screen {
+            Screen::Issue if issued => (code == KeyCode::Enter).then_some(Action::IssueAnother),
+            Screen::Stats => None,
+            _ => nav,
+        };
+    };
+    // Each screen's letter keys; anything else falls through to the global keys.
+    match (app.screen, c) {
+        (Screen::Issue, 'p') if issued => Some(Action::Print),
+        (Screen::Issue, 's') if issued => Some(Action::SavePng),
+        (Screen::Issue, 'n') if issued => Some(Action::IssueAnother),
+        (Screen::Issue, ' ') if !issued => nav,
+        (Screen::Passes, '/') | (Screen::Residents, '/') => Some(Action::StartSearch),
+        (Screen::Passes, 't') => Some(Action::FilterType),
+        (Screen::Passes, 's') => Some(Action::FilterStatus),
+        (Screen::Passes, 'm') => Some(Action::FilterPayment),
+        (Screen::Passes, 'o') => Some(Action::CycleSort),
+        (Screen::Passes, 'v') => Some(Action::Void),
+        (Screen::Passes, 'u') => Some(Action::Unscan),
+        (Screen::Passes, 'p') | (Screen::Residents, 'p') => Some(Action::Print),
+        (Screen::Passes, 'e') => Some(Action::Export),
+        (Screen::Passes | Screen::Residents | Screen::Ledger | Screen::Stats, 'r') => Some(Action::Refresh),
+        (Screen::Passes | Screen::Residents | Screen::Ledger, ' ') => nav,
+        (Screen::Residents, 'a') => Some(Action::AddResident),
+        (Screen::Residents, 'd') => Some(Action::Deactivate),
+        (Screen::Ledger, 'v') => Some(Action::Verify),
+        _ => None,
     }
 }

@@ -48,6 +48,23 @@ pub fn error_row(error: &str, label_w: u16, theme: &Theme, area: Rect, buf: &mut
     Paragraph::new(Line::from(Span::styled(format!("✗ {error}"), theme.error()))).render(r, buf);
 }
 
+/// A list with, when open, its detail panel on the right.
+pub fn split_detail(body: Rect, detail: bool) -> (Rect, Option<Rect>) {
+    if !detail {
+        return (body, None);
+    }
+    let [list, panel] =
+        ratatui::layout::Layout::horizontal([ratatui::layout::Constraint::Min(30), ratatui::layout::Constraint::Length(42)]).areas(body);
+    (list, Some(panel))
+}
+
+/// The rows a table of `height` cells shows so that `selected` stays in
+/// view: (first row, how many). Three cells go to the borders and header.
+pub fn table_window(selected: usize, height: u16) -> (usize, usize) {
+    let visible = height.saturating_sub(3) as usize;
+    (selected.saturating_sub(visible.saturating_sub(1)), visible)
+}
+
 pub fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }

@@ -30,19 +30,13 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     ]))
     .render(bar, buf);
 
-    let (table_area, detail_area) = if p.detail {
-        let [a, b] = Layout::horizontal([Constraint::Min(30), Constraint::Length(42)]).areas(body);
-        (a, Some(b))
-    } else {
-        (body, None)
-    };
+    let (table_area, detail_area) = super::split_detail(body, p.detail);
     // Only columns that fit: constraints that cannot all be met make the
     // layout solver's answer vary from run to run.
     let wide = table_area.width >= 60;
     let header = if wide { Row::new(["ID", "TYPE", "HOLDERS", "PHONE", "STATUS"]) } else { Row::new(["ID", "HOLDERS", "STATUS"]) }
         .style(theme.title());
-    let visible = table_area.height.saturating_sub(3) as usize;
-    let start = p.selected.saturating_sub(visible.saturating_sub(1));
+    let (start, visible) = super::table_window(p.selected, table_area.height);
     let rows: Vec<Row> = p
         .rows
         .iter()

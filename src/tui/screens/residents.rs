@@ -45,16 +45,10 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Span::raw(format!(" · {} OUT", active.len() - inside)),
     ]))
     .render(bar, buf);
-    let (table_area, detail_area) = if r.detail {
-        let [a, b] = Layout::horizontal([Constraint::Min(30), Constraint::Length(42)]).areas(body);
-        (a, Some(b))
-    } else {
-        (body, None)
-    };
-    let visible = table_area.height.saturating_sub(3) as usize;
+    let (table_area, detail_area) = super::split_detail(body, r.detail);
     // Only columns that fit, so the layout has one answer.
     let wide = table_area.width >= 50;
-    let start = r.selected.saturating_sub(visible.saturating_sub(1));
+    let (start, visible) = super::table_window(r.selected, table_area.height);
     let rows: Vec<Row> = r
         .rows
         .iter()
