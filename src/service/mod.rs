@@ -82,7 +82,7 @@ impl Gatehouse {
         &mut self,
         actor: &str,
         event: &str,
-        change: impl FnOnce(&Db, &str) -> Result<(T, serde_json::Value)>,
+        change: impl FnOnce(&dyn Db, &str) -> Result<(T, serde_json::Value)>,
     ) -> Result<(T, u64)> {
         let at = stamp(self.clock.now());
         let gate = self.cfg.gate.name.clone();

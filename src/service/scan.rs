@@ -75,7 +75,7 @@ impl Gatehouse {
 
 type Recorded = (Option<String>, u32, serde_json::Value);
 
-fn scan_pass(db: &Db, p: &Payload, at: &str, op: &str, gate: &str, out: &mut ScanOutcome) -> Result<Recorded> {
+fn scan_pass(db: &dyn Db, p: &Payload, at: &str, op: &str, gate: &str, out: &mut ScanOutcome) -> Result<Recorded> {
     let id = p.id.to_string();
     let Some(pass) = db.get_pass(&id)? else {
         out.verdict = Verdict::Unknown;
@@ -111,7 +111,7 @@ fn scan_pass(db: &Db, p: &Payload, at: &str, op: &str, gate: &str, out: &mut Sca
 }
 
 fn scan_resident(
-    db: &Db,
+    db: &dyn Db,
     p: &Payload,
     at: &str,
     now: chrono::DateTime<chrono::Utc>,

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 
 /// Copy every page in one step: the source's read transaction makes it a
 /// consistent snapshot, and in WAL mode writers are not blocked meanwhile.
-pub(super) fn copy(src: &Connection, dest: &Path) -> Result<()> {
+pub(crate) fn copy(src: &Connection, dest: &Path) -> Result<()> {
     let tmp = dest.with_extension("partial");
     let _ = std::fs::remove_file(&tmp);
     {
@@ -29,7 +29,7 @@ pub(super) fn copy(src: &Connection, dest: &Path) -> Result<()> {
     std::fs::rename(&tmp, dest).map_err(|e| Error::io(format!("cannot finish backup {}", dest.display()), e))
 }
 
-pub(super) fn restore(conn: &mut Connection, src: &Path) -> Result<()> {
+pub(crate) fn restore(conn: &mut Connection, src: &Path) -> Result<()> {
     conn.restore(rusqlite::MAIN_DB, src, None::<fn(rusqlite::backup::Progress)>)?;
     Ok(())
 }

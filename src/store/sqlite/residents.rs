@@ -2,9 +2,10 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Db, parse_col};
+use super::{SqliteDb, parse_col};
 use crate::domain::resident::{Presence, Resident, ValidResident};
 use crate::error::Result;
+use crate::store::interface::ResidentRows;
 
 const COLS: &str = "id, name, room, floor, phone, email, address, move_in, occupation, emergency_contact, photo, \
     status, active, key_id, created_at, created_by, last_scan_at";
@@ -31,8 +32,8 @@ fn row_to_resident(r: &rusqlite::Row) -> rusqlite::Result<Resident> {
     })
 }
 
-impl Db<'_> {
-    pub fn insert_resident(&self, id: &str, v: &ValidResident, key_id: &str, at: &str, by: &str) -> Result<()> {
+impl ResidentRows for SqliteDb<'_> {
+    fn insert_resident(&self, id: &str, v: &ValidResident, key_id: &str, at: &str, by: &str) -> Result<()> {
         self.conn.execute(
             "INSERT INTO residents (id, name, room, floor, phone, email, address, move_in, occupation, emergency_contact,
                 photo, key_id, created_at, created_by)
@@ -57,15 +58,15 @@ impl Db<'_> {
         Ok(())
     }
 
-    pub fn get_resident(&self, id: &str) -> Result<Option<Resident>> {
+    fn get_resident(&self, id: &str) -> Result<Option<Resident>> {
         Ok(self.conn.prepare_cached(&format!("SELECT {COLS} FROM residents WHERE id = ?1"))?.query_row([id], row_to_resident).optional()?)
     }
 
-    pub fn resolve_resident_id(&self, prefix: &str) -> Result<String> {
+    fn resolve_resident_id(&self, prefix: &str) -> Result<String> {
         super::passes::resolve(self, "residents", "resident", prefix)
     }
 
-    pub fn set_resident_status(&self, id: &str, status: Presence, at: &str) -> Result<()> {
+    fn set_resident_status(&self, id: &str, status: Presence, at: &str) -> Result<()> {
         self.conn.prepare_cached("UPDATE residents SET status = ?2, last_scan_at = ?3 WHERE id = ?1")?.execute(params![
             id,
             status.as_str(),
@@ -74,14 +75,14 @@ impl Db<'_> {
         Ok(())
     }
 
-    pub fn deactivate_resident(&self, id: &str, at: &str, by: &str) -> Result<()> {
+    fn deactivate_resident(&self, id: &str, at: &str, by: &str) -> Result<()> {
         self.conn
             .execute("UPDATE residents SET active = 0, deactivated_at = ?2, deactivated_by = ?3 WHERE id = ?1", params![id, at, by])?;
         Ok(())
     }
 
     /// Residents matching `search` (name, room, phone, id prefix), by room.
-    pub fn list_residents(&self, search: Option<&str>, include_inactive: bool) -> Result<Vec<Resident>> {
+    fn list_residents(&self, search: Option<&str>, include_inactive: bool) -> Result<Vec<Resident>> {
         let mut sql = format!("SELECT {COLS} FROM residents WHERE 1=1");
         let mut args = Vec::new();
         if !include_inactive {

@@ -2,9 +2,10 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Db, parse_col};
+use super::{SqliteDb, parse_col};
 use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
 use crate::error::{Error, Result};
+use crate::store::interface::{PassFilter, PassRows};
 
 const COLS: &str = "id, pass_type, persons, holder_name, holder_phone, holder2_name, holder2_phone, price_cents, \
     payment_mode, txn_ref, slot, key_id, created_at, created_by, scanned_at, scanned_by, gate, voided_at, voided_by, void_reason";
@@ -34,19 +35,8 @@ fn row_to_pass(r: &rusqlite::Row) -> rusqlite::Result<Pass> {
     })
 }
 
-/// Filters for `pass list` and the Passes screen.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PassFilter {
-    /// Matches holder names, phones, or an id prefix.
-    pub search: Option<String>,
-    pub pass_type: Option<String>,
-    pub status: Option<PassStatus>,
-    pub payment: Option<PaymentMode>,
-    pub limit: Option<usize>,
-}
-
-impl Db<'_> {
-    pub fn insert_pass(&self, id: &str, v: &ValidPass, key_id: &str, at: &str, by: &str) -> Result<()> {
+impl PassRows for SqliteDb<'_> {
+    fn insert_pass(&self, id: &str, v: &ValidPass, key_id: &str, at: &str, by: &str) -> Result<()> {
         self.conn
             .prepare_cached(
                 "INSERT INTO passes (id, pass_type, persons, holder_name, holder_phone, name_key, holder2_name, holder2_phone,
@@ -74,7 +64,7 @@ impl Db<'_> {
     }
 
     /// The live (not voided) pass for this holder, if any.
-    pub fn find_duplicate_pass(&self, name_key: &str, phone: &str) -> Result<Option<String>> {
+    fn find_duplicate_pass(&self, name_key: &str, phone: &str) -> Result<Option<String>> {
         Ok(self
             .conn
             .prepare_cached("SELECT id FROM passes WHERE name_key = ?1 AND holder_phone = ?2 AND voided_at IS NULL")?
@@ -82,18 +72,18 @@ impl Db<'_> {
             .optional()?)
     }
 
-    pub fn get_pass(&self, id: &str) -> Result<Option<Pass>> {
+    fn get_pass(&self, id: &str) -> Result<Option<Pass>> {
         Ok(self.conn.prepare_cached(&format!("SELECT {COLS} FROM passes WHERE id = ?1"))?.query_row([id], row_to_pass).optional()?)
     }
 
     /// The full id for an unambiguous prefix (at least 4 characters).
-    pub fn resolve_pass_id(&self, prefix: &str) -> Result<String> {
+    fn resolve_pass_id(&self, prefix: &str) -> Result<String> {
         resolve(self, "passes", "pass", prefix)
     }
 
     /// Record the first admission. Returns false if another scan got there
     /// first; the WHERE clause makes that impossible to miss.
-    pub fn mark_pass_scanned(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<bool> {
+    fn mark_pass_scanned(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<bool> {
         let n = self
             .conn
             .prepare_cached(
@@ -104,18 +94,18 @@ impl Db<'_> {
         Ok(n == 1)
     }
 
-    pub fn clear_pass_scan(&self, id: &str) -> Result<()> {
+    fn clear_pass_scan(&self, id: &str) -> Result<()> {
         self.conn.execute("UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL WHERE id = ?1", [id])?;
         Ok(())
     }
 
-    pub fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()> {
+    fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()> {
         self.conn
             .execute("UPDATE passes SET voided_at = ?2, voided_by = ?3, void_reason = ?4 WHERE id = ?1", params![id, at, by, reason])?;
         Ok(())
     }
 
-    pub fn list_passes(&self, f: &PassFilter) -> Result<Vec<Pass>> {
+    fn list_passes(&self, f: &PassFilter) -> Result<Vec<Pass>> {
         let mut sql = format!("SELECT {COLS} FROM passes WHERE 1=1");
         let mut args: Vec<String> = Vec::new();
         if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -164,7 +154,7 @@ pub(super) fn escape_like(s: &str) -> String {
 }
 
 /// Resolve an id prefix in `table` (a fixed name from this module, never input).
-pub(super) fn resolve(db: &Db, table: &str, what: &'static str, prefix: &str) -> Result<String> {
+pub(super) fn resolve(db: &SqliteDb, table: &str, what: &'static str, prefix: &str) -> Result<String> {
     let p = prefix.trim().to_lowercase();
     if p.len() < 4 || !p.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
         return Err(Error::NotFound { what, id: format!("{prefix} (give at least 4 characters of the id)") });

@@ -1,26 +1,14 @@
 //! The scan log behind the stats: one row per scan attempt.
 
 use rusqlite::params;
-use serde::Serialize;
 
-use super::Db;
+use super::SqliteDb;
 use crate::domain::scan::Verdict;
 use crate::error::Result;
+use crate::store::interface::{ScanRow, ScanRows};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScanRow {
-    pub at: String,
-    pub operator: String,
-    pub gate: String,
-    pub verdict: Verdict,
-    pub subject: Option<String>,
-    pub persons: u32,
-    pub repeated: bool,
-    pub block: u64,
-}
-
-impl Db<'_> {
-    pub fn record_scan(&self, s: &ScanRow) -> Result<()> {
+impl ScanRows for SqliteDb<'_> {
+    fn record_scan(&self, s: &ScanRow) -> Result<()> {
         self.conn
             .prepare_cached(
                 "INSERT INTO scans (at, operator, gate, verdict, subject, persons, repeated, block)
@@ -31,7 +19,7 @@ impl Db<'_> {
     }
 
     /// The newest scans, newest first.
-    pub fn recent_scans(&self, n: usize) -> Result<Vec<ScanRow>> {
+    fn recent_scans(&self, n: usize) -> Result<Vec<ScanRow>> {
         let mut st = self
             .conn
             .prepare_cached("SELECT at, operator, gate, verdict, subject, persons, repeated, block FROM scans ORDER BY id DESC LIMIT ?1")?;

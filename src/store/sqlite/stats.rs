@@ -4,14 +4,15 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 
-use super::Db;
+use super::SqliteDb;
 use crate::domain::clock::stamp;
 use crate::domain::scan::Verdict;
 use crate::domain::stats::Stats;
 use crate::error::Result;
+use crate::store::interface::StatsQuery;
 
-impl Db<'_> {
-    pub fn stats(&self, now: DateTime<Utc>, currency: &str) -> Result<Stats> {
+impl StatsQuery for SqliteDb<'_> {
+    fn stats(&self, now: DateTime<Utc>, currency: &str) -> Result<Stats> {
         let c = self.conn;
         let mut s = Stats { currency: currency.to_string(), ..Default::default() };
         {

@@ -3,21 +3,11 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::Db;
+use super::SqliteDb;
 use crate::domain::keys::KeyRing;
 use crate::domain::ledger::{self, BlockFields, GENESIS, StoredBlock, Verifier, VerifyReport};
 use crate::error::{Error, Result};
-
-/// What a caller asks to record; the store adds index, links and seals it.
-#[derive(Debug, Clone)]
-pub struct NewBlock<'a> {
-    pub ts: &'a str,
-    pub operator: &'a str,
-    pub gate: &'a str,
-    pub event: &'a str,
-    /// Canonical JSON (serde_json::Value prints object keys sorted).
-    pub data: &'a serde_json::Value,
-}
+use crate::store::interface::{LedgerRows, NewBlock};
 
 const COLS: &str = "idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig";
 
@@ -55,9 +45,9 @@ fn row_to_ref<'r>(r: &'r rusqlite::Row) -> rusqlite::Result<ledger::BlockRef<'r>
     })
 }
 
-impl Db<'_> {
+impl LedgerRows for SqliteDb<'_> {
     /// Append a block linked to the current head. Call inside `write`.
-    pub fn append_block(&self, keys: &KeyRing, b: &NewBlock) -> Result<u64> {
+    fn append_block(&self, keys: &KeyRing, b: &NewBlock) -> Result<u64> {
         let head: Option<(i64, String)> =
             self.conn.query_row("SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
         let (index, prev) = match head {
@@ -95,7 +85,7 @@ impl Db<'_> {
     }
 
     /// The last block's index and hash, as stored.
-    pub fn ledger_head(&self) -> Result<Option<(u64, String)>> {
+    fn ledger_head(&self) -> Result<Option<(u64, String)>> {
         Ok(self
             .conn
             .query_row("SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
@@ -103,14 +93,14 @@ impl Db<'_> {
     }
 
     /// Blocks in storage order from index `from`, at most `limit`.
-    pub fn ledger_blocks(&self, from: u64, limit: usize) -> Result<Vec<StoredBlock>> {
+    fn ledger_blocks(&self, from: u64, limit: usize) -> Result<Vec<StoredBlock>> {
         let mut st = self.conn.prepare(&format!("SELECT {COLS} FROM ledger WHERE idx >= ?1 ORDER BY seq LIMIT ?2"))?;
         let rows = st.query_map(params![from as i64, limit as i64], row_to_block)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The newest `n` blocks, newest first.
-    pub fn ledger_recent(&self, n: usize) -> Result<Vec<StoredBlock>> {
+    fn ledger_recent(&self, n: usize) -> Result<Vec<StoredBlock>> {
         let mut st = self.conn.prepare(&format!("SELECT {COLS} FROM ledger ORDER BY seq DESC LIMIT ?1"))?;
         let rows = st.query_map([n as i64], row_to_block)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -118,12 +108,7 @@ impl Db<'_> {
 
     /// Walk every block in storage order. `progress(done)` is called every
     /// 4096 blocks so a screen can draw a bar.
-    pub fn verify_ledger(
-        &self,
-        keys: &KeyRing,
-        expect: Option<ledger::ExpectedHead>,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<VerifyReport> {
+    fn verify_ledger(&self, keys: &KeyRing, expect: Option<ledger::ExpectedHead>, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport> {
         let mut exists_st = self.conn.prepare("SELECT 1 FROM ledger WHERE idx = ?1 LIMIT 1")?;
         let mut exists = |i: u64| exists_st.exists([i as i64]).unwrap_or(false);
         let mut st = self.conn.prepare(&format!("SELECT {COLS} FROM ledger ORDER BY seq"))?;
@@ -149,7 +134,7 @@ impl Db<'_> {
         Ok(v.finish())
     }
 
-    pub fn ledger_count(&self) -> Result<u64> {
+    fn ledger_count(&self) -> Result<u64> {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM ledger", [], |r| r.get::<_, i64>(0))? as u64)
     }
 }

@@ -2,9 +2,10 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Db, parse_col};
+use super::{SqliteDb, parse_col};
 use crate::domain::user::{Role, User};
 use crate::error::Result;
+use crate::store::interface::UserRows;
 
 fn row_to_user(r: &rusqlite::Row) -> rusqlite::Result<(User, String)> {
     Ok((
@@ -23,8 +24,8 @@ fn row_to_user(r: &rusqlite::Row) -> rusqlite::Result<(User, String)> {
 
 const COLS: &str = "username, display_name, role, created_at, disabled, failed_attempts, locked_until, pw_hash";
 
-impl Db<'_> {
-    pub fn insert_user(&self, u: &User, pw_hash: &str) -> Result<()> {
+impl UserRows for SqliteDb<'_> {
+    fn insert_user(&self, u: &User, pw_hash: &str) -> Result<()> {
         self.conn.execute(
             "INSERT INTO users (username, display_name, role, pw_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![u.username, u.display_name, u.role.as_str(), pw_hash, u.created_at],
@@ -33,17 +34,17 @@ impl Db<'_> {
     }
 
     /// The user and their bcrypt hash.
-    pub fn get_user(&self, username: &str) -> Result<Option<(User, String)>> {
+    fn get_user(&self, username: &str) -> Result<Option<(User, String)>> {
         Ok(self.conn.query_row(&format!("SELECT {COLS} FROM users WHERE username = ?1"), [username], row_to_user).optional()?)
     }
 
-    pub fn list_users(&self) -> Result<Vec<User>> {
+    fn list_users(&self) -> Result<Vec<User>> {
         let mut st = self.conn.prepare(&format!("SELECT {COLS} FROM users ORDER BY username"))?;
         let rows = st.query_map([], row_to_user)?;
         Ok(rows.map(|r| r.map(|(u, _)| u)).collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn set_login_failures(&self, username: &str, failed: u32, locked_until: Option<&str>) -> Result<()> {
+    fn set_login_failures(&self, username: &str, failed: u32, locked_until: Option<&str>) -> Result<()> {
         self.conn.execute(
             "UPDATE users SET failed_attempts = ?2, locked_until = ?3 WHERE username = ?1",
             params![username, failed, locked_until],
@@ -51,12 +52,12 @@ impl Db<'_> {
         Ok(())
     }
 
-    pub fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<()> {
+    fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<()> {
         self.conn.execute("UPDATE users SET disabled = ?2 WHERE username = ?1", params![username, disabled])?;
         Ok(())
     }
 
-    pub fn set_user_password(&self, username: &str, pw_hash: &str) -> Result<()> {
+    fn set_user_password(&self, username: &str, pw_hash: &str) -> Result<()> {
         self.conn.execute(
             "UPDATE users SET pw_hash = ?2, failed_attempts = 0, locked_until = NULL WHERE username = ?1",
             params![username, pw_hash],
@@ -64,7 +65,7 @@ impl Db<'_> {
         Ok(())
     }
 
-    pub fn active_admins(&self) -> Result<u64> {
+    fn active_admins(&self) -> Result<u64> {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0", [], |r| r.get::<_, i64>(0))? as u64)
     }
 }

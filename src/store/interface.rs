@@ -1,0 +1,129 @@
+//! The storage interface: every typed query the service layer may make,
+//! inside one transaction handed out by `Store::read` or `Store::write`.
+//! SQLite and PostgreSQL each implement these traits; the service layer is
+//! written once against `&dyn Db`.
+//!
+//! The methods are grouped by table, one trait each, so each backend keeps
+//! one file per table. `Db` ties them together.
+
+use serde::Serialize;
+
+use crate::domain::keys::KeyRing;
+use crate::domain::ledger::{ExpectedHead, StoredBlock, VerifyReport};
+use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
+use crate::domain::resident::{Presence, Resident, ValidResident};
+use crate::domain::scan::Verdict;
+use crate::domain::stats::Stats;
+use crate::domain::user::User;
+use crate::error::Result;
+
+/// One transaction's view of the database, whatever the backend.
+pub trait Db: PassRows + ResidentRows + UserRows + ScanRows + LedgerRows + StatsQuery {
+    /// A table's row count; used by first-run checks.
+    fn count(&self, table: Table) -> Result<u64>;
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Table {
+    Users,
+    Passes,
+    Residents,
+    Ledger,
+}
+
+pub trait PassRows {
+    fn insert_pass(&self, id: &str, v: &ValidPass, key_id: &str, at: &str, by: &str) -> Result<()>;
+    /// The live (not voided) pass for this holder, if any.
+    fn find_duplicate_pass(&self, name_key: &str, phone: &str) -> Result<Option<String>>;
+    fn get_pass(&self, id: &str) -> Result<Option<Pass>>;
+    /// The full id for an unambiguous prefix (at least 4 characters).
+    fn resolve_pass_id(&self, prefix: &str) -> Result<String>;
+    /// Record the first admission. Returns false if another scan got there
+    /// first: the backend makes that impossible to miss.
+    fn mark_pass_scanned(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<bool>;
+    fn clear_pass_scan(&self, id: &str) -> Result<()>;
+    fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()>;
+    fn list_passes(&self, f: &PassFilter) -> Result<Vec<Pass>>;
+}
+
+pub trait ResidentRows {
+    fn insert_resident(&self, id: &str, v: &ValidResident, key_id: &str, at: &str, by: &str) -> Result<()>;
+    fn get_resident(&self, id: &str) -> Result<Option<Resident>>;
+    fn resolve_resident_id(&self, prefix: &str) -> Result<String>;
+    fn set_resident_status(&self, id: &str, status: Presence, at: &str) -> Result<()>;
+    fn deactivate_resident(&self, id: &str, at: &str, by: &str) -> Result<()>;
+    /// Residents matching `search` (name, room, phone, id prefix), by room.
+    fn list_residents(&self, search: Option<&str>, include_inactive: bool) -> Result<Vec<Resident>>;
+}
+
+pub trait UserRows {
+    fn insert_user(&self, u: &User, pw_hash: &str) -> Result<()>;
+    /// The user and their bcrypt hash.
+    fn get_user(&self, username: &str) -> Result<Option<(User, String)>>;
+    fn list_users(&self) -> Result<Vec<User>>;
+    fn set_login_failures(&self, username: &str, failed: u32, locked_until: Option<&str>) -> Result<()>;
+    fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<()>;
+    fn set_user_password(&self, username: &str, pw_hash: &str) -> Result<()>;
+    fn active_admins(&self) -> Result<u64>;
+}
+
+pub trait ScanRows {
+    fn record_scan(&self, s: &ScanRow) -> Result<()>;
+    /// The newest scans, newest first.
+    fn recent_scans(&self, n: usize) -> Result<Vec<ScanRow>>;
+}
+
+pub trait LedgerRows {
+    /// Append a block linked to the current head. Call inside `write`; the
+    /// backend serialises appends so the indices stay dense.
+    fn append_block(&self, keys: &KeyRing, b: &NewBlock) -> Result<u64>;
+    /// The last block's index and hash, as stored.
+    fn ledger_head(&self) -> Result<Option<(u64, String)>>;
+    /// Blocks in storage order from index `from`, at most `limit`.
+    fn ledger_blocks(&self, from: u64, limit: usize) -> Result<Vec<StoredBlock>>;
+    /// The newest `n` blocks, newest first.
+    fn ledger_recent(&self, n: usize) -> Result<Vec<StoredBlock>>;
+    /// Walk every block in storage order. `progress(done)` is called every
+    /// 4096 blocks so a screen can draw a bar.
+    fn verify_ledger(&self, keys: &KeyRing, expect: Option<ExpectedHead>, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport>;
+    fn ledger_count(&self) -> Result<u64>;
+}
+
+pub trait StatsQuery {
+    fn stats(&self, now: chrono::DateTime<chrono::Utc>, currency: &str) -> Result<Stats>;
+}
+
+/// Filters for `pass list` and the Passes screen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PassFilter {
+    /// Matches holder names, phones, or an id prefix.
+    pub search: Option<String>,
+    pub pass_type: Option<String>,
+    pub status: Option<PassStatus>,
+    pub payment: Option<PaymentMode>,
+    pub limit: Option<usize>,
+}
+
+/// One row of the scan log behind the stats: one per scan attempt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanRow {
+    pub at: String,
+    pub operator: String,
+    pub gate: String,
+    pub verdict: Verdict,
+    pub subject: Option<String>,
+    pub persons: u32,
+    pub repeated: bool,
+    pub block: u64,
+}
+
+/// What a caller asks to record; the store adds index, links and seals it.
+#[derive(Debug, Clone)]
+pub struct NewBlock<'a> {
+    pub ts: &'a str,
+    pub operator: &'a str,
+    pub gate: &'a str,
+    pub event: &'a str,
+    /// Canonical JSON (serde_json::Value prints object keys sorted).
+    pub data: &'a serde_json::Value,
+}
