@@ -834,7 +834,9 @@ fn backup_while_scanning_and_verified_restore() {
     // A pass issued after the backup disappears when the good copy is restored.
     gh.issue(&["--type", "SINGLE", "--name", "Chitra", "--phone", "9876500013", "--payment", "CASH"]);
     assert_eq!(gh.passes().len(), 3);
-    gh.admin(&["restore", s(&latest)]).ok().out_has("restored").out_has("verified");
+    gh.admin(&["restore", s(&latest)]).fails_with("older than this database").err_has("--force");
+    assert_eq!(gh.passes().len(), 3, "a refused restore changes nothing");
+    gh.admin(&["restore", "--force", s(&latest)]).ok().out_has("restored").out_has("verified").out_has("forced:");
     assert_eq!(gh.passes().len(), 2, "restore replaced the live data");
     gh.run(&["ledger", "verify"]).ok().out_has("OK");
 

@@ -324,11 +324,15 @@ pub struct ScanArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum LedgerCmd {
-    /// Recompute every block; exit 0 only when the chain is intact.
+    /// Check the database file, its schema, every block, and the tables against the blocks; exit 0 only when all hold.
     Verify {
         /// A head written down earlier, to detect truncation.
         #[arg(long, value_name = "INDEX:HASH")]
         expect_head: Option<String>,
+        /// Check the file, schema and chain only; skip the audit of the tables.
+        #[arg(long)]
+        chain_only: bool,
+        /// Print the result, with every problem, as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -362,7 +366,11 @@ pub struct BackupArgs {
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
+    /// The backup file (a SQLite copy made by `gatehouse backup`).
     pub file: PathBuf,
+    /// Restore even a copy older than this database, or one whose ledger diverges from it.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -387,6 +395,7 @@ pub enum BenchCmd {
     },
     /// Ledger verification rate over N blocks.
     Verify {
+        /// How many blocks to write and then verify.
         #[arg(long, default_value_t = 100_000)]
         blocks: usize,
     },

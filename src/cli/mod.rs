@@ -81,8 +81,16 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
             ok
         }
         Command::Backup(a) => {
+            // A damaged file is still copied (it may be all there is), but never silently.
+            let damage = g.integrity_problems()?;
             let (file, deleted) = g.backup(a.to.as_deref())?;
             println!("backup written: {}", file.display());
+            for p in &damage {
+                eprintln!("warning: the database fails SQLite's integrity check, and so does this copy: {p}");
+            }
+            if !damage.is_empty() {
+                eprintln!("warning: run `gatehouse ledger verify`, and keep an older good backup");
+            }
             for d in deleted {
                 println!("retention removed: {}", d.display());
             }
@@ -90,8 +98,11 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
         }
         Command::Restore(a) => {
             let actor = sign_in(cli, g)?;
-            let r = g.restore(&actor, &a.file)?;
-            println!("restored {} ({} ledger blocks verified)", a.file.display(), r.blocks);
+            let r = g.restore(&actor, &a.file, a.force)?;
+            println!("restored {} ({} ledger blocks verified, tables audited)", a.file.display(), r.blocks);
+            if r.lost_blocks > 0 {
+                println!("forced: {} block(s) and {} pass(es) of the replaced database are gone", r.lost_blocks, r.lost_passes);
+            }
             ok
         }
         Command::Key(KeyCmd::List) => {
@@ -370,23 +381,15 @@ fn scan_lines(g: &mut Gatehouse, actor: &Actor, gate: &str, file: &std::path::Pa
 
 fn ledger(g: &mut Gatehouse, c: &LedgerCmd) -> Result<ExitCode> {
     match c {
-        LedgerCmd::Verify { expect_head, json } => {
+        LedgerCmd::Verify { expect_head, chain_only, json } => {
             let expect = expect_head.as_deref().map(str::parse).transpose().map_err(|e: String| anyhow!("--expect-head: {e}"))?;
-            let r = g.verify_ledger(expect, &mut |_| {})?;
+            let v = g.verify_all(expect, *chain_only, &mut |_| {})?;
             if *json {
-                output::json(&r);
-            } else if r.ok {
-                println!(
-                    "OK: {} blocks, head {}:{}",
-                    r.blocks,
-                    r.head_index.map_or("-".into(), |i| i.to_string()),
-                    r.head_hash.as_deref().unwrap_or("-")
-                );
+                output::json(&v);
             } else {
-                println!("TAMPERED: {}", r.problem.as_ref().map(|p| p.to_string()).unwrap_or_default());
-                println!("{} blocks verified before the problem", r.blocks);
+                output::verification(&v);
             }
-            Ok(ExitCode::from(if r.ok { EXIT_OK } else { EXIT_DENIED }))
+            Ok(ExitCode::from(if v.ok { EXIT_OK } else { EXIT_DENIED }))
         }
         LedgerCmd::Head(j) => {
             match g.ledger_head()? {

@@ -166,3 +166,30 @@ pub fn stats(s: &Stats) {
         }
     }
 }
+
+/// `ledger verify`: one verdict line, then each problem, then notes.
+pub fn verification(v: &crate::service::Verification) {
+    let c = &v.chain;
+    let head = format!("{}:{}", c.head_index.map_or("-".into(), |i| i.to_string()), c.head_hash.as_deref().unwrap_or("-"));
+    if v.ok {
+        let audited = match &v.audit {
+            Some(a) => format!("; the tables match the ledger ({} rows audited)", a.rows),
+            None => "; tables not audited (--chain-only)".into(),
+        };
+        println!("OK: {} blocks, head {head}{audited}", c.blocks);
+    } else {
+        let problems = v.problems();
+        println!("TAMPERED: {} problem(s)", problems.len());
+        for p in &problems {
+            println!("  {p}");
+        }
+        if c.ok {
+            println!("the chain itself verifies: {} blocks, head {head}", c.blocks);
+        } else {
+            println!("{} blocks verified before the problem", c.blocks);
+        }
+    }
+    for n in v.audit.iter().flat_map(|a| &a.not_covered) {
+        println!("note: {n}");
+    }
+}

@@ -1,6 +1,7 @@
 //! Pure rules: no terminal, no SQL, no files. The CLI, the TUI and the tests
 //! all reach these through `service`.
 
+pub mod audit;
 pub mod base32;
 pub mod clock;
 pub mod keys;

@@ -8,7 +8,7 @@ use super::Gatehouse;
 use crate::domain::stats::Stats;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
-use crate::store::{PassFilter, Store, apply_retention, next_backup_name};
+use crate::store::{PassFilter, Store, Table, apply_retention, next_backup_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportKind {
@@ -175,35 +175,141 @@ impl Gatehouse {
         Ok((dest, deleted))
     }
 
-    /// Verify a copy's ledger with our keys, then replace the live data with
-    /// it. Nothing is replaced when the copy does not verify.
-    pub fn restore(&mut self, actor: &Actor, src: &Path) -> Result<crate::domain::ledger::VerifyReport> {
+    /// Replace the live data with a backup copy, only when the copy is
+    /// sound: a sound file with gatehouse's schema and nothing else, a
+    /// ledger that verifies with our keys, tables that match it, and not
+    /// empty. A copy that would roll the ledger back (older, or diverging
+    /// from this database's) needs `force`. The restore is itself a block.
+    pub fn restore(&mut self, actor: &Actor, src: &Path, force: bool) -> Result<RestoreReport> {
         super::require_admin(actor, "restore backups")?;
         if !src.is_file() {
             return Err(Error::NotFound { what: "backup file", id: src.display().to_string() });
         }
-        // Verify a private copy, so the file cannot change between check and use.
+        let refuse = |why: String| Error::Conflict(format!("refusing to restore {}: {why}", src.display()));
+        // Check a private copy, so the file cannot change between check and use.
         let staging = tempfile_in(self.store.path())?;
         std::fs::copy(src, &staging).map_err(|e| Error::io(format!("cannot read {}", src.display()), e))?;
         let result = (|| {
             let mut copy =
                 Store::open(&staging).map_err(|e| Error::Other(format!("{} is not a gatehouse database: {e}", src.display())))?;
             let keys = self.keys.clone();
-            let report = copy.read(|db| db.verify_ledger(&keys, None, &mut |_| {}))?;
-            if !report.ok {
-                let why = report.problem.as_ref().map(|p| p.to_string()).unwrap_or_default();
-                return Err(Error::Conflict(format!("refusing to restore {}: its ledger does not verify: {why}", src.display())));
+            let checked = copy.read(|db| {
+                let v = super::ledger::verify_db(db, &keys, None, false, &mut |_| {})?;
+                Ok((v, db.count(Table::Users)?))
+            });
+            let (v, users) = checked.map_err(|e| refuse(format!("it cannot be read as a gatehouse database: {e}")))?;
+            if !v.chain.ok {
+                let why = v.chain.problem.as_ref().map(|p| p.to_string()).unwrap_or_default();
+                return Err(refuse(format!("its ledger does not verify: {why}")));
+            }
+            if !v.ok {
+                let problems = v.problems();
+                let shown: Vec<String> = problems.iter().take(5).cloned().collect();
+                let more = if problems.len() > 5 { format!(" (and {} more)", problems.len() - 5) } else { String::new() };
+                return Err(refuse(format!("it fails the audit: {}{more}", shown.join("; "))));
+            }
+            if v.chain.blocks == 0 || users == 0 {
+                return Err(refuse("it is empty: no ledger blocks or no users".into()));
+            }
+            let loss = self.what_restore_loses(&mut copy)?;
+            if loss.blocks > 0 && !force {
+                return Err(refuse(format!(
+                    "{}; restoring it would lose {} ledger block(s) and {} pass(es) of this database. Use --force to restore it anyway",
+                    loss.how, loss.blocks, loss.passes
+                )));
             }
             drop(copy);
+            let replaced = self.ledger_head()?;
             self.store.restore_from(&staging)?;
-            Ok(report)
+            Ok((v, replaced, loss))
         })();
-        let _ = std::fs::remove_file(&staging);
-        let _ = std::fs::remove_file(staging.with_extension("db-wal"));
-        let _ = std::fs::remove_file(staging.with_extension("db-shm"));
-        let report = result?;
-        self.record(&actor.username, "restore", |_, _| Ok(((), json!({"from": src.display().to_string(), "blocks": report.blocks}))))?;
-        Ok(report)
+        remove_staging(&staging);
+        let (v, replaced, loss) = result?;
+        let head = |h: &Option<(u64, String)>| h.as_ref().map(|(i, h)| format!("{i}:{h}"));
+        let restored = v.chain.head_index.zip(v.chain.head_hash.clone());
+        let data = json!({
+            "from": src.display().to_string(),
+            "blocks": v.chain.blocks,
+            "replaced_head": head(&replaced),
+            "restored_head": head(&restored),
+            "lost_blocks": loss.blocks,
+            "lost_passes": loss.passes,
+            "forced": force && loss.blocks > 0,
+        });
+        self.record(&actor.username, "restore", |_, _| Ok(((), data)))?;
+        Ok(RestoreReport { blocks: v.chain.blocks, lost_blocks: loss.blocks, lost_passes: loss.passes })
+    }
+
+    /// What this database holds that the copy does not: the blocks past the
+    /// last block both share, and the passes the copy lacks.
+    fn what_restore_loses(&mut self, copy: &mut Store) -> Result<Loss> {
+        let Some((cur_head, _)) = self.ledger_head()? else {
+            return Ok(Loss { blocks: 0, passes: 0, how: String::new() });
+        };
+        let hash_at = |s: &mut Store, i: u64| -> Result<Option<String>> {
+            Ok(s.read(|db| db.ledger_blocks(i, 1))?.into_iter().find(|b| b.index == i).map(|b| b.hash))
+        };
+        let copy_head = copy.read(|db| db.ledger_head())?.map_or(0, |(i, _)| i);
+        // Hashes chain, so the blocks both hold are a prefix: find its end.
+        let (mut lo, mut hi) = (0u64, cur_head.min(copy_head) + 1);
+        if hash_at(&mut self.store, 0)? != hash_at(copy, 0)? {
+            hi = 0;
+        }
+        while lo + 1 < hi {
+            let mid = lo + (hi - lo) / 2;
+            if hash_at(&mut self.store, mid)? == hash_at(copy, mid)? { lo = mid } else { hi = mid }
+        }
+        let shared = if hi == 0 { 0 } else { lo + 1 };
+        let blocks = (cur_head + 1).saturating_sub(shared);
+        if blocks == 0 {
+            return Ok(Loss { blocks: 0, passes: 0, how: String::new() });
+        }
+        let mine: Vec<String> = self.store.read(|db| db.list_passes(&PassFilter::default()))?.into_iter().map(|p| p.id).collect();
+        let theirs: std::collections::HashSet<String> =
+            copy.read(|db| db.list_passes(&PassFilter::default()))?.into_iter().map(|p| p.id).collect();
+        let passes = mine.iter().filter(|id| !theirs.contains(*id)).count() as u64;
+        let how = if shared == copy_head + 1 {
+            format!("the copy is older than this database: its ledger ends at block {copy_head}, this one's at block {cur_head}")
+        } else {
+            format!("the copy's ledger diverges from this database's after block {}", shared.saturating_sub(1))
+        };
+        Ok(Loss { blocks, passes, how })
+    }
+}
+
+/// What a restore did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RestoreReport {
+    /// Blocks in the restored ledger, all verified.
+    pub blocks: u64,
+    /// Blocks of the replaced ledger that the copy did not hold (with --force).
+    pub lost_blocks: u64,
+    pub lost_passes: u64,
+}
+
+struct Loss {
+    blocks: u64,
+    passes: u64,
+    how: String,
+}
+
+fn remove_staging(staging: &Path) {
+    for ext in ["db", "db-wal", "db-shm"] {
+        let _ = std::fs::remove_file(staging.with_extension(ext));
+    }
+}
+
+/// Staging copies an interrupted restore left in the data directory.
+pub fn clean_restore_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with(".restore-") && (name.ends_with(".db") || name.ends_with(".db-wal") || name.ends_with(".db-shm")) {
+            match std::fs::remove_file(e.path()) {
+                Ok(()) => tracing::info!(file = %name, "removed a staging copy left by an interrupted restore"),
+                Err(err) => tracing::warn!(file = %name, "cannot remove a restore's staging copy: {err}"),
+            }
+        }
     }
 }
 

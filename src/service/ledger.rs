@@ -1,13 +1,89 @@
-//! Reading and verifying the ledger.
+//! Reading and verifying the ledger, and auditing the tables against it.
+
+use serde::Serialize;
 
 use super::Gatehouse;
+use crate::domain::audit::{Audit, AuditReport};
 use crate::domain::ledger::{ExpectedHead, StoredBlock, VerifyReport};
 use crate::error::Result;
+use crate::store::Db;
+
+/// The whole check that `ledger verify` runs: the file, its schema, the
+/// chain, and the tables against the chain.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub ok: bool,
+    /// What the database engine finds wrong with its own files.
+    pub integrity: Vec<String>,
+    /// Objects in the database that gatehouse did not create.
+    pub schema: Vec<String>,
+    pub chain: VerifyReport,
+    /// None when the chain failed (a broken chain cannot be replayed) or
+    /// the audit was skipped.
+    pub audit: Option<AuditReport>,
+}
+
+/// The JSON keeps the chain report's fields at the top (`blocks`,
+/// `head_index`, `head_hash`, `problem`), as before the audit existed;
+/// `ok` is the whole verdict and `chain_ok` the chain's alone.
+impl Serialize for Verification {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let c = &self.chain;
+        let mut st = s.serialize_struct("Verification", 9)?;
+        st.serialize_field("ok", &self.ok)?;
+        st.serialize_field("blocks", &c.blocks)?;
+        st.serialize_field("head_index", &c.head_index)?;
+        st.serialize_field("head_hash", &c.head_hash)?;
+        st.serialize_field("problem", &c.problem)?;
+        st.serialize_field("chain_ok", &c.ok)?;
+        st.serialize_field("integrity", &self.integrity)?;
+        st.serialize_field("schema", &self.schema)?;
+        st.serialize_field("audit", &self.audit)?;
+        st.end()
+    }
+}
+
+impl Verification {
+    /// One line per problem, most basic first.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.integrity.iter().map(|p| format!("database file: {p}")).collect();
+        out.extend(self.schema.iter().map(|p| format!("schema: {p}")));
+        if let Some(p) = &self.chain.problem {
+            out.push(format!("chain: {p}"));
+        }
+        if let Some(a) = &self.audit {
+            out.extend(a.findings.iter().map(|f| format!("audit: {f}")));
+            if a.more_findings > 0 {
+                out.push(format!("audit: ... and {} more", a.more_findings));
+            }
+        }
+        out
+    }
+}
 
 impl Gatehouse {
     pub fn verify_ledger(&mut self, expect: Option<ExpectedHead>, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport> {
         let keys = self.keys.clone();
         self.store.read(|db| db.verify_ledger(&keys, expect, progress))
+    }
+
+    /// The file, the schema, the chain and (unless `chain_only`) the audit,
+    /// all on one snapshot.
+    pub fn verify_all(&mut self, expect: Option<ExpectedHead>, chain_only: bool, progress: &mut dyn FnMut(u64)) -> Result<Verification> {
+        let keys = self.keys.clone();
+        self.store.read(|db| verify_db(db, &keys, expect, chain_only, progress))
+    }
+
+    /// Only the audit, assuming the chain verified.
+    pub fn audit(&mut self) -> Result<AuditReport> {
+        let keys = self.keys.clone();
+        self.store.read(|db| audit_db(db, &keys))
+    }
+
+    /// What the database engine finds wrong with its own file; empty when sound.
+    pub fn integrity_problems(&mut self) -> Result<Vec<String>> {
+        self.store.read(|db| db.integrity_problems())
     }
 
     pub fn ledger_head(&mut self) -> Result<Option<(u64, String)>> {
@@ -25,4 +101,43 @@ impl Gatehouse {
     pub fn ledger_count(&mut self) -> Result<u64> {
         self.store.read(|db| db.ledger_count())
     }
+}
+
+pub(super) fn verify_db(
+    db: &dyn Db,
+    keys: &crate::domain::keys::KeyRing,
+    expect: Option<ExpectedHead>,
+    chain_only: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Verification> {
+    let integrity = db.integrity_problems()?;
+    let schema = db.foreign_schema()?;
+    let chain = db.verify_ledger(keys, expect, progress)?;
+    let audit = if chain_only || !chain.ok { None } else { Some(audit_db(db, keys)?) };
+    let ok = integrity.is_empty() && schema.is_empty() && chain.ok && audit.as_ref().is_none_or(|a| a.ok);
+    Ok(Verification { ok, integrity, schema, chain, audit })
+}
+
+/// Replay every block, then compare each table with the replay.
+pub(super) fn audit_db(db: &dyn Db, keys: &crate::domain::keys::KeyRing) -> Result<AuditReport> {
+    let mut audit = Audit::new();
+    db.for_each_block(&mut |b| {
+        audit.push(b);
+        Ok(())
+    })?;
+    let passes = db.list_passes(&Default::default())?;
+    audit.check_passes(&passes, keys);
+    drop(passes);
+    audit.check_residents(&db.list_residents(None, true)?, keys);
+    audit.check_users(&db.list_users()?);
+    db.for_each_scan(&mut |s| {
+        audit.check_scan(s);
+        Ok(())
+    })?;
+    for block in audit.scan_mismatches() {
+        if let Some(b) = db.ledger_blocks(block, 1)?.into_iter().find(|b| b.index == block) {
+            audit.explain_scan(&b.as_ref());
+        }
+    }
+    Ok(audit.finish())
 }

@@ -13,8 +13,9 @@ mod users;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use admin::ExportKind;
+pub use admin::{ExportKind, RestoreReport};
 pub use import::{IMPORT_COLUMNS, ImportError, ImportRow, ParsedRows, REQUIRED_COLUMNS, RowProblem, parse_rows};
+pub use ledger::Verification;
 pub use passes::PassView;
 pub use residents::ResidentView;
 
@@ -45,6 +46,7 @@ impl Gatehouse {
             return Err(Error::NotInitialised(paths.data_dir.clone()));
         }
         let keys = keyfile::load(&paths.key())?;
+        admin::clean_restore_leftovers(&paths.data_dir);
         let store = Store::open(&db)?;
         store.set_synchronous(&cfg.storage.synchronous)?;
         let mut g = Gatehouse::from_parts(cfg, keys, store, Arc::new(SystemClock));

@@ -5,6 +5,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Gatehouse, require_admin};
+use crate::domain::audit;
 use crate::domain::pass::{self, Pass, PassRequest, PassStatus};
 use crate::domain::payload::{self, Kind};
 use crate::domain::user::Actor;
@@ -60,6 +61,7 @@ impl Gatehouse {
                     "holder": v.holder_name, "holder2": v.holder2_name,
                     "price_cents": v.price_cents, "payment": v.payment_mode.as_str(),
                     "txn": v.txn_ref, "slot": v.slot,
+                    "phones": audit::pass_phones(keys, &key_id, &v.holder_phone, v.holder2_phone.as_deref()),
                 });
                 db.append_block(
                     keys,

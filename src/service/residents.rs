@@ -40,10 +40,13 @@ impl Gatehouse {
         let id = Uuid::new_v4().to_string();
         let key_id = self.keys.active_id().to_string();
         let by = actor.username.clone();
+        let keys = self.keys.clone();
         let (r, _) = self.record(&actor.username, "resident_add", |db, at| {
             db.insert_resident(&id, &v, &key_id, at, &by)?;
             let r = db.get_resident(&id)?.ok_or_else(|| Error::Other("resident vanished after insert".into()))?;
-            Ok((r, json!({"id": id, "name": v.name, "room": v.room, "floor": v.floor})))
+            // Contact details only as a keyed fingerprint: the ledger is exported.
+            let details = crate::domain::audit::resident_details(&keys, &key_id, &r);
+            Ok((r, json!({"id": id, "name": v.name, "room": v.room, "floor": v.floor, "details": details})))
         })?;
         Ok(r)
     }

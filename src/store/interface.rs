@@ -8,8 +8,9 @@
 
 use serde::Serialize;
 
+use crate::domain::audit::ScanFacts;
 use crate::domain::keys::KeyRing;
-use crate::domain::ledger::{ExpectedHead, StoredBlock, VerifyReport};
+use crate::domain::ledger::{BlockRef, ExpectedHead, StoredBlock, VerifyReport};
 use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
 use crate::domain::resident::{Presence, Resident, ValidResident};
 use crate::domain::scan::Verdict;
@@ -18,7 +19,7 @@ use crate::domain::user::User;
 use crate::error::Result;
 
 /// One transaction's view of the database, whatever the backend.
-pub trait Db: PassRows + ResidentRows + UserRows + ScanRows + LedgerRows + StatsQuery {
+pub trait Db: PassRows + ResidentRows + UserRows + ScanRows + LedgerRows + StatsQuery + AuditRows {
     /// A table's row count; used by first-run checks.
     fn count(&self, table: Table) -> Result<u64>;
 }
@@ -87,6 +88,20 @@ pub trait LedgerRows {
     /// 4096 blocks so a screen can draw a bar.
     fn verify_ledger(&self, keys: &KeyRing, expect: Option<ExpectedHead>, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport>;
     fn ledger_count(&self) -> Result<u64>;
+}
+
+/// What the audit reads: every block and every scans row, streamed so a
+/// million of each need no million-row vector, and the database's own checks.
+pub trait AuditRows {
+    /// Every block in storage order.
+    fn for_each_block(&self, f: &mut dyn FnMut(&BlockRef<'_>) -> Result<()>) -> Result<()>;
+    /// Every scans row, in any order.
+    fn for_each_scan(&self, f: &mut dyn FnMut(&ScanFacts<'_>) -> Result<()>) -> Result<()>;
+    /// What the database engine finds wrong with its own files; empty when sound.
+    fn integrity_problems(&self) -> Result<Vec<String>>;
+    /// Tables, indexes, views and triggers that differ from what gatehouse's
+    /// migrations create: extra, missing or altered, one line each.
+    fn foreign_schema(&self) -> Result<Vec<String>>;
 }
 
 pub trait StatsQuery {

@@ -12,7 +12,9 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use backup::{BackupInfo, apply_retention, next_backup_name};
-pub use interface::{Db, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, ScanRow, ScanRows, StatsQuery, Table, UserRows};
+pub use interface::{
+    AuditRows, Db, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, ScanRow, ScanRows, StatsQuery, Table, UserRows,
+};
 
 use crate::error::Result;
 

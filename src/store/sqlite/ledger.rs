@@ -9,7 +9,7 @@ use crate::domain::ledger::{self, BlockFields, GENESIS, StoredBlock, Verifier, V
 use crate::error::{Error, Result};
 use crate::store::interface::{LedgerRows, NewBlock};
 
-const COLS: &str = "idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig";
+pub(super) const COLS: &str = "idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig";
 
 fn row_to_block(r: &rusqlite::Row) -> rusqlite::Result<StoredBlock> {
     Ok(StoredBlock {
@@ -27,7 +27,7 @@ fn row_to_block(r: &rusqlite::Row) -> rusqlite::Result<StoredBlock> {
 }
 
 /// The row's text borrowed from SQLite: no copy per block while verifying.
-fn row_to_ref<'r>(r: &'r rusqlite::Row) -> rusqlite::Result<ledger::BlockRef<'r>> {
+pub(super) fn row_to_ref<'r>(r: &'r rusqlite::Row) -> rusqlite::Result<ledger::BlockRef<'r>> {
     let text = |i: usize| -> rusqlite::Result<&'r str> {
         r.get_ref(i)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
     };

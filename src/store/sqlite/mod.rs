@@ -2,6 +2,7 @@
 //! gate. `SqliteDb` is a connection inside a transaction; one file per table
 //! implements its part of the storage interface.
 
+mod audit;
 mod ledger;
 mod passes;
 mod residents;

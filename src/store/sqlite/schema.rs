@@ -98,6 +98,16 @@ const MIGRATIONS: &[&str] = &[
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;
 
+/// A fresh in-memory database with every migration applied: what a
+/// gatehouse file's schema must be, for the audit to compare against.
+pub fn reference() -> Result<Connection> {
+    let conn = Connection::open_in_memory()?;
+    for sql in MIGRATIONS {
+        conn.execute_batch(sql)?;
+    }
+    Ok(conn)
+}
+
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > LATEST {

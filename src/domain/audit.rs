@@ -1,0 +1,650 @@
+//! The audit. The chain proves that no block was edited; the audit proves
+//! that no table was edited behind the blocks. It replays every block from
+//! the first, rebuilds what the passes, residents, users and scans tables
+//! must hold, and compares that with what they do hold.
+//!
+//! Personal fields (phones, a resident's contact details) are not kept in
+//! blocks in clear: newer blocks carry a keyed fingerprint of them
+//! (`fingerprint`). Blocks written before fingerprints existed leave those
+//! fields unchecked, and the report says so per field instead of failing.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::keys::KeyRing;
+use super::ledger::{BlockRef, to_hex};
+use super::pass::Pass;
+use super::resident::{Presence, Resident};
+use super::user::User;
+
+/// How many findings a report lists; the rest are counted.
+const LISTED: usize = 1000;
+
+/// One thing the tables hold that the ledger does not account for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "finding", rename_all = "snake_case")]
+pub enum Finding {
+    /// A field differs from what the blocks say it must be.
+    Diverges { table: &'static str, id: String, field: &'static str, ledger: String, found: String },
+    /// A row that no block created.
+    Unrecorded { table: &'static str, id: String },
+    /// A row that a block created, and that is gone.
+    Missing { table: &'static str, id: String, block: u64 },
+    /// Two admissions of one pass with no unscan between them.
+    DoubleAdmission { pass: String, first_block: u64, second_block: u64 },
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Finding::Diverges { table, id, field, ledger, found } => {
+                write!(f, "{table} {id}: {field} is {found} in the table, but {ledger} in the ledger")
+            }
+            Finding::Unrecorded { table, id } => write!(f, "{table} {id}: no ledger block created this row"),
+            Finding::Missing { table: "scans", block, .. } => write!(f, "scans: the row that block {block} wrote is gone"),
+            Finding::Missing { table, id, block } => write!(f, "{table} {id}: created by block {block}, but the row is gone"),
+            Finding::DoubleAdmission { pass, first_block, second_block } => {
+                write!(f, "pass {pass} admitted twice (blocks {first_block} and {second_block}) with no unscan between")
+            }
+        }
+    }
+}
+
+/// A field that older blocks do not record, so the audit cannot vouch for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotCovered {
+    pub table: &'static str,
+    pub field: &'static str,
+    pub rows: u64,
+}
+
+impl std::fmt::Display for NotCovered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (t, f2, n) = (self.table, self.field, self.rows);
+        write!(f, "{t}.{f2} of {n} row(s) not checked: their blocks were written before the ledger recorded it")
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AuditReport {
+    pub ok: bool,
+    /// Blocks replayed.
+    pub blocks: u64,
+    /// Rows compared, all tables together.
+    pub rows: u64,
+    pub findings: Vec<Finding>,
+    /// Findings past the first 1000, counted but not listed.
+    pub more_findings: u64,
+    pub not_covered: Vec<NotCovered>,
+}
+
+/// One scans row as the store hands it over, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanFacts<'a> {
+    pub block: u64,
+    pub at: &'a str,
+    pub operator: &'a str,
+    pub gate: &'a str,
+    pub verdict: &'a str,
+    pub subject: Option<&'a str>,
+    pub persons: u32,
+    pub repeated: bool,
+}
+
+/// A keyed fingerprint of personal text, for blocks: it proves the table's
+/// value unchanged without putting the value in the ledger, and the key keeps
+/// a phone number from being found by trying every number.
+pub fn fingerprint(keys: &KeyRing, key_id: &str, what: &str, parts: &[&str]) -> Option<String> {
+    use hmac::Mac;
+    let mut m = keys.ledger_mac(key_id)?;
+    m.update(b"gatehouse-fingerprint-v1\0");
+    m.update(what.as_bytes());
+    for p in parts {
+        m.update(&(p.len() as u64).to_be_bytes());
+        m.update(p.as_bytes());
+    }
+    Some(to_hex(&m.finalize().into_bytes()[..16]))
+}
+
+pub fn pass_phones(keys: &KeyRing, key_id: &str, phone: &str, phone2: Option<&str>) -> Option<String> {
+    fingerprint(keys, key_id, "phones", &[phone, phone2.unwrap_or("")])
+}
+
+pub fn resident_details(keys: &KeyRing, key_id: &str, r: &Resident) -> Option<String> {
+    let photo = r.photo.as_deref().unwrap_or("");
+    let parts = [r.phone.as_str(), &r.email, &r.address, &r.move_in, &r.occupation, &r.emergency_contact, photo];
+    fingerprint(keys, key_id, "resident", &parts)
+}
+
+/// Every field any block's data may carry; each event uses a few.
+#[derive(Deserialize, Default)]
+struct Data<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    verdict: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    kind: Option<Cow<'a, str>>,
+    persons: Option<u32>,
+    repeated: Option<bool>,
+    #[serde(borrow, rename = "type")]
+    pass_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    holder: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    holder2: Option<Cow<'a, str>>,
+    price_cents: Option<i64>,
+    #[serde(borrow)]
+    payment: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    txn: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    slot: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    reason: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    phones: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    details: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    username: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    display_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    role: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    room: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    floor: Option<Cow<'a, str>>,
+}
+
+fn owned(c: &Option<Cow<'_, str>>) -> Option<String> {
+    c.as_ref().map(|s| s.to_string())
+}
+
+#[derive(Debug, Clone)]
+struct Use {
+    at: String,
+    by: String,
+    gate: String,
+    block: u64,
+}
+
+#[derive(Debug, Clone)]
+struct ExpPass {
+    block: u64,
+    pass_type: String,
+    persons: u32,
+    price_cents: i64,
+    payment: String,
+    txn: Option<String>,
+    slot: String,
+    holder: String,
+    holder2: Option<String>,
+    phones: Option<String>,
+    key_id: String,
+    created_at: String,
+    created_by: String,
+    scanned: Option<Use>,
+    voided: Option<(String, String, String)>,
+}
+
+#[derive(Debug, Clone)]
+struct ExpResident {
+    block: u64,
+    name: String,
+    room: String,
+    floor: String,
+    details: Option<String>,
+    key_id: String,
+    created_at: String,
+    created_by: String,
+    active: bool,
+    status: Presence,
+    last_scan_at: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct ExpUser {
+    block: u64,
+    display_name: String,
+    role: String,
+    disabled: bool,
+}
+
+/// The replay: push every block in order, then check each table.
+#[derive(Default)]
+pub struct Audit {
+    passes: HashMap<String, ExpPass>,
+    residents: HashMap<String, ExpResident>,
+    users: HashMap<String, ExpUser>,
+    /// (block, fingerprint of the scans row it must have written), in block order.
+    scans: Vec<(u64, u64)>,
+    scan_seen: Vec<bool>,
+    /// Blocks whose scans row differs; the caller re-reads them for detail.
+    scan_mismatch: Vec<(u64, ScanRowOwned)>,
+    findings: Vec<Finding>,
+    more: u64,
+    not_covered: BTreeMap<(&'static str, &'static str), u64>,
+    blocks: u64,
+    rows: u64,
+}
+
+/// A scans row, owned, kept only when it differs from its block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanRowOwned {
+    pub block: u64,
+    pub at: String,
+    pub operator: String,
+    pub gate: String,
+    pub verdict: String,
+    pub subject: Option<String>,
+    pub persons: u32,
+    pub repeated: bool,
+}
+
+impl ScanFacts<'_> {
+    fn to_owned_row(self) -> ScanRowOwned {
+        ScanRowOwned {
+            block: self.block,
+            at: self.at.into(),
+            operator: self.operator.into(),
+            gate: self.gate.into(),
+            verdict: self.verdict.into(),
+            subject: self.subject.map(Into::into),
+            persons: self.persons,
+            repeated: self.repeated,
+        }
+    }
+
+    /// FNV-1a over the fields: cheap, and only ever compared within one run.
+    fn fingerprint(&self) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |b: &[u8]| {
+            for x in (b.len() as u64).to_le_bytes().iter().chain(b) {
+                h ^= u64::from(*x);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        };
+        eat(self.at.as_bytes());
+        eat(self.operator.as_bytes());
+        eat(self.gate.as_bytes());
+        eat(self.verdict.as_bytes());
+        eat(self.subject.unwrap_or("\u{0}none").as_bytes());
+        eat(&self.persons.to_le_bytes());
+        eat(&[self.repeated as u8]);
+        h
+    }
+}
+
+/// What a scan block says its scans row must hold.
+fn expected_scan<'a>(b: &BlockRef<'a>, d: &'a Data<'a>) -> ScanFacts<'a> {
+    let verdict = d.verdict.as_deref().unwrap_or("");
+    let admitted = verdict == "ADMITTED";
+    ScanFacts {
+        block: b.index,
+        at: b.ts,
+        operator: b.operator,
+        gate: b.gate,
+        verdict,
+        subject: if d.kind.is_some() { d.id.as_deref() } else { None },
+        persons: if admitted && d.kind.as_deref() == Some("pass") { d.persons.unwrap_or(0) } else { 0 },
+        repeated: d.repeated.unwrap_or(false),
+    }
+}
+
+impl Audit {
+    pub fn new() -> Audit {
+        Audit::default()
+    }
+
+    fn find(&mut self, f: Finding) {
+        if self.findings.len() < LISTED {
+            self.findings.push(f);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn uncovered(&mut self, table: &'static str, field: &'static str) {
+        *self.not_covered.entry((table, field)).or_default() += 1;
+    }
+
+    /// Replay one block. Blocks must come in chain order (verify the chain
+    /// first); a block whose data is not JSON is a finding, not a stop.
+    pub fn push(&mut self, b: &BlockRef) {
+        self.blocks += 1;
+        let d: Data = match serde_json::from_str(b.data) {
+            Ok(d) => d,
+            Err(_) => {
+                self.find(Finding::Diverges {
+                    table: "ledger",
+                    id: b.index.to_string(),
+                    field: "data",
+                    ledger: "JSON".into(),
+                    found: "unreadable data".into(),
+                });
+                return;
+            }
+        };
+        let id = || d.id.as_deref().unwrap_or("").to_string();
+        match b.event {
+            "pass_issue" => {
+                let p = ExpPass {
+                    block: b.index,
+                    pass_type: owned(&d.pass_type).unwrap_or_default(),
+                    persons: d.persons.unwrap_or(0),
+                    price_cents: d.price_cents.unwrap_or(0),
+                    payment: owned(&d.payment).unwrap_or_default(),
+                    txn: owned(&d.txn),
+                    slot: owned(&d.slot).unwrap_or_default(),
+                    holder: owned(&d.holder).unwrap_or_default(),
+                    holder2: owned(&d.holder2),
+                    phones: owned(&d.phones),
+                    key_id: b.key_id.to_string(),
+                    created_at: b.ts.to_string(),
+                    created_by: b.operator.to_string(),
+                    scanned: None,
+                    voided: None,
+                };
+                self.passes.insert(id(), p);
+            }
+            "scan" => {
+                let facts = expected_scan(b, &d);
+                self.scans.push((b.index, facts.fingerprint()));
+                let verdict = d.verdict.as_deref().unwrap_or("");
+                match d.kind.as_deref() {
+                    Some("pass") if verdict == "ADMITTED" => {
+                        let key = id();
+                        let mut double = None;
+                        if let Some(p) = self.passes.get_mut(&key) {
+                            if let Some(first) = &p.scanned {
+                                double = Some(first.block);
+                            }
+                            let u = Use { at: b.ts.into(), by: b.operator.into(), gate: b.gate.into(), block: b.index };
+                            p.scanned = Some(u);
+                        }
+                        if let Some(first_block) = double {
+                            self.find(Finding::DoubleAdmission { pass: key, first_block, second_block: b.index });
+                        }
+                    }
+                    Some("resident") if !d.repeated.unwrap_or(false) => {
+                        let status = match verdict {
+                            "RESIDENT_IN" => Some(Presence::In),
+                            "RESIDENT_OUT" => Some(Presence::Out),
+                            _ => None,
+                        };
+                        if let (Some(s), Some(r)) = (status, self.residents.get_mut(&id())) {
+                            r.status = s;
+                            r.last_scan_at = Some(b.ts.to_string());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "pass_void" => {
+                if let Some(p) = self.passes.get_mut(&id()) {
+                    p.voided = Some((b.ts.into(), b.operator.into(), owned(&d.reason).unwrap_or_default()));
+                }
+            }
+            "pass_unscan" => {
+                if let Some(p) = self.passes.get_mut(&id()) {
+                    p.scanned = None;
+                }
+            }
+            "resident_add" => {
+                let r = ExpResident {
+                    block: b.index,
+                    name: owned(&d.name).unwrap_or_default(),
+                    room: owned(&d.room).unwrap_or_default(),
+                    floor: owned(&d.floor).unwrap_or_default(),
+                    details: owned(&d.details),
+                    key_id: b.key_id.to_string(),
+                    created_at: b.ts.to_string(),
+                    created_by: b.operator.to_string(),
+                    active: true,
+                    status: Presence::Out,
+                    last_scan_at: None,
+                };
+                self.residents.insert(id(), r);
+            }
+            "resident_deactivate" => {
+                if let Some(r) = self.residents.get_mut(&id()) {
+                    r.active = false;
+                }
+            }
+            "user_add" => {
+                let name = owned(&d.username).unwrap_or_default();
+                let u = ExpUser {
+                    block: b.index,
+                    display_name: owned(&d.display_name).unwrap_or_default(),
+                    role: owned(&d.role).unwrap_or_default(),
+                    disabled: false,
+                };
+                self.users.insert(name, u);
+            }
+            "user_disable" | "user_enable" => {
+                if let Some(u) = self.users.get_mut(d.username.as_deref().unwrap_or("")) {
+                    u.disabled = b.event == "user_disable";
+                }
+            }
+            // Sign-in failures, password changes, key rotations and restores
+            // change nothing the audit compares.
+            _ => {}
+        }
+    }
+
+    fn diverges(&mut self, table: &'static str, id: &str, field: &'static str, ledger: impl ToString, found: impl ToString) {
+        let (ledger, found) = (ledger.to_string(), found.to_string());
+        if ledger != found {
+            self.find(Finding::Diverges { table, id: id.to_string(), field, ledger, found });
+        }
+    }
+
+    /// Compare every row of the passes table with the replay.
+    pub fn check_passes(&mut self, rows: &[Pass], keys: &KeyRing) {
+        let mut expected = std::mem::take(&mut self.passes);
+        for p in rows {
+            self.rows += 1;
+            let Some(e) = expected.remove(&p.id) else {
+                self.find(Finding::Unrecorded { table: "passes", id: p.id.clone() });
+                continue;
+            };
+            let t = "passes";
+            let id = p.id.as_str();
+            self.diverges(t, id, "pass_type", &e.pass_type, &p.pass_type);
+            self.diverges(t, id, "persons", e.persons, p.persons);
+            self.diverges(t, id, "price_cents", e.price_cents, p.price_cents);
+            self.diverges(t, id, "payment_mode", &e.payment, p.payment_mode.as_str());
+            self.diverges(t, id, "txn_ref", show(&e.txn), show(&p.txn_ref));
+            self.diverges(t, id, "slot", &e.slot, &p.slot);
+            self.diverges(t, id, "holder_name", &e.holder, &p.holder_name);
+            self.diverges(t, id, "holder2_name", show(&e.holder2), show(&p.holder2_name));
+            self.diverges(t, id, "key_id", &e.key_id, &p.key_id);
+            self.diverges(t, id, "created_at", &e.created_at, &p.created_at);
+            self.diverges(t, id, "created_by", &e.created_by, &p.created_by);
+            match &e.phones {
+                Some(fp) => {
+                    let now = pass_phones(keys, &e.key_id, &p.holder_phone, p.holder2_phone.as_deref()).unwrap_or_default();
+                    if *fp != now {
+                        self.find(Finding::Diverges {
+                            table: t,
+                            id: id.into(),
+                            field: "holder_phone",
+                            ledger: format!("fingerprint {fp}"),
+                            found: "a different number".into(),
+                        });
+                    }
+                }
+                None => self.uncovered(t, "holder_phone"),
+            }
+            let (s_at, s_by, s_gate) = match &e.scanned {
+                Some(u) => (Some(u.at.clone()), Some(u.by.clone()), Some(u.gate.clone())),
+                None => (None, None, None),
+            };
+            self.diverges(t, id, "scanned_at", show(&s_at), show(&p.scanned_at));
+            self.diverges(t, id, "scanned_by", show(&s_by), show(&p.scanned_by));
+            self.diverges(t, id, "gate", show(&s_gate), show(&p.gate));
+            let (v_at, v_by, v_reason) = match &e.voided {
+                Some((a, b, r)) => (Some(a.clone()), Some(b.clone()), Some(r.clone())),
+                None => (None, None, None),
+            };
+            self.diverges(t, id, "voided_at", show(&v_at), show(&p.voided_at));
+            self.diverges(t, id, "voided_by", show(&v_by), show(&p.voided_by));
+            self.diverges(t, id, "void_reason", show(&v_reason), show(&p.void_reason));
+        }
+        let mut gone: Vec<_> = expected.into_iter().map(|(id, e)| (e.block, id)).collect();
+        gone.sort();
+        for (block, id) in gone {
+            self.find(Finding::Missing { table: "passes", id, block });
+        }
+    }
+
+    pub fn check_residents(&mut self, rows: &[Resident], keys: &KeyRing) {
+        let mut expected = std::mem::take(&mut self.residents);
+        for r in rows {
+            self.rows += 1;
+            let Some(e) = expected.remove(&r.id) else {
+                self.find(Finding::Unrecorded { table: "residents", id: r.id.clone() });
+                continue;
+            };
+            let t = "residents";
+            let id = r.id.as_str();
+            self.diverges(t, id, "name", &e.name, &r.name);
+            self.diverges(t, id, "room", &e.room, &r.room);
+            self.diverges(t, id, "floor", &e.floor, &r.floor);
+            self.diverges(t, id, "key_id", &e.key_id, &r.key_id);
+            self.diverges(t, id, "created_at", &e.created_at, &r.created_at);
+            self.diverges(t, id, "created_by", &e.created_by, &r.created_by);
+            self.diverges(t, id, "active", e.active, r.active);
+            self.diverges(t, id, "status", e.status.as_str(), r.status.as_str());
+            self.diverges(t, id, "last_scan_at", show(&e.last_scan_at), show(&r.last_scan_at));
+            match &e.details {
+                Some(fp) => {
+                    if *fp != resident_details(keys, &e.key_id, r).unwrap_or_default() {
+                        self.find(Finding::Diverges {
+                            table: t,
+                            id: id.into(),
+                            field: "contact details",
+                            ledger: format!("fingerprint {fp}"),
+                            found: "different details".into(),
+                        });
+                    }
+                }
+                None => self.uncovered(t, "contact details"),
+            }
+        }
+        let mut gone: Vec<_> = expected.into_iter().map(|(id, e)| (e.block, id)).collect();
+        gone.sort();
+        for (block, id) in gone {
+            self.find(Finding::Missing { table: "residents", id, block });
+        }
+    }
+
+    pub fn check_users(&mut self, rows: &[User]) {
+        let mut expected = std::mem::take(&mut self.users);
+        for u in rows {
+            self.rows += 1;
+            let Some(e) = expected.remove(&u.username) else {
+                self.find(Finding::Unrecorded { table: "users", id: u.username.clone() });
+                continue;
+            };
+            let id = u.username.as_str();
+            self.diverges("users", id, "role", &e.role, u.role.as_str());
+            self.diverges("users", id, "display_name", &e.display_name, &u.display_name);
+            self.diverges("users", id, "disabled", e.disabled, u.disabled);
+        }
+        let mut gone: Vec<_> = expected.into_iter().map(|(id, e)| (e.block, id)).collect();
+        gone.sort();
+        for (block, id) in gone {
+            self.find(Finding::Missing { table: "users", id, block });
+        }
+    }
+
+    /// Check one scans row, in any order.
+    pub fn check_scan(&mut self, row: &ScanFacts) {
+        self.rows += 1;
+        if self.scan_seen.len() != self.scans.len() {
+            self.scan_seen = vec![false; self.scans.len()];
+        }
+        match self.scans.binary_search_by_key(&row.block, |s| s.0) {
+            Ok(i) if !self.scan_seen[i] => {
+                self.scan_seen[i] = true;
+                if self.scans[i].1 != row.fingerprint() {
+                    if self.scan_mismatch.len() < LISTED {
+                        self.scan_mismatch.push((row.block, row.to_owned_row()));
+                    } else {
+                        self.more += 1;
+                    }
+                }
+            }
+            _ => self.find(Finding::Unrecorded { table: "scans", id: format!("row for block {}", row.block) }),
+        }
+    }
+
+    /// Blocks whose scans row differs from them: re-read each and pass it to
+    /// `explain_scan` for the differing fields.
+    pub fn scan_mismatches(&self) -> Vec<u64> {
+        self.scan_mismatch.iter().map(|(b, _)| *b).collect()
+    }
+
+    /// Name the fields in which the scans row for block `b` differs from it.
+    pub fn explain_scan(&mut self, b: &BlockRef) {
+        let Some(pos) = self.scan_mismatch.iter().position(|(i, _)| *i == b.index) else { return };
+        let (_, row) = self.scan_mismatch.swap_remove(pos);
+        let Ok(d) = serde_json::from_str::<Data>(b.data) else { return };
+        let e = expected_scan(b, &d);
+        let id = format!("for block {}", b.index);
+        self.diverges("scans", &id, "at", e.at, &row.at);
+        self.diverges("scans", &id, "operator", e.operator, &row.operator);
+        self.diverges("scans", &id, "gate", e.gate, &row.gate);
+        self.diverges("scans", &id, "verdict", e.verdict, &row.verdict);
+        self.diverges("scans", &id, "subject", show_str(e.subject), show_str(row.subject.as_deref()));
+        self.diverges("scans", &id, "persons", e.persons, row.persons);
+        self.diverges("scans", &id, "repeated", e.repeated, row.repeated);
+    }
+
+    pub fn finish(mut self) -> AuditReport {
+        if self.scan_seen.len() != self.scans.len() {
+            self.scan_seen = vec![false; self.scans.len()];
+        }
+        let missing: Vec<u64> = self.scans.iter().zip(&self.scan_seen).filter(|(_, seen)| !**seen).map(|(s, _)| s.0).collect();
+        for block in missing {
+            self.find(Finding::Missing { table: "scans", id: format!("for block {block}"), block });
+        }
+        // Rows that differ but whose block could not be re-read still count.
+        for (block, _) in std::mem::take(&mut self.scan_mismatch) {
+            self.find(Finding::Diverges {
+                table: "scans",
+                id: format!("for block {block}"),
+                field: "row",
+                ledger: "the block's scan".into(),
+                found: "a different row".into(),
+            });
+        }
+        let not_covered = self.not_covered.iter().map(|(&(table, field), &rows)| NotCovered { table, field, rows }).collect();
+        AuditReport {
+            ok: self.findings.is_empty() && self.more == 0,
+            blocks: self.blocks,
+            rows: self.rows,
+            findings: self.findings,
+            more_findings: self.more,
+            not_covered,
+        }
+    }
+}
+
+fn show(v: &Option<String>) -> String {
+    show_str(v.as_deref())
+}
+
+fn show_str(v: Option<&str>) -> String {
+    match v {
+        Some(s) => format!("{s:?}"),
+        None => "none".into(),
+    }
+}
