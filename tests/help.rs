@@ -1,6 +1,7 @@
 //! The command line explains itself: every argument has a one-line help, global
 //! options sit under their own heading, every command's help ends with
-//! examples that parse, and `--version` names the source revision.
+//! examples that parse, `--version` names the source revision, and the manual
+//! pages and completions generated from the same definitions are well formed.
 
 mod common;
 
@@ -163,4 +164,55 @@ fn version_names_the_source_revision() {
     };
     let want = format!("gatehouse {} ({revision}", env!("CARGO_PKG_VERSION"));
     assert!(out.starts_with(&want), "--version should start with {want:?}, got {out:?}");
+}
+
+#[test]
+fn man_pages_cover_every_command_and_render_without_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(&["man", "--dir", dir.path().to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let want: Vec<String> = commands().iter().map(|(path, _)| format!("{}.1", shown(path).replace(' ', "-"))).collect();
+    let mut got: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    got.sort();
+    let mut want_sorted = want.clone();
+    want_sorted.sort();
+    assert_eq!(got, want_sorted, "one page per command");
+
+    // `gatehouse man pass issue` prints the same page the folder holds.
+    let (ok, page, _) = run(&["man", "pass", "issue"]);
+    assert!(ok);
+    assert_eq!(page, std::fs::read_to_string(dir.path().join("gatehouse-pass-issue.1")).unwrap());
+    let (ok, _, err) = run(&["man", "pass", "nosuch"]);
+    assert!(!ok && err.contains("no command `gatehouse pass nosuch`"), "{err}");
+
+    if !common::tool_available("man", &["--version"]) {
+        return;
+    }
+    for name in &want {
+        let out = Command::new("man").args(["--warnings", "-l"]).arg(dir.path().join(name)).env("MANWIDTH", "80").output().unwrap();
+        let (text, warnings) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && warnings.is_empty(), "man -l {name} warns:\n{warnings}");
+        assert!(text.contains("SYNOPSIS"), "{name} renders:\n{text}");
+    }
+    let out = Command::new("man").args(["-l"]).arg(dir.path().join("gatehouse-pass-issue.1")).env("MANWIDTH", "80").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["--phone", "Holder's phone", "gatehouse --user asha pass issue --type SINGLE", "GLOBAL OPTIONS", "EXAMPLES"] {
+        assert!(text.contains(needle), "the pass issue page should show {needle:?}:\n{text}");
+    }
+}
+
+#[test]
+fn completions_are_scripts_for_each_shell() {
+    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef gatehouse"), ("fish", "complete -c gatehouse")] {
+        let (ok, script, err) = run(&["completions", shell]);
+        assert!(ok, "{err}");
+        assert!(script.contains(marker) && script.contains("issue") && script.contains("data-dir"), "{shell}:\n{script}");
+    }
+    // bash can at least parse its own script.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gatehouse.bash");
+    std::fs::write(&file, run(&["completions", "bash"]).1).unwrap();
+    let out = Command::new("bash").arg("-n").arg(&file).output().unwrap();
+    assert!(out.status.success(), "bash -n: {}", String::from_utf8_lossy(&out.stderr));
 }

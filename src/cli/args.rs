@@ -106,6 +106,31 @@ pub enum Command {
     /// List the cameras this machine has.
     #[command(after_help = "Example:\n  gatehouse cameras")]
     Cameras,
+    /// Print the manual page of gatehouse or of one of its commands (roff).
+    #[command(after_help = "Examples:\n  gatehouse man pass issue | man -l -\n  gatehouse man --dir ~/.local/share/man/man1")]
+    Man(ManArgs),
+    /// Print the shell completion script for SHELL.
+    #[command(
+        after_help = "Examples:\n  gatehouse completions bash \\\n      > ~/.local/share/bash-completion/completions/gatehouse\n  gatehouse completions fish > ~/.config/fish/completions/gatehouse.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print, e.g. `pass issue` (default: gatehouse itself).
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub command: Vec<String>,
+    /// Write the pages of gatehouse and of every command into this folder instead.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
