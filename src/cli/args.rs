@@ -1,5 +1,7 @@
 //! The command-line contract. Scripts rely on these forms; add options
-//! freely, but keep the ones listed in README.md.
+//! freely, but keep the ones listed in README.md. Every argument needs a
+//! one-line help (tests/help.rs walks the tree), and each subcommand ends its
+//! help with an example or two.
 
 use std::path::PathBuf;
 
@@ -8,7 +10,17 @@ use clap::{Args, Parser, Subcommand};
 use crate::service::ExportKind;
 
 #[derive(Debug, Parser)]
-#[command(name = "gatehouse", version, about = "Gate console: signed QR passes, resident cards and a tamper-evident ledger")]
+#[command(
+    name = "gatehouse",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("GATEHOUSE_REVISION"), ")"),
+    about = "Gate console: signed QR passes, resident cards and a tamper-evident ledger",
+    long_about = "Gate console: signed QR passes, resident cards and a tamper-evident ledger.\n\n\
+        Without a subcommand, opens the terminal console (the first run creates the data \
+        directory and asks for the first admin). With one, runs it headless: exit 0 on \
+        success or admission, 1 on a denial or a tampered ledger, 2 on an error.",
+    next_help_heading = "Global options",
+    after_help = "Examples:\n  gatehouse\n  gatehouse --data-dir /srv/gate pass list --status unused"
+)]
 pub struct Cli {
     /// Data directory (database, key, config, logs, backups).
     #[arg(long, global = true, env = "GATEHOUSE_DATA_DIR", value_name = "DIR")]
@@ -33,41 +45,92 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the data directory, config, key file, database and first admin.
+    #[command(
+        after_help = "Examples:\n  gatehouse init --data-dir /srv/gate\n  echo \"$PW\" | gatehouse init --data-dir /srv/gate --admin asha \\\n      --password-stdin"
+    )]
     Init(InitArgs),
     /// Manage users (admins only).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Examples:\n  gatehouse --user asha user add ravi --role operator\n  gatehouse user list")]
     User(UserCmd),
     /// Event passes.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  gatehouse --user asha pass issue --type SINGLE --name \"Asha Rao\" \\\n      --phone 9876543210 --payment CASH\n  gatehouse pass list --status unused"
+    )]
     Pass(PassCmd),
     /// Resident cards.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  gatehouse --user asha resident add --name \"Ravi Kumar\" --room 204\n  gatehouse resident list --search ravi"
+    )]
     Resident(ResidentCmd),
     /// Scan a payload or the QR code in an image, and print the verdict.
+    #[command(
+        after_help = "Examples:\n  gatehouse --user ravi scan --payload GH1-P-01-...\n  gatehouse --user ravi scan --image photo.jpg --json"
+    )]
     Scan(ScanArgs),
     /// The tamper-evident ledger.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Examples:\n  gatehouse ledger verify\n  gatehouse ledger verify --expect-head 1042:9F3A...")]
     Ledger(LedgerCmd),
     /// Counts, revenue, occupancy and scans per hour.
+    #[command(after_help = "Examples:\n  gatehouse stats\n  gatehouse stats --json")]
     Stats(JsonFlag),
     /// Write passes, residents or the ledger as CSV.
+    #[command(
+        after_help = "Examples:\n  gatehouse --user asha export passes --csv passes.csv\n  gatehouse --user asha export ledger --csv ledger.csv"
+    )]
     Export(ExportArgs),
     /// Take a consistent backup and apply the retention.
+    #[command(after_help = "Examples:\n  gatehouse backup\n  gatehouse backup --to /media/usb")]
     Backup(BackupArgs),
     /// Replace the database with a backup, after verifying its ledger.
+    #[command(
+        after_help = "Example:\n  gatehouse --user asha restore \\\n      ~/.local/share/gatehouse/backups/gatehouse-20261201T180000Z.db"
+    )]
     Restore(RestoreArgs),
     /// HMAC keys.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Examples:\n  gatehouse key list\n  gatehouse --user asha key rotate")]
     Key(KeyCmd),
     /// Measure the core's speed on a scratch database.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  gatehouse bench scan --passes 10000\n  gatehouse bench decode ../shared/qr-samples --frame 1280x720"
+    )]
     Bench(BenchCmd),
     /// Print a pass's ticket on the thermal printer (no sign-in; retry freely).
+    #[command(after_help = "Examples:\n  gatehouse print 7K3M\n  gatehouse print 7K3M --printer tcp:192.168.1.50:9100 --mode native")]
     Print(PrintArgs),
     /// Read the QR code in each image; one JSON line per image.
+    #[command(after_help = "Examples:\n  gatehouse decode ticket.png\n  gatehouse decode --engine rqrr photos/*.jpg")]
     Decode(DecodeArgs),
     /// List the cameras this machine has.
+    #[command(after_help = "Example:\n  gatehouse cameras")]
     Cameras,
+    /// Print the manual page of gatehouse or of one of its commands (roff).
+    #[command(after_help = "Examples:\n  gatehouse man pass issue | man -l -\n  gatehouse man --dir ~/.local/share/man/man1")]
+    Man(ManArgs),
+    /// Print the shell completion script for SHELL.
+    #[command(
+        after_help = "Examples:\n  gatehouse completions bash \\\n      > ~/.local/share/bash-completion/completions/gatehouse\n  gatehouse completions fish > ~/.config/fish/completions/gatehouse.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print, e.g. `pass issue` (default: gatehouse itself).
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub command: Vec<String>,
+    /// Write the pages of gatehouse and of every command into this folder instead.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -93,10 +156,16 @@ pub struct JsonFlag {
 #[derive(Debug, Subcommand)]
 pub enum UserCmd {
     /// Add a user.
+    #[command(
+        after_help = "Examples:\n  gatehouse --user asha user add ravi --display-name \"Ravi K\"\n  echo \"$PW\" | gatehouse --user asha user add meena --role admin \\\n      --password-stdin"
+    )]
     Add {
+        /// Login name of the new user.
         username: String,
+        /// Operators scan; admins also issue, void, register residents and manage users.
         #[arg(long, default_value = "operator", value_parser = ["admin", "operator"])]
         role: String,
+        /// Name shown in the console and the ledger.
         #[arg(long, value_name = "TEXT", default_value = "")]
         display_name: String,
         /// Read the new user's password once from standard input.
@@ -104,14 +173,28 @@ pub enum UserCmd {
         password_stdin: bool,
     },
     /// List users.
+    #[command(after_help = "Examples:\n  gatehouse user list\n  gatehouse user list --json")]
     List(JsonFlag),
     /// Disable a user.
-    Disable { username: String },
-    /// Enable a disabled user.
-    Enable { username: String },
-    /// Set a user's password.
-    Passwd {
+    #[command(after_help = "Example:\n  gatehouse --user asha user disable ravi")]
+    Disable {
+        /// Login name of the user to disable.
         username: String,
+    },
+    /// Enable a disabled user.
+    #[command(after_help = "Example:\n  gatehouse --user asha user enable ravi")]
+    Enable {
+        /// Login name of the user to enable.
+        username: String,
+    },
+    /// Set a user's password.
+    #[command(
+        after_help = "Examples:\n  gatehouse --user asha user passwd ravi\n  echo \"$PW\" | gatehouse --user asha user passwd ravi --password-stdin"
+    )]
+    Passwd {
+        /// Login name of the user whose password changes.
+        username: String,
+        /// Read the new password once from standard input.
         #[arg(long)]
         password_stdin: bool,
     },
@@ -120,36 +203,55 @@ pub enum UserCmd {
 #[derive(Debug, Subcommand)]
 pub enum PassCmd {
     /// Issue a pass; prints its id (or the whole pass with --json).
+    #[command(
+        after_help = "Examples:\n  gatehouse --user asha pass issue --type SINGLE --name \"Asha Rao\" \\\n      --phone 9876543210 --payment CASH\n  gatehouse --user asha pass issue --type COUPLE \\\n      --name Ravi --phone 9876500001 --name2 Meena --phone2 9876500002 \\\n      --payment ONLINE --txn UPI-4471 --json"
+    )]
     Issue(IssueArgs),
     /// List passes.
+    #[command(after_help = "Examples:\n  gatehouse pass list --search rao\n  gatehouse pass list --type COUPLE --status used --json")]
     List(PassListArgs),
     /// Show one pass (an unambiguous id prefix is enough).
+    #[command(after_help = "Examples:\n  gatehouse pass show 7K3M\n  gatehouse pass show 7K3M --json")]
     Show {
+        /// Pass id (an unambiguous prefix of 4+ characters is enough).
         id: String,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
     /// Void a pass.
+    #[command(after_help = "Example:\n  gatehouse --user asha pass void 7K3M --reason \"refunded\"")]
     Void {
+        /// Pass id (an unambiguous prefix of 4+ characters is enough).
         id: String,
+        /// Why, recorded in the ledger.
         #[arg(long)]
         reason: String,
     },
     /// Undo a mistaken admission.
+    #[command(after_help = "Example:\n  gatehouse --user asha pass unscan 7K3M --reason \"wrong ticket scanned\"")]
     Unscan {
+        /// Pass id (an unambiguous prefix of 4+ characters is enough).
         id: String,
+        /// Why, recorded in the ledger.
         #[arg(long)]
         reason: String,
     },
     /// Render the pass's QR code.
+    #[command(after_help = "Examples:\n  gatehouse pass qr 7K3M --png 7K3M.png\n  gatehouse pass qr 7K3M --terminal")]
     Qr {
+        /// Pass id (an unambiguous prefix of 4+ characters is enough).
         id: String,
         #[command(flatten)]
         out: QrOut,
     },
     /// Draw the pass's ticket as a PNG card, to send by phone or e-mail.
+    #[command(after_help = "Example:\n  gatehouse pass card 7K3M --png ticket.png")]
     Card(CardArgs),
     /// Import passes from a CSV file: all rows or none (admins only).
+    #[command(
+        after_help = "Examples:\n  gatehouse --user asha pass import guests.csv\n  gatehouse --user asha pass import guests.csv --cards cards/ \\\n      --print --printer dev:/dev/usb/lp0"
+    )]
     Import(ImportArgs),
 }
 
@@ -173,6 +275,7 @@ pub struct PrinterOpts {
 
 #[derive(Debug, Args)]
 pub struct CardArgs {
+    /// Id (an unambiguous prefix of 4+ characters is enough).
     pub id: String,
     /// The PNG file to write.
     #[arg(long, value_name = "FILE")]
@@ -195,44 +298,60 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct IssueArgs {
+    /// Pass type, a `[[pass_type]]` name from the config (any case).
     #[arg(long = "type", value_name = "T")]
     pub pass_type: String,
+    /// Holder's name.
     #[arg(long)]
     pub name: String,
+    /// Holder's phone, 7 to 15 digits.
     #[arg(long)]
     pub phone: String,
+    /// Second holder's name (couple passes only).
     #[arg(long)]
     pub name2: Option<String>,
+    /// Second holder's phone (couple passes only).
     #[arg(long)]
     pub phone2: Option<String>,
+    /// How it was paid.
     #[arg(long, value_name = "CASH|ONLINE")]
     pub payment: String,
+    /// Transaction reference (required for ONLINE, refused for CASH).
     #[arg(long, value_name = "REF")]
     pub txn: Option<String>,
+    /// Time slot, one of event.slots (default: the first).
     #[arg(long, value_name = "S")]
     pub slot: Option<String>,
+    /// Print the whole pass, with its QR payload, as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct PassListArgs {
+    /// Only passes whose holder name or phone contains this text, or whose id starts with it.
     #[arg(long)]
     pub search: Option<String>,
+    /// Only passes of this type.
     #[arg(long = "type", value_name = "T")]
     pub pass_type: Option<String>,
+    /// Only passes in this state.
     #[arg(long, value_parser = ["unused", "used", "void"])]
     pub status: Option<String>,
+    /// Only passes paid this way.
     #[arg(long, value_parser = ["CASH", "ONLINE", "cash", "online"])]
     pub payment: Option<String>,
+    /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct QrOut {
+    /// Write the code as a PNG image.
     #[arg(long, value_name = "FILE", required_unless_present_any = ["svg", "terminal"], conflicts_with_all = ["svg", "terminal"])]
     pub png: Option<PathBuf>,
+    /// Write the code as an SVG image.
     #[arg(long, value_name = "FILE", conflicts_with = "terminal")]
     pub svg: Option<PathBuf>,
     /// Draw the code in this terminal.
@@ -243,65 +362,90 @@ pub struct QrOut {
 #[derive(Debug, Subcommand)]
 pub enum ResidentCmd {
     /// Register a resident; prints the id (or the record with --json).
+    #[command(
+        after_help = "Examples:\n  gatehouse --user asha resident add --name \"Ravi Kumar\" --room 204\n  gatehouse --user asha resident add --name Meena --room 12B --floor 1 \\\n      --phone 9876500002 --photo meena.jpg --json"
+    )]
     Add(ResidentAddArgs),
     /// List residents with their IN/OUT status.
+    #[command(after_help = "Examples:\n  gatehouse resident list --search 204\n  gatehouse resident list --all --json")]
     List {
+        /// Only residents whose name, room or phone contains this text, or whose id starts with it.
         #[arg(long)]
         search: Option<String>,
         /// Include deactivated residents.
         #[arg(long)]
         all: bool,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
     /// Show one resident.
+    #[command(after_help = "Examples:\n  gatehouse resident show 4QX2\n  gatehouse resident show 4QX2 --json")]
     Show {
+        /// Resident id (an unambiguous prefix of 4+ characters is enough).
         id: String,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
     /// Deactivate a resident's card.
+    #[command(after_help = "Example:\n  gatehouse --user asha resident deactivate 4QX2 --reason \"card lost\"")]
     Deactivate {
+        /// Resident id (an unambiguous prefix of 4+ characters is enough).
         id: String,
+        /// Why, recorded in the ledger.
         #[arg(long, default_value = "moved out")]
         reason: String,
     },
     /// Render the resident's QR code.
+    #[command(after_help = "Examples:\n  gatehouse resident qr 4QX2 --svg 4QX2.svg\n  gatehouse resident qr 4QX2 --terminal")]
     Qr {
+        /// Resident id (an unambiguous prefix of 4+ characters is enough).
         id: String,
         #[command(flatten)]
         out: QrOut,
     },
     /// Print the resident's card on the thermal printer.
+    #[command(after_help = "Example:\n  gatehouse resident print 4QX2 --printer cups:receipt")]
     Print(PrintArgs),
     /// Draw the resident's card as a PNG.
+    #[command(after_help = "Example:\n  gatehouse resident card 4QX2 --png card.png")]
     Card(CardArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ResidentAddArgs {
+    /// Full name.
     #[arg(long)]
     pub name: String,
+    /// Room or flat number.
     #[arg(long)]
     pub room: String,
+    /// Floor.
     #[arg(long, default_value = "")]
     pub floor: String,
+    /// Phone number.
     #[arg(long, default_value = "")]
     pub phone: String,
+    /// E-mail address.
     #[arg(long, default_value = "")]
     pub email: String,
+    /// Postal address.
     #[arg(long, default_value = "")]
     pub address: String,
     /// Move-in date, YYYY-MM-DD.
     #[arg(long, default_value = "")]
     pub move_in: String,
+    /// Occupation.
     #[arg(long, default_value = "")]
     pub occupation: String,
+    /// Who to call in an emergency, with their number.
     #[arg(long, default_value = "")]
     pub emergency_contact: String,
     /// A photo file shown on the scan screen.
     #[arg(long)]
     pub photo: Option<PathBuf>,
+    /// Print the registered record as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -318,6 +462,7 @@ pub struct ScanArgs {
     /// scanner's offline memory; one verdict line each.
     #[arg(long, value_name = "FILE")]
     pub payload_file: Option<PathBuf>,
+    /// Print the verdict as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -325,6 +470,7 @@ pub struct ScanArgs {
 #[derive(Debug, Subcommand)]
 pub enum LedgerCmd {
     /// Check the database file, its schema, every block, and the tables against the blocks; exit 0 only when all hold.
+    #[command(after_help = "Examples:\n  gatehouse ledger verify\n  gatehouse ledger verify --expect-head 1042:9F3A --json")]
     Verify {
         /// A head written down earlier, to detect truncation.
         #[arg(long, value_name = "INDEX:HASH")]
@@ -337,13 +483,18 @@ pub enum LedgerCmd {
         json: bool,
     },
     /// Print the head as INDEX:HASH, to write down or export.
+    #[command(after_help = "Examples:\n  gatehouse ledger head\n  gatehouse ledger head --json")]
     Head(JsonFlag),
     /// Print blocks.
+    #[command(after_help = "Examples:\n  gatehouse ledger show --limit 20\n  gatehouse ledger show --from 1000 --json")]
     Show {
+        /// First block index to print.
         #[arg(long, default_value_t = 0)]
         from: u64,
+        /// How many blocks to print at most.
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
@@ -351,8 +502,10 @@ pub enum LedgerCmd {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// What to export.
     #[arg(value_enum)]
     pub what: ExportKind,
+    /// The CSV file to write.
     #[arg(long, value_name = "FILE")]
     pub csv: PathBuf,
 }
@@ -366,7 +519,7 @@ pub struct BackupArgs {
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// The backup file (a SQLite copy made by `gatehouse backup`).
+    /// The backup file to restore (a `gatehouse backup` copy).
     pub file: PathBuf,
     /// Restore even a copy older than this database, or one whose ledger diverges from it.
     #[arg(long)]
@@ -376,17 +529,22 @@ pub struct RestoreArgs {
 #[derive(Debug, Subcommand)]
 pub enum KeyCmd {
     /// Add a new signing key; passes signed with older keys keep verifying.
+    #[command(after_help = "Example:\n  gatehouse --user asha key rotate")]
     Rotate,
     /// List key ids (never the keys).
+    #[command(after_help = "Example:\n  gatehouse key list")]
     List,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCmd {
     /// Scan transaction latency over a database of N passes.
+    #[command(after_help = "Examples:\n  gatehouse bench scan\n  gatehouse bench scan --passes 10000 --scans 500 --sync normal")]
     Scan {
+        /// Passes in the scratch database.
         #[arg(long, default_value_t = 100_000)]
         passes: usize,
+        /// Scans to time.
         #[arg(long, default_value_t = 2_000)]
         scans: usize,
         /// SQLite synchronous mode: full or normal.
@@ -394,23 +552,30 @@ pub enum BenchCmd {
         sync: String,
     },
     /// Ledger verification rate over N blocks.
+    #[command(after_help = "Example:\n  gatehouse bench verify --blocks 10000")]
     Verify {
-        /// How many blocks to write and then verify.
+        /// Blocks in the scratch ledger.
         #[arg(long, default_value_t = 100_000)]
         blocks: usize,
     },
     /// CSV import of N rows (parse, validate, duplicate checks, insert).
+    #[command(after_help = "Example:\n  gatehouse bench import --rows 1000")]
     Import {
+        /// Rows in the generated CSV file.
         #[arg(long, default_value_t = 10_000)]
         rows: usize,
     },
     /// QR decoding over a folder tree of images with their expected text
     /// beside them (`NAME.txt` for `NAME.png`): correct, wrong, timings.
+    #[command(
+        after_help = "Examples:\n  gatehouse bench decode ../shared/qr-samples\n  gatehouse bench decode ../shared/qr-samples --frame 1280x720 \\\n      --budget-ms 33 --verbose"
+    )]
     Decode(BenchDecodeArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct DecodeArgs {
+    /// Image files to read (PNG, JPEG or WebP).
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<PathBuf>,
     /// `pipeline`, or stage names joined by `+` (e.g. `rxing`, `rqrr+rqrr-adaptive`).
@@ -420,6 +585,7 @@ pub struct DecodeArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchDecodeArgs {
+    /// Folder of images, each with its expected text in NAME.txt beside it.
     pub dir: PathBuf,
     /// Paste each image into a frame of this size first (scaled down to fit).
     #[arg(long, value_name = "WxH")]

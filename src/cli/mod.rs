@@ -5,6 +5,7 @@ mod args;
 mod bench;
 mod camera;
 mod init;
+mod manual;
 mod output;
 mod print;
 
@@ -43,6 +44,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench(b) => bench::run(b),
         Command::Decode(a) => camera::decode(a),
         Command::Cameras => camera::cameras(),
+        Command::Man(a) => manual::man(a),
+        Command::Completions(a) => manual::completions(a),
         _ => {
             let mut g = Gatehouse::open(&paths)?;
             dispatch(&cli, command, &mut g)
@@ -55,6 +58,7 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
     match command {
         Command::Init(_) | Command::Bench(_) => ok,
         Command::Decode(_) | Command::Cameras => ok,
+        Command::Man(_) | Command::Completions(_) => ok,
         Command::User(c) => user(cli, g, c),
         Command::Pass(c) => pass(cli, g, c),
         Command::Resident(c) => resident(cli, g, c),

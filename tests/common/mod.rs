@@ -90,3 +90,16 @@ pub fn with_admin(g: &mut Gatehouse) {
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_gatehouse")
 }
+
+/// Whether an outside tool answers `tool ARGS`. When it does not, a test that
+/// needs it fails under CI (`CI=true`) and is skipped with a note elsewhere;
+/// `./dev test` installs every such tool.
+pub fn tool_available(tool: &str, args: &[&str]) -> bool {
+    let ok = std::process::Command::new(tool).args(args).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+        assert!(!ci, "`{tool}` is needed for this test: run ./dev test, which installs it");
+        eprintln!("skipped: `{tool}` is missing (./dev test installs it)");
+    }
+    ok
+}
