@@ -107,8 +107,10 @@ pub enum UserCmd {
     List(JsonFlag),
     /// Disable a user.
     Disable { username: String },
-    /// Enable a disabled user.
+    /// Enable a disabled user (also lifts a lockout).
     Enable { username: String },
+    /// Lift a lockout after wrong passwords before it ends.
+    Unlock { username: String },
     /// Set a user's password.
     Passwd {
         username: String,

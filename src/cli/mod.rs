@@ -182,6 +182,10 @@ fn user(cli: &Cli, g: &mut Gatehouse, c: &UserCmd) -> Result<ExitCode> {
             g.set_user_disabled(&actor, username, false)?;
             println!("enabled {username}");
         }
+        UserCmd::Unlock { username } => {
+            g.unlock_user(&actor, username)?;
+            println!("unlocked {username}");
+        }
         UserCmd::Passwd { username, password_stdin } => {
             if username.trim().to_lowercase() != actor.username && !actor.is_admin() {
                 bail!("permission denied: only an admin may change another user's password");

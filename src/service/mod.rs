@@ -17,6 +17,7 @@ pub use admin::ExportKind;
 pub use import::{IMPORT_COLUMNS, ImportError, ImportRow, ParsedRows, REQUIRED_COLUMNS, RowProblem, parse_rows};
 pub use passes::PassView;
 pub use residents::ResidentView;
+pub use users::bcrypt_runs_on_this_thread;
 
 use crate::config::{Config, Paths};
 use crate::domain::clock::{Clock, SystemClock, stamp};
