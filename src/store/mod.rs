@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-pub use backup::{BackupInfo, apply_retention, next_backup_name};
+pub use backup::{BackupInfo, Retention, apply_retention, next_backup_name};
 pub use ledger::NewBlock;
 pub use passes::PassFilter;
 pub use scans::ScanRow;
