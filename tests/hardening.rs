@@ -169,6 +169,15 @@ impl Out {
     fn err(&self) -> String {
         String::from_utf8_lossy(&self.stderr).into_owned()
     }
+    /// No byte that a terminal acts on: ESC, BEL, or the C1 CSI (U+009B).
+    fn no_escapes(&self) -> &Out {
+        for (name, bytes) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            assert!(!bytes.contains(&0x1b) && !bytes.contains(&0x07), "{name} holds ESC or BEL: {:?}", String::from_utf8_lossy(bytes));
+            assert!(!bytes.windows(2).any(|w| w == [0xc2, 0x9b]), "{name} holds U+009B");
+            assert!(!String::from_utf8_lossy(bytes).contains('\u{202E}'), "{name} holds U+202E");
+        }
+        self
+    }
 }
 
 /// `gatehouse --data-dir DIR ARGS`, signed in as `user` when given.
@@ -188,6 +197,7 @@ fn run(env: &Env, user: Option<(&str, &str)>, args: &[&str]) -> Out {
 }
 
 const ADMIN: Option<(&str, &str)> = Some(("asha", PASSWORD));
+const OP: Option<(&str, &str)> = Some(("omar", OP_PW));
 
 fn env_with_users() -> Env {
     let env = Env::new();
@@ -205,6 +215,122 @@ fn mode(p: &std::path::Path) -> u32 {
 fn set_mode(p: &std::path::Path, m: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+}
+
+/// Escape sequences in a `--gate`, a config value, a searched id, and in
+/// text already stored: refused or printed escaped, never raw.
+#[test]
+fn escape_sequences_never_reach_the_terminal() {
+    let env = env_with_users();
+    let (p, code) = issue(&mut env.open(), &single("Ravi Rao", "9876543210"));
+    let evil = "\u{1b}]0;pwned\u{7}\u{1b}[2JEVIL";
+
+    let r = run(&env, OP, &["--gate", evil, "scan", "--payload", &code]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.err().contains("gate: contains a control character (U+001B)"), "{}", r.err());
+    r.no_escapes();
+    // Nothing was recorded: the pass is still unused.
+    assert!(env.open().get_pass(&p.id).unwrap().scanned_at.is_none());
+
+    let r = run(&env, ADMIN, &["pass", "show", "\u{1b}]0;x\u{7}"]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.err().contains("not found: \\u{1b}]0;x\\u{7}"), "{}", r.err());
+    r.no_escapes();
+    let r = run(&env, ADMIN, &["pass", "list", "--search", "\u{1b}[2J\u{202E}"]);
+    assert_eq!(r.code, Some(0), "{}", r.err());
+    r.no_escapes();
+
+    // Text stored before these checks (an older database) is shown escaped,
+    // in the table, in `pass show` and in JSON (as \u escapes JSON reads back).
+    let raw = "Ravi\u{1b}[2J\u{9b}6n\u{202E}Rao";
+    rusqlite::Connection::open(env.db())
+        .unwrap()
+        .execute("UPDATE passes SET holder_name = ?1, gate = ?1, scanned_at = '2026-11-21T18:30:00.000000Z' WHERE id = ?2", [raw, &p.id])
+        .unwrap();
+    for args in [&["pass", "show", &p.id[..8]][..], &["pass", "list"], &["ledger", "show"]] {
+        let r = run(&env, ADMIN, args);
+        assert_eq!(r.code, Some(0), "{args:?}: {}", r.err());
+        r.no_escapes();
+    }
+    let r = run(&env, ADMIN, &["pass", "show", &p.id[..8]]);
+    assert!(r.out().contains("Ravi\\u{1b}[2J\\u{9b}6n\\u{202e}Rao"), "{}", r.out());
+    let r = run(&env, ADMIN, &["pass", "show", &p.id[..8], "--json"]);
+    r.no_escapes();
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(v["holder_name"], raw);
+    let r = run(&env, OP, &["scan", "--payload", &code]);
+    assert_eq!(r.code, Some(1), "{}", r.err());
+    r.no_escapes();
+    assert!(r.out().contains("ALREADY_USED"), "{}", r.out());
+
+    // A config value with escapes: refused, and the error is escaped.
+    let cfg = std::fs::read_to_string(&env.paths.config).unwrap();
+    std::fs::write(&env.paths.config, cfg.replace("name = \"Main Gate\"", "name = \"\\u001b]0;x\\u0007Gate\"")).unwrap();
+    let r = run(&env, ADMIN, &["pass", "list"]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.err().contains("gate.name contains a control character (U+001B)"), "{}", r.err());
+    r.no_escapes();
+    for (from, to) in [
+        ("name = \"Gatehouse Event\"", "name = \"Gala\\u202Eevil\""),
+        ("slots = [\"7:00 PM - 11:00 PM\"]", "slots = [\"7 PM\\u200B\"]"),
+        ("footer = ", "footer = \"\\u0007\" #"),
+    ] {
+        assert!(cfg.contains(from), "{from}");
+        std::fs::write(&env.paths.config, cfg.replacen(from, to, 1)).unwrap();
+        let r = run(&env, ADMIN, &["pass", "list"]);
+        assert_eq!(r.code, Some(2), "{to}");
+        assert!(r.err().contains("contains"), "{}", r.err());
+        r.no_escapes();
+    }
+}
+
+/// Reads that show payloads or personal data sign in; operators read what
+/// manual check-in needs, without payloads.
+#[test]
+fn reads_need_a_sign_in_and_operators_see_no_payloads() {
+    let env = env_with_users();
+    let (p, code) = issue(&mut env.open(), &single("Élise Ñúñez", "9876543210"));
+    let id = p.id.as_str();
+    let png = env.dir.path().join("x.png");
+    let png = png.to_str().unwrap();
+    for args in [
+        &["pass", "list"][..],
+        &["pass", "show", id],
+        &["pass", "qr", id, "--terminal"],
+        &["pass", "card", id, "--png", png],
+        &["print", id],
+        &["export", "passes", "--csv", png],
+        &["user", "list"],
+        &["backup"],
+        &["resident", "list"],
+        &["ledger", "show"],
+    ] {
+        let r = run(&env, None, args);
+        assert_eq!(r.code, Some(2), "{args:?}");
+        assert!(r.err().contains("needs a sign-in") && !r.err().contains("changes data"), "{args:?}: {}", r.err());
+    }
+    for args in [
+        &["pass", "qr", id, "--terminal"][..],
+        &["pass", "card", id, "--png", png],
+        &["print", id],
+        &["export", "passes", "--csv", png],
+        &["user", "list"],
+        &["backup"],
+    ] {
+        let r = run(&env, OP, args);
+        assert_eq!(r.code, Some(2), "{args:?}");
+        assert!(r.err().contains("only an admin"), "{args:?}: {}", r.err());
+    }
+    // Operators search and read, without payloads.
+    let r = run(&env, OP, &["pass", "list", "--search", "élise", "--json"]);
+    assert_eq!(r.code, Some(0), "{}", r.err());
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(v[0]["holder_name"], "Élise Ñúñez");
+    assert!(v[0].get("payload").is_none() && !r.out().contains(&code), "{v}");
+    let r = run(&env, OP, &["pass", "show", id]);
+    assert!(r.out().contains("Élise Ñúñez") && !r.out().contains(&code) && !r.out().contains("payload"), "{}", r.out());
+    let r = run(&env, ADMIN, &["pass", "show", id]);
+    assert!(r.out().contains(&code), "{}", r.out());
 }
 
 // ---------------------------------------------------------------- Unicode
@@ -369,6 +495,25 @@ fn backups_exports_and_folders_are_private() {
     assert!(g.verify_ledger(None, &mut |_| {}).unwrap().ok);
 }
 
+/// A copy stamped in the future (the clock was once set ahead) is reported
+/// and left alone, and the copy just written is kept.
+#[test]
+fn retention_with_a_future_stamped_copy() {
+    let env = env_with_users();
+    let backups = env.data_dir().join("backups");
+    std::fs::create_dir_all(&backups).unwrap();
+    let future: Vec<_> = (1..=40).map(|d| backups.join(format!("gatehouse-20{}1231T000000Z.db", 30 + d))).collect();
+    for f in &future {
+        std::fs::write(f, b"").unwrap();
+    }
+    let r = run(&env, ADMIN, &["backup"]);
+    assert_eq!(r.code, Some(0), "{}", r.err());
+    let file = r.out().lines().find_map(|l| l.strip_prefix("backup written: ").map(std::path::PathBuf::from)).unwrap();
+    assert!(file.is_file(), "the new copy was deleted: {}", r.out());
+    assert!(future.iter().all(|f| f.exists()) && !r.out().contains("retention removed"), "{}", r.out());
+    assert_eq!(r.err().matches("stamped in the future").count(), 40, "{}", r.err());
+}
+
 /// `key rotate` over a stale, world-readable `.new` leaves the key 0600 and
 /// records its block; a malformed key file's error holds no key material,
 /// on the terminal or in the log.
@@ -451,4 +596,10 @@ fn a_huge_payload_file_is_rejected_after_513_bytes() {
     let mut seen = Vec::new();
     assert!(g.scan_lines(text.as_bytes(), &operator(), "North", &mut |o| seen.push(o.verdict.as_str())).is_err());
     assert_eq!(seen, ["ADMITTED", "ALREADY_USED", "MALFORMED"]);
+
+    let big = env.dir.path().join("big.txt");
+    std::fs::File::create(&big).unwrap().set_len(50 << 20).unwrap();
+    let r = run(&env, OP, &["scan", "--payload-file", big.to_str().unwrap()]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.out().starts_with("MALFORMED") && r.err().contains("longer than 512 bytes"), "{}{}", r.out(), r.err());
 }

@@ -62,7 +62,7 @@ pub enum Command {
     /// Measure the core's speed on a scratch database.
     #[command(subcommand)]
     Bench(BenchCmd),
-    /// Print a pass's ticket on the thermal printer (no sign-in; retry freely).
+    /// Print a pass's ticket on the thermal printer (admins; retry freely).
     Print(PrintArgs),
     /// Read the QR code in each image; one JSON line per image.
     Decode(DecodeArgs),
