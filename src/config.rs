@@ -193,6 +193,22 @@ impl Config {
         if self.event.slots.is_empty() || self.event.slots.iter().any(|s| s.trim().is_empty()) {
             return Err("event.slots needs at least one non-empty slot".into());
         }
+        // These are printed on tickets and screens and stored with every
+        // scan: the same characters as names, nothing hidden.
+        let texts = [
+            ("event.name", &self.event.name),
+            ("event.currency", &self.event.currency),
+            ("gate.name", &self.gate.name),
+            ("printer.footer", &self.printer.footer),
+            ("printer.target", &self.printer.target),
+            ("backup.dir", &self.backup.dir),
+            ("camera.source", &self.camera.source),
+        ];
+        for (what, v) in texts.into_iter().chain(self.event.slots.iter().map(|s| ("event.slots", s))) {
+            if let Some(p) = crate::domain::text::problem(v, false) {
+                return Err(format!("{what} {p}"));
+            }
+        }
         if self.pass_types.is_empty() {
             return Err("at least one [[pass_type]] is required".into());
         }

@@ -47,7 +47,8 @@ fn parse(text: &str) -> std::result::Result<Vec<(String, [u8; KEY_LEN])>, String
         }
         let (id, hex) = line.split_once(char::is_whitespace).ok_or(format!("line {}: expected `ID HEX`", n + 1))?;
         if !valid_key_id(id) {
-            return Err(format!("line {}: bad key id {id:?}", n + 1));
+            // Never echo the field: with the fields swapped it is the key.
+            return Err(format!("line {}: bad key id; expected `ID HEX` with a two-character id such as 01", n + 1));
         }
         let key = crate::domain::ledger::from_hex(hex.trim()).ok_or(format!("line {}: the key must be 64 hex digits (32 bytes)", n + 1))?;
         if keys.iter().any(|(k, _)| k == id) {
@@ -90,13 +91,20 @@ pub fn rotate(path: &Path) -> Result<String> {
         out.push('\n');
     }
     out.push_str(&line(&next, &key));
-    // Write beside and rename, so a crash never leaves half a key file.
+    // Write beside and rename, so a crash never leaves half a key file. A
+    // `.new` left by an interrupted rotation was never renamed, so no code
+    // was signed with its key: it goes, and the new file is made 0600 from
+    // its creation (an old file would keep its old mode).
     let tmp = path.with_extension("key.new");
+    match std::fs::remove_file(&tmp) {
+        Ok(()) => tracing::warn!("removed {} left by an interrupted key rotation", tmp.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(key_err(&tmp, format!("a file from an interrupted rotation is in the way and cannot be removed: {e}"))),
+    }
     {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .open(&tmp)
             .map_err(|e| key_err(&tmp, format!("cannot create: {e}")))?;
@@ -131,6 +139,29 @@ mod tests {
         assert!(e.contains("readable by group or others") && e.contains("0644"), "{e}");
         let e = load(&dir.path().join("none")).unwrap_err().to_string();
         assert!(e.contains("missing"), "{e}");
+    }
+
+    /// A stale, world-readable `.new` does not make the rotated key readable.
+    #[test]
+    fn rotate_over_a_stale_new_file_stays_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("gatehouse.key");
+        create(&p).unwrap();
+        let stale = dir.path().join("gatehouse.key.new");
+        std::fs::write(&stale, "junk").unwrap();
+        std::fs::set_permissions(&stale, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(rotate(&p).unwrap(), "02");
+        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert!(!stale.exists());
+        assert_eq!(load(&p).unwrap().ids().count(), 2);
+    }
+
+    /// A line with its fields swapped: the error names the line, not the key.
+    #[test]
+    fn swapped_fields_do_not_show_the_key() {
+        let k = "2b053aaf".repeat(8);
+        let e = parse(&format!("{k} 01\n")).unwrap_err();
+        assert!(e.contains("line 1") && !e.contains("2b053aaf"), "{e}");
     }
 
     #[test]

@@ -8,7 +8,8 @@ use tracing_subscriber::EnvFilter;
 
 /// Start file logging if the log folder can be made; keep the guard alive.
 pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
-    std::fs::create_dir_all(log_dir).ok()?;
+    // Log lines name users, gates and files: the folder is the owner's only.
+    crate::service::private_dir(log_dir, true).ok()?;
     let appender = tracing_appender::rolling::daily(log_dir, "gatehouse.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = EnvFilter::try_from_env("GATEHOUSE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));

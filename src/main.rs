@@ -18,7 +18,8 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e:#}");
-            eprintln!("error: {e:#}");
+            // Errors echo input (ids, names, paths): never raw to the terminal.
+            eprintln!("error: {}", gatehouse::cli::escape(&format!("{e:#}")));
             ExitCode::from(gatehouse::cli::EXIT_ERROR)
         }
     }

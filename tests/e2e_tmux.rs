@@ -72,7 +72,15 @@ impl Drop for Tmux {
 }
 
 fn cli(data: &Path, args: &[&str]) -> String {
-    let o = Command::new(BIN).arg("--data-dir").arg(data).args(args).output().unwrap();
+    // Signed in as the admin: listing passes shows their payloads.
+    let o = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--user", "asha"])
+        .args(args)
+        .env("GATEHOUSE_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -97,8 +97,10 @@ pub enum Command {
         after_help = "Examples:\n  gatehouse bench scan --passes 10000\n  gatehouse bench decode ../shared/qr-samples --frame 1280x720"
     )]
     Bench(BenchCmd),
-    /// Print a pass's ticket on the thermal printer (no sign-in; retry freely).
-    #[command(after_help = "Examples:\n  gatehouse print 7K3M\n  gatehouse print 7K3M --printer tcp:192.168.1.50:9100 --mode native")]
+    /// Print a pass's ticket on the thermal printer (admins; retry freely).
+    #[command(
+        after_help = "Examples:\n  gatehouse --user asha print 7K3M\n  gatehouse --user asha print 7K3M --printer tcp:192.168.1.50:9100 --mode native"
+    )]
     Print(PrintArgs),
     /// Read the QR code in each image; one JSON line per image.
     #[command(after_help = "Examples:\n  gatehouse decode ticket.png\n  gatehouse decode --engine rqrr photos/*.jpg")]
@@ -181,10 +183,16 @@ pub enum UserCmd {
         /// Login name of the user to disable.
         username: String,
     },
-    /// Enable a disabled user.
+    /// Enable a disabled user (also lifts a lockout).
     #[command(after_help = "Example:\n  gatehouse --user asha user enable ravi")]
     Enable {
         /// Login name of the user to enable.
+        username: String,
+    },
+    /// Lift a lockout after wrong passwords before it ends.
+    #[command(after_help = "Example:\n  gatehouse --user asha user unlock ravi")]
+    Unlock {
+        /// Login name of the locked-out user.
         username: String,
     },
     /// Set a user's password.

@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::args::BenchCmd;
+use super::output::{say, say_err};
 use crate::config::Config;
 use crate::domain::clock::SystemClock;
 use crate::domain::keys::KeyRing;
@@ -57,7 +58,7 @@ fn fill(g: &mut Gatehouse, n: usize) -> Result<Vec<String>> {
             .collect::<Result<_, _>>()?;
         ids.extend(g.insert_passes(&admin(), &batch)?.into_iter().map(|p| p.id));
     }
-    eprintln!("filled {n} passes in {:.1} s", t.elapsed().as_secs_f64());
+    say_err!("filled {n} passes in {:.1} s", t.elapsed().as_secs_f64());
     Ok(ids)
 }
 
@@ -107,7 +108,7 @@ pub fn run(cmd: &BenchCmd) -> Result<ExitCode> {
                 }
             }
             ms.sort_by(f64::total_cmp);
-            println!(
+            say!(
                 "scan (synchronous={sync}): {} scans over {} passes: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
                 ms.len(),
                 passes,
@@ -141,9 +142,9 @@ pub fn run(cmd: &BenchCmd) -> Result<ExitCode> {
             let whole = t.elapsed().as_secs_f64();
             anyhow::ensure!(all.ok, "fresh database failed verification: {:?}", all.problems());
             let rate = |s: f64| r.blocks as f64 / s;
-            println!("chain: {} blocks in {chain:.3} s = {:.0} blocks/s", r.blocks, rate(chain));
-            println!("audit: {} blocks and {} rows in {audit:.3} s = {:.0} blocks/s", a.blocks, a.rows, rate(audit));
-            println!("ledger verify (integrity check, schema, chain, audit): {whole:.3} s");
+            say!("chain: {} blocks in {chain:.3} s = {:.0} blocks/s", r.blocks, rate(chain));
+            say!("audit: {} blocks and {} rows in {audit:.3} s = {:.0} blocks/s", a.blocks, a.rows, rate(audit));
+            say!("ledger verify (integrity check, schema, chain, audit): {whole:.3} s");
         }
         BenchCmd::Import { rows } => {
             let (dir, mut g) = scratch()?;
@@ -155,7 +156,7 @@ pub fn run(cmd: &BenchCmd) -> Result<ExitCode> {
             anyhow::ensure!(passes.len() == rows.max(1), "imported {} of {} rows", passes.len(), rows);
             let r = g.verify_ledger(None, &mut |_| {})?;
             anyhow::ensure!(r.ok && r.blocks as usize == passes.len(), "ledger after import: {:?}", r.problem);
-            println!(
+            say!(
                 "import: {} rows in {:.3} s = {:.0} rows/s (parse, validate, duplicate checks, one transaction with a ledger block each)",
                 passes.len(),
                 s,

@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{Result, anyhow, bail};
 
 use super::args::{BenchDecodeArgs, DecodeArgs};
+use super::output::{say, say_err};
 use super::{EXIT_DENIED, EXIT_ERROR};
 use crate::camera::{Resolution, list_devices};
 use crate::decode::{Decoder, load_gray, paste_into_frame};
@@ -44,7 +45,7 @@ pub fn decode(a: &DecodeArgs) -> Result<ExitCode> {
                 DecodeLine { file, text: found.map(|d| d.text), engine, ms: Some(ms), error: None }
             }
         };
-        println!("{}", serde_json::to_string(&line)?);
+        super::output::json_line(&line)?;
     }
     Ok(ExitCode::from(code))
 }
@@ -56,13 +57,13 @@ fn round3(x: f64) -> f64 {
 pub fn cameras() -> Result<ExitCode> {
     let devices = list_devices().map_err(|e| anyhow!(e))?;
     if devices.is_empty() {
-        println!("no cameras found; scan with a barcode scanner, or play images with --camera replay:DIR");
+        say!("no cameras found; scan with a barcode scanner, or play images with --camera replay:DIR");
     }
     for d in devices {
         if d.description.is_empty() || d.description == d.name {
-            println!("{}: {}", d.index, d.name);
+            say!("{}: {}", d.index, d.name);
         } else {
-            println!("{}: {} ({})", d.index, d.name, d.description);
+            say!("{}: {} ({})", d.index, d.name, d.description);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -92,7 +93,7 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
             Ok(img) => img,
             Err(e) => {
                 unreadable += 1;
-                eprintln!("cannot load {}: {e}", s.image.display());
+                say_err!("cannot load {}: {e}", s.image.display());
                 continue;
             }
         };
@@ -123,9 +124,9 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
         };
         if a.verbose {
             let engine = found.as_ref().map_or("-", |d| d.engine);
-            println!("{verdict:<5} {took:>8.2} ms  {engine:<14} {}", s.image.display());
+            say!("{verdict:<5} {took:>8.2} ms  {engine:<14} {}", s.image.display());
             if verdict == "WRONG" {
-                println!("      read {:?}", found.map(|d| d.text).unwrap_or_default());
+                say!("      read {:?}", found.map(|d| d.text).unwrap_or_default());
             }
         }
     }
@@ -137,7 +138,7 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
     if a.repeat > 1 {
         how += &format!(", best of {}", a.repeat);
     }
-    println!(
+    say!(
         "decode {} ({}, {how}): {correct}/{} correct, {wrong} wrong{}; median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
         a.dir.display(),
         a.engine,
@@ -149,7 +150,7 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
     );
     let unscored = all.len() - scored.len();
     if unscored > 0 {
-        println!("({unscored} images without an expected text were not scored)");
+        say!("({unscored} images without an expected text were not scored)");
     }
     Ok(ExitCode::SUCCESS)
 }

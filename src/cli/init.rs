@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 
 use super::args::{Cli, InitArgs};
+use super::output::say;
 use crate::config::{Config, Paths, SAMPLE};
 use crate::domain::user::Role;
 use crate::keyfile;
@@ -19,12 +20,12 @@ pub fn init(paths: &Paths, a: &InitArgs) -> Result<()> {
     if !dir.exists() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).ok();
-        println!("created {}", dir.display());
+        say!("created {}", dir.display());
     }
     crate::service::check_data_dir(dir)?;
     if !paths.config.exists() {
         std::fs::write(&paths.config, SAMPLE).with_context(|| format!("cannot write {}", paths.config.display()))?;
-        println!("wrote {}", paths.config.display());
+        say!("wrote {}", paths.config.display());
     }
     Config::load(&paths.config)?;
     if !paths.key().exists() {
@@ -35,7 +36,7 @@ pub fn init(paths: &Paths, a: &InitArgs) -> Result<()> {
             );
         }
         keyfile::create(&paths.key())?;
-        println!("created key file {} (mode 0600)", paths.key().display());
+        say!("created key file {} (mode 0600)", paths.key().display());
     }
     if !paths.db().exists() {
         // Names, phones and password hashes: readable by the owner only.
@@ -46,14 +47,14 @@ pub fn init(paths: &Paths, a: &InitArgs) -> Result<()> {
             .open(paths.db())
             .with_context(|| format!("cannot create {}", paths.db().display()))?;
         Store::create(&paths.db())?;
-        println!("created database {}", paths.db().display());
+        say!("created database {}", paths.db().display());
     }
     let mut g = Gatehouse::open(paths)?;
     if g.user_count()? > 0 {
         if a.admin.is_some() {
             bail!("users exist already in {}; sign in as an admin and use `gatehouse user add`", paths.db().display());
         }
-        println!("already initialised: {}", dir.display());
+        say!("already initialised: {}", dir.display());
         return Ok(());
     }
     let admin = match &a.admin {
@@ -62,7 +63,7 @@ pub fn init(paths: &Paths, a: &InitArgs) -> Result<()> {
     };
     let password = super::new_password(a.password_stdin, &admin)?;
     let u = g.add_user(None, &admin, a.display_name.as_deref().unwrap_or(""), Role::Admin, &password)?;
-    println!("created admin {}", u.username);
+    say!("created admin {}", u.username);
     Ok(())
 }
 
@@ -82,7 +83,7 @@ fn prompt(q: &str) -> Result<String> {
 pub fn default_command(cli: &Cli, paths: &Paths) -> Result<ExitCode> {
     let first_run = !paths.db().exists();
     if first_run {
-        println!("No gatehouse database in {}: first run.", paths.data_dir.display());
+        say!("No gatehouse database in {}: first run.", paths.data_dir.display());
         init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false })?;
     }
     let mut g = Gatehouse::open(paths)?;

@@ -16,6 +16,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 pub use args::Cli;
 use args::*;
+pub use output::escape;
 
 use crate::config::Paths;
 use crate::domain::pass::{PassRequest, PassStatus, PaymentMode};
@@ -23,6 +24,7 @@ use crate::domain::resident::ResidentRequest;
 use crate::domain::user::{Actor, Role};
 use crate::service::Gatehouse;
 use crate::store::PassFilter;
+use output::{say, say_err};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_DENIED: u8 = 1;
@@ -63,8 +65,11 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
         Command::Pass(c) => pass(cli, g, c),
         Command::Resident(c) => resident(cli, g, c),
         Command::Scan(a) => scan(cli, g, a),
-        Command::Print(a) => print::print_pass(g, a),
-        Command::Ledger(c) => ledger(g, c),
+        Command::Print(a) => {
+            admin_in(cli, g, "print tickets")?;
+            print::print_pass(g, a)
+        }
+        Command::Ledger(c) => ledger(cli, g, c),
         Command::Stats(j) => {
             let s = g.stats()?;
             if j.json {
@@ -76,68 +81,89 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
         }
         Command::Export(a) => {
             // Exports hold every holder's name and phone: admins only.
-            let actor = sign_in(cli, g)?;
-            if !actor.is_admin() {
-                bail!("permission denied: only an admin may export data");
-            }
+            admin_in(cli, g, "export data")?;
             let n = g.export_csv(a.what, &a.csv)?;
-            println!("wrote {n} rows to {}", a.csv.display());
+            say!("wrote {n} rows to {}", a.csv.display());
             ok
         }
         Command::Backup(a) => {
+            // A copy holds password hashes, names and phones: admins only.
+            admin_in(cli, g, "take backups")?;
             // A damaged file is still copied (it may be all there is), but never silently.
             let damage = g.integrity_problems()?;
-            let (file, deleted) = g.backup(a.to.as_deref())?;
-            println!("backup written: {}", file.display());
+            let (file, r) = g.backup_report(a.to.as_deref())?;
+            say!("backup written: {}", file.display());
             for p in &damage {
-                eprintln!("warning: the database fails SQLite's integrity check, and so does this copy: {p}");
+                say_err!("warning: the database fails SQLite's integrity check, and so does this copy: {p}");
             }
             if !damage.is_empty() {
-                eprintln!("warning: run `gatehouse ledger verify`, and keep an older good backup");
+                say_err!("warning: run `gatehouse ledger verify`, and keep an older good backup");
             }
-            for d in deleted {
-                println!("retention removed: {}", d.display());
+            for d in r.deleted {
+                say!("retention removed: {}", d.display());
+            }
+            for f in r.future {
+                say_err!("warning: {} is stamped in the future (was the clock set ahead?); retention left it alone", f.display());
             }
             ok
         }
         Command::Restore(a) => {
             let actor = sign_in(cli, g)?;
             let r = g.restore(&actor, &a.file, a.force)?;
-            println!("restored {} ({} ledger blocks verified, tables audited)", a.file.display(), r.blocks);
+            say!("restored {} ({} ledger blocks verified, tables audited)", a.file.display(), r.blocks);
             if r.lost_blocks > 0 {
-                println!("forced: {} block(s) and {} pass(es) of the replaced database are gone", r.lost_blocks, r.lost_passes);
+                say!("forced: {} block(s) and {} pass(es) of the replaced database are gone", r.lost_blocks, r.lost_passes);
             }
             ok
         }
         Command::Key(KeyCmd::List) => {
             let ids: Vec<&str> = g.keys().ids().collect();
-            println!("keys: {} (active: {})", ids.join(", "), g.keys().active_id());
+            say!("keys: {} (active: {})", ids.join(", "), g.keys().active_id());
             ok
         }
         Command::Key(KeyCmd::Rotate) => {
-            let actor = sign_in(cli, g)?;
-            if !actor.is_admin() {
-                bail!("permission denied: only an admin may rotate keys");
-            }
+            let actor = admin_in(cli, g, "rotate keys")?;
             let paths = g.paths().cloned().ok_or_else(|| anyhow!("no data directory"))?;
             let id = crate::keyfile::rotate(&paths.key())?;
             let mut g2 = Gatehouse::open(&paths)?;
             g2.note_key_rotation(&actor, &id)?;
-            println!("added key {id}; new codes are signed with it, older ones still verify");
+            say!("added key {id}; new codes are signed with it, older ones still verify");
             ok
         }
     }
 }
 
-/// Authenticate `--user` with GATEHOUSE_PASSWORD or a prompt.
+/// Authenticate `--user` with GATEHOUSE_PASSWORD or a prompt. Commands
+/// that change data, or show payloads or personal data, sign in first.
 fn sign_in(cli: &Cli, g: &mut Gatehouse) -> Result<Actor> {
-    let user = cli.user.clone().ok_or_else(|| anyhow!("this command changes data: pass --user NAME (or set GATEHOUSE_USER)"))?;
+    let user = cli.user.clone().ok_or_else(|| anyhow!("this command needs a sign-in: pass --user NAME (or set GATEHOUSE_USER)"))?;
     let password = match std::env::var("GATEHOUSE_PASSWORD") {
         Ok(p) => p,
         Err(_) if std::io::stdin().is_terminal() => rpassword::prompt_password(format!("password for {user}: "))?,
         Err(_) => bail!("no password: set GATEHOUSE_PASSWORD or run in a terminal"),
     };
     Ok(g.authenticate(&user, &password)?)
+}
+
+/// Sign in as an admin: for commands that show payloads (a payload is a
+/// bearer credential), every holder's data, or the accounts.
+fn admin_in(cli: &Cli, g: &mut Gatehouse, what: &str) -> Result<Actor> {
+    let actor = sign_in(cli, g)?;
+    if !actor.is_admin() {
+        bail!("permission denied: only an admin may {what}");
+    }
+    Ok(actor)
+}
+
+/// A pass or resident as JSON; operators get it without its payload.
+fn view_json<T: serde::Serialize>(v: &T, actor: &Actor) -> Result<serde_json::Value> {
+    let mut j = serde_json::to_value(v)?;
+    if !actor.is_admin() {
+        if let Some(o) = j.as_object_mut() {
+            o.remove("payload");
+        }
+    }
+    Ok(j)
 }
 
 /// A new password: once from stdin, or twice at a prompt without echo.
@@ -157,19 +183,20 @@ pub(crate) fn new_password(from_stdin: bool, who: &str) -> Result<String> {
     loop {
         let a = rpassword::prompt_password(format!("new password for {who}: "))?;
         if let Some(p) = crate::domain::user::password_problem(&a) {
-            eprintln!("{p}");
+            say_err!("{p}");
             continue;
         }
         let b = rpassword::prompt_password("again: ")?;
         if a == b {
             return Ok(a);
         }
-        eprintln!("the passwords differ; try again");
+        say_err!("the passwords differ; try again");
     }
 }
 
 fn user(cli: &Cli, g: &mut Gatehouse, c: &UserCmd) -> Result<ExitCode> {
     if let UserCmd::List(j) = c {
+        admin_in(cli, g, "list users")?;
         let users = g.list_users()?;
         if j.json {
             output::json(&users)
@@ -187,15 +214,19 @@ fn user(cli: &Cli, g: &mut Gatehouse, c: &UserCmd) -> Result<ExitCode> {
             }
             let pw = new_password(*password_stdin, username)?;
             let u = g.add_user(Some(&actor), username, display_name, role, &pw)?;
-            println!("added {} ({})", u.username, u.role.as_str());
+            say!("added {} ({})", u.username, u.role.as_str());
         }
         UserCmd::Disable { username } => {
             g.set_user_disabled(&actor, username, true)?;
-            println!("disabled {username}");
+            say!("disabled {username}");
         }
         UserCmd::Enable { username } => {
             g.set_user_disabled(&actor, username, false)?;
-            println!("enabled {username}");
+            say!("enabled {username}");
+        }
+        UserCmd::Unlock { username } => {
+            g.unlock_user(&actor, username)?;
+            say!("unlocked {username}");
         }
         UserCmd::Passwd { username, password_stdin } => {
             if username.trim().to_lowercase() != actor.username && !actor.is_admin() {
@@ -203,7 +234,7 @@ fn user(cli: &Cli, g: &mut Gatehouse, c: &UserCmd) -> Result<ExitCode> {
             }
             let pw = new_password(*password_stdin, username)?;
             g.set_password(&actor, username, &pw)?;
-            println!("password changed for {username}");
+            say!("password changed for {username}");
         }
         UserCmd::List(_) => {}
     }
@@ -226,9 +257,10 @@ fn pass(cli: &Cli, g: &mut Gatehouse, c: &PassCmd) -> Result<ExitCode> {
                 price_override: None,
             };
             let p = g.issue_pass(&actor, &req)?;
-            if a.json { output::json(&g.pass_view(p)) } else { println!("{}", p.id) }
+            if a.json { output::json(&g.pass_view(p)) } else { say!("{}", p.id) }
         }
         PassCmd::List(a) => {
+            let actor = sign_in(cli, g)?;
             let f = PassFilter {
                 search: a.search.clone(),
                 pass_type: a.pass_type.clone(),
@@ -238,32 +270,37 @@ fn pass(cli: &Cli, g: &mut Gatehouse, c: &PassCmd) -> Result<ExitCode> {
             };
             let list = g.list_passes(&f)?;
             if a.json {
-                let views: Vec<_> = list.into_iter().map(|p| g.pass_view(p)).collect();
+                let views = list.into_iter().map(|p| view_json(&g.pass_view(p), &actor)).collect::<Result<Vec<_>>>()?;
                 output::json(&views);
             } else {
                 output::passes(&list, &g.cfg.event.currency);
             }
         }
         PassCmd::Show { id, json } => {
+            let actor = sign_in(cli, g)?;
             let p = g.get_pass(id)?;
             let v = g.pass_view(p);
-            if *json { output::json(&v) } else { output::pass(&v, &g.cfg.event.currency) }
+            if *json { output::json(&view_json(&v, &actor)?) } else { output::pass(&v, &g.cfg.event.currency, actor.is_admin()) }
         }
         PassCmd::Void { id, reason } => {
             let actor = sign_in(cli, g)?;
             let p = g.void_pass(&actor, id, reason)?;
-            println!("voided {}", p.id);
+            say!("voided {}", p.id);
         }
         PassCmd::Unscan { id, reason } => {
             let actor = sign_in(cli, g)?;
             let p = g.unscan_pass(&actor, id, reason)?;
-            println!("admission undone: {} is unused again", p.id);
+            say!("admission undone: {} is unused again", p.id);
         }
         PassCmd::Qr { id, out } => {
+            admin_in(cli, g, "show a pass's code")?;
             let p = g.get_pass(id)?;
             write_qr(&g.pass_payload(&p), out)?;
         }
-        PassCmd::Card(a) => return print::pass_card(g, a),
+        PassCmd::Card(a) => {
+            admin_in(cli, g, "draw a pass's card")?;
+            return print::pass_card(g, a);
+        }
         PassCmd::Import(a) => return print::import(cli, g, a),
     }
     Ok(ExitCode::SUCCESS)
@@ -272,10 +309,10 @@ fn pass(cli: &Cli, g: &mut Gatehouse, c: &PassCmd) -> Result<ExitCode> {
 fn write_qr(payload: &str, out: &QrOut) -> Result<()> {
     if let Some(f) = &out.png {
         crate::qr::write_png(payload, f, 8)?;
-        println!("wrote {}", f.display());
+        say!("wrote {}", f.display());
     } else if let Some(f) = &out.svg {
         crate::qr::write_svg(payload, f)?;
-        println!("wrote {}", f.display());
+        say!("wrote {}", f.display());
     } else {
         print!("{}", crate::qr::to_terminal(payload)?);
     }
@@ -299,33 +336,42 @@ fn resident(cli: &Cli, g: &mut Gatehouse, c: &ResidentCmd) -> Result<ExitCode> {
                 photo: a.photo.as_ref().map(|p| p.display().to_string()),
             };
             let r = g.add_resident(&actor, &req)?;
-            if a.json { output::json(&g.resident_view(r)) } else { println!("{}", r.id) }
+            if a.json { output::json(&g.resident_view(r)) } else { say!("{}", r.id) }
         }
         ResidentCmd::List { search, all, json } => {
+            let actor = sign_in(cli, g)?;
             let list = g.list_residents(search.as_deref(), *all)?;
             if *json {
-                let views: Vec<_> = list.into_iter().map(|r| g.resident_view(r)).collect();
+                let views = list.into_iter().map(|r| view_json(&g.resident_view(r), &actor)).collect::<Result<Vec<_>>>()?;
                 output::json(&views);
             } else {
                 output::residents(&list);
             }
         }
         ResidentCmd::Show { id, json } => {
+            let actor = sign_in(cli, g)?;
             let r = g.get_resident(id)?;
             let v = g.resident_view(r);
-            if *json { output::json(&v) } else { output::resident(&v) }
+            if *json { output::json(&view_json(&v, &actor)?) } else { output::resident(&v, actor.is_admin()) }
         }
         ResidentCmd::Deactivate { id, reason } => {
             let actor = sign_in(cli, g)?;
             let r = g.deactivate_resident(&actor, id, reason)?;
-            println!("deactivated {} ({})", r.name, r.id);
+            say!("deactivated {} ({})", r.name, r.id);
         }
         ResidentCmd::Qr { id, out } => {
+            admin_in(cli, g, "show a resident's code")?;
             let r = g.get_resident(id)?;
             write_qr(&g.resident_payload(&r), out)?;
         }
-        ResidentCmd::Print(a) => return print::print_resident(g, a),
-        ResidentCmd::Card(a) => return print::resident_card(g, a),
+        ResidentCmd::Print(a) => {
+            admin_in(cli, g, "print resident cards")?;
+            return print::print_resident(g, a);
+        }
+        ResidentCmd::Card(a) => {
+            admin_in(cli, g, "draw a resident's card")?;
+            return print::resident_card(g, a);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -356,34 +402,28 @@ fn scan(cli: &Cli, g: &mut Gatehouse, a: &ScanArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(if out.verdict.admits() { EXIT_OK } else { EXIT_DENIED }))
 }
 
-/// One scan per line, each its own transaction, so an interruption loses
-/// at most the scan in flight.
+/// `--payload-file`: one verdict line per scanned line (see
+/// `Gatehouse::scan_lines` for the bounded read).
 fn scan_lines(g: &mut Gatehouse, actor: &Actor, gate: &str, file: &std::path::Path, json: bool) -> Result<ExitCode> {
-    use std::io::BufRead;
-    let reader: Box<dyn BufRead> = if file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+    let input: Box<dyn Read> = if file.as_os_str() == "-" {
+        Box::new(std::io::stdin())
     } else {
-        let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-        Box::new(std::io::BufReader::new(f))
+        Box::new(std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?)
     };
-    let mut all_admitted = true;
-    for line in reader.split(b'\n') {
-        let line = line.with_context(|| format!("cannot read {}", file.display()))?;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let out = g.scan(&line, actor, gate)?;
-        all_admitted &= out.verdict.admits();
+    let mut print = |out: &crate::domain::scan::ScanOutcome| {
         if json {
-            println!("{}", serde_json::to_string(&out)?);
+            if let Err(e) = output::json_line(out) {
+                say_err!("error: cannot print JSON: {e}");
+            }
         } else {
-            println!("{} {}", out.verdict, out.reason);
+            say!("{} {}", out.verdict, out.reason);
         }
-    }
+    };
+    let all_admitted = g.scan_lines(input, actor, gate, &mut print).with_context(|| format!("scanning {}", file.display()))?;
     Ok(ExitCode::from(if all_admitted { EXIT_OK } else { EXIT_DENIED }))
 }
 
-fn ledger(g: &mut Gatehouse, c: &LedgerCmd) -> Result<ExitCode> {
+fn ledger(cli: &Cli, g: &mut Gatehouse, c: &LedgerCmd) -> Result<ExitCode> {
     match c {
         LedgerCmd::Verify { expect_head, chain_only, json } => {
             let expect = expect_head.as_deref().map(str::parse).transpose().map_err(|e: String| anyhow!("--expect-head: {e}"))?;
@@ -398,12 +438,14 @@ fn ledger(g: &mut Gatehouse, c: &LedgerCmd) -> Result<ExitCode> {
         LedgerCmd::Head(j) => {
             match g.ledger_head()? {
                 Some((i, h)) if j.json => output::json(&serde_json::json!({"index": i, "hash": h})),
-                Some((i, h)) => println!("{i}:{h}"),
+                Some((i, h)) => say!("{i}:{h}"),
                 None => bail!("the ledger is empty"),
             }
             Ok(ExitCode::SUCCESS)
         }
         LedgerCmd::Show { from, limit, json } => {
+            // Blocks hold holder names and who did what.
+            sign_in(cli, g)?;
             let blocks = g.ledger_blocks(*from, *limit)?;
             if *json {
                 output::json(&blocks)

@@ -1,5 +1,8 @@
 //! Human-readable printing for the CLI; `--json` goes through `json`.
 
+use std::borrow::Cow;
+use std::fmt::Write;
+
 use serde::Serialize;
 
 use crate::domain::ledger::StoredBlock;
@@ -10,11 +13,68 @@ use crate::domain::stats::Stats;
 use crate::domain::user::User;
 use crate::service::{PassView, ResidentView};
 
+/// `s` as it is safe to show on a terminal: every control, invisible or
+/// text-direction character (see `domain::text::hidden_at`) written as
+/// `\u{1b}`, so nothing typed, stored or configured can move the cursor,
+/// retitle the window, ring the bell or reorder a line. Line ends stay.
+/// Everything the CLI prints, errors included, goes through here.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(crate::domain::text::is_hidden) {
+        return Cow::Borrowed(s);
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        if crate::domain::text::hidden_at(&chars, i, true) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `println!` through `escape`.
+macro_rules! say {
+    ($($t:tt)*) => { println!("{}", $crate::cli::output::escape(&format!($($t)*))) };
+}
+/// `eprintln!` through `escape`.
+macro_rules! say_err {
+    ($($t:tt)*) => { eprintln!("{}", $crate::cli::output::escape(&format!($($t)*))) };
+}
+pub(crate) use {say, say_err};
+
+/// JSON with hidden characters as `\uXXXX` escapes: serde_json writes DEL,
+/// C1 controls and format characters raw, and a JSON parser reads the
+/// escapes back as the same text. (Outside strings JSON has only ASCII.)
+pub fn json_text(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && crate::domain::text::is_hidden(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c != '\n' && crate::domain::text::is_hidden(c) {
+            for u in c.encode_utf16(&mut [0; 2]) {
+                let _ = write!(out, "\\u{u:04x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 pub fn json<T: Serialize>(v: &T) {
     match serde_json::to_string_pretty(v) {
-        Ok(s) => println!("{s}"),
+        Ok(s) => println!("{}", json_text(&s)),
         Err(e) => eprintln!("error: cannot print JSON: {e}"),
     }
+}
+
+/// One JSON value on one line (for streams of results).
+pub fn json_line<T: Serialize>(v: &T) -> anyhow::Result<()> {
+    println!("{}", json_text(&serde_json::to_string(v)?));
+    Ok(())
 }
 
 fn short(id: &str) -> &str {
@@ -22,21 +82,21 @@ fn short(id: &str) -> &str {
 }
 
 pub fn verdict(o: &ScanOutcome) {
-    println!("{}", o.verdict.as_str());
-    println!("  {}", o.reason);
+    say!("{}", o.verdict.as_str());
+    say!("  {}", o.reason);
     if let Some(p) = &o.pass {
-        println!("  pass {} {} × {}  slot {}", short(&p.id), p.pass_type, p.persons, p.slot);
+        say!("  pass {} {} × {}  slot {}", short(&p.id), p.pass_type, p.persons, p.slot);
     }
     if let Some(r) = &o.resident {
-        println!("  resident {} room {} ({})", r.name, r.room, short(&r.id));
+        say!("  resident {} room {} ({})", r.name, r.room, short(&r.id));
     }
-    println!("  {} at {} by {}, ledger block {}", o.at, o.gate, o.operator, o.block);
+    say!("  {} at {} by {}, ledger block {}", o.at, o.gate, o.operator, o.block);
 }
 
 pub fn passes(list: &[Pass], currency: &str) {
-    println!("{:<8}  {:<7}  {:<32}  {:<14}  {:>12}  {:<6}  {:<6}", "ID", "TYPE", "HOLDERS", "PHONE", "PRICE", "PAY", "STATUS");
+    say!("{:<8}  {:<7}  {:<32}  {:<14}  {:>12}  {:<6}  {:<6}", "ID", "TYPE", "HOLDERS", "PHONE", "PRICE", "PAY", "STATUS");
     for p in list {
-        println!(
+        say!(
             "{:<8}  {:<7}  {:<32}  {:<14}  {:>12}  {:<6}  {:<6}",
             short(&p.id),
             p.pass_type,
@@ -47,39 +107,42 @@ pub fn passes(list: &[Pass], currency: &str) {
             p.status().as_str()
         );
     }
-    println!("{} passes", list.len());
+    say!("{} passes", list.len());
 }
 
-pub fn pass(v: &PassView, currency: &str) {
+/// One pass; its payload (a bearer credential) only for admins.
+pub fn pass(v: &PassView, currency: &str, with_payload: bool) {
     let p = &v.pass;
-    println!("id        {}", p.id);
-    println!("type      {} ({} person{})", p.pass_type, p.persons, if p.persons == 1 { "" } else { "s" });
-    println!("holder    {}  {}", p.holder_name, p.holder_phone);
+    say!("id        {}", p.id);
+    say!("type      {} ({} person{})", p.pass_type, p.persons, if p.persons == 1 { "" } else { "s" });
+    say!("holder    {}  {}", p.holder_name, p.holder_phone);
     if let (Some(n), Some(ph)) = (&p.holder2_name, &p.holder2_phone) {
-        println!("holder 2  {n}  {ph}");
+        say!("holder 2  {n}  {ph}");
     }
-    println!(
+    say!(
         "price     {}  {}{}",
         format_money(p.price_cents, currency),
         p.payment_mode.as_str(),
         p.txn_ref.as_deref().map(|t| format!(" ref {t}")).unwrap_or_default()
     );
-    println!("slot      {}", p.slot);
-    println!("issued    {} by {}", p.created_at, p.created_by);
-    println!("status    {}", v.status.as_str());
+    say!("slot      {}", p.slot);
+    say!("issued    {} by {}", p.created_at, p.created_by);
+    say!("status    {}", v.status.as_str());
     if let Some(at) = &p.scanned_at {
-        println!("admitted  {at} by {} at {}", p.scanned_by.as_deref().unwrap_or("?"), p.gate.as_deref().unwrap_or("?"));
+        say!("admitted  {at} by {} at {}", p.scanned_by.as_deref().unwrap_or("?"), p.gate.as_deref().unwrap_or("?"));
     }
     if let Some(at) = &p.voided_at {
-        println!("voided    {at} by {}: {}", p.voided_by.as_deref().unwrap_or("?"), p.void_reason.as_deref().unwrap_or(""));
+        say!("voided    {at} by {}: {}", p.voided_by.as_deref().unwrap_or("?"), p.void_reason.as_deref().unwrap_or(""));
     }
-    println!("payload   {}", v.payload);
+    if with_payload {
+        say!("payload   {}", v.payload);
+    }
 }
 
 pub fn residents(list: &[Resident]) {
-    println!("{:<8}  {:<28}  {:<8}  {:<6}  {:<4}  ACTIVE", "ID", "NAME", "ROOM", "FLOOR", "NOW");
+    say!("{:<8}  {:<28}  {:<8}  {:<6}  {:<4}  ACTIVE", "ID", "NAME", "ROOM", "FLOOR", "NOW");
     for r in list {
-        println!(
+        say!(
             "{:<8}  {:<28}  {:<8}  {:<6}  {:<4}  {}",
             short(&r.id),
             r.name.chars().take(28).collect::<String>(),
@@ -90,10 +153,11 @@ pub fn residents(list: &[Resident]) {
         );
     }
     let inside = list.iter().filter(|r| r.active && r.status == crate::domain::resident::Presence::In).count();
-    println!("{} residents, {inside} IN", list.len());
+    say!("{} residents, {inside} IN", list.len());
 }
 
-pub fn resident(v: &ResidentView) {
+/// One resident; the card's payload only for admins.
+pub fn resident(v: &ResidentView, with_payload: bool) {
     let r = &v.resident;
     for (k, val) in [
         ("id", r.id.as_str()),
@@ -109,16 +173,16 @@ pub fn resident(v: &ResidentView) {
         ("photo", r.photo.as_deref().unwrap_or("")),
         ("status", r.status.as_str()),
         ("active", if r.active { "yes" } else { "no" }),
-        ("payload", &v.payload),
+        ("payload", if with_payload { &v.payload } else { "" }),
     ] {
         if !val.is_empty() {
-            println!("{k:<10}  {val}");
+            say!("{k:<10}  {val}");
         }
     }
 }
 
 pub fn users(list: &[User]) {
-    println!("{:<16}  {:<24}  {:<8}  STATE", "USER", "NAME", "ROLE");
+    say!("{:<16}  {:<24}  {:<8}  STATE", "USER", "NAME", "ROLE");
     for u in list {
         let state = if u.disabled {
             "disabled".to_string()
@@ -127,42 +191,42 @@ pub fn users(list: &[User]) {
         } else {
             "active".into()
         };
-        println!("{:<16}  {:<24}  {:<8}  {state}", u.username, u.display_name, u.role.as_str());
+        say!("{:<16}  {:<24}  {:<8}  {state}", u.username, u.display_name, u.role.as_str());
     }
 }
 
 pub fn blocks(list: &[StoredBlock]) {
     for b in list {
-        println!("{:>6}  {}  {:<10}  {:<12}  {:<18}  {}  {}", b.index, b.ts, b.operator, b.gate, b.event, short(&b.hash), b.data);
+        say!("{:>6}  {}  {:<10}  {:<12}  {:<18}  {}  {}", b.index, b.ts, b.operator, b.gate, b.event, short(&b.hash), b.data);
     }
 }
 
 pub fn stats(s: &Stats) {
     let money = |v: f64| format_money((v * 100.0).round() as i64, &s.currency);
-    println!("passes issued     {}", s.passes_issued);
+    say!("passes issued     {}", s.passes_issued);
     for (t, n) in &s.issued_by_type {
-        println!("  {t:<15} {n}");
+        say!("  {t:<15} {n}");
     }
-    println!("admitted          {}  (people {})", s.passes_admitted, s.people_admitted);
-    println!("unused            {}", s.passes_unused);
-    println!("voided            {}", s.passes_voided);
-    println!("revenue           {}", format_money(s.revenue_total_cents, &s.currency));
+    say!("admitted          {}  (people {})", s.passes_admitted, s.people_admitted);
+    say!("unused            {}", s.passes_unused);
+    say!("voided            {}", s.passes_voided);
+    say!("revenue           {}", format_money(s.revenue_total_cents, &s.currency));
     for (m, v) in &s.revenue_by_payment {
-        println!("  {m:<15} {}", money(*v));
+        say!("  {m:<15} {}", money(*v));
     }
     for (o, v) in &s.revenue_by_operator {
-        println!("  by {o:<12} {}", money(*v));
+        say!("  by {o:<12} {}", money(*v));
     }
-    println!("residents         {} IN, {} OUT", s.residents_in, s.residents_out);
-    println!("inside now        {}", s.occupancy());
-    println!("scans (24 h)      {}", s.scans_total_24h);
+    say!("residents         {} IN, {} OUT", s.residents_in, s.residents_out);
+    say!("inside now        {}", s.occupancy());
+    say!("scans (24 h)      {}", s.scans_total_24h);
     for (h, n) in s.scans_per_hour.iter().filter(|(_, n)| *n > 0) {
-        println!("  {}  {n}", &h[..13.min(h.len())]);
+        say!("  {}  {n}", &h[..13.min(h.len())]);
     }
     if !s.denied_by_reason.is_empty() {
-        println!("denied");
+        say!("denied");
         for (v, n) in &s.denied_by_reason {
-            println!("  {v:<17} {n}");
+            say!("  {v:<17} {n}");
         }
     }
 }
@@ -176,20 +240,20 @@ pub fn verification(v: &crate::service::Verification) {
             Some(a) => format!("; the tables match the ledger ({} rows audited)", a.rows),
             None => "; tables not audited (--chain-only)".into(),
         };
-        println!("OK: {} blocks, head {head}{audited}", c.blocks);
+        say!("OK: {} blocks, head {head}{audited}", c.blocks);
     } else {
         let problems = v.problems();
-        println!("TAMPERED: {} problem(s)", problems.len());
+        say!("TAMPERED: {} problem(s)", problems.len());
         for p in &problems {
-            println!("  {p}");
+            say!("  {p}");
         }
         if c.ok {
-            println!("the chain itself verifies: {} blocks, head {head}", c.blocks);
+            say!("the chain itself verifies: {} blocks, head {head}", c.blocks);
         } else {
-            println!("{} blocks verified before the problem", c.blocks);
+            say!("{} blocks verified before the problem", c.blocks);
         }
     }
     for n in v.audit.iter().flat_map(|a| &a.not_covered) {
-        println!("note: {n}");
+        say!("note: {n}");
     }
 }

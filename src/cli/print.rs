@@ -1,12 +1,14 @@
 //! `gatehouse print`, `resident print`, `pass card`, `resident card` and
-//! `pass import`. Printing only reads the database, so it needs no sign-in
-//! and a failed print can simply be run again.
+//! `pass import`. Printing only reads the database, so a failed print can
+//! simply be run again; a ticket carries the pass's code, so the caller
+//! signs in as an admin first.
 
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 
 use super::args::{CardArgs, ImportArgs, PrintArgs, PrinterOpts};
+use super::output::say;
 use crate::print::{self as printer, QrMode, Target, short_id};
 use crate::service::Gatehouse;
 
@@ -20,7 +22,7 @@ pub fn print_pass(g: &mut Gatehouse, a: &PrintArgs) -> Result<ExitCode> {
     let target = printer::resolve_target(&g.cfg, a.opts.printer.as_deref())?;
     printer::print_pass(&g.cfg, &p, &payload, Some(&target.to_string()), mode(&a.opts)?)
         .map_err(|e| retry_hint(e, &format!("gatehouse print {}", short_id(&p.id))))?;
-    println!("printed pass {} ({}) on {target}", short_id(&p.id), p.holders());
+    say!("printed pass {} ({}) on {target}", short_id(&p.id), p.holders());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -30,7 +32,7 @@ pub fn print_resident(g: &mut Gatehouse, a: &PrintArgs) -> Result<ExitCode> {
     let target = printer::resolve_target(&g.cfg, a.opts.printer.as_deref())?;
     printer::print_resident(&g.cfg, &r, &payload, Some(&target.to_string()), mode(&a.opts)?)
         .map_err(|e| retry_hint(e, &format!("gatehouse resident print {}", short_id(&r.id))))?;
-    println!("printed resident card {} ({}) on {target}", short_id(&r.id), r.name);
+    say!("printed resident card {} ({}) on {target}", short_id(&r.id), r.name);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -43,7 +45,7 @@ pub fn pass_card(g: &mut Gatehouse, a: &CardArgs) -> Result<ExitCode> {
     let p = g.get_pass(&a.id)?;
     let payload = g.pass_payload(&p);
     printer::pass_card_png(&g.cfg, &p, &payload, &a.png)?;
-    println!("wrote {}", a.png.display());
+    say!("wrote {}", a.png.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -51,7 +53,7 @@ pub fn resident_card(g: &mut Gatehouse, a: &CardArgs) -> Result<ExitCode> {
     let r = g.get_resident(&a.id)?;
     let payload = g.resident_payload(&r);
     printer::resident_card_png(&g.cfg, &r, &payload, &a.png)?;
-    println!("wrote {}", a.png.display());
+    say!("wrote {}", a.png.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -74,9 +76,9 @@ pub fn import(cli: &super::Cli, g: &mut Gatehouse, a: &ImportArgs) -> Result<Exi
     let actor = super::sign_in(cli, g)?;
     let passes = g.import_passes_file(&actor, &a.file)?;
     for p in &passes {
-        println!("{}  {}", p.id, p.holders());
+        say!("{}  {}", p.id, p.holders());
     }
-    println!("imported {} passes from {}", passes.len(), a.file.display());
+    say!("imported {} passes from {}", passes.len(), a.file.display());
 
     if let Some(dir) = &a.cards {
         for (i, p) in passes.iter().enumerate() {
@@ -88,7 +90,7 @@ pub fn import(cli: &super::Cli, g: &mut Gatehouse, a: &ImportArgs) -> Result<Exi
                 );
             }
         }
-        println!("wrote {} cards to {}", passes.len(), dir.display());
+        say!("wrote {} cards to {}", passes.len(), dir.display());
     }
 
     if let Some((target, mode)) = print_to {
@@ -103,7 +105,7 @@ pub fn import(cli: &super::Cli, g: &mut Gatehouse, a: &ImportArgs) -> Result<Exi
                 );
             }
         }
-        println!("printed {} tickets on {target}", passes.len());
+        say!("printed {} tickets on {target}", passes.len());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,5 +11,6 @@ pub mod payload;
 pub mod resident;
 pub mod scan;
 pub mod stats;
+pub mod text;
 pub mod user;
 pub mod validate;

@@ -181,7 +181,7 @@ pub fn validate(req: &PassRequest, cfg: &Config) -> Result<ValidPass, Validation
         _ => {}
     }
     if let Some(t) = &txn {
-        if t.chars().count() > 64 || t.chars().any(char::is_control) {
+        if t.chars().count() > 64 || super::text::first_hidden(t, false).is_some() {
             e.add("txn", "transaction reference must be at most 64 printable characters");
         }
     }
@@ -197,13 +197,12 @@ pub fn validate(req: &PassRequest, cfg: &Config) -> Result<ValidPass, Validation
     };
     let mut price_cents = ptype.map(|t| to_cents(t.price)).unwrap_or(0);
     if let Some(p) = req.price_override.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if !cfg.event.allow_price_override {
-            e.add("price", "price overrides are not allowed by the config (event.allow_price_override)");
-        } else {
-            match parse_price(p) {
-                Some(c) => price_cents = c,
-                None => e.add("price", format!("{p:?} is not a price")),
-            }
+        match parse_price(p) {
+            // The type's own price, as `export passes` writes it, is no override.
+            Some(c) if c == price_cents && ptype.is_some() => {}
+            Some(c) if cfg.event.allow_price_override => price_cents = c,
+            Some(_) => e.add("price", "price overrides are not allowed by the config (event.allow_price_override)"),
+            None => e.add("price", format!("{p:?} is not a price")),
         }
     }
     if !e.is_empty() {
@@ -311,6 +310,9 @@ mod tests {
         let mut r = req();
         r.price_override = Some("100".into());
         assert!(validate(&r, &Config::default()).unwrap_err().get("price").is_some());
+        r.price_override = Some("549.00".into());
+        assert_eq!(validate(&r, &Config::default()).unwrap().price_cents, 54900);
+        r.price_override = Some("100".into());
         let mut cfg = Config::default();
         cfg.event.allow_price_override = true;
         assert_eq!(validate(&r, &cfg).unwrap().price_cents, 10000);

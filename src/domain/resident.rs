@@ -89,7 +89,7 @@ pub fn validate(r: &ResidentRequest) -> Result<ValidResident, ValidationErrors> 
     let occupation = validate::optional_text(&mut e, "occupation", &r.occupation, 80);
     let emergency_contact = validate::optional_text(&mut e, "emergency_contact", &r.emergency_contact, 120);
     let photo = r.photo.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
-    if photo.as_deref().is_some_and(|p| p.chars().any(char::is_control) || p.len() > 1024) {
+    if photo.as_deref().is_some_and(|p| super::text::first_hidden(p, false).is_some() || p.len() > 1024) {
         e.add("photo", "is not a usable file path");
     }
     e.into_result(ResidentRequest { name, room, floor, phone, email, address, move_in, occupation, emergency_contact, photo })

@@ -55,11 +55,14 @@ impl Actor {
     }
 }
 
-/// After a wrong password: the new failure count and, on the fifth in a row,
-/// the time the lock lifts.
-pub fn after_failure(failed: u32, now: DateTime<Utc>) -> (u32, Option<DateTime<Utc>>) {
-    let n = failed + 1;
-    if n >= MAX_FAILED { (0, Some(now + Duration::minutes(LOCK_MINUTES))) } else { (n, None) }
+/// Whether this many wrong passwords in a row lock the user.
+pub fn locks(failed: u32) -> bool {
+    failed >= MAX_FAILED
+}
+
+/// When a lock taken at `now` lifts.
+pub fn lock_until(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + Duration::minutes(LOCK_MINUTES)
 }
 
 /// A username: 2 to 32 of a-z, 0-9, `.`, `_`, `-`, starting with a letter.
@@ -86,17 +89,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fifth_failure_locks_and_resets_count() {
+    fn fifth_failure_locks_for_five_minutes() {
+        assert!((0..5).all(|n| !locks(n)));
+        assert!(locks(5) && locks(6));
         let now = Utc::now();
-        let mut n = 0;
-        for _ in 0..4 {
-            let (c, lock) = after_failure(n, now);
-            assert!(lock.is_none());
-            n = c;
-        }
-        let (c, lock) = after_failure(n, now);
-        assert_eq!(c, 0);
-        assert_eq!(lock, Some(now + Duration::minutes(5)));
+        assert_eq!(lock_until(now), now + Duration::minutes(5));
     }
 
     #[test]

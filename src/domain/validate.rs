@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::text;
+
 pub const MAX_NAME: usize = 80;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,44 +47,55 @@ pub fn fold_spaces(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The key two names are compared by: case and extra spaces ignored.
+/// The key two names are compared by: what a person sees, so Unicode
+/// composition (NFC), case and extra spaces are ignored.
 pub fn name_key(s: &str) -> String {
-    fold_spaces(s).to_lowercase()
+    fold_spaces(&text::nfc(s)).to_lowercase()
 }
 
-/// A required person's name: trimmed, spaces folded, at most 80 characters,
-/// no control characters.
+/// Refuse control, invisible and text-direction characters (see
+/// `text::is_hidden`) and text longer than `max` characters.
+fn check(errs: &mut ValidationErrors, field: &'static str, v: &str, max: usize, allow_newline: bool) {
+    if v.chars().count() > max {
+        errs.add(field, format!("is longer than {max} characters"));
+    } else if let Some(p) = text::problem(v, allow_newline) {
+        errs.add(field, p);
+    }
+}
+
+/// A required person's name: NFC, trimmed, spaces folded, at most 80
+/// characters, nothing hidden.
 pub fn name(errs: &mut ValidationErrors, field: &'static str, raw: &str) -> String {
-    let v = fold_spaces(raw);
+    let v = fold_spaces(&text::nfc(raw));
     if v.is_empty() {
         errs.add(field, "is required");
-    } else if v.chars().count() > MAX_NAME {
-        errs.add(field, format!("is longer than {MAX_NAME} characters"));
-    } else if v.chars().any(char::is_control) {
-        errs.add(field, "contains control characters");
+    } else {
+        check(errs, field, &v, MAX_NAME, false);
     }
     v
 }
 
-/// An optional free-text field: folded, bounded, may be empty.
+/// An optional free-text field: NFC, folded, bounded, may be empty.
 pub fn optional_text(errs: &mut ValidationErrors, field: &'static str, raw: &str, max: usize) -> String {
-    let v = fold_spaces(raw);
-    if v.chars().count() > max {
-        errs.add(field, format!("is longer than {max} characters"));
-    } else if v.chars().any(char::is_control) {
-        errs.add(field, "contains control characters");
-    }
+    let v = fold_spaces(&text::nfc(raw));
+    check(errs, field, &v, max, false);
     v
 }
 
 /// Optional text that may span lines (a postal address): each line folded,
 /// blank lines dropped, lines joined with `\n`.
 pub fn multiline_text(errs: &mut ValidationErrors, field: &'static str, raw: &str, max: usize) -> String {
-    let v = raw.lines().map(fold_spaces).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n");
-    if v.chars().count() > max {
-        errs.add(field, format!("is longer than {max} characters"));
-    } else if v.chars().any(|c| c.is_control() && c != '\n') {
-        errs.add(field, "contains control characters");
+    let v = text::nfc(raw).lines().map(fold_spaces).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n");
+    check(errs, field, &v, max, true);
+    v
+}
+
+/// A required one-line label such as a gate name: folded, at most `max`
+/// characters, nothing hidden.
+pub fn label(errs: &mut ValidationErrors, field: &'static str, raw: &str, max: usize) -> String {
+    let v = optional_text(errs, field, raw, max);
+    if v.is_empty() {
+        errs.add(field, "is required");
     }
     v
 }
@@ -130,6 +143,7 @@ pub fn optional_email(errs: &mut ValidationErrors, field: &'static str, raw: &st
     }
     let ok = v.len() <= 254
         && !v.contains(char::is_whitespace)
+        && text::first_hidden(&v, false).is_none()
         && v.split_once('@')
             .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@') && !d.starts_with('.') && !d.ends_with('.'));
     if !ok {
@@ -175,6 +189,27 @@ mod tests {
         name(&mut e, "name", &"x".repeat(81));
         assert!(e.get("name").is_some_and(|m| m.contains("80")));
         assert_eq!(name_key(" ASHA  rao"), "asha rao");
+        assert_eq!(name_key("E\u{301}LISE"), name_key("élise"));
+    }
+
+    /// Each invisible or direction character is refused in names, texts and
+    /// labels, and control characters everywhere but an address's line ends.
+    #[test]
+    fn hidden_characters_are_refused() {
+        for c in ['\u{200B}', '\u{2800}', '\u{3164}', '\u{202E}', '\u{FEFF}', '\u{1b}', '\u{7}'] {
+            let mut e = ValidationErrors::default();
+            name(&mut e, "name", &format!("Asha{c}Rao"));
+            name(&mut e, "name2", &c.to_string().repeat(3));
+            optional_text(&mut e, "reason", &format!("x{c}"), 200);
+            label(&mut e, "gate", &format!("{c}North"), 64);
+            multiline_text(&mut e, "address", &format!("1 Rd\nBlock{c}"), 200);
+            optional_email(&mut e, "email", &format!("a{c}@b.co"));
+            assert_eq!(e.0.len(), 6, "U+{:04X}: {e}", c as u32);
+        }
+        let mut e = ValidationErrors::default();
+        assert_eq!(name(&mut e, "name", "E\u{301}lise"), "Élise");
+        assert_eq!(multiline_text(&mut e, "address", "1 Rd\nBlock C", 200), "1 Rd\nBlock C");
+        assert!(e.is_empty(), "{e}");
     }
 
     #[test]

@@ -2,13 +2,16 @@
 
 use std::path::{Path, PathBuf};
 
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+
 use serde_json::json;
 
 use super::Gatehouse;
 use crate::domain::stats::Stats;
+use crate::domain::text::guard_formula;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
-use crate::store::{PassFilter, Store, Table, apply_retention, next_backup_name};
+use crate::store::{PassFilter, Retention, Store, Table, apply_retention, next_backup_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportKind {
@@ -21,6 +24,57 @@ fn csv_err(path: &Path, e: csv::Error) -> Error {
     Error::Other(format!("cannot write {}: {e}", path.display()))
 }
 
+/// A CSV writer that guards every cell against formulas except the
+/// columns in `raw` (phones, which validation keeps to `+` and digits).
+struct Rows<'a> {
+    w: csv::Writer<std::fs::File>,
+    path: &'a Path,
+    raw: &'static [usize],
+}
+
+impl Rows<'_> {
+    fn write_record<S: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = S>) -> Result<()> {
+        let cells: Vec<S> = cells.into_iter().collect();
+        let out = cells.iter().enumerate().map(|(i, c)| if self.raw.contains(&i) { c.as_ref().into() } else { guard_formula(c.as_ref()) });
+        self.w.write_record(out.map(|c| c.into_owned())).map_err(|e| csv_err(self.path, e))
+    }
+}
+
+/// A new file that only its owner can read, 0600 from its creation.
+pub(super) fn private_file(path: &Path) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))
+}
+
+/// A folder only its owner can enter: created 0700, and an existing one
+/// narrowed to 0700 when it is gatehouse's own (`ours`).
+pub fn private_dir(dir: &Path, ours: bool) -> Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io(format!("cannot create folder {}", dir.display()), e))?;
+    if ours {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io(format!("cannot make folder {} private", dir.display()), e))?;
+    }
+    Ok(())
+}
+
+/// `p` made absolute with its folder's symlinks resolved, for comparing
+/// paths of files that may not exist yet.
+fn resolved(p: &Path) -> PathBuf {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    match (abs.parent().and_then(|d| d.canonicalize().ok()), abs.file_name()) {
+        (Some(d), Some(n)) => d.join(n),
+        _ => abs,
+    }
+}
+
 impl Gatehouse {
     pub fn stats(&mut self) -> Result<Stats> {
         let now = self.now();
@@ -30,12 +84,22 @@ impl Gatehouse {
 
     /// Write a CSV file. Payloads and keys are never exported: a payload is
     /// a bearer credential, reprint it with `pass qr` instead.
+    ///
+    /// The file is created 0600 (it holds names and phones) and never
+    /// replaces a file gatehouse itself keeps in its data directory.
+    /// Free-text cells that a spreadsheet would run as a formula start with
+    /// `'` (`domain::text::guard_formula`); phones are written as stored,
+    /// `+` and digits only, which no spreadsheet can run.
     pub fn export_csv(&mut self, kind: ExportKind, path: &Path) -> Result<u64> {
+        self.refuse_own_file(path)?;
         let tmp = path.with_extension("csv.partial");
-        let mut w = csv::Writer::from_path(&tmp).map_err(|e| csv_err(path, e))?;
+        let _ = std::fs::remove_file(&tmp);
+        let file = private_file(&tmp)?;
+        let mut w = Rows { w: csv::Writer::from_writer(file), path, raw: &[] };
         let n = match kind {
             ExportKind::Passes => {
                 let rows = self.list_passes(&PassFilter::default())?;
+                w.raw = &[4, 6];
                 w.write_record([
                     "id",
                     "type",
@@ -57,8 +121,7 @@ impl Gatehouse {
                     "voided_at",
                     "voided_by",
                     "void_reason",
-                ])
-                .map_err(|e| csv_err(path, e))?;
+                ])?;
                 for p in &rows {
                     let price = format!("{:.2}", p.price_cents as f64 / 100.0);
                     let o = |s: &Option<String>| s.clone().unwrap_or_default();
@@ -83,13 +146,13 @@ impl Gatehouse {
                         o(&p.voided_at),
                         o(&p.voided_by),
                         o(&p.void_reason),
-                    ])
-                    .map_err(|e| csv_err(path, e))?;
+                    ])?;
                 }
                 rows.len()
             }
             ExportKind::Residents => {
                 let rows = self.list_residents(None, true)?;
+                w.raw = &[4];
                 w.write_record([
                     "id",
                     "name",
@@ -106,8 +169,7 @@ impl Gatehouse {
                     "active",
                     "created_at",
                     "created_by",
-                ])
-                .map_err(|e| csv_err(path, e))?;
+                ])?;
                 for r in &rows {
                     w.write_record([
                         r.id.clone(),
@@ -125,42 +187,76 @@ impl Gatehouse {
                         r.active.to_string(),
                         r.created_at.clone(),
                         r.created_by.clone(),
-                    ])
-                    .map_err(|e| csv_err(path, e))?;
+                    ])?;
                 }
                 rows.len()
             }
             ExportKind::Ledger => {
                 let rows = self.ledger_blocks(0, usize::MAX >> 1)?;
-                w.write_record(["index", "ts", "operator", "gate", "event", "data", "prev_hash", "hash", "key_id", "signature"])
-                    .map_err(|e| csv_err(path, e))?;
+                w.write_record(["index", "ts", "operator", "gate", "event", "data", "prev_hash", "hash", "key_id", "signature"])?;
                 for b in &rows {
                     w.write_record([
-                        b.index.to_string().as_str(),
-                        &b.ts,
-                        &b.operator,
-                        &b.gate,
-                        &b.event,
-                        &b.data,
-                        &b.prev_hash,
-                        &b.hash,
-                        &b.key_id,
-                        &b.signature,
-                    ])
-                    .map_err(|e| csv_err(path, e))?;
+                        b.index.to_string(),
+                        b.ts.clone(),
+                        b.operator.clone(),
+                        b.gate.clone(),
+                        b.event.clone(),
+                        b.data.clone(),
+                        b.prev_hash.clone(),
+                        b.hash.clone(),
+                        b.key_id.clone(),
+                        b.signature.clone(),
+                    ])?;
                 }
                 rows.len()
             }
         };
-        w.flush().map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-        drop(w);
+        let file = w.w.into_inner().map_err(|e| Error::io(format!("cannot write {}", path.display()), e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
         std::fs::rename(&tmp, path).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
         Ok(n as u64)
+    }
+
+    /// Refuse `path` when it is, or would replace, the database, its
+    /// journal files, the key file, the config, or anything in the backup
+    /// and log folders.
+    fn refuse_own_file(&self, path: &Path) -> Result<()> {
+        let db = self.store.path().to_path_buf();
+        let mut own = vec![db.clone(), PathBuf::from(format!("{}-wal", db.display())), PathBuf::from(format!("{}-shm", db.display()))];
+        let mut own_dirs = Vec::new();
+        if let Some(p) = &self.paths {
+            own.extend([p.key(), p.key().with_extension("key.new"), p.config.clone()]);
+            own_dirs.extend([p.backup_dir(&self.cfg), p.log_dir()]);
+        }
+        let target = resolved(path);
+        let same_file = |a: &Path, b: &Path| match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
+            _ => false,
+        };
+        let clash = own.iter().any(|o| resolved(o) == target || same_file(o, path))
+            || own_dirs.iter().any(|d| target.starts_with(resolved(d)))
+            || (target.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".restore-"))
+                && target.parent() == resolved(&db).parent());
+        if clash {
+            return Err(Error::Conflict(format!(
+                "refusing to export onto {}: gatehouse keeps its own data there; choose another file",
+                path.display()
+            )));
+        }
+        Ok(())
     }
 
     /// Take a consistent copy into `dir` (default: the configured backup
     /// folder) and apply the retention. Returns the new file and the deleted ones.
     pub fn backup(&mut self, dir: Option<&Path>) -> Result<(PathBuf, Vec<PathBuf>)> {
+        let (file, r) = self.backup_report(dir)?;
+        Ok((file, r.deleted))
+    }
+
+    /// `backup`, with what the retention found: the copy (0600, in a 0700
+    /// folder), the deleted copies, and copies stamped in the future, which
+    /// are left alone and reported.
+    pub fn backup_report(&mut self, dir: Option<&Path>) -> Result<(PathBuf, Retention)> {
         let dir = match dir {
             Some(d) => d.to_path_buf(),
             None => match &self.paths {
@@ -168,11 +264,18 @@ impl Gatehouse {
                 None => return Err(Error::Other("no backup folder: pass --to DIR".into())),
             },
         };
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("cannot create backup folder {}", dir.display()), e))?;
-        let dest = dir.join(next_backup_name(&dir, self.now()));
+        // The configured folder is ours to narrow; a folder named with --to
+        // is the admin's (it could be /tmp): only created private.
+        let ours = self.paths.as_ref().is_some_and(|p| p.backup_dir(&self.cfg) == dir);
+        private_dir(&dir, ours)?;
+        let now = self.now();
+        let dest = dir.join(next_backup_name(&dir, now));
         self.store.backup_to(&dest)?;
-        let deleted = apply_retention(&dir, self.cfg.backup.keep_hourly, self.cfg.backup.keep_daily)?;
-        Ok((dest, deleted))
+        let r = apply_retention(&dir, &dest, now, self.cfg.backup.keep_hourly, self.cfg.backup.keep_daily)?;
+        for f in &r.future {
+            tracing::warn!("backup {} is stamped in the future (was the clock set ahead?); retention leaves it alone", f.display());
+        }
+        Ok((dest, r))
     }
 
     /// Replace the live data with a backup copy, only when the copy is

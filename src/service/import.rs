@@ -3,7 +3,7 @@
 //! file and in the database, and only when every row is good are all of
 //! them inserted in one transaction, each with its ledger block.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::{Gatehouse, require_admin};
 use crate::domain::pass::{self, Pass, PassRequest, ValidPass};
+use crate::domain::text;
 use crate::domain::user::Actor;
 use crate::error::Error;
 
@@ -81,14 +82,29 @@ struct Columns {
     len: usize,
 }
 
+/// The holder columns of `gatehouse export passes`, under their export
+/// names, so an exported file imports as it is.
+const EXPORT_NAMES: [(&str, &str); 6] = [
+    ("holder_name", "name"),
+    ("holder_phone", "phone"),
+    ("holder2_name", "name2"),
+    ("holder2_phone", "phone2"),
+    ("payment_mode", "payment"),
+    ("txn_ref", "txn"),
+];
+/// Export columns that describe the old pass, not the new one: ignored.
+const EXPORT_ONLY: [&str; 11] =
+    ["id", "persons", "status", "created_at", "created_by", "scanned_at", "scanned_by", "gate", "voided_at", "voided_by", "void_reason"];
+
 impl Columns {
     fn from_header(h: &csv::ByteRecord) -> Result<Columns, ImportError> {
         let mut index = [None; 9];
         for (i, raw) in h.iter().enumerate() {
             let name = String::from_utf8_lossy(raw).trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
-            if name.is_empty() {
+            if name.is_empty() || EXPORT_ONLY.contains(&name.as_str()) {
                 continue;
             }
+            let name = EXPORT_NAMES.iter().find(|(e, _)| *e == name).map_or(name.as_str(), |(_, n)| n).to_string();
             let Some(col) = IMPORT_COLUMNS.iter().position(|c| *c == name) else {
                 return Err(header_error(format!("unknown column {name:?}")));
             };
@@ -127,15 +143,13 @@ pub struct ParsedRows {
 
 /// Read and validate every row, and look for duplicates inside the file;
 /// the database is not consulted. Only a file that cannot be read as a
-/// whole (header, CSV syntax) is an error here.
-pub fn parse_rows(cfg: &crate::config::Config, mut input: impl Read) -> Result<ParsedRows, ImportError> {
-    let mut data = Vec::new();
-    input.read_to_end(&mut data).map_err(|e| ImportError::Format(format!("cannot read the CSV: {e}")))?;
-    let mut lines = LineCounter { data: &data, at: 0, line: 1 };
+/// whole (header, CSV syntax) is an error here. The input is read as a
+/// stream, record by record: a large file is never held in memory.
+pub fn parse_rows(cfg: &crate::config::Config, input: impl Read) -> Result<ParsedRows, ImportError> {
     let mut problems = Vec::new();
     let mut rows = Vec::new();
     let mut count = 0usize;
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&data[..]);
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(LineCounter::new(input));
     let mut rec = csv::ByteRecord::new();
     let mut cols: Option<Columns> = None;
     let mut seen: HashMap<(String, String), u64> = HashMap::new();
@@ -144,11 +158,11 @@ pub fn parse_rows(cfg: &crate::config::Config, mut input: impl Read) -> Result<P
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = lines.line_at(e.position().map_or(0, csv::Position::byte));
+                let line = rdr.get_mut().line_at(e.position().map_or(0, csv::Position::byte));
                 return Err(ImportError::Format(format!("line {line}: cannot read the CSV: {}", csv_error_kind(&e))));
             }
         }
-        let line = lines.line_at(rec.position().map_or(0, csv::Position::byte));
+        let line = rdr.get_mut().line_at(rec.position().map_or(0, csv::Position::byte));
         let Some(c) = cols else {
             cols = Some(Columns::from_header(&rec)?);
             continue;
@@ -169,7 +183,8 @@ pub fn parse_rows(cfg: &crate::config::Config, mut input: impl Read) -> Result<P
         let mut get = |name: &'static str| -> Option<String> {
             let i = c.index[column(name)]?;
             match std::str::from_utf8(rec.get(i).unwrap_or(b"")) {
-                Ok(s) => Some(s.to_string()),
+                // A cell gatehouse's export guarded against spreadsheet formulas.
+                Ok(s) => Some(text::unguard_formula(s).to_string()),
                 Err(_) => {
                     problems.push(RowProblem { line, field: name.into(), message: "is not UTF-8 text; save the file as CSV UTF-8".into() });
                     bad = true;
@@ -216,25 +231,51 @@ pub fn parse_rows(cfg: &crate::config::Config, mut input: impl Read) -> Result<P
     Ok(ParsedRows { rows, problems, count })
 }
 
-/// Line numbers as an editor shows them. The csv crate's own count is off
-/// by one after CRLF line ends, so lines are counted here, from each
-/// record's byte offset (past any line end it points at).
-struct LineCounter<'a> {
-    data: &'a [u8],
-    at: usize,
+/// Line numbers as an editor shows them, counted as the bytes stream past.
+/// The csv crate's own count is off by one after CRLF line ends, so the
+/// line of a record is found from its byte offset (past any line end it
+/// points at). Only the line ends the csv reader has read but not yet
+/// returned a record for are kept: a few kilobytes' worth at most.
+struct LineCounter<R> {
+    inner: R,
+    /// Offset and byte of each CR and LF read but not yet passed.
+    ends: VecDeque<(u64, u8)>,
+    read: u64,
     line: u64,
 }
 
-impl LineCounter<'_> {
+impl<R: Read> LineCounter<R> {
+    fn new(inner: R) -> Self {
+        LineCounter { inner, ends: VecDeque::new(), read: 0, line: 1 }
+    }
+
     /// The line of the record starting at `byte`; offsets must not go back.
     fn line_at(&mut self, byte: u64) -> u64 {
-        let mut b = (byte as usize).clamp(self.at, self.data.len());
-        while b < self.data.len() && matches!(self.data[b], b'\r' | b'\n') {
-            b += 1;
+        let mut b = byte;
+        while let Some(&(at, c)) = self.ends.front() {
+            if at > b {
+                break;
+            }
+            if at == b {
+                b += 1; // a line end the offset points at
+            }
+            self.line += u64::from(c == b'\n');
+            self.ends.pop_front();
         }
-        self.line += self.data[self.at..b].iter().filter(|&&c| c == b'\n').count() as u64;
-        self.at = b;
         self.line
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, &c) in buf[..n].iter().enumerate() {
+            if c == b'\n' || c == b'\r' {
+                self.ends.push_back((self.read + i as u64, c));
+            }
+        }
+        self.read += n as u64;
+        Ok(n)
     }
 }
 
@@ -284,6 +325,7 @@ impl Gatehouse {
     pub fn import_passes_file(&mut self, actor: &Actor, path: &Path) -> Result<Vec<Pass>, ImportError> {
         require_admin(actor, "import passes")?;
         let f = std::fs::File::open(path).map_err(|source| ImportError::Read { path: path.to_path_buf(), source })?;
+        // Streamed: the csv reader pulls records from the file as it goes.
         self.import_passes(actor, std::io::BufReader::new(f))
     }
 }

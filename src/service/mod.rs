@@ -13,11 +13,12 @@ mod users;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use admin::{ExportKind, RestoreReport};
+pub use admin::{ExportKind, RestoreReport, private_dir};
 pub use import::{IMPORT_COLUMNS, ImportError, ImportRow, ParsedRows, REQUIRED_COLUMNS, RowProblem, parse_rows};
 pub use ledger::Verification;
 pub use passes::PassView;
 pub use residents::ResidentView;
+pub use users::bcrypt_runs_on_this_thread;
 
 use crate::config::{Config, Paths};
 use crate::domain::clock::{Clock, SystemClock, stamp};

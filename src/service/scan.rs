@@ -3,6 +3,8 @@
 //! change and the ledger block then commit in one IMMEDIATE transaction, so
 //! of two racing scans of one pass exactly one is ADMITTED.
 
+use std::io::{BufRead, BufReader, Read};
+
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -12,11 +14,16 @@ use crate::domain::ledger::to_hex;
 use crate::domain::payload::{self, Kind, Payload};
 use crate::domain::scan::{FirstUse, ScanOutcome, Verdict};
 use crate::domain::user::Actor;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::{Db, NewBlock, ScanRow};
 
 impl Gatehouse {
     pub fn scan(&mut self, raw: &[u8], actor: &Actor, gate: &str) -> Result<ScanOutcome> {
+        // The gate is stored and shown with every later ALREADY_USED.
+        let mut errs = crate::domain::validate::ValidationErrors::default();
+        let gate = crate::domain::validate::label(&mut errs, "gate", gate, 64);
+        errs.into_result(())?;
+        let gate = gate.as_str();
         let now = self.clock.now();
         let at = stamp(now);
         // Constant-time tag check first; a bad code never reaches a lookup.
@@ -70,6 +77,46 @@ impl Gatehouse {
             })?;
             Ok(out)
         })
+    }
+}
+
+impl Gatehouse {
+    /// Scan every line of `input` in turn (a scanner's offline memory), each
+    /// its own transaction, so an interruption loses at most the scan in
+    /// flight; `each` gets every outcome. At most 513 bytes are read ahead:
+    /// a line longer than a payload's 512 bytes is scanned from those bytes
+    /// (MALFORMED, as `--payload` would be) and reading stops there, so a
+    /// huge file is never read, let alone held, whole. Returns whether every
+    /// scan admitted.
+    pub fn scan_lines(&mut self, input: impl Read, actor: &Actor, gate: &str, each: &mut dyn FnMut(&ScanOutcome)) -> Result<bool> {
+        const LIMIT: usize = payload::MAX_LEN + 1;
+        let mut r = BufReader::with_capacity(LIMIT, input);
+        let mut line = Vec::with_capacity(LIMIT);
+        let (mut n, mut all_admitted) = (0u64, true);
+        loop {
+            line.clear();
+            let read = (&mut r).take(LIMIT as u64).read_until(b'\n', &mut line);
+            if read.map_err(|e| Error::io("cannot read the scan input", e))? == 0 {
+                return Ok(all_admitted);
+            }
+            n += 1;
+            let too_long = line.len() == LIMIT && !line.ends_with(b"\n");
+            if line.ends_with(b"\n") {
+                line.pop();
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let out = self.scan(&line, actor, gate)?;
+            all_admitted &= out.verdict.admits();
+            each(&out);
+            if too_long {
+                return Err(Error::Other(format!(
+                    "line {n} is longer than {} bytes, so it is not a gatehouse code; stopped reading there",
+                    payload::MAX_LEN
+                )));
+            }
+        }
     }
 }
 

@@ -6,11 +6,31 @@ use super::{Gatehouse, require_admin};
 use crate::domain::clock::{parse_stamp, stamp};
 use crate::domain::user::{self, Actor, BCRYPT_COST, Role, User};
 use crate::error::{Error, Result};
+use crate::store::NewBlock;
 
-/// A cost-12 hash checked for unknown usernames, made once when first needed.
-fn dummy_hash() -> &'static str {
-    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| bcrypt::hash("gatehouse: no such user", BCRYPT_COST).unwrap_or_default())
+/// A cost-12 bcrypt hash of a random password nobody knows, compiled in so
+/// that an unknown username costs exactly one bcrypt run, the same as a
+/// known one (a hash made at run time would cost a second run).
+const DUMMY_HASH: &str = "$2b$12$nA2v1DhC6Gv.rg1DZ4CgBOTtA4cyTP6Nhm1Z.1/nCeFDD0TIUVlr6";
+
+thread_local! {
+    static BCRYPT_RUNS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many bcrypt verifications this thread has run. Tests count them to
+/// show that every sign-in answer costs the same, without timing anything.
+pub fn bcrypt_runs_on_this_thread() -> u64 {
+    BCRYPT_RUNS.with(std::cell::Cell::get)
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    BCRYPT_RUNS.with(|c| c.set(c.get() + 1));
+    bcrypt::verify(password, hash).unwrap_or(false)
+}
+
+/// The one answer to a failed sign-in, whatever the account's state.
+fn wrong_credentials() -> Error {
+    Error::Auth("wrong username or password".into())
 }
 
 /// Who the core acts as when a change has no signed-in person (first run).
@@ -76,55 +96,70 @@ impl Gatehouse {
     }
 
     /// Check a password. Five wrong in a row lock the user for five minutes;
-    /// the lock is stored, so it survives a restart.
+    /// the lock is stored, so it survives a restart. Unknown, disabled and
+    /// locked users get the same answer after the same single bcrypt run;
+    /// only someone who gave the right password learns why they are refused.
     pub fn authenticate(&mut self, username: &str, password: &str) -> Result<Actor> {
         let username = username.trim().to_lowercase();
         let now = self.now();
         let found = self.store.read(|db| db.get_user(&username))?;
-        let Some((u, hash)) = found else {
-            // Same work and same words as a wrong password, so the answer
-            // does not tell which usernames exist.
-            let _ = bcrypt::verify(password, dummy_hash());
-            return Err(Error::Auth("wrong username or password".into()));
-        };
-        if u.disabled {
-            return Err(Error::Auth(format!("user {username} is disabled")));
-        }
-        if let Some(until) = u.locked_until.as_deref().and_then(parse_stamp) {
-            if until > now {
-                let mins = ((until - now).num_seconds().max(1) + 59) / 60;
-                return Err(Error::Auth(format!(
-                    "user {username} is locked after {} wrong passwords; try again in {mins} min",
-                    user::MAX_FAILED
-                )));
-            }
-        }
         // bcrypt runs outside any transaction: it takes a quarter second.
-        let ok = bcrypt::verify(password, &hash).unwrap_or(false);
-        if ok {
-            if u.failed_attempts > 0 || u.locked_until.is_some() {
-                self.store.write(|db| db.set_login_failures(&username, 0, None))?;
+        let ok = verify_password(password, found.as_ref().map_or(DUMMY_HASH, |(_, h)| h.as_str()));
+        let Some((u, _)) = found else {
+            return Err(wrong_credentials());
+        };
+        let locked = u.locked_until.as_deref().and_then(parse_stamp).filter(|until| *until > now);
+        if !ok {
+            if !u.disabled && locked.is_none() {
+                self.count_failed_sign_in(&username)?;
             }
-            return Ok(Actor { username: u.username, display_name: u.display_name, role: u.role });
+            return Err(wrong_credentials());
         }
-        let (failed, lock) = user::after_failure(u.failed_attempts, now);
-        let lock_s = lock.map(stamp);
-        let name = username.clone();
-        if lock.is_some() {
-            self.record(&username, "user_locked", move |db, _| {
-                db.set_login_failures(&name, failed, lock_s.as_deref())?;
-                Ok(((), json!({"username": name, "until": lock_s})))
-            })?;
-            return Err(Error::Auth(format!("wrong password; user {username} is now locked for {} minutes", user::LOCK_MINUTES)));
+        if u.disabled {
+            return Err(Error::Auth(format!("user {username} is disabled; an admin can enable it")));
         }
-        self.store.write(|db| db.set_login_failures(&name, failed, None))?;
-        Err(Error::Auth("wrong username or password".into()))
+        if let Some(until) = locked {
+            let mins = ((until - now).num_seconds().max(1) + 59) / 60;
+            return Err(Error::Auth(format!(
+                "user {username} is locked after {} wrong passwords; try again in {mins} min, or ask an admin to run `gatehouse user unlock {username}`",
+                user::MAX_FAILED
+            )));
+        }
+        if u.failed_attempts > 0 || u.locked_until.is_some() {
+            self.store.write(|db| db.clear_login_failures(&username))?;
+        }
+        Ok(Actor { username: u.username, display_name: u.display_name, role: u.role })
+    }
+
+    /// Count one wrong password. The increment and the lock decision happen
+    /// in one write transaction, so parallel guesses are counted one by one
+    /// and exactly the fifth locks; guesses that arrive once the lock holds
+    /// are not counted at all.
+    fn count_failed_sign_in(&mut self, username: &str) -> Result<()> {
+        let now = self.now();
+        let at = stamp(now);
+        let until = stamp(user::lock_until(now));
+        let gate = self.cfg.gate.name.clone();
+        let keys = &self.keys;
+        self.store.write(|db| {
+            let Some(failed) = db.count_login_failure(username, &at)? else {
+                return Ok(());
+            };
+            if user::locks(failed) {
+                db.lock_user(username, &until)?;
+                let data = json!({"username": username, "failed_attempts": failed, "until": until});
+                db.append_block(keys, &NewBlock { ts: &at, operator: username, gate: &gate, event: "user_locked", data: &data })?;
+            }
+            Ok(())
+        })
     }
 
     pub fn list_users(&mut self) -> Result<Vec<User>> {
         self.store.read(|db| db.list_users())
     }
 
+    /// Disable or enable a user. Enabling also lifts a lockout, so an
+    /// enabled user can sign in at once.
     pub fn set_user_disabled(&mut self, actor: &Actor, username: &str, disabled: bool) -> Result<()> {
         require_admin(actor, "manage users")?;
         let username = username.trim().to_lowercase();
@@ -138,7 +173,26 @@ impl Gatehouse {
                 return Err(Error::Conflict("cannot disable the last admin".into()));
             }
             db.set_user_disabled(&username, disabled)?;
-            Ok(((), json!({"username": username})))
+            let unlocked = !disabled && (u.locked_until.is_some() || u.failed_attempts > 0);
+            if unlocked {
+                db.clear_login_failures(&username)?;
+            }
+            Ok(((), json!({"username": username, "unlocked": unlocked})))
+        })?;
+        Ok(())
+    }
+
+    /// Lift a lockout (and forget earlier wrong passwords) before it ends.
+    pub fn unlock_user(&mut self, actor: &Actor, username: &str) -> Result<()> {
+        require_admin(actor, "unlock users")?;
+        let username = username.trim().to_lowercase();
+        self.record(&actor.username, "user_unlock", |db, _| {
+            let (u, _) = db.get_user(&username)?.ok_or_else(|| Error::NotFound { what: "user", id: username.clone() })?;
+            if u.locked_until.is_none() && u.failed_attempts == 0 {
+                return Err(Error::Conflict(format!("user {username} is not locked")));
+            }
+            db.clear_login_failures(&username)?;
+            Ok(((), json!({"username": username, "was_locked_until": u.locked_until})))
         })?;
         Ok(())
     }
@@ -164,5 +218,16 @@ impl Gatehouse {
         require_admin(actor, "rotate keys")?;
         self.record(&actor.username, "key_rotate", |_, _| Ok(((), json!({"key_id": new_id}))))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The dummy is a real cost-12 hash, so checking it costs what checking
+    /// a user's does.
+    #[test]
+    fn dummy_hash_is_a_real_cost_12_hash() {
+        assert!(super::DUMMY_HASH.starts_with("$2b$12$"), "{}", super::DUMMY_HASH);
+        assert_eq!(bcrypt::verify("gatehouse", super::DUMMY_HASH).ok(), Some(false));
     }
 }

@@ -1,5 +1,6 @@
 //! Online backup and restore, and the hourly/daily retention of copies.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -13,6 +14,14 @@ use crate::error::{Error, Result};
 pub(crate) fn copy(src: &Connection, dest: &Path) -> Result<()> {
     let tmp = dest.with_extension("partial");
     let _ = std::fs::remove_file(&tmp);
+    // The copy holds password hashes, names and phones: 0600 from its
+    // creation. SQLite opens the empty file as a new database.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| Error::io(format!("cannot create backup {}", tmp.display()), e))?;
     {
         let mut dst = Connection::open(&tmp)?;
         let b = Backup::new(src, &mut dst)?;
@@ -79,9 +88,19 @@ pub fn next_backup_name(dir: &Path, t: DateTime<Utc>) -> String {
     }
 }
 
+/// What retention did in a backup folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Retention {
+    pub deleted: Vec<PathBuf>,
+    /// Copies stamped later than now (the clock was once set ahead, or is
+    /// now behind): neither counted nor deleted, only reported.
+    pub future: Vec<PathBuf>,
+}
+
 /// Keep the newest copy of each of the last `hourly` hours and `daily` days
-/// that have copies; delete the rest. Returns the deleted files.
-pub fn apply_retention(dir: &Path, hourly: usize, daily: usize) -> Result<Vec<PathBuf>> {
+/// that have copies; delete the rest. `just_written` is never deleted, and
+/// copies stamped after `now` are left alone and reported.
+pub fn apply_retention(dir: &Path, just_written: &Path, now: DateTime<Utc>, hourly: usize, daily: usize) -> Result<Retention> {
     let mut all: Vec<(BackupInfo, u32)> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(format!("cannot read backup folder {}", dir.display()), e))?
         .filter_map(|e| e.ok())
@@ -90,18 +109,28 @@ pub fn apply_retention(dir: &Path, hourly: usize, daily: usize) -> Result<Vec<Pa
             parse_name_seq(&name).map(|(t, seq)| (BackupInfo { path: e.path(), taken_at: t }, seq))
         })
         .collect();
+    let mut r = Retention::default();
+    // Names are stamped to the second, so `now` itself is not the future.
+    let limit = now + chrono::Duration::seconds(1);
+    all.retain(|(b, _)| {
+        let future = b.taken_at >= limit && b.path != just_written;
+        if future {
+            r.future.push(b.path.clone());
+        }
+        !future
+    });
+    r.future.sort();
     // Newest first; within one second the highest -N is the newest.
     all.sort_by_key(|b| std::cmp::Reverse((b.0.taken_at, b.1)));
     let all: Vec<BackupInfo> = all.into_iter().map(|(b, _)| b).collect();
     let keep = keep_set(&all.iter().map(|b| b.taken_at).collect::<Vec<_>>(), hourly, daily);
-    let mut deleted = Vec::new();
     for (i, b) in all.iter().enumerate() {
-        if !keep[i] {
+        if !keep[i] && b.path != just_written {
             std::fs::remove_file(&b.path).map_err(|e| Error::io(format!("cannot delete old backup {}", b.path.display()), e))?;
-            deleted.push(b.path.clone());
+            r.deleted.push(b.path.clone());
         }
     }
-    Ok(deleted)
+    Ok(r)
 }
 
 /// `times` newest first; which to keep.
@@ -152,5 +181,27 @@ mod tests {
         assert_eq!(next_backup_name(dir.path(), start), "gatehouse-20261101T000000Z.db");
         std::fs::write(dir.path().join("gatehouse-20261101T000000Z-3.db"), b"").unwrap();
         assert_eq!(next_backup_name(dir.path(), start), "gatehouse-20261101T000000Z-4.db");
+    }
+
+    /// A folder holding copies stamped ahead of the clock: the copy just
+    /// written stays, the future ones are reported and left alone.
+    #[test]
+    fn retention_keeps_the_new_copy_beside_future_ones() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut future = Vec::new();
+        for h in 1..=30 {
+            let p = dir.path().join(backup_name(now + Duration::hours(h)));
+            std::fs::write(&p, b"").unwrap();
+            future.push(p);
+        }
+        let old = dir.path().join(backup_name(now - Duration::days(30)));
+        let new = dir.path().join(backup_name(now));
+        std::fs::write(&old, b"").unwrap();
+        std::fs::write(&new, b"").unwrap();
+        let r = apply_retention(dir.path(), &new, now, 1, 1).unwrap();
+        future.sort();
+        assert_eq!(r, Retention { deleted: vec![old], future: future.clone() });
+        assert!(new.exists() && future.iter().all(|f| f.exists()));
     }
 }

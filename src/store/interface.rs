@@ -62,7 +62,14 @@ pub trait UserRows {
     /// The user and their bcrypt hash.
     fn get_user(&self, username: &str) -> Result<Option<(User, String)>>;
     fn list_users(&self) -> Result<Vec<User>>;
-    fn set_login_failures(&self, username: &str, failed: u32, locked_until: Option<&str>) -> Result<()>;
+    /// Count one wrong password, unless a lock holds at `now`: the new
+    /// count, or None when the user is locked (or gone). An expired lock
+    /// starts a fresh count. Atomic, so parallel guesses never overwrite
+    /// each other's count.
+    fn count_login_failure(&self, username: &str, now: &str) -> Result<Option<u32>>;
+    /// Lock until the given time; the count stays, to show what locked it.
+    fn lock_user(&self, username: &str, until: &str) -> Result<()>;
+    fn clear_login_failures(&self, username: &str) -> Result<()>;
     fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<()>;
     fn set_user_password(&self, username: &str, pw_hash: &str) -> Result<()>;
     fn active_admins(&self) -> Result<u64>;

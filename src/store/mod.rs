@@ -11,7 +11,7 @@ mod sqlite;
 use std::path::Path;
 use std::time::Duration;
 
-pub use backup::{BackupInfo, apply_retention, next_backup_name};
+pub use backup::{BackupInfo, Retention, apply_retention, next_backup_name};
 pub use interface::{
     AuditRows, Db, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, ScanRow, ScanRows, StatsQuery, Table, UserRows,
 };

@@ -4,6 +4,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteDb, parse_col};
 use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
+use crate::domain::text::search_fold;
 use crate::error::{Error, Result};
 use crate::store::interface::{PassFilter, PassRows};
 
@@ -40,8 +41,8 @@ impl PassRows for SqliteDb<'_> {
         self.conn
             .prepare_cached(
                 "INSERT INTO passes (id, pass_type, persons, holder_name, holder_phone, name_key, holder2_name, holder2_phone,
-                    price_cents, payment_mode, txn_ref, slot, key_id, created_at, created_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    price_cents, payment_mode, txn_ref, slot, key_id, created_at, created_by, search_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?
             .execute(params![
                 id,
@@ -58,7 +59,8 @@ impl PassRows for SqliteDb<'_> {
                 v.slot,
                 key_id,
                 at,
-                by
+                by,
+                search_fold(&format!("{} {}", v.holder_name, v.holder2_name.as_deref().unwrap_or("")))
             ])?;
         Ok(())
     }
@@ -109,13 +111,11 @@ impl PassRows for SqliteDb<'_> {
         let mut sql = format!("SELECT {COLS} FROM passes WHERE 1=1");
         let mut args: Vec<String> = Vec::new();
         if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let like = format!("%{}%", escape_like(&s.to_lowercase()));
+            // search_key holds both names folded in Rust: SQLite's lower()
+            // folds ASCII only, so `élise` would miss `Élise`.
+            args.push(format!("%{}%", escape_like(&search_fold(s))));
             let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-            args.push(like);
-            let n = args.len();
-            sql.push_str(&format!(
-                " AND (lower(holder_name) LIKE ?{n} ESCAPE '\\' OR lower(coalesce(holder2_name, '')) LIKE ?{n} ESCAPE '\\'"
-            ));
+            sql.push_str(&format!(" AND (search_key LIKE ?{} ESCAPE '\\'", args.len()));
             args.push(format!("{}%", escape_like(&s.to_lowercase())));
             sql.push_str(&format!(" OR id LIKE ?{} ESCAPE '\\'", args.len()));
             if digits.len() >= 3 {

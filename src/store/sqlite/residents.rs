@@ -36,8 +36,8 @@ impl ResidentRows for SqliteDb<'_> {
     fn insert_resident(&self, id: &str, v: &ValidResident, key_id: &str, at: &str, by: &str) -> Result<()> {
         self.conn.execute(
             "INSERT INTO residents (id, name, room, floor, phone, email, address, move_in, occupation, emergency_contact,
-                photo, key_id, created_at, created_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                photo, key_id, created_at, created_by, search_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
                 id,
                 v.name,
@@ -52,7 +52,8 @@ impl ResidentRows for SqliteDb<'_> {
                 v.photo,
                 key_id,
                 at,
-                by
+                by,
+                crate::domain::text::search_fold(&format!("{} {}", v.name, v.room))
             ],
         )?;
         Ok(())
@@ -89,11 +90,11 @@ impl ResidentRows for SqliteDb<'_> {
             sql.push_str(" AND active = 1");
         }
         if let Some(s) = search.map(str::trim).filter(|s| !s.is_empty()) {
-            args.push(format!("%{}%", super::passes::escape_like(&s.to_lowercase())));
+            // search_key: name and room folded in Rust (see passes.rs).
+            args.push(format!("%{}%", super::passes::escape_like(&crate::domain::text::search_fold(s))));
             args.push(format!("{}%", super::passes::escape_like(&s.to_lowercase())));
-            sql.push_str(
-                " AND (lower(name) LIKE ?1 ESCAPE '\\' OR lower(room) LIKE ?1 ESCAPE '\\' OR phone LIKE ?1 ESCAPE '\\' OR id LIKE ?2 ESCAPE '\\')",
-            );
+            args.push(format!("%{}%", super::passes::escape_like(s)));
+            sql.push_str(" AND (search_key LIKE ?1 ESCAPE '\\' OR phone LIKE ?3 ESCAPE '\\' OR id LIKE ?2 ESCAPE '\\')");
         }
         sql.push_str(" ORDER BY room, name");
         let mut st = self.conn.prepare(&sql)?;

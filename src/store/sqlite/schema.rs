@@ -94,7 +94,32 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX ledger_idx ON ledger (idx);
     "#,
+    // 2: search keys, folded in Rust (`domain::text::search_fold`) because
+    // SQLite's lower() folds ASCII only; filled for existing rows below.
+    r#"
+    ALTER TABLE passes ADD COLUMN search_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE residents ADD COLUMN search_key TEXT NOT NULL DEFAULT '';
+    "#,
 ];
+
+/// Steps that need Rust after a migration's SQL, in the same transaction:
+/// the search keys of rows written before version 2.
+fn backfill(tx: &rusqlite::Transaction, version: u32) -> Result<()> {
+    if version != 2 {
+        return Ok(());
+    }
+    let fold = |st: &str, upd: &str| -> Result<()> {
+        let rows: Vec<(String, String)> =
+            tx.prepare(st)?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        let mut u = tx.prepare(upd)?;
+        for (id, text) in rows {
+            u.execute(rusqlite::params![id, crate::domain::text::search_fold(&text)])?;
+        }
+        Ok(())
+    };
+    fold("SELECT id, holder_name || ' ' || coalesce(holder2_name, '') FROM passes", "UPDATE passes SET search_key = ?2 WHERE id = ?1")?;
+    fold("SELECT id, name || ' ' || room FROM residents", "UPDATE residents SET search_key = ?2 WHERE id = ?1")
+}
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;
 
@@ -118,6 +143,7 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
+        backfill(&tx, i as u32 + 1)?;
         tx.pragma_update(None, "user_version", i as u32 + 1)?;
         tx.commit()?;
         tracing::info!(version = i + 1, "applied migration");

@@ -44,11 +44,32 @@ impl UserRows for SqliteDb<'_> {
         Ok(rows.map(|r| r.map(|(u, _)| u)).collect::<rusqlite::Result<_>>()?)
     }
 
-    fn set_login_failures(&self, username: &str, failed: u32, locked_until: Option<&str>) -> Result<()> {
-        self.conn.execute(
-            "UPDATE users SET failed_attempts = ?2, locked_until = ?3 WHERE username = ?1",
-            params![username, failed, locked_until],
-        )?;
+    /// Count one wrong password, unless a lock holds at `now`: the new
+    /// count, or None when the user is locked (or gone). An expired lock
+    /// starts a fresh count. One atomic UPDATE, so parallel guesses never
+    /// overwrite each other's count.
+    fn count_login_failure(&self, username: &str, now: &str) -> Result<Option<u32>> {
+        Ok(self
+            .conn
+            .query_row(
+                "UPDATE users SET failed_attempts = CASE WHEN locked_until IS NULL THEN failed_attempts + 1 ELSE 1 END,
+                    locked_until = NULL
+                 WHERE username = ?1 AND (locked_until IS NULL OR locked_until <= ?2)
+                 RETURNING failed_attempts",
+                params![username, now],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Lock until the given time; the count stays, to show what locked it.
+    fn lock_user(&self, username: &str, until: &str) -> Result<()> {
+        self.conn.execute("UPDATE users SET locked_until = ?2 WHERE username = ?1", params![username, until])?;
+        Ok(())
+    }
+
+    fn clear_login_failures(&self, username: &str) -> Result<()> {
+        self.conn.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?1", [username])?;
         Ok(())
     }
 
