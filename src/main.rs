@@ -10,7 +10,15 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = gatehouse::cli::Cli::parse();
+    let cli = match gatehouse::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // A usage error echoes the bad argument: escaped, like every error.
+        Err(e) if e.use_stderr() => {
+            eprint!("{}", gatehouse::cli::escape(&e.to_string()));
+            return ExitCode::from(gatehouse::cli::EXIT_ERROR);
+        }
+        Err(e) => e.exit(),
+    };
     let paths = cli.paths();
     // Log only into an existing data directory; `init` creates it.
     let _guard = paths.data_dir.is_dir().then(|| gatehouse::logging::init(&paths.log_dir())).flatten();

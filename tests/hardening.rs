@@ -236,6 +236,13 @@ fn escape_sequences_never_reach_the_terminal() {
     assert_eq!(r.code, Some(2));
     assert!(r.err().contains("not found: \\u{1b}]0;x\\u{7}"), "{}", r.err());
     r.no_escapes();
+    // A bad value clap itself rejects is echoed escaped too.
+    for bad in ["\u{1b}]0;x\u{7}", "\u{1b}[2J", "x\u{202E}y\u{7}"] {
+        let r = run(&env, ADMIN, &["pass", "list", "--payment", bad]);
+        assert_eq!(r.code, Some(2));
+        assert!(r.err().contains("invalid value"), "{}", r.err());
+        r.no_escapes();
+    }
     let r = run(&env, ADMIN, &["pass", "list", "--search", "\u{1b}[2J\u{202E}"]);
     assert_eq!(r.code, Some(0), "{}", r.err());
     r.no_escapes();
