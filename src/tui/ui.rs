@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::app::{App, MIN_HEIGHT, MIN_WIDTH, PromptKind, Screen};
+use super::app::{App, MIN_HEIGHT, MIN_WIDTH, Screen};
 use super::screens;
 use super::theme::Theme;
 
@@ -41,9 +41,6 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Screen::Stats => screens::stats::render(app, theme, body, buf),
     }
     render_footer(app, theme, footer, buf);
-    if let Some(p) = &app.prompt {
-        render_prompt(p.kind, &p.input, theme, body, buf);
-    }
     if app.help {
         render_help(app, theme, body, buf);
     }
@@ -102,7 +99,7 @@ fn render_tabs(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 
 /// The keys of the current screen, or the last status message.
 pub fn footer_keys(app: &App) -> &'static str {
-    if app.prompt.is_some() {
+    if app.prompt_open() {
         return if app.prompt_is_confirm() { "y confirm  n/Esc cancel" } else { "Enter ok  Esc cancel" };
     }
     match app.screen {
@@ -126,24 +123,6 @@ fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         None => Line::from(Span::styled(format!(" {}", footer_keys(app)), theme.dim())),
     };
     Paragraph::new(line).render(area, buf);
-}
-
-fn render_prompt(kind: PromptKind, input: &super::forms::TextField, theme: &Theme, body: Rect, buf: &mut Buffer) {
-    use ratatui::widgets::Widget;
-    let r = centered(body, 64, 5);
-    Clear.render(r, buf);
-    let title = format!(" {} ", input.label);
-    let block = Block::bordered().title(title).border_style(theme.focus());
-    let inner = block.inner(r);
-    block.render(r, buf);
-    let confirm = matches!(kind, PromptKind::VoidConfirm | PromptKind::DeactivateConfirm);
-    let text = if confirm {
-        let v = input.value();
-        if v.is_empty() { "Press y to confirm, n to cancel".to_string() } else { format!("{v}   (y / n)") }
-    } else {
-        format!("{}▏", input.value())
-    };
-    Paragraph::new(text).render(Rect { y: inner.y + 1, height: 1, ..inner }, buf);
 }
 
 fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {

@@ -1,6 +1,10 @@
 //! The gate operator's screen: a verdict you can read from a step away.
 
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -8,10 +12,101 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use super::hhmmss;
 use crate::domain::scan::{ScanOutcome, Verdict};
+use crate::tui::action::Action;
 use crate::tui::app::App;
-use crate::tui::effect::{PHOTO_COLS, ScanSource};
+use crate::tui::effect::{Bell, Effect, PHOTO_COLS, Photo, ScanSource};
 use crate::tui::theme::Theme;
+use crate::tui::wedge::{Wedge, is_payload_char};
 use crate::tui::widgets::{bigtext, halfblock};
+
+/// How many scans the list keeps.
+const RECENT: usize = 10;
+/// The same code typed again by the wedge scanner inside this window is one read.
+const WEDGE_DEBOUNCE: Duration = Duration::from_secs(3);
+
+#[derive(Debug, Clone, Default)]
+pub struct ScanState {
+    pub wedge: Wedge,
+    pub last: Option<ScanOutcome>,
+    pub recent: VecDeque<(ScanOutcome, ScanSource)>,
+    /// The scanned resident's photo, loaded and encoded by the worker.
+    pub photo: Option<Photo>,
+    /// The last wedge read and when, for the debounce.
+    last_wedge: Option<(String, Instant)>,
+    pub busy: bool,
+}
+
+impl ScanState {
+    /// The payload alphabet goes to the entry; `?`, `q`, Escape and
+    /// lower-case letters stay hotkeys (None: the global keys decide).
+    pub fn key(&self, key: KeyEvent, at: Instant) -> Option<Action> {
+        match key.code {
+            KeyCode::Char(c) if is_payload_char(c) && !key.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::ScanChar(c, at)),
+            KeyCode::Enter => Some(Action::ScanSubmit),
+            // A wedge scanner may end a code with Tab.
+            KeyCode::Tab if !self.wedge.buffer.is_empty() => Some(Action::ScanSubmit),
+            KeyCode::Backspace => Some(Action::ScanBackspace),
+            KeyCode::Esc => Some(Action::Back),
+            _ => None,
+        }
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::ScanChar(c, at) => self.wedge.push(c, at),
+            Action::ScanBackspace => self.wedge.backspace(),
+            Action::Back => self.wedge.clear(),
+            Action::Paste(s) => {
+                let text: String = s.chars().filter(|c| !c.is_control()).collect();
+                return self.submit(text, ScanSource::Manual, None);
+            }
+            Action::ScanSubmit => {
+                let burst = self.wedge.was_burst();
+                if let Some(text) = self.wedge.take() {
+                    let source = if burst { ScanSource::Wedge } else { ScanSource::Manual };
+                    return self.submit(text, source, None);
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    /// On a tick: a burst followed by silence is a complete scan.
+    pub fn tick(&mut self, now: Instant) -> Vec<Effect> {
+        match self.wedge.take_if_paused(now) {
+            Some(text) => self.submit(text, ScanSource::Wedge, Some(now)),
+            None => vec![],
+        }
+    }
+
+    /// Send a read to the core, unless it is the wedge scanner reading the
+    /// same code again a moment later.
+    pub fn submit(&mut self, text: String, source: ScanSource, now: Option<Instant>) -> Vec<Effect> {
+        if source == ScanSource::Wedge {
+            let now = now.unwrap_or_else(Instant::now);
+            if let Some((last, at)) = &self.last_wedge {
+                if *last == text && now.saturating_duration_since(*at) < WEDGE_DEBOUNCE {
+                    return vec![];
+                }
+            }
+            self.last_wedge = Some((text.clone(), now));
+        }
+        self.busy = true;
+        vec![Effect::Scan { payload: text, source }]
+    }
+
+    /// The core's verdict: shown, listed, and rung.
+    pub fn scanned(&mut self, out: ScanOutcome, source: ScanSource, photo: Option<Photo>) -> Vec<Effect> {
+        self.busy = false;
+        self.photo = photo;
+        let bell = if out.verdict.admits() { Bell::Admit } else { Bell::Deny };
+        self.recent.push_front((out.clone(), source));
+        self.recent.truncate(RECENT);
+        self.last = Some(out);
+        vec![Effect::Bell(bell), Effect::LoadStats]
+    }
+}
 
 /// The word drawn big for each verdict.
 pub fn word(v: Verdict) -> &'static str {

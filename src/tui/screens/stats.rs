@@ -1,13 +1,27 @@
 //! Stats: counts, revenue, occupancy and scans per hour, refreshed live.
 
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph, Widget};
 
 use crate::domain::pass::format_money;
+use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::effect::Effect;
 use crate::tui::theme::Theme;
+
+pub fn key(key: KeyEvent) -> Option<Action> {
+    (key.code == KeyCode::Char('r')).then_some(Action::Refresh)
+}
+
+pub fn update(action: Action) -> Vec<Effect> {
+    match action {
+        Action::Refresh => vec![Effect::LoadStats],
+        _ => vec![],
+    }
+}
 
 pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let Some(s) = &app.stats else {

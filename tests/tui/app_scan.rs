@@ -1,0 +1,82 @@
+//! The Scan screen: the entry, the wedge scanner, verdicts and the camera.
+
+use super::*;
+
+#[test]
+fn scan_screen_takes_the_payload_alphabet_and_keeps_hotkeys() {
+    let app = signed_in(admin());
+    let at = Instant::now();
+    for c in ['G', '7', '-'] {
+        assert!(matches!(keys::map(&app, key(KeyCode::Char(c)), at), Some(Action::ScanChar(x, _)) if x == c));
+    }
+    assert_eq!(keys::map(&app, key(KeyCode::Char('q')), at), Some(Action::Quit));
+    assert_eq!(keys::map(&app, key(KeyCode::Char('?')), at), Some(Action::ToggleHelp));
+    assert_eq!(keys::map(&app, key(KeyCode::F(1)), at), Some(Action::ToggleHelp));
+    assert_eq!(keys::map(&app, key(KeyCode::Esc), at), Some(Action::Back));
+}
+
+#[test]
+fn typed_code_and_enter_scans_manually() {
+    let mut app = signed_in(admin());
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    let t0 = Instant::now();
+    for (i, c) in code.chars().enumerate() {
+        // A person types: a fifth of a second a key.
+        app.update(Action::ScanChar(c, t0 + Duration::from_millis(200 * i as u64)));
+    }
+    assert_eq!(app.update(Action::ScanSubmit), vec![Effect::Scan { payload: code, source: ScanSource::Manual }]);
+    assert!(app.scan.wedge.buffer.is_empty());
+}
+
+#[test]
+fn wedge_burst_without_terminator_scans_once_and_is_debounced() {
+    let mut app = signed_in(admin());
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    let burst = |app: &mut App, start: Instant| -> Instant {
+        let mut t = start;
+        for c in code.chars() {
+            app.update(Action::ScanChar(c, t));
+            t += Duration::from_millis(4);
+        }
+        t
+    };
+    let t0 = Instant::now();
+    let end = burst(&mut app, t0);
+    assert!(app.tick(end + Duration::from_millis(100), "18:30:00".into()).iter().all(|e| !matches!(e, Effect::Scan { .. })));
+    let fx = app.tick(end + Duration::from_millis(300), "18:30:00".into());
+    assert!(fx.contains(&Effect::Scan { payload: code.clone(), source: ScanSource::Wedge }), "{fx:?}");
+    // The scanner reads the same code again a second later: one read.
+    let end2 = burst(&mut app, end + Duration::from_secs(1));
+    let fx = app.tick(end2 + Duration::from_millis(300), "18:30:01".into());
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Scan { .. })), "debounced: {fx:?}");
+    // Five seconds on, it is a new read (and the core will say ALREADY_USED).
+    let end3 = burst(&mut app, end + Duration::from_secs(5));
+    let fx = app.tick(end3 + Duration::from_millis(300), "18:30:05".into());
+    assert!(fx.iter().any(|e| matches!(e, Effect::Scan { source: ScanSource::Wedge, .. })));
+}
+
+#[test]
+fn verdicts_ring_and_fill_the_recent_list() {
+    let mut app = signed_in(admin());
+    let fx = app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
+    assert_eq!(fx, vec![Effect::Bell(Bell::Admit), Effect::LoadStats]);
+    let fx = app.apply(Outcome::Scanned(outcome(Verdict::Forged), ScanSource::Wedge, None));
+    assert_eq!(fx[0], Effect::Bell(Bell::Deny));
+    for _ in 0..12 {
+        app.apply(Outcome::Scanned(outcome(Verdict::AlreadyUsed), ScanSource::Manual, None));
+    }
+    assert_eq!(app.scan.recent.len(), 10);
+    assert_eq!(app.scan.last.as_ref().map(|o| o.verdict), Some(Verdict::AlreadyUsed));
+}
+
+#[test]
+fn camera_reads_scan_only_when_signed_in() {
+    let mut app = App::new(Config::default(), "Main Gate".into(), "/tmp".into());
+    assert!(app.camera(CameraNote::Decoded("GH1-X".into())).is_empty());
+    app.camera(CameraNote::Opened("replay: 3 images".into()));
+    assert!(app.camera_ok);
+    let mut app = signed_in(admin());
+    assert_eq!(app.camera(CameraNote::Decoded("GH1-X".into())), vec![Effect::Scan { payload: "GH1-X".into(), source: ScanSource::Camera }]);
+    app.camera(CameraNote::Error("no camera at index 0".into()));
+    assert!(!app.camera_ok);
+}
