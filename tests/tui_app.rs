@@ -41,6 +41,18 @@ fn press(app: &mut App, codes: &[KeyCode]) -> Vec<Effect> {
     fx
 }
 
+/// Type `text` as a wedge scanner does, 4 ms a key, through the scanner
+/// path; returns when the last key arrived.
+fn burst(app: &mut App, text: &str, start: Instant) -> Instant {
+    let mut t = start;
+    for c in text.chars() {
+        let fx = app.key(key(KeyCode::Char(c)), t);
+        assert!(fx.iter().all(|e| !matches!(e, Effect::Quit)), "a key of a burst quit: {fx:?}");
+        t += Duration::from_millis(4);
+    }
+    t - Duration::from_millis(4)
+}
+
 fn type_text(app: &mut App, s: &str) -> Vec<Effect> {
     press(app, &s.chars().map(KeyCode::Char).collect::<Vec<_>>())
 }
@@ -108,4 +120,102 @@ fn ticks_refresh_stats_and_take_hourly_backups() {
     assert!(!app.tick(t0 + Duration::from_secs(1800), "19:00:00".into()).contains(&Effect::Backup));
     assert!(app.tick(t0 + Duration::from_secs(3601), "19:30:01".into()).contains(&Effect::Backup));
     assert_eq!(app.clock, "19:30:01");
+}
+
+/// Every screen and overlay a signed-in user can be on, by name.
+fn every_place(actor: gatehouse::domain::user::Actor) -> Vec<(String, App)> {
+    let mut places = Vec::new();
+    let base = signed_in(actor);
+    for (i, s) in base.tabs().iter().enumerate() {
+        let mut app = base.clone();
+        app.update(Action::GoTo(i));
+        places.push((s.title().to_string(), app.clone()));
+        let mut help = app.clone();
+        help.update(Action::ToggleHelp);
+        places.push((format!("{} with help", s.title()), help));
+    }
+    let mut issue = base.clone();
+    issue.update(Action::GoTo(1));
+    if issue.screen == Screen::Issue {
+        issue.issue.name.set("Half typed");
+        let mut asking = issue.clone();
+        asking.update(Action::Quit);
+        places.push(("Issue with quit asked".into(), asking));
+        places.push(("Issue with a name typed".into(), issue));
+        let mut passes = base.clone();
+        passes.update(Action::GoTo(2));
+        passes.apply(Outcome::Passes(vec![Box::new(pass_view(couple_pass()))]));
+        let mut searching = passes.clone();
+        searching.update(Action::StartSearch);
+        places.push(("Passes searching".into(), searching));
+        passes.update(Action::Void);
+        places.push(("Passes void prompt".into(), passes));
+        let mut res = base.clone();
+        res.update(Action::GoTo(3));
+        res.update(Action::AddResident);
+        places.push(("Residents form".into(), res));
+    }
+    places
+}
+
+#[test]
+fn a_burst_is_scanned_on_every_screen_and_overlay_and_changes_nothing_else() {
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    for actor in [admin(), operator()] {
+        for (place, mut app) in every_place(actor.clone()) {
+            let before = format!("{:?}{:?}{:?}", app.screen, app.issue.name.value(), app.passes.search.value());
+            let (help, prompt, quitting) = (app.help, app.prompt_open(), app.confirm_quit);
+            // Lower case, as a scanner with Caps Lock on types it, then Enter.
+            let end = burst(&mut app, &code.to_lowercase(), Instant::now());
+            let fx = app.key(key(KeyCode::Enter), end + Duration::from_millis(4));
+            assert_eq!(fx, vec![Effect::Scan { payload: code.clone(), source: ScanSource::Wedge }], "{place}");
+            let after = format!("{:?}{:?}{:?}", app.screen, app.issue.name.value(), app.passes.search.value());
+            assert_eq!(before, after, "{place}: the burst changed the screen or a field");
+            assert_eq!((app.help, app.prompt_open(), app.confirm_quit, app.quit), (help, prompt, quitting, false), "{place}");
+            assert!(app.prompt().is_none_or(|p| p.input.value().is_empty()), "{place}: typed into the prompt");
+        }
+    }
+}
+
+#[test]
+fn no_burst_can_produce_quit() {
+    // Every character a scanner can type, in bursts long and short, ended
+    // by Enter, Tab or a pause, on every screen and overlay.
+    let alphabet: String = ('a'..='z').chain('A'..='Z').chain('0'..='9').chain(['-', 'q', 'y', 'Q', 'Y']).collect();
+    let mut texts = vec![alphabet.clone(), "q".repeat(20), "yq".into(), "qy".into(), "y".repeat(3)];
+    texts.extend(alphabet.as_bytes().chunks(5).map(|c| String::from_utf8_lossy(c).into_owned()));
+    for (place, app) in every_place(admin()).into_iter().chain(every_place(operator())) {
+        for text in &texts {
+            for end_key in [Some(KeyCode::Enter), Some(KeyCode::Tab), None] {
+                let mut app = app.clone();
+                let end = burst(&mut app, text, Instant::now());
+                let mut fx = match end_key {
+                    Some(k) => app.key(key(k), end + Duration::from_millis(4)),
+                    None => vec![],
+                };
+                fx.extend(app.tick(end + Duration::from_millis(400), "18:30:00".into()));
+                assert!(!fx.contains(&Effect::Quit) && !app.quit, "{place}: burst {text:?} then {end_key:?} quit");
+            }
+        }
+    }
+}
+
+#[test]
+fn human_speed_typing_still_reaches_forms_and_keys() {
+    let mut app = signed_in(admin());
+    app.update(Action::GoTo(1));
+    let mut t = Instant::now();
+    for c in "Asha Rao q".chars() {
+        app.key(key(KeyCode::Char(c)), t);
+        t += Duration::from_millis(120);
+        app.tick(t, "18:30:00".into());
+    }
+    assert_eq!(app.issue.name.value(), "Asha Rao q");
+    // Pasted fast (as tmux sends it), a short run is still text in a field.
+    for c in "xy".chars() {
+        app.key(key(KeyCode::Char(c)), t);
+        t += Duration::from_millis(2);
+    }
+    app.tick(t + Duration::from_millis(100), "18:30:00".into());
+    assert_eq!(app.issue.name.value(), "Asha Rao qxy");
 }

@@ -6,12 +6,15 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use image::GrayImage;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::action::Action;
 use super::effect::{Effect, Outcome, ScanSource};
 use super::event::CameraNote;
+use super::keys;
 use super::screens::Ctx;
 use super::screens::prompt::Prompt;
+use super::wedge::{Input, Wedge, is_code_char};
 use crate::config::Config;
 use crate::domain::stats::Stats;
 use crate::domain::user::Actor;
@@ -82,6 +85,8 @@ pub struct App {
     pub residents: ResidentsState,
     pub ledger: super::screens::ledger::LedgerState,
     pub stats: Option<Stats>,
+    /// The scanner path: every key passes here before any binding.
+    pub wedge: Wedge,
     pub help: bool,
     pub confirm_quit: bool,
     pub status: Option<Status>,
@@ -109,6 +114,7 @@ impl App {
             residents: ResidentsState::default(),
             ledger: LedgerState::default(),
             stats: None,
+            wedge: Wedge::default(),
             help: false,
             confirm_quit: false,
             status: None,
@@ -191,6 +197,36 @@ impl App {
         self.enter(next)
     }
 
+    /// A key from the terminal. Once someone is signed in it goes through
+    /// the scanner path first, on every screen and overlay: a burst is a
+    /// scan and nothing else; what is left reaches the key bindings.
+    pub fn key(&mut self, key: KeyEvent, at: Instant) -> Vec<Effect> {
+        if self.actor.is_none() {
+            return keys::map(self, key, at).map(|a| self.update(a)).unwrap_or_default();
+        }
+        let inputs = self.wedge.key(key, at);
+        self.route(inputs)
+    }
+
+    fn route(&mut self, inputs: Vec<Input>) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        for input in inputs {
+            match input {
+                Input::Scan { text, at } => fx.extend(self.scan.submit(text.to_ascii_uppercase(), ScanSource::Wedge, Some(at))),
+                Input::Key { key, at, fast: false } => fx.extend(keys::map(self, key, at).map(|a| self.update(a)).unwrap_or_default()),
+                // Too quick for a person: text for an input, never a command.
+                Input::Key { key, at, fast: true } => {
+                    let action = match key.code {
+                        KeyCode::Char(c) if self.screen == Screen::Scan && !self.help && is_code_char(c) => Some(Action::ScanChar(c, at)),
+                        _ => keys::map(self, key, at).filter(|a| matches!(a, Action::Type(_) | Action::ScanChar(..))),
+                    };
+                    fx.extend(action.map(|a| self.update(a)).unwrap_or_default());
+                }
+            }
+        }
+        fx
+    }
+
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::ForceQuit => {
@@ -246,9 +282,8 @@ impl App {
         if self.actor.is_none() {
             return fx;
         }
-        if self.screen == Screen::Scan {
-            fx.extend(self.scan.tick(now));
-        }
+        let inputs = self.wedge.tick(now);
+        fx.extend(self.route(inputs));
         if matches!(self.screen, Screen::Scan | Screen::Stats)
             && self.last_stats.is_none_or(|t| now.saturating_duration_since(t) >= STATS_EVERY)
         {

@@ -181,7 +181,7 @@ fn refresh_preview(app: &mut App, frames: &crate::camera::FrameSlot, seen: &mut 
 
 fn handle(app: &mut App, ev: Event) -> Vec<Effect> {
     match ev {
-        Event::Key(k, at) => keys::map(app, k, at).map(|a| app.update(a)).unwrap_or_default(),
+        Event::Key(k, at) => app.key(k, at),
         Event::Paste(s) => app.update(Action::Paste(s)),
         Event::Resize => vec![],
         Event::Tick(now) => app.tick(now, chrono::Local::now().format("%H:%M:%S").to_string()),

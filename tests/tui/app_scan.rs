@@ -25,36 +25,57 @@ fn typed_code_and_enter_scans_manually() {
         app.update(Action::ScanChar(c, t0 + Duration::from_millis(200 * i as u64)));
     }
     assert_eq!(app.update(Action::ScanSubmit), vec![Effect::Scan { payload: code, source: ScanSource::Manual }]);
-    assert!(app.scan.wedge.buffer.is_empty());
+    assert!(app.scan.entry.is_empty());
 }
 
 #[test]
 fn wedge_burst_without_terminator_scans_once_and_is_debounced() {
     let mut app = signed_in(admin());
     let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
-    let burst = |app: &mut App, start: Instant| -> Instant {
-        let mut t = start;
-        for c in code.chars() {
-            app.update(Action::ScanChar(c, t));
-            t += Duration::from_millis(4);
-        }
-        t
-    };
     let t0 = Instant::now();
-    let end = burst(&mut app, t0);
+    let end = burst(&mut app, &code, t0);
     assert!(app.tick(end + Duration::from_millis(100), "18:30:00".into()).iter().all(|e| !matches!(e, Effect::Scan { .. })));
     let fx = app.tick(end + Duration::from_millis(300), "18:30:00".into());
     assert!(fx.contains(&Effect::Scan { payload: code.clone(), source: ScanSource::Wedge }), "{fx:?}");
+    assert!(app.scan.entry.is_empty(), "a burst never reaches the entry");
     // The scanner reads the same code again a second later: one read.
-    let end2 = burst(&mut app, end + Duration::from_secs(1));
+    let end2 = burst(&mut app, &code, end + Duration::from_secs(1));
     let fx = app.tick(end2 + Duration::from_millis(300), "18:30:01".into());
     assert!(!fx.iter().any(|e| matches!(e, Effect::Scan { .. })), "debounced: {fx:?}");
     // Five seconds on, it is a new read (and the core will say ALREADY_USED).
-    let end3 = burst(&mut app, end + Duration::from_secs(5));
+    let end3 = burst(&mut app, &code, end + Duration::from_secs(5));
     let fx = app.tick(end3 + Duration::from_millis(300), "18:30:05".into());
     assert!(fx.iter().any(|e| matches!(e, Effect::Scan { source: ScanSource::Wedge, .. })));
 }
 
+#[test]
+fn a_lower_case_burst_with_q_is_a_scan_not_a_quit() {
+    let mut app = signed_in(operator());
+    // A code whose letters include q, as a scanner set to lower case types it.
+    let code = "gh1-p-01-qq0000000000000000000000-qqqqqqqqqqqqqqqqqqqqqqqqqq";
+    let end = burst(&mut app, code, Instant::now());
+    let fx = app.key(key(KeyCode::Enter), end);
+    assert_eq!(fx, vec![Effect::Scan { payload: code.to_uppercase(), source: ScanSource::Wedge }]);
+    assert!(!app.quit && !app.confirm_quit);
+}
+
+#[test]
+fn a_person_typing_on_scan_fills_the_entry_and_q_on_an_empty_entry_asks_to_quit() {
+    let mut app = signed_in(admin());
+    let t0 = Instant::now();
+    let mut t = t0;
+    for c in "70f1202e".chars() {
+        app.key(key(KeyCode::Char(c)), t);
+        t += Duration::from_millis(150);
+        app.tick(t, "18:30:00".into());
+    }
+    assert_eq!(app.scan.entry, "70f1202e");
+    app.key(key(KeyCode::Esc), t);
+    assert!(app.scan.entry.is_empty());
+    app.key(key(KeyCode::Char('q')), t + Duration::from_millis(200));
+    app.tick(t + Duration::from_millis(300), "18:30:01".into());
+    assert!(app.confirm_quit || app.quit, "q on an empty entry is a person asking to quit");
+}
 #[test]
 fn verdicts_ring_and_fill_the_recent_list() {
     let mut app = signed_in(admin());

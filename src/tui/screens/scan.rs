@@ -16,7 +16,7 @@ use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::effect::{Bell, Effect, PHOTO_COLS, Photo, ScanSource};
 use crate::tui::theme::Theme;
-use crate::tui::wedge::{Wedge, is_payload_char};
+use crate::tui::wedge::is_code_char;
 use crate::tui::widgets::{bigtext, halfblock};
 
 /// How many scans the list keeps.
@@ -26,7 +26,8 @@ const WEDGE_DEBOUNCE: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone, Default)]
 pub struct ScanState {
-    pub wedge: Wedge,
+    /// What a person has typed into the code entry.
+    pub entry: String,
     pub last: Option<ScanOutcome>,
     pub recent: VecDeque<(ScanOutcome, ScanSource)>,
     /// The scanned resident's photo, loaded and encoded by the worker.
@@ -37,14 +38,15 @@ pub struct ScanState {
 }
 
 impl ScanState {
-    /// The payload alphabet goes to the entry; `?`, `q`, Escape and
-    /// lower-case letters stay hotkeys (None: the global keys decide).
+    /// A scanner's bursts never get here (see `wedge`): these are a
+    /// person's keys. Letters, digits and `-` go to the entry; `q` on an
+    /// empty entry quits (no code starts with q). None: the global keys decide.
     pub fn key(&self, key: KeyEvent, at: Instant) -> Option<Action> {
+        let plain = !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
         match key.code {
-            KeyCode::Char(c) if is_payload_char(c) && !key.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::ScanChar(c, at)),
+            KeyCode::Char('q') if self.entry.is_empty() => None,
+            KeyCode::Char(c) if is_code_char(c) && plain => Some(Action::ScanChar(c, at)),
             KeyCode::Enter => Some(Action::ScanSubmit),
-            // A wedge scanner may end a code with Tab.
-            KeyCode::Tab if !self.wedge.buffer.is_empty() => Some(Action::ScanSubmit),
             KeyCode::Backspace => Some(Action::ScanBackspace),
             KeyCode::Esc => Some(Action::Back),
             _ => None,
@@ -53,31 +55,24 @@ impl ScanState {
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         match action {
-            Action::ScanChar(c, at) => self.wedge.push(c, at),
-            Action::ScanBackspace => self.wedge.backspace(),
-            Action::Back => self.wedge.clear(),
+            Action::ScanChar(c, _) => self.entry.push(c),
+            Action::ScanBackspace => {
+                self.entry.pop();
+            }
+            Action::Back => self.entry.clear(),
             Action::Paste(s) => {
                 let text: String = s.chars().filter(|c| !c.is_control()).collect();
                 return self.submit(text, ScanSource::Manual, None);
             }
             Action::ScanSubmit => {
-                let burst = self.wedge.was_burst();
-                if let Some(text) = self.wedge.take() {
-                    let source = if burst { ScanSource::Wedge } else { ScanSource::Manual };
-                    return self.submit(text, source, None);
+                let text = std::mem::take(&mut self.entry);
+                if !text.trim().is_empty() {
+                    return self.submit(text, ScanSource::Manual, None);
                 }
             }
             _ => {}
         }
         vec![]
-    }
-
-    /// On a tick: a burst followed by silence is a complete scan.
-    pub fn tick(&mut self, now: Instant) -> Vec<Effect> {
-        match self.wedge.take_if_paused(now) {
-            Some(text) => self.submit(text, ScanSource::Wedge, Some(now)),
-            None => vec![],
-        }
     }
 
     /// Send a read to the core, unless it is the wedge scanner reading the
@@ -86,7 +81,7 @@ impl ScanState {
         if source == ScanSource::Wedge {
             let now = now.unwrap_or_else(Instant::now);
             if let Some((last, at)) = &self.last_wedge {
-                if *last == text && now.saturating_duration_since(*at) < WEDGE_DEBOUNCE {
+                if last.eq_ignore_ascii_case(&text) && now.saturating_duration_since(*at) < WEDGE_DEBOUNCE {
                     return vec![];
                 }
             }
@@ -161,7 +156,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Layout::vertical([Constraint::Percentage(55), Constraint::Length(3), Constraint::Min(5)]).areas(area);
     render_verdict(app, theme, verdict_area, buf);
 
-    let buffer = &app.scan.wedge.buffer;
+    let buffer = &app.scan.entry;
     let entry = if buffer.is_empty() {
         Line::from(Span::styled("scan a pass, or type its code and press Enter", theme.dim()))
     } else {
