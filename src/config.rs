@@ -23,6 +23,24 @@ pub struct Config {
     pub camera: CameraConfig,
     pub printer: PrinterConfig,
     pub storage: StorageConfig,
+    pub console: ConsoleConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// Sign the console out after this many minutes without a key; 0 never.
+    pub idle_lock_minutes: u64,
+    /// How long a verdict stays on screen before the Scan screen says ready.
+    pub verdict_secs: f64,
+    /// Ring the terminal bell for verdicts.
+    pub sound: bool,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig { idle_lock_minutes: 0, verdict_secs: 5.0, sound: true }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -120,6 +138,7 @@ impl Default for Config {
             camera: CameraConfig::default(),
             printer: PrinterConfig::default(),
             storage: StorageConfig::default(),
+            console: ConsoleConfig::default(),
         }
     }
 }
@@ -235,6 +254,12 @@ impl Config {
         }
         if !matches!(self.printer.qr_mode.as_str(), "raster" | "native") {
             return Err("printer.qr_mode must be \"raster\" or \"native\"".into());
+        }
+        if !(self.console.verdict_secs.is_finite() && (0.5..=3600.0).contains(&self.console.verdict_secs)) {
+            return Err("console.verdict_secs must be between 0.5 and 3600".into());
+        }
+        if self.console.idle_lock_minutes > 24 * 60 {
+            return Err("console.idle_lock_minutes must be 0 (off) to 1440".into());
         }
         if !self.printer.target.trim().is_empty() {
             self.printer.target.parse::<crate::print::Target>().map_err(|e| format!("printer.target: {e}"))?;

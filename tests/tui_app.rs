@@ -105,9 +105,53 @@ fn quitting_with_unsaved_input_asks_first() {
     assert!(app.confirm_quit);
     assert_eq!(press(&mut app, &[KeyCode::Char('y')]), vec![Effect::Quit]);
     assert!(app.quit);
-    // With nothing typed, q quits at once.
+    // With nothing typed, q still asks.
     let mut app = signed_in(admin());
-    assert_eq!(press(&mut app, &[KeyCode::Char('q')]), vec![Effect::Quit]);
+    assert!(press(&mut app, &[KeyCode::Char('q')]).is_empty());
+    assert!(app.confirm_quit && !app.quit);
+    assert_eq!(press(&mut app, &[KeyCode::Char('y')]), vec![Effect::Quit]);
+}
+
+#[test]
+fn sign_out_keeps_the_camera_and_last_scans_for_the_next_operator() {
+    let mut app = signed_in(admin());
+    app.camera(CameraNote::Opened("replay: 3 images".into()));
+    app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
+    app.update(Action::GoTo(1));
+    type_text(&mut app, "Half typed");
+    // A form holds input: sign-out asks first.
+    assert!(press(&mut app, &[KeyCode::F(8)]).is_empty());
+    assert!(app.confirm_sign_out && app.actor.is_some());
+    assert_eq!(press(&mut app, &[KeyCode::Char('y')]), vec![Effect::SignOut]);
+    assert_eq!(app.screen, Screen::Login);
+    assert!(app.actor.is_none() && app.tabs().is_empty());
+    assert!(!app.issue.dirty(), "the next operator does not see the last one's form");
+    assert!(app.camera_ok && app.scan.recent.len() == 1);
+    assert_eq!(app.login.error.as_deref(), Some("asha signed out"));
+    // The camera keeps running, but nothing is scanned until someone signs in.
+    assert!(app.camera(CameraNote::Decoded("GH1-X".into())).is_empty());
+    app.apply(Outcome::LoggedIn(operator()));
+    assert_eq!((app.screen, app.tabs().len()), (Screen::Scan, 2));
+    assert_eq!(app.scan.recent.len(), 1);
+}
+
+#[test]
+fn the_idle_lock_signs_out_after_the_configured_minutes_and_is_off_by_default() {
+    let t0 = Instant::now();
+    let mut app = signed_in(admin());
+    app.tick(t0, "18:30:00".into());
+    assert!(!app.tick(t0 + Duration::from_secs(24 * 3600), "18:30:00".into()).contains(&Effect::SignOut));
+    assert!(app.actor.is_some(), "off by default");
+    let mut cfg = Config::default();
+    cfg.console.idle_lock_minutes = 5;
+    let mut app = App::new(cfg, "Main Gate".into(), "/tmp".into());
+    app.apply(Outcome::LoggedIn(operator()));
+    app.tick(t0, "18:30:00".into());
+    app.key(key(KeyCode::Char('?')), t0 + Duration::from_secs(200));
+    assert!(!app.tick(t0 + Duration::from_secs(400), "18:36:40".into()).contains(&Effect::SignOut), "a key resets it");
+    assert!(app.tick(t0 + Duration::from_secs(500), "18:38:20".into()).contains(&Effect::SignOut));
+    assert_eq!(app.screen, Screen::Login);
+    assert_eq!(app.login.error.as_deref(), Some("locked after 5 idle minutes; sign in again"));
 }
 
 #[test]

@@ -180,6 +180,13 @@ fn every_screen_at_80x24_and_120x40() {
     quit.issue.name.set("Half typed");
     quit.update(Action::Quit);
     snap("quit_confirm", &quit);
+    let mut asks = signed_in(operator());
+    asks.update(Action::Quit);
+    snap("quit_confirm_nothing_typed", &asks);
+    let mut signed_out = signed_in(operator());
+    signed_out.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
+    signed_out.update(Action::SignOut);
+    snap("signed_out", &signed_out);
 
     let small = draw(&signed_in(admin()), 60, 20);
     insta::assert_snapshot!("too_small_60x20", small.backend());

@@ -88,7 +88,12 @@ pub struct App {
     /// The scanner path: every key passes here before any binding.
     pub wedge: Wedge,
     pub help: bool,
+    /// Asking "Quit?": quitting always asks first.
     pub confirm_quit: bool,
+    /// Asking "Sign out?" because a form holds input.
+    pub confirm_sign_out: bool,
+    /// The last key, for the idle lock.
+    last_key: Option<Instant>,
     pub status: Option<Status>,
     pub quit: bool,
     last_stats: Option<Instant>,
@@ -117,6 +122,8 @@ impl App {
             wedge: Wedge::default(),
             help: false,
             confirm_quit: false,
+            confirm_sign_out: false,
+            last_key: None,
             status: None,
             quit: false,
             last_stats: None,
@@ -201,6 +208,7 @@ impl App {
     /// the scanner path first, on every screen and overlay: a burst is a
     /// scan and nothing else; what is left reaches the key bindings.
     pub fn key(&mut self, key: KeyEvent, at: Instant) -> Vec<Effect> {
+        self.last_key = Some(at);
         if self.actor.is_none() {
             return keys::map(self, key, at).map(|a| self.update(a)).unwrap_or_default();
         }
@@ -234,15 +242,24 @@ impl App {
                 return vec![Effect::Quit];
             }
             Action::Quit => {
-                if self.confirm_quit || !self.has_unsaved_input() {
+                // A second Ctrl-C while asking means it.
+                if self.confirm_quit {
                     self.quit = true;
                     return vec![Effect::Quit];
                 }
                 self.confirm_quit = true;
                 return vec![];
             }
-            Action::Confirm(false) if self.confirm_quit => {
+            Action::Confirm(false) if self.confirm_quit || self.confirm_sign_out => {
                 self.confirm_quit = false;
+                self.confirm_sign_out = false;
+                return vec![];
+            }
+            Action::SignOut if self.actor.is_some() => {
+                if self.confirm_sign_out || !self.has_unsaved_input() {
+                    return self.sign_out(None);
+                }
+                self.confirm_sign_out = true;
                 return vec![];
             }
             Action::ToggleHelp => {
@@ -275,12 +292,38 @@ impl App {
         }
     }
 
-    /// A tick: the clock text, wedge pauses, periodic stats and backups.
+    /// Back to the login screen for the next operator. The camera, the
+    /// last scans and the counts stay; every form, prompt and admin list goes.
+    pub fn sign_out(&mut self, why: Option<String>) -> Vec<Effect> {
+        let Some(who) = self.actor.take() else { return vec![] };
+        self.login = LoginState { error: Some(why.unwrap_or_else(|| format!("{} signed out", who.username))), ..Default::default() };
+        self.issue = IssueForm::default();
+        self.passes = PassesState::default();
+        self.residents = ResidentsState::default();
+        self.ledger = LedgerState::default();
+        self.scan.entry.clear();
+        self.wedge.clear();
+        self.help = false;
+        self.confirm_quit = false;
+        self.confirm_sign_out = false;
+        self.status = None;
+        self.screen = Screen::Login;
+        vec![Effect::SignOut]
+    }
+
+    /// A tick: the clock text, wedge pauses, the idle lock, periodic stats
+    /// and backups.
     pub fn tick(&mut self, now: Instant, clock: String) -> Vec<Effect> {
         self.clock = clock;
         let mut fx = Vec::new();
         if self.actor.is_none() {
             return fx;
+        }
+        let idle = Duration::from_secs(self.cfg.console.idle_lock_minutes * 60);
+        let last = *self.last_key.get_or_insert(now);
+        if !idle.is_zero() && now.saturating_duration_since(last) >= idle {
+            let m = self.cfg.console.idle_lock_minutes;
+            return self.sign_out(Some(format!("locked after {m} idle minute{}; sign in again", if m == 1 { "" } else { "s" })));
         }
         let inputs = self.wedge.tick(now);
         fx.extend(self.route(inputs));
@@ -332,6 +375,7 @@ impl App {
             Outcome::LoggedIn(actor) => {
                 self.login = LoginState::default();
                 self.actor = Some(actor);
+                self.last_key = None;
                 return self.enter(Screen::Scan);
             }
             Outcome::LoginFailed(e) => {
@@ -373,6 +417,7 @@ impl App {
                 self.ledger.report = Some(r);
             }
             Outcome::Stats(s) => self.stats = Some(*s),
+            Outcome::Done(msg) if msg.is_empty() => {}
             Outcome::Done(msg) => cx!(self).say(msg),
             Outcome::Failed(msg) => {
                 self.scan.busy = false;

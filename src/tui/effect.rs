@@ -28,22 +28,47 @@ pub enum Bell {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Login { username: String, password: String },
-    Scan { payload: String, source: ScanSource },
+    Login {
+        username: String,
+        password: String,
+    },
+    /// The worker forgets who was signed in.
+    SignOut,
+    Scan {
+        payload: String,
+        source: ScanSource,
+    },
     Issue(PassRequest),
     LoadPasses(PassFilter),
-    VoidPass { id: String, reason: String },
-    UnscanPass { id: String, reason: String },
+    VoidPass {
+        id: String,
+        reason: String,
+    },
+    UnscanPass {
+        id: String,
+        reason: String,
+    },
     LoadResidents,
     AddResident(ResidentRequest),
-    DeactivateResident { id: String },
+    DeactivateResident {
+        id: String,
+    },
     CapturePhoto,
     LoadLedger,
     VerifyLedger,
     LoadStats,
-    SaveQr { payload: String, path: PathBuf },
-    Print { pass_id: Option<String>, resident_id: Option<String> },
-    Export { kind: ExportKind, path: PathBuf },
+    SaveQr {
+        payload: String,
+        path: PathBuf,
+    },
+    Print {
+        pass_id: Option<String>,
+        resident_id: Option<String>,
+    },
+    Export {
+        kind: ExportKind,
+        path: PathBuf,
+    },
     Backup,
     Bell(Bell),
     Quit,

@@ -14,9 +14,10 @@ pub fn map(app: &App, key: KeyEvent, at: Instant) -> Option<Action> {
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Action::Quit);
     }
-    if app.confirm_quit {
+    if app.confirm_quit || app.confirm_sign_out {
+        let yes = if app.confirm_quit { Action::ForceQuit } else { Action::SignOut };
         return match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::ForceQuit),
+            KeyCode::Char('y') | KeyCode::Char('Y') => Some(yes),
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => Some(Action::Confirm(false)),
             _ => None,
         };
@@ -29,6 +30,9 @@ pub fn map(app: &App, key: KeyEvent, at: Instant) -> Option<Action> {
     }
     if key.code == KeyCode::F(1) {
         return Some(Action::ToggleHelp);
+    }
+    if key.code == KeyCode::F(8) && app.actor.is_some() {
+        return Some(Action::SignOut);
     }
     // In the resident form F5 takes the photo; elsewhere F2-F7 jump to a screen.
     if key.code == KeyCode::F(5) && app.screen == Screen::Residents && app.residents.form.is_some() {

@@ -44,11 +44,16 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if app.help {
         render_help(app, theme, body, buf);
     }
-    if app.confirm_quit {
+    if app.confirm_quit || app.confirm_sign_out {
+        let (title, question) = match (app.confirm_quit, app.has_unsaved_input()) {
+            (true, true) => (" Quit ", "Unsaved input will be lost. Quit?"),
+            (true, false) => (" Quit ", "Quit gatehouse?"),
+            (false, _) => (" Sign out ", "Unsaved input will be lost. Sign out?"),
+        };
         let r = centered(body, 50, 5);
         Clear.render(r, buf);
-        Paragraph::new(vec![Line::from(""), Line::from(Span::styled("  Unsaved input will be lost. Quit?  y / n", theme.error()))])
-            .block(Block::bordered().title(" Quit "))
+        Paragraph::new(vec![Line::from(""), Line::from(Span::styled(format!("  {question}  y / n"), theme.error()))])
+            .block(Block::bordered().title(title))
             .render(r, buf);
     }
 }
@@ -130,16 +135,16 @@ fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
     let r = centered(body, 80, body.height);
     Clear.render(r, buf);
     let k = |key: &str, what: &str| Line::from(vec![Span::styled(format!("  {key:<16}"), theme.key()), Span::raw(what.to_string())]);
+    // 19 lines at most: the help fits in the smallest window, 80x24.
     let mut lines = vec![
         Line::from(Span::styled(" Everywhere", theme.title())),
-        k("Tab / Shift-Tab", "next / previous screen (F2-F7 jump directly)"),
-        k("1-6", "jump to a screen (not on Scan, where digits are code)"),
-        k("? / F1", "this help;  any key closes it"),
-        k("q / Ctrl-C", "quit (asks first if a form holds input)"),
-        k("Esc", "back: close a detail, a prompt, or leave a field"),
+        k("Tab / Shift-Tab", "next / previous screen; F2-F7 (or 1-6, not on Scan) jump"),
+        k("? / F1  Esc", "this help (any key closes it);  Esc goes back"),
+        k("q / Ctrl-C  F8", "quit (always asks);  sign out (camera, last scans stay)"),
+        k("USB scanner", "its burst is a scan on every screen; it never types a key"),
         Line::from(Span::styled(" Scan", theme.title())),
-        k("A-Z 0-9 -", "type a code; Enter scans. A USB scanner's burst scans by itself"),
-        k("Backspace/Esc", "edit / clear the entry"),
+        k("code + Enter", "scan a typed code;  Backspace edits, Esc clears"),
+        k("/", "manual check-in: find by name, phone or ticket id"),
     ];
     if app.actor.as_ref().is_some_and(|a| a.is_admin()) {
         lines.extend([
@@ -151,7 +156,7 @@ fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
             k("/  t s m o", "search; filter type, status, payment; sort"),
             k("Enter v u p e", "detail, void, unscan, print, export CSV"),
             Line::from(Span::styled(" Residents · Ledger · Stats", theme.title())),
-            k("a Enter d p", "add, detail with QR, deactivate, print;  F5 camera photo in form"),
+            k("/ a Enter d p", "search, add, detail with QR, deactivate, print; F5 photo"),
             k("v  r", "verify the ledger;  refresh"),
         ]);
     }

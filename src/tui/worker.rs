@@ -60,11 +60,17 @@ fn run(
             Err(e) => Outcome::LoginFailed(e.to_string()),
         };
     }
+    if let Effect::SignOut = &effect {
+        if let Some(a) = actor.take() {
+            tracing::info!(user = %a.username, "signed out of the console");
+        }
+        return Outcome::Done(String::new());
+    }
     let Some(a) = actor.clone() else {
         return Outcome::Failed("sign in first".into());
     };
     match effect {
-        Effect::Login { .. } | Effect::Bell(_) | Effect::Quit => Outcome::Done(String::new()),
+        Effect::Login { .. } | Effect::SignOut | Effect::Bell(_) | Effect::Quit => Outcome::Done(String::new()),
         Effect::Scan { payload, source } => match g.scan(payload.as_bytes(), &a, gate) {
             Ok(out) => {
                 let photo = out.resident.as_ref().and_then(|r| r.photo.as_deref()).and_then(|p| load_photo(p, picker));

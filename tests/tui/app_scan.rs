@@ -74,7 +74,7 @@ fn a_person_typing_on_scan_fills_the_entry_and_q_on_an_empty_entry_asks_to_quit(
     assert!(app.scan.entry.is_empty());
     app.key(key(KeyCode::Char('q')), t + Duration::from_millis(200));
     app.tick(t + Duration::from_millis(300), "18:30:01".into());
-    assert!(app.confirm_quit || app.quit, "q on an empty entry is a person asking to quit");
+    assert!(app.confirm_quit && !app.quit, "q on an empty entry is a person asking to quit");
 }
 #[test]
 fn verdicts_ring_and_fill_the_recent_list() {
