@@ -30,6 +30,9 @@ pub fn verdict(o: &ScanOutcome) {
     if let Some(r) = &o.resident {
         println!("  resident {} room {} ({})", r.name, r.room, short(&r.id));
     }
+    if o.manual {
+        println!("  manual check-in (no code read)");
+    }
     println!("  {} at {} by {}, ledger block {}", o.at, o.gate, o.operator, o.block);
 }
 

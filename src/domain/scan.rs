@@ -77,6 +77,9 @@ pub struct ScanOutcome {
     pub first_use: Option<FirstUse>,
     /// For residents: the same card read again inside the anti-passback window.
     pub repeated: bool,
+    /// Checked in by hand (found by name, phone or id), not from its code.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub manual: bool,
     /// Ledger block that recorded this scan.
     pub block: u64,
 }

@@ -5,6 +5,7 @@
 mod admin;
 mod import;
 mod ledger;
+mod manual;
 mod passes;
 mod residents;
 mod scan;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 pub use admin::ExportKind;
 pub use import::{IMPORT_COLUMNS, ImportError, ImportRow, ParsedRows, REQUIRED_COLUMNS, RowProblem, parse_rows};
+pub use manual::{Candidate, CandidateKind};
 pub use passes::PassView;
 pub use residents::ResidentView;
 

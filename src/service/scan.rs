@@ -17,6 +17,12 @@ use crate::store::{Db, NewBlock, ScanRow};
 
 impl Gatehouse {
     pub fn scan(&mut self, raw: &[u8], actor: &Actor, gate: &str) -> Result<ScanOutcome> {
+        self.scan_as(raw, actor, gate, None)
+    }
+
+    /// The scan; `manual` is the reason (maybe empty) when an operator
+    /// checked someone in without their code (see `scan_manual`).
+    pub(super) fn scan_as(&mut self, raw: &[u8], actor: &Actor, gate: &str, manual: Option<&str>) -> Result<ScanOutcome> {
         let now = self.clock.now();
         let at = stamp(now);
         // Constant-time tag check first; a bad code never reaches a lookup.
@@ -41,6 +47,7 @@ impl Gatehouse {
                 resident: None,
                 first_use: None,
                 repeated: false,
+                manual: manual.is_some(),
                 block: 0,
             };
             let (subject, persons, data) = match checked {
@@ -57,6 +64,11 @@ impl Gatehouse {
                     Kind::Resident => scan_resident(db, &p, &at, now, window, &mut out)?,
                 },
             };
+            let mut data = data;
+            if let (Some(reason), Some(obj)) = (manual, data.as_object_mut()) {
+                obj.insert("manual".into(), json!(true));
+                obj.insert("reason".into(), json!(reason));
+            }
             out.block = db.append_block(keys, &NewBlock { ts: &at, operator: op, gate, event: "scan", data: &data })?;
             db.record_scan(&ScanRow {
                 at: at.clone(),

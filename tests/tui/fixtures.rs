@@ -98,6 +98,7 @@ pub fn outcome(v: Verdict) -> Box<ScanOutcome> {
         resident: None,
         first_use: None,
         repeated: false,
+        manual: false,
         block: 7,
     };
     match v {
