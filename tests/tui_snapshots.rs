@@ -93,6 +93,29 @@ fn every_screen_at_80x24_and_120x40() {
     typing.preview = Some(image::GrayImage::from_fn(64, 36, |x, y| image::Luma([((x * 4 + y * 3) % 256) as u8])));
     snap("scan_operator_typing_with_camera", &typing);
 
+    let mut checkin = signed_in(operator());
+    checkin.update(Action::StartSearch);
+    for c in "rao".chars() {
+        checkin.update(Action::Type(ratatui::crossterm::event::KeyEvent::from(ratatui::crossterm::event::KeyCode::Char(c))));
+    }
+    let cand = |id: &str, name: &str, detail: &str, status: &str| gatehouse::service::Candidate {
+        kind: gatehouse::service::CandidateKind::Pass,
+        id: id.into(),
+        name: name.into(),
+        detail: detail.into(),
+        status: status.into(),
+    };
+    checkin.apply(Outcome::Found(
+        "rao".into(),
+        vec![
+            cand(PASS_ID, "Asha Rao & Ravi Rao", "COUPLE · +919876543210 · 7:00 PM - 11:00 PM", "unused"),
+            cand("70f1202e-0000-4000-8000-000000000002", "Dev Rao", "room A-101 · 9876500001", "OUT"),
+        ],
+    ));
+    snap("scan_checkin_search", &checkin);
+    checkin.update(Action::Submit);
+    snap("scan_checkin_confirm", &checkin);
+
     let mut issue = signed_in(admin());
     issue.update(Action::GoTo(1));
     snap("issue_empty", &issue);

@@ -396,6 +396,11 @@ impl App {
             Outcome::IssueRejected(e) => {
                 self.issue.rejected(e, cx!(self));
             }
+            Outcome::Found(query, rows) => {
+                if let Some(c) = self.scan.checkin.as_mut() {
+                    c.found(query, rows);
+                }
+            }
             Outcome::Passes(rows) => self.passes.loaded(rows),
             Outcome::PassChanged(p, what) => {
                 return self.passes.changed(&p, what, cx!(self));

@@ -17,7 +17,10 @@ use crate::store::PassFilter;
 pub enum ScanSource {
     Camera,
     Wedge,
+    /// Typed into the entry by a person.
     Manual,
+    /// Found by name, phone or id and checked in by hand.
+    CheckIn,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +37,12 @@ pub enum Effect {
     },
     /// The worker forgets who was signed in.
     SignOut,
+    /// Manual check-in: search, then the same scan by id.
+    FindCheckIn(String),
+    ScanManual {
+        id: String,
+        reason: String,
+    },
     Scan {
         payload: String,
         source: ScanSource,
@@ -102,6 +111,8 @@ pub enum Outcome {
     LoggedIn(Actor),
     LoginFailed(String),
     Scanned(Box<ScanOutcome>, ScanSource, Option<Photo>),
+    /// Check-in candidates for a query.
+    Found(String, Vec<crate::service::Candidate>),
     Issued(Box<PassView>),
     IssueRejected(ValidationErrors),
     Passes(Vec<Box<PassView>>),

@@ -109,7 +109,9 @@ pub fn footer_keys(app: &App) -> &'static str {
     }
     match app.screen {
         Screen::Login => "Enter next/sign in  Tab switch field  Esc quit",
-        Screen::Scan => "type/scan code + Enter  Esc clear  Tab next screen  ? help  q quit",
+        Screen::Scan if app.scan.checkin.as_ref().is_some_and(|c| c.confirming) => "Enter check in  Esc back to the list",
+        Screen::Scan if app.scan.checkin.is_some() => "type a name, phone or id  ↑↓ choose  Enter pick  Esc close",
+        Screen::Scan => "scan or type code+Enter  / find by name or id  F8 sign out  ? help  q quit",
         Screen::Issue if app.issue.issued.is_some() => "p print  s save PNG  n/Enter issue another  Tab next screen",
         Screen::Issue => "↑↓ field  ←→ choose  Enter next/issue  Esc leave field  F1 help",
         Screen::Passes if app.passes.searching => "type to search  Enter/Esc done",

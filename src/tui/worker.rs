@@ -78,6 +78,17 @@ fn run(
             }
             Err(e) => failed("scan not recorded", e),
         },
+        Effect::FindCheckIn(q) => match g.find_for_checkin(&q) {
+            Ok(rows) => Outcome::Found(q, rows),
+            Err(e) => failed("cannot search", e),
+        },
+        Effect::ScanManual { id, reason } => match g.scan_manual(&id, Some(&reason), &a, gate) {
+            Ok(out) => {
+                let photo = out.resident.as_ref().and_then(|r| r.photo.as_deref()).and_then(|p| load_photo(p, picker));
+                Outcome::Scanned(Box::new(out), super::effect::ScanSource::CheckIn, photo)
+            }
+            Err(e) => failed("not checked in", e),
+        },
         Effect::Issue(req) => match g.issue_pass(&a, &req) {
             Ok(p) => Outcome::Issued(Box::new(g.pass_view(p))),
             Err(Error::Validation(v)) => Outcome::IssueRejected(v),

@@ -101,3 +101,42 @@ fn camera_reads_scan_only_when_signed_in() {
     app.camera(CameraNote::Error("no camera at index 0".into()));
     assert!(!app.camera_ok);
 }
+
+#[test]
+fn manual_check_in_finds_picks_and_scans_by_id_with_a_reason() {
+    let mut app = signed_in(operator());
+    let fx = press(&mut app, &[KeyCode::Char('/')]);
+    assert!(fx.is_empty() && app.scan.checkin.is_some(), "operators may open it");
+    let fx = type_text(&mut app, "rao asha");
+    assert_eq!(fx.last(), Some(&Effect::FindCheckIn("rao asha".into())));
+    let found = gatehouse::service::Candidate {
+        kind: gatehouse::service::CandidateKind::Pass,
+        id: PASS_ID.into(),
+        name: "Asha Rao & Ravi Rao".into(),
+        detail: "COUPLE · +919876543210".into(),
+        status: "unused".into(),
+    };
+    // An answer to an older query is dropped.
+    app.apply(Outcome::Found("rao".into(), vec![found.clone()]));
+    assert!(app.scan.checkin.as_ref().unwrap().found.is_empty());
+    app.apply(Outcome::Found("rao asha".into(), vec![found]));
+    press(&mut app, &[KeyCode::Enter]);
+    assert!(app.scan.checkin.as_ref().unwrap().confirming);
+    type_text(&mut app, "lost phone");
+    let fx = press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(fx, vec![Effect::ScanManual { id: PASS_ID.into(), reason: "lost phone".into() }]);
+    app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::CheckIn, None));
+    assert!(app.scan.checkin.is_none());
+    assert_eq!(app.scan.recent.front().map(|r| r.1), Some(ScanSource::CheckIn));
+}
+
+#[test]
+fn a_short_id_typed_on_scan_opens_the_check_in_search() {
+    let mut app = signed_in(admin());
+    type_text(&mut app, "3267D1B0");
+    let fx = press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(fx, vec![Effect::FindCheckIn("3267D1B0".into())]);
+    assert!(app.scan.checkin.is_some());
+    press(&mut app, &[KeyCode::Esc]);
+    assert!(app.scan.checkin.is_none());
+}

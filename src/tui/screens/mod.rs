@@ -1,6 +1,7 @@
 //! One module per screen: each owns its state, its key map, its `update`
 //! (actions in, effects out as data) and its drawing, which only reads.
 
+pub mod checkin;
 pub mod issue;
 pub mod ledger;
 pub mod login;

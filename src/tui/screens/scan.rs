@@ -10,6 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
+use super::checkin::CheckIn;
 use super::hhmmss;
 use crate::domain::scan::{ScanOutcome, Verdict};
 use crate::tui::action::Action;
@@ -35,6 +36,8 @@ pub struct ScanState {
     /// The last wedge read and when, for the debounce.
     last_wedge: Option<(String, Instant)>,
     pub busy: bool,
+    /// The manual check-in overlay, when open.
+    pub checkin: Option<CheckIn>,
 }
 
 impl ScanState {
@@ -42,9 +45,13 @@ impl ScanState {
     /// person's keys. Letters, digits and `-` go to the entry; `q` on an
     /// empty entry quits (no code starts with q). None: the global keys decide.
     pub fn key(&self, key: KeyEvent, at: Instant) -> Option<Action> {
+        if let Some(c) = &self.checkin {
+            return Some(c.key(key));
+        }
         let plain = !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
         match key.code {
             KeyCode::Char('q') if self.entry.is_empty() => None,
+            KeyCode::Char('/') => Some(Action::StartSearch),
             KeyCode::Char(c) if is_code_char(c) && plain => Some(Action::ScanChar(c, at)),
             KeyCode::Enter => Some(Action::ScanSubmit),
             KeyCode::Backspace => Some(Action::ScanBackspace),
@@ -54,7 +61,14 @@ impl ScanState {
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        if let Some(c) = self.checkin.as_mut() {
+            return c.update(action).unwrap_or_else(|| {
+                self.checkin = None;
+                vec![]
+            });
+        }
         match action {
+            Action::StartSearch => return self.open_checkin(""),
             Action::ScanChar(c, _) => self.entry.push(c),
             Action::ScanBackspace => {
                 self.entry.pop();
@@ -66,6 +80,10 @@ impl ScanState {
             }
             Action::ScanSubmit => {
                 let text = std::mem::take(&mut self.entry);
+                // Not a code (the short id on a ticket, a name): look it up.
+                if !text.trim().is_empty() && !text.trim().to_ascii_uppercase().starts_with("GH1") {
+                    return self.open_checkin(text.trim());
+                }
                 if !text.trim().is_empty() {
                     return self.submit(text, ScanSource::Manual, None);
                 }
@@ -73,6 +91,12 @@ impl ScanState {
             _ => {}
         }
         vec![]
+    }
+
+    fn open_checkin(&mut self, query: &str) -> Vec<Effect> {
+        let (c, fx) = CheckIn::new(query);
+        self.checkin = Some(c);
+        fx
     }
 
     /// Send a read to the core, unless it is the wedge scanner reading the
@@ -95,6 +119,9 @@ impl ScanState {
     pub fn scanned(&mut self, out: ScanOutcome, source: ScanSource, photo: Option<Photo>) -> Vec<Effect> {
         self.busy = false;
         self.photo = photo;
+        if source == ScanSource::CheckIn {
+            self.checkin = None;
+        }
         let bell = if out.verdict.admits() { Bell::Admit } else { Bell::Deny };
         self.recent.push_front((out.clone(), source));
         self.recent.truncate(RECENT);
@@ -170,6 +197,9 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let [recent_area, side] = Layout::horizontal([Constraint::Min(20), Constraint::Length(right_w)]).areas(bottom);
     render_recent(app, theme, recent_area, buf);
     render_side(app, theme, side, buf);
+    if let Some(c) = &app.scan.checkin {
+        c.render(theme, area, buf);
+    }
 }
 
 fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -233,6 +263,7 @@ fn render_recent(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 ScanSource::Camera => "cam",
                 ScanSource::Wedge => "usb",
                 ScanSource::Manual => "key",
+                ScanSource::CheckIn => "man",
             };
             Line::from(vec![
                 Span::raw(format!("{} {src} ", hhmmss(&o.at))),
