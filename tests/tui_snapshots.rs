@@ -84,6 +84,17 @@ fn every_screen_at_80x24_and_120x40() {
     let photo = ratatui_image::picker::Picker::halfblocks().new_protocol(face, area, ratatui_image::Resize::Fit(None)).unwrap();
     with_photo.apply(Outcome::Scanned(outcome(Verdict::ResidentIn), ScanSource::Camera, Some(gatehouse::tui::effect::Photo(photo))));
     snap("scan_resident_in_with_photo", &with_photo);
+    // The same card read again inside the debounce window.
+    let mut again = signed_in(operator());
+    again.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    let now = std::time::Instant::now();
+    again.scan.submit("GH1-SAME".into(), ScanSource::Wedge, Some(now));
+    again.scan.submit("GH1-SAME".into(), ScanSource::Wedge, Some(now + std::time::Duration::from_secs(1)));
+    snap("scan_same_card_again", &again);
+    // The verdict's time is up: READY for the next guest.
+    again.tick(now, "18:30:00".into());
+    again.tick(now + std::time::Duration::from_secs(6), "18:30:06".into());
+    snap("scan_verdict_expired", &again);
 
     let mut typing = signed_in(operator());
     for c in "GH1-P-01-0T3M".chars() {
@@ -150,6 +161,9 @@ fn every_screen_at_80x24_and_120x40() {
     snap("passes_detail", &passes);
     passes.update(Action::Void);
     snap("passes_void_prompt", &passes);
+    // A scanner's read while the admin works on Passes: its verdict in the footer.
+    passes.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    snap("passes_scanned_meanwhile", &passes);
 
     let mut res = signed_in(admin());
     res.update(Action::GoTo(3));

@@ -327,6 +327,7 @@ impl App {
         }
         let inputs = self.wedge.tick(now);
         fx.extend(self.route(inputs));
+        self.scan.tick(now, Duration::from_secs_f64(self.cfg.console.verdict_secs));
         if matches!(self.screen, Screen::Scan | Screen::Stats)
             && self.last_stats.is_none_or(|t| now.saturating_duration_since(t) >= STATS_EVERY)
         {
@@ -383,10 +384,18 @@ impl App {
                 self.login.error = Some(e);
             }
             Outcome::Scanned(out, source, photo) => {
-                let verdict = out.verdict;
-                let fx = self.scan.scanned(*out, source, photo);
-                if self.screen != Screen::Scan && self.screen != Screen::Stats {
-                    cx!(self).say(format!("scan: {} (see the Scan screen)", verdict.as_str()));
+                let o = &*out;
+                let who = o.pass.as_ref().map(|p| p.holders()).or_else(|| o.resident.as_ref().map(|r| r.name.clone()));
+                let line =
+                    format!("scan #{}: {} · {}", self.scan.seq + 1, super::screens::scan::big_word(o), who.unwrap_or(o.reason.clone()));
+                let fx = self.scan.scanned(*out, source, photo, self.cfg.console.sound);
+                // Scanned from another screen: the verdict in the footer.
+                if self.screen != Screen::Scan {
+                    if self.scan.last.as_ref().is_some_and(|o| o.verdict.admits()) {
+                        cx!(self).say(line);
+                    } else {
+                        cx!(self).warn(line);
+                    }
                 }
                 return fx;
             }

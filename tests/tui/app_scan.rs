@@ -140,3 +140,46 @@ fn a_short_id_typed_on_scan_opens_the_check_in_search() {
     press(&mut app, &[KeyCode::Esc]);
     assert!(app.scan.checkin.is_none());
 }
+
+#[test]
+fn a_verdict_shows_for_its_time_then_ready_and_a_repeat_read_says_so() {
+    let mut app = signed_in(admin());
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    let t0 = Instant::now();
+    let end = burst(&mut app, &code, t0);
+    app.key(key(KeyCode::Enter), end);
+    app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    app.tick(end + Duration::from_millis(40), "18:30:00".into());
+    assert!(app.scan.showing().is_some());
+    assert_eq!(gatehouse::tui::screens::scan::big_word(app.scan.showing().unwrap()), "ADMIT 2", "a couple: how many to let in");
+    // The same card again a second later: not sent, but a visible sign.
+    let end2 = burst(&mut app, &code, end + Duration::from_secs(1));
+    assert!(app.key(key(KeyCode::Enter), end2).is_empty());
+    assert!(app.scan.same_again && app.scan.showing().is_some());
+    app.tick(end2 + Duration::from_secs(4), "18:30:05".into());
+    assert!(app.scan.showing().is_some(), "the repeat showed it again");
+    app.tick(end2 + Duration::from_secs(5), "18:30:06".into());
+    assert!(app.scan.showing().is_none() && !app.scan.same_again, "after 5 s the screen says READY");
+    // A new verdict equal to the last is still visibly new: its number.
+    let seq = app.scan.seq;
+    app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    assert_eq!(app.scan.seq, seq + 1);
+    assert!(app.scan.showing().is_some());
+}
+
+#[test]
+fn sound_can_be_turned_off_and_the_verdict_time_set() {
+    let mut cfg = Config::default();
+    cfg.console.sound = false;
+    cfg.console.verdict_secs = 2.0;
+    let mut app = App::new(cfg, "Main Gate".into(), "/tmp".into());
+    app.apply(Outcome::LoggedIn(operator()));
+    let fx = app.apply(Outcome::Scanned(outcome(Verdict::Forged), ScanSource::Camera, None));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Bell(_))), "{fx:?}");
+    let t0 = Instant::now();
+    app.tick(t0, "18:30:00".into());
+    app.tick(t0 + Duration::from_millis(1900), "18:30:01".into());
+    assert!(app.scan.showing().is_some());
+    app.tick(t0 + Duration::from_secs(2), "18:30:02".into());
+    assert!(app.scan.showing().is_none());
+}

@@ -235,7 +235,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let inside = active.iter().filter(|v| v.resident.status == Presence::In).count();
     let [bar, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
     Paragraph::new(Line::from(vec![
-        Span::raw(format!(" {} residents · ", active.len())),
+        Span::raw(format!(" {} resident{} · ", active.len(), if active.len() == 1 { "" } else { "s" })),
         Span::styled(format!("{inside} IN"), theme.ok()),
         Span::raw(format!(" · {} OUT", active.len() - inside)),
     ]))

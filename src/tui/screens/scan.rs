@@ -38,6 +38,15 @@ pub struct ScanState {
     pub busy: bool,
     /// The manual check-in overlay, when open.
     pub checkin: Option<CheckIn>,
+    /// When the last verdict (or a repeat of it) went up; None until the
+    /// first tick after it arrived.
+    shown_at: Option<Instant>,
+    /// The verdict's time is up: the screen says READY for the next guest.
+    pub expired: bool,
+    /// The scanner read the same card again inside the debounce window.
+    pub same_again: bool,
+    /// Verdicts so far, so a new one is visibly new even when it equals the last.
+    pub seq: u64,
 }
 
 impl ScanState {
@@ -106,6 +115,10 @@ impl ScanState {
             let now = now.unwrap_or_else(Instant::now);
             if let Some((last, at)) = &self.last_wedge {
                 if last.eq_ignore_ascii_case(&text) && now.saturating_duration_since(*at) < WEDGE_DEBOUNCE {
+                    // One card, read twice: say so, and show its verdict again.
+                    self.same_again = true;
+                    self.shown_at = Some(now);
+                    self.expired = false;
                     return vec![];
                 }
             }
@@ -115,9 +128,30 @@ impl ScanState {
         vec![Effect::Scan { payload: text, source }]
     }
 
-    /// The core's verdict: shown, listed, and rung.
-    pub fn scanned(&mut self, out: ScanOutcome, source: ScanSource, photo: Option<Photo>) -> Vec<Effect> {
+    /// On a tick: a verdict goes back to READY after `show_for`.
+    pub fn tick(&mut self, now: Instant, show_for: Duration) {
+        if self.last.is_none() {
+            return;
+        }
+        let since = *self.shown_at.get_or_insert(now);
+        if now.saturating_duration_since(since) >= show_for {
+            self.expired = true;
+            self.same_again = false;
+        }
+    }
+
+    /// The verdict to show now, if its time is not up.
+    pub fn showing(&self) -> Option<&ScanOutcome> {
+        self.last.as_ref().filter(|_| !self.expired)
+    }
+
+    /// The core's verdict: shown, listed, and rung when `sound` is on.
+    pub fn scanned(&mut self, out: ScanOutcome, source: ScanSource, photo: Option<Photo>, sound: bool) -> Vec<Effect> {
         self.busy = false;
+        self.shown_at = None;
+        self.expired = false;
+        self.same_again = false;
+        self.seq += 1;
         self.photo = photo;
         if source == ScanSource::CheckIn {
             self.checkin = None;
@@ -126,11 +160,19 @@ impl ScanState {
         self.recent.push_front((out.clone(), source));
         self.recent.truncate(RECENT);
         self.last = Some(out);
-        vec![Effect::Bell(bell), Effect::LoadStats]
+        if sound { vec![Effect::Bell(bell), Effect::LoadStats] } else { vec![Effect::LoadStats] }
     }
 }
 
-/// The word drawn big for each verdict.
+/// The words drawn big: how many to let in, or why not.
+pub fn big_word(o: &ScanOutcome) -> String {
+    match (o.verdict, &o.pass) {
+        (Verdict::Admitted, Some(p)) => format!("ADMIT {}", p.persons),
+        (v, _) => word(v).to_string(),
+    }
+}
+
+/// The word for each verdict.
 pub fn word(v: Verdict) -> &'static str {
     match v {
         Verdict::Admitted => "ADMITTED",
@@ -203,7 +245,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 }
 
 fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let Some(o) = &app.scan.last else {
+    let Some(o) = app.scan.showing() else {
         let block = Block::bordered().title(" Verdict ");
         let inner = block.inner(area);
         block.render(area, buf);
@@ -213,7 +255,8 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         return;
     };
     let style = theme.verdict(o.verdict);
-    let title = format!(" {} · {} · {} ", o.verdict.as_str(), hhmmss(&o.at), o.gate);
+    let how = if o.manual { " · manual" } else { "" };
+    let title = format!(" #{} {} · {} · {}{how} ", app.scan.seq, o.verdict.as_str(), hhmmss(&o.at), o.gate);
     let block = Block::bordered().title(Span::styled(title, style)).border_style(style);
     let inner = block.inner(area);
     block.render(area, buf);
@@ -221,15 +264,19 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if o.repeated {
         lines.insert(0, "repeated read: no change".into());
     }
+    if app.scan.same_again {
+        lines.insert(0, "SAME CARD AGAIN: read twice, counted once".into());
+    }
     let photo_w = if app.scan.photo.is_some() && inner.width >= 90 { PHOTO_COLS } else { 0 };
     let [text_area, photo_area] = Layout::horizontal([Constraint::Min(10), Constraint::Length(photo_w)]).areas(inner);
     let big_h = bigtext::HEIGHT + 1;
-    let fits = text_area.height >= big_h + lines.len() as u16 && bigtext::width(word(o.verdict)) <= text_area.width;
+    let big = big_word(o);
+    let fits = text_area.height >= big_h + lines.len() as u16 && bigtext::width(&big) <= text_area.width;
     let detail_area = if fits {
-        bigtext::render(word(o.verdict), Rect { height: bigtext::HEIGHT, ..text_area }, buf, style);
+        bigtext::render(&big, Rect { height: bigtext::HEIGHT, ..text_area }, buf, style);
         Rect { y: text_area.y + big_h, height: text_area.height - big_h, ..text_area }
     } else {
-        lines.insert(0, format!("*** {} ***", word(o.verdict)));
+        lines.insert(0, format!("*** {big} ***"));
         text_area
     };
     let text: Vec<Line> = lines
@@ -272,7 +319,8 @@ fn render_recent(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             ])
         })
         .collect();
-    let title = format!(" Last {} scans ", app.scan.recent.len());
+    let n = app.scan.recent.len();
+    let title = format!(" Last {n} scan{} ", if n == 1 { "" } else { "s" });
     Paragraph::new(lines).block(Block::bordered().title(title)).render(area, buf);
 }
 
