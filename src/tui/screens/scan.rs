@@ -184,6 +184,7 @@ pub fn word(v: Verdict) -> &'static str {
         Verdict::Unknown => "UNKNOWN",
         Verdict::Forged => "FORGED",
         Verdict::Malformed => "MALFORMED",
+        Verdict::WrongSlot => "WRONG SLOT",
     }
 }
 
@@ -261,6 +262,9 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     block.render(area, buf);
     let mut lines = details(o);
+    if let Some(w) = &o.warning {
+        lines.insert(0, format!("WARNING: {w}"));
+    }
     if o.repeated {
         lines.insert(0, "repeated read: no change".into());
     }
