@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::slot::{SlotPolicy, SlotRule};
 use crate::error::{Error, Result};
 
 /// The commented sample shipped at the repository root; `init` writes it when
@@ -23,6 +24,24 @@ pub struct Config {
     pub camera: CameraConfig,
     pub printer: PrinterConfig,
     pub storage: StorageConfig,
+    pub console: ConsoleConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// Sign the console out after this many minutes without a key; 0 never.
+    pub idle_lock_minutes: u64,
+    /// How long a verdict stays on screen before the Scan screen says ready.
+    pub verdict_secs: f64,
+    /// Ring the terminal bell for verdicts.
+    pub sound: bool,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig { idle_lock_minutes: 0, verdict_secs: 5.0, sound: true }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,6 +66,9 @@ pub struct EventConfig {
     pub slots: Vec<String>,
     /// Whether `pass import` may override a type's configured price.
     pub allow_price_override: bool,
+    /// The event's time zone as an offset from UTC ("+05:30") for slot
+    /// windows; empty: this computer's time zone.
+    pub utc_offset: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,6 +94,10 @@ pub struct ScanConfig {
     pub resident_repeat_window_secs: u64,
     /// The camera ignores the same code seen again within this window.
     pub camera_debounce_secs: f64,
+    /// A pass scanned outside its slot's window: "deny", "warn" or "off".
+    pub slot_policy: String,
+    /// Minutes accepted before a slot starts and after it ends.
+    pub slot_grace_minutes: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -120,6 +146,7 @@ impl Default for Config {
             camera: CameraConfig::default(),
             printer: PrinterConfig::default(),
             storage: StorageConfig::default(),
+            console: ConsoleConfig::default(),
         }
     }
 }
@@ -131,6 +158,7 @@ impl Default for EventConfig {
             currency: "INR".into(),
             slots: vec!["7:00 PM - 11:00 PM".into()],
             allow_price_override: false,
+            utc_offset: String::new(),
         }
     }
 }
@@ -143,7 +171,7 @@ impl Default for GateConfig {
 
 impl Default for ScanConfig {
     fn default() -> Self {
-        ScanConfig { resident_repeat_window_secs: 10, camera_debounce_secs: 3.0 }
+        ScanConfig { resident_repeat_window_secs: 10, camera_debounce_secs: 3.0, slot_policy: "deny".into(), slot_grace_minutes: 30 }
     }
 }
 
@@ -252,10 +280,57 @@ impl Config {
         if !matches!(self.printer.qr_mode.as_str(), "raster" | "native") {
             return Err("printer.qr_mode must be \"raster\" or \"native\"".into());
         }
+        if SlotPolicy::parse(&self.scan.slot_policy).is_none() {
+            return Err("scan.slot_policy must be \"deny\", \"warn\" or \"off\"".into());
+        }
+        if self.scan.slot_grace_minutes > 24 * 60 {
+            return Err("scan.slot_grace_minutes must be 0 to 1440".into());
+        }
+        if !self.event.utc_offset.trim().is_empty() && self.utc_offset().is_none() {
+            return Err(format!("event.utc_offset {:?} must look like +05:30 or -04:00", self.event.utc_offset));
+        }
+        if !(self.console.verdict_secs.is_finite() && (0.5..=3600.0).contains(&self.console.verdict_secs)) {
+            return Err("console.verdict_secs must be between 0.5 and 3600".into());
+        }
+        if self.console.idle_lock_minutes > 24 * 60 {
+            return Err("console.idle_lock_minutes must be 0 (off) to 1440".into());
+        }
         if !self.printer.target.trim().is_empty() {
             self.printer.target.parse::<crate::print::Target>().map_err(|e| format!("printer.target: {e}"))?;
         }
         Ok(())
+    }
+
+    /// The slot rule the scan applies.
+    pub fn slot_rule(&self) -> SlotRule {
+        SlotRule {
+            policy: SlotPolicy::parse(&self.scan.slot_policy).unwrap_or_default(),
+            grace: chrono::Duration::minutes(self.scan.slot_grace_minutes as i64),
+        }
+    }
+
+    /// The event's UTC offset, when set: `+05:30`, `-04:00`, `+00:00`.
+    pub fn utc_offset(&self) -> Option<chrono::FixedOffset> {
+        let t = self.event.utc_offset.trim();
+        let sign = match t.chars().next()? {
+            '+' => 1,
+            '-' => -1,
+            _ => return None,
+        };
+        let (h, m) = t.get(1..)?.split_once(':')?;
+        let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+        if !(0..=14).contains(&h) || !(0..60).contains(&m) {
+            return None;
+        }
+        chrono::FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+    }
+
+    /// Local wall time of the event at `now`.
+    pub fn local_time(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+        match self.utc_offset() {
+            Some(off) => now.with_timezone(&off).naive_local(),
+            None => now.with_timezone(&chrono::Local).naive_local(),
+        }
     }
 
     pub fn pass_type(&self, name: &str) -> Option<&PassTypeConfig> {

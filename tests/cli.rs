@@ -912,3 +912,35 @@ fn init_does_not_replace_a_lost_key_beside_a_database() {
     gh.run(&["init"]).fails_with("key");
     assert!(!gh.path("gatehouse.key").exists());
 }
+
+#[test]
+fn scan_by_id_is_a_manual_check_in_with_the_same_verdicts_and_exit_codes() {
+    let gh = Gh::init();
+    let p = gh.issue(&["--type", "single", "--name", "Asha Rao", "--phone", "9876543210", "--payment", "cash"]);
+    let v = gh.issue(&["--type", "single", "--name", "Zoya Khan", "--phone", "9123456780", "--payment", "cash"]);
+    let id = str_of(&p, "id").to_string();
+    let vid = str_of(&v, "id").to_string();
+    gh.admin(&["pass", "void", &vid, "--reason", "refunded"]).ok();
+
+    // By the short id printed on the ticket, with a reason: admitted, manual.
+    let out = gh.admin(&["scan", "--id", &id[..8], "--reason", "lost the QR", "--json"]).ok().json();
+    assert_eq!((out["verdict"].as_str(), out["manual"].as_bool()), (Some("ADMITTED"), Some(true)));
+    // By the full id again: used, exit 1, like a second read of the code.
+    let again = gh.admin(&["scan", "--id", &id]).code(1).stdout.clone();
+    assert!(again.starts_with("ALREADY_USED") && again.contains("manual check-in"), "{again}");
+    // A voided pass: denied.
+    let void = gh.admin(&["scan", "--id", &vid[..6], "--json"]).code(1).json();
+    assert_eq!((void["verdict"].as_str(), void["manual"].as_bool()), (Some("VOIDED"), Some(true)));
+    // An unknown id and a too-short one: errors, nothing scanned.
+    gh.admin(&["scan", "--id", "ffffffff"]).fails_with("pass or resident not found: ffffffff");
+    gh.admin(&["scan", "--id", "ab"]).fails_with("at least 4 characters");
+    gh.admin(&["scan", "--reason", "x", "--payload", "GH1"]).fails_with("--reason goes with --id");
+    let ledger = gh.run(&["ledger", "show", "--json"]).ok().json();
+    let manual = ledger
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["data"]["manual"] == true || b["data"].as_str().is_some_and(|d| d.contains("\"manual\":true")))
+        .count();
+    assert_eq!(manual, 3, "{ledger}");
+}

@@ -161,8 +161,10 @@ fn a_gate_session_in_tmux() {
     t.keys(&["F7"]);
     t.wait_all(&["Admitted   2 people", "Revenue INR 999.00"], "6 stats");
 
-    // 7. Quit.
+    // 7. Quit: it asks first.
     t.keys(&["q"]);
+    t.wait_for("Quit gatehouse?", "7 quit asks");
+    t.keys(&["y"]);
     t.wait_for("CONSOLE-EXITED 0", "7 quit");
     assert!(t.alive());
     // The session's work is in the ledger and verifies.

@@ -1,5 +1,6 @@
 //! The console's behaviour without a terminal: keys become actions, actions
-//! change state and return effects, outcomes come back in.
+//! change state and return effects, outcomes come back in. The routing and
+//! global keys are tested here; each screen's behaviour in `tui/app_<screen>.rs`.
 
 #[path = "tui/fixtures.rs"]
 mod fixtures;
@@ -16,6 +17,15 @@ use gatehouse::tui::event::CameraNote;
 use gatehouse::tui::keys;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+#[path = "tui/app_issue.rs"]
+mod issue;
+#[path = "tui/app_ledger.rs"]
+mod ledger;
+#[path = "tui/app_passes.rs"]
+mod passes;
+#[path = "tui/app_scan.rs"]
+mod scan;
+
 fn key(c: KeyCode) -> KeyEvent {
     KeyEvent::new(c, KeyModifiers::NONE)
 }
@@ -29,6 +39,18 @@ fn press(app: &mut App, codes: &[KeyCode]) -> Vec<Effect> {
         }
     }
     fx
+}
+
+/// Type `text` as a wedge scanner does, 4 ms a key, through the scanner
+/// path; returns when the last key arrived.
+fn burst(app: &mut App, text: &str, start: Instant) -> Instant {
+    let mut t = start;
+    for c in text.chars() {
+        let fx = app.key(key(KeyCode::Char(c)), t);
+        assert!(fx.iter().all(|e| !matches!(e, Effect::Quit)), "a key of a burst quit: {fx:?}");
+        t += Duration::from_millis(4);
+    }
+    t - Duration::from_millis(4)
 }
 
 fn type_text(app: &mut App, s: &str) -> Vec<Effect> {
@@ -68,123 +90,6 @@ fn operators_see_scan_and_stats_only() {
 }
 
 #[test]
-fn scan_screen_takes_the_payload_alphabet_and_keeps_hotkeys() {
-    let app = signed_in(admin());
-    let at = Instant::now();
-    for c in ['G', '7', '-'] {
-        assert!(matches!(keys::map(&app, key(KeyCode::Char(c)), at), Some(Action::ScanChar(x, _)) if x == c));
-    }
-    assert_eq!(keys::map(&app, key(KeyCode::Char('q')), at), Some(Action::Quit));
-    assert_eq!(keys::map(&app, key(KeyCode::Char('?')), at), Some(Action::ToggleHelp));
-    assert_eq!(keys::map(&app, key(KeyCode::F(1)), at), Some(Action::ToggleHelp));
-    assert_eq!(keys::map(&app, key(KeyCode::Esc), at), Some(Action::Back));
-}
-
-#[test]
-fn typed_code_and_enter_scans_manually() {
-    let mut app = signed_in(admin());
-    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
-    let t0 = Instant::now();
-    for (i, c) in code.chars().enumerate() {
-        // A person types: a fifth of a second a key.
-        app.update(Action::ScanChar(c, t0 + Duration::from_millis(200 * i as u64)));
-    }
-    assert_eq!(app.update(Action::ScanSubmit), vec![Effect::Scan { payload: code, source: ScanSource::Manual }]);
-    assert!(app.scan.wedge.buffer.is_empty());
-}
-
-#[test]
-fn wedge_burst_without_terminator_scans_once_and_is_debounced() {
-    let mut app = signed_in(admin());
-    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
-    let burst = |app: &mut App, start: Instant| -> Instant {
-        let mut t = start;
-        for c in code.chars() {
-            app.update(Action::ScanChar(c, t));
-            t += Duration::from_millis(4);
-        }
-        t
-    };
-    let t0 = Instant::now();
-    let end = burst(&mut app, t0);
-    assert!(app.tick(end + Duration::from_millis(100), "18:30:00".into()).iter().all(|e| !matches!(e, Effect::Scan { .. })));
-    let fx = app.tick(end + Duration::from_millis(300), "18:30:00".into());
-    assert!(fx.contains(&Effect::Scan { payload: code.clone(), source: ScanSource::Wedge }), "{fx:?}");
-    // The scanner reads the same code again a second later: one read.
-    let end2 = burst(&mut app, end + Duration::from_secs(1));
-    let fx = app.tick(end2 + Duration::from_millis(300), "18:30:01".into());
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Scan { .. })), "debounced: {fx:?}");
-    // Five seconds on, it is a new read (and the core will say ALREADY_USED).
-    let end3 = burst(&mut app, end + Duration::from_secs(5));
-    let fx = app.tick(end3 + Duration::from_millis(300), "18:30:05".into());
-    assert!(fx.iter().any(|e| matches!(e, Effect::Scan { source: ScanSource::Wedge, .. })));
-}
-
-#[test]
-fn verdicts_ring_and_fill_the_recent_list() {
-    let mut app = signed_in(admin());
-    let fx = app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
-    assert_eq!(fx, vec![Effect::Bell(Bell::Admit), Effect::LoadStats]);
-    let fx = app.apply(Outcome::Scanned(outcome(Verdict::Forged), ScanSource::Wedge, None));
-    assert_eq!(fx[0], Effect::Bell(Bell::Deny));
-    for _ in 0..12 {
-        app.apply(Outcome::Scanned(outcome(Verdict::AlreadyUsed), ScanSource::Manual, None));
-    }
-    assert_eq!(app.scan.recent.len(), 10);
-    assert_eq!(app.scan.last.as_ref().map(|o| o.verdict), Some(Verdict::AlreadyUsed));
-}
-
-#[test]
-fn camera_reads_scan_only_when_signed_in() {
-    let mut app = App::new(Config::default(), "Main Gate".into(), "/tmp".into());
-    assert!(app.camera(CameraNote::Decoded("GH1-X".into())).is_empty());
-    app.camera(CameraNote::Opened("replay: 3 images".into()));
-    assert!(app.camera_ok);
-    let mut app = signed_in(admin());
-    assert_eq!(app.camera(CameraNote::Decoded("GH1-X".into())), vec![Effect::Scan { payload: "GH1-X".into(), source: ScanSource::Camera }]);
-    app.camera(CameraNote::Error("no camera at index 0".into()));
-    assert!(!app.camera_ok);
-}
-
-#[test]
-fn issue_form_shows_couple_and_online_fields_and_submits_a_request() {
-    let mut app = signed_in(admin());
-    app.update(Action::GoTo(1));
-    assert_eq!(app.screen, Screen::Issue);
-    assert!(app.editing_text(), "the name field has focus on entry");
-    // Back to the type selector, choose COUPLE.
-    press(&mut app, &[KeyCode::Up, KeyCode::Right]);
-    assert!(app.issue.is_couple(&app.cfg));
-    press(&mut app, &[KeyCode::Down]);
-    type_text(&mut app, "Asha Rao");
-    press(&mut app, &[KeyCode::Enter]);
-    type_text(&mut app, "9876543210");
-    press(&mut app, &[KeyCode::Down]);
-    type_text(&mut app, "Ravi Rao");
-    press(&mut app, &[KeyCode::Down]);
-    type_text(&mut app, "9876501234");
-    press(&mut app, &[KeyCode::Down, KeyCode::Right]); // payment: ONLINE
-    press(&mut app, &[KeyCode::Down]);
-    type_text(&mut app, "UPI-55");
-    // Digits and q typed into a field are text, not hotkeys.
-    assert!(!app.quit);
-    press(&mut app, &[KeyCode::Down, KeyCode::Down]);
-    let fx = press(&mut app, &[KeyCode::Enter]);
-    let Some(Effect::Issue(req)) = fx.first() else { panic!("{fx:?}") };
-    assert_eq!(req.pass_type, "COUPLE");
-    assert_eq!((req.name.as_str(), req.phone.as_str()), ("Asha Rao", "9876543210"));
-    assert_eq!(req.name2.as_deref(), Some("Ravi Rao"));
-    assert_eq!((req.payment.as_str(), req.txn_ref.as_deref()), ("ONLINE", Some("UPI-55")));
-    assert!(app.issue.busy);
-    // The core's errors land on their fields.
-    let mut errs = gatehouse::domain::validate::ValidationErrors::default();
-    errs.add("phone2", "must be 7 to 15 digits (got 3)");
-    app.apply(Outcome::IssueRejected(errs));
-    assert_eq!(app.issue.errors.get("phone2"), Some("must be 7 to 15 digits (got 3)"));
-    assert!(!app.issue.busy);
-}
-
-#[test]
 fn quitting_with_unsaved_input_asks_first() {
     let mut app = signed_in(admin());
     app.update(Action::GoTo(1));
@@ -200,53 +105,53 @@ fn quitting_with_unsaved_input_asks_first() {
     assert!(app.confirm_quit);
     assert_eq!(press(&mut app, &[KeyCode::Char('y')]), vec![Effect::Quit]);
     assert!(app.quit);
-    // With nothing typed, q quits at once.
+    // With nothing typed, q still asks.
     let mut app = signed_in(admin());
-    assert_eq!(press(&mut app, &[KeyCode::Char('q')]), vec![Effect::Quit]);
+    assert!(press(&mut app, &[KeyCode::Char('q')]).is_empty());
+    assert!(app.confirm_quit && !app.quit);
+    assert_eq!(press(&mut app, &[KeyCode::Char('y')]), vec![Effect::Quit]);
 }
 
 #[test]
-fn passes_search_filters_and_void_with_confirmation() {
+fn sign_out_keeps_the_camera_and_last_scans_for_the_next_operator() {
     let mut app = signed_in(admin());
-    let fx = app.update(Action::GoTo(2));
-    assert!(matches!(fx.as_slice(), [Effect::LoadPasses(_)]));
-    app.apply(Outcome::Passes(vec![Box::new(pass_view(couple_pass()))]));
-    press(&mut app, &[KeyCode::Char('/')]);
-    let fx = type_text(&mut app, "asha");
-    let Some(Effect::LoadPasses(f)) = fx.last() else { panic!("{fx:?}") };
-    assert_eq!(f.search.as_deref(), Some("asha"));
-    press(&mut app, &[KeyCode::Enter]);
-    let fx = press(&mut app, &[KeyCode::Char('s')]);
-    let Some(Effect::LoadPasses(f)) = fx.last() else { panic!("{fx:?}") };
-    assert_eq!(f.status, Some(gatehouse::domain::pass::PassStatus::Unused));
-    press(&mut app, &[KeyCode::Char('v')]);
-    assert!(app.prompt.is_some());
-    assert!(press(&mut app, &[KeyCode::Enter]).is_empty(), "an empty reason is refused");
-    type_text(&mut app, "refunded");
-    assert!(press(&mut app, &[KeyCode::Enter]).is_empty(), "then asks y/n");
-    assert!(app.prompt_is_confirm());
-    let fx = press(&mut app, &[KeyCode::Char('y')]);
-    assert_eq!(fx, vec![Effect::VoidPass { id: PASS_ID.into(), reason: "refunded".into() }]);
+    app.camera(CameraNote::Opened("replay: 3 images".into()));
+    app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
+    app.update(Action::GoTo(1));
+    type_text(&mut app, "Half typed");
+    // A form holds input: sign-out asks first.
+    assert!(press(&mut app, &[KeyCode::F(8)]).is_empty());
+    assert!(app.confirm_sign_out && app.actor.is_some());
+    assert_eq!(press(&mut app, &[KeyCode::Char('y')]), vec![Effect::SignOut]);
+    assert_eq!(app.screen, Screen::Login);
+    assert!(app.actor.is_none() && app.tabs().is_empty());
+    assert!(!app.issue.dirty(), "the next operator does not see the last one's form");
+    assert!(app.camera_ok && app.scan.recent.len() == 1);
+    assert_eq!(app.login.error.as_deref(), Some("asha signed out"));
+    // The camera keeps running, but nothing is scanned until someone signs in.
+    assert!(app.camera(CameraNote::Decoded("GH1-X".into())).is_empty());
+    app.apply(Outcome::LoggedIn(operator()));
+    assert_eq!((app.screen, app.tabs().len()), (Screen::Scan, 2));
+    assert_eq!(app.scan.recent.len(), 1);
 }
 
 #[test]
-fn ledger_verify_reports_progress_then_result() {
+fn the_idle_lock_signs_out_after_the_configured_minutes_and_is_off_by_default() {
+    let t0 = Instant::now();
     let mut app = signed_in(admin());
-    app.update(Action::GoTo(4));
-    assert_eq!(app.screen, Screen::Ledger);
-    assert_eq!(press(&mut app, &[KeyCode::Char('v')]), vec![Effect::VerifyLedger]);
-    assert!(app.ledger.verifying);
-    assert!(press(&mut app, &[KeyCode::Char('v')]).is_empty(), "one verification at a time");
-    app.progress(4096);
-    assert_eq!(app.ledger.progress, 4096);
-    app.apply(Outcome::Verified(gatehouse::domain::ledger::VerifyReport {
-        ok: true,
-        blocks: 5000,
-        head_index: Some(4999),
-        head_hash: Some("ab".repeat(32)),
-        problem: None,
-    }));
-    assert!(!app.ledger.verifying && app.ledger.report.as_ref().is_some_and(|r| r.ok));
+    app.tick(t0, "18:30:00".into());
+    assert!(!app.tick(t0 + Duration::from_secs(24 * 3600), "18:30:00".into()).contains(&Effect::SignOut));
+    assert!(app.actor.is_some(), "off by default");
+    let mut cfg = Config::default();
+    cfg.console.idle_lock_minutes = 5;
+    let mut app = App::new(cfg, "Main Gate".into(), "/tmp".into());
+    app.apply(Outcome::LoggedIn(operator()));
+    app.tick(t0, "18:30:00".into());
+    app.key(key(KeyCode::Char('?')), t0 + Duration::from_secs(200));
+    assert!(!app.tick(t0 + Duration::from_secs(400), "18:36:40".into()).contains(&Effect::SignOut), "a key resets it");
+    assert!(app.tick(t0 + Duration::from_secs(500), "18:38:20".into()).contains(&Effect::SignOut));
+    assert_eq!(app.screen, Screen::Login);
+    assert_eq!(app.login.error.as_deref(), Some("locked after 5 idle minutes; sign in again"));
 }
 
 #[test]
@@ -259,4 +164,102 @@ fn ticks_refresh_stats_and_take_hourly_backups() {
     assert!(!app.tick(t0 + Duration::from_secs(1800), "19:00:00".into()).contains(&Effect::Backup));
     assert!(app.tick(t0 + Duration::from_secs(3601), "19:30:01".into()).contains(&Effect::Backup));
     assert_eq!(app.clock, "19:30:01");
+}
+
+/// Every screen and overlay a signed-in user can be on, by name.
+fn every_place(actor: gatehouse::domain::user::Actor) -> Vec<(String, App)> {
+    let mut places = Vec::new();
+    let base = signed_in(actor);
+    for (i, s) in base.tabs().iter().enumerate() {
+        let mut app = base.clone();
+        app.update(Action::GoTo(i));
+        places.push((s.title().to_string(), app.clone()));
+        let mut help = app.clone();
+        help.update(Action::ToggleHelp);
+        places.push((format!("{} with help", s.title()), help));
+    }
+    let mut issue = base.clone();
+    issue.update(Action::GoTo(1));
+    if issue.screen == Screen::Issue {
+        issue.issue.name.set("Half typed");
+        let mut asking = issue.clone();
+        asking.update(Action::Quit);
+        places.push(("Issue with quit asked".into(), asking));
+        places.push(("Issue with a name typed".into(), issue));
+        let mut passes = base.clone();
+        passes.update(Action::GoTo(2));
+        passes.apply(Outcome::Passes(vec![Box::new(pass_view(couple_pass()))]));
+        let mut searching = passes.clone();
+        searching.update(Action::StartSearch);
+        places.push(("Passes searching".into(), searching));
+        passes.update(Action::Void);
+        places.push(("Passes void prompt".into(), passes));
+        let mut res = base.clone();
+        res.update(Action::GoTo(3));
+        res.update(Action::AddResident);
+        places.push(("Residents form".into(), res));
+    }
+    places
+}
+
+#[test]
+fn a_burst_is_scanned_on_every_screen_and_overlay_and_changes_nothing_else() {
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    for actor in [admin(), operator()] {
+        for (place, mut app) in every_place(actor.clone()) {
+            let before = format!("{:?}{:?}{:?}", app.screen, app.issue.name.value(), app.passes.search.value());
+            let (help, prompt, quitting) = (app.help, app.prompt_open(), app.confirm_quit);
+            // Lower case, as a scanner with Caps Lock on types it, then Enter.
+            let end = burst(&mut app, &code.to_lowercase(), Instant::now());
+            let fx = app.key(key(KeyCode::Enter), end + Duration::from_millis(4));
+            assert_eq!(fx, vec![Effect::Scan { payload: code.clone(), source: ScanSource::Wedge }], "{place}");
+            let after = format!("{:?}{:?}{:?}", app.screen, app.issue.name.value(), app.passes.search.value());
+            assert_eq!(before, after, "{place}: the burst changed the screen or a field");
+            assert_eq!((app.help, app.prompt_open(), app.confirm_quit, app.quit), (help, prompt, quitting, false), "{place}");
+            assert!(app.prompt().is_none_or(|p| p.input.value().is_empty()), "{place}: typed into the prompt");
+        }
+    }
+}
+
+#[test]
+fn no_burst_can_produce_quit() {
+    // Every character a scanner can type, in bursts long and short, ended
+    // by Enter, Tab or a pause, on every screen and overlay.
+    let alphabet: String = ('a'..='z').chain('A'..='Z').chain('0'..='9').chain(['-', 'q', 'y', 'Q', 'Y']).collect();
+    let mut texts = vec![alphabet.clone(), "q".repeat(20), "yq".into(), "qy".into(), "y".repeat(3)];
+    texts.extend(alphabet.as_bytes().chunks(5).map(|c| String::from_utf8_lossy(c).into_owned()));
+    for (place, app) in every_place(admin()).into_iter().chain(every_place(operator())) {
+        for text in &texts {
+            for end_key in [Some(KeyCode::Enter), Some(KeyCode::Tab), None] {
+                let mut app = app.clone();
+                let end = burst(&mut app, text, Instant::now());
+                let mut fx = match end_key {
+                    Some(k) => app.key(key(k), end + Duration::from_millis(4)),
+                    None => vec![],
+                };
+                fx.extend(app.tick(end + Duration::from_millis(400), "18:30:00".into()));
+                assert!(!fx.contains(&Effect::Quit) && !app.quit, "{place}: burst {text:?} then {end_key:?} quit");
+            }
+        }
+    }
+}
+
+#[test]
+fn human_speed_typing_still_reaches_forms_and_keys() {
+    let mut app = signed_in(admin());
+    app.update(Action::GoTo(1));
+    let mut t = Instant::now();
+    for c in "Asha Rao q".chars() {
+        app.key(key(KeyCode::Char(c)), t);
+        t += Duration::from_millis(120);
+        app.tick(t, "18:30:00".into());
+    }
+    assert_eq!(app.issue.name.value(), "Asha Rao q");
+    // Pasted fast (as tmux sends it), a short run is still text in a field.
+    for c in "xy".chars() {
+        app.key(key(KeyCode::Char(c)), t);
+        t += Duration::from_millis(2);
+    }
+    app.tick(t + Duration::from_millis(100), "18:30:00".into());
+    assert_eq!(app.issue.name.value(), "Asha Rao qxy");
 }

@@ -84,6 +84,17 @@ fn every_screen_at_80x24_and_120x40() {
     let photo = ratatui_image::picker::Picker::halfblocks().new_protocol(face, area, ratatui_image::Resize::Fit(None)).unwrap();
     with_photo.apply(Outcome::Scanned(outcome(Verdict::ResidentIn), ScanSource::Camera, Some(gatehouse::tui::effect::Photo(photo))));
     snap("scan_resident_in_with_photo", &with_photo);
+    // The same card read again inside the debounce window.
+    let mut again = signed_in(operator());
+    again.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    let now = std::time::Instant::now();
+    again.scan.submit("GH1-SAME".into(), ScanSource::Wedge, Some(now));
+    again.scan.submit("GH1-SAME".into(), ScanSource::Wedge, Some(now + std::time::Duration::from_secs(1)));
+    snap("scan_same_card_again", &again);
+    // The verdict's time is up: READY for the next guest.
+    again.tick(now, "18:30:00".into());
+    again.tick(now + std::time::Duration::from_secs(6), "18:30:06".into());
+    snap("scan_verdict_expired", &again);
 
     let mut typing = signed_in(operator());
     for c in "GH1-P-01-0T3M".chars() {
@@ -92,6 +103,29 @@ fn every_screen_at_80x24_and_120x40() {
     typing.camera(gatehouse::tui::event::CameraNote::Opened("replay: 3 images".into()));
     typing.preview = Some(image::GrayImage::from_fn(64, 36, |x, y| image::Luma([((x * 4 + y * 3) % 256) as u8])));
     snap("scan_operator_typing_with_camera", &typing);
+
+    let mut checkin = signed_in(operator());
+    checkin.update(Action::StartSearch);
+    for c in "rao".chars() {
+        checkin.update(Action::Type(ratatui::crossterm::event::KeyEvent::from(ratatui::crossterm::event::KeyCode::Char(c))));
+    }
+    let cand = |id: &str, name: &str, detail: &str, status: &str| gatehouse::service::Candidate {
+        kind: gatehouse::service::CandidateKind::Pass,
+        id: id.into(),
+        name: name.into(),
+        detail: detail.into(),
+        status: status.into(),
+    };
+    checkin.apply(Outcome::Found(
+        "rao".into(),
+        vec![
+            cand(PASS_ID, "Asha Rao & Ravi Rao", "COUPLE · +919876543210 · 7:00 PM - 11:00 PM", "unused"),
+            cand("70f1202e-0000-4000-8000-000000000002", "Dev Rao", "room A-101 · 9876500001", "OUT"),
+        ],
+    ));
+    snap("scan_checkin_search", &checkin);
+    checkin.update(Action::Submit);
+    snap("scan_checkin_confirm", &checkin);
 
     let mut issue = signed_in(admin());
     issue.update(Action::GoTo(1));
@@ -127,6 +161,9 @@ fn every_screen_at_80x24_and_120x40() {
     snap("passes_detail", &passes);
     passes.update(Action::Void);
     snap("passes_void_prompt", &passes);
+    // A scanner's read while the admin works on Passes: its verdict in the footer.
+    passes.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    snap("passes_scanned_meanwhile", &passes);
 
     let mut res = signed_in(admin());
     res.update(Action::GoTo(3));
@@ -180,6 +217,13 @@ fn every_screen_at_80x24_and_120x40() {
     quit.issue.name.set("Half typed");
     quit.update(Action::Quit);
     snap("quit_confirm", &quit);
+    let mut asks = signed_in(operator());
+    asks.update(Action::Quit);
+    snap("quit_confirm_nothing_typed", &asks);
+    let mut signed_out = signed_in(operator());
+    signed_out.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
+    signed_out.update(Action::SignOut);
+    snap("signed_out", &signed_out);
 
     let small = draw(&signed_in(admin()), 60, 20);
     insta::assert_snapshot!("too_small_60x20", small.backend());

@@ -461,8 +461,14 @@ pub struct ResidentAddArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// The text of a QR code, as a wedge scanner types it.
-    #[arg(long, required_unless_present_any = ["image", "payload_file"], conflicts_with_all = ["image", "payload_file"])]
+    #[arg(long, required_unless_present_any = ["image", "payload_file", "id"], conflicts_with_all = ["image", "payload_file", "id"])]
     pub payload: Option<String>,
+    /// Manual check-in without the code: a pass or resident id, or the short id on the ticket.
+    #[arg(long, value_name = "ID_OR_PREFIX", conflicts_with_all = ["image", "payload_file"])]
+    pub id: Option<String>,
+    /// Why a manual check-in was needed (recorded in the ledger).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
     /// An image holding a QR code.
     #[arg(long, value_name = "FILE", conflicts_with = "payload_file")]
     pub image: Option<PathBuf>,

@@ -377,10 +377,17 @@ fn resident(cli: &Cli, g: &mut Gatehouse, c: &ResidentCmd) -> Result<ExitCode> {
 }
 
 fn scan(cli: &Cli, g: &mut Gatehouse, a: &ScanArgs) -> Result<ExitCode> {
+    if a.reason.is_some() && a.id.is_none() {
+        bail!("--reason goes with --id (a manual check-in)");
+    }
     let actor = sign_in(cli, g)?;
     let gate = cli.gate.clone().unwrap_or_else(|| g.gate_name().to_string());
     if let Some(file) = &a.payload_file {
         return scan_lines(g, &actor, &gate, file, a.json);
+    }
+    if let Some(id) = &a.id {
+        let out = g.scan_manual(id, a.reason.as_deref(), &actor, &gate)?;
+        return Ok(show_verdict(&out, a.json));
     }
     let raw: Vec<u8> = match (&a.payload, &a.image) {
         (Some(p), _) => p.clone().into_bytes(),
@@ -394,12 +401,17 @@ fn scan(cli: &Cli, g: &mut Gatehouse, a: &ScanArgs) -> Result<ExitCode> {
         (None, None) => bail!("give --payload TEXT or --image FILE"),
     };
     let out = g.scan(&raw, &actor, &gate)?;
-    if a.json {
-        output::json(&out)
+    Ok(show_verdict(&out, a.json))
+}
+
+/// Print a verdict; exit 0 when it lets the person through, 1 when not.
+fn show_verdict(out: &crate::domain::scan::ScanOutcome, json: bool) -> ExitCode {
+    if json {
+        output::json(out)
     } else {
-        output::verdict(&out)
+        output::verdict(out)
     }
-    Ok(ExitCode::from(if out.verdict.admits() { EXIT_OK } else { EXIT_DENIED }))
+    ExitCode::from(if out.verdict.admits() { EXIT_OK } else { EXIT_DENIED })
 }
 
 /// `--payload-file`: one verdict line per scanned line (see

@@ -90,6 +90,9 @@ pub fn verdict(o: &ScanOutcome) {
     if let Some(r) = &o.resident {
         say!("  resident {} room {} ({})", r.name, r.room, short(&r.id));
     }
+    if o.manual {
+        say!("  manual check-in (no code read)");
+    }
     say!("  {} at {} by {}, ledger block {}", o.at, o.gate, o.operator, o.block);
 }
 

@@ -10,6 +10,7 @@ pub mod pass;
 pub mod payload;
 pub mod resident;
 pub mod scan;
+pub mod slot;
 pub mod stats;
 pub mod text;
 pub mod user;

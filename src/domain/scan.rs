@@ -14,10 +14,13 @@ pub enum Verdict {
     Unknown,
     Forged,
     Malformed,
+    /// A pass scanned outside its slot's window (with the grace), when the
+    /// slot policy is `deny`.
+    WrongSlot,
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 9] = [
+    pub const ALL: [Verdict; 10] = [
         Verdict::Admitted,
         Verdict::AlreadyUsed,
         Verdict::Voided,
@@ -27,6 +30,7 @@ impl Verdict {
         Verdict::Unknown,
         Verdict::Forged,
         Verdict::Malformed,
+        Verdict::WrongSlot,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +44,7 @@ impl Verdict {
             Verdict::Unknown => "UNKNOWN",
             Verdict::Forged => "FORGED",
             Verdict::Malformed => "MALFORMED",
+            Verdict::WrongSlot => "WRONG_SLOT",
         }
     }
 
@@ -77,6 +82,13 @@ pub struct ScanOutcome {
     pub first_use: Option<FirstUse>,
     /// For residents: the same card read again inside the anti-passback window.
     pub repeated: bool,
+    /// Checked in by hand (found by name, phone or id), not from its code.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub manual: bool,
+    /// Admitted, but with something the operator should see (a pass outside
+    /// its slot under the `warn` policy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
     /// Ledger block that recorded this scan.
     pub block: u64,
 }

@@ -26,6 +26,16 @@ pub struct Stats {
     pub scans_per_hour: Vec<(String, u64)>,
     pub scans_total_24h: u64,
     pub denied_by_reason: BTreeMap<String, u64>,
+    /// Per slot label: passes issued, passes admitted, people admitted.
+    pub by_slot: BTreeMap<String, SlotStats>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SlotStats {
+    pub issued: u64,
+    pub admitted: u64,
+    /// A couple pass counts as 2.
+    pub people: u64,
 }
 
 /// People inside now: admitted event guests plus residents marked IN.

@@ -5,6 +5,7 @@
 mod admin;
 mod import;
 mod ledger;
+mod manual;
 mod passes;
 mod residents;
 mod scan;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 pub use admin::{ExportKind, RestoreReport, private_dir};
 pub use import::{IMPORT_COLUMNS, ImportError, ImportRow, ParsedRows, REQUIRED_COLUMNS, RowProblem, parse_rows};
 pub use ledger::Verification;
+pub use manual::{Candidate, CandidateKind};
 pub use passes::PassView;
 pub use residents::ResidentView;
 pub use users::bcrypt_runs_on_this_thread;

@@ -11,14 +11,22 @@ use sha2::{Digest, Sha256};
 use super::Gatehouse;
 use crate::domain::clock::{parse_stamp, stamp};
 use crate::domain::ledger::to_hex;
+use crate::domain::pass::Pass;
 use crate::domain::payload::{self, Kind, Payload};
 use crate::domain::scan::{FirstUse, ScanOutcome, Verdict};
+use crate::domain::slot::{self, SlotPolicy, SlotRule};
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
 use crate::store::{Db, NewBlock, ScanRow};
 
 impl Gatehouse {
     pub fn scan(&mut self, raw: &[u8], actor: &Actor, gate: &str) -> Result<ScanOutcome> {
+        self.scan_as(raw, actor, gate, None)
+    }
+
+    /// The scan; `manual` is the reason (maybe empty) when an operator
+    /// checked someone in without their code (see `scan_manual`).
+    pub(super) fn scan_as(&mut self, raw: &[u8], actor: &Actor, gate: &str, manual: Option<&str>) -> Result<ScanOutcome> {
         // The gate is stored and shown with every later ALREADY_USED.
         let mut errs = crate::domain::validate::ValidationErrors::default();
         let gate = crate::domain::validate::label(&mut errs, "gate", gate, 64);
@@ -35,6 +43,7 @@ impl Gatehouse {
             },
         };
         let window = chrono::Duration::seconds(self.cfg.scan.resident_repeat_window_secs as i64);
+        let slots = SlotClock { rule: self.cfg.slot_rule(), local: self.cfg.local_time(now) };
         let keys = &self.keys;
         let op = actor.username.as_str();
         self.store.write(|db| {
@@ -48,6 +57,8 @@ impl Gatehouse {
                 resident: None,
                 first_use: None,
                 repeated: false,
+                manual: manual.is_some(),
+                warning: None,
                 block: 0,
             };
             let (subject, persons, data) = match checked {
@@ -60,10 +71,15 @@ impl Gatehouse {
                     (None, 0, data)
                 }
                 Ok(p) => match p.kind {
-                    Kind::Pass => scan_pass(db, &p, &at, op, gate, &mut out)?,
+                    Kind::Pass => scan_pass(db, &p, &at, op, gate, &slots, &mut out)?,
                     Kind::Resident => scan_resident(db, &p, &at, now, window, &mut out)?,
                 },
             };
+            let mut data = data;
+            if let (Some(reason), Some(obj)) = (manual, data.as_object_mut()) {
+                obj.insert("manual".into(), json!(true));
+                obj.insert("reason".into(), json!(reason));
+            }
             out.block = db.append_block(keys, &NewBlock { ts: &at, operator: op, gate, event: "scan", data: &data })?;
             db.record_scan(&ScanRow {
                 at: at.clone(),
@@ -122,7 +138,13 @@ impl Gatehouse {
 
 type Recorded = (Option<String>, u32, serde_json::Value);
 
-fn scan_pass(db: &dyn Db, p: &Payload, at: &str, op: &str, gate: &str, out: &mut ScanOutcome) -> Result<Recorded> {
+/// The slot rule and the event's local time of this scan.
+struct SlotClock {
+    rule: SlotRule,
+    local: chrono::NaiveDateTime,
+}
+
+fn scan_pass(db: &dyn Db, p: &Payload, at: &str, op: &str, gate: &str, slots: &SlotClock, out: &mut ScanOutcome) -> Result<Recorded> {
     let id = p.id.to_string();
     let Some(pass) = db.get_pass(&id)? else {
         out.verdict = Verdict::Unknown;
@@ -133,28 +155,47 @@ fn scan_pass(db: &dyn Db, p: &Payload, at: &str, op: &str, gate: &str, out: &mut
     if pass.voided_at.is_some() {
         out.verdict = Verdict::Voided;
         out.reason = format!("voided: {}", pass.void_reason.as_deref().unwrap_or("no reason given"));
-    } else if pass.scanned_at.is_some() || !db.mark_pass_scanned(&id, at, op, gate)? {
-        // Re-read: if a racing scan won, its row now holds the first use.
-        let first = db.get_pass(&id)?.unwrap_or(pass.clone());
-        out.verdict = Verdict::AlreadyUsed;
-        let fu = FirstUse {
-            at: first.scanned_at.clone().unwrap_or_default(),
-            operator: first.scanned_by.clone().unwrap_or_default(),
-            gate: first.gate.clone().unwrap_or_default(),
-        };
-        out.reason = format!("already used at {} by {} at {}", fu.at, fu.operator, fu.gate);
-        out.first_use = Some(fu);
-        out.pass = Some(first);
-        let data = json!({"verdict": "ALREADY_USED", "kind": "pass", "id": id, "persons": persons});
-        return Ok((Some(id), 0, data));
+    } else if pass.scanned_at.is_some() {
+        return already_used(db, &id, persons, pass, out);
     } else {
-        out.verdict = Verdict::Admitted;
-        out.reason = format!("{} ({} × {})", pass.holders(), pass.pass_type, persons);
+        let problem = slot::describe(slot::check(&pass.slot, slots.local, &slots.rule))
+            .map(|how| format!("slot {}; now {} ({how})", pass.slot, slots.local.format("%Y-%m-%d %H:%M")));
+        match problem {
+            Some(why) if slots.rule.policy == SlotPolicy::Deny => {
+                out.verdict = Verdict::WrongSlot;
+                out.reason = format!("wrong slot: {why}");
+            }
+            _ if !db.mark_pass_scanned(&id, at, op, gate)? => return already_used(db, &id, persons, pass, out),
+            warning => {
+                out.verdict = Verdict::Admitted;
+                out.reason = format!("{} ({} × {})", pass.holders(), pass.pass_type, persons);
+                out.warning = warning.map(|w| format!("outside its slot: {w}"));
+            }
+        }
     }
     let admitted = out.verdict == Verdict::Admitted;
     out.pass = db.get_pass(&id)?;
-    let data = json!({"verdict": out.verdict.as_str(), "kind": "pass", "id": id, "persons": persons});
+    let mut data = json!({"verdict": out.verdict.as_str(), "kind": "pass", "id": id, "persons": persons});
+    if let (Some(w), Some(obj)) = (&out.warning, data.as_object_mut()) {
+        obj.insert("warning".into(), json!(w));
+    }
     Ok((Some(id), if admitted { persons } else { 0 }, data))
+}
+
+/// ALREADY_USED with the first use; a racing scan that won has written it.
+fn already_used(db: &dyn Db, id: &str, persons: u32, pass: Pass, out: &mut ScanOutcome) -> Result<Recorded> {
+    let first = db.get_pass(id)?.unwrap_or(pass);
+    out.verdict = Verdict::AlreadyUsed;
+    let fu = FirstUse {
+        at: first.scanned_at.clone().unwrap_or_default(),
+        operator: first.scanned_by.clone().unwrap_or_default(),
+        gate: first.gate.clone().unwrap_or_default(),
+    };
+    out.reason = format!("already used at {} by {} at {}", fu.at, fu.operator, fu.gate);
+    out.first_use = Some(fu);
+    out.pass = Some(first);
+    let data = json!({"verdict": "ALREADY_USED", "kind": "pass", "id": id, "persons": persons});
+    Ok((Some(id.to_string()), 0, data))
 }
 
 fn scan_resident(

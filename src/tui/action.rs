@@ -10,6 +10,8 @@ use ratatui::crossterm::event::KeyEvent;
 pub enum Action {
     Quit,
     ForceQuit,
+    /// Back to the login screen for the next operator.
+    SignOut,
     ToggleHelp,
     Back,
     NextTab,

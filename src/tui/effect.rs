@@ -17,7 +17,10 @@ use crate::store::PassFilter;
 pub enum ScanSource {
     Camera,
     Wedge,
+    /// Typed into the entry by a person.
     Manual,
+    /// Found by name, phone or id and checked in by hand.
+    CheckIn,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,22 +31,53 @@ pub enum Bell {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Login { username: String, password: String },
-    Scan { payload: String, source: ScanSource },
+    Login {
+        username: String,
+        password: String,
+    },
+    /// The worker forgets who was signed in.
+    SignOut,
+    /// Manual check-in: search, then the same scan by id.
+    FindCheckIn(String),
+    ScanManual {
+        id: String,
+        reason: String,
+    },
+    Scan {
+        payload: String,
+        source: ScanSource,
+    },
     Issue(PassRequest),
     LoadPasses(PassFilter),
-    VoidPass { id: String, reason: String },
-    UnscanPass { id: String, reason: String },
+    VoidPass {
+        id: String,
+        reason: String,
+    },
+    UnscanPass {
+        id: String,
+        reason: String,
+    },
     LoadResidents,
     AddResident(ResidentRequest),
-    DeactivateResident { id: String },
+    DeactivateResident {
+        id: String,
+    },
     CapturePhoto,
     LoadLedger,
     VerifyLedger,
     LoadStats,
-    SaveQr { payload: String, path: PathBuf },
-    Print { pass_id: Option<String>, resident_id: Option<String> },
-    Export { kind: ExportKind, path: PathBuf },
+    SaveQr {
+        payload: String,
+        path: PathBuf,
+    },
+    Print {
+        pass_id: Option<String>,
+        resident_id: Option<String>,
+    },
+    Export {
+        kind: ExportKind,
+        path: PathBuf,
+    },
     Backup,
     Bell(Bell),
     Quit,
@@ -77,6 +111,8 @@ pub enum Outcome {
     LoggedIn(Actor),
     LoginFailed(String),
     Scanned(Box<ScanOutcome>, ScanSource, Option<Photo>),
+    /// Check-in candidates for a query.
+    Found(String, Vec<crate::service::Candidate>),
     Issued(Box<PassView>),
     IssueRejected(ValidationErrors),
     Passes(Vec<Box<PassView>>),

@@ -36,6 +36,9 @@ use crate::service::Gatehouse;
 /// 25 redraws a second at most; each tick also refreshes the clock.
 const TICK: Duration = Duration::from_millis(40);
 
+/// The pause between the bells of a denial.
+const BELL_GAP: Duration = Duration::from_millis(150);
+
 /// How often the console logs its redraw rate and memory.
 const STATS_EVERY: Duration = Duration::from_secs(10);
 
@@ -181,7 +184,7 @@ fn refresh_preview(app: &mut App, frames: &crate::camera::FrameSlot, seen: &mut 
 
 fn handle(app: &mut App, ev: Event) -> Vec<Effect> {
     match ev {
-        Event::Key(k, at) => keys::map(app, k, at).map(|a| app.update(a)).unwrap_or_default(),
+        Event::Key(k, at) => app.key(k, at),
         Event::Paste(s) => app.update(Action::Paste(s)),
         Event::Resize => vec![],
         Event::Tick(now) => app.tick(now, chrono::Local::now().format("%H:%M:%S").to_string()),
@@ -194,13 +197,25 @@ fn handle(app: &mut App, ev: Event) -> Vec<Effect> {
     }
 }
 
-/// One bell for a person let through; three for a denial.
+/// One bell for a person let through; three for a denial, 150 ms apart so
+/// the terminal does not merge them into one beep. Rung on a thread of its
+/// own so the pauses never hold up the screen.
 fn ring(b: Bell) {
     let n = match b {
         Bell::Admit => 1,
         Bell::Deny => 3,
     };
-    let mut out = std::io::stdout();
-    let _ = out.write_all(&b"\x07\x07\x07"[..n]);
-    let _ = out.flush();
+    let rang = std::thread::Builder::new().name("bell".into()).spawn(move || {
+        for i in 0..n {
+            if i > 0 {
+                std::thread::sleep(BELL_GAP);
+            }
+            let mut out = std::io::stdout();
+            let _ = out.write_all(b"\x07");
+            let _ = out.flush();
+        }
+    });
+    if let Err(e) = rang {
+        tracing::warn!("cannot ring the bell: {e}");
+    }
 }

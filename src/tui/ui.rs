@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::app::{App, MIN_HEIGHT, MIN_WIDTH, PromptKind, Screen};
+use super::app::{App, MIN_HEIGHT, MIN_WIDTH, Screen};
 use super::screens;
 use super::theme::Theme;
 
@@ -41,17 +41,19 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Screen::Stats => screens::stats::render(app, theme, body, buf),
     }
     render_footer(app, theme, footer, buf);
-    if let Some(p) = &app.prompt {
-        render_prompt(p.kind, &p.input, theme, body, buf);
-    }
     if app.help {
         render_help(app, theme, body, buf);
     }
-    if app.confirm_quit {
+    if app.confirm_quit || app.confirm_sign_out {
+        let (title, question) = match (app.confirm_quit, app.has_unsaved_input()) {
+            (true, true) => (" Quit ", "Unsaved input will be lost. Quit?"),
+            (true, false) => (" Quit ", "Quit gatehouse?"),
+            (false, _) => (" Sign out ", "Unsaved input will be lost. Sign out?"),
+        };
         let r = centered(body, 50, 5);
         Clear.render(r, buf);
-        Paragraph::new(vec![Line::from(""), Line::from(Span::styled("  Unsaved input will be lost. Quit?  y / n", theme.error()))])
-            .block(Block::bordered().title(" Quit "))
+        Paragraph::new(vec![Line::from(""), Line::from(Span::styled(format!("  {question}  y / n"), theme.error()))])
+            .block(Block::bordered().title(title))
             .render(r, buf);
     }
 }
@@ -102,12 +104,14 @@ fn render_tabs(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 
 /// The keys of the current screen, or the last status message.
 pub fn footer_keys(app: &App) -> &'static str {
-    if app.prompt.is_some() {
+    if app.prompt_open() {
         return if app.prompt_is_confirm() { "y confirm  n/Esc cancel" } else { "Enter ok  Esc cancel" };
     }
     match app.screen {
         Screen::Login => "Enter next/sign in  Tab switch field  Esc quit",
-        Screen::Scan => "type/scan code + Enter  Esc clear  Tab next screen  ? help  q quit",
+        Screen::Scan if app.scan.checkin.as_ref().is_some_and(|c| c.confirming) => "Enter check in  Esc back to the list",
+        Screen::Scan if app.scan.checkin.is_some() => "type a name, phone or id  ↑↓ choose  Enter pick  Esc close",
+        Screen::Scan => "scan or type code+Enter  / find by name or id  F8 sign out  ? help  q quit",
         Screen::Issue if app.issue.issued.is_some() => "p print  s save PNG  n/Enter issue another  Tab next screen",
         Screen::Issue => "↑↓ field  ←→ choose  Enter next/issue  Esc leave field  F1 help",
         Screen::Passes if app.passes.searching => "type to search  Enter/Esc done",
@@ -128,39 +132,21 @@ fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     Paragraph::new(line).render(area, buf);
 }
 
-fn render_prompt(kind: PromptKind, input: &super::forms::TextField, theme: &Theme, body: Rect, buf: &mut Buffer) {
-    use ratatui::widgets::Widget;
-    let r = centered(body, 64, 5);
-    Clear.render(r, buf);
-    let title = format!(" {} ", input.label);
-    let block = Block::bordered().title(title).border_style(theme.focus());
-    let inner = block.inner(r);
-    block.render(r, buf);
-    let confirm = matches!(kind, PromptKind::VoidConfirm | PromptKind::DeactivateConfirm);
-    let text = if confirm {
-        let v = input.value();
-        if v.is_empty() { "Press y to confirm, n to cancel".to_string() } else { format!("{v}   (y / n)") }
-    } else {
-        format!("{}▏", input.value())
-    };
-    Paragraph::new(text).render(Rect { y: inner.y + 1, height: 1, ..inner }, buf);
-}
-
 fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
     use ratatui::widgets::Widget;
     let r = centered(body, 80, body.height);
     Clear.render(r, buf);
     let k = |key: &str, what: &str| Line::from(vec![Span::styled(format!("  {key:<16}"), theme.key()), Span::raw(what.to_string())]);
+    // 19 lines at most: the help fits in the smallest window, 80x24.
     let mut lines = vec![
         Line::from(Span::styled(" Everywhere", theme.title())),
-        k("Tab / Shift-Tab", "next / previous screen (F2-F7 jump directly)"),
-        k("1-6", "jump to a screen (not on Scan, where digits are code)"),
-        k("? / F1", "this help;  any key closes it"),
-        k("q / Ctrl-C", "quit (asks first if a form holds input)"),
-        k("Esc", "back: close a detail, a prompt, or leave a field"),
+        k("Tab / Shift-Tab", "next / previous screen; F2-F7 (or 1-6, not on Scan) jump"),
+        k("? / F1  Esc", "this help (any key closes it);  Esc goes back"),
+        k("q / Ctrl-C  F8", "quit (always asks);  sign out (camera, last scans stay)"),
+        k("USB scanner", "its burst is a scan on every screen; it never types a key"),
         Line::from(Span::styled(" Scan", theme.title())),
-        k("A-Z 0-9 -", "type a code; Enter scans. A USB scanner's burst scans by itself"),
-        k("Backspace/Esc", "edit / clear the entry"),
+        k("code + Enter", "scan a typed code;  Backspace edits, Esc clears"),
+        k("/", "manual check-in: find by name, phone or ticket id"),
     ];
     if app.actor.as_ref().is_some_and(|a| a.is_admin()) {
         lines.extend([
@@ -172,7 +158,7 @@ fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
             k("/  t s m o", "search; filter type, status, payment; sort"),
             k("Enter v u p e", "detail, void, unscan, print, export CSV"),
             Line::from(Span::styled(" Residents · Ledger · Stats", theme.title())),
-            k("a Enter d p", "add, detail with QR, deactivate, print;  F5 camera photo in form"),
+            k("/ a Enter d p", "search, add, detail with QR, deactivate, print; F5 photo"),
             k("v  r", "verify the ledger;  refresh"),
         ]);
     }

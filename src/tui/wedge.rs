@@ -1,66 +1,112 @@
-//! Telling a USB keyboard-wedge scanner from a person typing. A scanner
-//! types a whole code in a burst, a few milliseconds a key, then Enter, Tab,
-//! or nothing at all. A burst ended by a pause counts as a scan too.
+//! The scanner path: telling a USB keyboard-wedge scanner from a person
+//! typing, ahead of every key binding. A scanner types a whole code in a
+//! burst, a few milliseconds a key, then Enter, Tab, or nothing at all.
+//!
+//! Every key that could be part of a code is held here first, for at most
+//! `BURST_GAP`. A long enough burst becomes a scan, whatever the screen and
+//! whatever its letters would otherwise mean; a single key goes on to the
+//! bindings as a person's key; a short fast run goes on marked `fast`, so
+//! it may be text but never a command.
 
 use std::time::{Duration, Instant};
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Longest gap between two keys of one burst.
 pub const BURST_GAP: Duration = Duration::from_millis(40);
 /// Silence after a burst that ends it, for scanners that send no terminator.
+/// An Enter or Tab inside it still ends the burst (and is not passed on).
 pub const END_PAUSE: Duration = Duration::from_millis(250);
-/// Shortest burst taken for a scan without a terminator.
+/// Shortest burst taken for a scan.
 pub const MIN_BURST: usize = 12;
 
-/// The characters of the payload alphabet.
-pub fn is_payload_char(c: char) -> bool {
-    c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-'
+/// The characters of the payload alphabet, in either case (a scanner with
+/// Caps Lock on, or set to lower case), and of the short id.
+pub fn is_code_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-'
+}
+
+/// What the scanner path lets through.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A key for the bindings; `fast` when it came in a run too quick for a
+    /// person and too short for a code: text, never a command.
+    Key { key: KeyEvent, at: Instant, fast: bool },
+    /// A complete burst: a scan, from whatever screen is open.
+    Scan { text: String, at: Instant },
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Wedge {
-    /// Keys typed into the scan entry so far.
-    pub buffer: String,
-    last_key: Option<Instant>,
-    /// How many keys in a row arrived within BURST_GAP of the one before.
-    fast_run: usize,
+    /// Keys that may be a burst, each with its arrival time.
+    held: Vec<(KeyEvent, Instant)>,
+}
+
+fn could_be_code(key: &KeyEvent) -> bool {
+    let KeyCode::Char(c) = key.code else { return false };
+    is_code_char(c) && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
 }
 
 impl Wedge {
-    pub fn push(&mut self, c: char, at: Instant) {
-        let fast = self.last_key.is_some_and(|t| at.saturating_duration_since(t) <= BURST_GAP);
-        self.fast_run = if fast { self.fast_run + 1 } else { 0 };
-        self.buffer.push(c);
-        self.last_key = Some(at);
+    /// Is a burst being held back right now?
+    pub fn holding(&self) -> bool {
+        !self.held.is_empty()
     }
 
-    pub fn backspace(&mut self) {
-        self.buffer.pop();
-        self.fast_run = 0;
+    /// The text held so far.
+    pub fn text(&self) -> String {
+        self.held.iter().filter_map(|(k, _)| if let KeyCode::Char(c) = k.code { Some(c) } else { None }).collect()
     }
 
-    /// Was the buffer typed as a scanner burst (rather than by hand)?
-    pub fn was_burst(&self) -> bool {
-        self.buffer.len() >= MIN_BURST && self.fast_run + 1 >= self.buffer.len() * 3 / 4
+    fn last(&self) -> Option<Instant> {
+        self.held.last().map(|(_, t)| *t)
     }
 
-    /// Enter or Tab: take whatever is in the buffer.
-    pub fn take(&mut self) -> Option<String> {
-        self.last_key = None;
-        self.fast_run = 0;
-        let s = std::mem::take(&mut self.buffer);
-        (!s.trim().is_empty()).then_some(s)
+    /// One key from the terminal, with the moment it arrived.
+    pub fn key(&mut self, key: KeyEvent, at: Instant) -> Vec<Input> {
+        let mut out = Vec::new();
+        let gap = self.last().map(|t| at.saturating_duration_since(t));
+        if could_be_code(&key) {
+            if gap.is_some_and(|g| g > BURST_GAP) {
+                out.extend(self.settle(at));
+            }
+            self.held.push((key, at));
+            return out;
+        }
+        let terminator = matches!(key.code, KeyCode::Enter | KeyCode::Tab);
+        if terminator && self.held.len() >= MIN_BURST && gap.is_some_and(|g| g <= END_PAUSE) {
+            out.push(Input::Scan { text: self.text(), at });
+            self.clear();
+            return out;
+        }
+        out.extend(self.settle(at));
+        out.push(Input::Key { key, at, fast: false });
+        out
     }
 
-    /// On a tick: a burst followed by silence is a complete scan.
-    pub fn take_if_paused(&mut self, now: Instant) -> Option<String> {
-        let paused = self.last_key.is_some_and(|t| now.saturating_duration_since(t) >= END_PAUSE);
-        if paused && self.was_burst() { self.take() } else { None }
+    /// On a tick: a burst that stopped is a scan after END_PAUSE; keys
+    /// that came alone or in a short run go on after BURST_GAP.
+    pub fn tick(&mut self, now: Instant) -> Vec<Input> {
+        let Some(last) = self.last() else { return vec![] };
+        let quiet = now.saturating_duration_since(last);
+        let wait = if self.held.len() >= MIN_BURST { END_PAUSE } else { BURST_GAP + Duration::from_millis(1) };
+        if quiet >= wait { self.settle(now) } else { vec![] }
+    }
+
+    /// The held keys are finished: a scan, or keys for the bindings.
+    fn settle(&mut self, now: Instant) -> Vec<Input> {
+        if self.held.len() >= MIN_BURST {
+            let text = self.text();
+            self.clear();
+            return vec![Input::Scan { text, at: now }];
+        }
+        let held = std::mem::take(&mut self.held);
+        let fast = held.len() > 1;
+        held.into_iter().map(|(key, at)| Input::Key { key, at, fast }).collect()
     }
 
     pub fn clear(&mut self) {
-        self.buffer.clear();
-        self.last_key = None;
-        self.fast_run = 0;
+        self.held.clear();
     }
 }
 
@@ -68,39 +114,69 @@ impl Wedge {
 mod tests {
     use super::*;
 
-    fn typed(w: &mut Wedge, s: &str, start: Instant, gap_ms: u64) -> Instant {
+    fn k(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    fn typed(w: &mut Wedge, s: &str, start: Instant, gap_ms: u64) -> (Vec<Input>, Instant) {
         let mut t = start;
+        let mut out = Vec::new();
         for c in s.chars() {
-            w.push(c, t);
+            out.extend(w.key(k(c), t));
+            out.extend(w.tick(t));
             t += Duration::from_millis(gap_ms);
         }
-        t
+        (out, t - Duration::from_millis(gap_ms))
+    }
+
+    fn scans(v: &[Input]) -> Vec<String> {
+        v.iter().filter_map(|i| if let Input::Scan { text, .. } = i { Some(text.clone()) } else { None }).collect()
     }
 
     #[test]
     fn burst_then_pause_is_a_scan() {
         let mut w = Wedge::default();
-        let t0 = Instant::now();
-        let end = typed(&mut w, "GH1-P-01-ABCDEFGHJK", t0, 5);
-        assert_eq!(w.take_if_paused(end), None, "not yet paused");
-        assert_eq!(w.take_if_paused(end + END_PAUSE).as_deref(), Some("GH1-P-01-ABCDEFGHJK"));
-        assert!(w.buffer.is_empty());
+        let (out, end) = typed(&mut w, "GH1-P-01-ABCDEFGHJK", Instant::now(), 5);
+        assert!(out.is_empty(), "all held: {out:?}");
+        assert!(w.tick(end + BURST_GAP * 2).is_empty(), "not yet paused");
+        assert_eq!(scans(&w.tick(end + END_PAUSE)), vec!["GH1-P-01-ABCDEFGHJK"]);
+        assert!(!w.holding());
     }
 
     #[test]
-    fn slow_typing_waits_for_enter() {
+    fn burst_then_enter_is_a_scan_and_the_enter_is_not_passed_on() {
         let mut w = Wedge::default();
-        let t0 = Instant::now();
-        let end = typed(&mut w, "GH1-P-01-ABCDEFGHJK", t0, 180);
-        assert!(!w.was_burst());
-        assert_eq!(w.take_if_paused(end + Duration::from_secs(5)), None);
-        assert_eq!(w.take().as_deref(), Some("GH1-P-01-ABCDEFGHJK"));
+        let (_, end) = typed(&mut w, "gh1-p-01-qqqqabcd", Instant::now(), 3);
+        let out = w.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE), end + Duration::from_millis(3));
+        assert_eq!(out.len(), 1);
+        assert_eq!(scans(&out), vec!["gh1-p-01-qqqqabcd"]);
     }
 
     #[test]
-    fn short_bursts_are_not_scans() {
+    fn slow_typing_passes_each_key_on_as_a_persons_key() {
         let mut w = Wedge::default();
-        let end = typed(&mut w, "ABC", Instant::now(), 5);
-        assert_eq!(w.take_if_paused(end + END_PAUSE), None);
+        let (out, _) = typed(&mut w, "GH1-P-01-ABCDEFGHJK", Instant::now(), 180);
+        assert!(scans(&out).is_empty());
+        assert!(out.iter().all(|i| matches!(i, Input::Key { fast: false, .. })));
+        assert_eq!(out.len(), 18, "the last key is still held: {out:?}");
+    }
+
+    #[test]
+    fn short_fast_runs_are_text_only() {
+        let mut w = Wedge::default();
+        let (_, end) = typed(&mut w, "qv", Instant::now(), 5);
+        let out = w.tick(end + BURST_GAP * 2);
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|i| matches!(i, Input::Key { fast: true, .. })));
+    }
+
+    #[test]
+    fn other_keys_end_a_short_run_and_follow_it() {
+        let mut w = Wedge::default();
+        let t = Instant::now();
+        w.key(k('a'), t);
+        let out = w.key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE), t + Duration::from_millis(10));
+        assert_eq!(out.len(), 2);
+        assert!(matches!(&out[1], Input::Key { key, .. } if key.code == KeyCode::Down));
     }
 }

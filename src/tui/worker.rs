@@ -60,17 +60,34 @@ fn run(
             Err(e) => Outcome::LoginFailed(e.to_string()),
         };
     }
+    if let Effect::SignOut = &effect {
+        if let Some(a) = actor.take() {
+            tracing::info!(user = %a.username, "signed out of the console");
+        }
+        return Outcome::Done(String::new());
+    }
     let Some(a) = actor.clone() else {
         return Outcome::Failed("sign in first".into());
     };
     match effect {
-        Effect::Login { .. } | Effect::Bell(_) | Effect::Quit => Outcome::Done(String::new()),
+        Effect::Login { .. } | Effect::SignOut | Effect::Bell(_) | Effect::Quit => Outcome::Done(String::new()),
         Effect::Scan { payload, source } => match g.scan(payload.as_bytes(), &a, gate) {
             Ok(out) => {
                 let photo = out.resident.as_ref().and_then(|r| r.photo.as_deref()).and_then(|p| load_photo(p, picker));
                 Outcome::Scanned(Box::new(out), source, photo)
             }
             Err(e) => failed("scan not recorded", e),
+        },
+        Effect::FindCheckIn(q) => match g.find_for_checkin(&q) {
+            Ok(rows) => Outcome::Found(q, rows),
+            Err(e) => failed("cannot search", e),
+        },
+        Effect::ScanManual { id, reason } => match g.scan_manual(&id, Some(&reason), &a, gate) {
+            Ok(out) => {
+                let photo = out.resident.as_ref().and_then(|r| r.photo.as_deref()).and_then(|p| load_photo(p, picker));
+                Outcome::Scanned(Box::new(out), super::effect::ScanSource::CheckIn, photo)
+            }
+            Err(e) => failed("not checked in", e),
         },
         Effect::Issue(req) => match g.issue_pass(&a, &req) {
             Ok(p) => Outcome::Issued(Box::new(g.pass_view(p))),

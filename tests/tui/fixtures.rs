@@ -98,6 +98,8 @@ pub fn outcome(v: Verdict) -> Box<ScanOutcome> {
         resident: None,
         first_use: None,
         repeated: false,
+        manual: false,
+        warning: None,
         block: 7,
     };
     match v {
@@ -127,6 +129,11 @@ pub fn outcome(v: Verdict) -> Box<ScanOutcome> {
         Verdict::Unknown => o.reason = "no pass with this id (signed by us, but not in this database)".into(),
         Verdict::Forged => o.reason = "signature does not match".into(),
         Verdict::Malformed => o.reason = "not a gatehouse code".into(),
+        Verdict::WrongSlot => {
+            pass.slot = "2026-12-24 19:00-23:00 Christmas Eve".into();
+            o.reason = "wrong slot: slot 2026-12-24 19:00-23:00 Christmas Eve; now 2026-11-21 18:30 (33 d early)".into();
+            o.pass = Some(pass);
+        }
     }
     Box::new(o)
 }
@@ -153,6 +160,11 @@ pub fn stats() -> Stats {
     s.scans_total_24h = s.scans_per_hour.iter().map(|b| b.1).sum();
     s.denied_by_reason.insert("ALREADY_USED".into(), 4);
     s.denied_by_reason.insert("FORGED".into(), 1);
+    s.denied_by_reason.insert("MALFORMED".into(), 2);
+    s.denied_by_reason.insert("VOIDED".into(), 3);
+    s.denied_by_reason.insert("WRONG_SLOT".into(), 1);
+    s.by_slot.insert("2026-12-24 19:00-23:00 Eve".into(), gatehouse::domain::stats::SlotStats { issued: 80, admitted: 41, people: 60 });
+    s.by_slot.insert("7:00 PM - 11:00 PM".into(), gatehouse::domain::stats::SlotStats { issued: 61, admitted: 40, people: 41 });
     s
 }
 

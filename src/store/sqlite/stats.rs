@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Timelike, Utc};
 use super::SqliteDb;
 use crate::domain::clock::stamp;
 use crate::domain::scan::Verdict;
-use crate::domain::stats::Stats;
+use crate::domain::stats::{SlotStats, Stats};
 use crate::error::Result;
 use crate::store::interface::StatsQuery;
 
@@ -64,6 +64,17 @@ impl StatsQuery for SqliteDb<'_> {
             }
         }
         s.scans_per_hour = buckets;
+
+        let mut st = c.prepare(
+            "SELECT slot, COUNT(*),
+                COALESCE(SUM(voided_at IS NULL AND scanned_at IS NOT NULL), 0),
+                COALESCE(SUM(CASE WHEN voided_at IS NULL AND scanned_at IS NOT NULL THEN persons ELSE 0 END), 0)
+             FROM passes GROUP BY slot ORDER BY slot",
+        )?;
+        for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?)))? {
+            let (slot, issued, admitted, people) = row?;
+            s.by_slot.insert(slot, SlotStats { issued: issued as u64, admitted: admitted as u64, people: people as u64 });
+        }
 
         let mut st = c.prepare("SELECT verdict, COUNT(*) FROM scans GROUP BY verdict")?;
         for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {

@@ -1,17 +1,249 @@
 //! The admin's issue form, and the pass with its QR once issued.
 
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
-use super::{error_row, field_row, short};
-use crate::domain::pass::{format_money, to_cents};
+use super::{Ctx, error_row, field_row, nav_keys, short, text_keys};
+use crate::config::Config;
+use crate::domain::pass::{PassRequest, format_money, to_cents};
+use crate::domain::validate::ValidationErrors;
+use crate::service::PassView;
+use crate::tui::action::Action;
 use crate::tui::app::App;
-use crate::tui::forms::{IssueField, PAYMENTS};
+use crate::tui::effect::Effect;
+use crate::tui::forms::TextField;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::halfblock;
+
+/// The issue form's fields in screen order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueField {
+    Type,
+    Name,
+    Phone,
+    Name2,
+    Phone2,
+    Payment,
+    Txn,
+    Slot,
+    Submit,
+}
+
+pub const PAYMENTS: [&str; 2] = ["CASH", "ONLINE"];
+
+#[derive(Debug, Clone)]
+pub struct IssueForm {
+    pub type_idx: usize,
+    pub payment_idx: usize,
+    pub slot_idx: usize,
+    pub name: TextField,
+    pub phone: TextField,
+    pub name2: TextField,
+    pub phone2: TextField,
+    pub txn: TextField,
+    pub focus: IssueField,
+    pub errors: ValidationErrors,
+    pub issued: Option<Box<PassView>>,
+    pub busy: bool,
+}
+
+impl Default for IssueForm {
+    fn default() -> Self {
+        IssueForm {
+            type_idx: 0,
+            payment_idx: 0,
+            slot_idx: 0,
+            name: TextField::new("Name", "name"),
+            phone: TextField::new("Phone", "phone"),
+            name2: TextField::new("Second name", "name2"),
+            phone2: TextField::new("Second phone", "phone2"),
+            txn: TextField::new("Transaction ref", "txn"),
+            focus: IssueField::Type,
+            errors: ValidationErrors::default(),
+            issued: None,
+            busy: false,
+        }
+    }
+}
+
+impl IssueForm {
+    pub fn is_couple(&self, cfg: &Config) -> bool {
+        cfg.pass_types.get(self.type_idx).is_some_and(|t| t.persons == 2)
+    }
+
+    pub fn fields(&self, cfg: &Config) -> Vec<IssueField> {
+        use IssueField::*;
+        let mut v = vec![Type, Name, Phone];
+        if self.is_couple(cfg) {
+            v.extend([Name2, Phone2]);
+        }
+        v.push(Payment);
+        if self.payment_idx == 1 {
+            v.push(Txn);
+        }
+        v.extend([Slot, Submit]);
+        v
+    }
+
+    pub fn text(&self, f: IssueField) -> Option<&TextField> {
+        match f {
+            IssueField::Name => Some(&self.name),
+            IssueField::Phone => Some(&self.phone),
+            IssueField::Name2 => Some(&self.name2),
+            IssueField::Phone2 => Some(&self.phone2),
+            IssueField::Txn => Some(&self.txn),
+            _ => None,
+        }
+    }
+
+    pub fn text_mut(&mut self, f: IssueField) -> Option<&mut TextField> {
+        match f {
+            IssueField::Name => Some(&mut self.name),
+            IssueField::Phone => Some(&mut self.phone),
+            IssueField::Name2 => Some(&mut self.name2),
+            IssueField::Phone2 => Some(&mut self.phone2),
+            IssueField::Txn => Some(&mut self.txn),
+            _ => None,
+        }
+    }
+
+    pub fn move_focus(&mut self, cfg: &Config, delta: isize) {
+        let fields = self.fields(cfg);
+        let i = fields.iter().position(|f| *f == self.focus).unwrap_or(0) as isize;
+        let n = fields.len() as isize;
+        self.focus = fields[((i + delta).rem_euclid(n)) as usize];
+    }
+
+    /// Cycle a choice field (type, payment, slot) left or right.
+    pub fn cycle(&mut self, cfg: &Config, delta: isize) {
+        let step = |i: usize, n: usize| ((i as isize + delta).rem_euclid(n.max(1) as isize)) as usize;
+        match self.focus {
+            IssueField::Type => self.type_idx = step(self.type_idx, cfg.pass_types.len()),
+            IssueField::Payment => self.payment_idx = step(self.payment_idx, PAYMENTS.len()),
+            IssueField::Slot => self.slot_idx = step(self.slot_idx, cfg.event.slots.len()),
+            _ => {}
+        }
+    }
+
+    pub fn dirty(&self) -> bool {
+        self.issued.is_none() && [&self.name, &self.phone, &self.name2, &self.phone2, &self.txn].iter().any(|f| !f.is_empty())
+    }
+
+    pub fn request(&self, cfg: &Config) -> PassRequest {
+        let couple = self.is_couple(cfg);
+        let online = self.payment_idx == 1;
+        PassRequest {
+            pass_type: cfg.pass_types.get(self.type_idx).map(|t| t.name.clone()).unwrap_or_default(),
+            name: self.name.value(),
+            phone: self.phone.value(),
+            name2: couple.then(|| self.name2.value()),
+            phone2: couple.then(|| self.phone2.value()),
+            payment: PAYMENTS[self.payment_idx].into(),
+            txn_ref: online.then(|| self.txn.value()),
+            slot: cfg.event.slots.get(self.slot_idx).cloned(),
+            price_override: None,
+        }
+    }
+
+    /// Start again for the next pass, keeping the choices.
+    pub fn reset(&mut self) {
+        let (t, p, s) = (self.type_idx, self.payment_idx, self.slot_idx);
+        *self = IssueForm { type_idx: t, payment_idx: p, slot_idx: s, focus: IssueField::Name, ..Default::default() };
+    }
+}
+
+impl IssueForm {
+    /// Is a text field focused, so that letters and digits are text?
+    pub fn editing_text(&self) -> bool {
+        self.issued.is_none()
+            && matches!(self.focus, IssueField::Name | IssueField::Phone | IssueField::Name2 | IssueField::Phone2 | IssueField::Txn)
+    }
+
+    pub fn key(&self, key: KeyEvent) -> Option<Action> {
+        if self.editing_text() {
+            return Some(text_keys(key));
+        }
+        let issued = self.issued.is_some();
+        match key.code {
+            KeyCode::Char('p') if issued => Some(Action::Print),
+            KeyCode::Char('s') if issued => Some(Action::SavePng),
+            KeyCode::Char('n') if issued => Some(Action::IssueAnother),
+            KeyCode::Char(' ') if !issued => nav_keys(key.code),
+            KeyCode::Char(_) => None,
+            KeyCode::Enter if issued => Some(Action::IssueAnother),
+            _ if issued => None,
+            code => nav_keys(code),
+        }
+    }
+
+    /// Opening the screen: the name field takes the keys.
+    pub fn enter(&mut self) {
+        if self.issued.is_none() && self.focus == IssueField::Type && !self.dirty() {
+            self.focus = IssueField::Name;
+        }
+    }
+
+    pub fn update(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
+        let cfg = cx.cfg;
+        if let Some(v) = self.issued.clone() {
+            return match action {
+                Action::IssueAnother | Action::Back => {
+                    self.reset();
+                    *cx.status = None;
+                    vec![]
+                }
+                Action::SavePng => {
+                    let path = cx.data_dir.join("qr").join(format!("pass-{}.png", short(&v.pass.id)));
+                    vec![Effect::SaveQr { payload: v.payload.clone(), path }]
+                }
+                Action::Print => vec![Effect::Print { pass_id: Some(v.pass.id.clone()), resident_id: None }],
+                _ => vec![],
+            };
+        }
+        match action {
+            Action::Up => self.move_focus(cfg, -1),
+            Action::Down => self.move_focus(cfg, 1),
+            Action::Cycle(d) => self.cycle(cfg, d),
+            Action::Back => self.focus = IssueField::Type,
+            Action::Type(k) => {
+                if let Some(t) = self.text_mut(self.focus) {
+                    t.input(k);
+                }
+            }
+            Action::Paste(s) => {
+                if let Some(t) = self.text_mut(self.focus) {
+                    t.paste(&s);
+                }
+            }
+            Action::Submit if self.focus != IssueField::Submit => self.move_focus(cfg, 1),
+            Action::Submit if !self.busy => {
+                self.busy = true;
+                self.errors = Default::default();
+                return vec![Effect::Issue(self.request(cfg))];
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    pub fn issued(&mut self, v: Box<PassView>, cx: &mut Ctx) {
+        self.busy = false;
+        cx.say(format!("issued pass {}", short(&v.pass.id)));
+        self.issued = Some(v);
+    }
+
+    pub fn rejected(&mut self, e: ValidationErrors, cx: &mut Ctx) {
+        self.busy = false;
+        if let Some(first) = e.0.first() {
+            cx.warn(format!("{}: {}", first.field, first.message));
+        }
+        self.errors = e;
+    }
+}
 
 pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     match &app.issue.issued {

@@ -1,13 +1,51 @@
 //! The ledger: recent blocks and verification with a progress bar.
 
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table, Widget};
 
-use super::{hhmmss, short};
+use super::{hhmmss, nav_keys, short};
+use crate::domain::ledger::{StoredBlock, VerifyReport};
+use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::effect::Effect;
 use crate::tui::theme::Theme;
+
+#[derive(Debug, Clone, Default)]
+pub struct LedgerState {
+    pub blocks: Vec<StoredBlock>,
+    pub total: u64,
+    pub verifying: bool,
+    pub progress: u64,
+    pub report: Option<VerifyReport>,
+}
+
+impl LedgerState {
+    pub fn key(&self, key: KeyEvent) -> Option<Action> {
+        match key.code {
+            KeyCode::Char('v') => Some(Action::Verify),
+            KeyCode::Char('r') => Some(Action::Refresh),
+            KeyCode::Char(' ') => nav_keys(key.code),
+            KeyCode::Char(_) => None,
+            code => nav_keys(code),
+        }
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Verify if !self.verifying => {
+                self.verifying = true;
+                self.progress = 0;
+                self.report = None;
+                vec![Effect::VerifyLedger]
+            }
+            Action::Refresh => vec![Effect::LoadLedger],
+            _ => vec![],
+        }
+    }
+}
 
 pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let l = &app.ledger;

@@ -1,12 +1,90 @@
+//! Sign in: username, password, and the core's answer.
+
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use super::field_row;
+use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::effect::Effect;
+use crate::tui::forms::TextField;
 use crate::tui::theme::Theme;
 use crate::tui::ui::centered;
+
+#[derive(Debug, Clone)]
+pub struct LoginState {
+    pub user: TextField,
+    pub pass: TextField,
+    pub focus_pass: bool,
+    pub error: Option<String>,
+    pub busy: bool,
+}
+
+impl Default for LoginState {
+    fn default() -> Self {
+        LoginState {
+            user: TextField::new("Username", "username"),
+            pass: TextField::masked("Password", "password"),
+            focus_pass: false,
+            error: None,
+            busy: false,
+        }
+    }
+}
+
+impl LoginState {
+    pub fn key(&self, key: KeyEvent) -> Action {
+        match key.code {
+            KeyCode::Enter => Action::Submit,
+            KeyCode::Tab | KeyCode::Down => Action::Down,
+            KeyCode::BackTab | KeyCode::Up => Action::Up,
+            KeyCode::Esc => Action::Quit,
+            _ => Action::Type(key),
+        }
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Up | Action::Down => self.focus_pass = !self.focus_pass,
+            Action::Type(k) => {
+                if self.focus_pass {
+                    self.pass.input(k)
+                } else {
+                    self.user.input(k)
+                }
+            }
+            Action::Paste(s) => {
+                if self.focus_pass {
+                    self.pass.paste(&s)
+                } else {
+                    self.user.paste(&s)
+                }
+            }
+            Action::Submit if !self.busy => {
+                if !self.focus_pass {
+                    self.focus_pass = true;
+                    return vec![];
+                }
+                let username = self.user.value().trim().to_string();
+                if username.is_empty() {
+                    self.error = Some("enter your username".into());
+                    self.focus_pass = false;
+                    return vec![];
+                }
+                self.busy = true;
+                self.error = None;
+                let password = self.pass.value();
+                self.pass.clear();
+                return vec![Effect::Login { username, password }];
+            }
+            _ => {}
+        }
+        vec![]
+    }
+}
 
 pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let r = centered(area, 60, 11);

@@ -1,21 +1,88 @@
-//! One file per screen; each only reads `App` and draws.
+//! One module per screen: each owns its state, its key map, its `update`
+//! (actions in, effects out as data) and its drawing, which only reads.
 
+pub mod checkin;
 pub mod issue;
 pub mod ledger;
 pub mod login;
 pub mod passes;
+pub mod prompt;
 pub mod residents;
 pub mod scan;
 pub mod stats;
 
+use std::path::Path;
+
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
+use super::action::Action;
 use super::forms::TextField;
 use super::theme::Theme;
+use crate::config::Config;
+
+/// The footer's message: what just happened, or what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+}
+
+/// What a screen's `update` may read besides its own state, and the one
+/// shared thing it may set: the footer's message.
+pub struct Ctx<'a> {
+    pub cfg: &'a Config,
+    pub data_dir: &'a Path,
+    pub status: &'a mut Option<Status>,
+}
+
+impl Ctx<'_> {
+    pub fn say(&mut self, text: impl Into<String>) {
+        *self.status = Some(Status { text: text.into(), error: false });
+    }
+
+    pub fn warn(&mut self, text: impl Into<String>) {
+        *self.status = Some(Status { text: text.into(), error: true });
+    }
+}
+
+/// Keys while a text input has focus: letters and digits are text.
+pub fn text_keys(key: KeyEvent) -> Action {
+    match key.code {
+        KeyCode::Esc => Action::Back,
+        KeyCode::Enter => Action::Submit,
+        KeyCode::Up => Action::Up,
+        KeyCode::Down => Action::Down,
+        KeyCode::Tab => Action::NextTab,
+        KeyCode::BackTab => Action::PrevTab,
+        _ => Action::Type(key),
+    }
+}
+
+/// Moving in a list or form, and changing a choice.
+pub fn nav_keys(code: KeyCode) -> Option<Action> {
+    match code {
+        KeyCode::Up => Some(Action::Up),
+        KeyCode::Down => Some(Action::Down),
+        KeyCode::Left => Some(Action::Cycle(-1)),
+        KeyCode::Right | KeyCode::Char(' ') => Some(Action::Cycle(1)),
+        KeyCode::Enter => Some(Action::Submit),
+        _ => None,
+    }
+}
+
+/// Pick the next value of a filter: all, then each value in turn.
+pub fn cycle_opt<T: Clone + PartialEq>(all: &[T], cur: Option<&T>) -> Option<T> {
+    match cur.and_then(|c| all.iter().position(|x| x == c)) {
+        None => all.first().cloned(),
+        Some(i) if i + 1 < all.len() => Some(all[i + 1].clone()),
+        Some(_) => None,
+    }
+}
 
 /// One labelled input row: `Label  value`, the focused one with a cursor.
 pub fn field_row(f: &TextField, focused: bool, label_w: u16, theme: &Theme, area: Rect, buf: &mut Buffer) {

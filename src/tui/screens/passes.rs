@@ -1,15 +1,253 @@
 //! The admin's pass table: search as you type, filters, sort, detail.
 
+use std::path::PathBuf;
+
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget};
 
-use super::{hhmmss, short};
-use crate::domain::pass::format_money;
+use super::prompt::{Prompt, PromptKind};
+use super::{Ctx, cycle_opt, hhmmss, nav_keys, short, text_keys};
+use crate::domain::pass::{Pass, PassStatus, PaymentMode, format_money};
+use crate::service::{ExportKind, PassView};
+use crate::store::PassFilter;
+use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::effect::Effect;
+use crate::tui::forms::TextField;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::halfblock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Newest,
+    Name,
+    Status,
+}
+
+impl SortKey {
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Newest => "newest",
+            SortKey::Name => "name",
+            SortKey::Status => "status",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PassesState {
+    pub search: TextField,
+    pub searching: bool,
+    pub type_filter: Option<String>,
+    pub status_filter: Option<PassStatus>,
+    pub payment_filter: Option<PaymentMode>,
+    pub sort: SortKey,
+    pub rows: Vec<PassView>,
+    pub selected: usize,
+    pub detail: bool,
+    pub prompt: Option<Prompt>,
+}
+
+impl Default for PassesState {
+    fn default() -> Self {
+        PassesState {
+            search: TextField::new("Search", "search"),
+            searching: false,
+            type_filter: None,
+            status_filter: None,
+            payment_filter: None,
+            sort: SortKey::default(),
+            rows: Vec::new(),
+            selected: 0,
+            detail: false,
+            prompt: None,
+        }
+    }
+}
+
+impl PassesState {
+    pub fn filter(&self) -> PassFilter {
+        PassFilter {
+            search: Some(self.search.value()).filter(|s| !s.trim().is_empty()),
+            pass_type: self.type_filter.clone(),
+            status: self.status_filter,
+            payment: self.payment_filter,
+            limit: Some(500),
+        }
+    }
+
+    fn reload(&self) -> Vec<Effect> {
+        vec![Effect::LoadPasses(self.filter())]
+    }
+
+    fn selected_pass(&self) -> Option<&PassView> {
+        self.rows.get(self.selected)
+    }
+
+    pub fn key(&self, key: KeyEvent) -> Option<Action> {
+        if self.searching {
+            return Some(text_keys(key));
+        }
+        let KeyCode::Char(c) = key.code else { return nav_keys(key.code) };
+        match c {
+            '/' => Some(Action::StartSearch),
+            't' => Some(Action::FilterType),
+            's' => Some(Action::FilterStatus),
+            'm' => Some(Action::FilterPayment),
+            'o' => Some(Action::CycleSort),
+            'v' => Some(Action::Void),
+            'u' => Some(Action::Unscan),
+            'p' => Some(Action::Print),
+            'e' => Some(Action::Export),
+            'r' => Some(Action::Refresh),
+            ' ' => nav_keys(key.code),
+            _ => None,
+        }
+    }
+
+    pub fn update(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
+        if self.prompt.is_some() {
+            return self.answer(action, cx);
+        }
+        if self.searching {
+            match action {
+                Action::Type(k) => {
+                    self.search.input(k);
+                    self.selected = 0;
+                    return self.reload();
+                }
+                Action::Paste(s) => {
+                    self.search.paste(&s);
+                    return self.reload();
+                }
+                Action::Back | Action::Submit | Action::Down => self.searching = false,
+                _ => {}
+            }
+            return vec![];
+        }
+        match action {
+            Action::StartSearch => self.searching = true,
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1)),
+            Action::Submit => self.detail = !self.rows.is_empty(),
+            Action::Back => {
+                if self.detail {
+                    self.detail = false;
+                } else if !self.search.is_empty() {
+                    self.search.clear();
+                    return self.reload();
+                }
+            }
+            Action::FilterType => {
+                let names: Vec<String> = cx.cfg.pass_types.iter().map(|t| t.name.clone()).collect();
+                self.type_filter = cycle_opt(&names, self.type_filter.as_ref());
+                return self.reload();
+            }
+            Action::FilterStatus => {
+                self.status_filter = cycle_opt(&[PassStatus::Unused, PassStatus::Used, PassStatus::Void], self.status_filter.as_ref());
+                return self.reload();
+            }
+            Action::FilterPayment => {
+                self.payment_filter = cycle_opt(&[PaymentMode::Cash, PaymentMode::Online], self.payment_filter.as_ref());
+                return self.reload();
+            }
+            Action::CycleSort => {
+                self.sort = match self.sort {
+                    SortKey::Newest => SortKey::Name,
+                    SortKey::Name => SortKey::Status,
+                    SortKey::Status => SortKey::Newest,
+                };
+                sort_passes(&mut self.rows, self.sort);
+            }
+            Action::Refresh => return self.reload(),
+            Action::Void if self.selected_pass().is_some() => {
+                self.prompt = Some(Prompt::new(PromptKind::VoidReason, TextField::new("Reason for voiding", "reason")));
+            }
+            Action::Unscan if self.selected_pass().is_some_and(|v| v.status == PassStatus::Used) => {
+                self.prompt = Some(Prompt::new(PromptKind::UnscanReason, TextField::new("Reason for undoing the admission", "reason")));
+            }
+            Action::Unscan => cx.warn("only an admitted (used) pass can be unscanned"),
+            Action::Print => {
+                if let Some(v) = self.selected_pass() {
+                    return vec![Effect::Print { pass_id: Some(v.pass.id.clone()), resident_id: None }];
+                }
+            }
+            Action::Export => {
+                let mut input = TextField::new("Export passes to CSV file", "path");
+                input.set(&cx.data_dir.join("passes.csv").display().to_string());
+                self.prompt = Some(Prompt::new(PromptKind::ExportPath, input));
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    /// Keys while a prompt is open: its text, then what the answer does.
+    fn answer(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
+        let Some(prompt) = self.prompt.as_mut() else { return vec![] };
+        match action {
+            Action::Back | Action::Confirm(false) => self.prompt = None,
+            Action::Type(k) => prompt.input.input(k),
+            Action::Paste(s) => prompt.input.paste(&s),
+            Action::Submit | Action::Confirm(true) => {
+                let text = prompt.input.value().trim().to_string();
+                match prompt.kind {
+                    PromptKind::VoidReason if text.is_empty() => cx.warn("a reason is required"),
+                    PromptKind::VoidReason => {
+                        // Ask once more: voiding cannot be undone.
+                        let mut input = TextField::new("Void this pass? y/n", "reason");
+                        input.set(&text);
+                        self.prompt = Some(Prompt::new(PromptKind::VoidConfirm, input));
+                    }
+                    PromptKind::VoidConfirm if action == Action::Confirm(true) => {
+                        self.prompt = None;
+                        if let Some(v) = self.selected_pass() {
+                            return vec![Effect::VoidPass { id: v.pass.id.clone(), reason: text }];
+                        }
+                    }
+                    PromptKind::UnscanReason if text.is_empty() => cx.warn("a reason is required"),
+                    PromptKind::UnscanReason => {
+                        self.prompt = None;
+                        if let Some(v) = self.selected_pass() {
+                            return vec![Effect::UnscanPass { id: v.pass.id.clone(), reason: text }];
+                        }
+                    }
+                    PromptKind::ExportPath if !text.is_empty() => {
+                        self.prompt = None;
+                        return vec![Effect::Export { kind: ExportKind::Passes, path: PathBuf::from(text) }];
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    pub fn loaded(&mut self, rows: Vec<Box<PassView>>) {
+        let mut rows: Vec<PassView> = rows.into_iter().map(|p| *p).collect();
+        sort_passes(&mut rows, self.sort);
+        self.rows = rows;
+        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+    }
+
+    pub fn changed(&self, p: &Pass, what: &str, cx: &mut Ctx) -> Vec<Effect> {
+        cx.say(format!("pass {} {what}", short(&p.id)));
+        vec![Effect::LoadPasses(self.filter()), Effect::LoadStats]
+    }
+}
+
+fn sort_passes(rows: &mut [PassView], key: SortKey) {
+    match key {
+        SortKey::Newest => rows.sort_by(|a, b| b.pass.created_at.cmp(&a.pass.created_at)),
+        SortKey::Name => rows.sort_by_key(|v| v.pass.holder_name.to_lowercase()),
+        SortKey::Status => rows.sort_by_key(|v| v.status.as_str()),
+    }
+}
 
 pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let p = &app.passes;
@@ -91,5 +329,8 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Paragraph::new(lines).render(Rect { height: n.min(inner.height), ..inner }, buf);
         let qr_area = Rect { y: inner.y + n, height: inner.height.saturating_sub(n), ..inner };
         halfblock::render_qr(&v.payload, qr_area, buf);
+    }
+    if let Some(prompt) = &p.prompt {
+        prompt.render(theme, area, buf);
     }
 }

@@ -1,15 +1,210 @@
 //! Residents: who is IN and OUT, registration, detail with the card's QR.
 
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget};
 
-use super::{error_row, field_row, short};
-use crate::domain::resident::Presence;
+use super::prompt::{Prompt, PromptKind};
+use super::{Ctx, error_row, field_row, nav_keys, short, text_keys};
+use crate::domain::resident::{Presence, ResidentRequest};
+use crate::domain::validate::ValidationErrors;
+use crate::service::ResidentView;
+use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::effect::Effect;
+use crate::tui::forms::TextField;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::halfblock;
+
+#[derive(Debug, Clone, Default)]
+pub struct ResidentsState {
+    pub rows: Vec<ResidentView>,
+    pub selected: usize,
+    pub detail: bool,
+    pub form: Option<ResidentForm>,
+    pub prompt: Option<Prompt>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResidentForm {
+    pub fields: Vec<TextField>,
+    pub focus: usize,
+    pub errors: ValidationErrors,
+    pub busy: bool,
+}
+
+impl Default for ResidentForm {
+    fn default() -> Self {
+        ResidentForm {
+            fields: vec![
+                TextField::new("Name", "name"),
+                TextField::new("Room", "room"),
+                TextField::new("Floor", "floor"),
+                TextField::new("Phone", "phone"),
+                TextField::new("E-mail", "email"),
+                TextField::new("Address", "address"),
+                TextField::new("Move-in date", "move_in"),
+                TextField::new("Occupation", "occupation"),
+                TextField::new("Emergency contact", "emergency_contact"),
+                TextField::new("Photo file", "photo"),
+            ],
+            focus: 0,
+            errors: ValidationErrors::default(),
+            busy: false,
+        }
+    }
+}
+
+impl ResidentForm {
+    pub fn get(&self, key: &str) -> String {
+        self.fields.iter().find(|f| f.key == key).map(TextField::value).unwrap_or_default()
+    }
+
+    pub fn set(&mut self, key: &str, v: &str) {
+        if let Some(f) = self.fields.iter_mut().find(|f| f.key == key) {
+            f.set(v);
+        }
+    }
+
+    pub fn dirty(&self) -> bool {
+        self.fields.iter().any(|f| !f.is_empty())
+    }
+
+    pub fn request(&self) -> ResidentRequest {
+        let photo = self.get("photo");
+        ResidentRequest {
+            name: self.get("name"),
+            room: self.get("room"),
+            floor: self.get("floor"),
+            phone: self.get("phone"),
+            email: self.get("email"),
+            address: self.get("address"),
+            move_in: self.get("move_in"),
+            occupation: self.get("occupation"),
+            emergency_contact: self.get("emergency_contact"),
+            photo: (!photo.trim().is_empty()).then_some(photo),
+        }
+    }
+}
+
+impl ResidentsState {
+    fn selected_resident(&self) -> Option<&ResidentView> {
+        self.rows.get(self.selected)
+    }
+
+    pub fn key(&self, key: KeyEvent) -> Option<Action> {
+        if self.form.is_some() {
+            return Some(if key.code == KeyCode::F(5) { Action::CapturePhoto } else { text_keys(key) });
+        }
+        let KeyCode::Char(c) = key.code else { return nav_keys(key.code) };
+        match c {
+            '/' => Some(Action::StartSearch),
+            'p' => Some(Action::Print),
+            'r' => Some(Action::Refresh),
+            'a' => Some(Action::AddResident),
+            'd' => Some(Action::Deactivate),
+            ' ' => nav_keys(key.code),
+            _ => None,
+        }
+    }
+
+    pub fn update(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
+        if self.prompt.is_some() {
+            return self.answer(action);
+        }
+        if let Some(form) = self.form.as_mut() {
+            let n = form.fields.len();
+            match action {
+                Action::Up => form.focus = (form.focus + n - 1) % n,
+                Action::Down => form.focus = (form.focus + 1) % n,
+                Action::Type(k) => form.fields[form.focus].input(k),
+                Action::Paste(s) => form.fields[form.focus].paste(&s),
+                Action::Back => {
+                    self.form = None;
+                    *cx.status = None;
+                }
+                Action::CapturePhoto => return vec![Effect::CapturePhoto],
+                Action::Submit if form.focus + 1 < n => form.focus += 1,
+                Action::Submit if !form.busy => {
+                    form.busy = true;
+                    form.errors = Default::default();
+                    return vec![Effect::AddResident(form.request())];
+                }
+                _ => {}
+            }
+            return vec![];
+        }
+        match action {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1)),
+            Action::Submit => self.detail = !self.rows.is_empty(),
+            Action::Back => self.detail = false,
+            Action::AddResident => {
+                self.form = Some(ResidentForm::default());
+                self.detail = false;
+            }
+            Action::Refresh => return vec![Effect::LoadResidents],
+            Action::Deactivate if self.selected_resident().is_some_and(|v| v.resident.active) => {
+                self.prompt = Some(Prompt::new(PromptKind::DeactivateConfirm, TextField::new("Deactivate this card? y/n", "confirm")));
+            }
+            Action::Print => {
+                if let Some(v) = self.selected_resident() {
+                    return vec![Effect::Print { pass_id: None, resident_id: Some(v.resident.id.clone()) }];
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn answer(&mut self, action: Action) -> Vec<Effect> {
+        let Some(prompt) = self.prompt.as_mut() else { return vec![] };
+        match action {
+            Action::Back | Action::Confirm(false) => self.prompt = None,
+            Action::Type(k) => prompt.input.input(k),
+            Action::Paste(s) => prompt.input.paste(&s),
+            Action::Confirm(true) if prompt.kind == PromptKind::DeactivateConfirm => {
+                self.prompt = None;
+                if let Some(r) = self.selected_resident() {
+                    return vec![Effect::DeactivateResident { id: r.resident.id.clone() }];
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    pub fn loaded(&mut self, rows: Vec<ResidentView>) {
+        self.rows = rows;
+        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+    }
+
+    pub fn added(&mut self, v: Box<ResidentView>, cx: &mut Ctx) -> Vec<Effect> {
+        self.form = None;
+        cx.say(format!("registered {} ({})", v.resident.name, v.resident.room));
+        let id = v.resident.id.clone();
+        self.rows.push(*v);
+        self.selected = self.rows.iter().position(|r| r.resident.id == id).unwrap_or(0);
+        self.detail = true;
+        vec![Effect::LoadResidents]
+    }
+
+    pub fn rejected(&mut self, e: ValidationErrors) {
+        if let Some(f) = self.form.as_mut() {
+            f.busy = false;
+            f.errors = e;
+        }
+    }
+
+    pub fn photo_saved(&mut self, path: &std::path::Path, cx: &mut Ctx) {
+        if let Some(f) = self.form.as_mut() {
+            f.set("photo", &path.display().to_string());
+        }
+        cx.say(format!("photo saved to {}", path.display()));
+    }
+}
 
 pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let r = &app.residents;
@@ -40,7 +235,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let inside = active.iter().filter(|v| v.resident.status == Presence::In).count();
     let [bar, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
     Paragraph::new(Line::from(vec![
-        Span::raw(format!(" {} residents · ", active.len())),
+        Span::raw(format!(" {} resident{} · ", active.len(), if active.len() == 1 { "" } else { "s" })),
         Span::styled(format!("{inside} IN"), theme.ok()),
         Span::raw(format!(" · {} OUT", active.len() - inside)),
     ]))
@@ -84,5 +279,8 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         ];
         Paragraph::new(lines).render(inner, buf);
         halfblock::render_qr(&v.payload, Rect { y: inner.y + 2, height: inner.height.saturating_sub(2), ..inner }, buf);
+    }
+    if let Some(prompt) = &r.prompt {
+        prompt.render(theme, area, buf);
     }
 }

@@ -1,19 +1,178 @@
 //! The gate operator's screen: a verdict you can read from a step away.
 
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
+use super::checkin::CheckIn;
 use super::hhmmss;
 use crate::domain::scan::{ScanOutcome, Verdict};
+use crate::tui::action::Action;
 use crate::tui::app::App;
-use crate::tui::effect::{PHOTO_COLS, ScanSource};
+use crate::tui::effect::{Bell, Effect, PHOTO_COLS, Photo, ScanSource};
 use crate::tui::theme::Theme;
+use crate::tui::wedge::is_code_char;
 use crate::tui::widgets::{bigtext, halfblock};
 
-/// The word drawn big for each verdict.
+/// How many scans the list keeps.
+const RECENT: usize = 10;
+/// The same code typed again by the wedge scanner inside this window is one read.
+const WEDGE_DEBOUNCE: Duration = Duration::from_secs(3);
+
+#[derive(Debug, Clone, Default)]
+pub struct ScanState {
+    /// What a person has typed into the code entry.
+    pub entry: String,
+    pub last: Option<ScanOutcome>,
+    pub recent: VecDeque<(ScanOutcome, ScanSource)>,
+    /// The scanned resident's photo, loaded and encoded by the worker.
+    pub photo: Option<Photo>,
+    /// The last wedge read and when, for the debounce.
+    last_wedge: Option<(String, Instant)>,
+    pub busy: bool,
+    /// The manual check-in overlay, when open.
+    pub checkin: Option<CheckIn>,
+    /// When the last verdict (or a repeat of it) went up; None until the
+    /// first tick after it arrived.
+    shown_at: Option<Instant>,
+    /// The verdict's time is up: the screen says READY for the next guest.
+    pub expired: bool,
+    /// The scanner read the same card again inside the debounce window.
+    pub same_again: bool,
+    /// Verdicts so far, so a new one is visibly new even when it equals the last.
+    pub seq: u64,
+}
+
+impl ScanState {
+    /// A scanner's bursts never get here (see `wedge`): these are a
+    /// person's keys. Letters, digits and `-` go to the entry; `q` on an
+    /// empty entry quits (no code starts with q). None: the global keys decide.
+    pub fn key(&self, key: KeyEvent, at: Instant) -> Option<Action> {
+        if let Some(c) = &self.checkin {
+            return Some(c.key(key));
+        }
+        let plain = !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        match key.code {
+            KeyCode::Char('q') if self.entry.is_empty() => None,
+            KeyCode::Char('/') => Some(Action::StartSearch),
+            KeyCode::Char(c) if is_code_char(c) && plain => Some(Action::ScanChar(c, at)),
+            KeyCode::Enter => Some(Action::ScanSubmit),
+            KeyCode::Backspace => Some(Action::ScanBackspace),
+            KeyCode::Esc => Some(Action::Back),
+            _ => None,
+        }
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        if let Some(c) = self.checkin.as_mut() {
+            return c.update(action).unwrap_or_else(|| {
+                self.checkin = None;
+                vec![]
+            });
+        }
+        match action {
+            Action::StartSearch => return self.open_checkin(""),
+            Action::ScanChar(c, _) => self.entry.push(c),
+            Action::ScanBackspace => {
+                self.entry.pop();
+            }
+            Action::Back => self.entry.clear(),
+            Action::Paste(s) => {
+                let text: String = s.chars().filter(|c| !c.is_control()).collect();
+                return self.submit(text, ScanSource::Manual, None);
+            }
+            Action::ScanSubmit => {
+                let text = std::mem::take(&mut self.entry);
+                // Not a code (the short id on a ticket, a name): look it up.
+                if !text.trim().is_empty() && !text.trim().to_ascii_uppercase().starts_with("GH1") {
+                    return self.open_checkin(text.trim());
+                }
+                if !text.trim().is_empty() {
+                    return self.submit(text, ScanSource::Manual, None);
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn open_checkin(&mut self, query: &str) -> Vec<Effect> {
+        let (c, fx) = CheckIn::new(query);
+        self.checkin = Some(c);
+        fx
+    }
+
+    /// Send a read to the core, unless it is the wedge scanner reading the
+    /// same code again a moment later.
+    pub fn submit(&mut self, text: String, source: ScanSource, now: Option<Instant>) -> Vec<Effect> {
+        if source == ScanSource::Wedge {
+            let now = now.unwrap_or_else(Instant::now);
+            if let Some((last, at)) = &self.last_wedge {
+                if last.eq_ignore_ascii_case(&text) && now.saturating_duration_since(*at) < WEDGE_DEBOUNCE {
+                    // One card, read twice: say so, and show its verdict again.
+                    self.same_again = true;
+                    self.shown_at = Some(now);
+                    self.expired = false;
+                    return vec![];
+                }
+            }
+            self.last_wedge = Some((text.clone(), now));
+        }
+        self.busy = true;
+        vec![Effect::Scan { payload: text, source }]
+    }
+
+    /// On a tick: a verdict goes back to READY after `show_for`.
+    pub fn tick(&mut self, now: Instant, show_for: Duration) {
+        if self.last.is_none() {
+            return;
+        }
+        let since = *self.shown_at.get_or_insert(now);
+        if now.saturating_duration_since(since) >= show_for {
+            self.expired = true;
+            self.same_again = false;
+        }
+    }
+
+    /// The verdict to show now, if its time is not up.
+    pub fn showing(&self) -> Option<&ScanOutcome> {
+        self.last.as_ref().filter(|_| !self.expired)
+    }
+
+    /// The core's verdict: shown, listed, and rung when `sound` is on.
+    pub fn scanned(&mut self, out: ScanOutcome, source: ScanSource, photo: Option<Photo>, sound: bool) -> Vec<Effect> {
+        self.busy = false;
+        self.shown_at = None;
+        self.expired = false;
+        self.same_again = false;
+        self.seq += 1;
+        self.photo = photo;
+        if source == ScanSource::CheckIn {
+            self.checkin = None;
+        }
+        let bell = if out.verdict.admits() { Bell::Admit } else { Bell::Deny };
+        self.recent.push_front((out.clone(), source));
+        self.recent.truncate(RECENT);
+        self.last = Some(out);
+        if sound { vec![Effect::Bell(bell), Effect::LoadStats] } else { vec![Effect::LoadStats] }
+    }
+}
+
+/// The words drawn big: how many to let in, or why not.
+pub fn big_word(o: &ScanOutcome) -> String {
+    match (o.verdict, &o.pass) {
+        (Verdict::Admitted, Some(p)) => format!("ADMIT {}", p.persons),
+        (v, _) => word(v).to_string(),
+    }
+}
+
+/// The word for each verdict.
 pub fn word(v: Verdict) -> &'static str {
     match v {
         Verdict::Admitted => "ADMITTED",
@@ -25,6 +184,7 @@ pub fn word(v: Verdict) -> &'static str {
         Verdict::Unknown => "UNKNOWN",
         Verdict::Forged => "FORGED",
         Verdict::Malformed => "MALFORMED",
+        Verdict::WrongSlot => "WRONG SLOT",
     }
 }
 
@@ -66,7 +226,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Layout::vertical([Constraint::Percentage(55), Constraint::Length(3), Constraint::Min(5)]).areas(area);
     render_verdict(app, theme, verdict_area, buf);
 
-    let buffer = &app.scan.wedge.buffer;
+    let buffer = &app.scan.entry;
     let entry = if buffer.is_empty() {
         Line::from(Span::styled("scan a pass, or type its code and press Enter", theme.dim()))
     } else {
@@ -80,10 +240,13 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let [recent_area, side] = Layout::horizontal([Constraint::Min(20), Constraint::Length(right_w)]).areas(bottom);
     render_recent(app, theme, recent_area, buf);
     render_side(app, theme, side, buf);
+    if let Some(c) = &app.scan.checkin {
+        c.render(theme, area, buf);
+    }
 }
 
 fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let Some(o) = &app.scan.last else {
+    let Some(o) = app.scan.showing() else {
         let block = Block::bordered().title(" Verdict ");
         let inner = block.inner(area);
         block.render(area, buf);
@@ -93,23 +256,31 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         return;
     };
     let style = theme.verdict(o.verdict);
-    let title = format!(" {} · {} · {} ", o.verdict.as_str(), hhmmss(&o.at), o.gate);
+    let how = if o.manual { " · manual" } else { "" };
+    let title = format!(" #{} {} · {} · {}{how} ", app.scan.seq, o.verdict.as_str(), hhmmss(&o.at), o.gate);
     let block = Block::bordered().title(Span::styled(title, style)).border_style(style);
     let inner = block.inner(area);
     block.render(area, buf);
     let mut lines = details(o);
+    if let Some(w) = &o.warning {
+        lines.insert(0, format!("WARNING: {w}"));
+    }
     if o.repeated {
         lines.insert(0, "repeated read: no change".into());
+    }
+    if app.scan.same_again {
+        lines.insert(0, "SAME CARD AGAIN: read twice, counted once".into());
     }
     let photo_w = if app.scan.photo.is_some() && inner.width >= 90 { PHOTO_COLS } else { 0 };
     let [text_area, photo_area] = Layout::horizontal([Constraint::Min(10), Constraint::Length(photo_w)]).areas(inner);
     let big_h = bigtext::HEIGHT + 1;
-    let fits = text_area.height >= big_h + lines.len() as u16 && bigtext::width(word(o.verdict)) <= text_area.width;
+    let big = big_word(o);
+    let fits = text_area.height >= big_h + lines.len() as u16 && bigtext::width(&big) <= text_area.width;
     let detail_area = if fits {
-        bigtext::render(word(o.verdict), Rect { height: bigtext::HEIGHT, ..text_area }, buf, style);
+        bigtext::render(&big, Rect { height: bigtext::HEIGHT, ..text_area }, buf, style);
         Rect { y: text_area.y + big_h, height: text_area.height - big_h, ..text_area }
     } else {
-        lines.insert(0, format!("*** {} ***", word(o.verdict)));
+        lines.insert(0, format!("*** {big} ***"));
         text_area
     };
     let text: Vec<Line> = lines
@@ -143,6 +314,7 @@ fn render_recent(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 ScanSource::Camera => "cam",
                 ScanSource::Wedge => "usb",
                 ScanSource::Manual => "key",
+                ScanSource::CheckIn => "man",
             };
             Line::from(vec![
                 Span::raw(format!("{} {src} ", hhmmss(&o.at))),
@@ -151,7 +323,8 @@ fn render_recent(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             ])
         })
         .collect();
-    let title = format!(" Last {} scans ", app.scan.recent.len());
+    let n = app.scan.recent.len();
+    let title = format!(" Last {n} scan{} ", if n == 1 { "" } else { "s" });
     Paragraph::new(lines).block(Block::bordered().title(title)).render(area, buf);
 }
 

@@ -1,20 +1,36 @@
 //! Stats: counts, revenue, occupancy and scans per hour, refreshed live.
 
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph, Widget};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph, Widget, Wrap};
 
 use crate::domain::pass::format_money;
+use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::effect::Effect;
 use crate::tui::theme::Theme;
+
+pub fn key(key: KeyEvent) -> Option<Action> {
+    (key.code == KeyCode::Char('r')).then_some(Action::Refresh)
+}
+
+pub fn update(action: Action) -> Vec<Effect> {
+    match action {
+        Action::Refresh => vec![Effect::LoadStats],
+        _ => vec![],
+    }
+}
 
 pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let Some(s) = &app.stats else {
         Paragraph::new("loading…").block(Block::bordered().title(" Stats ")).render(area, buf);
         return;
     };
-    let [top, chart] = Layout::vertical([Constraint::Length(11), Constraint::Min(5)]).areas(area);
+    // One line a slot, at most four shown; the chart keeps the rest.
+    let slot_h = if s.by_slot.is_empty() { 0 } else { s.by_slot.len().min(4) as u16 + 2 };
+    let [top, slots, chart] = Layout::vertical([Constraint::Length(11), Constraint::Length(slot_h), Constraint::Min(5)]).areas(area);
     let [counts, money] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     let cur = &s.currency;
     let mut left = vec![
@@ -24,16 +40,17 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             Span::raw(format!(" ({} passes)", s.passes_admitted)),
         ]),
         Line::from(format!("Inside now {}  (residents IN {})", s.occupancy(), s.residents_in)),
-        Line::from(format!("Issued     {}", s.passes_issued)),
-        Line::from(format!("Unused     {}   Voided {}", s.passes_unused, s.passes_voided)),
+        Line::from(format!("Issued     {}   Unused {}   Voided {}", s.passes_issued, s.passes_unused, s.passes_voided)),
         Line::from(format!("Residents  {} IN · {} OUT", s.residents_in, s.residents_out)),
     ];
     let denied: u64 = s.denied_by_reason.values().sum();
     left.push(Line::from(format!("Denied     {denied}")));
-    for (v, n) in &s.denied_by_reason {
-        left.push(Line::from(Span::styled(format!("  {v} {n}"), theme.dim())));
+    // Every reason, wrapped: none may fall off the box.
+    let reasons: Vec<String> = s.denied_by_reason.iter().map(|(v, n)| format!("{v} {n}")).collect();
+    if !reasons.is_empty() {
+        left.push(Line::from(Span::styled(reasons.join(" · "), theme.dim())));
     }
-    Paragraph::new(left).block(Block::bordered().title(" People ")).render(counts, buf);
+    Paragraph::new(left).wrap(Wrap { trim: false }).block(Block::bordered().title(" People ")).render(counts, buf);
     let m = |v: f64| format_money((v * 100.0).round() as i64, cur);
     let mut right = vec![Line::from(vec![Span::raw("Revenue "), Span::styled(format_money(s.revenue_total_cents, cur), theme.ok())])];
     for (k, v) in &s.revenue_by_payment {
@@ -46,6 +63,16 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         right.push(Line::from(Span::styled(format!("  {t} × {n}"), theme.dim())));
     }
     Paragraph::new(right).block(Block::bordered().title(" Revenue (voided excluded) ")).render(money, buf);
+
+    if slot_h > 0 {
+        let lines: Vec<Line> = s
+            .by_slot
+            .iter()
+            .map(|(slot, n)| Line::from(format!("{slot:<32} issued {:>4}  admitted {:>4}  people {:>4}", n.issued, n.admitted, n.people)))
+            .collect();
+        let title = format!(" Slots ({}) ", s.by_slot.len());
+        Paragraph::new(lines).block(Block::bordered().title(title)).render(slots, buf);
+    }
 
     let bars: Vec<Bar> = s
         .scans_per_hour

@@ -1,0 +1,106 @@
+//! Slots as times, through the library with a real SQLite file and a fixed
+//! clock: before the window, inside it, inside the grace, after it, under
+//! each policy; and the per-slot stats.
+
+mod common;
+
+use common::*;
+use gatehouse::domain::scan::Verdict;
+use gatehouse::service::Gatehouse;
+
+const SLOT: &str = "2026-11-21 19:00-23:00 Saturday";
+
+/// The sample config with a dated slot, the event on UTC, and `policy`.
+fn env_with(policy: &str) -> Env {
+    let env = Env::new();
+    let cfg = gatehouse::config::SAMPLE
+        .replace(r#"slots = ["7:00 PM - 11:00 PM"]"#, &format!(r#"slots = ["7:00 PM - 11:00 PM", "{SLOT}"]"#))
+        .replace(r#"utc_offset = """#, r#"utc_offset = "+00:00""#)
+        .replace(r#"slot_policy = "deny""#, &format!(r#"slot_policy = "{policy}""#))
+        .replace("slot_grace_minutes = 30", "slot_grace_minutes = 15");
+    assert!(cfg.contains(SLOT) && cfg.contains(policy) && cfg.contains("+00:00"), "the sample config changed");
+    std::fs::write(&env.paths.config, cfg).unwrap();
+    env
+}
+
+fn pass_in(g: &mut Gatehouse, slot: &str, n: u32) -> String {
+    let mut req = single(&format!("Guest {n}"), &format!("98765{n:05}"));
+    req.slot = Some(slot.into());
+    issue(g, &req).1
+}
+
+/// Scan a new pass of the dated slot at `hh:mm` UTC on the slot's day.
+fn scan_at(env: &Env, g: &mut Gatehouse, hhmm: (u32, u32), n: u32) -> gatehouse::domain::scan::ScanOutcome {
+    use chrono::TimeZone;
+    let code = pass_in(g, SLOT, n);
+    let want = chrono::Utc.with_ymd_and_hms(2026, 11, 21, hhmm.0, hhmm.1, 0).unwrap();
+    env.clock.advance(want - g.now());
+    g.scan(code.as_bytes(), &operator(), "North").unwrap()
+}
+
+#[test]
+fn deny_refuses_outside_the_window_and_its_grace() {
+    let env = env_with("deny");
+    let mut g = env.open();
+    let before = scan_at(&env, &mut g, (18, 30), 1);
+    assert_eq!(before.verdict, Verdict::WrongSlot);
+    assert!(
+        before.reason.contains(SLOT) && before.reason.contains("2026-11-21 18:30") && before.reason.contains("30 min early"),
+        "{}",
+        before.reason
+    );
+    assert_eq!(scan_at(&env, &mut g, (18, 50), 2).verdict, Verdict::Admitted, "inside the grace before");
+    assert_eq!(scan_at(&env, &mut g, (20, 0), 3).verdict, Verdict::Admitted, "inside");
+    assert_eq!(scan_at(&env, &mut g, (23, 10), 4).verdict, Verdict::Admitted, "inside the grace after");
+    let after = scan_at(&env, &mut g, (23, 30), 5);
+    assert_eq!(after.verdict, Verdict::WrongSlot);
+    assert!(after.reason.contains("30 min late"), "{}", after.reason);
+    // A refused pass was not used up.
+    assert_eq!(g.get_pass(&before.pass.as_ref().unwrap().id).unwrap().scanned_at, None);
+    // A free-text slot is never checked.
+    let free = pass_in(&mut g, "7:00 PM - 11:00 PM", 9);
+    assert_eq!(g.scan(free.as_bytes(), &operator(), "North").unwrap().verdict, Verdict::Admitted);
+    assert!(g.verify_ledger(None, &mut |_| {}).unwrap().ok);
+}
+
+#[test]
+fn warn_admits_with_a_warning_and_off_does_not_check() {
+    let env = env_with("warn");
+    let mut g = env.open();
+    let early = scan_at(&env, &mut g, (18, 30), 1);
+    assert_eq!(early.verdict, Verdict::Admitted);
+    assert!(early.warning.as_deref().is_some_and(|w| w.contains("30 min early")), "{early:?}");
+    assert_eq!(serde_json::to_value(&early).unwrap()["warning"].as_str(), early.warning.as_deref());
+    let inside = scan_at(&env, &mut g, (18, 50), 2);
+    assert_eq!((inside.verdict, inside.warning), (Verdict::Admitted, None));
+    let late = scan_at(&env, &mut g, (23, 30), 3);
+    assert!(late.warning.is_some_and(|w| w.contains("late")));
+
+    let env = env_with("off");
+    let mut g = env.open();
+    for (i, t) in [(18, 30), (18, 50), (20, 0), (23, 30)].into_iter().enumerate() {
+        let o = scan_at(&env, &mut g, t, i as u32);
+        assert_eq!((o.verdict, o.warning), (Verdict::Admitted, None), "{t:?}");
+    }
+}
+
+#[test]
+fn stats_count_issued_admitted_and_people_per_slot() {
+    let env = env_with("deny");
+    let mut g = env.open();
+    scan_at(&env, &mut g, (18, 30), 1); // refused: issued, not admitted
+    scan_at(&env, &mut g, (20, 0), 2);
+    let mut couple_req = couple("Asha Rao", "9876543210", "Ravi Rao", "9876501234");
+    couple_req.slot = Some(SLOT.into());
+    let (_, code) = issue(&mut g, &couple_req);
+    g.scan(code.as_bytes(), &operator(), "North").unwrap();
+    pass_in(&mut g, "7:00 PM - 11:00 PM", 7);
+    let s = g.stats().unwrap();
+    let dated = s.by_slot[SLOT];
+    assert_eq!((dated.issued, dated.admitted, dated.people), (3, 2, 3));
+    let free = s.by_slot["7:00 PM - 11:00 PM"];
+    assert_eq!((free.issued, free.admitted, free.people), (1, 0, 0));
+    assert_eq!(s.denied_by_reason.get("WRONG_SLOT"), Some(&1));
+    let json = serde_json::to_value(&s).unwrap();
+    assert_eq!(json["by_slot"][SLOT]["people"], 3);
+}

@@ -1,0 +1,27 @@
+//! The Passes screen: search, filters, void with confirmation.
+
+use super::*;
+
+#[test]
+fn passes_search_filters_and_void_with_confirmation() {
+    let mut app = signed_in(admin());
+    let fx = app.update(Action::GoTo(2));
+    assert!(matches!(fx.as_slice(), [Effect::LoadPasses(_)]));
+    app.apply(Outcome::Passes(vec![Box::new(pass_view(couple_pass()))]));
+    press(&mut app, &[KeyCode::Char('/')]);
+    let fx = type_text(&mut app, "asha");
+    let Some(Effect::LoadPasses(f)) = fx.last() else { panic!("{fx:?}") };
+    assert_eq!(f.search.as_deref(), Some("asha"));
+    press(&mut app, &[KeyCode::Enter]);
+    let fx = press(&mut app, &[KeyCode::Char('s')]);
+    let Some(Effect::LoadPasses(f)) = fx.last() else { panic!("{fx:?}") };
+    assert_eq!(f.status, Some(gatehouse::domain::pass::PassStatus::Unused));
+    press(&mut app, &[KeyCode::Char('v')]);
+    assert!(app.prompt().is_some());
+    assert!(press(&mut app, &[KeyCode::Enter]).is_empty(), "an empty reason is refused");
+    type_text(&mut app, "refunded");
+    assert!(press(&mut app, &[KeyCode::Enter]).is_empty(), "then asks y/n");
+    assert!(app.prompt_is_confirm());
+    let fx = press(&mut app, &[KeyCode::Char('y')]);
+    assert_eq!(fx, vec![Effect::VoidPass { id: PASS_ID.into(), reason: "refunded".into() }]);
+}

@@ -1,0 +1,185 @@
+//! The Scan screen: the entry, the wedge scanner, verdicts and the camera.
+
+use super::*;
+
+#[test]
+fn scan_screen_takes_the_payload_alphabet_and_keeps_hotkeys() {
+    let app = signed_in(admin());
+    let at = Instant::now();
+    for c in ['G', '7', '-'] {
+        assert!(matches!(keys::map(&app, key(KeyCode::Char(c)), at), Some(Action::ScanChar(x, _)) if x == c));
+    }
+    assert_eq!(keys::map(&app, key(KeyCode::Char('q')), at), Some(Action::Quit));
+    assert_eq!(keys::map(&app, key(KeyCode::Char('?')), at), Some(Action::ToggleHelp));
+    assert_eq!(keys::map(&app, key(KeyCode::F(1)), at), Some(Action::ToggleHelp));
+    assert_eq!(keys::map(&app, key(KeyCode::Esc), at), Some(Action::Back));
+}
+
+#[test]
+fn typed_code_and_enter_scans_manually() {
+    let mut app = signed_in(admin());
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    let t0 = Instant::now();
+    for (i, c) in code.chars().enumerate() {
+        // A person types: a fifth of a second a key.
+        app.update(Action::ScanChar(c, t0 + Duration::from_millis(200 * i as u64)));
+    }
+    assert_eq!(app.update(Action::ScanSubmit), vec![Effect::Scan { payload: code, source: ScanSource::Manual }]);
+    assert!(app.scan.entry.is_empty());
+}
+
+#[test]
+fn wedge_burst_without_terminator_scans_once_and_is_debounced() {
+    let mut app = signed_in(admin());
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    let t0 = Instant::now();
+    let end = burst(&mut app, &code, t0);
+    assert!(app.tick(end + Duration::from_millis(100), "18:30:00".into()).iter().all(|e| !matches!(e, Effect::Scan { .. })));
+    let fx = app.tick(end + Duration::from_millis(300), "18:30:00".into());
+    assert!(fx.contains(&Effect::Scan { payload: code.clone(), source: ScanSource::Wedge }), "{fx:?}");
+    assert!(app.scan.entry.is_empty(), "a burst never reaches the entry");
+    // The scanner reads the same code again a second later: one read.
+    let end2 = burst(&mut app, &code, end + Duration::from_secs(1));
+    let fx = app.tick(end2 + Duration::from_millis(300), "18:30:01".into());
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Scan { .. })), "debounced: {fx:?}");
+    // Five seconds on, it is a new read (and the core will say ALREADY_USED).
+    let end3 = burst(&mut app, &code, end + Duration::from_secs(5));
+    let fx = app.tick(end3 + Duration::from_millis(300), "18:30:05".into());
+    assert!(fx.iter().any(|e| matches!(e, Effect::Scan { source: ScanSource::Wedge, .. })));
+}
+
+#[test]
+fn a_lower_case_burst_with_q_is_a_scan_not_a_quit() {
+    let mut app = signed_in(operator());
+    // A code whose letters include q, as a scanner set to lower case types it.
+    let code = "gh1-p-01-qq0000000000000000000000-qqqqqqqqqqqqqqqqqqqqqqqqqq";
+    let end = burst(&mut app, code, Instant::now());
+    let fx = app.key(key(KeyCode::Enter), end);
+    assert_eq!(fx, vec![Effect::Scan { payload: code.to_uppercase(), source: ScanSource::Wedge }]);
+    assert!(!app.quit && !app.confirm_quit);
+}
+
+#[test]
+fn a_person_typing_on_scan_fills_the_entry_and_q_on_an_empty_entry_asks_to_quit() {
+    let mut app = signed_in(admin());
+    let t0 = Instant::now();
+    let mut t = t0;
+    for c in "70f1202e".chars() {
+        app.key(key(KeyCode::Char(c)), t);
+        t += Duration::from_millis(150);
+        app.tick(t, "18:30:00".into());
+    }
+    assert_eq!(app.scan.entry, "70f1202e");
+    app.key(key(KeyCode::Esc), t);
+    assert!(app.scan.entry.is_empty());
+    app.key(key(KeyCode::Char('q')), t + Duration::from_millis(200));
+    app.tick(t + Duration::from_millis(300), "18:30:01".into());
+    assert!(app.confirm_quit && !app.quit, "q on an empty entry is a person asking to quit");
+}
+#[test]
+fn verdicts_ring_and_fill_the_recent_list() {
+    let mut app = signed_in(admin());
+    let fx = app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
+    assert_eq!(fx, vec![Effect::Bell(Bell::Admit), Effect::LoadStats]);
+    let fx = app.apply(Outcome::Scanned(outcome(Verdict::Forged), ScanSource::Wedge, None));
+    assert_eq!(fx[0], Effect::Bell(Bell::Deny));
+    for _ in 0..12 {
+        app.apply(Outcome::Scanned(outcome(Verdict::AlreadyUsed), ScanSource::Manual, None));
+    }
+    assert_eq!(app.scan.recent.len(), 10);
+    assert_eq!(app.scan.last.as_ref().map(|o| o.verdict), Some(Verdict::AlreadyUsed));
+}
+
+#[test]
+fn camera_reads_scan_only_when_signed_in() {
+    let mut app = App::new(Config::default(), "Main Gate".into(), "/tmp".into());
+    assert!(app.camera(CameraNote::Decoded("GH1-X".into())).is_empty());
+    app.camera(CameraNote::Opened("replay: 3 images".into()));
+    assert!(app.camera_ok);
+    let mut app = signed_in(admin());
+    assert_eq!(app.camera(CameraNote::Decoded("GH1-X".into())), vec![Effect::Scan { payload: "GH1-X".into(), source: ScanSource::Camera }]);
+    app.camera(CameraNote::Error("no camera at index 0".into()));
+    assert!(!app.camera_ok);
+}
+
+#[test]
+fn manual_check_in_finds_picks_and_scans_by_id_with_a_reason() {
+    let mut app = signed_in(operator());
+    let fx = press(&mut app, &[KeyCode::Char('/')]);
+    assert!(fx.is_empty() && app.scan.checkin.is_some(), "operators may open it");
+    let fx = type_text(&mut app, "rao asha");
+    assert_eq!(fx.last(), Some(&Effect::FindCheckIn("rao asha".into())));
+    let found = gatehouse::service::Candidate {
+        kind: gatehouse::service::CandidateKind::Pass,
+        id: PASS_ID.into(),
+        name: "Asha Rao & Ravi Rao".into(),
+        detail: "COUPLE · +919876543210".into(),
+        status: "unused".into(),
+    };
+    // An answer to an older query is dropped.
+    app.apply(Outcome::Found("rao".into(), vec![found.clone()]));
+    assert!(app.scan.checkin.as_ref().unwrap().found.is_empty());
+    app.apply(Outcome::Found("rao asha".into(), vec![found]));
+    press(&mut app, &[KeyCode::Enter]);
+    assert!(app.scan.checkin.as_ref().unwrap().confirming);
+    type_text(&mut app, "lost phone");
+    let fx = press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(fx, vec![Effect::ScanManual { id: PASS_ID.into(), reason: "lost phone".into() }]);
+    app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::CheckIn, None));
+    assert!(app.scan.checkin.is_none());
+    assert_eq!(app.scan.recent.front().map(|r| r.1), Some(ScanSource::CheckIn));
+}
+
+#[test]
+fn a_short_id_typed_on_scan_opens_the_check_in_search() {
+    let mut app = signed_in(admin());
+    type_text(&mut app, "3267D1B0");
+    let fx = press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(fx, vec![Effect::FindCheckIn("3267D1B0".into())]);
+    assert!(app.scan.checkin.is_some());
+    press(&mut app, &[KeyCode::Esc]);
+    assert!(app.scan.checkin.is_none());
+}
+
+#[test]
+fn a_verdict_shows_for_its_time_then_ready_and_a_repeat_read_says_so() {
+    let mut app = signed_in(admin());
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    let t0 = Instant::now();
+    let end = burst(&mut app, &code, t0);
+    app.key(key(KeyCode::Enter), end);
+    app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    app.tick(end + Duration::from_millis(40), "18:30:00".into());
+    assert!(app.scan.showing().is_some());
+    assert_eq!(gatehouse::tui::screens::scan::big_word(app.scan.showing().unwrap()), "ADMIT 2", "a couple: how many to let in");
+    // The same card again a second later: not sent, but a visible sign.
+    let end2 = burst(&mut app, &code, end + Duration::from_secs(1));
+    assert!(app.key(key(KeyCode::Enter), end2).is_empty());
+    assert!(app.scan.same_again && app.scan.showing().is_some());
+    app.tick(end2 + Duration::from_secs(4), "18:30:05".into());
+    assert!(app.scan.showing().is_some(), "the repeat showed it again");
+    app.tick(end2 + Duration::from_secs(5), "18:30:06".into());
+    assert!(app.scan.showing().is_none() && !app.scan.same_again, "after 5 s the screen says READY");
+    // A new verdict equal to the last is still visibly new: its number.
+    let seq = app.scan.seq;
+    app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    assert_eq!(app.scan.seq, seq + 1);
+    assert!(app.scan.showing().is_some());
+}
+
+#[test]
+fn sound_can_be_turned_off_and_the_verdict_time_set() {
+    let mut cfg = Config::default();
+    cfg.console.sound = false;
+    cfg.console.verdict_secs = 2.0;
+    let mut app = App::new(cfg, "Main Gate".into(), "/tmp".into());
+    app.apply(Outcome::LoggedIn(operator()));
+    let fx = app.apply(Outcome::Scanned(outcome(Verdict::Forged), ScanSource::Camera, None));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Bell(_))), "{fx:?}");
+    let t0 = Instant::now();
+    app.tick(t0, "18:30:00".into());
+    app.tick(t0 + Duration::from_millis(1900), "18:30:01".into());
+    assert!(app.scan.showing().is_some());
+    app.tick(t0 + Duration::from_secs(2), "18:30:02".into());
+    assert!(app.scan.showing().is_none());
+}
