@@ -10,6 +10,7 @@
 mod engines;
 mod prep;
 mod quiet;
+pub mod synth;
 pub mod text;
 
 use std::path::{Path, PathBuf};
