@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use gatehouse::decode::{Decoder, decode_gray, labelled_images, load_gray, paste_into_frame};
+use gatehouse::decode::{Decoder, FrameReader, Outcome, Stage, decode_gray, labelled_images, load_gray, paste_into_frame, synth};
 use gatehouse::domain::scan::Verdict;
 use image::{GrayImage, Luma};
 
@@ -326,4 +326,66 @@ fn decode_command_prints_one_json_line_per_file_and_never_panics() {
     assert_eq!(out.status.code(), Some(1));
     let out = std::process::Command::new(bin()).args(["decode".as_ref(), good.as_os_str()]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
+}
+
+// ---- webcam frames of our passes, generated ----
+
+/// A 640x400 webcam frame of one of our payloads, modules `module_px` wide
+/// (a version-4 code is 33 modules), turned, tilted, blurred (`blur` the
+/// range of sigma), dim or glared and JPEG-compressed, on a cluttered room.
+fn webcam_case(seed: u64, module_px: (f64, f64), blur: (f64, f64)) -> (String, GrayImage) {
+    let mut rng = Rng::new(seed);
+    let payload = synth::our_payload(&mut rng);
+    let scene = synth::cluttered_scene(640, 400, rng.next_u64(), 0);
+    let mut c = synth::Conditions::webcam(&mut rng);
+    c.width_px = 33.0 * rng.range(module_px.0, module_px.1);
+    c.blur = rng.range(blur.0, blur.1);
+    let jpeg = synth::webcam_frame(&payload, &scene, &c, &mut rng).unwrap();
+    (payload, gatehouse::decode::grey::jpeg_to_grey(&jpeg, 1 << 24).unwrap())
+}
+
+#[test]
+fn small_blurred_turned_codes_in_webcam_frames_are_read() {
+    let mut failures = Vec::new();
+    for seed in 1..=10 {
+        let (payload, frame) = webcam_case(seed, (4.0, 5.0), (1.0, 1.8));
+        // As the camera reads it (first look, regions, rescue) and as a file.
+        let camera = FrameReader::new(Decoder::default()).read(&frame);
+        if !matches!(&camera, Outcome::Read(d) if d.text == payload) {
+            failures.push(format!("seed {seed}, camera: {camera:?}"));
+        }
+        let file = Decoder::default().decode(&frame);
+        if file.as_ref().map(|d| d.text.as_str()) != Some(payload.as_str()) {
+            failures.push(format!("seed {seed}, file: {file:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "not read:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn the_rescue_reads_codes_the_other_stages_miss() {
+    let without = Decoder::new(gatehouse::decode::PIPELINE.iter().copied().filter(|s| *s != Stage::Rescue).collect());
+    let (mut missed, mut rescued) = (Vec::new(), 0);
+    // Smaller than the range the gate must read, and at the worst blur.
+    for seed in 100..108 {
+        let (payload, frame) = webcam_case(seed, (3.0, 3.6), (1.6, 1.8));
+        if without.decode(&frame).is_none() {
+            missed.push(seed);
+            if let Some(t) = Stage::Rescue.run(&frame).first() {
+                assert_eq!(t, &payload, "seed {seed}: a wrong read");
+                rescued += 1;
+            }
+        }
+    }
+    assert!(rescued > 0, "the rescue read none of the {} missed (seeds {missed:?})", missed.len());
+}
+
+#[test]
+fn empty_and_cluttered_scenes_give_no_read() {
+    for seed in 1..=6 {
+        let frame = jpeg(&synth::cluttered_scene(1280, 720, seed, 0), 60);
+        assert_eq!(Decoder::default().decode(&frame), None, "scene {seed}");
+        let outcome = FrameReader::new(Decoder::default()).read(&frame);
+        assert!(matches!(outcome, Outcome::Nothing | Outcome::Missed), "scene {seed}: {outcome:?}");
+    }
 }

@@ -1,6 +1,7 @@
 //! The capture thread: open the source, pull frames, keep the latest for
-//! the preview, decode each frame within the decoder's time budget, and
-//! send debounced `Decoded` events. It stops when asked or when the
+//! the preview, read each frame as cheaply as it allows (`FrameReader`:
+//! unchanged frames skipped, a first look, then the decoder within its
+//! time budget), and send debounced `Decoded` events. It stops when asked or when the
 //! receiver is gone (the sink returns false). Nothing queues up: one frame
 //! slot, and events go straight to the sink.
 
@@ -8,6 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crate::decode::{FrameReader, Outcome};
 
 use super::{CameraEvent, CaptureSettings, Debouncer, DeviceSource, Frame, FrameSlot, FrameSource, ReplaySource, SourceSpec, StillSource};
 
@@ -149,6 +152,7 @@ fn run(
     }
     let started = Instant::now();
     let mut debouncer = Debouncer::new(settings.debounce);
+    let mut reader = FrameReader::new(settings.decoder.clone());
     let mut seq = 0u64;
     let mut errors = 0u32;
     let mut due = Instant::now();
@@ -181,12 +185,26 @@ fn run(
         errors = 0;
         seq += 1;
         CaptureStats::bump(&stats.frames);
-        CaptureStats::bump(&stats.decoded);
-        let decoded = settings.decoder.decode(&image);
-        if decoded.is_some() {
-            CaptureStats::bump(&stats.reads);
-            let _ = stats.first_read.compare_exchange(0, seq, Ordering::Relaxed, Ordering::Relaxed);
-        }
+        let decoded = match reader.read(&image) {
+            Outcome::Skipped => {
+                CaptureStats::bump(&stats.skipped);
+                None
+            }
+            Outcome::Nothing => {
+                CaptureStats::bump(&stats.nothing);
+                None
+            }
+            Outcome::Missed => {
+                CaptureStats::bump(&stats.decoded);
+                None
+            }
+            Outcome::Read(d) => {
+                CaptureStats::bump(&stats.decoded);
+                CaptureStats::bump(&stats.reads);
+                let _ = stats.first_read.compare_exchange(0, seq, Ordering::Relaxed, Ordering::Relaxed);
+                Some(d)
+            }
+        };
         let seen_at = started.elapsed();
         // The preview gets the frame after decoding, so it is moved, not copied.
         match slot.lock() {

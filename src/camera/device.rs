@@ -4,7 +4,7 @@
 //! nokhwa is built without its `decoding` feature (it would bring mozjpeg, a
 //! C library with an assembler step): frames arrive in the camera's own
 //! format and `to_grey` makes them grey. YUYV, NV12 and GRAY already carry
-//! the grey levels; MJPEG goes through `image`'s pure-Rust JPEG decoder.
+//! the grey levels; MJPEG is decoded to its Y plane only (`decode::grey`).
 
 use std::time::Duration;
 
@@ -150,9 +150,8 @@ pub fn to_grey(format: FrameFormat, width: u32, height: u32, data: &[u8]) -> Res
     let short = |need: usize| format!("{format} frame of {width}x{height} is {} bytes, expected {need}", data.len());
     let grey = match format {
         FrameFormat::MJPEG => {
-            let img = image::load_from_memory_with_format(data, image::ImageFormat::Jpeg)
-                .map_err(|e| format!("cannot decode the camera's MJPEG frame: {e}"))?;
-            return Ok(img.into_luma8());
+            return crate::decode::grey::jpeg_to_grey(data, crate::decode::MAX_PIXELS)
+                .map_err(|e| format!("cannot decode the camera's MJPEG frame: {e}"));
         }
         // Y0 U Y1 V: every other byte is the grey level.
         FrameFormat::YUYV => data.get(..pixels * 2).ok_or_else(|| short(pixels * 2))?.iter().step_by(2).copied().collect(),

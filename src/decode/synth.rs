@@ -12,8 +12,13 @@ use image::{GrayImage, Luma};
 pub struct Rng(u64);
 
 impl Rng {
+    /// Seeds are spread by splitmix64 first, so that nearby seeds (1, 2, 3)
+    /// give unrelated numbers.
     pub fn new(seed: u64) -> Rng {
-        Rng(seed | 1)
+        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        Rng((z ^ (z >> 31)) | 1)
     }
 
     pub fn next_u64(&mut self) -> u64 {
