@@ -8,9 +8,13 @@
 //! points the rest of the program uses.
 
 mod engines;
+pub mod grey;
+pub mod look;
 mod prep;
 mod quiet;
+pub mod synth;
 pub mod text;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -18,31 +22,34 @@ use std::time::{Duration, Instant};
 use image::GrayImage;
 
 pub use engines::Stage;
-pub use prep::paste_into_frame;
+pub use prep::{enlarge_sharpen, paste_into_frame};
 pub use quiet::{in_decoder, install_panic_hook};
 pub use text::bytes_to_text;
+pub use watch::{FrameReader, Outcome};
 
 use crate::error::{Error, Result};
 
 /// Images larger than this (in pixels) are refused rather than decoded.
 pub const MAX_PIXELS: u64 = 40_000_000;
 
+/// The picture in `path` as grey. A JPEG's grey is its Y plane, decoded
+/// without the colour (see `grey`); other formats go through `image`.
 pub fn load_gray(path: &Path) -> Result<GrayImage> {
-    let reader = image::ImageReader::open(path)
-        .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?
-        .with_guessed_format()
-        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-    let (w, h) = reader.into_dimensions().map_err(|e| Error::Other(format!("{} is not a readable image: {e}", path.display())))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+    if grey::is_jpeg(&bytes) {
+        return grey::jpeg_to_grey(&bytes, MAX_PIXELS).map_err(|e| Error::Other(format!("{}: {e}", path.display())));
+    }
+    let unreadable = |e: image::ImageError| Error::Other(format!("{} is not a readable image: {e}", path.display()));
+    let reader = || {
+        image::ImageReader::new(std::io::Cursor::new(&bytes))
+            .with_guessed_format()
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))
+    };
+    let (w, h) = reader()?.into_dimensions().map_err(unreadable)?;
     if u64::from(w) * u64::from(h) > MAX_PIXELS {
         return Err(Error::Other(format!("{} is too large ({w}x{h})", path.display())));
     }
-    let img = image::ImageReader::open(path)
-        .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?
-        .with_guessed_format()
-        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?
-        .decode()
-        .map_err(|e| Error::Other(format!("{} is not a readable image: {e}", path.display())))?;
-    Ok(img.to_luma8())
+    Ok(reader()?.decode().map_err(unreadable)?.to_luma8())
 }
 
 /// An image to score, with its expected text when `STEM.txt` sits beside it.
@@ -95,7 +102,8 @@ pub struct Decoder {
 }
 
 /// The default pipeline, in order: cheap rxing views first, rqrr last.
-pub const PIPELINE: &[Stage] = &[Stage::Rxing, Stage::RxingGlobal, Stage::RxingHalf, Stage::RxingInverted, Stage::RqrrAdaptive];
+pub const PIPELINE: &[Stage] =
+    &[Stage::Rxing, Stage::RxingGlobal, Stage::RxingHalf, Stage::RxingInverted, Stage::RqrrAdaptive, Stage::Rescue];
 
 impl Default for Decoder {
     fn default() -> Self {

@@ -220,3 +220,39 @@ fn a_bad_camera_source_in_the_config_is_a_clear_error() {
     let cfg = gatehouse::config::Config::parse(&text, path).unwrap();
     assert_eq!(SourceSpec::choose(None, &cfg).unwrap().to_string(), "replay:frames@15,once");
 }
+
+#[test]
+fn a_code_coming_into_view_at_frame_30_is_read_by_frame_33() {
+    use gatehouse::camera::CaptureStats;
+    use gatehouse::decode::synth::{self, Conditions, Rng};
+    let env = Env::new();
+    let mut g = env.open();
+    let (_, pass) = issue(&mut g, &single("Meera Iyer", "9876543210"));
+    // A still camera on a cluttered room for 60 frames (noise and light
+    // differ frame to frame); from frame 30 a pass is held up, small and soft.
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(42);
+    let room = rng.next_u64();
+    let held = Conditions { width_px: 150.0, degrees: 20.0, blur: 1.4, gain: 0.9, glare: 0.0, quality: 70 };
+    for i in 1..=60u64 {
+        let scene = synth::cluttered_scene(640, 400, room, i);
+        let bytes =
+            if i >= 30 { synth::webcam_frame(&pass, &scene, &held, &mut rng.clone()).unwrap() } else { synth::jpeg_bytes(&scene, 70) };
+        std::fs::write(dir.path().join(format!("frame-{i:03}.jpg")), bytes).unwrap();
+    }
+    let spec: SourceSpec = format!("replay:{}@30,once", dir.path().display()).parse().unwrap();
+    let (sink, rx) = channel();
+    let capture = spawn(spec, CaptureSettings::new(VGA, 30, Duration::from_secs(600)), frame_slot(), sink);
+    let events = until_ended(&rx);
+    let stats = capture.stats();
+    let (frames, first, skipped) =
+        (CaptureStats::get(&stats.frames), CaptureStats::get(&stats.first_read), CaptureStats::get(&stats.skipped));
+    capture.wait();
+    let decoded: Vec<&str> = events.iter().filter_map(|e| if let CameraEvent::Decoded(t) = e { Some(t.as_str()) } else { None }).collect();
+    assert_eq!(decoded, [pass.as_str()], "{events:?}");
+    assert_eq!(frames, 60);
+    assert!((30..=33).contains(&first), "first read at frame {first}");
+    // The empty room before it was mostly not looked at again.
+    assert!(skipped >= 20, "{skipped} frames skipped");
+    assert_eq!(g.scan(pass.as_bytes(), &operator(), "Gate A").unwrap().verdict, Verdict::Admitted);
+}

@@ -6,106 +6,16 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use gatehouse::decode::{Decoder, decode_gray, labelled_images, load_gray, paste_into_frame};
+use gatehouse::decode::{Decoder, FrameReader, Outcome, Stage, decode_gray, labelled_images, load_gray, paste_into_frame, synth};
 use gatehouse::domain::scan::Verdict;
 use image::{GrayImage, Luma};
 
 // ---- small image transforms, deterministic ----
 
-/// xorshift64*: the same noise on every run and machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    /// Roughly normal, mean 0, standard deviation about `sd`.
-    fn noise(&mut self, sd: f64) -> f64 {
-        let sum: f64 = (0..4).map(|_| (self.next() >> 11) as f64 / (1u64 << 53) as f64).sum();
-        (sum - 2.0) * sd * (3.0f64).sqrt()
-    }
-}
-
-/// The 3x3 projective transform taking the four `from` points to `to`.
-fn homography(from: [(f64, f64); 4], to: [(f64, f64); 4]) -> [f64; 9] {
-    // Solve the 8x8 system for h0..h7 (h8 = 1) by Gaussian elimination.
-    let mut m = [[0.0f64; 9]; 8];
-    for i in 0..4 {
-        let ((x, y), (u, v)) = (from[i], to[i]);
-        m[2 * i] = [x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y, u];
-        m[2 * i + 1] = [0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y, v];
-    }
-    for c in 0..8 {
-        let p = (c..8).max_by(|&a, &b| m[a][c].abs().total_cmp(&m[b][c].abs())).unwrap();
-        m.swap(c, p);
-        for r in 0..8 {
-            if r != c {
-                let f = m[r][c] / m[c][c];
-                let pivot = m[c];
-                for (v, p) in m[r].iter_mut().zip(pivot).skip(c) {
-                    *v -= f * p;
-                }
-            }
-        }
-    }
-    let h: Vec<f64> = (0..8).map(|i| m[i][8] / m[i][i]).collect();
-    [h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], 1.0]
-}
-
-/// An `out_w`x`out_h` picture of `src` seen through `h` (output to source
-/// coordinates), bilinear, `bg` outside the source.
-fn warp(src: &GrayImage, out_w: u32, out_h: u32, h: [f64; 9], bg: u8) -> GrayImage {
-    let (w, hgt) = (src.width() as f64, src.height() as f64);
-    GrayImage::from_fn(out_w, out_h, |x, y| {
-        let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
-        let d = h[6] * x + h[7] * y + h[8];
-        let sx = (h[0] * x + h[1] * y + h[2]) / d - 0.5;
-        let sy = (h[3] * x + h[4] * y + h[5]) / d - 0.5;
-        if sx < 0.0 || sy < 0.0 || sx > w - 1.0 || sy > hgt - 1.0 {
-            return Luma([bg]);
-        }
-        let (x0, y0) = (sx.floor() as u32, sy.floor() as u32);
-        let (x1, y1) = ((x0 + 1).min(src.width() - 1), (y0 + 1).min(src.height() - 1));
-        let (fx, fy) = (sx - x0 as f64, sy - y0 as f64);
-        let p = |x, y| f64::from(src.get_pixel(x, y).0[0]);
-        let top = p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx;
-        let bottom = p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx;
-        Luma([(top * (1.0 - fy) + bottom * fy).round() as u8])
-    })
-}
-
-/// `src` placed in an `out_w`x`out_h` picture with its corners at `corners`
-/// (clockwise from top left): rotation, tilt and perspective in one.
-fn place(src: &GrayImage, out_w: u32, out_h: u32, corners: [(f64, f64); 4], bg: u8) -> GrayImage {
-    let (w, h) = (src.width() as f64, src.height() as f64);
-    let h = homography(corners, [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)]);
-    warp(src, out_w, out_h, h, bg)
-}
-
-/// Corners of a `side` square centred at (`cx`, `cy`), turned by `degrees`.
-fn rotated_square(cx: f64, cy: f64, side: f64, degrees: f64) -> [(f64, f64); 4] {
-    let (s, c) = degrees.to_radians().sin_cos();
-    let r = side / 2.0;
-    [(-r, -r), (r, -r), (r, r), (-r, r)].map(|(x, y)| (cx + x * c - y * s, cy + x * s + y * c))
-}
-
-fn map(img: &GrayImage, f: impl Fn(f64) -> f64) -> GrayImage {
-    GrayImage::from_fn(img.width(), img.height(), |x, y| Luma([f(f64::from(img.get_pixel(x, y).0[0])).round().clamp(0.0, 255.0) as u8]))
-}
+use gatehouse::decode::synth::{Rng, add_noise, jpeg, map, place, rotated_square};
 
 fn darken(img: &GrayImage, gain: f64, offset: f64) -> GrayImage {
     map(img, |v| v * gain + offset)
-}
-
-fn add_noise(img: &GrayImage, sd: f64, seed: u64) -> GrayImage {
-    let mut rng = Rng(seed | 1);
-    GrayImage::from_fn(img.width(), img.height(), |x, y| {
-        let v = f64::from(img.get_pixel(x, y).0[0]) + rng.noise(sd);
-        Luma([v.round().clamp(0.0, 255.0) as u8])
-    })
 }
 
 /// Light falling off from left to right, as from a lamp beside the gate.
@@ -115,12 +25,6 @@ fn uneven_light(img: &GrayImage, darkest: f64) -> GrayImage {
         let gain = 1.0 - (1.0 - darkest) * f64::from(x) / w;
         Luma([(f64::from(img.get_pixel(x, y).0[0]) * gain).round() as u8])
     })
-}
-
-fn jpeg(img: &GrayImage, quality: u8) -> GrayImage {
-    let mut buf = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, quality).encode_image(img).unwrap();
-    image::load_from_memory_with_format(&buf, image::ImageFormat::Jpeg).unwrap().into_luma8()
 }
 
 fn blur(img: &GrayImage, sigma: f32) -> GrayImage {
@@ -361,8 +265,8 @@ fn bad_files(dir: &Path) -> Vec<PathBuf> {
         ("text.jpg", b"this is not a JPEG".to_vec()),
         ("jpeg-header.jpg", vec![0xff, 0xd8, 0xff, 0xe0, 0, 16, b'J', b'F', b'I', b'F', 0]),
         ("random.webp", {
-            let mut r = Rng(99);
-            (0..4096).map(|_| r.next() as u8).collect()
+            let mut r = Rng::new(99);
+            (0..4096).map(|_| r.next_u64() as u8).collect()
         }),
     ];
     files
@@ -422,4 +326,66 @@ fn decode_command_prints_one_json_line_per_file_and_never_panics() {
     assert_eq!(out.status.code(), Some(1));
     let out = std::process::Command::new(bin()).args(["decode".as_ref(), good.as_os_str()]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
+}
+
+// ---- webcam frames of our passes, generated ----
+
+/// A 640x400 webcam frame of one of our payloads, modules `module_px` wide
+/// (a version-4 code is 33 modules), turned, tilted, blurred (`blur` the
+/// range of sigma), dim or glared and JPEG-compressed, on a cluttered room.
+fn webcam_case(seed: u64, module_px: (f64, f64), blur: (f64, f64)) -> (String, GrayImage) {
+    let mut rng = Rng::new(seed);
+    let payload = synth::our_payload(&mut rng);
+    let scene = synth::cluttered_scene(640, 400, rng.next_u64(), 0);
+    let mut c = synth::Conditions::webcam(&mut rng);
+    c.width_px = 33.0 * rng.range(module_px.0, module_px.1);
+    c.blur = rng.range(blur.0, blur.1);
+    let jpeg = synth::webcam_frame(&payload, &scene, &c, &mut rng).unwrap();
+    (payload, gatehouse::decode::grey::jpeg_to_grey(&jpeg, 1 << 24).unwrap())
+}
+
+#[test]
+fn small_blurred_turned_codes_in_webcam_frames_are_read() {
+    let mut failures = Vec::new();
+    for seed in 1..=10 {
+        let (payload, frame) = webcam_case(seed, (4.0, 5.0), (1.0, 1.8));
+        // As the camera reads it (first look, regions, rescue) and as a file.
+        let camera = FrameReader::new(Decoder::default()).read(&frame);
+        if !matches!(&camera, Outcome::Read(d) if d.text == payload) {
+            failures.push(format!("seed {seed}, camera: {camera:?}"));
+        }
+        let file = Decoder::default().decode(&frame);
+        if file.as_ref().map(|d| d.text.as_str()) != Some(payload.as_str()) {
+            failures.push(format!("seed {seed}, file: {file:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "not read:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn the_rescue_reads_codes_the_other_stages_miss() {
+    let without = Decoder::new(gatehouse::decode::PIPELINE.iter().copied().filter(|s| *s != Stage::Rescue).collect());
+    let (mut missed, mut rescued) = (Vec::new(), 0);
+    // Smaller than the range the gate must read, and at the worst blur.
+    for seed in 100..108 {
+        let (payload, frame) = webcam_case(seed, (3.0, 3.6), (1.6, 1.8));
+        if without.decode(&frame).is_none() {
+            missed.push(seed);
+            if let Some(t) = Stage::Rescue.run(&frame).first() {
+                assert_eq!(t, &payload, "seed {seed}: a wrong read");
+                rescued += 1;
+            }
+        }
+    }
+    assert!(rescued > 0, "the rescue read none of the {} missed (seeds {missed:?})", missed.len());
+}
+
+#[test]
+fn empty_and_cluttered_scenes_give_no_read() {
+    for seed in 1..=6 {
+        let frame = jpeg(&synth::cluttered_scene(1280, 720, seed, 0), 60);
+        assert_eq!(Decoder::default().decode(&frame), None, "scene {seed}");
+        let outcome = FrameReader::new(Decoder::default()).read(&frame);
+        assert!(matches!(outcome, Outcome::Nothing | Outcome::Missed), "scene {seed}: {outcome:?}");
+    }
 }

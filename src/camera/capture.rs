@@ -1,13 +1,16 @@
 //! The capture thread: open the source, pull frames, keep the latest for
-//! the preview, decode each frame within the decoder's time budget, and
-//! send debounced `Decoded` events. It stops when asked or when the
+//! the preview, read each frame as cheaply as it allows (`FrameReader`:
+//! unchanged frames skipped, a first look, then the decoder within its
+//! time budget), and send debounced `Decoded` events. It stops when asked or when the
 //! receiver is gone (the sink returns false). Nothing queues up: one frame
 //! slot, and events go straight to the sink.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crate::decode::{FrameReader, Outcome};
 
 use super::{CameraEvent, CaptureSettings, Debouncer, DeviceSource, Frame, FrameSlot, FrameSource, ReplaySource, SourceSpec, StillSource};
 
@@ -18,14 +21,48 @@ const MAX_ERRORS_IN_A_ROW: u32 = 10;
 /// Longest sleep between checks of the stop flag while pacing a replay.
 const STOP_POLL: Duration = Duration::from_millis(20);
 
+/// What the capture thread has done so far, counted as it goes (for
+/// `gatehouse bench camera` and the tests; the console does not read it).
+#[derive(Debug, Default)]
+pub struct CaptureStats {
+    /// Frames taken from the source.
+    pub frames: AtomicU64,
+    /// Frames nearly identical to the last empty one, not looked at.
+    pub skipped: AtomicU64,
+    /// Frames the first look found nothing code-like in.
+    pub nothing: AtomicU64,
+    /// Frames the decoder ran on.
+    pub decoded: AtomicU64,
+    /// Frames a code was read from (before debouncing).
+    pub reads: AtomicU64,
+    /// The number of the first frame a code was read from; 0 before any.
+    pub first_read: AtomicU64,
+}
+
+impl CaptureStats {
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+
+    fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// A running capture thread.
 #[derive(Debug)]
 pub struct Capture {
     stop: Arc<AtomicBool>,
+    stats: Arc<CaptureStats>,
     handle: Option<JoinHandle<()>>,
 }
 
 impl Capture {
+    /// The thread's counters, live.
+    pub fn stats(&self) -> &CaptureStats {
+        &self.stats
+    }
+
     /// Ask the thread to stop and wait for it (at most one frame's work).
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::SeqCst);
@@ -69,18 +106,19 @@ pub fn spawn(
     mut sink: Box<dyn FnMut(CameraEvent) -> bool + Send>,
 ) -> Capture {
     let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
+    let stats = Arc::new(CaptureStats::default());
+    let (flag, counters) = (stop.clone(), stats.clone());
     let spawned = std::thread::Builder::new().name("camera".into()).spawn(move || {
-        if run(&spec, &settings, &slot, &flag, &mut sink) {
+        if run(&spec, &settings, &slot, &flag, &counters, &mut sink) {
             sink(CameraEvent::Ended);
         }
     });
     match spawned {
-        Ok(handle) => Capture { stop, handle: Some(handle) },
+        Ok(handle) => Capture { stop, stats, handle: Some(handle) },
         Err(e) => {
             // The sink went down with the closure; the log is all that is left.
             tracing::error!("cannot start the camera thread: {e}");
-            Capture { stop, handle: None }
+            Capture { stop, stats, handle: None }
         }
     }
 }
@@ -102,6 +140,7 @@ fn run(
     settings: &CaptureSettings,
     slot: &FrameSlot,
     stop: &AtomicBool,
+    stats: &CaptureStats,
     sink: &mut dyn FnMut(CameraEvent) -> bool,
 ) -> bool {
     let mut source = match open(spec, settings) {
@@ -113,6 +152,7 @@ fn run(
     }
     let started = Instant::now();
     let mut debouncer = Debouncer::new(settings.debounce);
+    let mut reader = FrameReader::new(settings.decoder.clone());
     let mut seq = 0u64;
     let mut errors = 0u32;
     let mut due = Instant::now();
@@ -144,7 +184,27 @@ fn run(
         };
         errors = 0;
         seq += 1;
-        let decoded = settings.decoder.decode(&image);
+        CaptureStats::bump(&stats.frames);
+        let decoded = match reader.read(&image) {
+            Outcome::Skipped => {
+                CaptureStats::bump(&stats.skipped);
+                None
+            }
+            Outcome::Nothing => {
+                CaptureStats::bump(&stats.nothing);
+                None
+            }
+            Outcome::Missed => {
+                CaptureStats::bump(&stats.decoded);
+                None
+            }
+            Outcome::Read(d) => {
+                CaptureStats::bump(&stats.decoded);
+                CaptureStats::bump(&stats.reads);
+                let _ = stats.first_read.compare_exchange(0, seq, Ordering::Relaxed, Ordering::Relaxed);
+                Some(d)
+            }
+        };
         let seen_at = started.elapsed();
         // The preview gets the frame after decoding, so it is moved, not copied.
         match slot.lock() {

@@ -4,12 +4,11 @@
 //! nokhwa is built without its `decoding` feature (it would bring mozjpeg, a
 //! C library with an assembler step): frames arrive in the camera's own
 //! format and `to_grey` makes them grey. YUYV, NV12 and GRAY already carry
-//! the grey levels; MJPEG goes through `image`'s pure-Rust JPEG decoder.
+//! the grey levels; MJPEG is decoded to its Y plane only (`decode::grey`).
 
 use std::time::Duration;
 
 use image::GrayImage;
-use nokhwa::pixel_format::RgbFormat;
 use nokhwa::utils::{ApiBackend, CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType};
 use nokhwa::{Camera, NokhwaError};
 
@@ -37,41 +36,71 @@ pub struct DeviceSource {
     label: String,
 }
 
-/// Formats asked for, best first: MJPEG is what USB webcams offer at
-/// 1280x720 and 30 fps; the others are tried when a camera has no MJPEG.
-const FORMATS: [FrameFormat; 5] = [FrameFormat::MJPEG, FrameFormat::YUYV, FrameFormat::NV12, FrameFormat::GRAY, FrameFormat::RAWRGB];
+/// Formats in the order gatehouse prefers them at the same size and rate:
+/// GRAY, YUYV and NV12 carry the grey levels as they are (YUYV every other
+/// byte, NV12 its first plane), MJPEG needs a JPEG decode of every frame,
+/// RGB a mix of three channels.
+const PREFERENCE: [FrameFormat; 6] =
+    [FrameFormat::GRAY, FrameFormat::YUYV, FrameFormat::NV12, FrameFormat::MJPEG, FrameFormat::RAWRGB, FrameFormat::RAWBGR];
+
+/// Whether frames in `format` give grey without decoding.
+fn cheap_grey(format: FrameFormat) -> bool {
+    matches!(format, FrameFormat::GRAY | FrameFormat::YUYV | FrameFormat::NV12)
+}
+
+/// The format to ask for among those the camera `offered`, and a note when
+/// a cheap one could not be had: the size closest to `resolution` first
+/// (a code must stay readable), then a rate of at least `fps` (a code held
+/// up must be read at once), then the cheapest grey. USB 2 webcams often
+/// offer YUYV at 1280x720 only at 5-10 fps; then MJPEG it is, and the note
+/// says why.
+pub fn choose_format(offered: &[CameraFormat], resolution: Resolution, fps: u32) -> Option<(CameraFormat, Option<String>)> {
+    let wanted = i64::from(resolution.width) * i64::from(resolution.height);
+    let rank = |f: &CameraFormat| PREFERENCE.iter().position(|p| *p == f.format());
+    let best = offered
+        .iter()
+        .filter(|f| rank(f).is_some())
+        .min_by_key(|f| ((i64::from(f.width()) * i64::from(f.height()) - wanted).abs(), fps.saturating_sub(f.frame_rate()), rank(f)))?;
+    if cheap_grey(best.format()) {
+        return Some((*best, None));
+    }
+    let slower = offered.iter().filter(|f| cheap_grey(f.format()) && f.resolution() == best.resolution()).max_by_key(|f| f.frame_rate());
+    let size = format!("{}x{}", best.width(), best.height());
+    let note = match slower {
+        Some(s) => format!("{} at {size} only at {} fps: {} (grey by decoding each frame)", s.format(), s.frame_rate(), best.format()),
+        None => format!("no YUYV, NV12 or GRAY at {size}: {} (grey by decoding each frame)", best.format()),
+    };
+    Some((*best, Some(note)))
+}
 
 impl DeviceSource {
-    /// Open camera `index` at the format closest to `resolution` and `fps`,
-    /// and start its stream. The error is a message for the operator.
+    /// Open camera `index` in the format `choose_format` picks for
+    /// `resolution` and `fps`, and start its stream. The error is a message
+    /// for the operator.
     pub fn open(index: u32, resolution: Resolution, fps: u32) -> Result<DeviceSource, String> {
-        let mut last = None;
-        for format in FORMATS {
-            let wanted = CameraFormat::new_from(resolution.width, resolution.height, format, fps.max(1));
-            let request = RequestedFormat::new::<RgbFormat>(RequestedFormatType::Closest(wanted));
-            match Camera::new(CameraIndex::Index(index), request) {
-                Ok(mut camera) => {
-                    camera.open_stream().map_err(|e| explain(index, &e))?;
-                    let f = camera.camera_format();
-                    let label = format!(
-                        "camera {index}: {} ({}x{} {}, {} fps)",
-                        camera.info().human_name(),
-                        f.width(),
-                        f.height(),
-                        f.format(),
-                        f.frame_rate()
-                    );
-                    return Ok(DeviceSource { camera, label });
-                }
-                // This format is not offered: try the next.
-                Err(e @ NokhwaError::GetPropertyError { .. }) => last = Some(e),
-                Err(e) => return Err(explain(index, &e)),
-            }
+        let any = RequestedFormat::with_formats(RequestedFormatType::None, &PREFERENCE);
+        let mut camera = Camera::new(CameraIndex::Index(index), any).map_err(|e| explain(index, &e))?;
+        let offered = camera.compatible_camera_formats().map_err(|e| explain(index, &e))?;
+        let (format, note) = choose_format(&offered, resolution, fps.max(1))
+            .ok_or_else(|| format!("camera {index} lists no format gatehouse reads (YUYV, NV12, GRAY, MJPEG, RGB)"))?;
+        camera
+            .set_camera_requset(RequestedFormat::with_formats(RequestedFormatType::Exact(format), &PREFERENCE))
+            .map_err(|e| explain(index, &e))?;
+        camera.open_stream().map_err(|e| explain(index, &e))?;
+        let f = camera.camera_format();
+        if let Some(n) = &note {
+            tracing::info!("camera {index}: {n}");
         }
-        Err(match last {
-            Some(e) => format!("camera {index} offers none of the formats gatehouse reads (MJPEG, YUYV, NV12, GRAY, RGB): {e}"),
-            None => format!("camera {index} cannot be opened"),
-        })
+        let label = format!(
+            "camera {index}: {} ({}x{} {}, {} fps{})",
+            camera.info().human_name(),
+            f.width(),
+            f.height(),
+            f.format(),
+            f.frame_rate(),
+            note.map(|n| format!("; {n}")).unwrap_or_default()
+        );
+        Ok(DeviceSource { camera, label })
     }
 }
 
@@ -121,9 +150,8 @@ pub fn to_grey(format: FrameFormat, width: u32, height: u32, data: &[u8]) -> Res
     let short = |need: usize| format!("{format} frame of {width}x{height} is {} bytes, expected {need}", data.len());
     let grey = match format {
         FrameFormat::MJPEG => {
-            let img = image::load_from_memory_with_format(data, image::ImageFormat::Jpeg)
-                .map_err(|e| format!("cannot decode the camera's MJPEG frame: {e}"))?;
-            return Ok(img.into_luma8());
+            return crate::decode::grey::jpeg_to_grey(data, crate::decode::MAX_PIXELS)
+                .map_err(|e| format!("cannot decode the camera's MJPEG frame: {e}"));
         }
         // Y0 U Y1 V: every other byte is the grey level.
         FrameFormat::YUYV => data.get(..pixels * 2).ok_or_else(|| short(pixels * 2))?.iter().step_by(2).copied().collect(),
@@ -174,6 +202,44 @@ mod tests {
         let grey = to_grey(FrameFormat::MJPEG, 16, 8, &jpeg).unwrap();
         assert_eq!((grey.width(), grey.height()), (16, 8));
         assert!(grey.get_pixel(2, 4).0[0] < 40 && grey.get_pixel(13, 4).0[0] > 215);
+    }
+
+    fn offer(w: u32, h: u32, format: FrameFormat, fps: u32) -> CameraFormat {
+        CameraFormat::new_from(w, h, format, fps)
+    }
+
+    const HD: Resolution = Resolution { width: 1280, height: 720 };
+
+    #[test]
+    fn a_format_with_grey_in_it_is_preferred_at_the_same_size_and_rate() {
+        let offered =
+            [offer(1280, 720, FrameFormat::MJPEG, 30), offer(1280, 720, FrameFormat::YUYV, 30), offer(640, 480, FrameFormat::NV12, 30)];
+        assert_eq!(choose_format(&offered, HD, 30), Some((offered[1], None)));
+        let nv12 = [offer(1280, 720, FrameFormat::MJPEG, 30), offer(1280, 720, FrameFormat::NV12, 30)];
+        assert_eq!(choose_format(&nv12, HD, 30), Some((nv12[1], None)));
+    }
+
+    #[test]
+    fn mjpeg_when_yuyv_is_too_slow_or_missing_with_a_note_saying_so() {
+        // A typical USB 2 webcam: YUYV at 720p only at 10 fps.
+        let offered =
+            [offer(1280, 720, FrameFormat::YUYV, 10), offer(1280, 720, FrameFormat::MJPEG, 30), offer(640, 480, FrameFormat::YUYV, 30)];
+        let (f, note) = choose_format(&offered, HD, 30).unwrap();
+        assert_eq!(f, offered[1]);
+        assert_eq!(note.as_deref(), Some("YUYV at 1280x720 only at 10 fps: MJPEG (grey by decoding each frame)"));
+        let (f, note) = choose_format(&offered[1..2], HD, 30).unwrap();
+        assert_eq!(f.format(), FrameFormat::MJPEG);
+        assert!(note.unwrap().starts_with("no YUYV, NV12 or GRAY at 1280x720"));
+        // A camera that lists no formats.
+        assert_eq!(choose_format(&[], HD, 30), None);
+    }
+
+    #[test]
+    fn the_size_comes_first_then_the_rate() {
+        let offered =
+            [offer(640, 480, FrameFormat::YUYV, 30), offer(1280, 720, FrameFormat::MJPEG, 30), offer(1920, 1080, FrameFormat::YUYV, 5)];
+        assert_eq!(choose_format(&offered, HD, 30).map(|c| c.0), Some(offered[1]));
+        assert_eq!(choose_format(&offered, Resolution { width: 640, height: 480 }, 30).map(|c| c.0), Some(offered[0]));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use image::GrayImage;
 
-pub use capture::{Capture, spawn};
+pub use capture::{Capture, CaptureStats, spawn};
 pub use debounce::Debouncer;
 pub use device::{DeviceInfo, DeviceSource, list_devices};
 pub use replay::{ReplaySource, StillSource};

@@ -585,6 +585,11 @@ pub enum BenchCmd {
         after_help = "Examples:\n  gatehouse bench decode ../shared/qr-samples\n  gatehouse bench decode ../shared/qr-samples --frame 1280x720 \\\n      --budget-ms 33 --verbose"
     )]
     Decode(BenchDecodeArgs),
+    /// The capture thread over a replayed folder: CPU time per frame and per
+    /// second (the process's CPU clock), frames decoded and skipped, reads.
+    Camera(BenchCameraArgs),
+    /// Write generated webcam frames: codes (with NAME.txt) and empty rooms.
+    Frames(BenchFramesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -616,4 +621,33 @@ pub struct BenchDecodeArgs {
     /// One line per image: ok / WRONG / miss, ms, stage, file.
     #[arg(long)]
     pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchCameraArgs {
+    /// Folder of frames (png, jpg, jpeg, webp), played in name order, looping.
+    #[arg(long, value_name = "DIR")]
+    pub replay: PathBuf,
+    /// Frames per second to replay at.
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    pub fps: u32,
+    /// How long to run.
+    #[arg(long, default_value_t = 10.0, value_name = "S")]
+    pub seconds: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchFramesArgs {
+    /// Folder to write `codes/` and `empty/` into (created when missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Frames with a code, each in a different room and condition.
+    #[arg(long, default_value_t = 400, value_name = "N")]
+    pub codes: usize,
+    /// Frames of one empty room, as a still camera sees it.
+    #[arg(long, default_value_t = 90, value_name = "N")]
+    pub empty: usize,
+    /// Seed: the same seed writes the same frames.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub seed: u64,
 }

@@ -164,6 +164,8 @@ pub fn run(cmd: &BenchCmd) -> Result<ExitCode> {
             );
         }
         BenchCmd::Decode(ref a) => return super::camera::bench_decode(a),
+        BenchCmd::Camera(ref a) => return super::camera::bench_camera(a),
+        BenchCmd::Frames(ref a) => return super::camera::bench_frames(a),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,14 +1,16 @@
-//! `gatehouse decode`, `gatehouse cameras` and `gatehouse bench decode`.
+//! `gatehouse decode`, `gatehouse cameras`, and `gatehouse bench decode`,
+//! `bench camera` and `bench frames`.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Result, anyhow, bail};
 
-use super::args::{BenchDecodeArgs, DecodeArgs};
+use super::args::{BenchCameraArgs, BenchDecodeArgs, BenchFramesArgs, DecodeArgs};
 use super::output::{say, say_err};
 use super::{EXIT_DENIED, EXIT_ERROR};
-use crate::camera::{Resolution, list_devices};
+use crate::camera::{CaptureSettings, CaptureStats, Resolution, SourceSpec, frame_slot, list_devices};
+use crate::decode::synth::{self, Conditions, Rng};
 use crate::decode::{Decoder, load_gray, paste_into_frame};
 
 /// One JSON line per image: `{"file", "text", "engine", "ms"}`, plus
@@ -152,5 +154,85 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
     if unscored > 0 {
         say!("({unscored} images without an expected text were not scored)");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// CPU time this process has used, all threads (Linux's process CPU clock):
+/// unlike wall time, it does not grow when other programs share the cores.
+fn process_cpu() -> std::time::Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0;
+    if !ok {
+        return std::time::Duration::ZERO;
+    }
+    std::time::Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.clamp(0, 999_999_999) as u32)
+}
+
+pub fn bench_camera(a: &BenchCameraArgs) -> Result<ExitCode> {
+    if !(a.seconds.is_finite() && a.seconds > 0.0) {
+        bail!("--seconds must be above 0");
+    }
+    let fps = a.fps.clamp(1, 1000);
+    let spec = SourceSpec::Replay { path: a.replay.clone(), fps: Some(f64::from(fps)), looping: true };
+    // The settings the console uses, at this rate; a long debounce window,
+    // since only reads are counted here.
+    let settings = CaptureSettings::new(Resolution { width: 1280, height: 720 }, fps, std::time::Duration::from_secs(3));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink = Box::new(move |e| tx.send(e).is_ok());
+    let (cpu0, wall0) = (process_cpu(), Instant::now());
+    let capture = crate::camera::spawn(spec, settings, frame_slot(), sink);
+    let until = wall0 + std::time::Duration::from_secs_f64(a.seconds);
+    while Instant::now() < until && !capture.is_finished() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let s = capture.stats();
+    let count = |c| CaptureStats::get(c);
+    let (frames, skipped, nothing, decoded, reads, first) =
+        (count(&s.frames), count(&s.skipped), count(&s.nothing), count(&s.decoded), count(&s.reads), count(&s.first_read));
+    let (cpu, wall) = ((process_cpu() - cpu0).as_secs_f64(), wall0.elapsed().as_secs_f64());
+    capture.stop();
+    for e in rx.try_iter() {
+        if let crate::camera::CameraEvent::Error(m) = e {
+            bail!("{m}");
+        }
+    }
+    if frames == 0 {
+        bail!("no frame was captured from {} in {wall:.1} s", a.replay.display());
+    }
+    println!(
+        "camera replay {} at {fps} fps for {wall:.1} s: {frames} frames ({decoded} decoded, {skipped} skipped as unchanged, \
+         {nothing} with nothing code-like), {reads} reads{}; CPU (process clock) {:.2} ms per frame, {:.0} ms per second = {:.1}% of one core",
+        a.replay.display(),
+        if first > 0 { format!(" (first at frame {first})") } else { String::new() },
+        cpu * 1000.0 / frames as f64,
+        cpu * 1000.0 / wall,
+        cpu * 100.0 / wall,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn bench_frames(a: &BenchFramesArgs) -> Result<ExitCode> {
+    let write =
+        |path: std::path::PathBuf, bytes: &[u8]| std::fs::write(&path, bytes).map_err(|e| anyhow!("cannot write {}: {e}", path.display()));
+    let (codes, empty) = (a.out.join("codes"), a.out.join("empty"));
+    for d in [&codes, &empty] {
+        std::fs::create_dir_all(d).map_err(|e| anyhow!("cannot create {}: {e}", d.display()))?;
+    }
+    let (w, h) = (1280, 720);
+    let mut rng = Rng::new(a.seed);
+    for i in 0..a.codes {
+        let payload = synth::our_payload(&mut rng);
+        let scene = synth::cluttered_scene(w, h, rng.next_u64(), 0);
+        let c = Conditions::webcam(&mut rng);
+        let jpeg = synth::webcam_frame(&payload, &scene, &c, &mut rng).ok_or_else(|| anyhow!("cannot draw {payload}"))?;
+        write(codes.join(format!("{i:04}.jpg")), &jpeg)?;
+        write(codes.join(format!("{i:04}.txt")), payload.as_bytes())?;
+    }
+    let room = rng.next_u64();
+    for i in 0..a.empty {
+        write(empty.join(format!("{i:04}.jpg")), &synth::jpeg_bytes(&synth::cluttered_scene(w, h, room, i as u64), 75))?;
+    }
+    println!("wrote {} frames with a code to {} and {} empty frames to {}", a.codes, codes.display(), a.empty, empty.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -61,6 +61,20 @@ pub fn adaptive_threshold(img: &GrayImage, window: u32, bias: i32) -> Vec<bool> 
     out
 }
 
+/// A small, soft code made readable: enlarged by `factor` with Catmull-Rom
+/// (bicubic) filtering, which keeps module edges where a box filter would
+/// smear them, then an unsharp mask that steepens the edges the camera's
+/// blur flattened.
+pub fn enlarge_sharpen(img: &GrayImage, factor: u32, sigma: f32) -> GrayImage {
+    let big = imageops::resize(img, img.width() * factor, img.height() * factor, FilterType::CatmullRom);
+    imageops::unsharpen(&big, sigma, 2)
+}
+
+/// The part of `img` inside `region`, copied.
+pub fn crop(img: &GrayImage, region: &super::look::Region) -> GrayImage {
+    imageops::crop_imm(img, region.x, region.y, region.width, region.height).to_image()
+}
+
 /// The picture in a `width`x`height` frame, centred, scaled down (keeping its
 /// shape) when it does not fit. The rest of the frame is the mean grey of the
 /// picture's border, as if the scene went on around it.

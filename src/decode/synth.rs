@@ -1,0 +1,305 @@
+//! Generated camera frames, deterministic from a seed: our codes as a
+//! webcam at the gate sees them (small, turned, tilted, blurred, dim or with
+//! glare, JPEG-compressed, on a cluttered background), and the same
+//! background with no code. Tests use them so no fixed files are needed;
+//! `gatehouse bench frames` writes them out for the benchmarks.
+
+use image::imageops;
+use image::{GrayImage, Luma};
+
+/// xorshift64*: the same numbers on every run and machine.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeds are spread by splitmix64 first, so that nearby seeds (1, 2, 3)
+    /// give unrelated numbers.
+    pub fn new(seed: u64) -> Rng {
+        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        Rng((z ^ (z >> 31)) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in [lo, hi).
+    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+
+    /// Roughly normal, mean 0, standard deviation about `sd`.
+    pub fn noise(&mut self, sd: f64) -> f64 {
+        let sum: f64 = (0..4).map(|_| self.unit()).sum();
+        (sum - 2.0) * sd * 3.0f64.sqrt()
+    }
+}
+
+/// The 3x3 projective transform taking the four `from` points to `to`.
+pub fn homography(from: [(f64, f64); 4], to: [(f64, f64); 4]) -> [f64; 9] {
+    // Solve the 8x8 system for h0..h7 (h8 = 1) by Gaussian elimination.
+    let mut m = [[0.0f64; 9]; 8];
+    for i in 0..4 {
+        let ((x, y), (u, v)) = (from[i], to[i]);
+        m[2 * i] = [x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y, u];
+        m[2 * i + 1] = [0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y, v];
+    }
+    for c in 0..8 {
+        let p = (c..8).max_by(|&a, &b| m[a][c].abs().total_cmp(&m[b][c].abs())).unwrap_or(c);
+        m.swap(c, p);
+        for r in 0..8 {
+            if r != c && m[c][c] != 0.0 {
+                let f = m[r][c] / m[c][c];
+                let pivot = m[c];
+                for (v, p) in m[r].iter_mut().zip(pivot).skip(c) {
+                    *v -= f * p;
+                }
+            }
+        }
+    }
+    let h: Vec<f64> = (0..8).map(|i| if m[i][i] == 0.0 { 0.0 } else { m[i][8] / m[i][i] }).collect();
+    [h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], 1.0]
+}
+
+/// `src` drawn onto `dst` with its corners at `corners` (clockwise from top
+/// left), bilinear: rotation, tilt and perspective in one.
+pub fn draw_onto(dst: &mut GrayImage, src: &GrayImage, corners: [(f64, f64); 4]) {
+    let (w, h) = (f64::from(src.width()), f64::from(src.height()));
+    let t = homography(corners, [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)]);
+    let (xs, ys) = (corners.map(|c| c.0), corners.map(|c| c.1));
+    let lo = |v: [f64; 4], max: u32| (v.iter().copied().fold(f64::MAX, f64::min).floor().max(0.0) as u32).min(max);
+    let hi = |v: [f64; 4], max: u32| (v.iter().copied().fold(f64::MIN, f64::max).ceil().max(0.0) as u32).min(max);
+    let (x0, x1, y0, y1) = (lo(xs, dst.width()), hi(xs, dst.width()), lo(ys, dst.height()), hi(ys, dst.height()));
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let (px, py) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+            let d = t[6] * px + t[7] * py + t[8];
+            let sx = (t[0] * px + t[1] * py + t[2]) / d - 0.5;
+            let sy = (t[3] * px + t[4] * py + t[5]) / d - 0.5;
+            if sx < 0.0 || sy < 0.0 || sx > w - 1.0 || sy > h - 1.0 {
+                continue;
+            }
+            let (ix, iy) = (sx.floor() as u32, sy.floor() as u32);
+            let (jx, jy) = ((ix + 1).min(src.width() - 1), (iy + 1).min(src.height() - 1));
+            let (fx, fy) = (sx - f64::from(ix), sy - f64::from(iy));
+            let p = |x, y| f64::from(src.get_pixel(x, y).0[0]);
+            let top = p(ix, iy) * (1.0 - fx) + p(jx, iy) * fx;
+            let bottom = p(ix, jy) * (1.0 - fx) + p(jx, jy) * fx;
+            dst.put_pixel(x, y, Luma([(top * (1.0 - fy) + bottom * fy).round() as u8]));
+        }
+    }
+}
+
+/// `src` in a new `out_w`x`out_h` picture of grey `bg`, corners at `corners`.
+pub fn place(src: &GrayImage, out_w: u32, out_h: u32, corners: [(f64, f64); 4], bg: u8) -> GrayImage {
+    let mut out = GrayImage::from_pixel(out_w, out_h, Luma([bg]));
+    draw_onto(&mut out, src, corners);
+    out
+}
+
+/// Corners of a `side` square centred at (`cx`, `cy`), turned by `degrees`.
+pub fn rotated_square(cx: f64, cy: f64, side: f64, degrees: f64) -> [(f64, f64); 4] {
+    let (s, c) = degrees.to_radians().sin_cos();
+    let r = side / 2.0;
+    [(-r, -r), (r, -r), (r, r), (-r, r)].map(|(x, y)| (cx + x * c - y * s, cy + x * s + y * c))
+}
+
+/// Every grey level through `f`, rounded and clamped.
+pub fn map(img: &GrayImage, f: impl Fn(f64) -> f64) -> GrayImage {
+    GrayImage::from_fn(img.width(), img.height(), |x, y| Luma([f(f64::from(img.get_pixel(x, y).0[0])).round().clamp(0.0, 255.0) as u8]))
+}
+
+/// Sensor noise of standard deviation about `sd`.
+pub fn add_noise(img: &GrayImage, sd: f64, seed: u64) -> GrayImage {
+    let mut rng = Rng::new(seed);
+    GrayImage::from_fn(img.width(), img.height(), |x, y| {
+        let v = f64::from(img.get_pixel(x, y).0[0]) + rng.noise(sd);
+        Luma([v.round().clamp(0.0, 255.0) as u8])
+    })
+}
+
+/// The JPEG file of `img` at `quality` (1-100).
+pub fn jpeg_bytes(img: &GrayImage, quality: u8) -> Vec<u8> {
+    let mut buf = Vec::new();
+    // Encoding into memory fails only on a zero-sized picture.
+    let _ = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, quality.clamp(1, 100)).encode_image(img);
+    buf
+}
+
+/// `img` after a JPEG round trip at `quality`.
+pub fn jpeg(img: &GrayImage, quality: u8) -> GrayImage {
+    image::load_from_memory_with_format(&jpeg_bytes(img, quality), image::ImageFormat::Jpeg)
+        .map(|i| i.into_luma8())
+        .unwrap_or_else(|_| img.clone())
+}
+
+/// A room seen by a gate webcam: a wall lit unevenly, with posters, door
+/// frames, printed text and a patterned floor; no QR code. `seed` picks the
+/// room; `frame` moves the noise and the light a little, as a still camera's
+/// frames differ.
+pub fn cluttered_scene(width: u32, height: u32, seed: u64, frame: u64) -> GrayImage {
+    let mut rng = Rng::new(seed);
+    let (base, tilt) = (rng.range(110.0, 190.0), rng.range(-60.0, 60.0));
+    let mut img = GrayImage::from_fn(width, height, |x, y| {
+        let v = base + tilt * (f64::from(x) / f64::from(width.max(1)) - 0.5) - 30.0 * f64::from(y) / f64::from(height.max(1));
+        Luma([v.clamp(0.0, 255.0) as u8])
+    });
+    let fw = f64::from(width);
+    let fh = f64::from(height);
+    // Rectangles: posters, a door, a notice board.
+    for _ in 0..12 {
+        let (x, y) = (rng.range(0.0, fw), rng.range(0.0, fh));
+        let (w, h) = (rng.range(20.0, fw / 4.0), rng.range(20.0, fh / 3.0));
+        let shade = rng.range(0.0, 255.0) as u8;
+        fill(&mut img, x, y, w, h, shade);
+    }
+    // Lines of "text": short dark dashes in rows.
+    for _ in 0..6 {
+        let (x0, y0) = (rng.range(0.0, fw * 0.8), rng.range(0.0, fh * 0.9));
+        let size = rng.range(3.0, 9.0);
+        for line in 0..rng.range(2.0, 8.0) as u32 {
+            let mut x = x0;
+            let y = y0 + f64::from(line) * size * 2.2;
+            for _ in 0..rng.range(5.0, 30.0) as u32 {
+                let len = size * rng.range(0.4, 1.6);
+                fill(&mut img, x, y, len, size, rng.range(0.0, 60.0) as u8);
+                x += len + size * rng.range(0.3, 1.0);
+            }
+        }
+    }
+    // A floor of tiles and a grille: regular dark and light bands.
+    let (tile, floor) = (rng.range(8.0, 30.0), fh * rng.range(0.75, 0.9));
+    for y in floor as u32..height {
+        for x in 0..width {
+            let (tx, ty) = ((f64::from(x) / tile) as u32, (f64::from(y) / tile) as u32);
+            if (tx + ty) % 2 == 0 {
+                let p = img.get_pixel_mut(x, y);
+                p.0[0] = p.0[0].saturating_sub(50);
+            }
+        }
+    }
+    let blurred = imageops::blur(&img, rng.range(0.6, 1.4) as f32);
+    // Per frame: the light breathes a little and the sensor is noisy.
+    let mut frame_rng = Rng::new(seed ^ frame.wrapping_mul(0x5851_f42d_4c95_7f2d));
+    let gain = 1.0 + frame_rng.range(-0.01, 0.01);
+    add_noise(&map(&blurred, |v| v * gain), 2.5, frame_rng.next_u64())
+}
+
+fn fill(img: &mut GrayImage, x: f64, y: f64, w: f64, h: f64, shade: u8) {
+    let (x0, y0) = (x.max(0.0) as u32, y.max(0.0) as u32);
+    let (x1, y1) = (((x + w).max(0.0) as u32).min(img.width()), ((y + h).max(0.0) as u32).min(img.height()));
+    for yy in y0..y1 {
+        for xx in x0..x1 {
+            img.put_pixel(xx, yy, Luma([shade]));
+        }
+    }
+}
+
+/// How one webcam frame of a code was made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conditions {
+    /// Width of the code (without its quiet zone) in the frame, in pixels.
+    pub width_px: f64,
+    pub degrees: f64,
+    pub blur: f64,
+    /// Light: below 1 dim, above 1 washed out.
+    pub gain: f64,
+    /// Glare: how bright a spot of reflected light is over the code (0 none).
+    pub glare: f64,
+    pub quality: u8,
+}
+
+impl Conditions {
+    /// The range the gate must read: 150-200 px wide in a 1280x720 frame
+    /// (4-6 px a module for a version-4 code), turned up to 35° either way
+    /// with some perspective, blurred up to sigma 1.8, dim or with glare,
+    /// JPEG quality 45-85.
+    pub fn webcam(rng: &mut Rng) -> Conditions {
+        let light = rng.unit();
+        Conditions {
+            width_px: rng.range(150.0, 200.0),
+            degrees: rng.range(-35.0, 35.0),
+            blur: rng.range(0.3, 1.8),
+            gain: if light < 0.3 { rng.range(0.35, 0.6) } else { rng.range(0.8, 1.1) },
+            glare: if light > 0.75 { rng.range(60.0, 140.0) } else { 0.0 },
+            quality: rng.range(45.0, 86.0) as u8,
+        }
+    }
+}
+
+/// `payload` as a webcam sees it in `scene` under `c`, with a little
+/// perspective from `rng`; the frame is a JPEG file's bytes.
+pub fn webcam_frame(payload: &str, scene: &GrayImage, c: &Conditions, rng: &mut Rng) -> Option<Vec<u8>> {
+    let symbol = crate::qr::encode(payload).ok()?;
+    // Rendered large, one module 8 pixels with a 4-module quiet zone; drawn
+    // at its size in the frame by the warp, which filters it.
+    let code = crate::qr::to_image(&symbol, 8);
+    let modules = f64::from(code.width()) / 8.0;
+    let side = c.width_px * modules / (modules - 8.0);
+    let (w, h) = (f64::from(scene.width()), f64::from(scene.height()));
+    let (cx, cy) = (rng.range(side, w - side), rng.range(side * 0.7, h - side * 0.7));
+    let jitter = side * 0.06;
+    let corners = rotated_square(cx, cy, side, c.degrees).map(|(x, y)| (x + rng.range(-jitter, jitter), y + rng.range(-jitter, jitter)));
+    let mut frame = scene.clone();
+    // The paper or phone screen: white behind the code, lit like the room.
+    draw_onto(&mut frame, &code, corners);
+    let mut frame = imageops::blur(&frame, c.blur as f32);
+    let (gx, gy, gr) = (cx + rng.range(-side / 3.0, side / 3.0), cy + rng.range(-side / 3.0, side / 3.0), side * rng.range(0.2, 0.45));
+    for (x, y, p) in frame.enumerate_pixels_mut() {
+        let mut v = f64::from(p.0[0]) * c.gain;
+        if c.glare > 0.0 {
+            let d2 = ((f64::from(x) - gx).powi(2) + (f64::from(y) - gy).powi(2)) / (gr * gr);
+            v += c.glare * (-d2).exp();
+        }
+        p.0[0] = v.round().clamp(0.0, 255.0) as u8;
+    }
+    Some(jpeg_bytes(&add_noise(&frame, 2.0, rng.next_u64()), c.quality))
+}
+
+/// A pass or resident card payload as gatehouse issues them, signed with
+/// a key made from `rng` (a generated frame set needs no database).
+pub fn our_payload(rng: &mut Rng) -> String {
+    use crate::domain::payload::{Kind, encode};
+    let key: [u8; 32] = std::array::from_fn(|i| (rng.next_u64() >> (i % 8)) as u8);
+    let keys = crate::domain::keys::KeyRing::new(&[("01".into(), key)]);
+    let id = uuid::Uuid::from_u64_pair(rng.next_u64(), rng.next_u64());
+    let kind = if rng.unit() < 0.8 { Kind::Pass } else { Kind::Resident };
+    keys.map(|k| encode(&k, kind, &id)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_frame() {
+        let a = cluttered_scene(160, 90, 3, 0);
+        assert_eq!(a, cluttered_scene(160, 90, 3, 0));
+        assert_ne!(a, cluttered_scene(160, 90, 4, 0));
+        let mut r1 = Rng::new(5);
+        let mut r2 = Rng::new(5);
+        assert_eq!(Conditions::webcam(&mut r1), Conditions::webcam(&mut r2));
+    }
+
+    #[test]
+    fn the_homography_maps_corners() {
+        let from = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)];
+        let to = [(1.0, 2.0), (12.0, 1.0), (11.0, 13.0), (0.0, 11.0)];
+        let h = homography(from, to);
+        for ((x, y), (u, v)) in from.iter().zip(to) {
+            let d = h[6] * x + h[7] * y + h[8];
+            assert!(((h[0] * x + h[1] * y + h[2]) / d - u).abs() < 1e-6);
+            assert!(((h[3] * x + h[4] * y + h[5]) / d - v).abs() < 1e-6);
+        }
+    }
+}
