@@ -935,7 +935,7 @@ fn scan_by_id_is_a_manual_check_in_with_the_same_verdicts_and_exit_codes() {
     gh.admin(&["scan", "--id", "ffffffff"]).fails_with("pass or resident not found: ffffffff");
     gh.admin(&["scan", "--id", "ab"]).fails_with("at least 4 characters");
     gh.admin(&["scan", "--reason", "x", "--payload", "GH1"]).fails_with("--reason goes with --id");
-    let ledger = gh.run(&["ledger", "show", "--json"]).ok().json();
+    let ledger = gh.admin(&["ledger", "show", "--json"]).ok().json();
     let manual = ledger
         .as_array()
         .unwrap()

@@ -99,7 +99,7 @@ pub enum Command {
     Bench(BenchCmd),
     /// Print a pass's ticket on the thermal printer (admins; retry freely).
     #[command(
-        after_help = "Examples:\n  gatehouse --user asha print 7K3M\n  gatehouse --user asha print 7K3M --printer tcp:192.168.1.50:9100 --mode native"
+        after_help = "Examples:\n  gatehouse --user asha print 7K3M\n  gatehouse --user asha print 7K3M \\\n      --printer tcp:192.168.1.50:9100 --mode native"
     )]
     Print(PrintArgs),
     /// Read the QR code in each image; one JSON line per image.
@@ -587,8 +587,12 @@ pub enum BenchCmd {
     Decode(BenchDecodeArgs),
     /// The capture thread over a replayed folder: CPU time per frame and per
     /// second (the process's CPU clock), frames decoded and skipped, reads.
+    #[command(
+        after_help = "Examples:\n  gatehouse bench camera --replay frames/empty --fps 30 --seconds 20\n  gatehouse bench camera --replay frames/codes"
+    )]
     Camera(BenchCameraArgs),
     /// Write generated webcam frames: codes (with NAME.txt) and empty rooms.
+    #[command(after_help = "Example:\n  gatehouse bench frames --out frames")]
     Frames(BenchFramesArgs),
 }
 
