@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod camera;
+mod db;
 mod init;
 mod output;
 mod print;
@@ -29,7 +30,9 @@ pub const EXIT_ERROR: u8 = 2;
 
 impl Cli {
     pub fn paths(&self) -> Paths {
-        Paths::new(self.data_dir.clone().unwrap_or_else(Paths::default_data_dir), self.config.clone())
+        let mut p = Paths::new(self.data_dir.clone().unwrap_or_else(Paths::default_data_dir), self.config.clone());
+        p.database = self.database.clone();
+        p
     }
 }
 
@@ -40,7 +43,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     };
     match command {
         Command::Init(a) => init::init(&paths, a).map(|_| ExitCode::SUCCESS),
-        Command::Bench(b) => bench::run(b),
+        Command::Bench(b) => bench::run(b, paths.database.as_deref()),
         Command::Decode(a) => camera::decode(a),
         Command::Cameras => camera::cameras(),
         _ => {
@@ -94,6 +97,7 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
             println!("restored {} ({} ledger blocks verified)", a.file.display(), r.blocks);
             ok
         }
+        Command::Db(c) => db::run(cli, g, c),
         Command::Key(KeyCmd::List) => {
             let ids: Vec<&str> = g.keys().ids().collect();
             println!("keys: {} (active: {})", ids.join(", "), g.keys().active_id());
@@ -332,7 +336,10 @@ fn scan(cli: &Cli, g: &mut Gatehouse, a: &ScanArgs) -> Result<ExitCode> {
         }
         (None, None) => bail!("give --payload TEXT or --image FILE"),
     };
-    let out = g.scan(&raw, &actor, &gate)?;
+    let out = match &a.nonce {
+        Some(n) => g.scan_with_nonce(&raw, &actor, &gate, n)?,
+        None => g.scan(&raw, &actor, &gate)?,
+    };
     if a.json {
         output::json(&out)
     } else {

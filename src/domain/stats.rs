@@ -26,6 +26,16 @@ pub struct Stats {
     pub scans_per_hour: Vec<(String, u64)>,
     pub scans_total_24h: u64,
     pub denied_by_reason: BTreeMap<String, u64>,
+    /// Every gate's scans, by the gate name recorded with each scan.
+    pub by_gate: BTreeMap<String, GateStats>,
+}
+
+/// One gate's share: scan attempts, passes admitted, people let in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GateStats {
+    pub scans: u64,
+    pub admitted: u64,
+    pub people: u64,
 }
 
 /// People inside now: admitted event guests plus residents marked IN.

@@ -183,7 +183,7 @@ impl Gatehouse {
             return Err(Error::NotFound { what: "backup file", id: src.display().to_string() });
         }
         // Verify a private copy, so the file cannot change between check and use.
-        let staging = tempfile_in(self.store.path())?;
+        let staging = tempfile_in(self.store.path().unwrap_or(&std::env::temp_dir().join("x")))?;
         std::fs::copy(src, &staging).map_err(|e| Error::io(format!("cannot read {}", src.display()), e))?;
         let result = (|| {
             let mut copy =

@@ -2,6 +2,10 @@
 //! The tag is checked before the database is touched; the verdict, the state
 //! change and the ledger block then commit in one IMMEDIATE transaction, so
 //! of two racing scans of one pass exactly one is ADMITTED.
+//!
+//! Each scan carries a nonce. The scan row records it (unique), so a scan
+//! retried after a dropped connection is answered from that row, with
+//! nothing recorded twice.
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -12,11 +16,29 @@ use crate::domain::ledger::to_hex;
 use crate::domain::payload::{self, Kind, Payload};
 use crate::domain::scan::{FirstUse, ScanOutcome, Verdict};
 use crate::domain::user::Actor;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::{Db, NewBlock, ScanRow};
 
 impl Gatehouse {
     pub fn scan(&mut self, raw: &[u8], actor: &Actor, gate: &str) -> Result<ScanOutcome> {
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        self.scan_with_nonce(raw, actor, gate, &nonce)
+    }
+
+    /// A scan under the caller's nonce. When the connection drops, the scan
+    /// is sent once more on a fresh connection with the same nonce: if the
+    /// first attempt committed, its answer comes back and nothing is added.
+    pub fn scan_with_nonce(&mut self, raw: &[u8], actor: &Actor, gate: &str, nonce: &str) -> Result<ScanOutcome> {
+        match self.scan_once(raw, actor, gate, nonce) {
+            Err(Error::PgConnection(why)) => {
+                tracing::warn!(%why, "connection lost during a scan; retrying with the same nonce");
+                self.scan_once(raw, actor, gate, nonce)
+            }
+            other => other,
+        }
+    }
+
+    fn scan_once(&mut self, raw: &[u8], actor: &Actor, gate: &str, nonce: &str) -> Result<ScanOutcome> {
         let now = self.clock.now();
         let at = stamp(now);
         // Constant-time tag check first; a bad code never reaches a lookup.
@@ -31,6 +53,9 @@ impl Gatehouse {
         let keys = &self.keys;
         let op = actor.username.as_str();
         self.store.write(|db| {
+            if let Some(first) = db.scan_by_nonce(nonce)? {
+                return replay(db, first);
+            }
             let mut out = ScanOutcome {
                 verdict: Verdict::Malformed,
                 reason: String::new(),
@@ -67,10 +92,42 @@ impl Gatehouse {
                 persons,
                 repeated: out.repeated,
                 block: out.block,
+                reason: out.reason.clone(),
+                nonce: Some(nonce.to_string()),
             })?;
             Ok(out)
         })
     }
+}
+
+/// The first answer to a retried scan, rebuilt from its scan row and the
+/// pass or resident it names.
+fn replay(db: &dyn Db, first: ScanRow) -> Result<ScanOutcome> {
+    let pass = match &first.subject {
+        Some(id) => db.get_pass(id)?,
+        None => None,
+    };
+    let resident = match (&first.subject, &pass) {
+        (Some(id), None) => db.get_resident(id)?,
+        _ => None,
+    };
+    let first_use = pass.as_ref().filter(|_| first.verdict == Verdict::AlreadyUsed).map(|p| FirstUse {
+        at: p.scanned_at.clone().unwrap_or_default(),
+        operator: p.scanned_by.clone().unwrap_or_default(),
+        gate: p.gate.clone().unwrap_or_default(),
+    });
+    Ok(ScanOutcome {
+        verdict: first.verdict,
+        reason: first.reason,
+        at: first.at,
+        operator: first.operator,
+        gate: first.gate,
+        pass,
+        resident,
+        first_use,
+        repeated: first.repeated,
+        block: first.block,
+    })
 }
 
 type Recorded = (Option<String>, u32, serde_json::Value);

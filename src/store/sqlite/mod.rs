@@ -2,6 +2,7 @@
 //! gate. `SqliteDb` is a connection inside a transaction; one file per table
 //! implements its part of the storage interface.
 
+mod copy;
 mod ledger;
 mod passes;
 mod residents;

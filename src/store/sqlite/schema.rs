@@ -94,6 +94,12 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX ledger_idx ON ledger (idx);
     "#,
+    // 2: scan nonces, so a retried scan is recorded once and answered the same.
+    r#"
+    ALTER TABLE scans ADD COLUMN nonce TEXT;
+    ALTER TABLE scans ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+    CREATE UNIQUE INDEX scans_nonce ON scans (nonce);
+    "#,
 ];
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;
