@@ -49,11 +49,14 @@ impl Default for ConsoleConfig {
 pub struct StorageConfig {
     /// "full" or "normal"; see config.toml.
     pub synchronous: String,
+    /// A `postgresql://` URL shared by every gate, or empty for the SQLite
+    /// file in the data directory. Never holds a password.
+    pub database: String,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig { synchronous: "full".into() }
+        StorageConfig { synchronous: "full".into(), database: String::new() }
     }
 }
 
@@ -277,6 +280,13 @@ impl Config {
         if !matches!(self.storage.synchronous.as_str(), "full" | "normal") {
             return Err("storage.synchronous must be \"full\" or \"normal\"".into());
         }
+        let db = self.storage.database.trim();
+        if !db.is_empty() && !crate::store::is_postgres_url(db) {
+            return Err("storage.database must be empty (the SQLite file) or a postgresql:// URL".into());
+        }
+        if crate::store::url_has_password(db) {
+            return Err("storage.database must not hold a password: set PGPASSWORD or use a pgpass file (mode 0600)".into());
+        }
         if !matches!(self.printer.qr_mode.as_str(), "raster" | "native") {
             return Err("printer.qr_mode must be \"raster\" or \"native\"".into());
         }
@@ -350,12 +360,21 @@ impl Config {
 pub struct Paths {
     pub data_dir: PathBuf,
     pub config: PathBuf,
+    /// `--database` or `GATEHOUSE_DATABASE_URL`; wins over the config's.
+    pub database: Option<String>,
 }
 
 impl Paths {
     pub fn new(data_dir: PathBuf, config: Option<PathBuf>) -> Paths {
         let config = config.unwrap_or_else(|| data_dir.join("config.toml"));
-        Paths { data_dir, config }
+        Paths { data_dir, config, database: None }
+    }
+
+    /// The PostgreSQL URL this gate uses, if any: the command line's, else
+    /// `[storage] database`. None means the SQLite file.
+    pub fn database_url(&self, cfg: &Config) -> Option<String> {
+        let given = self.database.as_deref().unwrap_or(&cfg.storage.database).trim();
+        (!given.is_empty()).then(|| given.to_string())
     }
     pub fn db(&self) -> PathBuf {
         self.data_dir.join("gatehouse.db")

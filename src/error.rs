@@ -47,6 +47,16 @@ pub enum Error {
     #[error("database error: {0}")]
     Db(rusqlite::Error),
 
+    /// A PostgreSQL failure. The message comes from the server or the
+    /// client library, never from the URL, so it carries no password.
+    #[error("PostgreSQL: {0}")]
+    Pg(String),
+
+    /// The server could not be reached, or the connection dropped. A scan
+    /// retried after this with the same nonce is recorded once.
+    #[error("PostgreSQL connection: {0}")]
+    PgConnection(String),
+
     // The cause is in the message, so it is not also chained as a source.
     #[error("{context}: {cause}")]
     Io { context: String, cause: std::io::Error },
@@ -71,6 +81,39 @@ impl From<rusqlite::Error> for Error {
             }
         }
         Error::Db(e)
+    }
+}
+
+impl From<postgres::Error> for Error {
+    fn from(e: postgres::Error) -> Self {
+        use postgres::error::SqlState;
+        if let Some(db) = e.as_db_error() {
+            let code = db.code();
+            if *code == SqlState::T_R_SERIALIZATION_FAILURE
+                || *code == SqlState::T_R_DEADLOCK_DETECTED
+                || *code == SqlState::LOCK_NOT_AVAILABLE
+            {
+                return Error::Busy;
+            }
+            if *code == SqlState::DISK_FULL {
+                return Error::DiskFull;
+            }
+            if *code == SqlState::INVALID_PASSWORD || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
+                return Error::Auth(format!("PostgreSQL refused the sign-in: {}", db.message()));
+            }
+            if *code == SqlState::INVALID_CATALOG_NAME {
+                return Error::Pg(format!("{} (create it first, e.g. `createdb`)", db.message()));
+            }
+            return Error::Pg(db.message().to_string());
+        }
+        if e.is_closed() {
+            return Error::PgConnection("the connection to the server was lost".into());
+        }
+        // The client library's text names the cause (refused, no such
+        // socket, TLS), never the password.
+        let text = e.to_string();
+        const LOST: [&str; 4] = ["error connecting", "error communicating", "error performing TLS", "timeout"];
+        if LOST.iter().any(|p| text.starts_with(p)) { Error::PgConnection(text) } else { Error::Pg(text) }
     }
 }
 

@@ -1,6 +1,7 @@
 //! kill -9 in the middle of a loop of scans: afterwards the ledger verifies
 //! and every admitted pass has its ADMITTED block (and no block is orphaned).
 
+#[macro_use]
 mod common;
 
 use std::collections::HashSet;
@@ -8,23 +9,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use rusqlite::Connection;
 
-fn admitted_ids(db: &std::path::Path) -> (HashSet<String>, HashSet<String>) {
-    let c = Connection::open(db).unwrap();
-    let passes: HashSet<String> = c
-        .prepare("SELECT id FROM passes WHERE scanned_at IS NOT NULL")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let blocks: HashSet<String> = c
-        .prepare("SELECT data FROM ledger WHERE event = 'scan'")
-        .unwrap()
-        .query_map([], |r| r.get::<_, String>(0))
-        .unwrap()
-        .map(Result::unwrap)
+fn admitted_ids(env: &Env) -> (HashSet<String>, HashSet<String>) {
+    let passes: HashSet<String> = env.raw_strings("SELECT id FROM passes WHERE scanned_at IS NOT NULL").into_iter().collect();
+    let blocks: HashSet<String> = env
+        .raw_strings("SELECT data FROM ledger WHERE event = 'scan'")
+        .into_iter()
         .filter_map(|d| {
             let v: serde_json::Value = serde_json::from_str(&d).unwrap();
             (v["verdict"] == "ADMITTED").then(|| v["id"].as_str().unwrap().to_string())
@@ -33,9 +23,10 @@ fn admitted_ids(db: &std::path::Path) -> (HashSet<String>, HashSet<String>) {
     (passes, blocks)
 }
 
-#[test]
-fn kill_9_during_scans_leaves_a_consistent_ledger() {
-    let env = Env::new();
+both_backends!(kill_9_during_scans_leaves_a_consistent_ledger);
+
+fn kill_9_during_scans_leaves_a_consistent_ledger(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     with_admin(&mut g);
     let codes: Vec<String> = (0..600).map(|i| issue(&mut g, &single(&format!("Guest {i}"), &format!("91{i:08}"))).1).collect();
@@ -54,10 +45,9 @@ fn kill_9_during_scans_leaves_a_consistent_ledger() {
             .spawn()
             .unwrap();
         // Wait until this run has committed some scans, then SIGKILL it.
-        let c = Connection::open(env.db()).unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let n: i64 = c.query_row("SELECT COUNT(*) FROM scans", [], |r| r.get(0)).unwrap();
+            let n = env.raw_i64("SELECT COUNT(*) FROM scans");
             if n as usize >= last + kill_after || Instant::now() > deadline {
                 break;
             }
@@ -65,21 +55,16 @@ fn kill_9_during_scans_leaves_a_consistent_ledger() {
         }
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
-        let n: i64 = c.query_row("SELECT COUNT(*) FROM scans", [], |r| r.get(0)).unwrap();
+        let n = env.raw_i64("SELECT COUNT(*) FROM scans");
         assert!(n as usize > last, "the scanner made no progress");
         assert!((n as usize) < last + codes.len(), "the kill came after the run had finished");
         last = n as usize;
 
         let r = env.open().verify_ledger(None, &mut |_| {}).unwrap();
         assert!(r.ok, "after kill at {kill_after}: {r:?}");
-        let (passes, blocks) = admitted_ids(&env.db());
+        let (passes, blocks) = admitted_ids(&env);
         assert_eq!(passes, blocks, "every admitted pass has exactly its ADMITTED block");
         // Each scan row has its block, and the counts agree.
-        let (scans, scan_blocks): (i64, i64) = c
-            .query_row("SELECT (SELECT COUNT(*) FROM scans), (SELECT COUNT(*) FROM ledger WHERE event = 'scan')", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .unwrap();
-        assert_eq!(scans, scan_blocks);
+        assert_eq!(env.raw_i64("SELECT COUNT(*) FROM scans"), env.raw_i64("SELECT COUNT(*) FROM ledger WHERE event = 'scan'"));
     }
 }

@@ -2,12 +2,25 @@
 //! named by line and field, duplicates in the file and in the database,
 //! CSV quoting, and a 10,000-row file.
 
+#[macro_use]
 mod common;
 
 use common::*;
 use gatehouse::domain::scan::Verdict;
 use gatehouse::service::{Gatehouse, ImportError, RowProblem};
 use gatehouse::store::{PassFilter, Table};
+
+both_backends!(
+    a_good_file_imports_every_row_with_its_ledger_block,
+    one_bad_row_writes_nothing_and_names_the_row_and_field,
+    every_problem_is_reported_with_the_core_messages,
+    price_overrides_only_where_the_config_allows,
+    quotes_commas_and_newlines_in_names,
+    bad_headers_and_files_are_refused_whole,
+    operators_cannot_import,
+    ten_thousand_rows_import_in_one_transaction,
+    cli_import_prints_the_batch_and_writes_cards,
+);
 
 const HEADER: &str = "type,name,phone,name2,phone2,payment,txn,slot,price\n";
 
@@ -30,9 +43,8 @@ fn p(line: u64, field: &str, message: &str) -> RowProblem {
     RowProblem { line, field: field.into(), message: message.into() }
 }
 
-#[test]
-fn a_good_file_imports_every_row_with_its_ledger_block() {
-    let env = Env::new();
+fn a_good_file_imports_every_row_with_its_ledger_block(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let csv = format!(
         "{HEADER}\
@@ -59,9 +71,8 @@ fn a_good_file_imports_every_row_with_its_ledger_block() {
     assert_eq!(g.scan(code.as_bytes(), &operator(), "Main Gate").unwrap().verdict, Verdict::Admitted);
 }
 
-#[test]
-fn one_bad_row_writes_nothing_and_names_the_row_and_field() {
-    let env = Env::new();
+fn one_bad_row_writes_nothing_and_names_the_row_and_field(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     issue(&mut g, &single("Already Here", "9000000001"));
     let before = counts(&mut g);
@@ -81,9 +92,8 @@ fn one_bad_row_writes_nothing_and_names_the_row_and_field() {
     assert!(g.ledger_blocks(0, 10).unwrap().iter().all(|b| b.event != "pass_issue" || b.data.contains("Already Here")));
 }
 
-#[test]
-fn every_problem_is_reported_with_the_core_messages() {
-    let env = Env::new();
+fn every_problem_is_reported_with_the_core_messages(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let (existing, _) = issue(&mut g, &single("Already Here", "9000000001"));
     let before = counts(&mut g);
@@ -116,9 +126,8 @@ fn every_problem_is_reported_with_the_core_messages() {
     assert_eq!(counts(&mut g), before);
 }
 
-#[test]
-fn price_overrides_only_where_the_config_allows() {
-    let env = Env::new();
+fn price_overrides_only_where_the_config_allows(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     g.cfg.event.allow_price_override = true;
     let csv = format!("{HEADER}SINGLE,Asha Rao,9876543210,,,CASH,,,450.50\nSINGLE,Ravi Rao,9876543211,,,CASH,,,\n");
@@ -128,9 +137,8 @@ fn price_overrides_only_where_the_config_allows() {
     assert_eq!(problems(import(&mut g, &bad).unwrap_err()), vec![p(2, "price", "\"cheap\" is not a price")]);
 }
 
-#[test]
-fn quotes_commas_and_newlines_in_names() {
-    let env = Env::new();
+fn quotes_commas_and_newlines_in_names(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     // Columns in another order, a UTF-8 BOM and CRLF line ends, as
     // spreadsheets write them. Line 3's quoted name spans two lines, so the
@@ -156,9 +164,8 @@ fn quotes_commas_and_newlines_in_names() {
     assert_eq!(stored[0].holder2_name.as_deref(), Some("Meena Kumar"));
 }
 
-#[test]
-fn bad_headers_and_files_are_refused_whole() {
-    let env = Env::new();
+fn bad_headers_and_files_are_refused_whole(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let cases = [
         ("name,phone,payment\nAsha,9876543210,CASH\n", "missing column type"),
@@ -178,9 +185,8 @@ fn bad_headers_and_files_are_refused_whole() {
     assert_eq!(counts(&mut g), (0, 0));
 }
 
-#[test]
-fn operators_cannot_import() {
-    let env = Env::new();
+fn operators_cannot_import(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let csv = format!("{HEADER}SINGLE,Asha Rao,9876543210,,,CASH,,,\n");
     let e = g.import_passes(&operator(), csv.as_bytes()).unwrap_err();
@@ -188,9 +194,8 @@ fn operators_cannot_import() {
     assert_eq!(counts(&mut g), (0, 0));
 }
 
-#[test]
-fn ten_thousand_rows_import_in_one_transaction() {
-    let env = Env::new();
+fn ten_thousand_rows_import_in_one_transaction(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let mut csv = String::from(HEADER);
     for i in 0..10_000 {
@@ -218,10 +223,9 @@ fn ten_thousand_rows_import_in_one_transaction() {
 
 /// The binary end to end: a rejected file, then an import that prints the
 /// batch and writes cards, then retryable print failures.
-#[test]
-fn cli_import_prints_the_batch_and_writes_cards() {
+fn cli_import_prints_the_batch_and_writes_cards(b: Backend) {
     use std::process::Command;
-    let env = Env::new();
+    let env = Env::on(b);
     {
         let mut g = env.open();
         with_admin(&mut g);

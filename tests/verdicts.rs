@@ -1,6 +1,7 @@
 //! Every verdict and every rule of the core, through the library with a
 //! real SQLite file and a fixed clock.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -11,6 +12,17 @@ use gatehouse::domain::resident::ResidentRequest;
 use gatehouse::domain::scan::Verdict;
 use gatehouse::service::Gatehouse;
 
+both_backends!(
+    pass_verdicts_admitted_already_used_voided,
+    unknown_forged_and_malformed,
+    resident_toggles_with_anti_passback_and_inactive,
+    validation_and_duplicates,
+    operators_may_only_scan,
+    lockout_after_five_failures_survives_restart,
+    stats_count_people_revenue_and_denials,
+    key_rotation_keeps_old_codes_valid,
+);
+
 fn verify(g: &mut Gatehouse) -> VerifyReport {
     g.verify_ledger(None, &mut |_| {}).unwrap()
 }
@@ -20,9 +32,8 @@ fn resident(g: &mut Gatehouse, name: &str, room: &str) -> String {
     g.resident_payload(&r)
 }
 
-#[test]
-fn pass_verdicts_admitted_already_used_voided() {
-    let env = Env::new();
+fn pass_verdicts_admitted_already_used_voided(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let (p, code) = issue(&mut g, &couple("Asha Rao", "+91 98765 43210", "Ravi Rao", "9876501234"));
     let op = operator();
@@ -52,9 +63,8 @@ fn pass_verdicts_admitted_already_used_voided() {
     assert_eq!(r.blocks, 7);
 }
 
-#[test]
-fn unknown_forged_and_malformed() {
-    let env = Env::new();
+fn unknown_forged_and_malformed(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let op = operator();
     let unknown = payload::encode(g.keys(), Kind::Pass, &uuid::Uuid::new_v4());
@@ -82,9 +92,8 @@ fn unknown_forged_and_malformed() {
     assert!(blocks.iter().all(|b| b.event == "scan"));
 }
 
-#[test]
-fn resident_toggles_with_anti_passback_and_inactive() {
-    let env = Env::new();
+fn resident_toggles_with_anti_passback_and_inactive(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let code = resident(&mut g, "Meera Iyer", "B-204");
     let op = operator();
@@ -110,9 +119,8 @@ fn resident_toggles_with_anti_passback_and_inactive() {
     assert!(verify(&mut g).ok);
 }
 
-#[test]
-fn validation_and_duplicates() {
-    let env = Env::new();
+fn validation_and_duplicates(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let (p, _) = issue(&mut g, &single("Asha Rao", "9876543210"));
     // Same holder, different case and spacing: rejected with the existing id.
@@ -140,9 +148,8 @@ fn validation_and_duplicates() {
     assert_eq!(verify(&mut g).blocks, 3);
 }
 
-#[test]
-fn operators_may_only_scan() {
-    let env = Env::new();
+fn operators_may_only_scan(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let (p, code) = issue(&mut g, &single("Asha Rao", "9876543210"));
     let op = operator();
@@ -155,9 +162,8 @@ fn operators_may_only_scan() {
     assert_eq!(g.scan(code.as_bytes(), &op, "North").unwrap().verdict, Verdict::Admitted);
 }
 
-#[test]
-fn lockout_after_five_failures_survives_restart() {
-    let env = Env::new();
+fn lockout_after_five_failures_survives_restart(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     with_admin(&mut g);
     assert!(g.authenticate("asha", PASSWORD).is_ok());
@@ -176,9 +182,8 @@ fn lockout_after_five_failures_survives_restart() {
     assert!(verify(&mut g).ok);
 }
 
-#[test]
-fn stats_count_people_revenue_and_denials() {
-    let env = Env::new();
+fn stats_count_people_revenue_and_denials(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let (_, c1) = issue(&mut g, &couple("A One", "9000000001", "B One", "9000000002"));
     let (_, c2) = issue(&mut g, &single("C Two", "9000000003"));
@@ -207,9 +212,8 @@ fn stats_count_people_revenue_and_denials() {
     assert_eq!(s.scans_total_24h, 5);
 }
 
-#[test]
-fn key_rotation_keeps_old_codes_valid() {
-    let env = Env::new();
+fn key_rotation_keeps_old_codes_valid(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let (_, old_code) = issue(&mut g, &single("Old Key", "9000000001"));
     let id = gatehouse::keyfile::rotate(&env.paths.key()).unwrap();
@@ -302,4 +306,42 @@ fn migrations_from_empty_and_refuse_newer_schema() {
     rusqlite::Connection::open(env.db()).unwrap().pragma_update(None, "user_version", 999).unwrap();
     let e = gatehouse::store::Store::open(&env.db()).err().unwrap().to_string();
     assert!(e.contains("newer"), "{e}");
+}
+
+#[test]
+fn postgres_locked_row_is_a_clear_busy_error_and_loses_nothing() {
+    let env = Env::on(Backend::Postgres);
+    let mut g = env.open();
+    let (p, code) = issue(&mut g, &single("Asha Rao", "9000000001"));
+    g.store().set_busy_timeout(std::time::Duration::from_millis(200)).unwrap();
+    // Another gate holds the pass's row in an open transaction.
+    let mut other = pg::server().client(&env.pg_db());
+    let mut tx = other.transaction().unwrap();
+    tx.execute("SELECT 1 FROM passes WHERE id = $1 FOR UPDATE", &[&p.id]).unwrap();
+    let e = g.scan(code.as_bytes(), &operator(), "N").unwrap_err();
+    assert!(matches!(e, Error::Busy), "{e:?}");
+    tx.rollback().unwrap();
+    assert!(g.get_pass(&p.id).unwrap().scanned_at.is_none());
+    assert_eq!(g.scan(code.as_bytes(), &operator(), "N").unwrap().verdict, Verdict::Admitted);
+    assert!(verify(&mut g).ok);
+}
+
+#[test]
+fn postgres_migrations_refuse_a_newer_schema_and_another_application() {
+    let env = Env::on(Backend::Postgres);
+    let url = gatehouse::store::DbUrl::parse(env.url.as_deref().unwrap()).unwrap();
+    assert_eq!(gatehouse::store::Store::open_url(&url).unwrap().schema_version().unwrap(), 1);
+    pg::server().sql_in(&env.pg_db(), "UPDATE gatehouse_schema SET version = 999");
+    let e = gatehouse::store::Store::open_url(&url).err().unwrap().to_string();
+    assert!(e.contains("newer") && !e.contains('\n'), "{e}");
+
+    // A database holding someone else's tables is refused, and left as it was.
+    let other = pg::fresh_db();
+    let name = pg::db_name(&other);
+    pg::server().sql_in(&name, "CREATE TABLE invoices (id INT)");
+    let e = gatehouse::store::Store::open_url(&gatehouse::store::DbUrl::parse(&other).unwrap()).err().unwrap().to_string();
+    assert!(e.contains("not a gatehouse database") && !e.contains('\n'), "{e}");
+    let mut c = pg::server().client(&name);
+    let n: i64 = c.query_one("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'", &[]).unwrap().get(0);
+    assert_eq!(n, 1, "nothing written");
 }

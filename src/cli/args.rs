@@ -28,6 +28,11 @@ pub struct Cli {
     /// Config file (default: DATA_DIR/config.toml).
     #[arg(long, global = true, env = "GATEHOUSE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The event's database: a postgresql:// URL shared by all gates
+    /// (overrides `[storage] database`); the password comes from
+    /// PGPASSWORD or ~/.pgpass, never from the URL.
+    #[arg(long, global = true, env = "GATEHOUSE_DATABASE_URL", value_name = "URL")]
+    pub database: Option<String>,
     /// Act as this user; the password comes from GATEHOUSE_PASSWORD or a prompt.
     #[arg(long, global = true, env = "GATEHOUSE_USER", value_name = "NAME")]
     pub user: Option<String>,
@@ -91,6 +96,9 @@ pub enum Command {
     /// HMAC keys.
     #[command(subcommand, after_help = "Examples:\n  gatehouse key list\n  gatehouse --user asha key rotate")]
     Key(KeyCmd),
+    /// The event's database: status, and copies between SQLite and PostgreSQL.
+    #[command(subcommand)]
+    Db(DbCmd),
     /// Measure the core's speed on a scratch database.
     #[command(
         subcommand,
@@ -146,6 +154,10 @@ pub struct InitArgs {
     /// Read the admin password once from standard input.
     #[arg(long)]
     pub password_stdin: bool,
+    /// Join an event already in the shared database: a copy of the first
+    /// gate's key file, checked against the ledger before it is used.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -476,9 +488,27 @@ pub struct ScanArgs {
     /// scanner's offline memory; one verdict line each.
     #[arg(long, value_name = "FILE")]
     pub payload_file: Option<PathBuf>,
+    /// This scan's id, chosen by the caller: a retry with the same nonce is
+    /// recorded once and answered as the first time (default: a new one).
+    #[arg(long, value_name = "TEXT", conflicts_with = "payload_file")]
+    pub nonce: Option<String>,
     /// Print the verdict as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCmd {
+    /// Backend, server version, schema version and round-trip time.
+    Status(JsonFlag),
+    /// Copy everything (users, passes, residents, scans, ledger) into an
+    /// empty target: a postgresql:// URL or a new SQLite file.
+    Copy {
+        /// The target: a postgresql:// URL (an empty database) or a path
+        /// for a new SQLite file.
+        #[arg(long, value_name = "URL_OR_PATH")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -564,6 +594,10 @@ pub enum BenchCmd {
         /// SQLite synchronous mode: full or normal.
         #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
         sync: String,
+        /// Concurrent gates, each with its own connection (with the global
+        /// --database URL: an empty scratch PostgreSQL database).
+        #[arg(long, default_value_t = 1)]
+        gates: usize,
     },
     /// Ledger verification rate over N blocks.
     #[command(after_help = "Example:\n  gatehouse bench verify --blocks 10000")]

@@ -15,7 +15,7 @@ use crate::domain::keys::KeyRing;
 use crate::domain::pass::{self, PassRequest};
 use crate::domain::user::{Actor, Role};
 use crate::service::Gatehouse;
-use crate::store::Store;
+use crate::store::{DbUrl, Store};
 
 struct Scratch(std::path::PathBuf);
 
@@ -25,12 +25,25 @@ impl Drop for Scratch {
     }
 }
 
-fn scratch() -> Result<(Scratch, Gatehouse)> {
+/// A scratch SQLite file, or the (empty) PostgreSQL database `url` names.
+fn scratch(url: Option<&str>) -> Result<(Scratch, Gatehouse)> {
     let dir = std::env::temp_dir().join(format!("gatehouse-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir)?;
-    let store = Store::create(&dir.join("bench.db"))?;
+    let store = open(&dir, url)?;
     let keys = KeyRing::new(&[("01".into(), KeyRing::generate_key()?)]).context("key ring")?;
-    Ok((Scratch(dir), Gatehouse::from_parts(Config::default(), keys, store, Arc::new(SystemClock))))
+    let mut g = Gatehouse::from_parts(Config::default(), keys, store, Arc::new(SystemClock));
+    if url.is_some() && g.ledger_count()? > 0 {
+        anyhow::bail!("bench writes thousands of passes: give it an empty scratch database, not an event's");
+    }
+    Ok((Scratch(dir), g))
+}
+
+/// Another connection to the scratch database, as a second gate has.
+fn open(dir: &std::path::Path, url: Option<&str>) -> Result<Store> {
+    Ok(match url {
+        Some(u) => Store::open_url(&DbUrl::parse(u)?)?,
+        None => Store::create(&dir.join("bench.db"))?,
+    })
 }
 
 fn admin() -> Actor {
@@ -87,40 +100,78 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-pub fn run(cmd: &BenchCmd) -> Result<ExitCode> {
+/// `gates` threads, each with its own connection like a gate laptop, scan
+/// their share of `payloads` at once: first every pass admits, then a second
+/// round reads ALREADY_USED. Returns each scan's milliseconds and the wall time.
+fn scan_gates(g: &mut Gatehouse, dir: &std::path::Path, url: Option<&str>, payloads: &[String], gates: usize) -> Result<(Vec<f64>, f64)> {
+    let per = payloads.len().div_ceil(gates);
+    let mut conns = Vec::with_capacity(gates);
+    for _ in 0..gates {
+        let store = open(dir, url)?;
+        conns.push(Gatehouse::from_parts(g.cfg.clone(), g.keys().clone(), store, Arc::new(SystemClock)));
+    }
+    let t = Instant::now();
+    let results: Vec<Result<Vec<f64>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = conns
+            .into_iter()
+            .zip(payloads.chunks(per.max(1)))
+            .enumerate()
+            .map(|(i, (mut gi, mine))| {
+                s.spawn(move || -> Result<Vec<f64>> {
+                    let (actor, gate) = (admin(), format!("Bench {i}"));
+                    let mut ms = Vec::with_capacity(mine.len() * 2);
+                    for round in 0..2 {
+                        for p in mine {
+                            let t = Instant::now();
+                            let out = gi.scan(p.as_bytes(), &actor, &gate)?;
+                            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                            anyhow::ensure!(out.verdict.admits() == (round == 0), "unexpected verdict {}", out.verdict);
+                        }
+                    }
+                    Ok(ms)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a bench gate panicked")))).collect()
+    });
+    let wall = t.elapsed().as_secs_f64();
+    let mut ms = Vec::new();
+    for r in results {
+        ms.extend(r?);
+    }
+    Ok((ms, wall))
+}
+
+pub fn run(cmd: &BenchCmd, url: Option<&str>) -> Result<ExitCode> {
+    let url = url.map(str::trim).filter(|u| !u.is_empty());
     match *cmd {
-        BenchCmd::Scan { passes, scans, ref sync } => {
-            let (_dir, mut g) = scratch()?;
+        BenchCmd::Scan { passes, scans, ref sync, gates } => {
+            let (dir, mut g) = scratch(url)?;
             g.store().set_synchronous(sync)?;
             let ids = fill(&mut g, passes.max(1))?;
-            let actor = admin();
             let step = (ids.len() / scans.max(1)).max(1);
             let payloads: Vec<String> =
                 ids.iter().step_by(step).take(scans).map(|id| g.get_pass(id).map(|p| g.pass_payload(&p))).collect::<Result<_, _>>()?;
-            let mut ms = Vec::with_capacity(payloads.len() * 2);
-            // First scans admit; the second round reads ALREADY_USED.
-            for round in 0..2 {
-                for p in &payloads {
-                    let t = Instant::now();
-                    let out = g.scan(p.as_bytes(), &actor, "Bench")?;
-                    ms.push(t.elapsed().as_secs_f64() * 1000.0);
-                    anyhow::ensure!(out.verdict.admits() == (round == 0), "unexpected verdict {}", out.verdict);
-                }
-            }
+            let (mut ms, wall) = scan_gates(&mut g, &dir.0, url, &payloads, gates.max(1))?;
             ms.sort_by(f64::total_cmp);
             say!(
-                "scan (synchronous={sync}): {} scans over {} passes: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+                "scan ({}, synchronous={sync}, {} gates): {} scans over {} passes: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms, {:.0} scans/s",
+                g.store().backend_name(),
+                gates.max(1),
                 ms.len(),
                 passes,
                 percentile(&ms, 0.5),
                 percentile(&ms, 0.99),
-                ms.last().copied().unwrap_or(0.0)
+                ms.last().copied().unwrap_or(0.0),
+                ms.len() as f64 / wall
             );
         }
         BenchCmd::Verify { blocks } => {
             // An event's mix: each pass issued, then scanned once.
-            let (_dir, mut g) = scratch()?;
-            g.store().set_synchronous("off")?;
+            let (_dir, mut g) = scratch(url)?;
+            if url.is_none() {
+                g.store().set_synchronous("off")?;
+            }
             fill(&mut g, (blocks.max(2)) / 2)?;
             let t = Instant::now();
             let passes = g.list_passes(&Default::default())?;
@@ -147,7 +198,7 @@ pub fn run(cmd: &BenchCmd) -> Result<ExitCode> {
             say!("ledger verify (integrity check, schema, chain, audit): {whole:.3} s");
         }
         BenchCmd::Import { rows } => {
-            let (dir, mut g) = scratch()?;
+            let (dir, mut g) = scratch(url)?;
             let csv = dir.0.join("import.csv");
             write_import_csv(&csv, rows.max(1))?;
             let t = Instant::now();

@@ -12,7 +12,7 @@ use crate::config::{Config, Paths, SAMPLE};
 use crate::domain::user::Role;
 use crate::keyfile;
 use crate::service::Gatehouse;
-use crate::store::Store;
+use crate::store::{DbUrl, Store};
 
 /// Create whatever is missing. Safe to run again: nothing is overwritten.
 pub fn init(paths: &Paths, a: &InitArgs) -> Result<()> {
@@ -24,10 +24,21 @@ pub fn init(paths: &Paths, a: &InitArgs) -> Result<()> {
     }
     crate::service::check_data_dir(dir)?;
     if !paths.config.exists() {
-        std::fs::write(&paths.config, SAMPLE).with_context(|| format!("cannot write {}", paths.config.display()))?;
+        // A gate on a shared database keeps its URL (never a password) in its config.
+        let text = match paths.database.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => SAMPLE.replace("database = \"\"", &format!("database = {}", toml::Value::String(url.to_string()))),
+            None => SAMPLE.to_string(),
+        };
+        std::fs::write(&paths.config, text).with_context(|| format!("cannot write {}", paths.config.display()))?;
         say!("wrote {}", paths.config.display());
     }
-    Config::load(&paths.config)?;
+    let cfg = Config::load(&paths.config)?;
+    if let Some(url) = paths.database_url(&cfg) {
+        return init_shared(paths, a, &DbUrl::parse(&url)?);
+    }
+    if a.key_file.is_some() {
+        bail!("--key-file joins a shared PostgreSQL database: give --database URL too");
+    }
     if !paths.key().exists() {
         if paths.db().exists() {
             bail!(
@@ -49,10 +60,61 @@ pub fn init(paths: &Paths, a: &InitArgs) -> Result<()> {
         Store::create(&paths.db())?;
         say!("created database {}", paths.db().display());
     }
+    first_admin(paths, a)
+}
+
+/// A gate on a shared PostgreSQL database. The first gate creates the
+/// schema, its key and the first admin; a gate joining with `--key-file`
+/// proves that key against the ledger before keeping a copy.
+fn init_shared(paths: &Paths, a: &InitArgs, url: &DbUrl) -> Result<()> {
+    let mut store = Store::open_url(url)?;
+    let blocks = store.read(|db| db.ledger_count())?;
+    match (&a.key_file, paths.key().exists()) {
+        (Some(file), _) => {
+            let keys = keyfile::load(file)?;
+            if blocks == 0 {
+                bail!("the database {url} holds no event yet: run init without --key-file on the first gate");
+            }
+            let report = store.read(|db| db.verify_ledger(&keys, None, &mut |_| {}))?;
+            if !report.ok {
+                let why = report.problem.map(|p| p.to_string()).unwrap_or_default();
+                bail!("the key in {} does not match this event's ledger ({why}); copy gatehouse.key from the first gate", file.display());
+            }
+            if paths.key().exists() && keyfile::load(&paths.key())?.active_id() != keys.active_id() {
+                bail!("{} exists and differs from {}; remove it first", paths.key().display(), file.display());
+            }
+            if !paths.key().exists() {
+                let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(paths.key())
+                    .with_context(|| format!("cannot create {}", paths.key().display()))?;
+                f.write_all(&bytes)?;
+                println!("joined the event: key checked against {blocks} ledger blocks, copied to {}", paths.key().display());
+            }
+            return Ok(());
+        }
+        (None, false) if blocks > 0 => {
+            bail!("the database {url} already holds an event; join it with --key-file FILE (a copy of the first gate's gatehouse.key)")
+        }
+        (None, false) => {
+            keyfile::create(&paths.key())?;
+            println!("created key file {} (mode 0600)", paths.key().display());
+        }
+        (None, true) => {}
+    }
+    drop(store);
+    first_admin(paths, a)
+}
+
+fn first_admin(paths: &Paths, a: &InitArgs) -> Result<()> {
+    let dir = &paths.data_dir;
     let mut g = Gatehouse::open(paths)?;
     if g.user_count()? > 0 {
         if a.admin.is_some() {
-            bail!("users exist already in {}; sign in as an admin and use `gatehouse user add`", paths.db().display());
+            bail!("users exist already in {}; sign in as an admin and use `gatehouse user add`", g.store().describe());
         }
         say!("already initialised: {}", dir.display());
         return Ok(());
@@ -81,14 +143,15 @@ fn prompt(q: &str) -> Result<String> {
 /// `gatehouse` with no subcommand: the first-run path when nothing exists
 /// yet, then the console.
 pub fn default_command(cli: &Cli, paths: &Paths) -> Result<ExitCode> {
-    let first_run = !paths.db().exists();
+    let shared = crate::service::load_config(paths).ok().and_then(|c| paths.database_url(&c)).is_some();
+    let first_run = if shared { !paths.key().exists() } else { !paths.db().exists() };
     if first_run {
         say!("No gatehouse database in {}: first run.", paths.data_dir.display());
-        init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false })?;
+        init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None })?;
     }
     let mut g = Gatehouse::open(paths)?;
     if g.user_count()? == 0 {
-        init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false })?;
+        init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None })?;
     }
     crate::console::run(cli, g)
 }

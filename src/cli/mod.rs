@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod camera;
+mod db;
 mod init;
 mod manual;
 mod output;
@@ -32,7 +33,9 @@ pub const EXIT_ERROR: u8 = 2;
 
 impl Cli {
     pub fn paths(&self) -> Paths {
-        Paths::new(self.data_dir.clone().unwrap_or_else(Paths::default_data_dir), self.config.clone())
+        let mut p = Paths::new(self.data_dir.clone().unwrap_or_else(Paths::default_data_dir), self.config.clone());
+        p.database = self.database.clone();
+        p
     }
 }
 
@@ -43,7 +46,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     };
     match command {
         Command::Init(a) => init::init(&paths, a).map(|_| ExitCode::SUCCESS),
-        Command::Bench(b) => bench::run(b),
+        Command::Bench(b) => bench::run(b, paths.database.as_deref()),
         Command::Decode(a) => camera::decode(a),
         Command::Cameras => camera::cameras(),
         Command::Man(a) => manual::man(a),
@@ -116,6 +119,7 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
             }
             ok
         }
+        Command::Db(c) => db::run(cli, g, c),
         Command::Key(KeyCmd::List) => {
             let ids: Vec<&str> = g.keys().ids().collect();
             say!("keys: {} (active: {})", ids.join(", "), g.keys().active_id());
@@ -400,7 +404,10 @@ fn scan(cli: &Cli, g: &mut Gatehouse, a: &ScanArgs) -> Result<ExitCode> {
         }
         (None, None) => bail!("give --payload TEXT or --image FILE"),
     };
-    let out = g.scan(&raw, &actor, &gate)?;
+    let out = match &a.nonce {
+        Some(n) => g.scan_with_nonce(&raw, &actor, &gate, n)?,
+        None => g.scan(&raw, &actor, &gate)?,
+    };
     Ok(show_verdict(&out, a.json))
 }
 

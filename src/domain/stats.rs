@@ -28,6 +28,8 @@ pub struct Stats {
     pub denied_by_reason: BTreeMap<String, u64>,
     /// Per slot label: passes issued, passes admitted, people admitted.
     pub by_slot: BTreeMap<String, SlotStats>,
+    /// Every gate's scans, by the gate name recorded with each scan.
+    pub by_gate: BTreeMap<String, GateStats>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -35,6 +37,14 @@ pub struct SlotStats {
     pub issued: u64,
     pub admitted: u64,
     /// A couple pass counts as 2.
+    pub people: u64,
+}
+
+/// One gate's share: scan attempts, passes admitted, people let in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GateStats {
+    pub scans: u64,
+    pub admitted: u64,
     pub people: u64,
 }
 

@@ -221,8 +221,10 @@ impl Gatehouse {
     /// journal files, the key file, the config, or anything in the backup
     /// and log folders.
     fn refuse_own_file(&self, path: &Path) -> Result<()> {
-        let db = self.store.path().to_path_buf();
-        let mut own = vec![db.clone(), PathBuf::from(format!("{}-wal", db.display())), PathBuf::from(format!("{}-shm", db.display()))];
+        let mut own = Vec::new();
+        if let Some(db) = self.store.path() {
+            own.extend([db.to_path_buf(), PathBuf::from(format!("{}-wal", db.display())), PathBuf::from(format!("{}-shm", db.display()))]);
+        }
         let mut own_dirs = Vec::new();
         if let Some(p) = &self.paths {
             own.extend([p.key(), p.key().with_extension("key.new"), p.config.clone()]);
@@ -236,7 +238,7 @@ impl Gatehouse {
         let clash = own.iter().any(|o| resolved(o) == target || same_file(o, path))
             || own_dirs.iter().any(|d| target.starts_with(resolved(d)))
             || (target.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".restore-"))
-                && target.parent() == resolved(&db).parent());
+                && self.store.path().is_some_and(|db| target.parent() == resolved(db).parent()));
         if clash {
             return Err(Error::Conflict(format!(
                 "refusing to export onto {}: gatehouse keeps its own data there; choose another file",
@@ -290,7 +292,7 @@ impl Gatehouse {
         }
         let refuse = |why: String| Error::Conflict(format!("refusing to restore {}: {why}", src.display()));
         // Check a private copy, so the file cannot change between check and use.
-        let staging = tempfile_in(self.store.path())?;
+        let staging = tempfile_in(self.store.path().unwrap_or(&std::env::temp_dir().join("x")))?;
         std::fs::copy(src, &staging).map_err(|e| Error::io(format!("cannot read {}", src.display()), e))?;
         let result = (|| {
             let mut copy =

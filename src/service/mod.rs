@@ -29,7 +29,7 @@ use crate::domain::user::Actor;
 use crate::error::{Error, Result};
 use crate::keyfile;
 use crate::store::NewBlock;
-use crate::store::{Db, Store};
+use crate::store::{Db, DbUrl, Store};
 
 pub struct Gatehouse {
     pub cfg: Config,
@@ -44,13 +44,20 @@ impl Gatehouse {
     pub fn open(paths: &Paths) -> Result<Gatehouse> {
         let cfg = load_config(paths)?;
         check_data_dir(&paths.data_dir)?;
-        let db = paths.db();
-        if !db.exists() {
-            return Err(Error::NotInitialised(paths.data_dir.clone()));
-        }
-        let keys = keyfile::load(&paths.key())?;
+        let (keys, mut store) = match paths.database_url(&cfg) {
+            Some(url) => {
+                let url = DbUrl::parse(&url)?;
+                (keyfile::load(&paths.key())?, Store::open_url(&url)?)
+            }
+            None => {
+                let db = paths.db();
+                if !db.exists() {
+                    return Err(Error::NotInitialised(paths.data_dir.clone()));
+                }
+                (keyfile::load(&paths.key())?, Store::open(&db)?)
+            }
+        };
         admin::clean_restore_leftovers(&paths.data_dir);
-        let store = Store::open(&db)?;
         store.set_synchronous(&cfg.storage.synchronous)?;
         let mut g = Gatehouse::from_parts(cfg, keys, store, Arc::new(SystemClock));
         g.paths = Some(paths.clone());

@@ -2,6 +2,10 @@
 //! The tag is checked before the database is touched; the verdict, the state
 //! change and the ledger block then commit in one IMMEDIATE transaction, so
 //! of two racing scans of one pass exactly one is ADMITTED.
+//!
+//! Each scan carries a nonce. The scan row records it (unique), so a scan
+//! retried after a dropped connection is answered from that row, with
+//! nothing recorded twice.
 
 use std::io::{BufRead, BufReader, Read};
 
@@ -21,12 +25,30 @@ use crate::store::{Db, NewBlock, ScanRow};
 
 impl Gatehouse {
     pub fn scan(&mut self, raw: &[u8], actor: &Actor, gate: &str) -> Result<ScanOutcome> {
-        self.scan_as(raw, actor, gate, None)
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        self.scan_with_nonce(raw, actor, gate, &nonce)
+    }
+
+    /// A scan under the caller's nonce. When the connection drops, the scan
+    /// is sent once more on a fresh connection with the same nonce: if the
+    /// first attempt committed, its answer comes back and nothing is added.
+    pub fn scan_with_nonce(&mut self, raw: &[u8], actor: &Actor, gate: &str, nonce: &str) -> Result<ScanOutcome> {
+        self.scan_as(raw, actor, gate, None, nonce)
     }
 
     /// The scan; `manual` is the reason (maybe empty) when an operator
     /// checked someone in without their code (see `scan_manual`).
-    pub(super) fn scan_as(&mut self, raw: &[u8], actor: &Actor, gate: &str, manual: Option<&str>) -> Result<ScanOutcome> {
+    pub(super) fn scan_as(&mut self, raw: &[u8], actor: &Actor, gate: &str, manual: Option<&str>, nonce: &str) -> Result<ScanOutcome> {
+        match self.scan_once(raw, actor, gate, manual, nonce) {
+            Err(Error::PgConnection(why)) => {
+                tracing::warn!(%why, "connection lost during a scan; retrying with the same nonce");
+                self.scan_once(raw, actor, gate, manual, nonce)
+            }
+            other => other,
+        }
+    }
+
+    fn scan_once(&mut self, raw: &[u8], actor: &Actor, gate: &str, manual: Option<&str>, nonce: &str) -> Result<ScanOutcome> {
         // The gate is stored and shown with every later ALREADY_USED.
         let mut errs = crate::domain::validate::ValidationErrors::default();
         let gate = crate::domain::validate::label(&mut errs, "gate", gate, 64);
@@ -47,6 +69,9 @@ impl Gatehouse {
         let keys = &self.keys;
         let op = actor.username.as_str();
         self.store.write(|db| {
+            if let Some(first) = db.scan_by_nonce(nonce)? {
+                return replay(db, first);
+            }
             let mut out = ScanOutcome {
                 verdict: Verdict::Malformed,
                 reason: String::new(),
@@ -90,6 +115,8 @@ impl Gatehouse {
                 persons,
                 repeated: out.repeated,
                 block: out.block,
+                reason: out.reason.clone(),
+                nonce: Some(nonce.to_string()),
             })?;
             Ok(out)
         })
@@ -134,6 +161,38 @@ impl Gatehouse {
             }
         }
     }
+}
+
+/// The first answer to a retried scan, rebuilt from its scan row and the
+/// pass or resident it names.
+fn replay(db: &dyn Db, first: ScanRow) -> Result<ScanOutcome> {
+    let pass = match &first.subject {
+        Some(id) => db.get_pass(id)?,
+        None => None,
+    };
+    let resident = match (&first.subject, &pass) {
+        (Some(id), None) => db.get_resident(id)?,
+        _ => None,
+    };
+    let first_use = pass.as_ref().filter(|_| first.verdict == Verdict::AlreadyUsed).map(|p| FirstUse {
+        at: p.scanned_at.clone().unwrap_or_default(),
+        operator: p.scanned_by.clone().unwrap_or_default(),
+        gate: p.gate.clone().unwrap_or_default(),
+    });
+    Ok(ScanOutcome {
+        verdict: first.verdict,
+        reason: first.reason,
+        at: first.at,
+        operator: first.operator,
+        gate: first.gate,
+        pass,
+        resident,
+        first_use,
+        repeated: first.repeated,
+        manual: false,
+        warning: None,
+        block: first.block,
+    })
 }
 
 type Recorded = (Option<String>, u32, serde_json::Value);

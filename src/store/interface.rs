@@ -76,9 +76,13 @@ pub trait UserRows {
 }
 
 pub trait ScanRows {
+    /// A nonce already recorded fails with a unique-constraint error, so a
+    /// retried scan can never be counted twice.
     fn record_scan(&self, s: &ScanRow) -> Result<()>;
     /// The newest scans, newest first.
     fn recent_scans(&self, n: usize) -> Result<Vec<ScanRow>>;
+    /// The scan a gate recorded under this nonce, if any.
+    fn scan_by_nonce(&self, nonce: &str) -> Result<Option<ScanRow>>;
 }
 
 pub trait LedgerRows {
@@ -137,6 +141,11 @@ pub struct ScanRow {
     pub persons: u32,
     pub repeated: bool,
     pub block: u64,
+    /// The reason shown with the verdict, kept to answer a retry the same way.
+    pub reason: String,
+    /// The gate's id for this scan attempt; a retry carries the same one.
+    #[serde(skip)]
+    pub nonce: Option<String>,
 }
 
 /// What a caller asks to record; the store adds index, links and seals it.

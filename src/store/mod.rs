@@ -5,18 +5,22 @@
 //! `interface`; each backend lives in its own folder.
 
 mod backup;
+mod copy;
 mod interface;
+mod postgres;
 mod sqlite;
 
 use std::path::Path;
 use std::time::Duration;
 
 pub use backup::{BackupInfo, Retention, apply_retention, next_backup_name};
+pub use copy::CopyReport;
 pub use interface::{
     AuditRows, Db, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, ScanRow, ScanRows, StatsQuery, Table, UserRows,
 };
+pub use postgres::{DbUrl, is_postgres_url, redact_url, url_has_password};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The event's database, whichever backend holds it.
 pub struct Store {
@@ -25,6 +29,18 @@ pub struct Store {
 
 enum Backend {
     Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
+}
+
+/// What `db status` reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DbStatus {
+    pub backend: &'static str,
+    /// The file, or the URL (which never holds a password).
+    pub location: String,
+    pub server_version: String,
+    pub schema_version: u32,
+    pub round_trip_ms: f64,
 }
 
 impl Store {
@@ -38,10 +54,67 @@ impl Store {
         Ok(Store { backend: Backend::Sqlite(sqlite::SqliteStore::create(path)?) })
     }
 
+    /// Connect to a PostgreSQL database and bring its schema up to date.
+    pub fn open_url(url: &DbUrl) -> Result<Store> {
+        Ok(Store { backend: Backend::Postgres(postgres::PgStore::open(url)?) })
+    }
+
     /// The database file, for backends that keep one.
-    pub fn path(&self) -> &Path {
+    pub fn path(&self) -> Option<&Path> {
         match &self.backend {
-            Backend::Sqlite(s) => s.path(),
+            Backend::Sqlite(s) => Some(s.path()),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// The file or the URL, for messages (never a password).
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite(s) => s.path().display().to_string(),
+            Backend::Postgres(p) => p.url().to_string(),
+        }
+    }
+
+    /// "sqlite" or "postgresql".
+    pub fn backend_name(&self) -> &'static str {
+        match &self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgresql",
+        }
+    }
+
+    /// Whether the connection is up (always, for a local file).
+    pub fn is_connected(&self) -> bool {
+        match &self.backend {
+            Backend::Sqlite(_) => true,
+            Backend::Postgres(p) => p.is_connected(),
+        }
+    }
+
+    /// Backend, server version, schema version and one round trip's time.
+    pub fn status(&mut self) -> Result<DbStatus> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => {
+                let t = std::time::Instant::now();
+                let schema_version = s.schema_version()?;
+                Ok(DbStatus {
+                    backend: "sqlite",
+                    location: s.path().display().to_string(),
+                    server_version: rusqlite::version().to_string(),
+                    schema_version,
+                    round_trip_ms: t.elapsed().as_secs_f64() * 1e3,
+                })
+            }
+            Backend::Postgres(p) => {
+                let rtt = p.ping()?;
+                Ok(DbStatus {
+                    backend: "postgresql",
+                    location: p.url().to_string(),
+                    server_version: p.server_version()?,
+                    schema_version: p.schema_version()?,
+                    round_trip_ms: rtt.as_secs_f64() * 1e3,
+                })
+            }
         }
     }
 
@@ -50,6 +123,7 @@ impl Store {
     pub fn write<T>(&mut self, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> {
         match &mut self.backend {
             Backend::Sqlite(s) => s.write(f),
+            Backend::Postgres(p) => p.write(f),
         }
     }
 
@@ -57,24 +131,28 @@ impl Store {
     pub fn read<T>(&mut self, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> {
         match &mut self.backend {
             Backend::Sqlite(s) => s.read(f),
+            Backend::Postgres(p) => p.read(f),
         }
     }
 
     /// How long a write waits for another process's transaction before
     /// giving up with `Error::Busy`.
-    pub fn set_busy_timeout(&self, d: Duration) -> Result<()> {
-        match &self.backend {
+    pub fn set_busy_timeout(&mut self, d: Duration) -> Result<()> {
+        match &mut self.backend {
             Backend::Sqlite(s) => s.set_busy_timeout(d),
+            Backend::Postgres(p) => p.set_busy_timeout(d),
         }
     }
 
     /// `full` (the default): every commit is on disk before the gate shows
     /// a verdict, even across a power cut. `normal`: commits survive a
     /// crash of gatehouse but the last ones may be lost on power loss;
-    /// faster on slow disks.
-    pub fn set_synchronous(&self, mode: &str) -> Result<()> {
-        match &self.backend {
+    /// faster on slow disks. On PostgreSQL, `normal` turns off
+    /// `synchronous_commit` for this connection.
+    pub fn set_synchronous(&mut self, mode: &str) -> Result<()> {
+        match &mut self.backend {
             Backend::Sqlite(s) => s.set_synchronous(mode),
+            Backend::Postgres(p) => p.set_synchronous(mode == "full"),
         }
     }
 
@@ -83,26 +161,49 @@ impl Store {
     pub fn set_max_pages(&self, pages: u64) -> Result<u64> {
         match &self.backend {
             Backend::Sqlite(s) => s.set_max_pages(pages),
+            Backend::Postgres(_) => Err(Error::Other("a page quota applies to SQLite files only".into())),
         }
     }
 
-    pub fn schema_version(&self) -> Result<u32> {
-        match &self.backend {
+    pub fn schema_version(&mut self) -> Result<u32> {
+        match &mut self.backend {
             Backend::Sqlite(s) => s.schema_version(),
+            Backend::Postgres(p) => p.schema_version(),
         }
     }
 
     /// A consistent copy into a SQLite file; safe while other processes write.
-    pub fn backup_to(&self, dest: &Path) -> Result<()> {
-        match &self.backend {
+    pub fn backup_to(&mut self, dest: &Path) -> Result<()> {
+        match &mut self.backend {
             Backend::Sqlite(s) => s.backup_to(dest),
+            // A PostgreSQL event is backed up as a copy into a new SQLite file.
+            Backend::Postgres(p) => {
+                let dump = p.dump()?;
+                sqlite::SqliteStore::create(dest)?.load(&dump)
+            }
         }
+    }
+
+    /// Copy everything into `target`, which must be empty.
+    pub fn copy_to(&mut self, target: &mut Store) -> Result<CopyReport> {
+        let dump = match &mut self.backend {
+            Backend::Sqlite(s) => s.dump()?,
+            Backend::Postgres(p) => p.dump()?,
+        };
+        match &mut target.backend {
+            Backend::Sqlite(s) => s.load(&dump)?,
+            Backend::Postgres(p) => p.load(&dump)?,
+        }
+        Ok(CopyReport::of(&dump))
     }
 
     /// Replace this database's contents with the SQLite file `src` (already verified).
     pub fn restore_from(&mut self, src: &Path) -> Result<()> {
         match &mut self.backend {
             Backend::Sqlite(s) => s.restore_from(src),
+            Backend::Postgres(_) => Err(Error::Other(
+                "restore into PostgreSQL with `gatehouse db copy --to URL` from the backup, into an empty database".into(),
+            )),
         }
     }
 }

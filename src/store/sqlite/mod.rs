@@ -3,6 +3,7 @@
 //! implements its part of the storage interface.
 
 mod audit;
+mod copy;
 mod ledger;
 mod passes;
 mod residents;

@@ -100,6 +100,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE passes ADD COLUMN search_key TEXT NOT NULL DEFAULT '';
     ALTER TABLE residents ADD COLUMN search_key TEXT NOT NULL DEFAULT '';
     "#,
+    // 3: scan nonces, so a retried scan is recorded once and answered the same.
+    r#"
+    ALTER TABLE scans ADD COLUMN nonce TEXT;
+    ALTER TABLE scans ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+    CREATE UNIQUE INDEX scans_nonce ON scans (nonce);
+    "#,
 ];
 
 /// Steps that need Rust after a migration's SQL, in the same transaction:

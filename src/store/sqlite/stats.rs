@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Timelike, Utc};
 use super::SqliteDb;
 use crate::domain::clock::stamp;
 use crate::domain::scan::Verdict;
-use crate::domain::stats::{SlotStats, Stats};
+use crate::domain::stats::{GateStats, SlotStats, Stats};
 use crate::error::Result;
 use crate::store::interface::StatsQuery;
 
@@ -82,6 +82,12 @@ impl StatsQuery for SqliteDb<'_> {
             if Verdict::parse(&v).is_some_and(|v| !v.admits()) {
                 s.denied_by_reason.insert(v, n as u64);
             }
+        }
+        let mut st =
+            c.prepare("SELECT gate, COUNT(*), COALESCE(SUM(verdict = 'ADMITTED'), 0), COALESCE(SUM(persons), 0) FROM scans GROUP BY gate")?;
+        for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?)))? {
+            let (gate, scans, admitted, people) = row?;
+            s.by_gate.insert(gate, GateStats { scans: scans as u64, admitted: admitted as u64, people: people as u64 });
         }
         Ok(s)
     }

@@ -1,0 +1,174 @@
+//! Naming and reaching the server: a libpq-form URL (`postgresql://USER@HOST:PORT/DB`,
+//! `?host=/socket/dir`), the password from `PGPASSWORD` or a pgpass file
+//! of mode 0600, never from the URL. The text kept for messages holds no
+//! password, so neither `Debug` nor an error can leak one.
+
+use std::fmt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use postgres::config::Host;
+use postgres::{Client, NoTls};
+
+use crate::error::{Error, Result};
+
+/// How long connecting may take before "server down" is reported.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct DbUrl {
+    /// The URL as given (it never holds a password).
+    text: String,
+    config: postgres::Config,
+}
+
+pub fn is_postgres_url(s: &str) -> bool {
+    s.starts_with("postgresql://") || s.starts_with("postgres://")
+}
+
+impl fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DbUrl").field("url", &self.text).field("password", &self.config.get_password().map(|_| "<redacted>")).finish()
+    }
+}
+
+impl fmt::Display for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl DbUrl {
+    /// Parse a URL and find its password. A password inside the URL is
+    /// refused: URLs end up in config files, shell history and `ps`.
+    pub fn parse(url: &str) -> Result<DbUrl> {
+        if !is_postgres_url(url) {
+            return Err(Error::Other(format!("{}: not a postgresql:// URL", redact(url))));
+        }
+        let mut config: postgres::Config = url.parse().map_err(|e| Error::Other(format!("bad database URL {}: {e}", redact(url))))?;
+        if config.get_password().is_some() {
+            return Err(Error::Other(format!(
+                "the database URL {} holds a password; remove it and set PGPASSWORD or use a pgpass file (mode 0600)",
+                redact(url)
+            )));
+        }
+        if config.get_dbname().is_none() {
+            return Err(Error::Other(format!("the database URL {url} names no database (postgresql://USER@HOST/DB)")));
+        }
+        if config.get_user().is_none() {
+            config.user(&std::env::var("PGUSER").ok().filter(|u| !u.is_empty()).unwrap_or_else(os_user));
+        }
+        if let Some(pw) = std::env::var("PGPASSWORD").ok().filter(|p| !p.is_empty()) {
+            config.password(pw);
+        } else if let Some(pw) = pgpass_lookup(&config)? {
+            config.password(pw);
+        }
+        config.connect_timeout(CONNECT_TIMEOUT).application_name("gatehouse");
+        Ok(DbUrl { text: url.to_string(), config })
+    }
+
+    pub fn connect(&self) -> Result<Client> {
+        self.config.connect(NoTls).map_err(|e| match Error::from(e) {
+            Error::PgConnection(m) => Error::PgConnection(format!("cannot reach {}: {m}", self.text)),
+            other => other,
+        })
+    }
+
+    pub fn dbname(&self) -> &str {
+        self.config.get_dbname().unwrap_or_default()
+    }
+}
+
+fn os_user() -> String {
+    std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "postgres".into())
+}
+
+/// Whether a URL carries a password (in its authority or as `password=`).
+pub fn url_has_password(url: &str) -> bool {
+    redact(url) != url || url.contains("password=")
+}
+
+/// `postgresql://user:secret@host` → `postgresql://user:***@host`.
+pub fn redact(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else { return url.to_string() };
+    let authority_end = url[start..].find(['/', '?']).map_or(url.len(), |i| start + i);
+    let Some(at) = url[start..authority_end].rfind('@').map(|i| start + i) else { return url.to_string() };
+    match url[start..at].find(':') {
+        Some(c) => format!("{}:***{}", &url[..start + c], &url[at..]),
+        None => url.to_string(),
+    }
+}
+
+/// The password for this connection from `PGPASSFILE` or `~/.pgpass`, in
+/// libpq's format (`host:port:db:user:password`, `*` matches anything). A
+/// file others may read is refused, as libpq does.
+fn pgpass_lookup(config: &postgres::Config) -> Result<Option<String>> {
+    let path = match std::env::var_os("PGPASSFILE") {
+        Some(p) => PathBuf::from(p),
+        None => match std::env::var_os("HOME") {
+            Some(h) => PathBuf::from(h).join(".pgpass"),
+            None => return Ok(None),
+        },
+    };
+    let Ok(meta) = std::fs::metadata(&path) else { return Ok(None) };
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(Error::Other(format!(
+            "password file {} has mode {mode:04o}; others could read it: run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        )));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(format!("cannot read password file {}", path.display()), e))?;
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        // libpq matches a socket connection against "localhost".
+        _ => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432).to_string();
+    let want = [host.as_str(), port.as_str(), config.get_dbname().unwrap_or_default(), config.get_user().unwrap_or_default()];
+    for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        let fields = split_pgpass(line);
+        if fields.len() == 5 && fields[..4].iter().zip(want).all(|(f, w)| f == "*" || f == w) {
+            return Ok(Some(fields[4].clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// Split on `:`, honouring `\:` and `\\`.
+fn split_pgpass(line: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.last_mut().into_iter().for_each(|s| s.extend(chars.next())),
+            ':' if out.len() < 5 => out.push(String::new()),
+            c => out.last_mut().into_iter().for_each(|s| s.push(c)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_hides_the_password_only() {
+        assert_eq!(redact("postgresql://gate:s3cret@db.example:5432/ev"), "postgresql://gate:***@db.example:5432/ev");
+        assert_eq!(redact("postgresql://gate@db/ev?host=/run/pg"), "postgresql://gate@db/ev?host=/run/pg");
+    }
+
+    #[test]
+    fn a_password_in_the_url_is_refused_without_echoing_it() {
+        let e = DbUrl::parse("postgresql://gate:s3cret@localhost/ev").unwrap_err().to_string();
+        assert!(e.contains("PGPASSWORD") && !e.contains("s3cret"), "{e}");
+    }
+
+    #[test]
+    fn pgpass_fields_unescape() {
+        assert_eq!(split_pgpass(r"h:5432:db:u:pa\:ss:word"), vec!["h", "5432", "db", "u", "pa:ss:word"]);
+    }
+}

@@ -1,0 +1,94 @@
+//! Whole-database dump and load for `db copy` and backups into SQLite.
+//! Booleans and integers travel as BIGINT, text as TEXT; the casts in the
+//! SQL put them back into each column's type.
+
+use postgres::types::ToSql;
+
+use super::PgStore;
+use crate::error::{Error, Result};
+use crate::store::copy::{Cell, Dump, Kind, TABLES, col_list};
+
+impl PgStore {
+    /// Every table in one repeatable-read snapshot.
+    pub fn dump(&mut self) -> Result<Dump> {
+        self.ensure_connected()?;
+        let mut tx = self.client.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?;
+        let mut out = Vec::new();
+        for spec in TABLES {
+            let select: Vec<String> = spec
+                .cols
+                .iter()
+                .map(|(c, k)| match k {
+                    Kind::Text => c.to_string(),
+                    Kind::Bool => format!("CASE WHEN {c} THEN 1 ELSE 0 END::BIGINT"),
+                    Kind::Int | Kind::BigInt => format!("{c}::BIGINT"),
+                })
+                .collect();
+            let rows = tx.query(&format!("SELECT {} FROM {} ORDER BY {}", select.join(", "), spec.name, spec.order), &[])?;
+            let mut table = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let cells = spec
+                    .cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, k))| {
+                        Ok(match k {
+                            Kind::Text => r.try_get::<_, Option<String>>(i)?.map_or(Cell::Null, Cell::Text),
+                            _ => r.try_get::<_, Option<i64>>(i)?.map_or(Cell::Null, Cell::Int),
+                        })
+                    })
+                    .collect::<Result<Vec<Cell>>>()?;
+                table.push(cells);
+            }
+            out.push(table);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Load a dump into this (empty) database in one transaction.
+    pub fn load(&mut self, dump: &Dump) -> Result<()> {
+        self.ensure_connected()?;
+        let mut tx = self.client.transaction()?;
+        for (spec, rows) in TABLES.iter().zip(dump) {
+            let n: i64 = tx.query_one(&format!("SELECT COUNT(*) FROM {}", spec.name), &[])?.try_get(0)?;
+            if n > 0 {
+                return Err(Error::Conflict(format!("the target is not empty: its {} table has {n} rows", spec.name)));
+            }
+            let marks: Vec<String> = spec
+                .cols
+                .iter()
+                .enumerate()
+                .map(|(i, (_, k))| match k {
+                    Kind::Text => format!("${}::TEXT", i + 1),
+                    Kind::Bool => format!("(${}::BIGINT <> 0)", i + 1),
+                    Kind::Int => format!("${}::BIGINT::INTEGER", i + 1),
+                    Kind::BigInt => format!("${}::BIGINT", i + 1),
+                })
+                .collect();
+            let st = tx.prepare(&format!("INSERT INTO {} ({}) VALUES ({})", spec.name, col_list(spec), marks.join(", ")))?;
+            for row in rows {
+                let (texts, ints): (Vec<Option<String>>, Vec<Option<i64>>) = row
+                    .iter()
+                    .zip(spec.cols)
+                    .map(|(c, (_, k))| match (c, k) {
+                        (Cell::Text(t), Kind::Text) => (Some(t.clone()), None),
+                        (Cell::Int(v), Kind::Text) => (Some(v.to_string()), None),
+                        (Cell::Int(v), _) => (None, Some(*v)),
+                        (Cell::Text(t), _) => (None, t.parse().ok()),
+                        (Cell::Null, _) => (None, None),
+                    })
+                    .unzip();
+                let params: Vec<&(dyn ToSql + Sync)> = spec
+                    .cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, k))| if *k == Kind::Text { &texts[i] as &(dyn ToSql + Sync) } else { &ints[i] as &(dyn ToSql + Sync) })
+                    .collect();
+                tx.execute(&st, &params)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,169 @@
+//! Pass rows.
+
+use postgres::Row;
+use postgres::types::ToSql;
+
+use super::{PgDb, get, get_u32, parse_col};
+use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
+use crate::domain::text::search_fold;
+use crate::error::{Error, Result};
+use crate::store::interface::{PassFilter, PassRows};
+
+macro_rules! cols {
+    () => {
+        "id, pass_type, persons, holder_name, holder_phone, holder2_name, holder2_phone, price_cents, \
+         payment_mode, txn_ref, slot, key_id, created_at, created_by, scanned_at, scanned_by, gate, voided_at, voided_by, void_reason"
+    };
+}
+
+fn row_to_pass(r: &Row) -> Result<Pass> {
+    Ok(Pass {
+        id: get(r, 0)?,
+        pass_type: get(r, 1)?,
+        persons: get_u32(r, 2)?,
+        holder_name: get(r, 3)?,
+        holder_phone: get(r, 4)?,
+        holder2_name: get(r, 5)?,
+        holder2_phone: get(r, 6)?,
+        price_cents: get(r, 7)?,
+        payment_mode: parse_col(r, 8, "payment mode", PaymentMode::parse)?,
+        txn_ref: get(r, 9)?,
+        slot: get(r, 10)?,
+        key_id: get(r, 11)?,
+        created_at: get(r, 12)?,
+        created_by: get(r, 13)?,
+        scanned_at: get(r, 14)?,
+        scanned_by: get(r, 15)?,
+        gate: get(r, 16)?,
+        voided_at: get(r, 17)?,
+        voided_by: get(r, 18)?,
+        void_reason: get(r, 19)?,
+    })
+}
+
+impl PassRows for PgDb<'_> {
+    fn insert_pass(&self, id: &str, v: &ValidPass, key_id: &str, at: &str, by: &str) -> Result<()> {
+        self.execute(
+            "INSERT INTO passes (id, pass_type, persons, holder_name, holder_phone, name_key, holder2_name, holder2_phone,
+                price_cents, payment_mode, txn_ref, slot, key_id, created_at, created_by, search_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            &[
+                &id,
+                &v.pass_type,
+                &(v.persons as i32),
+                &v.holder_name,
+                &v.holder_phone,
+                &v.name_key,
+                &v.holder2_name,
+                &v.holder2_phone,
+                &v.price_cents,
+                &v.payment_mode.as_str(),
+                &v.txn_ref,
+                &v.slot,
+                &key_id,
+                &at,
+                &by,
+                &search_fold(&format!("{} {}", v.holder_name, v.holder2_name.as_deref().unwrap_or(""))),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn find_duplicate_pass(&self, name_key: &str, phone: &str) -> Result<Option<String>> {
+        match self
+            .query_opt("SELECT id FROM passes WHERE name_key = $1 AND holder_phone = $2 AND voided_at IS NULL", &[&name_key, &phone])?
+        {
+            Some(r) => Ok(Some(get(&r, 0)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn get_pass(&self, id: &str) -> Result<Option<Pass>> {
+        self.query_opt(concat!("SELECT ", cols!(), " FROM passes WHERE id = $1"), &[&id])?.as_ref().map(row_to_pass).transpose()
+    }
+
+    fn resolve_pass_id(&self, prefix: &str) -> Result<String> {
+        resolve(self, "SELECT id FROM passes WHERE id LIKE $1 ESCAPE '\\' ORDER BY id LIMIT 3", "pass", prefix)
+    }
+
+    /// Record the first admission. Of two racing UPDATEs the second waits
+    /// on the row lock, re-checks the WHERE clause, and changes nothing.
+    fn mark_pass_scanned(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<bool> {
+        let n = self.execute(
+            "UPDATE passes SET scanned_at = $2, scanned_by = $3, gate = $4
+             WHERE id = $1 AND scanned_at IS NULL AND voided_at IS NULL",
+            &[&id, &at, &by, &gate],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn clear_pass_scan(&self, id: &str) -> Result<()> {
+        self.execute("UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL WHERE id = $1", &[&id])?;
+        Ok(())
+    }
+
+    fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()> {
+        self.execute("UPDATE passes SET voided_at = $2, voided_by = $3, void_reason = $4 WHERE id = $1", &[&id, &at, &by, &reason])?;
+        Ok(())
+    }
+
+    fn list_passes(&self, f: &PassFilter) -> Result<Vec<Pass>> {
+        let mut sql = format!("SELECT {} FROM passes WHERE TRUE", cols!());
+        let mut args: Vec<String> = Vec::new();
+        if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            // search_key holds both names folded in Rust, as on SQLite, so
+            // the match does not depend on the server's locale.
+            let lower = escape_like(&s.to_lowercase());
+            args.push(format!("%{}%", escape_like(&search_fold(s))));
+            sql.push_str(&format!(" AND (search_key LIKE ${}", args.len()));
+            args.push(format!("{lower}%"));
+            sql.push_str(&format!(" OR id LIKE ${}", args.len()));
+            let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+            if digits.len() >= 3 {
+                args.push(format!("%{digits}%"));
+                let n = args.len();
+                sql.push_str(&format!(" OR holder_phone LIKE ${n} OR coalesce(holder2_phone, '') LIKE ${n}"));
+            }
+            sql.push(')');
+        }
+        if let Some(t) = &f.pass_type {
+            args.push(t.trim().to_uppercase());
+            sql.push_str(&format!(" AND pass_type = ${}", args.len()));
+        }
+        if let Some(p) = f.payment {
+            args.push(p.as_str().into());
+            sql.push_str(&format!(" AND payment_mode = ${}", args.len()));
+        }
+        match f.status {
+            Some(PassStatus::Void) => sql.push_str(" AND voided_at IS NOT NULL"),
+            Some(PassStatus::Used) => sql.push_str(" AND voided_at IS NULL AND scanned_at IS NOT NULL"),
+            Some(PassStatus::Unused) => sql.push_str(" AND voided_at IS NULL AND scanned_at IS NULL"),
+            None => {}
+        }
+        sql.push_str(r#" ORDER BY created_at DESC, id COLLATE "C""#);
+        if let Some(l) = f.limit {
+            sql.push_str(&format!(" LIMIT {l}"));
+        }
+        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        self.query_built(&sql, &params)?.iter().map(row_to_pass).collect()
+    }
+}
+
+/// LIKE's default escape character in PostgreSQL is the backslash.
+pub(super) fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Resolve an id prefix with `sql` (a fixed query from this module).
+pub(super) fn resolve(db: &PgDb, sql: &'static str, what: &'static str, prefix: &str) -> Result<String> {
+    let p = prefix.trim().to_lowercase();
+    if p.len() < 4 || !p.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(Error::NotFound { what, id: format!("{prefix} (give at least 4 characters of the id)") });
+    }
+    let ids: Vec<String> = db.query(sql, &[&format!("{}%", escape_like(&p))])?.iter().map(|r| get(r, 0)).collect::<Result<_>>()?;
+    match ids.len() {
+        0 => Err(Error::NotFound { what, id: prefix.to_string() }),
+        1 => Ok(ids.into_iter().next().unwrap_or_default()),
+        _ => Err(Error::Ambiguous { prefix: prefix.to_string(), matches: ids.join(", ") }),
+    }
+}

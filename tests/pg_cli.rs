@@ -1,0 +1,202 @@
+//! PostgreSQL through the binary: gates set up with `init --database`,
+//! joining with the key file, `db status`, `db copy` SQLite → PostgreSQL →
+//! SQLite, and one clear line for every fault with nothing written.
+
+mod common;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+
+fn run(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(bin());
+    c.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.env_remove("PGPASSWORD").env_remove("GATEHOUSE_DATABASE_URL").env("PGPASSFILE", "/nonexistent");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let mut child = c.spawn().unwrap();
+    if let Some(text) = stdin {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn head(dir: &str) -> String {
+    let o = run(&["--data-dir", dir, "ledger", "verify", "--json"], None, &[]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    assert_eq!(v["ok"], true, "{v}");
+    format!("{}:{}", v["head_index"], v["head_hash"].as_str().unwrap())
+}
+
+#[test]
+fn two_gates_share_one_database_and_a_wrong_key_is_refused() {
+    let url = pg::fresh_db();
+    let tmp = tempfile::tempdir().unwrap();
+    let north = tmp.path().join("north");
+    let south = tmp.path().join("south");
+    let (n, s) = (north.to_str().unwrap(), south.to_str().unwrap());
+    let o = run(&["--data-dir", n, "--database", &url, "init", "--admin", "asha", "--password-stdin"], Some(&format!("{PASSWORD}\n")), &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let cfg = std::fs::read_to_string(north.join("config.toml")).unwrap();
+    assert!(cfg.contains(&format!("database = \"{url}\"")), "{cfg}");
+    assert!(!north.join("gatehouse.db").exists(), "no SQLite file for a shared database");
+
+    // A pass issued at the north gate.
+    let o = run(
+        &[
+            "--data-dir",
+            n,
+            "--user",
+            "asha",
+            "pass",
+            "issue",
+            "--type",
+            "SINGLE",
+            "--name",
+            "Asha Rao",
+            "--phone",
+            "9000000001",
+            "--payment",
+            "CASH",
+            "--json",
+        ],
+        None,
+        &[("GATEHOUSE_PASSWORD", PASSWORD)],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let pass: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let code = pass["payload"].as_str().unwrap_or_else(|| panic!("{pass}")).to_string();
+
+    // The south gate with a key of its own is refused, with one line.
+    let wrong = tmp.path().join("wrong.key");
+    gatehouse::keyfile::create(&wrong).unwrap();
+    let o = run(&["--data-dir", s, "--database", &url, "init", "--key-file", wrong.to_str().unwrap()], None, &[]);
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("does not match this event's ledger") && e.trim().lines().count() == 1, "{e}");
+    assert!(!south.join("gatehouse.key").exists());
+    // Without a key file it may not start a second event in the same database.
+    let o = run(&["--data-dir", s, "--database", &url, "init", "--admin", "x", "--password-stdin"], Some("pw-long-enough\n"), &[]);
+    assert!(!o.status.success() && text(&o).contains("--key-file"), "{}", text(&o));
+
+    // With the first gate's key it joins, and sees the north gate's admission at once.
+    let o = run(&["--data-dir", s, "--database", &url, "init", "--key-file", north.join("gatehouse.key").to_str().unwrap()], None, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let scan = |dir: &str, gate: &str| {
+        let o = run(
+            &["--data-dir", dir, "--user", "asha", "--gate", gate, "scan", "--payload", &code, "--json"],
+            None,
+            &[("GATEHOUSE_PASSWORD", PASSWORD)],
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+        v["verdict"].as_str().unwrap().to_string()
+    };
+    assert_eq!(scan(n, "North"), "ADMITTED");
+    assert_eq!(scan(s, "South"), "ALREADY_USED");
+    let o = run(&["--data-dir", s, "stats", "--json"], None, &[]);
+    let st: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    assert_eq!(st["by_gate"]["North"]["admitted"], 1, "{st}");
+    assert_eq!(st["by_gate"]["South"]["scans"], 1, "{st}");
+    assert_eq!(head(n), head(s));
+
+    let o = run(&["--data-dir", s, "db", "status", "--json"], None, &[]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    assert_eq!(v["backend"], "postgresql");
+    assert_eq!(v["schema_version"], 1);
+    assert!(v["server_version"].as_str().unwrap().starts_with(char::is_numeric), "{v}");
+    assert!(v["round_trip_ms"].as_f64().unwrap() >= 0.0);
+}
+
+#[test]
+fn db_copy_sqlite_to_postgres_and_back_keeps_the_ledger_head() {
+    let env = Env::new();
+    let mut g = env.open();
+    with_admin(&mut g);
+    let codes: Vec<String> = (0..5).map(|i| issue(&mut g, &single(&format!("Guest {i}"), &format!("900000000{i}"))).1).collect();
+    g.add_resident(
+        &admin(),
+        &gatehouse::domain::resident::ResidentRequest { name: "Meera".into(), room: "B-204".into(), ..Default::default() },
+    )
+    .unwrap();
+    for c in &codes[..3] {
+        g.scan(c.as_bytes(), &operator(), "North").unwrap();
+    }
+    g.scan(codes[0].as_bytes(), &operator(), "South").unwrap();
+    drop(g);
+    let src = env.data_dir().to_str().unwrap().to_string();
+    let sqlite_head = head(&src);
+    let signed = [("GATEHOUSE_PASSWORD", PASSWORD)];
+
+    let url = pg::fresh_db();
+    let o = run(&["--data-dir", &src, "--user", "asha", "db", "copy", "--to", &url], None, &signed);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("copied 1 users, 5 passes, 1 residents, 4 scans, 11 ledger blocks"), "{}", text(&o));
+    // The PostgreSQL copy, seen through a gate using it, verifies to the same head.
+    let o = run(&["--data-dir", &src, "--database", &url, "ledger", "verify", "--json"], None, &[]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    assert_eq!(format!("{}:{}", v["head_index"], v["head_hash"].as_str().unwrap()), sqlite_head);
+    // Copying into it again is refused: the target is not empty.
+    let o = run(&["--data-dir", &src, "--user", "asha", "db", "copy", "--to", &url], None, &signed);
+    assert!(!o.status.success() && text(&o).contains("not empty"), "{}", text(&o));
+
+    // And back into a new SQLite file, which `restore` accepts.
+    let back = env.dir.path().join("back.db");
+    let o = run(&["--data-dir", &src, "--database", &url, "--user", "asha", "db", "copy", "--to", back.to_str().unwrap()], None, &signed);
+    assert!(o.status.success(), "{}", text(&o));
+    let dir2 = env.dir.path().join("again");
+    std::fs::create_dir(&dir2).unwrap();
+    std::fs::copy(env.paths.key(), dir2.join("gatehouse.key")).unwrap();
+    std::fs::rename(&back, dir2.join("gatehouse.db")).unwrap();
+    assert_eq!(head(dir2.to_str().unwrap()), sqlite_head);
+    let o = run(&["--data-dir", dir2.to_str().unwrap(), "--user", "asha", "scan", "--payload", &codes[4], "--json"], None, &signed);
+    assert!(text(&o).contains("ADMITTED"), "{}", text(&o));
+}
+
+#[test]
+fn faults_are_one_clear_line_and_never_show_the_password() {
+    let env = Env::new();
+    let dir = env.data_dir().to_str().unwrap().to_string();
+    let srv = pg::server();
+    let db = pg::fresh_db();
+    let name = pg::db_name(&db);
+    let tcp = format!("postgresql://gate_pw@127.0.0.1:{}/{name}", srv.port);
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cases: Vec<(String, Vec<(&str, &str)>, &str)> = vec![
+        ("mysql://root@localhost/ev".into(), vec![], "not a postgresql:// URL"),
+        (format!("postgresql://gate_pw:{}@127.0.0.1/{name}", pg::GATE_PASSWORD), vec![], "holds a password"),
+        (tcp.clone(), vec![("PGPASSWORD", "not-the-password")], "password authentication failed"),
+        (format!("postgresql://gate_pw@127.0.0.1:{dead_port}/{name}"), vec![("PGPASSWORD", pg::GATE_PASSWORD)], "cannot reach"),
+        (format!("postgresql://postgres@/no_such_db?host={}&port={}", srv.dir.display(), srv.port), vec![], "does not exist"),
+    ];
+    for (url, vars, want) in cases {
+        let o = run(&["--data-dir", &dir, "--database", &url, "stats"], None, &vars);
+        let e = String::from_utf8_lossy(&o.stderr).trim().to_string();
+        assert!(!o.status.success(), "{url}: {}", text(&o));
+        assert!(e.contains(want) && e.lines().count() == 1, "{url}: {e}");
+        assert!(!e.contains(pg::GATE_PASSWORD) && !e.contains("not-the-password"), "{e}");
+    }
+    // Nothing was written to the database the wrong password was tried on.
+    let n: i64 =
+        srv.client(&name).query_one("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'", &[]).unwrap().get(0);
+    assert_eq!(n, 0);
+
+    // The right password, from PGPASSWORD or from a pgpass file of mode 0600 (not 0644).
+    let o = run(&["--data-dir", &dir, "--database", &tcp, "db", "status"], None, &[("PGPASSWORD", pg::GATE_PASSWORD)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let pgpass = env.dir.path().join("pgpass");
+    std::fs::write(&pgpass, format!("127.0.0.1:*:{name}:gate_pw:{}\n", pg::GATE_PASSWORD)).unwrap();
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = run(&["--data-dir", &dir, "--database", &tcp, "db", "status"], None, &[("PGPASSFILE", pgpass.to_str().unwrap())]);
+    assert!(!o.status.success() && text(&o).contains("chmod 600"), "{}", text(&o));
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = run(&["--data-dir", &dir, "--database", &tcp, "db", "status"], None, &[("PGPASSFILE", pgpass.to_str().unwrap())]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("postgresql") && !text(&o).contains(pg::GATE_PASSWORD), "{}", text(&o));
+}
