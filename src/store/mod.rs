@@ -16,7 +16,7 @@ use std::time::Duration;
 pub use backup::{BackupInfo, apply_retention, next_backup_name};
 pub use copy::CopyReport;
 pub use interface::{Db, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, ScanRow, ScanRows, StatsQuery, Table, UserRows};
-pub use postgres::{DbUrl, is_postgres_url, redact_url, url_has_password};
+pub use postgres::{DbLink, DbUrl, is_postgres_url, redact_url, url_has_password};
 
 use crate::error::{Error, Result};
 
@@ -70,6 +70,14 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(s) => s.path().display().to_string(),
             Backend::Postgres(p) => p.url().to_string(),
+        }
+    }
+
+    /// A PostgreSQL connection's up/down flag, shared with whoever shows it.
+    pub fn link(&self) -> Option<DbLink> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(p) => Some(p.link()),
         }
     }
 
