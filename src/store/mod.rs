@@ -27,7 +27,8 @@ pub struct Store {
 
 enum Backend {
     Sqlite(sqlite::SqliteStore),
-    Postgres(postgres::PgStore),
+    // Boxed: the client and its statement cache are large; one per Store.
+    Postgres(Box<postgres::PgStore>),
 }
 
 /// What `db status` reports.
@@ -54,7 +55,7 @@ impl Store {
 
     /// Connect to a PostgreSQL database and bring its schema up to date.
     pub fn open_url(url: &DbUrl) -> Result<Store> {
-        Ok(Store { backend: Backend::Postgres(postgres::PgStore::open(url)?) })
+        Ok(Store { backend: Backend::Postgres(Box::new(postgres::PgStore::open(url)?)) })
     }
 
     /// The database file, for backends that keep one.
