@@ -168,7 +168,9 @@ fn faults_are_one_clear_line_and_never_show_the_password() {
     let name = pg::db_name(&db);
     let tcp = format!("postgresql://gate_pw@127.0.0.1:{}/{name}", srv.port);
     let dead_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let cases: Vec<(String, Vec<(&str, &str)>, &str)> = vec![
+    // (URL, environment, what the one line must say)
+    type Case<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         ("mysql://root@localhost/ev".into(), vec![], "not a postgresql:// URL"),
         (format!("postgresql://gate_pw:{}@127.0.0.1/{name}", pg::GATE_PASSWORD), vec![], "holds a password"),
         (tcp.clone(), vec![("PGPASSWORD", "not-the-password")], "password authentication failed"),

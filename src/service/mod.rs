@@ -85,6 +85,11 @@ impl Gatehouse {
         &mut self.store
     }
 
+    /// The shared database's connection state, for the console header.
+    pub fn db_link(&self) -> Option<crate::store::DbLink> {
+        self.store.link()
+    }
+
     pub fn paths(&self) -> Option<&Paths> {
         self.paths.as_ref()
     }

@@ -18,7 +18,7 @@ pub use copy::CopyReport;
 pub use interface::{
     AuditRows, Db, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, ScanRow, ScanRows, StatsQuery, Table, UserRows,
 };
-pub use postgres::{DbUrl, is_postgres_url, redact_url, url_has_password};
+pub use postgres::{DbLink, DbUrl, is_postgres_url, redact_url, url_has_password};
 
 use crate::error::{Error, Result};
 
@@ -29,7 +29,8 @@ pub struct Store {
 
 enum Backend {
     Sqlite(sqlite::SqliteStore),
-    Postgres(postgres::PgStore),
+    // Boxed: the client and its statement cache are large; one per Store.
+    Postgres(Box<postgres::PgStore>),
 }
 
 /// What `db status` reports.
@@ -56,7 +57,7 @@ impl Store {
 
     /// Connect to a PostgreSQL database and bring its schema up to date.
     pub fn open_url(url: &DbUrl) -> Result<Store> {
-        Ok(Store { backend: Backend::Postgres(postgres::PgStore::open(url)?) })
+        Ok(Store { backend: Backend::Postgres(Box::new(postgres::PgStore::open(url)?)) })
     }
 
     /// The database file, for backends that keep one.
@@ -72,6 +73,14 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(s) => s.path().display().to_string(),
             Backend::Postgres(p) => p.url().to_string(),
+        }
+    }
+
+    /// A PostgreSQL connection's up/down flag, shared with whoever shows it.
+    pub fn link(&self) -> Option<DbLink> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(p) => Some(p.link()),
         }
     }
 

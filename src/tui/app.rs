@@ -74,6 +74,9 @@ pub struct App {
     pub clock: String,
     pub camera: String,
     pub camera_ok: bool,
+    /// A shared PostgreSQL database's link, kept current by the store
+    /// (None for the local SQLite file: nothing to show).
+    pub db_link: Option<crate::store::DbLink>,
     /// The latest camera frame, already downscaled for the preview.
     pub preview: Option<GrayImage>,
     pub screen: Screen,
@@ -109,6 +112,7 @@ impl App {
             clock: String::new(),
             camera: "No camera".into(),
             camera_ok: false,
+            db_link: None,
             preview: None,
             screen: Screen::Login,
             actor: None,

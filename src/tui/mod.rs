@@ -49,6 +49,7 @@ pub fn run(g: Gatehouse, gate: String, camera: SourceSpec, started: std::time::I
     let theme = Theme::from_env();
     let data_dir = g.paths().map(|p| p.data_dir.clone()).unwrap_or_default();
     let mut app = App::new(g.cfg.clone(), gate.clone(), data_dir);
+    app.db_link = g.db_link();
     let (tx, rx) = mpsc::channel::<Event>();
     let (jobs_tx, jobs_rx) = mpsc::channel::<Effect>();
     let frames = crate::camera::frame_slot();

@@ -77,7 +77,8 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     };
     let cam = format!("cam: {cam_text}");
     let left = format!(" {} │ {} │ {}", app.cfg.event.name, app.gate, who);
-    let right = format!("{} │ {} ", cam, app.clock);
+    let db = app.db_link.as_ref().map_or(String::new(), |l| format!("pg: {} │ ", if l.is_up() { "up" } else { "DOWN" }));
+    let right = format!("{db}{} │ {} ", cam, app.clock);
     let pad = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count());
     let text = if pad == 0 {
         let room = (area.width as usize).saturating_sub(right.chars().count() + 1);

@@ -17,6 +17,8 @@ mod users;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use postgres::types::{FromSql, ToSql};
@@ -31,8 +33,24 @@ use crate::error::{Error, Result};
 /// appends from all gates are serialised and the indices stay dense.
 const LEDGER_LOCK: i64 = 0x6761_7465_6c65_6467; // "gateledg"
 
+/// Whether the last transaction reached the server; read by the console
+/// header while the worker thread owns the store.
+#[derive(Clone, Debug, Default)]
+pub struct DbLink(Arc<AtomicBool>);
+
+impl DbLink {
+    pub fn is_up(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, up: bool) {
+        self.0.store(up, Ordering::Relaxed);
+    }
+}
+
 pub struct PgStore {
     client: Client,
+    link: DbLink,
     url: DbUrl,
     /// Statements prepared once per connection: a scan is then one round
     /// trip per query instead of two.
@@ -53,7 +71,9 @@ impl PgStore {
     pub fn open(url: &DbUrl) -> Result<PgStore> {
         let mut client = url.connect()?;
         schema::migrate(&mut client, url)?;
-        Ok(PgStore { client, url: url.clone(), stmts: HashMap::new() })
+        let link = DbLink::default();
+        link.set(true);
+        Ok(PgStore { client, link, url: url.clone(), stmts: HashMap::new() })
     }
 
     pub fn url(&self) -> &DbUrl {
@@ -65,10 +85,16 @@ impl PgStore {
     fn ensure_connected(&mut self) -> Result<()> {
         if self.client.is_closed() {
             self.stmts.clear();
-            self.client = self.url.connect()?;
+            let fresh = self.url.connect();
+            self.link.set(fresh.is_ok());
+            self.client = fresh?;
             tracing::info!("reconnected to PostgreSQL");
         }
         Ok(())
+    }
+
+    pub fn link(&self) -> DbLink {
+        self.link.clone()
     }
 
     /// A read-committed transaction. First use is decided by a conditional
@@ -77,20 +103,26 @@ impl PgStore {
     pub fn write<T>(&mut self, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> {
         self.ensure_connected()?;
         let tx = self.client.transaction()?;
-        let db = PgDb { tx: RefCell::new(tx), stmts: RefCell::new(&mut self.stmts) };
-        let out = f(&db)?;
-        db.tx.into_inner().commit()?;
-        Ok(out)
+        let out = {
+            let db = PgDb { tx: RefCell::new(tx), stmts: RefCell::new(&mut self.stmts) };
+            // On an error the transaction is dropped here, which rolls it back.
+            f(&db).and_then(|v| Ok(db.tx.into_inner().commit().map(|_| v)?))
+        };
+        self.link.set(!self.client.is_closed());
+        out
     }
 
     /// A repeatable-read snapshot: every query in `f` sees the same data.
     pub fn read<T>(&mut self, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> {
         self.ensure_connected()?;
         let tx = self.client.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?;
-        let db = PgDb { tx: RefCell::new(tx), stmts: RefCell::new(&mut self.stmts) };
-        let out = f(&db)?;
-        db.tx.into_inner().commit()?;
-        Ok(out)
+        let out = {
+            let db = PgDb { tx: RefCell::new(tx), stmts: RefCell::new(&mut self.stmts) };
+            // On an error the transaction is dropped here, which rolls it back.
+            f(&db).and_then(|v| Ok(db.tx.into_inner().commit().map(|_| v)?))
+        };
+        self.link.set(!self.client.is_closed());
+        out
     }
 
     /// How long a statement may wait for a lock before `Error::Busy`.
