@@ -224,10 +224,14 @@ impl App {
                 Input::Key { key, at, fast: false } => fx.extend(keys::map(self, key, at).map(|a| self.update(a)).unwrap_or_default()),
                 // Too quick for a person: text for an input, never a command.
                 Input::Key { key, at, fast: true } => {
-                    let action = match key.code {
-                        KeyCode::Char(c) if self.screen == Screen::Scan && !self.help && is_code_char(c) => Some(Action::ScanChar(c, at)),
-                        _ => keys::map(self, key, at).filter(|a| matches!(a, Action::Type(_) | Action::ScanChar(..))),
-                    };
+                    let text = keys::map(self, key, at).filter(|a| matches!(a, Action::Type(_) | Action::ScanChar(..)));
+                    // On Scan a fast `q` is a letter of a code, never the quit key.
+                    let action = text.or(match key.code {
+                        KeyCode::Char(c) if self.screen == Screen::Scan && !self.help && self.scan.checkin.is_none() && is_code_char(c) => {
+                            Some(Action::ScanChar(c, at))
+                        }
+                        _ => None,
+                    });
                     fx.extend(action.map(|a| self.update(a)).unwrap_or_default());
                 }
             }
