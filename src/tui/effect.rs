@@ -61,6 +61,7 @@ pub enum Effect {
     AddResident(ResidentRequest),
     DeactivateResident {
         id: String,
+        reason: String,
     },
     CapturePhoto,
     LoadLedger,

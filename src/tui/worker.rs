@@ -120,7 +120,7 @@ fn run(
             Err(Error::Validation(v)) => Outcome::ResidentRejected(v),
             Err(e) => failed("resident not registered", e),
         },
-        Effect::DeactivateResident { id } => match g.deactivate_resident(&a, &id, "deactivated at the console") {
+        Effect::DeactivateResident { id, reason } => match g.deactivate_resident(&a, &id, &reason) {
             Ok(r) => Outcome::Done(format!("deactivated {}", r.name)),
             Err(e) => failed("not deactivated", e),
         },

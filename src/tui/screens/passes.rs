@@ -165,10 +165,12 @@ impl PassesState {
             }
             Action::Refresh => return self.reload(),
             Action::Void if self.selected_pass().is_some() => {
-                self.prompt = Some(Prompt::new(PromptKind::VoidReason, TextField::new("Reason for voiding", "reason")));
+                let who = self.selected_pass().map(holder).unwrap_or_default();
+                self.prompt = Some(Prompt::asking(PromptKind::VoidReason, "Reason", format!("Void {who}: reason"), ""));
             }
             Action::Unscan if self.selected_pass().is_some_and(|v| v.status == PassStatus::Used) => {
-                self.prompt = Some(Prompt::new(PromptKind::UnscanReason, TextField::new("Reason for undoing the admission", "reason")));
+                let who = self.selected_pass().map(holder).unwrap_or_default();
+                self.prompt = Some(Prompt::asking(PromptKind::UnscanReason, "Reason", format!("Undo the admission of {who}: reason"), ""));
             }
             Action::Unscan => cx.warn("only an admitted (used) pass can be unscanned"),
             Action::Print => {
@@ -199,9 +201,8 @@ impl PassesState {
                     PromptKind::VoidReason if text.is_empty() => cx.warn("a reason is required"),
                     PromptKind::VoidReason => {
                         // Ask once more: voiding cannot be undone.
-                        let mut input = TextField::new("Void this pass? y/n", "reason");
-                        input.set(&text);
-                        self.prompt = Some(Prompt::new(PromptKind::VoidConfirm, input));
+                        let who = self.selected_pass().map(holder).unwrap_or_default();
+                        self.prompt = Some(Prompt::asking(PromptKind::VoidConfirm, "Reason", format!("Void {who}? y/n"), &text));
                     }
                     PromptKind::VoidConfirm if action == Action::Confirm(true) => {
                         self.prompt = None;
@@ -211,6 +212,11 @@ impl PassesState {
                     }
                     PromptKind::UnscanReason if text.is_empty() => cx.warn("a reason is required"),
                     PromptKind::UnscanReason => {
+                        let who = self.selected_pass().map(holder).unwrap_or_default();
+                        self.prompt =
+                            Some(Prompt::asking(PromptKind::UnscanConfirm, "Reason", format!("Make {who} unused again? y/n"), &text));
+                    }
+                    PromptKind::UnscanConfirm if action == Action::Confirm(true) => {
                         self.prompt = None;
                         if let Some(v) = self.selected_pass() {
                             return vec![Effect::UnscanPass { id: v.pass.id.clone(), reason: text }];
@@ -239,6 +245,11 @@ impl PassesState {
         cx.say(format!("pass {} {what}", short(&p.id)));
         vec![Effect::LoadPasses(self.filter()), Effect::LoadStats]
     }
+}
+
+/// `pass 3267d1b0 of Asha Rao & Ravi Rao`: who a question is about.
+fn holder(v: &PassView) -> String {
+    format!("pass {} of {}", short(&v.pass.id), v.pass.holders())
 }
 
 fn sort_passes(rows: &mut [PassView], key: SortKey) {

@@ -25,6 +25,8 @@ pub struct ResidentsState {
     pub detail: bool,
     pub form: Option<ResidentForm>,
     pub prompt: Option<Prompt>,
+    /// Esc was pressed once on a filled form: the next Esc discards it.
+    pub discard_armed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -112,15 +114,28 @@ impl ResidentsState {
 
     pub fn update(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
         if self.prompt.is_some() {
-            return self.answer(action);
+            return self.answer(action, cx);
         }
         if let Some(form) = self.form.as_mut() {
             let n = form.fields.len();
+            if action != Action::Back {
+                self.discard_armed = false;
+            }
             match action {
                 Action::Up => form.focus = (form.focus + n - 1) % n,
                 Action::Down => form.focus = (form.focus + 1) % n,
-                Action::Type(k) => form.fields[form.focus].input(k),
+                Action::Type(k) => {
+                    let f = &mut form.fields[form.focus];
+                    f.input(k);
+                    let key = f.key;
+                    form.errors.0.retain(|e| e.field != key);
+                }
                 Action::Paste(s) => form.fields[form.focus].paste(&s),
+                Action::Back if form.dirty() && !self.discard_armed => {
+                    self.discard_armed = true;
+                    cx.warn("the form holds input: press Esc again to discard it");
+                    return vec![];
+                }
                 Action::Back => {
                     self.form = None;
                     *cx.status = None;
@@ -147,7 +162,9 @@ impl ResidentsState {
             }
             Action::Refresh => return vec![Effect::LoadResidents],
             Action::Deactivate if self.selected_resident().is_some_and(|v| v.resident.active) => {
-                self.prompt = Some(Prompt::new(PromptKind::DeactivateConfirm, TextField::new("Deactivate this card? y/n", "confirm")));
+                let who = self.selected_resident().map(|v| format!("{} ({})", v.resident.name, v.resident.room)).unwrap_or_default();
+                self.prompt =
+                    Some(Prompt::asking(PromptKind::DeactivateReason, "Reason", format!("Deactivate the card of {who}: reason"), ""));
             }
             Action::Print => {
                 if let Some(v) = self.selected_resident() {
@@ -159,16 +176,22 @@ impl ResidentsState {
         vec![]
     }
 
-    fn answer(&mut self, action: Action) -> Vec<Effect> {
+    fn answer(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
         let Some(prompt) = self.prompt.as_mut() else { return vec![] };
-        match action {
-            Action::Back | Action::Confirm(false) => self.prompt = None,
-            Action::Type(k) => prompt.input.input(k),
-            Action::Paste(s) => prompt.input.paste(&s),
-            Action::Confirm(true) if prompt.kind == PromptKind::DeactivateConfirm => {
+        let reason = prompt.input.value().trim().to_string();
+        match (action, prompt.kind) {
+            (Action::Back | Action::Confirm(false), _) => self.prompt = None,
+            (Action::Type(k), _) => prompt.input.input(k),
+            (Action::Paste(s), _) => prompt.input.paste(&s),
+            (Action::Submit, PromptKind::DeactivateReason) if reason.is_empty() => cx.warn("a reason is required"),
+            (Action::Submit, PromptKind::DeactivateReason) => {
+                let who = self.selected_resident().map(|v| format!("{} ({})", v.resident.name, v.resident.room)).unwrap_or_default();
+                self.prompt = Some(Prompt::asking(PromptKind::DeactivateConfirm, "Reason", format!("Deactivate {who}? y/n"), &reason));
+            }
+            (Action::Confirm(true), PromptKind::DeactivateConfirm) => {
                 self.prompt = None;
                 if let Some(r) = self.selected_resident() {
-                    return vec![Effect::DeactivateResident { id: r.resident.id.clone() }];
+                    return vec![Effect::DeactivateResident { id: r.resident.id.clone(), reason }];
                 }
             }
             _ => {}
