@@ -217,6 +217,13 @@ fn every_screen_at_80x24_and_120x40() {
     quit.issue.name.set("Half typed");
     quit.update(Action::Quit);
     snap("quit_confirm", &quit);
+    // A long error wraps onto a second footer line.
+    let mut failed = signed_in(admin());
+    failed.update(Action::GoTo(2));
+    failed.apply(Outcome::Failed(
+        "cannot print: printer tcp:192.168.1.50:9100: connection refused (is the printer on, and is port 9100 open?)".into(),
+    ));
+    snap("long_error_wraps", &failed);
     let mut asks = signed_in(operator());
     asks.update(Action::Quit);
     snap("quit_confirm_nothing_typed", &asks);
