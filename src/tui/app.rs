@@ -164,6 +164,7 @@ impl App {
         match self.screen {
             Screen::Issue => self.issue.editing_text(),
             Screen::Passes => self.passes.searching,
+            Screen::Residents if self.residents.searching => true,
             Screen::Residents => self.residents.form.is_some(),
             _ => false,
         }
@@ -183,7 +184,7 @@ impl App {
         self.status = None;
         match screen {
             Screen::Passes => vec![Effect::LoadPasses(self.passes.filter())],
-            Screen::Residents => vec![Effect::LoadResidents],
+            Screen::Residents => vec![self.residents.reload()],
             Screen::Ledger => vec![Effect::LoadLedger],
             Screen::Stats | Screen::Scan => vec![Effect::LoadStats],
             Screen::Issue => {

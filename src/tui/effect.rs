@@ -57,7 +57,8 @@ pub enum Effect {
         id: String,
         reason: String,
     },
-    LoadResidents,
+    /// Residents, those matching the search when there is one.
+    LoadResidents(Option<String>),
     AddResident(ResidentRequest),
     DeactivateResident {
         id: String,

@@ -120,8 +120,9 @@ pub fn footer_keys(app: &App) -> &'static str {
         Screen::Issue => "↑↓ field  ←→ choose  Enter next/issue  Esc leave field  F1 help",
         Screen::Passes if app.passes.searching => "type to search  Enter/Esc done",
         Screen::Passes => "/ search  t s m o filter/sort  Enter detail  v void  u unscan  p print  e CSV",
+        Screen::Residents if app.residents.searching => "type a name, room or phone  Enter/Esc done",
         Screen::Residents if app.residents.form.is_some() => "↑↓ field  Enter next/save  F5 photo from camera  Esc cancel",
-        Screen::Residents => "a add  Enter detail/QR  d deactivate  p print  r refresh  ? help",
+        Screen::Residents => "/ search  a add  Enter detail/QR  d deactivate  p print  r refresh  ? help",
         Screen::Ledger => "v verify  r refresh  ? help  q quit",
         Screen::Stats => "r refresh (live while scanning)  ? help  q quit",
     }

@@ -111,7 +111,7 @@ fn run(
             Ok(p) => Outcome::PassChanged(Box::new(p), "is unused again"),
             Err(e) => failed("not unscanned", e),
         },
-        Effect::LoadResidents => match g.list_residents(None, true) {
+        Effect::LoadResidents(search) => match g.list_residents(search.as_deref(), true) {
             Ok(list) => Outcome::Residents(list.into_iter().map(|r| g.resident_view(r)).collect()),
             Err(e) => failed("cannot load residents", e),
         },

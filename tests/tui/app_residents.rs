@@ -37,3 +37,16 @@ fn one_esc_does_not_throw_away_a_filled_form_and_fixed_fields_lose_their_errors(
     press(&mut app, &[KeyCode::Esc]);
     assert!(app.residents.form.is_none());
 }
+
+#[test]
+fn slash_searches_residents_as_you_type() {
+    let mut app = signed_in(admin());
+    assert_eq!(app.update(Action::GoTo(3)), vec![Effect::LoadResidents(None)]);
+    press(&mut app, &[KeyCode::Char('/')]);
+    assert!(app.editing_text());
+    let fx = type_text(&mut app, "b-2");
+    assert_eq!(fx.last(), Some(&Effect::LoadResidents(Some("b-2".into()))));
+    press(&mut app, &[KeyCode::Enter]);
+    assert!(!app.editing_text());
+    assert_eq!(press(&mut app, &[KeyCode::Esc]), vec![Effect::LoadResidents(None)], "Esc clears the search");
+}

@@ -27,6 +27,9 @@ pub struct ResidentsState {
     pub prompt: Option<Prompt>,
     /// Esc was pressed once on a filled form: the next Esc discards it.
     pub discard_armed: bool,
+    /// `/`: name, room, phone or id prefix, searched as you type.
+    pub search: String,
+    pub searching: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -96,7 +99,14 @@ impl ResidentsState {
         self.rows.get(self.selected)
     }
 
+    pub fn reload(&self) -> Effect {
+        Effect::LoadResidents(Some(self.search.trim().to_string()).filter(|s| !s.is_empty()))
+    }
+
     pub fn key(&self, key: KeyEvent) -> Option<Action> {
+        if self.searching {
+            return Some(text_keys(key));
+        }
         if self.form.is_some() {
             return Some(if key.code == KeyCode::F(5) { Action::CapturePhoto } else { text_keys(key) });
         }
@@ -151,16 +161,43 @@ impl ResidentsState {
             }
             return vec![];
         }
+        if self.searching {
+            match action {
+                Action::Type(k) => {
+                    match k.code {
+                        KeyCode::Char(c) => self.search.push(c),
+                        KeyCode::Backspace => {
+                            self.search.pop();
+                        }
+                        _ => return vec![],
+                    }
+                    self.selected = 0;
+                    return vec![self.reload()];
+                }
+                Action::Paste(s) => {
+                    self.search.push_str(&s.replace(['\n', '\r'], " "));
+                    return vec![self.reload()];
+                }
+                Action::Back | Action::Submit | Action::Down => self.searching = false,
+                _ => {}
+            }
+            return vec![];
+        }
         match action {
+            Action::StartSearch => self.searching = true,
             Action::Up => self.selected = self.selected.saturating_sub(1),
             Action::Down => self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1)),
             Action::Submit => self.detail = !self.rows.is_empty(),
+            Action::Back if !self.detail && !self.search.is_empty() => {
+                self.search.clear();
+                return vec![self.reload()];
+            }
             Action::Back => self.detail = false,
             Action::AddResident => {
                 self.form = Some(ResidentForm::default());
                 self.detail = false;
             }
-            Action::Refresh => return vec![Effect::LoadResidents],
+            Action::Refresh => return vec![self.reload()],
             Action::Deactivate if self.selected_resident().is_some_and(|v| v.resident.active) => {
                 let who = self.selected_resident().map(|v| format!("{} ({})", v.resident.name, v.resident.room)).unwrap_or_default();
                 self.prompt =
@@ -211,7 +248,7 @@ impl ResidentsState {
         self.rows.push(*v);
         self.selected = self.rows.iter().position(|r| r.resident.id == id).unwrap_or(0);
         self.detail = true;
-        vec![Effect::LoadResidents]
+        vec![self.reload()]
     }
 
     pub fn rejected(&mut self, e: ValidationErrors) {
@@ -258,6 +295,11 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let inside = active.iter().filter(|v| v.resident.status == Presence::In).count();
     let [bar, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
     Paragraph::new(Line::from(vec![
+        Span::styled(" / ", theme.key()),
+        Span::styled(
+            format!("{:<14}", if r.searching { format!("{}▏", r.search) } else { r.search.clone() }),
+            if r.searching { theme.selected() } else { theme.dim() },
+        ),
         Span::raw(format!(" {} resident{} · ", active.len(), if active.len() == 1 { "" } else { "s" })),
         Span::styled(format!("{inside} IN"), theme.ok()),
         Span::raw(format!(" · {} OUT", active.len() - inside)),
