@@ -85,6 +85,21 @@ fn cli(data: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// `gatehouse init` with the admin asha.
+fn init(data: &Path) {
+    use std::io::Write;
+    let mut init = Command::new(BIN)
+        .args(["init", "--data-dir"])
+        .arg(data)
+        .args(["--admin", "asha", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    init.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    assert!(init.wait().unwrap().success());
+}
+
 #[test]
 fn a_gate_session_in_tmux() {
     let dir = tempfile::tempdir().unwrap();
@@ -95,17 +110,7 @@ fn a_gate_session_in_tmux() {
     std::fs::create_dir_all(&frames).unwrap();
     let frame = frames.join("frame.png");
     image::GrayImage::from_pixel(320, 180, image::Luma([200])).save(&frame).unwrap();
-    let mut init = Command::new(BIN)
-        .args(["init", "--data-dir"])
-        .arg(&data)
-        .args(["--admin", "asha", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    init.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-    assert!(init.wait().unwrap().success());
+    init(&data);
 
     // 1. The console over the temporary database, with a replay camera.
     let cmd = format!("{BIN} --data-dir {} --camera replay:{}@10; echo CONSOLE-EXITED $?; sleep 30", data.display(), frames.display());
@@ -191,20 +196,7 @@ fn cli_as(data: &Path, user: &str, pw: &str, args: &[&str], stdin: Option<&str>)
 fn a_scanner_on_every_screen_a_manual_check_in_and_a_change_of_shift() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let init = Command::new(BIN)
-        .args(["init", "--data-dir"])
-        .arg(&data)
-        .args(["--admin", "asha", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        let mut init = init;
-        init.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-        assert!(init.wait().unwrap().success());
-    }
+    init(&data);
     cli_as(&data, "asha", PASSWORD, &["user", "add", "omar", "--role", "operator", "--password-stdin"], Some("omar-pass-99\n"));
     // Verdicts stay 2 s, so the test sees one clear.
     let cfg = data.join("config.toml");
