@@ -31,11 +31,17 @@ impl Gatehouse {
     /// Write a CSV file. Payloads and keys are never exported: a payload is
     /// a bearer credential, reprint it with `pass qr` instead.
     pub fn export_csv(&mut self, kind: ExportKind, path: &Path) -> Result<u64> {
+        self.export_csv_filtered(kind, path, &PassFilter::default())
+    }
+
+    /// `export_csv`, with only the passes `passes` keeps (the console's
+    /// search and filters); the other kinds ignore it.
+    pub fn export_csv_filtered(&mut self, kind: ExportKind, path: &Path, passes: &PassFilter) -> Result<u64> {
         let tmp = path.with_extension("csv.partial");
         let mut w = csv::Writer::from_path(&tmp).map_err(|e| csv_err(path, e))?;
         let n = match kind {
             ExportKind::Passes => {
-                let rows = self.list_passes(&PassFilter::default())?;
+                let rows = self.list_passes(passes)?;
                 w.write_record([
                     "id",
                     "type",

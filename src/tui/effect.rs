@@ -79,6 +79,8 @@ pub enum Effect {
     Export {
         kind: ExportKind,
         path: PathBuf,
+        /// For passes: the search and filters on screen.
+        filter: PassFilter,
     },
     Backup,
     Bell(Bell),

@@ -182,7 +182,7 @@ fn run(
             Err(e) => failed("print failed", e),
         },
         Effect::Print { .. } => Outcome::Failed("nothing to print".into()),
-        Effect::Export { kind, path } => match g.export_csv(kind, &path) {
+        Effect::Export { kind, path, filter } => match g.export_csv_filtered(kind, &path, &filter) {
             Ok(n) => {
                 Outcome::Done(format!("exported {n} {} to {}", if kind == ExportKind::Passes { "passes" } else { "rows" }, path.display()))
             }

@@ -179,7 +179,13 @@ impl PassesState {
                 }
             }
             Action::Export => {
-                let mut input = TextField::new("Export passes to CSV file", "path");
+                let filtered = self.filter() != PassFilter { limit: Some(500), ..Default::default() };
+                let label = if filtered {
+                    "Export the passes shown (search and filters apply) to CSV file"
+                } else {
+                    "Export all passes to CSV file"
+                };
+                let mut input = TextField::new(label, "path");
                 input.set(&cx.data_dir.join("passes.csv").display().to_string());
                 self.prompt = Some(Prompt::new(PromptKind::ExportPath, input));
             }
@@ -224,7 +230,9 @@ impl PassesState {
                     }
                     PromptKind::ExportPath if !text.is_empty() => {
                         self.prompt = None;
-                        return vec![Effect::Export { kind: ExportKind::Passes, path: PathBuf::from(text) }];
+                        // The passes on screen: the search and filters apply, the row limit does not.
+                        let filter = PassFilter { limit: None, ..self.filter() };
+                        return vec![Effect::Export { kind: ExportKind::Passes, path: PathBuf::from(text), filter }];
                     }
                     _ => {}
                 }
