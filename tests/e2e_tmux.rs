@@ -15,10 +15,18 @@ struct Tmux {
 
 impl Tmux {
     fn start(cmd: &str) -> Tmux {
+        Tmux::start_sized(cmd, 100, 30)
+    }
+
+    fn start_sized(cmd: &str, w: u16, h: u16) -> Tmux {
         let ok = Command::new("tmux").arg("-V").output().map(|o| o.status.success()).unwrap_or(false);
         assert!(ok, "tmux is needed for this test: run ./dev test, which installs it");
-        let session = format!("gh-e2e-{}", std::process::id());
-        let st = Command::new("tmux").args(["new-session", "-d", "-s", &session, "-x", "100", "-y", "30", cmd]).status().unwrap();
+        // One session per test, and tests run in parallel.
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let session = format!("gh-e2e-{}-{n}", std::process::id());
+        let (w, h) = (w.to_string(), h.to_string());
+        let st = Command::new("tmux").args(["new-session", "-d", "-s", &session, "-x", &w, "-y", &h, cmd]).status().unwrap();
         assert!(st.success(), "tmux new-session failed");
         Tmux { session }
     }
@@ -85,6 +93,21 @@ fn cli(data: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// `gatehouse init` with the admin asha.
+fn init(data: &Path) {
+    use std::io::Write;
+    let mut init = Command::new(BIN)
+        .args(["init", "--data-dir"])
+        .arg(data)
+        .args(["--admin", "asha", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    init.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    assert!(init.wait().unwrap().success());
+}
+
 #[test]
 fn a_gate_session_in_tmux() {
     let dir = tempfile::tempdir().unwrap();
@@ -95,17 +118,7 @@ fn a_gate_session_in_tmux() {
     std::fs::create_dir_all(&frames).unwrap();
     let frame = frames.join("frame.png");
     image::GrayImage::from_pixel(320, 180, image::Luma([200])).save(&frame).unwrap();
-    let mut init = Command::new(BIN)
-        .args(["init", "--data-dir"])
-        .arg(&data)
-        .args(["--admin", "asha", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    init.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-    assert!(init.wait().unwrap().success());
+    init(&data);
 
     // 1. The console over the temporary database, with a replay camera.
     let cmd = format!("{BIN} --data-dir {} --camera replay:{}@10; echo CONSOLE-EXITED $?; sleep 30", data.display(), frames.display());
@@ -168,5 +181,138 @@ fn a_gate_session_in_tmux() {
     t.wait_for("CONSOLE-EXITED 0", "7 quit");
     assert!(t.alive());
     // The session's work is in the ledger and verifies.
+    assert!(cli(&data, &["ledger", "verify"]).contains("OK"));
+}
+
+/// Run a signed-in CLI command with the password in the environment.
+fn cli_as(data: &Path, user: &str, pw: &str, args: &[&str], stdin: Option<&str>) -> String {
+    use std::io::Write;
+    let mut c = Command::new(BIN);
+    c.arg("--data-dir").arg(data).arg("--user").arg(user).env("GATEHOUSE_PASSWORD", pw).args(args);
+    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    if let Some(text) = stdin {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn a_scanner_on_every_screen_a_manual_check_in_and_a_change_of_shift() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    init(&data);
+    cli_as(&data, "asha", PASSWORD, &["user", "add", "omar", "--role", "operator", "--password-stdin"], Some("omar-pass-99\n"));
+    // Verdicts stay 2 s, so the test sees one clear.
+    let cfg = data.join("config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace("verdict_secs = 5.0", "verdict_secs = 2.0");
+    std::fs::write(&cfg, text).unwrap();
+    // Twelve single passes; names for the manual check-in.
+    let names = [
+        "Meera Iyer",
+        "Zoya Khan",
+        "Dev Patel",
+        "Ravi Rao",
+        "Asha Nair",
+        "Kiran Das",
+        "Omar Ali",
+        "Lina Roy",
+        "Tara Sen",
+        "Vik Bose",
+        "Nina Jha",
+        "Ajay Pal",
+    ];
+    let mut csv = String::from("type,name,phone,payment\n");
+    for (i, n) in names.iter().enumerate() {
+        csv.push_str(&format!("SINGLE,{n},98765{i:05},CASH\n"));
+    }
+    let file = dir.path().join("passes.csv");
+    std::fs::write(&file, csv).unwrap();
+    cli_as(&data, "asha", PASSWORD, &["pass", "import", file.to_str().unwrap()], None);
+    let list: serde_json::Value = serde_json::from_str(&cli(&data, &["pass", "list", "--json"])).unwrap();
+    let passes: Vec<(String, String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["holder_name"].as_str().unwrap().into(), p["id"].as_str().unwrap().into(), p["payload"].as_str().unwrap().into()))
+        .collect();
+    // A code with a Q in it, which a lower-case scanner types as `q`.
+    let with_q = passes.iter().find(|p| p.2.contains('Q')).expect("one of twelve codes has a Q");
+    let others: Vec<&(String, String, String)> = passes.iter().filter(|p| p.1 != with_q.1).collect();
+
+    let cmd = format!("{BIN} --data-dir {}; echo CONSOLE-EXITED $?; sleep 30", data.display());
+    let t = Tmux::start_sized(&cmd, 80, 24);
+    t.wait_for("sign in", "1 start");
+    t.type_literal("asha");
+    t.keys(&["Enter"]);
+    t.type_literal(PASSWORD);
+    t.keys(&["Enter"]);
+    t.wait_all(&["asha (admin)", "┌ Verdict"], "1 signed in");
+
+    // 2. On Scan, a lower-case burst with q: the right verdict, still running.
+    t.type_literal(&with_q.2.to_lowercase());
+    t.keys(&["Enter"]);
+    let s = t.wait_all(&["#1 ADMITTED", "usb ADMITTED"], "2 lower-case burst");
+    assert!(!s.contains("Quit") && !s.contains("CONSOLE-EXITED"), "{s}");
+    // 3. The verdict clears after its time: the neutral box again.
+    t.wait_for("┌ Verdict", "3 verdict clears");
+
+    // 4. A burst on Stats, Passes, Issue and with help open: scanned each time.
+    let screens: [(&str, &str, &str); 4] =
+        [("F7", "Scans per hour", "Stats"), ("F4", "shown", "Passes"), ("F3", "Issue a pass", "Issue"), ("F1", "Everywhere", "help")];
+    for (i, (key, marker, name)) in screens.iter().enumerate() {
+        t.keys(&[key]);
+        t.wait_for(marker, name);
+        let p = others[i];
+        t.type_literal(&p.2);
+        t.keys(&["Enter"]);
+        let s = t.wait_for(&format!("scan #{}: ADMIT 1 · {}", i + 2, p.0), name);
+        assert!(!s.contains("GH1-") && !s.contains("gh1-"), "{name}: the code was typed somewhere:\n{s}");
+        if *name == "help" {
+            t.keys(&["Escape"]);
+        }
+    }
+    let stats: serde_json::Value = serde_json::from_str(&cli(&data, &["stats", "--json"])).unwrap();
+    assert_eq!(stats["people_admitted"], 5, "{stats}");
+    assert!(stats["denied_by_reason"].get("MALFORMED").is_none(), "{stats}");
+
+    // 5. Sign out; the next operator signs in.
+    t.keys(&["F2"]);
+    t.keys(&["F8"]);
+    t.wait_all(&["asha signed out", "not signed in"], "5 signed out");
+    t.type_literal("omar");
+    t.keys(&["Enter"]);
+    t.type_literal("omar-pass-99");
+    t.keys(&["Enter"]);
+    t.wait_all(&["omar (operator)", "Last 5 scans"], "5 omar signed in; the last scans stayed");
+
+    // 6. Manual check-in by the short id on the ticket, then by name in any order.
+    let by_id = others[4];
+    t.keys(&["/"]);
+    t.wait_for("Manual check-in", "6 check-in opens");
+    t.type_literal(&by_id.1[..8]);
+    t.wait_for(&by_id.0, "6 found by short id");
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("Check in {}", by_id.0), "6 confirm");
+    t.keys(&["Enter"]);
+    t.wait_all(&["#6 ADMITTED", "manual", "man ADMITTED"], "6 checked in by id");
+    let by_name = others[5];
+    let (first, last) = by_name.0.split_once(' ').unwrap();
+    t.keys(&["/"]);
+    t.type_literal(&format!("{} {}", last.to_lowercase(), first.to_lowercase()));
+    t.wait_for(&by_name.0, "6 found by name");
+    t.keys(&["Enter", "Enter"]);
+    t.wait_all(&["#7 ADMITTED", "manual"], "6 checked in by name");
+    let ledger = cli(&data, &["ledger", "show", "--json", "--limit", "100"]);
+    assert_eq!(ledger.matches("\\\"manual\\\":true").count() + ledger.matches("\"manual\":true").count(), 2, "{ledger}");
+
+    // 7. Quit asks; then the session ends cleanly.
+    t.keys(&["q"]);
+    t.wait_for("Quit gatehouse?", "7 quit asks");
+    t.keys(&["y"]);
+    t.wait_for("CONSOLE-EXITED 0", "7 quit");
     assert!(cli(&data, &["ledger", "verify"]).contains("OK"));
 }

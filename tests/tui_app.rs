@@ -23,6 +23,8 @@ mod issue;
 mod ledger;
 #[path = "tui/app_passes.rs"]
 mod passes;
+#[path = "tui/app_residents.rs"]
+mod residents;
 #[path = "tui/app_scan.rs"]
 mod scan;
 

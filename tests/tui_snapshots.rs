@@ -84,6 +84,12 @@ fn every_screen_at_80x24_and_120x40() {
     let photo = ratatui_image::picker::Picker::halfblocks().new_protocol(face, area, ratatui_image::Resize::Fit(None)).unwrap();
     with_photo.apply(Outcome::Scanned(outcome(Verdict::ResidentIn), ScanSource::Camera, Some(gatehouse::tui::effect::Photo(photo))));
     snap("scan_resident_in_with_photo", &with_photo);
+    // Admitted outside its slot under the `warn` policy.
+    let mut warned = signed_in(operator());
+    let mut o = outcome(Verdict::Admitted);
+    o.warning = Some("outside its slot: slot 2026-11-21 19:00-23:00; now 2026-11-21 18:30 (30 min early)".into());
+    warned.apply(Outcome::Scanned(o, ScanSource::Wedge, None));
+    snap("scan_admitted_with_slot_warning", &warned);
     // The same card read again inside the debounce window.
     let mut again = signed_in(operator());
     again.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
@@ -176,6 +182,9 @@ fn every_screen_at_80x24_and_120x40() {
     res.update(Action::Down);
     res.update(Action::Submit);
     snap("residents_detail", &res);
+    let mut deactivate = res.clone();
+    deactivate.update(Action::Deactivate);
+    snap("residents_deactivate_reason", &deactivate);
     res.update(Action::AddResident);
     snap("residents_form", &res);
 
@@ -217,6 +226,13 @@ fn every_screen_at_80x24_and_120x40() {
     quit.issue.name.set("Half typed");
     quit.update(Action::Quit);
     snap("quit_confirm", &quit);
+    // A long error wraps onto a second footer line.
+    let mut failed = signed_in(admin());
+    failed.update(Action::GoTo(2));
+    failed.apply(Outcome::Failed(
+        "cannot print: printer tcp:192.168.1.50:9100: connection refused (is the printer on, and is port 9100 open?)".into(),
+    ));
+    snap("long_error_wraps", &failed);
     let mut asks = signed_in(operator());
     asks.update(Action::Quit);
     snap("quit_confirm_nothing_typed", &asks);

@@ -232,6 +232,12 @@ pub fn stats(s: &Stats) {
             say!("  {v:<17} {n}");
         }
     }
+    if !s.by_slot.is_empty() {
+        println!("by slot");
+        for (slot, n) in &s.by_slot {
+            println!("  {slot:<32} issued {:>5}  admitted {:>5}  people {:>5}", n.issued, n.admitted, n.people);
+        }
+    }
 }
 
 /// `ledger verify`: one verdict line, then each problem, then notes.

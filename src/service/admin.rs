@@ -91,6 +91,12 @@ impl Gatehouse {
     /// `'` (`domain::text::guard_formula`); phones are written as stored,
     /// `+` and digits only, which no spreadsheet can run.
     pub fn export_csv(&mut self, kind: ExportKind, path: &Path) -> Result<u64> {
+        self.export_csv_filtered(kind, path, &PassFilter::default())
+    }
+
+    /// `export_csv`, with only the passes `passes` keeps (the console's
+    /// search and filters); the other kinds ignore it.
+    pub fn export_csv_filtered(&mut self, kind: ExportKind, path: &Path, passes: &PassFilter) -> Result<u64> {
         self.refuse_own_file(path)?;
         let tmp = path.with_extension("csv.partial");
         let _ = std::fs::remove_file(&tmp);
@@ -98,7 +104,7 @@ impl Gatehouse {
         let mut w = Rows { w: csv::Writer::from_writer(file), path, raw: &[] };
         let n = match kind {
             ExportKind::Passes => {
-                let rows = self.list_passes(&PassFilter::default())?;
+                let rows = self.list_passes(passes)?;
                 w.raw = &[4, 6];
                 w.write_record([
                     "id",

@@ -168,6 +168,7 @@ impl App {
         match self.screen {
             Screen::Issue => self.issue.editing_text(),
             Screen::Passes => self.passes.searching,
+            Screen::Residents if self.residents.searching => true,
             Screen::Residents => self.residents.form.is_some(),
             _ => false,
         }
@@ -187,7 +188,7 @@ impl App {
         self.status = None;
         match screen {
             Screen::Passes => vec![Effect::LoadPasses(self.passes.filter())],
-            Screen::Residents => vec![Effect::LoadResidents],
+            Screen::Residents => vec![self.residents.reload()],
             Screen::Ledger => vec![Effect::LoadLedger],
             Screen::Stats | Screen::Scan => vec![Effect::LoadStats],
             Screen::Issue => {
@@ -228,10 +229,14 @@ impl App {
                 Input::Key { key, at, fast: false } => fx.extend(keys::map(self, key, at).map(|a| self.update(a)).unwrap_or_default()),
                 // Too quick for a person: text for an input, never a command.
                 Input::Key { key, at, fast: true } => {
-                    let action = match key.code {
-                        KeyCode::Char(c) if self.screen == Screen::Scan && !self.help && is_code_char(c) => Some(Action::ScanChar(c, at)),
-                        _ => keys::map(self, key, at).filter(|a| matches!(a, Action::Type(_) | Action::ScanChar(..))),
-                    };
+                    let text = keys::map(self, key, at).filter(|a| matches!(a, Action::Type(_) | Action::ScanChar(..)));
+                    // On Scan a fast `q` is a letter of a code, never the quit key.
+                    let action = text.or(match key.code {
+                        KeyCode::Char(c) if self.screen == Screen::Scan && !self.help && self.scan.checkin.is_none() && is_code_char(c) => {
+                            Some(Action::ScanChar(c, at))
+                        }
+                        _ => None,
+                    });
                     fx.extend(action.map(|a| self.update(a)).unwrap_or_default());
                 }
             }

@@ -57,10 +57,12 @@ pub enum Effect {
         id: String,
         reason: String,
     },
-    LoadResidents,
+    /// Residents, those matching the search when there is one.
+    LoadResidents(Option<String>),
     AddResident(ResidentRequest),
     DeactivateResident {
         id: String,
+        reason: String,
     },
     CapturePhoto,
     LoadLedger,
@@ -77,6 +79,8 @@ pub enum Effect {
     Export {
         kind: ExportKind,
         path: PathBuf,
+        /// For passes: the search and filters on screen.
+        filter: PassFilter,
     },
     Backup,
     Bell(Bell),

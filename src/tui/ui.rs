@@ -27,8 +27,12 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Paragraph::new(msg).wrap(Wrap { trim: true }).style(theme.error()).render(area, buf);
         return;
     }
+    // A long message (a print or export error) takes a second footer line
+    // rather than being cut.
+    let long = app.status.as_ref().is_some_and(|s| s.text.chars().count() + 1 > area.width as usize);
+    let footer_h = if long { 2 } else { 1 };
     let [header, tabs, body, footer] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1), Constraint::Length(footer_h)]).areas(area);
     render_header(app, theme, header, buf);
     render_tabs(app, theme, tabs, buf);
     match app.screen {
@@ -117,8 +121,9 @@ pub fn footer_keys(app: &App) -> &'static str {
         Screen::Issue => "↑↓ field  ←→ choose  Enter next/issue  Esc leave field  F1 help",
         Screen::Passes if app.passes.searching => "type to search  Enter/Esc done",
         Screen::Passes => "/ search  t s m o filter/sort  Enter detail  v void  u unscan  p print  e CSV",
+        Screen::Residents if app.residents.searching => "type a name, room or phone  Enter/Esc done",
         Screen::Residents if app.residents.form.is_some() => "↑↓ field  Enter next/save  F5 photo from camera  Esc cancel",
-        Screen::Residents => "a add  Enter detail/QR  d deactivate  p print  r refresh  ? help",
+        Screen::Residents => "/ search  a add  Enter detail/QR  d deactivate  p print  r refresh  ? help",
         Screen::Ledger => "v verify  r refresh  ? help  q quit",
         Screen::Stats => "r refresh (live while scanning)  ? help  q quit",
     }
@@ -130,7 +135,7 @@ fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Some(s) => Line::from(Span::styled(format!(" {}", s.text), if s.error { theme.error() } else { theme.ok() })),
         None => Line::from(Span::styled(format!(" {}", footer_keys(app)), theme.dim())),
     };
-    Paragraph::new(line).render(area, buf);
+    Paragraph::new(line).wrap(Wrap { trim: false }).render(area, buf);
 }
 
 fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {

@@ -111,7 +111,7 @@ fn run(
             Ok(p) => Outcome::PassChanged(Box::new(p), "is unused again"),
             Err(e) => failed("not unscanned", e),
         },
-        Effect::LoadResidents => match g.list_residents(None, true) {
+        Effect::LoadResidents(search) => match g.list_residents(search.as_deref(), true) {
             Ok(list) => Outcome::Residents(list.into_iter().map(|r| g.resident_view(r)).collect()),
             Err(e) => failed("cannot load residents", e),
         },
@@ -120,7 +120,7 @@ fn run(
             Err(Error::Validation(v)) => Outcome::ResidentRejected(v),
             Err(e) => failed("resident not registered", e),
         },
-        Effect::DeactivateResident { id } => match g.deactivate_resident(&a, &id, "deactivated at the console") {
+        Effect::DeactivateResident { id, reason } => match g.deactivate_resident(&a, &id, &reason) {
             Ok(r) => Outcome::Done(format!("deactivated {}", r.name)),
             Err(e) => failed("not deactivated", e),
         },
@@ -182,7 +182,7 @@ fn run(
             Err(e) => failed("print failed", e),
         },
         Effect::Print { .. } => Outcome::Failed("nothing to print".into()),
-        Effect::Export { kind, path } => match g.export_csv(kind, &path) {
+        Effect::Export { kind, path, filter } => match g.export_csv_filtered(kind, &path, &filter) {
             Ok(n) => {
                 Outcome::Done(format!("exported {n} {} to {}", if kind == ExportKind::Passes { "passes" } else { "rows" }, path.display()))
             }

@@ -212,6 +212,9 @@ impl IssueForm {
             Action::Type(k) => {
                 if let Some(t) = self.text_mut(self.focus) {
                     t.input(k);
+                    // The field is being fixed: its old error goes.
+                    let key = t.key;
+                    self.errors.0.retain(|e| e.field != key);
                 }
             }
             Action::Paste(s) => {

@@ -4,7 +4,7 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table, Widget};
+use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table, Widget, Wrap};
 
 use super::{hhmmss, nav_keys, short};
 use crate::domain::ledger::{StoredBlock, VerifyReport};
@@ -49,7 +49,8 @@ impl LedgerState {
 
 pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let l = &app.ledger;
-    let [status, table] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
+    // Two lines: the head (the value written down off the laptop) is shown whole.
+    let [status, table] = Layout::vertical([Constraint::Length(4), Constraint::Min(3)]).areas(area);
     let block = Block::bordered().title(" Verification ");
     if l.verifying {
         let ratio = if l.total == 0 { 0.0 } else { (l.progress as f64 / l.total as f64).min(1.0) };
@@ -60,23 +61,22 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             .label(format!("verifying {} / {} blocks", l.progress, l.total))
             .render(status, buf);
     } else {
-        let line = match &l.report {
-            None => Line::from(Span::styled("press v to verify every block", theme.dim())),
-            Some(r) if r.ok => Line::from(vec![
-                Span::styled("OK ", theme.ok()),
-                Span::raw(format!(
-                    "{} blocks · head {}:{}",
-                    r.blocks,
+        let lines = match &l.report {
+            None => vec![Line::from(Span::styled("press v to verify every block", theme.dim()))],
+            Some(r) if r.ok => vec![
+                Line::from(vec![Span::styled("OK ", theme.ok()), Span::raw(format!("{} blocks", r.blocks))]),
+                Line::from(format!(
+                    "head {}:{}",
                     r.head_index.map_or("-".into(), |i| i.to_string()),
                     r.head_hash.as_deref().unwrap_or("-")
                 )),
-            ]),
-            Some(r) => Line::from(vec![
+            ],
+            Some(r) => vec![Line::from(vec![
                 Span::styled("TAMPERED ", theme.error()),
                 Span::raw(r.problem.as_ref().map(|p| p.to_string()).unwrap_or_default()),
-            ]),
+            ])],
         };
-        Paragraph::new(line).block(block).render(status, buf);
+        Paragraph::new(lines).wrap(Wrap { trim: true }).block(block).render(status, buf);
     }
     let rows: Vec<Row> = l
         .blocks

@@ -4,7 +4,7 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Widget};
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use super::field_row;
 use crate::tui::action::Action;
@@ -101,5 +101,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         (Some(e), _) => Line::from(Span::styled(format!("  {e}"), theme.error())),
         (None, _) => Line::from(Span::styled("  Enter to continue", theme.dim())),
     };
-    Paragraph::new(msg).render(row(6), buf);
+    // A lockout message is long: it wraps over the box's last rows.
+    let rows = Rect { y: inner.y + 6, height: inner.height.saturating_sub(6), ..inner };
+    Paragraph::new(msg).wrap(Wrap { trim: false }).render(rows, buf);
 }

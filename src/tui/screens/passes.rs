@@ -165,10 +165,12 @@ impl PassesState {
             }
             Action::Refresh => return self.reload(),
             Action::Void if self.selected_pass().is_some() => {
-                self.prompt = Some(Prompt::new(PromptKind::VoidReason, TextField::new("Reason for voiding", "reason")));
+                let who = self.selected_pass().map(holder).unwrap_or_default();
+                self.prompt = Some(Prompt::asking(PromptKind::VoidReason, "Reason", format!("Void {who}: reason"), ""));
             }
             Action::Unscan if self.selected_pass().is_some_and(|v| v.status == PassStatus::Used) => {
-                self.prompt = Some(Prompt::new(PromptKind::UnscanReason, TextField::new("Reason for undoing the admission", "reason")));
+                let who = self.selected_pass().map(holder).unwrap_or_default();
+                self.prompt = Some(Prompt::asking(PromptKind::UnscanReason, "Reason", format!("Undo the admission of {who}: reason"), ""));
             }
             Action::Unscan => cx.warn("only an admitted (used) pass can be unscanned"),
             Action::Print => {
@@ -177,7 +179,13 @@ impl PassesState {
                 }
             }
             Action::Export => {
-                let mut input = TextField::new("Export passes to CSV file", "path");
+                let filtered = self.filter() != PassFilter { limit: Some(500), ..Default::default() };
+                let label = if filtered {
+                    "Export the passes shown (search and filters apply) to CSV file"
+                } else {
+                    "Export all passes to CSV file"
+                };
+                let mut input = TextField::new(label, "path");
                 input.set(&cx.data_dir.join("passes.csv").display().to_string());
                 self.prompt = Some(Prompt::new(PromptKind::ExportPath, input));
             }
@@ -199,9 +207,8 @@ impl PassesState {
                     PromptKind::VoidReason if text.is_empty() => cx.warn("a reason is required"),
                     PromptKind::VoidReason => {
                         // Ask once more: voiding cannot be undone.
-                        let mut input = TextField::new("Void this pass? y/n", "reason");
-                        input.set(&text);
-                        self.prompt = Some(Prompt::new(PromptKind::VoidConfirm, input));
+                        let who = self.selected_pass().map(holder).unwrap_or_default();
+                        self.prompt = Some(Prompt::asking(PromptKind::VoidConfirm, "Reason", format!("Void {who}? y/n"), &text));
                     }
                     PromptKind::VoidConfirm if action == Action::Confirm(true) => {
                         self.prompt = None;
@@ -211,6 +218,11 @@ impl PassesState {
                     }
                     PromptKind::UnscanReason if text.is_empty() => cx.warn("a reason is required"),
                     PromptKind::UnscanReason => {
+                        let who = self.selected_pass().map(holder).unwrap_or_default();
+                        self.prompt =
+                            Some(Prompt::asking(PromptKind::UnscanConfirm, "Reason", format!("Make {who} unused again? y/n"), &text));
+                    }
+                    PromptKind::UnscanConfirm if action == Action::Confirm(true) => {
                         self.prompt = None;
                         if let Some(v) = self.selected_pass() {
                             return vec![Effect::UnscanPass { id: v.pass.id.clone(), reason: text }];
@@ -218,7 +230,9 @@ impl PassesState {
                     }
                     PromptKind::ExportPath if !text.is_empty() => {
                         self.prompt = None;
-                        return vec![Effect::Export { kind: ExportKind::Passes, path: PathBuf::from(text) }];
+                        // The passes on screen: the search and filters apply, the row limit does not.
+                        let filter = PassFilter { limit: None, ..self.filter() };
+                        return vec![Effect::Export { kind: ExportKind::Passes, path: PathBuf::from(text), filter }];
                     }
                     _ => {}
                 }
@@ -239,6 +253,11 @@ impl PassesState {
         cx.say(format!("pass {} {what}", short(&p.id)));
         vec![Effect::LoadPasses(self.filter()), Effect::LoadStats]
     }
+}
+
+/// `pass 3267d1b0 of Asha Rao & Ravi Rao`: who a question is about.
+fn holder(v: &PassView) -> String {
+    format!("pass {} of {}", short(&v.pass.id), v.pass.holders())
 }
 
 fn sort_passes(rows: &mut [PassView], key: SortKey) {

@@ -4,7 +4,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
-use ratatui::widgets::{Block, Clear, Paragraph, Widget};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
 use crate::tui::action::Action;
 use crate::tui::forms::TextField;
@@ -15,6 +15,8 @@ use crate::tui::ui::centered;
 pub struct Prompt {
     pub kind: PromptKind,
     pub input: TextField,
+    /// The question in full, naming who it is about; else the input's label.
+    pub question: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,18 +24,27 @@ pub enum PromptKind {
     VoidReason,
     VoidConfirm,
     UnscanReason,
+    UnscanConfirm,
     ExportPath,
+    DeactivateReason,
     DeactivateConfirm,
 }
 
 impl Prompt {
     pub fn new(kind: PromptKind, input: TextField) -> Prompt {
-        Prompt { kind, input }
+        Prompt { kind, input, question: None }
+    }
+
+    /// A prompt whose title names the pass or person it acts on.
+    pub fn asking(kind: PromptKind, label: &'static str, question: String, answer: &str) -> Prompt {
+        let mut input = TextField::new(label, "reason");
+        input.set(answer);
+        Prompt { kind, input, question: Some(question) }
     }
 
     /// A yes/no question rather than a line of text.
     pub fn is_confirm(&self) -> bool {
-        matches!(self.kind, PromptKind::VoidConfirm | PromptKind::DeactivateConfirm)
+        matches!(self.kind, PromptKind::VoidConfirm | PromptKind::UnscanConfirm | PromptKind::DeactivateConfirm)
     }
 
     /// A prompt takes every key.
@@ -48,12 +59,18 @@ impl Prompt {
     }
 
     pub fn render(&self, theme: &Theme, body: Rect, buf: &mut Buffer) {
-        let r = centered(body, 64, 5);
+        // The question names the holder, so it may be long: it wraps
+        // inside the box rather than being cut in the title.
+        let r = centered(body, 64, if self.question.is_some() { 6 } else { 5 });
         Clear.render(r, buf);
         let title = format!(" {} ", self.input.label);
         let block = Block::bordered().title(title).border_style(theme.focus());
-        let inner = block.inner(r);
+        let mut inner = block.inner(r);
         block.render(r, buf);
+        if let Some(q) = &self.question {
+            Paragraph::new(q.as_str()).style(theme.title()).wrap(Wrap { trim: true }).render(Rect { height: 2, ..inner }, buf);
+            inner = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
+        }
         let text = if self.is_confirm() {
             let v = self.input.value();
             if v.is_empty() { "Press y to confirm, n to cancel".to_string() } else { format!("{v}   (y / n)") }

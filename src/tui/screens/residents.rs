@@ -25,6 +25,11 @@ pub struct ResidentsState {
     pub detail: bool,
     pub form: Option<ResidentForm>,
     pub prompt: Option<Prompt>,
+    /// Esc was pressed once on a filled form: the next Esc discards it.
+    pub discard_armed: bool,
+    /// `/`: name, room, phone or id prefix, searched as you type.
+    pub search: String,
+    pub searching: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -94,7 +99,14 @@ impl ResidentsState {
         self.rows.get(self.selected)
     }
 
+    pub fn reload(&self) -> Effect {
+        Effect::LoadResidents(Some(self.search.trim().to_string()).filter(|s| !s.is_empty()))
+    }
+
     pub fn key(&self, key: KeyEvent) -> Option<Action> {
+        if self.searching {
+            return Some(text_keys(key));
+        }
         if self.form.is_some() {
             return Some(if key.code == KeyCode::F(5) { Action::CapturePhoto } else { text_keys(key) });
         }
@@ -112,15 +124,28 @@ impl ResidentsState {
 
     pub fn update(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
         if self.prompt.is_some() {
-            return self.answer(action);
+            return self.answer(action, cx);
         }
         if let Some(form) = self.form.as_mut() {
             let n = form.fields.len();
+            if action != Action::Back {
+                self.discard_armed = false;
+            }
             match action {
                 Action::Up => form.focus = (form.focus + n - 1) % n,
                 Action::Down => form.focus = (form.focus + 1) % n,
-                Action::Type(k) => form.fields[form.focus].input(k),
+                Action::Type(k) => {
+                    let f = &mut form.fields[form.focus];
+                    f.input(k);
+                    let key = f.key;
+                    form.errors.0.retain(|e| e.field != key);
+                }
                 Action::Paste(s) => form.fields[form.focus].paste(&s),
+                Action::Back if form.dirty() && !self.discard_armed => {
+                    self.discard_armed = true;
+                    cx.warn("the form holds input: press Esc again to discard it");
+                    return vec![];
+                }
                 Action::Back => {
                     self.form = None;
                     *cx.status = None;
@@ -136,18 +161,47 @@ impl ResidentsState {
             }
             return vec![];
         }
+        if self.searching {
+            match action {
+                Action::Type(k) => {
+                    match k.code {
+                        KeyCode::Char(c) => self.search.push(c),
+                        KeyCode::Backspace => {
+                            self.search.pop();
+                        }
+                        _ => return vec![],
+                    }
+                    self.selected = 0;
+                    return vec![self.reload()];
+                }
+                Action::Paste(s) => {
+                    self.search.push_str(&s.replace(['\n', '\r'], " "));
+                    return vec![self.reload()];
+                }
+                Action::Back | Action::Submit | Action::Down => self.searching = false,
+                _ => {}
+            }
+            return vec![];
+        }
         match action {
+            Action::StartSearch => self.searching = true,
             Action::Up => self.selected = self.selected.saturating_sub(1),
             Action::Down => self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1)),
             Action::Submit => self.detail = !self.rows.is_empty(),
+            Action::Back if !self.detail && !self.search.is_empty() => {
+                self.search.clear();
+                return vec![self.reload()];
+            }
             Action::Back => self.detail = false,
             Action::AddResident => {
                 self.form = Some(ResidentForm::default());
                 self.detail = false;
             }
-            Action::Refresh => return vec![Effect::LoadResidents],
+            Action::Refresh => return vec![self.reload()],
             Action::Deactivate if self.selected_resident().is_some_and(|v| v.resident.active) => {
-                self.prompt = Some(Prompt::new(PromptKind::DeactivateConfirm, TextField::new("Deactivate this card? y/n", "confirm")));
+                let who = self.selected_resident().map(|v| format!("{} ({})", v.resident.name, v.resident.room)).unwrap_or_default();
+                self.prompt =
+                    Some(Prompt::asking(PromptKind::DeactivateReason, "Reason", format!("Deactivate the card of {who}: reason"), ""));
             }
             Action::Print => {
                 if let Some(v) = self.selected_resident() {
@@ -159,16 +213,22 @@ impl ResidentsState {
         vec![]
     }
 
-    fn answer(&mut self, action: Action) -> Vec<Effect> {
+    fn answer(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
         let Some(prompt) = self.prompt.as_mut() else { return vec![] };
-        match action {
-            Action::Back | Action::Confirm(false) => self.prompt = None,
-            Action::Type(k) => prompt.input.input(k),
-            Action::Paste(s) => prompt.input.paste(&s),
-            Action::Confirm(true) if prompt.kind == PromptKind::DeactivateConfirm => {
+        let reason = prompt.input.value().trim().to_string();
+        match (action, prompt.kind) {
+            (Action::Back | Action::Confirm(false), _) => self.prompt = None,
+            (Action::Type(k), _) => prompt.input.input(k),
+            (Action::Paste(s), _) => prompt.input.paste(&s),
+            (Action::Submit, PromptKind::DeactivateReason) if reason.is_empty() => cx.warn("a reason is required"),
+            (Action::Submit, PromptKind::DeactivateReason) => {
+                let who = self.selected_resident().map(|v| format!("{} ({})", v.resident.name, v.resident.room)).unwrap_or_default();
+                self.prompt = Some(Prompt::asking(PromptKind::DeactivateConfirm, "Reason", format!("Deactivate {who}? y/n"), &reason));
+            }
+            (Action::Confirm(true), PromptKind::DeactivateConfirm) => {
                 self.prompt = None;
                 if let Some(r) = self.selected_resident() {
-                    return vec![Effect::DeactivateResident { id: r.resident.id.clone() }];
+                    return vec![Effect::DeactivateResident { id: r.resident.id.clone(), reason }];
                 }
             }
             _ => {}
@@ -188,7 +248,7 @@ impl ResidentsState {
         self.rows.push(*v);
         self.selected = self.rows.iter().position(|r| r.resident.id == id).unwrap_or(0);
         self.detail = true;
-        vec![Effect::LoadResidents]
+        vec![self.reload()]
     }
 
     pub fn rejected(&mut self, e: ValidationErrors) {
@@ -235,6 +295,11 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let inside = active.iter().filter(|v| v.resident.status == Presence::In).count();
     let [bar, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
     Paragraph::new(Line::from(vec![
+        Span::styled(" / ", theme.key()),
+        Span::styled(
+            format!("{:<14}", if r.searching { format!("{}▏", r.search) } else { r.search.clone() }),
+            if r.searching { theme.selected() } else { theme.dim() },
+        ),
         Span::raw(format!(" {} resident{} · ", active.len(), if active.len() == 1 { "" } else { "s" })),
         Span::styled(format!("{inside} IN"), theme.ok()),
         Span::raw(format!(" · {} OUT", active.len() - inside)),
