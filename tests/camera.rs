@@ -49,6 +49,11 @@ fn until_ended(rx: &Receiver<CameraEvent>) -> Vec<CameraEvent> {
     }
 }
 
+/// The texts of the `Decoded` events, in order.
+fn decoded_texts(events: &[CameraEvent]) -> Vec<&str> {
+    events.iter().filter_map(|e| if let CameraEvent::Decoded(t) = e { Some(t.as_str()) } else { None }).collect()
+}
+
 #[test]
 fn replayed_frames_become_verdicts_and_repeats_are_debounced() {
     let env = Env::new();
@@ -93,7 +98,7 @@ fn replayed_frames_become_verdicts_and_repeats_are_debounced() {
 
     assert!(matches!(&events[0], CameraEvent::Opened(d) if d.contains("12 images")), "{events:?}");
     assert_eq!(events.last(), Some(&CameraEvent::Ended));
-    let decoded: Vec<&str> = events.iter().filter_map(|e| if let CameraEvent::Decoded(t) = e { Some(t.as_str()) } else { None }).collect();
+    let decoded = decoded_texts(&events);
     // Seven frames with the pass, two with the card: each sent once.
     assert_eq!(decoded, [pass.as_str(), card.as_str()], "{events:?}");
     assert!(!events.iter().any(|e| matches!(e, CameraEvent::Error(_))), "{events:?}");
@@ -248,7 +253,7 @@ fn a_code_coming_into_view_at_frame_30_is_read_by_frame_33() {
     let (frames, first, skipped) =
         (CaptureStats::get(&stats.frames), CaptureStats::get(&stats.first_read), CaptureStats::get(&stats.skipped));
     capture.wait();
-    let decoded: Vec<&str> = events.iter().filter_map(|e| if let CameraEvent::Decoded(t) = e { Some(t.as_str()) } else { None }).collect();
+    let decoded = decoded_texts(&events);
     assert_eq!(decoded, [pass.as_str()], "{events:?}");
     assert_eq!(frames, 60);
     assert!((30..=33).contains(&first), "first read at frame {first}");

@@ -28,8 +28,11 @@ const TOLERANCE: f32 = 0.7;
 /// one row alone is too often a coincidence of clutter.
 const MIN_HITS: u32 = 2;
 
+/// Finder patterns a region must have.
+const MIN_FINDERS: usize = 2;
+
 /// Regions handed back at most (the strongest first).
-const MAX_REGIONS: usize = 4;
+const MAX_REGIONS: usize = 3;
 
 /// A finder pattern seen by the first look, in picture coordinates.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -282,6 +285,10 @@ fn group(finders: &[Finder], width: u32, height: u32) -> Vec<Region> {
     groups.sort_by_key(|g| std::cmp::Reverse((g.len(), g.iter().map(|f| f.hits).sum::<u32>())));
     groups
         .iter()
+        // A lone finder is too often a coincidence of clutter (a framed
+        // picture, a window), and a code showing one finder only is not
+        // readable anyway.
+        .filter(|g| g.len() >= MIN_FINDERS)
         .take(MAX_REGIONS)
         .map(|g| {
             let module = g.iter().map(|f| f.module).sum::<f32>() / g.len() as f32;
@@ -295,13 +302,8 @@ fn group(finders: &[Finder], width: u32, height: u32) -> Vec<Region> {
             // Around the middle of that pair: three finders span the
             // diagonal, so half of it and the finder's corner and quiet zone
             // cover the code; two may be one side, so the code may reach a
-            // side's length beyond them; one finder says only that the code
-            // (a version-4 code spans 33 modules) is near.
-            let half = match g.len() {
-                1 => module * 40.0,
-                2 => span + module * 10.0,
-                _ => span / 2.0 + module * 10.0,
-            };
+            // side's length beyond them.
+            let half = if g.len() == 2 { span + module * 10.0 } else { span / 2.0 + module * 10.0 };
             let clip = |c: f32, max: u32| (c.max(0.0) as u32).min(max);
             let (x0, y0) = (clip(cx - half, width), clip(cy - half, height));
             let (x1, y1) = (clip(cx + half, width), clip(cy + half, height));

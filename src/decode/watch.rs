@@ -24,9 +24,10 @@ const CHANGED_LEVEL: i16 = 20;
 /// mille) of the last empty frame's is the same picture.
 const CHANGED_PER_MILLE: usize = 2;
 
-/// Frames skipped in a row at most; then the first look runs again, so a
-/// code that crept in slowly is not missed for long.
-const MAX_SKIPS: u32 = 15;
+/// Frames skipped in a row at most (2 s at 30 fps); then the first look
+/// runs again, so a code that crept in slowly is not missed for long. A
+/// cluttered room can look code-like and cost the whole pipeline each time.
+const MAX_SKIPS: u32 = 60;
 
 /// What became of one frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,10 +70,13 @@ impl FrameReader {
             self.last_empty = Some(quarter);
             return Outcome::Nothing;
         }
+        // The rescue enlarges and sharpens: run it only while the frame's
+        // budget lasts, like the pipeline's stages.
+        let in_budget = || self.decoder.budget().is_none_or(|b| start.elapsed() < b);
         let found = regions
             .iter()
             .find_map(|r| engines::read_region(frame, r).map(|t| (t, "region")))
-            .or_else(|| regions.iter().find_map(|r| engines::rescue(frame, r).map(|t| (t, "rescue"))));
+            .or_else(|| regions.iter().take_while(|_| in_budget()).find_map(|r| engines::rescue(frame, r).map(|t| (t, "rescue"))));
         if let Some((text, engine)) = found {
             self.last_empty = None;
             return Outcome::Read(Decoded { text, engine });
