@@ -266,7 +266,7 @@ fn group(finders: &[Finder], width: u32, height: u32) -> Vec<Region> {
     let mut groups: Vec<Vec<Finder>> = Vec::new();
     // Most-seen first, so a group grows from its surest finder.
     let mut sorted = finders.to_vec();
-    sorted.sort_by(|a, b| b.hits.cmp(&a.hits));
+    sorted.sort_by_key(|f| std::cmp::Reverse(f.hits));
     for f in sorted {
         // Finders of one code (up to version 10, 57 modules) are at most
         // about 50 modules apart along a side, 71 across.
