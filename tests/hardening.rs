@@ -357,8 +357,12 @@ fn search_finds_accented_capitals() {
     drop(g);
     // Make the database look like one from before migration 2, then reopen.
     let c = rusqlite::Connection::open(env.db()).unwrap();
-    c.execute_batch("ALTER TABLE passes DROP COLUMN search_key; ALTER TABLE residents DROP COLUMN search_key; PRAGMA user_version = 1;")
-        .unwrap();
+    c.execute_batch(
+        "ALTER TABLE passes DROP COLUMN search_key; ALTER TABLE residents DROP COLUMN search_key;
+         DROP INDEX scans_nonce; ALTER TABLE scans DROP COLUMN nonce; ALTER TABLE scans DROP COLUMN reason;
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
     drop(c);
     let mut g = env.open();
     let find = |g: &mut Gatehouse, s: &str| -> Vec<String> {

@@ -5,9 +5,11 @@
 mod fixtures;
 
 use fixtures::*;
+use gatehouse::domain::audit::{AuditReport, Finding};
 use gatehouse::domain::ledger::{Problem, StoredBlock, VerifyReport};
 use gatehouse::domain::resident::Presence;
 use gatehouse::domain::scan::Verdict;
+use gatehouse::service::Verification;
 use gatehouse::tui::action::Action;
 use gatehouse::tui::app::App;
 use gatehouse::tui::effect::{Outcome, ScanSource};
@@ -195,22 +197,24 @@ fn every_screen_at_80x24_and_120x40() {
     ledger.update(Action::Verify);
     ledger.progress(3);
     snap("ledger_verifying", &ledger);
-    ledger.apply(Outcome::Verified(VerifyReport {
-        ok: true,
-        blocks: 6,
-        head_index: Some(5),
-        head_hash: Some(format!("{:064x}", 1005)),
-        problem: None,
-    }));
+    let chain = VerifyReport { ok: true, blocks: 6, head_index: Some(5), head_hash: Some(format!("{:064x}", 1005)), problem: None };
+    let audit = AuditReport { ok: true, blocks: 6, rows: 9, ..Default::default() };
+    let checked = Verification { ok: true, integrity: vec![], schema: vec![], chain: chain.clone(), audit: Some(audit.clone()) };
+    ledger.apply(Outcome::Verified(Box::new(checked)));
     snap("ledger_ok", &ledger);
-    ledger.apply(Outcome::Verified(VerifyReport {
-        ok: false,
-        blocks: 3,
-        head_index: Some(2),
-        head_hash: None,
-        problem: Some(Problem::Edited { index: 3 }),
-    }));
+    let broken = VerifyReport { ok: false, blocks: 3, head_index: Some(2), head_hash: None, problem: Some(Problem::Edited { index: 3 }) };
+    ledger.apply(Outcome::Verified(Box::new(Verification { ok: false, integrity: vec![], schema: vec![], chain: broken, audit: None })));
     snap("ledger_tampered", &ledger);
+    let finding = Finding::Diverges {
+        table: "passes",
+        id: "70f1202e-5b4c-4d7e-9a51-0c3f2d1e8b77".into(),
+        field: "price_cents",
+        ledger: "54900".into(),
+        found: "1".into(),
+    };
+    let failed = AuditReport { ok: false, findings: vec![finding.clone(), finding], ..audit };
+    ledger.apply(Outcome::Verified(Box::new(Verification { ok: false, integrity: vec![], schema: vec![], chain, audit: Some(failed) })));
+    snap("ledger_audit_failed", &ledger);
 
     let mut stats = signed_in(admin());
     stats.update(Action::GoTo(5));

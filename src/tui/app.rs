@@ -437,7 +437,7 @@ impl App {
             }
             Outcome::Verified(r) => {
                 self.ledger.verifying = false;
-                self.ledger.report = Some(r);
+                self.ledger.report = Some(*r);
             }
             Outcome::Stats(s) => self.stats = Some(*s),
             Outcome::Done(msg) if msg.is_empty() => {}

@@ -126,7 +126,8 @@ pub enum Outcome {
     ResidentAdded(Box<ResidentView>),
     ResidentRejected(ValidationErrors),
     Ledger(Vec<StoredBlock>, u64),
-    Verified(VerifyReport),
+    /// The file, schema, chain and audit (boxed: it is large).
+    Verified(Box<crate::service::Verification>),
     Stats(Box<Stats>),
     Done(String),
     Failed(String),

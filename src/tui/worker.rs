@@ -147,10 +147,10 @@ fn run(
                 let recent = g.ledger_recent(200).unwrap_or_default();
                 let _ = events.send(Event::Done(Outcome::Ledger(recent, n)));
             }
-            match g.verify_ledger(None, &mut |done| {
+            match g.verify_all(None, false, &mut |done| {
                 let _ = events.send(Event::Progress(done));
             }) {
-                Ok(r) => Outcome::Verified(r),
+                Ok(r) => Outcome::Verified(Box::new(r)),
                 Err(e) => failed("verification failed to run", e),
             }
         }

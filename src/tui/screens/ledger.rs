@@ -1,4 +1,5 @@
-//! The ledger: recent blocks and verification with a progress bar.
+//! The ledger: recent blocks, and verification (file, schema, chain and
+//! the audit of the tables) with a progress bar.
 
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -7,7 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table, Widget, Wrap};
 
 use super::{hhmmss, nav_keys, short};
-use crate::domain::ledger::{StoredBlock, VerifyReport};
+use crate::domain::ledger::StoredBlock;
+use crate::service::Verification;
 use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::effect::Effect;
@@ -19,7 +21,7 @@ pub struct LedgerState {
     pub total: u64,
     pub verifying: bool,
     pub progress: u64,
-    pub report: Option<VerifyReport>,
+    pub report: Option<Verification>,
 }
 
 impl LedgerState {
@@ -63,18 +65,31 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     } else {
         let lines = match &l.report {
             None => vec![Line::from(Span::styled("press v to verify every block", theme.dim()))],
-            Some(r) if r.ok => vec![
-                Line::from(vec![Span::styled("OK ", theme.ok()), Span::raw(format!("{} blocks", r.blocks))]),
-                Line::from(format!(
-                    "head {}:{}",
-                    r.head_index.map_or("-".into(), |i| i.to_string()),
-                    r.head_hash.as_deref().unwrap_or("-")
-                )),
-            ],
-            Some(r) => vec![Line::from(vec![
-                Span::styled("TAMPERED ", theme.error()),
-                Span::raw(r.problem.as_ref().map(|p| p.to_string()).unwrap_or_default()),
-            ])],
+            Some(v) if v.ok => {
+                let c = &v.chain;
+                let rows = v.audit.as_ref().map_or(0, |a| a.rows);
+                vec![
+                    Line::from(vec![
+                        Span::styled("OK ", theme.ok()),
+                        Span::raw(format!("{} blocks · tables match the ledger ({rows} rows)", c.blocks)),
+                    ]),
+                    Line::from(format!(
+                        "head {}:{}",
+                        c.head_index.map_or("-".into(), |i| i.to_string()),
+                        c.head_hash.as_deref().unwrap_or("-")
+                    )),
+                ]
+            }
+            Some(v) => {
+                // The first problem in full; the CLI lists them all.
+                let problems = v.problems();
+                let more =
+                    if problems.len() > 1 { format!(" (+{} more: gatehouse ledger verify)", problems.len() - 1) } else { String::new() };
+                vec![Line::from(vec![
+                    Span::styled("TAMPERED ", theme.error()),
+                    Span::raw(format!("{}{more}", problems.first().cloned().unwrap_or_default())),
+                ])]
+            }
         };
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(block).render(status, buf);
     }
