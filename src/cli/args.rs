@@ -97,7 +97,7 @@ pub enum Command {
     #[command(subcommand, after_help = "Examples:\n  gatehouse key list\n  gatehouse --user asha key rotate")]
     Key(KeyCmd),
     /// The event's database: status, and copies between SQLite and PostgreSQL.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Examples:\n  gatehouse db status --json\n  gatehouse --user asha db copy --to event-copy.db")]
     Db(DbCmd),
     /// Measure the core's speed on a scratch database.
     #[command(
@@ -500,9 +500,15 @@ pub struct ScanArgs {
 #[derive(Debug, Subcommand)]
 pub enum DbCmd {
     /// Backend, server version, schema version and round-trip time.
+    #[command(
+        after_help = "Examples:\n  gatehouse db status\n  gatehouse --database postgresql://gate@/event?host=/run/postgresql \\\n      db status --json"
+    )]
     Status(JsonFlag),
     /// Copy everything (users, passes, residents, scans, ledger) into an
     /// empty target: a postgresql:// URL or a new SQLite file.
+    #[command(
+        after_help = "Examples:\n  gatehouse --user asha db copy \\\n      --to postgresql://gate@db.example:5432/event\n  gatehouse --user asha db copy --to event-copy.db"
+    )]
     Copy {
         /// The target: a postgresql:// URL (an empty database) or a path
         /// for a new SQLite file.
