@@ -114,6 +114,47 @@ fn a_lowered_price_is_named() {
 }
 
 #[test]
+fn each_edited_field_of_one_pass_is_named_with_both_values() {
+    // The audit compares rows by fingerprint and explains a differing one
+    // field by field: every edited field is listed, the untouched ones not.
+    let e = event();
+    sql_on(
+        &e.env.db(),
+        &format!(
+            "UPDATE passes SET holder_phone = '9000000099', holder_name = 'Someone Else', txn_ref = 'X1', slot = 'late' WHERE id = '{}';
+             UPDATE passes SET void_reason = 'lost' WHERE id = '{}'",
+            e.unused, e.voided
+        ),
+    );
+    let v = verify(&e.env);
+    let mut fields: Vec<_> = findings(&v)
+        .into_iter()
+        .filter_map(|f| match f {
+            Finding::Diverges { id, field, ledger, found, .. } => Some((id, field, ledger, found)),
+            _ => None,
+        })
+        .collect();
+    fields.sort();
+    let mut want = vec![
+        (e.unused.clone(), "holder_name", "Asha Rao".to_string(), "Someone Else".to_string()),
+        (e.unused.clone(), "holder_phone", String::new(), "a different number".to_string()),
+        (e.unused.clone(), "slot", String::new(), "late".to_string()),
+        (e.unused.clone(), "txn_ref", "none".to_string(), "\"X1\"".to_string()),
+        (e.voided.clone(), "void_reason", "\"refunded\"".to_string(), "\"lost\"".to_string()),
+    ];
+    want.sort();
+    assert_eq!(fields.len(), want.len(), "{fields:?}");
+    for ((id, field, ledger, found), (wid, wfield, wledger, wfound)) in fields.iter().zip(&want) {
+        assert_eq!((id, *field, found), (wid, *wfield, wfound));
+        if *wfield == "holder_phone" {
+            assert!(ledger.starts_with("fingerprint "), "{ledger}");
+        } else if !wledger.is_empty() {
+            assert_eq!(ledger, wledger);
+        }
+    }
+}
+
+#[test]
 fn scan_state_edited_either_way_is_named() {
     let e = event();
     sql_on(&e.env.db(), &format!("UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL WHERE id = '{}'", e.used));

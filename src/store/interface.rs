@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::domain::audit::ScanFacts;
+use crate::domain::audit::{PassFacts, ScanFacts};
 use crate::domain::keys::KeyRing;
 use crate::domain::ledger::{BlockRef, ExpectedHead, StoredBlock, VerifyReport};
 use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
@@ -106,6 +106,8 @@ pub trait LedgerRows {
 pub trait AuditRows {
     /// Every block in storage order.
     fn for_each_block(&self, f: &mut dyn FnMut(&BlockRef<'_>) -> Result<()>) -> Result<()>;
+    /// Every passes row, in any order.
+    fn for_each_pass(&self, f: &mut dyn FnMut(&PassFacts<'_>) -> Result<()>) -> Result<()>;
     /// Every scans row, in any order.
     fn for_each_scan(&self, f: &mut dyn FnMut(&ScanFacts<'_>) -> Result<()>) -> Result<()>;
     /// What the database engine finds wrong with its own files; empty when sound.

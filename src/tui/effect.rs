@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::domain::ledger::{StoredBlock, VerifyReport};
+use crate::domain::ledger::StoredBlock;
 use crate::domain::pass::{Pass, PassRequest};
 use crate::domain::resident::ResidentRequest;
 use crate::domain::scan::ScanOutcome;

@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::ledger::row_to_ref;
+use super::passes::cols;
 use super::{PgDb, get, schema};
-use crate::domain::audit::ScanFacts;
+use crate::domain::audit::{PassFacts, ScanFacts};
 use crate::domain::ledger::BlockRef;
 use crate::error::Result;
 use crate::store::interface::AuditRows;
@@ -25,6 +26,40 @@ impl AuditRows for PgDb<'_> {
             after = get(last, 10)?;
             for r in &rows {
                 f(&row_to_ref(r)?)?;
+            }
+        }
+    }
+
+    fn for_each_pass(&self, f: &mut dyn FnMut(&PassFacts<'_>) -> Result<()>) -> Result<()> {
+        let mut after = String::new();
+        loop {
+            let rows = self.query(concat!("SELECT ", cols!(), " FROM passes WHERE id > $1 ORDER BY id LIMIT $2"), &[&after, &PAGE])?;
+            let Some(last) = rows.last() else { return Ok(()) };
+            after = get(last, 0)?;
+            for r in &rows {
+                let facts = PassFacts {
+                    id: get(r, 0)?,
+                    pass_type: get(r, 1)?,
+                    persons: get::<i32>(r, 2)?.max(0) as u32,
+                    holder_name: get(r, 3)?,
+                    holder_phone: get(r, 4)?,
+                    holder2_name: get(r, 5)?,
+                    holder2_phone: get(r, 6)?,
+                    price_cents: get(r, 7)?,
+                    payment_mode: get(r, 8)?,
+                    txn_ref: get(r, 9)?,
+                    slot: get(r, 10)?,
+                    key_id: get(r, 11)?,
+                    created_at: get(r, 12)?,
+                    created_by: get(r, 13)?,
+                    scanned_at: get(r, 14)?,
+                    scanned_by: get(r, 15)?,
+                    gate: get(r, 16)?,
+                    voided_at: get(r, 17)?,
+                    voided_by: get(r, 18)?,
+                    void_reason: get(r, 19)?,
+                };
+                f(&facts)?;
             }
         }
     }

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use super::SqliteDb;
 use super::ledger::{COLS, row_to_ref};
+use super::passes::COLS as PASS_COLS;
 use super::schema;
-use crate::domain::audit::ScanFacts;
+use crate::domain::audit::{PassFacts, ScanFacts};
 use crate::domain::ledger::BlockRef;
 use crate::error::Result;
 use crate::store::interface::AuditRows;
@@ -33,6 +34,19 @@ fn objects(conn: &rusqlite::Connection) -> Result<Objects> {
     Ok(out)
 }
 
+/// A text column, borrowed from the row.
+fn text<'r>(r: &'r rusqlite::Row, i: usize) -> rusqlite::Result<&'r str> {
+    r.get_ref(i)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn opt_text<'r>(r: &'r rusqlite::Row, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    r.get_ref(i)?.as_str_or_null().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn count(r: &rusqlite::Row, i: usize) -> rusqlite::Result<u32> {
+    Ok(r.get::<_, i64>(i)?.clamp(0, i64::from(u32::MAX)) as u32)
+}
+
 impl AuditRows for SqliteDb<'_> {
     fn for_each_block(&self, f: &mut dyn FnMut(&BlockRef<'_>) -> Result<()>) -> Result<()> {
         let mut st = self.conn.prepare(&format!("SELECT {COLS} FROM ledger ORDER BY seq"))?;
@@ -43,24 +57,49 @@ impl AuditRows for SqliteDb<'_> {
         Ok(())
     }
 
+    fn for_each_pass(&self, f: &mut dyn FnMut(&PassFacts<'_>) -> Result<()>) -> Result<()> {
+        let mut st = self.conn.prepare(&format!("SELECT {PASS_COLS} FROM passes"))?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let facts = PassFacts {
+                id: text(r, 0)?,
+                pass_type: text(r, 1)?,
+                persons: count(r, 2)?,
+                holder_name: text(r, 3)?,
+                holder_phone: text(r, 4)?,
+                holder2_name: opt_text(r, 5)?,
+                holder2_phone: opt_text(r, 6)?,
+                price_cents: r.get(7)?,
+                payment_mode: text(r, 8)?,
+                txn_ref: opt_text(r, 9)?,
+                slot: text(r, 10)?,
+                key_id: text(r, 11)?,
+                created_at: text(r, 12)?,
+                created_by: text(r, 13)?,
+                scanned_at: opt_text(r, 14)?,
+                scanned_by: opt_text(r, 15)?,
+                gate: opt_text(r, 16)?,
+                voided_at: opt_text(r, 17)?,
+                voided_by: opt_text(r, 18)?,
+                void_reason: opt_text(r, 19)?,
+            };
+            f(&facts)?;
+        }
+        Ok(())
+    }
+
     fn for_each_scan(&self, f: &mut dyn FnMut(&ScanFacts<'_>) -> Result<()>) -> Result<()> {
         let mut st = self.conn.prepare("SELECT block, at, operator, gate, verdict, subject, persons, repeated FROM scans")?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
-            let text = |i: usize| -> rusqlite::Result<&str> {
-                r.get_ref(i)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
-            };
             let facts = ScanFacts {
                 block: r.get::<_, i64>(0)?.max(0) as u64,
-                at: text(1)?,
-                operator: text(2)?,
-                gate: text(3)?,
-                verdict: text(4)?,
-                subject: r
-                    .get_ref(5)?
-                    .as_str_or_null()
-                    .map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?,
-                persons: r.get::<_, i64>(6)?.clamp(0, u32::MAX as i64) as u32,
+                at: text(r, 1)?,
+                operator: text(r, 2)?,
+                gate: text(r, 3)?,
+                verdict: text(r, 4)?,
+                subject: opt_text(r, 5)?,
+                persons: count(r, 6)?,
                 repeated: r.get(7)?,
             };
             f(&facts)?;

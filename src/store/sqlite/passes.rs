@@ -8,7 +8,7 @@ use crate::domain::text::search_fold;
 use crate::error::{Error, Result};
 use crate::store::interface::{PassFilter, PassRows};
 
-const COLS: &str = "id, pass_type, persons, holder_name, holder_phone, holder2_name, holder2_phone, price_cents, \
+pub(super) const COLS: &str = "id, pass_type, persons, holder_name, holder_phone, holder2_name, holder2_phone, price_cents, \
     payment_mode, txn_ref, slot, key_id, created_at, created_by, scanned_at, scanned_by, gate, voided_at, voided_by, void_reason";
 
 fn row_to_pass(r: &rusqlite::Row) -> rusqlite::Result<Pass> {

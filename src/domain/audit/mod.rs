@@ -15,9 +15,15 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::KeyRing;
 use super::ledger::{BlockRef, to_hex};
-use super::pass::Pass;
 use super::resident::{Presence, Resident};
 use super::user::User;
+
+mod fingerprint;
+mod passes;
+
+use fingerprint::Seed;
+use passes::ExpPass;
+pub use passes::{PassBlocks, PassFacts};
 
 /// How many findings a report lists; the rest are counted.
 const LISTED: usize = 1000;
@@ -167,33 +173,6 @@ fn owned(c: &Option<Cow<'_, str>>) -> Option<String> {
 }
 
 #[derive(Debug, Clone)]
-struct Use {
-    at: String,
-    by: String,
-    gate: String,
-    block: u64,
-}
-
-#[derive(Debug, Clone)]
-struct ExpPass {
-    block: u64,
-    pass_type: String,
-    persons: u32,
-    price_cents: i64,
-    payment: String,
-    txn: Option<String>,
-    slot: String,
-    holder: String,
-    holder2: Option<String>,
-    phones: Option<String>,
-    key_id: String,
-    created_at: String,
-    created_by: String,
-    scanned: Option<Use>,
-    voided: Option<(String, String, String)>,
-}
-
-#[derive(Debug, Clone)]
 struct ExpResident {
     block: u64,
     name: String,
@@ -219,7 +198,11 @@ struct ExpUser {
 /// The replay: push every block in order, then check each table.
 #[derive(Default)]
 pub struct Audit {
-    passes: HashMap<String, ExpPass>,
+    /// Keys the row fingerprints.
+    seed: Seed,
+    passes: HashMap<String, ExpPass, foldhash::fast::RandomState>,
+    /// Passes whose row differs; the caller re-reads them for detail.
+    pass_mismatch: Vec<PassBlocks>,
     residents: HashMap<String, ExpResident>,
     users: HashMap<String, ExpUser>,
     /// (block, fingerprint of the scans row it must have written), in block order.
@@ -261,23 +244,16 @@ impl ScanFacts<'_> {
         }
     }
 
-    /// FNV-1a over the fields: cheap, and only ever compared within one run.
-    fn fingerprint(&self) -> u64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut eat = |b: &[u8]| {
-            for x in (b.len() as u64).to_le_bytes().iter().chain(b) {
-                h ^= u64::from(*x);
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-        };
-        eat(self.at.as_bytes());
-        eat(self.operator.as_bytes());
-        eat(self.gate.as_bytes());
-        eat(self.verdict.as_bytes());
-        eat(self.subject.unwrap_or("\u{0}none").as_bytes());
-        eat(&self.persons.to_le_bytes());
-        eat(&[self.repeated as u8]);
-        h
+    fn fingerprint(&self, seed: &Seed) -> u64 {
+        seed.fp()
+            .str(self.at)
+            .str(self.operator)
+            .str(self.gate)
+            .str(self.verdict)
+            .opt(self.subject)
+            .num(i64::from(self.persons))
+            .num(i64::from(self.repeated))
+            .finish()
     }
 }
 
@@ -334,42 +310,22 @@ impl Audit {
         let id = || d.id.as_deref().unwrap_or("").to_string();
         match b.event {
             "pass_issue" => {
-                let p = ExpPass {
-                    block: b.index,
-                    pass_type: owned(&d.pass_type).unwrap_or_default(),
-                    persons: d.persons.unwrap_or(0),
-                    price_cents: d.price_cents.unwrap_or(0),
-                    payment: owned(&d.payment).unwrap_or_default(),
-                    txn: owned(&d.txn),
-                    slot: owned(&d.slot).unwrap_or_default(),
-                    holder: owned(&d.holder).unwrap_or_default(),
-                    holder2: owned(&d.holder2),
-                    phones: owned(&d.phones),
-                    key_id: b.key_id.to_string(),
-                    created_at: b.ts.to_string(),
-                    created_by: b.operator.to_string(),
-                    scanned: None,
-                    voided: None,
-                };
-                self.passes.insert(id(), p);
+                self.passes.insert(id(), ExpPass::issued(b, &d, &self.seed));
             }
             "scan" => {
                 let facts = expected_scan(b, &d);
-                self.scans.push((b.index, facts.fingerprint()));
+                self.scans.push((b.index, facts.fingerprint(&self.seed)));
                 let verdict = d.verdict.as_deref().unwrap_or("");
                 match d.kind.as_deref() {
                     Some("pass") if verdict == "ADMITTED" => {
-                        let key = id();
+                        let key = d.id.as_deref().unwrap_or("");
                         let mut double = None;
-                        if let Some(p) = self.passes.get_mut(&key) {
-                            if let Some(first) = &p.scanned {
-                                double = Some(first.block);
-                            }
-                            let u = Use { at: b.ts.into(), by: b.operator.into(), gate: b.gate.into(), block: b.index };
-                            p.scanned = Some(u);
+                        if let Some(p) = self.passes.get_mut(key) {
+                            double = p.scanned.map(|s| s.0);
+                            p.admit(b, &self.seed);
                         }
                         if let Some(first_block) = double {
-                            self.find(Finding::DoubleAdmission { pass: key, first_block, second_block: b.index });
+                            self.find(Finding::DoubleAdmission { pass: id(), first_block, second_block: b.index });
                         }
                     }
                     Some("resident") if !d.repeated.unwrap_or(false) => {
@@ -387,12 +343,12 @@ impl Audit {
                 }
             }
             "pass_void" => {
-                if let Some(p) = self.passes.get_mut(&id()) {
-                    p.voided = Some((b.ts.into(), b.operator.into(), owned(&d.reason).unwrap_or_default()));
+                if let Some(p) = self.passes.get_mut(d.id.as_deref().unwrap_or("")) {
+                    p.void(b, &d, &self.seed);
                 }
             }
             "pass_unscan" => {
-                if let Some(p) = self.passes.get_mut(&id()) {
+                if let Some(p) = self.passes.get_mut(d.id.as_deref().unwrap_or("")) {
                     p.scanned = None;
                 }
             }
@@ -442,65 +398,6 @@ impl Audit {
         let (ledger, found) = (ledger.to_string(), found.to_string());
         if ledger != found {
             self.find(Finding::Diverges { table, id: id.to_string(), field, ledger, found });
-        }
-    }
-
-    /// Compare every row of the passes table with the replay.
-    pub fn check_passes(&mut self, rows: &[Pass], keys: &KeyRing) {
-        let mut expected = std::mem::take(&mut self.passes);
-        for p in rows {
-            self.rows += 1;
-            let Some(e) = expected.remove(&p.id) else {
-                self.find(Finding::Unrecorded { table: "passes", id: p.id.clone() });
-                continue;
-            };
-            let t = "passes";
-            let id = p.id.as_str();
-            self.diverges(t, id, "pass_type", &e.pass_type, &p.pass_type);
-            self.diverges(t, id, "persons", e.persons, p.persons);
-            self.diverges(t, id, "price_cents", e.price_cents, p.price_cents);
-            self.diverges(t, id, "payment_mode", &e.payment, p.payment_mode.as_str());
-            self.diverges(t, id, "txn_ref", show(&e.txn), show(&p.txn_ref));
-            self.diverges(t, id, "slot", &e.slot, &p.slot);
-            self.diverges(t, id, "holder_name", &e.holder, &p.holder_name);
-            self.diverges(t, id, "holder2_name", show(&e.holder2), show(&p.holder2_name));
-            self.diverges(t, id, "key_id", &e.key_id, &p.key_id);
-            self.diverges(t, id, "created_at", &e.created_at, &p.created_at);
-            self.diverges(t, id, "created_by", &e.created_by, &p.created_by);
-            match &e.phones {
-                Some(fp) => {
-                    let now = pass_phones(keys, &e.key_id, &p.holder_phone, p.holder2_phone.as_deref()).unwrap_or_default();
-                    if *fp != now {
-                        self.find(Finding::Diverges {
-                            table: t,
-                            id: id.into(),
-                            field: "holder_phone",
-                            ledger: format!("fingerprint {fp}"),
-                            found: "a different number".into(),
-                        });
-                    }
-                }
-                None => self.uncovered(t, "holder_phone"),
-            }
-            let (s_at, s_by, s_gate) = match &e.scanned {
-                Some(u) => (Some(u.at.clone()), Some(u.by.clone()), Some(u.gate.clone())),
-                None => (None, None, None),
-            };
-            self.diverges(t, id, "scanned_at", show(&s_at), show(&p.scanned_at));
-            self.diverges(t, id, "scanned_by", show(&s_by), show(&p.scanned_by));
-            self.diverges(t, id, "gate", show(&s_gate), show(&p.gate));
-            let (v_at, v_by, v_reason) = match &e.voided {
-                Some((a, b, r)) => (Some(a.clone()), Some(b.clone()), Some(r.clone())),
-                None => (None, None, None),
-            };
-            self.diverges(t, id, "voided_at", show(&v_at), show(&p.voided_at));
-            self.diverges(t, id, "voided_by", show(&v_by), show(&p.voided_by));
-            self.diverges(t, id, "void_reason", show(&v_reason), show(&p.void_reason));
-        }
-        let mut gone: Vec<_> = expected.into_iter().map(|(id, e)| (e.block, id)).collect();
-        gone.sort();
-        for (block, id) in gone {
-            self.find(Finding::Missing { table: "passes", id, block });
         }
     }
 
@@ -574,7 +471,7 @@ impl Audit {
         match self.scans.binary_search_by_key(&row.block, |s| s.0) {
             Ok(i) if !self.scan_seen[i] => {
                 self.scan_seen[i] = true;
-                if self.scans[i].1 != row.fingerprint() {
+                if self.scans[i].1 != row.fingerprint(&self.seed) {
                     if self.scan_mismatch.len() < LISTED {
                         self.scan_mismatch.push((row.block, row.to_owned_row()));
                     } else {
@@ -609,6 +506,7 @@ impl Audit {
     }
 
     pub fn finish(mut self) -> AuditReport {
+        self.finish_passes();
         if self.scan_seen.len() != self.scans.len() {
             self.scan_seen = vec![false; self.scans.len()];
         }

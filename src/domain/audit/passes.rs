@@ -1,0 +1,266 @@
+//! The passes table against the ledger. The replay keeps, per pass, only
+//! fingerprints of what its blocks fix (the issue, the admission in force,
+//! the void), and each row is streamed past and fingerprinted the same way:
+//! no strings are built for the rows that agree, which is nearly all of
+//! them. A row that differs is re-read with its blocks and explained field
+//! by field (`explain_pass`).
+
+use super::fingerprint::Seed;
+use super::{Audit, Data, Finding, LISTED, pass_phones, show};
+use crate::domain::keys::KeyRing;
+use crate::domain::ledger::BlockRef;
+use crate::domain::pass::Pass;
+
+/// One passes row as the store hands it over, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct PassFacts<'a> {
+    pub id: &'a str,
+    pub pass_type: &'a str,
+    pub persons: u32,
+    pub holder_name: &'a str,
+    pub holder_phone: &'a str,
+    pub holder2_name: Option<&'a str>,
+    pub holder2_phone: Option<&'a str>,
+    pub price_cents: i64,
+    pub payment_mode: &'a str,
+    pub txn_ref: Option<&'a str>,
+    pub slot: &'a str,
+    pub key_id: &'a str,
+    pub created_at: &'a str,
+    pub created_by: &'a str,
+    pub scanned_at: Option<&'a str>,
+    pub scanned_by: Option<&'a str>,
+    pub gate: Option<&'a str>,
+    pub voided_at: Option<&'a str>,
+    pub voided_by: Option<&'a str>,
+    pub void_reason: Option<&'a str>,
+}
+
+/// What the blocks say one passes row must hold, as fingerprints.
+#[derive(Debug, Clone)]
+pub(super) struct ExpPass {
+    pub(super) issue: u64,
+    /// The fields the issue block fixes.
+    fields: u64,
+    /// Whether the issue block fingerprinted the phones; older ones did not.
+    phones: bool,
+    /// The admission in force: (its block, when/by whom/where).
+    pub(super) scanned: Option<(u64, u64)>,
+    /// The void: (its block, when/by whom/why).
+    voided: Option<(u64, u64)>,
+}
+
+/// The blocks a differing row is explained from; the caller re-reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassBlocks {
+    pub id: String,
+    pub issue: u64,
+    pub scanned: Option<u64>,
+    pub voided: Option<u64>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fields_fp(
+    seed: &Seed,
+    pass_type: &str,
+    persons: u32,
+    price_cents: i64,
+    payment: &str,
+    txn: Option<&str>,
+    slot: &str,
+    holder: &str,
+    holder2: Option<&str>,
+    key_id: &str,
+    created_at: &str,
+    created_by: &str,
+    phones: Option<&str>,
+) -> u64 {
+    seed.fp()
+        .str(pass_type)
+        .num(i64::from(persons))
+        .num(price_cents)
+        .str(payment)
+        .opt(txn)
+        .str(slot)
+        .str(holder)
+        .opt(holder2)
+        .str(key_id)
+        .str(created_at)
+        .str(created_by)
+        .opt(phones)
+        .finish()
+}
+
+/// An admission's or a void's (when, by whom, where or why).
+fn event_fp(seed: &Seed, at: Option<&str>, by: Option<&str>, what: Option<&str>) -> Option<u64> {
+    if at.is_none() && by.is_none() && what.is_none() {
+        return None;
+    }
+    Some(seed.fp().opt(at).opt(by).opt(what).finish())
+}
+
+impl ExpPass {
+    pub(super) fn issued(b: &BlockRef, d: &Data, seed: &Seed) -> ExpPass {
+        let fields = fields_fp(
+            seed,
+            or_empty(&d.pass_type),
+            d.persons.unwrap_or(0),
+            d.price_cents.unwrap_or(0),
+            or_empty(&d.payment),
+            d.txn.as_deref(),
+            or_empty(&d.slot),
+            or_empty(&d.holder),
+            d.holder2.as_deref(),
+            b.key_id,
+            b.ts,
+            b.operator,
+            d.phones.as_deref(),
+        );
+        ExpPass { issue: b.index, fields, phones: d.phones.is_some(), scanned: None, voided: None }
+    }
+
+    pub(super) fn admit(&mut self, b: &BlockRef, seed: &Seed) {
+        let fp = event_fp(seed, Some(b.ts), Some(b.operator), Some(b.gate));
+        self.scanned = fp.map(|fp| (b.index, fp));
+    }
+
+    pub(super) fn void(&mut self, b: &BlockRef, d: &Data, seed: &Seed) {
+        let fp = event_fp(seed, Some(b.ts), Some(b.operator), Some(d.reason.as_deref().unwrap_or("")));
+        self.voided = fp.map(|fp| (b.index, fp));
+    }
+}
+
+fn or_empty<'a>(c: &'a Option<std::borrow::Cow<'_, str>>) -> &'a str {
+    c.as_deref().unwrap_or("")
+}
+
+
+impl Audit {
+    /// Compare one passes row, in any order, with the replay.
+    pub fn check_pass(&mut self, p: &PassFacts, keys: &KeyRing) {
+        self.rows += 1;
+        let Some(e) = self.passes.remove(p.id) else {
+            self.find(Finding::Unrecorded { table: "passes", id: p.id.to_owned() });
+            return;
+        };
+        let phones = if e.phones {
+            pass_phones(keys, p.key_id, p.holder_phone, p.holder2_phone)
+        } else {
+            self.uncovered("passes", "holder_phone");
+            None
+        };
+        let fields = fields_fp(
+            &self.seed,
+            p.pass_type,
+            p.persons,
+            p.price_cents,
+            p.payment_mode,
+            p.txn_ref,
+            p.slot,
+            p.holder_name,
+            p.holder2_name,
+            p.key_id,
+            p.created_at,
+            p.created_by,
+            phones.as_deref(),
+        );
+        let same = fields == e.fields
+            && e.scanned.map(|s| s.1) == event_fp(&self.seed, p.scanned_at, p.scanned_by, p.gate)
+            && e.voided.map(|v| v.1) == event_fp(&self.seed, p.voided_at, p.voided_by, p.void_reason);
+        if same {
+            return;
+        }
+        if self.pass_mismatch.len() < LISTED {
+            self.pass_mismatch.push(PassBlocks {
+                id: p.id.to_owned(),
+                issue: e.issue,
+                scanned: e.scanned.map(|s| s.0),
+                voided: e.voided.map(|v| v.0),
+            });
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// Rows that differ from their blocks: re-read each row and its blocks
+    /// and pass them to `explain_pass`.
+    pub fn pass_mismatches(&self) -> Vec<PassBlocks> {
+        self.pass_mismatch.clone()
+    }
+
+    /// Name the fields in which pass `row` differs from its blocks.
+    pub fn explain_pass(&mut self, row: &Pass, issue: &BlockRef, scanned: Option<&BlockRef>, voided: Option<&BlockRef>, keys: &KeyRing) {
+        let Some(pos) = self.pass_mismatch.iter().position(|m| m.id == row.id) else { return };
+        self.pass_mismatch.swap_remove(pos);
+        let before = self.findings.len() as u64 + self.more;
+        let Ok(d) = serde_json::from_str::<Data>(issue.data) else { return };
+        let t = "passes";
+        let id = row.id.as_str();
+        let text = |c: &Option<std::borrow::Cow<'_, str>>| c.as_deref().unwrap_or("").to_owned();
+        let opt = |c: &Option<std::borrow::Cow<'_, str>>| c.as_deref().map(str::to_owned);
+        self.diverges(t, id, "pass_type", text(&d.pass_type), &row.pass_type);
+        self.diverges(t, id, "persons", d.persons.unwrap_or(0), row.persons);
+        self.diverges(t, id, "price_cents", d.price_cents.unwrap_or(0), row.price_cents);
+        self.diverges(t, id, "payment_mode", text(&d.payment), row.payment_mode.as_str());
+        self.diverges(t, id, "txn_ref", show(&opt(&d.txn)), show(&row.txn_ref));
+        self.diverges(t, id, "slot", text(&d.slot), &row.slot);
+        self.diverges(t, id, "holder_name", text(&d.holder), &row.holder_name);
+        self.diverges(t, id, "holder2_name", show(&opt(&d.holder2)), show(&row.holder2_name));
+        self.diverges(t, id, "key_id", issue.key_id, &row.key_id);
+        self.diverges(t, id, "created_at", issue.ts, &row.created_at);
+        self.diverges(t, id, "created_by", issue.operator, &row.created_by);
+        if let Some(fp) = d.phones.as_deref() {
+            let now = pass_phones(keys, issue.key_id, &row.holder_phone, row.holder2_phone.as_deref()).unwrap_or_default();
+            if fp != now {
+                self.find(Finding::Diverges {
+                    table: t,
+                    id: id.into(),
+                    field: "holder_phone",
+                    ledger: format!("fingerprint {fp}"),
+                    found: "a different number".into(),
+                });
+            }
+        }
+        let owned = |s: &str| Some(s.to_owned());
+        let (s_at, s_by, s_gate) = match scanned {
+            Some(b) => (owned(b.ts), owned(b.operator), owned(b.gate)),
+            None => (None, None, None),
+        };
+        self.diverges(t, id, "scanned_at", show(&s_at), show(&row.scanned_at));
+        self.diverges(t, id, "scanned_by", show(&s_by), show(&row.scanned_by));
+        self.diverges(t, id, "gate", show(&s_gate), show(&row.gate));
+        let (v_at, v_by, v_reason) = match voided {
+            Some(b) => {
+                let reason = serde_json::from_str::<Data>(b.data).ok().map(|v| text(&v.reason));
+                (owned(b.ts), owned(b.operator), reason)
+            }
+            None => (None, None, None),
+        };
+        self.diverges(t, id, "voided_at", show(&v_at), show(&row.voided_at));
+        self.diverges(t, id, "voided_by", show(&v_by), show(&row.voided_by));
+        self.diverges(t, id, "void_reason", show(&v_reason), show(&row.void_reason));
+        if self.findings.len() as u64 + self.more == before {
+            // The fingerprints differed, so something does: never let it pass.
+            self.find(Finding::Diverges { table: t, id: id.into(), field: "row", ledger: "its blocks".into(), found: "a different row".into() });
+        }
+    }
+
+    /// Passes that blocks created and no row answered; and rows that differ
+    /// but could not be re-read for detail.
+    pub(super) fn finish_passes(&mut self) {
+        let mut gone: Vec<_> = std::mem::take(&mut self.passes).into_iter().map(|(id, e)| (e.issue, id)).collect();
+        gone.sort();
+        for (block, id) in gone {
+            self.find(Finding::Missing { table: "passes", id, block });
+        }
+        for m in std::mem::take(&mut self.pass_mismatch) {
+            self.find(Finding::Diverges {
+                table: "passes",
+                id: m.id,
+                field: "row",
+                ledger: "its blocks".into(),
+                found: "a different row".into(),
+            });
+        }
+    }
+}
