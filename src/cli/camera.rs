@@ -159,7 +159,7 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
 
 /// CPU time this process has used, all threads (Linux's process CPU clock):
 /// unlike wall time, it does not grow when other programs share the cores.
-fn process_cpu() -> std::time::Duration {
+pub(super) fn process_cpu() -> std::time::Duration {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime only writes the timespec it is given.
     let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0;

@@ -133,7 +133,13 @@ pub(super) fn audit_db(db: &dyn Db, keys: &crate::domain::keys::KeyRing) -> Resu
         let (Some(row), Some(issue)) = (db.get_pass(&m.id)?, block_at(db, m.issue)?) else { continue };
         let scanned = m.scanned.map(|i| block_at(db, i)).transpose()?.flatten();
         let voided = m.voided.map(|i| block_at(db, i)).transpose()?.flatten();
-        audit.explain_pass(&row, &issue.as_ref(), scanned.as_ref().map(|b| b.as_ref()).as_ref(), voided.as_ref().map(|b| b.as_ref()).as_ref(), keys);
+        audit.explain_pass(
+            &row,
+            &issue.as_ref(),
+            scanned.as_ref().map(|b| b.as_ref()).as_ref(),
+            voided.as_ref().map(|b| b.as_ref()).as_ref(),
+            keys,
+        );
     }
     audit.check_residents(&db.list_residents(None, true)?, keys);
     audit.check_users(&db.list_users()?);

@@ -134,7 +134,6 @@ fn or_empty<'a>(c: &'a Option<std::borrow::Cow<'_, str>>) -> &'a str {
     c.as_deref().unwrap_or("")
 }
 
-
 impl Audit {
     /// Compare one passes row, in any order, with the replay.
     pub fn check_pass(&mut self, p: &PassFacts, keys: &KeyRing) {
@@ -241,7 +240,13 @@ impl Audit {
         self.diverges(t, id, "void_reason", show(&v_reason), show(&row.void_reason));
         if self.findings.len() as u64 + self.more == before {
             // The fingerprints differed, so something does: never let it pass.
-            self.find(Finding::Diverges { table: t, id: id.into(), field: "row", ledger: "its blocks".into(), found: "a different row".into() });
+            self.find(Finding::Diverges {
+                table: t,
+                id: id.into(),
+                field: "row",
+                ledger: "its blocks".into(),
+                found: "a different row".into(),
+            });
         }
     }
 
