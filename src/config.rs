@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::pass::{PassRules, PassType, to_cents};
 use crate::domain::slot::{SlotPolicy, SlotRule};
 use crate::error::{Error, Result};
 
@@ -343,14 +344,17 @@ impl Config {
         }
     }
 
-    pub fn pass_type(&self, name: &str) -> Option<&PassTypeConfig> {
-        let name = name.trim();
-        self.pass_types.iter().find(|t| t.name.eq_ignore_ascii_case(name))
-    }
-
-    pub fn slot(&self, name: &str) -> Option<&str> {
-        let want = crate::domain::validate::fold_spaces(name).to_lowercase();
-        self.event.slots.iter().find(|s| crate::domain::validate::fold_spaces(s).to_lowercase() == want).map(String::as_str)
+    /// The rules for issuing passes, as the domain takes them.
+    pub fn pass_rules(&self) -> PassRules {
+        PassRules {
+            types: self
+                .pass_types
+                .iter()
+                .map(|t| PassType { name: t.name.trim().to_string(), persons: t.persons, price_cents: to_cents(t.price) })
+                .collect(),
+            slots: self.event.slots.clone(),
+            allow_price_override: self.event.allow_price_override,
+        }
     }
 }
 

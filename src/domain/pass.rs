@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::validate::{self, ValidationErrors};
-use crate::config::Config;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -144,12 +143,46 @@ fn parse_price(s: &str) -> Option<i64> {
     (v.is_finite() && (0.0..=10_000_000.0).contains(&v) && (v * 100.0 - (v * 100.0).round()).abs() < 1e-6).then(|| to_cents(v))
 }
 
+/// A kind of pass the event sells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassType {
+    pub name: String,
+    /// 1 or 2.
+    pub persons: u32,
+    pub price_cents: i64,
+}
+
+/// The event's rules for issuing passes, as plain data (the config file
+/// supplies them; the domain does not read it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassRules {
+    pub types: Vec<PassType>,
+    /// The first is the default.
+    pub slots: Vec<String>,
+    /// Whether an import row may set its own price.
+    pub allow_price_override: bool,
+}
+
+impl PassRules {
+    /// A type by name, in any case.
+    pub fn pass_type(&self, name: &str) -> Option<&PassType> {
+        let name = name.trim();
+        self.types.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+    }
+
+    /// A slot by name, in any case and spacing.
+    pub fn slot(&self, name: &str) -> Option<&str> {
+        let want = validate::fold_spaces(name).to_lowercase();
+        self.slots.iter().find(|s| validate::fold_spaces(s).to_lowercase() == want).map(String::as_str)
+    }
+}
+
 /// Check every field and report each problem once.
-pub fn validate(req: &PassRequest, cfg: &Config) -> Result<ValidPass, ValidationErrors> {
+pub fn validate(req: &PassRequest, rules: &PassRules) -> Result<ValidPass, ValidationErrors> {
     let mut e = ValidationErrors::default();
-    let ptype = cfg.pass_type(&req.pass_type);
+    let ptype = rules.pass_type(&req.pass_type);
     if ptype.is_none() {
-        let known: Vec<&str> = cfg.pass_types.iter().map(|t| t.name.as_str()).collect();
+        let known: Vec<&str> = rules.types.iter().map(|t| t.name.as_str()).collect();
         e.add("type", format!("unknown pass type {:?}; expected one of {}", req.pass_type.trim(), known.join(", ")));
     }
     let holder_name = validate::name(&mut e, "name", &req.name);
@@ -186,21 +219,21 @@ pub fn validate(req: &PassRequest, cfg: &Config) -> Result<ValidPass, Validation
         }
     }
     let slot = match req.slot.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => cfg.event.slots.first().cloned(),
-        Some(s) => match cfg.slot(s) {
+        None => rules.slots.first().cloned(),
+        Some(s) => match rules.slot(s) {
             Some(found) => Some(found.to_string()),
             None => {
-                e.add("slot", format!("unknown time slot {s:?}; expected one of {}", cfg.event.slots.join(", ")));
+                e.add("slot", format!("unknown time slot {s:?}; expected one of {}", rules.slots.join(", ")));
                 None
             }
         },
     };
-    let mut price_cents = ptype.map(|t| to_cents(t.price)).unwrap_or(0);
+    let mut price_cents = ptype.map(|t| t.price_cents).unwrap_or(0);
     if let Some(p) = req.price_override.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         match parse_price(p) {
             // The type's own price, as `export passes` writes it, is no override.
             Some(c) if c == price_cents && ptype.is_some() => {}
-            Some(c) if cfg.event.allow_price_override => price_cents = c,
+            Some(c) if rules.allow_price_override => price_cents = c,
             Some(_) => e.add("price", "price overrides are not allowed by the config (event.allow_price_override)"),
             None => e.add("price", format!("{p:?} is not a price")),
         }
@@ -241,9 +274,14 @@ mod tests {
         }
     }
 
+    /// The sample config's rules: the tests check against what ships.
+    fn rules() -> PassRules {
+        crate::config::Config::default().pass_rules()
+    }
+
     #[test]
     fn valid_single_takes_defaults() {
-        let v = validate(&req(), &Config::default()).unwrap();
+        let v = validate(&req(), &rules()).unwrap();
         assert_eq!(v.pass_type, "SINGLE");
         assert_eq!(v.holder_name, "Asha Rao");
         assert_eq!(v.holder_phone, "+919876543210");
@@ -254,7 +292,7 @@ mod tests {
     /// Each rule gives its own message on its own field.
     #[test]
     fn each_validation_error() {
-        let cfg = Config::default();
+        let cfg = rules();
         type Edit = fn(&mut PassRequest);
         let cases: [(Edit, &str, &str); 12] = [
             (|r| r.name = "  ".into(), "name", "required"),
@@ -301,7 +339,7 @@ mod tests {
         r.phone2 = Some("9876501234".into());
         r.payment = "online".into();
         r.txn_ref = Some(" UPI-123 ".into());
-        let v = validate(&r, &Config::default()).unwrap();
+        let v = validate(&r, &rules()).unwrap();
         assert_eq!((v.persons, v.price_cents, v.txn_ref.as_deref()), (2, 99900, Some("UPI-123")));
     }
 
@@ -309,12 +347,12 @@ mod tests {
     fn price_override_needs_config() {
         let mut r = req();
         r.price_override = Some("100".into());
-        assert!(validate(&r, &Config::default()).unwrap_err().get("price").is_some());
+        assert!(validate(&r, &rules()).unwrap_err().get("price").is_some());
         r.price_override = Some("549.00".into());
-        assert_eq!(validate(&r, &Config::default()).unwrap().price_cents, 54900);
+        assert_eq!(validate(&r, &rules()).unwrap().price_cents, 54900);
         r.price_override = Some("100".into());
-        let mut cfg = Config::default();
-        cfg.event.allow_price_override = true;
+        let mut cfg = rules();
+        cfg.allow_price_override = true;
         assert_eq!(validate(&r, &cfg).unwrap().price_cents, 10000);
         r.price_override = Some("1.234".into());
         assert!(validate(&r, &cfg).is_err());
