@@ -304,7 +304,7 @@ fn blocks_from_before_fingerprints_leave_phones_unchecked_not_failed() {
     let e = event();
     let mut g = e.env.open();
     let keys = g.keys().clone();
-    let cfg = g.cfg.clone();
+    let cfg = g.cfg.pass_rules();
     let v = pass::validate(&single("Old Timer", "9000000009"), &cfg).unwrap();
     let id = "1e1e1e1e-0000-4000-8000-000000000000";
     let at = "2026-11-21T17:00:00.000000Z";

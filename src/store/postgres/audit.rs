@@ -3,6 +3,9 @@
 
 use std::collections::BTreeSet;
 
+use postgres::Row;
+use postgres::types::{FromSql, ToSql};
+
 use super::ledger::row_to_ref;
 use super::passes::cols;
 use super::{PgDb, get, schema};
@@ -14,79 +17,72 @@ use crate::store::interface::AuditRows;
 /// Rows fetched per round trip.
 const PAGE: i64 = 4096;
 
-impl AuditRows for PgDb<'_> {
-    fn for_each_block(&self, f: &mut dyn FnMut(&BlockRef<'_>) -> Result<()>) -> Result<()> {
-        let mut after = i64::MIN;
+impl PgDb<'_> {
+    /// Run `sql`, which takes the last key seen as `$1` and the page size as
+    /// `$2` and orders by that key, a page at a time; each row goes to `f`.
+    fn paged<K>(&self, sql: &'static str, key_col: usize, mut after: K, f: &mut dyn FnMut(&Row) -> Result<()>) -> Result<()>
+    where
+        K: ToSql + Sync + for<'a> FromSql<'a>,
+    {
         loop {
-            let rows = self.query(
-                "SELECT idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig, seq FROM ledger WHERE seq > $1 ORDER BY seq LIMIT $2",
-                &[&after, &PAGE],
-            )?;
+            let rows = self.query(sql, &[&after, &PAGE])?;
             let Some(last) = rows.last() else { return Ok(()) };
-            after = get(last, 10)?;
+            after = get(last, key_col)?;
             for r in &rows {
-                f(&row_to_ref(r)?)?;
+                f(r)?;
             }
         }
+    }
+}
+
+impl AuditRows for PgDb<'_> {
+    fn for_each_block(&self, f: &mut dyn FnMut(&BlockRef<'_>) -> Result<()>) -> Result<()> {
+        let sql = "SELECT idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig, seq FROM ledger WHERE seq > $1 ORDER BY seq LIMIT $2";
+        self.paged(sql, 10, i64::MIN, &mut |r| f(&row_to_ref(r)?))
     }
 
     fn for_each_pass(&self, f: &mut dyn FnMut(&PassFacts<'_>) -> Result<()>) -> Result<()> {
-        let mut after = String::new();
-        loop {
-            let rows = self.query(concat!("SELECT ", cols!(), " FROM passes WHERE id > $1 ORDER BY id LIMIT $2"), &[&after, &PAGE])?;
-            let Some(last) = rows.last() else { return Ok(()) };
-            after = get(last, 0)?;
-            for r in &rows {
-                let facts = PassFacts {
-                    id: get(r, 0)?,
-                    pass_type: get(r, 1)?,
-                    persons: get::<i32>(r, 2)?.max(0) as u32,
-                    holder_name: get(r, 3)?,
-                    holder_phone: get(r, 4)?,
-                    holder2_name: get(r, 5)?,
-                    holder2_phone: get(r, 6)?,
-                    price_cents: get(r, 7)?,
-                    payment_mode: get(r, 8)?,
-                    txn_ref: get(r, 9)?,
-                    slot: get(r, 10)?,
-                    key_id: get(r, 11)?,
-                    created_at: get(r, 12)?,
-                    created_by: get(r, 13)?,
-                    scanned_at: get(r, 14)?,
-                    scanned_by: get(r, 15)?,
-                    gate: get(r, 16)?,
-                    voided_at: get(r, 17)?,
-                    voided_by: get(r, 18)?,
-                    void_reason: get(r, 19)?,
-                };
-                f(&facts)?;
-            }
-        }
+        let sql = concat!("SELECT ", cols!(), " FROM passes WHERE id > $1 ORDER BY id LIMIT $2");
+        self.paged(sql, 0, String::new(), &mut |r| {
+            f(&PassFacts {
+                id: get(r, 0)?,
+                pass_type: get(r, 1)?,
+                persons: get::<i32>(r, 2)?.max(0) as u32,
+                holder_name: get(r, 3)?,
+                holder_phone: get(r, 4)?,
+                holder2_name: get(r, 5)?,
+                holder2_phone: get(r, 6)?,
+                price_cents: get(r, 7)?,
+                payment_mode: get(r, 8)?,
+                txn_ref: get(r, 9)?,
+                slot: get(r, 10)?,
+                key_id: get(r, 11)?,
+                created_at: get(r, 12)?,
+                created_by: get(r, 13)?,
+                scanned_at: get(r, 14)?,
+                scanned_by: get(r, 15)?,
+                gate: get(r, 16)?,
+                voided_at: get(r, 17)?,
+                voided_by: get(r, 18)?,
+                void_reason: get(r, 19)?,
+            })
+        })
     }
 
     fn for_each_scan(&self, f: &mut dyn FnMut(&ScanFacts<'_>) -> Result<()>) -> Result<()> {
-        let mut after = i64::MIN;
-        loop {
-            let rows = self.query(
-                "SELECT block, at, operator, gate, verdict, subject, persons, repeated, id FROM scans WHERE id > $1 ORDER BY id LIMIT $2",
-                &[&after, &PAGE],
-            )?;
-            let Some(last) = rows.last() else { return Ok(()) };
-            after = get(last, 8)?;
-            for r in &rows {
-                let facts = ScanFacts {
-                    block: get::<i64>(r, 0)?.max(0) as u64,
-                    at: get(r, 1)?,
-                    operator: get(r, 2)?,
-                    gate: get(r, 3)?,
-                    verdict: get(r, 4)?,
-                    subject: get(r, 5)?,
-                    persons: get::<i32>(r, 6)?.max(0) as u32,
-                    repeated: get(r, 7)?,
-                };
-                f(&facts)?;
-            }
-        }
+        let sql = "SELECT block, at, operator, gate, verdict, subject, persons, repeated, id FROM scans WHERE id > $1 ORDER BY id LIMIT $2";
+        self.paged(sql, 8, i64::MIN, &mut |r| {
+            f(&ScanFacts {
+                block: get::<i64>(r, 0)?.max(0) as u64,
+                at: get(r, 1)?,
+                operator: get(r, 2)?,
+                gate: get(r, 3)?,
+                verdict: get(r, 4)?,
+                subject: get(r, 5)?,
+                persons: get::<i32>(r, 6)?.max(0) as u32,
+                repeated: get(r, 7)?,
+            })
+        })
     }
 
     /// The server checks its own pages (checksums, WAL); SQL has no
