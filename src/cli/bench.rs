@@ -26,6 +26,15 @@ impl Drop for Scratch {
 }
 
 /// A scratch SQLite file, or the (empty) PostgreSQL database `url` names.
+/// What `f` returns, with the wall and the CPU time it took in seconds. CPU
+/// time does not grow when other programs share the cores, so it is the
+/// figure to compare across runs.
+fn timed<T>(f: impl FnOnce() -> crate::error::Result<T>) -> Result<(T, (f64, f64))> {
+    let (t, c) = (Instant::now(), super::camera::process_cpu());
+    let v = f()?;
+    Ok((v, (t.elapsed().as_secs_f64(), (super::camera::process_cpu() - c).as_secs_f64())))
+}
+
 fn scratch(url: Option<&str>) -> Result<(Scratch, Gatehouse)> {
     let dir = std::env::temp_dir().join(format!("gatehouse-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir)?;
@@ -180,24 +189,11 @@ pub fn run(cmd: &BenchCmd, url: Option<&str>) -> Result<ExitCode> {
                 g.scan(payload.as_bytes(), &admin(), "Bench")?;
             }
             eprintln!("scanned {} passes in {:.1} s", passes.len(), t.elapsed().as_secs_f64());
-            // Wall and CPU time: CPU time does not grow when other programs
-            // share the cores, so it is the figure to compare across runs.
-            let timed = |f: &mut dyn FnMut() -> Result<()>| -> Result<(f64, f64)> {
-                let (t, c) = (Instant::now(), super::camera::process_cpu());
-                f()?;
-                Ok((t.elapsed().as_secs_f64(), (super::camera::process_cpu() - c).as_secs_f64()))
-            };
-            let mut r = None;
-            let chain = timed(&mut || Ok(r = Some(g.verify_ledger(None, &mut |_| {})?)))?;
-            let r = r.context("chain walk")?;
+            let (r, chain) = timed(|| g.verify_ledger(None, &mut |_| {}))?;
             anyhow::ensure!(r.ok, "fresh ledger did not verify: {:?}", r.problem);
-            let mut a = None;
-            let audit = timed(&mut || Ok(a = Some(g.audit()?)))?;
-            let a = a.context("audit")?;
+            let (a, audit) = timed(|| g.audit())?;
             anyhow::ensure!(a.ok, "fresh tables failed the audit: {:?}", a.findings.first());
-            let mut all = None;
-            let whole = timed(&mut || Ok(all = Some(g.verify_all(None, false, &mut |_| {})?)))?;
-            let all = all.context("verify")?;
+            let (all, whole) = timed(|| g.verify_all(None, false, &mut |_| {}))?;
             anyhow::ensure!(all.ok, "fresh database failed verification: {:?}", all.problems());
             let rate = |s: f64| r.blocks as f64 / s.max(1e-9);
             say!(
