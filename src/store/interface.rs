@@ -104,7 +104,8 @@ pub trait LedgerRows {
 /// What the audit reads: every block and every scans row, streamed so a
 /// million of each need no million-row vector, and the database's own checks.
 pub trait AuditRows {
-    /// Every block in storage order.
+    /// Every block in storage order, for the audit's replay: its hash,
+    /// previous hash and signature may be left empty (the chain walk reads them).
     fn for_each_block(&self, f: &mut dyn FnMut(&BlockRef<'_>) -> Result<()>) -> Result<()>;
     /// Every passes row, in any order.
     fn for_each_pass(&self, f: &mut dyn FnMut(&PassFacts<'_>) -> Result<()>) -> Result<()>;

@@ -22,7 +22,7 @@ mod fingerprint;
 mod passes;
 
 use fingerprint::Seed;
-use passes::ExpPass;
+use passes::{ExpPass, PassKey};
 pub use passes::{PassBlocks, PassFacts};
 
 /// How many findings a report lists; the rest are counted.
@@ -200,7 +200,7 @@ struct ExpUser {
 pub struct Audit {
     /// Keys the row fingerprints.
     seed: Seed,
-    passes: HashMap<String, ExpPass, foldhash::fast::RandomState>,
+    passes: HashMap<PassKey, ExpPass, foldhash::fast::RandomState>,
     /// Passes whose row differs; the caller re-reads them for detail.
     pass_mismatch: Vec<PassBlocks>,
     residents: HashMap<String, ExpResident>,
@@ -208,6 +208,8 @@ pub struct Audit {
     /// (block, fingerprint of the scans row it must have written), in block order.
     scans: Vec<(u64, u64)>,
     scan_seen: Vec<bool>,
+    /// Where the next scans row is likely to be in `scans`.
+    scan_next: usize,
     /// Blocks whose scans row differs; the caller re-reads them for detail.
     scan_mismatch: Vec<(u64, ScanRowOwned)>,
     findings: Vec<Finding>,
@@ -310,7 +312,7 @@ impl Audit {
         let id = || d.id.as_deref().unwrap_or("").to_string();
         match b.event {
             "pass_issue" => {
-                self.passes.insert(id(), ExpPass::issued(b, &d, &self.seed));
+                self.passes.insert(PassKey::of(d.id.as_deref().unwrap_or("")), ExpPass::issued(b, &d, &self.seed));
             }
             "scan" => {
                 let facts = expected_scan(b, &d);
@@ -320,7 +322,7 @@ impl Audit {
                     Some("pass") if verdict == "ADMITTED" => {
                         let key = d.id.as_deref().unwrap_or("");
                         let mut double = None;
-                        if let Some(p) = self.passes.get_mut(key) {
+                        if let Some(p) = self.passes.get_mut(&PassKey::of(key)) {
                             double = p.scanned.map(|s| s.0);
                             p.admit(b, &self.seed);
                         }
@@ -343,12 +345,12 @@ impl Audit {
                 }
             }
             "pass_void" => {
-                if let Some(p) = self.passes.get_mut(d.id.as_deref().unwrap_or("")) {
+                if let Some(p) = self.passes.get_mut(&PassKey::of(d.id.as_deref().unwrap_or(""))) {
                     p.void(b, &d, &self.seed);
                 }
             }
             "pass_unscan" => {
-                if let Some(p) = self.passes.get_mut(d.id.as_deref().unwrap_or("")) {
+                if let Some(p) = self.passes.get_mut(&PassKey::of(d.id.as_deref().unwrap_or(""))) {
                     p.scanned = None;
                 }
             }
@@ -468,9 +470,16 @@ impl Audit {
         if self.scan_seen.len() != self.scans.len() {
             self.scan_seen = vec![false; self.scans.len()];
         }
-        match self.scans.binary_search_by_key(&row.block, |s| s.0) {
+        // Rows usually come in block order: try the slot after the last one.
+        let next = self.scan_next;
+        let found = match self.scans.get(next) {
+            Some(s) if s.0 == row.block => Ok(next),
+            _ => self.scans.binary_search_by_key(&row.block, |s| s.0),
+        };
+        match found {
             Ok(i) if !self.scan_seen[i] => {
                 self.scan_seen[i] = true;
+                self.scan_next = i + 1;
                 if self.scans[i].1 != row.fingerprint(&self.seed) {
                     if self.scan_mismatch.len() < LISTED {
                         self.scan_mismatch.push((row.block, row.to_owned_row()));

@@ -36,6 +36,47 @@ pub struct PassFacts<'a> {
     pub void_reason: Option<&'a str>,
 }
 
+/// A pass id as the replay's map key. The ids gatehouse makes are UUIDs in
+/// canonical form (lower-case, hyphenated), kept as the number, which hashes
+/// and compares in one step where a string costs a pointer chase; any other
+/// id, such as one planted by hand, stays text. Only the canonical spelling
+/// becomes a number, so two spellings of one UUID remain two ids.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum PassKey {
+    Uuid(u128),
+    Text(Box<str>),
+}
+
+impl PassKey {
+    pub(super) fn of(id: &str) -> PassKey {
+        let b = id.as_bytes();
+        let mut n: u128 = 0;
+        let canonical = b.len() == 36
+            && b.iter().enumerate().all(|(i, &c)| {
+                if matches!(i, 8 | 13 | 18 | 23) {
+                    return c == b'-';
+                }
+                let d = match c {
+                    b'0'..=b'9' => c - b'0',
+                    b'a'..=b'f' => c - b'a' + 10,
+                    _ => return false,
+                };
+                n = n << 4 | u128::from(d);
+                true
+            });
+        if canonical { PassKey::Uuid(n) } else { PassKey::Text(id.into()) }
+    }
+}
+
+impl std::fmt::Display for PassKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PassKey::Uuid(n) => write!(f, "{}", uuid::Uuid::from_u128(*n).hyphenated()),
+            PassKey::Text(t) => f.write_str(t),
+        }
+    }
+}
+
 /// What the blocks say one passes row must hold, as fingerprints.
 #[derive(Debug, Clone)]
 pub(super) struct ExpPass {
@@ -138,7 +179,7 @@ impl Audit {
     /// Compare one passes row, in any order, with the replay.
     pub fn check_pass(&mut self, p: &PassFacts, keys: &KeyRing) {
         self.rows += 1;
-        let Some(e) = self.passes.remove(p.id) else {
+        let Some(e) = self.passes.remove(&PassKey::of(p.id)) else {
             self.find(Finding::Unrecorded { table: "passes", id: p.id.to_owned() });
             return;
         };
@@ -253,7 +294,7 @@ impl Audit {
     /// Passes that blocks created and no row answered; and rows that differ
     /// but could not be re-read for detail.
     pub(super) fn finish_passes(&mut self) {
-        let mut gone: Vec<_> = std::mem::take(&mut self.passes).into_iter().map(|(id, e)| (e.issue, id)).collect();
+        let mut gone: Vec<_> = std::mem::take(&mut self.passes).into_iter().map(|(id, e)| (e.issue, id.to_string())).collect();
         gone.sort();
         for (block, id) in gone {
             self.find(Finding::Missing { table: "passes", id, block });
@@ -266,6 +307,24 @@ impl Audit {
                 ledger: "its blocks".into(),
                 found: "a different row".into(),
             });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PassKey;
+
+    #[test]
+    fn only_the_canonical_spelling_of_a_uuid_becomes_a_number() {
+        let id = "1e1e1e1e-0000-4000-8000-00000000000a";
+        assert!(matches!(PassKey::of(id), PassKey::Uuid(_)));
+        assert_eq!(PassKey::of(id).to_string(), id);
+        let upper = id.to_uppercase();
+        assert_eq!(PassKey::of(&upper), PassKey::Text(upper.clone().into()));
+        assert_ne!(PassKey::of(id), PassKey::of(&upper));
+        for odd in ["", "x", "1e1e1e1e00004000800000000000000a", "1e1e1e1e-0000-4000-8000-00000000000a0"] {
+            assert_eq!(PassKey::of(odd).to_string(), odd);
         }
     }
 }

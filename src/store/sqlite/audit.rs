@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::SqliteDb;
-use super::ledger::{COLS, row_to_ref};
+use super::ledger::row_to_ref;
 use super::passes::COLS as PASS_COLS;
 use super::schema;
 use crate::domain::audit::{PassFacts, ScanFacts};
@@ -49,7 +49,9 @@ fn count(r: &rusqlite::Row, i: usize) -> rusqlite::Result<u32> {
 
 impl AuditRows for SqliteDb<'_> {
     fn for_each_block(&self, f: &mut dyn FnMut(&BlockRef<'_>) -> Result<()>) -> Result<()> {
-        let mut st = self.conn.prepare(&format!("SELECT {COLS} FROM ledger ORDER BY seq"))?;
+        // The replay needs no hashes or signatures (the chain walk checks
+        // them): leaving them out saves reading and validating 190 bytes a block.
+        let mut st = self.conn.prepare("SELECT idx, ts, operator, gate, event, data, '', '', key_id, '' FROM ledger ORDER BY seq")?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             f(&row_to_ref(r)?)?;
