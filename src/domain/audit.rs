@@ -129,6 +129,9 @@ struct Data<'a> {
     kind: Option<Cow<'a, str>>,
     persons: Option<u32>,
     repeated: Option<bool>,
+    /// On an `offline_scan` block: whether the upload changed the tables
+    /// (a first admission, or a resident toggle newer than the server's).
+    applied: Option<bool>,
     #[serde(borrow, rename = "type")]
     pass_type: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -284,7 +287,8 @@ impl ScanFacts<'_> {
 /// What a scan block says its scans row must hold.
 fn expected_scan<'a>(b: &BlockRef<'a>, d: &'a Data<'a>) -> ScanFacts<'a> {
     let verdict = d.verdict.as_deref().unwrap_or("");
-    let admitted = verdict == "ADMITTED";
+    // An offline admission that clashed on upload counts nobody.
+    let admitted = verdict == "ADMITTED" && (b.event != "offline_scan" || d.applied == Some(true));
     ScanFacts {
         block: b.index,
         at: b.ts,
@@ -353,11 +357,14 @@ impl Audit {
                 };
                 self.passes.insert(id(), p);
             }
-            "scan" => {
+            // An offline gate's scan, uploaded with its original time: it
+            // changed the tables only if the upload says `applied`.
+            "scan" | "offline_scan" => {
                 let facts = expected_scan(b, &d);
                 self.scans.push((b.index, facts.fingerprint()));
                 let verdict = d.verdict.as_deref().unwrap_or("");
-                match d.kind.as_deref() {
+                let effective = b.event == "scan" || d.applied == Some(true);
+                match d.kind.as_deref().filter(|_| effective) {
                     Some("pass") if verdict == "ADMITTED" => {
                         let key = id();
                         let mut double = None;
