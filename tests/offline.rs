@@ -175,6 +175,9 @@ fn black_hole_gives_an_offline_verdict_within_the_budget_and_uploads_later() {
     let mut gate = gate(&env, &relay, tmp.path(), "North");
     let r = gate.sync().unwrap();
     assert!(r.pulled && r.error.is_none(), "{r:?}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(tmp.path().join("replica.sqlite")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "the replica holds phones and password hashes: {mode:o}");
     let budget = Duration::from_secs_f64(gate.local().cfg.offline.budget_secs);
 
     relay.black_hole();
@@ -402,4 +405,56 @@ fn a_late_online_attempt_refused_by_the_server_is_still_a_conflict() {
     assert_eq!(env.raw_i64("SELECT COUNT(*) FROM scans WHERE nonce = 'late-1'"), 1);
     let v = central_verify(&env);
     assert!(v.ok, "{:?}", v.problems());
+}
+
+/// Figures for docs/offline.md; no speed is asserted. Run with
+/// `cargo test --release --test offline bench -- --ignored --nocapture`.
+#[test]
+#[ignore = "a benchmark, run by hand"]
+fn bench_queue_drain_and_replica_pull() {
+    let env = Env::on(Backend::Postgres);
+    let mut g = env.open();
+    with_admin(&mut g);
+    let codes: Vec<String> = (0..200).map(|i| issue(&mut g, &single(&format!("Guest {i}"), &format!("9100{i:06}"))).1).collect();
+    let relay = Relay::start(pg::server().port);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut north = gate(&env, &relay, &tmp.path().join("a"), "North");
+    north.sync().unwrap();
+    relay.refuse();
+    let t = Instant::now();
+    for i in 0..1000 {
+        assert!(north.scan(codes[i % codes.len()].as_bytes(), &operator(), "North").unwrap().offline);
+    }
+    println!("1000 offline scans queued in {:.2} s", t.elapsed().as_secs_f64());
+    relay.restore();
+    let t = Instant::now();
+    let r = north.sync().unwrap();
+    assert!(r.queued == 0 && r.uploaded == 1000, "{r:?}");
+    println!("link back -> empty queue (upload 1000 + pull): {:.2} s", t.elapsed().as_secs_f64());
+
+    // 100,000 passes straight into the server (their ledger is not the point here).
+    let n = 100_000;
+    pg::server().sql_in(
+        &env.pg_db(),
+        &format!(
+            "INSERT INTO passes (id, pass_type, persons, holder_name, holder_phone, name_key, price_cents, payment_mode, slot, key_id, created_at, created_by)
+             SELECT 'ffff' || lpad(to_hex(i), 8, '0'), 'SINGLE', 1, 'Guest ' || i, '8' || lpad(i::text, 9, '0'), 'guest ' || i, 54900, 'CASH', 'slot', '01', '2026-11-21T18:00:00.000000Z', 'asha'
+             FROM generate_series(1, {n}) AS i"
+        ),
+    );
+    let mut fresh = gate(&env, &relay, &tmp.path().join("b"), "South");
+    let t = Instant::now();
+    let r = fresh.sync().unwrap();
+    assert!(r.full_pull && r.passes_pulled as usize >= n, "{r:?}");
+    println!("first pull of {} passes: {:.2} s", r.passes_pulled, t.elapsed().as_secs_f64());
+    for i in 1..=1000 {
+        g.void_pass(&admin(), &format!("ffff{i:08x}"), "bench").unwrap();
+    }
+    let t = Instant::now();
+    let r = fresh.sync().unwrap();
+    assert!(!r.full_pull && r.passes_pulled == 1000, "{r:?}");
+    println!("incremental pull after 1000 voids ({} blocks): {:.3} s", r.blocks_read, t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let r = fresh.sync().unwrap();
+    println!("incremental pull, nothing changed ({} blocks): {:.3} s", r.blocks_read, t.elapsed().as_secs_f64());
 }

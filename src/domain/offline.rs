@@ -104,11 +104,11 @@ pub fn conflicts_from(blocks: &[StoredBlock]) -> Vec<Conflict> {
                 }
             }
             CONFLICT_ACK => {
-                if let Ok(a) = serde_json::from_str::<AckData>(&b.data) {
-                    if let Some(c) = out.iter_mut().find(|c| c.block == a.conflict) {
-                        c.acknowledged = true;
-                        c.acknowledged_by = Some(b.operator.clone());
-                    }
+                if let Ok(a) = serde_json::from_str::<AckData>(&b.data)
+                    && let Some(c) = out.iter_mut().find(|c| c.block == a.conflict)
+                {
+                    c.acknowledged = true;
+                    c.acknowledged_by = Some(b.operator.clone());
                 }
             }
             _ => {}

@@ -148,6 +148,16 @@ impl Gate {
 
     /// Assemble from parts; tests use this with their own clock.
     pub fn from_parts(cfg: Config, keys: KeyRing, url: DbUrl, replica: &std::path::Path, clock: Arc<dyn Clock>) -> Result<Gate> {
+        if !replica.exists() {
+            // Names, phones and password hashes: readable by the owner only.
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(replica)
+                .map_err(|e| Error::io(format!("cannot create {}", replica.display()), e))?;
+        }
         let mut store = Store::create(replica)?;
         store.replica_prepare()?;
         let chain = match store.replica_meta("chain")? {
@@ -158,13 +168,13 @@ impl Gate {
                 c
             }
         };
-        if let Some(db) = store.replica_meta("database")? {
-            if db != url.to_string() {
-                return Err(Error::Other(format!(
-                    "{} replicates {db}, not {url}; move it away to start a fresh replica (after syncing it)",
-                    replica.display()
-                )));
-            }
+        if let Some(db) = store.replica_meta("database")?
+            && db != url.to_string()
+        {
+            return Err(Error::Other(format!(
+                "{} replicates {db}, not {url}; move it away to start a fresh replica (after syncing it)",
+                replica.display()
+            )));
         }
         let local = Gatehouse::from_parts(cfg.clone(), keys.clone(), store, clock.clone());
         let remote = Remote { cfg: cfg.clone(), keys, clock: clock.clone(), url };
@@ -402,10 +412,11 @@ impl Gate {
             Err(e) => rep.error = Some(e.to_string()),
         }
         rep.queued = self.queued()?;
-        if rep.error.is_none() && rep.queued == 0 {
-            if let Err(e) = self.pull(wait, &mut rep) {
-                rep.error = Some(e.to_string());
-            }
+        if rep.error.is_none()
+            && rep.queued == 0
+            && let Err(e) = self.pull(wait, &mut rep)
+        {
+            rep.error = Some(e.to_string());
         }
         rep.online = self.online;
         if let Some(s) = rep.clock_skew_secs {
@@ -446,7 +457,11 @@ impl Gate {
             // An empty server ledger: remember that a pull happened.
             None => meta.push(("cursor", "none".into())),
         }
-        self.local.store().replica_apply(&changes, &meta)?;
+        if !self.local.store().replica_apply(&changes, &meta)? {
+            // A scan was queued while the pull ran: upload it first.
+            rep.queued = self.queued()?;
+            return Ok(());
+        }
         rep.pulled = true;
         rep.full_pull = changes.full;
         rep.passes_pulled = changes.passes.len() as u64;

@@ -76,8 +76,9 @@ impl Store {
         self.replica()?.meta_set(pairs)
     }
 
-    /// Apply pulled rows and the new cursor (plus `meta`) in one transaction.
-    pub fn replica_apply(&mut self, c: &Changes, meta: &[(&str, String)]) -> Result<()> {
+    /// Apply pulled rows and the new cursor (plus `meta`) in one
+    /// transaction; false (nothing applied) while scans wait for upload.
+    pub fn replica_apply(&mut self, c: &Changes, meta: &[(&str, String)]) -> Result<bool> {
         self.replica()?.apply(c, meta)
     }
 

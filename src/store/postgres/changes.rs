@@ -58,11 +58,11 @@ impl PgStore {
         };
         // The cursor's block must still be there, unchanged; else copy all.
         let mut full = true;
-        if let (Some((at, hash)), Some((h, _))) = (&since, &head) {
-            if at <= h {
-                let same = tx.query_opt("SELECT 1 FROM ledger WHERE idx = $1 AND hash = $2", &[&(*at as i64), hash])?;
-                full = same.is_none();
-            }
+        if let (Some((at, hash)), Some((h, _))) = (&since, &head)
+            && at <= h
+        {
+            let same = tx.query_opt("SELECT 1 FROM ledger WHERE idx = $1 AND hash = $2", &[&(*at as i64), hash])?;
+            full = same.is_none();
         }
         let (users, passes, residents) = (&TABLES[0], &TABLES[1], &TABLES[2]);
         let mut c = Changes { full, head, server_time, ..Default::default() };

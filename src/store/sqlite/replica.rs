@@ -52,8 +52,19 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn apply(&mut self, c: &Changes, meta: &[(&str, String)]) -> Result<()> {
+    /// Apply pulled rows, unless the outbox holds scans not yet uploaded
+    /// (their effects live in these rows): checked inside the write
+    /// transaction, so a scan queued meanwhile is never overwritten.
+    pub fn apply(&mut self, c: &Changes, meta: &[(&str, String)]) -> Result<bool> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let head: Option<i64> = tx.query_row("SELECT MAX(idx) FROM ledger", [], |r| r.get(0))?;
+        let mark: Option<i64> = tx
+            .query_row("SELECT value FROM replica_meta WHERE key = 'uploaded_through'", [], |r| r.get::<_, String>(0))
+            .optional()?
+            .and_then(|v| v.parse().ok());
+        if head.is_some() && head != mark {
+            return Ok(false);
+        }
         if c.full {
             tx.execute_batch("DELETE FROM passes; DELETE FROM residents; DELETE FROM users;")?;
         }
@@ -62,7 +73,7 @@ impl SqliteStore {
         upsert(&tx, &TABLES[2], &c.residents)?;
         set_all(&tx, meta)?;
         tx.commit()?;
-        Ok(())
+        Ok(true)
     }
 
     pub fn outbox(&self, after: Option<u64>, limit: usize) -> Result<Vec<OutboxItem>> {
