@@ -96,7 +96,6 @@ pub enum Command {
     /// HMAC keys.
     #[command(subcommand, after_help = "Examples:\n  gatehouse key list\n  gatehouse --user asha key rotate")]
     Key(KeyCmd),
-    /// The event's database: status, and copies between SQLite and PostgreSQL.
     /// Upload this gate's offline scans, then pull the server's changes
     /// into its replica (PostgreSQL gates).
     #[command(after_help = "Examples:\n  gatehouse sync\n  gatehouse sync --json")]
@@ -104,6 +103,7 @@ pub enum Command {
     /// Passes admitted offline that were admitted elsewhere first.
     #[command(after_help = "Examples:\n  gatehouse --user asha conflicts\n  gatehouse --user asha conflicts --ack 1042 --json")]
     Conflicts(ConflictsArgs),
+    /// The event's database: status, and copies between SQLite and PostgreSQL.
     #[command(subcommand, after_help = "Examples:\n  gatehouse db status --json\n  gatehouse --user asha db copy --to event-copy.db")]
     Db(DbCmd),
     /// Measure the core's speed on a scratch database.

@@ -59,7 +59,12 @@ impl Gatehouse {
                 };
                 data.insert("offline".into(), json!(true));
                 data.insert("chain".into(), json!(head.chain));
-                data.insert("local".into(), json!({"index": b.index, "hash": b.hash, "prev_hash": b.prev_hash, "event": b.event}));
+                // Enough of the local block to recompute its hash (the
+                // audit follows each chain: nothing dropped or altered).
+                data.insert(
+                    "local".into(),
+                    json!({"index": b.index, "hash": b.hash, "prev_hash": b.prev_hash, "event": b.event, "data": b.data, "key_id": b.key_id}),
+                );
                 let Some(s) = &item.scan else {
                     // A local block that is not a scan (a sign-in lockout):
                     // kept for the chain, with no effect here.
@@ -70,10 +75,15 @@ impl Gatehouse {
                     continue;
                 };
                 if let Some(n) = &s.nonce {
+                    data.insert("nonce".into(), json!(n));
                     // Already recorded (an online attempt that committed
                     // after its budget ran out): done, not again.
                     if let Some(central) = db.scan_by_nonce(n)? {
                         r.skipped += 1;
+                        // Kept in the chain, with no effect and no scans row.
+                        data.insert("online_block".into(), json!(central.block));
+                        let nb = NewBlock { ts: &s.at, operator: &s.operator, gate: &s.gate, event: "offline_seen", data: &Value::Object(data.clone()) };
+                        db.append_block(keys, &nb)?;
                         // The server answered otherwise than the gate did
                         // (it admitted someone the server had seen before).
                         if let Some((kind, first_use, persons)) = late_clash(db, s, &central, &data)? {
@@ -82,7 +92,6 @@ impl Gatehouse {
                         }
                         continue;
                     }
-                    data.insert("nonce".into(), json!(n));
                 }
                 let effect = apply(db, s, &data)?;
                 data.insert("applied".into(), json!(effect.applied));
