@@ -26,6 +26,7 @@ pub struct Config {
     pub printer: PrinterConfig,
     pub storage: StorageConfig,
     pub console: ConsoleConfig,
+    pub offline: OfflineConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,6 +43,26 @@ pub struct ConsoleConfig {
 impl Default for ConsoleConfig {
     fn default() -> Self {
         ConsoleConfig { idle_lock_minutes: 0, verdict_secs: 5.0, sound: true }
+    }
+}
+
+/// A PostgreSQL gate that keeps scanning when its link drops (docs/offline.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OfflineConfig {
+    /// How long a scan waits for the server before deciding offline.
+    pub budget_secs: f64,
+    /// While offline, how often the server is tried again.
+    pub retry_secs: f64,
+    /// A replica older than this is stale: the Scan screen says so.
+    pub stale_secs: f64,
+    /// A clock skew above this is shown and logged.
+    pub max_skew_secs: f64,
+}
+
+impl Default for OfflineConfig {
+    fn default() -> Self {
+        OfflineConfig { budget_secs: 1.5, retry_secs: 5.0, stale_secs: 60.0, max_skew_secs: 30.0 }
     }
 }
 
@@ -151,6 +172,7 @@ impl Default for Config {
             printer: PrinterConfig::default(),
             storage: StorageConfig::default(),
             console: ConsoleConfig::default(),
+            offline: OfflineConfig::default(),
         }
     }
 }
@@ -239,6 +261,17 @@ impl Config {
         for (what, v) in texts.into_iter().chain(self.event.slots.iter().map(|s| ("event.slots", s))) {
             if let Some(p) = crate::domain::text::problem(v, false) {
                 return Err(format!("{what} {p}"));
+            }
+        }
+        let o = &self.offline;
+        for (what, v) in [
+            ("offline.budget_secs", o.budget_secs),
+            ("offline.retry_secs", o.retry_secs),
+            ("offline.stale_secs", o.stale_secs),
+            ("offline.max_skew_secs", o.max_skew_secs),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v <= 86_400.0) {
+                return Err(format!("{what} must be a number of seconds above 0"));
             }
         }
         if self.pass_types.is_empty() {

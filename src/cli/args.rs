@@ -96,6 +96,13 @@ pub enum Command {
     /// HMAC keys.
     #[command(subcommand, after_help = "Examples:\n  gatehouse key list\n  gatehouse --user asha key rotate")]
     Key(KeyCmd),
+    /// Upload this gate's offline scans, then pull the server's changes
+    /// into its replica (PostgreSQL gates).
+    #[command(after_help = "Examples:\n  gatehouse sync\n  gatehouse sync --json")]
+    Sync(JsonFlag),
+    /// Passes admitted offline that were admitted elsewhere first.
+    #[command(after_help = "Examples:\n  gatehouse --user asha conflicts\n  gatehouse --user asha conflicts --ack 1042 --json")]
+    Conflicts(ConflictsArgs),
     /// The event's database: status, and copies between SQLite and PostgreSQL.
     #[command(subcommand, after_help = "Examples:\n  gatehouse db status --json\n  gatehouse --user asha db copy --to event-copy.db")]
     Db(DbCmd),
@@ -493,6 +500,16 @@ pub struct ScanArgs {
     #[arg(long, value_name = "TEXT", conflicts_with = "payload_file")]
     pub nonce: Option<String>,
     /// Print the verdict as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConflictsArgs {
+    /// Acknowledge the conflict recorded in this ledger block.
+    #[arg(long, value_name = "BLOCK")]
+    pub ack: Option<u64>,
+    /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -7,6 +7,7 @@ mod camera;
 mod db;
 mod init;
 mod manual;
+mod offline;
 mod output;
 mod print;
 
@@ -51,6 +52,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Cameras => camera::cameras(),
         Command::Man(a) => manual::man(a),
         Command::Completions(a) => manual::completions(a),
+        Command::Sync(j) => offline::sync(&paths, j),
+        Command::Conflicts(a) => offline::conflicts(&cli, &paths, a),
+        Command::Scan(a) if offline::handles_scan(&paths, a)? => offline::scan(&cli, &paths, a),
+        Command::Db(DbCmd::Status(j)) if offline::is_postgres(&paths)? => offline::db_status(&paths, j),
         _ => {
             let mut g = Gatehouse::open(&paths)?;
             dispatch(&cli, command, &mut g)
@@ -64,6 +69,7 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
         Command::Init(_) | Command::Bench(_) => ok,
         Command::Decode(_) | Command::Cameras => ok,
         Command::Man(_) | Command::Completions(_) => ok,
+        Command::Sync(_) | Command::Conflicts(_) => ok,
         Command::User(c) => user(cli, g, c),
         Command::Pass(c) => pass(cli, g, c),
         Command::Resident(c) => resident(cli, g, c),
@@ -140,13 +146,19 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
 /// Authenticate `--user` with GATEHOUSE_PASSWORD or a prompt. Commands
 /// that change data, or show payloads or personal data, sign in first.
 fn sign_in(cli: &Cli, g: &mut Gatehouse) -> Result<Actor> {
+    let (user, password) = credentials(cli)?;
+    Ok(g.authenticate(&user, &password)?)
+}
+
+/// `--user` and its password, from GATEHOUSE_PASSWORD or a prompt.
+fn credentials(cli: &Cli) -> Result<(String, String)> {
     let user = cli.user.clone().ok_or_else(|| anyhow!("this command needs a sign-in: pass --user NAME (or set GATEHOUSE_USER)"))?;
     let password = match std::env::var("GATEHOUSE_PASSWORD") {
         Ok(p) => p,
         Err(_) if std::io::stdin().is_terminal() => rpassword::prompt_password(format!("password for {user}: "))?,
         Err(_) => bail!("no password: set GATEHOUSE_PASSWORD or run in a terminal"),
     };
-    Ok(g.authenticate(&user, &password)?)
+    Ok((user, password))
 }
 
 /// Sign in as an admin: for commands that show payloads (a payload is a
@@ -393,22 +405,27 @@ fn scan(cli: &Cli, g: &mut Gatehouse, a: &ScanArgs) -> Result<ExitCode> {
         let out = g.scan_manual(id, a.reason.as_deref(), &actor, &gate)?;
         return Ok(show_verdict(&out, a.json));
     }
-    let raw: Vec<u8> = match (&a.payload, &a.image) {
-        (Some(p), _) => p.clone().into_bytes(),
-        (None, Some(path)) => {
-            let img = crate::decode::load_gray(path)?;
-            match crate::decode::decode_gray(&img).into_iter().next() {
-                Some(text) => text.into_bytes(),
-                None => bail!("no QR code found in {}", path.display()),
-            }
-        }
-        (None, None) => bail!("give --payload TEXT or --image FILE"),
-    };
+    let raw = scan_input(a)?;
     let out = match &a.nonce {
         Some(n) => g.scan_with_nonce(&raw, &actor, &gate, n)?,
         None => g.scan(&raw, &actor, &gate)?,
     };
     Ok(show_verdict(&out, a.json))
+}
+
+/// The bytes a scan reads: `--payload`, or the first code in `--image`.
+fn scan_input(a: &ScanArgs) -> Result<Vec<u8>> {
+    match (&a.payload, &a.image) {
+        (Some(p), _) => Ok(p.clone().into_bytes()),
+        (None, Some(path)) => {
+            let img = crate::decode::load_gray(path)?;
+            match crate::decode::decode_gray(&img).into_iter().next() {
+                Some(text) => Ok(text.into_bytes()),
+                None => bail!("no QR code found in {}", path.display()),
+            }
+        }
+        (None, None) => bail!("give --payload TEXT or --image FILE"),
+    }
 }
 
 /// Print a verdict; exit 0 when it lets the person through, 1 when not.

@@ -222,6 +222,9 @@ pub fn stats(s: &Stats) {
     }
     say!("residents         {} IN, {} OUT", s.residents_in, s.residents_out);
     say!("inside now        {}", s.occupancy());
+    if s.conflicts > 0 {
+        say!("conflicts         {}  ({} open: gatehouse conflicts)", s.conflicts, s.conflicts_open);
+    }
     say!("scans (24 h)      {}", s.scans_total_24h);
     for (h, n) in s.scans_per_hour.iter().filter(|(_, n)| *n > 0) {
         say!("  {}  {n}", &h[..13.min(h.len())]);

@@ -6,6 +6,7 @@ pub mod base32;
 pub mod clock;
 pub mod keys;
 pub mod ledger;
+pub mod offline;
 pub mod pass;
 pub mod payload;
 pub mod resident;

@@ -30,6 +30,11 @@ pub struct Stats {
     pub by_slot: BTreeMap<String, SlotStats>,
     /// Every gate's scans, by the gate name recorded with each scan.
     pub by_gate: BTreeMap<String, GateStats>,
+    /// Passes admitted offline that were admitted elsewhere first, as the
+    /// ledger records them (docs/offline.md), and how many are not yet
+    /// acknowledged. Each such pass still counts once in people admitted.
+    pub conflicts: u64,
+    pub conflicts_open: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

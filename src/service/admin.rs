@@ -79,7 +79,14 @@ impl Gatehouse {
     pub fn stats(&mut self) -> Result<Stats> {
         let now = self.now();
         let currency = self.cfg.event.currency.clone();
-        self.store.read(|db| db.stats(now, &currency))
+        self.store.read(|db| {
+            let mut s = db.stats(now, &currency)?;
+            let events = [crate::domain::offline::CONFLICT, crate::domain::offline::CONFLICT_ACK];
+            let list = crate::domain::offline::conflicts_from(&db.blocks_of_events(&events)?);
+            s.conflicts = list.len() as u64;
+            s.conflicts_open = list.iter().filter(|c| !c.acknowledged).count() as u64;
+            Ok(s)
+        })
     }
 
     /// Write a CSV file. Payloads and keys are never exported: a payload is

@@ -6,9 +6,11 @@ mod admin;
 mod import;
 mod ledger;
 mod manual;
+pub mod offline;
 mod passes;
 mod residents;
 mod scan;
+mod sync;
 mod users;
 
 use std::path::Path;
@@ -20,6 +22,7 @@ pub use ledger::Verification;
 pub use manual::{Candidate, CandidateKind};
 pub use passes::PassView;
 pub use residents::ResidentView;
+pub use sync::{ChainHead, UploadReport};
 pub use users::bcrypt_runs_on_this_thread;
 
 use crate::config::{Config, Paths};

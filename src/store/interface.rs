@@ -19,7 +19,7 @@ use crate::domain::user::User;
 use crate::error::Result;
 
 /// One transaction's view of the database, whatever the backend.
-pub trait Db: PassRows + ResidentRows + UserRows + ScanRows + LedgerRows + StatsQuery + AuditRows {
+pub trait Db: PassRows + ResidentRows + UserRows + ScanRows + LedgerRows + StatsQuery + AuditRows + SyncRows {
     /// A table's row count; used by first-run checks.
     fn count(&self, table: Table) -> Result<u64>;
 }
@@ -116,6 +116,14 @@ pub trait AuditRows {
     /// Tables, indexes, views and triggers that differ from what gatehouse's
     /// migrations create: extra, missing or altered, one line each.
     fn foreign_schema(&self) -> Result<Vec<String>>;
+}
+
+/// What offline gates need of the central ledger (see docs/offline.md).
+pub trait SyncRows {
+    /// Every block whose event is one of `events`, in storage order.
+    fn blocks_of_events(&self, events: &[&str]) -> Result<Vec<StoredBlock>>;
+    /// The newest `offline_sync` block that names local chain `chain`.
+    fn last_offline_sync(&self, chain: &str) -> Result<Option<StoredBlock>>;
 }
 
 pub trait StatsQuery {

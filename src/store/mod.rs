@@ -9,6 +9,7 @@ mod copy;
 mod interface;
 mod postgres;
 mod sqlite;
+mod sync;
 
 use std::path::Path;
 use std::time::Duration;
@@ -16,9 +17,10 @@ use std::time::Duration;
 pub use backup::{BackupInfo, Retention, apply_retention, next_backup_name};
 pub use copy::CopyReport;
 pub use interface::{
-    AuditRows, Db, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, ScanRow, ScanRows, StatsQuery, Table, UserRows,
+    AuditRows, Db, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, ScanRow, ScanRows, StatsQuery, SyncRows, Table, UserRows,
 };
 pub use postgres::{DbLink, DbUrl, is_postgres_url, redact_url, url_has_password};
+pub use sync::{Changes, OutboxItem};
 
 use crate::error::{Error, Result};
 

@@ -77,6 +77,9 @@ pub struct App {
     /// A shared PostgreSQL database's link, kept current by the store
     /// (None for the local SQLite file: nothing to show).
     pub db_link: Option<crate::store::DbLink>,
+    /// An offline-capable gate's freshness (ONLINE/OFFLINE, replica age,
+    /// queue, conflicts), kept current by the sync thread.
+    pub sync: Option<super::offline::SyncShare>,
     /// The latest camera frame, already downscaled for the preview.
     pub preview: Option<GrayImage>,
     pub screen: Screen,
@@ -113,6 +116,7 @@ impl App {
             camera: "No camera".into(),
             camera_ok: false,
             db_link: None,
+            sync: None,
             preview: None,
             screen: Screen::Login,
             actor: None,

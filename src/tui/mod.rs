@@ -9,6 +9,7 @@ pub mod effect;
 pub mod event;
 pub mod forms;
 pub mod keys;
+pub mod offline;
 pub mod screens;
 pub mod theme;
 pub mod ui;
@@ -50,6 +51,16 @@ pub fn run(g: Gatehouse, gate: String, camera: SourceSpec, started: std::time::I
     let data_dir = g.paths().map(|p| p.data_dir.clone()).unwrap_or_default();
     let mut app = App::new(g.cfg.clone(), gate.clone(), data_dir);
     app.db_link = g.db_link();
+    // A PostgreSQL gate keeps scanning offline; its sync thread feeds the header.
+    let sync_stop = Arc::new(AtomicBool::new(false));
+    let sync_thread = match (g.db_link(), g.paths().cloned()) {
+        (Some(_), Some(paths)) => {
+            let share = offline::SyncShare::default();
+            app.sync = Some(share.clone());
+            offline::spawn_sync(paths, share, sync_stop.clone())
+        }
+        _ => None,
+    };
     let (tx, rx) = mpsc::channel::<Event>();
     let (jobs_tx, jobs_rx) = mpsc::channel::<Effect>();
     let frames = crate::camera::frame_slot();
@@ -130,6 +141,10 @@ pub fn run(g: Gatehouse, gate: String, camera: SourceSpec, started: std::time::I
     drop(jobs_tx);
     let _ = input.join();
     let _ = worker.join();
+    sync_stop.store(true, Ordering::Relaxed);
+    if let Some(t) = sync_thread {
+        let _ = t.join();
+    }
     result.map(|_| ExitCode::SUCCESS)
 }
 

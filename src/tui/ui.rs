@@ -81,7 +81,10 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     };
     let cam = format!("cam: {cam_text}");
     let left = format!(" {} │ {} │ {}", app.cfg.event.name, app.gate, who);
-    let db = app.db_link.as_ref().map_or(String::new(), |l| format!("pg: {} │ ", if l.is_up() { "up" } else { "DOWN" }));
+    let db = match app.sync.as_ref().and_then(|s| s.get()) {
+        Some(v) => format!("{} │ ", super::offline::header_text(&v)),
+        None => app.db_link.as_ref().map_or(String::new(), |l| format!("pg: {} │ ", if l.is_up() { "up" } else { "DOWN" })),
+    };
     let right = format!("{db}{} │ {} ", cam, app.clock);
     let pad = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count());
     let text = if pad == 0 {

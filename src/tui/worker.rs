@@ -26,14 +26,55 @@ pub fn spawn(
         .name("worker".into())
         .spawn(move || {
             let mut actor: Option<Actor> = None;
+            // On a PostgreSQL gate, scans go online first within a budget,
+            // else offline from the replica (docs/offline.md).
+            let mut offline = match (g.db_link(), g.paths().cloned()) {
+                (Some(_), Some(paths)) => {
+                    crate::service::offline::Gate::open(&paths).map_err(|e| tracing::warn!(%e, "scans stay online-only")).ok()
+                }
+                _ => None,
+            };
             for effect in jobs {
-                let outcome = run(&mut g, &gate, &mut actor, effect, &events, &frames, &picker);
+                let outcome = match (&effect, offline.as_mut(), actor.as_ref()) {
+                    (Effect::Scan { payload, source }, Some(o), Some(a)) => scan_offline_capable(o, a, &gate, payload, *source, &picker),
+                    _ => run(&mut g, &gate, &mut actor, effect, &events, &frames, &picker),
+                };
                 if events.send(Event::Done(outcome)).is_err() {
                     return;
                 }
             }
         })
         .unwrap_or_else(|e| panic!("cannot start the worker thread: {e}")) // ok: no worker, no UI
+}
+
+/// A scan through the offline-capable gate; an offline verdict says so on
+/// the Scan screen (as its warning line).
+fn scan_offline_capable(
+    o: &mut crate::service::offline::Gate,
+    a: &Actor,
+    gate: &str,
+    payload: &str,
+    source: super::effect::ScanSource,
+    picker: &ratatui_image::picker::Picker,
+) -> Outcome {
+    match o.scan(payload.as_bytes(), a, gate) {
+        Ok(r) => {
+            let mut out = r.outcome;
+            if r.offline {
+                let mark = format!(
+                    "OFFLINE: decided from the replica ({} old), queued for upload",
+                    crate::service::offline::age_text(r.replica_age_secs)
+                );
+                out.warning = Some(match out.warning.take() {
+                    Some(w) => format!("{mark}; {w}"),
+                    None => mark,
+                });
+            }
+            let photo = out.resident.as_ref().and_then(|r| r.photo.as_deref()).and_then(|p| load_photo(p, picker));
+            Outcome::Scanned(Box::new(out), source, photo)
+        }
+        Err(e) => failed("scan not recorded", e),
+    }
 }
 
 fn failed(what: &str, e: Error) -> Outcome {

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::keys::KeyRing;
-use super::ledger::{BlockRef, to_hex};
+use super::ledger::{BlockFields, BlockRef, GENESIS, from_hex, to_hex};
 use super::resident::{Presence, Resident};
 use super::user::User;
 
@@ -40,6 +40,9 @@ pub enum Finding {
     Missing { table: &'static str, id: String, block: u64 },
     /// Two admissions of one pass with no unscan between them.
     DoubleAdmission { pass: String, first_block: u64, second_block: u64 },
+    /// An offline gate's local chain, as uploaded, has a gap, a block out
+    /// of order, or a block whose hash no longer matches (docs/offline.md).
+    OfflineChain { chain: String, block: u64, local_index: u64, why: String },
 }
 
 impl std::fmt::Display for Finding {
@@ -51,6 +54,9 @@ impl std::fmt::Display for Finding {
             Finding::Unrecorded { table, id } => write!(f, "{table} {id}: no ledger block created this row"),
             Finding::Missing { table: "scans", block, .. } => write!(f, "scans: the row that block {block} wrote is gone"),
             Finding::Missing { table, id, block } => write!(f, "{table} {id}: created by block {block}, but the row is gone"),
+            Finding::OfflineChain { chain, block, local_index, why } => {
+                write!(f, "offline chain {chain}: block {block} (local block {local_index}) {why}")
+            }
             Finding::DoubleAdmission { pass, first_block, second_block } => {
                 write!(f, "pass {pass} admitted twice (blocks {first_block} and {second_block}) with no unscan between")
             }
@@ -135,6 +141,9 @@ struct Data<'a> {
     kind: Option<Cow<'a, str>>,
     persons: Option<u32>,
     repeated: Option<bool>,
+    /// On an `offline_scan` block: whether the upload changed the tables
+    /// (a first admission, or a resident toggle newer than the server's).
+    applied: Option<bool>,
     #[serde(borrow, rename = "type")]
     pass_type: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -166,6 +175,25 @@ struct Data<'a> {
     room: Option<Cow<'a, str>>,
     #[serde(borrow)]
     floor: Option<Cow<'a, str>>,
+    /// On blocks uploaded by an offline gate: its local chain and block.
+    #[serde(borrow)]
+    chain: Option<Cow<'a, str>>,
+    local: Option<LocalBlock>,
+    local_to: Option<u64>,
+    local_head_index: Option<u64>,
+    #[serde(borrow)]
+    local_head_hash: Option<Cow<'a, str>>,
+}
+
+/// The local block an uploaded block carries, enough to recompute its hash.
+#[derive(Deserialize)]
+struct LocalBlock {
+    index: u64,
+    hash: String,
+    prev_hash: String,
+    event: String,
+    data: String,
+    key_id: String,
 }
 
 fn owned(c: &Option<Cow<'_, str>>) -> Option<String> {
@@ -207,6 +235,8 @@ pub struct Audit {
     users: HashMap<String, ExpUser>,
     /// (block, fingerprint of the scans row it must have written), in block order.
     scans: Vec<(u64, u64)>,
+    /// Each offline chain's last uploaded local block: index and hash.
+    chains: HashMap<String, (u64, String)>,
     scan_seen: Vec<bool>,
     /// Where the next scans row is likely to be in `scans`.
     scan_next: usize,
@@ -262,7 +292,8 @@ impl ScanFacts<'_> {
 /// What a scan block says its scans row must hold.
 fn expected_scan<'a>(b: &BlockRef<'a>, d: &'a Data<'a>) -> ScanFacts<'a> {
     let verdict = d.verdict.as_deref().unwrap_or("");
-    let admitted = verdict == "ADMITTED";
+    // An offline admission that clashed on upload counts nobody.
+    let admitted = verdict == "ADMITTED" && (b.event != "offline_scan" || d.applied == Some(true));
     ScanFacts {
         block: b.index,
         at: b.ts,
@@ -310,15 +341,19 @@ impl Audit {
             }
         };
         let id = || d.id.as_deref().unwrap_or("").to_string();
+        self.offline_chain(b, &d);
         match b.event {
             "pass_issue" => {
                 self.passes.insert(PassKey::of(d.id.as_deref().unwrap_or("")), ExpPass::issued(b, &d, &self.seed));
             }
-            "scan" => {
+            // An offline gate's scan, uploaded with its original time: it
+            // changed the tables only if the upload says `applied`.
+            "scan" | "offline_scan" => {
                 let facts = expected_scan(b, &d);
                 self.scans.push((b.index, facts.fingerprint(&self.seed)));
                 let verdict = d.verdict.as_deref().unwrap_or("");
-                match d.kind.as_deref() {
+                let effective = b.event == "scan" || d.applied == Some(true);
+                match d.kind.as_deref().filter(|_| effective) {
                     Some("pass") if verdict == "ADMITTED" => {
                         let key = d.id.as_deref().unwrap_or("");
                         let mut double = None;
@@ -394,6 +429,55 @@ impl Audit {
             // change nothing the audit compares.
             _ => {}
         }
+    }
+
+    /// Follow each offline gate's local chain through its uploaded blocks:
+    /// dense from 0, each linked to the one before, each hash recomputed;
+    /// an `offline_sync` names the head it reached.
+    fn offline_chain(&mut self, b: &BlockRef, d: &Data) {
+        let Some(chain) = d.chain.as_deref() else { return };
+        let bad = |s: &mut Audit, local_index: u64, why: String| {
+            s.find(Finding::OfflineChain { chain: chain.to_string(), block: b.index, local_index, why });
+        };
+        if b.event == "offline_sync" {
+            let (Some(to), Some(head), Some(hash)) = (d.local_to, d.local_head_index, d.local_head_hash.as_deref()) else { return };
+            let last = self.chains.get(chain).cloned();
+            match last {
+                Some((i, h)) if i == to => {
+                    if to == head && h != hash {
+                        bad(self, to, "is not the head the upload named".into());
+                    }
+                }
+                _ => bad(self, to, "is named by the upload but was not uploaded".into()),
+            }
+            return;
+        }
+        let Some(l) = &d.local else { return };
+        let genesis = to_hex(&GENESIS);
+        let (want_index, want_prev) = match self.chains.get(chain) {
+            Some((i, h)) => (i + 1, h.clone()),
+            None => (0, genesis),
+        };
+        if l.index != want_index || l.prev_hash != want_prev {
+            bad(self, l.index, format!("does not follow local block {} (a block was dropped or reordered)", want_index.wrapping_sub(1)));
+        }
+        let recomputed = from_hex(&l.prev_hash).map(|prev| {
+            let f = BlockFields {
+                index: l.index,
+                ts: b.ts,
+                operator: b.operator,
+                gate: b.gate,
+                event: &l.event,
+                data: &l.data,
+                prev_hash: &prev,
+                key_id: &l.key_id,
+            };
+            to_hex(&f.hash())
+        });
+        if recomputed.as_deref() != Some(l.hash.as_str()) {
+            bad(self, l.index, "was altered: its hash does not match its contents".into());
+        }
+        self.chains.insert(chain.to_string(), (l.index, l.hash.clone()));
     }
 
     fn diverges(&mut self, table: &'static str, id: &str, field: &'static str, ledger: impl ToString, found: impl ToString) {
@@ -553,5 +637,73 @@ fn show_str(v: Option<&str>) -> String {
     match v {
         Some(s) => format!("{s:?}"),
         None => "none".into(),
+    }
+}
+
+#[cfg(test)]
+mod offline_chain_tests {
+    use super::*;
+    use crate::domain::ledger::{BlockFields, GENESIS, to_hex};
+
+    /// Uploaded blocks for local blocks `indexes` of one chain, linked as
+    /// the gate linked them; `skip` leaves one out of the upload.
+    fn uploaded(n: u64, skip: Option<u64>, alter: Option<u64>) -> Vec<(String, String)> {
+        let mut prev = GENESIS;
+        let mut out = Vec::new();
+        for i in 0..n {
+            let data = format!(r#"{{"verdict":"MALFORMED","n":{i}}}"#);
+            let f = BlockFields { index: i, ts: "t", operator: "o", gate: "g", event: "scan", data: &data, prev_hash: &prev, key_id: "01" };
+            let hash = f.hash();
+            let shown = if alter == Some(i) { data.replace("MALFORMED", "FORGED") } else { data.clone() };
+            let local = serde_json::json!({"index": i, "hash": to_hex(&hash), "prev_hash": to_hex(&prev), "event": "scan", "data": shown, "key_id": "01"});
+            if skip != Some(i) {
+                out.push(("offline_event".into(), serde_json::json!({"chain": "c1", "local": local}).to_string()));
+            }
+            prev = hash;
+        }
+        let head = serde_json::json!({"chain": "c1", "local_to": n - 1, "local_head_index": n - 1, "local_head_hash": to_hex(&prev)});
+        out.push(("offline_sync".into(), head.to_string()));
+        out
+    }
+
+    fn audit(blocks: &[(String, String)]) -> Vec<Finding> {
+        let mut a = Audit::new();
+        for (i, (event, data)) in blocks.iter().enumerate() {
+            let b = BlockRef {
+                index: i as u64,
+                ts: "t",
+                operator: "o",
+                gate: "g",
+                event,
+                data,
+                prev_hash: "",
+                hash: "",
+                key_id: "01",
+                signature: "",
+            };
+            a.push(&b);
+        }
+        a.finish().findings
+    }
+
+    #[test]
+    fn an_intact_upload_follows_its_chain() {
+        assert!(audit(&uploaded(4, None, None)).is_empty());
+    }
+
+    #[test]
+    fn a_dropped_or_altered_local_block_is_found() {
+        let dropped = audit(&uploaded(4, Some(2), None));
+        assert!(dropped.iter().any(|f| matches!(f, Finding::OfflineChain { local_index: 3, .. })), "{dropped:?}");
+        let altered = audit(&uploaded(4, None, Some(1)));
+        assert!(
+            altered.iter().any(|f| matches!(f, Finding::OfflineChain { local_index: 1, why, .. } if why.contains("altered"))),
+            "{altered:?}"
+        );
+        let cut = &uploaded(4, None, None)[..2];
+        let mut short = cut.to_vec();
+        short.push(uploaded(4, None, None).pop().unwrap_or_default());
+        let named = audit(&short);
+        assert!(named.iter().any(|f| matches!(f, Finding::OfflineChain { why, .. } if why.contains("not uploaded"))), "{named:?}");
     }
 }

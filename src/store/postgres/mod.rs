@@ -5,6 +5,7 @@
 //! behind the interface's `&self` methods.
 
 mod audit;
+mod changes;
 mod connect;
 mod copy;
 mod ledger;
@@ -13,6 +14,7 @@ mod residents;
 mod scans;
 mod schema;
 mod stats;
+mod sync;
 mod users;
 
 use std::cell::RefCell;

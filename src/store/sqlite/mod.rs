@@ -6,10 +6,12 @@ mod audit;
 mod copy;
 mod ledger;
 mod passes;
+mod replica;
 mod residents;
 mod scans;
 mod schema;
 mod stats;
+mod sync;
 mod users;
 
 use std::path::{Path, PathBuf};

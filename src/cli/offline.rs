@@ -1,0 +1,173 @@
+//! The offline-capable gate on the command line (docs/offline.md):
+//! `scan` on a PostgreSQL gate (online first, offline from the replica),
+//! `sync`, `conflicts`, and `db status` with the gate's freshness.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use super::args::{Cli, ConflictsArgs, JsonFlag, ScanArgs};
+use super::output::{self, say, say_err};
+use super::{EXIT_DENIED, EXIT_OK};
+use crate::config::Paths;
+use crate::domain::offline::Conflict;
+use crate::service::load_config;
+use crate::service::offline::{Gate, age_text};
+
+/// Whether this data directory's event lives on PostgreSQL.
+pub fn is_postgres(paths: &Paths) -> Result<bool> {
+    let cfg = load_config(paths)?;
+    Ok(paths.database_url(&cfg).is_some())
+}
+
+/// A single code scanned on a PostgreSQL gate goes through the
+/// offline-capable path; manual check-ins and files stay online-only.
+pub fn handles_scan(paths: &Paths, a: &ScanArgs) -> Result<bool> {
+    Ok(a.payload_file.is_none() && a.id.is_none() && is_postgres(paths)?)
+}
+
+pub fn scan(cli: &Cli, paths: &Paths, a: &ScanArgs) -> Result<ExitCode> {
+    if a.reason.is_some() {
+        bail!("--reason goes with --id (a manual check-in)");
+    }
+    let raw = super::scan_input(a)?;
+    let mut gate = Gate::open(paths)?;
+    let (user, password) = super::credentials(cli)?;
+    let actor = gate.authenticate(&user, &password)?;
+    let name = cli.gate.clone().unwrap_or_else(|| gate.local().gate_name().to_string());
+    let out = match &a.nonce {
+        Some(n) => gate.scan_with_nonce(&raw, &actor, &name, n)?,
+        None => gate.scan(&raw, &actor, &name)?,
+    };
+    if a.json {
+        output::json(&out);
+    } else {
+        output::verdict(&out.outcome);
+        if out.offline {
+            say!("  OFFLINE: decided from this gate's replica ({} old); queued for upload", age_text(out.replica_age_secs));
+        }
+    }
+    Ok(ExitCode::from(if out.outcome.verdict.admits() { EXIT_OK } else { EXIT_DENIED }))
+}
+
+pub fn sync(paths: &Paths, j: &JsonFlag) -> Result<ExitCode> {
+    if !is_postgres(paths)? {
+        bail!("sync is for gates on a shared PostgreSQL database; this gate's database is a local SQLite file");
+    }
+    let mut gate = Gate::open(paths)?;
+    let r = gate.sync()?;
+    if j.json {
+        output::json(&r);
+    } else {
+        say!("{}", if r.online { "ONLINE" } else { "OFFLINE" });
+        say!("uploaded {} scan(s), {} already there, {} conflict(s); {} still queued", r.uploaded, r.skipped, r.conflicts, r.queued);
+        if r.pulled {
+            say!(
+                "pulled {} pass(es), {} resident(s), {} user(s){}; cursor {}",
+                r.passes_pulled,
+                r.residents_pulled,
+                r.users_pulled,
+                if r.full_pull { " (full copy)" } else { "" },
+                r.cursor.map_or("none".into(), |c| c.to_string())
+            );
+        }
+        if let Some(s) = r.clock_skew_secs {
+            say!("clock skew {s:+.3} s{}", if r.clock_skew_warning { " (ABOVE THE LIMIT: check this gate's clock)" } else { "" });
+        }
+        if let Some(e) = &r.error {
+            say_err!("sync incomplete: {e}");
+        }
+    }
+    Ok(if r.error.is_none() { ExitCode::SUCCESS } else { ExitCode::from(super::EXIT_ERROR) })
+}
+
+pub fn conflicts(cli: &Cli, paths: &Paths, a: &ConflictsArgs) -> Result<ExitCode> {
+    if !is_postgres(paths)? {
+        // A single SQLite gate is never offline, so it has no conflicts.
+        if a.json {
+            output::json(&Vec::<Conflict>::new());
+        } else {
+            say!("no conflicts (a single SQLite gate is never offline)");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut gate = Gate::open(paths)?;
+    // Who admitted whom, where: signed-in users only.
+    let (user, password) = super::credentials(cli)?;
+    let actor = gate.authenticate(&user, &password)?;
+    if let Some(block) = a.ack {
+        let c = gate.acknowledge_conflict(&actor, block)?;
+        if a.json {
+            output::json(&c);
+        } else {
+            say!("acknowledged conflict {} (pass {})", c.block, c.pass);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let list = gate.conflicts()?;
+    if a.json {
+        output::json(&list);
+    } else {
+        for c in &list {
+            say!(
+                "{:>6}  {:<16}  pass {}  first {} at {} by {}  then {} at {} by {}  {}",
+                c.block,
+                c.kind,
+                c.pass.get(..8).unwrap_or(&c.pass),
+                c.first.at,
+                c.first.gate,
+                c.first.operator,
+                c.second.at,
+                c.second.gate,
+                c.second.operator,
+                if c.acknowledged { "acknowledged" } else { "OPEN" }
+            );
+        }
+        let open = list.iter().filter(|c| !c.acknowledged).count();
+        say!("{} conflict(s), {open} open", list.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `db status` on a PostgreSQL gate: the server's figures when it answers
+/// within the budget, and always the gate's own freshness.
+pub fn db_status(paths: &Paths, j: &JsonFlag) -> Result<ExitCode> {
+    let mut gate = Gate::open(paths)?;
+    let server = gate.on_server(|g| g.store().status());
+    let fresh = gate.freshness()?;
+    let mut v = match &server {
+        Ok(s) => serde_json::to_value(s)?,
+        Err(_) => serde_json::json!({"backend": "postgresql"}),
+    };
+    if let Some(o) = v.as_object_mut() {
+        o.insert("online".into(), fresh.online.into());
+        o.insert("replica_age_secs".into(), serde_json::json!(fresh.replica_age_secs));
+        o.insert("queued".into(), fresh.queued.into());
+        o.insert("clock_skew_secs".into(), serde_json::json!(fresh.clock_skew_secs));
+        if let Err(e) = &server {
+            o.insert("error".into(), e.to_string().into());
+        }
+    }
+    if j.json {
+        output::json(&v);
+    } else {
+        match &server {
+            Ok(s) => {
+                say!("backend:        {}", s.backend);
+                say!("database:       {}", s.location);
+                say!("server version: {}", s.server_version);
+                say!("schema version: {}", s.schema_version);
+                say!("round trip:     {:.2} ms", s.round_trip_ms);
+            }
+            Err(e) => say!("backend:        postgresql (unreachable: {e})"),
+        }
+        say!("online:         {}", if fresh.online { "yes" } else { "NO (offline: scans are decided from the replica)" });
+        say!("replica age:    {}", age_text(fresh.replica_age_secs));
+        say!("queued:         {}", fresh.queued);
+        match fresh.clock_skew_secs {
+            Some(s) => say!("clock skew:     {s:+.3} s{}", if fresh.clock_skew_warning { " (above the limit)" } else { "" }),
+            None => say!("clock skew:     not measured yet"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,179 @@
+//! Pure rules for gates that keep scanning offline (docs/offline.md): which
+//! rows a ledger block touches (the change cursor), the IN/OUT merge rule,
+//! conflicts as the ledger records them, and the clock-skew measure.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::ledger::StoredBlock;
+
+/// Events an offline gate's sync writes to the central ledger.
+pub const OFFLINE_SCAN: &str = "offline_scan";
+pub const CONFLICT: &str = "conflict";
+pub const CONFLICT_ACK: &str = "conflict_ack";
+pub const OFFLINE_SYNC: &str = "offline_sync";
+
+/// Default budget for an online answer before the gate decides offline.
+pub const DEFAULT_BUDGET_SECS: f64 = 1.5;
+/// Default clock-skew limit.
+pub const DEFAULT_MAX_SKEW_SECS: f64 = 30.0;
+
+/// The pass or resident ids a block's data names: the rows a replica must
+/// fetch again after it. Users are fetched whole on every pull.
+pub fn touched_ids(data: &str) -> Vec<String> {
+    let Ok(v) = serde_json::from_str::<Value>(data) else { return Vec::new() };
+    ["id", "pass"].iter().filter_map(|k| v.get(*k).and_then(Value::as_str)).map(str::to_string).collect()
+}
+
+/// Whether a block means the replica must be copied again whole.
+pub fn forces_full_pull(event: &str) -> bool {
+    event == "restore"
+}
+
+/// The IN/OUT merge rule: a resident toggle made offline at `offline_at`
+/// is applied centrally only if it is newer than the resident's last scan
+/// there (`central_last`); otherwise it stays history. Last one by
+/// original time wins, whichever gate uploads first. Stamps are RFC 3339
+/// UTC with a `Z`, so text order is time order.
+pub fn resident_toggle_applies(central_last: Option<&str>, offline_at: &str) -> bool {
+    central_last.is_none_or(|c| c < offline_at)
+}
+
+/// One side of a conflict: who admitted the pass, where and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Admission {
+    pub at: String,
+    pub operator: String,
+    pub gate: String,
+}
+
+/// A pass admitted offline that the central ledger already held as
+/// admitted (or voided) when the offline scan was uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    /// The `conflict` block.
+    pub block: u64,
+    /// "double_admission" or "voided".
+    pub kind: String,
+    pub pass: String,
+    pub persons: u32,
+    /// The admission the central database held first (for `voided`: the void).
+    pub first: Admission,
+    /// The offline admission uploaded later.
+    pub second: Admission,
+    /// When the clash was found (the upload).
+    pub found_at: String,
+    pub acknowledged: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ConflictData {
+    kind: String,
+    pass: String,
+    #[serde(default)]
+    persons: u32,
+    first: Admission,
+    second: Admission,
+}
+
+#[derive(Deserialize)]
+struct AckData {
+    conflict: u64,
+}
+
+/// Conflicts from `conflict` and `conflict_ack` blocks in ledger order.
+pub fn conflicts_from(blocks: &[StoredBlock]) -> Vec<Conflict> {
+    let mut out: Vec<Conflict> = Vec::new();
+    for b in blocks {
+        match b.event.as_str() {
+            CONFLICT => {
+                if let Ok(d) = serde_json::from_str::<ConflictData>(&b.data) {
+                    out.push(Conflict {
+                        block: b.index,
+                        kind: d.kind,
+                        pass: d.pass,
+                        persons: d.persons,
+                        first: d.first,
+                        second: d.second,
+                        found_at: b.ts.clone(),
+                        acknowledged: false,
+                        acknowledged_by: None,
+                    });
+                }
+            }
+            CONFLICT_ACK => {
+                if let Ok(a) = serde_json::from_str::<AckData>(&b.data)
+                    && let Some(c) = out.iter_mut().find(|c| c.block == a.conflict)
+                {
+                    c.acknowledged = true;
+                    c.acknowledged_by = Some(b.operator.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The gate's clock minus the server's, in seconds, from one round trip:
+/// the server's time is taken as read at the midpoint.
+pub fn skew_secs(local_before: f64, server: f64, local_after: f64) -> f64 {
+    (local_before + local_after) / 2.0 - server
+}
+
+pub fn skew_too_large(skew: f64, limit: f64) -> bool {
+    skew.abs() > limit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_name_the_rows_they_touch() {
+        assert_eq!(touched_ids(r#"{"id":"p1","kind":"pass","verdict":"ADMITTED"}"#), vec!["p1"]);
+        assert_eq!(touched_ids(r#"{"pass":"p2","kind":"double_admission"}"#), vec!["p2"]);
+        assert!(touched_ids(r#"{"username":"omar"}"#).is_empty());
+        assert!(touched_ids("not json").is_empty());
+    }
+
+    #[test]
+    fn the_later_toggle_wins() {
+        let t1 = "2026-11-21T18:30:00.000000Z";
+        let t2 = "2026-11-21T18:31:00.000000Z";
+        assert!(resident_toggle_applies(None, t1));
+        assert!(resident_toggle_applies(Some(t1), t2));
+        assert!(!resident_toggle_applies(Some(t2), t1));
+        assert!(!resident_toggle_applies(Some(t1), t1), "a tie keeps what the server holds");
+    }
+
+    #[test]
+    fn acknowledgements_close_their_conflict() {
+        let b = |index, event: &str, data: &str, op: &str| StoredBlock {
+            index,
+            ts: "t".into(),
+            operator: op.into(),
+            gate: "g".into(),
+            event: event.into(),
+            data: data.into(),
+            prev_hash: String::new(),
+            hash: String::new(),
+            key_id: String::new(),
+            signature: String::new(),
+        };
+        let c = r#"{"kind":"double_admission","pass":"p","persons":2,"first":{"at":"1","operator":"a","gate":"A"},"second":{"at":"2","operator":"b","gate":"B"}}"#;
+        let list = conflicts_from(&[b(5, CONFLICT, c, "b"), b(6, CONFLICT, c, "b"), b(7, CONFLICT_ACK, r#"{"conflict":5}"#, "asha")]);
+        assert_eq!(list.len(), 2);
+        assert!(list[0].acknowledged && list[0].acknowledged_by.as_deref() == Some("asha"));
+        assert!(!list[1].acknowledged);
+        assert_eq!(list[1].second.gate, "B");
+    }
+
+    #[test]
+    fn skew_is_measured_at_the_midpoint() {
+        assert_eq!(skew_secs(100.0, 70.0, 102.0), 31.0);
+        assert!(skew_too_large(-31.0, 30.0) && !skew_too_large(29.9, 30.0));
+    }
+}

@@ -1,0 +1,498 @@
+//! A PostgreSQL gate that keeps scanning when its link drops
+//! (docs/offline.md). `Gate` owns the replica (a `Gatehouse` over
+//! `DATA_DIR/replica.sqlite`) and a worker thread that owns the connection
+//! to the server. Every server call is a job waited for at most a budget;
+//! on a timeout or a dropped link the gate decides locally, queues the scan
+//! in the replica's outbox and local chain, and uploads it on the next sync.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::sync::{ChainHead, UploadReport};
+use super::{Gatehouse, load_config};
+use crate::config::{Config, Paths};
+use crate::domain::clock::{Clock, SystemClock, parse_stamp, stamp};
+use crate::domain::keys::KeyRing;
+use crate::domain::offline::{self, Conflict};
+use crate::domain::scan::{ScanOutcome, Verdict};
+use crate::domain::user::Actor;
+use crate::error::{Error, Result};
+use crate::keyfile;
+use crate::store::{DbUrl, Store};
+
+/// Local blocks per upload transaction.
+const CHUNK: usize = 200;
+
+/// A verdict and where it was decided.
+#[derive(Debug, Clone, Serialize)]
+pub struct GateOutcome {
+    #[serde(flatten)]
+    pub outcome: ScanOutcome,
+    /// Decided from the replica and queued, not by the server.
+    pub offline: bool,
+    /// For an offline verdict: how old the replica was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica_age_secs: Option<f64>,
+}
+
+/// What the header and `db status` show.
+#[derive(Debug, Clone, Serialize)]
+pub struct Freshness {
+    pub online: bool,
+    /// Seconds since the last successful pull; None before the first.
+    pub replica_age_secs: Option<f64>,
+    /// Offline scans not yet uploaded.
+    pub queued: u64,
+    /// This gate's clock minus the server's, at the last sync.
+    pub clock_skew_secs: Option<f64>,
+    /// Whether that skew is above `[offline] max_skew_secs`.
+    pub clock_skew_warning: bool,
+    /// Whether the replica is older than `[offline] stale_secs`.
+    pub stale: bool,
+}
+
+/// What `gatehouse sync` did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    pub online: bool,
+    pub uploaded: u64,
+    pub skipped: u64,
+    pub conflicts: u64,
+    /// Queued scans left (0 after a complete push).
+    pub queued: u64,
+    /// Whether the pull ran (it waits until the outbox is empty).
+    pub pulled: bool,
+    pub full_pull: bool,
+    pub passes_pulled: u64,
+    pub residents_pulled: u64,
+    pub users_pulled: u64,
+    /// Central ledger blocks read after the cursor.
+    pub blocks_read: u64,
+    pub cursor: Option<u64>,
+    pub clock_skew_secs: Option<f64>,
+    pub clock_skew_warning: bool,
+    /// Why the sync stopped early, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+type Job = Box<dyn FnOnce(&mut Option<Gatehouse>) + Send>;
+
+/// Everything the worker needs to (re)connect.
+#[derive(Clone)]
+struct Remote {
+    cfg: Config,
+    keys: KeyRing,
+    clock: Arc<dyn Clock>,
+    url: DbUrl,
+}
+
+impl Remote {
+    fn spawn(&self) -> mpsc::Sender<Job> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let me = self.clone();
+        std::thread::spawn(move || {
+            let mut g: Option<Gatehouse> = None;
+            for job in rx {
+                if g.is_none() {
+                    match me.connect() {
+                        Ok(c) => g = Some(c),
+                        Err(e) => tracing::debug!(%e, "server unreachable"),
+                    }
+                }
+                job(&mut g);
+            }
+        });
+        tx
+    }
+
+    fn connect(&self) -> Result<Gatehouse> {
+        let mut store = Store::open_url(&self.url)?;
+        store.set_synchronous(&self.cfg.storage.synchronous)?;
+        Ok(Gatehouse::from_parts(self.cfg.clone(), self.keys.clone(), store, self.clock.clone()))
+    }
+}
+
+pub struct Gate {
+    cfg: Config,
+    clock: Arc<dyn Clock>,
+    local: Gatehouse,
+    remote: Remote,
+    worker: Option<mpsc::Sender<Job>>,
+    online: bool,
+    last_try: Option<Instant>,
+    chain: String,
+}
+
+/// Why a server call gave no answer.
+fn is_link_error(e: &Error) -> bool {
+    matches!(e, Error::PgConnection(_))
+}
+
+impl Gate {
+    /// Open a PostgreSQL gate's data directory: config, key, and the
+    /// replica (created empty on first use). Does not wait for the server.
+    pub fn open(paths: &Paths) -> Result<Gate> {
+        let cfg = load_config(paths)?;
+        super::check_data_dir(&paths.data_dir)?;
+        let url = paths
+            .database_url(&cfg)
+            .ok_or_else(|| Error::Other("offline operation needs a PostgreSQL database ([storage] database or --database)".into()))?;
+        let url = DbUrl::parse(&url)?;
+        let keys = keyfile::load(&paths.key())?;
+        Gate::from_parts(cfg, keys, url, &paths.data_dir.join("replica.sqlite"), Arc::new(SystemClock))
+    }
+
+    /// Assemble from parts; tests use this with their own clock.
+    pub fn from_parts(cfg: Config, keys: KeyRing, url: DbUrl, replica: &std::path::Path, clock: Arc<dyn Clock>) -> Result<Gate> {
+        if !replica.exists() {
+            // Names, phones and password hashes: readable by the owner only.
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(replica)
+                .map_err(|e| Error::io(format!("cannot create {}", replica.display()), e))?;
+        }
+        let mut store = Store::create(replica)?;
+        store.replica_prepare()?;
+        let chain = match store.replica_meta("chain")? {
+            Some(c) => c,
+            None => {
+                let c = uuid::Uuid::new_v4().to_string();
+                store.replica_set_meta(&[("chain", c.clone()), ("database", url.to_string())])?;
+                c
+            }
+        };
+        if let Some(db) = store.replica_meta("database")?
+            && db != url.to_string()
+        {
+            return Err(Error::Other(format!(
+                "{} replicates {db}, not {url}; move it away to start a fresh replica (after syncing it)",
+                replica.display()
+            )));
+        }
+        let local = Gatehouse::from_parts(cfg.clone(), keys.clone(), store, clock.clone());
+        let remote = Remote { cfg: cfg.clone(), keys, clock: clock.clone(), url };
+        Ok(Gate { cfg, clock, local, remote, worker: None, online: true, last_try: None, chain })
+    }
+
+    fn budget(&self) -> Duration {
+        Duration::from_secs_f64(self.cfg.offline.budget_secs)
+    }
+
+    /// How long a sync step may take: pulls and uploads move many rows.
+    fn sync_wait(&self) -> Duration {
+        Duration::from_secs_f64((self.cfg.offline.budget_secs * 20.0).max(30.0))
+    }
+
+    pub fn is_online(&self) -> bool {
+        self.online
+    }
+
+    /// The replica's `Gatehouse`: local reads (and the offline decision).
+    pub fn local(&mut self) -> &mut Gatehouse {
+        &mut self.local
+    }
+
+    /// Whether to try the server now: always while online, and every
+    /// `retry_secs` while offline.
+    fn worth_trying(&self) -> bool {
+        self.online || self.last_try.is_none_or(|t| t.elapsed().as_secs_f64() >= self.cfg.offline.retry_secs)
+    }
+
+    /// Run `f` on the server's `Gatehouse`, waiting at most `wait`. A
+    /// timeout abandons the worker (a black-holed socket cannot be
+    /// interrupted); the next call starts a fresh one.
+    fn call<R: Send + 'static>(&mut self, wait: Duration, f: impl FnOnce(&mut Gatehouse) -> Result<R> + Send + 'static) -> Result<R> {
+        self.last_try = Some(Instant::now());
+        let worker = match &self.worker {
+            Some(w) => w.clone(),
+            None => {
+                let w = self.remote.spawn();
+                self.worker = Some(w.clone());
+                w
+            }
+        };
+        let (tx, rx) = mpsc::channel();
+        let job: Job = Box::new(move |g: &mut Option<Gatehouse>| {
+            let r = match g.as_mut() {
+                Some(gh) => f(gh),
+                None => Err(Error::PgConnection("the server cannot be reached".into())),
+            };
+            // A dropped link: connect afresh for the next job.
+            if g.as_ref().is_some_and(|gh| gh.db_link().is_some_and(|l| !l.is_up())) || matches!(r, Err(Error::PgConnection(_))) {
+                *g = None;
+            }
+            let _ = tx.send(r);
+        });
+        if worker.send(job).is_err() {
+            self.worker = None;
+            self.set_online(false);
+            return Err(Error::PgConnection("the connection worker stopped".into()));
+        }
+        match rx.recv_timeout(wait) {
+            Ok(Ok(v)) => {
+                self.set_online(true);
+                Ok(v)
+            }
+            Ok(Err(e)) => {
+                if is_link_error(&e) {
+                    self.set_online(false);
+                }
+                Err(e)
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                self.worker = None;
+                self.set_online(false);
+                Err(Error::PgConnection(format!("no answer from the server within {:.1} s", wait.as_secs_f64())))
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                self.worker = None;
+                self.set_online(false);
+                Err(Error::PgConnection("the connection worker stopped".into()))
+            }
+        }
+    }
+
+    fn set_online(&mut self, up: bool) {
+        if up != self.online {
+            if up {
+                tracing::info!("back ONLINE");
+            } else {
+                tracing::warn!("server unreachable: gate is OFFLINE");
+            }
+        }
+        self.online = up;
+    }
+
+    /// Sign in: on the server when it answers within the budget, else
+    /// against the replica's users.
+    pub fn authenticate(&mut self, username: &str, password: &str) -> Result<Actor> {
+        if self.worth_trying() {
+            let (u, p) = (username.to_string(), password.to_string());
+            // bcrypt runs on the worker: allow it time beyond the budget.
+            let wait = self.budget() + Duration::from_secs(5);
+            match self.call(wait, move |g| g.authenticate(&u, &p)) {
+                Err(e) if is_link_error(&e) => {}
+                other => return other,
+            }
+        }
+        self.require_replica()?;
+        self.local.authenticate(username, password)
+    }
+
+    fn require_replica(&mut self) -> Result<()> {
+        if self.local.store().replica_meta("cursor")?.is_none() {
+            return Err(Error::PgConnection(
+                "the server cannot be reached, and this gate has never synced: run `gatehouse sync` while the link is up".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Scan: online first within the budget, else offline from the
+    /// replica and the gate's own queue.
+    pub fn scan(&mut self, raw: &[u8], actor: &Actor, gate: &str) -> Result<GateOutcome> {
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        self.scan_with_nonce(raw, actor, gate, &nonce)
+    }
+
+    pub fn scan_with_nonce(&mut self, raw: &[u8], actor: &Actor, gate: &str, nonce: &str) -> Result<GateOutcome> {
+        if self.worth_trying() && self.queued()? > 0 {
+            // Queued scans go first, so the server sees them in order.
+            if let Err(e) = self.push(self.budget()) {
+                tracing::info!(%e, "queued scans not uploaded; deciding offline");
+            }
+        }
+        if self.worth_trying() && self.queued()? == 0 {
+            let (raw2, actor2, gate2, nonce2) = (raw.to_vec(), actor.clone(), gate.to_string(), nonce.to_string());
+            match self.call(self.budget(), move |g| g.scan_with_nonce(&raw2, &actor2, &gate2, &nonce2)) {
+                Ok(out) => {
+                    // Write through, so a link that drops now cannot admit twice.
+                    if let Err(e) = self.local.store().replica_note(out.pass.as_ref(), out.resident.as_ref()) {
+                        tracing::warn!(%e, "cannot note an online verdict in the replica");
+                    }
+                    return Ok(GateOutcome { outcome: out, offline: false, replica_age_secs: None });
+                }
+                Err(e) if is_link_error(&e) => tracing::info!(%e, "deciding offline"),
+                Err(e) => return Err(e),
+            }
+        }
+        self.require_replica()?;
+        let age = self.replica_age()?;
+        let mut out = self.local.scan_with_nonce(raw, actor, gate, nonce)?;
+        if out.verdict == Verdict::Unknown {
+            out.reason = format!("{}; offline, replica {} old", out.reason, age_text(age));
+        }
+        Ok(GateOutcome { outcome: out, offline: true, replica_age_secs: age })
+    }
+
+    fn replica_age(&mut self) -> Result<Option<f64>> {
+        let pulled = self.local.store().replica_meta("pulled_at")?;
+        let now = self.clock.now();
+        Ok(pulled.as_deref().and_then(parse_stamp).map(|t| ((now - t).num_milliseconds() as f64 / 1000.0).max(0.0)))
+    }
+
+    /// Offline scans (local blocks) not yet uploaded. The local chain is
+    /// dense, so this is its head minus the upload mark.
+    pub fn queued(&mut self) -> Result<u64> {
+        let head = self.local.ledger_head()?.map(|(i, _)| i);
+        let mark = self.upload_mark()?;
+        Ok(match (head, mark) {
+            (None, _) => 0,
+            (Some(h), None) => h + 1,
+            (Some(h), Some(m)) => h.saturating_sub(m),
+        })
+    }
+
+    fn upload_mark(&mut self) -> Result<Option<u64>> {
+        Ok(self.local.store().replica_meta("uploaded_through")?.and_then(|v| v.parse().ok()))
+    }
+
+    pub fn freshness(&mut self) -> Result<Freshness> {
+        let age = self.replica_age()?;
+        let skew: Option<f64> = self.local.store().replica_meta("clock_skew_secs")?.and_then(|v| v.parse().ok());
+        Ok(Freshness {
+            online: self.online,
+            replica_age_secs: age,
+            queued: self.queued()?,
+            clock_skew_secs: skew,
+            clock_skew_warning: skew.is_some_and(|s| offline::skew_too_large(s, self.cfg.offline.max_skew_secs)),
+            stale: age.is_none_or(|a| a > self.cfg.offline.stale_secs),
+        })
+    }
+
+    /// Upload the outbox in chunks, each one server transaction; the local
+    /// mark moves only after the server committed.
+    fn push(&mut self, wait: Duration) -> Result<UploadReport> {
+        let mut total = UploadReport::default();
+        let verified = self.local.verify_ledger(None, &mut |_| {})?;
+        if !verified.ok {
+            return Err(Error::Other(format!(
+                "the local chain of offline scans does not verify ({}); nothing uploaded",
+                verified.problem.map(|p| p.to_string()).unwrap_or_default()
+            )));
+        }
+        let skew: Option<f64> = self.local.store().replica_meta("clock_skew_secs")?.and_then(|v| v.parse().ok());
+        loop {
+            let mark = self.upload_mark()?;
+            let items = self.local.store().replica_outbox(mark, CHUNK)?;
+            if items.is_empty() {
+                return Ok(total);
+            }
+            let Some((index, hash)) = self.local.ledger_head()? else { return Ok(total) };
+            let head = ChainHead { chain: self.chain.clone(), index, hash };
+            let r = self.call(wait, move |g| g.upload_offline(&head, &items, skew))?;
+            total.uploaded += r.uploaded;
+            total.skipped += r.skipped;
+            total.conflicts += r.conflicts;
+            total.high_water = r.high_water;
+            match r.high_water {
+                Some(h) if mark.is_none_or(|m| h > m) => self.local.store().replica_set_meta(&[("uploaded_through", h.to_string())])?,
+                _ => return Err(Error::Other("the server did not take the queued scans".into())),
+            }
+        }
+    }
+
+    /// Push the queue, then pull changes, and measure the clock skew.
+    pub fn sync(&mut self) -> Result<SyncReport> {
+        let wait = self.sync_wait();
+        let mut rep = SyncReport::default();
+        match self.push(wait) {
+            Ok(u) => {
+                rep.uploaded = u.uploaded;
+                rep.skipped = u.skipped;
+                rep.conflicts = u.conflicts;
+            }
+            Err(e) => rep.error = Some(e.to_string()),
+        }
+        rep.queued = self.queued()?;
+        if rep.error.is_none()
+            && rep.queued == 0
+            && let Err(e) = self.pull(wait, &mut rep)
+        {
+            rep.error = Some(e.to_string());
+        }
+        rep.online = self.online;
+        if let Some(s) = rep.clock_skew_secs {
+            rep.clock_skew_warning = offline::skew_too_large(s, self.cfg.offline.max_skew_secs);
+        }
+        Ok(rep)
+    }
+
+    fn pull(&mut self, wait: Duration, rep: &mut SyncReport) -> Result<()> {
+        let clock = self.clock.clone();
+        let epoch = move || clock.now().timestamp_micros() as f64 / 1e6;
+        let e2 = epoch.clone();
+        let (before, server, after) = self.call(wait, move |g| {
+            let before = e2();
+            let server = g.store().server_time()?;
+            Ok((before, server, e2()))
+        })?;
+        let skew = offline::skew_secs(before, server, after);
+        if offline::skew_too_large(skew, self.cfg.offline.max_skew_secs) {
+            tracing::warn!(skew_secs = skew, limit = self.cfg.offline.max_skew_secs, "this gate's clock differs from the server's");
+        } else {
+            tracing::info!(skew_secs = skew, "clock skew measured");
+        }
+        rep.clock_skew_secs = Some(skew);
+        let store = self.local.store();
+        let since = match (store.replica_meta("cursor")?, store.replica_meta("cursor_hash")?) {
+            (Some(i), Some(h)) => i.parse().ok().map(|i: u64| (i, h)),
+            _ => None,
+        };
+        let changes = self.call(wait, move |g| g.store().pull_changes(since))?;
+        let mut meta = vec![("pulled_at", stamp(self.clock.now())), ("clock_skew_secs", format!("{skew:.3}"))];
+        match &changes.head {
+            Some((i, h)) => {
+                meta.push(("cursor", i.to_string()));
+                meta.push(("cursor_hash", h.clone()));
+                rep.cursor = Some(*i);
+            }
+            // An empty server ledger: remember that a pull happened.
+            None => meta.push(("cursor", "none".into())),
+        }
+        if !self.local.store().replica_apply(&changes, &meta)? {
+            // A scan was queued while the pull ran: upload it first.
+            rep.queued = self.queued()?;
+            return Ok(());
+        }
+        rep.pulled = true;
+        rep.full_pull = changes.full;
+        rep.passes_pulled = changes.passes.len() as u64;
+        rep.residents_pulled = changes.residents.len() as u64;
+        rep.users_pulled = changes.users.len() as u64;
+        rep.blocks_read = changes.blocks;
+        Ok(())
+    }
+
+    /// Every conflict the server's ledger records.
+    pub fn conflicts(&mut self) -> Result<Vec<Conflict>> {
+        self.call(self.sync_wait(), |g| g.conflicts())
+    }
+
+    pub fn acknowledge_conflict(&mut self, actor: &Actor, block: u64) -> Result<Conflict> {
+        let a = actor.clone();
+        self.call(self.sync_wait(), move |g| g.acknowledge_conflict(&a, block))
+    }
+
+    /// Run any read or write on the server within the sync wait.
+    pub fn on_server<R: Send + 'static>(&mut self, f: impl FnOnce(&mut Gatehouse) -> Result<R> + Send + 'static) -> Result<R> {
+        self.call(self.sync_wait(), f)
+    }
+}
+
+/// "42 s", "3 min", "2 h", or "unknown" before the first pull.
+pub fn age_text(age: Option<f64>) -> String {
+    match age {
+        None => "never pulled".into(),
+        Some(s) if s < 120.0 => format!("{s:.0} s"),
+        Some(s) if s < 7200.0 => format!("{:.0} min", s / 60.0),
+        Some(s) => format!("{:.1} h", s / 3600.0),
+    }
+}
