@@ -622,7 +622,7 @@ pub enum BenchCmd {
     /// QR decoding over a folder tree of images with their expected text
     /// beside them (`NAME.txt` for `NAME.png`): correct, wrong, timings.
     #[command(
-        after_help = "Examples:\n  gatehouse bench decode ../shared/qr-samples\n  gatehouse bench decode ../shared/qr-samples --frame 1280x720 \\\n      --budget-ms 33 --verbose\n  gatehouse bench decode frames/codes --as-camera --budget-ms 33"
+        after_help = "Examples:\n  gatehouse bench decode ../shared/qr-samples --frame 1280x720 \\\n      --budget-ms 33 --verbose\n  gatehouse bench decode frames/codes --as-camera --budget-ms 33"
     )]
     Decode(BenchDecodeArgs),
     /// The capture thread over a replayed folder: CPU time per frame and per
