@@ -103,7 +103,7 @@ pub struct Decoder {
 
 /// The default pipeline, in order: cheap rxing views first, rqrr last.
 pub const PIPELINE: &[Stage] =
-    &[Stage::Rxing, Stage::RxingGlobal, Stage::RxingHalf, Stage::RxingInverted, Stage::RqrrAdaptive, Stage::Rescue];
+    &[Stage::Rxing, Stage::RxingGlobal, Stage::RxingHalf, Stage::RxingInverted, Stage::RqrrAdaptive, Stage::Rescue, Stage::RqrrLevels];
 
 impl Default for Decoder {
     fn default() -> Self {

@@ -238,7 +238,18 @@ fn a_code_coming_into_view_at_frame_30_is_read_by_frame_33() {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Rng::new(42);
     let room = rng.next_u64();
-    let held = Conditions { width_px: 150.0, degrees: 20.0, blur: 1.4, gain: 0.9, glare: 0.0, quality: 70 };
+    let held = Conditions {
+        width_px: 150.0,
+        degrees: 20.0,
+        tilt: (15.0, -10.0),
+        blur: 1.4,
+        gain: 0.9,
+        glare: 0.0,
+        ink: 40,
+        paper: 210,
+        noise: 2.5,
+        quality: 70,
+    };
     for i in 1..=60u64 {
         let scene = synth::cluttered_scene(640, 400, room, i);
         let bytes =

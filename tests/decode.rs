@@ -162,9 +162,10 @@ fn samples_dir() -> PathBuf {
     dir
 }
 
-/// The floor: what the default pipeline reads today (130 of 137, measured
-/// with `gatehouse bench decode`). Raise it when the decoder improves.
-const SAMPLES_FLOOR: usize = 130;
+/// The floor: what the default pipeline reads today (131 of 137, measured
+/// with `gatehouse bench decode`; qrcode-4/31 by rqrr-levels). Raise it when
+/// the decoder improves.
+const SAMPLES_FLOOR: usize = 131;
 
 #[test]
 fn the_shared_samples_are_read_with_no_wrong_result() {
@@ -382,10 +383,17 @@ fn the_rescue_reads_codes_the_other_stages_miss() {
 
 #[test]
 fn empty_and_cluttered_scenes_give_no_read() {
+    // Rooms with posters, text, tiles, checkerboards of module-sized squares
+    // and logos of nested squares in pairs, as a code's finders are.
+    let mut fooled = 0;
     for seed in 1..=6 {
         let frame = jpeg(&synth::cluttered_scene(1280, 720, seed, 0), 60);
         assert_eq!(Decoder::default().decode(&frame), None, "scene {seed}");
         let outcome = FrameReader::new(Decoder::default()).read(&frame);
         assert!(matches!(outcome, Outcome::Nothing | Outcome::Missed), "scene {seed}: {outcome:?}");
+        fooled += usize::from(outcome == Outcome::Missed);
     }
+    // The decoys must reach the decoders, or this test shows nothing about
+    // false reads past the first look.
+    assert!(fooled >= 2, "only {fooled} of 6 rooms looked code-like to the first look");
 }

@@ -639,7 +639,7 @@ pub enum BenchCmd {
     /// QR decoding over a folder tree of images with their expected text
     /// beside them (`NAME.txt` for `NAME.png`): correct, wrong, timings.
     #[command(
-        after_help = "Examples:\n  gatehouse bench decode ../shared/qr-samples\n  gatehouse bench decode ../shared/qr-samples --frame 1280x720 \\\n      --budget-ms 33 --verbose"
+        after_help = "Examples:\n  gatehouse bench decode ../shared/qr-samples --frame 1280x720 \\\n      --budget-ms 33 --verbose\n  gatehouse bench decode frames/codes --as-camera --budget-ms 33"
     )]
     Decode(BenchDecodeArgs),
     /// The capture thread over a replayed folder: CPU time per frame and per
@@ -679,6 +679,11 @@ pub struct BenchDecodeArgs {
     /// Decode each image N times and keep the fastest run (for a busy machine).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub repeat: usize,
+    /// Read each image as the camera reads a frame: the first look, its
+    /// regions (enlarged and sharpened when small), then the pipeline within
+    /// the budget; a fresh reader for each image, so nothing is skipped.
+    #[arg(long)]
+    pub as_camera: bool,
     /// One line per image: ok / WRONG / miss, ms, stage, file.
     #[arg(long)]
     pub verbose: bool,
@@ -708,6 +713,10 @@ pub struct BenchFramesArgs {
     /// Frames of one empty room, as a still camera sees it.
     #[arg(long, default_value_t = 90, value_name = "N")]
     pub empty: usize,
+    /// Frames of different cluttered rooms with no code (written to
+    /// `rooms/`, each with an empty NAME.txt: nothing is to be read).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub rooms: usize,
     /// Seed: the same seed writes the same frames.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub seed: u64,

@@ -31,13 +31,19 @@ pub enum Stage {
     RqrrInverted,
     /// rqrr on the picture shrunk by 2.
     RqrrHalf,
+    /// rqrr on a small picture enlarged x2 and cut at one grey level after
+    /// another: photos of small codes that every local threshold breaks up
+    /// (a level suits the modules in the middle of the code, where the
+    /// local mean is pulled by the dense pattern). Larger pictures are left
+    /// alone: too many levels to try in a frame's time.
+    RqrrLevels,
     /// The rescue of small, soft codes: the first look's regions, each
     /// enlarged x2 (bicubic) and sharpened, read by rxing.
     Rescue,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 9] = [
+    pub const ALL: [Stage; 10] = [
         Stage::Rxing,
         Stage::RxingGlobal,
         Stage::RxingHalf,
@@ -46,6 +52,7 @@ impl Stage {
         Stage::RqrrAdaptive,
         Stage::RqrrInverted,
         Stage::RqrrHalf,
+        Stage::RqrrLevels,
         Stage::Rescue,
     ];
 
@@ -59,6 +66,7 @@ impl Stage {
             Stage::RqrrAdaptive => "rqrr-adaptive",
             Stage::RqrrInverted => "rqrr-inverted",
             Stage::RqrrHalf => "rqrr-half",
+            Stage::RqrrLevels => "rqrr-levels",
             Stage::Rescue => "rescue",
         }
     }
@@ -80,6 +88,7 @@ impl Stage {
             Stage::RqrrHalf => 1.5,
             Stage::RqrrInverted => 4.5,
             Stage::Rqrr | Stage::RqrrAdaptive => 6.0,
+            Stage::RqrrLevels => 8.0,
             Stage::Rescue => 1.0,
         }
     }
@@ -103,14 +112,31 @@ impl Stage {
             }
             Stage::RqrrInverted => rqrr_decode(RqrrInput::Grey(&prep::invert(img))),
             Stage::RqrrHalf => rqrr_decode(RqrrInput::Grey(&prep::shrink(img, 2))),
+            Stage::RqrrLevels => levels(img).into_iter().collect(),
             Stage::Rescue => look::regions(img).iter().find_map(|r| rescue(img, r)).into_iter().collect(),
         }
     }
 }
 
+/// Pictures larger than this (in pixels) are not tried level by level.
+const LEVELS_MAX_PIXELS: u64 = 400 * 400;
+
+/// `Stage::RqrrLevels`: the first text rqrr reads at any grey level.
+fn levels(img: &GrayImage) -> Option<String> {
+    if u64::from(img.width()) * u64::from(img.height()) > LEVELS_MAX_PIXELS {
+        return None;
+    }
+    let big = image::imageops::resize(img, img.width() * 2, img.height() * 2, image::imageops::FilterType::CatmullRom);
+    let (width, height) = (big.width() as usize, big.height() as usize);
+    (30u8..=222).step_by(8).find_map(|level| {
+        let dark: Vec<bool> = big.as_raw().iter().map(|&p| p < level).collect();
+        rqrr_decode(RqrrInput::Dark { width, height, dark: &dark }).into_iter().next()
+    })
+}
+
 /// Modules larger than this (in pixels) need no enlarging: the rescue
 /// leaves their regions to the other stages.
-const RESCUE_MAX_MODULE: u32 = 7;
+pub const RESCUE_MAX_MODULE: u32 = 7;
 
 /// The region of `img` read as it is by the first stage (rxing): cheap,
 /// because the region is a small part of the frame.

@@ -177,6 +177,30 @@ pub fn cluttered_scene(width: u32, height: u32, seed: u64, frame: u64) -> GrayIm
             }
         }
     }
+    // What could pass for a code's parts: logos of nested squares in a
+    // finder's 1:1:3:1:1 (a pair of them, alike, as a code's finders are),
+    // and checkerboards with squares the size of a code's modules.
+    let decoys = rng.range(1.0, 3.99) as u32;
+    for _ in 0..decoys {
+        let (x, y, size) = (rng.range(0.0, fw * 0.9), rng.range(0.0, fh * 0.8), rng.range(18.0, 60.0));
+        let (ink, paper) = (rng.range(0.0, 70.0) as u8, rng.range(170.0, 250.0) as u8);
+        let gap = size * rng.range(1.5, 6.0);
+        for (dx, dy) in [(0.0, 0.0), (gap, 0.0)] {
+            let m = size / 7.0;
+            fill(&mut img, x + dx - m, y + dy - m, size + 2.0 * m, size + 2.0 * m, paper);
+            fill(&mut img, x + dx, y + dy, size, size, ink);
+            fill(&mut img, x + dx + m, y + dy + m, size - 2.0 * m, size - 2.0 * m, paper);
+            fill(&mut img, x + dx + 2.0 * m, y + dy + 2.0 * m, size - 4.0 * m, size - 4.0 * m, ink);
+        }
+        let (cx, cy, square) = (rng.range(0.0, fw * 0.9), rng.range(0.0, fh * 0.8), rng.range(3.0, 9.0));
+        let n = rng.range(6.0, 20.0) as u32;
+        for j in 0..n {
+            for i in 0..n {
+                let shade = if (i + j) % 2 == 0 { ink } else { paper };
+                fill(&mut img, cx + f64::from(i) * square, cy + f64::from(j) * square, square, square, shade);
+            }
+        }
+    }
     // A floor of tiles and a grille: regular dark and light bands.
     let (tile, floor) = (rng.range(8.0, 30.0), fh * rng.range(0.75, 0.9));
     for y in floor as u32..height {
@@ -208,51 +232,97 @@ fn fill(img: &mut GrayImage, x: f64, y: f64, w: f64, h: f64, shade: u8) {
 /// How one webcam frame of a code was made.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conditions {
-    /// Width of the code (without its quiet zone) in the frame, in pixels.
+    /// Width of the code (without its quiet zone) in the frame, in pixels,
+    /// before the tilt foreshortens it.
     pub width_px: f64,
+    /// Turned in the picture's plane.
     pub degrees: f64,
+    /// Tilted back (about the horizontal axis) and turned aside (about the
+    /// vertical one), in degrees: the code is foreshortened along those
+    /// directions, with the perspective of a webcam's lens.
+    pub tilt: (f64, f64),
+    /// Gaussian blur (sigma, pixels) of a lens out of focus or a hand that moves.
     pub blur: f64,
     /// Light: below 1 dim, above 1 washed out.
     pub gain: f64,
     /// Glare: how bright a spot of reflected light is over the code (0 none).
     pub glare: f64,
+    /// Grey of the ink and of the paper (or of a phone screen's dark and
+    /// light): thermal receipts and screens are far from black on white.
+    pub ink: u8,
+    pub paper: u8,
+    /// Sensor noise (standard deviation, grey levels): a dim picture is
+    /// amplified, and its noise with it.
+    pub noise: f64,
     pub quality: u8,
 }
+
+/// A webcam's focal length in pixels at 1280x720 (about 65° across).
+const FOCAL_PX: f64 = 1000.0;
 
 impl Conditions {
     /// The range the gate must read: 150-200 px wide in a 1280x720 frame
     /// (4-6 px a module for a version-4 code), turned up to 35° either way
-    /// with some perspective, blurred up to sigma 1.8, dim or with glare,
-    /// JPEG quality 45-85.
+    /// with some perspective (tilted up to 25° back or aside), blurred up to
+    /// sigma 1.8, dim (and noisier) or with glare, printed in grey on grey,
+    /// JPEG quality 45-85. Weighted towards the hard end, where decoders
+    /// fail: the width towards 150 px (the square of a uniform draw) and the
+    /// blur between sigma 1.0 and 1.8, a webcam focused for the room behind.
     pub fn webcam(rng: &mut Rng) -> Conditions {
         let light = rng.unit();
+        let gain = if light < 0.3 { rng.range(0.35, 0.6) } else { rng.range(0.8, 1.1) };
         Conditions {
-            width_px: rng.range(150.0, 200.0),
+            width_px: 150.0 + 50.0 * rng.unit().powi(2),
             degrees: rng.range(-35.0, 35.0),
-            blur: rng.range(0.3, 1.8),
-            gain: if light < 0.3 { rng.range(0.35, 0.6) } else { rng.range(0.8, 1.1) },
+            tilt: (rng.range(-25.0, 25.0), rng.range(-25.0, 25.0)),
+            blur: rng.range(1.0, 1.8),
+            gain,
             glare: if light > 0.75 { rng.range(60.0, 140.0) } else { 0.0 },
+            ink: rng.range(10.0, 70.0) as u8,
+            paper: rng.range(175.0, 250.0) as u8,
+            noise: rng.range(1.5, 3.0) / gain.min(1.0),
             quality: rng.range(45.0, 86.0) as u8,
         }
     }
 }
 
+/// Corners (clockwise from top left) of a `side` square centred at (`cx`,
+/// `cy`), turned by `degrees` in the picture's plane and tilted by `tilt`
+/// (degrees about the horizontal and vertical axes), seen through a lens of
+/// focal length `FOCAL_PX` from the distance at which it is `side` wide.
+pub fn tilted_square(cx: f64, cy: f64, side: f64, degrees: f64, tilt: (f64, f64)) -> [(f64, f64); 4] {
+    let (sr, cr) = degrees.to_radians().sin_cos();
+    let (sa, ca) = tilt.0.to_radians().sin_cos();
+    let (sb, cb) = tilt.1.to_radians().sin_cos();
+    let r = side / 2.0;
+    [(-r, -r), (r, -r), (r, r), (-r, r)].map(|(x, y)| {
+        // Tilt about x (back), then about y (aside), then turn in the plane.
+        let (y1, z1) = (y * ca, y * sa);
+        let (x2, z2) = (x * cb + z1 * sb, -x * sb + z1 * cb);
+        let (x3, y3) = (x2 * cr - y1 * sr, x2 * sr + y1 * cr);
+        let s = FOCAL_PX / (FOCAL_PX + z2);
+        (cx + x3 * s, cy + y3 * s)
+    })
+}
+
 /// `payload` as a webcam sees it in `scene` under `c`, with a little
-/// perspective from `rng`; the frame is a JPEG file's bytes.
+/// more perspective from `rng`; the frame is a JPEG file's bytes.
 pub fn webcam_frame(payload: &str, scene: &GrayImage, c: &Conditions, rng: &mut Rng) -> Option<Vec<u8>> {
     let symbol = crate::qr::encode(payload).ok()?;
-    // Rendered large, one module 8 pixels with a 4-module quiet zone; drawn
-    // at its size in the frame by the warp, which filters it.
-    let code = crate::qr::to_image(&symbol, 8);
+    // Rendered large, one module 8 pixels with a 4-module quiet zone, in
+    // the ink and paper's greys; drawn at its size in the frame by the warp,
+    // which averages each frame pixel's area as a sensor's pixel does.
+    let (ink, paper) = (f64::from(c.ink), f64::from(c.paper.max(c.ink)));
+    let code = map(&crate::qr::to_image(&symbol, 8), |v| ink + (paper - ink) * v / 255.0);
     let modules = f64::from(code.width()) / 8.0;
     let side = c.width_px * modules / (modules - 8.0);
     let (w, h) = (f64::from(scene.width()), f64::from(scene.height()));
     let (cx, cy) = (rng.range(side, w - side), rng.range(side * 0.7, h - side * 0.7));
-    let jitter = side * 0.06;
-    let corners = rotated_square(cx, cy, side, c.degrees).map(|(x, y)| (x + rng.range(-jitter, jitter), y + rng.range(-jitter, jitter)));
+    let jitter = side * 0.03;
+    let corners =
+        tilted_square(cx, cy, side, c.degrees, c.tilt).map(|(x, y)| (x + rng.range(-jitter, jitter), y + rng.range(-jitter, jitter)));
     let mut frame = scene.clone();
-    // The paper or phone screen: white behind the code, lit like the room.
-    draw_onto(&mut frame, &code, corners);
+    draw_onto_area(&mut frame, &code, corners, 3);
     let mut frame = imageops::blur(&frame, c.blur as f32);
     let (gx, gy, gr) = (cx + rng.range(-side / 3.0, side / 3.0), cy + rng.range(-side / 3.0, side / 3.0), side * rng.range(0.2, 0.45));
     for (x, y, p) in frame.enumerate_pixels_mut() {
@@ -263,7 +333,51 @@ pub fn webcam_frame(payload: &str, scene: &GrayImage, c: &Conditions, rng: &mut 
         }
         p.0[0] = v.round().clamp(0.0, 255.0) as u8;
     }
-    Some(jpeg_bytes(&add_noise(&frame, 2.0, rng.next_u64()), c.quality))
+    Some(jpeg_bytes(&add_noise(&frame, c.noise, rng.next_u64()), c.quality))
+}
+
+/// `draw_onto`, each frame pixel the mean of `n`x`n` bilinear samples
+/// across its area: a sensor integrates light over a pixel, it does not
+/// point-sample it.
+pub fn draw_onto_area(dst: &mut GrayImage, src: &GrayImage, corners: [(f64, f64); 4], n: u32) {
+    let n = n.max(1);
+    let (w, h) = (f64::from(src.width()), f64::from(src.height()));
+    let t = homography(corners, [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)]);
+    let (xs, ys) = (corners.map(|c| c.0), corners.map(|c| c.1));
+    let lo = |v: [f64; 4], max: u32| (v.iter().copied().fold(f64::MAX, f64::min).floor().max(0.0) as u32).min(max);
+    let hi = |v: [f64; 4], max: u32| (v.iter().copied().fold(f64::MIN, f64::max).ceil().max(0.0) as u32).min(max);
+    let (x0, x1, y0, y1) = (lo(xs, dst.width()), hi(xs, dst.width()), lo(ys, dst.height()), hi(ys, dst.height()));
+    let (sw, sh, raw) = (src.width(), src.height(), src.as_raw());
+    let p = |x: u32, y: u32| f64::from(raw[(y * sw + x) as usize]);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let (mut sum, mut inside) = (0.0, 0u32);
+            let background = f64::from(dst.get_pixel(x, y).0[0]);
+            for j in 0..n {
+                for i in 0..n {
+                    let px = f64::from(x) + (f64::from(i) + 0.5) / f64::from(n);
+                    let py = f64::from(y) + (f64::from(j) + 0.5) / f64::from(n);
+                    let d = t[6] * px + t[7] * py + t[8];
+                    let sx = (t[0] * px + t[1] * py + t[2]) / d - 0.5;
+                    let sy = (t[3] * px + t[4] * py + t[5]) / d - 0.5;
+                    if sx < 0.0 || sy < 0.0 || sx > w - 1.0 || sy > h - 1.0 {
+                        sum += background;
+                        continue;
+                    }
+                    inside += 1;
+                    let (ix, iy) = (sx.floor() as u32, sy.floor() as u32);
+                    let (jx, jy) = ((ix + 1).min(sw - 1), (iy + 1).min(sh - 1));
+                    let (fx, fy) = (sx - f64::from(ix), sy - f64::from(iy));
+                    let top = p(ix, iy) * (1.0 - fx) + p(jx, iy) * fx;
+                    let bottom = p(ix, jy) * (1.0 - fx) + p(jx, jy) * fx;
+                    sum += top * (1.0 - fy) + bottom * fy;
+                }
+            }
+            if inside > 0 {
+                dst.put_pixel(x, y, Luma([(sum / f64::from(n * n)).round() as u8]));
+            }
+        }
+    }
 }
 
 /// A pass or resident card payload as gatehouse issues them, signed with

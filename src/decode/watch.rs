@@ -5,12 +5,14 @@
 //!    nearly the same picture is skipped (a code coming into view changes
 //!    it, so no read is delayed);
 //! 2. the first look for finder patterns (`look`): nothing code-like, done;
-//! 3. each region it found, read as it is, then rescued (enlarged and
-//!    sharpened) when its modules are small;
-//! 4. the whole frame through the decoder's pipeline, within what is left
-//!    of the frame's time budget.
+//! 3. each region it found, read as it is (a crop: cheap);
+//! 4. the whole frame by the pipeline's first stage (rxing), which finds
+//!    codes whose finders the first look lost or ranked below a logo;
+//! 5. the strongest regions with small modules rescued (enlarged and
+//!    sharpened), then the pipeline's other stages, each within what is
+//!    left of the frame's time budget.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use image::GrayImage;
 
@@ -51,8 +53,8 @@ pub struct FrameReader {
 }
 
 impl FrameReader {
-    /// Frames are read by the regions first, then by `decoder`'s stages
-    /// (without its rescue, which the regions already had) within its budget.
+    /// Frames are read by the regions first, then by `decoder`'s first
+    /// stage, the rescue of the regions, and its other stages within its budget.
     pub fn new(decoder: Decoder) -> FrameReader {
         FrameReader { decoder, last_empty: None, skips: 0 }
     }
@@ -70,29 +72,61 @@ impl FrameReader {
             self.last_empty = Some(quarter);
             return Outcome::Nothing;
         }
-        // The rescue enlarges and sharpens: run it only while the frame's
-        // budget lasts, like the pipeline's stages.
-        let in_budget = || self.decoder.budget().is_none_or(|b| start.elapsed() < b);
-        let found = regions
-            .iter()
-            .find_map(|r| engines::read_region(frame, r).map(|t| (t, "region")))
-            .or_else(|| regions.iter().take_while(|_| in_budget()).find_map(|r| engines::rescue(frame, r).map(|t| (t, "rescue"))));
-        if let Some((text, engine)) = found {
-            self.last_empty = None;
-            return Outcome::Read(Decoded { text, engine });
+        if let Some(text) = regions.iter().find_map(|r| engines::read_region(frame, r)) {
+            return self.found(Decoded { text, engine: "region" });
         }
-        let left = self.decoder.budget().map(|b| b.saturating_sub(start.elapsed()));
-        if left != Some(Duration::ZERO) {
-            let stages = self.decoder.stages().iter().copied().filter(|s| *s != Stage::Rescue).collect();
-            if let Some(d) = Decoder::new(stages).with_budget(left).decode(frame) {
-                self.last_empty = None;
-                return Outcome::Read(d);
+        // The whole frame by the pipeline's first stage, whatever the budget
+        // (as a budgeted decoder always runs its first stage): the regions
+        // may have missed the code (a finder lost in blur, a code-like logo
+        // ranked before it), and rxing finds finders on its own.
+        let stages: Vec<Stage> = self.decoder.stages().iter().copied().filter(|s| *s != Stage::Rescue).collect();
+        let Some((&first, rest)) = stages.split_first() else {
+            self.last_empty = Some(quarter);
+            return Outcome::Missed;
+        };
+        let t = Instant::now();
+        if let Some(text) = first.run(frame).into_iter().next() {
+            return self.found(Decoded { text, engine: first.name() });
+        }
+        let first_cost = t.elapsed();
+        // The rescue enlarges and sharpens: at most `MAX_RESCUES` regions,
+        // each only while the frame's budget lasts, like the pipeline's stages.
+        let in_budget = || self.decoder.budget().is_none_or(|b| start.elapsed() < b);
+        let rescued = regions
+            .iter()
+            .filter(|r| r.module <= engines::RESCUE_MAX_MODULE)
+            .take(MAX_RESCUES)
+            .take_while(|_| in_budget())
+            .find_map(|r| engines::rescue(frame, r));
+        if let Some(text) = rescued {
+            return self.found(Decoded { text, engine: "rescue" });
+        }
+        // The other stages, each when its estimate (from what the first
+        // stage took on this frame) fits in what is left of the budget.
+        for stage in rest {
+            let fits = self.decoder.budget().is_none_or(|b| start.elapsed() + first_cost.mul_f64(stage.relative_cost()) <= b);
+            if fits {
+                if let Some(text) = stage.run(frame).into_iter().next() {
+                    return self.found(Decoded { text, engine: stage.name() });
+                }
             }
         }
         self.last_empty = Some(quarter);
         Outcome::Missed
     }
 }
+
+impl FrameReader {
+    fn found(&mut self, d: Decoded) -> Outcome {
+        self.last_empty = None;
+        Outcome::Read(d)
+    }
+}
+
+/// Rescues tried on one frame at most: each enlarges a region four times
+/// over in area, so more would blow the frame's budget; the strongest
+/// regions come first.
+const MAX_RESCUES: usize = 2;
 
 /// Whether two quarter-size frames show the same picture: few pixels
 /// changed by more than noise does.
