@@ -303,3 +303,76 @@ fn another_applications_database_and_a_newer_schema_are_refused_with_nothing_wri
     assert_eq!(count(&nname, "SELECT version::bigint FROM gatehouse_schema"), 999);
     assert_eq!(count(&nname, "SELECT COUNT(*) FROM users"), 0, "no admin added");
 }
+
+/// `ledger verify` runs amcheck where it can (a superuser installs it), and
+/// finds an index that lacks a row's entry; where it cannot (a plain role,
+/// no extension), it says so in a note and still passes.
+#[test]
+fn ledger_verify_runs_amcheck_or_says_what_it_could_not_check() {
+    let srv = pg::server();
+    let tmp = tempfile::tempdir().unwrap();
+    let verify = |dir: &str| -> serde_json::Value {
+        let o = run(&["--data-dir", dir, "ledger", "verify", "--json"], None, &[]);
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)))
+    };
+    let init = |dir: &str, url: &str| {
+        let o = run(
+            &["--data-dir", dir, "--database", url, "init", "--admin", "asha", "--password-stdin"],
+            Some(&format!("{PASSWORD}\n")),
+            &[],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+    };
+
+    // As the superuser: amcheck is installed and runs; a sound database passes.
+    let url = pg::fresh_db();
+    let name = pg::db_name(&url);
+    let su = tmp.path().join("su");
+    init(su.to_str().unwrap(), &url);
+    let v = verify(su.to_str().unwrap());
+    assert_eq!((v["ok"].as_bool(), v["notes"].as_array().map(Vec::len)), (Some(true), Some(0)), "{v}");
+    // An index the server stopped maintaining misses the next row.
+    srv.sql_in(&name, "UPDATE pg_index SET indisready = false WHERE indexrelid = 'passes_created'::regclass");
+    let o = run(
+        &[
+            "--data-dir",
+            su.to_str().unwrap(),
+            "--user",
+            "asha",
+            "pass",
+            "issue",
+            "--type",
+            "SINGLE",
+            "--name",
+            "Index Gap",
+            "--phone",
+            "9000000042",
+            "--payment",
+            "CASH",
+        ],
+        None,
+        &[("GATEHOUSE_PASSWORD", PASSWORD)],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    srv.sql_in(&name, "UPDATE pg_index SET indisready = true WHERE indexrelid = 'passes_created'::regclass");
+    let v = verify(su.to_str().unwrap());
+    assert_eq!(v["ok"], false, "{v}");
+    let found = v["integrity"].as_array().unwrap();
+    assert!(found.iter().any(|p| p.as_str().unwrap().starts_with("index passes_created:")), "{v}");
+
+    // A plain role without the extension: a note, and the rest still verifies.
+    srv.admin_sql("DO $$ BEGIN CREATE ROLE gate_plain LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    let plain = pg::fresh_db();
+    let pname = pg::db_name(&plain);
+    srv.admin_sql(&format!("ALTER DATABASE {pname} OWNER TO gate_plain"));
+    srv.sql_in(&pname, "ALTER SCHEMA public OWNER TO gate_plain");
+    let plain = plain.replace("postgresql://postgres@", "postgresql://gate_plain@");
+    let dir = tmp.path().join("plain");
+    init(dir.to_str().unwrap(), &plain);
+    let v = verify(dir.to_str().unwrap());
+    assert_eq!(v["ok"], true, "{v}");
+    let note = v["notes"][0].as_str().unwrap_or_default();
+    assert!(note.contains("amcheck extension is not installed"), "{v}");
+    let o = run(&["--data-dir", dir.to_str().unwrap(), "ledger", "verify"], None, &[]);
+    assert!(text(&o).contains("note: PostgreSQL's index and page checks were not run"), "{}", text(&o));
+}
