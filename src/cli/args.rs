@@ -504,7 +504,7 @@ pub struct ScanArgs {
 pub enum DbCmd {
     /// Backend, server version, schema version and round-trip time.
     #[command(
-        after_help = "Examples:\n  gatehouse db status\n  gatehouse --database postgresql://gate@/event?host=/run/postgresql \\\n      db status --json\n  gatehouse --database \"postgresql://gate@db.example/event?sslmode=verify-full&sslrootcert=/etc/gatehouse/ca.crt\" \\\n      db status"
+        after_help = "Examples:\n  gatehouse --database postgresql://gate@/event?host=/run/postgresql \\\n      db status --json\n  gatehouse --database \\\n      \"postgresql://gate@db/ev?sslmode=verify-full&sslrootcert=ca.crt\" \\\n      db status"
     )]
     Status(JsonFlag),
     /// Copy everything (users, passes, residents, scans, ledger) into an
@@ -593,7 +593,7 @@ pub enum KeyCmd {
 pub enum BenchCmd {
     /// Scan transaction latency over a database of N passes.
     #[command(
-        after_help = "Examples:\n  gatehouse bench scan\n  gatehouse bench scan --passes 10000 --scans 500 --sync normal\n  gatehouse --database postgresql://bench@127.0.0.1/scratch bench scan --gates 8"
+        after_help = "Examples:\n  gatehouse bench scan --passes 10000 --scans 500 --sync normal\n  gatehouse --database postgresql://postgres@127.0.0.1:55432/b8 \\\n      bench scan --gates 8"
     )]
     Scan {
         /// Passes in the scratch database.
