@@ -202,3 +202,177 @@ fn faults_are_one_clear_line_and_never_show_the_password() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("postgresql") && !text(&o).contains(pg::GATE_PASSWORD), "{}", text(&o));
 }
+
+#[test]
+fn tls_require_verify_full_and_clear_refusals() {
+    let env = Env::new();
+    let dir = env.data_dir().to_str().unwrap().to_string();
+    let home = env.dir.path().to_str().unwrap().to_string(); // no ~/.postgresql/root.crt there
+    let t = pg::tls_server();
+    let name = pg::db_name(&t.server.fresh_db());
+    let port = t.server.port;
+    let (ca, wrong_ca) = (t.ca.to_str().unwrap(), t.wrong_ca.to_str().unwrap());
+    let vars = [("PGPASSWORD", pg::GATE_PASSWORD), ("HOME", home.as_str())];
+    let status = |url: &str| {
+        let o = run(&["--data-dir", &dir, "--database", url, "db", "status", "--json"], None, &vars);
+        assert!(!text(&o).contains(pg::GATE_PASSWORD), "{}", text(&o));
+        o
+    };
+    let tls_of = |url: &str| {
+        let o = status(url);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{url}: {e}: {}", text(&o)));
+        v["tls"].as_str().unwrap().to_string()
+    };
+    let url = |host: &str, query: &str| format!("postgresql://gate_pw@{host}:{port}/{name}?{query}");
+
+    // Encrypted, certificate unchecked; then checked against the CA, with
+    // and without the host name (the certificate names localhost only).
+    assert!(tls_of(&url("127.0.0.1", "sslmode=require")).starts_with("TLSv1."), "require");
+    let full = tls_of(&url("localhost", &format!("sslmode=verify-full&sslrootcert={ca}")));
+    assert!(full.starts_with("TLSv1.") && full.ends_with("(sslmode=verify-full)"), "{full}");
+    assert!(tls_of(&url("127.0.0.1", &format!("sslmode=verify-ca&sslrootcert={ca}"))).starts_with("TLSv1."));
+    // libpq's default, prefer: TLS when offered.
+    assert!(tls_of(&url("127.0.0.1", "application_name=x")).starts_with("TLSv1."), "prefer");
+
+    // Refusals: one line each, saying what to change, no password.
+    let plain = pg::server();
+    let plain_db = pg::db_name(&pg::fresh_db());
+    let cases = [
+        (url("localhost", &format!("sslmode=verify-full&sslrootcert={wrong_ca}")), format!("not signed by the CA in {wrong_ca}")),
+        (url("127.0.0.1", &format!("sslmode=verify-full&sslrootcert={ca}")), "does not name this host".to_string()),
+        (format!("postgresql://gate_pw@127.0.0.1:{}/{plain_db}?sslmode=require", plain.port), "does not offer TLS".into()),
+        (url("localhost", "sslmode=verify-full"), "needs a CA file: add sslrootcert=".into()),
+        (url("localhost", "sslmode=verify-full&sslrootcert=/nonexistent/ca.crt"), "CA file /nonexistent/ca.crt".into()),
+        (url("localhost", "sslmode=allow-anything"), "use disable, prefer, require, verify-ca or verify-full".into()),
+    ];
+    for (u, want) in cases {
+        let o = status(&u);
+        let e = String::from_utf8_lossy(&o.stderr).trim().to_string();
+        assert!(!o.status.success(), "{u}: {}", text(&o));
+        assert!(e.contains(&want) && e.lines().count() == 1, "{u}: want {want:?}, got: {e}");
+    }
+    // Without TLS where the server has none, as before.
+    let o = status(&format!("postgresql://gate_pw@127.0.0.1:{}/{plain_db}", plain.port));
+    assert!(o.status.success() && text(&o).contains("\"off (sslmode=prefer)\""), "{}", text(&o));
+}
+
+#[test]
+fn another_applications_database_and_a_newer_schema_are_refused_with_nothing_written() {
+    let env = Env::new();
+    let dir = env.data_dir().to_str().unwrap().to_string();
+    let srv = pg::server();
+    let count = |db: &str, sql: &str| -> i64 { srv.client(db).query_one(sql, &[]).unwrap().get(0) };
+    let tables = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'";
+
+    // Someone else's tables, and someone else's gatehouse_schema row.
+    let foreign = pg::fresh_db();
+    let fname = pg::db_name(&foreign);
+    srv.sql_in(&fname, "CREATE TABLE invoices (id INT); INSERT INTO invoices VALUES (1)");
+    let other_app = pg::fresh_db();
+    let oname = pg::db_name(&other_app);
+    srv.sql_in(
+        &oname,
+        "CREATE TABLE gatehouse_schema (app TEXT NOT NULL, version INTEGER NOT NULL); INSERT INTO gatehouse_schema VALUES ('billing', 3)",
+    );
+    // A gatehouse database from a newer release.
+    let newer = Env::on(Backend::Postgres);
+    let nname = newer.pg_db();
+    srv.sql_in(&nname, "UPDATE gatehouse_schema SET version = 999");
+    let newer_url = newer.url.clone().unwrap();
+
+    let cases = [
+        (&foreign, "is not a gatehouse database (it holds 1 tables"),
+        (&other_app, "it belongs to \"billing\""),
+        (&newer_url, "newer than this gatehouse understands"),
+    ];
+    let fresh = env.dir.path().join("new-gate");
+    let fresh = fresh.to_str().unwrap();
+    for (url, want) in cases {
+        for args in [&["stats"][..], &["init", "--admin", "asha", "--password-stdin"]] {
+            let d = if args[0] == "init" { fresh } else { dir.as_str() };
+            let mut all = vec!["--data-dir", d, "--database", url.as_str()];
+            all.extend_from_slice(args);
+            let o = run(&all, Some(&format!("{PASSWORD}\n")), &[]);
+            let e = String::from_utf8_lossy(&o.stderr).trim().to_string();
+            assert!(!o.status.success() && e.contains(want) && e.lines().count() == 1, "{args:?} {url}: {e}");
+        }
+    }
+    assert_eq!((count(&fname, tables), count(&fname, "SELECT COUNT(*) FROM invoices")), (1, 1), "nothing written");
+    assert_eq!(count(&oname, tables), 1);
+    assert_eq!(count(&oname, "SELECT version::bigint FROM gatehouse_schema"), 3);
+    assert_eq!(count(&nname, "SELECT version::bigint FROM gatehouse_schema"), 999);
+    assert_eq!(count(&nname, "SELECT COUNT(*) FROM users"), 0, "no admin added");
+}
+
+/// `ledger verify` runs amcheck where it can (a superuser installs it), and
+/// finds an index that lacks a row's entry; where it cannot (a plain role,
+/// no extension), it says so in a note and still passes.
+#[test]
+fn ledger_verify_runs_amcheck_or_says_what_it_could_not_check() {
+    let srv = pg::server();
+    let tmp = tempfile::tempdir().unwrap();
+    let verify = |dir: &str| -> serde_json::Value {
+        let o = run(&["--data-dir", dir, "ledger", "verify", "--json"], None, &[]);
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)))
+    };
+    let init = |dir: &str, url: &str| {
+        let o = run(
+            &["--data-dir", dir, "--database", url, "init", "--admin", "asha", "--password-stdin"],
+            Some(&format!("{PASSWORD}\n")),
+            &[],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+    };
+
+    // As the superuser: amcheck is installed and runs; a sound database passes.
+    let url = pg::fresh_db();
+    let name = pg::db_name(&url);
+    let su = tmp.path().join("su");
+    init(su.to_str().unwrap(), &url);
+    let v = verify(su.to_str().unwrap());
+    assert_eq!((v["ok"].as_bool(), v["notes"].as_array().map(Vec::len)), (Some(true), Some(0)), "{v}");
+    // An index the server stopped maintaining misses the next row.
+    srv.sql_in(&name, "UPDATE pg_index SET indisready = false WHERE indexrelid = 'passes_created'::regclass");
+    let o = run(
+        &[
+            "--data-dir",
+            su.to_str().unwrap(),
+            "--user",
+            "asha",
+            "pass",
+            "issue",
+            "--type",
+            "SINGLE",
+            "--name",
+            "Index Gap",
+            "--phone",
+            "9000000042",
+            "--payment",
+            "CASH",
+        ],
+        None,
+        &[("GATEHOUSE_PASSWORD", PASSWORD)],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    srv.sql_in(&name, "UPDATE pg_index SET indisready = true WHERE indexrelid = 'passes_created'::regclass");
+    let v = verify(su.to_str().unwrap());
+    assert_eq!(v["ok"], false, "{v}");
+    let found = v["integrity"].as_array().unwrap();
+    assert!(found.iter().any(|p| p.as_str().unwrap().starts_with("index passes_created:")), "{v}");
+
+    // A plain role without the extension: a note, and the rest still verifies.
+    srv.admin_sql("DO $$ BEGIN CREATE ROLE gate_plain LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    let plain = pg::fresh_db();
+    let pname = pg::db_name(&plain);
+    srv.admin_sql(&format!("ALTER DATABASE {pname} OWNER TO gate_plain"));
+    srv.sql_in(&pname, "ALTER SCHEMA public OWNER TO gate_plain");
+    let plain = plain.replace("postgresql://postgres@", "postgresql://gate_plain@");
+    let dir = tmp.path().join("plain");
+    init(dir.to_str().unwrap(), &plain);
+    let v = verify(dir.to_str().unwrap());
+    assert_eq!(v["ok"], true, "{v}");
+    let note = v["notes"][0].as_str().unwrap_or_default();
+    assert!(note.contains("amcheck extension is not installed"), "{v}");
+    let o = run(&["--data-dir", dir.to_str().unwrap(), "ledger", "verify"], None, &[]);
+    assert!(text(&o).contains("note: PostgreSQL's index and page checks were not run"), "{}", text(&o));
+}

@@ -191,3 +191,56 @@ fn postgres_scan_cut_after_commit_is_recorded_once() {
     assert_eq!((scans, blocks), (1, 2), "one scan row; the issue block and one scan block");
     assert!(check.verify_ledger(None, &mut |_| {}).unwrap().ok);
 }
+
+/// The connection dies in the middle of a scan, before its commit (the
+/// server ends the session while the scan waits for a row lock): the gate
+/// reconnects, retries with the same nonce, and the scan is recorded
+/// exactly once, never half.
+#[test]
+fn postgres_scan_whose_connection_dies_before_commit_is_retried_whole() {
+    let env = Env::on(Backend::Postgres);
+    let mut g = env.open();
+    let (p, code) = issue(&mut g, &single("Mid Scan", "9000000079"));
+    let db = env.pg_db();
+    let mut blocker = pg::server().client(&db);
+    let mut tx = blocker.transaction().unwrap();
+    tx.execute("SELECT 1 FROM passes WHERE id = $1 FOR UPDATE", &[&p.id]).unwrap();
+    let scanning = std::thread::spawn(move || g.scan(code.as_bytes(), &operator(), "North"));
+    // Wait for the scan to block on the row, then end its session.
+    let mut admin = pg::server().client("postgres");
+    let mut killed = false;
+    for _ in 0..500 {
+        let n: i64 = admin
+            .query_one(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+                  WHERE datname = $1 AND application_name = 'gatehouse' AND wait_event_type = 'Lock'",
+                &[&db],
+            )
+            .unwrap()
+            .get(0);
+        if n > 0 {
+            killed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(killed, "the scan never waited on the row lock");
+    std::thread::sleep(Duration::from_millis(100));
+    tx.rollback().unwrap();
+    let out = scanning.join().unwrap();
+    let mut check = env.open();
+    let (scans, blocks) = check.store().read(|db| Ok((db.recent_scans(100)?.len(), db.ledger_count()?))).unwrap();
+    match out {
+        // Retried on a fresh connection: the whole scan, once.
+        Ok(o) => {
+            assert_eq!(o.verdict, Verdict::Admitted, "{}", o.reason);
+            assert_eq!((scans, blocks), (1, 2), "one scan row; the issue block and one scan block");
+        }
+        // Or an error, with nothing of the scan recorded.
+        Err(e) => {
+            assert_eq!((scans, blocks), (0, 1), "{e}");
+            assert!(check.get_pass(&p.id).unwrap().scanned_at.is_none());
+        }
+    }
+    assert!(check.verify_all(None, false, &mut |_| {}).unwrap().ok);
+}

@@ -199,11 +199,19 @@ fn every_screen_at_80x24_and_120x40() {
     snap("ledger_verifying", &ledger);
     let chain = VerifyReport { ok: true, blocks: 6, head_index: Some(5), head_hash: Some(format!("{:064x}", 1005)), problem: None };
     let audit = AuditReport { ok: true, blocks: 6, rows: 9, ..Default::default() };
-    let checked = Verification { ok: true, integrity: vec![], schema: vec![], chain: chain.clone(), audit: Some(audit.clone()) };
+    let checked =
+        Verification { ok: true, integrity: vec![], notes: vec![], schema: vec![], chain: chain.clone(), audit: Some(audit.clone()) };
     ledger.apply(Outcome::Verified(Box::new(checked)));
     snap("ledger_ok", &ledger);
     let broken = VerifyReport { ok: false, blocks: 3, head_index: Some(2), head_hash: None, problem: Some(Problem::Edited { index: 3 }) };
-    ledger.apply(Outcome::Verified(Box::new(Verification { ok: false, integrity: vec![], schema: vec![], chain: broken, audit: None })));
+    ledger.apply(Outcome::Verified(Box::new(Verification {
+        ok: false,
+        integrity: vec![],
+        notes: vec![],
+        schema: vec![],
+        chain: broken,
+        audit: None,
+    })));
     snap("ledger_tampered", &ledger);
     let finding = Finding::Diverges {
         table: "passes",
@@ -213,7 +221,14 @@ fn every_screen_at_80x24_and_120x40() {
         found: "1".into(),
     };
     let failed = AuditReport { ok: false, findings: vec![finding.clone(), finding], ..audit };
-    ledger.apply(Outcome::Verified(Box::new(Verification { ok: false, integrity: vec![], schema: vec![], chain, audit: Some(failed) })));
+    ledger.apply(Outcome::Verified(Box::new(Verification {
+        ok: false,
+        integrity: vec![],
+        notes: vec![],
+        schema: vec![],
+        chain,
+        audit: Some(failed),
+    })));
     snap("ledger_audit_failed", &ledger);
 
     let mut stats = signed_in(admin());

@@ -30,7 +30,10 @@ pub struct Cli {
     pub config: Option<PathBuf>,
     /// The event's database: a postgresql:// URL shared by all gates
     /// (overrides `[storage] database`); the password comes from
-    /// PGPASSWORD or ~/.pgpass, never from the URL.
+    /// PGPASSWORD or ~/.pgpass, never from the URL. TLS as in libpq:
+    /// `?sslmode=disable|prefer|require|verify-ca|verify-full` (default
+    /// prefer) and `&sslrootcert=CA.crt` (default ~/.postgresql/root.crt;
+    /// `system` for the system's CAs).
     #[arg(long, global = true, env = "GATEHOUSE_DATABASE_URL", value_name = "URL")]
     pub database: Option<String>,
     /// Act as this user; the password comes from GATEHOUSE_PASSWORD or a prompt.
@@ -518,7 +521,7 @@ pub struct ConflictsArgs {
 pub enum DbCmd {
     /// Backend, server version, schema version and round-trip time.
     #[command(
-        after_help = "Examples:\n  gatehouse db status\n  gatehouse --database postgresql://gate@/event?host=/run/postgresql \\\n      db status --json"
+        after_help = "Examples:\n  gatehouse --database postgresql://gate@/event?host=/run/postgresql \\\n      db status --json\n  gatehouse --database \\\n      \"postgresql://gate@db/ev?sslmode=verify-full&sslrootcert=ca.crt\" \\\n      db status"
     )]
     Status(JsonFlag),
     /// Copy everything (users, passes, residents, scans, ledger) into an
@@ -606,7 +609,9 @@ pub enum KeyCmd {
 #[derive(Debug, Subcommand)]
 pub enum BenchCmd {
     /// Scan transaction latency over a database of N passes.
-    #[command(after_help = "Examples:\n  gatehouse bench scan\n  gatehouse bench scan --passes 10000 --scans 500 --sync normal")]
+    #[command(
+        after_help = "Examples:\n  gatehouse bench scan --passes 10000 --scans 500 --sync normal\n  gatehouse --database postgresql://postgres@127.0.0.1:55432/b8 \\\n      bench scan --gates 8"
+    )]
     Scan {
         /// Passes in the scratch database.
         #[arg(long, default_value_t = 100_000)]
@@ -614,7 +619,9 @@ pub enum BenchCmd {
         /// Scans to time.
         #[arg(long, default_value_t = 2_000)]
         scans: usize,
-        /// SQLite synchronous mode: full or normal.
+        /// As `[storage] synchronous`: full (each scan on disk before its
+        /// verdict) or normal (SQLite: not synced on each commit;
+        /// PostgreSQL: commits not waited for).
         #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
         sync: String,
         /// Concurrent gates, each with its own connection (with the global

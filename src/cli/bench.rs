@@ -112,11 +112,19 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// `gates` threads, each with its own connection like a gate laptop, scan
 /// their share of `payloads` at once: first every pass admits, then a second
 /// round reads ALREADY_USED. Returns each scan's milliseconds and the wall time.
-fn scan_gates(g: &mut Gatehouse, dir: &std::path::Path, url: Option<&str>, payloads: &[String], gates: usize) -> Result<(Vec<f64>, f64)> {
+fn scan_gates(
+    g: &mut Gatehouse,
+    dir: &std::path::Path,
+    url: Option<&str>,
+    sync: &str,
+    payloads: &[String],
+    gates: usize,
+) -> Result<(Vec<f64>, f64)> {
     let per = payloads.len().div_ceil(gates);
     let mut conns = Vec::with_capacity(gates);
     for _ in 0..gates {
-        let store = open(dir, url)?;
+        let mut store = open(dir, url)?;
+        store.set_synchronous(sync)?;
         conns.push(Gatehouse::from_parts(g.cfg.clone(), g.keys().clone(), store, Arc::new(SystemClock)));
     }
     let t = Instant::now();
@@ -161,8 +169,9 @@ pub fn run(cmd: &BenchCmd, url: Option<&str>) -> Result<ExitCode> {
             let step = (ids.len() / scans.max(1)).max(1);
             let payloads: Vec<String> =
                 ids.iter().step_by(step).take(scans).map(|id| g.get_pass(id).map(|p| g.pass_payload(&p))).collect::<Result<_, _>>()?;
-            let (mut ms, wall) = scan_gates(&mut g, &dir.0, url, &payloads, gates.max(1))?;
+            let (mut ms, wall) = scan_gates(&mut g, &dir.0, url, sync, &payloads, gates.max(1))?;
             ms.sort_by(f64::total_cmp);
+            say!("durability: {}", g.store().durability()?);
             say!(
                 "scan ({}, synchronous={sync}, {} gates): {} scans over {} passes: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms, {:.0} scans/s",
                 g.store().backend_name(),

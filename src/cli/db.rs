@@ -22,6 +22,9 @@ pub fn run(cli: &Cli, g: &mut Gatehouse, c: &DbCmd) -> Result<ExitCode> {
                 println!("server version: {}", s.server_version);
                 println!("schema version: {}", s.schema_version);
                 println!("round trip:     {:.2} ms", s.round_trip_ms);
+                if let Some(tls) = &s.tls {
+                    println!("tls:            {tls}");
+                }
             }
         }
         DbCmd::Copy { to } => {

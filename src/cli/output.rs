@@ -265,6 +265,9 @@ pub fn verification(v: &crate::service::Verification) {
             say!("{} blocks verified before the problem", c.blocks);
         }
     }
+    for n in &v.notes {
+        say!("note: {n}");
+    }
     for n in v.audit.iter().flat_map(|a| &a.not_covered) {
         say!("note: {n}");
     }

@@ -15,6 +15,8 @@ pub struct Verification {
     pub ok: bool,
     /// What the database engine finds wrong with its own files.
     pub integrity: Vec<String>,
+    /// What the engine's check could not cover here (not a failure).
+    pub notes: Vec<String>,
     /// Objects in the database that gatehouse did not create.
     pub schema: Vec<String>,
     pub chain: VerifyReport,
@@ -30,7 +32,7 @@ impl Serialize for Verification {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let c = &self.chain;
-        let mut st = s.serialize_struct("Verification", 9)?;
+        let mut st = s.serialize_struct("Verification", 10)?;
         st.serialize_field("ok", &self.ok)?;
         st.serialize_field("blocks", &c.blocks)?;
         st.serialize_field("head_index", &c.head_index)?;
@@ -38,6 +40,7 @@ impl Serialize for Verification {
         st.serialize_field("problem", &c.problem)?;
         st.serialize_field("chain_ok", &c.ok)?;
         st.serialize_field("integrity", &self.integrity)?;
+        st.serialize_field("notes", &self.notes)?;
         st.serialize_field("schema", &self.schema)?;
         st.serialize_field("audit", &self.audit)?;
         st.end()
@@ -111,11 +114,12 @@ pub(super) fn verify_db(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Verification> {
     let integrity = db.integrity_problems()?;
+    let notes = db.integrity_notes()?;
     let schema = db.foreign_schema()?;
     let chain = db.verify_ledger(keys, expect, progress)?;
     let audit = if chain_only || !chain.ok { None } else { Some(audit_db(db, keys)?) };
     let ok = integrity.is_empty() && schema.is_empty() && chain.ok && audit.as_ref().is_none_or(|a| a.ok);
-    Ok(Verification { ok, integrity, schema, chain, audit })
+    Ok(Verification { ok, integrity, notes, schema, chain, audit })
 }
 
 /// Replay every block, then compare each table with the replay.

@@ -113,6 +113,11 @@ pub trait AuditRows {
     fn for_each_scan(&self, f: &mut dyn FnMut(&ScanFacts<'_>) -> Result<()>) -> Result<()>;
     /// What the database engine finds wrong with its own files; empty when sound.
     fn integrity_problems(&self) -> Result<Vec<String>>;
+    /// What `integrity_problems` could not check here, and why (a note for
+    /// the report, not a failure); empty when everything was checked.
+    fn integrity_notes(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
     /// Tables, indexes, views and triggers that differ from what gatehouse's
     /// migrations create: extra, missing or altered, one line each.
     fn foreign_schema(&self) -> Result<Vec<String>>;

@@ -44,6 +44,9 @@ pub struct DbStatus {
     pub server_version: String,
     pub schema_version: u32,
     pub round_trip_ms: f64,
+    /// PostgreSQL: the TLS version and cipher, or "off" (with the URL's
+    /// sslmode); None for a SQLite file.
+    pub tls: Option<String>,
 }
 
 impl Store {
@@ -114,6 +117,7 @@ impl Store {
                     server_version: rusqlite::version().to_string(),
                     schema_version,
                     round_trip_ms: t.elapsed().as_secs_f64() * 1e3,
+                    tls: None,
                 })
             }
             Backend::Postgres(p) => {
@@ -124,6 +128,7 @@ impl Store {
                     server_version: p.server_version()?,
                     schema_version: p.schema_version()?,
                     round_trip_ms: rtt.as_secs_f64() * 1e3,
+                    tls: Some(p.tls_status()?),
                 })
             }
         }
@@ -173,6 +178,14 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(s) => s.set_max_pages(pages),
             Backend::Postgres(_) => Err(Error::Other("a page quota applies to SQLite files only".into())),
+        }
+    }
+
+    /// What a write waits for before it returns (for `bench`).
+    pub fn durability(&mut self) -> Result<String> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => Ok(format!("SQLite synchronous={}", s.synchronous()?)),
+            Backend::Postgres(p) => p.durability(),
         }
     }
 

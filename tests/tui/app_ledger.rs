@@ -20,7 +20,7 @@ fn ledger_verify_reports_progress_then_result() {
         problem: None,
     };
     let audit = gatehouse::domain::audit::AuditReport { ok: true, blocks: 5000, rows: 5200, ..Default::default() };
-    let v = gatehouse::service::Verification { ok: true, integrity: vec![], schema: vec![], chain, audit: Some(audit) };
+    let v = gatehouse::service::Verification { ok: true, integrity: vec![], notes: vec![], schema: vec![], chain, audit: Some(audit) };
     app.apply(Outcome::Verified(Box::new(v)));
     assert!(!app.ledger.verifying && app.ledger.report.as_ref().is_some_and(|r| r.ok));
 }

@@ -11,7 +11,7 @@ use super::passes::cols;
 use super::{PgDb, get, schema};
 use crate::domain::audit::{PassFacts, ScanFacts};
 use crate::domain::ledger::BlockRef;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::interface::AuditRows;
 
 /// Rows fetched per round trip.
@@ -86,11 +86,59 @@ impl AuditRows for PgDb<'_> {
         })
     }
 
-    /// The server checks its own pages (checksums, WAL); SQL has no
-    /// equivalent of SQLite's integrity_check short of the amcheck
-    /// extension, which needs a superuser. Nothing to report from here.
+    /// amcheck, where the server has it and this role may run it: every
+    /// B-tree index of gatehouse's tables (`bt_index_check` with
+    /// `heapallindexed`: each row has its index entry) and every table's
+    /// pages (`verify_heapam`). Each check runs under a savepoint, so one
+    /// that finds damage reports it and the rest still run.
     fn integrity_problems(&self) -> Result<Vec<String>> {
-        Ok(Vec::new())
+        let Amcheck::Usable(ns) = amcheck(self)? else { return Ok(Vec::new()) };
+        let (tables, _) = schema::objects();
+        let tables: Vec<String> = tables.into_iter().collect();
+        let mut out = Vec::new();
+        let indexes = self.query(
+            "SELECT ci.relname FROM pg_index i
+               JOIN pg_class ci ON ci.oid = i.indexrelid JOIN pg_class ct ON ct.oid = i.indrelid
+               JOIN pg_am am ON am.oid = ci.relam
+              WHERE ct.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND am.amname = 'btree' AND ct.relname = ANY($1)
+              ORDER BY ci.relname",
+            &[&tables],
+        )?;
+        for r in &indexes {
+            let index: String = get(r, 0)?;
+            let sql = format!("SELECT {ns}.bt_index_check(to_regclass($1), true)");
+            if let Err(damage) = self.checked(&sql, &index)? {
+                out.push(format!("index {index}: {damage}"));
+            }
+        }
+        for table in &tables {
+            let sql = format!("SELECT blkno, offnum, msg FROM {ns}.verify_heapam(to_regclass($1)) LIMIT 10");
+            match self.checked(&sql, table)? {
+                Ok(rows) => {
+                    for r in rows {
+                        let (blk, off, msg): (i64, Option<i32>, String) = (get(&r, 0)?, get(&r, 1)?, get(&r, 2)?);
+                        out.push(format!("table {table}, page {blk}{}: {msg}", off.map(|o| format!(" item {o}")).unwrap_or_default()));
+                    }
+                }
+                Err(e) => out.push(format!("table {table}: {e}")),
+            }
+        }
+        Ok(out)
+    }
+
+    fn integrity_notes(&self) -> Result<Vec<String>> {
+        Ok(match amcheck(self)? {
+            Amcheck::Usable(_) => Vec::new(),
+            Amcheck::Missing => vec![
+                "PostgreSQL's index and page checks were not run: the amcheck extension is not installed in this database \
+                 (a superuser can run CREATE EXTENSION amcheck; gatehouse does when it connects as one)"
+                    .into(),
+            ],
+            Amcheck::Denied(role) => vec![format!(
+                "PostgreSQL's index and page checks were not run: role {role} may not run amcheck \
+                 (GRANT EXECUTE ON FUNCTION bt_index_check(regclass, boolean), verify_heapam(regclass, boolean, boolean, text, bigint, bigint) TO {role})"
+            )],
+        })
     }
 
     fn foreign_schema(&self) -> Result<Vec<String>> {
@@ -144,5 +192,52 @@ impl AuditRows for PgDb<'_> {
             out.push(format!("rule {name} on {table} was not created by gatehouse"));
         }
         Ok(out)
+    }
+}
+
+/// Whether amcheck can run here, and in which schema its functions live.
+enum Amcheck {
+    Usable(String),
+    Missing,
+    Denied(String),
+}
+
+fn amcheck(db: &PgDb) -> Result<Amcheck> {
+    let row = db.query_opt(
+        "SELECT quote_ident(n.nspname), current_user::text,
+                has_function_privilege(p.oid, 'EXECUTE')
+                  AND has_function_privilege((SELECT h.oid FROM pg_proc h WHERE h.proname = 'verify_heapam' AND h.pronamespace = n.oid), 'EXECUTE')
+           FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+           JOIN pg_proc p ON p.pronamespace = n.oid AND p.proname = 'bt_index_check' AND p.pronargs = 2
+          WHERE e.extname = 'amcheck'",
+        &[],
+    )?;
+    Ok(match row {
+        None => Amcheck::Missing,
+        Some(r) if get::<Option<bool>>(&r, 2)?.unwrap_or(false) => Amcheck::Usable(get(&r, 0)?),
+        Some(r) => Amcheck::Denied(get(&r, 1)?),
+    })
+}
+
+impl PgDb<'_> {
+    /// A query under a savepoint: the server's error (damage found) comes
+    /// back as its message and the transaction goes on; a lost connection
+    /// is the outer error.
+    fn checked(&self, sql: &str, arg: &str) -> Result<std::result::Result<Vec<postgres::Row>, String>> {
+        let mut tx = self.tx.borrow_mut();
+        let mut sp = tx.savepoint("gatehouse_check")?;
+        match sp.query(sql, &[&arg]) {
+            Ok(rows) => {
+                sp.commit()?;
+                Ok(Ok(rows))
+            }
+            Err(e) => match e.as_db_error().map(|d| d.message().to_string()) {
+                Some(msg) => {
+                    sp.rollback()?;
+                    Ok(Err(msg))
+                }
+                None => Err(Error::from(e)),
+            },
+        }
     }
 }

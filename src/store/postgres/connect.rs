@@ -11,6 +11,7 @@ use std::time::Duration;
 use postgres::config::Host;
 use postgres::{Client, NoTls};
 
+use super::tls::{self, SslMode, Tls};
 use crate::error::{Error, Result};
 
 /// How long connecting may take before "server down" is reported.
@@ -21,6 +22,7 @@ pub struct DbUrl {
     /// The URL as given (it never holds a password).
     text: String,
     config: postgres::Config,
+    tls: Tls,
 }
 
 pub fn is_postgres_url(s: &str) -> bool {
@@ -46,7 +48,10 @@ impl DbUrl {
         if !is_postgres_url(url) {
             return Err(Error::Other(format!("{}: not a postgresql:// URL", redact(url))));
         }
-        let mut config: postgres::Config = url.parse().map_err(|e| Error::Other(format!("bad database URL {}: {e}", redact(url))))?;
+        // The client library knows neither verify-* nor sslrootcert: they
+        // are taken out here and become the TLS connector.
+        let split = tls::split(url);
+        let mut config: postgres::Config = split.url.parse().map_err(|e| Error::Other(format!("bad database URL {}: {e}", redact(url))))?;
         if config.get_password().is_some() {
             return Err(Error::Other(format!(
                 "the database URL {} holds a password; remove it and set PGPASSWORD or use a pgpass file (mode 0600)",
@@ -64,15 +69,31 @@ impl DbUrl {
         } else if let Some(pw) = pgpass_lookup(&config)? {
             config.password(pw);
         }
-        config.connect_timeout(CONNECT_TIMEOUT).application_name("gatehouse");
-        Ok(DbUrl { text: url.to_string(), config })
+        let unix_only = config.get_hosts().iter().all(|h| matches!(h, Host::Unix(_)));
+        let tls = Tls::new(split.sslmode.as_deref(), split.sslrootcert.as_deref(), unix_only)?;
+        config.connect_timeout(CONNECT_TIMEOUT).application_name("gatehouse").ssl_mode(tls.mode.client_mode());
+        Ok(DbUrl { text: url.to_string(), config, tls })
     }
 
     pub fn connect(&self) -> Result<Client> {
-        self.config.connect(NoTls).map_err(|e| match Error::from(e) {
-            Error::PgConnection(m) => Error::PgConnection(format!("cannot reach {}: {m}", self.text)),
-            other => other,
+        let res = match &self.tls.connector {
+            Some(c) if self.tls.mode != SslMode::Disable => self.config.connect(c.clone()),
+            _ => self.config.connect(NoTls),
+        };
+        res.map_err(|e| {
+            if let Some(why) = self.tls.explain(&e) {
+                return Error::PgConnection(format!("cannot reach {}: {why}", self.text));
+            }
+            match Error::from(e) {
+                Error::PgConnection(m) => Error::PgConnection(format!("cannot reach {}: {m}", self.text)),
+                other => other,
+            }
         })
+    }
+
+    /// The TLS mode in force (`disable` for a Unix socket).
+    pub fn ssl_mode(&self) -> SslMode {
+        self.tls.mode
     }
 
     pub fn dbname(&self) -> &str {

@@ -52,8 +52,14 @@ pub(super) fn row_to_ref(r: &Row) -> Result<ledger::BlockRef<'_>> {
 
 impl LedgerRows for PgDb<'_> {
     fn append_block(&self, keys: &KeyRing, b: &NewBlock) -> Result<u64> {
-        self.execute("SELECT pg_advisory_xact_lock($1)", &[&LEDGER_LOCK])?;
-        let (index, prev) = match self.ledger_head()? {
+        let head = match self.head.borrow().clone() {
+            Some(head) => head,
+            None => {
+                self.execute("SELECT pg_advisory_xact_lock($1)", &[&LEDGER_LOCK])?;
+                self.ledger_head()?
+            }
+        };
+        let (index, prev) = match head {
             None => (0u64, GENESIS),
             Some((i, h)) => {
                 let prev = ledger::from_hex(&h)
@@ -83,10 +89,14 @@ impl LedgerRows for PgDb<'_> {
                 &ledger::to_hex(&sig),
             ],
         )?;
+        *self.head.borrow_mut() = Some(Some((index, ledger::to_hex(&hash))));
         Ok(index)
     }
 
     fn ledger_head(&self) -> Result<Option<(u64, String)>> {
+        if let Some(head) = self.head.borrow().clone() {
+            return Ok(head);
+        }
         match self.query_opt("SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1", &[])? {
             Some(r) => Ok(Some((get::<i64>(&r, 0)?.max(0) as u64, get(&r, 1)?))),
             None => Ok(None),

@@ -173,3 +173,21 @@ pub fn version(client: &mut Client) -> Result<u32> {
     let v: i32 = client.query_one("SELECT version FROM gatehouse_schema", &[])?.try_get(0)?;
     Ok(v.max(0) as u32)
 }
+
+/// Install the amcheck extension (PostgreSQL's own index and page checks,
+/// which `ledger verify` runs) when it is missing, available, and this role
+/// is a superuser. Best effort: without it `ledger verify` says what it
+/// could not check.
+pub fn offer_amcheck(client: &mut Client) {
+    let wanted = client.query_one(
+        "SELECT NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'amcheck')
+            AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'amcheck')
+            AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
+        &[],
+    );
+    if let Ok(true) = wanted.and_then(|r| r.try_get::<_, Option<bool>>(0)).map(|b| b.unwrap_or(false)) {
+        if let Err(e) = client.batch_execute("CREATE EXTENSION IF NOT EXISTS amcheck") {
+            tracing::warn!(error = %e, "could not install amcheck; ledger verify will say what it could not check");
+        }
+    }
+}

@@ -97,6 +97,12 @@ impl SqliteStore {
         Ok(self.conn.pragma_update(None, "synchronous", mode)?)
     }
 
+    /// PRAGMA synchronous as a word: off, normal, full or extra.
+    pub fn synchronous(&self) -> Result<&'static str> {
+        let n: i64 = self.conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+        Ok(["off", "normal", "full", "extra"].get(n.max(0) as usize).copied().unwrap_or("?"))
+    }
+
     pub fn set_max_pages(&self, pages: u64) -> Result<u64> {
         Ok(self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get::<_, i64>(0))? as u64)
     }

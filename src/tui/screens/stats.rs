@@ -1,4 +1,5 @@
-//! Stats: counts, revenue, occupancy and scans per hour, refreshed live.
+//! Stats: counts, revenue, occupancy, each slot and each gate, and scans
+//! per hour, refreshed live.
 
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -28,9 +29,10 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Paragraph::new("loading…").block(Block::bordered().title(" Stats ")).render(area, buf);
         return;
     };
-    // One line a slot, at most four shown; the chart keeps the rest.
-    let slot_h = if s.by_slot.is_empty() { 0 } else { s.by_slot.len().min(4) as u16 + 2 };
-    let [top, slots, chart] = Layout::vertical([Constraint::Length(11), Constraint::Length(slot_h), Constraint::Min(5)]).areas(area);
+    let (slot_lines, gate_lines) = (lines_for(s.by_slot.len(), s.by_gate.len()), lines_for(s.by_gate.len(), s.by_slot.len()));
+    let rows_h = if slot_lines + gate_lines == 0 { 0 } else { (slot_lines + gate_lines) as u16 + 2 };
+    let top_h = top_height(s, area.width);
+    let [top, rows, chart] = Layout::vertical([Constraint::Length(top_h), Constraint::Length(rows_h), Constraint::Min(5)]).areas(area);
     let [counts, money] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     let cur = &s.currency;
     let mut left = vec![
@@ -64,14 +66,28 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     }
     Paragraph::new(right).block(Block::bordered().title(" Revenue (voided excluded) ")).render(money, buf);
 
-    if slot_h > 0 {
-        let lines: Vec<Line> = s
+    if rows_h > 0 {
+        // Slots, then gates: the same columns ("scans" where a slot has "issued").
+        let mut lines: Vec<Line> = s
             .by_slot
             .iter()
+            .take(slot_lines)
             .map(|(slot, n)| Line::from(format!("{slot:<32} issued {:>4}  admitted {:>4}  people {:>4}", n.issued, n.admitted, n.people)))
             .collect();
-        let title = format!(" Slots ({}) ", s.by_slot.len());
-        Paragraph::new(lines).block(Block::bordered().title(title)).render(slots, buf);
+        lines.extend(s.by_gate.iter().take(gate_lines).map(|(gate, n)| {
+            Line::from(vec![
+                Span::styled(format!("{:<32}", format!("gate {gate}")), theme.title()),
+                Span::raw(format!(" scans  {:>4}  admitted {:>4}  people {:>4}", n.scans, n.admitted, n.people)),
+            ])
+        }));
+        let count = |what: &str, n: usize, shown: usize| match (n, shown) {
+            (0, _) => None,
+            (n, s) if s < n => Some(format!("{what} ({n}, {s} shown)")),
+            (n, _) => Some(format!("{what} ({n})")),
+        };
+        let title: Vec<String> =
+            [count("Slots", s.by_slot.len(), slot_lines), count("Gates", s.by_gate.len(), gate_lines)].into_iter().flatten().collect();
+        Paragraph::new(lines).block(Block::bordered().title(format!(" {} ", title.join(" · ")))).render(rows, buf);
     }
 
     let bars: Vec<Bar> = s
@@ -91,4 +107,36 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .bar_gap(1)
         .bar_style(theme.ok())
         .render(chart, buf);
+}
+
+/// Lines for `n` rows of one kind beside `other` rows of the other: four
+/// between them, each kind keeping at least two when both have more.
+fn lines_for(n: usize, other: usize) -> usize {
+    const ROWS: usize = 4;
+    n.min(ROWS.saturating_sub(other.min(ROWS / 2)).max(ROWS / 2))
+}
+
+/// The People and Revenue boxes as tall as their longer text, so the chart
+/// keeps the rest: 5 lines and the denial reasons wrapped on the left,
+/// revenue by payment, operator and type on the right.
+fn top_height(s: &crate::domain::stats::Stats, width: u16) -> u16 {
+    let inner = (width / 2).saturating_sub(2).max(1) as usize;
+    let reasons: Vec<String> = s.denied_by_reason.iter().map(|(v, n)| format!("{v} {n}")).collect();
+    let left = 5 + wrapped_lines(&reasons.join(" · "), inner);
+    let right = 1 + s.revenue_by_payment.len() + s.revenue_by_operator.len() + s.issued_by_type.len();
+    (left.max(right) as u16 + 2).clamp(7, 11)
+}
+
+/// Lines `text` takes when wrapped at word boundaries to `width` columns.
+fn wrapped_lines(text: &str, width: usize) -> usize {
+    let (mut lines, mut col) = (0, 0);
+    for w in text.split(' ').map(|w| w.chars().count()) {
+        if lines == 0 || col + 1 + w > width {
+            lines += 1;
+            col = w;
+        } else {
+            col += 1 + w;
+        }
+    }
+    lines
 }
