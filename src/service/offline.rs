@@ -79,7 +79,8 @@ pub struct SyncReport {
     pub error: Option<String>,
 }
 
-type Job = Box<dyn FnOnce(&mut Option<Gatehouse>) + Send>;
+/// A call on the server; it gets the connection, or why there is none.
+type Job = Box<dyn FnOnce(&mut Option<Gatehouse>, &str) + Send>;
 
 /// Everything the worker needs to (re)connect.
 #[derive(Clone)]
@@ -96,14 +97,19 @@ impl Remote {
         let me = self.clone();
         std::thread::spawn(move || {
             let mut g: Option<Gatehouse> = None;
+            let mut why = String::new();
             for job in rx {
                 if g.is_none() {
                     match me.connect() {
                         Ok(c) => g = Some(c),
-                        Err(e) => tracing::debug!(%e, "server unreachable"),
+                        Err(e) => {
+                            tracing::debug!(%e, "server unreachable");
+                            // Kept for the caller: a wrong CA or password says more than "unreachable".
+                            why = e.to_string();
+                        }
                     }
                 }
-                job(&mut g);
+                job(&mut g, &why);
             }
         });
         tx
@@ -168,17 +174,27 @@ impl Gate {
                 c
             }
         };
-        if let Some(db) = store.replica_meta("database")?
-            && db != url.to_string()
-        {
-            return Err(Error::Other(format!(
-                "{} replicates {db}, not {url}; move it away to start a fresh replica (after syncing it)",
-                replica.display()
-            )));
-        }
+        // The same database spelled another way (localhost or 127.0.0.1,
+        // another sslmode) is the same event; another database is not.
+        let other = store.replica_meta("database")?.filter(|db| DbUrl::parse(db).map(|d| d.identity()).ok() != Some(url.identity()));
         let local = Gatehouse::from_parts(cfg.clone(), keys.clone(), store, clock.clone());
-        let remote = Remote { cfg: cfg.clone(), keys, clock: clock.clone(), url };
-        Ok(Gate { cfg, clock, local, remote, worker: None, online: true, last_try: None, chain })
+        let remote = Remote { cfg: cfg.clone(), keys: keys.clone(), clock: clock.clone(), url: url.clone() };
+        let mut gate = Gate { cfg: cfg.clone(), clock: clock.clone(), local, remote, worker: None, online: true, last_try: None, chain };
+        if let Some(db) = other {
+            if gate.queued()? > 0 {
+                return Err(Error::Other(format!(
+                    "{} replicates {db}, not {url}, and holds scans not yet uploaded there; sync it with that database first",
+                    replica.display()
+                )));
+            }
+            // Nothing would be lost: set the old replica aside and start afresh.
+            drop(gate);
+            let aside = replica.with_extension("sqlite.replaced");
+            tracing::warn!(from = %db, to = %url, aside = %aside.display(), "the replica belonged to another database; starting a fresh one");
+            std::fs::rename(replica, &aside).map_err(|e| Error::io(format!("cannot set {} aside", replica.display()), e))?;
+            return Gate::from_parts(cfg, keys, url, replica, clock);
+        }
+        Ok(gate)
     }
 
     fn budget(&self) -> Duration {
@@ -219,10 +235,11 @@ impl Gate {
             }
         };
         let (tx, rx) = mpsc::channel();
-        let job: Job = Box::new(move |g: &mut Option<Gatehouse>| {
+        let job: Job = Box::new(move |g: &mut Option<Gatehouse>, why: &str| {
             let r = match g.as_mut() {
                 Some(gh) => f(gh),
-                None => Err(Error::PgConnection("the server cannot be reached".into())),
+                None if why.is_empty() => Err(Error::PgConnection("the server cannot be reached".into())),
+                None => Err(Error::PgConnection(why.trim_start_matches("PostgreSQL connection: ").to_string())),
             };
             // A dropped link: connect afresh for the next job.
             if g.as_ref().is_some_and(|gh| gh.db_link().is_some_and(|l| !l.is_up())) || matches!(r, Err(Error::PgConnection(_))) {

@@ -99,6 +99,24 @@ impl DbUrl {
     pub fn dbname(&self) -> &str {
         self.config.get_dbname().unwrap_or_default()
     }
+
+    /// Which database this names, whatever the spelling: hosts (the
+    /// loopback names as one), ports and database, without user or TLS
+    /// settings. Two URLs with one identity reach the same database.
+    pub fn identity(&self) -> String {
+        let hosts: Vec<String> = self
+            .config
+            .get_hosts()
+            .iter()
+            .map(|h| match h {
+                Host::Tcp(name) if matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1" | "[::1]") => "loopback".to_string(),
+                Host::Tcp(name) => name.to_ascii_lowercase(),
+                Host::Unix(dir) => dir.display().to_string(),
+            })
+            .collect();
+        let ports: Vec<String> = self.config.get_ports().iter().map(u16::to_string).collect();
+        format!("{}:{}/{}", hosts.join(","), ports.join(","), self.dbname())
+    }
 }
 
 fn os_user() -> String {
