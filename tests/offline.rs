@@ -458,3 +458,44 @@ fn bench_queue_drain_and_replica_pull() {
     let r = fresh.sync().unwrap();
     println!("incremental pull, nothing changed ({} blocks): {:.3} s", r.blocks_read, t.elapsed().as_secs_f64());
 }
+
+/// A replica belongs to its database, not to the URL's spelling: another
+/// spelling reuses it; another database refuses while scans are queued
+/// (they would be lost), and once nothing is queued the old replica is set
+/// aside and a fresh one started.
+#[test]
+fn a_replica_is_bound_to_its_database_and_queued_scans_are_never_dropped() {
+    let env = Env::on(Backend::Postgres);
+    let mut g = env.open();
+    with_admin(&mut g);
+    let relay = Relay::start(pg::server().port);
+    let tmp = tempfile::tempdir().unwrap();
+    let replica = tmp.path().join("replica.sqlite");
+    let mut north = gate(&env, &relay, tmp.path(), "North");
+    north.sync().unwrap();
+    let (_, code) = issue(&mut g, &single("Asha Rao", "9000000001"));
+    north.sync().unwrap();
+    relay.refuse();
+    assert!(north.scan(code.as_bytes(), &operator(), "North").unwrap().offline);
+    drop(north);
+    let open = |url: String| {
+        let cfg = Config::load(&env.paths.config).unwrap();
+        let keys = gatehouse::keyfile::load(&env.paths.key()).unwrap();
+        Gate::from_parts(cfg, keys, DbUrl::parse(&url).unwrap(), &replica, env.clock.clone())
+    };
+    // The same database through the same relay, spelled with localhost and an sslmode.
+    let same = format!("postgresql://postgres@localhost:{}/{}?sslmode=disable", relay.port, env.pg_db());
+    assert_eq!(open(same).unwrap().freshness().unwrap().queued, 1);
+    let other_db = pg::db_name(&pg::fresh_db());
+    let other = pg::server().tcp_url(&other_db, pg::server().port);
+    let e = open(other.clone()).err().expect("refused while a scan is queued").to_string();
+    assert!(e.contains("not yet uploaded"), "{e}");
+    assert!(!tmp.path().join("replica.sqlite.replaced").exists());
+    relay.restore();
+    let mut north = gate(&env, &relay, tmp.path(), "North");
+    assert_eq!(north.sync().unwrap().queued, 0);
+    drop(north);
+    let mut fresh = open(other).unwrap();
+    assert!(tmp.path().join("replica.sqlite.replaced").exists());
+    assert_eq!(fresh.freshness().unwrap().queued, 0);
+}
