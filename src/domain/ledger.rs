@@ -131,6 +131,23 @@ impl StoredBlock {
     }
 }
 
+impl BlockRef<'_> {
+    pub fn to_stored(&self) -> StoredBlock {
+        StoredBlock {
+            index: self.index,
+            ts: self.ts.to_owned(),
+            operator: self.operator.to_owned(),
+            gate: self.gate.to_owned(),
+            event: self.event.to_owned(),
+            data: self.data.to_owned(),
+            prev_hash: self.prev_hash.to_owned(),
+            hash: self.hash.to_owned(),
+            key_id: self.key_id.to_owned(),
+            signature: self.signature.to_owned(),
+        }
+    }
+}
+
 /// What is wrong with the first bad block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "problem", rename_all = "snake_case")]

@@ -19,19 +19,8 @@ macro_rules! cols {
 /// Rows fetched per round trip while verifying.
 const PAGE: i64 = 4096;
 
-fn row_to_block(r: &Row) -> Result<StoredBlock> {
-    Ok(StoredBlock {
-        index: get::<i64>(r, 0)?.max(0) as u64,
-        ts: get(r, 1)?,
-        operator: get(r, 2)?,
-        gate: get(r, 3)?,
-        event: get(r, 4)?,
-        data: get(r, 5)?,
-        prev_hash: get(r, 6)?,
-        hash: get(r, 7)?,
-        key_id: get(r, 8)?,
-        signature: get(r, 9)?,
-    })
+pub(super) fn row_to_block(r: &Row) -> Result<StoredBlock> {
+    row_to_ref(r).map(|b| b.to_stored())
 }
 
 /// The row's text borrowed: no copy per block while verifying.

@@ -1,26 +1,10 @@
 //! The central ledger's offline-sync queries (see docs/offline.md).
 
-use postgres::Row;
-
-use super::{PgDb, get};
+use super::PgDb;
+use super::ledger::row_to_block as row;
 use crate::domain::ledger::StoredBlock;
 use crate::error::Result;
 use crate::store::interface::SyncRows;
-
-fn row(r: &Row) -> Result<StoredBlock> {
-    Ok(StoredBlock {
-        index: get::<i64>(r, 0)?.max(0) as u64,
-        ts: get(r, 1)?,
-        operator: get(r, 2)?,
-        gate: get(r, 3)?,
-        event: get(r, 4)?,
-        data: get(r, 5)?,
-        prev_hash: get(r, 6)?,
-        hash: get(r, 7)?,
-        key_id: get(r, 8)?,
-        signature: get(r, 9)?,
-    })
-}
 
 impl SyncRows for PgDb<'_> {
     fn blocks_of_events(&self, events: &[&str]) -> Result<Vec<StoredBlock>> {

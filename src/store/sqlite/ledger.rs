@@ -11,7 +11,7 @@ use crate::store::interface::{LedgerRows, NewBlock};
 
 pub(super) const COLS: &str = "idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig";
 
-fn row_to_block(r: &rusqlite::Row) -> rusqlite::Result<StoredBlock> {
+pub(super) fn row_to_block(r: &rusqlite::Row) -> rusqlite::Result<StoredBlock> {
     Ok(StoredBlock {
         index: r.get::<_, i64>(0)? as u64,
         ts: r.get(1)?,

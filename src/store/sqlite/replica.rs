@@ -6,7 +6,6 @@
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use super::SqliteStore;
-use crate::domain::ledger::StoredBlock;
 use crate::domain::pass::Pass;
 use crate::domain::resident::Resident;
 use crate::domain::scan::Verdict;
@@ -85,18 +84,7 @@ impl SqliteStore {
              WHERE l.idx > ?1 ORDER BY l.seq LIMIT ?2",
         )?;
         let rows = st.query_map(params![from, limit as i64], |r| {
-            let block = StoredBlock {
-                index: r.get::<_, i64>(0)?.max(0) as u64,
-                ts: r.get(1)?,
-                operator: r.get(2)?,
-                gate: r.get(3)?,
-                event: r.get(4)?,
-                data: r.get(5)?,
-                prev_hash: r.get(6)?,
-                hash: r.get(7)?,
-                key_id: r.get(8)?,
-                signature: r.get(9)?,
-            };
+            let block = super::ledger::row_to_block(r)?;
             let at: Option<String> = r.get(10)?;
             let scan = match at {
                 None => None,

@@ -4,26 +4,10 @@
 use rusqlite::OptionalExtension;
 
 use super::SqliteDb;
+use super::ledger::{COLS, row_to_block as row};
 use crate::domain::ledger::StoredBlock;
 use crate::error::Result;
 use crate::store::interface::SyncRows;
-
-const COLS: &str = "idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig";
-
-fn row(r: &rusqlite::Row) -> rusqlite::Result<StoredBlock> {
-    Ok(StoredBlock {
-        index: r.get::<_, i64>(0)?.max(0) as u64,
-        ts: r.get(1)?,
-        operator: r.get(2)?,
-        gate: r.get(3)?,
-        event: r.get(4)?,
-        data: r.get(5)?,
-        prev_hash: r.get(6)?,
-        hash: r.get(7)?,
-        key_id: r.get(8)?,
-        signature: r.get(9)?,
-    })
-}
 
 impl SyncRows for SqliteDb<'_> {
     fn blocks_of_events(&self, events: &[&str]) -> Result<Vec<StoredBlock>> {
