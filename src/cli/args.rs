@@ -635,6 +635,14 @@ pub enum BenchCmd {
         /// Blocks in the scratch ledger.
         #[arg(long, default_value_t = 100_000)]
         blocks: usize,
+        /// Time the chain walk and the audit this many times over the same
+        /// ledger (built once), and report the fastest of each.
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
+        /// Build the scratch ledger in DIR and leave it there; when DIR
+        /// already holds one, time that one instead of building another.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<std::path::PathBuf>,
     },
     /// CSV import of N rows (parse, validate, duplicate checks, insert).
     #[command(after_help = "Example:\n  gatehouse bench import --rows 1000")]

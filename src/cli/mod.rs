@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod camera;
+mod cpu;
 mod db;
 mod init;
 mod manual;

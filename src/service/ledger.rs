@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use super::Gatehouse;
-use crate::domain::audit::{Audit, AuditReport};
+use super::audit::audit_db;
+use crate::domain::audit::AuditReport;
 use crate::domain::ledger::{ExpectedHead, StoredBlock, VerifyReport};
 use crate::error::Result;
 use crate::store::Db;
@@ -122,43 +123,3 @@ pub(super) fn verify_db(
     Ok(Verification { ok, integrity, notes, schema, chain, audit })
 }
 
-/// Replay every block, then compare each table with the replay.
-pub(super) fn audit_db(db: &dyn Db, keys: &crate::domain::keys::KeyRing) -> Result<AuditReport> {
-    let mut audit = Audit::new();
-    db.for_each_block(&mut |b| {
-        audit.push(b);
-        Ok(())
-    })?;
-    db.for_each_pass(&mut |p| {
-        audit.check_pass(p, keys);
-        Ok(())
-    })?;
-    for m in audit.pass_mismatches() {
-        let (Some(row), Some(issue)) = (db.get_pass(&m.id)?, block_at(db, m.issue)?) else { continue };
-        let scanned = m.scanned.map(|i| block_at(db, i)).transpose()?.flatten();
-        let voided = m.voided.map(|i| block_at(db, i)).transpose()?.flatten();
-        audit.explain_pass(
-            &row,
-            &issue.as_ref(),
-            scanned.as_ref().map(|b| b.as_ref()).as_ref(),
-            voided.as_ref().map(|b| b.as_ref()).as_ref(),
-            keys,
-        );
-    }
-    audit.check_residents(&db.list_residents(None, true)?, keys);
-    audit.check_users(&db.list_users()?);
-    db.for_each_scan(&mut |s| {
-        audit.check_scan(s);
-        Ok(())
-    })?;
-    for block in audit.scan_mismatches() {
-        if let Some(b) = block_at(db, block)? {
-            audit.explain_scan(&b.as_ref());
-        }
-    }
-    Ok(audit.finish())
-}
-
-fn block_at(db: &dyn Db, index: u64) -> Result<Option<StoredBlock>> {
-    Ok(db.ledger_blocks(index, 1)?.into_iter().find(|b| b.index == index))
-}

@@ -3,6 +3,7 @@
 //! these same functions.
 
 mod admin;
+mod audit;
 mod import;
 mod ledger;
 mod manual;

@@ -18,11 +18,13 @@ use super::ledger::{BlockFields, BlockRef, GENESIS, from_hex, to_hex};
 use super::resident::{Presence, Resident};
 use super::user::User;
 
+mod batch;
 mod fingerprint;
 mod passes;
 
 use fingerprint::Seed;
-use passes::{ExpPass, PassKey};
+use passes::{ExpPass, PassKey, Passes};
+pub use batch::Batch;
 pub use passes::{PassBlocks, PassFacts};
 
 /// How many findings a report lists; the rest are counted.
@@ -228,7 +230,7 @@ struct ExpUser {
 pub struct Audit {
     /// Keys the row fingerprints.
     seed: Seed,
-    passes: HashMap<PassKey, ExpPass, foldhash::fast::RandomState>,
+    passes: Passes,
     /// Passes whose row differs; the caller re-reads them for detail.
     pass_mismatch: Vec<PassBlocks>,
     residents: HashMap<String, ExpResident>,

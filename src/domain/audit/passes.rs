@@ -5,6 +5,8 @@
 //! them. A row that differs is re-read with its blocks and explained field
 //! by field (`explain_pass`).
 
+use std::collections::HashMap;
+
 use super::fingerprint::Seed;
 use super::{Audit, Data, Finding, LISTED, pass_phones, show};
 use crate::domain::keys::KeyRing;
@@ -89,6 +91,57 @@ pub(super) struct ExpPass {
     pub(super) scanned: Option<(u64, u64)>,
     /// The void: (its block, when/by whom/why).
     voided: Option<(u64, u64)>,
+}
+
+/// The passes the replay expects, in the order their issue blocks came.
+/// SQLite hands rows back in the order they were inserted, which is that
+/// same order, so a row is first tried against the pass after the one the
+/// previous row matched: a look at the next slot of an array instead of a
+/// hash lookup that misses the cache. Any other order (PostgreSQL after
+/// updates, a table rebuilt by hand) falls back to the index.
+#[derive(Debug, Default)]
+pub(super) struct Passes {
+    list: Vec<(PassKey, ExpPass, bool)>,
+    index: HashMap<PassKey, u32, foldhash::fast::RandomState>,
+    /// Where the next row is likely to be in `list`.
+    next: usize,
+}
+
+impl Passes {
+    pub(super) fn insert(&mut self, key: PassKey, pass: ExpPass) {
+        let at = self.list.len() as u32;
+        if let Some(old) = self.index.insert(key.clone(), at) {
+            // Issued again under the same id: the later block is the one in
+            // force, as it was when this was a plain map.
+            self.list[old as usize].2 = true;
+        }
+        self.list.push((key, pass, false));
+    }
+
+    pub(super) fn get_mut(&mut self, key: &PassKey) -> Option<&mut ExpPass> {
+        let at = *self.index.get(key)? as usize;
+        self.list.get_mut(at).map(|e| &mut e.1)
+    }
+
+    /// The pass a row answers, once: a second row with its id finds nothing.
+    fn take(&mut self, key: &PassKey) -> Option<&ExpPass> {
+        let at = match self.list.get(self.next) {
+            Some((k, _, false)) if k == key => self.next,
+            _ => *self.index.get(key)? as usize,
+        };
+        let e = self.list.get_mut(at)?;
+        if e.2 {
+            return None;
+        }
+        e.2 = true;
+        self.next = at + 1;
+        Some(&e.1)
+    }
+
+    /// Passes that no row answered: (issue block, id).
+    fn unanswered(self) -> Vec<(u64, String)> {
+        self.list.into_iter().filter(|e| !e.2).map(|(key, e, _)| (e.issue, key.to_string())).collect()
+    }
 }
 
 /// The blocks a differing row is explained from; the caller re-reads them.
@@ -179,7 +232,7 @@ impl Audit {
     /// Compare one passes row, in any order, with the replay.
     pub fn check_pass(&mut self, p: &PassFacts, keys: &KeyRing) {
         self.rows += 1;
-        let Some(e) = self.passes.remove(&PassKey::of(p.id)) else {
+        let Some(e) = self.passes.take(&PassKey::of(p.id)).cloned() else {
             self.find(Finding::Unrecorded { table: "passes", id: p.id.to_owned() });
             return;
         };
@@ -294,7 +347,7 @@ impl Audit {
     /// Passes that blocks created and no row answered; and rows that differ
     /// but could not be re-read for detail.
     pub(super) fn finish_passes(&mut self) {
-        let mut gone: Vec<_> = std::mem::take(&mut self.passes).into_iter().map(|(id, e)| (e.issue, id.to_string())).collect();
+        let mut gone = std::mem::take(&mut self.passes).unanswered();
         gone.sort();
         for (block, id) in gone {
             self.find(Finding::Missing { table: "passes", id, block });
