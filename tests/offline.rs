@@ -499,3 +499,127 @@ fn a_replica_is_bound_to_its_database_and_queued_scans_are_never_dropped() {
     assert!(tmp.path().join("replica.sqlite.replaced").exists());
     assert_eq!(fresh.freshness().unwrap().queued, 0);
 }
+
+/// The console in tmux at 80x24, driven as a person would.
+struct Tmux(String);
+
+impl Tmux {
+    fn start(cmd: &str) -> Tmux {
+        let ok = Command::new("tmux").arg("-V").output().map(|o| o.status.success()).unwrap_or(false);
+        assert!(ok, "tmux is needed for this test: run ./dev test, which installs it");
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let session = format!("gh-offline-{}-{n}", std::process::id());
+        let st = Command::new("tmux").args(["new-session", "-d", "-s", &session, "-x", "80", "-y", "24", cmd]).status().unwrap();
+        assert!(st.success(), "tmux new-session failed");
+        Tmux(session)
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        assert!(Command::new("tmux").args(["send-keys", "-t", &self.0]).args(keys).status().unwrap().success());
+    }
+
+    /// Text as fast as tmux sends it: a scanner's burst.
+    fn type_literal(&self, text: &str) {
+        assert!(Command::new("tmux").args(["send-keys", "-t", &self.0, "-l", text]).status().unwrap().success());
+    }
+
+    fn screen(&self) -> String {
+        let o = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.0]).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// Wait until one capture shows every one of `texts`, or fail with the screen.
+    fn wait_all(&self, texts: &[&str], step: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.screen();
+            if texts.iter().all(|t| s.contains(t)) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "step {step}: {texts:?} did not all appear; the screen was:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).stderr(Stdio::null()).status();
+    }
+}
+
+/// The console starts with its server black-holed (accepted, never
+/// answered): sign-in falls back to the replica's users within the budget,
+/// it opens on the Scan screen OFFLINE, scans from the replica, and a
+/// screen that needs the server says so instead of hanging. The scan is
+/// uploaded once the link is back.
+#[test]
+fn the_console_starts_and_scans_with_its_server_black_holed() {
+    let db = pg::db_name(&pg::fresh_db());
+    let relay = Relay::start(pg::server().port);
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let a = a.to_str().unwrap();
+    let url = pg::server().tcp_url(&db, relay.port);
+    let o = run(&["--data-dir", a, "--database", &url, "init", "--admin", "asha", "--password-stdin"], Some(&format!("{PASSWORD}\n")));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(
+        &[
+            "--data-dir",
+            a,
+            "--user",
+            "asha",
+            "pass",
+            "issue",
+            "--type",
+            "SINGLE",
+            "--name",
+            "Ravi",
+            "--phone",
+            "9876500001",
+            "--payment",
+            "CASH",
+            "--json",
+        ],
+        None,
+    );
+    let code = json(&o)["payload"].as_str().unwrap_or_else(|| panic!("{}", text(&o))).to_string();
+    assert!(run(&["--data-dir", a, "sync"], None).status.success());
+
+    relay.black_hole();
+    let cmd = format!(
+        "env -u PGPASSWORD -u GATEHOUSE_DATABASE_URL PGPASSFILE=/nonexistent {} --data-dir {a} --camera none; echo CONSOLE-EXITED $?; sleep 30",
+        bin()
+    );
+    let t = Tmux::start(&cmd);
+    t.wait_all(&["sign in"], "start");
+    t.type_literal("asha");
+    t.keys(&["Tab"]);
+    t.type_literal(PASSWORD);
+    t.keys(&["Enter"]);
+    t.wait_all(&["┌ Verdict", "OFFLINE", "signed in from the replica"], "signed in from the replica");
+    t.type_literal(&code);
+    t.keys(&["Enter"]);
+    t.wait_all(&["ADMITTED", "OFFLINE: decided from the replica"], "scanned offline");
+    // A screen that needs the server says so, and the console still answers.
+    t.keys(&["F3"]);
+    t.wait_all(&["OFFLINE: Issue needs the server"], "issue offline");
+    t.keys(&["F7"]);
+    t.wait_all(&["OFFLINE: Stats needs the server", "stats needs the server (offline)"], "stats offline");
+    t.keys(&["F2"]);
+    // Past the scanner's debounce: a second read, not the same one twice.
+    std::thread::sleep(Duration::from_millis(3200));
+    t.type_literal(&code);
+    t.keys(&["Enter"]);
+    t.wait_all(&["ALREADY", "OFFLINE: decided from the replica"], "again from the gate's own queue");
+    t.keys(&["q"]);
+    t.wait_all(&["Quit gatehouse?"], "quit asks");
+    t.keys(&["y"]);
+    t.wait_all(&["CONSOLE-EXITED 0"], "quit");
+
+    relay.restore();
+    let o = run(&["--data-dir", a, "sync", "--json"], None);
+    let r = json(&o);
+    assert!(o.status.success() && r["queued"] == 0 && r["uploaded"].as_u64().unwrap() + r["skipped"].as_u64().unwrap() == 2, "{r}");
+}
