@@ -613,13 +613,34 @@ fn the_console_starts_and_scans_with_its_server_black_holed() {
     t.type_literal(&code);
     t.keys(&["Enter"]);
     t.wait_all(&["ALREADY", "OFFLINE: decided from the replica"], "again from the gate's own queue");
+
+    // Meanwhile the South gate, online, admits the same pass first.
+    let mut paths = gatehouse::config::Paths::new(a.into(), None);
+    paths.database = Some(pg::server().url(&db));
+    let mut south = gatehouse::Gatehouse::open(&paths).unwrap();
+    let asha = south.authenticate("asha", PASSWORD).unwrap();
+    assert_eq!(south.scan(code.as_bytes(), &asha, "South").unwrap().verdict, Verdict::Admitted);
+    // The link returns: the console uploads by itself, and its upload is a
+    // conflict the console shows until someone acknowledges it.
+    relay.restore();
+    t.wait_all(
+        &["ONLINE", "q0", "CONFLICT: pass", "admitted twice", "first   South · asha", "second  Main Gate · asha", "F9"],
+        "conflict alert",
+    );
+    t.keys(&["F9"]);
+    t.wait_all(&["acknowledged"], "acknowledged");
+    assert!(!t.screen().contains("CONFLICT: pass"), "the alert is gone:\n{}", t.screen());
+    let list = json(&run(&["--data-dir", a, "--user", "asha", "conflicts", "--json"], None));
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!((list[0]["acknowledged"].as_bool(), list[0]["acknowledged_by"].as_str()), (Some(true), Some("asha")), "{list}");
     t.keys(&["q"]);
     t.wait_all(&["Quit gatehouse?"], "quit asks");
     t.keys(&["y"]);
     t.wait_all(&["CONSOLE-EXITED 0"], "quit");
-
-    relay.restore();
-    let o = run(&["--data-dir", a, "sync", "--json"], None);
-    let r = json(&o);
-    assert!(o.status.success() && r["queued"] == 0 && r["uploaded"].as_u64().unwrap() + r["skipped"].as_u64().unwrap() == 2, "{r}");
+    let st = json(&run(&["--data-dir", a, "stats", "--json"], None));
+    assert_eq!(
+        (st["people_admitted"].as_u64(), st["conflicts"].as_u64(), st["conflicts_open"].as_u64()),
+        (Some(1), Some(1), Some(0)),
+        "{st}"
+    );
 }

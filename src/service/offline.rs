@@ -229,6 +229,14 @@ impl Gate {
         &mut self.local
     }
 
+    /// Another connection (the console's sync thread) reached the server:
+    /// try it again at the next call rather than after `retry_secs`.
+    pub fn server_answered_elsewhere(&mut self) {
+        if !self.online {
+            self.last_try = None;
+        }
+    }
+
     /// Whether to try the server now: always while online, and every
     /// `retry_secs` while offline.
     fn worth_trying(&self) -> bool {

@@ -71,7 +71,7 @@ pub fn run(core: Core, gate: String, camera: SourceSpec, started: std::time::Ins
     // After ratatui's hook (which restores the terminal): decoder panics are
     // caught, and their messages must stay off the screen we own.
     crate::decode::install_panic_hook();
-    let worker = worker::spawn(core, gate, jobs_rx, tx.clone(), frames.clone(), image_picker());
+    let worker = worker::spawn(core, gate, jobs_rx, tx.clone(), frames.clone(), image_picker(), app.sync.clone());
     let input = event::spawn_input(tx.clone(), stop.clone());
     let _ticker = event::spawn_ticker(tx.clone(), TICK);
     // The camera starts once someone is signed in: a code held up before

@@ -28,6 +28,8 @@ pub struct SyncView {
     /// Those conflicts, oldest first: every gate's console shows them
     /// until someone acknowledges each.
     pub conflicts: Vec<Conflict>,
+    /// The sync thread's last attempt reached the server (false before its first).
+    pub answered: bool,
 }
 
 /// Shared between the sync thread and the screen.
@@ -75,10 +77,11 @@ pub fn spawn_sync(paths: Paths, share: SyncShare, stop: Arc<AtomicBool>) -> Opti
         .spawn(move || {
             let mut last_conflicts: Option<Instant> = None;
             let mut open: Vec<Conflict> = Vec::new();
+            let mut answered = false;
             let mut next = Instant::now();
             // What is known before the first sync answers (or times out).
             if let Ok(fresh) = gate.freshness() {
-                share.set(SyncView { fresh, open_conflicts: 0, conflicts: Vec::new() });
+                share.set(SyncView { fresh, open_conflicts: 0, conflicts: Vec::new(), answered: false });
             }
             while !stop.load(Ordering::Relaxed) {
                 if Instant::now() >= next {
@@ -97,10 +100,11 @@ pub fn spawn_sync(paths: Paths, share: SyncShare, stop: Arc<AtomicBool>) -> Opti
                         open = list.into_iter().filter(|c| !c.acknowledged).collect();
                         last_conflicts = Some(Instant::now());
                     }
+                    answered = gate.is_online();
                     next = Instant::now() + if gate.is_online() { PULL_EVERY } else { retry };
                 }
                 if let Ok(fresh) = gate.freshness() {
-                    share.set(SyncView { fresh, open_conflicts: open.len(), conflicts: open.clone() });
+                    share.set(SyncView { fresh, open_conflicts: open.len(), conflicts: open.clone(), answered });
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }
@@ -121,7 +125,7 @@ mod tests {
             clock_skew_warning: false,
             stale: age.is_none_or(|a| a > 60.0),
         };
-        SyncView { fresh, open_conflicts: conflicts, conflicts: Vec::new() }
+        SyncView { fresh, open_conflicts: conflicts, conflicts: Vec::new(), answered: true }
     }
 
     #[test]

@@ -85,16 +85,13 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
         let what = if c.kind == "voided" {
             format!("pass {short} admitted offline after it was voided")
         } else {
-            format!(
-                "pass {short} admitted twice ({} counted once)",
-                if c.persons == 1 { "1 person".into() } else { format!("{} people", c.persons) }
-            )
+            format!("pass {short} admitted twice, counted once")
         };
-        let more = if open > 1 { format!(" (1 of {open})") } else { String::new() };
-        lines.push(Line::from(Span::styled(format!(" CONFLICT: {what} · F9 acknowledge{more}"), theme.error())));
+        lines.push(Line::from(Span::styled(format!(" CONFLICT: {what} · F9 acknowledge"), theme.error())));
         let first = if c.kind == "voided" { "voided" } else { "first " };
+        let more = if open > 1 { format!("   ({open} open: F9 shows the next)") } else { String::new() };
         lines.push(Line::from(Span::styled(
-            format!("   {first}  {} · {} · {}", or_dash(&c.first.gate), or_dash(&c.first.operator), screens::hhmmss(&c.first.at)),
+            format!("   {first}  {} · {} · {}{more}", or_dash(&c.first.gate), or_dash(&c.first.operator), screens::hhmmss(&c.first.at)),
             theme.error(),
         )));
         lines.push(Line::from(Span::styled(
@@ -116,10 +113,7 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
             theme.error(),
         ))),
         Screen::Scan if f.stale => lines.push(Line::from(Span::styled(
-            format!(
-                " {}REPLICA STALE: {age} old (limit {limit}); newer passes and voids unknown",
-                if f.online { "" } else { "OFFLINE · " }
-            ),
+            format!(" {}REPLICA STALE: {age} old, over the {limit} limit; may miss voids", if f.online { "" } else { "OFFLINE · " }),
             theme.error(),
         ))),
         Screen::Scan if !f.online => lines.push(Line::from(Span::styled(

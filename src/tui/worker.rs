@@ -57,6 +57,7 @@ pub fn spawn(
     events: Sender<Event>,
     frames: FrameShare,
     picker: ratatui_image::picker::Picker,
+    sync: Option<super::offline::SyncShare>,
 ) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name("worker".into())
@@ -66,7 +67,13 @@ pub fn spawn(
             for effect in jobs {
                 let outcome = match &mut core {
                     Core::Direct(g) => run(g, &gate, &mut actor, effect, &events, &frames, &picker),
-                    Core::Gate(o) => run_gate(o, &gate, &mut actor, effect, &events, &frames, &picker),
+                    Core::Gate(o) => {
+                        // The sync thread is back online: so is this gate, at once.
+                        if sync.as_ref().and_then(|s| s.get()).is_some_and(|v| v.answered && v.fresh.online) {
+                            o.server_answered_elsewhere();
+                        }
+                        run_gate(o, &gate, &mut actor, effect, &events, &frames, &picker)
+                    }
                 };
                 if events.send(Event::Done(outcome)).is_err() {
                     return;

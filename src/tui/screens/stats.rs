@@ -61,7 +61,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if !reasons.is_empty() {
         left.push(Line::from(Span::styled(reasons.join(" · "), theme.dim())));
     }
-    let title = if app.stats_offline.is_some() { " People · not current: no answer from the server " } else { " People " };
+    let title = if app.stats_offline.is_some() { " People · not current " } else { " People " };
     Paragraph::new(left).wrap(Wrap { trim: false }).block(Block::bordered().title(title)).render(counts, buf);
     let m = |v: f64| format_money((v * 100.0).round() as i64, cur);
     let mut right = vec![Line::from(vec![Span::raw("Revenue "), Span::styled(format_money(s.revenue_total_cents, cur), theme.ok())])];
