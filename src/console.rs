@@ -11,7 +11,7 @@ use crate::service::offline::Gate;
 use crate::tui::Core;
 
 pub fn run(cli: &Cli, g: Gatehouse) -> Result<ExitCode> {
-    start(cli, Core::Direct(g))
+    start(cli, Core::Direct(Box::new(g)))
 }
 
 /// The console of a gate whose event lives on PostgreSQL: it starts, and

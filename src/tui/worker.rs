@@ -19,7 +19,7 @@ pub type FrameShare = crate::camera::FrameSlot;
 /// What the worker runs effects against.
 pub enum Core {
     /// The local SQLite file (or a database reached directly).
-    Direct(Gatehouse),
+    Direct(Box<Gatehouse>),
     /// A PostgreSQL gate (docs/offline.md): every server call waits at most
     /// the budget for a first answer; scans fall back to the replica, sign-in
     /// to the replica's users, and screens that need the server say so.
