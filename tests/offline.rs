@@ -209,6 +209,17 @@ fn black_hole_gives_an_offline_verdict_within_the_budget_and_uploads_later() {
     // Back online, the next scan is decided by the server.
     let out = gate.scan(code.as_bytes(), &operator(), "North").unwrap();
     assert!(!out.offline && out.outcome.verdict == Verdict::AlreadyUsed, "{out:?}");
+
+    // The console's other screens: a call given a long wait still learns
+    // of a black hole within the budget (its ping), and says why.
+    relay.black_hole();
+    let t = Instant::now();
+    let e = gate.try_server(Duration::from_secs(60), |g| g.stats()).unwrap_err();
+    let took = t.elapsed();
+    assert!(took <= budget + Duration::from_millis(500), "took {took:?}");
+    assert!(matches!(e, gatehouse::Error::PgConnection(_)) && !gate.is_online(), "{e}");
+    assert!(matches!(gate.try_server(Duration::from_secs(60), |g| g.stats()), Err(gatehouse::Error::PgConnection(_))));
+    relay.restore();
 }
 
 /// kill -9 of `gatehouse sync` at changing moments, again and again: after a

@@ -88,6 +88,9 @@ fn the_scan_screen_says_where_verdicts_come_from_and_when_the_replica_is_stale()
     assert!(!s.contains("OFFLINE") && !s.contains("STALE"), "{s}");
     let s = screen(&gate_app(false, 20.0, vec![]));
     assert!(s.contains("OFFLINE: verdicts from this gate's replica (20 s old) · 3 queued"), "{s}");
+    let mut app = gate_app(false, 20.0, vec![]);
+    app.apply(Outcome::StatsOffline("stats needs the server (offline)".into()));
+    assert!(screen(&app).contains("People · server, last known"), "{}", screen(&app));
     let s = screen(&gate_app(false, 600.0, vec![]));
     assert!(s.contains("OFFLINE · REPLICA STALE: 10 min old, over the 60 s limit; may miss voids"), "{s}");
 }
