@@ -209,6 +209,17 @@ fn black_hole_gives_an_offline_verdict_within_the_budget_and_uploads_later() {
     // Back online, the next scan is decided by the server.
     let out = gate.scan(code.as_bytes(), &operator(), "North").unwrap();
     assert!(!out.offline && out.outcome.verdict == Verdict::AlreadyUsed, "{out:?}");
+
+    // The console's other screens: a call given a long wait still learns
+    // of a black hole within the budget (its ping), and says why.
+    relay.black_hole();
+    let t = Instant::now();
+    let e = gate.try_server(Duration::from_secs(60), |g| g.stats()).unwrap_err();
+    let took = t.elapsed();
+    assert!(took <= budget + Duration::from_millis(500), "took {took:?}");
+    assert!(matches!(e, gatehouse::Error::PgConnection(_)) && !gate.is_online(), "{e}");
+    assert!(matches!(gate.try_server(Duration::from_secs(60), |g| g.stats()), Err(gatehouse::Error::PgConnection(_))));
+    relay.restore();
 }
 
 /// kill -9 of `gatehouse sync` at changing moments, again and again: after a
@@ -498,4 +509,149 @@ fn a_replica_is_bound_to_its_database_and_queued_scans_are_never_dropped() {
     let mut fresh = open(other).unwrap();
     assert!(tmp.path().join("replica.sqlite.replaced").exists());
     assert_eq!(fresh.freshness().unwrap().queued, 0);
+}
+
+/// The console in tmux at 80x24, driven as a person would.
+struct Tmux(String);
+
+impl Tmux {
+    fn start(cmd: &str) -> Tmux {
+        let ok = Command::new("tmux").arg("-V").output().map(|o| o.status.success()).unwrap_or(false);
+        assert!(ok, "tmux is needed for this test: run ./dev test, which installs it");
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let session = format!("gh-offline-{}-{n}", std::process::id());
+        let st = Command::new("tmux").args(["new-session", "-d", "-s", &session, "-x", "80", "-y", "24", cmd]).status().unwrap();
+        assert!(st.success(), "tmux new-session failed");
+        Tmux(session)
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        assert!(Command::new("tmux").args(["send-keys", "-t", &self.0]).args(keys).status().unwrap().success());
+    }
+
+    /// Text as fast as tmux sends it: a scanner's burst.
+    fn type_literal(&self, text: &str) {
+        assert!(Command::new("tmux").args(["send-keys", "-t", &self.0, "-l", text]).status().unwrap().success());
+    }
+
+    fn screen(&self) -> String {
+        let o = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.0]).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// Wait until one capture shows every one of `texts`, or fail with the screen.
+    fn wait_all(&self, texts: &[&str], step: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.screen();
+            if texts.iter().all(|t| s.contains(t)) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "step {step}: {texts:?} did not all appear; the screen was:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).stderr(Stdio::null()).status();
+    }
+}
+
+/// The console starts with its server black-holed (accepted, never
+/// answered): sign-in falls back to the replica's users within the budget,
+/// it opens on the Scan screen OFFLINE, scans from the replica, and a
+/// screen that needs the server says so instead of hanging. The scan is
+/// uploaded once the link is back.
+#[test]
+fn the_console_starts_and_scans_with_its_server_black_holed() {
+    let db = pg::db_name(&pg::fresh_db());
+    let relay = Relay::start(pg::server().port);
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let a = a.to_str().unwrap();
+    let url = pg::server().tcp_url(&db, relay.port);
+    let o = run(&["--data-dir", a, "--database", &url, "init", "--admin", "asha", "--password-stdin"], Some(&format!("{PASSWORD}\n")));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(
+        &[
+            "--data-dir",
+            a,
+            "--user",
+            "asha",
+            "pass",
+            "issue",
+            "--type",
+            "SINGLE",
+            "--name",
+            "Ravi",
+            "--phone",
+            "9876500001",
+            "--payment",
+            "CASH",
+            "--json",
+        ],
+        None,
+    );
+    let code = json(&o)["payload"].as_str().unwrap_or_else(|| panic!("{}", text(&o))).to_string();
+    assert!(run(&["--data-dir", a, "sync"], None).status.success());
+
+    relay.black_hole();
+    let cmd = format!(
+        "env -u PGPASSWORD -u GATEHOUSE_DATABASE_URL PGPASSFILE=/nonexistent {} --data-dir {a} --camera none; echo CONSOLE-EXITED $?; sleep 30",
+        bin()
+    );
+    let t = Tmux::start(&cmd);
+    t.wait_all(&["sign in"], "start");
+    t.type_literal("asha");
+    t.keys(&["Tab"]);
+    t.type_literal(PASSWORD);
+    t.keys(&["Enter"]);
+    t.wait_all(&["┌ Verdict", "OFFLINE", "signed in from the replica"], "signed in from the replica");
+    t.type_literal(&code);
+    t.keys(&["Enter"]);
+    t.wait_all(&["ADMITTED", "OFFLINE: decided from the replica"], "scanned offline");
+    // A screen that needs the server says so, and the console still answers.
+    t.keys(&["F3"]);
+    t.wait_all(&["OFFLINE: Issue needs the server"], "issue offline");
+    t.keys(&["F7"]);
+    t.wait_all(&["OFFLINE: Stats needs the server", "stats needs the server (offline)"], "stats offline");
+    t.keys(&["F2"]);
+    // Past the scanner's debounce: a second read, not the same one twice.
+    std::thread::sleep(Duration::from_millis(3200));
+    t.type_literal(&code);
+    t.keys(&["Enter"]);
+    t.wait_all(&["ALREADY", "OFFLINE: decided from the replica"], "again from the gate's own queue");
+
+    // Meanwhile the South gate, online, admits the same pass first.
+    let mut paths = gatehouse::config::Paths::new(a.into(), None);
+    paths.database = Some(pg::server().url(&db));
+    let mut south = gatehouse::Gatehouse::open(&paths).unwrap();
+    let asha = south.authenticate("asha", PASSWORD).unwrap();
+    assert_eq!(south.scan(code.as_bytes(), &asha, "South").unwrap().verdict, Verdict::Admitted);
+    // The link returns: the console uploads by itself, and its upload is a
+    // conflict the console shows until someone acknowledges it.
+    relay.restore();
+    t.wait_all(
+        &["ONLINE", "q0", "CONFLICT: pass", "admitted twice", "first   South · asha", "second  Main Gate · asha", "F9"],
+        "conflict alert",
+    );
+    t.keys(&["F9"]);
+    t.wait_all(&["acknowledged"], "acknowledged");
+    assert!(!t.screen().contains("CONFLICT: pass"), "the alert is gone:\n{}", t.screen());
+    let list = json(&run(&["--data-dir", a, "--user", "asha", "conflicts", "--json"], None));
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!((list[0]["acknowledged"].as_bool(), list[0]["acknowledged_by"].as_str()), (Some(true), Some("asha")), "{list}");
+    t.keys(&["q"]);
+    t.wait_all(&["Quit gatehouse?"], "quit asks");
+    t.keys(&["y"]);
+    t.wait_all(&["CONSOLE-EXITED 0"], "quit");
+    let st = json(&run(&["--data-dir", a, "stats", "--json"], None));
+    assert_eq!(
+        (st["people_admitted"].as_u64(), st["conflicts"].as_u64(), st["conflicts_open"].as_u64()),
+        (Some(1), Some(1), Some(0)),
+        "{st}"
+    );
 }

@@ -21,6 +21,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 mod issue;
 #[path = "tui/app_ledger.rs"]
 mod ledger;
+#[path = "tui/app_offline.rs"]
+mod offline;
 #[path = "tui/app_passes.rs"]
 mod passes;
 #[path = "tui/app_residents.rs"]

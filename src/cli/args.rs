@@ -651,6 +651,25 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 10_000)]
         rows: usize,
     },
+    /// An offline gate (docs/offline.md) against an empty scratch PostgreSQL
+    /// database (the global --database): the time from the link's return to
+    /// an empty queue of N offline scans, and the replica's pull of M
+    /// passes, first and incremental. The link is cut by a relay in this
+    /// process.
+    #[command(
+        after_help = "Example:\n  gatehouse --database postgresql://postgres@127.0.0.1:55432/bench \\\n      bench offline --scans 1000 --passes 100000"
+    )]
+    Offline {
+        /// Offline scans queued while the link is down (each a different pass).
+        #[arg(long, default_value_t = 1_000)]
+        scans: usize,
+        /// Passes on the server for the replica's pull.
+        #[arg(long, default_value_t = 100_000)]
+        passes: usize,
+        /// Passes voided before the incremental pull.
+        #[arg(long, default_value_t = 1_000)]
+        voids: usize,
+    },
     /// QR decoding over a folder tree of images with their expected text
     /// beside them (`NAME.txt` for `NAME.png`): correct, wrong, timings.
     #[command(

@@ -1,6 +1,8 @@
 //! `gatehouse bench`: the scan transaction and ledger verification measured
 //! on a scratch database in a temporary folder, with the real store.
 
+mod offline;
+
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -303,6 +305,7 @@ pub fn run(cmd: &BenchCmd, url: Option<&str>) -> Result<ExitCode> {
                 passes.len() as f64 / s
             );
         }
+        BenchCmd::Offline { scans, passes, voids } => return offline::run(url, scans, passes, voids),
         BenchCmd::Decode(ref a) => return super::camera::bench_decode(a),
         BenchCmd::Camera(ref a) => return super::camera::bench_camera(a),
         BenchCmd::Frames(ref a) => return super::camera::bench_frames(a),

@@ -149,6 +149,14 @@ pub fn default_command(cli: &Cli, paths: &Paths) -> Result<ExitCode> {
         say!("No gatehouse database in {}: first run.", paths.data_dir.display());
         init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None })?;
     }
+    if shared {
+        // Never wait on the server here: the gate starts offline if it must.
+        let mut gate = crate::service::offline::Gate::open(paths)?;
+        if let Ok(0) = gate.try_server(gate.budget() * 4, |g| g.user_count()) {
+            init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None })?;
+        }
+        return crate::console::run_gate(cli, gate);
+    }
     let mut g = Gatehouse::open(paths)?;
     if g.user_count()? == 0 {
         init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None })?;

@@ -124,6 +124,8 @@ impl Remote {
 
 pub struct Gate {
     cfg: Config,
+    /// The data directory (None when assembled from parts).
+    paths: Option<Paths>,
     clock: Arc<dyn Clock>,
     local: Gatehouse,
     remote: Remote,
@@ -149,7 +151,9 @@ impl Gate {
             .ok_or_else(|| Error::Other("offline operation needs a PostgreSQL database ([storage] database or --database)".into()))?;
         let url = DbUrl::parse(&url)?;
         let keys = keyfile::load(&paths.key())?;
-        Gate::from_parts(cfg, keys, url, &paths.data_dir.join("replica.sqlite"), Arc::new(SystemClock))
+        let mut gate = Gate::from_parts(cfg, keys, url, &paths.data_dir.join("replica.sqlite"), Arc::new(SystemClock))?;
+        gate.paths = Some(paths.clone());
+        Ok(gate)
     }
 
     /// Assemble from parts; tests use this with their own clock.
@@ -179,7 +183,8 @@ impl Gate {
         let other = store.replica_meta("database")?.filter(|db| DbUrl::parse(db).map(|d| d.identity()).ok() != Some(url.identity()));
         let local = Gatehouse::from_parts(cfg.clone(), keys.clone(), store, clock.clone());
         let remote = Remote { cfg: cfg.clone(), keys: keys.clone(), clock: clock.clone(), url: url.clone() };
-        let mut gate = Gate { cfg: cfg.clone(), clock: clock.clone(), local, remote, worker: None, online: true, last_try: None, chain };
+        let mut gate =
+            Gate { cfg: cfg.clone(), paths: None, clock: clock.clone(), local, remote, worker: None, online: true, last_try: None, chain };
         if let Some(db) = other {
             if gate.queued()? > 0 {
                 return Err(Error::Other(format!(
@@ -197,8 +202,17 @@ impl Gate {
         Ok(gate)
     }
 
-    fn budget(&self) -> Duration {
+    /// How long an online answer is waited for before deciding offline.
+    pub fn budget(&self) -> Duration {
         Duration::from_secs_f64(self.cfg.offline.budget_secs)
+    }
+
+    pub fn cfg(&self) -> &Config {
+        &self.cfg
+    }
+
+    pub fn paths(&self) -> Option<&Paths> {
+        self.paths.as_ref()
     }
 
     /// How long a sync step may take: pulls and uploads move many rows.
@@ -213,6 +227,14 @@ impl Gate {
     /// The replica's `Gatehouse`: local reads (and the offline decision).
     pub fn local(&mut self) -> &mut Gatehouse {
         &mut self.local
+    }
+
+    /// Another connection (the console's sync thread) reached the server:
+    /// try it again at the next call rather than after `retry_secs`.
+    pub fn server_answered_elsewhere(&mut self) {
+        if !self.online {
+            self.last_try = None;
+        }
     }
 
     /// Whether to try the server now: always while online, and every
@@ -290,7 +312,9 @@ impl Gate {
     /// Sign in: on the server when it answers within the budget, else
     /// against the replica's users.
     pub fn authenticate(&mut self, username: &str, password: &str) -> Result<Actor> {
-        if self.worth_trying() {
+        // A server that does not answer within the budget is not waited
+        // for again with bcrypt's allowance: sign in from the replica.
+        if self.worth_trying() && self.ping().is_ok() {
             let (u, p) = (username.to_string(), password.to_string());
             // bcrypt runs on the worker: allow it time beyond the budget.
             let wait = self.budget() + Duration::from_secs(5);
@@ -301,6 +325,27 @@ impl Gate {
         }
         self.require_replica()?;
         self.local.authenticate(username, password)
+    }
+
+    /// One round trip to the server within the budget (connecting if need be).
+    fn ping(&mut self) -> Result<()> {
+        self.call(self.budget(), |g| g.store().server_time().map(|_| ()))
+    }
+
+    /// Run `f` on the server, for the console's screens: refused at once
+    /// while OFFLINE (between reconnect attempts); otherwise the server
+    /// must answer a ping within the budget before `f` is given `wait`.
+    /// So a dead or black-holed link costs at most the budget.
+    pub fn try_server<R: Send + 'static>(
+        &mut self,
+        wait: Duration,
+        f: impl FnOnce(&mut Gatehouse) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        if !self.worth_trying() {
+            return Err(Error::PgConnection("the server did not answer; this gate is OFFLINE".into()));
+        }
+        self.ping()?;
+        self.call(wait, f)
     }
 
     fn require_replica(&mut self) -> Result<()> {
@@ -420,6 +465,13 @@ impl Gate {
     pub fn sync(&mut self) -> Result<SyncReport> {
         let wait = self.sync_wait();
         let mut rep = SyncReport::default();
+        // A dead or black-holed link is found within the budget, not the sync's long wait.
+        if let Err(e) = self.ping() {
+            rep.error = Some(e.to_string());
+            rep.queued = self.queued()?;
+            rep.online = self.online;
+            return Ok(rep);
+        }
         match self.push(wait) {
             Ok(u) => {
                 rep.uploaded = u.uploaded;

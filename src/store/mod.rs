@@ -19,7 +19,7 @@ pub use copy::CopyReport;
 pub use interface::{
     AuditRows, Db, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, ScanRow, ScanRows, StatsQuery, SyncRows, Table, UserRows,
 };
-pub use postgres::{DbLink, DbUrl, is_postgres_url, redact_url, url_has_password};
+pub use postgres::{DbLink, DbUrl, Endpoint, is_postgres_url, redact_url, url_has_password};
 pub use sync::{Changes, OutboxItem};
 
 use crate::error::{Error, Result};

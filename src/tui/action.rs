@@ -47,4 +47,6 @@ pub enum Action {
     Verify,
     Refresh,
     Confirm(bool),
+    /// Acknowledge the conflict the alert shows.
+    AckConflict,
 }

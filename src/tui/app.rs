@@ -91,6 +91,11 @@ pub struct App {
     pub residents: ResidentsState,
     pub ledger: super::screens::ledger::LedgerState,
     pub stats: Option<Stats>,
+    /// Why the stats shown are not current (the server did not answer).
+    pub stats_offline: Option<String>,
+    /// Conflicts acknowledged from this console, hidden before the sync
+    /// thread's next read of the list.
+    pub acked: Vec<u64>,
     /// The scanner path: every key passes here before any binding.
     pub wedge: Wedge,
     pub help: bool,
@@ -127,6 +132,8 @@ impl App {
             residents: ResidentsState::default(),
             ledger: LedgerState::default(),
             stats: None,
+            stats_offline: None,
+            acked: Vec::new(),
             wedge: Wedge::default(),
             help: false,
             confirm_quit: false,
@@ -148,6 +155,25 @@ impl App {
             }
             Some(_) => vec![Screen::Scan, Screen::Stats],
         }
+    }
+
+    /// The offline-capable gate's state, when this is one.
+    pub fn sync_view(&self) -> Option<super::offline::SyncView> {
+        self.sync.as_ref().and_then(|s| s.get())
+    }
+
+    /// Whether this gate's server did not answer (an offline-capable gate only).
+    pub fn offline(&self) -> bool {
+        self.sync_view().is_some_and(|v| !v.fresh.online)
+    }
+
+    /// The conflict the alert shows (the oldest not acknowledged), and how
+    /// many are open.
+    pub fn alert(&self) -> Option<(crate::domain::offline::Conflict, usize)> {
+        let v = self.sync_view()?;
+        let open: Vec<_> = v.conflicts.into_iter().filter(|c| !c.acknowledged && !self.acked.contains(&c.block)).collect();
+        let n = open.len();
+        open.into_iter().next().map(|c| (c, n))
     }
 
     /// The open screen's prompt, if it asked something.
@@ -278,6 +304,12 @@ impl App {
             Action::ToggleHelp => {
                 self.help = !self.help;
                 return vec![];
+            }
+            Action::AckConflict => {
+                return match self.alert() {
+                    Some((c, _)) if self.actor.is_some() => vec![Effect::AckConflict(c.block)],
+                    _ => vec![],
+                };
             }
             _ => {}
         }
@@ -443,7 +475,17 @@ impl App {
                 self.ledger.verifying = false;
                 self.ledger.report = Some(*r);
             }
-            Outcome::Stats(s) => self.stats = Some(*s),
+            Outcome::Stats(s) => {
+                self.stats = Some(*s);
+                self.stats_offline = None;
+            }
+            Outcome::StatsOffline(why) => self.stats_offline = Some(why),
+            Outcome::ConflictAcked(block, msg) => {
+                if !self.acked.contains(&block) {
+                    self.acked.push(block);
+                }
+                cx!(self).say(msg);
+            }
             Outcome::Done(msg) if msg.is_empty() => {}
             Outcome::Done(msg) => cx!(self).say(msg),
             Outcome::Failed(msg) => {

@@ -83,6 +83,8 @@ pub enum Effect {
         filter: PassFilter,
     },
     Backup,
+    /// Acknowledge the conflict in this ledger block (a `conflict_ack`).
+    AckConflict(u64),
     Bell(Bell),
     Quit,
 }
@@ -129,6 +131,10 @@ pub enum Outcome {
     /// The file, schema, chain and audit (boxed: it is large).
     Verified(Box<crate::service::Verification>),
     Stats(Box<Stats>),
+    /// Stats could not be read: the server did not answer (offline gate).
+    StatsOffline(String),
+    /// A conflict is acknowledged (by us, or by another gate first).
+    ConflictAcked(u64, String),
     Done(String),
     Failed(String),
 }

@@ -31,6 +31,10 @@ pub fn map(app: &App, key: KeyEvent, at: Instant) -> Option<Action> {
     if key.code == KeyCode::F(1) {
         return Some(Action::ToggleHelp);
     }
+    // The conflict alert: F9 acknowledges the one it shows, on every screen.
+    if key.code == KeyCode::F(9) && app.actor.is_some() && app.alert().is_some() {
+        return Some(Action::AckConflict);
+    }
     if key.code == KeyCode::F(8) && app.actor.is_some() {
         return Some(Action::SignOut);
     }

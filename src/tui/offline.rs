@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::config::Paths;
+use crate::domain::offline::Conflict;
 use crate::service::offline::{Freshness, Gate};
 
 /// How often the replica is pulled while online.
@@ -24,6 +25,11 @@ pub struct SyncView {
     pub fresh: Freshness,
     /// Conflicts no one has acknowledged yet (`gatehouse conflicts`).
     pub open_conflicts: usize,
+    /// Those conflicts, oldest first: every gate's console shows them
+    /// until someone acknowledges each.
+    pub conflicts: Vec<Conflict>,
+    /// The sync thread's last attempt reached the server (false before its first).
+    pub answered: bool,
 }
 
 /// Shared between the sync thread and the screen.
@@ -70,26 +76,35 @@ pub fn spawn_sync(paths: Paths, share: SyncShare, stop: Arc<AtomicBool>) -> Opti
         .name("sync".into())
         .spawn(move || {
             let mut last_conflicts: Option<Instant> = None;
-            let mut open = 0usize;
+            let mut open: Vec<Conflict> = Vec::new();
+            let mut answered = false;
             let mut next = Instant::now();
+            // What is known before the first sync answers (or times out).
+            if let Ok(fresh) = gate.freshness() {
+                share.set(SyncView { fresh, open_conflicts: 0, conflicts: Vec::new(), answered: false });
+            }
             while !stop.load(Ordering::Relaxed) {
                 if Instant::now() >= next {
+                    let mut found = false;
                     match gate.sync() {
                         Ok(r) if r.error.is_some() => tracing::info!(error = ?r.error, "sync incomplete"),
-                        Ok(_) => {}
+                        Ok(r) => found = r.conflicts > 0,
                         Err(e) => tracing::warn!(%e, "sync failed"),
                     }
+                    // Read at once when this gate's upload found a conflict,
+                    // else every few seconds (other gates' conflicts and acknowledgements).
                     if gate.is_online()
-                        && last_conflicts.is_none_or(|t| t.elapsed() >= CONFLICTS_EVERY)
+                        && (found || last_conflicts.is_none_or(|t| t.elapsed() >= CONFLICTS_EVERY))
                         && let Ok(list) = gate.conflicts()
                     {
-                        open = list.iter().filter(|c| !c.acknowledged).count();
+                        open = list.into_iter().filter(|c| !c.acknowledged).collect();
                         last_conflicts = Some(Instant::now());
                     }
+                    answered = gate.is_online();
                     next = Instant::now() + if gate.is_online() { PULL_EVERY } else { retry };
                 }
                 if let Ok(fresh) = gate.freshness() {
-                    share.set(SyncView { fresh, open_conflicts: open });
+                    share.set(SyncView { fresh, open_conflicts: open.len(), conflicts: open.clone(), answered });
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }
@@ -110,7 +125,7 @@ mod tests {
             clock_skew_warning: false,
             stale: age.is_none_or(|a| a > 60.0),
         };
-        SyncView { fresh, open_conflicts: conflicts }
+        SyncView { fresh, open_conflicts: conflicts, conflicts: Vec::new(), answered: true }
     }
 
     #[test]

@@ -31,10 +31,18 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     // rather than being cut.
     let long = app.status.as_ref().is_some_and(|s| s.text.chars().count() + 1 > area.width as usize);
     let footer_h = if long { 2 } else { 1 };
-    let [header, tabs, body, footer] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1), Constraint::Length(footer_h)]).areas(area);
+    let banner = banner_lines(app, theme);
+    let [header, tabs, banner_area, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(banner.len() as u16),
+        Constraint::Min(1),
+        Constraint::Length(footer_h),
+    ])
+    .areas(area);
     render_header(app, theme, header, buf);
     render_tabs(app, theme, tabs, buf);
+    Paragraph::new(banner).render(banner_area, buf);
     match app.screen {
         Screen::Login => screens::login::render(app, theme, body, buf),
         Screen::Scan => screens::scan::render(app, theme, body, buf),
@@ -60,6 +68,70 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             .block(Block::bordered().title(title))
             .render(r, buf);
     }
+}
+
+/// Lines above the screen on an offline-capable gate: the conflict alert
+/// (every screen, until acknowledged), and what being offline or stale
+/// means here (Scan: where verdicts come from; other screens: that they
+/// need the server).
+pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
+    let Some(v) = app.sync_view() else { return vec![] };
+    if app.actor.is_none() {
+        return vec![];
+    }
+    let mut lines = Vec::new();
+    if let Some((c, open)) = app.alert() {
+        let short = c.pass.chars().take(8).collect::<String>();
+        let what = if c.kind == "voided" {
+            format!("pass {short} admitted offline after it was voided")
+        } else {
+            format!("pass {short} admitted twice, counted once")
+        };
+        lines.push(Line::from(Span::styled(format!(" CONFLICT: {what} · F9 acknowledge"), theme.error())));
+        let first = if c.kind == "voided" { "voided" } else { "first " };
+        let more = if open > 1 { format!("   ({open} open: F9 shows the next)") } else { String::new() };
+        lines.push(Line::from(Span::styled(
+            format!("   {first}  {} · {} · {}{more}", or_dash(&c.first.gate), or_dash(&c.first.operator), screens::hhmmss(&c.first.at)),
+            theme.error(),
+        )));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "   second  {} · {} · {} (offline)",
+                or_dash(&c.second.gate),
+                or_dash(&c.second.operator),
+                screens::hhmmss(&c.second.at)
+            ),
+            theme.error(),
+        )));
+    }
+    let f = &v.fresh;
+    let age = crate::service::offline::age_text(f.replica_age_secs);
+    let limit = crate::service::offline::age_text(Some(app.cfg.offline.stale_secs));
+    match app.screen {
+        Screen::Scan if f.stale && f.replica_age_secs.is_none() => lines.push(Line::from(Span::styled(
+            format!(" {}: this gate's replica was never pulled; offline it knows no pass", if f.online { "NOT SYNCED" } else { "OFFLINE" }),
+            theme.error(),
+        ))),
+        Screen::Scan if f.stale => lines.push(Line::from(Span::styled(
+            format!(" {}REPLICA STALE: {age} old, over the {limit} limit; may miss voids", if f.online { "" } else { "OFFLINE · " }),
+            theme.error(),
+        ))),
+        Screen::Scan if !f.online => lines.push(Line::from(Span::styled(
+            format!(" OFFLINE: verdicts from this gate's replica ({age} old) · {} queued for upload", f.queued),
+            theme.title(),
+        ))),
+        Screen::Scan | Screen::Login => {}
+        s if !f.online => lines.push(Line::from(Span::styled(
+            format!(" OFFLINE: {} needs the server; scanning goes on from the replica", s.title()),
+            theme.error(),
+        ))),
+        _ => {}
+    }
+    lines
+}
+
+fn or_dash(s: &str) -> &str {
+    if s.is_empty() { "-" } else { s }
 }
 
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {

@@ -4,40 +4,76 @@
 
 use std::sync::mpsc::{Receiver, Sender};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::effect::{Effect, Outcome, PHOTO_COLS, PHOTO_ROWS, Photo};
 use super::event::Event;
 use crate::domain::user::Actor;
 use crate::error::Error;
+use crate::service::offline::Gate;
 use crate::service::{ExportKind, Gatehouse};
 
 /// The latest camera frame, shared with the capture thread.
 pub type FrameShare = crate::camera::FrameSlot;
 
+/// What the worker runs effects against.
+pub enum Core {
+    /// The local SQLite file (or a database reached directly).
+    Direct(Box<Gatehouse>),
+    /// A PostgreSQL gate (docs/offline.md): every server call waits at most
+    /// the budget for a first answer; scans fall back to the replica, sign-in
+    /// to the replica's users, and screens that need the server say so.
+    Gate(Box<Gate>),
+}
+
+impl Core {
+    pub fn cfg(&self) -> &crate::config::Config {
+        match self {
+            Core::Direct(g) => &g.cfg,
+            Core::Gate(o) => o.cfg(),
+        }
+    }
+
+    pub fn paths(&self) -> Option<&crate::config::Paths> {
+        match self {
+            Core::Direct(g) => g.paths(),
+            Core::Gate(o) => o.paths(),
+        }
+    }
+
+    /// The direct connection's state, for the header (a gate's sync thread feeds its own).
+    pub fn db_link(&self) -> Option<crate::store::DbLink> {
+        match self {
+            Core::Direct(g) => g.db_link(),
+            Core::Gate(_) => None,
+        }
+    }
+}
+
 pub fn spawn(
-    mut g: Gatehouse,
+    core: Core,
     gate: String,
     jobs: Receiver<Effect>,
     events: Sender<Event>,
     frames: FrameShare,
     picker: ratatui_image::picker::Picker,
+    sync: Option<super::offline::SyncShare>,
 ) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name("worker".into())
         .spawn(move || {
             let mut actor: Option<Actor> = None;
-            // On a PostgreSQL gate, scans go online first within a budget,
-            // else offline from the replica (docs/offline.md).
-            let mut offline = match (g.db_link(), g.paths().cloned()) {
-                (Some(_), Some(paths)) => {
-                    crate::service::offline::Gate::open(&paths).map_err(|e| tracing::warn!(%e, "scans stay online-only")).ok()
-                }
-                _ => None,
-            };
+            let mut core = core;
             for effect in jobs {
-                let outcome = match (&effect, offline.as_mut(), actor.as_ref()) {
-                    (Effect::Scan { payload, source }, Some(o), Some(a)) => scan_offline_capable(o, a, &gate, payload, *source, &picker),
-                    _ => run(&mut g, &gate, &mut actor, effect, &events, &frames, &picker),
+                let outcome = match &mut core {
+                    Core::Direct(g) => run(g, &gate, &mut actor, effect, &events, &frames, &picker),
+                    Core::Gate(o) => {
+                        // The sync thread is back online: so is this gate, at once.
+                        if sync.as_ref().and_then(|s| s.get()).is_some_and(|v| v.answered && v.fresh.online) {
+                            o.server_answered_elsewhere();
+                        }
+                        run_gate(o, &gate, &mut actor, effect, &events, &frames, &picker)
+                    }
                 };
                 if events.send(Event::Done(outcome)).is_err() {
                     return;
@@ -47,10 +83,133 @@ pub fn spawn(
         .unwrap_or_else(|e| panic!("cannot start the worker thread: {e}")) // ok: no worker, no UI
 }
 
+/// What an effect does, for "… needs the server (offline)".
+fn needs_server(effect: &Effect) -> &'static str {
+    match effect {
+        Effect::Issue(_) => "issuing passes",
+        Effect::LoadPasses(_) => "the passes list",
+        Effect::VoidPass { .. } => "voiding a pass",
+        Effect::UnscanPass { .. } => "unscanning a pass",
+        Effect::LoadResidents(_) => "the residents list",
+        Effect::AddResident(_) => "registering a resident",
+        Effect::DeactivateResident { .. } => "deactivating a resident",
+        Effect::FindCheckIn(_) | Effect::ScanManual { .. } => "manual check-in",
+        Effect::LoadLedger | Effect::VerifyLedger => "the ledger",
+        Effect::LoadStats => "stats",
+        Effect::Print { .. } => "printing",
+        Effect::Export { .. } => "exporting",
+        Effect::Backup => "the backup",
+        Effect::AckConflict(_) => "acknowledging a conflict",
+        _ => "this",
+    }
+}
+
+/// An effect on a PostgreSQL gate. Nothing here waits on a dead link
+/// longer than the budget: sign-in and scans fall back to the replica,
+/// everything else needs the server and says so.
+fn run_gate(
+    o: &mut Gate,
+    gate: &str,
+    actor: &mut Option<Actor>,
+    effect: Effect,
+    events: &Sender<Event>,
+    frames: &FrameShare,
+    picker: &ratatui_image::picker::Picker,
+) -> Outcome {
+    match effect {
+        Effect::Login { username, password } => {
+            return match o.authenticate(&username, &password) {
+                Ok(a) => {
+                    tracing::info!(user = %a.username, online = o.is_online(), "signed in to the console");
+                    *actor = Some(a.clone());
+                    if o.is_online() {
+                        return Outcome::LoggedIn(a);
+                    }
+                    let _ = events.send(Event::Done(Outcome::LoggedIn(a)));
+                    Outcome::Done("OFFLINE: signed in from the replica; scans are decided here and queued".into())
+                }
+                Err(e) => Outcome::LoginFailed(e.to_string()),
+            };
+        }
+        Effect::SignOut => {
+            if let Some(a) = actor.take() {
+                tracing::info!(user = %a.username, "signed out of the console");
+            }
+            return Outcome::Done(String::new());
+        }
+        _ => {}
+    }
+    let Some(a) = actor.clone() else {
+        return Outcome::Failed("sign in first".into());
+    };
+    let wait = |e: &Effect| match e {
+        // Verifying reads the whole ledger; the ping before it found the link alive.
+        Effect::VerifyLedger => Duration::from_secs(3600),
+        _ => Duration::from_secs(60),
+    };
+    match effect {
+        Effect::Scan { payload, source } => scan_offline_capable(o, &a, gate, &payload, source, picker),
+        Effect::CapturePhoto => capture_photo(frames, o.paths().map(|p| p.data_dir.join("photos"))),
+        Effect::SaveQr { payload, path } => save_qr(&payload, &path),
+        Effect::LoadStats => match o.try_server(wait(&Effect::LoadStats), |g| g.stats()) {
+            Ok(s) => Outcome::Stats(Box::new(s)),
+            Err(e) => Outcome::StatsOffline(offline_text("stats", &e)),
+        },
+        Effect::AckConflict(block) => match o.try_server(wait(&effect), move |g| g.acknowledge_conflict(&a, block)) {
+            Ok(_) => Outcome::ConflictAcked(block, format!("conflict {block} acknowledged")),
+            // Another gate's operator was quicker.
+            Err(Error::Conflict(m)) => Outcome::ConflictAcked(block, m),
+            Err(e) if is_link(&e) => Outcome::Failed(offline_text(needs_server(&effect), &e)),
+            Err(e) => failed("not acknowledged", e),
+        },
+        Effect::Backup => {
+            let Some(dir) = o.paths().map(|p| p.backup_dir(o.cfg())) else {
+                return Outcome::Failed("no data directory".into());
+            };
+            match o.try_server(wait(&Effect::Backup), move |g| g.backup(Some(&dir))) {
+                Ok((file, _)) => {
+                    tracing::info!("hourly backup {}", file.display());
+                    Outcome::Done(format!("backup written: {}", file.display()))
+                }
+                Err(e) => failed("backup not taken", e),
+            }
+        }
+        other => {
+            let what = needs_server(&other);
+            let w = wait(&other);
+            let (gate, events, frames, picker) = (gate.to_string(), events.clone(), frames.clone(), picker.clone());
+            let r = o.try_server(w, move |g| {
+                let mut who = Some(a);
+                let out = run(g, &gate, &mut who, other, &events, &frames, &picker);
+                // A link that dropped under the call is the gate going offline, not the call failing.
+                if g.db_link().is_some_and(|l| !l.is_up()) {
+                    return Err(Error::PgConnection("the link dropped".into()));
+                }
+                Ok(out)
+            });
+            match r {
+                Ok(out) => out,
+                Err(e) => Outcome::Failed(offline_text(what, &e)),
+            }
+        }
+    }
+}
+
+fn is_link(e: &Error) -> bool {
+    matches!(e, Error::PgConnection(_))
+}
+
+/// "issuing passes needs the server (offline): no answer within 1.5 s".
+fn offline_text(what: &str, e: &Error) -> String {
+    let why = e.to_string();
+    let why = why.trim_start_matches("PostgreSQL connection: ");
+    if is_link(e) { format!("{what} needs the server (offline): {why}") } else { format!("{what} failed: {why}") }
+}
+
 /// A scan through the offline-capable gate; an offline verdict says so on
 /// the Scan screen (as its warning line).
 fn scan_offline_capable(
-    o: &mut crate::service::offline::Gate,
+    o: &mut Gate,
     a: &Actor,
     gate: &str,
     payload: &str,
@@ -165,20 +324,7 @@ fn run(
             Ok(r) => Outcome::Done(format!("deactivated {}", r.name)),
             Err(e) => failed("not deactivated", e),
         },
-        Effect::CapturePhoto => {
-            let frame = frames.lock().ok().and_then(|f| f.as_ref().map(|f| f.image.clone()));
-            let Some(img) = frame else {
-                return Outcome::Failed("no camera frame to take a photo from".into());
-            };
-            let Some(dir) = g.paths().map(|p| p.data_dir.join("photos")) else {
-                return Outcome::Failed("no data directory".into());
-            };
-            let path = dir.join(format!("{}.png", uuid::Uuid::new_v4().simple()));
-            match std::fs::create_dir_all(&dir).map_err(|e| e.to_string()).and_then(|_| img.save(&path).map_err(|e| e.to_string())) {
-                Ok(()) => Outcome::PhotoSaved(path),
-                Err(e) => Outcome::Failed(format!("photo not saved: {e}")),
-            }
-        }
+        Effect::CapturePhoto => capture_photo(frames, g.paths().map(|p| p.data_dir.join("photos"))),
         Effect::LoadLedger => match g.ledger_recent(200).and_then(|b| Ok((b, g.ledger_count()?))) {
             Ok((b, n)) => Outcome::Ledger(b, n),
             Err(e) => failed("cannot load the ledger", e),
@@ -199,13 +345,12 @@ fn run(
             Ok(s) => Outcome::Stats(Box::new(s)),
             Err(e) => failed("cannot load stats", e),
         },
-        Effect::SaveQr { payload, path } => {
-            let made = path.parent().map_or(Ok(()), std::fs::create_dir_all);
-            match made.map_err(|e| Error::io("cannot create folder", e)).and_then(|_| crate::qr::write_png(&payload, &path, 8)) {
-                Ok(()) => Outcome::Done(format!("saved {}", path.display())),
-                Err(e) => failed("PNG not saved", e),
-            }
-        }
+        Effect::SaveQr { payload, path } => save_qr(&payload, &path),
+        Effect::AckConflict(block) => match g.acknowledge_conflict(&a, block) {
+            Ok(_) => Outcome::ConflictAcked(block, format!("conflict {block} acknowledged")),
+            Err(Error::Conflict(m)) => Outcome::ConflictAcked(block, m),
+            Err(e) => failed("not acknowledged", e),
+        },
         // A failed print changes nothing; the message says what to fix and
         // the key can be pressed again.
         Effect::Print { pass_id: Some(id), .. } => match g.get_pass(&id) {
@@ -236,6 +381,30 @@ fn run(
             }
             Err(e) => failed("backup failed", e),
         },
+    }
+}
+
+/// Save the camera's latest frame as a resident's photo.
+fn capture_photo(frames: &FrameShare, dir: Option<std::path::PathBuf>) -> Outcome {
+    let frame = frames.lock().ok().and_then(|f| f.as_ref().map(|f| f.image.clone()));
+    let Some(img) = frame else {
+        return Outcome::Failed("no camera frame to take a photo from".into());
+    };
+    let Some(dir) = dir else {
+        return Outcome::Failed("no data directory".into());
+    };
+    let path = dir.join(format!("{}.png", uuid::Uuid::new_v4().simple()));
+    match std::fs::create_dir_all(&dir).map_err(|e| e.to_string()).and_then(|_| img.save(&path).map_err(|e| e.to_string())) {
+        Ok(()) => Outcome::PhotoSaved(path),
+        Err(e) => Outcome::Failed(format!("photo not saved: {e}")),
+    }
+}
+
+fn save_qr(payload: &str, path: &std::path::Path) -> Outcome {
+    let made = path.parent().map_or(Ok(()), std::fs::create_dir_all);
+    match made.map_err(|e| Error::io("cannot create folder", e)).and_then(|_| crate::qr::write_png(payload, path, 8)) {
+        Ok(()) => Outcome::Done(format!("saved {}", path.display())),
+        Err(e) => failed("PNG not saved", e),
     }
 }
 

@@ -119,6 +119,41 @@ impl DbUrl {
     }
 }
 
+/// Where a URL's server listens (its first host), for a relay in front of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Tcp(String, u16),
+    /// The Unix socket file itself (`DIR/.s.PGSQL.PORT`).
+    Unix(PathBuf),
+}
+
+impl DbUrl {
+    pub fn endpoint(&self) -> Option<Endpoint> {
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        match self.config.get_hosts().first()? {
+            Host::Tcp(h) => Some(Endpoint::Tcp(h.clone(), port)),
+            Host::Unix(dir) => Some(Endpoint::Unix(dir.join(format!(".s.PGSQL.{port}")))),
+        }
+    }
+
+    /// The same database, user and password reached at `host:port` instead
+    /// (a relay on this machine), without TLS.
+    pub fn through(&self, host: &str, port: u16) -> Result<DbUrl> {
+        let mut config = postgres::Config::new();
+        config.host(host).port(port).dbname(self.dbname()).connect_timeout(CONNECT_TIMEOUT).application_name("gatehouse");
+        if let Some(u) = self.config.get_user() {
+            config.user(u);
+        }
+        if let Some(pw) = self.config.get_password() {
+            config.password(pw);
+        }
+        let tls = Tls::new(Some("disable"), None, false)?;
+        config.ssl_mode(tls.mode.client_mode());
+        let text = format!("postgresql://{}@{host}:{port}/{}?sslmode=disable", self.config.get_user().unwrap_or_default(), self.dbname());
+        Ok(DbUrl { text, config, tls })
+    }
+}
+
 fn os_user() -> String {
     std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "postgres".into())
 }

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use postgres::types::{FromSql, ToSql};
 use postgres::{Client, Row, Statement, Transaction};
 
-pub use connect::{DbUrl, is_postgres_url, redact as redact_url, url_has_password};
+pub use connect::{DbUrl, Endpoint, is_postgres_url, redact as redact_url, url_has_password};
 
 use super::interface::{Db, Table};
 use crate::error::{Error, Result};

@@ -336,7 +336,8 @@ fn render_side(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Span::styled(format!("{people}"), theme.ok()),
         Span::raw(format!(" · inside {inside}")),
     ]))
-    .block(Block::bordered().title(" People "))
+    // Counts are the server's: offline they are the last it gave.
+    .block(Block::bordered().title(if app.stats_offline.is_some() { " People · server, last known " } else { " People " }))
     .render(counts, buf);
     let block = Block::bordered().title(if app.camera_ok { " Camera " } else { " Camera · none " });
     let inner = block.inner(cam);

@@ -26,7 +26,8 @@ pub fn update(action: Action) -> Vec<Effect> {
 
 pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let Some(s) = &app.stats else {
-        Paragraph::new("loading…").block(Block::bordered().title(" Stats ")).render(area, buf);
+        let text = app.stats_offline.clone().unwrap_or_else(|| "loading…".into());
+        Paragraph::new(text).wrap(Wrap { trim: true }).block(Block::bordered().title(" Stats ")).render(area, buf);
         return;
     };
     let (slot_lines, gate_lines) = (lines_for(s.by_slot.len(), s.by_gate.len()), lines_for(s.by_gate.len(), s.by_slot.len()));
@@ -45,6 +46,14 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Line::from(format!("Issued     {}   Unused {}   Voided {}", s.passes_issued, s.passes_unused, s.passes_voided)),
         Line::from(format!("Residents  {} IN · {} OUT", s.residents_in, s.residents_out)),
     ];
+    if s.conflicts > 0 {
+        // Offline double admissions (docs/offline.md): each person counted once above.
+        left.push(Line::from(vec![
+            Span::raw("Conflicts  "),
+            Span::styled(format!("{}", s.conflicts), theme.error()),
+            Span::raw(format!(" ({} open)", s.conflicts_open)),
+        ]));
+    }
     let denied: u64 = s.denied_by_reason.values().sum();
     left.push(Line::from(format!("Denied     {denied}")));
     // Every reason, wrapped: none may fall off the box.
@@ -52,7 +61,8 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if !reasons.is_empty() {
         left.push(Line::from(Span::styled(reasons.join(" · "), theme.dim())));
     }
-    Paragraph::new(left).wrap(Wrap { trim: false }).block(Block::bordered().title(" People ")).render(counts, buf);
+    let title = if app.stats_offline.is_some() { " People · not current " } else { " People " };
+    Paragraph::new(left).wrap(Wrap { trim: false }).block(Block::bordered().title(title)).render(counts, buf);
     let m = |v: f64| format_money((v * 100.0).round() as i64, cur);
     let mut right = vec![Line::from(vec![Span::raw("Revenue "), Span::styled(format_money(s.revenue_total_cents, cur), theme.ok())])];
     for (k, v) in &s.revenue_by_payment {
@@ -122,7 +132,7 @@ fn lines_for(n: usize, other: usize) -> usize {
 fn top_height(s: &crate::domain::stats::Stats, width: u16) -> u16 {
     let inner = (width / 2).saturating_sub(2).max(1) as usize;
     let reasons: Vec<String> = s.denied_by_reason.iter().map(|(v, n)| format!("{v} {n}")).collect();
-    let left = 5 + wrapped_lines(&reasons.join(" · "), inner);
+    let left = 5 + usize::from(s.conflicts > 0) + wrapped_lines(&reasons.join(" · "), inner);
     let right = 1 + s.revenue_by_payment.len() + s.revenue_by_operator.len() + s.issued_by_type.len();
     (left.max(right) as u16 + 2).clamp(7, 11)
 }

@@ -1,0 +1,126 @@
+//! An offline-capable gate's console (docs/offline.md): the conflict alert
+//! every gate shows until it is acknowledged, what OFFLINE and a stale
+//! replica mean on each screen, and conflicts in Stats.
+
+use super::*;
+use gatehouse::domain::offline::{Admission, Conflict};
+use gatehouse::service::offline::Freshness;
+use gatehouse::tui::offline::{SyncShare, SyncView};
+use gatehouse::tui::theme::Theme;
+use gatehouse::tui::ui;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn screen(app: &App) -> String {
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| ui::draw(f, app, &Theme { color: false })).unwrap();
+    t.backend().to_string()
+}
+
+fn conflict(block: u64) -> Conflict {
+    Conflict {
+        block,
+        kind: "double_admission".into(),
+        pass: PASS_ID.into(),
+        persons: 2,
+        first: Admission { at: "2026-11-21T18:30:01.000000Z".into(), operator: "asha".into(), gate: "Gate A".into() },
+        second: Admission { at: "2026-11-21T18:31:10.000000Z".into(), operator: "omar".into(), gate: "Gate B".into() },
+        found_at: "2026-11-21T18:35:00.000000Z".into(),
+        acknowledged: false,
+        acknowledged_by: None,
+    }
+}
+
+/// A signed-in console on a gate in this state.
+fn gate_app(online: bool, age: f64, conflicts: Vec<Conflict>) -> App {
+    let mut app = signed_in(operator());
+    let share = SyncShare::default();
+    let fresh = Freshness {
+        online,
+        replica_age_secs: Some(age),
+        queued: if online { 0 } else { 3 },
+        clock_skew_secs: Some(0.1),
+        clock_skew_warning: false,
+        stale: age > app.cfg.offline.stale_secs,
+    };
+    share.set(SyncView { fresh, open_conflicts: conflicts.len(), conflicts, answered: true });
+    app.sync = Some(share);
+    app
+}
+
+#[test]
+fn a_conflict_alert_names_both_sides_and_stays_until_f9_acknowledges_it() {
+    let mut app = gate_app(true, 1.0, vec![conflict(41), conflict(57)]);
+    let s = screen(&app);
+    let t = |stamp: &str| gatehouse::tui::screens::hhmmss(stamp);
+    assert!(s.contains(&format!("CONFLICT: pass {} admitted twice, counted once · F9 acknowledge", &PASS_ID[..8])), "{s}");
+    assert!(s.contains(&format!("first   Gate A · asha · {}   (2 open: F9 shows the next)", t("2026-11-21T18:30:01.000000Z"))), "{s}");
+    assert!(s.contains(&format!("second  Gate B · omar · {} (offline)", t("2026-11-21T18:31:10.000000Z"))), "{s}");
+    // On every screen, not only Scan.
+    app.update(Action::GoTo(1));
+    assert_eq!(app.screen, Screen::Stats);
+    assert!(screen(&app).contains("CONFLICT: pass"), "{}", screen(&app));
+
+    // F9 acknowledges the one shown (the oldest); the worker writes the conflict_ack.
+    let fx = press(&mut app, &[KeyCode::F(9)]);
+    assert_eq!(fx, vec![Effect::AckConflict(41)]);
+    app.apply(Outcome::ConflictAcked(41, "conflict 41 acknowledged".into()));
+    let s = screen(&app);
+    assert!(s.contains("conflict 41 acknowledged") && !s.contains("2 open"), "{s}");
+    assert_eq!(press(&mut app, &[KeyCode::F(9)]), vec![Effect::AckConflict(57)]);
+    app.apply(Outcome::ConflictAcked(57, "conflict 57 is acknowledged already".into()));
+    assert!(!screen(&app).contains("CONFLICT: pass"), "{}", screen(&app));
+    assert!(press(&mut app, &[KeyCode::F(9)]).is_empty(), "nothing left to acknowledge");
+}
+
+#[test]
+fn a_void_admitted_offline_is_its_own_kind_of_alert() {
+    let mut c = conflict(9);
+    c.kind = "voided".into();
+    c.first.gate = String::new();
+    let s = screen(&gate_app(true, 1.0, vec![c]));
+    assert!(s.contains("admitted offline after it was voided") && s.contains("voided  - · asha"), "{s}");
+}
+
+#[test]
+fn the_scan_screen_says_where_verdicts_come_from_and_when_the_replica_is_stale() {
+    let s = screen(&gate_app(true, 1.0, vec![]));
+    assert!(!s.contains("OFFLINE") && !s.contains("STALE"), "{s}");
+    let s = screen(&gate_app(false, 20.0, vec![]));
+    assert!(s.contains("OFFLINE: verdicts from this gate's replica (20 s old) · 3 queued"), "{s}");
+    let mut app = gate_app(false, 20.0, vec![]);
+    app.apply(Outcome::StatsOffline("stats needs the server (offline)".into()));
+    assert!(screen(&app).contains("People · server, last known"), "{}", screen(&app));
+    let s = screen(&gate_app(false, 600.0, vec![]));
+    assert!(s.contains("OFFLINE · REPLICA STALE: 10 min old, over the 60 s limit; may miss voids"), "{s}");
+}
+
+#[test]
+fn screens_that_need_the_server_say_so_offline() {
+    let mut app = gate_app(false, 20.0, vec![]);
+    app.update(Action::GoTo(1));
+    app.apply(Outcome::StatsOffline("stats needs the server (offline): no answer within 1.5 s".into()));
+    let s = screen(&app);
+    assert!(s.contains("OFFLINE: Stats needs the server; scanning goes on from the replica"), "{s}");
+    assert!(s.contains("People · not current"), "the last counts stay, marked: {s}");
+    app.stats = None;
+    assert!(screen(&app).contains("stats needs the server (offline)"), "{}", screen(&app));
+}
+
+#[test]
+fn stats_count_conflicts_and_say_when_they_are_not_current() {
+    let mut app = signed_in(admin());
+    app.update(Action::GoTo(5));
+    assert_eq!(app.screen, Screen::Stats);
+    let mut s = stats();
+    s.conflicts = 2;
+    s.conflicts_open = 1;
+    app.apply(Outcome::Stats(Box::new(s)));
+    let text = screen(&app);
+    assert!(text.contains("Conflicts  2 (1 open)"), "{text}");
+    assert!(text.contains("Admitted   101 people"), "{text}");
+    app.apply(Outcome::StatsOffline("stats needs the server (offline)".into()));
+    assert!(screen(&app).contains("not current"), "{}", screen(&app));
+    app.apply(Outcome::Stats(Box::new(stats())));
+    assert!(!screen(&app).contains("not current") && !screen(&app).contains("Conflicts"), "{}", screen(&app));
+}
