@@ -115,7 +115,7 @@ pub fn run(url: Option<&str>, scans: usize, passes: usize, voids: usize) -> Resu
     let mut north = open("north.sqlite")?;
     let (r, first) = timed(|| north.sync())?;
     ensure!(r.full_pull && r.error.is_none(), "first pull: {r:?}");
-    say!("first pull of {} passes: {:.2} s wall, {:.2} s CPU", r.passes_pulled, first.0, first.1);
+    say!("first pull of {} passes: {:.2} s wall, {:.2} s CPU", r.passes_pulled, first.wall, first.cpu);
 
     // 2. The queue: `scans` passes admitted offline, then the link returns.
     let payloads: Vec<String> =
@@ -134,9 +134,9 @@ pub fn run(url: Option<&str>, scans: usize, passes: usize, voids: usize) -> Resu
     say!(
         "{} offline scans queued: {:.2} s wall, {:.2} s CPU ({:.1} ms each)",
         payloads.len(),
-        queued.0,
-        queued.1,
-        queued.0 * 1000.0 / payloads.len() as f64
+        queued.wall,
+        queued.cpu,
+        queued.wall * 1000.0 / payloads.len() as f64
     );
     relay.restore();
     let (r, drain) = timed(|| north.sync())?;
@@ -145,8 +145,8 @@ pub fn run(url: Option<&str>, scans: usize, passes: usize, voids: usize) -> Resu
         "link back -> empty queue: {} scans uploaded ({} transactions) and pulled: {:.2} s wall, {:.2} s CPU",
         r.uploaded,
         r.uploaded.div_ceil(200),
-        drain.0,
-        drain.1
+        drain.wall,
+        drain.cpu
     );
     say!("  (the console's sync thread tries again every retry_secs, {} s, while offline)", north.cfg().offline.retry_secs);
 
@@ -159,8 +159,8 @@ pub fn run(url: Option<&str>, scans: usize, passes: usize, voids: usize) -> Resu
     say!("voided {n} passes centrally in {:.1} s", t.elapsed().as_secs_f64());
     let (r, inc) = timed(|| north.sync())?;
     ensure!(!r.full_pull && r.passes_pulled as usize == n && r.error.is_none(), "incremental pull: {r:?}");
-    say!("incremental pull after {n} voids ({} blocks): {:.3} s wall, {:.3} s CPU", r.blocks_read, inc.0, inc.1);
+    say!("incremental pull after {n} voids ({} blocks): {:.3} s wall, {:.3} s CPU", r.blocks_read, inc.wall, inc.cpu);
     let (r, idle) = timed(|| north.sync())?;
-    say!("incremental pull, nothing changed ({} blocks): {:.3} s wall, {:.3} s CPU", r.blocks_read, idle.0, idle.1);
+    say!("incremental pull, nothing changed ({} blocks): {:.3} s wall, {:.3} s CPU", r.blocks_read, idle.wall, idle.cpu);
     Ok(ExitCode::SUCCESS)
 }

@@ -25,6 +25,8 @@ use crate::error::{Error, Result};
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How much of the file SQLite may map (1 GiB: a million-block event fits).
+const MMAP_SIZE: i64 = 1 << 30;
 
 pub struct SqliteStore {
     conn: Connection,
@@ -65,6 +67,10 @@ impl SqliteStore {
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
+        // Reads through a memory map skip a system call and a copy per page:
+        // a third of the time `ledger verify` spends reading a big ledger.
+        // SQLite writes through its WAL as before; the map is read-only.
+        conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
         schema::migrate(&mut conn)?;
         Ok(SqliteStore { conn, path: path.to_path_buf() })
     }
