@@ -68,8 +68,10 @@ impl Gatehouse {
         let slots = SlotClock { rule: self.cfg.slot_rule(), local: self.cfg.local_time(now) };
         let keys = &self.keys;
         let op = actor.username.as_str();
+        let pass_id = checked.as_ref().ok().filter(|p| p.kind == Kind::Pass).map(|p| p.id.to_string());
         self.store.write(|db| {
-            if let Some(first) = db.scan_by_nonce(nonce)? {
+            let (first, pass) = db.scan_lookup(nonce, pass_id.as_deref())?;
+            if let Some(first) = first {
                 return replay(db, first);
             }
             let mut out = ScanOutcome {
@@ -96,7 +98,7 @@ impl Gatehouse {
                     (None, 0, data)
                 }
                 Ok(p) => match p.kind {
-                    Kind::Pass => scan_pass(db, &p, &at, op, gate, &slots, &mut out)?,
+                    Kind::Pass => scan_pass(db, &p, pass, &at, op, gate, &slots, &mut out)?,
                     Kind::Resident => scan_resident(db, &p, &at, now, window, &mut out)?,
                 },
             };
@@ -204,9 +206,20 @@ struct SlotClock {
     local: chrono::NaiveDateTime,
 }
 
-fn scan_pass(db: &dyn Db, p: &Payload, at: &str, op: &str, gate: &str, slots: &SlotClock, out: &mut ScanOutcome) -> Result<Recorded> {
+/// `found`: the pass `p` names, as read with the nonce.
+#[allow(clippy::too_many_arguments)]
+fn scan_pass(
+    db: &dyn Db,
+    p: &Payload,
+    found: Option<Pass>,
+    at: &str,
+    op: &str,
+    gate: &str,
+    slots: &SlotClock,
+    out: &mut ScanOutcome,
+) -> Result<Recorded> {
     let id = p.id.to_string();
-    let Some(pass) = db.get_pass(&id)? else {
+    let Some(pass) = found else {
         out.verdict = Verdict::Unknown;
         out.reason = "no pass with this id (signed by us, but not in this database)".into();
         return Ok((Some(id.clone()), 0, json!({"verdict": "UNKNOWN", "kind": "pass", "id": id})));

@@ -23,6 +23,18 @@ pub trait Db: PassRows + ResidentRows + UserRows + ScanRows + LedgerRows + Stats
     /// A table's row count; used by first-run checks.
     fn count(&self, table: Table) -> Result<u64>;
 
+    /// What a scan reads first: the scan already recorded under `nonce`
+    /// (the scan is a retry), and the pass `pass_id` names. A backend with
+    /// round trips reads both in one statement.
+    fn scan_lookup(&self, nonce: &str, pass_id: Option<&str>) -> Result<(Option<ScanRow>, Option<Pass>)> {
+        let first = self.scan_by_nonce(nonce)?;
+        let pass = match (&first, pass_id) {
+            (None, Some(id)) => self.get_pass(id)?,
+            _ => None,
+        };
+        Ok((first, pass))
+    }
+
     /// A scan's ledger block and its scan row (with `block` set to the new
     /// block's index), as `append_block` then `record_scan`: the index. A
     /// backend with round trips writes both in one statement.

@@ -277,6 +277,14 @@ impl PgStore {
         Ok(t.elapsed())
     }
 
+    /// The server process serving this connection (for `bench`, which
+    /// reads its CPU time when the server runs on this machine).
+    pub fn backend_pid(&mut self) -> Result<u32> {
+        self.ensure_connected()?;
+        let row = self.client.query_one("SELECT pg_backend_pid()", &[])?;
+        Ok(get::<i32>(&row, 0)?.max(0) as u32)
+    }
+
     pub fn is_connected(&self) -> bool {
         !self.client.is_closed()
     }
@@ -351,6 +359,10 @@ impl Db for PgDb<'_> {
             Table::Residents => "SELECT COUNT(*) FROM residents",
             Table::Ledger => "SELECT COUNT(*) FROM ledger",
         })
+    }
+
+    fn scan_lookup(&self, nonce: &str, pass_id: Option<&str>) -> Result<(Option<super::ScanRow>, Option<crate::domain::pass::Pass>)> {
+        self.scan_and_pass(nonce, pass_id)
     }
 
     fn append_scan(&self, keys: &crate::domain::keys::KeyRing, b: &super::NewBlock, s: &super::ScanRow) -> Result<u64> {

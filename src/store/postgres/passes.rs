@@ -18,28 +18,33 @@ macro_rules! cols {
 // The audit reads the same columns.
 pub(super) use cols;
 
-fn row_to_pass(r: &Row) -> Result<Pass> {
+pub(super) fn row_to_pass(r: &Row) -> Result<Pass> {
+    row_to_pass_at(r, 0)
+}
+
+/// The columns from `o` on, in `cols!` order.
+pub(super) fn row_to_pass_at(r: &Row, o: usize) -> Result<Pass> {
     Ok(Pass {
-        id: get(r, 0)?,
-        pass_type: get(r, 1)?,
-        persons: get_u32(r, 2)?,
-        holder_name: get(r, 3)?,
-        holder_phone: get(r, 4)?,
-        holder2_name: get(r, 5)?,
-        holder2_phone: get(r, 6)?,
-        price_cents: get(r, 7)?,
-        payment_mode: parse_col(r, 8, "payment mode", PaymentMode::parse)?,
-        txn_ref: get(r, 9)?,
-        slot: get(r, 10)?,
-        key_id: get(r, 11)?,
-        created_at: get(r, 12)?,
-        created_by: get(r, 13)?,
-        scanned_at: get(r, 14)?,
-        scanned_by: get(r, 15)?,
-        gate: get(r, 16)?,
-        voided_at: get(r, 17)?,
-        voided_by: get(r, 18)?,
-        void_reason: get(r, 19)?,
+        id: get(r, o)?,
+        pass_type: get(r, o + 1)?,
+        persons: get_u32(r, o + 2)?,
+        holder_name: get(r, o + 3)?,
+        holder_phone: get(r, o + 4)?,
+        holder2_name: get(r, o + 5)?,
+        holder2_phone: get(r, o + 6)?,
+        price_cents: get(r, o + 7)?,
+        payment_mode: parse_col(r, o + 8, "payment mode", PaymentMode::parse)?,
+        txn_ref: get(r, o + 9)?,
+        slot: get(r, o + 10)?,
+        key_id: get(r, o + 11)?,
+        created_at: get(r, o + 12)?,
+        created_by: get(r, o + 13)?,
+        scanned_at: get(r, o + 14)?,
+        scanned_by: get(r, o + 15)?,
+        gate: get(r, o + 16)?,
+        voided_at: get(r, o + 17)?,
+        voided_by: get(r, o + 18)?,
+        void_reason: get(r, o + 19)?,
     })
 }
 
