@@ -11,12 +11,7 @@ use crate::store::copy::{Cell, Dump, Kind, TABLES, TableSpec, col_list};
 
 /// The rows `SELECT ... FROM spec.name {tail}` finds, as cells: every
 /// column of `spec`, integers and booleans read as BIGINT.
-pub(super) fn cells(
-    tx: &mut Transaction,
-    spec: &TableSpec,
-    tail: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<Vec<Cell>>> {
+pub(super) fn cells(tx: &mut Transaction, spec: &TableSpec, tail: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Vec<Cell>>> {
     let select: Vec<String> = spec
         .cols
         .iter()
