@@ -294,18 +294,17 @@ impl Gatehouse {
         if count == 0 {
             return Err(ImportError::Format("the file has a header but no passes".into()));
         }
-        self.store.read(|db| {
-            for r in &rows {
-                if let Some(id) = db.find_duplicate_pass(&r.pass.name_key, &r.pass.holder_phone)? {
-                    problems.push(RowProblem {
-                        line: r.line,
-                        field: "name".into(),
-                        message: format!("a pass for this holder and phone already exists: {id}"),
-                    });
-                }
+        let holders: Vec<(&str, &str)> = rows.iter().map(|r| (r.pass.name_key.as_str(), r.pass.holder_phone.as_str())).collect();
+        let existing = self.store.read(|db| db.find_duplicate_passes(&holders))?;
+        for (r, id) in rows.iter().zip(existing) {
+            if let Some(id) = id {
+                problems.push(RowProblem {
+                    line: r.line,
+                    field: "name".into(),
+                    message: format!("a pass for this holder and phone already exists: {id}"),
+                });
             }
-            Ok(())
-        })?;
+        }
         if !problems.is_empty() {
             problems.sort_by_key(|p| p.line);
             return Err(ImportError::Rejected { rows: count, problems });

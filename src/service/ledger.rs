@@ -122,4 +122,3 @@ pub(super) fn verify_db(
     let ok = integrity.is_empty() && schema.is_empty() && chain.ok && audit.as_ref().is_none_or(|a| a.ok);
     Ok(Verification { ok, integrity, notes, schema, chain, audit })
 }
-

@@ -49,27 +49,39 @@ impl Gatehouse {
         let keys = &self.keys;
         let key_id = keys.active_id().to_string();
         let ids: Vec<String> = items.iter().map(|_| Uuid::new_v4().to_string()).collect();
-        self.store.write(|db| {
-            let mut out = Vec::with_capacity(items.len());
-            for (v, id) in items.iter().zip(&ids) {
-                if let Some(existing_id) = db.find_duplicate_pass(&v.name_key, &v.holder_phone)? {
-                    return Err(Error::DuplicatePass { existing_id });
-                }
-                db.insert_pass(id, v, &key_id, &at, &actor.username)?;
-                let data = json!({
+        let datas: Vec<serde_json::Value> = items
+            .iter()
+            .zip(&ids)
+            .map(|(v, id)| {
+                json!({
                     "id": id, "type": v.pass_type, "persons": v.persons,
                     "holder": v.holder_name, "holder2": v.holder2_name,
                     "price_cents": v.price_cents, "payment": v.payment_mode.as_str(),
                     "txn": v.txn_ref, "slot": v.slot,
                     "phones": audit::pass_phones(keys, &key_id, &v.holder_phone, v.holder2_phone.as_deref()),
-                });
-                db.append_block(
-                    keys,
-                    &crate::store::NewBlock { ts: &at, operator: &actor.username, gate: &gate, event: "pass_issue", data: &data },
-                )?;
-                out.push(db.get_pass(id)?.ok_or_else(|| Error::Other("pass vanished after insert".into()))?);
+                })
+            })
+            .collect();
+        let blocks: Vec<_> = datas
+            .iter()
+            .map(|data| crate::store::NewBlock { ts: &at, operator: &actor.username, gate: &gate, event: "pass_issue", data })
+            .collect();
+        self.store.write(|db| {
+            // A holder with a live pass already, or twice in this batch: the
+            // first such pass in order fails the batch, as one at a time would.
+            let holders: Vec<(&str, &str)> = items.iter().map(|v| (v.name_key.as_str(), v.holder_phone.as_str())).collect();
+            let mut seen = std::collections::HashMap::with_capacity(items.len());
+            for ((holder, existing), id) in holders.iter().zip(db.find_duplicate_passes(&holders)?).zip(&ids) {
+                if let Some(existing_id) = existing.or_else(|| seen.get(holder).map(|s: &&String| s.to_string())) {
+                    return Err(Error::DuplicatePass { existing_id });
+                }
+                seen.insert(*holder, id);
             }
-            Ok(out)
+            let rows: Vec<(&str, &pass::ValidPass)> = ids.iter().map(String::as_str).zip(items).collect();
+            db.insert_passes(&rows, &key_id, &at, &actor.username)?;
+            db.append_blocks(keys, &blocks)?;
+            let idrefs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            db.get_passes(&idrefs)?.into_iter().map(|p| p.ok_or_else(|| Error::Other("pass vanished after insert".into()))).collect()
         })
     }
 

@@ -68,8 +68,10 @@ impl Gatehouse {
         let slots = SlotClock { rule: self.cfg.slot_rule(), local: self.cfg.local_time(now) };
         let keys = &self.keys;
         let op = actor.username.as_str();
+        let pass_id = checked.as_ref().ok().filter(|p| p.kind == Kind::Pass).map(|p| p.id.to_string());
         self.store.write(|db| {
-            if let Some(first) = db.scan_by_nonce(nonce)? {
+            let (first, pass) = db.scan_lookup(nonce, pass_id.as_deref())?;
+            if let Some(first) = first {
                 return replay(db, first);
             }
             let mut out = ScanOutcome {
@@ -96,7 +98,7 @@ impl Gatehouse {
                     (None, 0, data)
                 }
                 Ok(p) => match p.kind {
-                    Kind::Pass => scan_pass(db, &p, &at, op, gate, &slots, &mut out)?,
+                    Kind::Pass => scan_pass(db, &p, pass, &at, op, gate, &slots, &mut out)?,
                     Kind::Resident => scan_resident(db, &p, &at, now, window, &mut out)?,
                 },
             };
@@ -105,8 +107,8 @@ impl Gatehouse {
                 obj.insert("manual".into(), json!(true));
                 obj.insert("reason".into(), json!(reason));
             }
-            out.block = db.append_block(keys, &NewBlock { ts: &at, operator: op, gate, event: "scan", data: &data })?;
-            db.record_scan(&ScanRow {
+            let block = NewBlock { ts: &at, operator: op, gate, event: "scan", data: &data };
+            let row = ScanRow {
                 at: at.clone(),
                 operator: op.to_string(),
                 gate: gate.to_string(),
@@ -114,10 +116,11 @@ impl Gatehouse {
                 subject,
                 persons,
                 repeated: out.repeated,
-                block: out.block,
+                block: 0,
                 reason: out.reason.clone(),
                 nonce: Some(nonce.to_string()),
-            })?;
+            };
+            out.block = db.append_scan(keys, &block, &row)?;
             Ok(out)
         })
     }
@@ -203,9 +206,20 @@ struct SlotClock {
     local: chrono::NaiveDateTime,
 }
 
-fn scan_pass(db: &dyn Db, p: &Payload, at: &str, op: &str, gate: &str, slots: &SlotClock, out: &mut ScanOutcome) -> Result<Recorded> {
+/// `found`: the pass `p` names, as read with the nonce.
+#[allow(clippy::too_many_arguments)]
+fn scan_pass(
+    db: &dyn Db,
+    p: &Payload,
+    found: Option<Pass>,
+    at: &str,
+    op: &str,
+    gate: &str,
+    slots: &SlotClock,
+    out: &mut ScanOutcome,
+) -> Result<Recorded> {
     let id = p.id.to_string();
-    let Some(pass) = db.get_pass(&id)? else {
+    let Some(pass) = found else {
         out.verdict = Verdict::Unknown;
         out.reason = "no pass with this id (signed by us, but not in this database)".into();
         return Ok((Some(id.clone()), 0, json!({"verdict": "UNKNOWN", "kind": "pass", "id": id})));
@@ -214,8 +228,9 @@ fn scan_pass(db: &dyn Db, p: &Payload, at: &str, op: &str, gate: &str, slots: &S
     if pass.voided_at.is_some() {
         out.verdict = Verdict::Voided;
         out.reason = format!("voided: {}", pass.void_reason.as_deref().unwrap_or("no reason given"));
+        out.pass = Some(pass);
     } else if pass.scanned_at.is_some() {
-        return already_used(db, &id, persons, pass, out);
+        return Ok(already_used(&id, persons, pass, out));
     } else {
         let problem = slot::describe(slot::check(&pass.slot, slots.local, &slots.rule))
             .map(|how| format!("slot {}; now {} ({how})", pass.slot, slots.local.format("%Y-%m-%d %H:%M")));
@@ -223,17 +238,21 @@ fn scan_pass(db: &dyn Db, p: &Payload, at: &str, op: &str, gate: &str, slots: &S
             Some(why) if slots.rule.policy == SlotPolicy::Deny => {
                 out.verdict = Verdict::WrongSlot;
                 out.reason = format!("wrong slot: {why}");
+                out.pass = Some(pass);
             }
-            _ if !db.mark_pass_scanned(&id, at, op, gate)? => return already_used(db, &id, persons, pass, out),
-            warning => {
-                out.verdict = Verdict::Admitted;
-                out.reason = format!("{} ({} × {})", pass.holders(), pass.pass_type, persons);
-                out.warning = warning.map(|w| format!("outside its slot: {w}"));
-            }
+            warning => match db.mark_pass_scanned(&id, at, op, gate)? {
+                Some(now) => {
+                    out.verdict = Verdict::Admitted;
+                    out.reason = format!("{} ({} × {})", now.holders(), now.pass_type, persons);
+                    out.warning = warning.map(|w| format!("outside its slot: {w}"));
+                    out.pass = Some(now);
+                }
+                // A racing scan won (or voided it) after our read: show what it wrote.
+                None => return Ok(already_used(&id, persons, db.get_pass(&id)?.unwrap_or(pass), out)),
+            },
         }
     }
     let admitted = out.verdict == Verdict::Admitted;
-    out.pass = db.get_pass(&id)?;
     let mut data = json!({"verdict": out.verdict.as_str(), "kind": "pass", "id": id, "persons": persons});
     if let (Some(w), Some(obj)) = (&out.warning, data.as_object_mut()) {
         obj.insert("warning".into(), json!(w));
@@ -241,9 +260,8 @@ fn scan_pass(db: &dyn Db, p: &Payload, at: &str, op: &str, gate: &str, slots: &S
     Ok((Some(id), if admitted { persons } else { 0 }, data))
 }
 
-/// ALREADY_USED with the first use; a racing scan that won has written it.
-fn already_used(db: &dyn Db, id: &str, persons: u32, pass: Pass, out: &mut ScanOutcome) -> Result<Recorded> {
-    let first = db.get_pass(id)?.unwrap_or(pass);
+/// ALREADY_USED with the first use, from `first` as last read.
+fn already_used(id: &str, persons: u32, first: Pass, out: &mut ScanOutcome) -> Recorded {
     out.verdict = Verdict::AlreadyUsed;
     let fu = FirstUse {
         at: first.scanned_at.clone().unwrap_or_default(),
@@ -254,7 +272,7 @@ fn already_used(db: &dyn Db, id: &str, persons: u32, pass: Pass, out: &mut ScanO
     out.first_use = Some(fu);
     out.pass = Some(first);
     let data = json!({"verdict": "ALREADY_USED", "kind": "pass", "id": id, "persons": persons});
-    Ok((Some(id.to_string()), 0, data))
+    (Some(id.to_string()), 0, data)
 }
 
 fn scan_resident(

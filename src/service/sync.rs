@@ -216,7 +216,7 @@ fn apply(db: &dyn Db, s: &ScanRow, data: &serde_json::Map<String, Value>) -> Res
     let kind = data.get("kind").and_then(Value::as_str);
     match (kind, s.verdict) {
         (Some("pass"), Verdict::Admitted) => {
-            if db.mark_pass_scanned(id, &s.at, &s.operator, &s.gate)? {
+            if db.mark_pass_scanned(id, &s.at, &s.operator, &s.gate)?.is_some() {
                 return Ok(Effect { applied: true, clash: None });
             }
             let Some(p) = db.get_pass(id)? else { return Ok(none) };

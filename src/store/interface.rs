@@ -22,6 +22,27 @@ use crate::error::Result;
 pub trait Db: PassRows + ResidentRows + UserRows + ScanRows + LedgerRows + StatsQuery + AuditRows + SyncRows {
     /// A table's row count; used by first-run checks.
     fn count(&self, table: Table) -> Result<u64>;
+
+    /// What a scan reads first: the scan already recorded under `nonce`
+    /// (the scan is a retry), and the pass `pass_id` names. A backend with
+    /// round trips reads both in one statement.
+    fn scan_lookup(&self, nonce: &str, pass_id: Option<&str>) -> Result<(Option<ScanRow>, Option<Pass>)> {
+        let first = self.scan_by_nonce(nonce)?;
+        let pass = match (&first, pass_id) {
+            (None, Some(id)) => self.get_pass(id)?,
+            _ => None,
+        };
+        Ok((first, pass))
+    }
+
+    /// A scan's ledger block and its scan row (with `block` set to the new
+    /// block's index), as `append_block` then `record_scan`: the index. A
+    /// backend with round trips writes both in one statement.
+    fn append_scan(&self, keys: &KeyRing, b: &NewBlock, s: &ScanRow) -> Result<u64> {
+        let block = self.append_block(keys, b)?;
+        self.record_scan(&ScanRow { block, ..s.clone() })?;
+        Ok(block)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -34,14 +55,27 @@ pub enum Table {
 
 pub trait PassRows {
     fn insert_pass(&self, id: &str, v: &ValidPass, key_id: &str, at: &str, by: &str) -> Result<()>;
+    /// Insert passes issued together, `(id, pass)` each, as `insert_pass`
+    /// would one by one. A backend with round trips sends them in bulk.
+    fn insert_passes(&self, items: &[(&str, &ValidPass)], key_id: &str, at: &str, by: &str) -> Result<()> {
+        items.iter().try_for_each(|(id, v)| self.insert_pass(id, v, key_id, at, by))
+    }
     /// The live (not voided) pass for this holder, if any.
     fn find_duplicate_pass(&self, name_key: &str, phone: &str) -> Result<Option<String>>;
+    /// `find_duplicate_pass` for each `(name_key, phone)`, in order.
+    fn find_duplicate_passes(&self, holders: &[(&str, &str)]) -> Result<Vec<Option<String>>> {
+        holders.iter().map(|(k, p)| self.find_duplicate_pass(k, p)).collect()
+    }
     fn get_pass(&self, id: &str) -> Result<Option<Pass>>;
+    /// `get_pass` for each id, in order.
+    fn get_passes(&self, ids: &[&str]) -> Result<Vec<Option<Pass>>> {
+        ids.iter().map(|id| self.get_pass(id)).collect()
+    }
     /// The full id for an unambiguous prefix (at least 4 characters).
     fn resolve_pass_id(&self, prefix: &str) -> Result<String>;
-    /// Record the first admission. Returns false if another scan got there
-    /// first: the backend makes that impossible to miss.
-    fn mark_pass_scanned(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<bool>;
+    /// Record the first admission: the pass as now stored, or None if
+    /// another scan got there first (the backend makes that impossible to miss).
+    fn mark_pass_scanned(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<Option<Pass>>;
     fn clear_pass_scan(&self, id: &str) -> Result<()>;
     fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()>;
     fn list_passes(&self, f: &PassFilter) -> Result<Vec<Pass>>;
@@ -89,6 +123,11 @@ pub trait LedgerRows {
     /// Append a block linked to the current head. Call inside `write`; the
     /// backend serialises appends so the indices stay dense.
     fn append_block(&self, keys: &KeyRing, b: &NewBlock) -> Result<u64>;
+    /// Append blocks in order, as `append_block` would one by one: their
+    /// indices. A backend with round trips sends them in bulk.
+    fn append_blocks(&self, keys: &KeyRing, blocks: &[NewBlock]) -> Result<Vec<u64>> {
+        blocks.iter().map(|b| self.append_block(keys, b)).collect()
+    }
     /// The last block's index and hash, as stored.
     fn ledger_head(&self) -> Result<Option<(u64, String)>>;
     /// Blocks in storage order from index `from`, at most `limit`.

@@ -189,6 +189,14 @@ impl Store {
         }
     }
 
+    /// The PostgreSQL server process serving this connection; None for SQLite.
+    pub fn backend_pid(&mut self) -> Result<Option<u32>> {
+        match &mut self.backend {
+            Backend::Sqlite(_) => Ok(None),
+            Backend::Postgres(p) => p.backend_pid().map(Some),
+        }
+    }
+
     pub fn schema_version(&mut self) -> Result<u32> {
         match &mut self.backend {
             Backend::Sqlite(s) => s.schema_version(),

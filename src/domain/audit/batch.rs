@@ -147,7 +147,8 @@ impl Batch {
         let mut r = self.reader();
         for _ in 0..self.rows {
             let (block, persons, repeated) = (r.num() as u64, r.num() as u32, r.num() != 0);
-            let s = ScanFacts { block, persons, repeated, at: r.str(), operator: r.str(), gate: r.str(), verdict: r.str(), subject: r.opt() };
+            let s =
+                ScanFacts { block, persons, repeated, at: r.str(), operator: r.str(), gate: r.str(), verdict: r.str(), subject: r.opt() };
             f(&s);
         }
     }
@@ -198,16 +199,7 @@ mod tests {
             signature: "cd",
         };
         b.push_block(&block);
-        let scan = ScanFacts {
-            block: 9,
-            at: "t",
-            operator: "o",
-            gate: "",
-            verdict: "ADMITTED",
-            subject: None,
-            persons: 2,
-            repeated: true,
-        };
+        let scan = ScanFacts { block: 9, at: "t", operator: "o", gate: "", verdict: "ADMITTED", subject: None, persons: 2, repeated: true };
         b.push_scan(&scan);
         let mut seen = Vec::new();
         // Each row kind is read from its own batch in use; here one reader

@@ -22,9 +22,9 @@ mod batch;
 mod fingerprint;
 mod passes;
 
+pub use batch::Batch;
 use fingerprint::Seed;
 use passes::{ExpPass, PassKey, Passes};
-pub use batch::Batch;
 pub use passes::{PassBlocks, PassFacts};
 
 /// How many findings a report lists; the rest are counted.

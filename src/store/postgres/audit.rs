@@ -225,15 +225,15 @@ impl PgDb<'_> {
     /// is the outer error.
     fn checked(&self, sql: &str, arg: &str) -> Result<std::result::Result<Vec<postgres::Row>, String>> {
         let mut tx = self.tx.borrow_mut();
-        let mut sp = tx.savepoint("gatehouse_check")?;
-        match sp.query(sql, &[&arg]) {
+        tx.batch_execute("SAVEPOINT gatehouse_check")?;
+        match tx.query(sql, &[&arg]) {
             Ok(rows) => {
-                sp.commit()?;
+                tx.batch_execute("RELEASE SAVEPOINT gatehouse_check")?;
                 Ok(Ok(rows))
             }
             Err(e) => match e.as_db_error().map(|d| d.message().to_string()) {
                 Some(msg) => {
-                    sp.rollback()?;
+                    tx.batch_execute("ROLLBACK TO SAVEPOINT gatehouse_check; RELEASE SAVEPOINT gatehouse_check")?;
                     Ok(Err(msg))
                 }
                 None => Err(Error::from(e)),

@@ -6,39 +6,15 @@ use postgres::Transaction;
 use postgres::types::ToSql;
 
 use super::PgStore;
+use super::copy::cells;
 use crate::domain::offline::{forces_full_pull, touched_ids};
 use crate::error::Result;
-use crate::store::copy::{Cell, Kind, TABLES, TableSpec};
+use crate::store::copy::{Cell, TABLES, TableSpec};
 use crate::store::sync::Changes;
 
 /// Rows of `spec` matching `filter` (SQL after WHERE), as cells.
 fn rows(tx: &mut Transaction, spec: &TableSpec, filter: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Vec<Cell>>> {
-    let select: Vec<String> = spec
-        .cols
-        .iter()
-        .map(|(c, k)| match k {
-            Kind::Text => c.to_string(),
-            Kind::Bool => format!("CASE WHEN {c} THEN 1 ELSE 0 END::BIGINT"),
-            Kind::Int | Kind::BigInt => format!("{c}::BIGINT"),
-        })
-        .collect();
-    let sql = format!("SELECT {} FROM {} WHERE {filter}", select.join(", "), spec.name);
-    let mut out = Vec::new();
-    for r in tx.query(&sql, params)? {
-        let cells = spec
-            .cols
-            .iter()
-            .enumerate()
-            .map(|(i, (_, k))| {
-                Ok(match k {
-                    Kind::Text => r.try_get::<_, Option<String>>(i)?.map_or(Cell::Null, Cell::Text),
-                    _ => r.try_get::<_, Option<i64>>(i)?.map_or(Cell::Null, Cell::Int),
-                })
-            })
-            .collect::<Result<Vec<Cell>>>()?;
-        out.push(cells);
-    }
-    Ok(out)
+    cells(tx, spec, &format!("WHERE {filter}"), params)
 }
 
 impl PgStore {

@@ -2,11 +2,43 @@
 //! Booleans and integers travel as BIGINT, text as TEXT; the casts in the
 //! SQL put them back into each column's type.
 
+use postgres::Transaction;
 use postgres::types::ToSql;
 
 use super::PgStore;
 use crate::error::{Error, Result};
-use crate::store::copy::{Cell, Dump, Kind, TABLES, col_list};
+use crate::store::copy::{Cell, Dump, Kind, TABLES, TableSpec, col_list};
+
+/// The rows `SELECT ... FROM spec.name {tail}` finds, as cells: every
+/// column of `spec`, integers and booleans read as BIGINT.
+pub(super) fn cells(tx: &mut Transaction, spec: &TableSpec, tail: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Vec<Cell>>> {
+    let select: Vec<String> = spec
+        .cols
+        .iter()
+        .map(|(c, k)| match k {
+            Kind::Text => c.to_string(),
+            Kind::Bool => format!("CASE WHEN {c} THEN 1 ELSE 0 END::BIGINT"),
+            Kind::Int | Kind::BigInt => format!("{c}::BIGINT"),
+        })
+        .collect();
+    let sql = format!("SELECT {} FROM {} {tail}", select.join(", "), spec.name);
+    let mut out = Vec::new();
+    for r in tx.query(&sql, params)? {
+        let cells = spec
+            .cols
+            .iter()
+            .enumerate()
+            .map(|(i, (_, k))| {
+                Ok(match k {
+                    Kind::Text => r.try_get::<_, Option<String>>(i)?.map_or(Cell::Null, Cell::Text),
+                    _ => r.try_get::<_, Option<i64>>(i)?.map_or(Cell::Null, Cell::Int),
+                })
+            })
+            .collect::<Result<Vec<Cell>>>()?;
+        out.push(cells);
+    }
+    Ok(out)
+}
 
 impl PgStore {
     /// Every table in one repeatable-read snapshot.
@@ -15,31 +47,7 @@ impl PgStore {
         let mut tx = self.client.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?;
         let mut out = Vec::new();
         for spec in TABLES {
-            let select: Vec<String> = spec
-                .cols
-                .iter()
-                .map(|(c, k)| match k {
-                    Kind::Text => c.to_string(),
-                    Kind::Bool => format!("CASE WHEN {c} THEN 1 ELSE 0 END::BIGINT"),
-                    Kind::Int | Kind::BigInt => format!("{c}::BIGINT"),
-                })
-                .collect();
-            let rows = tx.query(&format!("SELECT {} FROM {} ORDER BY {}", select.join(", "), spec.name, spec.order), &[])?;
-            let mut table = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let cells = spec
-                    .cols
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (_, k))| {
-                        Ok(match k {
-                            Kind::Text => r.try_get::<_, Option<String>>(i)?.map_or(Cell::Null, Cell::Text),
-                            _ => r.try_get::<_, Option<i64>>(i)?.map_or(Cell::Null, Cell::Int),
-                        })
-                    })
-                    .collect::<Result<Vec<Cell>>>()?;
-                table.push(cells);
-            }
+            let table = cells(&mut tx, spec, &format!("ORDER BY {}", spec.order), &[])?;
             out.push(table);
         }
         tx.commit()?;

@@ -2,13 +2,13 @@
 //! transaction, so blocks from every gate form one chain with dense indices,
 //! committed with their state change or not at all.
 
-use postgres::Row;
+use postgres::{Row, SimpleQueryMessage};
 
 use super::{LEDGER_LOCK, PgDb, get};
 use crate::domain::keys::KeyRing;
 use crate::domain::ledger::{self, BlockFields, GENESIS, StoredBlock, Verifier, VerifyReport};
 use crate::error::{Error, Result};
-use crate::store::interface::{LedgerRows, NewBlock};
+use crate::store::interface::{LedgerRows, NewBlock, ScanRow};
 
 macro_rules! cols {
     () => {
@@ -39,47 +39,169 @@ pub(super) fn row_to_ref(r: &Row) -> Result<ledger::BlockRef<'_>> {
     })
 }
 
-impl LedgerRows for PgDb<'_> {
-    fn append_block(&self, keys: &KeyRing, b: &NewBlock) -> Result<u64> {
-        let head = match self.head.borrow().clone() {
-            Some(head) => head,
-            None => {
-                self.execute("SELECT pg_advisory_xact_lock($1)", &[&LEDGER_LOCK])?;
-                self.ledger_head()?
+/// A block sealed on the client: linked to the head, hashed and signed.
+struct Sealed {
+    index: i64,
+    data: String,
+    prev: String,
+    hash: String,
+    key_id: String,
+    sig: String,
+}
+
+fn seal(keys: &KeyRing, head: &Option<(u64, String)>, b: &NewBlock) -> Result<Sealed> {
+    let (index, prev) = match head {
+        None => (0u64, GENESIS),
+        Some((i, h)) => {
+            let prev = ledger::from_hex(h)
+                .ok_or_else(|| Error::Other(format!("ledger head block {i} is corrupt; run `gatehouse ledger verify`")))?;
+            (i + 1, prev)
+        }
+    };
+    let data = b.data.to_string();
+    let key_id = keys.active_id();
+    let fields = BlockFields { index, ts: b.ts, operator: b.operator, gate: b.gate, event: b.event, data: &data, prev_hash: &prev, key_id };
+    let hash = fields.hash();
+    let sig = ledger::sign(keys, key_id, &hash).ok_or_else(|| Error::Other("active key missing from key ring".into()))?;
+    Ok(Sealed {
+        index: index as i64,
+        data,
+        prev: ledger::to_hex(&prev),
+        hash: ledger::to_hex(&hash),
+        key_id: key_id.to_string(),
+        sig: ledger::to_hex(&sig),
+    })
+}
+
+/// Blocks per multi-row INSERT in `append_blocks`.
+const BULK: usize = 5000;
+
+impl PgDb<'_> {
+    /// Take `LEDGER_LOCK` (once per transaction) and read the head, in one
+    /// round trip: two statements in one simple query. In READ COMMITTED
+    /// each statement takes its own snapshot, so the head is read after the
+    /// lock is granted and sees every append committed before.
+    fn lock_head(&self) -> Result<Option<(u64, String)>> {
+        if let Some(head) = self.head.borrow().clone() {
+            return Ok(head);
+        }
+        let sql = format!("SELECT pg_advisory_xact_lock({LEDGER_LOCK}); SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1");
+        let msgs = self.tx.borrow_mut().simple_query(&sql)?;
+        let mut done = 0;
+        let mut head = None;
+        for m in &msgs {
+            match m {
+                SimpleQueryMessage::CommandComplete(_) => done += 1,
+                SimpleQueryMessage::Row(r) if done == 1 => {
+                    let bad = || Error::Pg("bad ledger head row".into());
+                    let idx: i64 = r.try_get(0)?.and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+                    let hash = r.try_get(1)?.ok_or_else(bad)?;
+                    head = Some((idx.max(0) as u64, hash.to_string()));
+                }
+                _ => {}
             }
-        };
-        let (index, prev) = match head {
-            None => (0u64, GENESIS),
-            Some((i, h)) => {
-                let prev = ledger::from_hex(&h)
-                    .ok_or_else(|| Error::Other(format!("ledger head block {i} is corrupt; run `gatehouse ledger verify`")))?;
-                (i + 1, prev)
-            }
-        };
-        let data = b.data.to_string();
-        let key_id = keys.active_id();
-        let fields =
-            BlockFields { index, ts: b.ts, operator: b.operator, gate: b.gate, event: b.event, data: &data, prev_hash: &prev, key_id };
-        let hash = fields.hash();
-        let sig = ledger::sign(keys, key_id, &hash).ok_or_else(|| Error::Other("active key missing from key ring".into()))?;
+        }
+        if done != 2 {
+            return Err(Error::Pg("the ledger lock query did not complete".into()));
+        }
+        Ok(head)
+    }
+
+    /// A scan's block and its scan row in one statement (see `Db::append_scan`).
+    pub(super) fn append_scan_row(&self, keys: &KeyRing, b: &NewBlock, s: &ScanRow) -> Result<u64> {
+        let head = self.lock_head()?;
+        let k = seal(keys, &head, b)?;
         self.execute(
-            "INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "WITH block AS (
+                 INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10))
+             INSERT INTO scans (at, operator, gate, verdict, subject, persons, repeated, block, reason, nonce)
+             VALUES ($11, $12, $13, $14, $15, $16, $17, $1, $18, $19)",
             &[
-                &(index as i64),
+                &k.index,
                 &b.ts,
                 &b.operator,
                 &b.gate,
                 &b.event,
-                &data,
-                &ledger::to_hex(&prev),
-                &ledger::to_hex(&hash),
-                &key_id,
-                &ledger::to_hex(&sig),
+                &k.data,
+                &k.prev,
+                &k.hash,
+                &k.key_id,
+                &k.sig,
+                &s.at,
+                &s.operator,
+                &s.gate,
+                &s.verdict.as_str(),
+                &s.subject,
+                &(s.persons as i32),
+                &s.repeated,
+                &s.reason,
+                &s.nonce,
             ],
         )?;
-        *self.head.borrow_mut() = Some(Some((index, ledger::to_hex(&hash))));
-        Ok(index)
+        *self.head.borrow_mut() = Some(Some((k.index as u64, k.hash)));
+        Ok(k.index as u64)
+    }
+}
+
+impl LedgerRows for PgDb<'_> {
+    fn append_block(&self, keys: &KeyRing, b: &NewBlock) -> Result<u64> {
+        let head = self.lock_head()?;
+        let k = seal(keys, &head, b)?;
+        self.execute(
+            "INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &[&k.index, &b.ts, &b.operator, &b.gate, &b.event, &k.data, &k.prev, &k.hash, &k.key_id, &k.sig],
+        )?;
+        *self.head.borrow_mut() = Some(Some((k.index as u64, k.hash)));
+        Ok(k.index as u64)
+    }
+
+    /// Sealed in order on the client, then sent `BULK` rows per INSERT;
+    /// `seq` follows the arrays' order, as the ORDER BY says.
+    fn append_blocks(&self, keys: &KeyRing, blocks: &[NewBlock]) -> Result<Vec<u64>> {
+        if blocks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut head = self.lock_head()?;
+        let mut out = Vec::with_capacity(blocks.len());
+        for chunk in blocks.chunks(BULK) {
+            let mut sealed = Vec::with_capacity(chunk.len());
+            for b in chunk {
+                let k = seal(keys, &head, b)?;
+                head = Some((k.index as u64, k.hash.clone()));
+                out.push(k.index as u64);
+                sealed.push(k);
+            }
+            let col = |f: fn(&Sealed) -> &str| sealed.iter().map(f).collect::<Vec<&str>>();
+            let ts: Vec<&str> = chunk.iter().map(|b| b.ts).collect();
+            let operator: Vec<&str> = chunk.iter().map(|b| b.operator).collect();
+            let gate: Vec<&str> = chunk.iter().map(|b| b.gate).collect();
+            let event: Vec<&str> = chunk.iter().map(|b| b.event).collect();
+            let idx: Vec<i64> = sealed.iter().map(|k| k.index).collect();
+            self.execute(
+                "INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
+                 SELECT idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig
+                 FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                             $9::text[], $10::text[]) WITH ORDINALITY
+                      AS b(idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig, n)
+                 ORDER BY n",
+                &[
+                    &idx,
+                    &ts,
+                    &operator,
+                    &gate,
+                    &event,
+                    &col(|k| k.data.as_str()),
+                    &col(|k| k.prev.as_str()),
+                    &col(|k| k.hash.as_str()),
+                    &col(|k| k.key_id.as_str()),
+                    &col(|k| k.sig.as_str()),
+                ],
+            )?;
+            *self.head.borrow_mut() = Some(head.clone());
+        }
+        Ok(out)
     }
 
     fn ledger_head(&self) -> Result<Option<(u64, String)>> {

@@ -18,14 +18,14 @@ mod sync;
 mod tls;
 mod users;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use postgres::types::{FromSql, ToSql};
-use postgres::{Client, Row, Statement, Transaction};
+use postgres::{Client, Row, Statement};
 
 pub use connect::{DbUrl, Endpoint, is_postgres_url, redact as redact_url, url_has_password};
 
@@ -105,8 +105,14 @@ fn session(client: &mut Client) -> Result<Flush> {
 }
 
 /// A transaction on the server. Every typed query lives on it.
+///
+/// It is begun and ended by hand (not with the client's `Transaction`) so
+/// that a write's COMMIT and its flush barrier travel in one round trip.
+/// Dropped unfinished (an error, a panic), it rolls back.
 pub struct PgDb<'t> {
-    tx: RefCell<Transaction<'t>>,
+    tx: RefCell<&'t mut Client>,
+    /// Set once COMMIT or ROLLBACK has been sent.
+    done: Cell<bool>,
     stmts: RefCell<&'t mut HashMap<&'static str, Statement>>,
     /// Once this transaction holds `LEDGER_LOCK`: the head it last wrote
     /// (no other gate can move it until commit), so a batch of appends
@@ -160,30 +166,29 @@ impl PgStore {
     /// the ledger append takes `LEDGER_LOCK`, held until commit.
     pub fn write<T>(&mut self, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> {
         self.ensure_connected()?;
-        let tx = self.client.transaction()?;
-        let out = {
-            let db = PgDb { tx: RefCell::new(tx), stmts: RefCell::new(&mut self.stmts), head: RefCell::new(None) };
-            // On an error the transaction is dropped here, which rolls it back.
-            f(&db).and_then(|v| Ok(db.tx.into_inner().commit().map(|_| v)?))
-        };
-        let out = out.and_then(|v| self.wait_durable().map(|_| v));
+        let commit = self.commit_sql();
+        let out = PgDb::begin(&mut self.client, &mut self.stmts, "BEGIN").and_then(|db| {
+            // On an error `db` is dropped here, which rolls it back.
+            let v = f(&db)?;
+            db.finish(&commit)?;
+            Ok(v)
+        });
         self.link.set(!self.client.is_closed());
         out
     }
 
-    /// The barrier of `Flush::Barrier`: returns once this connection's last
-    /// commit is as durable as a synchronous commit would have made it.
-    fn wait_durable(&mut self) -> Result<()> {
+    /// What ends a write: COMMIT, and for `Flush::Barrier` the barrier in
+    /// the same round trip. The barrier returns once this connection's
+    /// commit is as durable as a synchronous commit would have made it. If
+    /// the COMMIT fails, the server skips the rest.
+    fn commit_sql(&self) -> String {
         match &self.flush {
-            Flush::Barrier(level) if self.durable => {
-                // `level` is one of four words checked in `session`.
-                let sql = format!(
-                    "BEGIN; SET LOCAL synchronous_commit = {level}; SELECT pg_logical_emit_message(true, 'gatehouse', 'flush'); COMMIT"
-                );
-                self.client.batch_execute(&sql)?;
-                Ok(())
-            }
-            _ => Ok(()),
+            // `level` is one of four words checked in `session`.
+            Flush::Barrier(level) if self.durable => format!(
+                "COMMIT; BEGIN; SET LOCAL synchronous_commit = {level}; \
+                 SELECT pg_logical_emit_message(true, 'gatehouse', 'flush'); COMMIT"
+            ),
+            _ => "COMMIT".into(),
         }
     }
 
@@ -211,12 +216,12 @@ impl PgStore {
     /// A repeatable-read snapshot: every query in `f` sees the same data.
     pub fn read<T>(&mut self, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> {
         self.ensure_connected()?;
-        let tx = self.client.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?;
-        let out = {
-            let db = PgDb { tx: RefCell::new(tx), stmts: RefCell::new(&mut self.stmts), head: RefCell::new(None) };
-            // On an error the transaction is dropped here, which rolls it back.
-            f(&db).and_then(|v| Ok(db.tx.into_inner().commit().map(|_| v)?))
-        };
+        let out = PgDb::begin(&mut self.client, &mut self.stmts, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").and_then(|db| {
+            // On an error `db` is dropped here, which rolls it back.
+            let v = f(&db)?;
+            db.finish("COMMIT")?;
+            Ok(v)
+        });
         self.link.set(!self.client.is_closed());
         out
     }
@@ -272,12 +277,31 @@ impl PgStore {
         Ok(t.elapsed())
     }
 
+    /// The server process serving this connection (for `bench`, which
+    /// reads its CPU time when the server runs on this machine).
+    pub fn backend_pid(&mut self) -> Result<u32> {
+        self.ensure_connected()?;
+        let row = self.client.query_one("SELECT pg_backend_pid()", &[])?;
+        Ok(get::<i32>(&row, 0)?.max(0) as u32)
+    }
+
     pub fn is_connected(&self) -> bool {
         !self.client.is_closed()
     }
 }
 
 impl<'t> PgDb<'t> {
+    fn begin(client: &'t mut Client, stmts: &'t mut HashMap<&'static str, Statement>, begin: &str) -> Result<PgDb<'t>> {
+        client.batch_execute(begin)?;
+        Ok(PgDb { tx: RefCell::new(client), done: Cell::new(false), stmts: RefCell::new(stmts), head: RefCell::new(None) })
+    }
+
+    /// Send `sql`, which ends the transaction (COMMIT, and maybe more).
+    fn finish(&self, sql: &str) -> Result<()> {
+        self.done.set(true);
+        Ok(self.tx.borrow_mut().batch_execute(sql)?)
+    }
+
     fn stmt(&self, sql: &'static str) -> Result<Statement> {
         if let Some(s) = self.stmts.borrow().get(sql) {
             return Ok(s.clone());
@@ -317,6 +341,16 @@ impl<'t> PgDb<'t> {
     }
 }
 
+impl Drop for PgDb<'_> {
+    fn drop(&mut self) {
+        if !self.done.get() {
+            // As the client's own Transaction does; a lost connection is
+            // noticed (and replaced) before the next transaction.
+            let _ = self.tx.get_mut().batch_execute("ROLLBACK");
+        }
+    }
+}
+
 impl Db for PgDb<'_> {
     fn count(&self, table: Table) -> Result<u64> {
         self.count_of(match table {
@@ -325,6 +359,14 @@ impl Db for PgDb<'_> {
             Table::Residents => "SELECT COUNT(*) FROM residents",
             Table::Ledger => "SELECT COUNT(*) FROM ledger",
         })
+    }
+
+    fn scan_lookup(&self, nonce: &str, pass_id: Option<&str>) -> Result<(Option<super::ScanRow>, Option<crate::domain::pass::Pass>)> {
+        self.scan_and_pass(nonce, pass_id)
+    }
+
+    fn append_scan(&self, keys: &crate::domain::keys::KeyRing, b: &super::NewBlock, s: &super::ScanRow) -> Result<u64> {
+        self.append_scan_row(keys, b, s)
     }
 }
 

@@ -18,28 +18,33 @@ macro_rules! cols {
 // The audit reads the same columns.
 pub(super) use cols;
 
-fn row_to_pass(r: &Row) -> Result<Pass> {
+pub(super) fn row_to_pass(r: &Row) -> Result<Pass> {
+    row_to_pass_at(r, 0)
+}
+
+/// The columns from `o` on, in `cols!` order.
+pub(super) fn row_to_pass_at(r: &Row, o: usize) -> Result<Pass> {
     Ok(Pass {
-        id: get(r, 0)?,
-        pass_type: get(r, 1)?,
-        persons: get_u32(r, 2)?,
-        holder_name: get(r, 3)?,
-        holder_phone: get(r, 4)?,
-        holder2_name: get(r, 5)?,
-        holder2_phone: get(r, 6)?,
-        price_cents: get(r, 7)?,
-        payment_mode: parse_col(r, 8, "payment mode", PaymentMode::parse)?,
-        txn_ref: get(r, 9)?,
-        slot: get(r, 10)?,
-        key_id: get(r, 11)?,
-        created_at: get(r, 12)?,
-        created_by: get(r, 13)?,
-        scanned_at: get(r, 14)?,
-        scanned_by: get(r, 15)?,
-        gate: get(r, 16)?,
-        voided_at: get(r, 17)?,
-        voided_by: get(r, 18)?,
-        void_reason: get(r, 19)?,
+        id: get(r, o)?,
+        pass_type: get(r, o + 1)?,
+        persons: get_u32(r, o + 2)?,
+        holder_name: get(r, o + 3)?,
+        holder_phone: get(r, o + 4)?,
+        holder2_name: get(r, o + 5)?,
+        holder2_phone: get(r, o + 6)?,
+        price_cents: get(r, o + 7)?,
+        payment_mode: parse_col(r, o + 8, "payment mode", PaymentMode::parse)?,
+        txn_ref: get(r, o + 9)?,
+        slot: get(r, o + 10)?,
+        key_id: get(r, o + 11)?,
+        created_at: get(r, o + 12)?,
+        created_by: get(r, o + 13)?,
+        scanned_at: get(r, o + 14)?,
+        scanned_by: get(r, o + 15)?,
+        gate: get(r, o + 16)?,
+        voided_at: get(r, o + 17)?,
+        voided_by: get(r, o + 18)?,
+        void_reason: get(r, o + 19)?,
     })
 }
 
@@ -65,9 +70,47 @@ impl PassRows for PgDb<'_> {
                 &key_id,
                 &at,
                 &by,
-                &search_fold(&format!("{} {}", v.holder_name, v.holder2_name.as_deref().unwrap_or(""))),
+                &search_key(v),
             ],
         )?;
+        Ok(())
+    }
+
+    /// `BULK` rows per INSERT, each column sent as one array.
+    fn insert_passes(&self, items: &[(&str, &ValidPass)], key_id: &str, at: &str, by: &str) -> Result<()> {
+        for chunk in items.chunks(BULK) {
+            let text = |f: fn(&ValidPass) -> &str| chunk.iter().map(|(_, v)| f(v)).collect::<Vec<&str>>();
+            let opt = |f: fn(&ValidPass) -> Option<&str>| chunk.iter().map(|(_, v)| f(v)).collect::<Vec<Option<&str>>>();
+            let ids: Vec<&str> = chunk.iter().map(|(id, _)| *id).collect();
+            let persons: Vec<i32> = chunk.iter().map(|(_, v)| v.persons as i32).collect();
+            let prices: Vec<i64> = chunk.iter().map(|(_, v)| v.price_cents).collect();
+            let search: Vec<String> = chunk.iter().map(|(_, v)| search_key(v)).collect();
+            self.execute(
+                "INSERT INTO passes (id, pass_type, persons, holder_name, holder_phone, name_key, holder2_name, holder2_phone,
+                    price_cents, payment_mode, txn_ref, slot, search_key, key_id, created_at, created_by)
+                 SELECT u.*, $14, $15, $16
+                 FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                             $9::int8[], $10::text[], $11::text[], $12::text[], $13::text[]) AS u",
+                &[
+                    &ids,
+                    &text(|v| &v.pass_type),
+                    &persons,
+                    &text(|v| &v.holder_name),
+                    &text(|v| &v.holder_phone),
+                    &text(|v| &v.name_key),
+                    &opt(|v| v.holder2_name.as_deref()),
+                    &opt(|v| v.holder2_phone.as_deref()),
+                    &prices,
+                    &text(|v| v.payment_mode.as_str()),
+                    &opt(|v| v.txn_ref.as_deref()),
+                    &text(|v| &v.slot),
+                    &search,
+                    &key_id,
+                    &at,
+                    &by,
+                ],
+            )?;
+        }
         Ok(())
     }
 
@@ -80,6 +123,37 @@ impl PassRows for PgDb<'_> {
         }
     }
 
+    fn find_duplicate_passes(&self, holders: &[(&str, &str)]) -> Result<Vec<Option<String>>> {
+        let mut out = vec![None; holders.len()];
+        for (c, chunk) in holders.chunks(BULK).enumerate() {
+            let keys: Vec<&str> = chunk.iter().map(|h| h.0).collect();
+            let phones: Vec<&str> = chunk.iter().map(|h| h.1).collect();
+            let rows = self.query(
+                "SELECT h.n, p.id FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS h(name_key, phone, n)
+                 JOIN passes p ON p.name_key = h.name_key AND p.holder_phone = h.phone AND p.voided_at IS NULL",
+                &[&keys, &phones],
+            )?;
+            for r in &rows {
+                let n = get::<i64>(r, 0)?;
+                if let Some(slot) = usize::try_from(n - 1).ok().and_then(|i| out.get_mut(c * BULK + i)) {
+                    *slot = Some(get(r, 1)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn get_passes(&self, ids: &[&str]) -> Result<Vec<Option<Pass>>> {
+        let mut found = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(BULK) {
+            for r in &self.query(concat!("SELECT ", cols!(), " FROM passes WHERE id = ANY($1)"), &[&chunk])? {
+                let p = row_to_pass(r)?;
+                found.insert(p.id.clone(), p);
+            }
+        }
+        Ok(ids.iter().map(|id| found.remove(*id)).collect())
+    }
+
     fn get_pass(&self, id: &str) -> Result<Option<Pass>> {
         self.query_opt(concat!("SELECT ", cols!(), " FROM passes WHERE id = $1"), &[&id])?.as_ref().map(row_to_pass).transpose()
     }
@@ -90,13 +164,18 @@ impl PassRows for PgDb<'_> {
 
     /// Record the first admission. Of two racing UPDATEs the second waits
     /// on the row lock, re-checks the WHERE clause, and changes nothing.
-    fn mark_pass_scanned(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<bool> {
-        let n = self.execute(
-            "UPDATE passes SET scanned_at = $2, scanned_by = $3, gate = $4
-             WHERE id = $1 AND scanned_at IS NULL AND voided_at IS NULL",
+    fn mark_pass_scanned(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<Option<Pass>> {
+        self.query_opt(
+            concat!(
+                "UPDATE passes SET scanned_at = $2, scanned_by = $3, gate = $4
+                 WHERE id = $1 AND scanned_at IS NULL AND voided_at IS NULL RETURNING ",
+                cols!()
+            ),
             &[&id, &at, &by, &gate],
-        )?;
-        Ok(n == 1)
+        )?
+        .as_ref()
+        .map(row_to_pass)
+        .transpose()
     }
 
     fn clear_pass_scan(&self, id: &str) -> Result<()> {
@@ -149,6 +228,14 @@ impl PassRows for PgDb<'_> {
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
         self.query_built(&sql, &params)?.iter().map(row_to_pass).collect()
     }
+}
+
+/// Rows per multi-row statement in the bulk methods.
+const BULK: usize = 5000;
+
+/// Both holders' names folded for search, as on SQLite.
+fn search_key(v: &ValidPass) -> String {
+    search_fold(&format!("{} {}", v.holder_name, v.holder2_name.as_deref().unwrap_or("")))
 }
 
 /// LIKE's default escape character in PostgreSQL is the backslash.

@@ -3,7 +3,9 @@
 
 use postgres::Row;
 
+use super::passes::row_to_pass_at;
 use super::{PgDb, get, get_u32, parse_col};
+use crate::domain::pass::Pass;
 use crate::domain::scan::Verdict;
 use crate::error::Result;
 use crate::store::interface::{ScanRow, ScanRows};
@@ -14,19 +16,50 @@ macro_rules! cols {
     };
 }
 
-fn row_to_scan(r: &Row) -> Result<ScanRow> {
+pub(super) fn row_to_scan(r: &Row) -> Result<ScanRow> {
+    row_to_scan_at(r, 0)
+}
+
+/// The columns from `o` on, in `cols!` order.
+pub(super) fn row_to_scan_at(r: &Row, o: usize) -> Result<ScanRow> {
     Ok(ScanRow {
-        at: get(r, 0)?,
-        operator: get(r, 1)?,
-        gate: get(r, 2)?,
-        verdict: parse_col(r, 3, "verdict", Verdict::parse)?,
-        subject: get(r, 4)?,
-        persons: get_u32(r, 5)?,
-        repeated: get(r, 6)?,
-        block: get::<i64>(r, 7)?.max(0) as u64,
-        reason: get(r, 8)?,
-        nonce: get(r, 9)?,
+        at: get(r, o)?,
+        operator: get(r, o + 1)?,
+        gate: get(r, o + 2)?,
+        verdict: parse_col(r, o + 3, "verdict", Verdict::parse)?,
+        subject: get(r, o + 4)?,
+        persons: get_u32(r, o + 5)?,
+        repeated: get(r, o + 6)?,
+        block: get::<i64>(r, o + 7)?.max(0) as u64,
+        reason: get(r, o + 8)?,
+        nonce: get(r, o + 9)?,
     })
+}
+
+impl PgDb<'_> {
+    /// `Db::scan_lookup` in one statement: one row, the scan's columns then
+    /// the pass's (each in its `cols!` order), NULL where there is none.
+    pub(super) fn scan_and_pass(&self, nonce: &str, pass_id: Option<&str>) -> Result<(Option<ScanRow>, Option<Pass>)> {
+        let r = self.query_one(
+            "SELECT s.at, s.operator, s.gate, s.verdict, s.subject, s.persons, s.repeated, s.block, s.reason, s.nonce,
+                    p.id, p.pass_type, p.persons, p.holder_name, p.holder_phone, p.holder2_name, p.holder2_phone,
+                    p.price_cents, p.payment_mode, p.txn_ref, p.slot, p.key_id, p.created_at, p.created_by,
+                    p.scanned_at, p.scanned_by, p.gate, p.voided_at, p.voided_by, p.void_reason
+             FROM (SELECT 1) AS one
+             LEFT JOIN scans s ON s.nonce = $1
+             LEFT JOIN passes p ON p.id = $2 AND s.nonce IS NULL",
+            &[&nonce, &pass_id],
+        )?;
+        let first = match get::<Option<String>>(&r, 0)? {
+            Some(_) => Some(row_to_scan_at(&r, 0)?),
+            None => None,
+        };
+        let pass = match get::<Option<String>>(&r, 10)? {
+            Some(_) => Some(row_to_pass_at(&r, 10)?),
+            None => None,
+        };
+        Ok((first, pass))
+    }
 }
 
 impl ScanRows for PgDb<'_> {

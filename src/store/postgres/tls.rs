@@ -173,7 +173,11 @@ impl Tls {
                 let full = WebPkiServerVerifier::builder_with_provider(Arc::new(roots(ca, mode)?), provider.clone())
                     .build()
                     .map_err(|e| Error::Other(format!("CA file {}: {e}", ca.display())))?;
-                if checks == SslMode::VerifyFull { full as Arc<dyn ServerCertVerifier> } else { Arc::new(ChainOnly(full)) }
+                if checks == SslMode::VerifyFull {
+                    full as Arc<dyn ServerCertVerifier>
+                } else {
+                    Arc::new(Lenient { chain: Some(full), algorithms: provider.signature_verification_algorithms })
+                }
             }
             (SslMode::VerifyCa | SslMode::VerifyFull, None) => {
                 return Err(Error::Other(format!(
@@ -181,7 +185,7 @@ impl Tls {
                     mode.as_str()
                 )));
             }
-            _ => Arc::new(Unchecked(provider.signature_verification_algorithms)),
+            _ => Arc::new(Lenient { chain: None, algorithms: provider.signature_verification_algorithms }),
         };
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -249,11 +253,18 @@ fn roots(path: &Path, mode: SslMode) -> Result<RootCertStore> {
     Ok(store)
 }
 
-/// `verify-ca`: the chain must lead to the CA; the name is not checked.
+/// The modes that check less than verify-full. With `chain`
+/// (`verify-ca`): the chain must lead to the CA, the name is not checked.
+/// Without (`prefer` and `require` without a CA): encrypted, the
+/// certificate not checked (libpq's meaning). Either way the handshake's
+/// signatures are checked with the provider's algorithms.
 #[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
+struct Lenient {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
 
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -262,9 +273,10 @@ impl ServerCertVerifier for ChainOnly {
         ocsp: &[u8],
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
         // The name is checked last, after the chain: failing only there
         // means the chain is good.
-        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(rustls::Error::InvalidCertificate(CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. })) => {
                 Ok(ServerCertVerified::assertion())
             }
@@ -278,7 +290,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -287,51 +299,11 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// `prefer` and `require` without a CA: encrypted, the certificate not
-/// checked (libpq's meaning); the handshake's signatures still are.
-#[derive(Debug)]
-struct Unchecked(WebPkiSupportedAlgorithms);
-
-impl ServerCertVerifier for Unchecked {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_schemes()
+        self.algorithms.supported_schemes()
     }
 }
 

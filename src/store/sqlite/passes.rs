@@ -83,17 +83,17 @@ impl PassRows for SqliteDb<'_> {
         resolve(self, "passes", "pass", prefix)
     }
 
-    /// Record the first admission. Returns false if another scan got there
-    /// first; the WHERE clause makes that impossible to miss.
-    fn mark_pass_scanned(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<bool> {
-        let n = self
+    /// Record the first admission: the pass as now stored, or None if
+    /// another scan got there first; the WHERE clause makes that impossible to miss.
+    fn mark_pass_scanned(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<Option<Pass>> {
+        Ok(self
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "UPDATE passes SET scanned_at = ?2, scanned_by = ?3, gate = ?4
-                 WHERE id = ?1 AND scanned_at IS NULL AND voided_at IS NULL",
-            )?
-            .execute(params![id, at, by, gate])?;
-        Ok(n == 1)
+                 WHERE id = ?1 AND scanned_at IS NULL AND voided_at IS NULL RETURNING {COLS}"
+            ))?
+            .query_row(params![id, at, by, gate], row_to_pass)
+            .optional()?)
     }
 
     fn clear_pass_scan(&self, id: &str) -> Result<()> {
