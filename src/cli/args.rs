@@ -610,7 +610,7 @@ pub enum KeyCmd {
 pub enum BenchCmd {
     /// Scan transaction latency over a database of N passes.
     #[command(
-        after_help = "Examples:\n  gatehouse bench scan --passes 10000 --scans 500 --sync normal\n  gatehouse --database postgresql://postgres@127.0.0.1:55432/b8 \\\n      bench scan --gates 8"
+        after_help = "Examples:\n  gatehouse bench scan --passes 10000 --scans 500 --sync normal\n  gatehouse --database postgresql://postgres@127.0.0.1:55432/b8 \\\n      bench scan --gates 8 --rate 500"
     )]
     Scan {
         /// Passes in the scratch database.
@@ -628,6 +628,11 @@ pub enum BenchCmd {
         /// --database URL: an empty scratch PostgreSQL database).
         #[arg(long, default_value_t = 1)]
         gates: usize,
+        /// Scans a second offered by all gates together, each gate on a
+        /// steady beat; a scan is timed from when it was due. Without it,
+        /// every gate scans back to back as fast as it can.
+        #[arg(long, value_name = "N")]
+        rate: Option<f64>,
     },
     /// Ledger verification rate over N blocks.
     #[command(after_help = "Example:\n  gatehouse bench verify --blocks 10000")]

@@ -159,7 +159,12 @@ impl PassRows for PgDb<'_> {
     }
 
     fn resolve_pass_id(&self, prefix: &str) -> Result<String> {
-        resolve(self, "SELECT id FROM passes WHERE id LIKE $1 ESCAPE '\\' ORDER BY id LIMIT 3", "pass", prefix)
+        resolve(
+            self,
+            ["SELECT 1 FROM passes WHERE id = $1", "SELECT id FROM passes WHERE id LIKE $1 ESCAPE '\\' ORDER BY id LIMIT 3"],
+            "pass",
+            prefix,
+        )
     }
 
     /// Record the first admission. Of two racing UPDATEs the second waits
@@ -243,13 +248,20 @@ pub(super) fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-/// Resolve an id prefix with `sql` (a fixed query from this module).
-pub(super) fn resolve(db: &PgDb, sql: &'static str, what: &'static str, prefix: &str) -> Result<String> {
+/// Resolve an id prefix with `sql`: fixed queries for a whole id and for a
+/// prefix.
+pub(super) fn resolve(db: &PgDb, sql: [&'static str; 2], what: &'static str, prefix: &str) -> Result<String> {
     let p = prefix.trim().to_lowercase();
     if p.len() < 4 || !p.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
         return Err(Error::NotFound { what, id: format!("{prefix} (give at least 4 characters of the id)") });
     }
-    let ids: Vec<String> = db.query(sql, &[&format!("{}%", escape_like(&p))])?.iter().map(|r| get(r, 0)).collect::<Result<_>>()?;
+    // A whole id is looked up through the primary key. LIKE cannot use that
+    // index under the database's collation, so it reads every id: 50 ms a
+    // lookup at 100,000 passes, for the common case of a full id.
+    if p.len() == 36 && db.query_opt(sql[0], &[&p])?.is_some() {
+        return Ok(p);
+    }
+    let ids: Vec<String> = db.query(sql[1], &[&format!("{}%", escape_like(&p))])?.iter().map(|r| get(r, 0)).collect::<Result<_>>()?;
     match ids.len() {
         0 => Err(Error::NotFound { what, id: prefix.to_string() }),
         1 => Ok(ids.into_iter().next().unwrap_or_default()),

@@ -70,7 +70,12 @@ impl ResidentRows for PgDb<'_> {
     }
 
     fn resolve_resident_id(&self, prefix: &str) -> Result<String> {
-        resolve(self, "SELECT id FROM residents WHERE id LIKE $1 ESCAPE '\\' ORDER BY id LIMIT 3", "resident", prefix)
+        resolve(
+            self,
+            ["SELECT 1 FROM residents WHERE id = $1", "SELECT id FROM residents WHERE id LIKE $1 ESCAPE '\\' ORDER BY id LIMIT 3"],
+            "resident",
+            prefix,
+        )
     }
 
     fn set_resident_status(&self, id: &str, status: Presence, at: &str) -> Result<()> {
