@@ -158,13 +158,11 @@ impl Decoder {
         let start = clock::CpuTimer::start();
         let mut first = Duration::ZERO;
         for (i, stage) in self.stages.iter().enumerate() {
-            if i > 0 {
-                if let Some(budget) = self.budget {
-                    let estimate = first.mul_f64(stage.relative_cost());
-                    if start.elapsed() + estimate > budget {
-                        continue;
-                    }
-                }
+            if i > 0
+                && let Some(budget) = self.budget
+                && start.elapsed() + first.mul_f64(stage.relative_cost()) > budget
+            {
+                continue;
             }
             let found = stage.run(img).into_iter().next();
             if i == 0 {

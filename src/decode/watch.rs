@@ -104,10 +104,10 @@ impl FrameReader {
         if let Some(r) = regions.first() {
             let share = f64::from(r.width) * f64::from(r.height) / frame_px;
             let estimate = first_cost.mul_f64(Stage::RqrrAdaptive.relative_cost() * share);
-            if budget.is_none_or(|b| start.elapsed() + estimate <= b) {
-                if let Some(text) = engines::read_region_rqrr(frame, r) {
-                    return self.found(Decoded { text, engine: "region-rqrr" });
-                }
+            if budget.is_none_or(|b| start.elapsed() + estimate <= b)
+                && let Some(text) = engines::read_region_rqrr(frame, r)
+            {
+                return self.found(Decoded { text, engine: "region-rqrr" });
             }
         }
         // The rescue enlarges and sharpens: at most `MAX_RESCUES` regions,
@@ -137,10 +137,8 @@ impl FrameReader {
         // stage took on this frame) fits in what is left of the budget.
         for stage in rest {
             let fits = self.decoder.budget().is_none_or(|b| start.elapsed() + first_cost.mul_f64(stage.relative_cost()) <= b);
-            if fits {
-                if let Some(text) = stage.run(frame).into_iter().next() {
-                    return self.found(Decoded { text, engine: stage.name() });
-                }
+            if fits && let Some(text) = stage.run(frame).into_iter().next() {
+                return self.found(Decoded { text, engine: stage.name() });
             }
         }
         self.last_empty = Some(quarter);
