@@ -7,6 +7,7 @@
 //! the capture loop. `decode_gray` and `load_gray` are the simple entry
 //! points the rest of the program uses.
 
+pub mod clock;
 mod engines;
 pub mod grey;
 pub mod look;
@@ -17,7 +18,7 @@ pub mod text;
 mod watch;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use image::GrayImage;
 
@@ -134,11 +135,12 @@ impl Decoder {
         Ok(Decoder::new(stages))
     }
 
-    /// Keep each decode within `budget`: the first stage always runs; a
-    /// later one runs only when the time spent so far plus its estimated
-    /// cost (its `relative_cost` times what the first stage took on this
-    /// picture) fits. Estimating from the first stage scales with the
-    /// picture's size and the machine's speed.
+    /// Keep each decode within `budget` of this thread's CPU time (see
+    /// `clock`): the first stage always runs; a later one runs only when
+    /// the time spent so far plus its estimated cost (its `relative_cost`
+    /// times what the first stage took on this picture) fits. Estimating
+    /// from the first stage scales with the picture's size and the
+    /// machine's speed.
     pub fn with_budget(mut self, budget: Option<Duration>) -> Decoder {
         self.budget = budget;
         self
@@ -153,16 +155,14 @@ impl Decoder {
     }
 
     pub fn decode(&self, img: &GrayImage) -> Option<Decoded> {
-        let start = Instant::now();
+        let start = clock::CpuTimer::start();
         let mut first = Duration::ZERO;
         for (i, stage) in self.stages.iter().enumerate() {
-            if i > 0 {
-                if let Some(budget) = self.budget {
-                    let estimate = first.mul_f64(stage.relative_cost());
-                    if start.elapsed() + estimate > budget {
-                        continue;
-                    }
-                }
+            if i > 0
+                && let Some(budget) = self.budget
+                && start.elapsed() + first.mul_f64(stage.relative_cost()) > budget
+            {
+                continue;
             }
             let found = stage.run(img).into_iter().next();
             if i == 0 {

@@ -80,10 +80,10 @@ impl Capture {
     }
 
     fn join(&mut self) {
-        if let Some(h) = self.handle.take() {
-            if h.join().is_err() {
-                tracing::error!("the capture thread panicked");
-            }
+        if let Some(h) = self.handle.take()
+            && h.join().is_err()
+        {
+            tracing::error!("the capture thread panicked");
         }
     }
 }
@@ -211,10 +211,11 @@ fn run(
             Ok(mut s) => *s = Some(Frame { image, seq }),
             Err(poisoned) => *poisoned.into_inner() = Some(Frame { image, seq }),
         }
-        if let Some(d) = decoded {
-            if debouncer.accept(&d.text, seen_at) && !sink(CameraEvent::Decoded(d.text)) {
-                return false;
-            }
+        if let Some(d) = decoded
+            && debouncer.accept(&d.text, seen_at)
+            && !sink(CameraEvent::Decoded(d.text))
+        {
+            return false;
         }
     }
     true

@@ -44,10 +44,11 @@ impl Debouncer {
             Some(&t) => now.saturating_sub(t) >= window,
             None => true,
         };
-        if self.last_seen.len() >= CAPACITY && !self.last_seen.contains_key(text) {
-            if let Some(oldest) = self.last_seen.iter().min_by_key(|(_, t)| **t).map(|(k, _)| k.clone()) {
-                self.last_seen.remove(&oldest);
-            }
+        if self.last_seen.len() >= CAPACITY
+            && !self.last_seen.contains_key(text)
+            && let Some(oldest) = self.last_seen.iter().min_by_key(|(_, t)| **t).map(|(k, _)| k.clone())
+        {
+            self.last_seen.remove(&oldest);
         }
         self.last_seen.insert(text.to_owned(), now);
         fresh

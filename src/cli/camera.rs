@@ -10,6 +10,7 @@ use super::args::{BenchCameraArgs, BenchDecodeArgs, BenchFramesArgs, DecodeArgs}
 use super::output::{say, say_err};
 use super::{EXIT_DENIED, EXIT_ERROR};
 use crate::camera::{CaptureSettings, CaptureStats, Resolution, SourceSpec, frame_slot, list_devices};
+use crate::decode::clock::CpuTimer;
 use crate::decode::synth::{self, Conditions, Rng};
 use crate::decode::{Decoder, FrameReader, Outcome, load_gray, paste_into_frame};
 
@@ -89,7 +90,9 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
         bail!("no images with an expected text (IMAGE.txt beside IMAGE) under {}", a.dir.display());
     }
     let (mut correct, mut wrong, mut unreadable) = (0usize, 0usize, 0usize);
-    let mut ms = Vec::with_capacity(scored.len());
+    // Wall time per image, and this thread's CPU time (which other programs
+    // sharing the cores do not inflate).
+    let (mut ms, mut cpu_ms) = (Vec::with_capacity(scored.len()), Vec::with_capacity(scored.len()));
     for s in &scored {
         let img = match load_gray(&s.image) {
             Ok(img) => img,
@@ -103,9 +106,9 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
             Some(Resolution { width, height }) => paste_into_frame(&img, width, height),
             None => img,
         };
-        let (found, took) = (0..a.repeat.max(1))
+        let (found, took, cpu) = (0..a.repeat.max(1))
             .map(|_| {
-                let t = Instant::now();
+                let (t, c) = (Instant::now(), CpuTimer::start());
                 let found = if a.as_camera {
                     match FrameReader::new(decoder.clone()).read(&img) {
                         Outcome::Read(d) => Some(d),
@@ -114,11 +117,12 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
                 } else {
                     decoder.decode(&img)
                 };
-                (found, t.elapsed().as_secs_f64() * 1000.0)
+                (found, t.elapsed().as_secs_f64() * 1000.0, c.elapsed().as_secs_f64() * 1000.0)
             })
-            .min_by(|x, y| x.1.total_cmp(&y.1))
-            .unwrap_or((None, 0.0));
+            .min_by(|x, y| x.2.total_cmp(&y.2))
+            .unwrap_or((None, 0.0, 0.0));
         ms.push(took);
+        cpu_ms.push(cpu);
         // An empty NAME.txt: no code there, and nothing is to be read.
         let expected = s.expected.as_deref().unwrap_or_default().trim();
         let verdict = match &found {
@@ -138,13 +142,14 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
         };
         if a.verbose {
             let engine = found.as_ref().map_or("-", |d| d.engine);
-            say!("{verdict:<5} {took:>8.2} ms  {engine:<14} {}", s.image.display());
+            say!("{verdict:<5} {took:>8.2} ms {cpu:>8.2} ms CPU  {engine:<14} {}", s.image.display());
             if verdict == "WRONG" {
                 say!("      read {:?}", found.map(|d| d.text).unwrap_or_default());
             }
         }
     }
     ms.sort_by(f64::total_cmp);
+    cpu_ms.sort_by(f64::total_cmp);
     let mut how = a.frame.map_or("images as they are".to_string(), |r| format!("images in {r} frames"));
     if let Some(b) = budget {
         how += &format!(", budget {} ms", b.as_secs_f64() * 1000.0);
@@ -156,7 +161,8 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
         how += ", read as camera frames";
     }
     say!(
-        "decode {} ({}, {how}): {correct}/{} correct, {wrong} wrong{}; median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        "decode {} ({}, {how}): {correct}/{} correct, {wrong} wrong{}; wall median {:.2} ms, p95 {:.2} ms, max {:.2} ms; \
+         CPU (thread clock) median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
         a.dir.display(),
         a.engine,
         scored.len(),
@@ -164,6 +170,9 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
         percentile(&ms, 0.5),
         percentile(&ms, 0.95),
         ms.last().copied().unwrap_or(0.0),
+        percentile(&cpu_ms, 0.5),
+        percentile(&cpu_ms, 0.95),
+        cpu_ms.last().copied().unwrap_or(0.0),
     );
     let unscored = all.len() - scored.len();
     if unscored > 0 {
@@ -172,17 +181,9 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// CPU time this process has used, all threads (Linux's process CPU clock):
-/// unlike wall time, it does not grow when other programs share the cores.
-pub(super) fn process_cpu() -> std::time::Duration {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime only writes the timespec it is given.
-    let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0;
-    if !ok {
-        return std::time::Duration::ZERO;
-    }
-    std::time::Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.clamp(0, 999_999_999) as u32)
-}
+/// CPU time this process has used, all threads (for `bench camera` and the
+/// other benchmarks).
+pub(super) use crate::decode::clock::process_cpu;
 
 pub fn bench_camera(a: &BenchCameraArgs) -> Result<ExitCode> {
     if !(a.seconds.is_finite() && a.seconds > 0.0) {

@@ -126,7 +126,7 @@ fn levels(img: &GrayImage) -> Option<String> {
     if u64::from(img.width()) * u64::from(img.height()) > LEVELS_MAX_PIXELS {
         return None;
     }
-    let big = image::imageops::resize(img, img.width() * 2, img.height() * 2, image::imageops::FilterType::CatmullRom);
+    let big = prep::enlarge2(img);
     let (width, height) = (big.width() as usize, big.height() as usize);
     (30u8..=222).step_by(8).find_map(|level| {
         let dark: Vec<bool> = big.as_raw().iter().map(|&p| p < level).collect();
@@ -142,6 +142,14 @@ pub const RESCUE_MAX_MODULE: u32 = 7;
 /// because the region is a small part of the frame.
 pub fn read_region(img: &GrayImage, region: &look::Region) -> Option<String> {
     rxing(&prep::crop(img, region), Binarize::Hybrid, true)
+}
+
+/// The region of `img` read by rqrr on the local-mean threshold
+/// (`Stage::RqrrAdaptive` on the crop): tilted codes whose perspective
+/// rxing's sampler gets wrong, at the cost of the region rather than of
+/// the whole frame (a 1280x720 frame is several times a region's area).
+pub fn read_region_rqrr(img: &GrayImage, region: &look::Region) -> Option<String> {
+    Stage::RqrrAdaptive.run(&prep::crop(img, region)).into_iter().next()
 }
 
 /// The region of `img` enlarged x2 and sharpened, then read by rxing with

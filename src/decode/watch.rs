@@ -8,14 +8,16 @@
 //! 3. each region it found, read as it is (a crop: cheap);
 //! 4. the whole frame by the pipeline's first stage (rxing), which finds
 //!    codes whose finders the first look lost or ranked below a logo;
-//! 5. the strongest regions with small modules rescued (enlarged and
+//! 5. the strongest region by rqrr on a local threshold (tilted codes), the
+//!    strongest regions with small modules rescued (enlarged and
 //!    sharpened), then the pipeline's other stages, each within what is
-//!    left of the frame's time budget.
+//!    left of the frame's time budget (this thread's CPU time).
 
-use std::time::Instant;
+use std::time::Duration;
 
 use image::GrayImage;
 
+use super::clock::CpuTimer;
 use super::{Decoded, Decoder, Stage, engines, look, prep};
 
 /// A quarter-size pixel that moved by more than this counts as changed:
@@ -50,17 +52,22 @@ pub struct FrameReader {
     decoder: Decoder,
     last_empty: Option<GrayImage>,
     skips: u32,
+    /// What a rescue has cost per pixel of its region (nanoseconds of CPU),
+    /// the dearest of the last ones: the estimate that keeps rescues within
+    /// the frame's budget.
+    rescue_ns_per_px: Option<f64>,
 }
 
 impl FrameReader {
     /// Frames are read by the regions first, then by `decoder`'s first
     /// stage, the rescue of the regions, and its other stages within its budget.
     pub fn new(decoder: Decoder) -> FrameReader {
-        FrameReader { decoder, last_empty: None, skips: 0 }
+        FrameReader { decoder, last_empty: None, skips: 0, rescue_ns_per_px: None }
     }
 
+    /// Read one frame. The budget is this thread's CPU time (`clock`).
     pub fn read(&mut self, frame: &GrayImage) -> Outcome {
-        let start = Instant::now();
+        let start = CpuTimer::start();
         let quarter = prep::shrink(frame, 4);
         if self.skips < MAX_SKIPS && self.last_empty.as_ref().is_some_and(|last| same_picture(last, &quarter)) {
             self.skips += 1;
@@ -84,31 +91,54 @@ impl FrameReader {
             self.last_empty = Some(quarter);
             return Outcome::Missed;
         };
-        let t = Instant::now();
+        let t = CpuTimer::start();
         if let Some(text) = first.run(frame).into_iter().next() {
             return self.found(Decoded { text, engine: first.name() });
         }
         let first_cost = t.elapsed();
+        let budget = self.decoder.budget();
+        // rqrr on the strongest region's local threshold (tilted codes),
+        // when its estimate fits: rqrr's cost relative to rxing's on the
+        // whole frame, for the region's share of the frame.
+        let frame_px = (f64::from(frame.width()) * f64::from(frame.height())).max(1.0);
+        if let Some(r) = regions.first() {
+            let share = f64::from(r.width) * f64::from(r.height) / frame_px;
+            let estimate = first_cost.mul_f64(Stage::RqrrAdaptive.relative_cost() * share);
+            if budget.is_none_or(|b| start.elapsed() + estimate <= b)
+                && let Some(text) = engines::read_region_rqrr(frame, r)
+            {
+                return self.found(Decoded { text, engine: "region-rqrr" });
+            }
+        }
         // The rescue enlarges and sharpens: at most `MAX_RESCUES` regions,
-        // each only while the frame's budget lasts, like the pipeline's stages.
-        let in_budget = || self.decoder.budget().is_none_or(|b| start.elapsed() < b);
-        let rescued = regions
-            .iter()
-            .filter(|r| r.module <= engines::RESCUE_MAX_MODULE)
-            .take(MAX_RESCUES)
-            .take_while(|_| in_budget())
-            .find_map(|r| engines::rescue(frame, r));
-        if let Some(text) = rescued {
-            return self.found(Decoded { text, engine: "rescue" });
+        // each when its estimate (what rescues have cost per pixel so far)
+        // fits in what is left of the budget, like the pipeline's stages.
+        for r in regions.iter().filter(|r| r.module <= engines::RESCUE_MAX_MODULE).take(MAX_RESCUES) {
+            let pixels = f64::from(r.width) * f64::from(r.height);
+            let estimate = match self.rescue_ns_per_px {
+                Some(ns) => Duration::from_secs_f64(ns * pixels / 1e9),
+                // The first rescue of this camera, cost unknown: only while
+                // half the budget is left.
+                None => budget.map_or(Duration::ZERO, |b| b / 2),
+            };
+            if budget.is_some_and(|b| start.elapsed() + estimate > b) {
+                continue;
+            }
+            let t = CpuTimer::start();
+            let rescued = engines::rescue(frame, r);
+            let ns = t.elapsed().as_secs_f64() * 1e9 / pixels.max(1.0);
+            // The dearest recent cost, fading slowly towards cheaper ones.
+            self.rescue_ns_per_px = Some(self.rescue_ns_per_px.map_or(ns, |old| ns.max(old * 0.9 + ns * 0.1)));
+            if let Some(text) = rescued {
+                return self.found(Decoded { text, engine: "rescue" });
+            }
         }
         // The other stages, each when its estimate (from what the first
         // stage took on this frame) fits in what is left of the budget.
         for stage in rest {
             let fits = self.decoder.budget().is_none_or(|b| start.elapsed() + first_cost.mul_f64(stage.relative_cost()) <= b);
-            if fits {
-                if let Some(text) = stage.run(frame).into_iter().next() {
-                    return self.found(Decoded { text, engine: stage.name() });
-                }
+            if fits && let Some(text) = stage.run(frame).into_iter().next() {
+                return self.found(Decoded { text, engine: stage.name() });
             }
         }
         self.last_empty = Some(quarter);
