@@ -47,9 +47,9 @@ impl Took {
 /// What `f` returns, with the time it took. CPU time does not grow when
 /// other programs share the cores, so it is the figure to compare across runs.
 fn timed<T>(f: impl FnOnce() -> crate::error::Result<T>) -> Result<(T, Took)> {
-    let (t, c, h) = (Instant::now(), super::cpu::process(), super::cpu::thread());
+    let (t, c, h) = (Instant::now(), crate::decode::clock::process_cpu(), crate::decode::clock::thread_cpu());
     let v = f()?;
-    let (cpu, here) = ((super::cpu::process() - c).as_secs_f64(), (super::cpu::thread() - h).as_secs_f64());
+    let (cpu, here) = ((crate::decode::clock::process_cpu() - c).as_secs_f64(), (crate::decode::clock::thread_cpu() - h).as_secs_f64());
     Ok((v, Took { wall: t.elapsed().as_secs_f64(), cpu, here, others: (cpu - here).max(0.0) }))
 }
 
@@ -111,7 +111,7 @@ fn admin() -> Actor {
 fn fill(g: &mut Gatehouse, n: usize) -> Result<Vec<String>> {
     let rules = g.cfg.pass_rules();
     let mut ids = Vec::with_capacity(n);
-    let (t, c) = (Instant::now(), super::cpu::process());
+    let (t, c) = (Instant::now(), crate::decode::clock::process_cpu());
     for chunk in (0..n).collect::<Vec<_>>().chunks(5000) {
         let batch: Vec<_> = chunk
             .iter()
@@ -131,7 +131,7 @@ fn fill(g: &mut Gatehouse, n: usize) -> Result<Vec<String>> {
     say_err!(
         "filled {n} passes in {:.1} s wall, {:.1} s CPU (gatehouse; issued in batches of 5,000, a signed ledger block each)",
         t.elapsed().as_secs_f64(),
-        (super::cpu::process() - c).as_secs_f64()
+        (crate::decode::clock::process_cpu() - c).as_secs_f64()
     );
     Ok(ids)
 }
@@ -212,7 +212,7 @@ fn scan_gates(
         conns.push(Gatehouse::from_parts(g.cfg.clone(), g.keys().clone(), store, Arc::new(SystemClock)));
     }
     let server_cpu = || pids.iter().map(|p| pid_cpu(*p)).sum::<Option<f64>>().filter(|_| !pids.is_empty());
-    let (load0, server0, cpu0) = (load_average(), server_cpu(), super::cpu::process());
+    let (load0, server0, cpu0) = (load_average(), server_cpu(), crate::decode::clock::process_cpu());
     let t = Instant::now();
     let results: Vec<Result<Vec<f64>>> = std::thread::scope(|s| {
         // Borrowed, not moved: the connections (and their server
@@ -250,7 +250,7 @@ fn scan_gates(
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a bench gate panicked")))).collect()
     });
     let wall = t.elapsed().as_secs_f64();
-    let cpu = (super::cpu::process() - cpu0).as_secs_f64();
+    let cpu = (crate::decode::clock::process_cpu() - cpu0).as_secs_f64();
     let server_cpu = server0.zip(server_cpu()).map(|(a, b)| b - a);
     let mut ms = Vec::new();
     for r in results {

@@ -183,7 +183,7 @@ pub fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
 
 /// CPU time this process has used, all threads (for `bench camera` and the
 /// other benchmarks).
-pub(super) use crate::decode::clock::process_cpu;
+use crate::decode::clock::process_cpu;
 
 pub fn bench_camera(a: &BenchCameraArgs) -> Result<ExitCode> {
     if !(a.seconds.is_finite() && a.seconds > 0.0) {

@@ -4,7 +4,6 @@
 mod args;
 mod bench;
 mod camera;
-mod cpu;
 mod db;
 mod init;
 mod manual;
