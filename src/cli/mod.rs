@@ -174,10 +174,10 @@ fn admin_in(cli: &Cli, g: &mut Gatehouse, what: &str) -> Result<Actor> {
 /// A pass or resident as JSON; operators get it without its payload.
 fn view_json<T: serde::Serialize>(v: &T, actor: &Actor) -> Result<serde_json::Value> {
     let mut j = serde_json::to_value(v)?;
-    if !actor.is_admin() {
-        if let Some(o) = j.as_object_mut() {
-            o.remove("payload");
-        }
+    if !actor.is_admin()
+        && let Some(o) = j.as_object_mut()
+    {
+        o.remove("payload");
     }
     Ok(j)
 }

@@ -213,10 +213,10 @@ pub fn validate(req: &PassRequest, rules: &PassRules) -> Result<ValidPass, Valid
         Some(PaymentMode::Cash) if txn.is_some() => e.add("txn", "a CASH payment takes no transaction reference"),
         _ => {}
     }
-    if let Some(t) = &txn {
-        if t.chars().count() > 64 || super::text::first_hidden(t, false).is_some() {
-            e.add("txn", "transaction reference must be at most 64 printable characters");
-        }
+    if let Some(t) = &txn
+        && (t.chars().count() > 64 || super::text::first_hidden(t, false).is_some())
+    {
+        e.add("txn", "transaction reference must be at most 64 printable characters");
     }
     let slot = match req.slot.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => rules.slots.first().cloned(),

@@ -75,7 +75,7 @@ impl Bitmap {
             let row = &other.bits[y as usize * owb..][..owb.min(wb)];
             let mut line = vec![0u8; wb];
             line[..row.len()].copy_from_slice(row);
-            if other.width < self.width && other.width % 8 != 0 {
+            if other.width < self.width && !other.width.is_multiple_of(8) {
                 // Clear bits past the narrower bitmap's edge.
                 let last = (other.width / 8) as usize;
                 line[last] &= 0xFFu8 << (8 - other.width % 8);

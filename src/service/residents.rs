@@ -30,12 +30,12 @@ impl Gatehouse {
     pub fn add_resident(&mut self, actor: &Actor, req: &ResidentRequest) -> Result<Resident> {
         require_admin(actor, "register residents")?;
         let v = resident::validate(req)?;
-        if let Some(p) = &v.photo {
-            if !std::path::Path::new(p).is_file() {
-                let mut e = crate::domain::validate::ValidationErrors::default();
-                e.add("photo", format!("no such file: {p}"));
-                return Err(e.into());
-            }
+        if let Some(p) = &v.photo
+            && !std::path::Path::new(p).is_file()
+        {
+            let mut e = crate::domain::validate::ValidationErrors::default();
+            e.add("photo", format!("no such file: {p}"));
+            return Err(e.into());
         }
         let id = Uuid::new_v4().to_string();
         let key_id = self.keys.active_id().to_string();

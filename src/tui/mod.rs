@@ -123,12 +123,12 @@ pub fn run(core: Core, gate: String, camera: SourceSpec, started: std::time::Ins
                 if app.quit {
                     return Ok(());
                 }
-                if app.actor.is_some() {
-                    if let Some(spec) = camera.take() {
-                        let ctx = camera_tx.clone();
-                        let sink = Box::new(move |e| ctx.send(Event::Camera(e)).is_ok());
-                        capture = Some(crate::camera::spawn(spec, settings.clone(), frames.clone(), sink));
-                    }
+                if app.actor.is_some()
+                    && let Some(spec) = camera.take()
+                {
+                    let ctx = camera_tx.clone();
+                    let sink = Box::new(move |e| ctx.send(Event::Camera(e)).is_ok());
+                    capture = Some(crate::camera::spawn(spec, settings.clone(), frames.clone(), sink));
                 }
             }
         }

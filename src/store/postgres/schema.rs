@@ -185,9 +185,9 @@ pub fn offer_amcheck(client: &mut Client) {
             AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
         &[],
     );
-    if let Ok(true) = wanted.and_then(|r| r.try_get::<_, Option<bool>>(0)).map(|b| b.unwrap_or(false)) {
-        if let Err(e) = client.batch_execute("CREATE EXTENSION IF NOT EXISTS amcheck") {
-            tracing::warn!(error = %e, "could not install amcheck; ledger verify will say what it could not check");
-        }
+    if let Ok(true) = wanted.and_then(|r| r.try_get::<_, Option<bool>>(0)).map(|b| b.unwrap_or(false))
+        && let Err(e) = client.batch_execute("CREATE EXTENSION IF NOT EXISTS amcheck")
+    {
+        tracing::warn!(error = %e, "could not install amcheck; ledger verify will say what it could not check");
     }
 }

@@ -127,7 +127,7 @@ impl LedgerRows for SqliteDb<'_> {
                 return Ok(v.failed(p));
             }
             n += 1;
-            if n % 4096 == 0 {
+            if n.is_multiple_of(4096) {
                 progress(n);
             }
         }

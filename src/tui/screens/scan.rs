@@ -113,14 +113,15 @@ impl ScanState {
     pub fn submit(&mut self, text: String, source: ScanSource, now: Option<Instant>) -> Vec<Effect> {
         if source == ScanSource::Wedge {
             let now = now.unwrap_or_else(Instant::now);
-            if let Some((last, at)) = &self.last_wedge {
-                if last.eq_ignore_ascii_case(&text) && now.saturating_duration_since(*at) < WEDGE_DEBOUNCE {
-                    // One card, read twice: say so, and show its verdict again.
-                    self.same_again = true;
-                    self.shown_at = Some(now);
-                    self.expired = false;
-                    return vec![];
-                }
+            if let Some((last, at)) = &self.last_wedge
+                && last.eq_ignore_ascii_case(&text)
+                && now.saturating_duration_since(*at) < WEDGE_DEBOUNCE
+            {
+                // One card, read twice: say so, and show its verdict again.
+                self.same_again = true;
+                self.shown_at = Some(now);
+                self.expired = false;
+                return vec![];
             }
             self.last_wedge = Some((text.clone(), now));
         }
@@ -291,10 +292,10 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     Paragraph::new(text).wrap(Wrap { trim: true }).render(detail_area, buf);
-    if let Some(photo) = &app.scan.photo {
-        if photo_w > 0 {
-            ratatui_image::Image::new(&photo.0).render(photo_area, buf);
-        }
+    if let Some(photo) = &app.scan.photo
+        && photo_w > 0
+    {
+        ratatui_image::Image::new(&photo.0).render(photo_area, buf);
     }
 }
 
