@@ -152,12 +152,19 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         app.camera.clone()
     };
     let cam = format!("cam: {cam_text}");
-    let left = format!(" {} │ {} │ {}", app.cfg.event.name, app.gate, who);
     let db = match app.sync.as_ref().and_then(|s| s.get()) {
         Some(v) => format!("{} │ ", super::offline::header_text(&v)),
         None => app.db_link.as_ref().map_or(String::new(), |l| format!("pg: {} │ ", if l.is_up() { "up" } else { "DOWN" })),
     };
     let right = format!("{db}{} │ {} ", cam, app.clock);
+    // Short of room, the role goes first, whole, rather than a name cut
+    // mid-word ("asha (a").
+    let fits = |who: &str| format!(" {} │ {} │ {who}", app.cfg.event.name, app.gate);
+    let mut left = fits(&who);
+    let width = area.width as usize;
+    if let Some(a) = app.actor.as_ref().filter(|_| left.chars().count() + right.chars().count() > width) {
+        left = fits(&a.username);
+    }
     let pad = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count());
     let text = if pad == 0 {
         let room = (area.width as usize).saturating_sub(right.chars().count() + 1);

@@ -96,6 +96,17 @@ fn the_scan_screen_says_where_verdicts_come_from_and_when_the_replica_is_stale()
 }
 
 #[test]
+fn a_header_short_of_room_drops_the_role_rather_than_cut_the_name() {
+    let mut app = gate_app(false, 20.0, vec![]);
+    // A gate name whose length would put the cut inside "(operator)".
+    app.gate = "Gate".into();
+    let header = screen(&app).lines().next().unwrap_or_default().to_string();
+    let name = &app.actor.as_ref().expect("signed in").username;
+    assert!(header.contains(&format!("│ {name} ")) && header.contains("OFFLINE 20s q3"), "{header}");
+    assert!(!header.contains(&format!("{name} (")), "{header}");
+}
+
+#[test]
 fn screens_that_need_the_server_say_so_offline() {
     let mut app = gate_app(false, 20.0, vec![]);
     app.update(Action::GoTo(1));
