@@ -3,7 +3,7 @@
 //! (JSON, fingerprints, lookups), so the store is read on this thread while
 //! another replays and compares, fed batches through a short queue.
 
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{SyncSender, sync_channel};
 
 use crate::domain::audit::{Audit, AuditReport, Batch};
 use crate::domain::keys::KeyRing;
@@ -22,23 +22,20 @@ enum Rows {
 }
 
 /// The store's rows on their way to the other thread.
-struct Feed<'s> {
-    send: &'s mut dyn FnMut(Rows) -> bool,
+struct Feed {
+    tx: SyncSender<Rows>,
     batch: Batch,
 }
 
-impl Feed<'_> {
+impl Feed {
     /// Hand over the batch when it is full, or (`all`) whatever it holds.
     fn pass_on(&mut self, wrap: fn(Batch) -> Rows, all: bool) -> Result<()> {
         if self.batch.is_empty() || !(all || self.batch.is_full()) {
             return Ok(());
         }
-        if (self.send)(wrap(std::mem::take(&mut self.batch))) {
-            Ok(())
-        } else {
-            // The replay thread is gone: it panicked, and joining it says so.
-            Err(Error::Other("the audit's replay stopped".into()))
-        }
+        // A send fails only when the replay thread is gone: it panicked,
+        // and joining it says so.
+        self.tx.send(wrap(std::mem::take(&mut self.batch))).map_err(|_| Error::Other("the audit's replay stopped".into()))
     }
 }
 
@@ -58,9 +55,9 @@ fn on_two_cores(audit: Audit, keys: &KeyRing, read: impl FnOnce(&mut Feed) -> Re
             }
             audit
         });
-        let mut send = |rows| tx.send(rows).is_ok();
-        let read = read(&mut Feed { send: &mut send, batch: Batch::default() });
-        drop(tx);
+        let mut feed = Feed { tx, batch: Batch::default() };
+        let read = read(&mut feed);
+        drop(feed);
         let audit = replay.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         read.map(|()| audit)
     })
