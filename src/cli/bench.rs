@@ -268,6 +268,7 @@ pub fn run(cmd: &BenchCmd, url: Option<&str>) -> Result<ExitCode> {
             let (dir, mut g) = scratch(url)?;
             g.store().set_synchronous(sync)?;
             let ids = fill(&mut g, passes.max(1))?;
+            g.store().settle()?;
             let step = (ids.len() / scans.max(1)).max(1);
             let payloads: Vec<String> =
                 ids.iter().step_by(step).take(scans).map(|id| g.get_pass(id).map(|p| g.pass_payload(&p))).collect::<Result<_, _>>()?;

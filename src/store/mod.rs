@@ -189,6 +189,16 @@ impl Store {
         }
     }
 
+    /// After a bulk load (`bench`): PostgreSQL's VACUUM ANALYZE, which its
+    /// autovacuum would have run long before the gates open, so a timed
+    /// run is not sharing the server with it. SQLite needs nothing.
+    pub fn settle(&mut self) -> Result<()> {
+        match &mut self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(p) => p.vacuum_analyze(),
+        }
+    }
+
     /// The PostgreSQL server process serving this connection; None for SQLite.
     pub fn backend_pid(&mut self) -> Result<Option<u32>> {
         match &mut self.backend {

@@ -224,7 +224,7 @@ impl PgDb<'_> {
     /// back as its message and the transaction goes on; a lost connection
     /// is the outer error.
     fn checked(&self, sql: &str, arg: &str) -> Result<std::result::Result<Vec<postgres::Row>, String>> {
-        let mut tx = self.tx.borrow_mut();
+        let mut tx = self.conn()?;
         tx.batch_execute("SAVEPOINT gatehouse_check")?;
         match tx.query(sql, &[&arg]) {
             Ok(rows) => {

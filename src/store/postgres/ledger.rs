@@ -2,11 +2,14 @@
 //! transaction, so blocks from every gate form one chain with dense indices,
 //! committed with their state change or not at all.
 
-use postgres::{Row, SimpleQueryMessage};
+use postgres::{Row, SimpleQueryRow};
 
-use super::{LEDGER_LOCK, PgDb, get};
+use super::literal::Execute;
+use super::passes::row_to_pass_at;
+use super::{Cells, LEDGER_LOCK, PgDb, get};
 use crate::domain::keys::KeyRing;
 use crate::domain::ledger::{self, BlockFields, GENESIS, StoredBlock, Verifier, VerifyReport};
+use crate::domain::pass::Pass;
 use crate::error::{Error, Result};
 use crate::store::interface::{LedgerRows, NewBlock, ScanRow};
 
@@ -76,69 +79,81 @@ fn seal(keys: &KeyRing, head: &Option<(u64, String)>, b: &NewBlock) -> Result<Se
 /// Blocks per multi-row INSERT in `append_blocks`.
 const BULK: usize = 5000;
 
+/// The newest block: the head an append links to.
+const HEAD: &str = "SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1;";
+
+/// A scan's block and its scan row in one statement, prepared on every
+/// connection (`session`) and sent as `EXECUTE` with the COMMIT.
+pub(super) const PREPARE_APPEND_SCAN: &str = "PREPARE gh_append_scan AS
+     WITH block AS (
+         INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10))
+     INSERT INTO scans (at, operator, gate, verdict, subject, persons, repeated, block, reason, nonce)
+     VALUES ($11, $12, $13, $14, $15, $16, $17, $1, $18, $19);";
+
+/// The head from `HEAD`'s rows (none: an empty ledger).
+fn head_of(rows: &[SimpleQueryRow]) -> Result<Option<(u64, String)>> {
+    rows.first().map(|r| Ok((r.int(0)?.max(0) as u64, r.text(1)?))).transpose()
+}
+
 impl PgDb<'_> {
+    /// Whether this transaction holds `LEDGER_LOCK` (and so knows the head).
+    pub(super) fn holds_ledger_lock(&self) -> bool {
+        self.head.borrow().is_some()
+    }
+
     /// Take `LEDGER_LOCK` (once per transaction) and read the head, in one
-    /// round trip: two statements in one simple query. In READ COMMITTED
-    /// each statement takes its own snapshot, so the head is read after the
-    /// lock is granted and sees every append committed before.
+    /// round trip (with BEGIN, when this is the first statement). In READ
+    /// COMMITTED each statement takes its own snapshot, so the head is read
+    /// after the lock is granted and sees every append committed before.
     fn lock_head(&self) -> Result<Option<(u64, String)>> {
         if let Some(head) = self.head.borrow().clone() {
             return Ok(head);
         }
-        let sql = format!("SELECT pg_advisory_xact_lock({LEDGER_LOCK}); SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1");
-        let msgs = self.tx.borrow_mut().simple_query(&sql)?;
-        let mut done = 0;
-        let mut head = None;
-        for m in &msgs {
-            match m {
-                SimpleQueryMessage::CommandComplete(_) => done += 1,
-                SimpleQueryMessage::Row(r) if done == 1 => {
-                    let bad = || Error::Pg("bad ledger head row".into());
-                    let idx: i64 = r.try_get(0)?.and_then(|v| v.parse().ok()).ok_or_else(bad)?;
-                    let hash = r.try_get(1)?.ok_or_else(bad)?;
-                    head = Some((idx.max(0) as u64, hash.to_string()));
-                }
-                _ => {}
-            }
-        }
-        if done != 2 {
-            return Err(Error::Pg("the ledger lock query did not complete".into()));
-        }
+        let rows = self.simple(&format!("SELECT pg_advisory_xact_lock({LEDGER_LOCK}); {HEAD}"), 2)?;
+        let head = head_of(&rows[1])?;
+        *self.head.borrow_mut() = Some(head.clone());
         Ok(head)
     }
 
-    /// A scan's block and its scan row in one statement (see `Db::append_scan`).
+    /// `mark_pass_scanned` for a scan: BEGIN, the conditional UPDATE, then
+    /// the ledger lock and the head, in one round trip. The pass's row lock
+    /// is taken before the ledger lock, as every write does.
+    pub(super) fn claim(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<Option<Pass>> {
+        let update = Execute::new("gh_claim").text(id)?.text(at)?.text(by)?.text(gate)?.done();
+        let rows = self.simple(&format!("{update} SELECT pg_advisory_xact_lock({LEDGER_LOCK}); {HEAD}"), 3)?;
+        *self.head.borrow_mut() = Some(head_of(&rows[2])?);
+        rows[0].first().map(|r| row_to_pass_at(r, 0)).transpose()
+    }
+
+    /// A scan's block and its scan row in one statement (see
+    /// `Db::append_scan`), held back to go with the COMMIT: the ledger lock
+    /// is then released in the round trip that writes the block.
     pub(super) fn append_scan_row(&self, keys: &KeyRing, b: &NewBlock, s: &ScanRow) -> Result<u64> {
         let head = self.lock_head()?;
         let k = seal(keys, &head, b)?;
-        self.execute(
-            "WITH block AS (
-                 INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10))
-             INSERT INTO scans (at, operator, gate, verdict, subject, persons, repeated, block, reason, nonce)
-             VALUES ($11, $12, $13, $14, $15, $16, $17, $1, $18, $19)",
-            &[
-                &k.index,
-                &b.ts,
-                &b.operator,
-                &b.gate,
-                &b.event,
-                &k.data,
-                &k.prev,
-                &k.hash,
-                &k.key_id,
-                &k.sig,
-                &s.at,
-                &s.operator,
-                &s.gate,
-                &s.verdict.as_str(),
-                &s.subject,
-                &(s.persons as i32),
-                &s.repeated,
-                &s.reason,
-                &s.nonce,
-            ],
-        )?;
+        let insert = Execute::new("gh_append_scan")
+            .int(k.index)
+            .text(b.ts)?
+            .text(b.operator)?
+            .text(b.gate)?
+            .text(b.event)?
+            .text(&k.data)?
+            .text(&k.prev)?
+            .text(&k.hash)?
+            .text(&k.key_id)?
+            .text(&k.sig)?
+            .text(&s.at)?
+            .text(&s.operator)?
+            .text(&s.gate)?
+            .text(s.verdict.as_str())?
+            .opt_text(s.subject.as_deref())?
+            .int(s.persons as i64)
+            .boolean(s.repeated)
+            .text(&s.reason)?
+            .opt_text(s.nonce.as_deref())?
+            .done();
+        self.defer(&insert);
         *self.head.borrow_mut() = Some(Some((k.index as u64, k.hash)));
         Ok(k.index as u64)
     }

@@ -9,6 +9,7 @@ mod changes;
 mod connect;
 mod copy;
 mod ledger;
+mod literal;
 mod passes;
 mod residents;
 mod scans;
@@ -18,14 +19,14 @@ mod sync;
 mod tls;
 mod users;
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use postgres::types::{FromSql, ToSql};
-use postgres::{Client, Row, Statement};
+use postgres::{Client, Row, SimpleQueryMessage, SimpleQueryRow, Statement};
 
 pub use connect::{DbUrl, Endpoint, is_postgres_url, redact as redact_url, url_has_password};
 
@@ -94,6 +95,9 @@ fn session(client: &mut Client) -> Result<Flush> {
         &[],
     )?;
     let (level, may_emit): (String, bool) = (get(&row, 0)?, get(&row, 1)?);
+    // `literal` relies on it; and the statements a scan sends in simple
+    // queries are planned once per connection.
+    client.batch_execute(&["SET standard_conforming_strings = on;", passes::PREPARE_CLAIM, ledger::PREPARE_APPEND_SCAN].concat())?;
     Ok(match level.as_str() {
         "off" => Flush::Off,
         "on" | "local" | "remote_write" | "remote_apply" if may_emit => {
@@ -111,6 +115,13 @@ fn session(client: &mut Client) -> Result<Flush> {
 /// Dropped unfinished (an error, a panic), it rolls back.
 pub struct PgDb<'t> {
     tx: RefCell<&'t mut Client>,
+    /// Whether BEGIN has been sent. A write sends it with its first
+    /// statement that needs the transaction, in the same round trip where
+    /// it can (see `PgStore::write`).
+    begun: Cell<bool>,
+    /// Statements held back to travel with the next ones (a scan's block,
+    /// sent with the COMMIT), and how many; sent before anything else runs.
+    pending: RefCell<(String, usize)>,
     /// Set once COMMIT or ROLLBACK has been sent.
     done: Cell<bool>,
     stmts: RefCell<&'t mut HashMap<&'static str, Statement>>,
@@ -164,10 +175,17 @@ impl PgStore {
     /// A read-committed transaction. First use is decided by a conditional
     /// UPDATE (the second scan waits on the row lock, then sees it used);
     /// the ledger append takes `LEDGER_LOCK`, held until commit.
+    ///
+    /// BEGIN is not sent on its own: it goes with the transaction's first
+    /// statement, and a scan's lookup (`Db::scan_lookup`) runs before it,
+    /// since the conditional UPDATE rechecks all it decides. A scan is then
+    /// three round trips: the lookup; BEGIN, the claim, the ledger lock and
+    /// the head; the block with COMMIT and the flush barrier. The lock is
+    /// held for one of them.
     pub fn write<T>(&mut self, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> {
         self.ensure_connected()?;
         let commit = self.commit_sql();
-        let out = PgDb::begin(&mut self.client, &mut self.stmts, "BEGIN").and_then(|db| {
+        let out = PgDb::begin(&mut self.client, &mut self.stmts, None).and_then(|db| {
             // On an error `db` is dropped here, which rolls it back.
             let v = f(&db)?;
             db.finish(&commit)?;
@@ -216,7 +234,7 @@ impl PgStore {
     /// A repeatable-read snapshot: every query in `f` sees the same data.
     pub fn read<T>(&mut self, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> {
         self.ensure_connected()?;
-        let out = PgDb::begin(&mut self.client, &mut self.stmts, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").and_then(|db| {
+        let out = PgDb::begin(&mut self.client, &mut self.stmts, Some("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")).and_then(|db| {
             // On an error `db` is dropped here, which rolls it back.
             let v = f(&db)?;
             db.finish("COMMIT")?;
@@ -277,6 +295,15 @@ impl PgStore {
         Ok(t.elapsed())
     }
 
+    /// Statistics and the visibility map of the bulk-loaded tables brought
+    /// up to date (for `bench`). Not `scans`: analyzed while empty, it would
+    /// lead the gates' cached plans to read it whole for every nonce until
+    /// autovacuum analyzes it again.
+    pub fn vacuum_analyze(&mut self) -> Result<()> {
+        self.ensure_connected()?;
+        Ok(self.client.batch_execute("VACUUM (ANALYZE) passes, ledger")?)
+    }
+
     /// The server process serving this connection (for `bench`, which
     /// reads its CPU time when the server runs on this machine).
     pub fn backend_pid(&mut self) -> Result<u32> {
@@ -291,15 +318,92 @@ impl PgStore {
 }
 
 impl<'t> PgDb<'t> {
-    fn begin(client: &'t mut Client, stmts: &'t mut HashMap<&'static str, Statement>, begin: &str) -> Result<PgDb<'t>> {
-        client.batch_execute(begin)?;
-        Ok(PgDb { tx: RefCell::new(client), done: Cell::new(false), stmts: RefCell::new(stmts), head: RefCell::new(None) })
+    /// `begin`: sent now (a read's snapshot); None: BEGIN goes with the
+    /// first statement that needs it.
+    fn begin(client: &'t mut Client, stmts: &'t mut HashMap<&'static str, Statement>, begin: Option<&str>) -> Result<PgDb<'t>> {
+        if let Some(sql) = begin {
+            client.batch_execute(sql)?;
+        }
+        Ok(PgDb {
+            tx: RefCell::new(client),
+            begun: Cell::new(begin.is_some()),
+            pending: RefCell::new((String::new(), 0)),
+            done: Cell::new(false),
+            stmts: RefCell::new(stmts),
+            head: RefCell::new(None),
+        })
     }
 
-    /// Send `sql`, which ends the transaction (COMMIT, and maybe more).
+    /// What must run before the next statement, and how many statements
+    /// that is: BEGIN if not yet sent, and what was held back. Taken: the
+    /// caller sends it.
+    fn prelude(&self) -> (String, usize) {
+        let (mut pre, mut n) = std::mem::take(&mut *self.pending.borrow_mut());
+        if !self.begun.replace(true) {
+            pre.insert_str(0, "BEGIN; ");
+            n += 1;
+        }
+        (pre, n)
+    }
+
+    /// The connection inside the transaction, with the prelude sent.
+    fn conn(&self) -> Result<RefMut<'_, &'t mut Client>> {
+        let mut c = self.tx.borrow_mut();
+        let (pre, n) = self.prelude();
+        if n > 0 {
+            c.batch_execute(&pre)?;
+        }
+        Ok(c)
+    }
+
+    /// `sql`, `n` statements with literals, after the prelude, in one
+    /// round trip: each statement's rows in order, the prelude's left out.
+    fn simple(&self, sql: &str, n: usize) -> Result<Vec<Vec<SimpleQueryRow>>> {
+        let (pre, skip) = self.prelude();
+        let msgs = self.tx.borrow_mut().simple_query(&format!("{pre}{sql}"))?;
+        let mut out = vec![Vec::new()];
+        for m in msgs {
+            match m {
+                SimpleQueryMessage::Row(r) => {
+                    if let Some(rows) = out.last_mut() {
+                        rows.push(r)
+                    }
+                }
+                SimpleQueryMessage::CommandComplete(_) => out.push(Vec::new()),
+                _ => {}
+            }
+        }
+        out.pop(); // the empty list after the last statement
+        if out.len() != skip + n {
+            return Err(Error::Pg("a batch of statements did not complete".into()));
+        }
+        Ok(out.split_off(skip))
+    }
+
+    /// Hold one statement (ending in `;`) back until the next round trip.
+    fn defer(&self, sql: &str) {
+        let mut p = self.pending.borrow_mut();
+        p.0.push_str(sql);
+        p.1 += 1;
+    }
+
+    /// Send `sql`, which ends the transaction (COMMIT, and maybe more),
+    /// with whatever was held back. A write that never began has nothing
+    /// to commit. If a held-back statement (or the barrier) fails, the
+    /// server skips the rest, so what is left open is rolled back here.
     fn finish(&self, sql: &str) -> Result<()> {
+        if !self.begun.get() {
+            self.done.set(true);
+            return Ok(());
+        }
+        let (pending, _) = std::mem::take(&mut *self.pending.borrow_mut());
         self.done.set(true);
-        Ok(self.tx.borrow_mut().batch_execute(sql)?)
+        let mut c = self.tx.borrow_mut();
+        let out = c.batch_execute(&format!("{pending}{sql}"));
+        if out.is_err() && !c.is_closed() {
+            let _ = c.batch_execute("ROLLBACK");
+        }
+        Ok(out?)
     }
 
     fn stmt(&self, sql: &'static str) -> Result<Statement> {
@@ -313,27 +417,37 @@ impl<'t> PgDb<'t> {
 
     fn query(&self, sql: &'static str, params: Params) -> Result<Vec<Row>> {
         let st = self.stmt(sql)?;
-        Ok(self.tx.borrow_mut().query(&st, params)?)
+        Ok(self.conn()?.query(&st, params)?)
     }
 
     fn query_opt(&self, sql: &'static str, params: Params) -> Result<Option<Row>> {
         let st = self.stmt(sql)?;
-        Ok(self.tx.borrow_mut().query_opt(&st, params)?)
+        Ok(self.conn()?.query_opt(&st, params)?)
     }
 
     fn query_one(&self, sql: &'static str, params: Params) -> Result<Row> {
         let st = self.stmt(sql)?;
+        Ok(self.conn()?.query_one(&st, params)?)
+    }
+
+    /// A read that may run before BEGIN, in its own snapshot, when the
+    /// transaction has not begun (see `PgStore::write`).
+    fn query_one_early(&self, sql: &'static str, params: Params) -> Result<Row> {
+        let st = self.stmt(sql)?;
+        if self.begun.get() {
+            return self.query_one(sql, params);
+        }
         Ok(self.tx.borrow_mut().query_one(&st, params)?)
     }
 
     fn execute(&self, sql: &'static str, params: Params) -> Result<u64> {
         let st = self.stmt(sql)?;
-        Ok(self.tx.borrow_mut().execute(&st, params)?)
+        Ok(self.conn()?.execute(&st, params)?)
     }
 
     /// SQL built at run time (filters); not cached.
     fn query_built(&self, sql: &str, params: Params) -> Result<Vec<Row>> {
-        Ok(self.tx.borrow_mut().query(sql, params)?)
+        Ok(self.conn()?.query(sql, params)?)
     }
 
     fn count_of(&self, sql: &'static str) -> Result<u64> {
@@ -343,7 +457,7 @@ impl<'t> PgDb<'t> {
 
 impl Drop for PgDb<'_> {
     fn drop(&mut self) {
-        if !self.done.get() {
+        if self.begun.get() && !self.done.get() {
             // As the client's own Transaction does; a lost connection is
             // noticed (and replaced) before the next transaction.
             let _ = self.tx.get_mut().batch_execute("ROLLBACK");
@@ -373,6 +487,58 @@ impl Db for PgDb<'_> {
 /// A column's value, or a clear error naming the column (never a panic).
 fn get<'a, T: FromSql<'a>>(r: &'a Row, i: usize) -> Result<T> {
     r.try_get(i).map_err(|e| Error::Pg(format!("bad value in column {:?}: {e}", r.columns().get(i).map(|c| c.name()).unwrap_or("?"))))
+}
+
+/// A row to read by column: typed (extended protocol) or all text (a
+/// simple query, see `literal`), so one function reads a row of either.
+pub(super) trait Cells {
+    fn opt_text(&self, i: usize) -> Result<Option<String>>;
+    fn opt_int(&self, i: usize) -> Result<Option<i64>>;
+
+    fn text(&self, i: usize) -> Result<String> {
+        self.opt_text(i)?.ok_or_else(|| Error::Pg(format!("NULL in column {i}, which cannot be empty")))
+    }
+
+    fn int(&self, i: usize) -> Result<i64> {
+        self.opt_int(i)?.ok_or_else(|| Error::Pg(format!("NULL in column {i}, which cannot be empty")))
+    }
+
+    /// A count stored as INTEGER; the domain uses u32.
+    fn count(&self, i: usize) -> Result<u32> {
+        Ok(self.int(i)?.clamp(0, u32::MAX as i64) as u32)
+    }
+
+    /// A text column mapped to an enum, or a clear corruption error.
+    fn parsed<T>(&self, i: usize, what: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
+        let v = self.text(i)?;
+        parse(&v).ok_or_else(|| Error::Pg(format!("bad {what} {v:?} in database")))
+    }
+}
+
+impl Cells for Row {
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        get(self, i)
+    }
+
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        match self.columns().get(i).map(|c| c.type_()) {
+            Some(&postgres::types::Type::INT4) => Ok(get::<Option<i32>>(self, i)?.map(i64::from)),
+            _ => get(self, i),
+        }
+    }
+}
+
+impl Cells for SimpleQueryRow {
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        Ok(self.try_get(i)?.map(str::to_owned))
+    }
+
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        match self.try_get(i)? {
+            None => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| Error::Pg(format!("bad integer {v:?} in column {i}"))),
+        }
+    }
 }
 
 /// Map a text column to an enum, or a clear corruption error.

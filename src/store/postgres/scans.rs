@@ -39,8 +39,10 @@ pub(super) fn row_to_scan_at(r: &Row, o: usize) -> Result<ScanRow> {
 impl PgDb<'_> {
     /// `Db::scan_lookup` in one statement: one row, the scan's columns then
     /// the pass's (each in its `cols!` order), NULL where there is none.
+    /// It runs before BEGIN (see `PgStore::write`): the claim that follows
+    /// rechecks the pass, and the unique nonce refuses a second scan row.
     pub(super) fn scan_and_pass(&self, nonce: &str, pass_id: Option<&str>) -> Result<(Option<ScanRow>, Option<Pass>)> {
-        let r = self.query_one(
+        let r = self.query_one_early(
             "SELECT s.at, s.operator, s.gate, s.verdict, s.subject, s.persons, s.repeated, s.block, s.reason, s.nonce,
                     p.id, p.pass_type, p.persons, p.holder_name, p.holder_phone, p.holder2_name, p.holder2_phone,
                     p.price_cents, p.payment_mode, p.txn_ref, p.slot, p.key_id, p.created_at, p.created_by,
