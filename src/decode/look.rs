@@ -90,6 +90,20 @@ pub fn regions_with_quarter(img: &GrayImage, quarter: &GrayImage) -> Vec<Region>
     group(img, &finders)
 }
 
+/// Every three finders in the picture that lie as a code's do, as
+/// (corner, one side, the other side), the clearest timing patterns first:
+/// what the perspective sampler (`grid`) starts from.
+pub(crate) fn code_triples(img: &GrayImage) -> Vec<[Finder; 3]> {
+    let quarter = prep::shrink(img, 4);
+    let mut finders = Vec::new();
+    scan(img, 2, 1.0, &mut finders);
+    scan(&quarter, 1, 4.0, &mut finders);
+    finders.retain(|f| f.hits >= MIN_HITS);
+    let mut found = triples(img, &finders);
+    found.sort_by_key(|t| std::cmp::Reverse(((t.timing * 20.0) as u32, t.hits)));
+    found.iter().map(|t| [finders[t.corner], finders[t.a], finders[t.c]]).collect()
+}
+
 /// Per-block thresholds of `img`: the mean of the 3x3 blocks around each
 /// block, or `None` where that neighbourhood is flat. Only every `step`th
 /// row is read, the rows the scan reads.
