@@ -82,7 +82,7 @@ impl FrameReader {
         // A region whose timing patterns read is surely a code: when its
         // modules are small, it is rescued (if read as it is, it was not)
         // before anything else is tried.
-        let early = regions.first().filter(|r| r.sure && r.module <= engines::RESCUE_MAX_MODULE);
+        let early = regions.first().filter(|r| r.sure && r.module <= EARLY_RESCUE_MAX_MODULE);
         for (i, r) in regions.iter().enumerate() {
             if let Some(text) = engines::read_region(frame, r) {
                 return self.found(Decoded { text, engine: "region" });
@@ -173,6 +173,11 @@ impl FrameReader {
         Outcome::Read(d)
     }
 }
+
+/// Modules at most this wide (in pixels) get the early rescue of a sure
+/// region: the small codes that only the rescue reads. Larger ones are
+/// read whole by rxing more often than rescued, so they wait for it.
+const EARLY_RESCUE_MAX_MODULE: u32 = 5;
 
 /// Rescues tried on one frame at most: each enlarges a region four times
 /// over in area, so more would blow the frame's budget; the strongest
