@@ -13,7 +13,7 @@ use super::look::{self, Finder};
 use super::{prep, synth};
 
 /// Threes of finders tried at most, the clearest first.
-const MAX_TRIPLES: usize = 4;
+const MAX_TRIPLES: usize = 2;
 
 /// The first text read through a perspective grid, dark on light and then
 /// light on dark.
@@ -92,8 +92,26 @@ fn read_version(img: &GrayImage, corner: &Finder, right: &Finder, below: &Finder
     for (jx, jy) in [(0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.5), (0.0, -0.5), (0.5, 0.5), (-0.5, -0.5), (0.5, -0.5), (-0.5, 0.5)] {
         let moved = (fourth.0 + jx * module, fourth.1 + jy * module);
         let h = synth::homography([(3.5, 3.5), (far, 3.5), (3.5, far), (fourth_module, fourth_module)], [b, r, l, moved]);
+        let n = size as usize;
+        let mut grey = vec![0.0f64; n * n];
+        for y in 0..n {
+            for x in 0..n {
+                let (px, py) = apply(&h, x as f64 + 0.5, y as f64 + 0.5);
+                grey[y * n + x] = at(img, px, py);
+            }
+        }
+        // Sums over the grid's rectangles (an integral image), so each
+        // window's mean costs four lookups.
+        let mut sums = vec![0.0f64; (n + 1) * (n + 1)];
+        for y in 0..n {
+            let mut row = 0.0;
+            for x in 0..n {
+                row += grey[y * n + x];
+                sums[(y + 1) * (n + 1) + x + 1] = sums[y * (n + 1) + x + 1] + row;
+            }
+        }
         for window in [4usize, 2, 0] {
-            if let Some(t) = decode_grid(img, &h, size, window) {
+            if let Some(t) = decode_grid(&grey, &sums, size, window) {
                 return Some(t);
             }
         }
@@ -101,29 +119,18 @@ fn read_version(img: &GrayImage, corner: &Finder, right: &Finder, below: &Finder
     None
 }
 
-/// The modules through `h` cut at the mean of the modules within `window`
-/// of each (0: the mean of the whole code), decoded.
-fn decode_grid(img: &GrayImage, h: &[f64; 9], size: u32, window: usize) -> Option<String> {
+/// The sampled modules (`grey`, with `sums` its integral image) cut at
+/// the mean of the modules within `window` of each (0: the mean of the
+/// whole code), decoded.
+fn decode_grid(grey: &[f64], sums: &[f64], size: u32, window: usize) -> Option<String> {
     let n = size as usize;
-    let mut grey = vec![0.0f64; n * n];
-    for y in 0..n {
-        for x in 0..n {
-            let (px, py) = apply(h, x as f64 + 0.5, y as f64 + 0.5);
-            grey[y * n + x] = at(img, px, py);
-        }
-    }
     let reach = if window == 0 { n } else { window };
     let mut bits = BitMatrix::new(size, size).ok()?;
     for y in 0..n {
         for x in 0..n {
             let (y0, y1, x0, x1) = (y.saturating_sub(reach), (y + reach + 1).min(n), x.saturating_sub(reach), (x + reach + 1).min(n));
-            let (mut sum, mut count) = (0.0, 0.0);
-            for yy in y0..y1 {
-                for xx in x0..x1 {
-                    sum += grey[yy * n + xx];
-                    count += 1.0;
-                }
-            }
+            let sum = sums[y1 * (n + 1) + x1] + sums[y0 * (n + 1) + x0] - sums[y0 * (n + 1) + x1] - sums[y1 * (n + 1) + x0];
+            let count = ((y1 - y0) * (x1 - x0)) as f64;
             if grey[y * n + x] < sum / count {
                 bits.set(x as u32, y as u32);
             }
