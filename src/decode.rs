@@ -10,6 +10,7 @@
 pub mod clock;
 mod engines;
 pub mod grey;
+mod grid;
 pub mod look;
 mod prep;
 mod quiet;
@@ -102,9 +103,18 @@ pub struct Decoder {
     budget: Option<Duration>,
 }
 
-/// The default pipeline, in order: cheap rxing views first, rqrr last.
-pub const PIPELINE: &[Stage] =
-    &[Stage::Rxing, Stage::RxingGlobal, Stage::RxingHalf, Stage::RxingInverted, Stage::RqrrAdaptive, Stage::Rescue, Stage::RqrrLevels];
+/// The default pipeline, in order: cheap rxing views first, then rqrr,
+/// the perspective sampler last.
+pub const PIPELINE: &[Stage] = &[
+    Stage::Rxing,
+    Stage::RxingGlobal,
+    Stage::RxingHalf,
+    Stage::RxingInverted,
+    Stage::RqrrAdaptive,
+    Stage::Rescue,
+    Stage::RqrrLevels,
+    Stage::Grid,
+];
 
 impl Default for Decoder {
     fn default() -> Self {

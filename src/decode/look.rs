@@ -31,6 +31,17 @@ const MIN_HITS: u32 = 2;
 /// Finder patterns a region must have.
 const MIN_FINDERS: usize = 2;
 
+/// The share of timing-pattern samples that must alternate for three
+/// finders to count as a code's for sure.
+const TIMING_MIN: f32 = 0.7;
+
+/// Module sizes of one code's finders differ by less than this factor
+/// (perspective and blur make them differ at all).
+const SAME_MODULE: f32 = 1.4;
+
+/// Finders tried in threes at most, the most seen first.
+const MAX_TRIPLE_FINDERS: usize = 24;
+
 /// Regions handed back at most (the strongest first).
 const MAX_REGIONS: usize = 3;
 
@@ -56,6 +67,8 @@ pub struct Region {
     pub finders: u32,
     /// Estimated module size in pixels (rounded).
     pub module: u32,
+    /// Three finders with timing patterns between them: surely a code.
+    pub sure: bool,
 }
 
 /// The regions where codes may be, strongest first (most finders, then
@@ -74,7 +87,21 @@ pub fn regions_with_quarter(img: &GrayImage, quarter: &GrayImage) -> Vec<Region>
     scan(img, 2, 1.0, &mut finders);
     scan(quarter, 1, 4.0, &mut finders);
     finders.retain(|f| f.hits >= MIN_HITS);
-    group(&finders, img.width(), img.height())
+    group(img, &finders)
+}
+
+/// Every three finders in the picture that lie as a code's do, as
+/// (corner, one side, the other side), the clearest timing patterns first:
+/// what the perspective sampler (`grid`) starts from.
+pub(crate) fn code_triples(img: &GrayImage) -> Vec<[Finder; 3]> {
+    let quarter = prep::shrink(img, 4);
+    let mut finders = Vec::new();
+    scan(img, 2, 1.0, &mut finders);
+    scan(&quarter, 1, 4.0, &mut finders);
+    finders.retain(|f| f.hits >= MIN_HITS);
+    let mut found = triples(img, &finders);
+    found.sort_by_key(|t| std::cmp::Reverse(((t.timing * 20.0) as u32, t.hits)));
+    found.iter().map(|t| [finders[t.corner], finders[t.a], finders[t.c]]).collect()
 }
 
 /// Per-block thresholds of `img`: the mean of the 3x3 blocks around each
@@ -259,10 +286,170 @@ fn dist(a: &Finder, b: &Finder) -> f32 {
     ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt()
 }
 
+/// Three finders that may be one code's, the corner one first, with how
+/// code-like the picture between them is.
+#[derive(Debug, Clone, Copy)]
+struct Triple {
+    corner: usize,
+    a: usize,
+    c: usize,
+    timing: f32,
+    hits: u32,
+}
+
+/// Whether `corner`, `a` and `c` lie as a code's finders do: the corner's
+/// two sides about as long as each other and about square to each other
+/// (tilt and perspective bend both), a plausible number of modules long,
+/// and the three alike in module size.
+fn code_shaped(corner: &Finder, a: &Finder, c: &Finder) -> bool {
+    let lo = corner.module.min(a.module).min(c.module);
+    let hi = corner.module.max(a.module).max(c.module);
+    if hi >= lo * SAME_MODULE {
+        return false;
+    }
+    let m = (corner.module + a.module + c.module) / 3.0;
+    let (ua, uc) = ((a.x - corner.x, a.y - corner.y), (c.x - corner.x, c.y - corner.y));
+    let (la, lc) = (dist(corner, a), dist(corner, c));
+    // Version 1 has its finders 14 modules apart, version 10 50.
+    let modules_ok = |l: f32| l > m * 9.0 && l < m * 60.0;
+    let cos = (ua.0 * uc.0 + ua.1 * uc.1) / (la * lc).max(1e-3);
+    modules_ok(la) && modules_ok(lc) && la.max(lc) < la.min(lc) * 1.6 && cos.abs() < 0.5
+}
+
+/// How well the lines between the corner finder and each other one read
+/// as a code's timing patterns (dark and light modules in turn, 3 modules
+/// inside the finders' centres), as the share of neighbouring module
+/// samples that differ, the best over the versions the finders' spacing
+/// allows: near 1 for a code, near 0 on a plain background.
+fn timing(img: &GrayImage, corner: &Finder, a: &Finder, c: &Finder) -> f32 {
+    let m = (corner.module + a.module + c.module) / 3.0;
+    let (w, h) = (img.width() as i64, img.height() as i64);
+    let raw = img.as_raw();
+    let sample = |x: f32, y: f32| -> u32 {
+        let (cx, cy) = ((x as i64).clamp(0, w - 1), (y as i64).clamp(0, h - 1));
+        u32::from(raw[(cy * w + cx) as usize])
+    };
+    let towards = |f: &Finder, g: &Finder| {
+        let d = dist(f, g).max(1e-3);
+        sample(f.x + (g.x - f.x) * 2.0 * f.module / d, f.y + (g.y - f.y) * 2.0 * f.module / d)
+    };
+    let dark = (sample(corner.x, corner.y) + sample(a.x, a.y) + sample(c.x, c.y)) / 3;
+    let light = (towards(corner, a) + towards(corner, c) + towards(a, corner) + towards(c, corner)) / 4;
+    if light < dark + u32::from(MIN_CONTRAST) / 2 {
+        return 0.0;
+    }
+    let cut = (dark + light) / 2;
+    let spacing = (dist(corner, a) + dist(corner, c)) / 2.0 / m;
+    // Finder centres are 4v+10 modules apart in version v.
+    let nearest = ((spacing - 10.0) / 4.0).round().max(1.0);
+    let mut best = 0.0f32;
+    for v in [nearest - 1.0, nearest, nearest + 1.0] {
+        if !(1.0..=40.0).contains(&v) {
+            continue;
+        }
+        let n = 4.0 * v + 10.0;
+        let (mut changes, mut pairs) = (0u32, 0u32);
+        // Along corner->a, 3 modules towards c, and along corner->c, 3 modules towards a.
+        for (to, side) in [(a, c), (c, a)] {
+            let (ux, uy) = ((to.x - corner.x) / n, (to.y - corner.y) / n);
+            let (sx, sy) = ((side.x - corner.x) / n * 3.0, (side.y - corner.y) / n * 3.0);
+            let mut last = None;
+            for i in 5..=(n as i32 - 5) {
+                let fi = i as f32;
+                let is_dark = sample(corner.x + ux * fi + sx, corner.y + uy * fi + sy) < cut;
+                if let Some(was) = last {
+                    pairs += 1;
+                    changes += u32::from(was != is_dark);
+                }
+                last = Some(is_dark);
+            }
+        }
+        best = best.max(changes as f32 / pairs.max(1) as f32);
+    }
+    best
+}
+
+/// Every three finders that lie as a code's do, each with its corner and
+/// how well its timing patterns read. Only the `MAX_TRIPLE_FINDERS` most
+/// seen finders are tried, so a cluttered picture's many does not cost
+/// thousands of trials.
+fn triples(img: &GrayImage, finders: &[Finder]) -> Vec<Triple> {
+    let mut order: Vec<usize> = (0..finders.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(finders[i].hits));
+    order.truncate(MAX_TRIPLE_FINDERS);
+    let n = order.len();
+    // Pairs that may be two finders of one code: alike in module size, a
+    // plausible number of modules apart (a side or the diagonal).
+    let pair = |i: usize, j: usize| {
+        let (f, g) = (&finders[i], &finders[j]);
+        let (lo, hi) = (f.module.min(g.module), f.module.max(g.module));
+        let d = dist(f, g);
+        hi < lo * SAME_MODULE && d > lo * 9.0 && d < hi * 85.0
+    };
+    let ok: Vec<bool> = (0..n * n).map(|k| pair(order[k / n], order[k % n])).collect();
+    let mut out = Vec::new();
+    for x in 0..n {
+        for y in x + 1..n {
+            if !ok[x * n + y] {
+                continue;
+            }
+            for z in y + 1..n {
+                if !ok[x * n + z] || !ok[y * n + z] {
+                    continue;
+                }
+                let (i, j, k) = (order[x], order[y], order[z]);
+                // The corner is the finder opposite the longest side.
+                let (dij, djk, dik) = (dist(&finders[i], &finders[j]), dist(&finders[j], &finders[k]), dist(&finders[i], &finders[k]));
+                let (corner, a, c) = if djk >= dij && djk >= dik {
+                    (i, j, k)
+                } else if dik >= dij {
+                    (j, i, k)
+                } else {
+                    (k, i, j)
+                };
+                let (fc, fa, fcc) = (&finders[corner], &finders[a], &finders[c]);
+                if code_shaped(fc, fa, fcc) {
+                    let timing = timing(img, fc, fa, fcc);
+                    out.push(Triple { corner, a, c, timing, hits: fc.hits + fa.hits + fcc.hits });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Finders grouped into the regions where codes may be. Three finders
+/// lying as a code's do, with timing patterns between them, come first,
+/// each finder in one of them at most; then what is left grouped by
+/// nearness alone (blur, glare or strong perspective that the timing test
+/// misses, a code with a finder lost), strongest first.
+fn group(img: &GrayImage, finders: &[Finder]) -> Vec<Region> {
+    let mut found = triples(img, finders);
+    // The clearest timing patterns first, then the most seen.
+    found.sort_by_key(|t| std::cmp::Reverse(((t.timing * 20.0) as u32, t.hits)));
+    let mut used = vec![false; finders.len()];
+    let mut groups: Vec<(Vec<Finder>, bool)> = Vec::new();
+    for t in found.into_iter().filter(|t| t.timing >= TIMING_MIN) {
+        if groups.len() < MAX_REGIONS && !used[t.corner] && !used[t.a] && !used[t.c] {
+            used[t.corner] = true;
+            used[t.a] = true;
+            used[t.c] = true;
+            groups.push((vec![finders[t.corner], finders[t.a], finders[t.c]], true));
+        }
+    }
+    let rest: Vec<Finder> = finders.iter().zip(&used).filter(|(_, u)| !**u).map(|(f, _)| *f).collect();
+    groups.extend(group_by_nearness(&rest).into_iter().map(|g| (g, false)));
+    groups
+        .iter()
+        .take(MAX_REGIONS)
+        .map(|(g, sure)| Region { sure: *sure, ..region_around(g, img.width(), img.height()) })
+        .filter(|r| r.width >= 21 && r.height >= 21)
+        .collect()
+}
+
 /// Finders close enough, and alike enough in module size, to belong to one
-/// code become one region: a square around them with room for the rest of
-/// the code and its quiet zone.
-fn group(finders: &[Finder], width: u32, height: u32) -> Vec<Region> {
+/// code, strongest group first; lone finders are left out.
+fn group_by_nearness(finders: &[Finder]) -> Vec<Vec<Finder>> {
     let mut groups: Vec<Vec<Finder>> = Vec::new();
     // Most-seen first, so a group grows from its surest finder.
     let mut sorted = finders.to_vec();
@@ -283,34 +470,32 @@ fn group(finders: &[Finder], width: u32, height: u32) -> Vec<Region> {
         }
     }
     groups.sort_by_key(|g| std::cmp::Reverse((g.len(), g.iter().map(|f| f.hits).sum::<u32>())));
+    // A lone finder is too often a coincidence of clutter (a framed
+    // picture, a window), and a code showing one finder only is not
+    // readable anyway.
+    groups.retain(|g| g.len() >= MIN_FINDERS);
     groups
+}
+
+/// A square around a group of finders with room for the rest of the code
+/// and its quiet zone, clipped to the picture.
+fn region_around(g: &[Finder], width: u32, height: u32) -> Region {
+    let module = g.iter().map(|f| f.module).sum::<f32>() / g.len() as f32;
+    // The farthest pair of finders: a side or the diagonal of the code.
+    let (a, b) = g
         .iter()
-        // A lone finder is too often a coincidence of clutter (a framed
-        // picture, a window), and a code showing one finder only is not
-        // readable anyway.
-        .filter(|g| g.len() >= MIN_FINDERS)
-        .take(MAX_REGIONS)
-        .map(|g| {
-            let module = g.iter().map(|f| f.module).sum::<f32>() / g.len() as f32;
-            // The farthest pair of finders: a side or the diagonal of the code.
-            let (a, b) = g
-                .iter()
-                .flat_map(|a| g.iter().map(move |b| (a, b)))
-                .max_by(|p, q| dist(p.0, p.1).total_cmp(&dist(q.0, q.1)))
-                .unwrap_or((&g[0], &g[0]));
-            let (cx, cy, span) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0, dist(a, b));
-            // Around the middle of that pair: three finders span the
-            // diagonal, so half of it and the finder's corner and quiet zone
-            // cover the code; two may be one side, so the code may reach a
-            // side's length beyond them.
-            let half = if g.len() == 2 { span + module * 10.0 } else { span / 2.0 + module * 10.0 };
-            let clip = |c: f32, max: u32| (c.max(0.0) as u32).min(max);
-            let (x0, y0) = (clip(cx - half, width), clip(cy - half, height));
-            let (x1, y1) = (clip(cx + half, width), clip(cy + half, height));
-            Region { x: x0, y: y0, width: x1 - x0, height: y1 - y0, finders: g.len() as u32, module: module.round() as u32 }
-        })
-        .filter(|r| r.width >= 21 && r.height >= 21)
-        .collect()
+        .flat_map(|a| g.iter().map(move |b| (a, b)))
+        .max_by(|p, q| dist(p.0, p.1).total_cmp(&dist(q.0, q.1)))
+        .unwrap_or((&g[0], &g[0]));
+    let (cx, cy, span) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0, dist(a, b));
+    // Around the middle of that pair: three finders span the diagonal, so
+    // half of it and the finder's corner and quiet zone cover the code;
+    // two may be one side, so the code may reach a side's length beyond them.
+    let half = if g.len() == 2 { span + module * 10.0 } else { span / 2.0 + module * 10.0 };
+    let clip = |c: f32, max: u32| (c.max(0.0) as u32).min(max);
+    let (x0, y0) = (clip(cx - half, width), clip(cy - half, height));
+    let (x1, y1) = (clip(cx + half, width), clip(cy + half, height));
+    Region { x: x0, y: y0, width: x1 - x0, height: y1 - y0, finders: g.len() as u32, module: module.round() as u32, sure: false }
 }
 
 #[cfg(test)]
@@ -346,5 +531,42 @@ mod tests {
         assert!(r[0].x < cx && cx < r[0].x + r[0].width && r[0].y < cy && cy < r[0].y + r[0].height, "{r:?}");
         assert_eq!(r[0].finders, 3, "{r:?}");
         assert!((3..=5).contains(&r[0].module), "{r:?}");
+    }
+
+    /// A finder-like logo: nested squares in 1:1:3:1:1, `m` pixels a ring,
+    /// its centre at (`cx`, `cy`), on a light surround.
+    fn logo(img: &mut GrayImage, cx: u32, cy: u32, m: u32) {
+        for (ring, shade) in [(4, 230), (3, 20), (2, 230), (1, 20)] {
+            let half = m * ring - m / 2;
+            for y in cy - half..cy + half {
+                for x in cx - half..cx + half {
+                    img.put_pixel(x, y, Luma([shade]));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_code_is_sure_by_its_timing_patterns_and_logos_beside_it_are_not() {
+        // A turned code, and three logos lying as a code's finders do
+        // (and a fourth, so they can pair with the code's finders too).
+        let code = crate::qr::to_image(&crate::qr::encode("GH1-TIMING").unwrap(), 4);
+        let mut frame = GrayImage::from_pixel(640, 480, Luma([150]));
+        let corners = crate::decode::synth::rotated_square(440.0, 240.0, f64::from(code.width()), 25.0);
+        crate::decode::synth::draw_onto(&mut frame, &code, corners);
+        for (x, y) in [(80, 80), (200, 80), (80, 200), (200, 200)] {
+            logo(&mut frame, x, y, 5);
+        }
+        let r = regions(&frame);
+        assert!(!r.is_empty() && r[0].sure, "{r:?}");
+        assert!(r[0].x < 440 && 440 < r[0].x + r[0].width && r[0].y < 240 && 240 < r[0].y + r[0].height, "{r:?}");
+        assert_eq!(r.iter().filter(|r| r.sure).count(), 1, "{r:?}");
+
+        let mut wall = GrayImage::from_pixel(640, 480, Luma([150]));
+        for (x, y) in [(80, 80), (200, 80), (80, 200)] {
+            logo(&mut wall, x, y, 5);
+        }
+        let r = regions(&wall);
+        assert!(!r.is_empty() && r.iter().all(|r| !r.sure), "the logos are seen, but not as a code: {r:?}");
     }
 }

@@ -79,8 +79,20 @@ impl FrameReader {
             self.last_empty = Some(quarter);
             return Outcome::Nothing;
         }
-        if let Some(text) = regions.iter().find_map(|r| engines::read_region(frame, r)) {
-            return self.found(Decoded { text, engine: "region" });
+        // A region whose timing patterns read is surely a code: when its
+        // modules are small, it is rescued (if read as it is, it was not)
+        // before anything else is tried.
+        let early = regions.first().filter(|r| r.sure && r.module <= EARLY_RESCUE_MAX_MODULE);
+        for (i, r) in regions.iter().enumerate() {
+            if let Some(text) = engines::read_region(frame, r) {
+                return self.found(Decoded { text, engine: "region" });
+            }
+            if i == 0
+                && early.is_some()
+                && let Some(text) = self.rescue(frame, r, start)
+            {
+                return self.found(Decoded { text, engine: "rescue" });
+            }
         }
         // The whole frame by the pipeline's first stage, whatever the budget
         // (as a budgeted decoder always runs its first stage): the regions
@@ -113,23 +125,9 @@ impl FrameReader {
         // The rescue enlarges and sharpens: at most `MAX_RESCUES` regions,
         // each when its estimate (what rescues have cost per pixel so far)
         // fits in what is left of the budget, like the pipeline's stages.
-        for r in regions.iter().filter(|r| r.module <= engines::RESCUE_MAX_MODULE).take(MAX_RESCUES) {
-            let pixels = f64::from(r.width) * f64::from(r.height);
-            let estimate = match self.rescue_ns_per_px {
-                Some(ns) => Duration::from_secs_f64(ns * pixels / 1e9),
-                // The first rescue of this camera, cost unknown: only while
-                // half the budget is left.
-                None => budget.map_or(Duration::ZERO, |b| b / 2),
-            };
-            if budget.is_some_and(|b| start.elapsed() + estimate > b) {
-                continue;
-            }
-            let t = CpuTimer::start();
-            let rescued = engines::rescue(frame, r);
-            let ns = t.elapsed().as_secs_f64() * 1e9 / pixels.max(1.0);
-            // The dearest recent cost, fading slowly towards cheaper ones.
-            self.rescue_ns_per_px = Some(self.rescue_ns_per_px.map_or(ns, |old| ns.max(old * 0.9 + ns * 0.1)));
-            if let Some(text) = rescued {
+        let rescues = regions.iter().filter(|r| r.module <= engines::RESCUE_MAX_MODULE).take(MAX_RESCUES);
+        for r in rescues.filter(|r| Some(*r) != early) {
+            if let Some(text) = self.rescue(frame, r, start) {
                 return self.found(Decoded { text, engine: "rescue" });
             }
         }
@@ -147,11 +145,39 @@ impl FrameReader {
 }
 
 impl FrameReader {
+    /// The region enlarged and sharpened (`engines::rescue`), when its
+    /// estimate (what rescues have cost per pixel so far) fits in what is
+    /// left of the frame's budget, counted from `start`.
+    fn rescue(&mut self, frame: &GrayImage, r: &look::Region, start: CpuTimer) -> Option<String> {
+        let budget = self.decoder.budget();
+        let pixels = f64::from(r.width) * f64::from(r.height);
+        let estimate = match self.rescue_ns_per_px {
+            Some(ns) => Duration::from_secs_f64(ns * pixels / 1e9),
+            // The first rescue of this camera, cost unknown: only while
+            // half the budget is left.
+            None => budget.map_or(Duration::ZERO, |b| b / 2),
+        };
+        if budget.is_some_and(|b| start.elapsed() + estimate > b) {
+            return None;
+        }
+        let t = CpuTimer::start();
+        let rescued = engines::rescue(frame, r);
+        let ns = t.elapsed().as_secs_f64() * 1e9 / pixels.max(1.0);
+        // The dearest recent cost, fading slowly towards cheaper ones.
+        self.rescue_ns_per_px = Some(self.rescue_ns_per_px.map_or(ns, |old| ns.max(old * 0.9 + ns * 0.1)));
+        rescued
+    }
+
     fn found(&mut self, d: Decoded) -> Outcome {
         self.last_empty = None;
         Outcome::Read(d)
     }
 }
+
+/// Modules at most this wide (in pixels) get the early rescue of a sure
+/// region: the small codes that only the rescue reads. Larger ones are
+/// read whole by rxing more often than rescued, so they wait for it.
+const EARLY_RESCUE_MAX_MODULE: u32 = 5;
 
 /// Rescues tried on one frame at most: each enlarges a region four times
 /// over in area, so more would blow the frame's budget; the strongest
