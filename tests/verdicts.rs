@@ -330,6 +330,29 @@ fn migrations_from_empty_and_refuse_newer_schema() {
     assert!(e.contains("newer"), "{e}");
 }
 
+/// On PostgreSQL a scan's block is held back and sent with the COMMIT. If
+/// the server refuses it there, the scan is an error, nothing of it stays,
+/// and the connection is not left inside the failed transaction.
+#[test]
+fn postgres_a_block_refused_at_commit_loses_the_whole_scan_and_the_gate_goes_on() {
+    let env = Env::on(Backend::Postgres);
+    let mut g = env.open();
+    let (p, code) = issue(&mut g, &single("Asha Rao", "9000000001"));
+    let head = verify(&mut g).head_hash;
+    pg::server().sql_in(&env.pg_db(), "ALTER TABLE scans ADD CONSTRAINT refuse_blocked CHECK (gate <> 'Blocked')");
+    let e = g.scan(code.as_bytes(), &operator(), "Blocked").unwrap_err();
+    assert!(e.to_string().contains("refuse_blocked"), "{e}");
+    assert!(g.get_pass(&p.id).unwrap().scanned_at.is_none(), "the claim was rolled back with the block");
+    pg::server().sql_in(&env.pg_db(), "ALTER TABLE scans DROP CONSTRAINT refuse_blocked");
+    let r = verify(&mut g);
+    assert!(r.ok, "{r:?}");
+    assert_eq!(r.head_hash, head, "no block was added");
+    // The same connection scans on.
+    let ok = g.scan(code.as_bytes(), &operator(), "North").unwrap();
+    assert_eq!(ok.verdict, Verdict::Admitted);
+    assert!(verify(&mut g).ok);
+}
+
 #[test]
 fn postgres_locked_row_is_a_clear_busy_error_and_loses_nothing() {
     let env = Env::on(Backend::Postgres);
