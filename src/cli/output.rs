@@ -236,9 +236,16 @@ pub fn stats(s: &Stats) {
         }
     }
     if !s.by_slot.is_empty() {
-        println!("by slot");
+        say!("by slot");
         for (slot, n) in &s.by_slot {
-            println!("  {slot:<32} issued {:>5}  admitted {:>5}  people {:>5}", n.issued, n.admitted, n.people);
+            let voided = if n.voided > 0 { format!("  voided {:>5}", n.voided) } else { String::new() };
+            say!("  {slot:<32} issued {:>5}  admitted {:>5}  people {:>5}{voided}", n.issued, n.admitted, n.people);
+        }
+    }
+    if !s.by_gate.is_empty() {
+        say!("by gate");
+        for (gate, n) in &s.by_gate {
+            say!("  {gate:<32} scans  {:>5}  admitted {:>5}  people {:>5}", n.scans, n.admitted, n.people);
         }
     }
 }

@@ -79,8 +79,9 @@ impl Gatehouse {
     pub fn stats(&mut self) -> Result<Stats> {
         let now = self.now();
         let currency = self.cfg.event.currency.clone();
+        let since = crate::domain::clock::stamp(crate::domain::stats::window_start(now));
         self.store.read(|db| {
-            let mut s = db.stats(now, &currency)?;
+            let mut s = crate::domain::stats::assemble(&db.stats_facts(&since)?, now, &currency);
             let events = [crate::domain::offline::CONFLICT, crate::domain::offline::CONFLICT_ACK];
             let list = crate::domain::offline::conflicts_from(&db.blocks_of_events(&events)?);
             s.conflicts = list.len() as u64;

@@ -161,23 +161,18 @@ impl Gate {
         if !replica.exists() {
             // Names, phones and password hashes: readable by the owner only.
             use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(replica)
-                .map_err(|e| Error::io(format!("cannot create {}", replica.display()), e))?;
+            match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(replica) {
+                // Another process starting at the same moment made it first.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(Error::io(format!("cannot create {}", replica.display()), e)),
+                Ok(_) => {}
+            }
         }
         let mut store = Store::create(replica)?;
         store.replica_prepare()?;
-        let chain = match store.replica_meta("chain")? {
-            Some(c) => c,
-            None => {
-                let c = uuid::Uuid::new_v4().to_string();
-                store.replica_set_meta(&[("chain", c.clone()), ("database", url.to_string())])?;
-                c
-            }
-        };
+        // One chain per replica, whichever of several first-run processes names it.
+        let fresh = uuid::Uuid::new_v4().to_string();
+        let chain = store.replica_init_meta(&[("chain", fresh.clone()), ("database", url.to_string())])?.unwrap_or(fresh);
         // The same database spelled another way (localhost or 127.0.0.1,
         // another sslmode) is the same event; another database is not.
         let other = store.replica_meta("database")?.filter(|db| DbUrl::parse(db).map(|d| d.identity()).ok() != Some(url.identity()));

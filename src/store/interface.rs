@@ -14,7 +14,7 @@ use crate::domain::ledger::{BlockRef, ExpectedHead, StoredBlock, VerifyReport};
 use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
 use crate::domain::resident::{Presence, Resident, ValidResident};
 use crate::domain::scan::Verdict;
-use crate::domain::stats::Stats;
+use crate::domain::stats::StatsFacts;
 use crate::domain::user::User;
 use crate::error::Result;
 
@@ -171,7 +171,9 @@ pub trait SyncRows {
 }
 
 pub trait StatsQuery {
-    fn stats(&self, now: chrono::DateTime<chrono::Utc>, currency: &str) -> Result<Stats>;
+    /// Passes, residents and scans grouped and counted, with the scans per
+    /// hour from `since` on; `domain::stats::assemble` makes the figures.
+    fn stats_facts(&self, since: &str) -> Result<StatsFacts>;
 }
 
 /// Filters for `pass list` and the Passes screen.

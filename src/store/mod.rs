@@ -9,6 +9,7 @@ mod copy;
 mod interface;
 mod postgres;
 mod sqlite;
+mod stats;
 mod sync;
 
 use std::path::Path;

@@ -72,6 +72,11 @@ impl Store {
         self.replica()?.meta_get(key)
     }
 
+    /// Set the pairs whose keys are unset; the value now under the first key.
+    pub fn replica_init_meta(&mut self, pairs: &[(&str, String)]) -> Result<Option<String>> {
+        self.replica()?.meta_init(pairs)
+    }
+
     pub fn replica_set_meta(&mut self, pairs: &[(&str, String)]) -> Result<()> {
         self.replica()?.meta_set(pairs)
     }

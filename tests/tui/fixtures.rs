@@ -143,6 +143,8 @@ pub fn stats() -> Stats {
     s.passes_issued = 120;
     s.issued_by_type.insert("COUPLE".into(), 40);
     s.issued_by_type.insert("SINGLE".into(), 80);
+    s.sold_by_type.insert("COUPLE".into(), 39);
+    s.sold_by_type.insert("SINGLE".into(), 76);
     s.passes_admitted = 75;
     s.passes_unused = 40;
     s.passes_voided = 5;
@@ -163,8 +165,11 @@ pub fn stats() -> Stats {
     s.denied_by_reason.insert("MALFORMED".into(), 2);
     s.denied_by_reason.insert("VOIDED".into(), 3);
     s.denied_by_reason.insert("WRONG_SLOT".into(), 1);
-    s.by_slot.insert("2026-12-24 19:00-23:00 Eve".into(), gatehouse::domain::stats::SlotStats { issued: 80, admitted: 41, people: 60 });
-    s.by_slot.insert("7:00 PM - 11:00 PM".into(), gatehouse::domain::stats::SlotStats { issued: 61, admitted: 40, people: 41 });
+    s.by_slot.insert(
+        "2026-12-24 19:00-23:00 Eve".into(),
+        gatehouse::domain::stats::SlotStats { issued: 80, admitted: 41, people: 60, voided: 0 },
+    );
+    s.by_slot.insert("7:00 PM - 11:00 PM".into(), gatehouse::domain::stats::SlotStats { issued: 61, admitted: 40, people: 41, voided: 0 });
     s.by_gate.insert("Main Gate".into(), gatehouse::domain::stats::GateStats { scans: 190, admitted: 52, people: 70 });
     s.by_gate.insert("North".into(), gatehouse::domain::stats::GateStats { scans: 98, admitted: 23, people: 31 });
     s

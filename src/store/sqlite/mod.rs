@@ -59,6 +59,26 @@ impl SqliteStore {
             other => other,
         })?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        // A fresh file is still in rollback-journal mode, where two
+        // processes opening it together can each hold a read lock the other
+        // needs to write; SQLite then answers BUSY at once rather than wait
+        // (a deadlock). One of them backs off and tries again.
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match Self::prepare(&mut conn) {
+                Err(Error::Busy) if started.elapsed() < BUSY_TIMEOUT => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                r => break r?,
+            }
+        }
+        Ok(SqliteStore { conn, path: path.to_path_buf() })
+    }
+
+    /// The connection's settings and the schema, brought up to date.
+    fn prepare(conn: &mut Connection) -> Result<()> {
         // WAL lets readers (stats, backup) run beside the writer; FULL sync
         // makes each admission durable before the gate shows ADMITTED.
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -71,8 +91,7 @@ impl SqliteStore {
         // a third of the time `ledger verify` spends reading a big ledger.
         // SQLite writes through its WAL as before; the map is read-only.
         conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
-        schema::migrate(&mut conn)?;
-        Ok(SqliteStore { conn, path: path.to_path_buf() })
+        schema::migrate(conn)
     }
 
     pub fn path(&self) -> &Path {

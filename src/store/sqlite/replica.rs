@@ -44,6 +44,25 @@ impl SqliteStore {
         Ok(self.conn.query_row("SELECT value FROM replica_meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
 
+    /// Store each pair whose key is not set yet, and return what is stored
+    /// under the first key: the value of whichever process got there first,
+    /// when several open a fresh replica at once.
+    pub fn meta_init(&mut self, pairs: &[(&str, String)]) -> Result<Option<String>> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut st = tx.prepare_cached("INSERT OR IGNORE INTO replica_meta (key, value) VALUES (?1, ?2)")?;
+            for (k, v) in pairs {
+                st.execute(params![k, v])?;
+            }
+        }
+        let first = match pairs.first() {
+            Some((k, _)) => tx.query_row("SELECT value FROM replica_meta WHERE key = ?1", [k], |r| r.get(0)).optional()?,
+            None => None,
+        };
+        tx.commit()?;
+        Ok(first)
+    }
+
     pub fn meta_set(&mut self, pairs: &[(&str, String)]) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         set_all(&tx, pairs)?;

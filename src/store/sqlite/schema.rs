@@ -147,7 +147,15 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         )));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        // Another process may have opened the same fresh file at the same
+        // moment: the version read above is only a hint. Under the write
+        // lock (IMMEDIATE) it is read again, and a step already applied is
+        // skipped, so any number of processes migrate a file once.
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let now: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > i as u32 {
+            continue;
+        }
         tx.execute_batch(sql)?;
         backfill(&tx, i as u32 + 1)?;
         tx.pragma_update(None, "user_version", i as u32 + 1)?;

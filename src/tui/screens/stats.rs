@@ -71,7 +71,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     for (k, v) in &s.revenue_by_operator {
         right.push(Line::from(format!("  by {k:<10} {}", m(*v))));
     }
-    for (t, n) in &s.issued_by_type {
+    for (t, n) in &s.sold_by_type {
         right.push(Line::from(Span::styled(format!("  {t} × {n}"), theme.dim())));
     }
     Paragraph::new(right).block(Block::bordered().title(" Revenue (voided excluded) ")).render(money, buf);
@@ -133,7 +133,7 @@ fn top_height(s: &crate::domain::stats::Stats, width: u16) -> u16 {
     let inner = (width / 2).saturating_sub(2).max(1) as usize;
     let reasons: Vec<String> = s.denied_by_reason.iter().map(|(v, n)| format!("{v} {n}")).collect();
     let left = 5 + usize::from(s.conflicts > 0) + wrapped_lines(&reasons.join(" · "), inner);
-    let right = 1 + s.revenue_by_payment.len() + s.revenue_by_operator.len() + s.issued_by_type.len();
+    let right = 1 + s.revenue_by_payment.len() + s.revenue_by_operator.len() + s.sold_by_type.len();
     (left.max(right) as u16 + 2).clamp(7, 11)
 }
 
