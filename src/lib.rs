@@ -7,7 +7,6 @@
 pub mod camera;
 pub mod cli;
 pub mod config;
-pub mod console;
 pub mod decode;
 pub mod domain;
 pub mod error;

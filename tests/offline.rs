@@ -178,7 +178,7 @@ fn black_hole_gives_an_offline_verdict_within_the_budget_and_uploads_later() {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(tmp.path().join("replica.sqlite")).unwrap().permissions().mode();
     assert_eq!(mode & 0o077, 0, "the replica holds phones and password hashes: {mode:o}");
-    let budget = Duration::from_secs_f64(gate.local().cfg.offline.budget_secs);
+    let budget = Duration::from_secs_f64(gate.cfg().offline.budget_secs);
 
     relay.black_hole();
     for (c, expect) in [(&code, Verdict::Admitted), (&code, Verdict::AlreadyUsed), (&code2, Verdict::Admitted)] {

@@ -149,17 +149,14 @@ pub fn default_command(cli: &Cli, paths: &Paths) -> Result<ExitCode> {
         say!("No gatehouse database in {}: first run.", paths.data_dir.display());
         init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None })?;
     }
-    if shared {
-        // Never wait on the server here: the gate starts offline if it must.
-        let mut gate = crate::service::offline::Gate::open(paths)?;
-        if let Ok(0) = gate.try_server(gate.budget() * 4, |g| g.user_count()) {
-            init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None })?;
-        }
-        return crate::console::run_gate(cli, gate);
+    // Never wait on a server here: a shared gate starts offline if it must.
+    let mut gate = crate::service::Gate::open(paths)?;
+    let users = gate.try_server(gate.budget() * 4, |g| g.user_count());
+    match users {
+        Ok(0) => init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None })?,
+        // A local file that cannot be read is an error; an absent server is not.
+        Err(e) if !gate.has_remote() => return Err(e.into()),
+        _ => {}
     }
-    let mut g = Gatehouse::open(paths)?;
-    if g.user_count()? == 0 {
-        init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None })?;
-    }
-    crate::console::run(cli, g)
+    super::console::run(cli, gate)
 }

@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod camera;
+mod console;
 mod db;
 mod init;
 mod manual;
@@ -54,7 +55,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Completions(a) => manual::completions(a),
         Command::Sync(j) => offline::sync(&paths, j),
         Command::Conflicts(a) => offline::conflicts(&cli, &paths, a),
-        Command::Scan(a) if offline::handles_scan(&paths, a)? => offline::scan(&cli, &paths, a),
+        Command::Scan(a) if offline::handles_scan(a) => offline::scan(&cli, &paths, a),
         Command::Db(DbCmd::Status(j)) if offline::is_postgres(&paths)? => offline::db_status(&paths, j),
         _ => {
             let mut g = Gatehouse::open(&paths)?;
@@ -401,15 +402,10 @@ fn scan(cli: &Cli, g: &mut Gatehouse, a: &ScanArgs) -> Result<ExitCode> {
     if let Some(file) = &a.payload_file {
         return scan_lines(g, &actor, &gate, file, a.json);
     }
-    if let Some(id) = &a.id {
-        let out = g.scan_manual(id, a.reason.as_deref(), &actor, &gate)?;
-        return Ok(show_verdict(&out, a.json));
-    }
-    let raw = scan_input(a)?;
-    let out = match &a.nonce {
-        Some(n) => g.scan_with_nonce(&raw, &actor, &gate, n)?,
-        None => g.scan(&raw, &actor, &gate)?,
-    };
+    // A single code goes through the gate (`offline::scan`); here, a
+    // manual check-in by id.
+    let Some(id) = &a.id else { bail!("give --payload TEXT, --image FILE, --id ID or --payload-file FILE") };
+    let out = g.scan_manual(id, a.reason.as_deref(), &actor, &gate)?;
     Ok(show_verdict(&out, a.json))
 }
 

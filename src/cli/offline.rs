@@ -1,6 +1,6 @@
-//! The offline-capable gate on the command line (docs/offline.md):
-//! `scan` on a PostgreSQL gate (online first, offline from the replica),
-//! `sync`, `conflicts`, and `db status` with the gate's freshness.
+//! The gate on the command line (docs/offline.md): `scan` of a code (on
+//! a shared gate online first, offline from the replica), `sync`,
+//! `conflicts`, and `db status` with the gate's freshness.
 
 use std::process::ExitCode;
 
@@ -11,8 +11,9 @@ use super::output::{self, say, say_err};
 use super::{EXIT_DENIED, EXIT_OK};
 use crate::config::Paths;
 use crate::domain::offline::Conflict;
+use crate::service::Gate;
 use crate::service::load_config;
-use crate::service::offline::{Gate, age_text};
+use crate::service::offline::age_text;
 
 /// Whether this data directory's event lives on PostgreSQL.
 pub fn is_postgres(paths: &Paths) -> Result<bool> {
@@ -20,10 +21,11 @@ pub fn is_postgres(paths: &Paths) -> Result<bool> {
     Ok(paths.database_url(&cfg).is_some())
 }
 
-/// A single code scanned on a PostgreSQL gate goes through the
-/// offline-capable path; manual check-ins and files stay online-only.
-pub fn handles_scan(paths: &Paths, a: &ScanArgs) -> Result<bool> {
-    Ok(a.payload_file.is_none() && a.id.is_none() && is_postgres(paths)?)
+/// A single code goes through the gate, on any gate: online first on a
+/// shared one, else from its replica. Manual check-ins and files of
+/// payloads need the event's database itself.
+pub fn handles_scan(a: &ScanArgs) -> bool {
+    a.payload_file.is_none() && a.id.is_none()
 }
 
 pub fn scan(cli: &Cli, paths: &Paths, a: &ScanArgs) -> Result<ExitCode> {
@@ -34,7 +36,7 @@ pub fn scan(cli: &Cli, paths: &Paths, a: &ScanArgs) -> Result<ExitCode> {
     let mut gate = Gate::open(paths)?;
     let (user, password) = super::credentials(cli)?;
     let actor = gate.authenticate(&user, &password)?;
-    let name = cli.gate.clone().unwrap_or_else(|| gate.local().gate_name().to_string());
+    let name = cli.gate.clone().unwrap_or_else(|| gate.gate_name().to_string());
     let out = match &a.nonce {
         Some(n) => gate.scan_with_nonce(&raw, &actor, &name, n)?,
         None => gate.scan(&raw, &actor, &name)?,

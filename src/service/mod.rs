@@ -21,6 +21,7 @@ pub use admin::{ExportKind, RestoreReport, private_dir};
 pub use import::{IMPORT_COLUMNS, ImportError, ImportRow, ParsedRows, REQUIRED_COLUMNS, RowProblem, parse_rows};
 pub use ledger::Verification;
 pub use manual::{Candidate, CandidateKind};
+pub use offline::Gate;
 pub use passes::PassView;
 pub use residents::ResidentView;
 pub use sync::{ChainHead, UploadReport};
@@ -75,6 +76,11 @@ impl Gatehouse {
 
     pub fn keys(&self) -> &KeyRing {
         &self.keys
+    }
+
+    /// The clock this core reads (tests fix it).
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -1,5 +1,10 @@
-//! A PostgreSQL gate that keeps scanning when its link drops
-//! (docs/offline.md). `Gate` owns the replica (a `Gatehouse` over
+//! The one service every gate runs, opened from its data directory's
+//! database setting: a file path (or none) is a gate with no remote, whose
+//! SQLite file is the event's database; a postgresql:// URL is a gate with
+//! a remote and a replica (docs/offline.md). The CLI and the console call
+//! the same `Gate` methods either way.
+//!
+//! With a remote, `Gate` owns the replica (a `Gatehouse` over
 //! `DATA_DIR/replica.sqlite`) and a worker thread that owns the connection
 //! to the server. Every server call is a job waited for at most a budget;
 //! on a timeout or a dropped link the gate decides locally, queues the scan
@@ -91,6 +96,19 @@ struct Remote {
     url: DbUrl,
 }
 
+impl Link {
+    fn set_online(&mut self, up: bool) {
+        if up != self.online {
+            if up {
+                tracing::info!("back ONLINE");
+            } else {
+                tracing::warn!("server unreachable: gate is OFFLINE");
+            }
+        }
+        self.online = up;
+    }
+}
+
 impl Remote {
     fn spawn(&self) -> mpsc::Sender<Job> {
         let (tx, rx) = mpsc::channel::<Job>();
@@ -127,11 +145,19 @@ pub struct Gate {
     /// The data directory (None when assembled from parts).
     paths: Option<Paths>,
     clock: Arc<dyn Clock>,
+    /// The event's database on a gate with no remote; else the replica.
     local: Gatehouse,
+    /// The shared server, for a gate that has one.
+    link: Option<Link>,
+}
+
+/// A gate's way to the shared server, and what it knows of it.
+struct Link {
     remote: Remote,
     worker: Option<mpsc::Sender<Job>>,
     online: bool,
     last_try: Option<Instant>,
+    /// This replica's local chain of offline blocks.
     chain: String,
 }
 
@@ -141,19 +167,30 @@ fn is_link_error(e: &Error) -> bool {
 }
 
 impl Gate {
-    /// Open a PostgreSQL gate's data directory: config, key, and the
-    /// replica (created empty on first use). Does not wait for the server.
+    /// Open a gate's data directory: config, key, and its database. With
+    /// a PostgreSQL URL that is the replica (created empty on first use),
+    /// and the server is not waited for; else the SQLite file.
     pub fn open(paths: &Paths) -> Result<Gate> {
         let cfg = load_config(paths)?;
         super::check_data_dir(&paths.data_dir)?;
-        let url = paths
-            .database_url(&cfg)
-            .ok_or_else(|| Error::Other("offline operation needs a PostgreSQL database ([storage] database or --database)".into()))?;
+        let Some(url) = paths.database_url(&cfg) else {
+            return Ok(Gate::local(Gatehouse::open(paths)?));
+        };
         let url = DbUrl::parse(&url)?;
         let keys = keyfile::load(&paths.key())?;
         let mut gate = Gate::from_parts(cfg, keys, url, &paths.data_dir.join("replica.sqlite"), Arc::new(SystemClock))?;
         gate.paths = Some(paths.clone());
         Ok(gate)
+    }
+
+    /// A gate with no remote: `g`'s database is the event's.
+    pub fn local(g: Gatehouse) -> Gate {
+        Gate { cfg: g.cfg.clone(), paths: g.paths().cloned(), clock: g.clock(), local: g, link: None }
+    }
+
+    /// Whether this gate shares a server (and so has a replica and a queue).
+    pub fn has_remote(&self) -> bool {
+        self.link.is_some()
     }
 
     /// Assemble from parts; tests use this with their own clock.
@@ -178,8 +215,8 @@ impl Gate {
         let other = store.replica_meta("database")?.filter(|db| DbUrl::parse(db).map(|d| d.identity()).ok() != Some(url.identity()));
         let local = Gatehouse::from_parts(cfg.clone(), keys.clone(), store, clock.clone());
         let remote = Remote { cfg: cfg.clone(), keys: keys.clone(), clock: clock.clone(), url: url.clone() };
-        let mut gate =
-            Gate { cfg: cfg.clone(), paths: None, clock: clock.clone(), local, remote, worker: None, online: true, last_try: None, chain };
+        let link = Link { remote, worker: None, online: true, last_try: None, chain };
+        let mut gate = Gate { cfg: cfg.clone(), paths: None, clock: clock.clone(), local, link: Some(link) };
         if let Some(db) = other {
             if gate.queued()? > 0 {
                 return Err(Error::Other(format!(
@@ -215,39 +252,41 @@ impl Gate {
         Duration::from_secs_f64((self.cfg.offline.budget_secs * 20.0).max(30.0))
     }
 
+    /// Whether the server answered last time (always, with no remote).
     pub fn is_online(&self) -> bool {
-        self.online
+        self.link.as_ref().is_none_or(|l| l.online)
     }
 
-    /// The replica's `Gatehouse`: local reads (and the offline decision).
-    pub fn local(&mut self) -> &mut Gatehouse {
+    /// The local `Gatehouse`: the event's database, or the replica (local
+    /// reads, and the offline decision).
+    pub fn replica(&mut self) -> &mut Gatehouse {
         &mut self.local
     }
 
-    /// Another connection (the console's sync thread) reached the server:
-    /// try it again at the next call rather than after `retry_secs`.
-    pub fn server_answered_elsewhere(&mut self) {
-        if !self.online {
-            self.last_try = None;
-        }
+    /// This gate's name, as the config gives it.
+    pub fn gate_name(&self) -> &str {
+        &self.cfg.gate.name
     }
 
     /// Whether to try the server now: always while online, and every
     /// `retry_secs` while offline.
     fn worth_trying(&self) -> bool {
-        self.online || self.last_try.is_none_or(|t| t.elapsed().as_secs_f64() >= self.cfg.offline.retry_secs)
+        self.link.as_ref().is_none_or(|l| l.online || l.last_try.is_none_or(|t| t.elapsed().as_secs_f64() >= self.cfg.offline.retry_secs))
     }
 
     /// Run `f` on the server's `Gatehouse`, waiting at most `wait`. A
     /// timeout abandons the worker (a black-holed socket cannot be
     /// interrupted); the next call starts a fresh one.
+    ///
+    /// With no remote, `f` runs here on the gate's own database.
     fn call<R: Send + 'static>(&mut self, wait: Duration, f: impl FnOnce(&mut Gatehouse) -> Result<R> + Send + 'static) -> Result<R> {
-        self.last_try = Some(Instant::now());
-        let worker = match &self.worker {
+        let Some(link) = self.link.as_mut() else { return f(&mut self.local) };
+        link.last_try = Some(Instant::now());
+        let worker = match &link.worker {
             Some(w) => w.clone(),
             None => {
-                let w = self.remote.spawn();
-                self.worker = Some(w.clone());
+                let w = link.remote.spawn();
+                link.worker = Some(w.clone());
                 w
             }
         };
@@ -265,48 +304,40 @@ impl Gate {
             let _ = tx.send(r);
         });
         if worker.send(job).is_err() {
-            self.worker = None;
-            self.set_online(false);
+            link.worker = None;
+            link.set_online(false);
             return Err(Error::PgConnection("the connection worker stopped".into()));
         }
         match rx.recv_timeout(wait) {
             Ok(Ok(v)) => {
-                self.set_online(true);
+                link.set_online(true);
                 Ok(v)
             }
             Ok(Err(e)) => {
                 if is_link_error(&e) {
-                    self.set_online(false);
+                    link.set_online(false);
                 }
                 Err(e)
             }
             Err(RecvTimeoutError::Timeout) => {
-                self.worker = None;
-                self.set_online(false);
+                link.worker = None;
+                link.set_online(false);
                 Err(Error::PgConnection(format!("no answer from the server within {:.1} s", wait.as_secs_f64())))
             }
             Err(RecvTimeoutError::Disconnected) => {
-                self.worker = None;
-                self.set_online(false);
+                link.worker = None;
+                link.set_online(false);
                 Err(Error::PgConnection("the connection worker stopped".into()))
             }
         }
     }
 
-    fn set_online(&mut self, up: bool) {
-        if up != self.online {
-            if up {
-                tracing::info!("back ONLINE");
-            } else {
-                tracing::warn!("server unreachable: gate is OFFLINE");
-            }
-        }
-        self.online = up;
-    }
-
     /// Sign in: on the server when it answers within the budget, else
     /// against the replica's users.
     pub fn authenticate(&mut self, username: &str, password: &str) -> Result<Actor> {
+        if self.link.is_none() {
+            return self.local.authenticate(username, password);
+        }
         // A server that does not answer within the budget is not waited
         // for again with bcrypt's allowance: sign in from the replica.
         if self.worth_trying() && self.ping().is_ok() {
@@ -344,7 +375,7 @@ impl Gate {
     }
 
     fn require_replica(&mut self) -> Result<()> {
-        if self.local.store().replica_meta("cursor")?.is_none() {
+        if self.link.is_some() && self.local.store().replica_meta("cursor")?.is_none() {
             return Err(Error::PgConnection(
                 "the server cannot be reached, and this gate has never synced: run `gatehouse sync` while the link is up".into(),
             ));
@@ -360,6 +391,10 @@ impl Gate {
     }
 
     pub fn scan_with_nonce(&mut self, raw: &[u8], actor: &Actor, gate: &str, nonce: &str) -> Result<GateOutcome> {
+        if self.link.is_none() {
+            let outcome = self.local.scan_with_nonce(raw, actor, gate, nonce)?;
+            return Ok(GateOutcome { outcome, offline: false, replica_age_secs: None });
+        }
         if self.worth_trying() && self.queued()? > 0 {
             // Queued scans go first, so the server sees them in order.
             if let Err(e) = self.push(self.budget()) {
@@ -390,6 +425,9 @@ impl Gate {
     }
 
     fn replica_age(&mut self) -> Result<Option<f64>> {
+        if self.link.is_none() {
+            return Ok(None);
+        }
         let pulled = self.local.store().replica_meta("pulled_at")?;
         let now = self.clock.now();
         Ok(pulled.as_deref().and_then(parse_stamp).map(|t| ((now - t).num_milliseconds() as f64 / 1000.0).max(0.0)))
@@ -398,6 +436,9 @@ impl Gate {
     /// Offline scans (local blocks) not yet uploaded. The local chain is
     /// dense, so this is its head minus the upload mark.
     pub fn queued(&mut self) -> Result<u64> {
+        if self.link.is_none() {
+            return Ok(0);
+        }
         let head = self.local.ledger_head()?.map(|(i, _)| i);
         let mark = self.upload_mark()?;
         Ok(match (head, mark) {
@@ -412,10 +453,21 @@ impl Gate {
     }
 
     pub fn freshness(&mut self) -> Result<Freshness> {
+        if self.link.is_none() {
+            let none = Freshness {
+                online: true,
+                replica_age_secs: None,
+                queued: 0,
+                clock_skew_secs: None,
+                clock_skew_warning: false,
+                stale: false,
+            };
+            return Ok(none);
+        }
         let age = self.replica_age()?;
         let skew: Option<f64> = self.local.store().replica_meta("clock_skew_secs")?.and_then(|v| v.parse().ok());
         Ok(Freshness {
-            online: self.online,
+            online: self.is_online(),
             replica_age_secs: age,
             queued: self.queued()?,
             clock_skew_secs: skew,
@@ -443,7 +495,8 @@ impl Gate {
                 return Ok(total);
             }
             let Some((index, hash)) = self.local.ledger_head()? else { return Ok(total) };
-            let head = ChainHead { chain: self.chain.clone(), index, hash };
+            let Some(chain) = self.link.as_ref().map(|l| l.chain.clone()) else { return Ok(total) };
+            let head = ChainHead { chain, index, hash };
             let r = self.call(wait, move |g| g.upload_offline(&head, &items, skew))?;
             total.uploaded += r.uploaded;
             total.skipped += r.skipped;
@@ -460,11 +513,16 @@ impl Gate {
     pub fn sync(&mut self) -> Result<SyncReport> {
         let wait = self.sync_wait();
         let mut rep = SyncReport::default();
+        if self.link.is_none() {
+            rep.error = Some("this gate has no server to sync with: its database is a local SQLite file".into());
+            rep.online = true;
+            return Ok(rep);
+        }
         // A dead or black-holed link is found within the budget, not the sync's long wait.
         if let Err(e) = self.ping() {
             rep.error = Some(e.to_string());
             rep.queued = self.queued()?;
-            rep.online = self.online;
+            rep.online = self.is_online();
             return Ok(rep);
         }
         match self.push(wait) {
@@ -482,7 +540,7 @@ impl Gate {
         {
             rep.error = Some(e.to_string());
         }
-        rep.online = self.online;
+        rep.online = self.is_online();
         if let Some(s) = rep.clock_skew_secs {
             rep.clock_skew_warning = offline::skew_too_large(s, self.cfg.offline.max_skew_secs);
         }

@@ -77,9 +77,14 @@ pub struct App {
     /// A shared PostgreSQL database's link, kept current by the store
     /// (None for the local SQLite file: nothing to show).
     pub db_link: Option<crate::store::DbLink>,
-    /// An offline-capable gate's freshness (ONLINE/OFFLINE, replica age,
-    /// queue, conflicts), kept current by the sync thread.
-    pub sync: Option<super::offline::SyncShare>,
+    /// Whether this gate shares a server: then a sync job runs on a timer.
+    pub remote: bool,
+    /// A gate with a server: its freshness (ONLINE/OFFLINE, replica age,
+    /// queue, conflicts), as the last sync job found it.
+    pub sync: Option<super::offline::SyncView>,
+    /// When the next sync job is due, and whether one is running.
+    next_sync: Option<Instant>,
+    syncing: bool,
     /// The latest camera frame, already downscaled for the preview.
     pub preview: Option<GrayImage>,
     pub screen: Screen,
@@ -121,7 +126,10 @@ impl App {
             camera: "No camera".into(),
             camera_ok: false,
             db_link: None,
+            remote: false,
             sync: None,
+            next_sync: None,
+            syncing: false,
             preview: None,
             screen: Screen::Login,
             actor: None,
@@ -159,7 +167,7 @@ impl App {
 
     /// The offline-capable gate's state, when this is one.
     pub fn sync_view(&self) -> Option<super::offline::SyncView> {
-        self.sync.as_ref().and_then(|s| s.get())
+        self.sync.clone()
     }
 
     /// Whether this gate's server did not answer (an offline-capable gate only).
@@ -361,6 +369,11 @@ impl App {
     pub fn tick(&mut self, now: Instant, clock: String) -> Vec<Effect> {
         self.clock = clock;
         let mut fx = Vec::new();
+        // Signed in or not: the replica stays fresh for the next operator.
+        if self.remote && !self.syncing && self.next_sync.is_none_or(|t| now >= t) {
+            self.syncing = true;
+            fx.push(Effect::Sync);
+        }
         if self.actor.is_none() {
             return fx;
         }
@@ -484,7 +497,18 @@ impl App {
                 if !self.acked.contains(&block) {
                     self.acked.push(block);
                 }
+                // The header's count is read again at once, not a pull later.
+                if !self.syncing {
+                    self.next_sync = None;
+                }
                 cx!(self).say(msg);
+            }
+            Outcome::Synced(view) => {
+                self.syncing = false;
+                let every =
+                    if view.fresh.online { super::offline::PULL_EVERY } else { Duration::from_secs_f64(self.cfg.offline.retry_secs) };
+                self.next_sync = Some(Instant::now() + every);
+                self.sync = Some(*view);
             }
             Outcome::Done(msg) if msg.is_empty() => {}
             Outcome::Done(msg) => cx!(self).say(msg),

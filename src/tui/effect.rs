@@ -85,6 +85,9 @@ pub enum Effect {
     Backup,
     /// Acknowledge the conflict in this ledger block (a `conflict_ack`).
     AckConflict(u64),
+    /// A gate with a server: upload queued scans, pull changes, read the
+    /// open conflicts (a timed job, answered with `Outcome::Synced`).
+    Sync,
     Bell(Bell),
     Quit,
 }
@@ -135,6 +138,8 @@ pub enum Outcome {
     StatsOffline(String),
     /// A conflict is acknowledged (by us, or by another gate first).
     ConflictAcked(u64, String),
+    /// Where the gate stands after a sync: what the header shows.
+    Synced(Box<super::offline::SyncView>),
     Done(String),
     Failed(String),
 }

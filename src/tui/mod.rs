@@ -31,8 +31,8 @@ use self::app::App;
 use self::effect::{Bell, Effect};
 use self::event::Event;
 use self::theme::Theme;
-pub use self::worker::Core;
 use crate::camera::{CaptureSettings, SourceSpec};
+use crate::service::Gate;
 
 /// 25 redraws a second at most; each tick also refreshes the clock.
 const TICK: Duration = Duration::from_millis(40);
@@ -46,21 +46,12 @@ const STATS_EVERY: Duration = Duration::from_secs(10);
 /// Preview frames are shrunk to this width before they reach the state.
 const PREVIEW_WIDTH: u32 = 160;
 
-pub fn run(core: Core, gate: String, camera: SourceSpec, started: std::time::Instant) -> Result<ExitCode> {
+pub fn run(core: Gate, gate: String, camera: SourceSpec, started: std::time::Instant) -> Result<ExitCode> {
     let theme = Theme::from_env();
     let data_dir = core.paths().map(|p| p.data_dir.clone()).unwrap_or_default();
     let mut app = App::new(core.cfg().clone(), gate.clone(), data_dir);
-    app.db_link = core.db_link();
-    // A PostgreSQL gate keeps scanning offline; its sync thread feeds the header.
-    let sync_stop = Arc::new(AtomicBool::new(false));
-    let sync_thread = match (&core, core.paths().cloned()) {
-        (Core::Gate(_), Some(paths)) => {
-            let share = offline::SyncShare::default();
-            app.sync = Some(share.clone());
-            offline::spawn_sync(paths, share, sync_stop.clone())
-        }
-        _ => None,
-    };
+    // A gate with a server keeps scanning offline; a timed sync job feeds the header.
+    app.remote = core.has_remote();
     let (tx, rx) = mpsc::channel::<Event>();
     let (jobs_tx, jobs_rx) = mpsc::channel::<Effect>();
     let frames = crate::camera::frame_slot();
@@ -71,7 +62,7 @@ pub fn run(core: Core, gate: String, camera: SourceSpec, started: std::time::Ins
     // After ratatui's hook (which restores the terminal): decoder panics are
     // caught, and their messages must stay off the screen we own.
     crate::decode::install_panic_hook();
-    let worker = worker::spawn(core, gate, jobs_rx, tx.clone(), frames.clone(), image_picker(), app.sync.clone());
+    let worker = worker::spawn(core, gate, jobs_rx, tx.clone(), frames.clone(), image_picker());
     let input = event::spawn_input(tx.clone(), stop.clone());
     let _ticker = event::spawn_ticker(tx.clone(), TICK);
     // The camera starts once someone is signed in: a code held up before
@@ -141,10 +132,6 @@ pub fn run(core: Core, gate: String, camera: SourceSpec, started: std::time::Ins
     drop(jobs_tx);
     let _ = input.join();
     let _ = worker.join();
-    sync_stop.store(true, Ordering::Relaxed);
-    if let Some(t) = sync_thread {
-        let _ = t.join();
-    }
     result.map(|_| ExitCode::SUCCESS)
 }
 

@@ -1,25 +1,22 @@
-//! The console on an offline-capable PostgreSQL gate (docs/offline.md): a
-//! sync thread of its own keeps the replica fresh (every second while
-//! online, every `retry_secs` while not), uploads queued scans, and shares
-//! what the header shows: ONLINE/OFFLINE, the replica's age, the queue and
-//! open conflicts. It never holds up the worker, so a dead link never
-//! stalls a scan beyond its budget.
+//! The console on a gate with a server (docs/offline.md): a sync job,
+//! due every second while online and every `retry_secs` while not, runs on
+//! the worker like any other effect. It uploads queued scans, keeps the
+//! replica fresh, and answers with what the header shows: ONLINE/OFFLINE,
+//! the replica's age, the queue and open conflicts. The job's own server
+//! calls wait at most the budget, so a dead link never stalls a scan for
+//! longer than a scan's own attempt would.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::config::Paths;
 use crate::domain::offline::Conflict;
 use crate::service::offline::{Freshness, Gate};
 
 /// How often the replica is pulled while online.
-const PULL_EVERY: Duration = Duration::from_secs(1);
+pub const PULL_EVERY: Duration = Duration::from_secs(1);
 /// How often the conflicts are read.
 const CONFLICTS_EVERY: Duration = Duration::from_secs(5);
 
-/// What the header shows, refreshed by the sync thread.
+/// What the header shows, as the last sync found it.
 #[derive(Debug, Clone)]
 pub struct SyncView {
     pub fresh: Freshness,
@@ -28,24 +25,47 @@ pub struct SyncView {
     /// Those conflicts, oldest first: every gate's console shows them
     /// until someone acknowledges each.
     pub conflicts: Vec<Conflict>,
-    /// The sync thread's last attempt reached the server (false before its first).
+    /// The last attempt reached the server.
     pub answered: bool,
 }
 
-/// Shared between the sync thread and the screen.
-#[derive(Debug, Clone, Default)]
-pub struct SyncShare(Arc<Mutex<Option<SyncView>>>);
+/// What the sync job keeps between runs (the worker holds it).
+#[derive(Debug, Default)]
+pub struct SyncMemory {
+    last_conflicts: Option<Instant>,
+    open: Vec<Conflict>,
+}
 
-impl SyncShare {
-    pub fn get(&self) -> Option<SyncView> {
-        self.0.lock().ok().and_then(|v| v.clone())
+/// One sync: push, pull, and the conflicts when they are due (at once
+/// when this gate's upload found one, else every few seconds, for other
+/// gates' conflicts and acknowledgements).
+pub fn sync_once(gate: &mut Gate, mem: &mut SyncMemory, conflicts_now: bool) -> SyncView {
+    let mut found = false;
+    match gate.sync() {
+        Ok(r) if r.error.is_some() => tracing::info!(error = ?r.error, "sync incomplete"),
+        Ok(r) => found = r.conflicts > 0,
+        Err(e) => tracing::warn!(%e, "sync failed"),
     }
-
-    pub fn set(&self, v: SyncView) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = Some(v);
+    let due = conflicts_now || found || mem.last_conflicts.is_none_or(|t| t.elapsed() >= CONFLICTS_EVERY);
+    if gate.is_online()
+        && due
+        && let Ok(list) = gate.conflicts()
+    {
+        mem.open = list.into_iter().filter(|c| !c.acknowledged).collect();
+        mem.last_conflicts = Some(Instant::now());
+    }
+    let fresh = gate.freshness().unwrap_or_else(|e| {
+        tracing::warn!(%e, "cannot read the replica's state");
+        Freshness {
+            online: gate.is_online(),
+            replica_age_secs: None,
+            queued: 0,
+            clock_skew_secs: None,
+            clock_skew_warning: false,
+            stale: true,
         }
-    }
+    });
+    SyncView { fresh, open_conflicts: mem.open.len(), conflicts: mem.open.clone(), answered: gate.is_online() }
 }
 
 /// The header's words for a view: `ONLINE 2s q0`, `OFFLINE 75s STALE q3 !1 CONFLICT`.
@@ -60,56 +80,6 @@ pub fn header_text(v: &SyncView) -> String {
         s.push_str(&format!(" !{} CONFLICT{}", v.open_conflicts, if v.open_conflicts == 1 { "" } else { "S" }));
     }
     s
-}
-
-/// Start the sync thread for the gate in `paths`; it stops with `stop`.
-pub fn spawn_sync(paths: Paths, share: SyncShare, stop: Arc<AtomicBool>) -> Option<JoinHandle<()>> {
-    let mut gate = match Gate::open(&paths) {
-        Ok(g) => g,
-        Err(e) => {
-            tracing::warn!(%e, "no offline replica for the console");
-            return None;
-        }
-    };
-    let retry = Duration::from_secs_f64(gate.local().cfg.offline.retry_secs);
-    std::thread::Builder::new()
-        .name("sync".into())
-        .spawn(move || {
-            let mut last_conflicts: Option<Instant> = None;
-            let mut open: Vec<Conflict> = Vec::new();
-            let mut answered = false;
-            let mut next = Instant::now();
-            // What is known before the first sync answers (or times out).
-            if let Ok(fresh) = gate.freshness() {
-                share.set(SyncView { fresh, open_conflicts: 0, conflicts: Vec::new(), answered: false });
-            }
-            while !stop.load(Ordering::Relaxed) {
-                if Instant::now() >= next {
-                    let mut found = false;
-                    match gate.sync() {
-                        Ok(r) if r.error.is_some() => tracing::info!(error = ?r.error, "sync incomplete"),
-                        Ok(r) => found = r.conflicts > 0,
-                        Err(e) => tracing::warn!(%e, "sync failed"),
-                    }
-                    // Read at once when this gate's upload found a conflict,
-                    // else every few seconds (other gates' conflicts and acknowledgements).
-                    if gate.is_online()
-                        && (found || last_conflicts.is_none_or(|t| t.elapsed() >= CONFLICTS_EVERY))
-                        && let Ok(list) = gate.conflicts()
-                    {
-                        open = list.into_iter().filter(|c| !c.acknowledged).collect();
-                        last_conflicts = Some(Instant::now());
-                    }
-                    answered = gate.is_online();
-                    next = Instant::now() + if gate.is_online() { PULL_EVERY } else { retry };
-                }
-                if let Ok(fresh) = gate.freshness() {
-                    share.set(SyncView { fresh, open_conflicts: open.len(), conflicts: open.clone(), answered });
-                }
-                std::thread::sleep(Duration::from_millis(200));
-            }
-        })
-        .ok()
 }
 
 #[cfg(test)]

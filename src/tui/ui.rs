@@ -152,7 +152,7 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         app.camera.clone()
     };
     let cam = format!("cam: {cam_text}");
-    let db = match app.sync.as_ref().and_then(|s| s.get()) {
+    let db = match app.sync.as_ref() {
         Some(v) => format!("{} │ ", super::offline::header_text(&v)),
         None => app.db_link.as_ref().map_or(String::new(), |l| format!("pg: {} │ ", if l.is_up() { "up" } else { "DOWN" })),
     };

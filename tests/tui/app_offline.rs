@@ -5,7 +5,7 @@
 use super::*;
 use gatehouse::domain::offline::{Admission, Conflict};
 use gatehouse::service::offline::Freshness;
-use gatehouse::tui::offline::{SyncShare, SyncView};
+use gatehouse::tui::offline::SyncView;
 use gatehouse::tui::theme::Theme;
 use gatehouse::tui::ui;
 use ratatui::Terminal;
@@ -34,7 +34,6 @@ fn conflict(block: u64) -> Conflict {
 /// A signed-in console on a gate in this state.
 fn gate_app(online: bool, age: f64, conflicts: Vec<Conflict>) -> App {
     let mut app = signed_in(operator());
-    let share = SyncShare::default();
     let fresh = Freshness {
         online,
         replica_age_secs: Some(age),
@@ -43,8 +42,7 @@ fn gate_app(online: bool, age: f64, conflicts: Vec<Conflict>) -> App {
         clock_skew_warning: false,
         stale: age > app.cfg.offline.stale_secs,
     };
-    share.set(SyncView { fresh, open_conflicts: conflicts.len(), conflicts, answered: true });
-    app.sync = Some(share);
+    app.sync = Some(SyncView { fresh, open_conflicts: conflicts.len(), conflicts, answered: true });
     app
 }
 
@@ -134,4 +132,37 @@ fn stats_count_conflicts_and_say_when_they_are_not_current() {
     assert!(screen(&app).contains("not current"), "{}", screen(&app));
     app.apply(Outcome::Stats(Box::new(stats())));
     assert!(!screen(&app).contains("not current") && !screen(&app).contains("Conflicts"), "{}", screen(&app));
+}
+
+/// Sync is a timed job on the console's one channel: a tick asks for it
+/// when due, never twice at once, whoever is signed in; its answer is
+/// what the header shows; an acknowledgement asks for the next at once.
+#[test]
+fn sync_is_a_timed_job_whose_answer_the_header_shows() {
+    use std::time::{Duration, Instant};
+    let syncs = |fx: &[Effect]| fx.iter().filter(|e| **e == Effect::Sync).count();
+    let mut app = App::new(gatehouse::config::Config::default(), "Main Gate".into(), "/var/lib/gatehouse".into());
+    let t0 = Instant::now();
+    assert_eq!(syncs(&app.tick(t0, "18:30:00".into())), 0, "a gate with no server never syncs");
+    app.remote = true;
+    assert_eq!(syncs(&app.tick(t0, "18:30:00".into())), 1, "signed out, the replica is still kept fresh");
+    assert_eq!(syncs(&app.tick(t0 + Duration::from_secs(5), "18:30:05".into())), 0, "one at a time");
+    let online = gate_app(true, 0.5, vec![conflict(41)]).sync.expect("a view");
+    app.apply(Outcome::Synced(Box::new(online.clone())));
+    assert!(screen(&app).contains("ONLINE 0s q0 !1 CONFLICT"), "{}", screen(&app));
+    let now = Instant::now();
+    assert_eq!(syncs(&app.tick(now, "18:30:06".into())), 0, "not due yet");
+    assert_eq!(syncs(&app.tick(now + Duration::from_millis(1100), "18:30:07".into())), 1, "due a second later");
+    // Offline: the next try waits `retry_secs`.
+    let mut offline = online.clone();
+    offline.fresh.online = false;
+    app.apply(Outcome::Synced(Box::new(offline)));
+    let now = Instant::now();
+    let retry = Duration::from_secs_f64(app.cfg.offline.retry_secs);
+    assert_eq!(syncs(&app.tick(now + retry / 2, "18:30:08".into())), 0);
+    assert_eq!(syncs(&app.tick(now + retry + Duration::from_millis(100), "18:30:09".into())), 1);
+    app.apply(Outcome::Synced(Box::new(online)));
+    // An acknowledgement: the count is read again at the next tick.
+    app.apply(Outcome::ConflictAcked(41, "conflict 41 acknowledged".into()));
+    assert_eq!(syncs(&app.tick(Instant::now(), "18:30:10".into())), 1);
 }

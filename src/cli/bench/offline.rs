@@ -148,7 +148,7 @@ pub fn run(url: Option<&str>, scans: usize, passes: usize, voids: usize) -> Resu
         drain.wall,
         drain.cpu
     );
-    say!("  (the console's sync thread tries again every retry_secs, {} s, while offline)", north.cfg().offline.retry_secs);
+    say!("  (the console's sync job tries again every retry_secs, {} s, while offline)", north.cfg().offline.retry_secs);
 
     // 3. Incremental pulls: after `voids` voids at the desk, and after nothing.
     let n = voids.min(ids.len() - payloads.len());

@@ -5,22 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use crate::cli::Cli;
-use crate::service::Gatehouse;
-use crate::service::offline::Gate;
-use crate::tui::Core;
+use super::Cli;
+use crate::service::Gate;
 
-pub fn run(cli: &Cli, g: Gatehouse) -> Result<ExitCode> {
-    start(cli, Core::Direct(Box::new(g)))
-}
-
-/// The console of a gate whose event lives on PostgreSQL: it starts, and
-/// keeps scanning, whether or not the server answers (docs/offline.md).
-pub fn run_gate(cli: &Cli, gate: Gate) -> Result<ExitCode> {
-    start(cli, Core::Gate(Box::new(gate)))
-}
-
-fn start(cli: &Cli, core: Core) -> Result<ExitCode> {
+/// The console of any gate. One whose event lives on PostgreSQL starts,
+/// and keeps scanning, whether or not the server answers (docs/offline.md).
+pub fn run(cli: &Cli, core: Gate) -> Result<ExitCode> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!("the console needs a terminal; use the subcommands (gatehouse --help) in scripts");
     }
