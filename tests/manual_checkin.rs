@@ -1,7 +1,8 @@
-//! Manual check-in through the library with a real SQLite file: found by
+//! Manual check-in through the library, on each backend: found by
 //! name in any word order, phone or the short id on the ticket, then the
 //! same scan with the same verdicts, recorded as manual in the ledger.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -11,9 +12,14 @@ use gatehouse::domain::resident::ResidentRequest;
 use gatehouse::domain::scan::Verdict;
 use gatehouse::service::CandidateKind;
 
-#[test]
-fn search_by_name_in_any_order_phone_and_short_id() {
-    let env = Env::new();
+both_backends!(
+    search_by_name_in_any_order_phone_and_short_id,
+    scan_by_id_is_the_same_scan_recorded_as_manual,
+    an_ambiguous_prefix_lists_the_candidates,
+);
+
+fn search_by_name_in_any_order_phone_and_short_id(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let (p, _) = issue(&mut g, &couple("Asha Rao", "+91 98765 43210", "Ravi Kumar", "9876501234"));
     issue(&mut g, &single("Asha Khan", "9123456780"));
@@ -36,9 +42,8 @@ fn search_by_name_in_any_order_phone_and_short_id() {
     assert_eq!((c.kind, c.id.as_str()), (CandidateKind::Pass, p.id.as_str()));
 }
 
-#[test]
-fn scan_by_id_is_the_same_scan_recorded_as_manual() {
-    let env = Env::new();
+fn scan_by_id_is_the_same_scan_recorded_as_manual(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let (p, _) = issue(&mut g, &couple("Asha Rao", "+91 98765 43210", "Ravi Rao", "9876501234"));
     let (q, _) = issue(&mut g, &single("Zoya Khan", "9123456780"));
@@ -75,9 +80,8 @@ fn scan_by_id_is_the_same_scan_recorded_as_manual() {
     assert!(g.verify_ledger(None, &mut |_| {}).unwrap().ok);
 }
 
-#[test]
-fn an_ambiguous_prefix_lists_the_candidates() {
-    let env = Env::new();
+fn an_ambiguous_prefix_lists_the_candidates(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let cfg = g.cfg.pass_rules();
     // Enough passes that two share their first four id characters.
