@@ -26,7 +26,7 @@ use crate::domain::scan::{ScanOutcome, Verdict};
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
 use crate::keyfile;
-use crate::store::{DbUrl, Store};
+use crate::store::{DbUrl, Replica, Store};
 
 /// Local blocks per upload transaction.
 const CHUNK: usize = 200;
@@ -154,6 +154,8 @@ pub struct Gate {
 /// A gate's way to the shared server, and what it knows of it.
 struct Link {
     remote: Remote,
+    /// The replica's own state: sync marks, outbox, pulled rows.
+    replica: Replica,
     worker: Option<mpsc::Sender<Job>>,
     online: bool,
     last_try: Option<Instant>,
@@ -195,27 +197,16 @@ impl Gate {
 
     /// Assemble from parts; tests use this with their own clock.
     pub fn from_parts(cfg: Config, keys: KeyRing, url: DbUrl, replica: &std::path::Path, clock: Arc<dyn Clock>) -> Result<Gate> {
-        if !replica.exists() {
-            // Names, phones and password hashes: readable by the owner only.
-            use std::os::unix::fs::OpenOptionsExt;
-            match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(replica) {
-                // Another process starting at the same moment made it first.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(Error::io(format!("cannot create {}", replica.display()), e)),
-                Ok(_) => {}
-            }
-        }
-        let mut store = Store::create(replica)?;
-        store.replica_prepare()?;
+        let mut rep = Replica::open(replica)?;
         // One chain per replica, whichever of several first-run processes names it.
         let fresh = uuid::Uuid::new_v4().to_string();
-        let chain = store.replica_init_meta(&[("chain", fresh.clone()), ("database", url.to_string())])?.unwrap_or(fresh);
+        let chain = rep.init_meta(&[("chain", fresh.clone()), ("database", url.to_string())])?.unwrap_or(fresh);
         // The same database spelled another way (localhost or 127.0.0.1,
         // another sslmode) is the same event; another database is not.
-        let other = store.replica_meta("database")?.filter(|db| DbUrl::parse(db).map(|d| d.identity()).ok() != Some(url.identity()));
-        let local = Gatehouse::from_parts(cfg.clone(), keys.clone(), store, clock.clone());
+        let other = rep.meta("database")?.filter(|db| DbUrl::parse(db).map(|d| d.identity()).ok() != Some(url.identity()));
+        let local = Gatehouse::from_parts(cfg.clone(), keys.clone(), rep.store()?, clock.clone());
         let remote = Remote { cfg: cfg.clone(), keys: keys.clone(), clock: clock.clone(), url: url.clone() };
-        let link = Link { remote, worker: None, online: true, last_try: None, chain };
+        let link = Link { remote, replica: rep, worker: None, online: true, last_try: None, chain };
         let mut gate = Gate { cfg: cfg.clone(), paths: None, clock: clock.clone(), local, link: Some(link) };
         if let Some(db) = other {
             if gate.queued()? > 0 {
@@ -355,7 +346,7 @@ impl Gate {
 
     /// One round trip to the server within the budget (connecting if need be).
     fn ping(&mut self) -> Result<()> {
-        self.call(self.budget(), |g| g.store().server_time().map(|_| ()))
+        self.call(self.budget(), |g| server_of(g)?.time().map(|_| ()))
     }
 
     /// Run `f` on the server, for the console's screens: refused at once
@@ -375,7 +366,9 @@ impl Gate {
     }
 
     fn require_replica(&mut self) -> Result<()> {
-        if self.link.is_some() && self.local.store().replica_meta("cursor")?.is_none() {
+        if let Some(link) = self.link.as_mut()
+            && link.replica.meta("cursor")?.is_none()
+        {
             return Err(Error::PgConnection(
                 "the server cannot be reached, and this gate has never synced: run `gatehouse sync` while the link is up".into(),
             ));
@@ -406,7 +399,8 @@ impl Gate {
             match self.call(self.budget(), move |g| g.scan_with_nonce(&raw2, &actor2, &gate2, &nonce2)) {
                 Ok(out) => {
                     // Write through, so a link that drops now cannot admit twice.
-                    if let Err(e) = self.local.store().replica_note(out.pass.as_ref(), out.resident.as_ref()) {
+                    let note = self.link.as_mut().map_or(Ok(()), |l| l.replica.note(out.pass.as_ref(), out.resident.as_ref()));
+                    if let Err(e) = note {
                         tracing::warn!(%e, "cannot note an online verdict in the replica");
                     }
                     return Ok(GateOutcome { outcome: out, offline: false, replica_age_secs: None });
@@ -425,10 +419,8 @@ impl Gate {
     }
 
     fn replica_age(&mut self) -> Result<Option<f64>> {
-        if self.link.is_none() {
-            return Ok(None);
-        }
-        let pulled = self.local.store().replica_meta("pulled_at")?;
+        let Some(link) = self.link.as_mut() else { return Ok(None) };
+        let pulled = link.replica.meta("pulled_at")?;
         let now = self.clock.now();
         Ok(pulled.as_deref().and_then(parse_stamp).map(|t| ((now - t).num_milliseconds() as f64 / 1000.0).max(0.0)))
     }
@@ -449,7 +441,7 @@ impl Gate {
     }
 
     fn upload_mark(&mut self) -> Result<Option<u64>> {
-        Ok(self.local.store().replica_meta("uploaded_through")?.and_then(|v| v.parse().ok()))
+        Ok(self.meta("uploaded_through")?.and_then(|v| v.parse().ok()))
     }
 
     pub fn freshness(&mut self) -> Result<Freshness> {
@@ -465,7 +457,7 @@ impl Gate {
             return Ok(none);
         }
         let age = self.replica_age()?;
-        let skew: Option<f64> = self.local.store().replica_meta("clock_skew_secs")?.and_then(|v| v.parse().ok());
+        let skew: Option<f64> = self.meta("clock_skew_secs")?.and_then(|v| v.parse().ok());
         Ok(Freshness {
             online: self.is_online(),
             replica_age_secs: age,
@@ -487,10 +479,11 @@ impl Gate {
                 verified.problem.map(|p| p.to_string()).unwrap_or_default()
             )));
         }
-        let skew: Option<f64> = self.local.store().replica_meta("clock_skew_secs")?.and_then(|v| v.parse().ok());
+        let skew: Option<f64> = self.meta("clock_skew_secs")?.and_then(|v| v.parse().ok());
         loop {
             let mark = self.upload_mark()?;
-            let items = self.local.store().replica_outbox(mark, CHUNK)?;
+            let Some(link) = self.link.as_mut() else { return Ok(total) };
+            let items = link.replica.outbox(mark, CHUNK)?;
             if items.is_empty() {
                 return Ok(total);
             }
@@ -503,7 +496,7 @@ impl Gate {
             total.conflicts += r.conflicts;
             total.high_water = r.high_water;
             match r.high_water {
-                Some(h) if mark.is_none_or(|m| h > m) => self.local.store().replica_set_meta(&[("uploaded_through", h.to_string())])?,
+                Some(h) if mark.is_none_or(|m| h > m) => self.set_meta(&[("uploaded_through", h.to_string())])?,
                 _ => return Err(Error::Other("the server did not take the queued scans".into())),
             }
         }
@@ -553,7 +546,7 @@ impl Gate {
         let e2 = epoch.clone();
         let (before, server, after) = self.call(wait, move |g| {
             let before = e2();
-            let server = g.store().server_time()?;
+            let server = server_of(g)?.time()?;
             Ok((before, server, e2()))
         })?;
         let skew = offline::skew_secs(before, server, after);
@@ -563,12 +556,11 @@ impl Gate {
             tracing::info!(skew_secs = skew, "clock skew measured");
         }
         rep.clock_skew_secs = Some(skew);
-        let store = self.local.store();
-        let since = match (store.replica_meta("cursor")?, store.replica_meta("cursor_hash")?) {
+        let since = match (self.meta("cursor")?, self.meta("cursor_hash")?) {
             (Some(i), Some(h)) => i.parse().ok().map(|i: u64| (i, h)),
             _ => None,
         };
-        let changes = self.call(wait, move |g| g.store().pull_changes(since))?;
+        let changes = self.call(wait, move |g| server_of(g)?.pull_changes(since))?;
         let mut meta = vec![("pulled_at", stamp(self.clock.now())), ("clock_skew_secs", format!("{skew:.3}"))];
         match &changes.head {
             Some((i, h)) => {
@@ -579,7 +571,11 @@ impl Gate {
             // An empty server ledger: remember that a pull happened.
             None => meta.push(("cursor", "none".into())),
         }
-        if !self.local.store().replica_apply(&changes, &meta)? {
+        let applied = match self.link.as_mut() {
+            Some(link) => link.replica.apply(&changes, &meta)?,
+            None => false,
+        };
+        if !applied {
             // A scan was queued while the pull ran: upload it first.
             rep.queued = self.queued()?;
             return Ok(());
@@ -606,6 +602,22 @@ impl Gate {
     /// Run any read or write on the server within the sync wait.
     pub fn on_server<R: Send + 'static>(&mut self, f: impl FnOnce(&mut Gatehouse) -> Result<R> + Send + 'static) -> Result<R> {
         self.call(self.sync_wait(), f)
+    }
+}
+
+/// The server's sync side of a core on PostgreSQL.
+fn server_of(g: &mut Gatehouse) -> Result<crate::store::Server<'_>> {
+    g.store().server().ok_or_else(|| Error::Other("this database is a SQLite file, not a shared server".into()))
+}
+
+impl Gate {
+    /// A replica state value (None on a gate with no remote).
+    fn meta(&mut self, key: &str) -> Result<Option<String>> {
+        self.link.as_mut().map_or(Ok(None), |l| l.replica.meta(key))
+    }
+
+    fn set_meta(&mut self, pairs: &[(&str, String)]) -> Result<()> {
+        self.link.as_mut().map_or(Ok(()), |l| l.replica.set_meta(pairs))
     }
 }
 

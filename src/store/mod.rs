@@ -21,7 +21,7 @@ pub use interface::{
     AuditRows, Db, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, ScanRow, ScanRows, StatsQuery, SyncRows, Table, UserRows,
 };
 pub use postgres::{DbLink, DbUrl, Endpoint, is_postgres_url, redact_url, url_has_password};
-pub use sync::{Changes, OutboxItem};
+pub use sync::{Changes, OutboxItem, Replica, Server};
 
 use crate::error::{Error, Result};
 

@@ -1,10 +1,13 @@
-//! What an offline-capable gate asks of storage (docs/offline.md): the
-//! central change pull (PostgreSQL), and the replica's own operations
-//! (SQLite): applying changes, its key/value state, the outbox, and the
-//! write-through of an online verdict.
+//! What a gate with a server asks of storage (docs/offline.md), each on a
+//! type of its own rather than methods that fail on the other backend:
+//! `Server`, the central change pull (PostgreSQL only), and `Replica`, the
+//! replica's own operations (a SQLite file only): applying changes, its
+//! key/value state, the outbox, and the write-through of an online verdict.
+
+use std::path::{Path, PathBuf};
 
 use super::copy::Cell;
-use super::{Backend, Store};
+use super::{Backend, Store, postgres, sqlite};
 use crate::domain::ledger::StoredBlock;
 use crate::domain::pass::Pass;
 use crate::domain::resident::Resident;
@@ -36,65 +39,98 @@ pub struct OutboxItem {
     pub scan: Option<ScanRow>,
 }
 
+/// The shared server's side of a sync: a `Store` on PostgreSQL.
+pub struct Server<'a>(&'a mut postgres::PgStore);
+
 impl Store {
+    /// The server's sync operations; None for a SQLite file, which is
+    /// never a server.
+    pub fn server(&mut self) -> Option<Server<'_>> {
+        match &mut self.backend {
+            Backend::Postgres(p) => Some(Server(p)),
+            Backend::Sqlite(_) => None,
+        }
+    }
+}
+
+impl Server<'_> {
     /// Changed passes, residents and users since `since` (index and hash
     /// of the last block applied), or everything when that block is gone
     /// or changed (a restore) or there is no cursor yet.
     pub fn pull_changes(&mut self, since: Option<(u64, String)>) -> Result<Changes> {
-        match &mut self.backend {
-            Backend::Postgres(p) => p.pull_changes(since),
-            Backend::Sqlite(_) => Err(Error::Other("changes are pulled from a PostgreSQL database only".into())),
-        }
+        self.0.pull_changes(since)
     }
 
     /// The server's clock, as Unix seconds.
-    pub fn server_time(&mut self) -> Result<f64> {
-        match &mut self.backend {
-            Backend::Postgres(p) => p.server_time(),
-            Backend::Sqlite(_) => Ok(chrono::Utc::now().timestamp_micros() as f64 / 1e6),
+    pub fn time(&mut self) -> Result<f64> {
+        self.0.server_time()
+    }
+}
+
+/// A gate's replica: a SQLite file that mirrors the server's passes,
+/// residents and users, and whose scans and ledger are the gate's outbox
+/// and local chain. It holds a connection of its own; the core reads and
+/// scans through another (`store`), as any process on the file would.
+pub struct Replica {
+    db: sqlite::SqliteStore,
+    path: PathBuf,
+}
+
+impl Replica {
+    /// Open the replica at `path`, creating it (readable by the owner only:
+    /// names, phones and password hashes) on first use. Any number of
+    /// processes may open a fresh one at once.
+    pub fn open(path: &Path) -> Result<Replica> {
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+                // Another process starting at the same moment made it first.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(Error::io(format!("cannot create {}", path.display()), e)),
+                Ok(_) => {}
+            }
         }
+        let mut db = sqlite::SqliteStore::create(path)?;
+        db.replica_prepare()?;
+        Ok(Replica { db, path: path.to_path_buf() })
     }
 
-    fn replica(&mut self) -> Result<&mut super::sqlite::SqliteStore> {
-        match &mut self.backend {
-            Backend::Sqlite(s) => Ok(s),
-            Backend::Postgres(_) => Err(Error::Other("a replica is a SQLite file".into())),
-        }
+    /// A second connection to the file, for the core's own reads and scans.
+    pub fn store(&self) -> Result<Store> {
+        Store::open(&self.path)
     }
 
-    /// Make this SQLite file a replica: its state table, and no holder
-    /// uniqueness (the server enforces it; rows arrive in any order).
-    pub fn replica_prepare(&mut self) -> Result<()> {
-        self.replica()?.replica_prepare()
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
-    pub fn replica_meta(&mut self, key: &str) -> Result<Option<String>> {
-        self.replica()?.meta_get(key)
+    pub fn meta(&mut self, key: &str) -> Result<Option<String>> {
+        self.db.meta_get(key)
+    }
+
+    pub fn set_meta(&mut self, pairs: &[(&str, String)]) -> Result<()> {
+        self.db.meta_set(pairs)
     }
 
     /// Set the pairs whose keys are unset; the value now under the first key.
-    pub fn replica_init_meta(&mut self, pairs: &[(&str, String)]) -> Result<Option<String>> {
-        self.replica()?.meta_init(pairs)
-    }
-
-    pub fn replica_set_meta(&mut self, pairs: &[(&str, String)]) -> Result<()> {
-        self.replica()?.meta_set(pairs)
+    pub fn init_meta(&mut self, pairs: &[(&str, String)]) -> Result<Option<String>> {
+        self.db.meta_init(pairs)
     }
 
     /// Apply pulled rows and the new cursor (plus `meta`) in one
     /// transaction; false (nothing applied) while scans wait for upload.
-    pub fn replica_apply(&mut self, c: &Changes, meta: &[(&str, String)]) -> Result<bool> {
-        self.replica()?.apply(c, meta)
+    pub fn apply(&mut self, c: &Changes, meta: &[(&str, String)]) -> Result<bool> {
+        self.db.apply(c, meta)
     }
 
     /// Local blocks after index `after` (all when None), oldest first.
-    pub fn replica_outbox(&mut self, after: Option<u64>, limit: usize) -> Result<Vec<OutboxItem>> {
-        self.replica()?.outbox(after, limit)
+    pub fn outbox(&mut self, after: Option<u64>, limit: usize) -> Result<Vec<OutboxItem>> {
+        self.db.outbox(after, limit)
     }
 
     /// Write an online verdict's pass or resident state through to the
     /// replica (rows the replica does not hold yet are left to the pull).
-    pub fn replica_note(&mut self, pass: Option<&Pass>, resident: Option<&Resident>) -> Result<()> {
-        self.replica()?.note(pass, resident)
+    pub fn note(&mut self, pass: Option<&Pass>, resident: Option<&Resident>) -> Result<()> {
+        self.db.note(pass, resident)
     }
 }
