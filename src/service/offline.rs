@@ -123,7 +123,7 @@ impl Remote {
                         Err(e) => {
                             tracing::debug!(%e, "server unreachable");
                             // Kept for the caller: a wrong CA or password says more than "unreachable".
-                            why = e.to_string();
+                            why = cause(&e);
                         }
                     }
                 }
@@ -286,7 +286,7 @@ impl Gate {
             let r = match g.as_mut() {
                 Some(gh) => f(gh),
                 None if why.is_empty() => Err(Error::PgConnection("the server cannot be reached".into())),
-                None => Err(Error::PgConnection(why.trim_start_matches("PostgreSQL connection: ").to_string())),
+                None => Err(Error::PgConnection(why.to_string())),
             };
             // A dropped link: connect afresh for the next job.
             if g.as_ref().is_some_and(|gh| gh.db_link().is_some_and(|l| !l.is_up())) || matches!(r, Err(Error::PgConnection(_))) {
@@ -602,6 +602,15 @@ impl Gate {
     /// Run any read or write on the server within the sync wait.
     pub fn on_server<R: Send + 'static>(&mut self, f: impl FnOnce(&mut Gatehouse) -> Result<R> + Send + 'static) -> Result<R> {
         self.call(self.sync_wait(), f)
+    }
+}
+
+/// What went wrong, without the words its variant adds ("PostgreSQL
+/// connection: "), for a message that says it in its own words.
+pub fn cause(e: &Error) -> String {
+    match e {
+        Error::PgConnection(m) => m.clone(),
+        other => other.to_string(),
     }
 }
 

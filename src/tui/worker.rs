@@ -179,8 +179,7 @@ fn is_link(e: &Error) -> bool {
 
 /// "issuing passes needs the server (offline): no answer within 1.5 s".
 fn offline_text(what: &str, e: &Error) -> String {
-    let why = e.to_string();
-    let why = why.trim_start_matches("PostgreSQL connection: ");
+    let why = crate::service::offline::cause(e);
     if is_link(e) { format!("{what} needs the server (offline): {why}") } else { format!("{what} failed: {why}") }
 }
 
