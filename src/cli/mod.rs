@@ -25,7 +25,7 @@ use crate::config::Paths;
 use crate::domain::pass::{PassRequest, PassStatus, PaymentMode};
 use crate::domain::resident::ResidentRequest;
 use crate::domain::user::{Actor, Role};
-use crate::service::Gatehouse;
+use crate::service::{Gate, Gatehouse};
 use crate::store::PassFilter;
 use output::{say, say_err};
 
@@ -58,8 +58,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Scan(a) if offline::handles_scan(a) => offline::scan(&cli, &paths, a),
         Command::Db(DbCmd::Status(j)) if offline::is_postgres(&paths)? => offline::db_status(&paths, j),
         _ => {
-            let mut g = Gatehouse::open(&paths)?;
-            dispatch(&cli, command, &mut g)
+            let mut gate = Gate::open(&paths)?;
+            dispatch(&cli, command, gate.direct()?)
         }
     }
 }

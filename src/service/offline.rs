@@ -161,6 +161,9 @@ struct Link {
     last_try: Option<Instant>,
     /// This replica's local chain of offline blocks.
     chain: String,
+    /// A connection of this thread's own, for callers that may wait on
+    /// the server as long as it takes (a CLI command).
+    direct: Option<Box<Gatehouse>>,
 }
 
 /// Why a server call gave no answer.
@@ -190,6 +193,24 @@ impl Gate {
         Gate { cfg: g.cfg.clone(), paths: g.paths().cloned(), clock: g.clock(), local: g, link: None }
     }
 
+    /// The event's database itself, to call and wait on: the gate's own
+    /// file, or the server over a connection of this thread's (opened on
+    /// first use). For commands run once, with no budget to keep.
+    pub fn direct(&mut self) -> Result<&mut Gatehouse> {
+        let Some(link) = self.link.as_mut() else { return Ok(&mut self.local) };
+        if link.direct.is_none() {
+            let g = match &self.paths {
+                Some(p) => Gatehouse::open(p)?,
+                None => link.remote.connect()?,
+            };
+            link.direct = Some(Box::new(g));
+        }
+        match link.direct.as_deref_mut() {
+            Some(g) => Ok(g),
+            None => Err(Error::PgConnection("no connection to the server".into())),
+        }
+    }
+
     /// Whether this gate shares a server (and so has a replica and a queue).
     pub fn has_remote(&self) -> bool {
         self.link.is_some()
@@ -206,7 +227,7 @@ impl Gate {
         let other = rep.meta("database")?.filter(|db| DbUrl::parse(db).map(|d| d.identity()).ok() != Some(url.identity()));
         let local = Gatehouse::from_parts(cfg.clone(), keys.clone(), rep.store()?, clock.clone());
         let remote = Remote { cfg: cfg.clone(), keys: keys.clone(), clock: clock.clone(), url: url.clone() };
-        let link = Link { remote, replica: rep, worker: None, online: true, last_try: None, chain };
+        let link = Link { remote, replica: rep, worker: None, online: true, last_try: None, chain, direct: None };
         let mut gate = Gate { cfg: cfg.clone(), paths: None, clock: clock.clone(), local, link: Some(link) };
         if let Some(db) = other {
             if gate.queued()? > 0 {
