@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use postgres::Row;
-use postgres::types::{FromSql, ToSql};
+use postgres::types::FromSql;
+
+use super::conn::Param;
 
 use super::ledger::row_to_ref;
 use super::passes::cols;
@@ -22,7 +24,7 @@ impl PgDb<'_> {
     /// `$2` and orders by that key, a page at a time; each row goes to `f`.
     fn paged<K>(&self, sql: &'static str, key_col: usize, mut after: K, f: &mut dyn FnMut(&Row) -> Result<()>) -> Result<()>
     where
-        K: ToSql + Sync + for<'a> FromSql<'a>,
+        K: Param + for<'a> FromSql<'a>,
     {
         loop {
             let rows = self.query(sql, &[&after, &PAGE])?;
@@ -224,16 +226,16 @@ impl PgDb<'_> {
     /// back as its message and the transaction goes on; a lost connection
     /// is the outer error.
     fn checked(&self, sql: &str, arg: &str) -> Result<std::result::Result<Vec<postgres::Row>, String>> {
-        let mut tx = self.conn()?;
-        tx.batch_execute("SAVEPOINT gatehouse_check")?;
-        match tx.query(sql, &[&arg]) {
+        // BEGIN (and anything held back) goes first, with the savepoint.
+        self.execute("SAVEPOINT gatehouse_check", &[])?;
+        match self.conn.query(sql, &[&arg]) {
             Ok(rows) => {
-                tx.batch_execute("RELEASE SAVEPOINT gatehouse_check")?;
+                self.execute("RELEASE SAVEPOINT gatehouse_check", &[])?;
                 Ok(Ok(rows))
             }
             Err(e) => match e.as_db_error().map(|d| d.message().to_string()) {
                 Some(msg) => {
-                    tx.batch_execute("ROLLBACK TO SAVEPOINT gatehouse_check; RELEASE SAVEPOINT gatehouse_check")?;
+                    self.run(&[("ROLLBACK TO SAVEPOINT gatehouse_check", &[]), ("RELEASE SAVEPOINT gatehouse_check", &[])])?;
                     Ok(Err(msg))
                 }
                 None => Err(Error::from(e)),

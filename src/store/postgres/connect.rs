@@ -8,9 +8,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use postgres::config::Host;
-use postgres::{Client, NoTls};
+use tokio_postgres::NoTls;
+use tokio_postgres::config::Host;
 
+use super::conn::Conn;
 use super::tls::{self, SslMode, Tls};
 use crate::error::{Error, Result};
 
@@ -21,7 +22,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct DbUrl {
     /// The URL as given (it never holds a password).
     text: String,
-    config: postgres::Config,
+    config: tokio_postgres::Config,
     tls: Tls,
 }
 
@@ -51,7 +52,8 @@ impl DbUrl {
         // The client library knows neither verify-* nor sslrootcert: they
         // are taken out here and become the TLS connector.
         let split = tls::split(url);
-        let mut config: postgres::Config = split.url.parse().map_err(|e| Error::Other(format!("bad database URL {}: {e}", redact(url))))?;
+        let mut config: tokio_postgres::Config =
+            split.url.parse().map_err(|e| Error::Other(format!("bad database URL {}: {e}", redact(url))))?;
         if config.get_password().is_some() {
             return Err(Error::Other(format!(
                 "the database URL {} holds a password; remove it and set PGPASSWORD or use a pgpass file (mode 0600)",
@@ -75,20 +77,34 @@ impl DbUrl {
         Ok(DbUrl { text: url.to_string(), config, tls })
     }
 
-    pub fn connect(&self) -> Result<Client> {
+    pub(super) fn connect(&self) -> Result<Conn> {
+        let rt = Conn::runtime().map_err(|e| Error::Other(format!("cannot start the PostgreSQL client's runtime: {e}")))?;
         let res = match &self.tls.connector {
-            Some(c) if self.tls.mode != SslMode::Disable => self.config.connect(c.clone()),
-            _ => self.config.connect(NoTls),
+            Some(c) if self.tls.mode != SslMode::Disable => Conn::open(rt, self.config.connect(c.clone())),
+            _ => Conn::open(rt, self.config.connect(NoTls)),
         };
-        res.map_err(|e| {
-            if let Some(why) = self.tls.explain(&e) {
-                return Error::PgConnection(format!("cannot reach {}: {why}", self.text));
-            }
-            match Error::from(e) {
-                Error::PgConnection(m) => Error::PgConnection(format!("cannot reach {}: {m}", self.text)),
-                other => other,
-            }
-        })
+        res.map_err(|e| self.connect_error(e))
+    }
+
+    /// A connection of the `postgres` crate, for the migrations
+    /// (`schema::migrate`), which are written against it.
+    pub(super) fn connect_blocking(&self) -> Result<postgres::Client> {
+        let config = postgres::Config::from(self.config.clone());
+        let res = match &self.tls.connector {
+            Some(c) if self.tls.mode != SslMode::Disable => config.connect(c.clone()),
+            _ => config.connect(NoTls),
+        };
+        res.map_err(|e| self.connect_error(e))
+    }
+
+    fn connect_error(&self, e: tokio_postgres::Error) -> Error {
+        if let Some(why) = self.tls.explain(&e) {
+            return Error::PgConnection(format!("cannot reach {}: {why}", self.text));
+        }
+        match Error::from(e) {
+            Error::PgConnection(m) => Error::PgConnection(format!("cannot reach {}: {m}", self.text)),
+            other => other,
+        }
     }
 
     /// The TLS mode in force (`disable` for a Unix socket).
@@ -139,7 +155,7 @@ impl DbUrl {
     /// The same database, user and password reached at `host:port` instead
     /// (a relay on this machine), without TLS.
     pub fn through(&self, host: &str, port: u16) -> Result<DbUrl> {
-        let mut config = postgres::Config::new();
+        let mut config = tokio_postgres::Config::new();
         config.host(host).port(port).dbname(self.dbname()).connect_timeout(CONNECT_TIMEOUT).application_name("gatehouse");
         if let Some(u) = self.config.get_user() {
             config.user(u);
@@ -177,7 +193,7 @@ pub fn redact(url: &str) -> String {
 /// The password for this connection from `PGPASSFILE` or `~/.pgpass`, in
 /// libpq's format (`host:port:db:user:password`, `*` matches anything). A
 /// file others may read is refused, as libpq does.
-fn pgpass_lookup(config: &postgres::Config) -> Result<Option<String>> {
+fn pgpass_lookup(config: &tokio_postgres::Config) -> Result<Option<String>> {
     let path = match std::env::var_os("PGPASSFILE") {
         Some(p) => PathBuf::from(p),
         None => match std::env::var_os("HOME") {

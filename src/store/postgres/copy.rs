@@ -2,16 +2,14 @@
 //! Booleans and integers travel as BIGINT, text as TEXT; the casts in the
 //! SQL put them back into each column's type.
 
-use postgres::Transaction;
-use postgres::types::ToSql;
-
-use super::PgStore;
+use super::conn::{Param, Params};
+use super::{PgDb, PgStore, get};
 use crate::error::{Error, Result};
 use crate::store::copy::{Cell, Dump, Kind, TABLES, TableSpec, col_list};
 
 /// The rows `SELECT ... FROM spec.name {tail}` finds, as cells: every
 /// column of `spec`, integers and booleans read as BIGINT.
-pub(super) fn cells(tx: &mut Transaction, spec: &TableSpec, tail: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Vec<Cell>>> {
+pub(super) fn cells(db: &PgDb, spec: &TableSpec, tail: &str, params: Params) -> Result<Vec<Vec<Cell>>> {
     let select: Vec<String> = spec
         .cols
         .iter()
@@ -23,15 +21,15 @@ pub(super) fn cells(tx: &mut Transaction, spec: &TableSpec, tail: &str, params: 
         .collect();
     let sql = format!("SELECT {} FROM {} {tail}", select.join(", "), spec.name);
     let mut out = Vec::new();
-    for r in tx.query(&sql, params)? {
+    for r in db.query_built(&sql, params)? {
         let cells = spec
             .cols
             .iter()
             .enumerate()
             .map(|(i, (_, k))| {
                 Ok(match k {
-                    Kind::Text => r.try_get::<_, Option<String>>(i)?.map_or(Cell::Null, Cell::Text),
-                    _ => r.try_get::<_, Option<i64>>(i)?.map_or(Cell::Null, Cell::Int),
+                    Kind::Text => get::<Option<String>>(&r, i)?.map_or(Cell::Null, Cell::Text),
+                    _ => get::<Option<i64>>(&r, i)?.map_or(Cell::Null, Cell::Int),
                 })
             })
             .collect::<Result<Vec<Cell>>>()?;
@@ -43,60 +41,53 @@ pub(super) fn cells(tx: &mut Transaction, spec: &TableSpec, tail: &str, params: 
 impl PgStore {
     /// Every table in one repeatable-read snapshot.
     pub fn dump(&mut self) -> Result<Dump> {
-        self.ensure_connected()?;
-        let mut tx = self.client.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?;
-        let mut out = Vec::new();
-        for spec in TABLES {
-            let table = cells(&mut tx, spec, &format!("ORDER BY {}", spec.order), &[])?;
-            out.push(table);
-        }
-        tx.commit()?;
-        Ok(out)
+        self.snapshot(|db| TABLES.iter().map(|spec| cells(db, spec, &format!("ORDER BY {}", spec.order), &[])).collect())
     }
 
     /// Load a dump into this (empty) database in one transaction.
     pub fn load(&mut self, dump: &Dump) -> Result<()> {
-        self.ensure_connected()?;
-        let mut tx = self.client.transaction()?;
-        for (spec, rows) in TABLES.iter().zip(dump) {
-            let n: i64 = tx.query_one(&format!("SELECT COUNT(*) FROM {}", spec.name), &[])?.try_get(0)?;
-            if n > 0 {
-                return Err(Error::Conflict(format!("the target is not empty: its {} table has {n} rows", spec.name)));
-            }
-            let marks: Vec<String> = spec
+        self.transaction(|db| load_into(db, dump))
+    }
+}
+
+fn load_into(db: &PgDb, dump: &Dump) -> Result<()> {
+    for (spec, rows) in TABLES.iter().zip(dump) {
+        let n: i64 = get(&db.query_one(&format!("SELECT COUNT(*) FROM {}", spec.name), &[])?, 0)?;
+        if n > 0 {
+            return Err(Error::Conflict(format!("the target is not empty: its {} table has {n} rows", spec.name)));
+        }
+        let marks: Vec<String> = spec
+            .cols
+            .iter()
+            .enumerate()
+            .map(|(i, (_, k))| match k {
+                Kind::Text => format!("${}::TEXT", i + 1),
+                Kind::Bool => format!("(${}::BIGINT <> 0)", i + 1),
+                Kind::Int => format!("${}::BIGINT::INTEGER", i + 1),
+                Kind::BigInt => format!("${}::BIGINT", i + 1),
+            })
+            .collect();
+        let insert = format!("INSERT INTO {} ({}) VALUES ({})", spec.name, col_list(spec), marks.join(", "));
+        for row in rows {
+            let (texts, ints): (Vec<Option<String>>, Vec<Option<i64>>) = row
+                .iter()
+                .zip(spec.cols)
+                .map(|(c, (_, k))| match (c, k) {
+                    (Cell::Text(t), Kind::Text) => (Some(t.clone()), None),
+                    (Cell::Int(v), Kind::Text) => (Some(v.to_string()), None),
+                    (Cell::Int(v), _) => (None, Some(*v)),
+                    (Cell::Text(t), _) => (None, t.parse().ok()),
+                    (Cell::Null, _) => (None, None),
+                })
+                .unzip();
+            let params: Vec<&dyn Param> = spec
                 .cols
                 .iter()
                 .enumerate()
-                .map(|(i, (_, k))| match k {
-                    Kind::Text => format!("${}::TEXT", i + 1),
-                    Kind::Bool => format!("(${}::BIGINT <> 0)", i + 1),
-                    Kind::Int => format!("${}::BIGINT::INTEGER", i + 1),
-                    Kind::BigInt => format!("${}::BIGINT", i + 1),
-                })
+                .map(|(i, (_, k))| if *k == Kind::Text { &texts[i] as &dyn Param } else { &ints[i] as &dyn Param })
                 .collect();
-            let st = tx.prepare(&format!("INSERT INTO {} ({}) VALUES ({})", spec.name, col_list(spec), marks.join(", ")))?;
-            for row in rows {
-                let (texts, ints): (Vec<Option<String>>, Vec<Option<i64>>) = row
-                    .iter()
-                    .zip(spec.cols)
-                    .map(|(c, (_, k))| match (c, k) {
-                        (Cell::Text(t), Kind::Text) => (Some(t.clone()), None),
-                        (Cell::Int(v), Kind::Text) => (Some(v.to_string()), None),
-                        (Cell::Int(v), _) => (None, Some(*v)),
-                        (Cell::Text(t), _) => (None, t.parse().ok()),
-                        (Cell::Null, _) => (None, None),
-                    })
-                    .unzip();
-                let params: Vec<&(dyn ToSql + Sync)> = spec
-                    .cols
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (_, k))| if *k == Kind::Text { &texts[i] as &(dyn ToSql + Sync) } else { &ints[i] as &(dyn ToSql + Sync) })
-                    .collect();
-                tx.execute(&st, &params)?;
-            }
+            db.execute(&insert, &params)?;
         }
-        tx.commit()?;
-        Ok(())
     }
+    Ok(())
 }

@@ -2,11 +2,11 @@
 //! transaction, so blocks from every gate form one chain with dense indices,
 //! committed with their state change or not at all.
 
-use postgres::{Row, SimpleQueryRow};
+use postgres::Row;
 
-use super::literal::Execute;
-use super::passes::row_to_pass_at;
-use super::{Cells, LEDGER_LOCK, PgDb, get};
+use super::conn::{Owned, Param};
+use super::passes::{CLAIM, row_to_pass};
+use super::{LEDGER_LOCK, PgDb, get};
 use crate::domain::keys::KeyRing;
 use crate::domain::ledger::{self, BlockFields, GENESIS, StoredBlock, Verifier, VerifyReport};
 use crate::domain::pass::Pass;
@@ -80,20 +80,23 @@ fn seal(keys: &KeyRing, head: &Option<(u64, String)>, b: &NewBlock) -> Result<Se
 const BULK: usize = 5000;
 
 /// The newest block: the head an append links to.
-const HEAD: &str = "SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1;";
+const HEAD: &str = "SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1";
 
-/// A scan's block and its scan row in one statement, prepared on every
-/// connection (`session`) and sent as `EXECUTE` with the COMMIT.
-pub(super) const PREPARE_APPEND_SCAN: &str = "PREPARE gh_append_scan AS
-     WITH block AS (
+/// Taken before `HEAD`, in a statement of its own: in READ COMMITTED each
+/// statement takes its own snapshot, so the head is read after the lock is
+/// granted and sees every append committed before.
+const LOCK: &str = "SELECT pg_advisory_xact_lock($1)";
+
+/// A scan's block and its scan row in one statement.
+const APPEND_SCAN: &str = "WITH block AS (
          INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10))
      INSERT INTO scans (at, operator, gate, verdict, subject, persons, repeated, block, reason, nonce)
-     VALUES ($11, $12, $13, $14, $15, $16, $17, $1, $18, $19);";
+     VALUES ($11, $12, $13, $14, $15, $16, $17, $1, $18, $19)";
 
 /// The head from `HEAD`'s rows (none: an empty ledger).
-fn head_of(rows: &[SimpleQueryRow]) -> Result<Option<(u64, String)>> {
-    rows.first().map(|r| Ok((r.int(0)?.max(0) as u64, r.text(1)?))).transpose()
+fn head_of(rows: &[Row]) -> Result<Option<(u64, String)>> {
+    rows.first().map(|r| Ok((get::<i64>(r, 0)?.max(0) as u64, get(r, 1)?))).transpose()
 }
 
 impl PgDb<'_> {
@@ -103,14 +106,12 @@ impl PgDb<'_> {
     }
 
     /// Take `LEDGER_LOCK` (once per transaction) and read the head, in one
-    /// round trip (with BEGIN, when this is the first statement). In READ
-    /// COMMITTED each statement takes its own snapshot, so the head is read
-    /// after the lock is granted and sees every append committed before.
+    /// round trip (with BEGIN, when this is the first statement).
     fn lock_head(&self) -> Result<Option<(u64, String)>> {
         if let Some(head) = self.head.borrow().clone() {
             return Ok(head);
         }
-        let rows = self.simple(&format!("SELECT pg_advisory_xact_lock({LEDGER_LOCK}); {HEAD}"), 2)?;
+        let rows = self.run(&[(LOCK, &[&LEDGER_LOCK]), (HEAD, &[])])?;
         let head = head_of(&rows[1])?;
         *self.head.borrow_mut() = Some(head.clone());
         Ok(head)
@@ -120,10 +121,9 @@ impl PgDb<'_> {
     /// the ledger lock and the head, in one round trip. The pass's row lock
     /// is taken before the ledger lock, as every write does.
     pub(super) fn claim(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<Option<Pass>> {
-        let update = Execute::new("gh_claim").text(id)?.text(at)?.text(by)?.text(gate)?.done();
-        let rows = self.simple(&format!("{update} SELECT pg_advisory_xact_lock({LEDGER_LOCK}); {HEAD}"), 3)?;
+        let rows = self.run(&[(CLAIM, &[&id, &at, &by, &gate]), (LOCK, &[&LEDGER_LOCK]), (HEAD, &[])])?;
         *self.head.borrow_mut() = Some(head_of(&rows[2])?);
-        rows[0].first().map(|r| row_to_pass_at(r, 0)).transpose()
+        rows[0].first().map(row_to_pass).transpose()
     }
 
     /// A scan's block and its scan row in one statement (see
@@ -132,28 +132,29 @@ impl PgDb<'_> {
     pub(super) fn append_scan_row(&self, keys: &KeyRing, b: &NewBlock, s: &ScanRow) -> Result<u64> {
         let head = self.lock_head()?;
         let k = seal(keys, &head, b)?;
-        let insert = Execute::new("gh_append_scan")
-            .int(k.index)
-            .text(b.ts)?
-            .text(b.operator)?
-            .text(b.gate)?
-            .text(b.event)?
-            .text(&k.data)?
-            .text(&k.prev)?
-            .text(&k.hash)?
-            .text(&k.key_id)?
-            .text(&k.sig)?
-            .text(&s.at)?
-            .text(&s.operator)?
-            .text(&s.gate)?
-            .text(s.verdict.as_str())?
-            .opt_text(s.subject.as_deref())?
-            .int(s.persons as i64)
-            .boolean(s.repeated)
-            .text(&s.reason)?
-            .opt_text(s.nonce.as_deref())?
-            .done();
-        self.defer(&insert);
+        let text = |v: &str| Box::new(v.to_string()) as Box<dyn Param + Send>;
+        let params: Vec<Box<dyn Param + Send>> = vec![
+            Box::new(k.index),
+            text(b.ts),
+            text(b.operator),
+            text(b.gate),
+            text(b.event),
+            text(&k.data),
+            text(&k.prev),
+            text(&k.hash),
+            text(&k.key_id),
+            text(&k.sig),
+            text(&s.at),
+            text(&s.operator),
+            text(&s.gate),
+            text(s.verdict.as_str()),
+            Box::new(s.subject.clone()),
+            Box::new(s.persons as i32),
+            Box::new(s.repeated),
+            text(&s.reason),
+            Box::new(s.nonce.clone()),
+        ];
+        self.defer(Owned { sql: APPEND_SCAN, params });
         *self.head.borrow_mut() = Some(Some((k.index as u64, k.hash)));
         Ok(k.index as u64)
     }
@@ -223,10 +224,7 @@ impl LedgerRows for PgDb<'_> {
         if let Some(head) = self.head.borrow().clone() {
             return Ok(head);
         }
-        match self.query_opt("SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1", &[])? {
-            Some(r) => Ok(Some((get::<i64>(&r, 0)?.max(0) as u64, get(&r, 1)?))),
-            None => Ok(None),
-        }
+        head_of(&self.query(HEAD, &[])?)
     }
 
     fn ledger_blocks(&self, from: u64, limit: usize) -> Result<Vec<StoredBlock>> {

@@ -1,15 +1,14 @@
 //! The PostgreSQL backend: one server shared by every gate of an event.
 //! `PgDb` is a transaction; one file per table implements its part of the
-//! storage interface, as in `sqlite/`. The synchronous `postgres` client
-//! needs `&mut` for every query, so the transaction sits in a `RefCell`
-//! behind the interface's `&self` methods.
+//! storage interface, as in `sqlite/`. Every value is a bound parameter;
+//! statements that share a round trip are pipelined (`conn`).
 
 mod audit;
 mod changes;
+mod conn;
 mod connect;
 mod copy;
 mod ledger;
-mod literal;
 mod passes;
 mod residents;
 mod scans;
@@ -19,15 +18,15 @@ mod sync;
 mod tls;
 mod users;
 
-use std::cell::{Cell, RefCell, RefMut};
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use postgres::types::{FromSql, ToSql};
-use postgres::{Client, Row, SimpleQueryMessage, SimpleQueryRow, Statement};
+use postgres::Row;
+use postgres::types::FromSql;
 
+use conn::{Conn, Owned, Params};
 pub use connect::{DbUrl, Endpoint, is_postgres_url, redact as redact_url, url_has_password};
 
 use super::interface::{Db, Table};
@@ -53,16 +52,16 @@ impl DbLink {
 }
 
 pub struct PgStore {
-    client: Client,
+    conn: Conn,
     link: DbLink,
     url: DbUrl,
-    /// Statements prepared once per connection: a scan is then one round
-    /// trip per query instead of two.
-    stmts: HashMap<&'static str, Statement>,
     /// How a commit is made durable on this connection.
     flush: Flush,
     /// `[storage] synchronous = "full"`: a write returns only once on disk.
     durable: bool,
+    /// `lock_timeout` in milliseconds, set in every transaction (never on
+    /// the session: a pooled server connection would not keep it).
+    lock_timeout: Option<String>,
 }
 
 /// Durability without holding the ledger lock through a disk flush.
@@ -70,7 +69,7 @@ pub struct PgStore {
 /// A ledger append holds `LEDGER_LOCK` until commit; with a synchronous
 /// commit that includes the WAL flush, so every gate would wait for one
 /// fsync after another (about 270 a second on this kind of disk). Instead
-/// the session commits asynchronously (the lock goes as soon as the commit
+/// a write commits asynchronously (the lock goes as soon as the commit
 /// record is in the WAL) and, before `write` returns, a tiny transaction
 /// with the server's own `synchronous_commit` writes one WAL record and
 /// waits for its flush. WAL is flushed in order, so that covers this commit
@@ -87,63 +86,71 @@ enum Flush {
     Off,
 }
 
-/// Read the server's durability level and set the session up for `Flush`.
-fn session(client: &mut Client) -> Result<Flush> {
-    let row = client.query_one(
+/// Read the server's durability level. Nothing is set on the session:
+/// each transaction sets what it needs (`PgStore::settings`).
+fn session(conn: &Conn) -> Result<Flush> {
+    let row = conn.query_one(
         "SELECT current_setting('synchronous_commit'),
                 has_function_privilege('pg_logical_emit_message(boolean,text,text)', 'EXECUTE')",
         &[],
     )?;
     let (level, may_emit): (String, bool) = (get(&row, 0)?, get(&row, 1)?);
-    // `literal` relies on it; and the statements a scan sends in simple
-    // queries are planned once per connection.
-    client.batch_execute(&["SET standard_conforming_strings = on;", passes::PREPARE_CLAIM, ledger::PREPARE_APPEND_SCAN].concat())?;
     Ok(match level.as_str() {
         "off" => Flush::Off,
-        "on" | "local" | "remote_write" | "remote_apply" if may_emit => {
-            client.batch_execute("SET synchronous_commit = off")?;
-            Flush::Barrier(level)
-        }
+        "on" | "local" | "remote_write" | "remote_apply" if may_emit => Flush::Barrier(level),
         _ => Flush::Commit,
     })
+}
+
+/// Settings for one transaction, as `set_config(name, value, true)`.
+const SETTINGS: &str = "SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) AS s(n, v)";
+
+/// The flush barrier (see `Flush`): a transaction of one WAL record,
+/// committed at the server's `synchronous_commit` level, given as `$1`.
+const BARRIER: &str = "SELECT set_config('synchronous_commit', $1, true), pg_logical_emit_message(true, 'gatehouse', 'flush')";
+
+/// How a transaction begins: sent with its first statement.
+struct Begin {
+    sql: &'static str,
+    /// `(name, value)` for `SETTINGS`.
+    settings: Vec<(&'static str, String)>,
+    /// A read-committed write, whose first read may run before BEGIN
+    /// (`PgDb::query_one_early`).
+    write: bool,
 }
 
 /// A transaction on the server. Every typed query lives on it.
 ///
 /// It is begun and ended by hand (not with the client's `Transaction`) so
-/// that a write's COMMIT and its flush barrier travel in one round trip.
-/// Dropped unfinished (an error, a panic), it rolls back.
+/// that BEGIN travels with the first statement and a write's COMMIT with
+/// its last statement and the flush barrier. Dropped unfinished (an error,
+/// a panic), it rolls back.
 pub struct PgDb<'t> {
-    tx: RefCell<&'t mut Client>,
-    /// Whether BEGIN has been sent. A write sends it with its first
-    /// statement that needs the transaction, in the same round trip where
-    /// it can (see `PgStore::write`).
+    conn: &'t Conn,
+    begin: Begin,
+    /// Whether BEGIN has been sent.
     begun: Cell<bool>,
     /// Statements held back to travel with the next ones (a scan's block,
-    /// sent with the COMMIT), and how many; sent before anything else runs.
-    pending: RefCell<(String, usize)>,
-    /// Set once COMMIT or ROLLBACK has been sent.
+    /// sent with the COMMIT); sent before anything else runs.
+    pending: RefCell<Vec<Owned>>,
+    /// Set once the transaction's end has been sent.
     done: Cell<bool>,
-    stmts: RefCell<&'t mut HashMap<&'static str, Statement>>,
     /// Once this transaction holds `LEDGER_LOCK`: the head it last wrote
     /// (no other gate can move it until commit), so a batch of appends
     /// takes the lock and reads the head once.
     head: RefCell<Option<Option<(u64, String)>>>,
 }
 
-type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
-
 impl PgStore {
     /// Connect and bring the schema up to date (refusing another
     /// application's database or a newer schema, with nothing written).
     pub fn open(url: &DbUrl) -> Result<PgStore> {
-        let mut client = url.connect()?;
-        schema::migrate(&mut client, url)?;
-        schema::offer_amcheck(&mut client);
-        let flush = session(&mut client)?;
+        let conn = url.connect()?;
+        schema_check(&conn, url)?;
+        let flush = session(&conn)?;
         let link = DbLink::default();
         link.set(true);
-        Ok(PgStore { client, link, url: url.clone(), stmts: HashMap::new(), flush, durable: true })
+        Ok(PgStore { conn, link, url: url.clone(), flush, durable: true, lock_timeout: None })
     }
 
     pub fn url(&self) -> &DbUrl {
@@ -153,16 +160,12 @@ impl PgStore {
     /// A dropped connection is replaced before the next transaction; the
     /// caller decides whether to retry (a scan does, with its nonce).
     fn ensure_connected(&mut self) -> Result<()> {
-        if self.client.is_closed() {
-            self.stmts.clear();
-            let fresh = self.url.connect().and_then(|mut c| session(&mut c).map(|f| (c, f)));
+        if self.conn.is_closed() {
+            let fresh = self.url.connect().and_then(|c| session(&c).map(|f| (c, f)));
             self.link.set(fresh.is_ok());
-            let (client, flush) = fresh?;
-            self.client = client;
+            let (conn, flush) = fresh?;
+            self.conn = conn;
             self.flush = flush;
-            if !self.durable {
-                self.client.batch_execute("SET synchronous_commit = off")?;
-            }
             tracing::info!("reconnected to PostgreSQL");
         }
         Ok(())
@@ -170,6 +173,25 @@ impl PgStore {
 
     pub fn link(&self) -> DbLink {
         self.link.clone()
+    }
+
+    /// What a transaction sets for itself: the lock wait, and for a write
+    /// whose durability comes from the barrier (or is not wanted), an
+    /// asynchronous commit.
+    fn settings(&self, write: bool) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(ms) = &self.lock_timeout {
+            out.push(("lock_timeout", ms.clone()));
+        }
+        let async_commit = match self.flush {
+            Flush::Barrier(_) => true,
+            Flush::Commit => !self.durable,
+            Flush::Off => false,
+        };
+        if write && async_commit {
+            out.push(("synchronous_commit", "off".to_string()));
+        }
+        out
     }
 
     /// A read-committed transaction. First use is decided by a conditional
@@ -183,38 +205,38 @@ impl PgStore {
     /// the head; the block with COMMIT and the flush barrier. The lock is
     /// held for one of them.
     pub fn write<T>(&mut self, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> {
-        self.ensure_connected()?;
-        let commit = self.commit_sql();
-        let out = PgDb::begin(&mut self.client, &mut self.stmts, None).and_then(|db| {
-            // On an error `db` is dropped here, which rolls it back.
-            let v = f(&db)?;
-            db.finish(&commit)?;
-            Ok(v)
-        });
-        self.link.set(!self.client.is_closed());
-        out
+        self.transaction(|db| f(db))
     }
 
-    /// What ends a write: COMMIT, and for `Flush::Barrier` the barrier in
-    /// the same round trip. The barrier returns once this connection's
-    /// commit is as durable as a synchronous commit would have made it. If
-    /// the COMMIT fails, the server skips the rest.
-    fn commit_sql(&self) -> String {
-        match &self.flush {
-            // `level` is one of four words checked in `session`.
-            Flush::Barrier(level) if self.durable => format!(
-                "COMMIT; BEGIN; SET LOCAL synchronous_commit = {level}; \
-                 SELECT pg_logical_emit_message(true, 'gatehouse', 'flush'); COMMIT"
-            ),
-            _ => "COMMIT".into(),
-        }
+    /// `write` for this backend's own queries (load).
+    fn transaction<T>(&mut self, f: impl FnOnce(&PgDb) -> Result<T>) -> Result<T> {
+        self.ensure_connected()?;
+        let begin = Begin { sql: "BEGIN ISOLATION LEVEL READ COMMITTED", settings: self.settings(true), write: true };
+        let level = match &self.flush {
+            Flush::Barrier(level) if self.durable => Some(level.clone()),
+            _ => None,
+        };
+        let db = PgDb::new(&self.conn, begin);
+        // On an error `db` is dropped here, which rolls it back.
+        let out = f(&db).and_then(|v| {
+            // The barrier returns once this commit is as durable as a
+            // synchronous commit would have made it.
+            match &level {
+                Some(level) => db.finish(&[("COMMIT", &[]), ("BEGIN", &[]), (BARRIER, &[level as &dyn conn::Param]), ("COMMIT", &[])])?,
+                None => db.finish(&[("COMMIT", &[])])?,
+            }
+            Ok(v)
+        });
+        drop(db);
+        self.link.set(!self.conn.is_closed());
+        out
     }
 
     /// What this connection's commits wait for, and the server's settings
     /// that decide what a flush costs (for `bench`).
     pub fn durability(&mut self) -> Result<String> {
         self.ensure_connected()?;
-        let row = self.client.query_one(
+        let row = self.conn.query_one(
             "SELECT current_setting('fsync'), current_setting('wal_sync_method'), current_setting('synchronous_commit', true)",
             &[],
         )?;
@@ -233,53 +255,51 @@ impl PgStore {
 
     /// A repeatable-read snapshot: every query in `f` sees the same data.
     pub fn read<T>(&mut self, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> {
+        self.snapshot(|db| f(db))
+    }
+
+    /// `read` for this backend's own queries (dump, change pull).
+    fn snapshot<T>(&mut self, f: impl FnOnce(&PgDb) -> Result<T>) -> Result<T> {
         self.ensure_connected()?;
-        let out = PgDb::begin(&mut self.client, &mut self.stmts, Some("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")).and_then(|db| {
-            // On an error `db` is dropped here, which rolls it back.
-            let v = f(&db)?;
-            db.finish("COMMIT")?;
-            Ok(v)
-        });
-        self.link.set(!self.client.is_closed());
+        let begin = Begin { sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", settings: self.settings(false), write: false };
+        let db = PgDb::new(&self.conn, begin);
+        // On an error `db` is dropped here, which rolls it back.
+        let out = f(&db).and_then(|v| db.finish(&[("COMMIT", &[])]).map(|()| v));
+        drop(db);
+        self.link.set(!self.conn.is_closed());
         out
     }
 
     /// How long a statement may wait for a lock before `Error::Busy`.
     pub fn set_busy_timeout(&mut self, d: Duration) -> Result<()> {
-        self.ensure_connected()?;
-        self.client.batch_execute(&format!("SET lock_timeout = {}", d.as_millis()))?;
+        self.lock_timeout = Some(d.as_millis().to_string());
         Ok(())
     }
 
     /// `on`: every write waits until durable (by the barrier, or by its
     /// own synchronous commit); off: commits are not waited for.
     pub fn set_synchronous(&mut self, on: bool) -> Result<()> {
-        self.ensure_connected()?;
         self.durable = on;
-        match (&self.flush, on) {
-            (Flush::Commit, true) => self.client.batch_execute("RESET synchronous_commit")?,
-            (_, false) => self.client.batch_execute("SET synchronous_commit = off")?,
-            _ => {}
-        }
         Ok(())
     }
 
     pub fn schema_version(&mut self) -> Result<u32> {
         self.ensure_connected()?;
-        schema::version(&mut self.client)
+        let v: i32 = get(&self.conn.query_one("SELECT version FROM gatehouse_schema", &[])?, 0)?;
+        Ok(v.max(0) as u32)
     }
 
     /// The server's version string, e.g. "15.8".
     pub fn server_version(&mut self) -> Result<String> {
         self.ensure_connected()?;
-        let row = self.client.query_one("SHOW server_version", &[])?;
-        Ok(row.try_get(0)?)
+        let row = self.conn.query_one("SELECT current_setting('server_version')", &[])?;
+        get(&row, 0)
     }
 
     /// "TLSv1.3 TLS_AES_256_GCM_SHA384 (sslmode=verify-full)", or "off (sslmode=...)".
     pub fn tls_status(&mut self) -> Result<String> {
         self.ensure_connected()?;
-        let row = self.client.query_opt("SELECT version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl", &[])?;
+        let row = self.conn.query_opt("SELECT version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl", &[])?;
         let mode = self.url.ssl_mode().as_str();
         Ok(match row {
             Some(r) => format!("{} {} (sslmode={mode})", get::<String>(&r, 0)?, get::<String>(&r, 1)?),
@@ -291,166 +311,154 @@ impl PgStore {
     pub fn ping(&mut self) -> Result<Duration> {
         self.ensure_connected()?;
         let t = Instant::now();
-        self.client.simple_query("SELECT 1")?;
+        self.conn.query("SELECT 1", &[])?;
         Ok(t.elapsed())
     }
 
     /// Statistics and the visibility map of the bulk-loaded tables brought
     /// up to date (for `bench`). Not `scans`: analyzed while empty, it would
-    /// lead the gates' cached plans to read it whole for every nonce until
+    /// lead the gates' plans to read it whole for every nonce until
     /// autovacuum analyzes it again.
     pub fn vacuum_analyze(&mut self) -> Result<()> {
         self.ensure_connected()?;
-        Ok(self.client.batch_execute("VACUUM (ANALYZE) passes, ledger")?)
+        self.conn.query("VACUUM (ANALYZE) passes, ledger", &[])?;
+        Ok(())
     }
 
     /// The server process serving this connection (for `bench`, which
     /// reads its CPU time when the server runs on this machine).
     pub fn backend_pid(&mut self) -> Result<u32> {
         self.ensure_connected()?;
-        let row = self.client.query_one("SELECT pg_backend_pid()", &[])?;
+        let row = self.conn.query_one("SELECT pg_backend_pid()", &[])?;
         Ok(get::<i32>(&row, 0)?.max(0) as u32)
     }
 
     pub fn is_connected(&self) -> bool {
-        !self.client.is_closed()
+        !self.conn.is_closed()
     }
 }
 
+/// The schema's owner, as `schema::migrate` writes it.
+const APP: &str = "gatehouse";
+
+/// Whether the schema is current (one round trip, two statements). Only
+/// when it is not (or amcheck could be installed) does a second connection
+/// of the `postgres` crate run `schema::migrate`, under its lock.
+fn schema_check(conn: &Conn, url: &DbUrl) -> Result<()> {
+    let rows = conn.pipeline(&[
+        (
+            "SELECT NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'amcheck')
+                AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'amcheck')
+                AND coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)",
+            &[],
+        ),
+        ("SELECT app = $1 AND version = $2 FROM gatehouse_schema", &[&APP, &(schema::LATEST as i32)]),
+    ]);
+    let current = match &rows {
+        Ok(rows) => {
+            let amcheck = rows[0].first().map(|r| get::<Option<bool>>(r, 0)).transpose()?.flatten().unwrap_or(false);
+            let current = rows[1].len() == 1 && get::<Option<bool>>(&rows[1][0], 0)?.unwrap_or(false);
+            current && !amcheck
+        }
+        // No gatehouse_schema table yet (or no right to read it): the
+        // migration says what is wrong.
+        Err(e) if e.as_db_error().is_some() => false,
+        Err(_) => return rows.map(drop).map_err(Error::from),
+    };
+    if !current {
+        let mut client = url.connect_blocking()?;
+        schema::migrate(&mut client, url)?;
+        schema::offer_amcheck(&mut client);
+    }
+    Ok(())
+}
+
 impl<'t> PgDb<'t> {
-    /// `begin`: sent now (a read's snapshot); None: BEGIN goes with the
-    /// first statement that needs it.
-    fn begin(client: &'t mut Client, stmts: &'t mut HashMap<&'static str, Statement>, begin: Option<&str>) -> Result<PgDb<'t>> {
-        if let Some(sql) = begin {
-            client.batch_execute(sql)?;
-        }
-        Ok(PgDb {
-            tx: RefCell::new(client),
-            begun: Cell::new(begin.is_some()),
-            pending: RefCell::new((String::new(), 0)),
-            done: Cell::new(false),
-            stmts: RefCell::new(stmts),
-            head: RefCell::new(None),
-        })
+    fn new(conn: &'t Conn, begin: Begin) -> PgDb<'t> {
+        PgDb { conn, begin, begun: Cell::new(false), pending: RefCell::new(Vec::new()), done: Cell::new(false), head: RefCell::new(None) }
     }
 
-    /// What must run before the next statement, and how many statements
-    /// that is: BEGIN if not yet sent, and what was held back. Taken: the
-    /// caller sends it.
-    fn prelude(&self) -> (String, usize) {
-        let (mut pre, mut n) = std::mem::take(&mut *self.pending.borrow_mut());
+    /// `stmts` in one round trip, after what must run before them: BEGIN
+    /// (with the transaction's settings) if not yet sent, and what was held
+    /// back. Each of `stmts`'s rows, in order.
+    fn run(&self, stmts: &[(&str, Params)]) -> Result<Vec<Vec<Row>>> {
+        let pending = std::mem::take(&mut *self.pending.borrow_mut());
+        let held: Vec<Vec<&dyn conn::Param>> =
+            pending.iter().map(|o| o.params.iter().map(|p| &**p as &dyn conn::Param).collect()).collect();
+        let names: Vec<&str> = self.begin.settings.iter().map(|s| s.0).collect();
+        let values: Vec<&str> = self.begin.settings.iter().map(|s| s.1.as_str()).collect();
+        let settings: [&dyn conn::Param; 2] = [&names, &values];
+        let mut all: Vec<(&str, Params)> = Vec::with_capacity(stmts.len() + pending.len() + 2);
         if !self.begun.replace(true) {
-            pre.insert_str(0, "BEGIN; ");
-            n += 1;
-        }
-        (pre, n)
-    }
-
-    /// The connection inside the transaction, with the prelude sent.
-    fn conn(&self) -> Result<RefMut<'_, &'t mut Client>> {
-        let mut c = self.tx.borrow_mut();
-        let (pre, n) = self.prelude();
-        if n > 0 {
-            c.batch_execute(&pre)?;
-        }
-        Ok(c)
-    }
-
-    /// `sql`, `n` statements with literals, after the prelude, in one
-    /// round trip: each statement's rows in order, the prelude's left out.
-    fn simple(&self, sql: &str, n: usize) -> Result<Vec<Vec<SimpleQueryRow>>> {
-        let (pre, skip) = self.prelude();
-        let msgs = self.tx.borrow_mut().simple_query(&format!("{pre}{sql}"))?;
-        let mut out = vec![Vec::new()];
-        for m in msgs {
-            match m {
-                SimpleQueryMessage::Row(r) => {
-                    if let Some(rows) = out.last_mut() {
-                        rows.push(r)
-                    }
-                }
-                SimpleQueryMessage::CommandComplete(_) => out.push(Vec::new()),
-                _ => {}
+            all.push((self.begin.sql, &[]));
+            if !names.is_empty() {
+                all.push((SETTINGS, &settings));
             }
         }
-        out.pop(); // the empty list after the last statement
-        if out.len() != skip + n {
-            return Err(Error::Pg("a batch of statements did not complete".into()));
-        }
-        Ok(out.split_off(skip))
+        all.extend(pending.iter().zip(&held).map(|(o, p)| (o.sql, p.as_slice())));
+        let skip = all.len();
+        all.extend_from_slice(stmts);
+        let mut rows = self.conn.pipeline(&all)?;
+        Ok(rows.split_off(skip))
     }
 
-    /// Hold one statement (ending in `;`) back until the next round trip.
-    fn defer(&self, sql: &str) {
-        let mut p = self.pending.borrow_mut();
-        p.0.push_str(sql);
-        p.1 += 1;
+    /// Hold one statement back until the next round trip.
+    fn defer(&self, stmt: Owned) {
+        self.pending.borrow_mut().push(stmt);
     }
 
-    /// Send `sql`, which ends the transaction (COMMIT, and maybe more),
-    /// with whatever was held back. A write that never began has nothing
-    /// to commit. If a held-back statement (or the barrier) fails, the
-    /// server skips the rest, so what is left open is rolled back here.
-    fn finish(&self, sql: &str) -> Result<()> {
+    /// Send `end` (COMMIT, and maybe the barrier) with whatever was held
+    /// back. A write that never began has nothing to commit. Each statement
+    /// of the pipeline runs even if one before it failed; after a failure
+    /// the transaction is aborted, so its COMMIT rolls back and ends it.
+    fn finish(&self, end: &[(&str, Params)]) -> Result<()> {
         if !self.begun.get() {
             self.done.set(true);
             return Ok(());
         }
-        let (pending, _) = std::mem::take(&mut *self.pending.borrow_mut());
         self.done.set(true);
-        let mut c = self.tx.borrow_mut();
-        let out = c.batch_execute(&format!("{pending}{sql}"));
-        if out.is_err() && !c.is_closed() {
-            let _ = c.batch_execute("ROLLBACK");
+        self.run(end).map(drop)
+    }
+
+    fn one(&self, sql: &str, params: Params) -> Result<Vec<Row>> {
+        self.run(&[(sql, params)])?.pop().ok_or_else(|| Error::Pg("a statement sent got no answer".into()))
+    }
+
+    fn query(&self, sql: &str, params: Params) -> Result<Vec<Row>> {
+        self.one(sql, params)
+    }
+
+    fn query_opt(&self, sql: &str, params: Params) -> Result<Option<Row>> {
+        let mut rows = self.one(sql, params)?;
+        if rows.len() > 1 {
+            return Err(Error::Pg("a query for one row returned several".into()));
         }
-        Ok(out?)
+        Ok(rows.pop())
     }
 
-    fn stmt(&self, sql: &'static str) -> Result<Statement> {
-        if let Some(s) = self.stmts.borrow().get(sql) {
-            return Ok(s.clone());
-        }
-        let s = self.tx.borrow_mut().prepare(sql)?;
-        self.stmts.borrow_mut().insert(sql, s.clone());
-        Ok(s)
-    }
-
-    fn query(&self, sql: &'static str, params: Params) -> Result<Vec<Row>> {
-        let st = self.stmt(sql)?;
-        Ok(self.conn()?.query(&st, params)?)
-    }
-
-    fn query_opt(&self, sql: &'static str, params: Params) -> Result<Option<Row>> {
-        let st = self.stmt(sql)?;
-        Ok(self.conn()?.query_opt(&st, params)?)
-    }
-
-    fn query_one(&self, sql: &'static str, params: Params) -> Result<Row> {
-        let st = self.stmt(sql)?;
-        Ok(self.conn()?.query_one(&st, params)?)
+    fn query_one(&self, sql: &str, params: Params) -> Result<Row> {
+        self.query_opt(sql, params)?.ok_or_else(|| Error::Pg("a query for one row returned none".into()))
     }
 
     /// A read that may run before BEGIN, in its own snapshot, when the
-    /// transaction has not begun (see `PgStore::write`).
-    fn query_one_early(&self, sql: &'static str, params: Params) -> Result<Row> {
-        let st = self.stmt(sql)?;
-        if self.begun.get() {
-            return self.query_one(sql, params);
+    /// transaction is a write that has not begun (see `PgStore::write`).
+    fn query_one_early(&self, sql: &str, params: Params) -> Result<Row> {
+        if self.begin.write && !self.begun.get() {
+            return Ok(self.conn.query_one(sql, params)?);
         }
-        Ok(self.tx.borrow_mut().query_one(&st, params)?)
+        self.query_one(sql, params)
     }
 
-    fn execute(&self, sql: &'static str, params: Params) -> Result<u64> {
-        let st = self.stmt(sql)?;
-        Ok(self.conn()?.execute(&st, params)?)
+    fn execute(&self, sql: &str, params: Params) -> Result<()> {
+        self.one(sql, params).map(drop)
     }
 
-    /// SQL built at run time (filters); not cached.
+    /// SQL built at run time (filters).
     fn query_built(&self, sql: &str, params: Params) -> Result<Vec<Row>> {
-        Ok(self.conn()?.query(sql, params)?)
+        self.one(sql, params)
     }
 
-    fn count_of(&self, sql: &'static str) -> Result<u64> {
+    fn count_of(&self, sql: &str) -> Result<u64> {
         Ok(get::<i64>(&self.query_one(sql, &[])?, 0)?.max(0) as u64)
     }
 }
@@ -458,9 +466,9 @@ impl<'t> PgDb<'t> {
 impl Drop for PgDb<'_> {
     fn drop(&mut self) {
         if self.begun.get() && !self.done.get() {
-            // As the client's own Transaction does; a lost connection is
-            // noticed (and replaced) before the next transaction.
-            let _ = self.tx.get_mut().batch_execute("ROLLBACK");
+            // A lost connection is noticed (and replaced) before the next
+            // transaction.
+            let _ = self.conn.query("ROLLBACK", &[]);
         }
     }
 }
@@ -487,58 +495,6 @@ impl Db for PgDb<'_> {
 /// A column's value, or a clear error naming the column (never a panic).
 fn get<'a, T: FromSql<'a>>(r: &'a Row, i: usize) -> Result<T> {
     r.try_get(i).map_err(|e| Error::Pg(format!("bad value in column {:?}: {e}", r.columns().get(i).map(|c| c.name()).unwrap_or("?"))))
-}
-
-/// A row to read by column: typed (extended protocol) or all text (a
-/// simple query, see `literal`), so one function reads a row of either.
-pub(super) trait Cells {
-    fn opt_text(&self, i: usize) -> Result<Option<String>>;
-    fn opt_int(&self, i: usize) -> Result<Option<i64>>;
-
-    fn text(&self, i: usize) -> Result<String> {
-        self.opt_text(i)?.ok_or_else(|| Error::Pg(format!("NULL in column {i}, which cannot be empty")))
-    }
-
-    fn int(&self, i: usize) -> Result<i64> {
-        self.opt_int(i)?.ok_or_else(|| Error::Pg(format!("NULL in column {i}, which cannot be empty")))
-    }
-
-    /// A count stored as INTEGER; the domain uses u32.
-    fn count(&self, i: usize) -> Result<u32> {
-        Ok(self.int(i)?.clamp(0, u32::MAX as i64) as u32)
-    }
-
-    /// A text column mapped to an enum, or a clear corruption error.
-    fn parsed<T>(&self, i: usize, what: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
-        let v = self.text(i)?;
-        parse(&v).ok_or_else(|| Error::Pg(format!("bad {what} {v:?} in database")))
-    }
-}
-
-impl Cells for Row {
-    fn opt_text(&self, i: usize) -> Result<Option<String>> {
-        get(self, i)
-    }
-
-    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
-        match self.columns().get(i).map(|c| c.type_()) {
-            Some(&postgres::types::Type::INT4) => Ok(get::<Option<i32>>(self, i)?.map(i64::from)),
-            _ => get(self, i),
-        }
-    }
-}
-
-impl Cells for SimpleQueryRow {
-    fn opt_text(&self, i: usize) -> Result<Option<String>> {
-        Ok(self.try_get(i)?.map(str::to_owned))
-    }
-
-    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
-        match self.try_get(i)? {
-            None => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| Error::Pg(format!("bad integer {v:?} in column {i}"))),
-        }
-    }
 }
 
 /// Map a text column to an enum, or a clear corruption error.

@@ -1,9 +1,9 @@
 //! Pass rows.
 
 use postgres::Row;
-use postgres::types::ToSql;
 
-use super::{Cells, PgDb, get};
+use super::conn::Param;
+use super::{PgDb, get, get_u32, parse_col};
 use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
 use crate::domain::text::search_fold;
 use crate::error::{Error, Result};
@@ -23,38 +23,37 @@ pub(super) fn row_to_pass(r: &Row) -> Result<Pass> {
 }
 
 /// The columns from `o` on, in `cols!` order.
-pub(super) fn row_to_pass_at(r: &impl Cells, o: usize) -> Result<Pass> {
+pub(super) fn row_to_pass_at(r: &Row, o: usize) -> Result<Pass> {
     Ok(Pass {
-        id: r.text(o)?,
-        pass_type: r.text(o + 1)?,
-        persons: r.count(o + 2)?,
-        holder_name: r.text(o + 3)?,
-        holder_phone: r.text(o + 4)?,
-        holder2_name: r.opt_text(o + 5)?,
-        holder2_phone: r.opt_text(o + 6)?,
-        price_cents: r.int(o + 7)?,
-        payment_mode: r.parsed(o + 8, "payment mode", PaymentMode::parse)?,
-        txn_ref: r.opt_text(o + 9)?,
-        slot: r.text(o + 10)?,
-        key_id: r.text(o + 11)?,
-        created_at: r.text(o + 12)?,
-        created_by: r.text(o + 13)?,
-        scanned_at: r.opt_text(o + 14)?,
-        scanned_by: r.opt_text(o + 15)?,
-        gate: r.opt_text(o + 16)?,
-        voided_at: r.opt_text(o + 17)?,
-        voided_by: r.opt_text(o + 18)?,
-        void_reason: r.opt_text(o + 19)?,
+        id: get(r, o)?,
+        pass_type: get(r, o + 1)?,
+        persons: get_u32(r, o + 2)?,
+        holder_name: get(r, o + 3)?,
+        holder_phone: get(r, o + 4)?,
+        holder2_name: get(r, o + 5)?,
+        holder2_phone: get(r, o + 6)?,
+        price_cents: get(r, o + 7)?,
+        payment_mode: parse_col(r, o + 8, "payment mode", PaymentMode::parse)?,
+        txn_ref: get(r, o + 9)?,
+        slot: get(r, o + 10)?,
+        key_id: get(r, o + 11)?,
+        created_at: get(r, o + 12)?,
+        created_by: get(r, o + 13)?,
+        scanned_at: get(r, o + 14)?,
+        scanned_by: get(r, o + 15)?,
+        gate: get(r, o + 16)?,
+        voided_at: get(r, o + 17)?,
+        voided_by: get(r, o + 18)?,
+        void_reason: get(r, o + 19)?,
     })
 }
 
-/// A scan's claim on a pass, prepared on every connection (`session`) and
-/// sent as `EXECUTE` beside the ledger lock (`PgDb::claim`).
-pub(super) const PREPARE_CLAIM: &str = concat!(
-    "PREPARE gh_claim AS UPDATE passes SET scanned_at = $2, scanned_by = $3, gate = $4
+/// Record the first admission. Of two racing UPDATEs the second waits on
+/// the row lock, re-checks the WHERE clause, and changes nothing.
+pub(super) const CLAIM: &str = concat!(
+    "UPDATE passes SET scanned_at = $2, scanned_by = $3, gate = $4
      WHERE id = $1 AND scanned_at IS NULL AND voided_at IS NULL RETURNING ",
-    cols!(),
-    ";"
+    cols!()
 );
 
 impl PassRows for PgDb<'_> {
@@ -176,24 +175,13 @@ impl PassRows for PgDb<'_> {
         )
     }
 
-    /// Record the first admission. Of two racing UPDATEs the second waits
-    /// on the row lock, re-checks the WHERE clause, and changes nothing.
+    /// See `CLAIM`.
     fn mark_pass_scanned(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<Option<Pass>> {
         if !self.holds_ledger_lock() {
             // A scan appends a block next: claim and lock in one round trip.
             return self.claim(id, at, by, gate);
         }
-        self.query_opt(
-            concat!(
-                "UPDATE passes SET scanned_at = $2, scanned_by = $3, gate = $4
-                 WHERE id = $1 AND scanned_at IS NULL AND voided_at IS NULL RETURNING ",
-                cols!()
-            ),
-            &[&id, &at, &by, &gate],
-        )?
-        .as_ref()
-        .map(row_to_pass)
-        .transpose()
+        self.query_opt(CLAIM, &[&id, &at, &by, &gate])?.as_ref().map(row_to_pass).transpose()
     }
 
     fn clear_pass_scan(&self, id: &str) -> Result<()> {
@@ -240,10 +228,12 @@ impl PassRows for PgDb<'_> {
             None => {}
         }
         sql.push_str(r#" ORDER BY created_at DESC, id COLLATE "C""#);
-        if let Some(l) = f.limit {
-            sql.push_str(&format!(" LIMIT {l}"));
+        let limit = f.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
+        let mut params: Vec<&dyn Param> = args.iter().map(|a| a as &dyn Param).collect();
+        if let Some(l) = &limit {
+            params.push(l);
+            sql.push_str(&format!(" LIMIT ${}", params.len()));
         }
-        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
         self.query_built(&sql, &params)?.iter().map(row_to_pass).collect()
     }
 }
@@ -263,7 +253,7 @@ pub(super) fn escape_like(s: &str) -> String {
 
 /// Resolve an id prefix with `sql`: fixed queries for a whole id and for a
 /// prefix.
-pub(super) fn resolve(db: &PgDb, sql: [&'static str; 2], what: &'static str, prefix: &str) -> Result<String> {
+pub(super) fn resolve(db: &PgDb, sql: [&str; 2], what: &'static str, prefix: &str) -> Result<String> {
     let p = prefix.trim().to_lowercase();
     if p.len() < 4 || !p.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
         return Err(Error::NotFound { what, id: format!("{prefix} (give at least 4 characters of the id)") });

@@ -1,7 +1,6 @@
 //! Resident rows.
 
 use postgres::Row;
-use postgres::types::ToSql;
 
 use super::passes::{escape_like, resolve};
 use super::{PgDb, get, parse_col};
@@ -102,7 +101,7 @@ impl ResidentRows for PgDb<'_> {
         }
         // COLLATE "C": the same byte order as SQLite, whatever the server's locale.
         sql.push_str(r#" ORDER BY room COLLATE "C", name COLLATE "C""#);
-        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        let params: Vec<&dyn super::conn::Param> = args.iter().map(|a| a as &dyn super::conn::Param).collect();
         self.query_built(&sql, &params)?.iter().map(row_to_resident).collect()
     }
 }
