@@ -501,6 +501,7 @@ impl Gate {
             )));
         }
         let skew: Option<f64> = self.meta("clock_skew_secs")?.and_then(|v| v.parse().ok());
+        let mut retried = false;
         loop {
             let mark = self.upload_mark()?;
             let Some(link) = self.link.as_mut() else { return Ok(total) };
@@ -511,7 +512,20 @@ impl Gate {
             let Some((index, hash)) = self.local.ledger_head()? else { return Ok(total) };
             let Some(chain) = self.link.as_ref().map(|l| l.chain.clone()) else { return Ok(total) };
             let head = ChainHead { chain, index, hash };
-            let r = self.call(wait, move |g| g.upload_offline(&head, &items, skew))?;
+            let r = match self.call(wait, move |g| g.upload_offline(&head, &items, skew)) {
+                Ok(r) => r,
+                // An online attempt abandoned on the budget may commit its
+                // scan while the upload runs, under the nonce the upload
+                // carries too: the upload's transaction then fails on that
+                // nonce. Once more, it finds the scan there and skips it.
+                Err(e) if !is_link_error(&e) && !retried => {
+                    tracing::info!(%e, "upload refused; trying once more");
+                    retried = true;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            retried = false;
             total.uploaded += r.uploaded;
             total.skipped += r.skipped;
             total.conflicts += r.conflicts;
