@@ -39,9 +39,9 @@ pub const MAX_PIXELS: u64 = 40_000_000;
 pub fn load_gray(path: &Path) -> Result<GrayImage> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
     if grey::is_jpeg(&bytes) {
-        return grey::jpeg_to_grey(&bytes, MAX_PIXELS).map_err(|e| Error::Other(format!("{}: {e}", path.display())));
+        return grey::jpeg_to_grey(&bytes, MAX_PIXELS).map_err(|e| Error::Image(format!("{}: {e}", path.display())));
     }
-    let unreadable = |e: image::ImageError| Error::Other(format!("{} is not a readable image: {e}", path.display()));
+    let unreadable = |e: image::ImageError| Error::Image(format!("{} is not a readable image: {e}", path.display()));
     let reader = || {
         image::ImageReader::new(std::io::Cursor::new(&bytes))
             .with_guessed_format()
@@ -49,7 +49,7 @@ pub fn load_gray(path: &Path) -> Result<GrayImage> {
     };
     let (w, h) = reader()?.into_dimensions().map_err(unreadable)?;
     if u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(Error::Other(format!("{} is too large ({w}x{h})", path.display())));
+        return Err(Error::Image(format!("{} is too large ({w}x{h})", path.display())));
     }
     Ok(reader()?.decode().map_err(unreadable)?.to_luma8())
 }

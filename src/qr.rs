@@ -14,7 +14,7 @@ pub const QUIET: u32 = 4;
 pub fn encode(payload: &str) -> Result<QrCode> {
     QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::Q)
         .or_else(|_| QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M))
-        .map_err(|e| Error::Other(format!("cannot encode QR: {e}")))
+        .map_err(|e| Error::Image(format!("cannot encode QR: {e}")))
 }
 
 pub fn version_number(code: &QrCode) -> i16 {
@@ -41,7 +41,7 @@ pub fn to_image(code: &QrCode, scale: u32) -> GrayImage {
 
 pub fn write_png(payload: &str, path: &Path, scale: u32) -> Result<()> {
     let img = to_image(&encode(payload)?, scale);
-    img.save_with_format(path, image::ImageFormat::Png).map_err(|e| Error::Other(format!("cannot write {}: {e}", path.display())))
+    img.save_with_format(path, image::ImageFormat::Png).map_err(|e| Error::Image(format!("cannot write {}: {e}", path.display())))
 }
 
 pub fn write_svg(payload: &str, path: &Path) -> Result<()> {

@@ -141,10 +141,13 @@ pub fn load_config(paths: &Paths) -> Result<Config> {
 pub fn check_data_dir(dir: &Path) -> Result<()> {
     match std::fs::metadata(dir) {
         Ok(m) if !m.is_dir() => Err(Error::Other(format!("{} is not a directory", dir.display()))),
-        Ok(m) if m.permissions().readonly() => Err(Error::ReadOnly(format!(
-            "{} cannot be written; gatehouse needs to write its database there (check the folder's permissions or mount)",
-            dir.display()
-        ))),
+        Ok(m) if m.permissions().readonly() => Err(Error::store(
+            crate::error::StoreKind::ReadOnly,
+            format!(
+                "{} cannot be written; gatehouse needs to write its database there (check the folder's permissions or mount)",
+                dir.display()
+            ),
+        )),
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NotInitialised(dir.to_path_buf())),
         Err(e) => Err(Error::io(format!("cannot open data directory {}", dir.display()), e)),

@@ -123,7 +123,7 @@ impl Remote {
                         Err(e) => {
                             tracing::debug!(%e, "server unreachable");
                             // Kept for the caller: a wrong CA or password says more than "unreachable".
-                            why = cause(&e);
+                            why = e.cause();
                         }
                     }
                 }
@@ -168,7 +168,7 @@ struct Link {
 
 /// Why a server call gave no answer.
 fn is_link_error(e: &Error) -> bool {
-    matches!(e, Error::PgConnection(_))
+    e.is_unreachable()
 }
 
 impl Gate {
@@ -207,7 +207,7 @@ impl Gate {
         }
         match link.direct.as_deref_mut() {
             Some(g) => Ok(g),
-            None => Err(Error::PgConnection("no connection to the server".into())),
+            None => Err(Error::unreachable("no connection to the server")),
         }
     }
 
@@ -231,7 +231,7 @@ impl Gate {
         let mut gate = Gate { cfg: cfg.clone(), paths: None, clock: clock.clone(), local, link: Some(link) };
         if let Some(db) = other {
             if gate.queued()? > 0 {
-                return Err(Error::Other(format!(
+                return Err(Error::Sync(format!(
                     "{} replicates {db}, not {url}, and holds scans not yet uploaded there; sync it with that database first",
                     replica.display()
                 )));
@@ -306,11 +306,11 @@ impl Gate {
         let job: Job = Box::new(move |g: &mut Option<Gatehouse>, why: &str| {
             let r = match g.as_mut() {
                 Some(gh) => f(gh),
-                None if why.is_empty() => Err(Error::PgConnection("the server cannot be reached".into())),
-                None => Err(Error::PgConnection(why.to_string())),
+                None if why.is_empty() => Err(Error::unreachable("the server cannot be reached")),
+                None => Err(Error::unreachable(why.to_string())),
             };
             // A dropped link: connect afresh for the next job.
-            if g.as_ref().is_some_and(|gh| gh.db_link().is_some_and(|l| !l.is_up())) || matches!(r, Err(Error::PgConnection(_))) {
+            if g.as_ref().is_some_and(|gh| gh.db_link().is_some_and(|l| !l.is_up())) || r.as_ref().is_err_and(|e| e.is_unreachable()) {
                 *g = None;
             }
             let _ = tx.send(r);
@@ -318,7 +318,7 @@ impl Gate {
         if worker.send(job).is_err() {
             link.worker = None;
             link.set_online(false);
-            return Err(Error::PgConnection("the connection worker stopped".into()));
+            return Err(Error::unreachable("the connection worker stopped"));
         }
         match rx.recv_timeout(wait) {
             Ok(Ok(v)) => {
@@ -334,12 +334,12 @@ impl Gate {
             Err(RecvTimeoutError::Timeout) => {
                 link.worker = None;
                 link.set_online(false);
-                Err(Error::PgConnection(format!("no answer from the server within {:.1} s", wait.as_secs_f64())))
+                Err(Error::unreachable(format!("no answer from the server within {:.1} s", wait.as_secs_f64())))
             }
             Err(RecvTimeoutError::Disconnected) => {
                 link.worker = None;
                 link.set_online(false);
-                Err(Error::PgConnection("the connection worker stopped".into()))
+                Err(Error::unreachable("the connection worker stopped"))
             }
         }
     }
@@ -380,7 +380,7 @@ impl Gate {
         f: impl FnOnce(&mut Gatehouse) -> Result<R> + Send + 'static,
     ) -> Result<R> {
         if !self.worth_trying() {
-            return Err(Error::PgConnection("the server did not answer; this gate is OFFLINE".into()));
+            return Err(Error::unreachable("the server did not answer; this gate is OFFLINE"));
         }
         self.ping()?;
         self.call(wait, f)
@@ -390,8 +390,8 @@ impl Gate {
         if let Some(link) = self.link.as_mut()
             && link.replica.meta("cursor")?.is_none()
         {
-            return Err(Error::PgConnection(
-                "the server cannot be reached, and this gate has never synced: run `gatehouse sync` while the link is up".into(),
+            return Err(Error::unreachable(
+                "the server cannot be reached, and this gate has never synced: run `gatehouse sync` while the link is up",
             ));
         }
         Ok(())
@@ -495,7 +495,7 @@ impl Gate {
         let mut total = UploadReport::default();
         let verified = self.local.verify_ledger(None, &mut |_| {})?;
         if !verified.ok {
-            return Err(Error::Other(format!(
+            return Err(Error::Sync(format!(
                 "the local chain of offline scans does not verify ({}); nothing uploaded",
                 verified.problem.map(|p| p.to_string()).unwrap_or_default()
             )));
@@ -532,7 +532,7 @@ impl Gate {
             total.high_water = r.high_water;
             match r.high_water {
                 Some(h) if mark.is_none_or(|m| h > m) => self.set_meta(&[("uploaded_through", h.to_string())])?,
-                _ => return Err(Error::Other("the server did not take the queued scans".into())),
+                _ => return Err(Error::Sync("the server did not take the queued scans".into())),
             }
         }
     }
@@ -640,18 +640,9 @@ impl Gate {
     }
 }
 
-/// What went wrong, without the words its variant adds ("PostgreSQL
-/// connection: "), for a message that says it in its own words.
-pub fn cause(e: &Error) -> String {
-    match e {
-        Error::PgConnection(m) => m.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// The server's sync side of a core on PostgreSQL.
 fn server_of(g: &mut Gatehouse) -> Result<crate::store::Server<'_>> {
-    g.store().server().ok_or_else(|| Error::Other("this database is a SQLite file, not a shared server".into()))
+    g.store().server().ok_or_else(|| Error::Unsupported("this database is a SQLite file, not a shared server".into()))
 }
 
 impl Gate {

@@ -81,7 +81,7 @@ impl Gatehouse {
             db.insert_passes(&rows, &key_id, &at, &actor.username)?;
             db.append_blocks(keys, &blocks)?;
             let idrefs: Vec<&str> = ids.iter().map(String::as_str).collect();
-            db.get_passes(&idrefs)?.into_iter().map(|p| p.ok_or_else(|| Error::Other("pass vanished after insert".into()))).collect()
+            db.get_passes(&idrefs)?.into_iter().map(|p| p.ok_or_else(|| Error::Corrupt("pass vanished after insert".into()))).collect()
         })
     }
 

@@ -43,7 +43,7 @@ impl Gatehouse {
         let keys = self.keys.clone();
         let (r, _) = self.record(&actor.username, "resident_add", |db, at| {
             db.insert_resident(&id, &v, &key_id, at, &by)?;
-            let r = db.get_resident(&id)?.ok_or_else(|| Error::Other("resident vanished after insert".into()))?;
+            let r = db.get_resident(&id)?.ok_or_else(|| Error::Corrupt("resident vanished after insert".into()))?;
             // Contact details only as a keyed fingerprint: the ledger is exported.
             let details = crate::domain::audit::resident_details(&keys, &key_id, &r);
             Ok((r, json!({"id": id, "name": v.name, "room": v.room, "floor": v.floor, "details": details})))

@@ -40,7 +40,8 @@ impl Gatehouse {
     /// checked someone in without their code (see `scan_manual`).
     pub(super) fn scan_as(&mut self, raw: &[u8], actor: &Actor, gate: &str, manual: Option<&str>, nonce: &str) -> Result<ScanOutcome> {
         match self.scan_once(raw, actor, gate, manual, nonce) {
-            Err(Error::PgConnection(why)) => {
+            Err(e) if e.is_unreachable() => {
+                let why = e.cause();
                 tracing::warn!(%why, "connection lost during a scan; retrying with the same nonce");
                 self.scan_once(raw, actor, gate, manual, nonce)
             }

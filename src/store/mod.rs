@@ -178,7 +178,7 @@ impl Store {
     pub fn set_max_pages(&self, pages: u64) -> Result<u64> {
         match &self.backend {
             Backend::Sqlite(s) => s.set_max_pages(pages),
-            Backend::Postgres(_) => Err(Error::Other("a page quota applies to SQLite files only".into())),
+            Backend::Postgres(_) => Err(Error::Unsupported("a page quota applies to SQLite files only".into())),
         }
     }
 
@@ -244,7 +244,7 @@ impl Store {
     pub fn restore_from(&mut self, src: &Path) -> Result<()> {
         match &mut self.backend {
             Backend::Sqlite(s) => s.restore_from(src),
-            Backend::Postgres(_) => Err(Error::Other(
+            Backend::Postgres(_) => Err(Error::Unsupported(
                 "restore into PostgreSQL with `gatehouse db copy --to URL` from the backup, into an empty database".into(),
             )),
         }

@@ -160,7 +160,7 @@ impl Worker {
                     let out = apply(g, &gate, &a, other, &events, &picker);
                     // A link that dropped under the call is the gate going offline, not the call failing.
                     if g.db_link().is_some_and(|l| !l.is_up()) {
-                        return Err(Error::PgConnection("the link dropped".into()));
+                        return Err(Error::unreachable("the link dropped"));
                     }
                     Ok(out)
                 });
@@ -174,12 +174,12 @@ impl Worker {
 }
 
 fn is_link(e: &Error) -> bool {
-    matches!(e, Error::PgConnection(_))
+    e.is_unreachable()
 }
 
 /// "issuing passes needs the server (offline): no answer within 1.5 s".
 fn offline_text(what: &str, e: &Error) -> String {
-    let why = crate::service::offline::cause(e);
+    let why = e.cause();
     if is_link(e) { format!("{what} needs the server (offline): {why}") } else { format!("{what} failed: {why}") }
 }
 

@@ -47,21 +47,21 @@ impl DbUrl {
     /// refused: URLs end up in config files, shell history and `ps`.
     pub fn parse(url: &str) -> Result<DbUrl> {
         if !is_postgres_url(url) {
-            return Err(Error::Other(format!("{}: not a postgresql:// URL", redact(url))));
+            return Err(Error::DatabaseUrl(format!("{}: not a postgresql:// URL", redact(url))));
         }
         // The client library knows neither verify-* nor sslrootcert: they
         // are taken out here and become the TLS connector.
         let split = tls::split(url);
         let mut config: tokio_postgres::Config =
-            split.url.parse().map_err(|e| Error::Other(format!("bad database URL {}: {e}", redact(url))))?;
+            split.url.parse().map_err(|e| Error::DatabaseUrl(format!("bad database URL {}: {e}", redact(url))))?;
         if config.get_password().is_some() {
-            return Err(Error::Other(format!(
+            return Err(Error::DatabaseUrl(format!(
                 "the database URL {} holds a password; remove it and set PGPASSWORD or use a pgpass file (mode 0600)",
                 redact(url)
             )));
         }
         if config.get_dbname().is_none() {
-            return Err(Error::Other(format!("the database URL {url} names no database (postgresql://USER@HOST/DB)")));
+            return Err(Error::DatabaseUrl(format!("the database URL {url} names no database (postgresql://USER@HOST/DB)")));
         }
         if config.get_user().is_none() {
             config.user(&std::env::var("PGUSER").ok().filter(|u| !u.is_empty()).unwrap_or_else(os_user));
@@ -99,12 +99,15 @@ impl DbUrl {
 
     fn connect_error(&self, e: tokio_postgres::Error) -> Error {
         if let Some(why) = self.tls.explain(&e) {
-            return Error::PgConnection(format!("cannot reach {}: {why}", self.text));
+            return Error::unreachable(format!("cannot reach {}: {why}", self.text));
         }
-        match Error::from(e) {
-            Error::PgConnection(m) => Error::PgConnection(format!("cannot reach {}: {m}", self.text)),
-            other => other,
+        // Whatever fails while connecting, short of the server's own answer
+        // (a refused sign-in, no such database), means it cannot be reached:
+        // a refused socket, a timeout, a TLS handshake.
+        if e.as_db_error().is_some() {
+            return Error::from(e);
         }
+        Error::unreachable(format!("cannot reach {}: {e}", self.text))
     }
 
     /// The TLS mode in force (`disable` for a Unix socket).
@@ -204,7 +207,7 @@ fn pgpass_lookup(config: &tokio_postgres::Config) -> Result<Option<String>> {
     let Ok(meta) = std::fs::metadata(&path) else { return Ok(None) };
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(Error::Other(format!(
+        return Err(Error::DatabaseUrl(format!(
             "password file {} has mode {mode:04o}; others could read it: run `chmod 600 {}`",
             path.display(),
             path.display()

@@ -57,7 +57,7 @@ fn seal(keys: &KeyRing, head: &Option<(u64, String)>, b: &NewBlock) -> Result<Se
         None => (0u64, GENESIS),
         Some((i, h)) => {
             let prev = ledger::from_hex(h)
-                .ok_or_else(|| Error::Other(format!("ledger head block {i} is corrupt; run `gatehouse ledger verify`")))?;
+                .ok_or_else(|| Error::Corrupt(format!("ledger head block {i} is corrupt; run `gatehouse ledger verify`")))?;
             (i + 1, prev)
         }
     };
@@ -65,7 +65,7 @@ fn seal(keys: &KeyRing, head: &Option<(u64, String)>, b: &NewBlock) -> Result<Se
     let key_id = keys.active_id();
     let fields = BlockFields { index, ts: b.ts, operator: b.operator, gate: b.gate, event: b.event, data: &data, prev_hash: &prev, key_id };
     let hash = fields.hash();
-    let sig = ledger::sign(keys, key_id, &hash).ok_or_else(|| Error::Other("active key missing from key ring".into()))?;
+    let sig = ledger::sign(keys, key_id, &hash).ok_or_else(|| Error::Corrupt("active key missing from key ring".into()))?;
     Ok(Sealed {
         index: index as i64,
         data,

@@ -421,7 +421,7 @@ impl<'t> PgDb<'t> {
     }
 
     fn one(&self, sql: &str, params: Params) -> Result<Vec<Row>> {
-        self.run(&[(sql, params)])?.pop().ok_or_else(|| Error::Pg("a statement sent got no answer".into()))
+        self.run(&[(sql, params)])?.pop().ok_or_else(|| Error::pg("a statement sent got no answer"))
     }
 
     fn query(&self, sql: &str, params: Params) -> Result<Vec<Row>> {
@@ -431,13 +431,13 @@ impl<'t> PgDb<'t> {
     fn query_opt(&self, sql: &str, params: Params) -> Result<Option<Row>> {
         let mut rows = self.one(sql, params)?;
         if rows.len() > 1 {
-            return Err(Error::Pg("a query for one row returned several".into()));
+            return Err(Error::pg("a query for one row returned several"));
         }
         Ok(rows.pop())
     }
 
     fn query_one(&self, sql: &str, params: Params) -> Result<Row> {
-        self.query_opt(sql, params)?.ok_or_else(|| Error::Pg("a query for one row returned none".into()))
+        self.query_opt(sql, params)?.ok_or_else(|| Error::pg("a query for one row returned none"))
     }
 
     /// A read that may run before BEGIN, in its own snapshot, when the
@@ -494,13 +494,13 @@ impl Db for PgDb<'_> {
 
 /// A column's value, or a clear error naming the column (never a panic).
 fn get<'a, T: FromSql<'a>>(r: &'a Row, i: usize) -> Result<T> {
-    r.try_get(i).map_err(|e| Error::Pg(format!("bad value in column {:?}: {e}", r.columns().get(i).map(|c| c.name()).unwrap_or("?"))))
+    r.try_get(i).map_err(|e| Error::pg(format!("bad value in column {:?}: {e}", r.columns().get(i).map(|c| c.name()).unwrap_or("?"))))
 }
 
 /// Map a text column to an enum, or a clear corruption error.
 fn parse_col<T>(r: &Row, i: usize, what: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
     let v: String = get(r, i)?;
-    parse(&v).ok_or_else(|| Error::Pg(format!("bad {what} {v:?} in database")))
+    parse(&v).ok_or_else(|| Error::pg(format!("bad {what} {v:?} in database")))
 }
 
 /// Counts are stored as INTEGER; the domain uses u32.

@@ -141,7 +141,7 @@ pub fn migrate(client: &mut Client, url: &DbUrl) -> Result<()> {
     let current = if has_meta {
         let row = tx
             .query_opt("SELECT app, version FROM gatehouse_schema", &[])?
-            .ok_or_else(|| Error::Other(format!("database {} has an empty gatehouse_schema table; it is not usable", url.dbname())))?;
+            .ok_or_else(|| Error::Schema(format!("database {} has an empty gatehouse_schema table; it is not usable", url.dbname())))?;
         let (app, version): (String, i32) = (row.try_get(0)?, row.try_get(1)?);
         if app != APP {
             return Err(foreign(url, &format!("it belongs to {app:?}")));
@@ -158,7 +158,7 @@ pub fn migrate(client: &mut Client, url: &DbUrl) -> Result<()> {
         0
     };
     if current > LATEST {
-        return Err(Error::Other(format!(
+        return Err(Error::Schema(format!(
             "the database schema is version {current}, newer than this gatehouse understands ({LATEST}); upgrade gatehouse"
         )));
     }
@@ -172,12 +172,7 @@ pub fn migrate(client: &mut Client, url: &DbUrl) -> Result<()> {
 }
 
 fn foreign(url: &DbUrl, why: &str) -> Error {
-    Error::Other(format!("database {} is not a gatehouse database ({why}); name an empty database or a gatehouse one", url.dbname()))
-}
-
-pub fn version(client: &mut Client) -> Result<u32> {
-    let v: i32 = client.query_one("SELECT version FROM gatehouse_schema", &[])?.try_get(0)?;
-    Ok(v.max(0) as u32)
+    Error::Schema(format!("database {} is not a gatehouse database ({why}); name an empty database or a gatehouse one", url.dbname()))
 }
 
 /// Install the amcheck extension (PostgreSQL's own index and page checks,

@@ -17,7 +17,7 @@ impl StatsQuery for PgDb<'_> {
                 slot: get(&r, 1)?,
                 payment: get(&r, 2)?,
                 created_by: get(&r, 3)?,
-                state: PassState::parse(&state).ok_or_else(|| Error::Pg(format!("stats: unknown pass state {state:?}")))?,
+                state: PassState::parse(&state).ok_or_else(|| Error::pg(format!("stats: unknown pass state {state:?}")))?,
                 gate: get(&r, 5)?,
                 count: n(get(&r, 6)?),
                 persons: n(get(&r, 7)?),

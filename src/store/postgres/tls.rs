@@ -133,7 +133,7 @@ fn system_bundle() -> Result<PathBuf> {
             return Ok(p);
         }
     }
-    Err(Error::Other("sslrootcert=system: no system CA bundle found (set SSL_CERT_FILE)".into()))
+    Err(Error::DatabaseUrl("sslrootcert=system: no system CA bundle found (set SSL_CERT_FILE)".into()))
 }
 
 fn home_root_cert() -> Option<PathBuf> {
@@ -147,7 +147,7 @@ impl Tls {
         let system = sslrootcert == Some("system");
         let mode = match sslmode {
             Some(m) => SslMode::parse(m).ok_or_else(|| {
-                Error::Other(format!("sslmode={m} in the database URL: use disable, prefer, require, verify-ca or verify-full"))
+                Error::DatabaseUrl(format!("sslmode={m} in the database URL: use disable, prefer, require, verify-ca or verify-full"))
             })?,
             // As libpq: the system store is only worth using to check names.
             None if system => SslMode::VerifyFull,
@@ -172,7 +172,7 @@ impl Tls {
             (SslMode::VerifyCa | SslMode::VerifyFull, Some(ca)) => {
                 let full = WebPkiServerVerifier::builder_with_provider(Arc::new(roots(ca, mode)?), provider.clone())
                     .build()
-                    .map_err(|e| Error::Other(format!("CA file {}: {e}", ca.display())))?;
+                    .map_err(|e| Error::DatabaseUrl(format!("CA file {}: {e}", ca.display())))?;
                 if checks == SslMode::VerifyFull {
                     full as Arc<dyn ServerCertVerifier>
                 } else {
@@ -180,7 +180,7 @@ impl Tls {
                 }
             }
             (SslMode::VerifyCa | SslMode::VerifyFull, None) => {
-                return Err(Error::Other(format!(
+                return Err(Error::DatabaseUrl(format!(
                     "sslmode={} needs a CA file: add sslrootcert=/path/to/ca.crt to the database URL (there is no ~/.postgresql/root.crt)",
                     mode.as_str()
                 )));
@@ -189,7 +189,7 @@ impl Tls {
         };
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Other(format!("TLS set-up: {e}")))?
+            .map_err(|e| Error::DatabaseUrl(format!("TLS set-up: {e}")))?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
             .with_no_client_auth();
@@ -241,7 +241,7 @@ impl Tls {
 
 /// The certificates of a PEM file, or one line saying what is wrong with it.
 fn roots(path: &Path, mode: SslMode) -> Result<RootCertStore> {
-    let bad = |why: String| Error::Other(format!("CA file {} (for sslmode={}): {why}", path.display(), mode.as_str()));
+    let bad = |why: String| Error::DatabaseUrl(format!("CA file {} (for sslmode={}): {why}", path.display(), mode.as_str()));
     let text = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
     let certs: Vec<CertificateDer<'static>> =
         CertificateDer::pem_slice_iter(&text).collect::<std::result::Result<_, _>>().map_err(|e| bad(format!("not PEM: {e}")))?;

@@ -54,7 +54,7 @@ impl LedgerRows for SqliteDb<'_> {
             None => (0u64, GENESIS),
             Some((i, h)) => {
                 let prev = ledger::from_hex(&h)
-                    .ok_or_else(|| Error::Other(format!("ledger head block {i} is corrupt; run `gatehouse ledger verify`")))?;
+                    .ok_or_else(|| Error::Corrupt(format!("ledger head block {i} is corrupt; run `gatehouse ledger verify`")))?;
                 (i as u64 + 1, prev)
             }
         };
@@ -63,7 +63,7 @@ impl LedgerRows for SqliteDb<'_> {
         let fields =
             BlockFields { index, ts: b.ts, operator: b.operator, gate: b.gate, event: b.event, data: &data, prev_hash: &prev, key_id };
         let hash = fields.hash();
-        let sig = ledger::sign(keys, key_id, &hash).ok_or_else(|| Error::Other("active key missing from key ring".into()))?;
+        let sig = ledger::sign(keys, key_id, &hash).ok_or_else(|| Error::Corrupt("active key missing from key ring".into()))?;
         self.conn
             .prepare_cached(
                 "INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)

@@ -55,7 +55,9 @@ impl SqliteStore {
     fn open_with(path: &Path, flags: OpenFlags) -> Result<SqliteStore> {
         let flags = flags | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let mut conn = Connection::open_with_flags(path, flags).map_err(|e| match Error::from(e) {
-            Error::Db(e) => Error::Other(format!("cannot open database {}: {e}", path.display())),
+            Error::Store { kind: crate::error::StoreKind::Sqlite, message } => {
+                Error::store(crate::error::StoreKind::Sqlite, format!("cannot open database {}: {message}", path.display()))
+            }
             other => other,
         })?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -67,7 +69,7 @@ impl SqliteStore {
         let mut pause = Duration::from_millis(2);
         loop {
             match Self::prepare(&mut conn) {
-                Err(Error::Busy) if started.elapsed() < BUSY_TIMEOUT => {
+                Err(e) if e.store_kind() == Some(crate::error::StoreKind::Busy) && started.elapsed() < BUSY_TIMEOUT => {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(100));
                 }

@@ -142,7 +142,7 @@ pub fn reference() -> Result<Connection> {
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > LATEST {
-        return Err(Error::Other(format!(
+        return Err(Error::Schema(format!(
             "the database schema is version {current}, newer than this gatehouse understands ({LATEST}); upgrade gatehouse"
         )));
     }

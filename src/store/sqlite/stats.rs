@@ -20,7 +20,7 @@ impl StatsQuery for SqliteDb<'_> {
                 slot: r.get(1)?,
                 payment: r.get(2)?,
                 created_by: r.get(3)?,
-                state: PassState::parse(&state).ok_or_else(|| Error::Other(format!("stats: unknown pass state {state:?}")))?,
+                state: PassState::parse(&state).ok_or_else(|| Error::Corrupt(format!("stats: unknown pass state {state:?}")))?,
                 gate: r.get(5)?,
                 count: n(r.get(6)?),
                 persons: n(r.get(7)?),
