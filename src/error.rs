@@ -75,6 +75,11 @@ pub enum Error {
     #[error("{0}")]
     Image(String),
 
+    /// A ledger event that could not be encoded, or a stored one that
+    /// could not be read where it must be.
+    #[error("ledger event: {0}")]
+    Event(#[from] crate::domain::events::EventError),
+
     #[error("{0}")]
     Other(String),
 }

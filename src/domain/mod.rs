@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod base32;
 pub mod clock;
+pub mod events;
 pub mod keys;
 pub mod ledger;
 pub mod offline;

@@ -5,13 +5,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::events::Event;
 use super::ledger::StoredBlock;
 
-/// Events an offline gate's sync writes to the central ledger.
-pub const OFFLINE_SCAN: &str = "offline_scan";
+/// The events conflicts are listed from, by name, for the store to select
+/// (`events::same_bytes` pins them to the enum's names).
 pub const CONFLICT: &str = "conflict";
 pub const CONFLICT_ACK: &str = "conflict_ack";
-pub const OFFLINE_SYNC: &str = "offline_sync";
 
 /// Default budget for an online answer before the gate decides offline.
 pub const DEFAULT_BUDGET_SECS: f64 = 1.5;
@@ -68,45 +68,25 @@ pub struct Conflict {
     pub acknowledged_by: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct ConflictData {
-    kind: String,
-    pass: String,
-    #[serde(default)]
-    persons: u32,
-    first: Admission,
-    second: Admission,
-}
-
-#[derive(Deserialize)]
-struct AckData {
-    conflict: u64,
-}
-
 /// Conflicts from `conflict` and `conflict_ack` blocks in ledger order.
 pub fn conflicts_from(blocks: &[StoredBlock]) -> Vec<Conflict> {
     let mut out: Vec<Conflict> = Vec::new();
     for b in blocks {
-        match b.event.as_str() {
-            CONFLICT => {
-                if let Ok(d) = serde_json::from_str::<ConflictData>(&b.data) {
-                    out.push(Conflict {
-                        block: b.index,
-                        kind: d.kind,
-                        pass: d.pass,
-                        persons: d.persons,
-                        first: d.first,
-                        second: d.second,
-                        found_at: b.ts.clone(),
-                        acknowledged: false,
-                        acknowledged_by: None,
-                    });
-                }
-            }
-            CONFLICT_ACK => {
-                if let Ok(a) = serde_json::from_str::<AckData>(&b.data)
-                    && let Some(c) = out.iter_mut().find(|c| c.block == a.conflict)
-                {
+        // A block that does not read is left out, as the audit names it.
+        match Event::parse(&b.event, &b.data) {
+            Ok(Event::Conflict(d)) => out.push(Conflict {
+                block: b.index,
+                kind: d.kind.as_str().to_string(),
+                pass: d.pass.into_owned(),
+                persons: d.persons,
+                first: d.first,
+                second: d.second,
+                found_at: b.ts.clone(),
+                acknowledged: false,
+                acknowledged_by: None,
+            }),
+            Ok(Event::ConflictAck(a)) => {
+                if let Some(c) = out.iter_mut().find(|c| c.block == a.conflict) {
                     c.acknowledged = true;
                     c.acknowledged_by = Some(b.operator.clone());
                 }
@@ -163,8 +143,9 @@ mod tests {
             key_id: String::new(),
             signature: String::new(),
         };
-        let c = r#"{"kind":"double_admission","pass":"p","persons":2,"first":{"at":"1","operator":"a","gate":"A"},"second":{"at":"2","operator":"b","gate":"B"}}"#;
-        let list = conflicts_from(&[b(5, CONFLICT, c, "b"), b(6, CONFLICT, c, "b"), b(7, CONFLICT_ACK, r#"{"conflict":5}"#, "asha")]);
+        let c = r#"{"kind":"double_admission","pass":"p","persons":2,"first":{"at":"1","operator":"a","gate":"A"},"second":{"at":"2","operator":"b","gate":"B"},"offline_block":4}"#;
+        let ack = r#"{"conflict":5,"pass":"p"}"#;
+        let list = conflicts_from(&[b(5, CONFLICT, c, "b"), b(6, CONFLICT, c, "b"), b(7, CONFLICT_ACK, ack, "asha")]);
         assert_eq!(list.len(), 2);
         assert!(list[0].acknowledged && list[0].acknowledged_by.as_deref() == Some("asha"));
         assert!(!list[1].acknowledged);

@@ -4,9 +4,8 @@ use std::path::{Path, PathBuf};
 
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 
-use serde_json::json;
-
 use super::Gatehouse;
+use crate::domain::events::{Event, Restore};
 use crate::domain::stats::Stats;
 use crate::domain::text::guard_formula;
 use crate::domain::user::Actor;
@@ -346,16 +345,16 @@ impl Gatehouse {
         let (v, replaced, loss) = result?;
         let head = |h: &Option<(u64, String)>| h.as_ref().map(|(i, h)| format!("{i}:{h}"));
         let restored = v.chain.head_index.zip(v.chain.head_hash.clone());
-        let data = json!({
-            "from": src.display().to_string(),
-            "blocks": v.chain.blocks,
-            "replaced_head": head(&replaced),
-            "restored_head": head(&restored),
-            "lost_blocks": loss.blocks,
-            "lost_passes": loss.passes,
-            "forced": force && loss.blocks > 0,
-        });
-        self.record(&actor.username, "restore", |_, _| Ok(((), data)))?;
+        let restore = Restore {
+            from: src.display().to_string().into(),
+            blocks: v.chain.blocks,
+            replaced_head: head(&replaced).map(Into::into),
+            restored_head: head(&restored).map(Into::into),
+            lost_blocks: loss.blocks,
+            lost_passes: loss.passes,
+            forced: force && loss.blocks > 0,
+        };
+        self.record(&actor.username, |_, _| Ok(((), Event::Restore(restore))))?;
         Ok(RestoreReport { blocks: v.chain.blocks, lost_blocks: loss.blocks, lost_passes: loss.passes })
     }
 

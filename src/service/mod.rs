@@ -29,6 +29,7 @@ pub use users::bcrypt_runs_on_this_thread;
 
 use crate::config::{Config, Paths};
 use crate::domain::clock::{Clock, SystemClock, stamp};
+use crate::domain::events::Event;
 use crate::domain::keys::KeyRing;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
@@ -104,22 +105,24 @@ impl Gatehouse {
         self.paths.as_ref()
     }
 
-    /// Apply a change and its ledger block in one transaction.
-    fn record<T>(
-        &mut self,
-        actor: &str,
-        event: &str,
-        change: impl FnOnce(&dyn Db, &str) -> Result<(T, serde_json::Value)>,
-    ) -> Result<(T, u64)> {
+    /// Apply a change and its ledger block (the event `change` returns) in
+    /// one transaction.
+    fn record<'e, T>(&mut self, actor: &str, change: impl FnOnce(&dyn Db, &str) -> Result<(T, Event<'e>)>) -> Result<(T, u64)> {
         let at = stamp(self.clock.now());
         let gate = self.cfg.gate.name.clone();
         let keys = &self.keys;
         self.store.write(|db| {
-            let (out, data) = change(db, &at)?;
-            let block = db.append_block(keys, &NewBlock { ts: &at, operator: actor, gate: &gate, event, data: &data })?;
+            let (out, event) = change(db, &at)?;
+            let block = append(db, keys, &at, actor, &gate, &event)?;
             Ok((out, block))
         })
     }
+}
+
+/// Append one event's block: the one way services write the ledger.
+fn append(db: &dyn Db, keys: &KeyRing, ts: &str, operator: &str, gate: &str, event: &Event) -> Result<u64> {
+    let (name, data) = event.to_block()?;
+    db.append_block(keys, &NewBlock { ts, operator, gate, event: name, data: &data })
 }
 
 fn require_admin(actor: &Actor, what: &str) -> Result<()> {

@@ -1,11 +1,11 @@
 //! Issuing, voiding and undoing event passes.
 
 use serde::Serialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::{Gatehouse, require_admin};
 use crate::domain::audit;
+use crate::domain::events::{Event, PassIssue, PassUnscan, PassVoid};
 use crate::domain::pass::{self, Pass, PassRequest, PassStatus};
 use crate::domain::payload::{self, Kind};
 use crate::domain::user::Actor;
@@ -49,22 +49,28 @@ impl Gatehouse {
         let keys = &self.keys;
         let key_id = keys.active_id().to_string();
         let ids: Vec<String> = items.iter().map(|_| Uuid::new_v4().to_string()).collect();
-        let datas: Vec<serde_json::Value> = items
+        let events: Vec<Event> = items
             .iter()
             .zip(&ids)
             .map(|(v, id)| {
-                json!({
-                    "id": id, "type": v.pass_type, "persons": v.persons,
-                    "holder": v.holder_name, "holder2": v.holder2_name,
-                    "price_cents": v.price_cents, "payment": v.payment_mode.as_str(),
-                    "txn": v.txn_ref, "slot": v.slot,
-                    "phones": audit::pass_phones(keys, &key_id, &v.holder_phone, v.holder2_phone.as_deref()),
+                Event::PassIssue(PassIssue {
+                    id: id.into(),
+                    pass_type: v.pass_type.as_str().into(),
+                    persons: v.persons,
+                    holder: v.holder_name.as_str().into(),
+                    holder2: v.holder2_name.as_deref().map(Into::into),
+                    price_cents: v.price_cents,
+                    payment: v.payment_mode.as_str().into(),
+                    txn: v.txn_ref.as_deref().map(Into::into),
+                    slot: v.slot.as_str().into(),
+                    phones: audit::pass_phones(keys, &key_id, &v.holder_phone, v.holder2_phone.as_deref()).map(Into::into),
                 })
             })
             .collect();
+        let datas = events.iter().map(Event::to_block).collect::<std::result::Result<Vec<_>, _>>()?;
         let blocks: Vec<_> = datas
             .iter()
-            .map(|data| crate::store::NewBlock { ts: &at, operator: &actor.username, gate: &gate, event: "pass_issue", data })
+            .map(|(event, data)| crate::store::NewBlock { ts: &at, operator: &actor.username, gate: &gate, event, data })
             .collect();
         self.store.write(|db| {
             // A holder with a live pass already, or twice in this batch: the
@@ -101,7 +107,7 @@ impl Gatehouse {
         require_admin(actor, "void passes")?;
         let reason = required_reason(reason)?;
         let by = actor.username.clone();
-        let (p, _) = self.record(&actor.username, "pass_void", |db, at| {
+        let (p, _) = self.record(&actor.username, |db, at| {
             let id = db.resolve_pass_id(id_or_prefix)?;
             let p = db.get_pass(&id)?.ok_or_else(|| Error::NotFound { what: "pass", id: id.clone() })?;
             if let Some(when) = &p.voided_at {
@@ -109,8 +115,8 @@ impl Gatehouse {
             }
             db.void_pass(&id, at, &by, &reason)?;
             let p = db.get_pass(&id)?.ok_or_else(|| Error::NotFound { what: "pass", id: id.clone() })?;
-            let data = json!({"id": id, "reason": reason, "was_used": p.scanned_at.is_some()});
-            Ok((p, data))
+            let was_used = p.scanned_at.is_some();
+            Ok((p, Event::PassVoid(PassVoid { id: id.into(), reason: reason.as_str().into(), was_used })))
         })?;
         Ok(p)
     }
@@ -119,16 +125,22 @@ impl Gatehouse {
     pub fn unscan_pass(&mut self, actor: &Actor, id_or_prefix: &str, reason: &str) -> Result<Pass> {
         require_admin(actor, "undo an admission")?;
         let reason = required_reason(reason)?;
-        let (p, _) = self.record(&actor.username, "pass_unscan", |db, _| {
+        let (p, _) = self.record(&actor.username, |db, _| {
             let id = db.resolve_pass_id(id_or_prefix)?;
             let p = db.get_pass(&id)?.ok_or_else(|| Error::NotFound { what: "pass", id: id.clone() })?;
             let Some(scanned_at) = p.scanned_at.clone() else {
                 return Err(Error::Conflict(format!("pass {id} has not been admitted")));
             };
             db.clear_pass_scan(&id)?;
-            let data = json!({"id": id, "reason": reason, "scanned_at": scanned_at, "scanned_by": p.scanned_by, "gate": p.gate});
-            let p = db.get_pass(&id)?.ok_or_else(|| Error::NotFound { what: "pass", id: id.clone() })?;
-            Ok((p, data))
+            let now = db.get_pass(&id)?.ok_or_else(|| Error::NotFound { what: "pass", id: id.clone() })?;
+            let undone = PassUnscan {
+                id: id.into(),
+                reason: reason.as_str().into(),
+                scanned_at: scanned_at.into(),
+                scanned_by: p.scanned_by.map(Into::into),
+                gate: p.gate.map(Into::into),
+            };
+            Ok((now, Event::PassUnscan(undone)))
         })?;
         Ok(p)
     }

@@ -1,10 +1,10 @@
 //! Registering and deactivating residents.
 
 use serde::Serialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::{Gatehouse, require_admin};
+use crate::domain::events::{Event, ResidentAdd, ResidentDeactivate};
 use crate::domain::payload::{self, Kind};
 use crate::domain::resident::{self, Resident, ResidentRequest};
 use crate::domain::user::Actor;
@@ -41,12 +41,19 @@ impl Gatehouse {
         let key_id = self.keys.active_id().to_string();
         let by = actor.username.clone();
         let keys = self.keys.clone();
-        let (r, _) = self.record(&actor.username, "resident_add", |db, at| {
+        let (r, _) = self.record(&actor.username, |db, at| {
             db.insert_resident(&id, &v, &key_id, at, &by)?;
             let r = db.get_resident(&id)?.ok_or_else(|| Error::Corrupt("resident vanished after insert".into()))?;
             // Contact details only as a keyed fingerprint: the ledger is exported.
             let details = crate::domain::audit::resident_details(&keys, &key_id, &r);
-            Ok((r, json!({"id": id, "name": v.name, "room": v.room, "floor": v.floor, "details": details})))
+            let added = ResidentAdd {
+                id: id.as_str().into(),
+                name: v.name.as_str().into(),
+                room: v.room.as_str().into(),
+                floor: v.floor.as_str().into(),
+                details: details.map(Into::into),
+            };
+            Ok((r, Event::ResidentAdd(added)))
         })?;
         Ok(r)
     }
@@ -66,7 +73,7 @@ impl Gatehouse {
         require_admin(actor, "deactivate residents")?;
         let reason = super::passes::required_reason(reason)?;
         let by = actor.username.clone();
-        let (r, _) = self.record(&actor.username, "resident_deactivate", |db, at| {
+        let (r, _) = self.record(&actor.username, |db, at| {
             let id = db.resolve_resident_id(id_or_prefix)?;
             let r = db.get_resident(&id)?.ok_or_else(|| Error::NotFound { what: "resident", id: id.clone() })?;
             if !r.active {
@@ -74,7 +81,7 @@ impl Gatehouse {
             }
             db.deactivate_resident(&id, at, &by)?;
             let r = db.get_resident(&id)?.ok_or_else(|| Error::NotFound { what: "resident", id: id.clone() })?;
-            Ok((r, json!({"id": id, "reason": reason})))
+            Ok((r, Event::ResidentDeactivate(ResidentDeactivate { id: id.into(), reason: reason.as_str().into() })))
         })?;
         Ok(r)
     }

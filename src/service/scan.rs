@@ -9,11 +9,11 @@
 
 use std::io::{BufRead, BufReader, Read};
 
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::Gatehouse;
 use crate::domain::clock::{parse_stamp, stamp};
+use crate::domain::events::{Event, Scan, ScanKind};
 use crate::domain::ledger::to_hex;
 use crate::domain::pass::Pass;
 use crate::domain::payload::{self, Kind, Payload};
@@ -95,20 +95,19 @@ impl Gatehouse {
                     out.reason = reason.clone();
                     // Record what was read without storing it: a fingerprint.
                     let digest = Sha256::digest(raw);
-                    let data = json!({"verdict": verdict.as_str(), "reason": reason, "input_len": raw.len(), "input_sha256": to_hex(&digest[..8])});
-                    (None, 0, data)
+                    (None, 0, Scan::refused(verdict, reason, raw.len(), to_hex(&digest[..8])))
                 }
                 Ok(p) => match p.kind {
                     Kind::Pass => scan_pass(db, &p, pass, &at, op, gate, &slots, &mut out)?,
                     Kind::Resident => scan_resident(db, &p, &at, now, window, &mut out)?,
                 },
             };
-            let mut data = data;
-            if let (Some(reason), Some(obj)) = (manual, data.as_object_mut()) {
-                obj.insert("manual".into(), json!(true));
-                obj.insert("reason".into(), json!(reason));
-            }
-            let block = NewBlock { ts: &at, operator: op, gate, event: "scan", data: &data };
+            let data = match manual {
+                Some(reason) => data.manual(reason),
+                None => data,
+            };
+            let (event, data) = Event::Scan(data).to_block()?;
+            let block = NewBlock { ts: &at, operator: op, gate, event, data: &data };
             let row = ScanRow {
                 at: at.clone(),
                 operator: op.to_string(),
@@ -199,7 +198,7 @@ fn replay(db: &dyn Db, first: ScanRow) -> Result<ScanOutcome> {
     })
 }
 
-type Recorded = (Option<String>, u32, serde_json::Value);
+type Recorded = (Option<String>, u32, Scan<'static>);
 
 /// The slot rule and the event's local time of this scan.
 struct SlotClock {
@@ -223,7 +222,7 @@ fn scan_pass(
     let Some(pass) = found else {
         out.verdict = Verdict::Unknown;
         out.reason = "no pass with this id (signed by us, but not in this database)".into();
-        return Ok((Some(id.clone()), 0, json!({"verdict": "UNKNOWN", "kind": "pass", "id": id})));
+        return Ok((Some(id.clone()), 0, Scan::subject(Verdict::Unknown, ScanKind::Pass, id)));
     };
     let persons = pass.persons;
     if pass.voided_at.is_some() {
@@ -254,10 +253,7 @@ fn scan_pass(
         }
     }
     let admitted = out.verdict == Verdict::Admitted;
-    let mut data = json!({"verdict": out.verdict.as_str(), "kind": "pass", "id": id, "persons": persons});
-    if let (Some(w), Some(obj)) = (&out.warning, data.as_object_mut()) {
-        obj.insert("warning".into(), json!(w));
-    }
+    let data = Scan::pass(out.verdict, id.clone(), persons, out.warning.clone().map(Into::into));
     Ok((Some(id), if admitted { persons } else { 0 }, data))
 }
 
@@ -272,7 +268,7 @@ fn already_used(id: &str, persons: u32, first: Pass, out: &mut ScanOutcome) -> R
     out.reason = format!("already used at {} by {} at {}", fu.at, fu.operator, fu.gate);
     out.first_use = Some(fu);
     out.pass = Some(first);
-    let data = json!({"verdict": "ALREADY_USED", "kind": "pass", "id": id, "persons": persons});
+    let data = Scan::pass(Verdict::AlreadyUsed, id.to_string(), persons, None);
     (Some(id.to_string()), 0, data)
 }
 
@@ -288,13 +284,13 @@ fn scan_resident(
     let Some(r) = db.get_resident(&id)? else {
         out.verdict = Verdict::Unknown;
         out.reason = "no resident with this id (signed by us, but not in this database)".into();
-        return Ok((Some(id.clone()), 0, json!({"verdict": "UNKNOWN", "kind": "resident", "id": id})));
+        return Ok((Some(id.clone()), 0, Scan::subject(Verdict::Unknown, ScanKind::Resident, id)));
     };
     if !r.active {
         out.verdict = Verdict::ResidentInactive;
         out.reason = format!("{} ({}) is no longer an active resident", r.name, r.room);
         out.resident = Some(r);
-        return Ok((Some(id.clone()), 0, json!({"verdict": "RESIDENT_INACTIVE", "kind": "resident", "id": id})));
+        return Ok((Some(id.clone()), 0, Scan::subject(Verdict::ResidentInactive, ScanKind::Resident, id)));
     }
     // Anti-passback: the same card again inside the window is one pass
     // through the gate read twice, not an IN followed by an OUT.
@@ -317,6 +313,6 @@ fn scan_resident(
         format!("{} ({}) is now {}", r.name, r.room, status.as_str())
     };
     out.resident = db.get_resident(&id)?;
-    let data = json!({"verdict": out.verdict.as_str(), "kind": "resident", "id": id, "repeated": recent});
+    let data = Scan::resident(out.verdict, id.clone(), recent);
     Ok((Some(id), 0, data))
 }

@@ -3,16 +3,21 @@
 //! and list and acknowledge them. These run on the central `Gatehouse`.
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::Gatehouse;
+use super::{Gatehouse, append};
 use crate::domain::clock::stamp;
-use crate::domain::offline::{self, Admission, CONFLICT, CONFLICT_ACK, Conflict, OFFLINE_SCAN, OFFLINE_SYNC};
+use crate::domain::events::{
+    Conflict, ConflictAck, ConflictKind, Event, EventError, LocalBlock, OfflineEvent, OfflineScan, OfflineSeen, OfflineSync, Scan,
+    ScanKind, Upload,
+};
+use crate::domain::ledger::StoredBlock;
+use crate::domain::offline::{self, Admission, CONFLICT, CONFLICT_ACK};
 use crate::domain::resident::Presence;
 use crate::domain::scan::Verdict;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
-use crate::store::{Db, NewBlock, OutboxItem, ScanRow};
+use crate::store::{Db, OutboxItem, ScanRow};
 
 /// What one upload transaction did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -42,7 +47,7 @@ impl Gatehouse {
         let now = stamp(self.clock.now());
         let keys = &self.keys;
         self.store.write(|db| {
-            let mark = db.last_offline_sync(&head.chain)?.and_then(|b| local_to(&b.data));
+            let mark = db.last_offline_sync(&head.chain)?.and_then(|b| local_to(&b));
             let mut r = UploadReport { high_water: mark, ..Default::default() };
             let (mut first, mut last) = (None, None);
             for item in items {
@@ -53,75 +58,70 @@ impl Gatehouse {
                 }
                 first.get_or_insert(b.index);
                 last = Some(b.index);
-                let mut data: serde_json::Map<String, Value> = match serde_json::from_str(&b.data) {
-                    Ok(Value::Object(m)) => m,
-                    _ => serde_json::Map::new(),
-                };
-                data.insert("offline".into(), json!(true));
-                data.insert("chain".into(), json!(head.chain));
-                // Enough of the local block to recompute its hash (the
-                // audit follows each chain: nothing dropped or altered).
-                data.insert(
-                    "local".into(),
-                    json!({"index": b.index, "hash": b.hash, "prev_hash": b.prev_hash, "event": b.event, "data": b.data, "key_id": b.key_id}),
-                );
+                let upload = Upload { offline: true, chain: head.chain.as_str().into(), local: LocalBlock::of(b), nonce: None };
                 let Some(s) = &item.scan else {
                     // A local block that is not a scan (a sign-in lockout):
                     // kept for the chain, with no effect here.
-                    let nb =
-                        NewBlock { ts: &b.ts, operator: &b.operator, gate: &b.gate, event: "offline_event", data: &Value::Object(data) };
-                    db.append_block(keys, &nb)?;
+                    let local_data = match serde_json::from_str(&b.data) {
+                        Ok(Value::Object(m)) => m,
+                        _ => serde_json::Map::new(),
+                    };
+                    let event = Event::OfflineEvent(OfflineEvent { local_data, upload });
+                    append(db, keys, &b.ts, &b.operator, &b.gate, &event)?;
                     r.uploaded += 1;
                     continue;
                 };
+                // The gate wrote its scan through the same enum; a block that
+                // does not read back as one is refused, not uploaded blind.
+                let scan = match Event::parse(&b.event, &b.data)? {
+                    Event::Scan(scan) => scan,
+                    _ => return Err(EventError::Unknown(b.event.clone()).into()),
+                };
+                let upload = Upload { nonce: s.nonce.as_deref().map(Into::into), ..upload };
                 if let Some(n) = &s.nonce {
-                    data.insert("nonce".into(), json!(n));
                     // Already recorded (an online attempt that committed
                     // after its budget ran out): done, not again.
                     if let Some(central) = db.scan_by_nonce(n)? {
                         r.skipped += 1;
-                        // Kept in the chain, with no effect and no scans row.
-                        data.insert("online_block".into(), json!(central.block));
-                        let nb = NewBlock { ts: &s.at, operator: &s.operator, gate: &s.gate, event: "offline_seen", data: &Value::Object(data.clone()) };
-                        db.append_block(keys, &nb)?;
                         // The server answered otherwise than the gate did
                         // (it admitted someone the server had seen before).
-                        if let Some((kind, first_use, persons)) = late_clash(db, s, &central, &data)? {
-                            conflict(db, keys, &now, s, kind, &first_use, persons, central.block)?;
+                        let clash = late_clash(db, s, &central, &scan)?;
+                        // Kept in the chain, with no effect and no scans row.
+                        let seen = Event::OfflineSeen(OfflineSeen { scan, upload, online_block: central.block });
+                        append(db, keys, &s.at, &s.operator, &s.gate, &seen)?;
+                        if let Some((kind, first_use, persons)) = clash {
+                            conflict(db, keys, &now, s, kind, first_use, persons, central.block)?;
                             r.conflicts += 1;
                         }
                         continue;
                     }
                 }
-                let effect = apply(db, s, &data)?;
-                data.insert("applied".into(), json!(effect.applied));
-                if effect.clash.is_some() {
-                    data.insert("conflict".into(), json!(true));
-                }
-                let nb = NewBlock { ts: &s.at, operator: &s.operator, gate: &s.gate, event: OFFLINE_SCAN, data: &Value::Object(data) };
-                let block = db.append_block(keys, &nb)?;
+                let effect = apply(db, s, &scan)?;
+                let conflict_found = effect.clash.is_some();
+                let event = Event::OfflineScan(OfflineScan { scan, upload, applied: effect.applied, conflict: conflict_found });
+                let block = append(db, keys, &s.at, &s.operator, &s.gate, &event)?;
                 let persons = if effect.applied { s.persons } else { 0 };
                 db.record_scan(&ScanRow { block, persons, ..s.clone() })?;
                 r.uploaded += 1;
                 if let Some((kind, first_use, persons)) = effect.clash {
-                    conflict(db, keys, &now, s, kind, &first_use, persons, block)?;
+                    conflict(db, keys, &now, s, kind, first_use, persons, block)?;
                     r.conflicts += 1;
                 }
             }
             if let (Some(from), Some(to)) = (first, last) {
-                let d = json!({
-                    "chain": head.chain,
-                    "local_from": from,
-                    "local_to": to,
-                    "local_head_index": head.index,
-                    "local_head_hash": head.hash,
-                    "uploaded": r.uploaded,
-                    "skipped": r.skipped,
-                    "conflicts": r.conflicts,
-                    "clock_skew_secs": skew_secs,
-                });
+                let sync = OfflineSync {
+                    chain: head.chain.as_str().into(),
+                    local_from: from,
+                    local_to: to,
+                    local_head_index: head.index,
+                    local_head_hash: head.hash.as_str().into(),
+                    uploaded: r.uploaded,
+                    skipped: r.skipped,
+                    conflicts: r.conflicts,
+                    clock_skew_secs: skew_secs,
+                };
                 let gate = items.first().map_or("", |i| i.block.gate.as_str());
-                db.append_block(keys, &NewBlock { ts: &now, operator: "sync", gate, event: OFFLINE_SYNC, data: &d })?;
+                append(db, keys, &now, "sync", gate, &Event::OfflineSync(sync))?;
                 r.high_water = Some(to);
             }
             Ok(r)
@@ -129,13 +129,13 @@ impl Gatehouse {
     }
 
     /// Every conflict the ledger records, open or acknowledged.
-    pub fn conflicts(&mut self) -> Result<Vec<Conflict>> {
+    pub fn conflicts(&mut self) -> Result<Vec<offline::Conflict>> {
         let blocks = self.store.read(|db| db.blocks_of_events(&[CONFLICT, CONFLICT_ACK]))?;
         Ok(offline::conflicts_from(&blocks))
     }
 
     /// Acknowledge conflict block `block`: a `conflict_ack` block.
-    pub fn acknowledge_conflict(&mut self, actor: &Actor, block: u64) -> Result<Conflict> {
+    pub fn acknowledge_conflict(&mut self, actor: &Actor, block: u64) -> Result<offline::Conflict> {
         let list = self.conflicts()?;
         let Some(c) = list.into_iter().find(|c| c.block == block) else {
             return Err(Error::NotFound { what: "conflict", id: block.to_string() });
@@ -143,8 +143,8 @@ impl Gatehouse {
         if c.acknowledged {
             return Err(Error::Conflict(format!("conflict {block} is acknowledged already")));
         }
-        self.record(&actor.username, CONFLICT_ACK, |_, _| Ok(((), json!({"conflict": block, "pass": c.pass}))))?;
-        Ok(Conflict { acknowledged: true, acknowledged_by: Some(actor.username.clone()), ..c })
+        self.record(&actor.username, |_, _| Ok(((), Event::ConflictAck(ConflictAck { conflict: block, pass: c.pass.as_str().into() }))))?;
+        Ok(offline::Conflict { acknowledged: true, acknowledged_by: Some(actor.username.clone()), ..c })
     }
 }
 
@@ -155,40 +155,35 @@ fn conflict(
     keys: &crate::domain::keys::KeyRing,
     now: &str,
     s: &ScanRow,
-    kind: &str,
-    first: &Admission,
+    kind: ConflictKind,
+    first: Admission,
     persons: u32,
     block: u64,
 ) -> Result<()> {
     let second = Admission { at: s.at.clone(), operator: s.operator.clone(), gate: s.gate.clone() };
-    let pass = s.subject.clone().unwrap_or_default();
-    let data = json!({"kind": kind, "pass": pass, "persons": persons, "first": first, "second": second, "offline_block": block});
-    db.append_block(keys, &NewBlock { ts: now, operator: &s.operator, gate: &s.gate, event: CONFLICT, data: &data })?;
+    let pass = s.subject.as_deref().unwrap_or_default();
     tracing::warn!(pass = %pass, first_gate = %first.gate, second_gate = %s.gate, "conflict: a pass admitted offline was admitted elsewhere first");
+    let c = Conflict { kind, pass: pass.into(), persons, first, second, offline_block: block };
+    append(db, keys, now, &s.operator, &s.gate, &Event::Conflict(c))?;
     Ok(())
 }
 
 /// A scan the gate decided offline as ADMITTED while its online attempt,
 /// under the same nonce, reached the server late and was refused there.
-fn late_clash(
-    db: &dyn Db,
-    s: &ScanRow,
-    central: &ScanRow,
-    data: &serde_json::Map<String, Value>,
-) -> Result<Option<(&'static str, Admission, u32)>> {
-    let is_pass = data.get("kind").and_then(Value::as_str) == Some("pass");
+fn late_clash(db: &dyn Db, s: &ScanRow, central: &ScanRow, scan: &Scan) -> Result<Option<(ConflictKind, Admission, u32)>> {
+    let is_pass = scan.kind == Some(ScanKind::Pass);
     if !is_pass || s.verdict != Verdict::Admitted || central.verdict == Verdict::Admitted {
         return Ok(None);
     }
     let Some(p) = db.get_pass(s.subject.as_deref().unwrap_or_default())? else { return Ok(None) };
     Ok(match (&p.scanned_at, &p.voided_at) {
         (Some(at), _) => Some((
-            "double_admission",
+            ConflictKind::DoubleAdmission,
             Admission { at: at.clone(), operator: p.scanned_by.clone().unwrap_or_default(), gate: p.gate.clone().unwrap_or_default() },
             p.persons,
         )),
         (None, Some(at)) => Some((
-            "voided",
+            ConflictKind::Voided,
             Admission { at: at.clone(), operator: p.voided_by.clone().unwrap_or_default(), gate: String::new() },
             p.persons,
         )),
@@ -196,47 +191,50 @@ fn late_clash(
     })
 }
 
-/// The `local_to` an `offline_sync` block's data names.
-fn local_to(data: &str) -> Option<u64> {
-    serde_json::from_str::<Value>(data).ok()?.get("local_to")?.as_u64()
+/// The `local_to` an `offline_sync` block names.
+fn local_to(b: &StoredBlock) -> Option<u64> {
+    match Event::parse(&b.event, &b.data) {
+        Ok(Event::OfflineSync(sync)) => Some(sync.local_to),
+        _ => None,
+    }
 }
 
 struct Effect {
     applied: bool,
     /// kind, the first use, persons.
-    clash: Option<(&'static str, Admission, u32)>,
+    clash: Option<(ConflictKind, Admission, u32)>,
 }
 
 /// Apply an offline scan's effect to the central tables (see the design
 /// note): a first admission, a resident toggle newer than the server's, or
 /// nothing; and say whether it clashed.
-fn apply(db: &dyn Db, s: &ScanRow, data: &serde_json::Map<String, Value>) -> Result<Effect> {
+fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan) -> Result<Effect> {
     let none = Effect { applied: false, clash: None };
     let Some(id) = s.subject.as_deref() else { return Ok(none) };
-    let kind = data.get("kind").and_then(Value::as_str);
-    match (kind, s.verdict) {
-        (Some("pass"), Verdict::Admitted) => {
+    match (scan.kind, s.verdict) {
+        (Some(ScanKind::Pass), Verdict::Admitted) => {
             if db.mark_pass_scanned(id, &s.at, &s.operator, &s.gate)?.is_some() {
                 return Ok(Effect { applied: true, clash: None });
             }
             let Some(p) = db.get_pass(id)? else { return Ok(none) };
             let clash = match (&p.scanned_at, &p.voided_at) {
                 (Some(at), _) => (
-                    "double_admission",
+                    ConflictKind::DoubleAdmission,
                     Admission {
                         at: at.clone(),
                         operator: p.scanned_by.clone().unwrap_or_default(),
                         gate: p.gate.clone().unwrap_or_default(),
                     },
                 ),
-                (None, Some(at)) => {
-                    ("voided", Admission { at: at.clone(), operator: p.voided_by.clone().unwrap_or_default(), gate: String::new() })
-                }
+                (None, Some(at)) => (
+                    ConflictKind::Voided,
+                    Admission { at: at.clone(), operator: p.voided_by.clone().unwrap_or_default(), gate: String::new() },
+                ),
                 (None, None) => return Ok(none),
             };
             Ok(Effect { applied: false, clash: Some((clash.0, clash.1, p.persons)) })
         }
-        (Some("resident"), Verdict::ResidentIn | Verdict::ResidentOut) if !s.repeated => {
+        (Some(ScanKind::Resident), Verdict::ResidentIn | Verdict::ResidentOut) if !s.repeated => {
             let Some(r) = db.get_resident(id)? else { return Ok(none) };
             if !offline::resident_toggle_applies(r.last_scan_at.as_deref(), &s.at) {
                 return Ok(none);

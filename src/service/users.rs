@@ -1,12 +1,10 @@
 //! Accounts: first admin, sign-in with lockout, and user management.
 
-use serde_json::json;
-
 use super::{Gatehouse, require_admin};
 use crate::domain::clock::{parse_stamp, stamp};
+use crate::domain::events::{Event, KeyRotate, UserAdd, UserLocked, UserPasswd, UserToggle, UserUnlock};
 use crate::domain::user::{self, Actor, BCRYPT_COST, Role, User};
 use crate::error::{Error, Result};
-use crate::store::NewBlock;
 
 /// A cost-12 bcrypt hash of a random password nobody knows, compiled in so
 /// that an unknown username costs exactly one bcrypt run, the same as a
@@ -82,7 +80,7 @@ impl Gatehouse {
             locked_until: None,
         };
         let uc = u.clone();
-        self.record(&by, "user_add", move |db, _| {
+        self.record(&by, move |db, _| {
             if first_run && db.count(crate::store::Table::Users)? > 0 {
                 return Err(Error::Forbidden("users exist already; sign in as an admin to add more".into()));
             }
@@ -90,7 +88,8 @@ impl Gatehouse {
                 return Err(Error::Conflict(format!("user {} exists already", uc.username)));
             }
             db.insert_user(&uc, &hash)?;
-            Ok(((), json!({"username": uc.username, "display_name": uc.display_name, "role": uc.role.as_str()})))
+            let added = UserAdd { username: uc.username.into(), display_name: uc.display_name.into(), role: uc.role.as_str().into() };
+            Ok(((), Event::UserAdd(added)))
         })?;
         Ok(u)
     }
@@ -147,8 +146,8 @@ impl Gatehouse {
             };
             if user::locks(failed) {
                 db.lock_user(username, &until)?;
-                let data = json!({"username": username, "failed_attempts": failed, "until": until});
-                db.append_block(keys, &NewBlock { ts: &at, operator: username, gate: &gate, event: "user_locked", data: &data })?;
+                let locked = UserLocked { username: username.into(), failed_attempts: failed, until: until.as_str().into() };
+                super::append(db, keys, &at, username, &gate, &Event::UserLocked(locked))?;
             }
             Ok(())
         })
@@ -166,8 +165,7 @@ impl Gatehouse {
         if disabled && username == actor.username {
             return Err(Error::Conflict("you cannot disable yourself".into()));
         }
-        let event = if disabled { "user_disable" } else { "user_enable" };
-        self.record(&actor.username, event, |db, _| {
+        self.record(&actor.username, |db, _| {
             let (u, _) = db.get_user(&username)?.ok_or_else(|| Error::NotFound { what: "user", id: username.clone() })?;
             if disabled && u.role == Role::Admin && !u.disabled && db.active_admins()? <= 1 {
                 return Err(Error::Conflict("cannot disable the last admin".into()));
@@ -177,7 +175,8 @@ impl Gatehouse {
             if unlocked {
                 db.clear_login_failures(&username)?;
             }
-            Ok(((), json!({"username": username, "unlocked": unlocked})))
+            let toggled = UserToggle { username: username.as_str().into(), unlocked };
+            Ok(((), if disabled { Event::UserDisable(toggled) } else { Event::UserEnable(toggled) }))
         })?;
         Ok(())
     }
@@ -186,13 +185,14 @@ impl Gatehouse {
     pub fn unlock_user(&mut self, actor: &Actor, username: &str) -> Result<()> {
         require_admin(actor, "unlock users")?;
         let username = username.trim().to_lowercase();
-        self.record(&actor.username, "user_unlock", |db, _| {
+        self.record(&actor.username, |db, _| {
             let (u, _) = db.get_user(&username)?.ok_or_else(|| Error::NotFound { what: "user", id: username.clone() })?;
             if u.locked_until.is_none() && u.failed_attempts == 0 {
                 return Err(Error::Conflict(format!("user {username} is not locked")));
             }
             db.clear_login_failures(&username)?;
-            Ok(((), json!({"username": username, "was_locked_until": u.locked_until})))
+            let unlocked = UserUnlock { username: username.as_str().into(), was_locked_until: u.locked_until.map(Into::into) };
+            Ok(((), Event::UserUnlock(unlocked)))
         })?;
         Ok(())
     }
@@ -204,11 +204,11 @@ impl Gatehouse {
             require_admin(actor, "change another user's password")?;
         }
         let hash = hash_password(password)?;
-        self.record(&actor.username, "user_passwd", |db, _| {
+        self.record(&actor.username, |db, _| {
             db.get_user(&username)?.ok_or_else(|| Error::NotFound { what: "user", id: username.clone() })?;
             db.set_user_password(&username, &hash)?;
             // Never the hash: the ledger is exported and printed.
-            Ok(((), json!({"username": username})))
+            Ok(((), Event::UserPasswd(UserPasswd { username: username.as_str().into() })))
         })?;
         Ok(())
     }
@@ -216,7 +216,7 @@ impl Gatehouse {
     /// Record that a new signing key was added to the key file.
     pub fn note_key_rotation(&mut self, actor: &Actor, new_id: &str) -> Result<()> {
         require_admin(actor, "rotate keys")?;
-        self.record(&actor.username, "key_rotate", |_, _| Ok(((), json!({"key_id": new_id}))))?;
+        self.record(&actor.username, |_, _| Ok(((), Event::KeyRotate(KeyRotate { key_id: new_id.into() }))))?;
         Ok(())
     }
 }

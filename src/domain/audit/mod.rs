@@ -8,14 +8,15 @@
 //! (`fingerprint`). Blocks written before fingerprints existed leave those
 //! fields unchecked, and the report says so per field instead of failing.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use super::events::{Event, EventError, OfflineSync, Scan, ScanKind};
 use super::keys::KeyRing;
 use super::ledger::{BlockFields, BlockRef, GENESIS, from_hex, to_hex};
 use super::resident::{Presence, Resident};
+use super::scan::Verdict;
 use super::user::User;
 
 mod batch;
@@ -132,76 +133,6 @@ pub fn resident_details(keys: &KeyRing, key_id: &str, r: &Resident) -> Option<St
     fingerprint(keys, key_id, "resident", &parts)
 }
 
-/// Every field any block's data may carry; each event uses a few.
-#[derive(Deserialize, Default)]
-struct Data<'a> {
-    #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    verdict: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    kind: Option<Cow<'a, str>>,
-    persons: Option<u32>,
-    repeated: Option<bool>,
-    /// On an `offline_scan` block: whether the upload changed the tables
-    /// (a first admission, or a resident toggle newer than the server's).
-    applied: Option<bool>,
-    #[serde(borrow, rename = "type")]
-    pass_type: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    holder: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    holder2: Option<Cow<'a, str>>,
-    price_cents: Option<i64>,
-    #[serde(borrow)]
-    payment: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    txn: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    slot: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    reason: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    phones: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    details: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    username: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    display_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    role: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    room: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    floor: Option<Cow<'a, str>>,
-    /// On blocks uploaded by an offline gate: its local chain and block.
-    #[serde(borrow)]
-    chain: Option<Cow<'a, str>>,
-    local: Option<LocalBlock>,
-    local_to: Option<u64>,
-    local_head_index: Option<u64>,
-    #[serde(borrow)]
-    local_head_hash: Option<Cow<'a, str>>,
-}
-
-/// The local block an uploaded block carries, enough to recompute its hash.
-#[derive(Deserialize)]
-struct LocalBlock {
-    index: u64,
-    hash: String,
-    prev_hash: String,
-    event: String,
-    data: String,
-    key_id: String,
-}
-
-fn owned(c: &Option<Cow<'_, str>>) -> Option<String> {
-    c.as_ref().map(|s| s.to_string())
-}
-
 #[derive(Debug, Clone)]
 struct ExpResident {
     block: u64,
@@ -291,20 +222,31 @@ impl ScanFacts<'_> {
     }
 }
 
-/// What a scan block says its scans row must hold.
-fn expected_scan<'a>(b: &BlockRef<'a>, d: &'a Data<'a>) -> ScanFacts<'a> {
-    let verdict = d.verdict.as_deref().unwrap_or("");
+/// What a scan block says its scans row must hold; `applied`: whether the
+/// scan changed the tables (an offline one only if its upload says so).
+fn expected_scan<'a>(b: &BlockRef<'a>, s: &'a Scan<'a>, applied: bool) -> ScanFacts<'a> {
     // An offline admission that clashed on upload counts nobody.
-    let admitted = verdict == "ADMITTED" && (b.event != "offline_scan" || d.applied == Some(true));
+    let admitted = s.verdict == Verdict::Admitted && applied;
     ScanFacts {
         block: b.index,
         at: b.ts,
         operator: b.operator,
         gate: b.gate,
-        verdict,
-        subject: if d.kind.is_some() { d.id.as_deref() } else { None },
-        persons: if admitted && d.kind.as_deref() == Some("pass") { d.persons.unwrap_or(0) } else { 0 },
-        repeated: d.repeated.unwrap_or(false),
+        verdict: s.verdict.as_str(),
+        subject: if s.kind.is_some() { s.id.as_deref() } else { None },
+        persons: if admitted && s.kind == Some(ScanKind::Pass) { s.persons.unwrap_or(0) } else { 0 },
+        repeated: s.repeated.unwrap_or(false),
+    }
+}
+
+/// A scan block's scan, and whether it changed the tables.
+fn scan_of<'a>(e: &'a Event<'a>) -> Option<(&'a Scan<'a>, bool)> {
+    match e {
+        Event::Scan(s) => Some((s, true)),
+        // An offline gate's scan, uploaded with its original time: it
+        // changed the tables only if the upload says `applied`.
+        Event::OfflineScan(o) => Some((&o.scan, o.applied)),
+        _ => None,
     }
 }
 
@@ -326,12 +268,23 @@ impl Audit {
     }
 
     /// Replay one block. Blocks must come in chain order (verify the chain
-    /// first); a block whose data is not JSON is a finding, not a stop.
+    /// first); a block whose event is unknown or whose data does not fit it
+    /// is a finding, not a stop.
     pub fn push(&mut self, b: &BlockRef) {
         self.blocks += 1;
-        let d: Data = match serde_json::from_str(b.data) {
-            Ok(d) => d,
-            Err(_) => {
+        let e = match Event::parse(b.event, b.data) {
+            Ok(e) => e,
+            Err(EventError::Unknown(name)) => {
+                self.find(Finding::Diverges {
+                    table: "ledger",
+                    id: b.index.to_string(),
+                    field: "event",
+                    ledger: "a known event".into(),
+                    found: format!("{name:?}"),
+                });
+                return;
+            }
+            Err(EventError::Data { .. }) => {
                 self.find(Finding::Diverges {
                     table: "ledger",
                     id: b.index.to_string(),
@@ -342,62 +295,32 @@ impl Audit {
                 return;
             }
         };
-        let id = || d.id.as_deref().unwrap_or("").to_string();
-        self.offline_chain(b, &d);
-        match b.event {
-            "pass_issue" => {
-                self.passes.insert(PassKey::of(d.id.as_deref().unwrap_or("")), ExpPass::issued(b, &d, &self.seed));
+        self.offline_chain(b, &e);
+        if let Some((s, applied)) = scan_of(&e) {
+            self.push_scan(b, s, applied);
+            return;
+        }
+        match &e {
+            Event::PassIssue(d) => {
+                self.passes.insert(PassKey::of(&d.id), ExpPass::issued(b, d, &self.seed));
             }
-            // An offline gate's scan, uploaded with its original time: it
-            // changed the tables only if the upload says `applied`.
-            "scan" | "offline_scan" => {
-                let facts = expected_scan(b, &d);
-                self.scans.push((b.index, facts.fingerprint(&self.seed)));
-                let verdict = d.verdict.as_deref().unwrap_or("");
-                let effective = b.event == "scan" || d.applied == Some(true);
-                match d.kind.as_deref().filter(|_| effective) {
-                    Some("pass") if verdict == "ADMITTED" => {
-                        let key = d.id.as_deref().unwrap_or("");
-                        let mut double = None;
-                        if let Some(p) = self.passes.get_mut(&PassKey::of(key)) {
-                            double = p.scanned.map(|s| s.0);
-                            p.admit(b, &self.seed);
-                        }
-                        if let Some(first_block) = double {
-                            self.find(Finding::DoubleAdmission { pass: id(), first_block, second_block: b.index });
-                        }
-                    }
-                    Some("resident") if !d.repeated.unwrap_or(false) => {
-                        let status = match verdict {
-                            "RESIDENT_IN" => Some(Presence::In),
-                            "RESIDENT_OUT" => Some(Presence::Out),
-                            _ => None,
-                        };
-                        if let (Some(s), Some(r)) = (status, self.residents.get_mut(&id())) {
-                            r.status = s;
-                            r.last_scan_at = Some(b.ts.to_string());
-                        }
-                    }
-                    _ => {}
+            Event::PassVoid(d) => {
+                if let Some(p) = self.passes.get_mut(&PassKey::of(&d.id)) {
+                    p.void(b, d, &self.seed);
                 }
             }
-            "pass_void" => {
-                if let Some(p) = self.passes.get_mut(&PassKey::of(d.id.as_deref().unwrap_or(""))) {
-                    p.void(b, &d, &self.seed);
-                }
-            }
-            "pass_unscan" => {
-                if let Some(p) = self.passes.get_mut(&PassKey::of(d.id.as_deref().unwrap_or(""))) {
+            Event::PassUnscan(d) => {
+                if let Some(p) = self.passes.get_mut(&PassKey::of(&d.id)) {
                     p.scanned = None;
                 }
             }
-            "resident_add" => {
+            Event::ResidentAdd(d) => {
                 let r = ExpResident {
                     block: b.index,
-                    name: owned(&d.name).unwrap_or_default(),
-                    room: owned(&d.room).unwrap_or_default(),
-                    floor: owned(&d.floor).unwrap_or_default(),
-                    details: owned(&d.details),
+                    name: d.name.to_string(),
+                    room: d.room.to_string(),
+                    floor: d.floor.to_string(),
+                    details: d.details.as_deref().map(str::to_string),
                     key_id: b.key_id.to_string(),
                     created_at: b.ts.to_string(),
                     created_by: b.operator.to_string(),
@@ -405,30 +328,67 @@ impl Audit {
                     status: Presence::Out,
                     last_scan_at: None,
                 };
-                self.residents.insert(id(), r);
+                self.residents.insert(d.id.to_string(), r);
             }
-            "resident_deactivate" => {
-                if let Some(r) = self.residents.get_mut(&id()) {
+            Event::ResidentDeactivate(d) => {
+                if let Some(r) = self.residents.get_mut(d.id.as_ref()) {
                     r.active = false;
                 }
             }
-            "user_add" => {
-                let name = owned(&d.username).unwrap_or_default();
-                let u = ExpUser {
-                    block: b.index,
-                    display_name: owned(&d.display_name).unwrap_or_default(),
-                    role: owned(&d.role).unwrap_or_default(),
-                    disabled: false,
-                };
-                self.users.insert(name, u);
+            Event::UserAdd(d) => {
+                let u = ExpUser { block: b.index, display_name: d.display_name.to_string(), role: d.role.to_string(), disabled: false };
+                self.users.insert(d.username.to_string(), u);
             }
-            "user_disable" | "user_enable" => {
-                if let Some(u) = self.users.get_mut(d.username.as_deref().unwrap_or("")) {
-                    u.disabled = b.event == "user_disable";
+            Event::UserDisable(d) | Event::UserEnable(d) => {
+                if let Some(u) = self.users.get_mut(d.username.as_ref()) {
+                    u.disabled = matches!(e, Event::UserDisable(_));
                 }
             }
-            // Sign-in failures, password changes, key rotations and restores
-            // change nothing the audit compares.
+            // Sign-in failures, password changes, key rotations, restores,
+            // uploads already seen and conflicts change nothing the audit
+            // compares. Listed, so that a new event is a compile error here.
+            Event::Scan(_)
+            | Event::OfflineScan(_)
+            | Event::OfflineEvent(_)
+            | Event::OfflineSeen(_)
+            | Event::OfflineSync(_)
+            | Event::Conflict(_)
+            | Event::ConflictAck(_)
+            | Event::UserLocked(_)
+            | Event::UserUnlock(_)
+            | Event::UserPasswd(_)
+            | Event::KeyRotate(_)
+            | Event::Restore(_) => {}
+        }
+    }
+
+    /// A scan, online or uploaded: the scans row it wrote, and what it changed.
+    fn push_scan(&mut self, b: &BlockRef, s: &Scan, applied: bool) {
+        let facts = expected_scan(b, s, applied);
+        self.scans.push((b.index, facts.fingerprint(&self.seed)));
+        let id = s.id.as_deref().unwrap_or("");
+        match s.kind.filter(|_| applied) {
+            Some(ScanKind::Pass) if s.verdict == Verdict::Admitted => {
+                let mut double = None;
+                if let Some(p) = self.passes.get_mut(&PassKey::of(id)) {
+                    double = p.scanned.map(|s| s.0);
+                    p.admit(b, &self.seed);
+                }
+                if let Some(first_block) = double {
+                    self.find(Finding::DoubleAdmission { pass: id.to_string(), first_block, second_block: b.index });
+                }
+            }
+            Some(ScanKind::Resident) if !s.repeated.unwrap_or(false) => {
+                let status = match s.verdict {
+                    Verdict::ResidentIn => Some(Presence::In),
+                    Verdict::ResidentOut => Some(Presence::Out),
+                    _ => None,
+                };
+                if let (Some(st), Some(r)) = (status, self.residents.get_mut(id)) {
+                    r.status = st;
+                    r.last_scan_at = Some(b.ts.to_string());
+                }
+            }
             _ => {}
         }
     }
@@ -436,32 +396,24 @@ impl Audit {
     /// Follow each offline gate's local chain through its uploaded blocks:
     /// dense from 0, each linked to the one before, each hash recomputed;
     /// an `offline_sync` names the head it reached.
-    fn offline_chain(&mut self, b: &BlockRef, d: &Data) {
-        let Some(chain) = d.chain.as_deref() else { return };
-        let bad = |s: &mut Audit, local_index: u64, why: String| {
-            s.find(Finding::OfflineChain { chain: chain.to_string(), block: b.index, local_index, why });
+    fn offline_chain(&mut self, b: &BlockRef, e: &Event) {
+        let upload = match e {
+            Event::OfflineEvent(o) => &o.upload,
+            Event::OfflineSeen(o) => &o.upload,
+            Event::OfflineScan(o) => &o.upload,
+            Event::OfflineSync(sync) => return self.offline_head(b, sync),
+            _ => return,
         };
-        if b.event == "offline_sync" {
-            let (Some(to), Some(head), Some(hash)) = (d.local_to, d.local_head_index, d.local_head_hash.as_deref()) else { return };
-            let last = self.chains.get(chain).cloned();
-            match last {
-                Some((i, h)) if i == to => {
-                    if to == head && h != hash {
-                        bad(self, to, "is not the head the upload named".into());
-                    }
-                }
-                _ => bad(self, to, "is named by the upload but was not uploaded".into()),
-            }
-            return;
-        }
-        let Some(l) = &d.local else { return };
+        let chain = upload.chain.as_ref();
+        let l = &upload.local;
         let genesis = to_hex(&GENESIS);
         let (want_index, want_prev) = match self.chains.get(chain) {
             Some((i, h)) => (i + 1, h.clone()),
             None => (0, genesis),
         };
         if l.index != want_index || l.prev_hash != want_prev {
-            bad(self, l.index, format!("does not follow local block {} (a block was dropped or reordered)", want_index.wrapping_sub(1)));
+            let why = format!("does not follow local block {} (a block was dropped or reordered)", want_index.wrapping_sub(1));
+            self.chain_finding(b, chain, l.index, why);
         }
         let recomputed = from_hex(&l.prev_hash).map(|prev| {
             let f = BlockFields {
@@ -476,10 +428,27 @@ impl Audit {
             };
             to_hex(&f.hash())
         });
-        if recomputed.as_deref() != Some(l.hash.as_str()) {
-            bad(self, l.index, "was altered: its hash does not match its contents".into());
+        if recomputed.as_deref() != Some(l.hash.as_ref()) {
+            self.chain_finding(b, chain, l.index, "was altered: its hash does not match its contents".into());
         }
-        self.chains.insert(chain.to_string(), (l.index, l.hash.clone()));
+        self.chains.insert(chain.to_string(), (l.index, l.hash.to_string()));
+    }
+
+    /// An upload names the head it reached: it must be the last block uploaded.
+    fn offline_head(&mut self, b: &BlockRef, sync: &OfflineSync) {
+        let (chain, to) = (sync.chain.as_ref(), sync.local_to);
+        match self.chains.get(chain) {
+            Some((i, h)) if *i == to => {
+                if to == sync.local_head_index && *h != sync.local_head_hash {
+                    self.chain_finding(b, chain, to, "is not the head the upload named".into());
+                }
+            }
+            _ => self.chain_finding(b, chain, to, "is named by the upload but was not uploaded".into()),
+        }
+    }
+
+    fn chain_finding(&mut self, b: &BlockRef, chain: &str, local_index: u64, why: String) {
+        self.find(Finding::OfflineChain { chain: chain.to_string(), block: b.index, local_index, why });
     }
 
     fn diverges(&mut self, table: &'static str, id: &str, field: &'static str, ledger: impl ToString, found: impl ToString) {
@@ -588,8 +557,9 @@ impl Audit {
     pub fn explain_scan(&mut self, b: &BlockRef) {
         let Some(pos) = self.scan_mismatch.iter().position(|(i, _)| *i == b.index) else { return };
         let (_, row) = self.scan_mismatch.swap_remove(pos);
-        let Ok(d) = serde_json::from_str::<Data>(b.data) else { return };
-        let e = expected_scan(b, &d);
+        let Ok(event) = Event::parse(b.event, b.data) else { return };
+        let Some((s, applied)) = scan_of(&event) else { return };
+        let e = expected_scan(b, s, applied);
         let id = format!("for block {}", b.index);
         self.diverges("scans", &id, "at", e.at, &row.at);
         self.diverges("scans", &id, "operator", e.operator, &row.operator);
@@ -645,27 +615,65 @@ fn show_str(v: Option<&str>) -> String {
 #[cfg(test)]
 mod offline_chain_tests {
     use super::*;
-    use crate::domain::ledger::{BlockFields, GENESIS, to_hex};
+    use crate::domain::events::{LocalBlock, OfflineEvent, Upload};
+    use crate::domain::ledger::{BlockFields, GENESIS, StoredBlock, to_hex};
 
-    /// Uploaded blocks for local blocks `indexes` of one chain, linked as
-    /// the gate linked them; `skip` leaves one out of the upload.
+    /// Uploaded blocks for local blocks `0..n` of one chain, linked as the
+    /// gate linked them; `skip` leaves one out of the upload, `alter` edits
+    /// one after it was hashed.
     fn uploaded(n: u64, skip: Option<u64>, alter: Option<u64>) -> Vec<(String, String)> {
         let mut prev = GENESIS;
         let mut out = Vec::new();
         for i in 0..n {
-            let data = format!(r#"{{"verdict":"MALFORMED","n":{i}}}"#);
-            let f = BlockFields { index: i, ts: "t", operator: "o", gate: "g", event: "scan", data: &data, prev_hash: &prev, key_id: "01" };
+            let data = format!(r#"{{"username":"omar","failed_attempts":{i},"until":"t"}}"#);
+            let f = BlockFields {
+                index: i,
+                ts: "t",
+                operator: "o",
+                gate: "g",
+                event: "user_locked",
+                data: &data,
+                prev_hash: &prev,
+                key_id: "01",
+            };
             let hash = f.hash();
-            let shown = if alter == Some(i) { data.replace("MALFORMED", "FORGED") } else { data.clone() };
-            let local = serde_json::json!({"index": i, "hash": to_hex(&hash), "prev_hash": to_hex(&prev), "event": "scan", "data": shown, "key_id": "01"});
+            let shown = if alter == Some(i) { data.replace("omar", "mallory") } else { data.clone() };
+            let local = StoredBlock {
+                index: i,
+                ts: "t".into(),
+                operator: "o".into(),
+                gate: "g".into(),
+                event: "user_locked".into(),
+                data: shown,
+                prev_hash: to_hex(&prev),
+                hash: to_hex(&hash),
+                key_id: "01".into(),
+                signature: String::new(),
+            };
             if skip != Some(i) {
-                out.push(("offline_event".into(), serde_json::json!({"chain": "c1", "local": local}).to_string()));
+                let upload = Upload { offline: true, chain: "c1".into(), local: LocalBlock::of(&local), nonce: None };
+                out.push(block(&Event::OfflineEvent(OfflineEvent { local_data: Default::default(), upload })));
             }
             prev = hash;
         }
-        let head = serde_json::json!({"chain": "c1", "local_to": n - 1, "local_head_index": n - 1, "local_head_hash": to_hex(&prev)});
-        out.push(("offline_sync".into(), head.to_string()));
+        let head = OfflineSync {
+            chain: "c1".into(),
+            local_from: 0,
+            local_to: n - 1,
+            local_head_index: n - 1,
+            local_head_hash: to_hex(&prev).into(),
+            uploaded: n,
+            skipped: 0,
+            conflicts: 0,
+            clock_skew_secs: None,
+        };
+        out.push(block(&Event::OfflineSync(head)));
         out
+    }
+
+    fn block(e: &Event) -> (String, String) {
+        let (name, data) = e.to_block().expect("encodes");
+        (name.into(), data.to_string())
     }
 
     fn audit(blocks: &[(String, String)]) -> Vec<Finding> {
@@ -707,5 +715,19 @@ mod offline_chain_tests {
         short.push(uploaded(4, None, None).pop().unwrap_or_default());
         let named = audit(&short);
         assert!(named.iter().any(|f| matches!(f, Finding::OfflineChain { why, .. } if why.contains("not uploaded"))), "{named:?}");
+    }
+
+    #[test]
+    fn an_unknown_event_or_data_that_does_not_fit_is_a_finding() {
+        let blocks = [
+            ("pass_teleport".to_string(), "{}".to_string()),
+            ("scan".into(), "not json".into()),
+            ("pass_issue".into(), r#"{"id":"p1","persons":"two"}"#.into()),
+            ("offline_sync".into(), r#"{"chain":"c1"}"#.into()),
+        ];
+        let found = audit(&blocks);
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(matches!(&found[0], Finding::Diverges { field: "event", found, .. } if found == "\"pass_teleport\""), "{found:?}");
+        assert!(found[1..].iter().all(|f| matches!(f, Finding::Diverges { field: "data", .. })), "{found:?}");
     }
 }

@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 
 use super::fingerprint::Seed;
-use super::{Audit, Data, Finding, LISTED, pass_phones, show};
+use super::{Audit, Finding, LISTED, pass_phones, show};
+use crate::domain::events::{Event, PassIssue, PassVoid};
 use crate::domain::keys::KeyRing;
 use crate::domain::ledger::BlockRef;
 use crate::domain::pass::Pass;
@@ -194,16 +195,16 @@ fn event_fp(seed: &Seed, at: Option<&str>, by: Option<&str>, what: Option<&str>)
 }
 
 impl ExpPass {
-    pub(super) fn issued(b: &BlockRef, d: &Data, seed: &Seed) -> ExpPass {
+    pub(super) fn issued(b: &BlockRef, d: &PassIssue, seed: &Seed) -> ExpPass {
         let fields = fields_fp(
             seed,
-            or_empty(&d.pass_type),
-            d.persons.unwrap_or(0),
-            d.price_cents.unwrap_or(0),
-            or_empty(&d.payment),
+            &d.pass_type,
+            d.persons,
+            d.price_cents,
+            &d.payment,
             d.txn.as_deref(),
-            or_empty(&d.slot),
-            or_empty(&d.holder),
+            &d.slot,
+            &d.holder,
             d.holder2.as_deref(),
             b.key_id,
             b.ts,
@@ -218,14 +219,10 @@ impl ExpPass {
         self.scanned = fp.map(|fp| (b.index, fp));
     }
 
-    pub(super) fn void(&mut self, b: &BlockRef, d: &Data, seed: &Seed) {
-        let fp = event_fp(seed, Some(b.ts), Some(b.operator), Some(d.reason.as_deref().unwrap_or("")));
+    pub(super) fn void(&mut self, b: &BlockRef, d: &PassVoid, seed: &Seed) {
+        let fp = event_fp(seed, Some(b.ts), Some(b.operator), Some(&d.reason));
         self.voided = fp.map(|fp| (b.index, fp));
     }
-}
-
-fn or_empty<'a>(c: &'a Option<std::borrow::Cow<'_, str>>) -> &'a str {
-    c.as_deref().unwrap_or("")
 }
 
 impl Audit {
@@ -286,18 +283,17 @@ impl Audit {
         let Some(pos) = self.pass_mismatch.iter().position(|m| m.id == row.id) else { return };
         self.pass_mismatch.swap_remove(pos);
         let before = self.findings.len() as u64 + self.more;
-        let Ok(d) = serde_json::from_str::<Data>(issue.data) else { return };
+        let Ok(Event::PassIssue(d)) = Event::parse(issue.event, issue.data) else { return };
         let t = "passes";
         let id = row.id.as_str();
-        let text = |c: &Option<std::borrow::Cow<'_, str>>| c.as_deref().unwrap_or("").to_owned();
         let opt = |c: &Option<std::borrow::Cow<'_, str>>| c.as_deref().map(str::to_owned);
-        self.diverges(t, id, "pass_type", text(&d.pass_type), &row.pass_type);
-        self.diverges(t, id, "persons", d.persons.unwrap_or(0), row.persons);
-        self.diverges(t, id, "price_cents", d.price_cents.unwrap_or(0), row.price_cents);
-        self.diverges(t, id, "payment_mode", text(&d.payment), row.payment_mode.as_str());
+        self.diverges(t, id, "pass_type", &d.pass_type, &row.pass_type);
+        self.diverges(t, id, "persons", d.persons, row.persons);
+        self.diverges(t, id, "price_cents", d.price_cents, row.price_cents);
+        self.diverges(t, id, "payment_mode", &d.payment, row.payment_mode.as_str());
         self.diverges(t, id, "txn_ref", show(&opt(&d.txn)), show(&row.txn_ref));
-        self.diverges(t, id, "slot", text(&d.slot), &row.slot);
-        self.diverges(t, id, "holder_name", text(&d.holder), &row.holder_name);
+        self.diverges(t, id, "slot", &d.slot, &row.slot);
+        self.diverges(t, id, "holder_name", &d.holder, &row.holder_name);
         self.diverges(t, id, "holder2_name", show(&opt(&d.holder2)), show(&row.holder2_name));
         self.diverges(t, id, "key_id", issue.key_id, &row.key_id);
         self.diverges(t, id, "created_at", issue.ts, &row.created_at);
@@ -324,7 +320,10 @@ impl Audit {
         self.diverges(t, id, "gate", show(&s_gate), show(&row.gate));
         let (v_at, v_by, v_reason) = match voided {
             Some(b) => {
-                let reason = serde_json::from_str::<Data>(b.data).ok().map(|v| text(&v.reason));
+                let reason = match Event::parse(b.event, b.data) {
+                    Ok(Event::PassVoid(v)) => Some(v.reason.into_owned()),
+                    _ => None,
+                };
                 (owned(b.ts), owned(b.operator), reason)
             }
             None => (None, None, None),

@@ -1,0 +1,26 @@
+//! Key rotations and restores: recorded, and compared with no table.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyRotate<'a> {
+    #[serde(borrow)]
+    pub key_id: Cow<'a, str>,
+}
+
+/// A database replaced by a copy; heads are `index:hash`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Restore<'a> {
+    #[serde(borrow)]
+    pub from: Cow<'a, str>,
+    pub blocks: u64,
+    #[serde(borrow)]
+    pub replaced_head: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub restored_head: Option<Cow<'a, str>>,
+    pub lost_blocks: u64,
+    pub lost_passes: u64,
+    pub forced: bool,
+}
