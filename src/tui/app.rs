@@ -98,6 +98,9 @@ pub struct App {
     pub acked: Vec<u64>,
     /// The scanner path: every key passes here before any binding.
     pub wedge: Wedge,
+    /// The scan (by number) whose verdict arrived while the Scan screen's
+    /// verdict box was out of view: drawn over the screen until it expires.
+    pub verdict_strip: Option<u64>,
     pub help: bool,
     /// Asking "Quit?": quitting always asks first.
     pub confirm_quit: bool,
@@ -135,6 +138,7 @@ impl App {
             stats_offline: None,
             acked: Vec::new(),
             wedge: Wedge::default(),
+            verdict_strip: None,
             help: false,
             confirm_quit: false,
             confirm_sign_out: false,
@@ -239,23 +243,33 @@ impl App {
         self.enter(next)
     }
 
-    /// A key from the terminal. Once someone is signed in it goes through
-    /// the scanner path first, on every screen and overlay: a burst is a
-    /// scan and nothing else; what is left reaches the key bindings.
+    /// A key from the terminal. It goes through the scanner path first, on
+    /// every screen and overlay, signed in or not: a burst is a scan and
+    /// nothing else; what is left reaches the key bindings.
     pub fn key(&mut self, key: KeyEvent, at: Instant) -> Vec<Effect> {
         self.last_key = Some(at);
-        if self.actor.is_none() {
-            return keys::map(self, key, at).map(|a| self.update(a)).unwrap_or_default();
-        }
         let inputs = self.wedge.key(key, at);
         self.route(inputs)
+    }
+
+    /// A scanner's read: checked when someone is signed in; on the sign-in
+    /// screen dropped with a word (and a buzz), never typed into a field.
+    fn scanned_burst(&mut self, text: String, at: Instant) -> Vec<Effect> {
+        if self.actor.is_none() {
+            self.login.scan_refused();
+            return if self.cfg.console.sound { vec![Effect::Bell(super::effect::Bell::Deny)] } else { vec![] };
+        }
+        let text = text.trim().to_string();
+        // Our codes in capitals (a scanner set to lower case); others as read.
+        let text = if text.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("GH1-")) { text.to_ascii_uppercase() } else { text };
+        self.scan.submit(text, ScanSource::Wedge, Some(at))
     }
 
     fn route(&mut self, inputs: Vec<Input>) -> Vec<Effect> {
         let mut fx = Vec::new();
         for input in inputs {
             match input {
-                Input::Scan { text, at } => fx.extend(self.scan.submit(text.to_ascii_uppercase(), ScanSource::Wedge, Some(at))),
+                Input::Scan { text, at } => fx.extend(self.scanned_burst(text, at)),
                 Input::Key { key, at, fast: false } => fx.extend(keys::map(self, key, at).map(|a| self.update(a)).unwrap_or_default()),
                 // Too quick for a person: text for an input, never a command.
                 Input::Key { key, at, fast: true } => {
@@ -362,7 +376,8 @@ impl App {
         self.clock = clock;
         let mut fx = Vec::new();
         if self.actor.is_none() {
-            return fx;
+            let inputs = self.wedge.tick(now);
+            return self.route(inputs);
         }
         let idle = Duration::from_secs(self.cfg.console.idle_lock_minutes * 60);
         let last = *self.last_key.get_or_insert(now);
@@ -433,14 +448,22 @@ impl App {
                 let who = o.pass.as_ref().map(|p| p.holders()).or_else(|| o.resident.as_ref().map(|r| r.name.clone()));
                 let line =
                     format!("scan #{}: {} · {}", self.scan.seq + 1, super::screens::scan::big_word(o), who.unwrap_or(o.reason.clone()));
-                let fx = self.scan.scanned(*out, source, photo, self.cfg.console.sound);
-                // Scanned from another screen: the verdict in the footer.
-                if self.screen != Screen::Scan {
+                // A check-in's own verdict closes its box; any other read leaves it open.
+                let covered = self.screen != Screen::Scan || self.help || (self.scan.checkin.is_some() && source != ScanSource::CheckIn);
+                let mut fx = self.scan.scanned(*out, source, photo, self.cfg.console.sound);
+                // Scanned from another screen or under a dialog: the verdict
+                // over it in full, and in the footer.
+                if covered {
+                    self.verdict_strip = Some(self.scan.seq);
                     if self.scan.last.as_ref().is_some_and(|o| o.verdict.admits()) {
                         cx!(self).say(line);
                     } else {
                         cx!(self).warn(line);
                     }
+                }
+                // The Passes list shows the pass's new status without `r`.
+                if self.screen == Screen::Passes {
+                    fx.push(Effect::LoadPasses(self.passes.filter()));
                 }
                 return fx;
             }

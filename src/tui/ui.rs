@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::app::{App, MIN_HEIGHT, MIN_WIDTH, Screen};
 use super::screens;
 use super::theme::Theme;
+use super::widgets::text::{self, visible};
 
 pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
     let area = f.area();
@@ -55,6 +56,10 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     render_footer(app, theme, footer, buf);
     if app.help {
         render_help(app, theme, body, buf);
+    }
+    let scan_box_seen = app.screen == Screen::Scan && !app.help && !app.confirm_quit && !app.confirm_sign_out;
+    if app.actor.is_some() && !scan_box_seen && app.verdict_strip == Some(app.scan.seq) {
+        screens::scan::render_strip(app, theme, body, buf);
     }
     if app.confirm_quit || app.confirm_sign_out {
         let (title, question) = match (app.confirm_quit, app.has_unsaved_input()) {
@@ -142,37 +147,38 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 
 fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     use ratatui::widgets::Widget;
+    Paragraph::new(header_text(app, area.width as usize)).style(theme.header()).render(area, buf);
+}
+
+/// The header in `width` cells. The gate, who is signed in (with the
+/// role), the link state and the clock are kept whole; the camera and then
+/// the event name give up their room first, cut with `…`.
+pub fn header_text(app: &App, width: usize) -> String {
     let who = app.actor.as_ref().map_or("not signed in".to_string(), |a| format!("{} ({})", a.username, a.role.as_str()));
-    // The camera's description can be long (a replay path): keep the header's
-    // other facts visible.
-    let room = (area.width as usize / 3).max(12);
-    let cam_text: String = if app.camera.chars().count() > room {
-        format!("{}…", app.camera.chars().take(room - 1).collect::<String>())
-    } else {
-        app.camera.clone()
-    };
-    let cam = format!("cam: {cam_text}");
     let db = match app.sync.as_ref().and_then(|s| s.get()) {
-        Some(v) => format!("{} │ ", super::offline::header_text(&v)),
-        None => app.db_link.as_ref().map_or(String::new(), |l| format!("pg: {} │ ", if l.is_up() { "up" } else { "DOWN" })),
+        Some(v) => Some(super::offline::header_text(&v)),
+        None => app.db_link.as_ref().map(|l| format!("pg: {}", if l.is_up() { "up" } else { "DOWN" })),
     };
-    let right = format!("{db}{} │ {} ", cam, app.clock);
-    // Short of room, the role goes first, whole, rather than a name cut
-    // mid-word ("asha (a").
-    let fits = |who: &str| format!(" {} │ {} │ {who}", app.cfg.event.name, app.gate);
-    let mut left = fits(&who);
-    let width = area.width as usize;
-    if let Some(a) = app.actor.as_ref().filter(|_| left.chars().count() + right.chars().count() > width) {
-        left = fits(&a.username);
-    }
-    let pad = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count());
-    let text = if pad == 0 {
-        let room = (area.width as usize).saturating_sub(right.chars().count() + 1);
-        format!("{} {right}", left.chars().take(room).collect::<String>())
-    } else {
-        format!("{left}{}{right}", " ".repeat(pad))
+    let gate = visible(&app.gate);
+    let event = visible(&app.cfg.event.name);
+    let camera = visible(&app.camera);
+    let fixed = format!(" │ {gate} │ {who}");
+    let tail = format!("{}{} ", db.as_ref().map_or(String::new(), |d| format!("{d} │ ")), app.clock);
+    // What is left for " event" and "cam: camera │ ", with a space between the halves.
+    let room = width.saturating_sub(text::width(&fixed) + text::width(&tail) + 1);
+    let cam_want = text::width(&camera) + 8;
+    let event_want = text::width(&event) + 1;
+    let cam_room = cam_want.min(room.saturating_sub(event_want.min(room / 2)));
+    let event_room = room.saturating_sub(cam_room).min(event_want);
+    let left =
+        if event_room >= 4 { format!("{}{fixed}", text::fit(&format!(" {event}"), event_room)) } else { format!(" {gate} │ {who}") };
+    let cam = if cam_room >= 10 { format!("{} │ ", text::fit(&format!("cam: {camera}"), cam_room - 3)) } else { String::new() };
+    let right = match &db {
+        Some(d) => format!("{d} │ {cam}{} ", app.clock),
+        None => format!("{cam}{} ", app.clock),
     };
-    Paragraph::new(text).style(theme.header()).render(area, buf);
+    let pad = width.saturating_sub(text::width(&left) + text::width(&right));
+    text::fit(&format!("{left}{}{right}", " ".repeat(pad)), width).into_owned()
 }
 
 fn render_tabs(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -202,7 +208,7 @@ pub fn footer_keys(app: &App) -> &'static str {
         Screen::Issue if app.issue.issued.is_some() => "p print  s save PNG  n/Enter issue another  Tab next screen",
         Screen::Issue => "↑↓ field  ←→ choose  Enter next/issue  Esc leave field  F1 help",
         Screen::Passes if app.passes.searching => "type to search  Enter/Esc done",
-        Screen::Passes => "/ search  t s m o filter/sort  Enter detail  v void  u unscan  p print  e CSV",
+        Screen::Passes => "/ search  tsmo filter  Enter detail  v void  u unscan  p print  e CSV  r reload",
         Screen::Residents if app.residents.searching => "type a name, room or phone  Enter/Esc done",
         Screen::Residents if app.residents.form.is_some() => "↑↓ field  Enter next/save  F5 photo from camera  Esc cancel",
         Screen::Residents => "/ search  a add  Enter detail/QR  d deactivate  p print  r refresh  ? help",

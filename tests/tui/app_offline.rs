@@ -96,14 +96,15 @@ fn the_scan_screen_says_where_verdicts_come_from_and_when_the_replica_is_stale()
 }
 
 #[test]
-fn a_header_short_of_room_drops_the_role_rather_than_cut_the_name() {
+fn a_header_short_of_room_keeps_the_gate_and_who_whole_and_cuts_the_event_and_camera() {
     let mut app = gate_app(false, 20.0, vec![]);
-    // A gate name whose length would put the cut inside "(operator)".
-    app.gate = "Gate".into();
+    app.gate = "North Gate Two".into();
+    app.camera = "no camera at /dev/video0: permission denied".into();
     let header = screen(&app).lines().next().unwrap_or_default().to_string();
     let name = &app.actor.as_ref().expect("signed in").username;
-    assert!(header.contains(&format!("│ {name} ")) && header.contains("OFFLINE 20s q3"), "{header}");
-    assert!(!header.contains(&format!("{name} (")), "{header}");
+    assert!(header.contains(&format!("│ North Gate Two │ {name} (operator)")), "{header}");
+    assert!(header.contains("OFFLINE 20s q3") && header.contains("18:30:00"), "{header}");
+    assert!(header.contains('…'), "what is cut says so: {header}");
 }
 
 #[test]

@@ -14,6 +14,7 @@ use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::effect::Effect;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::text::{self, visible};
 
 #[derive(Debug, Clone, Default)]
 pub struct LedgerState {
@@ -93,6 +94,11 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         };
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(block).render(status, buf);
     }
+    // The event and operator columns as wide as their longest entry
+    // (`resident_deactivate` whole), the data gets the rest.
+    let event_w = l.blocks.iter().map(|b| text::width(&b.event)).max().unwrap_or(5).clamp(5, 20);
+    let op_w = l.blocks.iter().map(|b| text::width(&visible(&b.operator))).max().unwrap_or(8).clamp(8, 12);
+    let data_w = table.width.saturating_sub(2 + 6 + 8 + op_w as u16 + event_w as u16 + 8 + 5) as usize;
     let rows: Vec<Row> = l
         .blocks
         .iter()
@@ -100,18 +106,18 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             Row::new(vec![
                 Cell::from(b.index.to_string()),
                 Cell::from(hhmmss(&b.ts)),
-                Cell::from(b.operator.clone()),
-                Cell::from(b.event.clone()),
+                Cell::from(text::fit(&visible(&b.operator), op_w).into_owned()),
+                Cell::from(text::fit(&visible(&b.event), event_w).into_owned()),
                 Cell::from(short(&b.hash).to_string()),
-                Cell::from(b.data.clone()),
+                Cell::from(text::fit(&visible(&b.data), data_w).into_owned()),
             ])
         })
         .collect();
     let widths = [
         Constraint::Length(6),
         Constraint::Length(8),
-        Constraint::Length(10),
-        Constraint::Length(13),
+        Constraint::Length(op_w as u16),
+        Constraint::Length(event_w as u16),
         Constraint::Length(8),
         Constraint::Fill(1),
     ];

@@ -19,6 +19,7 @@ use crate::tui::effect::Effect;
 use crate::tui::forms::TextField;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::halfblock;
+use crate::tui::widgets::text::{self, visible};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
@@ -290,27 +291,30 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let (table_area, detail_area) = super::split_detail(body, p.detail);
     // Only columns that fit: constraints that cannot all be met make the
     // layout solver's answer vary from run to run.
+    // Narrow (beside the detail, which names the id) the holders get the row.
     let wide = table_area.width >= 60;
-    let header = if wide { Row::new(["ID", "TYPE", "HOLDERS", "PHONE", "STATUS"]) } else { Row::new(["ID", "HOLDERS", "STATUS"]) }
-        .style(theme.title());
-    let (start, visible) = super::table_window(p.selected, table_area.height);
+    let header =
+        if wide { Row::new(["ID", "TYPE", "HOLDERS", "PHONE", "STATUS"]) } else { Row::new(["HOLDERS", "STATUS"]) }.style(theme.title());
+    let holders_w = table_area.width.saturating_sub(if wide { 2 + 8 + 7 + 14 + 6 + 4 } else { 2 + 6 + 1 }) as usize;
+    let (start, shown) = super::table_window(p.selected, table_area.height);
     let rows: Vec<Row> = p
         .rows
         .iter()
         .enumerate()
         .skip(start)
-        .take(visible)
+        .take(shown)
         .map(|(i, v)| {
+            let holders = text::fit(&visible(&v.pass.holders()), holders_w).into_owned();
             let r = if wide {
                 Row::new(vec![
                     Cell::from(short(&v.pass.id).to_string()),
-                    Cell::from(v.pass.pass_type.clone()),
-                    Cell::from(v.pass.holders()),
-                    Cell::from(v.pass.holder_phone.clone()),
+                    Cell::from(text::fit(&visible(&v.pass.pass_type), 7).into_owned()),
+                    Cell::from(holders),
+                    Cell::from(text::fit(&visible(&v.pass.holder_phone), 14).into_owned()),
                     Cell::from(v.status.as_str()),
                 ])
             } else {
-                Row::new(vec![Cell::from(short(&v.pass.id).to_string()), Cell::from(v.pass.holders()), Cell::from(v.status.as_str())])
+                Row::new(vec![Cell::from(holders), Cell::from(v.status.as_str())])
             };
             if i == p.selected { r.style(theme.selected()) } else { r }
         })
@@ -318,7 +322,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let widths: Vec<Constraint> = if wide {
         vec![Constraint::Length(8), Constraint::Length(7), Constraint::Fill(1), Constraint::Length(14), Constraint::Length(6)]
     } else {
-        vec![Constraint::Length(8), Constraint::Fill(1), Constraint::Length(6)]
+        vec![Constraint::Fill(1), Constraint::Length(6)]
     };
     Widget::render(Table::new(rows, widths).header(header).block(Block::bordered().title(" Passes ")), table_area, buf);
 

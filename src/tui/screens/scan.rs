@@ -18,6 +18,7 @@ use crate::tui::app::App;
 use crate::tui::effect::{Bell, Effect, PHOTO_COLS, Photo, ScanSource};
 use crate::tui::theme::Theme;
 use crate::tui::wedge::is_code_char;
+use crate::tui::widgets::text::{self, visible};
 use crate::tui::widgets::{bigtext, halfblock};
 
 /// How many scans the list keeps.
@@ -169,8 +170,16 @@ impl ScanState {
 pub fn big_word(o: &ScanOutcome) -> String {
     match (o.verdict, &o.pass) {
         (Verdict::Admitted, Some(p)) => format!("ADMIT {}", p.persons),
+        _ if foreign(o) => "NOT A PASS".into(),
         (v, _) => word(v).to_string(),
     }
+}
+
+/// A code from another system (a URL, a payment link, a shop's barcode):
+/// its own verdict, so the operator knows it is not a damaged pass.
+pub fn foreign(o: &ScanOutcome) -> bool {
+    use crate::domain::payload::Malformed;
+    o.verdict == Verdict::Malformed && (o.reason == Malformed::NotOurs.to_string() || o.reason == Malformed::TooLong.to_string())
 }
 
 /// The word for each verdict.
@@ -217,14 +226,25 @@ fn details(o: &ScanOutcome) -> Vec<String> {
             }
             v.push(o.reason.clone());
         }
-        _ => v.push(format!("DENY: {}", o.reason)),
+        _ if foreign(o) => v.push("DENY: not a gatehouse pass (a code from another system)".into()),
+        _ => {
+            v.push(format!("DENY: {}", o.reason));
+            // Whose pass it is, so the operator can speak to the guest by name.
+            if let Some(p) = &o.pass {
+                v.push(format!("{} · {} × {}", p.holders(), p.pass_type, p.persons));
+            }
+        }
     }
     v
 }
 
 pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    // The verdict takes what is left once the entry and the lists have
+    // their rows, so a banner above (a conflict) shrinks the verdict, not
+    // the People box.
+    let bottom_h = if area.height >= 30 { area.height * 2 / 5 } else { 7 };
     let [verdict_area, entry_area, bottom] =
-        Layout::vertical([Constraint::Percentage(55), Constraint::Length(3), Constraint::Min(5)]).areas(area);
+        Layout::vertical([Constraint::Min(5), Constraint::Length(3), Constraint::Length(bottom_h)]).areas(area);
     render_verdict(app, theme, verdict_area, buf);
 
     let buffer = &app.scan.entry;
@@ -242,8 +262,29 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     render_recent(app, theme, recent_area, buf);
     render_side(app, theme, side, buf);
     if let Some(c) = &app.scan.checkin {
-        c.render(theme, area, buf);
+        // A verdict that arrives while the box is open stays in full above it.
+        let r = if app.scan.showing().is_some() { Rect { y: entry_area.y, height: area.bottom() - entry_area.y, ..area } } else { area };
+        c.render(theme, r, buf);
     }
+}
+
+/// A scan's verdict over whatever screen or dialog is open, when the Scan
+/// screen's own verdict box is not in view.
+pub fn render_strip(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let Some(o) = app.scan.showing() else { return };
+    let style = theme.verdict(o.verdict);
+    let mut lines = vec![Line::from(Span::styled(format!("*** {} ***", big_word(o)), style))];
+    lines.extend(details(o).into_iter().map(Line::from));
+    if let Some(w) = &o.warning {
+        lines.push(Line::from(format!("WARNING: {w}")));
+    }
+    let r = Rect { height: (lines.len() as u16 + 2).min(area.height), ..area };
+    ratatui::widgets::Clear.render(r, buf);
+    let title = format!(" scan #{} {} · {} · {} ", app.scan.seq, o.verdict.as_str(), hhmmss(&o.at), o.gate);
+    Paragraph::new(lines)
+        .block(Block::bordered().title(Span::styled(title, style)).border_style(style))
+        .wrap(Wrap { trim: true })
+        .render(r, buf);
 }
 
 fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -300,15 +341,18 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 }
 
 fn render_recent(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let room = area.height.saturating_sub(2) as usize;
+    let w = area.width.saturating_sub(2) as usize;
     let lines: Vec<Line> = app
         .scan
         .recent
         .iter()
+        .take(room)
         .map(|(o, src)| {
             let who = o
                 .pass
                 .as_ref()
-                .map(|p| p.holder_name.clone())
+                .map(|p| p.holders())
                 .or_else(|| o.resident.as_ref().map(|r| format!("{} {}", r.name, r.room)))
                 .unwrap_or_default();
             let src = match src {
@@ -317,16 +361,29 @@ fn render_recent(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 ScanSource::Manual => "key",
                 ScanSource::CheckIn => "man",
             };
+            let verdict = match o.verdict {
+                Verdict::ResidentInactive => "INACTIVE",
+                v => v.as_str(),
+            };
+            // HH:MM src VERDICT: 23 cells; the name gets the rest, whole or with `…`.
             Line::from(vec![
-                Span::raw(format!("{} {src} ", hhmmss(&o.at))),
-                Span::styled(format!("{:<17}", o.verdict.as_str()), theme.verdict(o.verdict)),
-                Span::raw(who),
+                Span::raw(format!("{} {src} ", hhmm(&o.at))),
+                Span::styled(format!("{verdict:<13}"), theme.verdict(o.verdict)),
+                Span::raw(text::fit(&visible(&who), w.saturating_sub(23)).into_owned()),
             ])
         })
         .collect();
-    let n = app.scan.recent.len();
-    let title = format!(" Last {n} scan{} ", if n == 1 { "" } else { "s" });
+    // The title counts the rows in view: a short box says how many it shows.
+    let n = lines.len();
+    let kept = app.scan.recent.len();
+    let title = if n < kept { format!(" Last {n} of {kept} scans ") } else { format!(" Last {n} scan{} ", if n == 1 { "" } else { "s" }) };
     Paragraph::new(lines).block(Block::bordered().title(title)).render(area, buf);
+}
+
+/// `HH:MM` local time, for the list of last scans.
+fn hhmm(stamp: &str) -> String {
+    let t = hhmmss(stamp);
+    t.get(..5).map(str::to_string).unwrap_or(t)
 }
 
 fn render_side(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -346,12 +403,17 @@ fn render_side(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     match &app.preview {
         Some(img) if app.camera_ok => halfblock::render(img, inner, buf, theme.color),
         _ => {
+            // Two short lines fit the smallest box: what the camera said, then what to do.
+            let w = inner.width as usize;
             let msg = if app.camera_ok {
-                "waiting for a frame…".to_string()
+                vec![Line::from("waiting for a frame…")]
             } else {
-                format!("{}: scan with the USB scanner or type the code", app.camera)
+                vec![
+                    Line::from(text::fit(&visible(&app.camera), w).into_owned()),
+                    Line::from(text::fit("use the USB scanner or type", w).into_owned()),
+                ]
             };
-            Paragraph::new(msg).style(theme.dim()).wrap(Wrap { trim: true }).render(inner, buf);
+            Paragraph::new(msg).style(theme.dim()).render(inner, buf);
         }
     }
 }

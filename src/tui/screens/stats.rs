@@ -57,7 +57,8 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let denied: u64 = s.denied_by_reason.values().sum();
     left.push(Line::from(format!("Denied     {denied}")));
     // Every reason, wrapped: none may fall off the box.
-    let reasons: Vec<String> = s.denied_by_reason.iter().map(|(v, n)| format!("{v} {n}")).collect();
+    // A no-break space keeps each reason with its count when the line wraps.
+    let reasons: Vec<String> = s.denied_by_reason.iter().map(|(v, n)| format!("{v}\u{a0}{n}")).collect();
     if !reasons.is_empty() {
         left.push(Line::from(Span::styled(reasons.join(" · "), theme.dim())));
     }
@@ -131,7 +132,7 @@ fn lines_for(n: usize, other: usize) -> usize {
 /// revenue by payment, operator and type on the right.
 fn top_height(s: &crate::domain::stats::Stats, width: u16) -> u16 {
     let inner = (width / 2).saturating_sub(2).max(1) as usize;
-    let reasons: Vec<String> = s.denied_by_reason.iter().map(|(v, n)| format!("{v} {n}")).collect();
+    let reasons: Vec<String> = s.denied_by_reason.iter().map(|(v, n)| format!("{v}\u{a0}{n}")).collect();
     let left = 5 + usize::from(s.conflicts > 0) + wrapped_lines(&reasons.join(" · "), inner);
     let right = 1 + s.revenue_by_payment.len() + s.revenue_by_operator.len() + s.issued_by_type.len();
     (left.max(right) as u16 + 2).clamp(7, 11)
