@@ -82,11 +82,22 @@ pub fn run(core: Core, gate: String, camera: SourceSpec, started: std::time::Ins
     drop(tx);
     let mut preview_seq = 0u64;
 
+    let mut last_frame: Option<ratatui::buffer::Buffer> = None;
     let mut draws = 0u64;
     let mut first_drawn = false;
     let mut window = std::time::Instant::now();
     let result = (|| -> Result<()> {
         loop {
+            // A row of joined script (Devanagari) that changed is drawn
+            // whole: terminals measure its clusters unlike unicode-width,
+            // and a diff of single cells would leave stray marks behind.
+            let size = terminal.size()?;
+            let mut next = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, size.width, size.height));
+            ui::render(&app, &theme, next.area, &mut next);
+            if last_frame.as_ref().is_some_and(|prev| widgets::text::clustered_rows_changed(prev, &next)) {
+                terminal.clear()?;
+            }
+            last_frame = Some(next);
             terminal.draw(|f| ui::draw(f, &app, &theme))?;
             draws += 1;
             if !first_drawn {

@@ -171,7 +171,7 @@ pub fn header_text(app: &App, width: usize) -> String {
     let cam_room = cam_want.min(room.saturating_sub(event_want.min(room / 2)));
     let event_room = room.saturating_sub(cam_room).min(event_want);
     let left =
-        if event_room >= 4 { format!("{}{fixed}", text::fit(&format!(" {event}"), event_room)) } else { format!(" {gate} │ {who}") };
+        if event_room >= 8 { format!("{}{fixed}", text::fit(&format!(" {event}"), event_room)) } else { format!(" {gate} │ {who}") };
     let cam = if cam_room >= 10 { format!("{} │ ", text::fit(&format!("cam: {camera}"), cam_room - 3)) } else { String::new() };
     let right = match &db {
         Some(d) => format!("{d} │ {cam}{} ", app.clock),

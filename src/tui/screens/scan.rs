@@ -228,14 +228,15 @@ fn details(o: &ScanOutcome) -> Vec<String> {
         }
         _ if foreign(o) => v.push("DENY: not a gatehouse pass (a code from another system)".into()),
         _ => {
-            v.push(format!("DENY: {}", o.reason));
+            v.push(format!("DENY: {}", text::keep_brackets(&o.reason)));
             // Whose pass it is, so the operator can speak to the guest by name.
             if let Some(p) = &o.pass {
                 v.push(format!("{} · {} × {}", p.holders(), p.pass_type, p.persons));
             }
         }
     }
-    v
+    // Stored names and reasons as the CLI prints them: bidi and controls escaped.
+    v.into_iter().map(|l| visible(&l).into_owned()).collect()
 }
 
 pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -305,7 +306,7 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     block.render(area, buf);
     let mut lines = details(o);
     if let Some(w) = &o.warning {
-        lines.insert(0, format!("WARNING: {w}"));
+        lines.insert(0, format!("WARNING: {}", text::keep_brackets(&visible(w))));
     }
     if o.repeated {
         lines.insert(0, "repeated read: no change".into());

@@ -61,6 +61,35 @@ pub fn visible(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Short bracketed asides (`(17 h 38 min early)`) held together with
+/// no-break spaces, so wrapping never leaves `(17` at a line's end.
+pub fn keep_brackets(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        out.push(if c == ' ' && depth > 0 { '\u{a0}' } else { c });
+    }
+    out
+}
+
+/// Whether a row that differs between two frames holds a cluster of
+/// several code points (a consonant with its vowel signs) in either: the
+/// terminal may give it another width than ratatui, so only redrawing the
+/// whole screen leaves no stray marks.
+pub fn clustered_rows_changed(prev: &ratatui::buffer::Buffer, next: &ratatui::buffer::Buffer) -> bool {
+    if prev.area != next.area {
+        return false;
+    }
+    let w = next.area.width as usize;
+    let clustered = |cells: &[ratatui::buffer::Cell]| cells.iter().any(|c| c.symbol().chars().count() > 1);
+    prev.content.chunks(w.max(1)).zip(next.content.chunks(w.max(1))).any(|(a, b)| a != b && (clustered(a) || clustered(b)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,9 +115,31 @@ mod tests {
     }
 
     #[test]
+    fn brackets_hold_together() {
+        assert_eq!(keep_brackets("now 16:22 (17 h early)"), "now 16:22 (17\u{a0}h\u{a0}early)");
+    }
+
+    #[test]
     fn bidi_and_controls_are_shown_escaped() {
         assert_eq!(visible("Asha\u{202e}raM"), "Asha\\u{202e}raM");
         assert_eq!(visible("bell\u{7}"), "bell\\u{7}");
         assert_eq!(visible("श्रीमती"), "श्रीमती");
+    }
+
+    #[test]
+    fn a_changed_row_with_devanagari_asks_for_a_whole_redraw() {
+        use ratatui::buffer::Buffer;
+        use ratatui::layout::Rect;
+        use ratatui::style::Style;
+        let area = Rect::new(0, 0, 40, 2);
+        let mut a = Buffer::empty(area);
+        a.set_string(0, 0, "ADMITTED श्रीमती राधिका", Style::default());
+        a.set_string(0, 1, "Zoya Khan", Style::default());
+        let mut b = a.clone();
+        assert!(!clustered_rows_changed(&a, &b), "nothing changed");
+        b.set_string(0, 1, "Dev Patel", Style::default());
+        assert!(!clustered_rows_changed(&a, &b), "a Latin row changed");
+        b.set_string(0, 0, "MALFORMED                               ", Style::default());
+        assert!(clustered_rows_changed(&a, &b), "the Devanagari row changed");
     }
 }
