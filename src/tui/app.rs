@@ -53,6 +53,21 @@ pub enum Screen {
 }
 
 impl Screen {
+    /// Every screen after sign-in, in tab order. A screen's place here is
+    /// its key for every role (F2 + place, or 1 + place off Scan), so F3 is
+    /// Issue for everyone and an operator is told it is not theirs.
+    pub const FIXED: [Screen; 6] = [Screen::Scan, Screen::Issue, Screen::Passes, Screen::Residents, Screen::Ledger, Screen::Stats];
+
+    /// The screen's place in `FIXED` (Login has none).
+    pub fn place(self) -> Option<usize> {
+        Screen::FIXED.iter().position(|s| *s == self)
+    }
+
+    /// Its function key: F2 Scan … F7 Stats.
+    pub fn fkey(self) -> Option<u8> {
+        self.place().map(|i| i as u8 + 2)
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Screen::Login => "Login",
@@ -332,10 +347,16 @@ impl App {
                 Action::NextTab => return self.switch_tab(1),
                 Action::PrevTab => return self.switch_tab(-1),
                 Action::GoTo(i) => {
-                    return match self.tabs().get(i) {
-                        Some(s) => self.enter(*s),
-                        None => vec![],
-                    };
+                    let Some(want) = Screen::FIXED.get(i).copied() else { return vec![] };
+                    if self.tabs().contains(&want) {
+                        return self.enter(want);
+                    }
+                    if self.actor.is_some() {
+                        let mine: Vec<String> =
+                            self.tabs().iter().filter_map(|s| s.fkey().map(|k| format!("F{k} {}", s.title()))).collect();
+                        cx!(self).warn(format!("{} is for admins; yours: {}", want.title(), mine.join(", ")));
+                    }
+                    return vec![];
                 }
                 _ => {}
             }

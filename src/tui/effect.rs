@@ -26,6 +26,8 @@ pub enum ScanSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bell {
     Admit,
+    /// A pass already used: a pattern of its own, not a forgery's.
+    AlreadyUsed,
     Deny,
 }
 

@@ -224,18 +224,20 @@ fn handle(app: &mut App, ev: Event) -> Vec<Effect> {
     }
 }
 
-/// One bell for a person let through; three for a denial, 150 ms apart so
-/// the terminal does not merge them into one beep. Rung on a thread of its
-/// own so the pauses never hold up the screen.
+/// One bell for a person let through; three quick ones for a denial, 150 ms
+/// apart so the terminal does not merge them into one beep; two slow ones
+/// for a pass already used, so the operator hears "seen before", not
+/// "forged". Rung on a thread of its own so the pauses never hold up the screen.
 fn ring(b: Bell) {
-    let n = match b {
-        Bell::Admit => 1,
-        Bell::Deny => 3,
+    let (n, gap) = match b {
+        Bell::Admit => (1, BELL_GAP),
+        Bell::AlreadyUsed => (2, BELL_GAP * 4),
+        Bell::Deny => (3, BELL_GAP),
     };
     let rang = std::thread::Builder::new().name("bell".into()).spawn(move || {
         for i in 0..n {
             if i > 0 {
-                std::thread::sleep(BELL_GAP);
+                std::thread::sleep(gap);
             }
             let mut out = std::io::stdout();
             let _ = out.write_all(b"\x07");

@@ -73,6 +73,24 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             .block(Block::bordered().title(title))
             .render(r, buf);
     }
+    scrub(buf, area);
+}
+
+/// The last guard: a control, bidi or other hidden character that reached
+/// the buffer unescaped is drawn as U+FFFD, never sent to the terminal raw.
+fn scrub(buf: &mut Buffer, area: Rect) {
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            let cell = &mut buf[(x, y)];
+            // Joiners inside a cluster shape Indic letters; elsewhere they hide.
+            let joiner = |c: char| matches!(c, '\u{200c}' | '\u{200d}');
+            let sym = cell.symbol();
+            let lone_joiner = sym.chars().all(joiner);
+            if lone_joiner || sym.chars().any(|c| crate::domain::text::is_hidden(c) && !joiner(c)) {
+                cell.set_symbol("\u{fffd}");
+            }
+        }
+    }
 }
 
 /// Lines above the screen on an offline-capable gate: the conflict alert
@@ -96,14 +114,19 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
         let first = if c.kind == "voided" { "voided" } else { "first " };
         let more = if open > 1 { format!("   ({open} open: F9 shows the next)") } else { String::new() };
         lines.push(Line::from(Span::styled(
-            format!("   {first}  {} · {} · {}{more}", or_dash(&c.first.gate), or_dash(&c.first.operator), screens::hhmmss(&c.first.at)),
+            format!(
+                "   {first}  {} · {} · {}{more}",
+                visible(or_dash(&c.first.gate)),
+                visible(or_dash(&c.first.operator)),
+                screens::hhmmss(&c.first.at)
+            ),
             theme.error(),
         )));
         lines.push(Line::from(Span::styled(
             format!(
                 "   second  {} · {} · {} (offline)",
-                or_dash(&c.second.gate),
-                or_dash(&c.second.operator),
+                visible(or_dash(&c.second.gate)),
+                visible(or_dash(&c.second.operator)),
                 screens::hhmmss(&c.second.at)
             ),
             theme.error(),
@@ -184,8 +207,9 @@ pub fn header_text(app: &App, width: usize) -> String {
 fn render_tabs(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     use ratatui::widgets::Widget;
     let mut spans = vec![Span::raw(" ")];
-    for (i, s) in app.tabs().iter().enumerate() {
-        let label = format!(" {} {} ", i + 1, s.title());
+    // Each screen's key is the same for every role: F2 Scan … F7 Stats.
+    for s in app.tabs().iter() {
+        let label = format!(" F{} {} ", s.fkey().unwrap_or(0), s.title());
         spans.push(if *s == app.screen { Span::styled(label, theme.selected()) } else { Span::raw(label) });
         spans.push(Span::raw(" "));
     }
@@ -220,7 +244,7 @@ pub fn footer_keys(app: &App) -> &'static str {
 fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     use ratatui::widgets::Widget;
     let line = match &app.status {
-        Some(s) => Line::from(Span::styled(format!(" {}", s.text), if s.error { theme.error() } else { theme.ok() })),
+        Some(s) => Line::from(Span::styled(format!(" {}", visible(&s.text)), if s.error { theme.error() } else { theme.ok() })),
         None => Line::from(Span::styled(format!(" {}", footer_keys(app)), theme.dim())),
     };
     Paragraph::new(line).wrap(Wrap { trim: false }).render(area, buf);
@@ -232,9 +256,13 @@ fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
     Clear.render(r, buf);
     let k = |key: &str, what: &str| Line::from(vec![Span::styled(format!("  {key:<16}"), theme.key()), Span::raw(what.to_string())]);
     // 19 lines at most: the help fits in the smallest window, 80x24.
+    // The screens this user has, by their fixed keys (1-6 work too, off Scan).
+    let mine: Vec<String> = app.tabs().iter().filter_map(|s| s.fkey().map(|k| format!("F{k} {}", s.title()))).collect();
+    let admin = app.actor.as_ref().is_some_and(|a| a.is_admin());
     let mut lines = vec![
         Line::from(Span::styled(" Everywhere", theme.title())),
-        k("Tab / Shift-Tab", "next / previous screen; F2-F7 (or 1-6, not on Scan) jump"),
+        k("Tab / Shift-Tab", "next / previous screen (number keys 1-6 off Scan)"),
+        k(if admin { "F2 … F7" } else { "F2  F7" }, &mine.join("  ")),
         k("? / F1  Esc", "this help (any key closes it);  Esc goes back"),
         k("q / Ctrl-C  F8", "quit (always asks);  sign out (camera, last scans stay)"),
         k("USB scanner", "its burst is a scan on every screen; it never types a key"),
@@ -242,7 +270,10 @@ fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
         k("code + Enter", "scan a typed code;  Backspace edits, Esc clears"),
         k("/", "manual check-in: find by name, phone or ticket id"),
     ];
-    if app.actor.as_ref().is_some_and(|a| a.is_admin()) {
+    if !admin {
+        lines.insert(3, k("F3 F4 F5 F6", "Issue, Passes, Residents, Ledger: admins only"));
+    }
+    if admin {
         lines.extend([
             Line::from(Span::styled(" Issue", theme.title())),
             k("↑ ↓  Enter", "move between fields; Enter on [Issue] issues the pass"),

@@ -57,7 +57,7 @@ fn a_conflict_alert_names_both_sides_and_stays_until_f9_acknowledges_it() {
     assert!(s.contains(&format!("first   Gate A · asha · {}   (2 open: F9 shows the next)", t("2026-11-21T18:30:01.000000Z"))), "{s}");
     assert!(s.contains(&format!("second  Gate B · omar · {} (offline)", t("2026-11-21T18:31:10.000000Z"))), "{s}");
     // On every screen, not only Scan.
-    app.update(Action::GoTo(1));
+    app.update(Action::GoTo(5));
     assert_eq!(app.screen, Screen::Stats);
     assert!(screen(&app).contains("CONFLICT: pass"), "{}", screen(&app));
 
@@ -110,7 +110,7 @@ fn a_header_short_of_room_keeps_the_gate_and_who_whole_and_cuts_the_event_and_ca
 #[test]
 fn screens_that_need_the_server_say_so_offline() {
     let mut app = gate_app(false, 20.0, vec![]);
-    app.update(Action::GoTo(1));
+    app.update(Action::GoTo(5));
     app.apply(Outcome::StatsOffline("stats needs the server (offline): no answer within 1.5 s".into()));
     let s = screen(&app);
     assert!(s.contains("OFFLINE: Stats needs the server; scanning goes on from the replica"), "{s}");

@@ -83,6 +83,9 @@ fn verdicts_ring_and_fill_the_recent_list() {
     assert_eq!(fx, vec![Effect::Bell(Bell::Admit), Effect::LoadStats]);
     let fx = app.apply(Outcome::Scanned(outcome(Verdict::Forged), ScanSource::Wedge, None));
     assert_eq!(fx[0], Effect::Bell(Bell::Deny));
+    // Already used sounds unlike a forgery.
+    let fx = app.apply(Outcome::Scanned(outcome(Verdict::AlreadyUsed), ScanSource::Wedge, None));
+    assert_eq!(fx[0], Effect::Bell(Bell::AlreadyUsed));
     for _ in 0..12 {
         app.apply(Outcome::Scanned(outcome(Verdict::AlreadyUsed), ScanSource::Manual, None));
     }

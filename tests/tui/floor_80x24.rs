@@ -180,7 +180,7 @@ pub fn floor() {
 
     // Stats with every denial reason.
     let mut stats = with_conflict(signed_in(operator()));
-    stats.update(Action::GoTo(1));
+    stats.update(Action::GoTo(5));
     let s = text(&stats);
     insta::assert_snapshot!("floor_stats_operator_80x24", s);
     assert_not_cut("stats", &s);

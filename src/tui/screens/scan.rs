@@ -158,7 +158,11 @@ impl ScanState {
         if source == ScanSource::CheckIn {
             self.checkin = None;
         }
-        let bell = if out.verdict.admits() { Bell::Admit } else { Bell::Deny };
+        let bell = match out.verdict {
+            v if v.admits() => Bell::Admit,
+            Verdict::AlreadyUsed => Bell::AlreadyUsed,
+            _ => Bell::Deny,
+        };
         self.recent.push_front((out.clone(), source));
         self.recent.truncate(RECENT);
         self.last = Some(out);
@@ -316,11 +320,13 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     }
     let photo_w = if app.scan.photo.is_some() && inner.width >= 90 { PHOTO_COLS } else { 0 };
     let [text_area, photo_area] = Layout::horizontal([Constraint::Min(10), Constraint::Length(photo_w)]).areas(inner);
-    let big_h = bigtext::HEIGHT + 1;
     let big = big_word(o);
-    let fits = text_area.height >= big_h + lines.len() as u16 && bigtext::width(&big) <= text_area.width;
-    let detail_area = if fits {
-        bigtext::render(&big, Rect { height: bigtext::HEIGHT, ..text_area }, buf, style);
+    // As large as the box allows beside the detail lines: 5 rows at 80x24, more at 120x40.
+    let scale = bigtext::scale_for(&big, text_area.width, text_area.height.saturating_sub(1 + lines.len() as u16));
+    let fits = scale.is_some();
+    let big_h = bigtext::HEIGHT * scale.unwrap_or(1) + 1;
+    let detail_area = if let Some(scale) = scale {
+        bigtext::render_at(&big, scale, Rect { height: big_h - 1, ..text_area }, buf, style);
         Rect { y: text_area.y + big_h, height: text_area.height - big_h, ..text_area }
     } else {
         lines.insert(0, format!("*** {big} ***"));
