@@ -186,6 +186,14 @@ impl App {
         self.sync_view().is_some_and(|v| !v.fresh.online)
     }
 
+    /// Open conflicts, less those acknowledged here that the sync thread
+    /// has not read back yet: the header's count moves with F9.
+    pub fn open_conflicts(&self) -> usize {
+        let Some(v) = self.sync_view() else { return 0 };
+        let acked_here = v.conflicts.iter().filter(|c| !c.acknowledged && self.acked.contains(&c.block)).count();
+        v.open_conflicts.saturating_sub(acked_here)
+    }
+
     /// The conflict the alert shows (the oldest not acknowledged), and how
     /// many are open.
     pub fn alert(&self) -> Option<(crate::domain::offline::Conflict, usize)> {
@@ -408,6 +416,19 @@ impl App {
         }
         let inputs = self.wedge.tick(now);
         fx.extend(self.route(inputs));
+        // "… needs the server (offline)" is stale once the gate is back online.
+        if !self.offline() && self.sync.is_some() && self.status.as_ref().is_some_and(|s| s.text.contains("needs the server (offline)")) {
+            self.status = None;
+        }
+        // Back online with counts marked not current: ask for them now
+        // (at most once a second, should the server still not answer).
+        if self.stats_offline.is_some()
+            && self.sync.is_some()
+            && !self.offline()
+            && self.last_stats.is_some_and(|t| now.saturating_duration_since(t) >= Duration::from_secs(1))
+        {
+            self.last_stats = None;
+        }
         self.scan.tick(now, Duration::from_secs_f64(self.cfg.console.verdict_secs));
         if matches!(self.screen, Screen::Scan | Screen::Stats)
             && self.last_stats.is_none_or(|t| now.saturating_duration_since(t) >= STATS_EVERY)

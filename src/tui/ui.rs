@@ -179,7 +179,10 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 pub fn header_text(app: &App, width: usize) -> String {
     let who = app.actor.as_ref().map_or("not signed in".to_string(), |a| format!("{} ({})", a.username, a.role.as_str()));
     let db = match app.sync.as_ref().and_then(|s| s.get()) {
-        Some(v) => Some(super::offline::header_text(&v)),
+        Some(mut v) => {
+            v.open_conflicts = app.open_conflicts();
+            Some(super::offline::header_text(&v))
+        }
         None => app.db_link.as_ref().map(|l| format!("pg: {}", if l.is_up() { "up" } else { "DOWN" })),
     };
     let gate = visible(&app.gate);

@@ -67,6 +67,9 @@ fn a_conflict_alert_names_both_sides_and_stays_until_f9_acknowledges_it() {
     app.apply(Outcome::ConflictAcked(41, "conflict 41 acknowledged".into()));
     let s = screen(&app);
     assert!(s.contains("conflict 41 acknowledged") && !s.contains("2 open"), "{s}");
+    // The header's count moves with F9, not with the next sync.
+    let header = s.lines().next().unwrap_or_default();
+    assert!(header.contains("!1 CONFLICT") && !header.contains("!2"), "{header}");
     assert_eq!(press(&mut app, &[KeyCode::F(9)]), vec![Effect::AckConflict(57)]);
     app.apply(Outcome::ConflictAcked(57, "conflict 57 is acknowledged already".into()));
     assert!(!screen(&app).contains("CONFLICT: pass"), "{}", screen(&app));
@@ -135,4 +138,28 @@ fn stats_count_conflicts_and_say_when_they_are_not_current() {
     assert!(screen(&app).contains("not current"), "{}", screen(&app));
     app.apply(Outcome::Stats(Box::new(stats())));
     assert!(!screen(&app).contains("not current") && !screen(&app).contains("Conflicts"), "{}", screen(&app));
+}
+
+#[test]
+fn stale_views_catch_up_a_console_started_offline_and_a_gate_back_online() {
+    // Started offline: no counts yet is a dash and says why, never "Admitted 0".
+    let mut app = gate_app(false, 20.0, vec![]);
+    app.stats = None;
+    app.apply(Outcome::StatsOffline("stats needs the server (offline): no answer within 1.5 s".into()));
+    let s = screen(&app);
+    assert!(s.contains("Admitted – · inside –") && s.contains("People · server not reached"), "{s}");
+    assert!(!s.contains("Admitted 0"), "{s}");
+    // An offline failure in the footer goes once the gate is back online.
+    app.update(Action::GoTo(5));
+    app.apply(Outcome::Failed("issuing passes needs the server (offline): no answer within 1.5 s".into()));
+    let t0 = Instant::now();
+    app.tick(t0, "18:30:00".into());
+    assert!(screen(&app).contains("needs the server (offline)"), "still offline: it stays");
+    let online = gate_app(true, 1.0, vec![]);
+    app.sync = online.sync.clone();
+    let fx = app.tick(t0 + Duration::from_millis(1500), "18:30:01".into());
+    let s = screen(&app);
+    assert!(!s.lines().last().unwrap_or_default().contains("needs the server (offline)"), "{s}");
+    // And the counts are asked for again at once.
+    assert!(fx.contains(&Effect::LoadStats), "{fx:?}");
 }

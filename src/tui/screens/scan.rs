@@ -395,15 +395,18 @@ fn hhmm(stamp: &str) -> String {
 
 fn render_side(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let [counts, cam] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
-    let (people, inside) = app.stats.as_ref().map_or((0, 0), |s| (s.people_admitted, s.occupancy()));
-    Paragraph::new(Line::from(vec![
-        Span::raw(" Admitted "),
-        Span::styled(format!("{people}"), theme.ok()),
-        Span::raw(format!(" · inside {inside}")),
-    ]))
-    // Counts are the server's: offline they are the last it gave.
-    .block(Block::bordered().title(if app.stats_offline.is_some() { " People · server, last known " } else { " People " }))
-    .render(counts, buf);
+    // Counts are the server's: offline they are the last it gave, and with
+    // none yet (started offline) a dash, never a 0 that looks like a count.
+    let (people, inside) =
+        app.stats.as_ref().map_or(("–".to_string(), "–".to_string()), |s| (s.people_admitted.to_string(), s.occupancy().to_string()));
+    let title = match (app.stats_offline.is_some(), app.stats.is_some()) {
+        (true, true) => " People · server, last known ",
+        (true, false) => " People · server not reached ",
+        _ => " People ",
+    };
+    Paragraph::new(Line::from(vec![Span::raw(" Admitted "), Span::styled(people, theme.ok()), Span::raw(format!(" · inside {inside}"))]))
+        .block(Block::bordered().title(title))
+        .render(counts, buf);
     let block = Block::bordered().title(if app.camera_ok { " Camera " } else { " Camera · none " });
     let inner = block.inner(cam);
     block.render(cam, buf);
