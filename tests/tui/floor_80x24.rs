@@ -184,6 +184,7 @@ pub fn floor() {
     let s = text(&stats);
     insta::assert_snapshot!("floor_stats_operator_80x24", s);
     assert_not_cut("stats", &s);
+    assert!(s.contains("MALFORMED") && s.contains("WRONG_SLOT"), "every denial reason stays under a banner:\n{s}");
 
     // A lockout keeps its indent on every row.
     let mut login = App::new(gatehouse::config::Config::default(), "Main Gate".into(), "/var/lib/gatehouse".into());

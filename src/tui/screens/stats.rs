@@ -33,7 +33,9 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let (slot_lines, gate_lines) = (lines_for(s.by_slot.len(), s.by_gate.len()), lines_for(s.by_gate.len(), s.by_slot.len()));
     let rows_h = if slot_lines + gate_lines == 0 { 0 } else { (slot_lines + gate_lines) as u16 + 2 };
     let top_h = top_height(s, area.width);
-    let [top, rows, chart] = Layout::vertical([Constraint::Length(top_h), Constraint::Length(rows_h), Constraint::Min(5)]).areas(area);
+    // Short of rows (a conflict banner above), the chart gives way first:
+    // the counts and the denial reasons stay whole.
+    let [top, rows, chart] = Layout::vertical([Constraint::Length(top_h), Constraint::Length(rows_h), Constraint::Fill(1)]).areas(area);
     let [counts, money] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     let cur = &s.currency;
     let mut left = vec![
@@ -110,6 +112,9 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             Bar::default().value(*n).label(Line::from(hour)).text_value(if *n > 0 { n.to_string() } else { String::new() })
         })
         .collect();
+    if chart.height < 5 {
+        return;
+    }
     let bar_w = ((chart.width.saturating_sub(2)) / 24).saturating_sub(1).clamp(1, 4);
     BarChart::default()
         .block(Block::bordered().title(format!(" Scans per hour, last 24 h ({}) ", s.scans_total_24h)))
