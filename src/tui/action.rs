@@ -47,6 +47,8 @@ pub enum Action {
     Verify,
     Refresh,
     Confirm(bool),
-    /// Acknowledge the conflict the alert shows.
+    /// F9: open the list of conflicts to acknowledge.
     AckConflict,
+    /// In that list: acknowledge every open conflict (after a y/n).
+    AckAll,
 }

@@ -111,6 +111,8 @@ pub struct App {
     /// Conflicts acknowledged from this console, hidden before the sync
     /// thread's next read of the list.
     pub acked: Vec<u64>,
+    /// The list of open conflicts, opened with F9.
+    pub conflict_list: Option<super::screens::conflicts::ConflictList>,
     /// The scanner path: every key passes here before any binding.
     pub wedge: Wedge,
     /// The scan (by number) whose verdict arrived while the Scan screen's
@@ -152,6 +154,7 @@ impl App {
             stats: None,
             stats_offline: None,
             acked: Vec::new(),
+            conflict_list: None,
             wedge: Wedge::default(),
             verdict_strip: None,
             help: false,
@@ -197,10 +200,15 @@ impl App {
     /// The conflict the alert shows (the oldest not acknowledged), and how
     /// many are open.
     pub fn alert(&self) -> Option<(crate::domain::offline::Conflict, usize)> {
-        let v = self.sync_view()?;
-        let open: Vec<_> = v.conflicts.into_iter().filter(|c| !c.acknowledged && !self.acked.contains(&c.block)).collect();
+        let open = self.open_list();
         let n = open.len();
         open.into_iter().next().map(|c| (c, n))
+    }
+
+    /// Conflicts not acknowledged, here or elsewhere, oldest first.
+    pub fn open_list(&self) -> Vec<crate::domain::offline::Conflict> {
+        let Some(v) = self.sync_view() else { return vec![] };
+        v.conflicts.into_iter().filter(|c| !c.acknowledged && !self.acked.contains(&c.block)).collect()
     }
 
     /// The open screen's prompt, if it asked something.
@@ -343,12 +351,23 @@ impl App {
                 return vec![];
             }
             Action::AckConflict => {
-                return match self.alert() {
-                    Some((c, _)) if self.actor.is_some() => vec![Effect::AckConflict(c.block)],
-                    _ => vec![],
-                };
+                if self.actor.is_some() && self.alert().is_some() {
+                    self.conflict_list = Some(Default::default());
+                }
+                return vec![];
             }
             _ => {}
+        }
+        if self.conflict_list.is_some() {
+            let open = self.open_list();
+            let Some(list) = self.conflict_list.as_mut() else { return vec![] };
+            return match list.update(action, &open) {
+                Some(fx) => fx,
+                None => {
+                    self.conflict_list = None;
+                    vec![]
+                }
+            };
         }
         if !self.prompt_open() {
             match action {
@@ -391,6 +410,7 @@ impl App {
         self.ledger = LedgerState::default();
         self.scan.entry.clear();
         self.wedge.clear();
+        self.conflict_list = None;
         self.help = false;
         self.confirm_quit = false;
         self.confirm_sign_out = false;
@@ -548,6 +568,13 @@ impl App {
             Outcome::ConflictAcked(block, msg) => {
                 if !self.acked.contains(&block) {
                     self.acked.push(block);
+                }
+                // The list follows: the next one chosen, closed when none is left.
+                let left = self.open_list().len();
+                match self.conflict_list.as_mut() {
+                    Some(_) if left == 0 => self.conflict_list = None,
+                    Some(l) => l.selected = l.selected.min(left - 1),
+                    None => {}
                 }
                 cx!(self).say(msg);
             }

@@ -54,6 +54,9 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Screen::Stats => screens::stats::render(app, theme, body, buf),
     }
     render_footer(app, theme, footer, buf);
+    if let Some(list) = &app.conflict_list {
+        list.render(&app.open_list(), theme, body, buf);
+    }
     if app.help {
         render_help(app, theme, body, buf);
     }
@@ -110,9 +113,9 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
         } else {
             format!("pass {short} admitted twice, counted once")
         };
-        lines.push(Line::from(Span::styled(format!(" CONFLICT: {what} · F9 acknowledge"), theme.error())));
+        lines.push(Line::from(Span::styled(format!(" CONFLICT: {what} · F9 list to acknowledge"), theme.error())));
         let first = if c.kind == "voided" { "voided" } else { "first " };
-        let more = if open > 1 { format!("   ({open} open: F9 shows the next)") } else { String::new() };
+        let more = if open > 1 { format!("   ({open} open: F9 lists them)") } else { String::new() };
         lines.push(Line::from(Span::styled(
             format!(
                 "   {first}  {} · {} · {}{more}",
@@ -224,6 +227,9 @@ fn render_tabs(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 
 /// The keys of the current screen, or the last status message.
 pub fn footer_keys(app: &App) -> &'static str {
+    if app.conflict_list.is_some() {
+        return "↑↓ choose  Enter acknowledge  a all  Esc close";
+    }
     if app.prompt_open() {
         return if app.prompt_is_confirm() { "y confirm  n/Esc cancel" } else { "Enter ok  Esc cancel" };
     }

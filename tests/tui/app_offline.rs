@@ -53,16 +53,20 @@ fn a_conflict_alert_names_both_sides_and_stays_until_f9_acknowledges_it() {
     let mut app = gate_app(true, 1.0, vec![conflict(41), conflict(57)]);
     let s = screen(&app);
     let t = |stamp: &str| gatehouse::tui::screens::hhmmss(stamp);
-    assert!(s.contains(&format!("CONFLICT: pass {} admitted twice, counted once · F9 acknowledge", &PASS_ID[..8])), "{s}");
-    assert!(s.contains(&format!("first   Gate A · asha · {}   (2 open: F9 shows the next)", t("2026-11-21T18:30:01.000000Z"))), "{s}");
+    assert!(s.contains(&format!("CONFLICT: pass {} admitted twice, counted once · F9 list to acknowledge", &PASS_ID[..8])), "{s}");
+    assert!(s.contains(&format!("first   Gate A · asha · {}   (2 open: F9 lists them)", t("2026-11-21T18:30:01.000000Z"))), "{s}");
     assert!(s.contains(&format!("second  Gate B · omar · {} (offline)", t("2026-11-21T18:31:10.000000Z"))), "{s}");
     // On every screen, not only Scan.
     app.update(Action::GoTo(5));
     assert_eq!(app.screen, Screen::Stats);
     assert!(screen(&app).contains("CONFLICT: pass"), "{}", screen(&app));
 
-    // F9 acknowledges the one shown (the oldest); the worker writes the conflict_ack.
-    let fx = press(&mut app, &[KeyCode::F(9)]);
+    // F9 lists the open ones; Enter acknowledges the chosen (the oldest
+    // first); the worker writes the conflict_ack.
+    assert!(press(&mut app, &[KeyCode::F(9)]).is_empty());
+    let s = screen(&app);
+    assert!(s.contains("Conflicts · 2 open") && s.contains("#41 pass") && s.contains("#57 pass"), "{s}");
+    let fx = press(&mut app, &[KeyCode::Enter]);
     assert_eq!(fx, vec![Effect::AckConflict(41)]);
     app.apply(Outcome::ConflictAcked(41, "conflict 41 acknowledged".into()));
     let s = screen(&app);
@@ -70,8 +74,9 @@ fn a_conflict_alert_names_both_sides_and_stays_until_f9_acknowledges_it() {
     // The header's count moves with F9, not with the next sync.
     let header = s.lines().next().unwrap_or_default();
     assert!(header.contains("!1 CONFLICT") && !header.contains("!2"), "{header}");
-    assert_eq!(press(&mut app, &[KeyCode::F(9)]), vec![Effect::AckConflict(57)]);
+    assert_eq!(press(&mut app, &[KeyCode::Enter]), vec![Effect::AckConflict(57)]);
     app.apply(Outcome::ConflictAcked(57, "conflict 57 is acknowledged already".into()));
+    assert!(app.conflict_list.is_none(), "the list closes when none is left");
     assert!(!screen(&app).contains("CONFLICT: pass"), "{}", screen(&app));
     assert!(press(&mut app, &[KeyCode::F(9)]).is_empty(), "nothing left to acknowledge");
 }
@@ -162,4 +167,20 @@ fn stale_views_catch_up_a_console_started_offline_and_a_gate_back_online() {
     assert!(!s.lines().last().unwrap_or_default().contains("needs the server (offline)"), "{s}");
     // And the counts are asked for again at once.
     assert!(fx.contains(&Effect::LoadStats), "{fx:?}");
+}
+
+#[test]
+fn ten_conflicts_are_one_list_and_all_of_them_after_a_y() {
+    let mut app = gate_app(true, 1.0, (1..=10).map(conflict).collect());
+    press(&mut app, &[KeyCode::F(9)]);
+    assert!(screen(&app).contains("Conflicts · 10 open"), "{}", screen(&app));
+    assert!(press(&mut app, &[KeyCode::Char('a')]).is_empty(), "all of them asks first");
+    assert!(screen(&app).contains("Acknowledge all 10 conflicts?  y / n"), "{}", screen(&app));
+    assert!(press(&mut app, &[KeyCode::Char('n')]).is_empty(), "n acknowledges nothing");
+    press(&mut app, &[KeyCode::Char('a')]);
+    let fx = press(&mut app, &[KeyCode::Char('y')]);
+    assert_eq!(fx, (1..=10).map(Effect::AckConflict).collect::<Vec<_>>());
+    // Esc closes the list; the alert stays until the acks come back.
+    press(&mut app, &[KeyCode::Esc]);
+    assert!(app.conflict_list.is_none() && app.alert().is_some());
 }

@@ -186,6 +186,14 @@ pub fn floor() {
     assert_not_cut("stats", &s);
     assert!(s.contains("MALFORMED") && s.contains("WRONG_SLOT"), "every denial reason stays under a banner:\n{s}");
 
+    // F9: the open conflicts as a list over the screen.
+    let mut list = with_conflict(signed_in(operator()));
+    list.update(Action::AckConflict);
+    let s = text(&list);
+    insta::assert_snapshot!("floor_conflicts_list_80x24", s);
+    assert_not_cut("conflicts", &s);
+    assert!(s.contains("Conflicts · 1 open") && s.contains("Enter acknowledge"), "{s}");
+
     // A lockout keeps its indent on every row.
     let mut login = App::new(gatehouse::config::Config::default(), "Main Gate".into(), "/var/lib/gatehouse".into());
     login.clock = "18:30:00".into();
