@@ -552,10 +552,7 @@ impl App {
             Outcome::PhotoSaved(path) => {
                 self.residents.photo_saved(&path, cx!(self));
             }
-            Outcome::Ledger(blocks, total) => {
-                self.ledger.blocks = blocks;
-                self.ledger.total = total;
-            }
+            Outcome::Ledger(blocks, total) => self.ledger.loaded(blocks, total),
             Outcome::Verified(r) => {
                 self.ledger.verifying = false;
                 self.ledger.report = Some(*r);

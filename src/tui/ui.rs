@@ -245,7 +245,8 @@ pub fn footer_keys(app: &App) -> &'static str {
         Screen::Residents if app.residents.searching => "type a name, room or phone  Enter/Esc done",
         Screen::Residents if app.residents.form.is_some() => "↑↓ field  Enter next/save  F5 photo from camera  Esc cancel",
         Screen::Residents => "/ search  a add  Enter detail/QR  d deactivate  p print  r refresh  ? help",
-        Screen::Ledger => "v verify  r refresh  ? help  q quit",
+        Screen::Ledger if app.ledger.open => "Esc close the block  ↑↓ another  v verify  q quit",
+        Screen::Ledger => "↑↓ choose  Enter open a block  v verify  r refresh  ? help  q quit",
         Screen::Stats => "r refresh (live while scanning)  ? help  q quit",
     }
 }

@@ -176,7 +176,11 @@ pub fn floor() {
     let s = text(&ledger);
     insta::assert_snapshot!("floor_ledger_80x24", s);
     assert_not_cut("ledger", &s);
-    assert!(s.contains("resident_deactivate"), "{s}");
+    assert!(s.contains("resident_deactivate") && s.contains("ADMITTED"), "{s}");
+    ledger.update(Action::Submit);
+    let s = text(&ledger);
+    insta::assert_snapshot!("floor_ledger_block_80x24", s);
+    assert!(s.contains("Block 5") && s.contains("prev"), "{s}");
 
     // Stats with every denial reason.
     let mut stats = with_conflict(signed_in(operator()));
