@@ -45,6 +45,8 @@ pub enum Action {
     Deactivate,
     CapturePhoto,
     Verify,
+    /// Copy the database now (the key file stays out of it).
+    Backup,
     Refresh,
     Confirm(bool),
     /// F9: open the list of conflicts to acknowledge.

@@ -576,6 +576,10 @@ impl App {
                 cx!(self).say(msg);
             }
             Outcome::Done(msg) if msg.is_empty() => {}
+            // The backup is the database only: say where the key must be kept.
+            Outcome::Done(msg) if msg.starts_with("backup written") => {
+                cx!(self).say(format!("{msg} · the key is not in it: keep gatehouse.key apart"));
+            }
             Outcome::Done(msg) => cx!(self).say(msg),
             Outcome::Failed(msg) => {
                 self.scan.busy = false;

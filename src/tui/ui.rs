@@ -246,7 +246,7 @@ pub fn footer_keys(app: &App) -> &'static str {
         Screen::Residents if app.residents.form.is_some() => "↑↓ field  Enter next/save  F5 photo from camera  Esc cancel",
         Screen::Residents => "/ search  a add  Enter detail/QR  d deactivate  p print  r refresh  ? help",
         Screen::Ledger if app.ledger.open => "Esc close the block  ↑↓ another  v verify  q quit",
-        Screen::Ledger => "↑↓ choose  Enter open a block  v verify  r refresh  ? help  q quit",
+        Screen::Ledger => "↑↓ choose  Enter open a block  v verify  b backup  r refresh  ? help",
         Screen::Stats => "r refresh (live while scanning)  ? help  q quit",
     }
 }
@@ -272,7 +272,7 @@ fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
     let mut lines = vec![
         Line::from(Span::styled(" Everywhere", theme.title())),
         k("Tab / Shift-Tab", "next / previous screen (number keys 1-6 off Scan)"),
-        k(if admin { "F2 … F7" } else { "F2  F7" }, &mine.join("  ")),
+        k(if admin { "F2 … F7" } else { "F2  F7" }, &mine.join(if admin { " " } else { "  " })),
         k("? / F1  Esc", "this help (any key closes it);  Esc goes back"),
         k("q / Ctrl-C  F8", "quit (always asks);  sign out (camera, last scans stay)"),
         k("USB scanner", "its burst is a scan on every screen; it never types a key"),
@@ -294,7 +294,7 @@ fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
             k("Enter v u p e", "detail, void, unscan, print, export CSV"),
             Line::from(Span::styled(" Residents · Ledger · Stats", theme.title())),
             k("/ a Enter d p", "search, add, detail with QR, deactivate, print; F5 photo"),
-            k("v  r", "verify the ledger;  refresh"),
+            k("v  b  r", "Ledger: verify, back up now (the key stays out), refresh"),
         ]);
     }
     Paragraph::new(lines).block(Block::bordered().title(" Keys ").border_style(theme.focus())).render(r, buf);

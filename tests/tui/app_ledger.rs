@@ -68,3 +68,13 @@ fn the_ledger_scrolls_opens_a_block_and_shows_scan_verdicts() {
     let s = screen(&app);
     assert!(s.contains("Block 10") && s.contains("verdict") && s.contains("ALREADY_USED"), "{s}");
 }
+
+#[test]
+fn a_backup_from_the_console_says_the_key_is_not_in_it() {
+    let mut app = signed_in(admin());
+    app.update(Action::GoTo(4));
+    assert_eq!(press(&mut app, &[KeyCode::Char('b')]), vec![Effect::Backup]);
+    app.apply(Outcome::Done("backup written: /var/lib/gatehouse/backups/gatehouse-20261203.db".into()));
+    let status = app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+    assert!(status.contains("backup written") && status.contains("the key is not in it"), "{status}");
+}

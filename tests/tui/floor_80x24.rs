@@ -198,6 +198,17 @@ pub fn floor() {
     assert_not_cut("conflicts", &s);
     assert!(s.contains("Conflicts · 1 open") && s.contains("Enter acknowledge"), "{s}");
 
+    // Help for each role: every row ends before the box does.
+    for actor in [admin(), operator()] {
+        let mut help = signed_in(actor);
+        help.update(Action::ToggleHelp);
+        let s = text(&help);
+        for line in s.lines().filter(|l| l.contains("│  ")) {
+            let inner = line.trim_matches('"').trim_end_matches('│');
+            assert!(inner.ends_with(' '), "help row cut at the border:\n{s}");
+        }
+    }
+
     // A lockout keeps its indent on every row.
     let mut login = App::new(gatehouse::config::Config::default(), "Main Gate".into(), "/var/lib/gatehouse".into());
     login.clock = "18:30:00".into();

@@ -32,6 +32,7 @@ impl LedgerState {
     pub fn key(&self, key: KeyEvent) -> Option<Action> {
         match key.code {
             KeyCode::Char('v') => Some(Action::Verify),
+            KeyCode::Char('b') => Some(Action::Backup),
             KeyCode::Char('r') => Some(Action::Refresh),
             KeyCode::Char(' ') => nav_keys(key.code),
             KeyCode::Char(_) => None,
@@ -48,6 +49,7 @@ impl LedgerState {
                 vec![Effect::VerifyLedger]
             }
             Action::Refresh => vec![Effect::LoadLedger],
+            Action::Backup => vec![Effect::Backup],
             Action::Up => {
                 self.selected = self.selected.saturating_sub(1);
                 vec![]
