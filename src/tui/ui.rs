@@ -108,32 +108,22 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if let Some((c, open)) = app.alert() {
         let short = c.pass.chars().take(8).collect::<String>();
-        let what = if c.kind == "voided" {
-            format!("pass {short} admitted offline after it was voided")
-        } else {
-            format!("pass {short} admitted twice, counted once")
+        let voided = c.kind == "voided";
+        // For a void, `first` is the void and `second` the offline admission:
+        // say which came first by their times, not by upload order.
+        let admitted_first = crate::domain::clock::parse_stamp(&c.second.at)
+            .zip(crate::domain::clock::parse_stamp(&c.first.at))
+            .is_some_and(|(admitted, void)| admitted < void);
+        let what = match (voided, admitted_first) {
+            (true, true) => format!("pass {short} admitted offline, then voided"),
+            (true, false) => format!("pass {short} admitted offline after it was voided"),
+            _ => format!("pass {short} admitted twice, counted once"),
         };
         lines.push(Line::from(Span::styled(format!(" CONFLICT: {what} · F9 list to acknowledge"), theme.error())));
-        let first = if c.kind == "voided" { "voided" } else { "first " };
+        let (one, two) = if voided { ("voided   ", "admitted ") } else { ("first   ", "second  ") };
         let more = if open > 1 { format!("   ({open} open: F9 lists them)") } else { String::new() };
-        lines.push(Line::from(Span::styled(
-            format!(
-                "   {first}  {} · {} · {}{more}",
-                visible(or_dash(&c.first.gate)),
-                visible(or_dash(&c.first.operator)),
-                screens::hhmmss(&c.first.at)
-            ),
-            theme.error(),
-        )));
-        lines.push(Line::from(Span::styled(
-            format!(
-                "   second  {} · {} · {} (offline)",
-                visible(or_dash(&c.second.gate)),
-                visible(or_dash(&c.second.operator)),
-                screens::hhmmss(&c.second.at)
-            ),
-            theme.error(),
-        )));
+        lines.push(Line::from(Span::styled(format!("   {one}{}{more}", side(&c.first)), theme.error())));
+        lines.push(Line::from(Span::styled(format!("   {two}{} (offline)", side(&c.second)), theme.error())));
     }
     let f = &v.fresh;
     let age = crate::service::offline::age_text(f.replica_age_secs);
@@ -161,8 +151,15 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-fn or_dash(s: &str) -> &str {
-    if s.is_empty() { "-" } else { s }
+/// `Gate A · asha · 18:30:01`; a void made away from any gate has no gate to name.
+pub fn side(a: &crate::domain::offline::Admission) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !a.gate.is_empty() {
+        parts.push(visible(&a.gate).into_owned());
+    }
+    parts.push(if a.operator.is_empty() { "-".into() } else { visible(&a.operator).into_owned() });
+    parts.push(screens::hhmmss(&a.at));
+    parts.join(" · ")
 }
 
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {

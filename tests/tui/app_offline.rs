@@ -87,7 +87,15 @@ fn a_void_admitted_offline_is_its_own_kind_of_alert() {
     c.kind = "voided".into();
     c.first.gate = String::new();
     let s = screen(&gate_app(true, 1.0, vec![c]));
-    assert!(s.contains("admitted offline after it was voided") && s.contains("voided  - · asha"), "{s}");
+    // The void (18:30:01) came before the offline admission (18:31:10).
+    assert!(s.contains("admitted offline after it was voided") && s.contains("voided   asha · "), "{s}");
+    assert!(s.contains("admitted Gate B · omar · "), "{s}");
+    // The other way round: admitted offline first, voided later elsewhere.
+    let mut c = conflict(9);
+    c.kind = "voided".into();
+    c.first.at = "2026-11-21T18:40:00.000000Z".into();
+    let s = screen(&gate_app(true, 1.0, vec![c]));
+    assert!(s.contains("admitted offline, then voided") && s.contains("voided   Gate A · asha"), "{s}");
 }
 
 #[test]

@@ -8,13 +8,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use super::hhmmss;
 use crate::domain::offline::Conflict;
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::theme::Theme;
 use crate::tui::ui::centered;
-use crate::tui::widgets::text::{self, visible};
+use crate::tui::widgets::text;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConflictList {
@@ -78,9 +77,7 @@ impl ConflictList {
             let mark = if i == self.selected { "▸" } else { " " };
             let what = if c.kind == "voided" { "admitted offline, pass voided" } else { "admitted twice, counted once" };
             let head = format!("{mark}#{} pass {} {what}", c.block, c.pass.get(..8).unwrap_or(&c.pass));
-            let side = |a: &crate::domain::offline::Admission| {
-                format!("{} · {} · {}", visible(or_dash(&a.gate)), visible(or_dash(&a.operator)), hhmmss(&a.at))
-            };
+            let side = crate::tui::ui::side;
             let detail = format!("   {} / {}", side(&c.first), side(&c.second));
             let style = if i == self.selected { theme.selected() } else { Default::default() };
             lines.push(Line::from(Span::styled(text::pad(&head, w), style)));
@@ -95,8 +92,4 @@ impl ConflictList {
         };
         Paragraph::new(hint).render(foot, buf);
     }
-}
-
-fn or_dash(s: &str) -> &str {
-    if s.is_empty() { "-" } else { s }
 }
