@@ -63,6 +63,15 @@ impl Wedge {
         self.held.iter().filter_map(|(k, _)| if let KeyCode::Char(c) = k.code { Some(c) } else { None }).collect()
     }
 
+    /// A burst long enough for a code, and not one key held down: a key's
+    /// auto-repeat can be as quick as a scanner, but a code is never one
+    /// character over and over.
+    fn is_code(&self) -> bool {
+        let mut chars = self.held.iter().filter_map(|(k, _)| if let KeyCode::Char(c) = k.code { Some(c) } else { None });
+        let first = chars.next();
+        self.held.len() >= MIN_BURST && chars.any(|c| Some(c) != first)
+    }
+
     fn last(&self) -> Option<Instant> {
         self.held.last().map(|(_, t)| *t)
     }
@@ -79,7 +88,7 @@ impl Wedge {
             return out;
         }
         let terminator = matches!(key.code, KeyCode::Enter | KeyCode::Tab);
-        if terminator && self.held.len() >= MIN_BURST && gap.is_some_and(|g| g <= END_PAUSE) {
+        if terminator && self.is_code() && gap.is_some_and(|g| g <= END_PAUSE) {
             out.push(Input::Scan { text: self.text(), at });
             self.clear();
             return out;
@@ -100,7 +109,7 @@ impl Wedge {
 
     /// The held keys are finished: a scan, or keys for the bindings.
     fn settle(&mut self, now: Instant) -> Vec<Input> {
-        if self.held.len() >= MIN_BURST {
+        if self.is_code() {
             let text = self.text();
             self.clear();
             return vec![Input::Scan { text, at: now }];
@@ -213,5 +222,16 @@ mod tests {
         assert!(out.is_empty());
         let (out, _) = typed(&mut w, "-01", t + Duration::from_millis(400), 5);
         assert!(scans(&out).is_empty() && out.len() == 5, "{out:?}");
+    }
+
+    #[test]
+    fn a_key_held_down_is_text_not_a_scan() {
+        let mut w = Wedge::default();
+        let (out, end) = typed(&mut w, &"x".repeat(20), Instant::now(), 15);
+        let mut out = out;
+        out.extend(w.tick(end + END_PAUSE));
+        assert!(scans(&out).is_empty(), "{out:?}");
+        assert_eq!(out.len(), 20);
+        assert!(out.iter().all(|i| matches!(i, Input::Key { fast: true, .. })), "text, never a command");
     }
 }
