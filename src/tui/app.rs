@@ -286,6 +286,11 @@ impl App {
     /// A scanner's read: checked when someone is signed in; on the sign-in
     /// screen dropped with a word (and a buzz), never typed into a field.
     fn scanned_burst(&mut self, text: String, at: Instant) -> Vec<Effect> {
+        if self.actor.is_none() && self.login.busy {
+            // Signing in right now: the guest waits a moment, not for a second read.
+            self.login.pending_scan = Some((text, at));
+            return vec![];
+        }
         if self.actor.is_none() {
             self.login.scan_refused();
             return if self.cfg.console.sound { vec![Effect::Bell(super::effect::Bell::Deny)] } else { vec![] };
@@ -496,14 +501,20 @@ impl App {
     pub fn apply(&mut self, outcome: Outcome) -> Vec<Effect> {
         match outcome {
             Outcome::LoggedIn(actor) => {
+                let pending = self.login.pending_scan.take();
                 self.login = LoginState::default();
                 self.actor = Some(actor);
                 self.last_key = None;
-                return self.enter(Screen::Scan);
+                let mut fx = self.enter(Screen::Scan);
+                if let Some((text, at)) = pending {
+                    fx.extend(self.scanned_burst(text, at));
+                }
+                return fx;
             }
             Outcome::LoginFailed(e) => {
                 self.login.busy = false;
-                self.login.error = Some(e);
+                let lost = self.login.pending_scan.take().is_some();
+                self.login.error = Some(if lost { format!("{e} · a code read meanwhile was not checked") } else { e });
             }
             Outcome::Scanned(out, source, photo) => {
                 let o = &*out;

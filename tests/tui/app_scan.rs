@@ -258,3 +258,29 @@ fn a_scan_on_passes_reloads_the_list() {
     let fx = app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
     assert!(fx.contains(&Effect::LoadPasses(app.passes.filter())), "{fx:?}");
 }
+
+#[test]
+fn a_scan_during_the_sign_in_check_is_scanned_once_signed_in() {
+    let mut app = App::new(Config::default(), "Main Gate".into(), "/tmp".into());
+    let t0 = Instant::now();
+    let mut t = t0;
+    for c in "asha\rpw-long-enough\r".chars() {
+        let k = if c == '\r' { KeyCode::Enter } else { KeyCode::Char(c) };
+        app.key(key(k), t);
+        t += Duration::from_millis(150);
+        app.tick(t, "18:30:00".into());
+    }
+    assert!(app.login.busy, "checking the password");
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    let end = burst(&mut app, &code, t);
+    assert!(app.key(key(KeyCode::Enter), end + Duration::from_millis(4)).is_empty());
+    let fx = app.apply(Outcome::LoggedIn(admin()));
+    assert!(fx.contains(&Effect::Scan { payload: code.clone(), source: ScanSource::Wedge }), "{fx:?}");
+    // If the sign-in fails, the read is reported, not kept.
+    let mut app = App::new(Config::default(), "Main Gate".into(), "/tmp".into());
+    app.login.busy = true;
+    let end = burst(&mut app, &code, Instant::now());
+    app.key(key(KeyCode::Enter), end + Duration::from_millis(4));
+    app.apply(Outcome::LoginFailed("wrong username or password".into()));
+    assert_eq!(app.login.error.as_deref(), Some("wrong username or password · a code read meanwhile was not checked"));
+}

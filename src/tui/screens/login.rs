@@ -24,6 +24,9 @@ pub struct LoginState {
     pub focus_pass: bool,
     pub error: Option<String>,
     pub busy: bool,
+    /// A scan read while the sign-in was being checked: scanned once it
+    /// succeeds, reported as not checked if it fails.
+    pub pending_scan: Option<(String, std::time::Instant)>,
 }
 
 impl Default for LoginState {
@@ -34,6 +37,7 @@ impl Default for LoginState {
             focus_pass: false,
             error: None,
             busy: false,
+            pending_scan: None,
         }
     }
 }
