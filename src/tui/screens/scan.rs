@@ -297,7 +297,8 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         let block = Block::bordered().title(" Verdict ");
         let inner = block.inner(area);
         block.render(area, buf);
-        if !bigtext::render("READY", inner, buf, theme.dim()) {
+        let scale = bigtext::scale_for("READY", inner.width, inner.height).unwrap_or(1).min(2);
+        if !bigtext::render_at("READY", scale, inner, buf, theme.dim()) {
             Paragraph::new("READY").style(theme.dim()).render(inner, buf);
         }
         return;
