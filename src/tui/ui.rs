@@ -120,10 +120,16 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
             _ => format!("pass {short} admitted twice, counted once"),
         };
         lines.push(Line::from(Span::styled(format!(" CONFLICT: {what} · F9 list to acknowledge"), theme.error())));
-        let (one, two) = if voided { ("voided   ", "admitted ") } else { ("first   ", "second  ") };
         let more = if open > 1 { format!("   ({open} open: F9 lists them)") } else { String::new() };
-        lines.push(Line::from(Span::styled(format!("   {one}{}{more}", side(&c.first)), theme.error())));
-        lines.push(Line::from(Span::styled(format!("   {two}{} (offline)", side(&c.second)), theme.error())));
+        if voided {
+            lines.push(Line::from(Span::styled(format!("   voided   {}{more}", side(&c.first)), theme.error())));
+            lines.push(Line::from(Span::styled(format!("   admitted {} (offline)", side(&c.second)), theme.error())));
+        } else {
+            let [(a, oa), (b, ob)] = in_order(&c);
+            let mark = |offline: bool| if offline { " (offline)" } else { "" };
+            lines.push(Line::from(Span::styled(format!("   first    {}{}{more}", side(a), mark(oa)), theme.error())));
+            lines.push(Line::from(Span::styled(format!("   second   {}{}", side(b), mark(ob)), theme.error())));
+        }
     }
     let f = &v.fresh;
     let age = crate::service::offline::age_text(f.replica_age_secs);
@@ -149,6 +155,16 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
         _ => {}
     }
     lines
+}
+
+/// A double admission's two sides by the time they happened, not by which
+/// was uploaded first, each with whether it was the offline one (the one
+/// that conflicted on upload).
+pub fn in_order(c: &crate::domain::offline::Conflict) -> [(&crate::domain::offline::Admission, bool); 2] {
+    let swapped = crate::domain::clock::parse_stamp(&c.second.at)
+        .zip(crate::domain::clock::parse_stamp(&c.first.at))
+        .is_some_and(|(second, first)| second < first);
+    if swapped { [(&c.second, true), (&c.first, false)] } else { [(&c.first, false), (&c.second, true)] }
 }
 
 /// `Gate A · asha · 18:30:01`; a void made away from any gate has no gate to name.

@@ -54,8 +54,8 @@ fn a_conflict_alert_names_both_sides_and_stays_until_f9_acknowledges_it() {
     let s = screen(&app);
     let t = |stamp: &str| gatehouse::tui::screens::hhmmss(stamp);
     assert!(s.contains(&format!("CONFLICT: pass {} admitted twice, counted once · F9 list to acknowledge", &PASS_ID[..8])), "{s}");
-    assert!(s.contains(&format!("first   Gate A · asha · {}   (2 open: F9 lists them)", t("2026-11-21T18:30:01.000000Z"))), "{s}");
-    assert!(s.contains(&format!("second  Gate B · omar · {} (offline)", t("2026-11-21T18:31:10.000000Z"))), "{s}");
+    assert!(s.contains(&format!("first    Gate A · asha · {}   (2 open: F9 lists them)", t("2026-11-21T18:30:01.000000Z"))), "{s}");
+    assert!(s.contains(&format!("second   Gate B · omar · {} (offline)", t("2026-11-21T18:31:10.000000Z"))), "{s}");
     // On every screen, not only Scan.
     app.update(Action::GoTo(5));
     assert_eq!(app.screen, Screen::Stats);
@@ -191,4 +191,15 @@ fn ten_conflicts_are_one_list_and_all_of_them_after_a_y() {
     // Esc closes the list; the alert stays until the acks come back.
     press(&mut app, &[KeyCode::Esc]);
     assert!(app.conflict_list.is_none() && app.alert().is_some());
+}
+
+#[test]
+fn a_double_admission_is_told_in_the_order_it_happened() {
+    // The offline admission (uploaded second) happened first.
+    let mut c = conflict(5);
+    c.second.at = "2026-11-21T18:20:00.000000Z".into();
+    let s = screen(&gate_app(true, 1.0, vec![c]));
+    let t = |stamp: &str| gatehouse::tui::screens::hhmmss(stamp);
+    assert!(s.contains(&format!("first    Gate B · omar · {} (offline)", t("2026-11-21T18:20:00.000000Z"))), "{s}");
+    assert!(s.contains(&format!("second   Gate A · asha · {}", t("2026-11-21T18:30:01.000000Z"))), "{s}");
 }

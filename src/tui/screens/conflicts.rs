@@ -78,7 +78,12 @@ impl ConflictList {
             let what = if c.kind == "voided" { "admitted offline, pass voided" } else { "admitted twice, counted once" };
             let head = format!("{mark}#{} pass {} {what}", c.block, c.pass.get(..8).unwrap_or(&c.pass));
             let side = crate::tui::ui::side;
-            let detail = format!("   {} / {}", side(&c.first), side(&c.second));
+            let detail = if c.kind == "voided" {
+                format!("   voided {} / admitted {}", side(&c.first), side(&c.second))
+            } else {
+                let [(a, _), (b, _)] = crate::tui::ui::in_order(c);
+                format!("   {} / then {}", side(a), side(b))
+            };
             let style = if i == self.selected { theme.selected() } else { Default::default() };
             lines.push(Line::from(Span::styled(text::pad(&head, w), style)));
             lines.push(Line::from(text::fit(&detail, w).into_owned()));
