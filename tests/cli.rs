@@ -944,3 +944,44 @@ fn scan_by_id_is_a_manual_check_in_with_the_same_verdicts_and_exit_codes() {
         .count();
     assert_eq!(manual, 3, "{ledger}");
 }
+
+/// Times a person reads are in the event's zone with its offset; JSON keeps
+/// RFC 3339; `ledger show --limit N` is the newest N blocks.
+#[test]
+fn times_in_the_event_zone_and_the_newest_blocks() {
+    let gh = Gh::init();
+    let cfg = gh.path("config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace("utc_offset = \"\"", "utc_offset = \"+05:30\"");
+    std::fs::write(&cfg, text).unwrap();
+    let p = gh.issue(&["--type", "single", "--name", "Asha Rao", "--phone", "9876543210", "--payment", "cash"]);
+    let scan = gh.run_as(ADMIN, ADMIN_PW, &["scan", "--payload", str_of(&p, "payload")]);
+    let line = scan.ok().stdout.lines().find(|l| l.contains("ledger block")).unwrap_or_default().to_string();
+    let stamp = |line: &str| -> Option<chrono::DateTime<chrono::FixedOffset>> {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        words.windows(3).find_map(|w| chrono::DateTime::parse_from_str(&w.join(" "), "%Y-%m-%d %H:%M:%S %:z").ok())
+    };
+    let at = stamp(&line).unwrap_or_else(|| panic!("no local time with offset in {line:?}{scan}"));
+    assert_eq!(at.offset().local_minus_utc(), 5 * 3600 + 1800, "{line}");
+    // JSON keeps the stored RFC 3339 stamp: the same instant.
+    let json = gh.admin(&["pass", "show", &str_of(&p, "id")[..8], "--json"]).ok().json();
+    let stored = chrono::DateTime::parse_from_rfc3339(str_of(&json, "scanned_at")).expect("RFC 3339 in JSON");
+    assert_eq!(stored.timestamp(), at.timestamp(), "{json}");
+    let shown = gh.admin(&["pass", "show", &str_of(&p, "id")[..8]]).ok().stdout.clone();
+    for field in ["issued", "admitted"] {
+        let l = shown.lines().find(|l| l.starts_with(field)).unwrap_or_default();
+        assert!(stamp(l).is_some_and(|t| t.offset().local_minus_utc() == 19800), "{field}: {shown}");
+    }
+    let stats = gh.run(&["stats"]).ok().stdout.clone();
+    let hour = stats.lines().skip_while(|l| !l.starts_with("scans (24 h)")).nth(1).unwrap_or_default();
+    assert!(hour.contains("+05:30") && hour.trim().ends_with(" 1"), "the hour of the scan, local: {stats}");
+
+    // Four blocks or more: the last three, in order, end at the head.
+    gh.issue(&["--type", "single", "--name", "Dev Rao", "--phone", "9876543211", "--payment", "cash"]);
+    let head: u64 = gh.head().split_once(':').and_then(|(i, _)| i.parse().ok()).expect("head index");
+    assert!(head >= 3, "{head}");
+    let blocks = gh.admin(&["ledger", "show", "--limit", "3", "--json"]).ok().json();
+    let idx: Vec<u64> = blocks.as_array().expect("array").iter().filter_map(|b| b["index"].as_u64()).collect();
+    assert_eq!(idx, vec![head - 2, head - 1, head]);
+    let from0 = gh.admin(&["ledger", "show", "--from", "0", "--limit", "2", "--json"]).ok().json();
+    assert_eq!(from0.as_array().map(|a| a.iter().filter_map(|b| b["index"].as_u64()).collect::<Vec<_>>()), Some(vec![0, 1]));
+}

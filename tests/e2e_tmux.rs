@@ -42,6 +42,30 @@ impl Tmux {
         assert!(st.success());
     }
 
+    /// Type text as a person does, a key at a time: a burst of eight or
+    /// more keys would be taken for a scanner.
+    fn type_slowly(&self, text: &str) {
+        for c in text.chars() {
+            self.type_literal(&c.to_string());
+            std::thread::sleep(Duration::from_millis(80));
+        }
+    }
+
+    /// Wait until a line holding `with` passes `ok`; the screen when it does.
+    fn wait_line(&self, with: &str, ok: impl Fn(&str) -> bool, step: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.screen();
+            if s.lines().any(|l| l.contains(with) && ok(l)) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("step {step}: no line with {with:?} as wanted; the screen was:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn screen(&self) -> String {
         let o = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]).output().unwrap();
         String::from_utf8_lossy(&o.stdout).into_owned()
@@ -128,7 +152,7 @@ fn a_gate_session_in_tmux() {
     // 2. Sign in.
     t.type_literal("asha");
     t.keys(&["Enter"]);
-    t.type_literal(PASSWORD);
+    t.type_slowly(PASSWORD);
     t.keys(&["Enter"]);
     t.wait_for("asha (admin)", "2 sign in");
     t.wait_for("┌ Verdict", "2 scan screen");
@@ -139,13 +163,13 @@ fn a_gate_session_in_tmux() {
     t.keys(&["Up", "Right"]); // type: COUPLE
     t.wait_for("COUPLE · 2 persons", "3 couple");
     t.keys(&["Down"]);
-    t.type_literal("Asha Rao");
+    t.type_slowly("Asha Rao");
     t.keys(&["Down"]);
-    t.type_literal("9876543210");
+    t.type_slowly("9876543210");
     t.keys(&["Down"]);
-    t.type_literal("Ravi Rao");
+    t.type_slowly("Ravi Rao");
     t.keys(&["Down"]);
-    t.type_literal("9876501234");
+    t.type_slowly("9876501234");
     t.keys(&["Down", "Down", "Down", "Enter"]); // payment CASH, slot, [Issue pass]
     t.wait_all(&["Pass issued", "Holder 2 Ravi Rao"], "3 issued");
     t.keys(&["s"]);
@@ -246,9 +270,15 @@ fn a_scanner_on_every_screen_a_manual_check_in_and_a_change_of_shift() {
     let cmd = format!("{BIN} --data-dir {}; echo CONSOLE-EXITED $?; sleep 30", data.display());
     let t = Tmux::start_sized(&cmd, 80, 24);
     t.wait_for("sign in", "1 start");
+    // 1. A scan on the sign-in screen: refused with a word, never typed.
+    t.type_literal(&others[0].2);
+    t.keys(&["Enter"]);
+    let s = t.wait_for("SIGN IN TO SCAN", "1 scan signed out");
+    assert!(!s.contains("GH1-") && !s.contains(&others[0].2[4..12]), "the code was typed into a field:\n{s}");
+    assert!(s.contains("▸ Username"), "the Enter moved on to the password:\n{s}");
     t.type_literal("asha");
     t.keys(&["Enter"]);
-    t.type_literal(PASSWORD);
+    t.type_slowly(PASSWORD);
     t.keys(&["Enter"]);
     t.wait_all(&["asha (admin)", "┌ Verdict"], "1 signed in");
 
@@ -260,6 +290,15 @@ fn a_scanner_on_every_screen_a_manual_check_in_and_a_change_of_shift() {
     // 3. The verdict clears after its time: the neutral box again.
     t.wait_for("┌ Verdict", "3 verdict clears");
 
+    // 3b. Codes from other systems, a URL and an 11-character one: a
+    // verdict each, never keys (`/` would open manual check-in).
+    for (n, code) in [(2, "https://example.com/t/12345"), (3, "HELLO-WORLD")] {
+        t.type_literal(code);
+        t.keys(&["Enter"]);
+        let s = t.wait_all(&[&format!("#{n} MALFORMED"), "not a gatehouse pass"], code);
+        assert!(!s.contains("Manual check-in") && !s.contains("Quit"), "{code} acted as keys:\n{s}");
+    }
+
     // 4. A burst on Stats, Passes, Issue and with help open: scanned each time.
     let screens: [(&str, &str, &str); 4] =
         [("F7", "Scans per hour", "Stats"), ("F4", "shown", "Passes"), ("F3", "Issue a pass", "Issue"), ("F1", "Everywhere", "help")];
@@ -269,7 +308,7 @@ fn a_scanner_on_every_screen_a_manual_check_in_and_a_change_of_shift() {
         let p = others[i];
         t.type_literal(&p.2);
         t.keys(&["Enter"]);
-        let s = t.wait_for(&format!("scan #{}: ADMIT 1 · {}", i + 2, p.0), name);
+        let s = t.wait_for(&format!("scan #{}: ADMIT 1 · {}", i + 4, p.0), name);
         assert!(!s.contains("GH1-") && !s.contains("gh1-"), "{name}: the code was typed somewhere:\n{s}");
         if *name == "help" {
             t.keys(&["Escape"]);
@@ -277,7 +316,15 @@ fn a_scanner_on_every_screen_a_manual_check_in_and_a_change_of_shift() {
     }
     let stats: serde_json::Value = serde_json::from_str(&cli(&data, &["stats", "--json"])).unwrap();
     assert_eq!(stats["people_admitted"], 5, "{stats}");
-    assert!(stats["denied_by_reason"].get("MALFORMED").is_none(), "{stats}");
+
+    // 4b. A scan while on Passes: the row shows used, without `r`.
+    let p = others[6];
+    t.keys(&["F4"]);
+    t.wait_line(&p.0, |l| l.contains("unused"), "4b passes before");
+    t.type_literal(&p.2);
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("scan #8: ADMIT 1 · {}", p.0), "4b scanned on Passes");
+    t.wait_line(&p.0, |l| l.contains(" used") && !l.contains("unused"), "4b the row shows used");
 
     // 5. Sign out; the next operator signs in.
     t.keys(&["F2"]);
@@ -285,27 +332,39 @@ fn a_scanner_on_every_screen_a_manual_check_in_and_a_change_of_shift() {
     t.wait_all(&["asha signed out", "not signed in"], "5 signed out");
     t.type_literal("omar");
     t.keys(&["Enter"]);
-    t.type_literal("omar-pass-99");
+    t.type_slowly("omar-pass-99");
     t.keys(&["Enter"]);
-    t.wait_all(&["omar (operator)", "Last 5 scans"], "5 omar signed in; the last scans stayed");
+    t.wait_all(&["omar (operator)", "Last 5 of 8 scans"], "5 omar signed in; the last scans stayed");
 
     // 6. Manual check-in by the short id on the ticket, then by name in any order.
     let by_id = others[4];
     t.keys(&["/"]);
     t.wait_for("Manual check-in", "6 check-in opens");
-    t.type_literal(&by_id.1[..8]);
+    t.type_slowly(&by_id.1[..8]);
     t.wait_for(&by_id.0, "6 found by short id");
     t.keys(&["Enter"]);
     t.wait_for(&format!("Check in {}", by_id.0), "6 confirm");
     t.keys(&["Enter"]);
-    t.wait_all(&["#6 ADMITTED", "manual", "man ADMITTED"], "6 checked in by id");
+    t.wait_all(&["#9 ADMITTED", "manual", "man ADMITTED"], "6 checked in by id");
     let by_name = others[5];
     let (first, last) = by_name.0.split_once(' ').unwrap();
     t.keys(&["/"]);
-    t.type_literal(&format!("{} {}", last.to_lowercase(), first.to_lowercase()));
+    t.wait_for("Manual check-in", "6 check-in opens again");
+    t.type_slowly(&format!("{} {}", last.to_lowercase(), first.to_lowercase()));
     t.wait_for(&by_name.0, "6 found by name");
     t.keys(&["Enter", "Enter"]);
-    t.wait_all(&["#7 ADMITTED", "manual"], "6 checked in by name");
+    t.wait_all(&["#10 ADMITTED", "manual"], "6 checked in by name");
+    // 6b. A scan while the box is open with text typed: its verdict in
+    // full above the box, which keeps the text.
+    t.keys(&["/"]);
+    t.wait_for("Manual check-in", "6b check-in opens");
+    t.type_slowly("fat");
+    t.wait_for("nothing found", "6b fat typed");
+    let p = others[7];
+    t.type_literal(&p.2);
+    t.keys(&["Enter"]);
+    t.wait_all(&["#11 ADMITTED", &p.0, "Manual check-in", "fat"], "6b scan under the box");
+    t.keys(&["Escape"]);
     let ledger = cli(&data, &["ledger", "show", "--json", "--limit", "100"]);
     assert_eq!(ledger.matches("\\\"manual\\\":true").count() + ledger.matches("\"manual\":true").count(), 2, "{ledger}");
 

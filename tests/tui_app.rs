@@ -84,11 +84,17 @@ fn operators_see_scan_and_stats_only() {
     let mut app = signed_in(operator());
     assert_eq!(app.tabs(), vec![Screen::Scan, Screen::Stats]);
     app.update(Action::GoTo(2));
-    assert_eq!(app.screen, Screen::Scan, "no third tab for an operator");
-    press(&mut app, &[KeyCode::Tab]);
-    assert_eq!(app.screen, Screen::Stats);
+    assert_eq!(app.screen, Screen::Scan, "Passes is not an operator's");
+    // F3 is Issue for everyone: an operator is told it is not theirs.
+    let fx = press(&mut app, &[KeyCode::F(3)]);
+    assert!(fx.is_empty() && app.screen == Screen::Scan, "{fx:?}");
+    assert_eq!(app.status.as_ref().map(|s| s.text.as_str()), Some("Issue is for admins; yours: F2 Scan, F7 Stats"));
+    press(&mut app, &[KeyCode::F(7)]);
+    assert_eq!(app.screen, Screen::Stats, "F7 is Stats for every role");
     press(&mut app, &[KeyCode::Tab]);
     assert_eq!(app.screen, Screen::Scan);
+    press(&mut app, &[KeyCode::Tab]);
+    assert_eq!(app.screen, Screen::Stats);
     let admin_app = signed_in(admin());
     assert_eq!(admin_app.tabs().len(), 6);
 }
@@ -174,9 +180,9 @@ fn ticks_refresh_stats_and_take_hourly_backups() {
 fn every_place(actor: gatehouse::domain::user::Actor) -> Vec<(String, App)> {
     let mut places = Vec::new();
     let base = signed_in(actor);
-    for (i, s) in base.tabs().iter().enumerate() {
+    for s in base.tabs().iter() {
         let mut app = base.clone();
-        app.update(Action::GoTo(i));
+        app.update(Action::GoTo(s.place().unwrap_or(0)));
         places.push((s.title().to_string(), app.clone()));
         let mut help = app.clone();
         help.update(Action::ToggleHelp);

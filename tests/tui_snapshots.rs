@@ -3,6 +3,8 @@
 
 #[path = "tui/fixtures.rs"]
 mod fixtures;
+#[path = "tui/floor_80x24.rs"]
+mod floor;
 
 use fixtures::*;
 use gatehouse::domain::audit::{AuditReport, Finding};
@@ -262,4 +264,6 @@ fn every_screen_at_80x24_and_120x40() {
 
     let small = draw(&signed_in(admin()), 60, 20);
     insta::assert_snapshot!("too_small_60x20", small.backend());
+
+    floor::floor();
 }

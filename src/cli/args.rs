@@ -558,9 +558,9 @@ pub enum LedgerCmd {
     /// Print blocks.
     #[command(after_help = "Examples:\n  gatehouse ledger show --limit 20\n  gatehouse ledger show --from 1000 --json")]
     Show {
-        /// First block index to print.
-        #[arg(long, default_value_t = 0)]
-        from: u64,
+        /// First block index to print (default: the newest `--limit` blocks).
+        #[arg(long)]
+        from: Option<u64>,
         /// How many blocks to print at most.
         #[arg(long, default_value_t = 100)]
         limit: usize,

@@ -43,6 +43,11 @@ impl Cli {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let paths = cli.paths();
+    // Times for people in the event's zone; a config that does not load is
+    // reported by the command that needs it.
+    if let Ok(cfg) = crate::config::Config::load(&paths.config) {
+        output::set_zone(cfg.utc_offset());
+    }
     let Some(command) = &cli.command else {
         return init::default_command(&cli, &paths);
     };
@@ -478,7 +483,12 @@ fn ledger(cli: &Cli, g: &mut Gatehouse, c: &LedgerCmd) -> Result<ExitCode> {
         LedgerCmd::Show { from, limit, json } => {
             // Blocks hold holder names and who did what.
             sign_in(cli, g)?;
-            let blocks = g.ledger_blocks(*from, *limit)?;
+            // Without --from, the newest blocks, oldest of them first.
+            let from = match from {
+                Some(f) => *f,
+                None => g.ledger_head()?.map_or(0, |(i, _)| (i + 1).saturating_sub(*limit as u64)),
+            };
+            let blocks = g.ledger_blocks(from, *limit)?;
             if *json {
                 output::json(&blocks)
             } else {

@@ -116,10 +116,10 @@ pub fn conflicts(cli: &Cli, paths: &Paths, a: &ConflictsArgs) -> Result<ExitCode
                 c.block,
                 c.kind,
                 c.pass.get(..8).unwrap_or(&c.pass),
-                c.first.at,
+                output::when(&c.first.at),
                 c.first.gate,
                 c.first.operator,
-                c.second.at,
+                output::when(&c.second.at),
                 c.second.gate,
                 c.second.operator,
                 if c.acknowledged { "acknowledged" } else { "OPEN" }

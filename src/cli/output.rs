@@ -77,6 +77,40 @@ pub fn json_line<T: Serialize>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The event's UTC offset (`event.utc_offset`), set once at start; None:
+/// this computer's time zone.
+static ZONE: std::sync::OnceLock<Option<chrono::FixedOffset>> = std::sync::OnceLock::new();
+
+/// Times printed for people are in the event's zone, with its offset.
+pub fn set_zone(offset: Option<chrono::FixedOffset>) {
+    let _ = ZONE.set(offset);
+}
+
+/// A stored RFC 3339 stamp as a person reads it: the event's local time,
+/// to the second, with its offset (`2026-12-03 21:52:34 +05:30`); as
+/// stored when it does not parse. JSON keeps the stored stamp.
+pub fn when(stamp: &str) -> String {
+    when_as(stamp, "%Y-%m-%d %H:%M:%S %:z")
+}
+
+fn when_as(stamp: &str, format: &str) -> String {
+    let Some(t) = crate::domain::clock::parse_stamp(stamp) else { return stamp.to_string() };
+    match ZONE.get().copied().flatten() {
+        Some(off) => t.with_timezone(&off).format(format).to_string(),
+        None => t.with_timezone(&chrono::Local).format(format).to_string(),
+    }
+}
+
+/// An hour bucket of `stats` (`2026-12-03T16` UTC, or a whole stamp) as the
+/// event's local hour: `2026-12-03 21:30 +05:30`.
+pub fn hour(bucket: &str) -> String {
+    let full = if bucket.len() == 13 { format!("{bucket}:00:00Z") } else { bucket.to_string() };
+    if crate::domain::clock::parse_stamp(&full).is_none() {
+        return bucket.to_string();
+    }
+    when_as(&full, "%Y-%m-%d %H:%M %:z")
+}
+
 fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
@@ -93,7 +127,7 @@ pub fn verdict(o: &ScanOutcome) {
     if o.manual {
         say!("  manual check-in (no code read)");
     }
-    say!("  {} at {} by {}, ledger block {}", o.at, o.gate, o.operator, o.block);
+    say!("  {} at {} by {}, ledger block {}", when(&o.at), o.gate, o.operator, o.block);
 }
 
 pub fn passes(list: &[Pass], currency: &str) {
@@ -129,13 +163,13 @@ pub fn pass(v: &PassView, currency: &str, with_payload: bool) {
         p.txn_ref.as_deref().map(|t| format!(" ref {t}")).unwrap_or_default()
     );
     say!("slot      {}", p.slot);
-    say!("issued    {} by {}", p.created_at, p.created_by);
+    say!("issued    {} by {}", when(&p.created_at), p.created_by);
     say!("status    {}", v.status.as_str());
     if let Some(at) = &p.scanned_at {
-        say!("admitted  {at} by {} at {}", p.scanned_by.as_deref().unwrap_or("?"), p.gate.as_deref().unwrap_or("?"));
+        say!("admitted  {} by {} at {}", when(at), p.scanned_by.as_deref().unwrap_or("?"), p.gate.as_deref().unwrap_or("?"));
     }
     if let Some(at) = &p.voided_at {
-        say!("voided    {at} by {}: {}", p.voided_by.as_deref().unwrap_or("?"), p.void_reason.as_deref().unwrap_or(""));
+        say!("voided    {} by {}: {}", when(at), p.voided_by.as_deref().unwrap_or("?"), p.void_reason.as_deref().unwrap_or(""));
     }
     if with_payload {
         say!("payload   {}", v.payload);
@@ -190,7 +224,7 @@ pub fn users(list: &[User]) {
         let state = if u.disabled {
             "disabled".to_string()
         } else if let Some(l) = &u.locked_until {
-            format!("locked until {l}")
+            format!("locked until {}", when(l))
         } else {
             "active".into()
         };
@@ -200,7 +234,7 @@ pub fn users(list: &[User]) {
 
 pub fn blocks(list: &[StoredBlock]) {
     for b in list {
-        say!("{:>6}  {}  {:<10}  {:<12}  {:<18}  {}  {}", b.index, b.ts, b.operator, b.gate, b.event, short(&b.hash), b.data);
+        say!("{:>6}  {}  {:<10}  {:<12}  {:<18}  {}  {}", b.index, when(&b.ts), b.operator, b.gate, b.event, short(&b.hash), b.data);
     }
 }
 
@@ -227,7 +261,7 @@ pub fn stats(s: &Stats) {
     }
     say!("scans (24 h)      {}", s.scans_total_24h);
     for (h, n) in s.scans_per_hour.iter().filter(|(_, n)| *n > 0) {
-        say!("  {}  {n}", &h[..13.min(h.len())]);
+        say!("  {}  {n}", hour(h));
     }
     if !s.denied_by_reason.is_empty() {
         say!("denied");

@@ -45,8 +45,12 @@ pub enum Action {
     Deactivate,
     CapturePhoto,
     Verify,
+    /// Copy the database now (the key file stays out of it).
+    Backup,
     Refresh,
     Confirm(bool),
-    /// Acknowledge the conflict the alert shows.
+    /// F9: open the list of conflicts to acknowledge.
     AckConflict,
+    /// In that list: acknowledge every open conflict (after a y/n).
+    AckAll,
 }

@@ -53,6 +53,21 @@ pub enum Screen {
 }
 
 impl Screen {
+    /// Every screen after sign-in, in tab order. A screen's place here is
+    /// its key for every role (F2 + place, or 1 + place off Scan), so F3 is
+    /// Issue for everyone and an operator is told it is not theirs.
+    pub const FIXED: [Screen; 6] = [Screen::Scan, Screen::Issue, Screen::Passes, Screen::Residents, Screen::Ledger, Screen::Stats];
+
+    /// The screen's place in `FIXED` (Login has none).
+    pub fn place(self) -> Option<usize> {
+        Screen::FIXED.iter().position(|s| *s == self)
+    }
+
+    /// Its function key: F2 Scan … F7 Stats.
+    pub fn fkey(self) -> Option<u8> {
+        self.place().map(|i| i as u8 + 2)
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Screen::Login => "Login",
@@ -101,8 +116,13 @@ pub struct App {
     /// Conflicts acknowledged from this console, hidden before the sync
     /// thread's next read of the list.
     pub acked: Vec<u64>,
+    /// The list of open conflicts, opened with F9.
+    pub conflict_list: Option<super::screens::conflicts::ConflictList>,
     /// The scanner path: every key passes here before any binding.
     pub wedge: Wedge,
+    /// The scan (by number) whose verdict arrived while the Scan screen's
+    /// verdict box was out of view: drawn over the screen until it expires.
+    pub verdict_strip: Option<u64>,
     pub help: bool,
     /// Asking "Quit?": quitting always asks first.
     pub confirm_quit: bool,
@@ -142,7 +162,9 @@ impl App {
             stats: None,
             stats_offline: None,
             acked: Vec::new(),
+            conflict_list: None,
             wedge: Wedge::default(),
+            verdict_strip: None,
             help: false,
             confirm_quit: false,
             confirm_sign_out: false,
@@ -175,13 +197,26 @@ impl App {
         self.sync_view().is_some_and(|v| !v.fresh.online)
     }
 
+    /// Open conflicts, less those acknowledged here that the sync thread
+    /// has not read back yet: the header's count moves with F9.
+    pub fn open_conflicts(&self) -> usize {
+        let Some(v) = self.sync_view() else { return 0 };
+        let acked_here = v.conflicts.iter().filter(|c| !c.acknowledged && self.acked.contains(&c.block)).count();
+        v.open_conflicts.saturating_sub(acked_here)
+    }
+
     /// The conflict the alert shows (the oldest not acknowledged), and how
     /// many are open.
     pub fn alert(&self) -> Option<(crate::domain::offline::Conflict, usize)> {
-        let v = self.sync_view()?;
-        let open: Vec<_> = v.conflicts.into_iter().filter(|c| !c.acknowledged && !self.acked.contains(&c.block)).collect();
+        let open = self.open_list();
         let n = open.len();
         open.into_iter().next().map(|c| (c, n))
+    }
+
+    /// Conflicts not acknowledged, here or elsewhere, oldest first.
+    pub fn open_list(&self) -> Vec<crate::domain::offline::Conflict> {
+        let Some(v) = self.sync_view() else { return vec![] };
+        v.conflicts.into_iter().filter(|c| !c.acknowledged && !self.acked.contains(&c.block)).collect()
     }
 
     /// The open screen's prompt, if it asked something.
@@ -247,23 +282,38 @@ impl App {
         self.enter(next)
     }
 
-    /// A key from the terminal. Once someone is signed in it goes through
-    /// the scanner path first, on every screen and overlay: a burst is a
-    /// scan and nothing else; what is left reaches the key bindings.
+    /// A key from the terminal. It goes through the scanner path first, on
+    /// every screen and overlay, signed in or not: a burst is a scan and
+    /// nothing else; what is left reaches the key bindings.
     pub fn key(&mut self, key: KeyEvent, at: Instant) -> Vec<Effect> {
         self.last_key = Some(at);
-        if self.actor.is_none() {
-            return keys::map(self, key, at).map(|a| self.update(a)).unwrap_or_default();
-        }
         let inputs = self.wedge.key(key, at);
         self.route(inputs)
+    }
+
+    /// A scanner's read: checked when someone is signed in; on the sign-in
+    /// screen dropped with a word (and a buzz), never typed into a field.
+    fn scanned_burst(&mut self, text: String, at: Instant) -> Vec<Effect> {
+        if self.actor.is_none() && self.login.busy {
+            // Signing in right now: the guest waits a moment, not for a second read.
+            self.login.pending_scan = Some((text, at));
+            return vec![];
+        }
+        if self.actor.is_none() {
+            self.login.scan_refused();
+            return if self.cfg.console.sound { vec![Effect::Bell(super::effect::Bell::Deny)] } else { vec![] };
+        }
+        let text = text.trim().to_string();
+        // Our codes in capitals (a scanner set to lower case); others as read.
+        let text = if text.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("GH1-")) { text.to_ascii_uppercase() } else { text };
+        self.scan.submit(text, ScanSource::Wedge, Some(at))
     }
 
     fn route(&mut self, inputs: Vec<Input>) -> Vec<Effect> {
         let mut fx = Vec::new();
         for input in inputs {
             match input {
-                Input::Scan { text, at } => fx.extend(self.scan.submit(text.to_ascii_uppercase(), ScanSource::Wedge, Some(at))),
+                Input::Scan { text, at } => fx.extend(self.scanned_burst(text, at)),
                 Input::Key { key, at, fast: false } => fx.extend(keys::map(self, key, at).map(|a| self.update(a)).unwrap_or_default()),
                 // Too quick for a person: text for an input, never a command.
                 Input::Key { key, at, fast: true } => {
@@ -314,22 +364,39 @@ impl App {
                 return vec![];
             }
             Action::AckConflict => {
-                return match self.alert() {
-                    Some((c, _)) if self.actor.is_some() => vec![Effect::AckConflict(c.block)],
-                    _ => vec![],
-                };
+                if self.actor.is_some() && self.alert().is_some() {
+                    self.conflict_list = Some(Default::default());
+                }
+                return vec![];
             }
             _ => {}
+        }
+        if self.conflict_list.is_some() {
+            let open = self.open_list();
+            let Some(list) = self.conflict_list.as_mut() else { return vec![] };
+            return match list.update(action, &open) {
+                Some(fx) => fx,
+                None => {
+                    self.conflict_list = None;
+                    vec![]
+                }
+            };
         }
         if !self.prompt_open() {
             match action {
                 Action::NextTab => return self.switch_tab(1),
                 Action::PrevTab => return self.switch_tab(-1),
                 Action::GoTo(i) => {
-                    return match self.tabs().get(i) {
-                        Some(s) => self.enter(*s),
-                        None => vec![],
-                    };
+                    let Some(want) = Screen::FIXED.get(i).copied() else { return vec![] };
+                    if self.tabs().contains(&want) {
+                        return self.enter(want);
+                    }
+                    if self.actor.is_some() {
+                        let mine: Vec<String> =
+                            self.tabs().iter().filter_map(|s| s.fkey().map(|k| format!("F{k} {}", s.title()))).collect();
+                        cx!(self).warn(format!("{} is for admins; yours: {}", want.title(), mine.join(", ")));
+                    }
+                    return vec![];
                 }
                 _ => {}
             }
@@ -356,6 +423,7 @@ impl App {
         self.ledger = LedgerState::default();
         self.scan.entry.clear();
         self.wedge.clear();
+        self.conflict_list = None;
         self.help = false;
         self.confirm_quit = false;
         self.confirm_sign_out = false;
@@ -375,6 +443,8 @@ impl App {
             fx.push(Effect::Sync);
         }
         if self.actor.is_none() {
+            let inputs = self.wedge.tick(now);
+            fx.extend(self.route(inputs));
             return fx;
         }
         let idle = Duration::from_secs(self.cfg.console.idle_lock_minutes * 60);
@@ -385,6 +455,19 @@ impl App {
         }
         let inputs = self.wedge.tick(now);
         fx.extend(self.route(inputs));
+        // "… needs the server (offline)" is stale once the gate is back online.
+        if !self.offline() && self.sync.is_some() && self.status.as_ref().is_some_and(|s| s.text.contains("needs the server (offline)")) {
+            self.status = None;
+        }
+        // Back online with counts marked not current: ask for them now
+        // (at most once a second, should the server still not answer).
+        if self.stats_offline.is_some()
+            && self.sync.is_some()
+            && !self.offline()
+            && self.last_stats.is_some_and(|t| now.saturating_duration_since(t) >= Duration::from_secs(1))
+        {
+            self.last_stats = None;
+        }
         self.scan.tick(now, Duration::from_secs_f64(self.cfg.console.verdict_secs));
         if matches!(self.screen, Screen::Scan | Screen::Stats)
             && self.last_stats.is_none_or(|t| now.saturating_duration_since(t) >= STATS_EVERY)
@@ -432,28 +515,42 @@ impl App {
     pub fn apply(&mut self, outcome: Outcome) -> Vec<Effect> {
         match outcome {
             Outcome::LoggedIn(actor) => {
+                let pending = self.login.pending_scan.take();
                 self.login = LoginState::default();
                 self.actor = Some(actor);
                 self.last_key = None;
-                return self.enter(Screen::Scan);
+                let mut fx = self.enter(Screen::Scan);
+                if let Some((text, at)) = pending {
+                    fx.extend(self.scanned_burst(text, at));
+                }
+                return fx;
             }
             Outcome::LoginFailed(e) => {
                 self.login.busy = false;
-                self.login.error = Some(e);
+                let lost = self.login.pending_scan.take().is_some();
+                self.login.error = Some(if lost { format!("{e} · a code read meanwhile was not checked") } else { e });
             }
             Outcome::Scanned(out, source, photo) => {
                 let o = &*out;
                 let who = o.pass.as_ref().map(|p| p.holders()).or_else(|| o.resident.as_ref().map(|r| r.name.clone()));
                 let line =
                     format!("scan #{}: {} · {}", self.scan.seq + 1, super::screens::scan::big_word(o), who.unwrap_or(o.reason.clone()));
-                let fx = self.scan.scanned(*out, source, photo, self.cfg.console.sound);
-                // Scanned from another screen: the verdict in the footer.
-                if self.screen != Screen::Scan {
+                // A check-in's own verdict closes its box; any other read leaves it open.
+                let covered = self.screen != Screen::Scan || self.help || (self.scan.checkin.is_some() && source != ScanSource::CheckIn);
+                let mut fx = self.scan.scanned(*out, source, photo, self.cfg.console.sound);
+                // Scanned from another screen or under a dialog: the verdict
+                // over it in full, and in the footer.
+                if covered {
+                    self.verdict_strip = Some(self.scan.seq);
                     if self.scan.last.as_ref().is_some_and(|o| o.verdict.admits()) {
                         cx!(self).say(line);
                     } else {
                         cx!(self).warn(line);
                     }
+                }
+                // The Passes list shows the pass's new status without `r`.
+                if self.screen == Screen::Passes {
+                    fx.push(Effect::LoadPasses(self.passes.filter()));
                 }
                 return fx;
             }
@@ -480,10 +577,7 @@ impl App {
             Outcome::PhotoSaved(path) => {
                 self.residents.photo_saved(&path, cx!(self));
             }
-            Outcome::Ledger(blocks, total) => {
-                self.ledger.blocks = blocks;
-                self.ledger.total = total;
-            }
+            Outcome::Ledger(blocks, total) => self.ledger.loaded(blocks, total),
             Outcome::Verified(r) => {
                 self.ledger.verifying = false;
                 self.ledger.report = Some(*r);
@@ -501,6 +595,13 @@ impl App {
                 if !self.syncing {
                     self.next_sync = None;
                 }
+                // The list follows: the next one chosen, closed when none is left.
+                let left = self.open_list().len();
+                match self.conflict_list.as_mut() {
+                    Some(_) if left == 0 => self.conflict_list = None,
+                    Some(l) => l.selected = l.selected.min(left - 1),
+                    None => {}
+                }
                 cx!(self).say(msg);
             }
             Outcome::Synced(view) => {
@@ -509,6 +610,10 @@ impl App {
                     if view.fresh.online { super::offline::PULL_EVERY } else { Duration::from_secs_f64(self.cfg.offline.retry_secs) };
                 self.next_sync = Some(Instant::now() + every);
                 self.sync = Some(*view);
+            }
+            // The backup is the database only: say where the key must be kept.
+            Outcome::BackedUp(file) => {
+                cx!(self).say(format!("backup written: {} · the key is not in it: keep gatehouse.key apart", file.display()))
             }
             Outcome::Done(msg) if msg.is_empty() => {}
             Outcome::Done(msg) => cx!(self).say(msg),

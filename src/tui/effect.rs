@@ -26,6 +26,8 @@ pub enum ScanSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bell {
     Admit,
+    /// A pass already used: a pattern of its own, not a forgery's.
+    AlreadyUsed,
     Deny,
 }
 
@@ -138,6 +140,8 @@ pub enum Outcome {
     StatsOffline(String),
     /// A conflict is acknowledged (by us, or by another gate first).
     ConflictAcked(u64, String),
+    /// A backup was written to this file.
+    BackedUp(PathBuf),
     /// Where the gate stands after a sync: what the header shows.
     Synced(Box<super::offline::SyncView>),
     Done(String),

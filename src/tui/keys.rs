@@ -31,7 +31,11 @@ pub fn map(app: &App, key: KeyEvent, at: Instant) -> Option<Action> {
     if key.code == KeyCode::F(1) {
         return Some(Action::ToggleHelp);
     }
-    // The conflict alert: F9 acknowledges the one it shows, on every screen.
+    // The conflicts list, over every screen, answers first.
+    if let Some(list) = &app.conflict_list {
+        return list.key(key);
+    }
+    // The conflict alert: F9 lists the open ones to acknowledge, on every screen.
     if key.code == KeyCode::F(9) && app.actor.is_some() && app.alert().is_some() {
         return Some(Action::AckConflict);
     }

@@ -73,11 +73,22 @@ pub fn run(core: Gate, gate: String, camera: SourceSpec, started: std::time::Ins
     drop(tx);
     let mut preview_seq = 0u64;
 
+    let mut last_frame: Option<ratatui::buffer::Buffer> = None;
     let mut draws = 0u64;
     let mut first_drawn = false;
     let mut window = std::time::Instant::now();
     let result = (|| -> Result<()> {
         loop {
+            // A row of joined script (Devanagari) that changed is drawn
+            // whole: terminals measure its clusters unlike unicode-width,
+            // and a diff of single cells would leave stray marks behind.
+            let size = terminal.size()?;
+            let mut next = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, size.width, size.height));
+            ui::render(&app, &theme, next.area, &mut next);
+            if last_frame.as_ref().is_some_and(|prev| widgets::text::clustered_rows_changed(prev, &next)) {
+                terminal.clear()?;
+            }
+            last_frame = Some(next);
             terminal.draw(|f| ui::draw(f, &app, &theme))?;
             draws += 1;
             if !first_drawn {
@@ -200,18 +211,20 @@ fn handle(app: &mut App, ev: Event) -> Vec<Effect> {
     }
 }
 
-/// One bell for a person let through; three for a denial, 150 ms apart so
-/// the terminal does not merge them into one beep. Rung on a thread of its
-/// own so the pauses never hold up the screen.
+/// One bell for a person let through; three quick ones for a denial, 150 ms
+/// apart so the terminal does not merge them into one beep; two slow ones
+/// for a pass already used, so the operator hears "seen before", not
+/// "forged". Rung on a thread of its own so the pauses never hold up the screen.
 fn ring(b: Bell) {
-    let n = match b {
-        Bell::Admit => 1,
-        Bell::Deny => 3,
+    let (n, gap) = match b {
+        Bell::Admit => (1, BELL_GAP),
+        Bell::AlreadyUsed => (2, BELL_GAP * 4),
+        Bell::Deny => (3, BELL_GAP),
     };
     let rang = std::thread::Builder::new().name("bell".into()).spawn(move || {
         for i in 0..n {
             if i > 0 {
-                std::thread::sleep(BELL_GAP);
+                std::thread::sleep(gap);
             }
             let mut out = std::io::stdout();
             let _ = out.write_all(b"\x07");

@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::app::{App, MIN_HEIGHT, MIN_WIDTH, Screen};
 use super::screens;
 use super::theme::Theme;
+use super::widgets::text::{self, visible};
 
 pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
     let area = f.area();
@@ -53,8 +54,15 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Screen::Stats => screens::stats::render(app, theme, body, buf),
     }
     render_footer(app, theme, footer, buf);
+    if let Some(list) = &app.conflict_list {
+        list.render(&app.open_list(), theme, body, buf);
+    }
     if app.help {
         render_help(app, theme, body, buf);
+    }
+    let scan_box_seen = app.screen == Screen::Scan && !app.help && !app.confirm_quit && !app.confirm_sign_out;
+    if app.actor.is_some() && !scan_box_seen && app.verdict_strip == Some(app.scan.seq) {
+        screens::scan::render_strip(app, theme, body, buf);
     }
     if app.confirm_quit || app.confirm_sign_out {
         let (title, question) = match (app.confirm_quit, app.has_unsaved_input()) {
@@ -67,6 +75,24 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Paragraph::new(vec![Line::from(""), Line::from(Span::styled(format!("  {question}  y / n"), theme.error()))])
             .block(Block::bordered().title(title))
             .render(r, buf);
+    }
+    scrub(buf, area);
+}
+
+/// The last guard: a control, bidi or other hidden character that reached
+/// the buffer unescaped is drawn as U+FFFD, never sent to the terminal raw.
+fn scrub(buf: &mut Buffer, area: Rect) {
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            let cell = &mut buf[(x, y)];
+            // Joiners inside a cluster shape Indic letters; elsewhere they hide.
+            let joiner = |c: char| matches!(c, '\u{200c}' | '\u{200d}');
+            let sym = cell.symbol();
+            let lone_joiner = sym.chars().all(joiner);
+            if lone_joiner || sym.chars().any(|c| crate::domain::text::is_hidden(c) && !joiner(c)) {
+                cell.set_symbol("\u{fffd}");
+            }
+        }
     }
 }
 
@@ -82,27 +108,28 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if let Some((c, open)) = app.alert() {
         let short = c.pass.chars().take(8).collect::<String>();
-        let what = if c.kind == "voided" {
-            format!("pass {short} admitted offline after it was voided")
-        } else {
-            format!("pass {short} admitted twice, counted once")
+        let voided = c.kind == "voided";
+        // For a void, `first` is the void and `second` the offline admission:
+        // say which came first by their times, not by upload order.
+        let admitted_first = crate::domain::clock::parse_stamp(&c.second.at)
+            .zip(crate::domain::clock::parse_stamp(&c.first.at))
+            .is_some_and(|(admitted, void)| admitted < void);
+        let what = match (voided, admitted_first) {
+            (true, true) => format!("pass {short} admitted offline, then voided"),
+            (true, false) => format!("pass {short} admitted offline after it was voided"),
+            _ => format!("pass {short} admitted twice, counted once"),
         };
-        lines.push(Line::from(Span::styled(format!(" CONFLICT: {what} · F9 acknowledge"), theme.error())));
-        let first = if c.kind == "voided" { "voided" } else { "first " };
-        let more = if open > 1 { format!("   ({open} open: F9 shows the next)") } else { String::new() };
-        lines.push(Line::from(Span::styled(
-            format!("   {first}  {} · {} · {}{more}", or_dash(&c.first.gate), or_dash(&c.first.operator), screens::hhmmss(&c.first.at)),
-            theme.error(),
-        )));
-        lines.push(Line::from(Span::styled(
-            format!(
-                "   second  {} · {} · {} (offline)",
-                or_dash(&c.second.gate),
-                or_dash(&c.second.operator),
-                screens::hhmmss(&c.second.at)
-            ),
-            theme.error(),
-        )));
+        lines.push(Line::from(Span::styled(format!(" CONFLICT: {what} · F9 list to acknowledge"), theme.error())));
+        let more = if open > 1 { format!("   ({open} open: F9 lists them)") } else { String::new() };
+        if voided {
+            lines.push(Line::from(Span::styled(format!("   voided   {}{more}", side(&c.first)), theme.error())));
+            lines.push(Line::from(Span::styled(format!("   admitted {} (offline)", side(&c.second)), theme.error())));
+        } else {
+            let [(a, oa), (b, ob)] = in_order(&c);
+            let mark = |offline: bool| if offline { " (offline)" } else { "" };
+            lines.push(Line::from(Span::styled(format!("   first    {}{}{more}", side(a), mark(oa)), theme.error())));
+            lines.push(Line::from(Span::styled(format!("   second   {}{}", side(b), mark(ob)), theme.error())));
+        }
     }
     let f = &v.fresh;
     let age = crate::service::offline::age_text(f.replica_age_secs);
@@ -130,8 +157,25 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-fn or_dash(s: &str) -> &str {
-    if s.is_empty() { "-" } else { s }
+/// A double admission's two sides by the time they happened, not by which
+/// was uploaded first, each with whether it was the offline one (the one
+/// that conflicted on upload).
+pub fn in_order(c: &crate::domain::offline::Conflict) -> [(&crate::domain::offline::Admission, bool); 2] {
+    let swapped = crate::domain::clock::parse_stamp(&c.second.at)
+        .zip(crate::domain::clock::parse_stamp(&c.first.at))
+        .is_some_and(|(second, first)| second < first);
+    if swapped { [(&c.second, true), (&c.first, false)] } else { [(&c.first, false), (&c.second, true)] }
+}
+
+/// `Gate A · asha · 18:30:01`; a void made away from any gate has no gate to name.
+pub fn side(a: &crate::domain::offline::Admission) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !a.gate.is_empty() {
+        parts.push(visible(&a.gate).into_owned());
+    }
+    parts.push(if a.operator.is_empty() { "-".into() } else { visible(&a.operator).into_owned() });
+    parts.push(screens::hhmmss(&a.at));
+    parts.join(" · ")
 }
 
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
@@ -142,44 +186,49 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 
 fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     use ratatui::widgets::Widget;
+    Paragraph::new(header_text(app, area.width as usize)).style(theme.header()).render(area, buf);
+}
+
+/// The header in `width` cells. The gate, who is signed in (with the
+/// role), the link state and the clock are kept whole; the camera and then
+/// the event name give up their room first, cut with `…`.
+pub fn header_text(app: &App, width: usize) -> String {
     let who = app.actor.as_ref().map_or("not signed in".to_string(), |a| format!("{} ({})", a.username, a.role.as_str()));
-    // The camera's description can be long (a replay path): keep the header's
-    // other facts visible.
-    let room = (area.width as usize / 3).max(12);
-    let cam_text: String = if app.camera.chars().count() > room {
-        format!("{}…", app.camera.chars().take(room - 1).collect::<String>())
-    } else {
-        app.camera.clone()
+    let db = match app.sync.clone() {
+        Some(mut v) => {
+            v.open_conflicts = app.open_conflicts();
+            Some(super::offline::header_text(&v))
+        }
+        None => app.db_link.as_ref().map(|l| format!("pg: {}", if l.is_up() { "up" } else { "DOWN" })),
     };
-    let cam = format!("cam: {cam_text}");
-    let db = match app.sync.as_ref() {
-        Some(v) => format!("{} │ ", super::offline::header_text(&v)),
-        None => app.db_link.as_ref().map_or(String::new(), |l| format!("pg: {} │ ", if l.is_up() { "up" } else { "DOWN" })),
+    let gate = visible(&app.gate);
+    let event = visible(&app.cfg.event.name);
+    let camera = visible(&app.camera);
+    let fixed = format!(" │ {gate} │ {who}");
+    let tail = format!("{}{} ", db.as_ref().map_or(String::new(), |d| format!("{d} │ ")), app.clock);
+    // What is left for " event" and "cam: camera │ ", with a space between the halves.
+    let room = width.saturating_sub(text::width(&fixed) + text::width(&tail) + 1);
+    let cam_want = text::width(&camera) + 8;
+    let event_want = text::width(&event) + 1;
+    let cam_room = cam_want.min(room.saturating_sub(event_want.min(room / 2)));
+    let event_room = room.saturating_sub(cam_room).min(event_want);
+    let left =
+        if event_room >= 8 { format!("{}{fixed}", text::fit(&format!(" {event}"), event_room)) } else { format!(" {gate} │ {who}") };
+    let cam = if cam_room >= 10 { format!("{} │ ", text::fit(&format!("cam: {camera}"), cam_room - 3)) } else { String::new() };
+    let right = match &db {
+        Some(d) => format!("{d} │ {cam}{} ", app.clock),
+        None => format!("{cam}{} ", app.clock),
     };
-    let right = format!("{db}{} │ {} ", cam, app.clock);
-    // Short of room, the role goes first, whole, rather than a name cut
-    // mid-word ("asha (a").
-    let fits = |who: &str| format!(" {} │ {} │ {who}", app.cfg.event.name, app.gate);
-    let mut left = fits(&who);
-    let width = area.width as usize;
-    if let Some(a) = app.actor.as_ref().filter(|_| left.chars().count() + right.chars().count() > width) {
-        left = fits(&a.username);
-    }
-    let pad = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count());
-    let text = if pad == 0 {
-        let room = (area.width as usize).saturating_sub(right.chars().count() + 1);
-        format!("{} {right}", left.chars().take(room).collect::<String>())
-    } else {
-        format!("{left}{}{right}", " ".repeat(pad))
-    };
-    Paragraph::new(text).style(theme.header()).render(area, buf);
+    let pad = width.saturating_sub(text::width(&left) + text::width(&right));
+    text::fit(&format!("{left}{}{right}", " ".repeat(pad)), width).into_owned()
 }
 
 fn render_tabs(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     use ratatui::widgets::Widget;
     let mut spans = vec![Span::raw(" ")];
-    for (i, s) in app.tabs().iter().enumerate() {
-        let label = format!(" {} {} ", i + 1, s.title());
+    // Each screen's key is the same for every role: F2 Scan … F7 Stats.
+    for s in app.tabs().iter() {
+        let label = format!(" F{} {} ", s.fkey().unwrap_or(0), s.title());
         spans.push(if *s == app.screen { Span::styled(label, theme.selected()) } else { Span::raw(label) });
         spans.push(Span::raw(" "));
     }
@@ -191,6 +240,9 @@ fn render_tabs(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 
 /// The keys of the current screen, or the last status message.
 pub fn footer_keys(app: &App) -> &'static str {
+    if app.conflict_list.is_some() {
+        return "↑↓ choose  Enter acknowledge  a all  Esc close";
+    }
     if app.prompt_open() {
         return if app.prompt_is_confirm() { "y confirm  n/Esc cancel" } else { "Enter ok  Esc cancel" };
     }
@@ -202,11 +254,12 @@ pub fn footer_keys(app: &App) -> &'static str {
         Screen::Issue if app.issue.issued.is_some() => "p print  s save PNG  n/Enter issue another  Tab next screen",
         Screen::Issue => "↑↓ field  ←→ choose  Enter next/issue  Esc leave field  F1 help",
         Screen::Passes if app.passes.searching => "type to search  Enter/Esc done",
-        Screen::Passes => "/ search  t s m o filter/sort  Enter detail  v void  u unscan  p print  e CSV",
+        Screen::Passes => "/ search  tsmo filter  Enter detail  v void  u unscan  p print  e CSV  r reload",
         Screen::Residents if app.residents.searching => "type a name, room or phone  Enter/Esc done",
         Screen::Residents if app.residents.form.is_some() => "↑↓ field  Enter next/save  F5 photo from camera  Esc cancel",
         Screen::Residents => "/ search  a add  Enter detail/QR  d deactivate  p print  r refresh  ? help",
-        Screen::Ledger => "v verify  r refresh  ? help  q quit",
+        Screen::Ledger if app.ledger.open => "Esc close the block  ↑↓ another  v verify  q quit",
+        Screen::Ledger => "↑↓ choose  Enter open a block  v verify  b backup  r refresh  ? help",
         Screen::Stats => "r refresh (live while scanning)  ? help  q quit",
     }
 }
@@ -214,7 +267,7 @@ pub fn footer_keys(app: &App) -> &'static str {
 fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     use ratatui::widgets::Widget;
     let line = match &app.status {
-        Some(s) => Line::from(Span::styled(format!(" {}", s.text), if s.error { theme.error() } else { theme.ok() })),
+        Some(s) => Line::from(Span::styled(format!(" {}", visible(&s.text)), if s.error { theme.error() } else { theme.ok() })),
         None => Line::from(Span::styled(format!(" {}", footer_keys(app)), theme.dim())),
     };
     Paragraph::new(line).wrap(Wrap { trim: false }).render(area, buf);
@@ -226,9 +279,13 @@ fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
     Clear.render(r, buf);
     let k = |key: &str, what: &str| Line::from(vec![Span::styled(format!("  {key:<16}"), theme.key()), Span::raw(what.to_string())]);
     // 19 lines at most: the help fits in the smallest window, 80x24.
+    // The screens this user has, by their fixed keys (1-6 work too, off Scan).
+    let mine: Vec<String> = app.tabs().iter().filter_map(|s| s.fkey().map(|k| format!("F{k} {}", s.title()))).collect();
+    let admin = app.actor.as_ref().is_some_and(|a| a.is_admin());
     let mut lines = vec![
         Line::from(Span::styled(" Everywhere", theme.title())),
-        k("Tab / Shift-Tab", "next / previous screen; F2-F7 (or 1-6, not on Scan) jump"),
+        k("Tab / Shift-Tab", "next / previous screen (number keys 1-6 off Scan)"),
+        k(if admin { "F2 … F7" } else { "F2  F7" }, &mine.join(if admin { " " } else { "  " })),
         k("? / F1  Esc", "this help (any key closes it);  Esc goes back"),
         k("q / Ctrl-C  F8", "quit (always asks);  sign out (camera, last scans stay)"),
         k("USB scanner", "its burst is a scan on every screen; it never types a key"),
@@ -236,7 +293,10 @@ fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
         k("code + Enter", "scan a typed code;  Backspace edits, Esc clears"),
         k("/", "manual check-in: find by name, phone or ticket id"),
     ];
-    if app.actor.as_ref().is_some_and(|a| a.is_admin()) {
+    if !admin {
+        lines.insert(3, k("F3 F4 F5 F6", "Issue, Passes, Residents, Ledger: admins only"));
+    }
+    if admin {
         lines.extend([
             Line::from(Span::styled(" Issue", theme.title())),
             k("↑ ↓  Enter", "move between fields; Enter on [Issue] issues the pass"),
@@ -247,7 +307,7 @@ fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
             k("Enter v u p e", "detail, void, unscan, print, export CSV"),
             Line::from(Span::styled(" Residents · Ledger · Stats", theme.title())),
             k("/ a Enter d p", "search, add, detail with QR, deactivate, print; F5 photo"),
-            k("v  r", "verify the ledger;  refresh"),
+            k("v  b  r", "Ledger: verify, back up now (the key stays out), refresh"),
         ]);
     }
     Paragraph::new(lines).block(Block::bordered().title(" Keys ").border_style(theme.focus())).render(r, buf);

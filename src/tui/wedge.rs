@@ -2,9 +2,11 @@
 //! typing, ahead of every key binding. A scanner types a whole code in a
 //! burst, a few milliseconds a key, then Enter, Tab, or nothing at all.
 //!
-//! Every key that could be part of a code is held here first, for at most
-//! `BURST_GAP`. A long enough burst becomes a scan, whatever the screen and
-//! whatever its letters would otherwise mean; a single key goes on to the
+//! A burst is told by its timing alone, never by its characters: a code
+//! from another system (a URL, a UPI link, `HELLO-WORLD`) is still a scan,
+//! so it gets a verdict and never acts as keys. Every printable key is held
+//! here first, for at most `BURST_GAP`. A long enough burst becomes a scan,
+//! whatever the screen (sign-in included); a single key goes on to the
 //! bindings as a person's key; a short fast run goes on marked `fast`, so
 //! it may be text but never a command.
 
@@ -12,13 +14,15 @@ use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// Longest gap between two keys of one burst.
-pub const BURST_GAP: Duration = Duration::from_millis(40);
+/// Longest gap between two keys of one burst. Scanners send a key every
+/// 1-10 ms; a person's fastest rollover is about that, but never for long.
+pub const BURST_GAP: Duration = Duration::from_millis(30);
 /// Silence after a burst that ends it, for scanners that send no terminator.
 /// An Enter or Tab inside it still ends the burst (and is not passed on).
 pub const END_PAUSE: Duration = Duration::from_millis(250);
-/// Shortest burst taken for a scan.
-pub const MIN_BURST: usize = 12;
+/// Shortest burst taken for a scan: eight keys each within `BURST_GAP` of
+/// the last is no person's typing. Short ids and 11-character codes count.
+pub const MIN_BURST: usize = 8;
 
 /// The characters of the payload alphabet, in either case (a scanner with
 /// Caps Lock on, or set to lower case), and of the short id.
@@ -42,9 +46,10 @@ pub struct Wedge {
     held: Vec<(KeyEvent, Instant)>,
 }
 
+/// Any printable key may be part of a burst: what decides is the timing.
 fn could_be_code(key: &KeyEvent) -> bool {
     let KeyCode::Char(c) = key.code else { return false };
-    is_code_char(c) && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    !c.is_control() && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
 }
 
 impl Wedge {
@@ -56,6 +61,15 @@ impl Wedge {
     /// The text held so far.
     pub fn text(&self) -> String {
         self.held.iter().filter_map(|(k, _)| if let KeyCode::Char(c) = k.code { Some(c) } else { None }).collect()
+    }
+
+    /// A burst long enough for a code, and not one key held down: a key's
+    /// auto-repeat can be as quick as a scanner, but a code is never one
+    /// character over and over.
+    fn is_code(&self) -> bool {
+        let mut chars = self.held.iter().filter_map(|(k, _)| if let KeyCode::Char(c) = k.code { Some(c) } else { None });
+        let first = chars.next();
+        self.held.len() >= MIN_BURST && chars.any(|c| Some(c) != first)
     }
 
     fn last(&self) -> Option<Instant> {
@@ -74,7 +88,7 @@ impl Wedge {
             return out;
         }
         let terminator = matches!(key.code, KeyCode::Enter | KeyCode::Tab);
-        if terminator && self.held.len() >= MIN_BURST && gap.is_some_and(|g| g <= END_PAUSE) {
+        if terminator && self.is_code() && gap.is_some_and(|g| g <= END_PAUSE) {
             out.push(Input::Scan { text: self.text(), at });
             self.clear();
             return out;
@@ -95,7 +109,7 @@ impl Wedge {
 
     /// The held keys are finished: a scan, or keys for the bindings.
     fn settle(&mut self, now: Instant) -> Vec<Input> {
-        if self.held.len() >= MIN_BURST {
+        if self.is_code() {
             let text = self.text();
             self.clear();
             return vec![Input::Scan { text, at: now }];
@@ -178,5 +192,46 @@ mod tests {
         let out = w.key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE), t + Duration::from_millis(10));
         assert_eq!(out.len(), 2);
         assert!(matches!(&out[1], Input::Key { key, .. } if key.code == KeyCode::Down));
+    }
+
+    #[test]
+    fn a_foreign_code_is_a_scan_whatever_its_characters() {
+        for code in ["https://example.com/t/12345", "upi://pay?pa=shop@bank&am=10", "HELLO-WORLD", "ABCDEFGHIJK", "Some Ticket 42"] {
+            let mut w = Wedge::default();
+            let (out, end) = typed(&mut w, code, Instant::now(), 2);
+            assert!(out.is_empty(), "{code}: a key got through: {out:?}");
+            let out = w.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE), end + Duration::from_millis(2));
+            assert_eq!(scans(&out), vec![code.to_string()], "{code}");
+        }
+    }
+
+    #[test]
+    fn a_short_fast_run_with_a_slash_never_becomes_a_command_key() {
+        let mut w = Wedge::default();
+        let (_, end) = typed(&mut w, "a/b", Instant::now(), 3);
+        let out = w.tick(end + BURST_GAP * 2);
+        assert_eq!(out.len(), 3);
+        assert!(out.iter().all(|i| matches!(i, Input::Key { fast: true, .. })));
+    }
+
+    #[test]
+    fn a_burst_broken_by_a_persons_pause_is_not_one_scan() {
+        let mut w = Wedge::default();
+        let t = Instant::now();
+        let (out, _) = typed(&mut w, "GH1-P", t, 5);
+        assert!(out.is_empty());
+        let (out, _) = typed(&mut w, "-01", t + Duration::from_millis(400), 5);
+        assert!(scans(&out).is_empty() && out.len() == 5, "{out:?}");
+    }
+
+    #[test]
+    fn a_key_held_down_is_text_not_a_scan() {
+        let mut w = Wedge::default();
+        let (out, end) = typed(&mut w, &"x".repeat(20), Instant::now(), 15);
+        let mut out = out;
+        out.extend(w.tick(end + END_PAUSE));
+        assert!(scans(&out).is_empty(), "{out:?}");
+        assert_eq!(out.len(), 20);
+        assert!(out.iter().all(|i| matches!(i, Input::Key { fast: true, .. })), "text, never a command");
     }
 }

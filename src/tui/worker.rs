@@ -147,7 +147,7 @@ impl Worker {
                 match o.try_server(wait(&Effect::Backup), move |g| g.backup(Some(&dir))) {
                     Ok((file, _)) => {
                         tracing::info!("hourly backup {}", file.display());
-                        Outcome::Done(format!("backup written: {}", file.display()))
+                        Outcome::BackedUp(file)
                     }
                     Err(e) => failed("backup not taken", e),
                 }

@@ -51,22 +51,30 @@ fn a_conflict_alert_names_both_sides_and_stays_until_f9_acknowledges_it() {
     let mut app = gate_app(true, 1.0, vec![conflict(41), conflict(57)]);
     let s = screen(&app);
     let t = |stamp: &str| gatehouse::tui::screens::hhmmss(stamp);
-    assert!(s.contains(&format!("CONFLICT: pass {} admitted twice, counted once · F9 acknowledge", &PASS_ID[..8])), "{s}");
-    assert!(s.contains(&format!("first   Gate A · asha · {}   (2 open: F9 shows the next)", t("2026-11-21T18:30:01.000000Z"))), "{s}");
-    assert!(s.contains(&format!("second  Gate B · omar · {} (offline)", t("2026-11-21T18:31:10.000000Z"))), "{s}");
+    assert!(s.contains(&format!("CONFLICT: pass {} admitted twice, counted once · F9 list to acknowledge", &PASS_ID[..8])), "{s}");
+    assert!(s.contains(&format!("first    Gate A · asha · {}   (2 open: F9 lists them)", t("2026-11-21T18:30:01.000000Z"))), "{s}");
+    assert!(s.contains(&format!("second   Gate B · omar · {} (offline)", t("2026-11-21T18:31:10.000000Z"))), "{s}");
     // On every screen, not only Scan.
-    app.update(Action::GoTo(1));
+    app.update(Action::GoTo(5));
     assert_eq!(app.screen, Screen::Stats);
     assert!(screen(&app).contains("CONFLICT: pass"), "{}", screen(&app));
 
-    // F9 acknowledges the one shown (the oldest); the worker writes the conflict_ack.
-    let fx = press(&mut app, &[KeyCode::F(9)]);
+    // F9 lists the open ones; Enter acknowledges the chosen (the oldest
+    // first); the worker writes the conflict_ack.
+    assert!(press(&mut app, &[KeyCode::F(9)]).is_empty());
+    let s = screen(&app);
+    assert!(s.contains("Conflicts · 2 open") && s.contains("#41 pass") && s.contains("#57 pass"), "{s}");
+    let fx = press(&mut app, &[KeyCode::Enter]);
     assert_eq!(fx, vec![Effect::AckConflict(41)]);
     app.apply(Outcome::ConflictAcked(41, "conflict 41 acknowledged".into()));
     let s = screen(&app);
     assert!(s.contains("conflict 41 acknowledged") && !s.contains("2 open"), "{s}");
-    assert_eq!(press(&mut app, &[KeyCode::F(9)]), vec![Effect::AckConflict(57)]);
+    // The header's count moves with F9, not with the next sync.
+    let header = s.lines().next().unwrap_or_default();
+    assert!(header.contains("!1 CONFLICT") && !header.contains("!2"), "{header}");
+    assert_eq!(press(&mut app, &[KeyCode::Enter]), vec![Effect::AckConflict(57)]);
     app.apply(Outcome::ConflictAcked(57, "conflict 57 is acknowledged already".into()));
+    assert!(app.conflict_list.is_none(), "the list closes when none is left");
     assert!(!screen(&app).contains("CONFLICT: pass"), "{}", screen(&app));
     assert!(press(&mut app, &[KeyCode::F(9)]).is_empty(), "nothing left to acknowledge");
 }
@@ -77,7 +85,15 @@ fn a_void_admitted_offline_is_its_own_kind_of_alert() {
     c.kind = "voided".into();
     c.first.gate = String::new();
     let s = screen(&gate_app(true, 1.0, vec![c]));
-    assert!(s.contains("admitted offline after it was voided") && s.contains("voided  - · asha"), "{s}");
+    // The void (18:30:01) came before the offline admission (18:31:10).
+    assert!(s.contains("admitted offline after it was voided") && s.contains("voided   asha · "), "{s}");
+    assert!(s.contains("admitted Gate B · omar · "), "{s}");
+    // The other way round: admitted offline first, voided later elsewhere.
+    let mut c = conflict(9);
+    c.kind = "voided".into();
+    c.first.at = "2026-11-21T18:40:00.000000Z".into();
+    let s = screen(&gate_app(true, 1.0, vec![c]));
+    assert!(s.contains("admitted offline, then voided") && s.contains("voided   Gate A · asha"), "{s}");
 }
 
 #[test]
@@ -94,20 +110,21 @@ fn the_scan_screen_says_where_verdicts_come_from_and_when_the_replica_is_stale()
 }
 
 #[test]
-fn a_header_short_of_room_drops_the_role_rather_than_cut_the_name() {
+fn a_header_short_of_room_keeps_the_gate_and_who_whole_and_cuts_the_event_and_camera() {
     let mut app = gate_app(false, 20.0, vec![]);
-    // A gate name whose length would put the cut inside "(operator)".
-    app.gate = "Gate".into();
+    app.gate = "North Gate Two".into();
+    app.camera = "no camera at /dev/video0: permission denied".into();
     let header = screen(&app).lines().next().unwrap_or_default().to_string();
     let name = &app.actor.as_ref().expect("signed in").username;
-    assert!(header.contains(&format!("│ {name} ")) && header.contains("OFFLINE 20s q3"), "{header}");
-    assert!(!header.contains(&format!("{name} (")), "{header}");
+    assert!(header.contains(&format!("│ North Gate Two │ {name} (operator)")), "{header}");
+    assert!(header.contains("OFFLINE 20s q3") && header.contains("18:30:00"), "{header}");
+    assert!(header.contains('…'), "what is cut says so: {header}");
 }
 
 #[test]
 fn screens_that_need_the_server_say_so_offline() {
     let mut app = gate_app(false, 20.0, vec![]);
-    app.update(Action::GoTo(1));
+    app.update(Action::GoTo(5));
     app.apply(Outcome::StatsOffline("stats needs the server (offline): no answer within 1.5 s".into()));
     let s = screen(&app);
     assert!(s.contains("OFFLINE: Stats needs the server; scanning goes on from the replica"), "{s}");
@@ -165,4 +182,55 @@ fn sync_is_a_timed_job_whose_answer_the_header_shows() {
     // An acknowledgement: the count is read again at the next tick.
     app.apply(Outcome::ConflictAcked(41, "conflict 41 acknowledged".into()));
     assert_eq!(syncs(&app.tick(Instant::now(), "18:30:10".into())), 1);
+}
+
+#[test]
+fn stale_views_catch_up_a_console_started_offline_and_a_gate_back_online() {
+    // Started offline: no counts yet is a dash and says why, never "Admitted 0".
+    let mut app = gate_app(false, 20.0, vec![]);
+    app.stats = None;
+    app.apply(Outcome::StatsOffline("stats needs the server (offline): no answer within 1.5 s".into()));
+    let s = screen(&app);
+    assert!(s.contains("Admitted – · inside –") && s.contains("People · server not reached"), "{s}");
+    assert!(!s.contains("Admitted 0"), "{s}");
+    // An offline failure in the footer goes once the gate is back online.
+    app.update(Action::GoTo(5));
+    app.apply(Outcome::Failed("issuing passes needs the server (offline): no answer within 1.5 s".into()));
+    let t0 = Instant::now();
+    app.tick(t0, "18:30:00".into());
+    assert!(screen(&app).contains("needs the server (offline)"), "still offline: it stays");
+    let online = gate_app(true, 1.0, vec![]);
+    app.sync = online.sync.clone();
+    let fx = app.tick(t0 + Duration::from_millis(1500), "18:30:01".into());
+    let s = screen(&app);
+    assert!(!s.lines().last().unwrap_or_default().contains("needs the server (offline)"), "{s}");
+    // And the counts are asked for again at once.
+    assert!(fx.contains(&Effect::LoadStats), "{fx:?}");
+}
+
+#[test]
+fn ten_conflicts_are_one_list_and_all_of_them_after_a_y() {
+    let mut app = gate_app(true, 1.0, (1..=10).map(conflict).collect());
+    press(&mut app, &[KeyCode::F(9)]);
+    assert!(screen(&app).contains("Conflicts · 10 open"), "{}", screen(&app));
+    assert!(press(&mut app, &[KeyCode::Char('a')]).is_empty(), "all of them asks first");
+    assert!(screen(&app).contains("Acknowledge all 10 conflicts?  y / n"), "{}", screen(&app));
+    assert!(press(&mut app, &[KeyCode::Char('n')]).is_empty(), "n acknowledges nothing");
+    press(&mut app, &[KeyCode::Char('a')]);
+    let fx = press(&mut app, &[KeyCode::Char('y')]);
+    assert_eq!(fx, (1..=10).map(Effect::AckConflict).collect::<Vec<_>>());
+    // Esc closes the list; the alert stays until the acks come back.
+    press(&mut app, &[KeyCode::Esc]);
+    assert!(app.conflict_list.is_none() && app.alert().is_some());
+}
+
+#[test]
+fn a_double_admission_is_told_in_the_order_it_happened() {
+    // The offline admission (uploaded second) happened first.
+    let mut c = conflict(5);
+    c.second.at = "2026-11-21T18:20:00.000000Z".into();
+    let s = screen(&gate_app(true, 1.0, vec![c]));
+    let t = |stamp: &str| gatehouse::tui::screens::hhmmss(stamp);
+    assert!(s.contains(&format!("first    Gate B · omar · {} (offline)", t("2026-11-21T18:20:00.000000Z"))), "{s}");
+    assert!(s.contains(&format!("second   Gate A · asha · {}", t("2026-11-21T18:30:01.000000Z"))), "{s}");
 }

@@ -83,6 +83,9 @@ fn verdicts_ring_and_fill_the_recent_list() {
     assert_eq!(fx, vec![Effect::Bell(Bell::Admit), Effect::LoadStats]);
     let fx = app.apply(Outcome::Scanned(outcome(Verdict::Forged), ScanSource::Wedge, None));
     assert_eq!(fx[0], Effect::Bell(Bell::Deny));
+    // Already used sounds unlike a forgery.
+    let fx = app.apply(Outcome::Scanned(outcome(Verdict::AlreadyUsed), ScanSource::Wedge, None));
+    assert_eq!(fx[0], Effect::Bell(Bell::AlreadyUsed));
     for _ in 0..12 {
         app.apply(Outcome::Scanned(outcome(Verdict::AlreadyUsed), ScanSource::Manual, None));
     }
@@ -182,4 +185,102 @@ fn sound_can_be_turned_off_and_the_verdict_time_set() {
     assert!(app.scan.showing().is_some());
     app.tick(t0 + Duration::from_secs(2), "18:30:02".into());
     assert!(app.scan.showing().is_none());
+}
+
+#[test]
+fn a_burst_on_the_sign_in_screen_is_a_scan_refused_never_typed() {
+    let mut app = App::new(Config::default(), "Main Gate".into(), "/tmp".into());
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    for end_key in [Some(KeyCode::Enter), Some(KeyCode::Tab), None] {
+        let end = burst(&mut app, &code, Instant::now());
+        let mut fx = match end_key {
+            Some(k) => app.key(key(k), end + Duration::from_millis(4)),
+            None => vec![],
+        };
+        fx.extend(app.tick(end + Duration::from_millis(400), "18:30:00".into()));
+        assert!(app.login.user.is_empty() && app.login.pass.is_empty(), "{end_key:?}: typed into a field");
+        assert!(!app.login.focus_pass, "{end_key:?}: the Enter moved the focus");
+        assert!(!fx.iter().any(|e| matches!(e, Effect::Login { .. } | Effect::Scan { .. })), "{fx:?}");
+        assert_eq!(fx, vec![Effect::Bell(Bell::Deny)], "the guest hears a denial");
+        assert_eq!(app.login.error.as_deref(), Some(gatehouse::tui::screens::login::SCAN_REFUSED));
+    }
+    // A person still signs in, a key at a time.
+    let mut t = Instant::now();
+    for c in "asha".chars() {
+        app.key(key(KeyCode::Char(c)), t);
+        t += Duration::from_millis(150);
+        app.tick(t, "18:30:00".into());
+    }
+    assert_eq!(app.login.user.value(), "asha");
+}
+
+#[test]
+fn a_foreign_code_is_a_scan_with_a_verdict_of_its_own_never_keys() {
+    let codes = ["https://example.com/t/12345", "upi://pay?pa=shop@okbank&pn=Shop&am=10", "HELLO-WORLD", "ABCDEFGHIJK"];
+    for actor in [admin(), operator()] {
+        for (place, app) in every_place(actor.clone()) {
+            for code in codes {
+                let mut app = app.clone();
+                let before =
+                    format!("{:?}{:?}{:?}{:?}", app.screen, app.issue.name.value(), app.passes.search.value(), app.scan.checkin.is_some());
+                let end = burst(&mut app, code, Instant::now());
+                let fx = app.key(key(KeyCode::Enter), end + Duration::from_millis(4));
+                assert_eq!(fx, vec![Effect::Scan { payload: code.into(), source: ScanSource::Wedge }], "{place}: {code}");
+                let after =
+                    format!("{:?}{:?}{:?}{:?}", app.screen, app.issue.name.value(), app.passes.search.value(), app.scan.checkin.is_some());
+                assert_eq!(before, after, "{place}: {code} acted as keys");
+            }
+        }
+    }
+    let mut o = outcome(Verdict::Malformed);
+    o.reason = gatehouse::domain::payload::Malformed::NotOurs.to_string();
+    assert_eq!(gatehouse::tui::screens::scan::big_word(&o), "NOT A PASS");
+}
+
+#[test]
+fn a_scan_while_manual_check_in_is_open_shows_its_verdict_and_keeps_the_box() {
+    let mut app = signed_in(operator());
+    press(&mut app, &[KeyCode::Char('/')]);
+    type_text(&mut app, "fat");
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    let end = burst(&mut app, &code, Instant::now() + Duration::from_secs(1));
+    let fx = app.key(key(KeyCode::Enter), end + Duration::from_millis(4));
+    assert_eq!(fx, vec![Effect::Scan { payload: code, source: ScanSource::Wedge }]);
+    app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    assert_eq!(app.scan.checkin.as_ref().map(|c| c.query.value()), Some("fat".into()), "the box and its text stay");
+    assert!(app.status.as_ref().is_some_and(|s| s.text.contains("ADMIT 2")), "the footer says it too: {:?}", app.status);
+}
+
+#[test]
+fn a_scan_on_passes_reloads_the_list() {
+    let mut app = signed_in(admin());
+    app.update(Action::GoTo(2));
+    let fx = app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    assert!(fx.contains(&Effect::LoadPasses(app.passes.filter())), "{fx:?}");
+}
+
+#[test]
+fn a_scan_during_the_sign_in_check_is_scanned_once_signed_in() {
+    let mut app = App::new(Config::default(), "Main Gate".into(), "/tmp".into());
+    let t0 = Instant::now();
+    let mut t = t0;
+    for c in "asha\rpw-long-enough\r".chars() {
+        let k = if c == '\r' { KeyCode::Enter } else { KeyCode::Char(c) };
+        app.key(key(k), t);
+        t += Duration::from_millis(150);
+        app.tick(t, "18:30:00".into());
+    }
+    assert!(app.login.busy, "checking the password");
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    let end = burst(&mut app, &code, t);
+    assert!(app.key(key(KeyCode::Enter), end + Duration::from_millis(4)).is_empty());
+    let fx = app.apply(Outcome::LoggedIn(admin()));
+    assert!(fx.contains(&Effect::Scan { payload: code.clone(), source: ScanSource::Wedge }), "{fx:?}");
+    // If the sign-in fails, the read is reported, not kept.
+    let mut app = App::new(Config::default(), "Main Gate".into(), "/tmp".into());
+    app.login.busy = true;
+    let end = burst(&mut app, &code, Instant::now());
+    app.key(key(KeyCode::Enter), end + Duration::from_millis(4));
+    app.apply(Outcome::LoginFailed("wrong username or password".into()));
+    assert_eq!(app.login.error.as_deref(), Some("wrong username or password · a code read meanwhile was not checked"));
 }

@@ -16,6 +16,7 @@ use crate::tui::effect::Effect;
 use crate::tui::forms::TextField;
 use crate::tui::theme::Theme;
 use crate::tui::ui::centered;
+use crate::tui::widgets::text::{self, visible};
 
 #[derive(Debug, Clone)]
 pub struct CheckIn {
@@ -107,19 +108,29 @@ impl CheckIn {
         let row = |i: u16| Rect { y: inner.y + i, height: 1, ..inner };
         field_row(&self.query, !self.confirming, 6, theme, row(0), buf);
         let list_h = inner.height.saturating_sub(if self.confirming { 6 } else { 3 });
-        let start = self.selected.saturating_sub(list_h.saturating_sub(1) as usize);
+        // Two rows a candidate: who and status, then the detail (type,
+        // phone, slot) whole rather than cut at the box's edge.
+        let per_row = (list_h as usize / 2).max(1);
+        let start = self.selected.saturating_sub(per_row - 1);
+        let w = inner.width as usize;
         let mut lines: Vec<Line> = self
             .found
             .iter()
             .enumerate()
             .skip(start)
-            .take(list_h as usize)
-            .map(|(i, c)| {
+            .take(per_row)
+            .flat_map(|(i, c)| {
                 let mark = if i == self.selected { "▸" } else { " " };
-                let text = format!("{mark}{} {:<25} {:<8} {}", short(&c.id), c.name, c.status, c.detail);
-                let text: String = text.chars().take(inner.width as usize).collect();
-                Line::from(Span::styled(text, if i == self.selected { theme.selected() } else { Default::default() }))
+                let status = visible(&c.status);
+                let name_w = w.saturating_sub(10 + text::width(&status) + 1);
+                let head = format!("{mark}{} {} {status}", short(&c.id), text::pad(&visible(&c.name), name_w));
+                let style = if i == self.selected { theme.selected() } else { Default::default() };
+                [
+                    Line::from(Span::styled(text::pad(&head, w), style)),
+                    Line::from(Span::styled(format!("          {}", text::fit(&visible(&c.detail), w.saturating_sub(10))), theme.dim())),
+                ]
             })
+            .take(list_h as usize)
             .collect();
         if lines.is_empty() {
             let msg = if self.query.is_empty() {
@@ -135,7 +146,7 @@ impl CheckIn {
         let foot = Rect { y: inner.y + inner.height.saturating_sub(1), height: 1, ..inner };
         if let (true, Some(c)) = (self.confirming, self.found.get(self.selected)) {
             let ask = Rect { y: foot.y.saturating_sub(3), height: 2, ..inner };
-            Paragraph::new(Span::styled(format!("Check in {} ({})?", c.name, short(&c.id)), theme.title()))
+            Paragraph::new(Span::styled(format!("Check in {} ({})?", visible(&c.name), short(&c.id)), theme.title()))
                 .wrap(Wrap { trim: true })
                 .render(ask, buf);
             field_row(&self.reason, true, 6, theme, Rect { y: foot.y.saturating_sub(1), height: 1, ..inner }, buf);

@@ -18,6 +18,7 @@ use crate::tui::effect::Effect;
 use crate::tui::forms::TextField;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::halfblock;
+use crate::tui::widgets::text::visible;
 
 /// The issue form's fields in screen order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -339,13 +340,18 @@ fn render_issued(app: &App, v: &crate::service::PassView, theme: &Theme, area: R
         Line::from(""),
         Line::from(format!("Id       {}", short(&p.id))),
         Line::from(format!("Type     {} · {} person{}", p.pass_type, p.persons, if p.persons == 1 { "" } else { "s" })),
-        Line::from(format!("Holder   {}  {}", p.holder_name, p.holder_phone)),
+        Line::from(format!("Holder   {}  {}", visible(&p.holder_name), p.holder_phone)),
     ];
     if let (Some(n), Some(ph)) = (&p.holder2_name, &p.holder2_phone) {
-        lines.push(Line::from(format!("Holder 2 {n}  {ph}")));
+        lines.push(Line::from(format!("Holder 2 {}  {ph}", visible(n))));
     }
     lines.extend([
-        Line::from(format!("Price    {} {}", format_money(p.price_cents, &app.cfg.event.currency), p.payment_mode.as_str())),
+        Line::from(format!("Price    {}", format_money(p.price_cents, &app.cfg.event.currency))),
+        Line::from(format!(
+            "Payment  {}{}",
+            p.payment_mode.as_str(),
+            p.txn_ref.as_deref().map(|t| format!(" · ref {}", visible(t))).unwrap_or_default()
+        )),
         Line::from(format!("Slot     {}", p.slot)),
         Line::from(""),
         Line::from(vec![

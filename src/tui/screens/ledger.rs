@@ -14,6 +14,7 @@ use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::effect::Effect;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::text::{self, visible};
 
 #[derive(Debug, Clone, Default)]
 pub struct LedgerState {
@@ -22,12 +23,16 @@ pub struct LedgerState {
     pub verifying: bool,
     pub progress: u64,
     pub report: Option<Verification>,
+    /// The block chosen in the list (newest first), and whether it is open.
+    pub selected: usize,
+    pub open: bool,
 }
 
 impl LedgerState {
     pub fn key(&self, key: KeyEvent) -> Option<Action> {
         match key.code {
             KeyCode::Char('v') => Some(Action::Verify),
+            KeyCode::Char('b') => Some(Action::Backup),
             KeyCode::Char('r') => Some(Action::Refresh),
             KeyCode::Char(' ') => nav_keys(key.code),
             KeyCode::Char(_) => None,
@@ -44,9 +49,43 @@ impl LedgerState {
                 vec![Effect::VerifyLedger]
             }
             Action::Refresh => vec![Effect::LoadLedger],
+            Action::Backup => vec![Effect::Backup],
+            Action::Up => {
+                self.selected = self.selected.saturating_sub(1);
+                vec![]
+            }
+            Action::Down => {
+                self.selected = (self.selected + 1).min(self.blocks.len().saturating_sub(1));
+                vec![]
+            }
+            Action::Submit => {
+                self.open = !self.blocks.is_empty() && !self.open;
+                vec![]
+            }
+            Action::Back => {
+                self.open = false;
+                vec![]
+            }
             _ => vec![],
         }
     }
+
+    pub fn loaded(&mut self, blocks: Vec<StoredBlock>, total: u64) {
+        self.blocks = blocks;
+        self.total = total;
+        self.selected = self.selected.min(self.blocks.len().saturating_sub(1));
+    }
+}
+
+/// A scan block's verdict, read from its data; empty for other events.
+pub fn verdict_of(b: &StoredBlock) -> String {
+    if b.event != "scan" {
+        return String::new();
+    }
+    serde_json::from_str::<serde_json::Value>(&b.data)
+        .ok()
+        .and_then(|v| v.get("verdict").and_then(|x| x.as_str()).map(str::to_string))
+        .unwrap_or_default()
 }
 
 pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -93,32 +132,95 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         };
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(block).render(status, buf);
     }
+    // The event and operator columns as wide as their longest entry
+    // (`resident_deactivate` whole), a scan's verdict beside it; the hash
+    // when there is room (the opened block shows it whole), the data the rest.
+    let event_w = l.blocks.iter().map(|b| text::width(&b.event)).max().unwrap_or(5).clamp(5, 20);
+    let op_w = l.blocks.iter().map(|b| text::width(&visible(&b.operator))).max().unwrap_or(8).clamp(8, 12);
+    let with_hash = table.width >= 100;
+    let fixed = 2 + 6 + 8 + op_w as u16 + event_w as u16 + 12 + if with_hash { 9 } else { 0 } + 6;
+    let data_w = table.width.saturating_sub(fixed) as usize;
+    let (start, shown) = super::table_window(l.selected, table.height);
     let rows: Vec<Row> = l
         .blocks
         .iter()
-        .map(|b| {
-            Row::new(vec![
+        .enumerate()
+        .skip(start)
+        .take(shown)
+        .map(|(i, b)| {
+            let verdict = verdict_of(b);
+            let vstyle = crate::domain::scan::Verdict::parse(&verdict).map(|v| theme.verdict(v)).unwrap_or_default();
+            let mut cells = vec![
                 Cell::from(b.index.to_string()),
                 Cell::from(hhmmss(&b.ts)),
-                Cell::from(b.operator.clone()),
-                Cell::from(b.event.clone()),
-                Cell::from(short(&b.hash).to_string()),
-                Cell::from(b.data.clone()),
-            ])
+                Cell::from(text::fit(&visible(&b.operator), op_w).into_owned()),
+                Cell::from(text::fit(&visible(&b.event), event_w).into_owned()),
+                Cell::from(Span::styled(text::fit(&verdict, 12).into_owned(), vstyle)),
+            ];
+            if with_hash {
+                cells.push(Cell::from(short(&b.hash).to_string()));
+            }
+            cells.push(Cell::from(text::fit(&visible(&b.data), data_w).into_owned()));
+            let row = Row::new(cells);
+            if i == l.selected { row.style(theme.selected()) } else { row }
         })
         .collect();
-    let widths = [
+    let mut widths = vec![
         Constraint::Length(6),
         Constraint::Length(8),
-        Constraint::Length(10),
-        Constraint::Length(13),
-        Constraint::Length(8),
-        Constraint::Fill(1),
+        Constraint::Length(op_w as u16),
+        Constraint::Length(event_w as u16),
+        Constraint::Length(12),
     ];
-    let header = Row::new(["#", "TIME", "OPERATOR", "EVENT", "HASH", "DATA"]).style(theme.title());
-    Widget::render(
-        Table::new(rows, widths).header(header).block(Block::bordered().title(format!(" Recent blocks of {} ", l.total))),
-        table,
-        buf,
-    );
+    let mut head = vec!["#", "TIME", "OPERATOR", "EVENT", "VERDICT"];
+    if with_hash {
+        widths.push(Constraint::Length(8));
+        head.push("HASH");
+    }
+    widths.push(Constraint::Fill(1));
+    head.push("DATA");
+    let header = Row::new(head).style(theme.title());
+    let title = format!(" Recent blocks of {} · ↑↓ Enter opens ", l.total);
+    Widget::render(Table::new(rows, widths).header(header).block(Block::bordered().title(title)), table, buf);
+    if let (true, Some(b)) = (l.open, l.blocks.get(l.selected)) {
+        render_block(b, theme, area, buf);
+    }
+}
+
+/// One block whole: who, when, where, its hashes and its data.
+fn render_block(b: &StoredBlock, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    use ratatui::widgets::Clear;
+    let r = crate::tui::ui::centered(area, 78, area.height);
+    Clear.render(r, buf);
+    let block = Block::bordered().title(format!(" Block {} · Esc closes ", b.index)).border_style(theme.focus());
+    let inner = block.inner(r);
+    block.render(r, buf);
+    let data = serde_json::from_str::<serde_json::Value>(&b.data)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| b.data.clone());
+    let k = |key: &str, val: String| Line::from(vec![Span::styled(format!("{key:<10}"), theme.key()), Span::raw(val)]);
+    let mut lines = vec![
+        k("time", day_time(&b.ts)),
+        k("event", visible(&b.event).into_owned()),
+        k("operator", visible(&b.operator).into_owned()),
+        k("gate", visible(&b.gate).into_owned()),
+        k("hash", b.hash.clone()),
+        k("prev", b.prev_hash.clone()),
+        k("key", b.key_id.clone()),
+    ];
+    let verdict = verdict_of(b);
+    if !verdict.is_empty() {
+        lines.insert(2, k("verdict", verdict));
+    }
+    lines.push(Line::from(Span::styled("data", theme.key())));
+    lines.extend(data.lines().map(|l| Line::from(format!("  {}", visible(l)))));
+    Paragraph::new(lines).wrap(Wrap { trim: false }).render(inner, buf);
+}
+
+/// `2026-12-03 21:52:34` in local time.
+fn day_time(stamp: &str) -> String {
+    crate::domain::clock::parse_stamp(stamp)
+        .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| stamp.to_string())
 }

@@ -14,6 +14,9 @@ use crate::tui::forms::TextField;
 use crate::tui::theme::Theme;
 use crate::tui::ui::centered;
 
+/// What the sign-in screen says to a scan: the guest is not let in.
+pub const SCAN_REFUSED: &str = "SIGN IN TO SCAN: that code was not checked; scan it again after signing in";
+
 #[derive(Debug, Clone)]
 pub struct LoginState {
     pub user: TextField,
@@ -21,6 +24,9 @@ pub struct LoginState {
     pub focus_pass: bool,
     pub error: Option<String>,
     pub busy: bool,
+    /// A scan read while the sign-in was being checked: scanned once it
+    /// succeeds, reported as not checked if it fails.
+    pub pending_scan: Option<(String, std::time::Instant)>,
 }
 
 impl Default for LoginState {
@@ -31,6 +37,7 @@ impl Default for LoginState {
             focus_pass: false,
             error: None,
             busy: false,
+            pending_scan: None,
         }
     }
 }
@@ -44,6 +51,11 @@ impl LoginState {
             KeyCode::Esc => Action::Quit,
             _ => Action::Type(key),
         }
+    }
+
+    /// A scanner read on this screen: not checked, and not typed anywhere.
+    pub fn scan_refused(&mut self) {
+        self.error = Some(SCAN_REFUSED.into());
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
@@ -97,11 +109,12 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     field_row(&l.user, !l.focus_pass, 9, theme, row(2), buf);
     field_row(&l.pass, l.focus_pass, 9, theme, row(4), buf);
     let msg = match (&l.error, l.busy) {
-        (_, true) => Line::from(Span::styled("  checking…", theme.dim())),
-        (Some(e), _) => Line::from(Span::styled(format!("  {e}"), theme.error())),
-        (None, _) => Line::from(Span::styled("  Enter to continue", theme.dim())),
+        (_, true) => Line::from(Span::styled("checking…", theme.dim())),
+        (Some(e), _) => Line::from(Span::styled(e.clone(), theme.error())),
+        (None, _) => Line::from(Span::styled("Enter to continue", theme.dim())),
     };
-    // A lockout message is long: it wraps over the box's last rows.
-    let rows = Rect { y: inner.y + 6, height: inner.height.saturating_sub(6), ..inner };
-    Paragraph::new(msg).wrap(Wrap { trim: false }).render(rows, buf);
+    // A lockout message is long: it wraps over the box's last rows, every
+    // row indented alike (the indent is the area's, not leading spaces).
+    let rows = Rect { x: inner.x + 2, y: inner.y + 6, width: inner.width.saturating_sub(2), height: inner.height.saturating_sub(6) };
+    Paragraph::new(msg).wrap(Wrap { trim: true }).render(rows, buf);
 }

@@ -2,6 +2,7 @@
 //! (actions in, effects out as data) and its drawing, which only reads.
 
 pub mod checkin;
+pub mod conflicts;
 pub mod issue;
 pub mod ledger;
 pub mod login;

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget};
 
 use super::prompt::{Prompt, PromptKind};
-use super::{Ctx, cycle_opt, hhmmss, nav_keys, short, text_keys};
+use super::{Ctx, cycle_opt, nav_keys, short, text_keys};
 use crate::domain::pass::{Pass, PassStatus, PaymentMode, format_money};
 use crate::service::{ExportKind, PassView};
 use crate::store::PassFilter;
@@ -19,6 +19,7 @@ use crate::tui::effect::Effect;
 use crate::tui::forms::TextField;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::halfblock;
+use crate::tui::widgets::text::{self, visible};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
@@ -290,27 +291,30 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let (table_area, detail_area) = super::split_detail(body, p.detail);
     // Only columns that fit: constraints that cannot all be met make the
     // layout solver's answer vary from run to run.
+    // Narrow (beside the detail, which names the id) the holders get the row.
     let wide = table_area.width >= 60;
-    let header = if wide { Row::new(["ID", "TYPE", "HOLDERS", "PHONE", "STATUS"]) } else { Row::new(["ID", "HOLDERS", "STATUS"]) }
-        .style(theme.title());
-    let (start, visible) = super::table_window(p.selected, table_area.height);
+    let header =
+        if wide { Row::new(["ID", "TYPE", "HOLDERS", "PHONE", "STATUS"]) } else { Row::new(["HOLDERS", "STATUS"]) }.style(theme.title());
+    let holders_w = table_area.width.saturating_sub(if wide { 2 + 8 + 7 + 14 + 6 + 4 } else { 2 + 6 + 1 }) as usize;
+    let (start, shown) = super::table_window(p.selected, table_area.height);
     let rows: Vec<Row> = p
         .rows
         .iter()
         .enumerate()
         .skip(start)
-        .take(visible)
+        .take(shown)
         .map(|(i, v)| {
+            let holders = text::fit(&visible(&v.pass.holders()), holders_w).into_owned();
             let r = if wide {
                 Row::new(vec![
                     Cell::from(short(&v.pass.id).to_string()),
-                    Cell::from(v.pass.pass_type.clone()),
-                    Cell::from(v.pass.holders()),
-                    Cell::from(v.pass.holder_phone.clone()),
+                    Cell::from(text::fit(&visible(&v.pass.pass_type), 7).into_owned()),
+                    Cell::from(holders),
+                    Cell::from(text::fit(&visible(&v.pass.holder_phone), 14).into_owned()),
                     Cell::from(v.status.as_str()),
                 ])
             } else {
-                Row::new(vec![Cell::from(short(&v.pass.id).to_string()), Cell::from(v.pass.holders()), Cell::from(v.status.as_str())])
+                Row::new(vec![Cell::from(holders), Cell::from(v.status.as_str())])
             };
             if i == p.selected { r.style(theme.selected()) } else { r }
         })
@@ -318,7 +322,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let widths: Vec<Constraint> = if wide {
         vec![Constraint::Length(8), Constraint::Length(7), Constraint::Fill(1), Constraint::Length(14), Constraint::Length(6)]
     } else {
-        vec![Constraint::Length(8), Constraint::Fill(1), Constraint::Length(6)]
+        vec![Constraint::Fill(1), Constraint::Length(6)]
     };
     Widget::render(Table::new(rows, widths).header(header).block(Block::bordered().title(" Passes ")), table_area, buf);
 
@@ -327,29 +331,71 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         let block = Block::bordered().title(format!(" {} ", short(&q.id)));
         let inner = block.inner(area);
         block.render(area, buf);
-        let mut lines = vec![
-            Line::from(format!("{} · {} · {}", q.pass_type, q.persons, format_money(q.price_cents, &app.cfg.event.currency))),
-            Line::from(q.holders()),
-            Line::from(format!("{} {}", q.payment_mode.as_str(), q.txn_ref.clone().unwrap_or_default())),
-            Line::from(Span::styled(v.status.as_str().to_uppercase(), theme.title())),
+        // Everything an admin asks at the desk: who, how to reach them,
+        // when and by whom it was issued, paid, used or voided.
+        let w = inner.width as usize;
+        let money = format_money(q.price_cents, &app.cfg.event.currency);
+        let mut rows: Vec<(String, bool)> = vec![
+            (format!("{} · {} · {money}", q.pass_type, q.persons), false),
+            (visible(&q.holders()).into_owned(), true),
+            (
+                format!(
+                    "phone {}{}",
+                    visible(&q.holder_phone),
+                    q.holder2_phone.as_deref().map(|p| format!(" · {}", visible(p))).unwrap_or_default()
+                ),
+                false,
+            ),
+            (format!("slot {}", visible(&q.slot)), false),
+            (format!("issued {} by {}", day_time(&q.created_at), visible(&q.created_by)), false),
+            (
+                format!(
+                    "{}{}",
+                    q.payment_mode.as_str(),
+                    q.txn_ref.as_deref().map(|t| format!(" · txn {}", visible(t))).unwrap_or_default()
+                ),
+                false,
+            ),
+            (v.status.as_str().to_uppercase(), true),
         ];
         if let Some(at) = &q.scanned_at {
-            lines.push(Line::from(format!(
-                "in {} by {} at {}",
-                hhmmss(at),
-                q.scanned_by.clone().unwrap_or_default(),
-                q.gate.clone().unwrap_or_default()
-            )));
+            rows.push((
+                format!(
+                    "in {} by {} at {}",
+                    day_time(at),
+                    visible(q.scanned_by.as_deref().unwrap_or("?")),
+                    visible(q.gate.as_deref().unwrap_or("?"))
+                ),
+                false,
+            ));
         }
-        if let Some(r) = &q.void_reason {
-            lines.push(Line::from(format!("void: {r}")));
+        if let Some(at) = &q.voided_at {
+            rows.push((format!("voided {} by {}", day_time(at), visible(q.voided_by.as_deref().unwrap_or("?"))), false));
+            rows.push((format!("reason: {}", visible(q.void_reason.as_deref().unwrap_or(""))), false));
         }
+        let lines: Vec<Line> = rows
+            .into_iter()
+            .map(|(t, strong)| {
+                let t = text::fit(&t, w).into_owned();
+                if strong { Line::from(Span::styled(t, theme.title())) } else { Line::from(t) }
+            })
+            .collect();
         let n = lines.len() as u16;
         Paragraph::new(lines).render(Rect { height: n.min(inner.height), ..inner }, buf);
         let qr_area = Rect { y: inner.y + n, height: inner.height.saturating_sub(n), ..inner };
-        halfblock::render_qr(&v.payload, qr_area, buf);
+        if !halfblock::render_qr(&v.payload, qr_area, buf) && qr_area.height > 1 {
+            let hint = Rect { y: qr_area.y + 1, height: qr_area.height - 1, ..qr_area };
+            Paragraph::new(Span::styled("QR: a taller window shows it; p prints", theme.dim())).render(hint, buf);
+        }
     }
     if let Some(prompt) = &p.prompt {
         prompt.render(theme, area, buf);
     }
+}
+
+/// `12-03 21:52` in local time: the day matters for issue and void times.
+fn day_time(stamp: &str) -> String {
+    crate::domain::clock::parse_stamp(stamp)
+        .map(|t| t.with_timezone(&chrono::Local).format("%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| stamp.to_string())
 }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget};
 
 use super::prompt::{Prompt, PromptKind};
-use super::{Ctx, error_row, field_row, nav_keys, short, text_keys};
+use super::{Ctx, error_row, field_row, nav_keys, text_keys};
 use crate::domain::resident::{Presence, ResidentRequest};
 use crate::domain::validate::ValidationErrors;
 use crate::service::ResidentView;
@@ -17,6 +17,7 @@ use crate::tui::effect::Effect;
 use crate::tui::forms::TextField;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::halfblock;
+use crate::tui::widgets::text::{self, visible};
 
 #[derive(Debug, Clone, Default)]
 pub struct ResidentsState {
@@ -297,7 +298,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     Paragraph::new(Line::from(vec![
         Span::styled(" / ", theme.key()),
         Span::styled(
-            format!("{:<14}", if r.searching { format!("{}▏", r.search) } else { r.search.clone() }),
+            text::pad(&if r.searching { format!("{}▏", visible(&r.search)) } else { visible(&r.search).into_owned() }, 14),
             if r.searching { theme.selected() } else { theme.dim() },
         ),
         Span::raw(format!(" {} resident{} · ", active.len(), if active.len() == 1 { "" } else { "s" })),
@@ -308,19 +309,24 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let (table_area, detail_area) = super::split_detail(body, r.detail);
     // Only columns that fit, so the layout has one answer.
     let wide = table_area.width >= 50;
-    let (start, visible) = super::table_window(r.selected, table_area.height);
+    let (start, shown) = super::table_window(r.selected, table_area.height);
     let rows: Vec<Row> = r
         .rows
         .iter()
         .enumerate()
         .skip(start)
-        .take(visible)
+        .take(shown)
         .map(|(i, v)| {
             let x = &v.resident;
             let status = if x.active { x.status.as_str() } else { "off" };
-            let mut cells = vec![Cell::from(x.room.clone()), Cell::from(x.name.clone()), Cell::from(status)];
+            let name_w = table_area.width.saturating_sub(if wide { 2 + 8 + 4 + 14 + 3 } else { 2 + 8 + 4 + 2 }) as usize;
+            let mut cells = vec![
+                Cell::from(text::fit(&visible(&x.room), 8).into_owned()),
+                Cell::from(text::fit(&visible(&x.name), name_w).into_owned()),
+                Cell::from(status),
+            ];
             if wide {
-                cells.push(Cell::from(x.phone.clone()));
+                cells.push(Cell::from(text::fit(&visible(&x.phone), 14).into_owned()));
             }
             let row = Row::new(cells);
             if i == r.selected { row.style(theme.selected()) } else { row }
@@ -335,15 +341,21 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     Widget::render(Table::new(rows, widths).header(header).block(Block::bordered().title(" Residents ")), table_area, buf);
     if let (Some(area), Some(v)) = (detail_area, r.rows.get(r.selected)) {
         let x = &v.resident;
-        let block = Block::bordered().title(format!(" {} ", short(&x.id)));
+        // Who, room and status ride on the border, and the panel has no
+        // bottom border: the card's QR needs every row there is at 80x24.
+        let status = if x.active { x.status.as_str() } else { "inactive" };
+        let title = format!(" {} · room {} · {status} ", visible(&x.name), visible(&x.room));
+        let block = Block::new()
+            .borders(ratatui::widgets::Borders::TOP | ratatui::widgets::Borders::LEFT | ratatui::widgets::Borders::RIGHT)
+            .title(Span::styled(text::fit(&title, area.width.saturating_sub(2) as usize).into_owned(), theme.title()));
         let inner = block.inner(area);
         block.render(area, buf);
-        let lines = vec![
-            Line::from(Span::styled(x.name.clone(), theme.title())),
-            Line::from(format!("room {} floor {} · {}", x.room, x.floor, if x.active { x.status.as_str() } else { "inactive" })),
-        ];
-        Paragraph::new(lines).render(inner, buf);
-        halfblock::render_qr(&v.payload, Rect { y: inner.y + 2, height: inner.height.saturating_sub(2), ..inner }, buf);
+        let qr = inner;
+        if !halfblock::render_qr(&v.payload, qr, buf) {
+            Paragraph::new(Span::styled("QR needs a taller window; p prints the card", theme.dim()))
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .render(Rect { y: qr.y + 1, height: qr.height.saturating_sub(1), ..qr }, buf);
+        }
     }
     if let Some(prompt) = &r.prompt {
         prompt.render(theme, area, buf);

@@ -18,6 +18,7 @@ use crate::tui::app::App;
 use crate::tui::effect::{Bell, Effect, PHOTO_COLS, Photo, ScanSource};
 use crate::tui::theme::Theme;
 use crate::tui::wedge::is_code_char;
+use crate::tui::widgets::text::{self, visible};
 use crate::tui::widgets::{bigtext, halfblock};
 
 /// How many scans the list keeps.
@@ -157,7 +158,11 @@ impl ScanState {
         if source == ScanSource::CheckIn {
             self.checkin = None;
         }
-        let bell = if out.verdict.admits() { Bell::Admit } else { Bell::Deny };
+        let bell = match out.verdict {
+            v if v.admits() => Bell::Admit,
+            Verdict::AlreadyUsed => Bell::AlreadyUsed,
+            _ => Bell::Deny,
+        };
         self.recent.push_front((out.clone(), source));
         self.recent.truncate(RECENT);
         self.last = Some(out);
@@ -169,8 +174,16 @@ impl ScanState {
 pub fn big_word(o: &ScanOutcome) -> String {
     match (o.verdict, &o.pass) {
         (Verdict::Admitted, Some(p)) => format!("ADMIT {}", p.persons),
+        _ if foreign(o) => "NOT A PASS".into(),
         (v, _) => word(v).to_string(),
     }
+}
+
+/// A code from another system (a URL, a payment link, a shop's barcode):
+/// its own verdict, so the operator knows it is not a damaged pass.
+pub fn foreign(o: &ScanOutcome) -> bool {
+    use crate::domain::payload::Malformed;
+    o.verdict == Verdict::Malformed && (o.reason == Malformed::NotOurs.to_string() || o.reason == Malformed::TooLong.to_string())
 }
 
 /// The word for each verdict.
@@ -217,14 +230,26 @@ fn details(o: &ScanOutcome) -> Vec<String> {
             }
             v.push(o.reason.clone());
         }
-        _ => v.push(format!("DENY: {}", o.reason)),
+        _ if foreign(o) => v.push("DENY: not a gatehouse pass (a code from another system)".into()),
+        _ => {
+            v.push(format!("DENY: {}", text::keep_brackets(&o.reason)));
+            // Whose pass it is, so the operator can speak to the guest by name.
+            if let Some(p) = &o.pass {
+                v.push(format!("{} · {} × {}", p.holders(), p.pass_type, p.persons));
+            }
+        }
     }
-    v
+    // Stored names and reasons as the CLI prints them: bidi and controls escaped.
+    v.into_iter().map(|l| visible(&l).into_owned()).collect()
 }
 
 pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    // The verdict takes what is left once the entry and the lists have
+    // their rows, so a banner above (a conflict) shrinks the verdict, not
+    // the People box.
+    let bottom_h = if area.height >= 30 { area.height * 2 / 5 } else { 7 };
     let [verdict_area, entry_area, bottom] =
-        Layout::vertical([Constraint::Percentage(55), Constraint::Length(3), Constraint::Min(5)]).areas(area);
+        Layout::vertical([Constraint::Min(5), Constraint::Length(3), Constraint::Length(bottom_h)]).areas(area);
     render_verdict(app, theme, verdict_area, buf);
 
     let buffer = &app.scan.entry;
@@ -242,8 +267,29 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     render_recent(app, theme, recent_area, buf);
     render_side(app, theme, side, buf);
     if let Some(c) = &app.scan.checkin {
-        c.render(theme, area, buf);
+        // A verdict that arrives while the box is open stays in full above it.
+        let r = if app.scan.showing().is_some() { Rect { y: entry_area.y, height: area.bottom() - entry_area.y, ..area } } else { area };
+        c.render(theme, r, buf);
     }
+}
+
+/// A scan's verdict over whatever screen or dialog is open, when the Scan
+/// screen's own verdict box is not in view.
+pub fn render_strip(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let Some(o) = app.scan.showing() else { return };
+    let style = theme.verdict(o.verdict);
+    let mut lines = vec![Line::from(Span::styled(format!("*** {} ***", big_word(o)), style))];
+    lines.extend(details(o).into_iter().map(Line::from));
+    if let Some(w) = &o.warning {
+        lines.push(Line::from(format!("WARNING: {w}")));
+    }
+    let r = Rect { height: (lines.len() as u16 + 2).min(area.height), ..area };
+    ratatui::widgets::Clear.render(r, buf);
+    let title = format!(" scan #{} {} · {} · {} ", app.scan.seq, o.verdict.as_str(), hhmmss(&o.at), o.gate);
+    Paragraph::new(lines)
+        .block(Block::bordered().title(Span::styled(title, style)).border_style(style))
+        .wrap(Wrap { trim: true })
+        .render(r, buf);
 }
 
 fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -251,7 +297,8 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         let block = Block::bordered().title(" Verdict ");
         let inner = block.inner(area);
         block.render(area, buf);
-        if !bigtext::render("READY", inner, buf, theme.dim()) {
+        let scale = bigtext::scale_for("READY", inner.width, inner.height).unwrap_or(1).min(2);
+        if !bigtext::render_at("READY", scale, inner, buf, theme.dim()) {
             Paragraph::new("READY").style(theme.dim()).render(inner, buf);
         }
         return;
@@ -264,7 +311,7 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     block.render(area, buf);
     let mut lines = details(o);
     if let Some(w) = &o.warning {
-        lines.insert(0, format!("WARNING: {w}"));
+        lines.insert(0, format!("WARNING: {}", text::keep_brackets(&visible(w))));
     }
     if o.repeated {
         lines.insert(0, "repeated read: no change".into());
@@ -274,11 +321,13 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     }
     let photo_w = if app.scan.photo.is_some() && inner.width >= 90 { PHOTO_COLS } else { 0 };
     let [text_area, photo_area] = Layout::horizontal([Constraint::Min(10), Constraint::Length(photo_w)]).areas(inner);
-    let big_h = bigtext::HEIGHT + 1;
     let big = big_word(o);
-    let fits = text_area.height >= big_h + lines.len() as u16 && bigtext::width(&big) <= text_area.width;
-    let detail_area = if fits {
-        bigtext::render(&big, Rect { height: bigtext::HEIGHT, ..text_area }, buf, style);
+    // As large as the box allows beside the detail lines: 5 rows at 80x24, more at 120x40.
+    let scale = bigtext::scale_for(&big, text_area.width, text_area.height.saturating_sub(1 + lines.len() as u16));
+    let fits = scale.is_some();
+    let big_h = bigtext::HEIGHT * scale.unwrap_or(1) + 1;
+    let detail_area = if let Some(scale) = scale {
+        bigtext::render_at(&big, scale, Rect { height: big_h - 1, ..text_area }, buf, style);
         Rect { y: text_area.y + big_h, height: text_area.height - big_h, ..text_area }
     } else {
         lines.insert(0, format!("*** {big} ***"));
@@ -300,15 +349,18 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 }
 
 fn render_recent(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let room = area.height.saturating_sub(2) as usize;
+    let w = area.width.saturating_sub(2) as usize;
     let lines: Vec<Line> = app
         .scan
         .recent
         .iter()
+        .take(room)
         .map(|(o, src)| {
             let who = o
                 .pass
                 .as_ref()
-                .map(|p| p.holder_name.clone())
+                .map(|p| p.holders())
                 .or_else(|| o.resident.as_ref().map(|r| format!("{} {}", r.name, r.room)))
                 .unwrap_or_default();
             let src = match src {
@@ -317,41 +369,62 @@ fn render_recent(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 ScanSource::Manual => "key",
                 ScanSource::CheckIn => "man",
             };
+            let verdict = match o.verdict {
+                Verdict::ResidentInactive => "INACTIVE",
+                v => v.as_str(),
+            };
+            // HH:MM src VERDICT: 23 cells; the name gets the rest, whole or with `…`.
             Line::from(vec![
-                Span::raw(format!("{} {src} ", hhmmss(&o.at))),
-                Span::styled(format!("{:<17}", o.verdict.as_str()), theme.verdict(o.verdict)),
-                Span::raw(who),
+                Span::raw(format!("{} {src} ", hhmm(&o.at))),
+                Span::styled(format!("{verdict:<13}"), theme.verdict(o.verdict)),
+                Span::raw(text::fit(&visible(&who), w.saturating_sub(23)).into_owned()),
             ])
         })
         .collect();
-    let n = app.scan.recent.len();
-    let title = format!(" Last {n} scan{} ", if n == 1 { "" } else { "s" });
+    // The title counts the rows in view: a short box says how many it shows.
+    let n = lines.len();
+    let kept = app.scan.recent.len();
+    let title = if n < kept { format!(" Last {n} of {kept} scans ") } else { format!(" Last {n} scan{} ", if n == 1 { "" } else { "s" }) };
     Paragraph::new(lines).block(Block::bordered().title(title)).render(area, buf);
+}
+
+/// `HH:MM` local time, for the list of last scans.
+fn hhmm(stamp: &str) -> String {
+    let t = hhmmss(stamp);
+    t.get(..5).map(str::to_string).unwrap_or(t)
 }
 
 fn render_side(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let [counts, cam] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
-    let (people, inside) = app.stats.as_ref().map_or((0, 0), |s| (s.people_admitted, s.occupancy()));
-    Paragraph::new(Line::from(vec![
-        Span::raw(" Admitted "),
-        Span::styled(format!("{people}"), theme.ok()),
-        Span::raw(format!(" · inside {inside}")),
-    ]))
-    // Counts are the server's: offline they are the last it gave.
-    .block(Block::bordered().title(if app.stats_offline.is_some() { " People · server, last known " } else { " People " }))
-    .render(counts, buf);
+    // Counts are the server's: offline they are the last it gave, and with
+    // none yet (started offline) a dash, never a 0 that looks like a count.
+    let (people, inside) =
+        app.stats.as_ref().map_or(("–".to_string(), "–".to_string()), |s| (s.people_admitted.to_string(), s.occupancy().to_string()));
+    let title = match (app.stats_offline.is_some(), app.stats.is_some()) {
+        (true, true) => " People · server, last known ",
+        (true, false) => " People · server not reached ",
+        _ => " People ",
+    };
+    Paragraph::new(Line::from(vec![Span::raw(" Admitted "), Span::styled(people, theme.ok()), Span::raw(format!(" · inside {inside}"))]))
+        .block(Block::bordered().title(title))
+        .render(counts, buf);
     let block = Block::bordered().title(if app.camera_ok { " Camera " } else { " Camera · none " });
     let inner = block.inner(cam);
     block.render(cam, buf);
     match &app.preview {
         Some(img) if app.camera_ok => halfblock::render(img, inner, buf, theme.color),
         _ => {
+            // Two short lines fit the smallest box: what the camera said, then what to do.
+            let w = inner.width as usize;
             let msg = if app.camera_ok {
-                "waiting for a frame…".to_string()
+                vec![Line::from("waiting for a frame…")]
             } else {
-                format!("{}: scan with the USB scanner or type the code", app.camera)
+                vec![
+                    Line::from(text::fit(&visible(&app.camera), w).into_owned()),
+                    Line::from(text::fit("use the USB scanner or type", w).into_owned()),
+                ]
             };
-            Paragraph::new(msg).style(theme.dim()).wrap(Wrap { trim: true }).render(inner, buf);
+            Paragraph::new(msg).style(theme.dim()).render(inner, buf);
         }
     }
 }

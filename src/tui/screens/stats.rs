@@ -33,7 +33,9 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let (slot_lines, gate_lines) = (lines_for(s.by_slot.len(), s.by_gate.len()), lines_for(s.by_gate.len(), s.by_slot.len()));
     let rows_h = if slot_lines + gate_lines == 0 { 0 } else { (slot_lines + gate_lines) as u16 + 2 };
     let top_h = top_height(s, area.width);
-    let [top, rows, chart] = Layout::vertical([Constraint::Length(top_h), Constraint::Length(rows_h), Constraint::Min(5)]).areas(area);
+    // Short of rows (a conflict banner above), the chart gives way first:
+    // the counts and the denial reasons stay whole.
+    let [top, rows, chart] = Layout::vertical([Constraint::Length(top_h), Constraint::Length(rows_h), Constraint::Fill(1)]).areas(area);
     let [counts, money] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     let cur = &s.currency;
     let mut left = vec![
@@ -57,7 +59,8 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let denied: u64 = s.denied_by_reason.values().sum();
     left.push(Line::from(format!("Denied     {denied}")));
     // Every reason, wrapped: none may fall off the box.
-    let reasons: Vec<String> = s.denied_by_reason.iter().map(|(v, n)| format!("{v} {n}")).collect();
+    // A no-break space keeps each reason with its count when the line wraps.
+    let reasons: Vec<String> = s.denied_by_reason.iter().map(|(v, n)| format!("{v}\u{a0}{n}")).collect();
     if !reasons.is_empty() {
         left.push(Line::from(Span::styled(reasons.join(" · "), theme.dim())));
     }
@@ -109,6 +112,9 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
             Bar::default().value(*n).label(Line::from(hour)).text_value(if *n > 0 { n.to_string() } else { String::new() })
         })
         .collect();
+    if chart.height < 5 {
+        return;
+    }
     let bar_w = ((chart.width.saturating_sub(2)) / 24).saturating_sub(1).clamp(1, 4);
     BarChart::default()
         .block(Block::bordered().title(format!(" Scans per hour, last 24 h ({}) ", s.scans_total_24h)))
@@ -131,7 +137,7 @@ fn lines_for(n: usize, other: usize) -> usize {
 /// revenue by payment, operator and type on the right.
 fn top_height(s: &crate::domain::stats::Stats, width: u16) -> u16 {
     let inner = (width / 2).saturating_sub(2).max(1) as usize;
-    let reasons: Vec<String> = s.denied_by_reason.iter().map(|(v, n)| format!("{v} {n}")).collect();
+    let reasons: Vec<String> = s.denied_by_reason.iter().map(|(v, n)| format!("{v}\u{a0}{n}")).collect();
     let left = 5 + usize::from(s.conflicts > 0) + wrapped_lines(&reasons.join(" · "), inner);
     let right = 1 + s.revenue_by_payment.len() + s.revenue_by_operator.len() + s.sold_by_type.len();
     (left.max(right) as u16 + 2).clamp(7, 11)

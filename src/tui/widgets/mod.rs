@@ -2,3 +2,4 @@
 
 pub mod bigtext;
 pub mod halfblock;
+pub mod text;

@@ -1,0 +1,100 @@
+//! The open conflicts, listed over any screen with F9: each offline double
+//! admission or void, acknowledged one by one with Enter, or all at once
+//! with `a` after a y/n. Ten conflicts are one list, not ten blind presses.
+
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget};
+
+use crate::domain::offline::Conflict;
+use crate::tui::action::Action;
+use crate::tui::effect::Effect;
+use crate::tui::theme::Theme;
+use crate::tui::ui::centered;
+use crate::tui::widgets::text;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConflictList {
+    pub selected: usize,
+    /// Asking "acknowledge all N?".
+    pub confirm_all: bool,
+}
+
+impl ConflictList {
+    pub fn key(&self, key: KeyEvent) -> Option<Action> {
+        if self.confirm_all {
+            return match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Confirm(true)),
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => Some(Action::Confirm(false)),
+                _ => None,
+            };
+        }
+        match key.code {
+            KeyCode::Up => Some(Action::Up),
+            KeyCode::Down => Some(Action::Down),
+            KeyCode::Enter => Some(Action::Submit),
+            KeyCode::Char('a') | KeyCode::Char('A') => Some(Action::AckAll),
+            KeyCode::Esc | KeyCode::F(9) => Some(Action::Back),
+            _ => None,
+        }
+    }
+
+    /// The list's answer to an action over the `open` conflicts; None closes it.
+    pub fn update(&mut self, action: Action, open: &[Conflict]) -> Option<Vec<Effect>> {
+        if self.confirm_all {
+            self.confirm_all = false;
+            return match action {
+                Action::Confirm(true) => Some(open.iter().map(|c| Effect::AckConflict(c.block)).collect()),
+                _ => Some(vec![]),
+            };
+        }
+        match action {
+            Action::Back => return None,
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(open.len().saturating_sub(1)),
+            Action::Submit => return Some(open.get(self.selected).map(|c| vec![Effect::AckConflict(c.block)]).unwrap_or_default()),
+            Action::AckAll if open.len() > 1 => self.confirm_all = true,
+            Action::AckAll => return Some(open.iter().map(|c| Effect::AckConflict(c.block)).collect()),
+            _ => {}
+        }
+        Some(vec![])
+    }
+
+    pub fn render(&self, open: &[Conflict], theme: &Theme, body: Rect, buf: &mut Buffer) {
+        let r = centered(body, 78, body.height.min(open.len() as u16 * 2 + 5).max(7));
+        Clear.render(r, buf);
+        let block = Block::bordered().title(format!(" Conflicts · {} open ", open.len())).border_style(theme.error());
+        let inner = block.inner(r);
+        block.render(r, buf);
+        let w = inner.width as usize;
+        let list_h = inner.height.saturating_sub(2) as usize;
+        let per = (list_h / 2).max(1);
+        let start = self.selected.saturating_sub(per - 1);
+        let mut lines: Vec<Line> = Vec::new();
+        for (i, c) in open.iter().enumerate().skip(start).take(per) {
+            let mark = if i == self.selected { "▸" } else { " " };
+            let what = if c.kind == "voided" { "admitted offline, pass voided" } else { "admitted twice, counted once" };
+            let head = format!("{mark}#{} pass {} {what}", c.block, c.pass.get(..8).unwrap_or(&c.pass));
+            let side = crate::tui::ui::side;
+            let detail = if c.kind == "voided" {
+                format!("   voided {} / admitted {}", side(&c.first), side(&c.second))
+            } else {
+                let [(a, _), (b, _)] = crate::tui::ui::in_order(c);
+                format!("   {} / then {}", side(a), side(b))
+            };
+            let style = if i == self.selected { theme.selected() } else { Default::default() };
+            lines.push(Line::from(Span::styled(text::pad(&head, w), style)));
+            lines.push(Line::from(text::fit(&detail, w).into_owned()));
+        }
+        Paragraph::new(lines).render(Rect { height: inner.height.saturating_sub(1), ..inner }, buf);
+        let foot = Rect { y: inner.y + inner.height.saturating_sub(1), height: 1, ..inner };
+        let hint = if self.confirm_all {
+            Span::styled(format!("Acknowledge all {} conflicts?  y / n", open.len()), theme.error())
+        } else {
+            Span::styled("↑↓ choose  Enter acknowledge  a all  Esc close", theme.dim())
+        };
+        Paragraph::new(hint).render(foot, buf);
+    }
+}
