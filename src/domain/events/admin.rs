@@ -10,7 +10,8 @@ pub struct KeyRotate<'a> {
     pub key_id: Cow<'a, str>,
 }
 
-/// A database replaced by a copy; heads are `index:hash`.
+/// A database replaced by a copy; heads are `index:hash`. Restores from
+/// before `--force` recorded only `from` and `blocks`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Restore<'a> {
     #[serde(borrow)]
@@ -20,7 +21,10 @@ pub struct Restore<'a> {
     pub replaced_head: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub restored_head: Option<Cow<'a, str>>,
+    #[serde(default)]
     pub lost_blocks: u64,
+    #[serde(default)]
     pub lost_passes: u64,
+    #[serde(default)]
     pub forced: bool,
 }

@@ -19,6 +19,8 @@ pub struct UserAdd<'a> {
 pub struct UserLocked<'a> {
     #[serde(borrow)]
     pub username: Cow<'a, str>,
+    /// Blocks from before the count was recorded have none.
+    #[serde(default)]
     pub failed_attempts: u32,
     #[serde(borrow)]
     pub until: Cow<'a, str>,
@@ -29,6 +31,8 @@ pub struct UserLocked<'a> {
 pub struct UserToggle<'a> {
     #[serde(borrow)]
     pub username: Cow<'a, str>,
+    /// Blocks from before enabling lifted lockouts have none.
+    #[serde(default)]
     pub unlocked: bool,
 }
 
