@@ -689,7 +689,7 @@ pub enum BenchCmd {
     Camera(BenchCameraArgs),
     /// Write generated webcam frames: codes (with NAME.txt) and empty rooms.
     #[command(
-        after_help = "Examples:\n  gatehouse bench frames --out frames\n  gatehouse bench frames --out scenes --codes 0 --empty 0 --rooms 0 --scenes"
+        after_help = "Examples:\n  gatehouse bench frames --out frames\n  gatehouse bench frames --out scenes --codes 0 --empty 0 \\\n      --rooms 0 --scenes --raw"
     )]
     Frames(BenchFramesArgs),
 }
