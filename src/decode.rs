@@ -14,6 +14,7 @@ mod grid;
 pub mod look;
 mod prep;
 mod quiet;
+pub mod scenes;
 pub mod synth;
 pub mod text;
 mod watch;
@@ -54,6 +55,13 @@ pub fn load_gray(path: &Path) -> Result<GrayImage> {
     Ok(reader()?.decode().map_err(unreadable)?.to_luma8())
 }
 
+/// File endings read as pictures (a replay folder, a folder of samples).
+pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp"];
+
+pub fn is_image(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+}
+
 /// An image to score, with its expected text when `STEM.txt` sits beside it.
 #[derive(Debug, Clone)]
 pub struct LabelledImage {
@@ -73,7 +81,7 @@ pub fn labelled_images(dir: &Path) -> Result<Vec<LabelledImage>> {
             let path = entry.map_err(|e| Error::io(format!("cannot read {}", d.display()), e))?.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if crate::camera::replay::is_image(&path) {
+            } else if is_image(&path) {
                 let expected = std::fs::read_to_string(path.with_extension("txt")).ok();
                 out.push(LabelledImage { image: path, expected });
             }

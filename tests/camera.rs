@@ -272,3 +272,98 @@ fn a_code_coming_into_view_at_frame_30_is_read_by_frame_33() {
     assert!(skipped >= 20, "{skipped} frames skipped");
     assert_eq!(g.scan(pass.as_bytes(), &operator(), "Gate A").unwrap().verdict, Verdict::Admitted);
 }
+
+/// People walking past a room at 30 fps for 2.2 s, then `pass` held up in
+/// front of them for 0.4 s: JPEG files (with NAME.txt: the code's text or
+/// nothing) in `dir`, and the same frames as a webcam's raw YUYV and NV12,
+/// made from the JPEG files' grey, in `dir/yuyv` and `dir/nv12`.
+const WALKING: u64 = 66;
+const HELD: u64 = 12;
+
+fn arrival(dir: &std::path::Path, pass: &str) -> Vec<std::path::PathBuf> {
+    use gatehouse::camera::raw::RawFormat;
+    use gatehouse::decode::scenes::{Held, SENSOR_NOISE, Scene};
+    use gatehouse::decode::synth::{self, Conditions, Rng};
+    let scene = Scene::new(640, 360, 11, 3);
+    let conditions = Conditions {
+        width_px: 130.0,
+        degrees: -15.0,
+        tilt: (10.0, 10.0),
+        blur: 1.0,
+        gain: 0.9,
+        glare: 0.0,
+        ink: 40,
+        paper: 210,
+        noise: 2.5,
+        quality: 75,
+    };
+    let held = Held::new(pass.to_string(), conditions, (420.0, 170.0), (1.0, -0.5)).unwrap();
+    let mut rng = Rng::new(3);
+    let jpeg_dir = dir.join("jpeg");
+    std::fs::create_dir_all(&jpeg_dir).unwrap();
+    for i in 0..WALKING + HELD {
+        let (img, text) =
+            if i < WALKING { (scene.frame(i, SENSOR_NOISE), "") } else { (held.frame(&scene.clean(i), i - WALKING, &mut rng), pass) };
+        std::fs::write(jpeg_dir.join(format!("{i:03}.jpg")), synth::jpeg_bytes(&img, 80)).unwrap();
+        std::fs::write(jpeg_dir.join(format!("{i:03}.txt")), text).unwrap();
+    }
+    let mut dirs = vec![jpeg_dir.clone()];
+    for format in RawFormat::ALL {
+        let to = dir.join(format.extension());
+        std::fs::create_dir_all(&to).unwrap();
+        for i in 0..WALKING + HELD {
+            let img = gatehouse::decode::load_gray(&jpeg_dir.join(format!("{i:03}.jpg"))).unwrap();
+            std::fs::write(to.join(format.file_name(&format!("{i:03}"), &img)), format.bytes(&img)).unwrap();
+            std::fs::copy(jpeg_dir.join(format!("{i:03}.txt")), to.join(format!("{i:03}.txt"))).unwrap();
+        }
+        dirs.push(to);
+    }
+    dirs
+}
+
+#[test]
+fn people_walking_past_are_not_decoded_and_a_pass_held_up_is_read_from_jpeg_yuyv_and_nv12() {
+    use gatehouse::camera::CaptureStats;
+    let env = Env::new();
+    let mut g = env.open();
+    let (_, pass) = issue(&mut g, &single("Meera Iyer", "9876543210"));
+    let dir = tempfile::tempdir().unwrap();
+    for frames in arrival(dir.path(), &pass) {
+        let spec: SourceSpec = format!("replay:{}@30,once", frames.display()).parse().unwrap();
+        let (sink, rx) = channel();
+        let capture = spawn(spec, CaptureSettings::new(VGA, 30, Duration::from_secs(600)), frame_slot(), sink);
+        let events = until_ended(&rx);
+        let stats = capture.stats();
+        let count = |c| CaptureStats::get(c);
+        let (seen, first, decoded, resting) =
+            (count(&stats.frames), count(&stats.first_read), count(&stats.decoded), count(&stats.resting));
+        capture.wait();
+        let what = frames.display();
+        assert_eq!(decoded_texts(&events), [pass.as_str()], "{what}: {events:?}");
+        assert_eq!(seen, WALKING + HELD, "{what}");
+        // Read within a few frames of the code's arrival (frame WALKING + 1),
+        // although the idle camera looked at every other frame only.
+        assert!((WALKING + 1..=WALKING + 4).contains(&first), "{what}: first read at frame {first}");
+        assert!(resting > 0, "{what}: the camera never backed off");
+        // People walking past change every frame; the decoder ran on few of them.
+        assert!(decoded < WALKING / 4 + HELD, "{what}: {decoded} frames decoded");
+    }
+    assert_eq!(g.scan(pass.as_bytes(), &operator(), "Gate A").unwrap().verdict, Verdict::Admitted);
+}
+
+#[test]
+fn bench_camera_measures_code_to_verdict_on_raw_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let dirs = arrival(dir.path(), "GH1-BENCH-ARRIVAL");
+    let nv12 = &dirs[2];
+    let out = std::process::Command::new(bin())
+        .args(["bench", "camera", "--replay"])
+        .arg(nv12)
+        .args(["--fps", "30", "--seconds", "4"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("code to verdict: 1 of 1 arrivals read"), "{text}");
+    assert!(text.contains("dropped while idle"), "{text}");
+}

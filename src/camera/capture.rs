@@ -5,8 +5,8 @@
 //! receiver is gone (the sink returns false). Nothing queues up: one frame
 //! slot, and events go straight to the sink.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -31,12 +31,28 @@ pub struct CaptureStats {
     pub skipped: AtomicU64,
     /// Frames the first look found nothing code-like in.
     pub nothing: AtomicU64,
+    /// Frames with only regions already read in vain, unchanged.
+    pub known: AtomicU64,
     /// Frames the decoder ran on.
     pub decoded: AtomicU64,
     /// Frames a code was read from (before debouncing).
     pub reads: AtomicU64,
     /// The number of the first frame a code was read from; 0 before any.
     pub first_read: AtomicU64,
+    /// Frames taken and dropped undecoded by an idle camera (`back_off`).
+    pub resting: AtomicU64,
+    /// Each frame's times, when `CaptureSettings::timeline` is set.
+    pub timeline: Mutex<Vec<FrameTime>>,
+}
+
+/// When a frame was taken from the source (for a replay: when it was due,
+/// as a camera would deliver it) and when a code read from it was handed
+/// to the sink, if one was.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameTime {
+    pub seq: u64,
+    pub taken: Instant,
+    pub sent: Option<Instant>,
 }
 
 impl CaptureStats {
@@ -156,6 +172,9 @@ fn run(
     let mut seq = 0u64;
     let mut errors = 0u32;
     let mut due = Instant::now();
+    // Idle for `IDLE_SECS`: only every `back_off`th frame is looked at.
+    let idle_after = (super::IDLE_SECS * f64::from(settings.fps.max(1))) as u32;
+    let back_off = u64::from(settings.back_off.max(1));
     while !stop.load(Ordering::SeqCst) {
         if let Some(interval) = source.interval() {
             if !sleep_until(due, stop) {
@@ -165,8 +184,19 @@ fn run(
             // not slow a replay; a late frame does not cause a burst.
             due = (due + interval).max(Instant::now());
         }
-        let image = match source.next_frame() {
-            Ok(Some(image)) => image,
+        let resting = back_off > 1 && reader.quiet_frames() >= idle_after && (seq + 1) % back_off != 0;
+        let taken = Instant::now();
+        let got = if resting { source.skip_frame().map(|more| more.then_some(None)) } else { source.next_frame().map(|f| f.map(Some)) };
+        let image = match got {
+            Ok(Some(Some(image))) => image,
+            Ok(Some(None)) => {
+                errors = 0;
+                seq += 1;
+                CaptureStats::bump(&stats.frames);
+                CaptureStats::bump(&stats.resting);
+                record(settings, stats, FrameTime { seq, taken, sent: None });
+                continue;
+            }
             Ok(None) => break,
             Err(message) => {
                 errors += 1;
@@ -194,6 +224,10 @@ fn run(
                 CaptureStats::bump(&stats.nothing);
                 None
             }
+            Outcome::Known => {
+                CaptureStats::bump(&stats.known);
+                None
+            }
             Outcome::Missed => {
                 CaptureStats::bump(&stats.decoded);
                 None
@@ -211,14 +245,28 @@ fn run(
             Ok(mut s) => *s = Some(Frame { image, seq }),
             Err(poisoned) => *poisoned.into_inner() = Some(Frame { image, seq }),
         }
+        let mut times = FrameTime { seq, taken, sent: None };
         if let Some(d) = decoded
             && debouncer.accept(&d.text, seen_at)
-            && !sink(CameraEvent::Decoded(d.text))
         {
-            return false;
+            if !sink(CameraEvent::Decoded(d.text)) {
+                return false;
+            }
+            times.sent = Some(Instant::now());
         }
+        record(settings, stats, times);
     }
     true
+}
+
+/// Keep a frame's times when the settings ask for them.
+fn record(settings: &CaptureSettings, stats: &CaptureStats, times: FrameTime) {
+    if settings.timeline {
+        match stats.timeline.lock() {
+            Ok(mut t) => t.push(times),
+            Err(poisoned) => poisoned.into_inner().push(times),
+        }
+    }
 }
 
 /// Sleep until `due`, waking often enough to see the stop flag; `false`

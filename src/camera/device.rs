@@ -118,6 +118,10 @@ impl FrameSource for DeviceSource {
         let res = buffer.resolution();
         to_grey(buffer.source_frame_format(), res.width(), res.height(), buffer.buffer()).map(Some)
     }
+
+    fn skip_frame(&mut self) -> Result<bool, String> {
+        self.camera.frame().map(|_| true).map_err(|e| format!("camera frame lost: {e}"))
+    }
 }
 
 impl Drop for DeviceSource {

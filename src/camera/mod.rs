@@ -6,6 +6,7 @@
 mod capture;
 mod debounce;
 mod device;
+pub mod raw;
 pub mod replay;
 mod spec;
 
@@ -13,11 +14,11 @@ use std::sync::{Arc, Mutex};
 
 use image::GrayImage;
 
-pub use capture::{Capture, CaptureStats, spawn};
+pub use capture::{Capture, CaptureStats, FrameTime, spawn};
 pub use debounce::Debouncer;
 pub use device::{DeviceInfo, DeviceSource, list_devices};
 pub use replay::{ReplaySource, StillSource};
-pub use spec::{CaptureSettings, Resolution, SourceSpec};
+pub use spec::{BACK_OFF, CaptureSettings, IDLE_SECS, Resolution, SourceSpec};
 
 /// One picture from a source, grey, numbered from 1 in the order captured.
 #[derive(Debug, Clone)]
@@ -59,6 +60,13 @@ pub trait FrameSource {
     /// this frame; the capture loop reports it and asks again (and gives up
     /// after several in a row).
     fn next_frame(&mut self) -> Result<Option<GrayImage>, String>;
+
+    /// Take the next frame from the source and drop it without making it
+    /// grey (an idle camera looks at fewer frames, but must still take
+    /// each one); `Ok(false)` at the end.
+    fn skip_frame(&mut self) -> Result<bool, String> {
+        self.next_frame().map(|f| f.is_some())
+    }
 }
 
 /// A new, empty frame slot.

@@ -6,14 +6,18 @@ use std::time::Duration;
 
 use image::GrayImage;
 
-use super::FrameSource;
+use super::{FrameSource, raw};
 use crate::decode::load_gray;
+pub use crate::decode::{IMAGE_EXTENSIONS, is_image};
 
-/// File endings a replay folder is read for.
-pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp"];
-
-pub fn is_image(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+/// The frames of a replay folder in the order played: its images and raw
+/// camera frames (`raw`), sorted by name.
+pub fn frame_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read replay folder {}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && (is_image(p) || raw::is_raw(p))).collect();
+    files.sort();
+    Ok(files)
 }
 
 /// The images of a folder (sorted by name) or one image, at `fps`, looping
@@ -31,11 +35,13 @@ pub struct ReplaySource {
 impl ReplaySource {
     pub fn open(path: &Path, fps: f64, looping: bool) -> Result<ReplaySource, String> {
         let files = if path.is_dir() {
-            let entries = std::fs::read_dir(path).map_err(|e| format!("cannot read replay folder {}: {e}", path.display()))?;
-            let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && is_image(p)).collect();
-            files.sort();
+            let files = frame_files(path)?;
             if files.is_empty() {
-                return Err(format!("replay folder {} has no images ({})", path.display(), IMAGE_EXTENSIONS.join(", ")));
+                return Err(format!(
+                    "replay folder {} has no images ({}, or raw NAME.WxH.yuyv / .nv12)",
+                    path.display(),
+                    IMAGE_EXTENSIONS.join(", ")
+                ));
             }
             files
         } else if path.is_file() {
@@ -73,7 +79,21 @@ impl FrameSource for ReplaySource {
         }
         let file = &self.files[self.next];
         self.next += 1;
+        if raw::is_raw(file) {
+            return raw::load(file).map(Some);
+        }
         load_gray(file).map(Some).map_err(|e| e.to_string())
+    }
+
+    fn skip_frame(&mut self) -> Result<bool, String> {
+        if self.next >= self.files.len() {
+            if !self.looping {
+                return Ok(false);
+            }
+            self.next = 0;
+        }
+        self.next += 1;
+        Ok(true)
     }
 }
 

@@ -137,7 +137,22 @@ pub struct CaptureSettings {
     pub debounce: Duration,
     /// The decoder, with its per-frame time budget.
     pub decoder: Decoder,
+    /// Once nothing code-like has been seen for `IDLE_SECS`, only every
+    /// `back_off`th frame is looked at (1: every frame); the others are
+    /// taken from the source and dropped undecoded.
+    pub back_off: u32,
+    /// Keep when each frame was taken and when its read was sent
+    /// (`CaptureStats::timeline`), for `gatehouse bench camera`.
+    pub timeline: bool,
 }
+
+/// Seconds with nothing code-like in view after which the camera backs off.
+/// A person takes about 2 s to walk up to the lens.
+pub const IDLE_SECS: f64 = 2.0;
+
+/// Every how many frames an idle camera looks: every 2nd at 30 fps adds at
+/// most one frame interval (33 ms) to the time from code to verdict.
+pub const BACK_OFF: u32 = 2;
 
 impl CaptureSettings {
     /// Settings for `fps` frames per second: the decode budget is one frame
@@ -145,7 +160,8 @@ impl CaptureSettings {
     pub fn new(resolution: Resolution, fps: u32, debounce: Duration) -> CaptureSettings {
         let fps = fps.max(1);
         let budget = Duration::from_secs_f64(1.0 / f64::from(fps));
-        CaptureSettings { resolution, fps, debounce, decoder: Decoder::default().with_budget(Some(budget)) }
+        let decoder = Decoder::default().with_budget(Some(budget));
+        CaptureSettings { resolution, fps, debounce, decoder, back_off: BACK_OFF, timeline: false }
     }
 
     /// From `[camera]` and `[scan] camera_debounce_secs`.

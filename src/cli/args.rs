@@ -684,11 +684,13 @@ pub enum BenchCmd {
     /// The capture thread over a replayed folder: CPU time per frame and per
     /// second (the process's CPU clock), frames decoded and skipped, reads.
     #[command(
-        after_help = "Examples:\n  gatehouse bench camera --replay frames/empty --fps 30 --seconds 20\n  gatehouse bench camera --replay frames/codes"
+        after_help = "Examples:\n  gatehouse bench camera --replay frames/empty --fps 30 --seconds 20\n  gatehouse bench camera --replay scenes/arrivals --seconds 31"
     )]
     Camera(BenchCameraArgs),
     /// Write generated webcam frames: codes (with NAME.txt) and empty rooms.
-    #[command(after_help = "Example:\n  gatehouse bench frames --out frames")]
+    #[command(
+        after_help = "Examples:\n  gatehouse bench frames --out frames\n  gatehouse bench frames --out scenes --codes 0 --empty 0 \\\n      --rooms 0 --scenes --raw"
+    )]
     Frames(BenchFramesArgs),
 }
 
@@ -739,6 +741,9 @@ pub struct BenchCameraArgs {
     /// How long to run.
     #[arg(long, default_value_t = 10.0, value_name = "S")]
     pub seconds: f64,
+    /// Once idle for 2 s, look at every Nth frame only (1: every frame).
+    #[arg(long, default_value_t = crate::camera::BACK_OFF, value_name = "N")]
+    pub back_off: u32,
 }
 
 #[derive(Debug, Args)]
@@ -759,4 +764,18 @@ pub struct BenchFramesArgs {
     /// Seed: the same seed writes the same frames.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub seed: u64,
+    /// Also write the camera's scenes at 30 fps: `still/` (one room, the
+    /// same picture), `noise/` (fresh sensor noise in every frame),
+    /// `walking/` (people walking past, noisy) and `arrivals/` (codes held
+    /// up after people walked past, each frame with its NAME.txt).
+    #[arg(long)]
+    pub scenes: bool,
+    /// Arrivals in `arrivals/`: 3 s of people walking past, then a code for 0.8 s.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub arrivals: usize,
+    /// With --scenes: also `walking.yuyv/`, `walking.nv12/`, `arrivals.yuyv/`
+    /// and `arrivals.nv12/`, the frames as a webcam's raw YUYV and NV12
+    /// (NAME.1280x720.yuyv), replayed through the camera's grey conversion.
+    #[arg(long, requires = "scenes")]
+    pub raw: bool,
 }

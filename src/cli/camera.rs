@@ -193,7 +193,9 @@ pub fn bench_camera(a: &BenchCameraArgs) -> Result<ExitCode> {
     let spec = SourceSpec::Replay { path: a.replay.clone(), fps: Some(f64::from(fps)), looping: true };
     // The settings the console uses, at this rate; a long debounce window,
     // since only reads are counted here.
-    let settings = CaptureSettings::new(Resolution { width: 1280, height: 720 }, fps, std::time::Duration::from_secs(3));
+    let mut settings = CaptureSettings::new(Resolution { width: 1280, height: 720 }, fps, std::time::Duration::from_secs(3));
+    settings.back_off = a.back_off.max(1);
+    settings.timeline = true;
     let (tx, rx) = std::sync::mpsc::channel();
     let sink = Box::new(move |e| tx.send(e).is_ok());
     let (cpu0, wall0) = (process_cpu(), Instant::now());
@@ -204,9 +206,14 @@ pub fn bench_camera(a: &BenchCameraArgs) -> Result<ExitCode> {
     }
     let s = capture.stats();
     let count = |c| CaptureStats::get(c);
-    let (frames, skipped, nothing, decoded, reads, first) =
-        (count(&s.frames), count(&s.skipped), count(&s.nothing), count(&s.decoded), count(&s.reads), count(&s.first_read));
+    let (frames, skipped, nothing, known, decoded, reads, first) =
+        (count(&s.frames), count(&s.skipped), count(&s.nothing), count(&s.known), count(&s.decoded), count(&s.reads), count(&s.first_read));
     let (cpu, wall) = ((process_cpu() - cpu0).as_secs_f64(), wall0.elapsed().as_secs_f64());
+    let resting = count(&s.resting);
+    let timeline = match s.timeline.lock() {
+        Ok(t) => t.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
     capture.stop();
     for e in rx.try_iter() {
         if let crate::camera::CameraEvent::Error(m) = e {
@@ -216,16 +223,69 @@ pub fn bench_camera(a: &BenchCameraArgs) -> Result<ExitCode> {
     if frames == 0 {
         bail!("no frame was captured from {} in {wall:.1} s", a.replay.display());
     }
+    let resting = if resting > 0 { format!("{resting} dropped while idle, ") } else { String::new() };
     println!(
-        "camera replay {} at {fps} fps for {wall:.1} s: {frames} frames ({decoded} decoded, {skipped} skipped as unchanged, \
-         {nothing} with nothing code-like), {reads} reads{}; CPU (process clock) {:.2} ms per frame, {:.0} ms per second = {:.1}% of one core",
+        "camera replay {} at {fps} fps for {wall:.1} s: {frames} frames ({resting}{decoded} decoded, {skipped} skipped as unchanged, \
+         {nothing} with nothing code-like, {known} with only regions already tried), {reads} reads{}; CPU (process clock) {:.2} ms per frame, {:.0} ms per second = {:.1}% of one core",
         a.replay.display(),
         if first > 0 { format!(" (first at frame {first})") } else { String::new() },
         cpu * 1000.0 / frames as f64,
         cpu * 1000.0 / wall,
         cpu * 100.0 / wall,
     );
+    if let Some(line) = code_to_verdict(&a.replay, &timeline)? {
+        println!("{line}");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// For a replay folder whose frames carry NAME.txt (a code's text, or empty
+/// for none): each arrival (the first frame of a code after a frame
+/// without it) and the time from that frame's capture to the handing of
+/// its read to the console's channel; `None` for a folder without codes.
+fn code_to_verdict(dir: &std::path::Path, timeline: &[crate::camera::FrameTime]) -> Result<Option<String>> {
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let files = crate::camera::replay::frame_files(dir).map_err(|e| anyhow!(e))?;
+    let texts: Vec<Option<String>> = files
+        .iter()
+        .map(|f| {
+            let label = crate::camera::raw::stem(f).with_extension("txt");
+            std::fs::read_to_string(label).ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+        })
+        .collect();
+    if files.is_empty() || texts.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    let text_of = |seq: u64| &texts[((seq - 1) % texts.len() as u64) as usize];
+    let (mut waits, mut arrivals, mut missed) = (Vec::new(), 0usize, 0usize);
+    for (i, f) in timeline.iter().enumerate() {
+        let Some(code) = text_of(f.seq) else { continue };
+        if f.seq > 1 && text_of(f.seq - 1).as_ref() == Some(code) {
+            continue;
+        }
+        // The frames of this arrival that the run saw to its end.
+        let held: Vec<_> = timeline[i..].iter().take_while(|g| text_of(g.seq).as_ref() == Some(code)).collect();
+        if i + held.len() >= timeline.len() {
+            break;
+        }
+        arrivals += 1;
+        match held.iter().find_map(|g| g.sent) {
+            Some(sent) => waits.push((sent - f.taken).as_secs_f64() * 1000.0),
+            None => missed += 1,
+        }
+    }
+    waits.sort_by(f64::total_cmp);
+    Ok(Some(format!(
+        "code to verdict: {} of {arrivals} arrivals read{}; from the first frame with the code to its read handed to the console: \
+         median {:.0} ms, p95 {:.0} ms, max {:.0} ms",
+        waits.len(),
+        if missed > 0 { format!(" ({missed} never read while held)") } else { String::new() },
+        percentile(&waits, 0.5),
+        percentile(&waits, 0.95),
+        waits.last().copied().unwrap_or(0.0),
+    )))
 }
 
 pub fn bench_frames(a: &BenchFramesArgs) -> Result<ExitCode> {
@@ -264,5 +324,93 @@ pub fn bench_frames(a: &BenchFramesArgs) -> Result<ExitCode> {
         a.rooms,
         rooms.display()
     );
+    if a.scenes {
+        write_scenes(a, w, h)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Seconds of each scene without a code (at 30 fps), and of an arrival's
+/// parts: people walking past, then the code held up.
+const SCENE_FRAMES: (u64, u64, u64) = (90, 90, 300);
+const ARRIVAL_FRAMES: (u64, u64) = (90, 24);
+
+/// JPEG quality of a webcam's MJPEG frames.
+const SCENE_QUALITY: u8 = 80;
+
+/// Every frame of `from` (JPEG) as a raw camera frame in `to`, its NAME.txt beside it.
+fn write_raw(from: &std::path::Path, to: &std::path::Path, format: crate::camera::raw::RawFormat) -> Result<()> {
+    for file in crate::camera::replay::frame_files(from).map_err(|e| anyhow!(e))? {
+        let img = load_gray(&file)?;
+        let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("frame");
+        let out = to.join(format.file_name(stem, &img));
+        std::fs::write(&out, format.bytes(&img)).map_err(|e| anyhow!("cannot write {}: {e}", out.display()))?;
+        let label = file.with_extension("txt");
+        if label.is_file() {
+            std::fs::copy(&label, to.join(format!("{stem}.txt"))).map_err(|e| anyhow!("cannot copy {}: {e}", label.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// `bench frames --scenes`: `still/`, `noise/`, `walking/` and `arrivals/`
+/// (see `decode::scenes`).
+fn write_scenes(a: &BenchFramesArgs, w: u32, h: u32) -> Result<()> {
+    use crate::decode::scenes::{Held, SENSOR_NOISE, Scene};
+    let dir = |name: &str| -> Result<std::path::PathBuf> {
+        let d = a.out.join(name);
+        std::fs::create_dir_all(&d).map_err(|e| anyhow!("cannot create {}: {e}", d.display()))?;
+        Ok(d)
+    };
+    let write =
+        |path: std::path::PathBuf, bytes: &[u8]| std::fs::write(&path, bytes).map_err(|e| anyhow!("cannot write {}: {e}", path.display()));
+    let (still, noisy, walking) = (Scene::new(w, h, a.seed, 0), Scene::new(w, h, a.seed, 0), Scene::new(w, h, a.seed, 3));
+    let (n_still, n_noise, n_walk) = SCENE_FRAMES;
+    let (still_dir, noise_dir, walk_dir, arrive_dir) = (dir("still")?, dir("noise")?, dir("walking")?, dir("arrivals")?);
+    let picture = synth::jpeg_bytes(&still.frame(0, 0.0), SCENE_QUALITY);
+    for i in 0..n_still {
+        write(still_dir.join(format!("{i:04}.jpg")), &picture)?;
+    }
+    for i in 0..n_noise {
+        write(noise_dir.join(format!("{i:04}.jpg")), &synth::jpeg_bytes(&noisy.frame(i, SENSOR_NOISE), SCENE_QUALITY))?;
+    }
+    for i in 0..n_walk {
+        write(walk_dir.join(format!("{i:04}.jpg")), &synth::jpeg_bytes(&walking.frame(i, SENSOR_NOISE), SCENE_QUALITY))?;
+    }
+    // Arrivals: the same room and people; each code held in front of them.
+    let mut rng = Rng::new(a.seed ^ 0xa221_7a15);
+    let (gap, held) = ARRIVAL_FRAMES;
+    let mut n = 0u64;
+    for _ in 0..a.arrivals {
+        let code = Held::random(&mut rng, w, h).ok_or_else(|| anyhow!("cannot draw a pass"))?;
+        for k in 0..gap + held {
+            let name = format!("{n:05}");
+            let (jpeg, text) = if k < gap {
+                (synth::jpeg_bytes(&walking.frame(n, SENSOR_NOISE), SCENE_QUALITY), "")
+            } else {
+                let frame = code.frame(&walking.clean(n), k - gap, &mut rng);
+                (synth::jpeg_bytes(&frame, code.quality()), code.payload.as_str())
+            };
+            write(arrive_dir.join(format!("{name}.jpg")), &jpeg)?;
+            write(arrive_dir.join(format!("{name}.txt")), text.as_bytes())?;
+            n += 1;
+        }
+    }
+    if a.raw {
+        for (from, name) in [(&walk_dir, "walking"), (&arrive_dir, "arrivals")] {
+            for format in crate::camera::raw::RawFormat::ALL {
+                write_raw(from, &dir(&format!("{name}.{}", format.extension()))?, format)?;
+            }
+        }
+    }
+    println!(
+        "wrote scenes at 1280x720: {n_still} frames of a still room to {}, {n_noise} with fresh sensor noise to {}, \
+         {n_walk} of people walking past to {}, and {} arrivals ({gap} frames of people walking past, then {held} with a code) to {}",
+        still_dir.display(),
+        noise_dir.display(),
+        walk_dir.display(),
+        a.arrivals,
+        arrive_dir.display()
+    );
+    Ok(())
 }

@@ -81,13 +81,55 @@ pub fn regions(img: &GrayImage) -> Vec<Region> {
 /// `regions`, with the quarter-size copy already made (the camera makes it
 /// once a frame and also compares it with the previous frame's).
 pub fn regions_with_quarter(img: &GrayImage, quarter: &GrayImage) -> Vec<Region> {
+    group(img, &finders_with_quarter(img, quarter))
+}
+
+/// The finder patterns of `img` (seen on at least `MIN_HITS` rows), with
+/// its quarter-size copy already made.
+pub fn finders_with_quarter(img: &GrayImage, quarter: &GrayImage) -> Vec<Finder> {
     let mut finders = Vec::new();
     // Small codes on the picture itself (every other row: a finder's centre
     // is at least 3 modules tall); large ones on the quarter-size copy.
     scan(img, 2, 1.0, &mut finders);
     scan(quarter, 1, 4.0, &mut finders);
     finders.retain(|f| f.hits >= MIN_HITS);
-    group(img, &finders)
+    finders
+}
+
+/// Whether three of `finders` lie as a code's do (an L of finders alike in
+/// size, `code_shaped`), timing patterns or not: the cheap test of whether
+/// a frame may hold a code whose three finders show.
+pub fn has_code_shape(finders: &[Finder]) -> bool {
+    let mut order: Vec<&Finder> = finders.iter().collect();
+    order.sort_by_key(|f| std::cmp::Reverse(f.hits));
+    order.truncate(MAX_TRIPLE_FINDERS);
+    let n = order.len();
+    for x in 0..n {
+        for y in x + 1..n {
+            for z in y + 1..n {
+                let (i, j, k) = (order[x], order[y], order[z]);
+                // The corner is the finder opposite the longest side.
+                let (dij, djk, dik) = (dist(i, j), dist(j, k), dist(i, k));
+                let (corner, a, c) = if djk >= dij && djk >= dik {
+                    (i, j, k)
+                } else if dik >= dij {
+                    (j, i, k)
+                } else {
+                    (k, i, j)
+                };
+                if code_shaped(corner, a, c) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// `finders` (of `img`) grouped into the regions where codes may be,
+/// strongest first, as `regions` groups them.
+pub fn regions_of(img: &GrayImage, finders: &[Finder]) -> Vec<Region> {
+    group(img, finders)
 }
 
 /// Every three finders in the picture that lie as a code's do, as
@@ -518,6 +560,17 @@ mod tests {
         let stripes = GrayImage::from_fn(320, 240, |x, _| Luma([if (x / 4) % 2 == 0 { 20 } else { 230 }]));
         assert!(regions(&stripes).is_empty());
         assert!(regions(&GrayImage::new(3, 3)).is_empty());
+    }
+
+    #[test]
+    fn three_finders_in_an_l_are_code_shaped_and_two_or_a_row_are_not() {
+        let f = |x: f32, y: f32| Finder { x, y, module: 4.0, hits: 5 };
+        assert!(has_code_shape(&[f(100.0, 100.0), f(200.0, 100.0), f(100.0, 200.0), f(500.0, 50.0)]));
+        assert!(!has_code_shape(&[f(100.0, 100.0), f(200.0, 100.0)]));
+        assert!(!has_code_shape(&[f(100.0, 100.0), f(200.0, 100.0), f(300.0, 100.0)]));
+        // An L, but of finders too unlike in size to be one code's.
+        let big = Finder { module: 9.0, ..f(100.0, 200.0) };
+        assert!(!has_code_shape(&[f(100.0, 100.0), f(200.0, 100.0), big]));
     }
 
     #[test]

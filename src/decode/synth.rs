@@ -148,6 +148,16 @@ pub fn jpeg(img: &GrayImage, quality: u8) -> GrayImage {
 /// room; `frame` moves the noise and the light a little, as a still camera's
 /// frames differ.
 pub fn cluttered_scene(width: u32, height: u32, seed: u64, frame: u64) -> GrayImage {
+    let blurred = room(width, height, seed);
+    // Per frame: the light breathes a little and the sensor is noisy.
+    let mut frame_rng = Rng::new(seed ^ frame.wrapping_mul(0x5851_f42d_4c95_7f2d));
+    let gain = 1.0 + frame_rng.range(-0.01, 0.01);
+    add_noise(&map(&blurred, |v| v * gain), 2.5, frame_rng.next_u64())
+}
+
+/// The room of `cluttered_scene` before its light and noise: the same
+/// for every frame of one seed.
+pub fn room(width: u32, height: u32, seed: u64) -> GrayImage {
     let mut rng = Rng::new(seed);
     let (base, tilt) = (rng.range(110.0, 190.0), rng.range(-60.0, 60.0));
     let mut img = GrayImage::from_fn(width, height, |x, y| {
@@ -212,11 +222,7 @@ pub fn cluttered_scene(width: u32, height: u32, seed: u64, frame: u64) -> GrayIm
             }
         }
     }
-    let blurred = imageops::blur(&img, rng.range(0.6, 1.4) as f32);
-    // Per frame: the light breathes a little and the sensor is noisy.
-    let mut frame_rng = Rng::new(seed ^ frame.wrapping_mul(0x5851_f42d_4c95_7f2d));
-    let gain = 1.0 + frame_rng.range(-0.01, 0.01);
-    add_noise(&map(&blurred, |v| v * gain), 2.5, frame_rng.next_u64())
+    imageops::blur(&img, rng.range(0.6, 1.4) as f32)
 }
 
 fn fill(img: &mut GrayImage, x: f64, y: f64, w: f64, h: f64, shade: u8) {
@@ -308,21 +314,40 @@ pub fn tilted_square(cx: f64, cy: f64, side: f64, degrees: f64, tilt: (f64, f64)
 /// `payload` as a webcam sees it in `scene` under `c`, with a little
 /// more perspective from `rng`; the frame is a JPEG file's bytes.
 pub fn webcam_frame(payload: &str, scene: &GrayImage, c: &Conditions, rng: &mut Rng) -> Option<Vec<u8>> {
-    let symbol = crate::qr::encode(payload).ok()?;
-    // Rendered large, one module 8 pixels with a 4-module quiet zone, in
-    // the ink and paper's greys; drawn at its size in the frame by the warp,
-    // which averages each frame pixel's area as a sensor's pixel does.
-    let (ink, paper) = (f64::from(c.ink), f64::from(c.paper.max(c.ink)));
-    let code = map(&crate::qr::to_image(&symbol, 8), |v| ink + (paper - ink) * v / 255.0);
-    let modules = f64::from(code.width()) / 8.0;
-    let side = c.width_px * modules / (modules - 8.0);
+    let code = code_picture(payload, c)?;
+    let side = code_side(&code, c);
     let (w, h) = (f64::from(scene.width()), f64::from(scene.height()));
     let (cx, cy) = (rng.range(side, w - side), rng.range(side * 0.7, h - side * 0.7));
+    Some(jpeg_bytes(&code_in_scene(&code, scene, c, (cx, cy), rng), c.quality))
+}
+
+/// The code of `payload` rendered large, one module 8 pixels with a
+/// 4-module quiet zone, in the ink and paper's greys of `c`.
+pub fn code_picture(payload: &str, c: &Conditions) -> Option<GrayImage> {
+    let symbol = crate::qr::encode(payload).ok()?;
+    let (ink, paper) = (f64::from(c.ink), f64::from(c.paper.max(c.ink)));
+    Some(map(&crate::qr::to_image(&symbol, 8), |v| ink + (paper - ink) * v / 255.0))
+}
+
+/// The side in frame pixels of `code` (from `code_picture`) with its quiet
+/// zone, when the code itself is `c.width_px` wide.
+pub fn code_side(code: &GrayImage, c: &Conditions) -> f64 {
+    let modules = f64::from(code.width()) / 8.0;
+    c.width_px * modules / (modules - 8.0)
+}
+
+/// `code` (from `code_picture`) held up in `scene` with its centre at
+/// `centre`, under `c`, with a little more perspective from `rng`: drawn at
+/// its size by the warp, which averages each frame pixel's area as a
+/// sensor's pixel does, then blurred, lit and made noisy (not compressed).
+pub fn code_in_scene(code: &GrayImage, scene: &GrayImage, c: &Conditions, centre: (f64, f64), rng: &mut Rng) -> GrayImage {
+    let side = code_side(code, c);
+    let (cx, cy) = centre;
     let jitter = side * 0.03;
     let corners =
         tilted_square(cx, cy, side, c.degrees, c.tilt).map(|(x, y)| (x + rng.range(-jitter, jitter), y + rng.range(-jitter, jitter)));
     let mut frame = scene.clone();
-    draw_onto_area(&mut frame, &code, corners, 3);
+    draw_onto_area(&mut frame, code, corners, 3);
     let mut frame = imageops::blur(&frame, c.blur as f32);
     let (gx, gy, gr) = (cx + rng.range(-side / 3.0, side / 3.0), cy + rng.range(-side / 3.0, side / 3.0), side * rng.range(0.2, 0.45));
     for (x, y, p) in frame.enumerate_pixels_mut() {
@@ -333,7 +358,7 @@ pub fn webcam_frame(payload: &str, scene: &GrayImage, c: &Conditions, rng: &mut 
         }
         p.0[0] = v.round().clamp(0.0, 255.0) as u8;
     }
-    Some(jpeg_bytes(&add_noise(&frame, c.noise, rng.next_u64()), c.quality))
+    add_noise(&frame, c.noise, rng.next_u64())
 }
 
 /// `draw_onto`, each frame pixel the mean of `n`x`n` bilinear samples

@@ -40,6 +40,10 @@ pub enum Outcome {
     Skipped,
     /// The first look found nothing code-like.
     Nothing,
+    /// The first look found only finder patterns already read in vain on
+    /// an earlier frame and unchanged around since (a poster, a pair of
+    /// logos): not read again.
+    Known,
     /// Something code-like was there, but no code was read.
     Missed,
     /// A code was read.
@@ -52,6 +56,16 @@ pub struct FrameReader {
     decoder: Decoder,
     last_empty: Option<GrayImage>,
     skips: u32,
+    /// The finders of the last frame read in vain, each with its patch of
+    /// that frame's quarter-size copy, and the frames since they were read.
+    tried: Vec<(look::Finder, GrayImage)>,
+    tried_age: u32,
+    /// Frames in a row with no code read or seen for sure.
+    quiet: u32,
+    /// Frames whose new finders were not code-shaped, not read since the last read.
+    unshaped: u32,
+    /// Whether the last frame read showed a code for sure among new finders.
+    code_like: bool,
     /// What a rescue has cost per pixel of its region (nanoseconds of CPU),
     /// the dearest of the last ones: the estimate that keeps rescues within
     /// the frame's budget.
@@ -62,11 +76,38 @@ impl FrameReader {
     /// Frames are read by the regions first, then by `decoder`'s first
     /// stage, the rescue of the regions, and its other stages within its budget.
     pub fn new(decoder: Decoder) -> FrameReader {
-        FrameReader { decoder, last_empty: None, skips: 0, rescue_ns_per_px: None }
+        FrameReader {
+            decoder,
+            last_empty: None,
+            skips: 0,
+            tried: Vec::new(),
+            tried_age: 0,
+            quiet: 0,
+            unshaped: 0,
+            code_like: false,
+            rescue_ns_per_px: None,
+        }
+    }
+
+    /// Frames in a row read with no code read or seen for sure in them:
+    /// how long the camera has been idle (it may then look at fewer frames).
+    pub fn quiet_frames(&self) -> u32 {
+        self.quiet
     }
 
     /// Read one frame. The budget is this thread's CPU time (`clock`).
     pub fn read(&mut self, frame: &GrayImage) -> Outcome {
+        let outcome = self.look_and_read(frame);
+        // A read of clutter that failed is not a code coming into view.
+        self.quiet = match outcome {
+            Outcome::Missed if self.code_like => 0,
+            Outcome::Read(_) => 0,
+            _ => self.quiet.saturating_add(1),
+        };
+        outcome
+    }
+
+    fn look_and_read(&mut self, frame: &GrayImage) -> Outcome {
         let start = CpuTimer::start();
         let quarter = prep::shrink(frame, 4);
         if self.skips < MAX_SKIPS && self.last_empty.as_ref().is_some_and(|last| same_picture(last, &quarter)) {
@@ -74,11 +115,76 @@ impl FrameReader {
             return Outcome::Skipped;
         }
         self.skips = 0;
-        let regions = look::regions_with_quarter(frame, &quarter);
+        let finders = look::finders_with_quarter(frame, &quarter);
+        // People walking past change the frame, but not the poster whose
+        // finder-like squares the decoder failed on a moment ago: finders
+        // seen then, unchanged around them since, are left out (until
+        // `MAX_SKIPS` frames on, as an unchanged frame is).
+        self.tried_age = self.tried_age.saturating_add(1);
+        let unseen: Vec<look::Finder> = finders
+            .iter()
+            .copied()
+            .filter(|f| !self.tried.iter().any(|(t, patch)| same_finder(t, f) && unchanged(patch, &quarter, t)))
+            .collect();
+        let fresh = if self.tried_age <= MAX_SKIPS { unseen.clone() } else { finders.clone() };
+        let regions = look::regions_of(frame, &fresh);
         if regions.is_empty() {
             self.last_empty = Some(quarter);
+            if fresh.len() < finders.len() {
+                return Outcome::Known;
+            }
             return Outcome::Nothing;
         }
+        // Once reads have failed here (a cluttered room), regions of new
+        // finders that no three of which lie as a code's (clutter's pairs,
+        // flickering with the noise, a shape walking past) go to the
+        // decoder only every `FULL_EVERY`th such frame: a code comes into
+        // view with its three finders, and one lost to blur in this frame
+        // shows in the next ones.
+        let shaped = look::has_code_shape(&unseen);
+        // Idle ends with a read, or with a code seen for sure (three new
+        // finders with timing patterns between them) that was not read.
+        self.code_like = shaped && regions.iter().any(|r| r.sure);
+        if !shaped && !self.tried.is_empty() && self.unshaped < FULL_EVERY {
+            self.unshaped += 1;
+            return Outcome::Known;
+        }
+        self.unshaped = 0;
+        let outcome = self.read_regions(frame, &regions, start);
+        match outcome {
+            Outcome::Missed => {
+                self.remember(&finders, &quarter);
+                self.last_empty = Some(quarter);
+            }
+            _ => {
+                self.tried.clear();
+                self.tried_age = 0;
+            }
+        }
+        outcome
+    }
+
+    /// Keep `finders` (read in vain) with their patches of `quarter`: a
+    /// finder seen before gets its new patch. They gather over frames, as
+    /// clutter's weak finders come and go with the noise, and are all
+    /// forgotten together `MAX_SKIPS` frames after the first of them.
+    fn remember(&mut self, finders: &[look::Finder], quarter: &GrayImage) {
+        if self.tried.is_empty() || self.tried_age >= MAX_SKIPS {
+            self.tried.clear();
+            self.tried_age = 0;
+        }
+        for f in finders {
+            let patch = finder_patch(quarter, f);
+            match self.tried.iter().position(|(t, _)| same_finder(t, f)) {
+                Some(i) => self.tried[i] = (*f, patch),
+                None if self.tried.len() < MAX_TRIED => self.tried.push((*f, patch)),
+                None => {}
+            }
+        }
+    }
+
+    /// The regions of `frame`, then the whole frame, within the budget.
+    fn read_regions(&mut self, frame: &GrayImage, regions: &[look::Region], start: CpuTimer) -> Outcome {
         // A region whose timing patterns read is surely a code: when its
         // modules are small, it is rescued (if read as it is, it was not)
         // before anything else is tried.
@@ -100,7 +206,6 @@ impl FrameReader {
         // ranked before it), and rxing finds finders on its own.
         let stages: Vec<Stage> = self.decoder.stages().iter().copied().filter(|s| *s != Stage::Rescue).collect();
         let Some((&first, rest)) = stages.split_first() else {
-            self.last_empty = Some(quarter);
             return Outcome::Missed;
         };
         let t = CpuTimer::start();
@@ -139,7 +244,6 @@ impl FrameReader {
                 return self.found(Decoded { text, engine: stage.name() });
             }
         }
-        self.last_empty = Some(quarter);
         Outcome::Missed
     }
 }
@@ -184,6 +288,40 @@ const EARLY_RESCUE_MAX_MODULE: u32 = 5;
 /// regions come first.
 const MAX_RESCUES: usize = 2;
 
+/// Frames with new but not code-shaped finders, in a cluttered room, of
+/// which one goes to the decoder: 0.5 s at 30 fps.
+const FULL_EVERY: u32 = 15;
+
+/// Finders remembered at most (a cluttered room shows a few dozen).
+const MAX_TRIED: usize = 256;
+
+/// The same finder pattern seen again: within a module of where it was,
+/// of about the same module size.
+fn same_finder(a: &look::Finder, b: &look::Finder) -> bool {
+    let m = a.module.max(b.module);
+    (a.x - b.x).abs() <= m && (a.y - b.y).abs() <= m && m < a.module.min(b.module) * 1.25
+}
+
+/// Modules around a finder's centre that its patch reaches: the finder
+/// (3.5) and the code's first modules beyond it, so that another code in
+/// the same place is another picture.
+const PATCH_MODULES: f32 = 8.0;
+
+/// The quarter-size copy's patch around finder `f` (in picture coordinates).
+fn finder_patch(quarter: &GrayImage, f: &look::Finder) -> GrayImage {
+    let reach = f.module * PATCH_MODULES;
+    let clip = |v: f32, max: u32| ((v / 4.0).max(0.0) as u32).min(max);
+    let (x0, y0) = (clip(f.x - reach, quarter.width()), clip(f.y - reach, quarter.height()));
+    let (x1, y1) = (clip(f.x + reach, quarter.width()), clip(f.y + reach, quarter.height()));
+    image::imageops::crop_imm(quarter, x0, y0, x1 - x0, y1 - y0).to_image()
+}
+
+/// Whether the patch around finder `f` is the same picture as `patch`,
+/// taken from an earlier frame around `f`.
+fn unchanged(patch: &GrayImage, quarter: &GrayImage, f: &look::Finder) -> bool {
+    same_picture(patch, &finder_patch(quarter, f))
+}
+
 /// Whether two quarter-size frames show the same picture: few pixels
 /// changed by more than noise does.
 fn same_picture(a: &GrayImage, b: &GrayImage) -> bool {
@@ -211,6 +349,68 @@ mod tests {
         assert!(matches!(reader.read(&with_code), Outcome::Read(d) if d.text == "GH1-WATCH"));
         // After a read nothing is skipped: the next frame is looked at.
         assert_eq!(reader.read(&wall), Outcome::Nothing);
+    }
+
+    /// Nested squares in a finder's 1:1:3:1:1, `m` pixels a ring, centred at (`cx`, `cy`).
+    fn logo(img: &mut GrayImage, cx: u32, cy: u32, m: u32) {
+        for (ring, shade) in [(4, 230), (3, 20), (2, 230), (1, 20)] {
+            let half = m * ring - m / 2;
+            for y in cy - half..cy + half {
+                for x in cx - half..cx + half {
+                    img.put_pixel(x, y, Luma([shade]));
+                }
+            }
+        }
+    }
+
+    /// A wall with a pair of finder-like logos, and a dark shape walking past at `x`.
+    fn wall_with_walker(x: u32) -> GrayImage {
+        let mut img = GrayImage::from_pixel(480, 320, Luma([150]));
+        logo(&mut img, 60, 60, 5);
+        logo(&mut img, 160, 60, 5);
+        for y in 120..320 {
+            for xx in x..(x + 60).min(480) {
+                img.put_pixel(xx, y, Luma([40]));
+            }
+        }
+        img
+    }
+
+    #[test]
+    fn finders_read_in_vain_are_not_read_again_while_people_walk_past() {
+        let mut reader = FrameReader::new(Decoder::default());
+        assert_eq!(reader.read(&wall_with_walker(200)), Outcome::Missed, "the logos look code-like");
+        // Clutter read in vain is no code: the camera is still idle.
+        assert_eq!(reader.quiet_frames(), 1);
+        // The shape moves: the frame changed, but not around the logos.
+        for (i, x) in [230, 260, 290].into_iter().enumerate() {
+            assert_eq!(reader.read(&wall_with_walker(x)), Outcome::Known, "frame {i}");
+        }
+        assert_eq!(reader.quiet_frames(), 4);
+        // A code held up beside them is read at once.
+        let mut with_code = wall_with_walker(320);
+        let code = crate::qr::to_image(&crate::qr::encode("GH1-PAST-THE-LOGOS").unwrap(), 4);
+        image::imageops::replace(&mut with_code, &code, 40, 140);
+        assert!(matches!(reader.read(&with_code), Outcome::Read(d) if d.text == "GH1-PAST-THE-LOGOS"));
+        assert_eq!(reader.quiet_frames(), 0);
+        // After a read the logos are looked at afresh.
+        assert_eq!(reader.read(&wall_with_walker(350)), Outcome::Missed);
+        // The picture around them changes (a bar just below them) while
+        // the shape walks on: two new finders, not three in an L, so they
+        // go to the decoder again only once in `FULL_EVERY` frames.
+        let changed = |k: u32| {
+            let mut img = wall_with_walker(360 + 3 * k);
+            for y in 82..88 {
+                for x in 40..180 {
+                    img.put_pixel(x, y, Luma([40]));
+                }
+            }
+            img
+        };
+        let outcomes: Vec<Outcome> = (0..FULL_EVERY + 5).map(|k| reader.read(&changed(k))).collect();
+        let read: Vec<usize> = outcomes.iter().enumerate().filter(|(_, o)| **o == Outcome::Missed).map(|(i, _)| i).collect();
+        assert_eq!(read, [FULL_EVERY as usize], "{outcomes:?}");
+        assert!(outcomes.iter().all(|o| matches!(o, Outcome::Known | Outcome::Missed)), "{outcomes:?}");
     }
 
     #[test]
