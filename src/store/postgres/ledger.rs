@@ -8,9 +8,9 @@ use super::conn::{Owned, Param};
 use super::passes::{CLAIM, row_to_pass};
 use super::{LEDGER_LOCK, PgDb, get};
 use crate::domain::keys::KeyRing;
-use crate::domain::ledger::{self, BlockFields, GENESIS, StoredBlock, Verifier, VerifyReport};
+use crate::domain::ledger::{self, Sealed, StoredBlock, Verifier, VerifyReport};
 use crate::domain::pass::Pass;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::interface::{LedgerRows, NewBlock, ScanRow};
 
 macro_rules! cols {
@@ -42,38 +42,8 @@ pub(super) fn row_to_ref(r: &Row) -> Result<ledger::BlockRef<'_>> {
     })
 }
 
-/// A block sealed on the client: linked to the head, hashed and signed.
-struct Sealed {
-    index: i64,
-    data: String,
-    prev: String,
-    hash: String,
-    key_id: String,
-    sig: String,
-}
-
 fn seal(keys: &KeyRing, head: &Option<(u64, String)>, b: &NewBlock) -> Result<Sealed> {
-    let (index, prev) = match head {
-        None => (0u64, GENESIS),
-        Some((i, h)) => {
-            let prev = ledger::from_hex(h)
-                .ok_or_else(|| Error::Other(format!("ledger head block {i} is corrupt; run `gatehouse ledger verify`")))?;
-            (i + 1, prev)
-        }
-    };
-    let data = b.data.to_string();
-    let key_id = keys.active_id();
-    let fields = BlockFields { index, ts: b.ts, operator: b.operator, gate: b.gate, event: b.event, data: &data, prev_hash: &prev, key_id };
-    let hash = fields.hash();
-    let sig = ledger::sign(keys, key_id, &hash).ok_or_else(|| Error::Other("active key missing from key ring".into()))?;
-    Ok(Sealed {
-        index: index as i64,
-        data,
-        prev: ledger::to_hex(&prev),
-        hash: ledger::to_hex(&hash),
-        key_id: key_id.to_string(),
-        sig: ledger::to_hex(&sig),
-    })
+    b.seal(keys, head.as_ref().map(|(i, h)| (*i, h.as_str())))
 }
 
 /// Blocks per multi-row INSERT in `append_blocks`.
@@ -134,16 +104,16 @@ impl PgDb<'_> {
         let k = seal(keys, &head, b)?;
         let text = |v: &str| Box::new(v.to_string()) as Box<dyn Param + Send>;
         let params: Vec<Box<dyn Param + Send>> = vec![
-            Box::new(k.index),
+            Box::new(k.index as i64),
             text(b.ts),
             text(b.operator),
             text(b.gate),
             text(b.event),
             text(&k.data),
-            text(&k.prev),
+            text(&k.prev_hash),
             text(&k.hash),
             text(&k.key_id),
-            text(&k.sig),
+            text(&k.signature),
             text(&s.at),
             text(&s.operator),
             text(&s.gate),
@@ -155,8 +125,8 @@ impl PgDb<'_> {
             Box::new(s.nonce.clone()),
         ];
         self.defer(Owned { sql: APPEND_SCAN, params });
-        *self.head.borrow_mut() = Some(Some((k.index as u64, k.hash)));
-        Ok(k.index as u64)
+        *self.head.borrow_mut() = Some(Some((k.index, k.hash)));
+        Ok(k.index)
     }
 }
 
@@ -167,10 +137,10 @@ impl LedgerRows for PgDb<'_> {
         self.execute(
             "INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            &[&k.index, &b.ts, &b.operator, &b.gate, &b.event, &k.data, &k.prev, &k.hash, &k.key_id, &k.sig],
+            &[&(k.index as i64), &b.ts, &b.operator, &b.gate, &b.event, &k.data, &k.prev_hash, &k.hash, &k.key_id, &k.signature],
         )?;
-        *self.head.borrow_mut() = Some(Some((k.index as u64, k.hash)));
-        Ok(k.index as u64)
+        *self.head.borrow_mut() = Some(Some((k.index, k.hash)));
+        Ok(k.index)
     }
 
     /// Sealed in order on the client, then sent `BULK` rows per INSERT;
@@ -185,8 +155,8 @@ impl LedgerRows for PgDb<'_> {
             let mut sealed = Vec::with_capacity(chunk.len());
             for b in chunk {
                 let k = seal(keys, &head, b)?;
-                head = Some((k.index as u64, k.hash.clone()));
-                out.push(k.index as u64);
+                head = Some((k.index, k.hash.clone()));
+                out.push(k.index);
                 sealed.push(k);
             }
             let col = |f: fn(&Sealed) -> &str| sealed.iter().map(f).collect::<Vec<&str>>();
@@ -194,7 +164,7 @@ impl LedgerRows for PgDb<'_> {
             let operator: Vec<&str> = chunk.iter().map(|b| b.operator).collect();
             let gate: Vec<&str> = chunk.iter().map(|b| b.gate).collect();
             let event: Vec<&str> = chunk.iter().map(|b| b.event).collect();
-            let idx: Vec<i64> = sealed.iter().map(|k| k.index).collect();
+            let idx: Vec<i64> = sealed.iter().map(|k| k.index as i64).collect();
             self.execute(
                 "INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
                  SELECT idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig
@@ -209,10 +179,10 @@ impl LedgerRows for PgDb<'_> {
                     &gate,
                     &event,
                     &col(|k| k.data.as_str()),
-                    &col(|k| k.prev.as_str()),
+                    &col(|k| k.prev_hash.as_str()),
                     &col(|k| k.hash.as_str()),
                     &col(|k| k.key_id.as_str()),
-                    &col(|k| k.sig.as_str()),
+                    &col(|k| k.signature.as_str()),
                 ],
             )?;
             *self.head.borrow_mut() = Some(head.clone());
