@@ -5,12 +5,13 @@
 use postgres::Row;
 
 use super::conn::{Owned, Param};
-use super::passes::{CLAIM, row_to_pass};
+use super::functions;
+use super::passes::row_to_pass;
 use super::{LEDGER_LOCK, PgDb, get};
 use crate::domain::keys::KeyRing;
 use crate::domain::ledger::{self, Sealed, StoredBlock, Verifier, VerifyReport};
 use crate::domain::pass::Pass;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::interface::{LedgerRows, NewBlock, ScanRow};
 
 macro_rules! cols {
@@ -57,13 +58,6 @@ const HEAD: &str = "SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1";
 /// granted and sees every append committed before.
 const LOCK: &str = "SELECT pg_advisory_xact_lock($1)";
 
-/// A scan's block and its scan row in one statement.
-const APPEND_SCAN: &str = "WITH block AS (
-         INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10))
-     INSERT INTO scans (at, operator, gate, verdict, subject, persons, repeated, block, reason, nonce)
-     VALUES ($11, $12, $13, $14, $15, $16, $17, $1, $18, $19)";
-
 /// The head from `HEAD`'s rows (none: an empty ledger).
 fn head_of(rows: &[Row]) -> Result<Option<(u64, String)>> {
     rows.first().map(|r| Ok((get::<i64>(r, 0)?.max(0) as u64, get(r, 1)?))).transpose()
@@ -87,16 +81,25 @@ impl PgDb<'_> {
         Ok(head)
     }
 
-    /// `mark_pass_scanned` for a scan: BEGIN, the conditional UPDATE, then
-    /// the ledger lock and the head, in one round trip. The pass's row lock
-    /// is taken before the ledger lock, as every write does.
+    /// `mark_pass_scanned` for a scan: BEGIN, then the conditional UPDATE,
+    /// the ledger lock and the head in one function call, in one round
+    /// trip. The pass's row lock is taken before the ledger lock, as every
+    /// write does.
     pub(super) fn claim(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<Option<Pass>> {
-        let rows = self.run(&[(CLAIM, &[&id, &at, &by, &gate]), (LOCK, &[&LEDGER_LOCK]), (HEAD, &[])])?;
-        *self.head.borrow_mut() = Some(head_of(&rows[2])?);
-        rows[0].first().map(row_to_pass).transpose()
+        let rows = self.run(&[(functions::CLAIM, &[&id, &at, &by, &gate, &LEDGER_LOCK])])?;
+        let r = rows[0].first().ok_or_else(|| Error::Pg("the claim returned no row".into()))?;
+        let head = match get::<Option<i64>>(r, 20)? {
+            Some(i) => Some((i.max(0) as u64, get::<String>(r, 21)?)),
+            None => None,
+        };
+        *self.head.borrow_mut() = Some(head);
+        match get::<Option<String>>(r, 0)? {
+            Some(_) => Ok(Some(row_to_pass(r)?)),
+            None => Ok(None),
+        }
     }
 
-    /// A scan's block and its scan row in one statement (see
+    /// A scan's block and its scan row in one function call (see
     /// `Db::append_scan`), held back to go with the COMMIT: the ledger lock
     /// is then released in the round trip that writes the block.
     pub(super) fn append_scan_row(&self, keys: &KeyRing, b: &NewBlock, s: &ScanRow) -> Result<u64> {
@@ -124,7 +127,7 @@ impl PgDb<'_> {
             text(&s.reason),
             Box::new(s.nonce.clone()),
         ];
-        self.defer(Owned { sql: APPEND_SCAN, params });
+        self.defer(Owned { sql: functions::APPEND_SCAN, params });
         *self.head.borrow_mut() = Some(Some((k.index, k.hash)));
         Ok(k.index)
     }

@@ -8,6 +8,7 @@ mod changes;
 mod conn;
 mod connect;
 mod copy;
+mod functions;
 mod ledger;
 mod passes;
 mod residents;
@@ -345,9 +346,10 @@ impl PgStore {
 /// The schema's owner, as `schema::migrate` writes it.
 const APP: &str = "gatehouse";
 
-/// Whether the schema is current (one round trip, two statements). Only
-/// when it is not (or amcheck could be installed) does a second connection
-/// of the `postgres` crate run `schema::migrate`, under its lock.
+/// Whether the schema and the scan's functions are current (one round
+/// trip). Only when they are not (or amcheck could be installed) does a
+/// second connection of the `postgres` crate run `schema::migrate` and
+/// `functions::install`, each under its lock.
 fn schema_check(conn: &Conn, url: &DbUrl) -> Result<()> {
     let rows = conn.pipeline(
         None,
@@ -359,23 +361,29 @@ fn schema_check(conn: &Conn, url: &DbUrl) -> Result<()> {
                 &[],
             ),
             ("SELECT app = $1 AND version = $2 FROM gatehouse_schema", &[&APP, &(schema::LATEST as i32)]),
+            (functions::CHECK, &[&functions::VERSION]),
         ],
     );
-    let current = match &rows {
+    let (current, functions) = match &rows {
         Ok(rows) => {
-            let amcheck = rows[0].first().map(|r| get::<Option<bool>>(r, 0)).transpose()?.flatten().unwrap_or(false);
-            let current = rows[1].len() == 1 && get::<Option<bool>>(&rows[1][0], 0)?.unwrap_or(false);
-            current && !amcheck
+            // The first row of statement `i`'s answer, as a boolean (NULL,
+            // or no row: false).
+            let flag = |i: usize| -> Result<bool> {
+                let row = rows.get(i).and_then(|r| r.first());
+                Ok(row.map(|r| get::<Option<bool>>(r, 0)).transpose()?.flatten().unwrap_or(false))
+            };
+            (flag(1)? && !flag(0)?, flag(2)?)
         }
         // No gatehouse_schema table yet (or no right to read it): the
         // migration says what is wrong.
-        Err(e) if e.as_db_error().is_some() => false,
+        Err(e) if e.as_db_error().is_some() => (false, false),
         Err(_) => return rows.map(drop).map_err(Error::from),
     };
-    if !current {
+    if !current || !functions {
         let mut client = url.connect_blocking()?;
         schema::migrate(&mut client, url)?;
         schema::offer_amcheck(&mut client);
+        functions::install(&mut client)?;
     }
     Ok(())
 }
