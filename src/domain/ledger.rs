@@ -55,6 +55,43 @@ pub fn sign(keys: &KeyRing, key_id: &str, hash: &Hash) -> Option<Hash> {
     Some(m.finalize().into_bytes().into())
 }
 
+/// A new block sealed on the client: linked to the head, hashed and
+/// signed with the active key; every field as it is stored.
+#[derive(Debug, Clone)]
+pub struct Sealed {
+    pub index: u64,
+    /// The block's data as canonical JSON.
+    pub data: String,
+    pub prev_hash: String,
+    pub hash: String,
+    pub key_id: String,
+    pub signature: String,
+}
+
+/// Why a block could not be sealed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    #[error("ledger head block {0} is corrupt; run `gatehouse ledger verify`")]
+    CorruptHead(u64),
+    #[error("active key missing from key ring")]
+    NoActiveKey,
+}
+
+/// Seal the block after `head` (its index and hash as stored; None for the
+/// first block). Both backends append what this returns.
+pub fn seal(keys: &KeyRing, head: Option<(u64, &str)>, fields: [&str; 4], data: &serde_json::Value) -> Result<Sealed, SealError> {
+    let [ts, operator, gate, event] = fields;
+    let (index, prev) = match head {
+        None => (0u64, GENESIS),
+        Some((i, h)) => (i + 1, from_hex(h).ok_or(SealError::CorruptHead(i))?),
+    };
+    let data = data.to_string();
+    let key_id = keys.active_id();
+    let hash = BlockFields { index, ts, operator, gate, event, data: &data, prev_hash: &prev, key_id }.hash();
+    let sig = sign(keys, key_id, &hash).ok_or(SealError::NoActiveKey)?;
+    Ok(Sealed { index, data, prev_hash: to_hex(&prev), hash: to_hex(&hash), key_id: key_id.to_string(), signature: to_hex(&sig) })
+}
+
 pub fn to_hex(h: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(h.len() * 2);

@@ -215,3 +215,12 @@ pub struct NewBlock<'a> {
     /// Canonical JSON (serde_json::Value prints object keys sorted).
     pub data: &'a serde_json::Value,
 }
+
+impl NewBlock<'_> {
+    /// This block sealed after `head` (index and hash as stored), ready to
+    /// append: every backend stores what `ledger::seal` makes.
+    pub fn seal(&self, keys: &KeyRing, head: Option<(u64, &str)>) -> Result<crate::domain::ledger::Sealed> {
+        crate::domain::ledger::seal(keys, head, [self.ts, self.operator, self.gate, self.event], self.data)
+            .map_err(|e| crate::error::Error::Corrupt(e.to_string()))
+    }
+}

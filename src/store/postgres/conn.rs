@@ -11,7 +11,7 @@
 
 use std::future::Future;
 
-use futures_util::future::join_all;
+use futures_util::future::{join, join_all};
 use tokio::runtime::Runtime;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Row};
@@ -107,13 +107,23 @@ impl Conn {
     }
 
     /// Statements sent together, answered in order: every statement's rows,
-    /// or the first error. The server runs them one after another; inside
-    /// a transaction an error leaves it aborted, so what follows fails too
-    /// (and a COMMIT after it rolls back).
-    pub(super) fn pipeline(&self, stmts: &[(&str, Params)]) -> Result<Vec<Vec<Row>>, tokio_postgres::Error> {
+    /// or the first error. `first`, fixed SQL with no values and no rows
+    /// wanted (BEGIN and its `SET LOCAL`s), goes ahead as one simple query.
+    /// The server runs them one after another; inside a transaction an
+    /// error leaves it aborted, so what follows fails too (and a COMMIT
+    /// after it rolls back).
+    pub(super) fn pipeline(&self, first: Option<&'static str>, stmts: &[(&str, Params)]) -> Result<Vec<Vec<Row>>, tokio_postgres::Error> {
         let typed: Vec<_> = stmts.iter().map(|(_, p)| typed(p)).collect();
-        // join_all polls in order, so the statements go out in order.
-        let futures = stmts.iter().zip(&typed).map(|((sql, _), p)| self.client.query_typed(sql, p));
-        self.wait(join_all(futures)).into_iter().collect()
+        let first = async {
+            match first {
+                Some(sql) => self.client.batch_execute(sql).await,
+                None => Ok(()),
+            }
+        };
+        // Polled in order, so the statements go out in order.
+        let rest = join_all(stmts.iter().zip(&typed).map(|((sql, _), p)| self.client.query_typed(sql, p)));
+        let (first, rows) = self.wait(join(first, rest));
+        first?;
+        rows.into_iter().collect()
     }
 }

@@ -5,10 +5,11 @@
 use postgres::Row;
 
 use super::conn::{Owned, Param};
-use super::passes::{CLAIM, row_to_pass};
+use super::functions;
+use super::passes::row_to_pass;
 use super::{LEDGER_LOCK, PgDb, get};
 use crate::domain::keys::KeyRing;
-use crate::domain::ledger::{self, BlockFields, GENESIS, StoredBlock, Verifier, VerifyReport};
+use crate::domain::ledger::{self, Sealed, StoredBlock, Verifier, VerifyReport};
 use crate::domain::pass::Pass;
 use crate::error::{Error, Result};
 use crate::store::interface::{LedgerRows, NewBlock, ScanRow};
@@ -42,38 +43,8 @@ pub(super) fn row_to_ref(r: &Row) -> Result<ledger::BlockRef<'_>> {
     })
 }
 
-/// A block sealed on the client: linked to the head, hashed and signed.
-struct Sealed {
-    index: i64,
-    data: String,
-    prev: String,
-    hash: String,
-    key_id: String,
-    sig: String,
-}
-
 fn seal(keys: &KeyRing, head: &Option<(u64, String)>, b: &NewBlock) -> Result<Sealed> {
-    let (index, prev) = match head {
-        None => (0u64, GENESIS),
-        Some((i, h)) => {
-            let prev = ledger::from_hex(h)
-                .ok_or_else(|| Error::Corrupt(format!("ledger head block {i} is corrupt; run `gatehouse ledger verify`")))?;
-            (i + 1, prev)
-        }
-    };
-    let data = b.data.to_string();
-    let key_id = keys.active_id();
-    let fields = BlockFields { index, ts: b.ts, operator: b.operator, gate: b.gate, event: b.event, data: &data, prev_hash: &prev, key_id };
-    let hash = fields.hash();
-    let sig = ledger::sign(keys, key_id, &hash).ok_or_else(|| Error::Corrupt("active key missing from key ring".into()))?;
-    Ok(Sealed {
-        index: index as i64,
-        data,
-        prev: ledger::to_hex(&prev),
-        hash: ledger::to_hex(&hash),
-        key_id: key_id.to_string(),
-        sig: ledger::to_hex(&sig),
-    })
+    b.seal(keys, head.as_ref().map(|(i, h)| (*i, h.as_str())))
 }
 
 /// Blocks per multi-row INSERT in `append_blocks`.
@@ -86,13 +57,6 @@ const HEAD: &str = "SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1";
 /// statement takes its own snapshot, so the head is read after the lock is
 /// granted and sees every append committed before.
 const LOCK: &str = "SELECT pg_advisory_xact_lock($1)";
-
-/// A scan's block and its scan row in one statement.
-const APPEND_SCAN: &str = "WITH block AS (
-         INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10))
-     INSERT INTO scans (at, operator, gate, verdict, subject, persons, repeated, block, reason, nonce)
-     VALUES ($11, $12, $13, $14, $15, $16, $17, $1, $18, $19)";
 
 /// The head from `HEAD`'s rows (none: an empty ledger).
 fn head_of(rows: &[Row]) -> Result<Option<(u64, String)>> {
@@ -117,16 +81,25 @@ impl PgDb<'_> {
         Ok(head)
     }
 
-    /// `mark_pass_scanned` for a scan: BEGIN, the conditional UPDATE, then
-    /// the ledger lock and the head, in one round trip. The pass's row lock
-    /// is taken before the ledger lock, as every write does.
+    /// `mark_pass_scanned` for a scan: BEGIN, then the conditional UPDATE,
+    /// the ledger lock and the head in one function call, in one round
+    /// trip. The pass's row lock is taken before the ledger lock, as every
+    /// write does.
     pub(super) fn claim(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<Option<Pass>> {
-        let rows = self.run(&[(CLAIM, &[&id, &at, &by, &gate]), (LOCK, &[&LEDGER_LOCK]), (HEAD, &[])])?;
-        *self.head.borrow_mut() = Some(head_of(&rows[2])?);
-        rows[0].first().map(row_to_pass).transpose()
+        let rows = self.run(&[(functions::CLAIM, &[&id, &at, &by, &gate, &LEDGER_LOCK])])?;
+        let r = rows[0].first().ok_or_else(|| Error::pg("the claim returned no row"))?;
+        let head = match get::<Option<i64>>(r, 20)? {
+            Some(i) => Some((i.max(0) as u64, get::<String>(r, 21)?)),
+            None => None,
+        };
+        *self.head.borrow_mut() = Some(head);
+        match get::<Option<String>>(r, 0)? {
+            Some(_) => Ok(Some(row_to_pass(r)?)),
+            None => Ok(None),
+        }
     }
 
-    /// A scan's block and its scan row in one statement (see
+    /// A scan's block and its scan row in one function call (see
     /// `Db::append_scan`), held back to go with the COMMIT: the ledger lock
     /// is then released in the round trip that writes the block.
     pub(super) fn append_scan_row(&self, keys: &KeyRing, b: &NewBlock, s: &ScanRow) -> Result<u64> {
@@ -134,16 +107,16 @@ impl PgDb<'_> {
         let k = seal(keys, &head, b)?;
         let text = |v: &str| Box::new(v.to_string()) as Box<dyn Param + Send>;
         let params: Vec<Box<dyn Param + Send>> = vec![
-            Box::new(k.index),
+            Box::new(k.index as i64),
             text(b.ts),
             text(b.operator),
             text(b.gate),
             text(b.event),
             text(&k.data),
-            text(&k.prev),
+            text(&k.prev_hash),
             text(&k.hash),
             text(&k.key_id),
-            text(&k.sig),
+            text(&k.signature),
             text(&s.at),
             text(&s.operator),
             text(&s.gate),
@@ -154,9 +127,9 @@ impl PgDb<'_> {
             text(&s.reason),
             Box::new(s.nonce.clone()),
         ];
-        self.defer(Owned { sql: APPEND_SCAN, params });
-        *self.head.borrow_mut() = Some(Some((k.index as u64, k.hash)));
-        Ok(k.index as u64)
+        self.defer(Owned { sql: functions::APPEND_SCAN, params });
+        *self.head.borrow_mut() = Some(Some((k.index, k.hash)));
+        Ok(k.index)
     }
 }
 
@@ -167,10 +140,10 @@ impl LedgerRows for PgDb<'_> {
         self.execute(
             "INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            &[&k.index, &b.ts, &b.operator, &b.gate, &b.event, &k.data, &k.prev, &k.hash, &k.key_id, &k.sig],
+            &[&(k.index as i64), &b.ts, &b.operator, &b.gate, &b.event, &k.data, &k.prev_hash, &k.hash, &k.key_id, &k.signature],
         )?;
-        *self.head.borrow_mut() = Some(Some((k.index as u64, k.hash)));
-        Ok(k.index as u64)
+        *self.head.borrow_mut() = Some(Some((k.index, k.hash)));
+        Ok(k.index)
     }
 
     /// Sealed in order on the client, then sent `BULK` rows per INSERT;
@@ -185,8 +158,8 @@ impl LedgerRows for PgDb<'_> {
             let mut sealed = Vec::with_capacity(chunk.len());
             for b in chunk {
                 let k = seal(keys, &head, b)?;
-                head = Some((k.index as u64, k.hash.clone()));
-                out.push(k.index as u64);
+                head = Some((k.index, k.hash.clone()));
+                out.push(k.index);
                 sealed.push(k);
             }
             let col = |f: fn(&Sealed) -> &str| sealed.iter().map(f).collect::<Vec<&str>>();
@@ -194,7 +167,7 @@ impl LedgerRows for PgDb<'_> {
             let operator: Vec<&str> = chunk.iter().map(|b| b.operator).collect();
             let gate: Vec<&str> = chunk.iter().map(|b| b.gate).collect();
             let event: Vec<&str> = chunk.iter().map(|b| b.event).collect();
-            let idx: Vec<i64> = sealed.iter().map(|k| k.index).collect();
+            let idx: Vec<i64> = sealed.iter().map(|k| k.index as i64).collect();
             self.execute(
                 "INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
                  SELECT idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig
@@ -209,10 +182,10 @@ impl LedgerRows for PgDb<'_> {
                     &gate,
                     &event,
                     &col(|k| k.data.as_str()),
-                    &col(|k| k.prev.as_str()),
+                    &col(|k| k.prev_hash.as_str()),
                     &col(|k| k.hash.as_str()),
                     &col(|k| k.key_id.as_str()),
-                    &col(|k| k.sig.as_str()),
+                    &col(|k| k.signature.as_str()),
                 ],
             )?;
             *self.head.borrow_mut() = Some(head.clone());

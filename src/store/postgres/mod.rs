@@ -8,6 +8,7 @@ mod changes;
 mod conn;
 mod connect;
 mod copy;
+mod functions;
 mod ledger;
 mod passes;
 mod residents;
@@ -105,12 +106,15 @@ fn session(conn: &Conn) -> Result<Flush> {
 /// Settings for one transaction, as `set_config(name, value, true)`.
 const SETTINGS: &str = "SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) AS s(n, v)";
 
-/// The flush barrier (see `Flush`): a transaction of one WAL record,
-/// committed at the server's `synchronous_commit` level, given as `$1`.
+/// The flush barrier (see `Flush`): one WAL record in a transaction of its
+/// own (the implicit one of an extended-protocol statement), committed at
+/// the server's `synchronous_commit` level, given as `$1`.
 const BARRIER: &str = "SELECT set_config('synchronous_commit', $1, true), pg_logical_emit_message(true, 'gatehouse', 'flush')";
 
 /// How a transaction begins: sent with its first statement.
 struct Begin {
+    /// BEGIN, and for a write that commits asynchronously its `SET LOCAL`:
+    /// fixed text, sent as one simple query.
     sql: &'static str,
     /// `(name, value)` for `SETTINGS`.
     settings: Vec<(&'static str, String)>,
@@ -175,23 +179,24 @@ impl PgStore {
         self.link.clone()
     }
 
-    /// What a transaction sets for itself: the lock wait, and for a write
-    /// whose durability comes from the barrier (or is not wanted), an
-    /// asynchronous commit.
-    fn settings(&self, write: bool) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        if let Some(ms) = &self.lock_timeout {
-            out.push(("lock_timeout", ms.clone()));
-        }
+    /// What a transaction sets for itself with `SETTINGS`: the lock wait.
+    fn settings(&self) -> Vec<(&'static str, String)> {
+        self.lock_timeout.iter().map(|ms| ("lock_timeout", ms.clone())).collect()
+    }
+
+    /// How a write begins: asynchronously committed when its durability
+    /// comes from the barrier (or is not wanted).
+    fn begin_write(&self) -> &'static str {
         let async_commit = match self.flush {
             Flush::Barrier(_) => true,
             Flush::Commit => !self.durable,
             Flush::Off => false,
         };
-        if write && async_commit {
-            out.push(("synchronous_commit", "off".to_string()));
+        if async_commit {
+            "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off"
+        } else {
+            "BEGIN ISOLATION LEVEL READ COMMITTED"
         }
-        out
     }
 
     /// A read-committed transaction. First use is decided by a conditional
@@ -211,7 +216,7 @@ impl PgStore {
     /// `write` for this backend's own queries (load).
     fn transaction<T>(&mut self, f: impl FnOnce(&PgDb) -> Result<T>) -> Result<T> {
         self.ensure_connected()?;
-        let begin = Begin { sql: "BEGIN ISOLATION LEVEL READ COMMITTED", settings: self.settings(true), write: true };
+        let begin = Begin { sql: self.begin_write(), settings: self.settings(), write: true };
         let level = match &self.flush {
             Flush::Barrier(level) if self.durable => Some(level.clone()),
             _ => None,
@@ -222,7 +227,7 @@ impl PgStore {
             // The barrier returns once this commit is as durable as a
             // synchronous commit would have made it.
             match &level {
-                Some(level) => db.finish(&[("COMMIT", &[]), ("BEGIN", &[]), (BARRIER, &[level as &dyn conn::Param]), ("COMMIT", &[])])?,
+                Some(level) => db.finish(&[("COMMIT", &[]), (BARRIER, &[level as &dyn conn::Param])])?,
                 None => db.finish(&[("COMMIT", &[])])?,
             }
             Ok(v)
@@ -261,7 +266,7 @@ impl PgStore {
     /// `read` for this backend's own queries (dump, change pull).
     fn snapshot<T>(&mut self, f: impl FnOnce(&PgDb) -> Result<T>) -> Result<T> {
         self.ensure_connected()?;
-        let begin = Begin { sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", settings: self.settings(false), write: false };
+        let begin = Begin { sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", settings: self.settings(), write: false };
         let db = PgDb::new(&self.conn, begin);
         // On an error `db` is dropped here, which rolls it back.
         let out = f(&db).and_then(|v| db.finish(&[("COMMIT", &[])]).map(|()| v));
@@ -341,34 +346,44 @@ impl PgStore {
 /// The schema's owner, as `schema::migrate` writes it.
 const APP: &str = "gatehouse";
 
-/// Whether the schema is current (one round trip, two statements). Only
-/// when it is not (or amcheck could be installed) does a second connection
-/// of the `postgres` crate run `schema::migrate`, under its lock.
+/// Whether the schema and the scan's functions are current (one round
+/// trip). Only when they are not (or amcheck could be installed) does a
+/// second connection of the `postgres` crate run `schema::migrate` and
+/// `functions::install`, each under its lock.
 fn schema_check(conn: &Conn, url: &DbUrl) -> Result<()> {
-    let rows = conn.pipeline(&[
-        (
-            "SELECT NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'amcheck')
+    let rows = conn.pipeline(
+        None,
+        &[
+            (
+                "SELECT NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'amcheck')
                 AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'amcheck')
                 AND coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)",
-            &[],
-        ),
-        ("SELECT app = $1 AND version = $2 FROM gatehouse_schema", &[&APP, &(schema::LATEST as i32)]),
-    ]);
-    let current = match &rows {
+                &[],
+            ),
+            ("SELECT app = $1 AND version = $2 FROM gatehouse_schema", &[&APP, &(schema::LATEST as i32)]),
+            (functions::CHECK, &[&functions::VERSION]),
+        ],
+    );
+    let (current, functions) = match &rows {
         Ok(rows) => {
-            let amcheck = rows[0].first().map(|r| get::<Option<bool>>(r, 0)).transpose()?.flatten().unwrap_or(false);
-            let current = rows[1].len() == 1 && get::<Option<bool>>(&rows[1][0], 0)?.unwrap_or(false);
-            current && !amcheck
+            // The first row of statement `i`'s answer, as a boolean (NULL,
+            // or no row: false).
+            let flag = |i: usize| -> Result<bool> {
+                let row = rows.get(i).and_then(|r| r.first());
+                Ok(row.map(|r| get::<Option<bool>>(r, 0)).transpose()?.flatten().unwrap_or(false))
+            };
+            (flag(1)? && !flag(0)?, flag(2)?)
         }
         // No gatehouse_schema table yet (or no right to read it): the
         // migration says what is wrong.
-        Err(e) if e.as_db_error().is_some() => false,
+        Err(e) if e.as_db_error().is_some() => (false, false),
         Err(_) => return rows.map(drop).map_err(Error::from),
     };
-    if !current {
+    if !current || !functions {
         let mut client = url.connect_blocking()?;
         schema::migrate(&mut client, url)?;
         schema::offer_amcheck(&mut client);
+        functions::install(&mut client)?;
     }
     Ok(())
 }
@@ -388,9 +403,10 @@ impl<'t> PgDb<'t> {
         let names: Vec<&str> = self.begin.settings.iter().map(|s| s.0).collect();
         let values: Vec<&str> = self.begin.settings.iter().map(|s| s.1.as_str()).collect();
         let settings: [&dyn conn::Param; 2] = [&names, &values];
-        let mut all: Vec<(&str, Params)> = Vec::with_capacity(stmts.len() + pending.len() + 2);
+        let mut all: Vec<(&str, Params)> = Vec::with_capacity(stmts.len() + pending.len() + 1);
+        let mut begin = None;
         if !self.begun.replace(true) {
-            all.push((self.begin.sql, &[]));
+            begin = Some(self.begin.sql);
             if !names.is_empty() {
                 all.push((SETTINGS, &settings));
             }
@@ -398,7 +414,7 @@ impl<'t> PgDb<'t> {
         all.extend(pending.iter().zip(&held).map(|(o, p)| (o.sql, p.as_slice())));
         let skip = all.len();
         all.extend_from_slice(stmts);
-        let mut rows = self.conn.pipeline(&all)?;
+        let mut rows = self.conn.pipeline(begin, &all)?;
         Ok(rows.split_off(skip))
     }
 

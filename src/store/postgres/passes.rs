@@ -6,7 +6,8 @@ use super::conn::Param;
 use super::{PgDb, get, get_u32, parse_col};
 use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
 use crate::domain::text::search_fold;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::store::ids::{self, escape_like};
 use crate::store::interface::{PassFilter, PassRows};
 
 macro_rules! cols {
@@ -246,28 +247,16 @@ fn search_key(v: &ValidPass) -> String {
     search_fold(&format!("{} {}", v.holder_name, v.holder2_name.as_deref().unwrap_or("")))
 }
 
-/// LIKE's default escape character in PostgreSQL is the backslash.
-pub(super) fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
 /// Resolve an id prefix with `sql`: fixed queries for a whole id and for a
 /// prefix.
 pub(super) fn resolve(db: &PgDb, sql: [&str; 2], what: &'static str, prefix: &str) -> Result<String> {
-    let p = prefix.trim().to_lowercase();
-    if p.len() < 4 || !p.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-        return Err(Error::NotFound { what, id: format!("{prefix} (give at least 4 characters of the id)") });
-    }
+    let p = ids::prefix(prefix, what)?;
     // A whole id is looked up through the primary key. LIKE cannot use that
     // index under the database's collation, so it reads every id: 50 ms a
     // lookup at 100,000 passes, for the common case of a full id.
     if p.len() == 36 && db.query_opt(sql[0], &[&p])?.is_some() {
         return Ok(p);
     }
-    let ids: Vec<String> = db.query(sql[1], &[&format!("{}%", escape_like(&p))])?.iter().map(|r| get(r, 0)).collect::<Result<_>>()?;
-    match ids.len() {
-        0 => Err(Error::NotFound { what, id: prefix.to_string() }),
-        1 => Ok(ids.into_iter().next().unwrap_or_default()),
-        _ => Err(Error::Ambiguous { prefix: prefix.to_string(), matches: ids.join(", ") }),
-    }
+    let found: Vec<String> = db.query(sql[1], &[&ids::starts_with(&p)])?.iter().map(|r| get(r, 0)).collect::<Result<_>>()?;
+    ids::pick(prefix, what, found)
 }

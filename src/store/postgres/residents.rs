@@ -2,10 +2,11 @@
 
 use postgres::Row;
 
-use super::passes::{escape_like, resolve};
+use super::passes::resolve;
 use super::{PgDb, get, parse_col};
 use crate::domain::resident::{Presence, Resident, ValidResident};
 use crate::error::Result;
+use crate::store::ids::escape_like;
 use crate::store::interface::ResidentRows;
 
 macro_rules! cols {

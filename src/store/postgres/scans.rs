@@ -37,21 +37,12 @@ pub(super) fn row_to_scan_at(r: &Row, o: usize) -> Result<ScanRow> {
 }
 
 impl PgDb<'_> {
-    /// `Db::scan_lookup` in one statement: one row, the scan's columns then
-    /// the pass's (each in its `cols!` order), NULL where there is none.
+    /// `Db::scan_lookup` in one function call: one row, the scan's columns
+    /// then the pass's (each in its `cols!` order), NULL where there is none.
     /// It runs before BEGIN (see `PgStore::write`): the claim that follows
     /// rechecks the pass, and the unique nonce refuses a second scan row.
     pub(super) fn scan_and_pass(&self, nonce: &str, pass_id: Option<&str>) -> Result<(Option<ScanRow>, Option<Pass>)> {
-        let r = self.query_one_early(
-            "SELECT s.at, s.operator, s.gate, s.verdict, s.subject, s.persons, s.repeated, s.block, s.reason, s.nonce,
-                    p.id, p.pass_type, p.persons, p.holder_name, p.holder_phone, p.holder2_name, p.holder2_phone,
-                    p.price_cents, p.payment_mode, p.txn_ref, p.slot, p.key_id, p.created_at, p.created_by,
-                    p.scanned_at, p.scanned_by, p.gate, p.voided_at, p.voided_by, p.void_reason
-             FROM (SELECT 1) AS one
-             LEFT JOIN scans s ON s.nonce = $1
-             LEFT JOIN passes p ON p.id = $2 AND s.nonce IS NULL",
-            &[&nonce, &pass_id],
-        )?;
+        let r = self.query_one_early(super::functions::LOOKUP, &[&nonce, &pass_id])?;
         let first = match get::<Option<String>>(&r, 0)? {
             Some(_) => Some(row_to_scan_at(&r, 0)?),
             None => None,

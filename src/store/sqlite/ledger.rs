@@ -5,8 +5,8 @@ use rusqlite::{OptionalExtension, params};
 
 use super::SqliteDb;
 use crate::domain::keys::KeyRing;
-use crate::domain::ledger::{self, BlockFields, GENESIS, StoredBlock, Verifier, VerifyReport};
-use crate::error::{Error, Result};
+use crate::domain::ledger::{self, StoredBlock, Verifier, VerifyReport};
+use crate::error::Result;
 use crate::store::interface::{LedgerRows, NewBlock};
 
 pub(super) const COLS: &str = "idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig";
@@ -50,38 +50,14 @@ impl LedgerRows for SqliteDb<'_> {
     fn append_block(&self, keys: &KeyRing, b: &NewBlock) -> Result<u64> {
         let head: Option<(i64, String)> =
             self.conn.query_row("SELECT idx, hash FROM ledger ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-        let (index, prev) = match head {
-            None => (0u64, GENESIS),
-            Some((i, h)) => {
-                let prev = ledger::from_hex(&h)
-                    .ok_or_else(|| Error::Corrupt(format!("ledger head block {i} is corrupt; run `gatehouse ledger verify`")))?;
-                (i as u64 + 1, prev)
-            }
-        };
-        let data = b.data.to_string();
-        let key_id = keys.active_id();
-        let fields =
-            BlockFields { index, ts: b.ts, operator: b.operator, gate: b.gate, event: b.event, data: &data, prev_hash: &prev, key_id };
-        let hash = fields.hash();
-        let sig = ledger::sign(keys, key_id, &hash).ok_or_else(|| Error::Corrupt("active key missing from key ring".into()))?;
+        let k = b.seal(keys, head.as_ref().map(|(i, h)| ((*i).max(0) as u64, h.as_str())))?;
         self.conn
             .prepare_cached(
                 "INSERT INTO ledger (idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
-            .execute(params![
-                index as i64,
-                b.ts,
-                b.operator,
-                b.gate,
-                b.event,
-                data,
-                ledger::to_hex(&prev),
-                ledger::to_hex(&hash),
-                key_id,
-                ledger::to_hex(&sig)
-            ])?;
-        Ok(index)
+            .execute(params![k.index as i64, b.ts, b.operator, b.gate, b.event, k.data, k.prev_hash, k.hash, k.key_id, k.signature])?;
+        Ok(k.index)
     }
 
     /// The last block's index and hash, as stored.

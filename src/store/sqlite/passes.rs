@@ -5,7 +5,10 @@ use rusqlite::{OptionalExtension, params};
 use super::{SqliteDb, parse_col};
 use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
 use crate::domain::text::search_fold;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::store::ids;
+// Residents use the same pattern escaping.
+pub(super) use crate::store::ids::escape_like;
 use crate::store::interface::{PassFilter, PassRows};
 
 pub(super) const COLS: &str = "id, pass_type, persons, holder_name, holder_phone, holder2_name, holder2_phone, price_cents, \
@@ -149,21 +152,10 @@ impl PassRows for SqliteDb<'_> {
     }
 }
 
-pub(super) fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
 /// Resolve an id prefix in `table` (a fixed name from this module, never input).
 pub(super) fn resolve(db: &SqliteDb, table: &str, what: &'static str, prefix: &str) -> Result<String> {
-    let p = prefix.trim().to_lowercase();
-    if p.len() < 4 || !p.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-        return Err(Error::NotFound { what, id: format!("{prefix} (give at least 4 characters of the id)") });
-    }
+    let p = ids::prefix(prefix, what)?;
     let mut st = db.conn.prepare_cached(&format!("SELECT id FROM {table} WHERE id LIKE ?1 ESCAPE '\\' ORDER BY id LIMIT 3"))?;
-    let ids: Vec<String> = st.query_map([format!("{}%", escape_like(&p))], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-    match ids.len() {
-        0 => Err(Error::NotFound { what, id: prefix.to_string() }),
-        1 => Ok(ids.into_iter().next().unwrap_or_default()),
-        _ => Err(Error::Ambiguous { prefix: prefix.to_string(), matches: ids.join(", ") }),
-    }
+    let found: Vec<String> = st.query_map([ids::starts_with(&p)], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    ids::pick(prefix, what, found)
 }
