@@ -535,6 +535,15 @@ impl Tmux {
         assert!(Command::new("tmux").args(["send-keys", "-t", &self.0, "-l", text]).status().unwrap().success());
     }
 
+    /// Type text as a person does, a key at a time: a burst of eight or
+    /// more keys would be taken for a scanner.
+    fn type_slowly(&self, text: &str) {
+        for c in text.chars() {
+            self.type_literal(&c.to_string());
+            std::thread::sleep(Duration::from_millis(80));
+        }
+    }
+
     fn screen(&self) -> String {
         let o = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.0]).output().unwrap();
         String::from_utf8_lossy(&o.stdout).into_owned()
@@ -607,7 +616,7 @@ fn the_console_starts_and_scans_with_its_server_black_holed() {
     t.wait_all(&["sign in"], "start");
     t.type_literal("asha");
     t.keys(&["Tab"]);
-    t.type_literal(PASSWORD);
+    t.type_slowly(PASSWORD);
     t.keys(&["Enter"]);
     t.wait_all(&["┌ Verdict", "OFFLINE", "signed in from the replica"], "signed in from the replica");
     t.type_literal(&code);
@@ -635,10 +644,13 @@ fn the_console_starts_and_scans_with_its_server_black_holed() {
     // conflict the console shows until someone acknowledges it.
     relay.restore();
     t.wait_all(
-        &["ONLINE", "q0", "CONFLICT: pass", "admitted twice", "first   South · asha", "second  Main Gate · asha", "F9"],
+        // In the order they happened: this gate's offline admission first.
+        &["ONLINE", "q0", "CONFLICT: pass", "admitted twice", "first    Main Gate · asha", "(offline)", "second   South · asha", "F9"],
         "conflict alert",
     );
     t.keys(&["F9"]);
+    t.wait_all(&["Conflicts · 1 open"], "the conflict list");
+    t.keys(&["Enter"]);
     t.wait_all(&["acknowledged"], "acknowledged");
     assert!(!t.screen().contains("CONFLICT: pass"), "the alert is gone:\n{}", t.screen());
     let list = json(&run(&["--data-dir", a, "--user", "asha", "conflicts", "--json"], None));
