@@ -6,6 +6,7 @@
 
 mod backup;
 mod copy;
+mod filters;
 mod ids;
 mod interface;
 mod postgres;

@@ -4,11 +4,11 @@ use postgres::Row;
 
 use super::conn::Param;
 use super::{PgDb, get, get_u32, parse_col};
-use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
+use crate::domain::pass::{Pass, PaymentMode, ValidPass};
 use crate::domain::text::search_fold;
 use crate::error::Result;
-use crate::store::ids::{self, escape_like};
 use crate::store::interface::{PassFilter, PassRows};
+use crate::store::{filters, ids};
 
 macro_rules! cols {
     () => {
@@ -196,44 +196,16 @@ impl PassRows for PgDb<'_> {
     }
 
     fn list_passes(&self, f: &PassFilter) -> Result<Vec<Pass>> {
-        let mut sql = format!("SELECT {} FROM passes WHERE TRUE", cols!());
-        let mut args: Vec<String> = Vec::new();
-        if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            // search_key holds both names folded in Rust, as on SQLite, so
-            // the match does not depend on the server's locale.
-            let lower = escape_like(&s.to_lowercase());
-            args.push(format!("%{}%", escape_like(&search_fold(s))));
-            sql.push_str(&format!(" AND (search_key LIKE ${}", args.len()));
-            args.push(format!("{lower}%"));
-            sql.push_str(&format!(" OR id LIKE ${}", args.len()));
-            let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-            if digits.len() >= 3 {
-                args.push(format!("%{digits}%"));
-                let n = args.len();
-                sql.push_str(&format!(" OR holder_phone LIKE ${n} OR coalesce(holder2_phone, '') LIKE ${n}"));
-            }
-            sql.push(')');
-        }
-        if let Some(t) = &f.pass_type {
-            args.push(t.trim().to_uppercase());
-            sql.push_str(&format!(" AND pass_type = ${}", args.len()));
-        }
-        if let Some(p) = f.payment {
-            args.push(p.as_str().into());
-            sql.push_str(&format!(" AND payment_mode = ${}", args.len()));
-        }
-        match f.status {
-            Some(PassStatus::Void) => sql.push_str(" AND voided_at IS NOT NULL"),
-            Some(PassStatus::Used) => sql.push_str(" AND voided_at IS NULL AND scanned_at IS NOT NULL"),
-            Some(PassStatus::Unused) => sql.push_str(" AND voided_at IS NULL AND scanned_at IS NULL"),
-            None => {}
-        }
-        sql.push_str(r#" ORDER BY created_at DESC, id COLLATE "C""#);
-        let limit = f.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
-        let mut params: Vec<&dyn Param> = args.iter().map(|a| a as &dyn Param).collect();
-        if let Some(l) = &limit {
+        let q = filters::passes(f);
+        let sql = format!(
+            r#"SELECT {} FROM passes WHERE TRUE{} ORDER BY created_at DESC, id COLLATE "C"{}"#,
+            cols!(),
+            q.conditions,
+            q.limit_clause()
+        );
+        let mut params: Vec<&dyn Param> = q.args.iter().map(|a| a as &dyn Param).collect();
+        if let Some(l) = &q.limit {
             params.push(l);
-            sql.push_str(&format!(" LIMIT ${}", params.len()));
         }
         self.query_built(&sql, &params)?.iter().map(row_to_pass).collect()
     }

@@ -3,10 +3,10 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteDb, parse_col};
-use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
+use crate::domain::pass::{Pass, PaymentMode, ValidPass};
 use crate::domain::text::search_fold;
 use crate::error::Result;
-use crate::store::ids;
+use crate::store::{filters, ids};
 // Residents use the same pattern escaping.
 pub(super) use crate::store::ids::escape_like;
 use crate::store::interface::{PassFilter, PassRows};
@@ -111,43 +111,12 @@ impl PassRows for SqliteDb<'_> {
     }
 
     fn list_passes(&self, f: &PassFilter) -> Result<Vec<Pass>> {
-        let mut sql = format!("SELECT {COLS} FROM passes WHERE 1=1");
-        let mut args: Vec<String> = Vec::new();
-        if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            // search_key holds both names folded in Rust: SQLite's lower()
-            // folds ASCII only, so `élise` would miss `Élise`.
-            args.push(format!("%{}%", escape_like(&search_fold(s))));
-            let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-            sql.push_str(&format!(" AND (search_key LIKE ?{} ESCAPE '\\'", args.len()));
-            args.push(format!("{}%", escape_like(&s.to_lowercase())));
-            sql.push_str(&format!(" OR id LIKE ?{} ESCAPE '\\'", args.len()));
-            if digits.len() >= 3 {
-                args.push(format!("%{digits}%"));
-                let n = args.len();
-                sql.push_str(&format!(" OR holder_phone LIKE ?{n} OR coalesce(holder2_phone, '') LIKE ?{n}"));
-            }
-            sql.push(')');
-        }
-        if let Some(t) = &f.pass_type {
-            args.push(t.trim().to_uppercase());
-            sql.push_str(&format!(" AND pass_type = ?{}", args.len()));
-        }
-        if let Some(p) = f.payment {
-            args.push(p.as_str().into());
-            sql.push_str(&format!(" AND payment_mode = ?{}", args.len()));
-        }
-        match f.status {
-            Some(PassStatus::Void) => sql.push_str(" AND voided_at IS NOT NULL"),
-            Some(PassStatus::Used) => sql.push_str(" AND voided_at IS NULL AND scanned_at IS NOT NULL"),
-            Some(PassStatus::Unused) => sql.push_str(" AND voided_at IS NULL AND scanned_at IS NULL"),
-            None => {}
-        }
-        sql.push_str(" ORDER BY created_at DESC, id");
-        if let Some(l) = f.limit {
-            sql.push_str(&format!(" LIMIT {l}"));
-        }
+        let q = filters::passes(f);
+        let sql = format!("SELECT {COLS} FROM passes WHERE TRUE{} ORDER BY created_at DESC, id{}", q.conditions, q.limit_clause());
+        let mut args: Vec<rusqlite::types::Value> = q.args.into_iter().map(rusqlite::types::Value::Text).collect();
+        args.extend(q.limit.map(rusqlite::types::Value::Integer));
         let mut st = self.conn.prepare(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(args.iter()), row_to_pass)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), row_to_pass)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
