@@ -1,8 +1,10 @@
 //! The tables answer to the ledger: every edit made behind gatehouse's back
-//! (with rusqlite, as an attacker with the file would) is found by the audit
+//! (with rusqlite as an attacker with the file would, or with SQL on the
+//! PostgreSQL server, on both backends) is found by the audit
 //! and named by table, id and field; and restore refuses every such copy,
 //! an empty one, and one that would roll the event back unless forced.
 
+#[macro_use]
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -26,10 +28,28 @@ struct Event {
     resident: String,
 }
 
+both_backends!(
+    an_untouched_event_passes_the_audit,
+    a_lowered_price_is_named,
+    each_edited_field_of_one_pass_is_named_with_both_values,
+    scan_state_edited_either_way_is_named,
+    a_revived_voided_pass_is_named,
+    an_inserted_or_deleted_pass_row_is_named,
+    a_flipped_resident_is_named,
+    a_raised_role_is_named,
+    a_deleted_or_edited_scans_row_is_named,
+    a_second_admission_without_unscan_is_named,
+);
+
 /// An admin and an operator; a used couple pass, an unused single, a voided
 /// single; a resident who came IN; one forged scan.
 fn event() -> Event {
-    let env = Env::new();
+    event_on(Backend::Sqlite)
+}
+
+/// The same event on `b`.
+fn event_on(b: Backend) -> Event {
+    let env = Env::on(b);
     let mut g = env.open();
     with_admin(&mut g);
     g.add_user(Some(&admin()), "omar", "Omar", Role::Operator, PASSWORD).unwrap();
@@ -65,6 +85,15 @@ fn sql_on(db: &Path, s: &str) {
     c.execute_batch(s).unwrap();
 }
 
+/// Run `s` on the event's database behind gatehouse's back, as someone
+/// with the file or the database role would: the same SQL on both backends.
+fn tamper(env: &Env, s: &str) {
+    match env.backend {
+        Backend::Sqlite => sql_on(&env.db(), s),
+        Backend::Postgres => env.raw_sql(s, s),
+    }
+}
+
 fn findings(v: &Verification) -> Vec<Finding> {
     v.audit.as_ref().expect("the chain verified, so the audit ran").findings.clone()
 }
@@ -78,9 +107,8 @@ fn cli_verify(env: &Env, extra: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-#[test]
-fn an_untouched_event_passes_the_audit() {
-    let e = event();
+fn an_untouched_event_passes_the_audit(b: Backend) {
+    let e = event_on(b);
     let v = verify(&e.env);
     assert!(v.ok, "{:?}", v.problems());
     let a = v.audit.unwrap();
@@ -92,10 +120,9 @@ fn an_untouched_event_passes_the_audit() {
     assert!(out.contains("OK: ") && out.contains("the tables match the ledger (9 rows audited)"), "{out}");
 }
 
-#[test]
-fn a_lowered_price_is_named() {
-    let e = event();
-    sql_on(&e.env.db(), &format!("UPDATE passes SET price_cents = 1 WHERE id = '{}'", e.unused));
+fn a_lowered_price_is_named(b: Backend) {
+    let e = event_on(b);
+    tamper(&e.env, &format!("UPDATE passes SET price_cents = 1 WHERE id = '{}'", e.unused));
     let v = verify(&e.env);
     assert!(!v.ok && v.chain.ok, "the chain alone cannot see it");
     assert!(diverges(&v, "passes", &e.unused, "price_cents"), "{:?}", v.problems());
@@ -113,13 +140,12 @@ fn a_lowered_price_is_named() {
     assert_eq!(j["audit"]["findings"][0]["ledger"], "54900");
 }
 
-#[test]
-fn each_edited_field_of_one_pass_is_named_with_both_values() {
+fn each_edited_field_of_one_pass_is_named_with_both_values(b: Backend) {
     // The audit compares rows by fingerprint and explains a differing one
     // field by field: every edited field is listed, the untouched ones not.
-    let e = event();
-    sql_on(
-        &e.env.db(),
+    let e = event_on(b);
+    tamper(
+        &e.env,
         &format!(
             "UPDATE passes SET holder_phone = '9000000099', holder_name = 'Someone Else', txn_ref = 'X1', slot = 'late' WHERE id = '{}';
              UPDATE passes SET void_reason = 'lost' WHERE id = '{}'",
@@ -154,16 +180,15 @@ fn each_edited_field_of_one_pass_is_named_with_both_values() {
     }
 }
 
-#[test]
-fn scan_state_edited_either_way_is_named() {
-    let e = event();
-    sql_on(&e.env.db(), &format!("UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL WHERE id = '{}'", e.used));
+fn scan_state_edited_either_way_is_named(b: Backend) {
+    let e = event_on(b);
+    tamper(&e.env, &format!("UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL WHERE id = '{}'", e.used));
     let v = verify(&e.env);
     assert!(diverges(&v, "passes", &e.used, "scanned_at") && diverges(&v, "passes", &e.used, "gate"), "{:?}", v.problems());
 
-    let e = event();
-    sql_on(
-        &e.env.db(),
+    let e = event_on(b);
+    tamper(
+        &e.env,
         &format!(
             "UPDATE passes SET scanned_at = '2026-11-21T18:00:00.000000Z', scanned_by = 'omar', gate = 'North' WHERE id = '{}'",
             e.unused
@@ -173,20 +198,18 @@ fn scan_state_edited_either_way_is_named() {
     assert!(diverges(&v, "passes", &e.unused, "scanned_at"), "a use with no scan block: {:?}", v.problems());
 }
 
-#[test]
-fn a_revived_voided_pass_is_named() {
-    let e = event();
-    sql_on(&e.env.db(), &format!("UPDATE passes SET voided_at = NULL, voided_by = NULL, void_reason = NULL WHERE id = '{}'", e.voided));
+fn a_revived_voided_pass_is_named(b: Backend) {
+    let e = event_on(b);
+    tamper(&e.env, &format!("UPDATE passes SET voided_at = NULL, voided_by = NULL, void_reason = NULL WHERE id = '{}'", e.voided));
     let v = verify(&e.env);
     assert!(diverges(&v, "passes", &e.voided, "voided_at") && diverges(&v, "passes", &e.voided, "void_reason"), "{:?}", v.problems());
 }
 
-#[test]
-fn an_inserted_or_deleted_pass_row_is_named() {
-    let e = event();
+fn an_inserted_or_deleted_pass_row_is_named(b: Backend) {
+    let e = event_on(b);
     let forged = "0f0f0f0f-0000-4000-8000-000000000000";
-    sql_on(
-        &e.env.db(),
+    tamper(
+        &e.env,
         &format!(
             "INSERT INTO passes (id, pass_type, persons, holder_name, holder_phone, name_key, price_cents, payment_mode, slot, key_id, created_at, created_by)
              SELECT '{forged}', 'COUPLE', 2, 'Mallory', '9000000000', 'mallory', 0, 'CASH', slot, key_id, created_at, created_by FROM passes LIMIT 1"
@@ -195,8 +218,8 @@ fn an_inserted_or_deleted_pass_row_is_named() {
     let v = verify(&e.env);
     assert!(findings(&v).contains(&Finding::Unrecorded { table: "passes", id: forged.into() }), "{:?}", v.problems());
 
-    let e = event();
-    sql_on(&e.env.db(), &format!("DELETE FROM passes WHERE id = '{}'", e.unused));
+    let e = event_on(b);
+    tamper(&e.env, &format!("DELETE FROM passes WHERE id = '{}'", e.unused));
     let v = verify(&e.env);
     assert!(
         findings(&v).iter().any(|f| matches!(f, Finding::Missing { table: "passes", id, .. } if *id == e.unused)),
@@ -205,21 +228,19 @@ fn an_inserted_or_deleted_pass_row_is_named() {
     );
 }
 
-#[test]
-fn a_flipped_resident_is_named() {
-    let e = event();
-    sql_on(&e.env.db(), &format!("UPDATE residents SET status = 'OUT' WHERE id = '{}'", e.resident));
+fn a_flipped_resident_is_named(b: Backend) {
+    let e = event_on(b);
+    tamper(&e.env, &format!("UPDATE residents SET status = 'OUT' WHERE id = '{}'", e.resident));
     let v = verify(&e.env);
     assert!(diverges(&v, "residents", &e.resident, "status"), "{:?}", v.problems());
-    let e = event();
-    sql_on(&e.env.db(), &format!("UPDATE residents SET phone = '9111111111' WHERE id = '{}'", e.resident));
+    let e = event_on(b);
+    tamper(&e.env, &format!("UPDATE residents SET phone = '9111111111' WHERE id = '{}'", e.resident));
     assert!(diverges(&verify(&e.env), "residents", &e.resident, "contact details"));
 }
 
-#[test]
-fn a_raised_role_is_named() {
-    let e = event();
-    sql_on(&e.env.db(), "UPDATE users SET role = 'admin' WHERE username = 'omar'");
+fn a_raised_role_is_named(b: Backend) {
+    let e = event_on(b);
+    tamper(&e.env, "UPDATE users SET role = 'admin' WHERE username = 'omar'");
     let v = verify(&e.env);
     assert!(diverges(&v, "users", "omar", "role"), "{:?}", v.problems());
     let (code, out) = cli_verify(&e.env, &[]);
@@ -227,30 +248,28 @@ fn a_raised_role_is_named() {
     assert!(out.contains("users omar: role is admin in the table, but operator in the ledger"), "{out}");
 }
 
-#[test]
-fn a_deleted_or_edited_scans_row_is_named() {
-    let e = event();
-    sql_on(&e.env.db(), "DELETE FROM scans WHERE verdict = 'ADMITTED'");
+fn a_deleted_or_edited_scans_row_is_named(b: Backend) {
+    let e = event_on(b);
+    tamper(&e.env, "DELETE FROM scans WHERE verdict = 'ADMITTED'");
     let v = verify(&e.env);
     assert!(findings(&v).iter().any(|f| matches!(f, Finding::Missing { table: "scans", .. })), "{:?}", v.problems());
 
-    let e = event();
-    sql_on(&e.env.db(), "UPDATE scans SET verdict = 'VOIDED', persons = 0 WHERE verdict = 'ADMITTED'");
+    let e = event_on(b);
+    tamper(&e.env, "UPDATE scans SET verdict = 'VOIDED', persons = 0 WHERE verdict = 'ADMITTED'");
     let v = verify(&e.env);
     let scans_verdict =
         findings(&v).iter().any(|f| matches!(f, Finding::Diverges { table: "scans", field: "verdict", found, .. } if found == "VOIDED"));
     assert!(scans_verdict, "{:?}", v.problems());
 }
 
-#[test]
-fn a_second_admission_without_unscan_is_named() {
-    let e = event();
+fn a_second_admission_without_unscan_is_named(b: Backend) {
+    let e = event_on(b);
     let mut g = e.env.open();
     let p = g.get_pass(&e.unused).unwrap();
     let code = g.pass_payload(&p);
     assert!(g.scan(code.as_bytes(), &operator(), "North").unwrap().verdict.admits());
     // The attacker clears the use; the next scan admits again, with a real block.
-    sql_on(&e.env.db(), &format!("UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL WHERE id = '{}'", e.unused));
+    tamper(&e.env, &format!("UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL WHERE id = '{}'", e.unused));
     drop(g);
     let mut g = e.env.open();
     assert!(g.scan(code.as_bytes(), &operator(), "South").unwrap().verdict.admits());
