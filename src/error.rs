@@ -20,7 +20,7 @@ pub enum Error {
     #[error("{what} not found: {id}")]
     NotFound { what: &'static str, id: String },
 
-    #[error("id prefix {prefix} is ambiguous: matches {matches}")]
+    #[error("{prefix} is ambiguous: it matches {matches}")]
     Ambiguous { prefix: String, matches: String },
 
     #[error("{0}")]

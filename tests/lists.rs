@@ -34,6 +34,12 @@ fn answers(env: &Env) -> Vec<(String, Vec<String>)> {
     let filters = [
         ("all", PassFilter::default()),
         ("search rao", PassFilter { search: Some("rao".into()), ..Default::default() }),
+        // Words in any order, as manual check-in finds them.
+        ("search kumar ravi", PassFilter { search: Some("kumar ravi".into()), ..Default::default() }),
+        ("search kum asha", PassFilter { search: Some("kum asha".into()), ..Default::default() }),
+        ("search ravi khan", PassFilter { search: Some("ravi khan".into()), ..Default::default() }),
+        ("search txn", PassFilter { search: Some("UPI-778812".into()), ..Default::default() }),
+        ("search spaced phone", PassFilter { search: Some("98765 01234".into()), ..Default::default() }),
         ("search phone", PassFilter { search: Some("9000000003".into()), ..Default::default() }),
         ("search id prefix", PassFilter { search: Some(couple_pass.id[..8].to_uppercase()), ..Default::default() }),
         // LIKE's wildcards are plain characters in a search.
@@ -69,6 +75,11 @@ fn pass_and_resident_filters_find_what_they_name(b: Backend) {
     let want: &[(&str, &[&str])] = &[
         ("all", &["Asha Rao", "Meena K_100%", "Vik O'Brien"]),
         ("search rao", &["Asha Rao"]),
+        ("search kumar ravi", &["Asha Rao"]),
+        ("search kum asha", &["Asha Rao"]),
+        ("search ravi khan", &[]),
+        ("search txn", &["Asha Rao"]),
+        ("search spaced phone", &["Asha Rao"]),
         ("search phone", &["Meena K_100%"]),
         ("search id prefix", &["Asha Rao"]),
         ("search %", &["Meena K_100%"]),

@@ -16,6 +16,7 @@ both_backends!(
     search_by_name_in_any_order_phone_and_short_id,
     scan_by_id_is_the_same_scan_recorded_as_manual,
     an_ambiguous_prefix_lists_the_candidates,
+    a_name_checks_in_its_one_pass,
 );
 
 fn search_by_name_in_any_order_phone_and_short_id(b: Backend) {
@@ -99,4 +100,24 @@ fn an_ambiguous_prefix_lists_the_candidates(b: Backend) {
         assert!(matches.contains(&p.holder_name), "{err} should name {}", p.holder_name);
     }
     assert!(err.to_string().contains(&prefix));
+}
+
+/// `scan --id` takes what the console's manual check-in takes: a name (in
+/// any order) or a phone finds the one pass; several say who they are.
+fn a_name_checks_in_its_one_pass(b: Backend) {
+    let env = Env::on(b);
+    let mut g = env.open();
+    let (zoya, _) = issue(&mut g, &single("Zoya Iyer", "9123400001"));
+    issue(&mut g, &single("Asha Khan", "9123400002"));
+    issue(&mut g, &single("Asha Rao", "9123400003"));
+    let out = g.scan_manual("zoya", None, &operator(), "North").unwrap();
+    assert_eq!((out.verdict, out.pass.as_ref().map(|p| p.id.clone())), (Verdict::Admitted, Some(zoya.id.clone())));
+    assert_eq!(g.scan_manual("iyer zoya", None, &operator(), "North").unwrap().verdict, Verdict::AlreadyUsed);
+    assert_eq!(g.resolve_checkin("rao asha").unwrap().name, "Asha Rao");
+    match g.resolve_checkin("asha") {
+        Err(Error::Ambiguous { matches, .. }) => assert!(matches.contains("Asha Khan") && matches.contains("Asha Rao"), "{matches}"),
+        other => panic!("two Ashas: {other:?}"),
+    }
+    assert!(matches!(g.resolve_checkin("nobody"), Err(Error::NotFound { .. })));
+    assert!(matches!(g.resolve_checkin("ab"), Err(Error::NotFound { .. })));
 }

@@ -113,19 +113,27 @@ impl Gatehouse {
         Ok(out)
     }
 
-    /// The one pass or resident whose id is, or starts with, `id_or_prefix`
-    /// (the short id printed on the ticket is the first 8 characters).
-    pub fn resolve_checkin(&mut self, id_or_prefix: &str) -> Result<Candidate> {
-        let p = id_or_prefix.trim().to_lowercase();
-        if p.len() < 4 || !p.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            return Err(Error::NotFound { what: "pass or resident", id: format!("{id_or_prefix} (give at least 4 characters of the id)") });
+    /// The one pass or resident whose id is, or starts with, `query` (the
+    /// short id printed on the ticket is the first 8 characters), or else
+    /// the one whose name or phone it names, as the console's manual
+    /// check-in finds them (`zoya`, `rao asha`).
+    pub fn resolve_checkin(&mut self, query: &str) -> Result<Candidate> {
+        let q = query.trim();
+        let p = q.to_lowercase();
+        if words(q).is_empty() || (p.chars().count() < 4 && p.chars().all(|c| c.is_ascii_hexdigit() || c == '-')) {
+            return Err(Error::NotFound {
+                what: "pass or resident",
+                id: format!("{query} (give a name, a phone or at least 4 characters of the id)"),
+            });
         }
-        let mut found: Vec<Candidate> = self.find_for_checkin(&p)?.into_iter().filter(|c| c.id.starts_with(&p)).collect();
+        let all = self.find_for_checkin(q)?;
+        let by_id: Vec<Candidate> = all.iter().filter(|c| c.id.starts_with(&p)).cloned().collect();
+        let mut found = if by_id.is_empty() { all } else { by_id };
         match found.len() {
-            0 => Err(Error::NotFound { what: "pass or resident", id: id_or_prefix.to_string() }),
+            0 => Err(Error::NotFound { what: "pass or resident", id: query.to_string() }),
             1 => Ok(found.remove(0)),
             _ => Err(Error::Ambiguous {
-                prefix: id_or_prefix.to_string(),
+                prefix: query.to_string(),
                 matches: found.iter().map(Candidate::label).collect::<Vec<_>>().join("; "),
             }),
         }
