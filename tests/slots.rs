@@ -16,6 +16,7 @@ both_backends!(
     warn_admits_with_a_warning_and_off_does_not_check,
     stats_count_issued_admitted_and_people_per_slot,
     stats_tell_the_truth_after_void_unscan_and_readmission,
+    a_dated_slot_is_named_by_its_label,
 );
 
 /// The sample config with a dated slot, the event on UTC, and `policy`,
@@ -156,4 +157,18 @@ fn the_same_data_gives_the_same_stats_on_both_backends() {
     let postgres = serde_json::to_value(void_unscan_readmit(&env_with(Backend::Postgres, "off"))).unwrap();
     assert!(!sqlite["by_slot"].as_object().unwrap().is_empty());
     assert_eq!(sqlite, postgres);
+}
+
+/// `--slot Saturday` names the dated slot whose label it is; the pass
+/// keeps the whole slot, so the scan still checks its window.
+fn a_dated_slot_is_named_by_its_label(b: Backend) {
+    let env = env_with(b, "deny");
+    let mut g = env.open();
+    let mut req = single("Lena Label", "9876511111");
+    req.slot = Some("  saturday ".into());
+    let (p, _) = issue(&mut g, &req);
+    assert_eq!(p.slot, SLOT);
+    req.slot = Some("Sunday".into());
+    req.phone = "9876511112".into();
+    assert!(g.issue_pass(&admin(), &req).is_err(), "no slot has that label");
 }

@@ -170,10 +170,19 @@ impl PassRules {
         self.types.iter().find(|t| t.name.eq_ignore_ascii_case(name))
     }
 
-    /// A slot by name, in any case and spacing.
+    /// A slot by name, in any case and spacing, or by the label after a
+    /// dated slot's times (`Day 2`) when only one slot has it.
     pub fn slot(&self, name: &str) -> Option<&str> {
-        let want = validate::fold_spaces(name).to_lowercase();
-        self.slots.iter().find(|s| validate::fold_spaces(s).to_lowercase() == want).map(String::as_str)
+        let fold = |s: &str| validate::fold_spaces(s).to_lowercase();
+        let want = fold(name);
+        if let Some(s) = self.slots.iter().find(|s| fold(s) == want) {
+            return Some(s);
+        }
+        let mut by_label = self.slots.iter().filter(|s| super::slot::short_label(s).is_some_and(|l| fold(l) == want));
+        match (by_label.next(), by_label.next()) {
+            (Some(s), None) => Some(s),
+            _ => None,
+        }
     }
 }
 

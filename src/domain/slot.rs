@@ -74,6 +74,18 @@ pub fn window(label: &str) -> Option<SlotWindow> {
     Some(SlotWindow { start, end })
 }
 
+/// The free label after a dated slot's date and times (`Day 2` in
+/// `2026-12-04 10:00-23:59 Day 2`), if it has one.
+pub fn short_label(label: &str) -> Option<&str> {
+    window(label)?;
+    let mut rest = label.trim_start();
+    for _ in 0..2 {
+        let cut = rest.find(char::is_whitespace)?;
+        rest = rest[cut..].trim_start();
+    }
+    Some(rest).filter(|r| !r.is_empty())
+}
+
 /// Check a scan at local time `now` against the slot `label`.
 pub fn check(label: &str, now: NaiveDateTime, rule: &SlotRule) -> SlotCheck {
     let Some(w) = window(label).filter(|_| rule.policy != SlotPolicy::Off) else { return SlotCheck::Ok };
@@ -138,5 +150,12 @@ mod tests {
         assert_eq!(check(slot, at("2026-12-23 21:00"), &off), SlotCheck::Ok);
         assert_eq!(describe(SlotCheck::Late(Duration::minutes(125))).as_deref(), Some("2 h 5 min late"));
         assert_eq!(describe(SlotCheck::Early(Duration::minutes(50))).as_deref(), Some("50 min early"));
+    }
+
+    #[test]
+    fn a_dated_slot_has_a_short_label() {
+        assert_eq!(short_label("2026-12-04 10:00-23:59 Day 2"), Some("Day 2"));
+        assert_eq!(short_label("2026-12-04 10:00-23:59"), None);
+        assert_eq!(short_label("7:00 PM - 11:00 PM"), None);
     }
 }
