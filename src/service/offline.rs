@@ -269,12 +269,6 @@ impl Gate {
         self.link.as_ref().is_none_or(|l| l.online)
     }
 
-    /// The local `Gatehouse`: the event's database, or the replica (local
-    /// reads, and the offline decision).
-    pub fn replica(&mut self) -> &mut Gatehouse {
-        &mut self.local
-    }
-
     /// This gate's name, as the config gives it.
     pub fn gate_name(&self) -> &str {
         &self.cfg.gate.name

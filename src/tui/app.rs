@@ -89,9 +89,6 @@ pub struct App {
     pub clock: String,
     pub camera: String,
     pub camera_ok: bool,
-    /// A shared PostgreSQL database's link, kept current by the store
-    /// (None for the local SQLite file: nothing to show).
-    pub db_link: Option<crate::store::DbLink>,
     /// Whether this gate shares a server: then a sync job runs on a timer.
     pub remote: bool,
     /// A gate with a server: its freshness (ONLINE/OFFLINE, replica age,
@@ -145,7 +142,6 @@ impl App {
             clock: String::new(),
             camera: "No camera".into(),
             camera_ok: false,
-            db_link: None,
             remote: false,
             sync: None,
             next_sync: None,

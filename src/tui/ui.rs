@@ -194,13 +194,11 @@ fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 /// the event name give up their room first, cut with `…`.
 pub fn header_text(app: &App, width: usize) -> String {
     let who = app.actor.as_ref().map_or("not signed in".to_string(), |a| format!("{} ({})", a.username, a.role.as_str()));
-    let db = match app.sync.clone() {
-        Some(mut v) => {
-            v.open_conflicts = app.open_conflicts();
-            Some(super::offline::header_text(&v))
-        }
-        None => app.db_link.as_ref().map(|l| format!("pg: {}", if l.is_up() { "up" } else { "DOWN" })),
-    };
+    // Every console on a shared database runs the sync job; its view is the link's state.
+    let db = app.sync.clone().map(|mut v| {
+        v.open_conflicts = app.open_conflicts();
+        super::offline::header_text(&v)
+    });
     let gate = visible(&app.gate);
     let event = visible(&app.cfg.event.name);
     let camera = visible(&app.camera);
