@@ -75,7 +75,7 @@ fn init_shared(paths: &Paths, a: &InitArgs, url: &DbUrl) -> Result<()> {
             if blocks == 0 {
                 bail!("the database {url} holds no event yet: run init without --key-file on the first gate");
             }
-            let report = store.read(|db| db.verify_ledger(&keys, None, &mut |_| {}))?;
+            let report = store.read(|db| crate::service::verify_chain(db, &keys, None, &mut |_| {}))?;
             if !report.ok {
                 let why = report.problem.map(|p| p.to_string()).unwrap_or_default();
                 bail!("the key in {} does not match this event's ledger ({why}); copy gatehouse.key from the first gate", file.display());

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 pub use admin::{ExportKind, RestoreReport, private_dir};
 pub use import::{IMPORT_COLUMNS, ImportError, ImportRow, ParsedRows, REQUIRED_COLUMNS, RowProblem, parse_rows};
-pub use ledger::Verification;
+pub use ledger::{Verification, verify_chain};
 pub use manual::{Candidate, CandidateKind};
 pub use offline::Gate;
 pub use passes::PassView;
