@@ -225,6 +225,28 @@ impl Default for PrinterConfig {
 }
 
 impl Config {
+    /// What the printer module needs, from `[event]` and `[printer]`
+    /// (validated when the config was loaded).
+    pub fn printing(&self) -> crate::print::Settings {
+        crate::print::Settings {
+            event_name: self.event.name.clone(),
+            currency: self.event.currency.clone(),
+            target: self.printer.target.clone(),
+            width_dots: self.printer.width_dots,
+            qr_mode: self.printer.qr_mode.parse().unwrap_or_default(),
+            footer: self.printer.footer.clone(),
+        }
+    }
+
+    /// The capture thread's settings, from `[camera]` and `[scan] camera_debounce_secs`.
+    pub fn capture_settings(&self) -> crate::camera::CaptureSettings {
+        crate::camera::CaptureSettings::new(
+            crate::camera::Resolution { width: self.camera.width.max(1), height: self.camera.height.max(1) },
+            self.camera.fps,
+            std::time::Duration::try_from_secs_f64(self.scan.camera_debounce_secs).unwrap_or_default(),
+        )
+    }
+
     pub fn load(path: &Path) -> Result<Config> {
         let text =
             std::fs::read_to_string(path).map_err(|e| Error::Config { path: path.to_path_buf(), message: format!("cannot read: {e}") })?;
