@@ -20,7 +20,7 @@ pub enum ExportKind {
 }
 
 fn csv_err(path: &Path, e: csv::Error) -> Error {
-    Error::Other(format!("cannot write {}: {e}", path.display()))
+    Error::io(format!("cannot write {}", path.display()), e.into())
 }
 
 /// A CSV writer that guards every cell against formulas except the
@@ -276,7 +276,7 @@ impl Gatehouse {
             Some(d) => d.to_path_buf(),
             None => match &self.paths {
                 Some(p) => p.backup_dir(&self.cfg),
-                None => return Err(Error::Other("no backup folder: pass --to DIR".into())),
+                None => return Err(Error::Input("no backup folder: pass --to DIR".into())),
             },
         };
         // The configured folder is ours to narrow; a folder named with --to
@@ -309,7 +309,7 @@ impl Gatehouse {
         std::fs::copy(src, &staging).map_err(|e| Error::io(format!("cannot read {}", src.display()), e))?;
         let result = (|| {
             let mut copy =
-                Store::open(&staging).map_err(|e| Error::Other(format!("{} is not a gatehouse database: {e}", src.display())))?;
+                Store::open(&staging).map_err(|e| Error::Input(format!("{} is not a gatehouse database: {e}", src.display())))?;
             let keys = self.keys.clone();
             let checked = copy.read(|db| {
                 let v = super::ledger::verify_db(db, &keys, None, false, &mut |_| {})?;
