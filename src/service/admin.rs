@@ -19,6 +19,11 @@ pub enum ExportKind {
     Ledger,
 }
 
+/// A server's event is not replaced from a file: what to do instead.
+fn restore_on_server() -> Error {
+    Error::Unsupported("restore into PostgreSQL with `gatehouse db copy --to URL` from the backup, into an empty database".into())
+}
+
 fn csv_err(path: &Path, e: csv::Error) -> Error {
     Error::io(format!("cannot write {}", path.display()), e.into())
 }
@@ -303,6 +308,9 @@ impl Gatehouse {
         if !src.is_file() {
             return Err(Error::NotFound { what: "backup file", id: src.display().to_string() });
         }
+        if self.store.file().is_none() {
+            return Err(restore_on_server());
+        }
         let refuse = |why: String| Error::Conflict(format!("refusing to restore {}: {why}", src.display()));
         // Check a private copy, so the file cannot change between check and use.
         let staging = tempfile_in(self.store.path().unwrap_or(&std::env::temp_dir().join("x")))?;
@@ -338,7 +346,7 @@ impl Gatehouse {
             }
             drop(copy);
             let replaced = self.ledger_head()?;
-            self.store.restore_from(&staging)?;
+            self.store.file().ok_or_else(restore_on_server)?.restore_from(&staging)?;
             Ok((v, replaced, loss))
         })();
         remove_staging(&staging);
