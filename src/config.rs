@@ -253,6 +253,43 @@ impl Config {
         Config::parse(&text, path)
     }
 
+    /// `text` with `[gate] name` set to `name`, every comment and other
+    /// setting kept as written (`init --gate NAME`). The result is checked
+    /// as a config file is when loaded.
+    pub fn with_gate_name(text: &str, name: &str, path: &Path) -> Result<String> {
+        let line = format!("name = {}", toml::Value::String(name.to_string()));
+        let mut out: Vec<String> = Vec::new();
+        let (mut in_gate, mut done) = (false, false);
+        for l in text.lines() {
+            let t = l.trim_start();
+            if t.starts_with('[') {
+                if in_gate && !done {
+                    out.push(line.clone());
+                    done = true;
+                }
+                in_gate = t.trim_end() == "[gate]";
+            } else if in_gate && !done && t.split('=').next().map(str::trim) == Some("name") {
+                out.push(line.clone());
+                done = true;
+                continue;
+            }
+            out.push(l.to_string());
+        }
+        if !done {
+            if !in_gate {
+                out.push("[gate]".into());
+            }
+            out.push(line);
+        }
+        let mut new = out.join("\n");
+        new.push('\n');
+        let cfg = Config::parse(&new, path)?;
+        if cfg.gate.name != name {
+            return Err(Error::Config { path: path.to_path_buf(), message: "[gate] name could not be set: edit it by hand".into() });
+        }
+        Ok(new)
+    }
+
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         let cfg: Config = toml::from_str(text).map_err(|e| Error::Config { path: path.to_path_buf(), message: one_line(&e, text) })?;
         cfg.validate().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;

@@ -86,12 +86,16 @@ fn two_gates_share_one_database_and_a_wrong_key_is_refused() {
     let o = run(&["--data-dir", s, "--database", &url, "init", "--admin", "x", "--password-stdin"], Some("pw-long-enough\n"), &[]);
     assert!(!o.status.success() && text(&o).contains("--key-file"), "{}", text(&o));
 
-    // With the first gate's key it joins, and sees the north gate's admission at once.
-    let o = run(&["--data-dir", s, "--database", &url, "init", "--key-file", north.join("gatehouse.key").to_str().unwrap()], None, &[]);
+    // With the first gate's key it joins, named by --gate, and sees the
+    // north gate's admission at once.
+    let key = north.join("gatehouse.key");
+    let o = run(&["--data-dir", s, "--database", &url, "--gate", "South", "init", "--key-file", key.to_str().unwrap()], None, &[]);
     assert!(o.status.success(), "{}", text(&o));
     let scan = |dir: &str, gate: &str| {
+        // No --gate: the gate's own config names it.
+        let gate: &[&str] = if dir == s { &[] } else { &["--gate", gate] };
         let o = run(
-            &["--data-dir", dir, "--user", "asha", "--gate", gate, "scan", "--payload", &code, "--json"],
+            &[&["--data-dir", dir, "--user", "asha"], gate, &["scan", "--payload", &code, "--json"]].concat(),
             None,
             &[("GATEHOUSE_PASSWORD", PASSWORD)],
         );

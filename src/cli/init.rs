@@ -14,8 +14,9 @@ use crate::keyfile;
 use crate::service::Gatehouse;
 use crate::store::{DbUrl, Store};
 
-/// Create whatever is missing. Safe to run again: nothing is overwritten.
-pub fn init(paths: &Paths, a: &InitArgs) -> Result<()> {
+/// Create whatever is missing. Safe to run again: nothing is overwritten
+/// but the gate's name, when `--gate NAME` asks for another.
+pub fn init(paths: &Paths, a: &InitArgs, gate: Option<&str>) -> Result<()> {
     let dir = &paths.data_dir;
     if !dir.exists() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
@@ -29,10 +30,21 @@ pub fn init(paths: &Paths, a: &InitArgs) -> Result<()> {
             Some(url) => SAMPLE.replace("database = \"\"", &format!("database = {}", toml::Value::String(url.to_string()))),
             None => SAMPLE.to_string(),
         };
+        let text = match gate {
+            Some(name) => Config::with_gate_name(&text, name, &paths.config)?,
+            None => text,
+        };
         std::fs::write(&paths.config, text).with_context(|| format!("cannot write {}", paths.config.display()))?;
         say!("wrote {}", paths.config.display());
     }
-    let cfg = Config::load(&paths.config)?;
+    let mut cfg = Config::load(&paths.config)?;
+    if let Some(name) = gate.filter(|n| *n != cfg.gate.name) {
+        let text = std::fs::read_to_string(&paths.config).with_context(|| format!("cannot read {}", paths.config.display()))?;
+        std::fs::write(&paths.config, Config::with_gate_name(&text, name, &paths.config)?)
+            .with_context(|| format!("cannot write {}", paths.config.display()))?;
+        cfg = Config::load(&paths.config)?;
+        say!("this gate is now {:?} in {}", cfg.gate.name, paths.config.display());
+    }
     if let Some(url) = paths.database_url(&cfg) {
         return init_shared(paths, a, &DbUrl::parse(&url)?);
     }
@@ -147,13 +159,13 @@ pub fn default_command(cli: &Cli, paths: &Paths) -> Result<ExitCode> {
     let first_run = if shared { !paths.key().exists() } else { !paths.db().exists() };
     if first_run {
         say!("No gatehouse database in {}: first run.", paths.data_dir.display());
-        init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None })?;
+        init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None }, cli.gate.as_deref())?;
     }
     // Never wait on a server here: a shared gate starts offline if it must.
     let mut gate = crate::service::Gate::open(paths)?;
     let users = gate.try_server(gate.budget() * 4, |g| g.user_count());
     match users {
-        Ok(0) => init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None })?,
+        Ok(0) => init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None }, cli.gate.as_deref())?,
         // A local file that cannot be read is an error; an absent server is not.
         Err(e) if !gate.has_remote() => return Err(e.into()),
         _ => {}
