@@ -106,7 +106,7 @@ fn init_shared(paths: &Paths, a: &InitArgs, url: &DbUrl) -> Result<()> {
                 f.write_all(&bytes)?;
                 println!("joined the event: key checked against {blocks} ledger blocks, copied to {}", paths.key().display());
             }
-            return Ok(());
+            return fill_replica(paths);
         }
         (None, false) if blocks > 0 => {
             bail!("the database {url} already holds an event; join it with --key-file FILE (a copy of the first gate's gatehouse.key)")
@@ -118,7 +118,25 @@ fn init_shared(paths: &Paths, a: &InitArgs, url: &DbUrl) -> Result<()> {
         (None, true) => {}
     }
     drop(store);
-    first_admin(paths, a)
+    first_admin(paths, a)?;
+    fill_replica(paths)
+}
+
+/// A gate that loses its link before its first sync must still scan
+/// offline: fill its replica now, before `init` returns.
+fn fill_replica(paths: &Paths) -> Result<()> {
+    let rep = crate::service::Gate::open(paths)?.sync()?;
+    if let Some(e) = rep.error {
+        bail!("the gate joined, but its replica could not be filled ({e}); run `gatehouse sync` once the server answers");
+    }
+    say!(
+        "replica filled: {} passes, {} residents, {} users, ledger block {}",
+        rep.passes_pulled,
+        rep.residents_pulled,
+        rep.users_pulled,
+        rep.cursor.map(|c| c.to_string()).unwrap_or_else(|| "-".into())
+    );
+    Ok(())
 }
 
 fn first_admin(paths: &Paths, a: &InitArgs) -> Result<()> {
