@@ -3,7 +3,6 @@
 //! conflicts as the ledger records them, and the clock-skew measure.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::events::Event;
 use super::ledger::StoredBlock;
@@ -18,16 +17,44 @@ pub const DEFAULT_BUDGET_SECS: f64 = 1.5;
 /// Default clock-skew limit.
 pub const DEFAULT_MAX_SKEW_SECS: f64 = 30.0;
 
-/// The pass or resident ids a block's data names: the rows a replica must
-/// fetch again after it. Users are fetched whole on every pull.
-pub fn touched_ids(data: &str) -> Vec<String> {
-    let Ok(v) = serde_json::from_str::<Value>(data) else { return Vec::new() };
-    ["id", "pass"].iter().filter_map(|k| v.get(*k).and_then(Value::as_str)).map(str::to_string).collect()
+/// What a replica must fetch again after a block. Users are fetched whole
+/// on every pull.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refetch {
+    /// The pass or resident rows the block names (none for most others).
+    Rows(Vec<String>),
+    /// Everything: a restore, or a block this version cannot read (a newer
+    /// gatehouse wrote it), so nothing it changed is missed.
+    Whole,
 }
 
-/// Whether a block means the replica must be copied again whole.
-pub fn forces_full_pull(event: &str) -> bool {
-    event == "restore"
+/// Read through the typed events, so a new event that names a row cannot
+/// be forgotten here: the match below is exhaustive.
+pub fn refetch(event: &str, data: &str) -> Refetch {
+    let Ok(e) = Event::parse(event, data) else { return Refetch::Whole };
+    let one = |id: &str| Refetch::Rows(vec![id.to_string()]);
+    match &e {
+        Event::PassIssue(d) => one(&d.id),
+        Event::PassVoid(d) => one(&d.id),
+        Event::PassUnscan(d) => one(&d.id),
+        Event::ResidentAdd(d) => one(&d.id),
+        Event::ResidentDeactivate(d) => one(&d.id),
+        Event::Scan(d) => Refetch::Rows(d.id.iter().map(|i| i.to_string()).collect()),
+        Event::OfflineScan(d) => Refetch::Rows(d.scan.id.iter().map(|i| i.to_string()).collect()),
+        Event::OfflineSeen(d) => Refetch::Rows(d.scan.id.iter().map(|i| i.to_string()).collect()),
+        Event::Conflict(d) => one(&d.pass),
+        Event::ConflictAck(d) => one(&d.pass),
+        Event::Restore(_) => Refetch::Whole,
+        Event::OfflineEvent(_)
+        | Event::OfflineSync(_)
+        | Event::UserAdd(_)
+        | Event::UserLocked(_)
+        | Event::UserDisable(_)
+        | Event::UserEnable(_)
+        | Event::UserUnlock(_)
+        | Event::UserPasswd(_)
+        | Event::KeyRotate(_) => Refetch::Rows(Vec::new()),
+    }
 }
 
 /// The IN/OUT merge rule: a resident toggle made offline at `offline_at`
@@ -113,10 +140,21 @@ mod tests {
 
     #[test]
     fn blocks_name_the_rows_they_touch() {
-        assert_eq!(touched_ids(r#"{"id":"p1","kind":"pass","verdict":"ADMITTED"}"#), vec!["p1"]);
-        assert_eq!(touched_ids(r#"{"pass":"p2","kind":"double_admission"}"#), vec!["p2"]);
-        assert!(touched_ids(r#"{"username":"omar"}"#).is_empty());
-        assert!(touched_ids("not json").is_empty());
+        use crate::domain::events::{PassVoid, Scan};
+        use crate::domain::scan::Verdict;
+        let rows = |v: &[&str]| Refetch::Rows(v.iter().map(|s| s.to_string()).collect());
+        let of = |e: Event| {
+            let (event, data) = e.to_block().unwrap();
+            refetch(event, &data.to_string())
+        };
+        assert_eq!(of(Event::Scan(Scan::pass(Verdict::Admitted, "p1", 1, None))), rows(&["p1"]));
+        assert_eq!(of(Event::Scan(Scan::refused(Verdict::Malformed, "bad", 3, "ab".to_string()))), rows(&[]));
+        assert_eq!(of(Event::PassVoid(PassVoid { id: "p3".into(), reason: "refund".into(), was_used: false })), rows(&["p3"]));
+        assert_eq!(refetch("user_unlock", r#"{"username":"omar"}"#), rows(&[]));
+        // What cannot be read is fetched whole, never skipped.
+        assert_eq!(refetch("restore", r#"{}"#), Refetch::Whole);
+        assert_eq!(refetch("pass_void", "not json"), Refetch::Whole);
+        assert_eq!(refetch("from_a_newer_gatehouse", "{}"), Refetch::Whole);
     }
 
     #[test]

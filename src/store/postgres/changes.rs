@@ -5,7 +5,7 @@
 use super::conn::Params;
 use super::copy::cells;
 use super::{PgDb, PgStore, get};
-use crate::domain::offline::{forces_full_pull, touched_ids};
+use crate::domain::offline::{Refetch, refetch};
 use crate::error::Result;
 use crate::store::copy::{Cell, TABLES, TableSpec};
 use crate::store::sync::Changes;
@@ -52,11 +52,13 @@ fn pull_in_snapshot(tx: &PgDb, since: Option<(u64, String)>) -> Result<Changes> 
         for r in tx.query("SELECT event, data FROM ledger WHERE idx > $1 ORDER BY seq", &[&from])? {
             let (event, data): (String, String) = (get(&r, 0)?, get(&r, 1)?);
             c.blocks += 1;
-            if forces_full_pull(&event) {
-                c.full = true;
-                break;
+            match refetch(&event, &data) {
+                Refetch::Rows(touched) => ids.extend(touched),
+                Refetch::Whole => {
+                    c.full = true;
+                    break;
+                }
             }
-            ids.extend(touched_ids(&data));
         }
         if !c.full {
             ids.sort();
