@@ -66,6 +66,10 @@ fn with_conflict(mut app: App) -> App {
     app
 }
 
+fn users_rows() -> Vec<gatehouse::domain::user::User> {
+    super::fixtures::users()
+}
+
 fn kumar() -> gatehouse::domain::pass::Pass {
     let mut p = couple_pass();
     p.id = "7f473ebd-0000-4000-8000-000000000005".into();
@@ -190,6 +194,19 @@ pub fn floor() {
     insta::assert_snapshot!("floor_stats_operator_80x24", s);
     assert_not_cut("stats", &s);
     assert!(s.contains("MALFORMED") && s.contains("WRONG_SLOT"), "every denial reason stays under a banner:\n{s}");
+
+    // Users, with a conflict showing and a Devanagari name: the header keeps
+    // who is signed in, the seven tabs fit, and a lock says till when.
+    let mut users = with_conflict(signed_in(admin()));
+    users.update(Action::GoTo(6));
+    let mut rows = users_rows();
+    rows[2].display_name = HINDI.into();
+    users.apply(Screen::Users, Outcome::Users(rows));
+    let s = text(&users);
+    insta::assert_snapshot!("floor_users_conflict_80x24", s);
+    assert_not_cut("users", &s);
+    assert!(s.contains("North Gate Two │ asha (admin)") && s.contains("F10 Users"), "{s}");
+    assert!(s.contains("locked till 18:35") && s.contains(HINDI), "{s}");
 
     // F9: the open conflicts as a list over the screen.
     let mut list = with_conflict(signed_in(operator()));
