@@ -280,6 +280,11 @@ impl Component for UsersState {
                     f.busy = false;
                     if let Some(first) = e.0.first() {
                         cx.warn(first.message.clone());
+                        // To the field to fix.
+                        let rows = f.rows();
+                        if let Some(i) = rows.iter().position(|r| f.field(*r).is_some_and(|t| t.key == first.field)) {
+                            f.focus = i;
+                        }
                     }
                     f.errors = e;
                 }
