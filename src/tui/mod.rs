@@ -33,7 +33,7 @@ use self::app::App;
 use self::effect::{Bell, Effect, Job};
 use self::event::Event;
 use self::theme::Theme;
-use crate::camera::{CaptureSettings, SourceSpec};
+use crate::camera::SourceSpec;
 use crate::service::Gate;
 
 /// 25 redraws a second at most; each tick also refreshes the clock.
@@ -58,7 +58,7 @@ pub fn run(core: Gate, gate: String, camera: SourceSpec, started: std::time::Ins
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
     let frames = crate::camera::frame_slot();
     let stop = Arc::new(AtomicBool::new(false));
-    let settings = CaptureSettings::from_config(core.cfg());
+    let settings = core.cfg().capture_settings();
 
     let mut terminal = ratatui::try_init().context("cannot open the terminal")?;
     // After ratatui's hook (which restores the terminal): decoder panics are

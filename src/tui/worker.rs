@@ -332,14 +332,14 @@ fn apply(
         // A failed print changes nothing; the message says what to fix and
         // the key can be pressed again.
         Effect::Print { pass_id: Some(id), .. } => match g.get_pass(&id) {
-            Ok(p) => match crate::print::print_pass(&g.cfg, &p, &g.pass_payload(&p), None, None) {
+            Ok(p) => match crate::print::print_pass(&g.cfg.printing(), &p, &g.pass_payload(&p), None, None) {
                 Ok(()) => Outcome::Done(format!("printed pass {}", crate::print::short_id(&p.id))),
                 Err(e) => Outcome::Failed(format!("print failed: {e}")),
             },
             Err(e) => failed("print failed", e),
         },
         Effect::Print { resident_id: Some(id), .. } => match g.get_resident(&id) {
-            Ok(r) => match crate::print::print_resident(&g.cfg, &r, &g.resident_payload(&r), None, None) {
+            Ok(r) => match crate::print::print_resident(&g.cfg.printing(), &r, &g.resident_payload(&r), None, None) {
                 Ok(()) => Outcome::Done(format!("printed card for {}", r.name)),
                 Err(e) => Outcome::Failed(format!("print failed: {e}")),
             },
