@@ -28,6 +28,8 @@ mod passes;
 mod residents;
 #[path = "tui/app_scan.rs"]
 mod scan;
+#[path = "tui/app_users.rs"]
+mod users;
 
 fn key(c: KeyCode) -> KeyEvent {
     KeyEvent::new(c, KeyModifiers::NONE)
@@ -95,7 +97,7 @@ fn operators_see_scan_and_stats_only() {
     press(&mut app, &[KeyCode::Tab]);
     assert_eq!(app.screen, Screen::Stats);
     let admin_app = signed_in(admin());
-    assert_eq!(admin_app.tabs().len(), 6);
+    assert_eq!(admin_app.tabs().len(), 7);
 }
 
 #[test]

@@ -197,6 +197,17 @@ fn every_screen_at_80x24_and_120x40() {
     res.update(Action::AddResident);
     snap("residents_form", &res);
 
+    let mut users = signed_in(admin());
+    users.update(Action::GoTo(6));
+    users.apply(Screen::Users, Outcome::Users(fixtures::users()));
+    snap("users_list", &users);
+    let mut toggle = users.clone();
+    toggle.update(Action::Down);
+    toggle.update(Action::Deactivate);
+    snap("users_disable_confirm", &toggle);
+    users.update(Action::AddUser);
+    snap("users_add_form", &users);
+
     let mut ledger = signed_in(admin());
     ledger.update(Action::GoTo(4));
     ledger.apply(Screen::Ledger, Outcome::Ledger(blocks(), 6));

@@ -11,6 +11,7 @@ pub mod offline;
 mod passes;
 mod residents;
 mod scan;
+mod sessions;
 mod sync;
 mod users;
 
@@ -24,6 +25,7 @@ pub use manual::{Candidate, CandidateKind};
 pub use offline::Gate;
 pub use passes::PassView;
 pub use residents::ResidentView;
+pub use sessions::{SESSION_MAX_MINUTES, SESSION_MINUTES, Session};
 pub use sync::{ChainHead, UploadReport};
 pub use users::bcrypt_runs_on_this_thread;
 

@@ -535,11 +535,12 @@ impl App {
                 cx!(self).say(format!("backup written: {} · the key is not in it: keep gatehouse.key apart", file.display()));
                 vec![]
             }
+            // Said in the footer; the asker may follow it (a list reloads).
             Outcome::Done(msg) => {
                 if !msg.is_empty() {
-                    cx!(self).say(msg);
+                    cx!(self).say(msg.clone());
                 }
-                vec![]
+                self.for_asker(to, Outcome::Done(msg))
             }
             // Only the screen that asked stops waiting; the footer says why.
             Outcome::Failed(msg) => {

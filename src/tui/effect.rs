@@ -32,6 +32,16 @@ pub enum Bell {
     Deny,
 }
 
+/// A password on its way to the core: never printed, even in a debug log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Login {
@@ -68,6 +78,22 @@ pub enum Effect {
         reason: String,
     },
     CapturePhoto,
+    LoadUsers,
+    AddUser {
+        username: String,
+        display_name: String,
+        role: crate::domain::user::Role,
+        password: Secret,
+    },
+    SetUserDisabled {
+        username: String,
+        disabled: bool,
+    },
+    UnlockUser(String),
+    SetPassword {
+        username: String,
+        password: Secret,
+    },
     LoadLedger,
     VerifyLedger,
     LoadStats,
@@ -163,6 +189,10 @@ pub enum Outcome {
     PhotoSaved(PathBuf),
     ResidentAdded(Box<ResidentView>),
     ResidentRejected(ValidationErrors),
+    Users(Vec<crate::domain::user::User>),
+    /// A user was added, unlocked, disabled, enabled or given a password.
+    UserChanged(String),
+    UserRejected(ValidationErrors),
     Ledger(Vec<StoredBlock>, u64),
     /// The file, schema, chain and audit (boxed: it is large).
     Verified(Box<crate::service::Verification>),

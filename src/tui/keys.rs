@@ -46,8 +46,10 @@ pub fn map(app: &App, key: KeyEvent, at: Instant) -> Option<Action> {
     if let Some(a) = open.hotkey(key) {
         return Some(a);
     }
-    if let KeyCode::F(n @ 2..=7) = key.code {
-        return Some(Action::GoTo(n as usize - 2));
+    if let KeyCode::F(n) = key.code
+        && let Some(i) = super::screens::Screen::for_fkey(n)
+    {
+        return Some(Action::GoTo(i));
     }
     if let Some(p) = app.prompt() {
         return Some(p.key(key));

@@ -191,9 +191,17 @@ pub fn header_text(app: &App, width: usize) -> String {
 fn render_tabs(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     use ratatui::widgets::Widget;
     let mut spans = vec![Span::raw(" ")];
-    // Each screen's key is the same for every role: F2 Scan … F7 Stats.
-    for s in app.tabs().iter() {
-        let label = format!(" F{} {} ", s.fkey().unwrap_or(0), s.title());
+    // Each screen's key is the same for every role: F2 Scan … F7 Stats, F10 Users.
+    // Padded where they fit; an admin's seven tabs at 80 columns go without.
+    let tabs = app.tabs();
+    let labels = |pad: &str| -> Vec<String> {
+        tabs.iter().map(|s| format!("{pad}F{} {}{pad}", s.fkey().unwrap_or(0), s.title())).collect::<Vec<_>>()
+    };
+    let mut shown = labels(" ");
+    if shown.iter().map(|l| text::width(l) + 1).sum::<usize>() + 1 > area.width as usize {
+        shown = labels("");
+    }
+    for (s, label) in tabs.iter().zip(shown) {
         spans.push(if *s == app.screen { Span::styled(label, theme.selected()) } else { Span::raw(label) });
         spans.push(Span::raw(" "));
     }
@@ -223,19 +231,40 @@ fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     Paragraph::new(line).wrap(Wrap { trim: false }).render(area, buf);
 }
 
+/// Function keys with runs shortened: `F2…F7 F10`.
+fn key_runs(keys: &[u8]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < keys.len() {
+        let mut j = i;
+        while j + 1 < keys.len() && keys[j + 1] == keys[j] + 1 {
+            j += 1;
+        }
+        out.push(if j > i + 1 { format!("F{}…F{}", keys[i], keys[j]) } else { format!("F{}", keys[i]) });
+        if j == i + 1 {
+            out.push(format!("F{}", keys[j]));
+        }
+        i = j + 1;
+    }
+    out.join(" ")
+}
+
 fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
     use ratatui::widgets::Widget;
     let r = centered(body, 80, body.height);
     Clear.render(r, buf);
     let k = |key: &str, what: &str| Line::from(vec![Span::styled(format!("  {key:<16}"), theme.key()), Span::raw(what.to_string())]);
     // 19 lines at most: the help fits in the smallest window, 80x24.
-    // The screens this user has, by their fixed keys (1-6 work too, off Scan).
-    let mine: Vec<String> = app.tabs().iter().filter_map(|s| s.fkey().map(|k| format!("F{k} {}", s.title()))).collect();
+    // The screens this user has, by their fixed keys (number keys work too, off Scan).
+    let tabs = app.tabs();
+    let mine: Vec<String> = tabs.iter().filter_map(|s| s.fkey().map(|k| format!("F{k} {}", s.title()))).collect();
     let admin = app.actor.as_ref().is_some_and(|a| a.is_admin());
+    let fkeys: Vec<u8> = tabs.iter().filter_map(|s| s.fkey()).collect();
+    let titles: Vec<&str> = tabs.iter().map(|s| s.title()).collect();
     let mut lines = vec![
         Line::from(Span::styled(" Everywhere", theme.title())),
-        k("Tab / Shift-Tab", "next / previous screen (number keys 1-6 off Scan)"),
-        k(if admin { "F2 … F7" } else { "F2  F7" }, &mine.join(if admin { " " } else { "  " })),
+        k("Tab / Shift-Tab", &format!("next / previous screen (number keys 1-{} off Scan)", Screen::FIXED.len())),
+        if admin { k(&key_runs(&fkeys), &titles.join(" ")) } else { k("F2  F7", &mine.join("  ")) },
         k("? / F1  Esc", "this help (any key closes it);  Esc goes back"),
         k("q / Ctrl-C  F8", "quit (always asks);  sign out (camera, last scans stay)"),
         k("USB scanner", "its burst is a scan on every screen; it never types a key"),
@@ -252,15 +281,15 @@ fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
     if admin {
         lines.extend([
             Line::from(Span::styled(" Issue", theme.title())),
-            k("↑ ↓  Enter", "move between fields; Enter on [Issue] issues the pass"),
-            k("← → Space", "choose type, payment, slot"),
+            k("↑↓ ←→ Enter", "fields; choose type, payment, slot; Enter on [Issue] issues"),
             k("p  s  n", "after issuing: print, save PNG, issue another"),
             Line::from(Span::styled(" Passes", theme.title())),
             k("/  t s m o", "search; filter type, status, payment; sort"),
             k("Enter v u p e", "detail, void, unscan, print, export CSV"),
-            Line::from(Span::styled(" Residents · Ledger · Stats", theme.title())),
+            Line::from(Span::styled(" Residents · Ledger · Users", theme.title())),
             k("/ a Enter d p", "search, add, detail with QR, deactivate, print; F5 photo"),
             k("v  b  r", "Ledger: verify, back up now (the key stays out), refresh"),
+            k("a  u  d  p", "Users: add, unlock, disable or enable, new password"),
         ]);
     }
     Paragraph::new(lines).block(Block::bordered().title(" Keys ").border_style(theme.focus())).render(r, buf);

@@ -61,6 +61,11 @@ fn needs_server(effect: &Effect) -> &'static str {
         Effect::Export { .. } => "exporting",
         Effect::Backup => "the backup",
         Effect::AckConflict(_) => "acknowledging a conflict",
+        Effect::LoadUsers
+        | Effect::AddUser { .. }
+        | Effect::SetUserDisabled { .. }
+        | Effect::UnlockUser(_)
+        | Effect::SetPassword { .. } => "managing users",
         _ => "this",
     }
 }
@@ -280,6 +285,33 @@ fn apply(
         Effect::DeactivateResident { id, reason } => match g.deactivate_resident(a, &id, &reason) {
             Ok(r) => Outcome::Done(format!("deactivated {}", r.name)),
             Err(e) => failed("not deactivated", e),
+        },
+        Effect::LoadUsers => match g.list_users() {
+            Ok(rows) => Outcome::Users(rows),
+            Err(e) => failed("cannot load users", e),
+        },
+        Effect::AddUser { username, display_name, role, password } => {
+            match g.add_user(Some(a), &username, &display_name, role, &password.0) {
+                Ok(u) => {
+                    Outcome::UserChanged(format!("added {} ({}); they sign in with the password you gave", u.username, u.role.as_str()))
+                }
+                Err(Error::Validation(v)) => Outcome::UserRejected(v),
+                Err(e) => failed("user not added", e),
+            }
+        }
+        Effect::SetUserDisabled { username, disabled } => match g.set_user_disabled(a, &username, disabled) {
+            Ok(()) if disabled => Outcome::UserChanged(format!("disabled {username}: they cannot sign in")),
+            Ok(()) => Outcome::UserChanged(format!("enabled {username} (any lockout lifted)")),
+            Err(e) => failed(if disabled { "not disabled" } else { "not enabled" }, e),
+        },
+        Effect::UnlockUser(username) => match g.unlock_user(a, &username) {
+            Ok(()) => Outcome::UserChanged(format!("unlocked {username}")),
+            Err(e) => failed("not unlocked", e),
+        },
+        Effect::SetPassword { username, password } => match g.set_password(a, &username, &password.0) {
+            Ok(()) => Outcome::UserChanged(format!("new password set for {username}")),
+            Err(Error::Validation(v)) => Outcome::UserRejected(v),
+            Err(e) => failed("password not changed", e),
         },
         Effect::LoadLedger => match g.ledger_recent(200).and_then(|b| Ok((b, g.ledger_count()?))) {
             Ok((b, n)) => Outcome::Ledger(b, n),

@@ -28,6 +28,7 @@ fn conflict(block: u64) -> Conflict {
         found_at: "2026-11-21T18:35:00.000000Z".into(),
         acknowledged: false,
         acknowledged_by: None,
+        first_offline: false,
     }
 }
 

@@ -50,3 +50,21 @@ fn slash_searches_residents_as_you_type() {
     assert!(!app.editing_text());
     assert_eq!(press(&mut app, &[KeyCode::Esc]), vec![Effect::LoadResidents(None)], "Esc clears the search");
 }
+
+#[test]
+fn a_scan_while_residents_is_open_reloads_it() {
+    let mut app = signed_in(admin());
+    app.update(Action::GoTo(3));
+    let fx = app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::ResidentIn), ScanSource::Wedge, None)).effects();
+    assert!(fx.contains(&Effect::LoadResidents(None)), "{fx:?}");
+    assert!(app.tick(std::time::Instant::now(), "18:30:00".into()).iter().all(|j| j.effect != Effect::LoadResidents(None)));
+}
+
+#[test]
+fn a_deactivation_done_reloads_the_list() {
+    let mut app = signed_in(admin());
+    app.update(Action::GoTo(3));
+    let fx = app.apply(Screen::Residents, Outcome::Done("deactivated Meera Iyer".into())).effects();
+    assert_eq!(fx, vec![Effect::LoadResidents(None)]);
+    assert_eq!(app.status.as_ref().map(|s| s.text.as_str()), Some("deactivated Meera Iyer"));
+}

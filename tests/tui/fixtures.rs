@@ -199,3 +199,22 @@ impl Effects for Vec<Job> {
 }
 
 pub fn _unused(_: PassStatus) {}
+
+pub fn users() -> Vec<gatehouse::domain::user::User> {
+    use gatehouse::domain::user::User;
+    let user = |name: &str, display: &str, role: Role| User {
+        username: name.into(),
+        display_name: display.into(),
+        role,
+        created_at: "2026-11-01T10:00:00.000000Z".into(),
+        disabled: false,
+        failed_attempts: 0,
+        locked_until: None,
+    };
+    let mut ravi = user("ravi", "Ravi Kumar", Role::Operator);
+    ravi.failed_attempts = 5;
+    ravi.locked_until = Some("2026-11-21T18:35:00.000000Z".into());
+    let mut old = user("meena", "Meena K", Role::Operator);
+    old.disabled = true;
+    vec![user("asha", "Asha", Role::Admin), ravi, old, user("omar", "Omar", Role::Operator)]
+}

@@ -49,6 +49,7 @@ fn conflict() -> Conflict {
         found_at: "2026-11-21T18:35:00.000000Z".into(),
         acknowledged: false,
         acknowledged_by: None,
+        first_offline: false,
     }
 }
 
@@ -64,6 +65,10 @@ fn with_conflict(mut app: App) -> App {
     app.sync = Some(SyncView { fresh, open_conflicts: 1, conflicts: vec![conflict()], answered: true });
     app.gate = "North Gate Two".into();
     app
+}
+
+fn users_rows() -> Vec<gatehouse::domain::user::User> {
+    super::fixtures::users()
 }
 
 fn kumar() -> gatehouse::domain::pass::Pass {
@@ -190,6 +195,19 @@ pub fn floor() {
     insta::assert_snapshot!("floor_stats_operator_80x24", s);
     assert_not_cut("stats", &s);
     assert!(s.contains("MALFORMED") && s.contains("WRONG_SLOT"), "every denial reason stays under a banner:\n{s}");
+
+    // Users, with a conflict showing and a Devanagari name: the header keeps
+    // who is signed in, the seven tabs fit, and a lock says till when.
+    let mut users = with_conflict(signed_in(admin()));
+    users.update(Action::GoTo(6));
+    let mut rows = users_rows();
+    rows[2].display_name = HINDI.into();
+    users.apply(Screen::Users, Outcome::Users(rows));
+    let s = text(&users);
+    insta::assert_snapshot!("floor_users_conflict_80x24", s);
+    assert_not_cut("users", &s);
+    assert!(s.contains("North Gate Two │ asha (admin)") && s.contains("F10 Users"), "{s}");
+    assert!(s.contains("locked till 18:35") && s.contains(HINDI), "{s}");
 
     // F9: the open conflicts as a list over the screen.
     let mut list = with_conflict(signed_in(operator()));

@@ -297,7 +297,8 @@ impl Audit {
         };
         self.offline_chain(b, &e);
         if let Some((s, applied)) = scan_of(&e) {
-            self.push_scan(b, s, applied);
+            let displaces = matches!(&e, Event::OfflineScan(o) if o.applied && o.conflict);
+            self.push_scan(b, s, applied, displaces);
             return;
         }
         match &e {
@@ -363,7 +364,7 @@ impl Audit {
     }
 
     /// A scan, online or uploaded: the scans row it wrote, and what it changed.
-    fn push_scan(&mut self, b: &BlockRef, s: &Scan, applied: bool) {
+    fn push_scan(&mut self, b: &BlockRef, s: &Scan, applied: bool, displaces: bool) {
         let facts = expected_scan(b, s, applied);
         self.scans.push((b.index, facts.fingerprint(&self.seed)));
         let id = s.id.as_deref().unwrap_or("");
@@ -374,7 +375,9 @@ impl Audit {
                     double = p.scanned.map(|s| s.0);
                     p.admit(b, &self.seed);
                 }
-                if let Some(first_block) = double {
+                // An upload admitted earlier than the admission held takes
+                // it over; its `conflict` block records the pair.
+                if let Some(first_block) = double.filter(|_| !displaces) {
                     self.find(Finding::DoubleAdmission { pass: id.to_string(), first_block, second_block: b.index });
                 }
             }

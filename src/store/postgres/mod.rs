@@ -14,6 +14,7 @@ mod passes;
 mod residents;
 mod scans;
 mod schema;
+mod sessions;
 mod stats;
 mod sync;
 mod tls;

@@ -108,6 +108,17 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE passes SET (fillfactor = 85);
     "#,
+    // 3: shell sign-ins (`gatehouse login`): the hash of each session's
+    // token, never the token, with its user and end.
+    r#"
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        username   TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (username);
+    "#,
 ];
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

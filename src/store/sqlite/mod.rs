@@ -10,6 +10,7 @@ mod replica;
 mod residents;
 mod scans;
 mod schema;
+mod sessions;
 mod stats;
 mod sync;
 mod users;

@@ -106,6 +106,17 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE scans ADD COLUMN reason TEXT NOT NULL DEFAULT '';
     CREATE UNIQUE INDEX scans_nonce ON scans (nonce);
     "#,
+    // 4: shell sign-ins (`gatehouse login`): the hash of each session's
+    // token, never the token, with its user and end.
+    r#"
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        username   TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (username);
+    "#,
 ];
 
 /// Steps that need Rust after a migration's SQL, in the same transaction:

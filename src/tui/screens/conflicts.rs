@@ -102,6 +102,9 @@ impl ConflictList {
 /// was uploaded first, each with whether it was the offline one (the one
 /// that conflicted on upload).
 pub fn in_order(c: &crate::domain::offline::Conflict) -> [(&crate::domain::offline::Admission, bool); 2] {
+    if c.first_offline {
+        return [(&c.first, true), (&c.second, false)];
+    }
     let swapped = crate::domain::clock::parse_stamp(&c.second.at)
         .zip(crate::domain::clock::parse_stamp(&c.first.at))
         .is_some_and(|(second, first)| second < first);

@@ -13,6 +13,7 @@ pub mod prompt;
 pub mod residents;
 pub mod scan;
 pub mod stats;
+pub mod users;
 
 use std::path::Path;
 
@@ -38,6 +39,7 @@ pub enum Screen {
     Residents,
     Ledger,
     Stats,
+    Users,
 }
 
 /// Every screen's state.
@@ -50,6 +52,7 @@ pub struct Screens {
     pub residents: residents::ResidentsState,
     pub ledger: ledger::LedgerState,
     pub stats: stats::StatsScreen,
+    pub users: users::UsersState,
 }
 
 /// A screen's name, who may open it, and where its state is.
@@ -64,11 +67,12 @@ impl Screen {
     /// Every screen after sign-in, in tab order. A screen's place here is
     /// its key for every role (F2 + place, or 1 + place off Scan), so F3 is
     /// Issue for everyone and an operator is told it is not theirs.
-    pub const FIXED: [Screen; 6] = [Screen::Scan, Screen::Issue, Screen::Passes, Screen::Residents, Screen::Ledger, Screen::Stats];
+    pub const FIXED: [Screen; 7] =
+        [Screen::Scan, Screen::Issue, Screen::Passes, Screen::Residents, Screen::Ledger, Screen::Stats, Screen::Users];
 
     /// Every screen: the signed-in ones and the sign-in.
-    pub const ALL: [Screen; 7] =
-        [Screen::Login, Screen::Scan, Screen::Issue, Screen::Passes, Screen::Residents, Screen::Ledger, Screen::Stats];
+    pub const ALL: [Screen; 8] =
+        [Screen::Login, Screen::Scan, Screen::Issue, Screen::Passes, Screen::Residents, Screen::Ledger, Screen::Stats, Screen::Users];
 
     /// The one place a screen is named: its title and its state.
     fn entry(self) -> Entry {
@@ -80,6 +84,7 @@ impl Screen {
             Screen::Residents => Entry { title: "Residents", admin_only: true, get: |s| &s.residents, get_mut: |s| &mut s.residents },
             Screen::Ledger => Entry { title: "Ledger", admin_only: true, get: |s| &s.ledger, get_mut: |s| &mut s.ledger },
             Screen::Stats => Entry { title: "Stats", admin_only: false, get: |s| &s.stats, get_mut: |s| &mut s.stats },
+            Screen::Users => Entry { title: "Users", admin_only: true, get: |s| &s.users, get_mut: |s| &mut s.users },
         }
     }
 
@@ -88,9 +93,15 @@ impl Screen {
         Screen::FIXED.iter().position(|s| *s == self)
     }
 
-    /// Its function key: F2 Scan … F7 Stats.
+    /// Its function key: F2 Scan … F7 Stats, then past F8 (sign out) and
+    /// F9 (conflicts): F10 Users.
     pub fn fkey(self) -> Option<u8> {
-        self.place().map(|i| i as u8 + 2)
+        self.place().map(|i| if i < 6 { i as u8 + 2 } else { i as u8 + 4 })
+    }
+
+    /// The screen a function key opens.
+    pub fn for_fkey(n: u8) -> Option<usize> {
+        Screen::FIXED.iter().position(|s| s.fkey() == Some(n))
     }
 
     pub fn title(self) -> &'static str {

@@ -253,12 +253,19 @@ impl Component for ResidentsState {
                     f.busy = false;
                 }
             }
+            // A deactivation (or a print) done: the list shows it without `r`.
+            Outcome::Done(_) => return vec![self.reload()],
             _ => {}
         }
         vec![]
     }
 
     fn enter(&mut self) -> Vec<Effect> {
+        vec![self.reload()]
+    }
+
+    /// A resident's card read meanwhile turns them IN or OUT: shown without `r`.
+    fn scanned(&mut self) -> Vec<Effect> {
         vec![self.reload()]
     }
 
