@@ -106,6 +106,12 @@ pub enum Command {
     /// Passes admitted offline that were admitted elsewhere first.
     #[command(after_help = "Examples:\n  gatehouse --user asha conflicts\n  gatehouse --user asha conflicts --ack 1042 --json")]
     Conflicts(ConflictsArgs),
+    /// The event's own settings, the same at every gate: its entry rules.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  gatehouse --user asha event rules set rules.toml\n  gatehouse event rules show --json"
+    )]
+    Event(EventCmd),
     /// The event's database: status, and copies between SQLite and PostgreSQL.
     #[command(subcommand, after_help = "Examples:\n  gatehouse db status --json\n  gatehouse --user asha db copy --to event-copy.db")]
     Db(DbCmd),
@@ -515,6 +521,28 @@ pub struct ConflictsArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventCmd {
+    /// Pass types and their entry rules.
+    #[command(subcommand)]
+    Rules(RulesCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCmd {
+    /// Replace the event's rules with those in FILE (admins): every gate
+    /// applies them from its next scan or pull.
+    #[command(after_help = "Example:\n  gatehouse --user asha event rules set rules.toml")]
+    Set {
+        /// A TOML file: [[pass_type]] (name, persons, price, entry, days,
+        /// gates, attention), [venue] capacity, [[zone]], day_starts.
+        file: std::path::PathBuf,
+    },
+    /// The rules in force, and where they come from.
+    #[command(after_help = "Examples:\n  gatehouse event rules show\n  gatehouse event rules show --json")]
+    Show(JsonFlag),
 }
 
 #[derive(Debug, Subcommand)]

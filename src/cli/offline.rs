@@ -52,6 +52,19 @@ pub fn scan(cli: &Cli, paths: &Paths, a: &ScanArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(if out.outcome.verdict.admits() { EXIT_OK } else { EXIT_DENIED }))
 }
 
+/// `event rules show`: the rules this gate scans by (the server's, or its
+/// replica's while the server does not answer).
+pub fn rules_show(paths: &Paths, j: &JsonFlag) -> Result<ExitCode> {
+    let mut gate = Gate::open(paths)?;
+    let r = gate.rules()?;
+    if j.json {
+        output::json(&r);
+    } else {
+        output::rules(&r);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn sync(paths: &Paths, j: &JsonFlag) -> Result<ExitCode> {
     if !is_postgres(paths)? {
         bail!("sync is for gates on a shared PostgreSQL database; this gate's database is a local SQLite file");

@@ -290,7 +290,7 @@ impl Gatehouse {
     /// Validate a CSV of passes against the rules and the database, writing
     /// nothing. The rows that would be imported, or every problem.
     pub fn check_import(&mut self, input: impl Read) -> Result<Vec<ImportRow>, ImportError> {
-        let ParsedRows { rows, mut problems, count } = parse_rows(&self.cfg.pass_rules(), input)?;
+        let ParsedRows { rows, mut problems, count } = parse_rows(&self.pass_rules()?, input)?;
         if count == 0 {
             return Err(ImportError::Format("the file has a header but no passes".into()));
         }

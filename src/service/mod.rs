@@ -10,6 +10,7 @@ mod manual;
 pub mod offline;
 mod passes;
 mod residents;
+mod rules;
 mod scan;
 mod sync;
 mod users;
@@ -24,6 +25,7 @@ pub use manual::{Candidate, CandidateKind};
 pub use offline::Gate;
 pub use passes::PassView;
 pub use residents::ResidentView;
+pub use rules::{EventRules, parse_rules_file};
 pub use sync::{ChainHead, UploadReport};
 pub use users::bcrypt_runs_on_this_thread;
 

@@ -621,6 +621,19 @@ impl Gate {
         Ok(())
     }
 
+    /// The rules this gate scans by: the server's while it answers within
+    /// the budget, else the replica's as last pulled.
+    pub fn rules(&mut self) -> Result<super::EventRules> {
+        if self.link.is_some() && self.worth_trying() {
+            match self.try_server(self.budget(), |g| g.rules()) {
+                Ok(r) => return Ok(r),
+                Err(e) if is_link_error(&e) => tracing::info!(%e, "rules from the replica"),
+                Err(e) => return Err(e),
+            }
+        }
+        self.local.rules()
+    }
+
     /// Every conflict the server's ledger records.
     pub fn conflicts(&mut self) -> Result<Vec<Conflict>> {
         self.call(self.sync_wait(), |g| g.conflicts())

@@ -36,7 +36,7 @@ impl Gatehouse {
 
     pub fn issue_pass(&mut self, actor: &Actor, req: &PassRequest) -> Result<Pass> {
         require_admin(actor, "issue passes")?;
-        let v = pass::validate(req, &self.cfg.pass_rules())?;
+        let v = pass::validate(req, &self.pass_rules()?)?;
         self.insert_passes(actor, std::slice::from_ref(&v)).map(|mut ps| ps.remove(0))
     }
 

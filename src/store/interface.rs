@@ -19,7 +19,7 @@ use crate::domain::user::User;
 use crate::error::Result;
 
 /// One transaction's view of the database, whatever the backend.
-pub trait Db: PassRows + ResidentRows + UserRows + ScanRows + LedgerRows + StatsQuery + AuditRows + SyncRows {
+pub trait Db: PassRows + ResidentRows + UserRows + ScanRows + LedgerRows + StatsQuery + AuditRows + SyncRows + RuleRows {
     /// A table's row count; used by first-run checks.
     fn count(&self, table: Table) -> Result<u64>;
 
@@ -79,6 +79,23 @@ pub trait PassRows {
     fn clear_pass_scan(&self, id: &str) -> Result<()>;
     fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()>;
     fn list_passes(&self, f: &PassFilter) -> Result<Vec<Pass>>;
+}
+
+/// The event's rules: one row, replaced whole.
+pub trait RuleRows {
+    /// The stored rules, or None before the first are set.
+    fn get_rules(&self) -> Result<Option<StoredRules>>;
+    fn put_rules(&self, r: &StoredRules) -> Result<()>;
+}
+
+/// The rules row: canonical JSON text, its digest, and the block that set it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRules {
+    pub rules: String,
+    pub digest: String,
+    pub set_at: String,
+    pub set_by: String,
+    pub block: u64,
 }
 
 pub trait ResidentRows {

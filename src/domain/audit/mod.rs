@@ -358,7 +358,8 @@ impl Audit {
             | Event::UserUnlock(_)
             | Event::UserPasswd(_)
             | Event::KeyRotate(_)
-            | Event::Restore(_) => {}
+            | Event::Restore(_)
+            | Event::RulesSet(_) => {}
         }
     }
 

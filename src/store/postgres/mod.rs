@@ -12,6 +12,7 @@ mod functions;
 mod ledger;
 mod passes;
 mod residents;
+mod rules;
 mod scans;
 mod schema;
 mod stats;

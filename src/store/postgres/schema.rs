@@ -108,6 +108,17 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE passes SET (fillfactor = 85);
     "#,
+    // 3: the event's pass types and entry rules, as SQLite's 4.
+    r#"
+    CREATE TABLE event_rules (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        rules  TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        set_at TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        block  BIGINT NOT NULL
+    );
+    "#,
 ];
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

@@ -11,7 +11,7 @@ use crate::domain::resident::Resident;
 use crate::domain::scan::Verdict;
 use crate::error::Result;
 use crate::store::ScanRow;
-use crate::store::copy::{Cell, TABLES, TableSpec, col_list};
+use crate::store::copy::{Cell, RULES, TABLES, TableSpec, col_list};
 use crate::store::sync::{Changes, OutboxItem};
 
 fn to_sql(c: &Cell) -> rusqlite::types::Value {
@@ -89,6 +89,9 @@ impl SqliteStore {
         upsert(&tx, &TABLES[0], &c.users)?;
         upsert(&tx, &TABLES[1], &c.passes)?;
         upsert(&tx, &TABLES[2], &c.residents)?;
+        // The server's rules, whatever this replica held before.
+        tx.execute("DELETE FROM event_rules", [])?;
+        upsert(&tx, RULES, &c.rules)?;
         set_all(&tx, meta)?;
         tx.commit()?;
         Ok(true)

@@ -106,6 +106,18 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE scans ADD COLUMN reason TEXT NOT NULL DEFAULT '';
     CREATE UNIQUE INDEX scans_nonce ON scans (nonce);
     "#,
+    // 4: the event's pass types and entry rules, one row, written with a
+    // `rules_set` block. No row yet: the config's types are the seed.
+    r#"
+    CREATE TABLE event_rules (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        rules  TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        set_at TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        block  INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// Steps that need Rust after a migration's SQL, in the same transaction:

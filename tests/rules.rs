@@ -1,0 +1,206 @@
+//! Entry rules as event data (issue 21): set with `event rules set`, read
+//! with `event rules show`, the same at every gate and in every replica,
+//! and applied by the scan; on SQLite and on PostgreSQL, through the binary.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::relay::Relay;
+use common::*;
+use gatehouse::config::Config;
+use gatehouse::service::offline::Gate;
+use gatehouse::store::DbUrl;
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    let mut c = Command::new(bin());
+    c.arg("--data-dir").arg(dir).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.env_remove("PGPASSWORD").env_remove("GATEHOUSE_DATABASE_URL").env("PGPASSFILE", "/nonexistent");
+    c.env("GATEHOUSE_PASSWORD", PASSWORD);
+    let child = c.spawn().unwrap();
+    let mut child = child;
+    drop(child.stdin.take().map(|mut s| s.flush()));
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)))
+}
+
+/// An env with the admin asha and the operator omar.
+fn event(backend: Backend) -> Env {
+    let env = Env::on(backend);
+    let mut g = env.open();
+    with_admin(&mut g);
+    g.add_user(Some(&admin()), "omar", "Omar", gatehouse::domain::user::Role::Operator, PASSWORD).unwrap();
+    env
+}
+
+fn write_rules(env: &Env, name: &str, toml: &str) -> String {
+    let p = env.dir.path().join(name);
+    std::fs::write(&p, toml).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+const RULES: &str = r#"
+[venue]
+capacity = 500
+
+[[zone]]
+name = "Hall"
+gates = ["North", "South"]
+capacity = 300
+
+[[pass_type]]
+name = "SINGLE"
+persons = 1
+price = 549
+entry = "reentry"
+
+[[pass_type]]
+name = "COUPLE"
+persons = 2
+price = 999
+
+[[pass_type]]
+name = "VIP"
+persons = 1
+price = 2500
+gates = ["VIP"]
+attention = true
+"#;
+
+/// The seed before any are set; `rules set` by an admin replaces it with a
+/// ledgered block; a bad file or an operator changes nothing; the new
+/// types issue; the ledger verifies.
+fn rules_are_set_shown_and_ledgered(b: Backend) {
+    let env = event(b);
+    let dir = env.data_dir();
+    let seed = json(&run(dir, &["event", "rules", "show", "--json"]));
+    assert_eq!(seed["source"], "seed", "{seed}");
+    let types: Vec<(String, u64, u64, String)> = seed["rules"]["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap().into(), t["persons"].as_u64().unwrap(), t["price_cents"].as_u64().unwrap(), t["entry"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(types, [("SINGLE".into(), 1, 54900, "once".into()), ("COUPLE".into(), 2, 99900, "once".into())]);
+    // VIP is not a type yet.
+    let o = run(dir, &["--user", "asha", "pass", "issue", "--type", "VIP", "--name", "Vera", "--phone", "9000000009", "--payment", "CASH"]);
+    assert!(!o.status.success() && text(&o).contains("unknown pass type"), "{}", text(&o));
+
+    let file = write_rules(&env, "rules.toml", RULES);
+    let o = run(dir, &["--user", "omar", "event", "rules", "set", &file]);
+    assert!(!o.status.success() && text(&o).contains("only an admin"), "{}", text(&o));
+    let bad = write_rules(&env, "bad.toml", &RULES.replace("entry = \"reentry\"", "entry = \"twice\""));
+    let o = run(dir, &["--user", "asha", "event", "rules", "set", &bad]);
+    assert!(!o.status.success() && text(&o).contains("twice"), "{}", text(&o));
+    let bad = write_rules(&env, "bad2.toml", &RULES.replace("persons = 2", "persons = 0"));
+    let o = run(dir, &["--user", "asha", "event", "rules", "set", &bad]);
+    assert!(!o.status.success() && text(&o).contains("persons must be 1 to"), "{}", text(&o));
+    assert_eq!(json(&run(dir, &["event", "rules", "show", "--json"]))["source"], "seed", "nothing stored");
+
+    let o = run(dir, &["--user", "asha", "event", "rules", "set", &file]);
+    assert!(o.status.success(), "{}", text(&o));
+    let shown = json(&run(dir, &["event", "rules", "show", "--json"]));
+    assert_eq!(shown["source"], "event");
+    assert_eq!(shown["set_by"], "asha");
+    assert_eq!(shown["rules"]["capacity"], 500);
+    assert_eq!(shown["rules"]["zones"][0]["gates"], serde_json::json!(["North", "South"]));
+    assert_eq!(shown["rules"]["types"][0]["entry"], "reentry");
+    assert_eq!(shown["rules"]["types"][2]["gates"], serde_json::json!(["VIP"]));
+    assert_eq!(shown["rules"]["types"][2]["attention"], true);
+    let plain = text(&run(dir, &["event", "rules", "show"]));
+    assert!(plain.contains("VIP") && plain.contains("reentry") && plain.contains("venue capacity 500"), "{plain}");
+    // The same file again writes no second block.
+    let blocks = env.raw_i64("SELECT COUNT(*) FROM ledger WHERE event = 'rules_set'");
+    assert_eq!(blocks, 1);
+    assert!(run(dir, &["--user", "asha", "event", "rules", "set", &file]).status.success());
+    assert_eq!(env.raw_i64("SELECT COUNT(*) FROM ledger WHERE event = 'rules_set'"), 1);
+    assert_eq!(env.raw_strings("SELECT digest FROM event_rules"), [shown["digest"].as_str().unwrap().to_string()]);
+
+    let o = run(dir, &["--user", "asha", "pass", "issue", "--type", "VIP", "--name", "Vera", "--phone", "9000000009", "--payment", "CASH"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v = json(&run(dir, &["ledger", "verify", "--json"]));
+    assert_eq!(v["ok"], true, "{v}");
+}
+
+/// `init` seeds the rules from an old `[[pass_type]]` in config.toml.
+fn init_seeds_from_the_configs_pass_types(b: Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("gate");
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = match b {
+        Backend::Sqlite => String::new(),
+        Backend::Postgres => pg::fresh_db(),
+    };
+    let cfg = gatehouse::config::SAMPLE.replace("database = \"\"", &format!("database = {url:?}"));
+    let cfg = cfg.replacen("name = \"SINGLE\"", "name = \"STANDARD\"", 1);
+    assert!(cfg.contains("STANDARD"), "the sample names SINGLE");
+    std::fs::write(dir.join("config.toml"), cfg).unwrap();
+    let mut c = Command::new(bin());
+    c.arg("--data-dir").arg(&dir).args(["init", "--admin", "asha", "--password-stdin"]);
+    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).env_remove("GATEHOUSE_DATABASE_URL");
+    let mut child = c.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let shown = json(&run(&dir, &["event", "rules", "show", "--json"]));
+    assert_eq!(shown["source"], "event", "{shown}");
+    assert_eq!(shown["rules"]["types"][0]["name"], "STANDARD");
+    assert_eq!(shown["rules"]["types"][1]["name"], "COUPLE");
+    // Changing the laptop's config later changes nothing: the event holds them.
+    let cfg = std::fs::read_to_string(dir.join("config.toml")).unwrap().replace("STANDARD", "OTHER");
+    std::fs::write(dir.join("config.toml"), cfg).unwrap();
+    assert_eq!(json(&run(&dir, &["event", "rules", "show", "--json"]))["rules"]["types"][0]["name"], "STANDARD");
+}
+
+both_backends!(rules_are_set_shown_and_ledgered, init_seeds_from_the_configs_pass_types);
+
+/// A gate on the env's database through `relay`, its replica in `dir`.
+fn gate(env: &Env, relay: &Relay, dir: &Path, name: &str) -> Gate {
+    let mut cfg = Config::load(&env.paths.config).unwrap();
+    cfg.gate.name = name.into();
+    let keys = gatehouse::keyfile::load(&env.paths.key()).unwrap();
+    let url = DbUrl::parse(&pg::server().tcp_url(&env.pg_db(), relay.port)).unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    Gate::from_parts(cfg, keys, url, &dir.join("replica.sqlite"), env.clock.clone()).unwrap()
+}
+
+/// Rules changed at gate A reach gate B's replica with its next pull, and
+/// B, cut off from the server, shows and scans by them; `rules show
+/// --json` is the same at both.
+#[test]
+fn a_change_of_rules_reaches_every_replica_with_its_next_pull() {
+    let env = event(Backend::Postgres);
+    let relay = Relay::start(pg::server().port);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut b = gate(&env, &relay, tmp.path(), "South");
+    b.sync().unwrap();
+    relay.refuse();
+    assert_eq!(b.rules().unwrap().source, "seed");
+    relay.restore();
+
+    // Gate A (the env's own data directory) sets them through the binary.
+    let file = write_rules(&env, "rules.toml", RULES);
+    let o = run(env.data_dir(), &["--user", "asha", "event", "rules", "set", &file]);
+    assert!(o.status.success(), "{}", text(&o));
+    let at_a = json(&run(env.data_dir(), &["event", "rules", "show", "--json"]));
+
+    let r = b.sync().unwrap();
+    assert!(r.pulled && r.error.is_none(), "{r:?}");
+    relay.refuse();
+    let offline = serde_json::to_value(b.rules().unwrap()).unwrap();
+    assert!(!b.is_online(), "decided from the replica");
+    assert_eq!(offline, at_a, "the replica carries the event's rules");
+    // Offline, B issues nothing but scans by the rules it carries: a VIP
+    // type known only from the pull.
+    drop(b);
+    relay.restore();
+}
