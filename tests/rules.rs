@@ -161,7 +161,6 @@ fn init_seeds_from_the_configs_pass_types(b: Backend) {
     assert_eq!(json(&run(&dir, &["event", "rules", "show", "--json"]))["rules"]["types"][0]["name"], "STANDARD");
 }
 
-both_backends!(rules_are_set_shown_and_ledgered, init_seeds_from_the_configs_pass_types);
 
 /// A gate on the env's database through `relay`, its replica in `dir`.
 fn gate(env: &Env, relay: &Relay, dir: &Path, name: &str) -> Gate {
@@ -203,4 +202,195 @@ fn a_change_of_rules_reaches_every_replica_with_its_next_pull() {
     // type known only from the pull.
     drop(b);
     relay.restore();
+}
+
+// ---- Scans by the rules: each "Must show" scenario through the binary.
+
+fn set_rules(env: &Env, toml: &str) {
+    let file = write_rules(env, "scenario.toml", toml);
+    let o = run(env.data_dir(), &["--user", "asha", "event", "rules", "set", &file]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// This gate's `[gate] direction`.
+fn set_direction(env: &Env, direction: &str) {
+    let cfg = std::fs::read_to_string(&env.paths.config).unwrap();
+    let cfg = regex_free_set(&cfg.replace("# direction = \"in\"", "direction = \"in\""), "direction", &format!("{direction:?}"));
+    assert!(cfg.contains(&format!("direction = {direction:?}")));
+    std::fs::write(&env.paths.config, cfg).unwrap();
+}
+
+/// Issue a pass through the binary: its code.
+fn issue_cli(env: &Env, pass_type: &str, name: &str, phone: &str, extra: &[&str]) -> String {
+    let mut args = vec!["--user", "asha", "pass", "issue", "--type", pass_type, "--name", name, "--phone", phone, "--payment", "CASH", "--json"];
+    args.extend_from_slice(extra);
+    let o = run(env.data_dir(), &args);
+    assert!(o.status.success(), "{}", text(&o));
+    json(&o)["payload"].as_str().unwrap().to_string()
+}
+
+/// Scan through the binary as omar at `gate`: the verdict's JSON.
+fn scan_cli(env: &Env, code: &str, gate: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["--user", "omar", "--gate", gate, "scan", "--payload", code, "--json"];
+    args.extend_from_slice(extra);
+    json(&run(env.data_dir(), &args))
+}
+
+fn inside_now(env: &Env) -> u64 {
+    let st = json(&run(env.data_dir(), &["stats", "--json"]));
+    st["inside_now"].as_u64().unwrap_or_else(|| panic!("{st}"))
+}
+
+fn verify_ok(env: &Env) {
+    let v = json(&run(env.data_dir(), &["ledger", "verify", "--json"]));
+    assert_eq!(v["ok"], true, "{v}");
+}
+
+const REENTRY: &str = "[[pass_type]]\nname = \"SINGLE\"\npersons = 1\nprice = 549\nentry = \"reentry\"\n";
+
+/// reentry: ADMITTED, ALREADY_INSIDE, EXITED, ADMITTED; inside 1, 1, 0, 1.
+fn reentry_admits_again_after_an_exit(b: Backend) {
+    let env = event(b);
+    set_direction(&env, "both");
+    set_rules(&env, REENTRY);
+    let code = issue_cli(&env, "SINGLE", "Asha Rao", "9000000001", &[]);
+    let steps: [(&[&str], &str, u64); 5] = [
+        (&[], "ADMITTED", 1),
+        (&[], "ALREADY_INSIDE", 1),
+        (&["--exit"], "EXITED", 0),
+        (&["--exit"], "NOT_INSIDE", 0),
+        (&[], "ADMITTED", 1),
+    ];
+    for (i, (extra, want, inside)) in steps.into_iter().enumerate() {
+        let v = scan_cli(&env, &code, "North", extra);
+        assert_eq!(v["verdict"], want, "step {i}: {v}");
+        assert_eq!(inside_now(&env), inside, "step {i}");
+    }
+    let v = scan_cli(&env, &code, "North", &[]);
+    assert!(v["reason"].as_str().unwrap().contains("North"), "ALREADY_INSIDE names where: {v}");
+    verify_ok(&env);
+}
+
+/// An exit at an entry gate is refused with one clear line, nothing recorded.
+fn an_exit_at_an_entry_gate_is_refused(b: Backend) {
+    let env = event(b);
+    set_rules(&env, REENTRY);
+    let code = issue_cli(&env, "SINGLE", "Asha Rao", "9000000001", &[]);
+    let blocks = env.raw_i64("SELECT COUNT(*) FROM ledger");
+    let o = run(env.data_dir(), &["--user", "omar", "scan", "--payload", &code, "--exit"]);
+    assert!(!o.status.success() && text(&o).contains("entry gate"), "{}", text(&o));
+    assert_eq!(env.raw_i64("SELECT COUNT(*) FROM ledger"), blocks);
+    // An out gate records every scan as an exit.
+    set_direction(&env, "out");
+    assert_eq!(scan_cli(&env, &code, "Exit", &[])["verdict"], "NOT_INSIDE");
+}
+
+/// daily over two days: ADMITTED then ALREADY_USED_TODAY (naming the time
+/// and gate); a pass for another day NOT_TODAY.
+fn daily_once_a_day_on_its_days(b: Backend) {
+    let env = event(b);
+    let today = chrono::Local::now().date_naive();
+    let d = |n: i64| (today + chrono::Duration::days(n)).format("%Y-%m-%d").to_string();
+    set_rules(
+        &env,
+        &format!(
+            "[[pass_type]]\nname = \"FESTIVAL\"\npersons = 1\nprice = 1500\nentry = \"daily\"\ndays = [{:?}, {:?}]\n\n\
+             [[pass_type]]\nname = \"YESTERDAY\"\npersons = 1\nprice = 500\nentry = \"daily\"\ndays = [{:?}]\n",
+            d(0),
+            d(1),
+            d(-1)
+        ),
+    );
+    let code = issue_cli(&env, "FESTIVAL", "Asha Rao", "9000000001", &[]);
+    assert_eq!(scan_cli(&env, &code, "North", &[])["verdict"], "ADMITTED");
+    let v = scan_cli(&env, &code, "South", &[]);
+    assert_eq!(v["verdict"], "ALREADY_USED_TODAY", "{v}");
+    let why = v["reason"].as_str().unwrap();
+    assert!(why.contains("North") && why.contains(&d(0)), "names the time and gate: {why}");
+    let other = issue_cli(&env, "YESTERDAY", "Ravi Rao", "9000000002", &[]);
+    let v = scan_cli(&env, &other, "North", &[]);
+    assert_eq!(v["verdict"], "NOT_TODAY", "{v}");
+    verify_ok(&env);
+}
+
+/// Day 2 on the test clock: the same daily pass is admitted again, and on
+/// a day past its days it is NOT_TODAY.
+fn daily_on_the_test_clock_admits_again_on_day_two(b: Backend) {
+    let env = event(b);
+    let g = env.open();
+    // The env's clock: 2026-11-21 18:30 UTC; the event keeps UTC.
+    let mut cfg = g.cfg.clone();
+    cfg.event.utc_offset = "+00:00".into();
+    let mut g2 = gatehouse::service::Gatehouse::from_parts(cfg, g.keys().clone(), env.store(), env.clock.clone());
+    let rules = gatehouse::service::parse_rules_file(
+        "[[pass_type]]\nname = \"FESTIVAL\"\npersons = 1\nprice = 1500\nentry = \"daily\"\ndays = [\"2026-11-21\", \"2026-11-22\"]\n",
+    )
+    .unwrap();
+    g2.set_rules(&admin(), rules).unwrap();
+    let req = gatehouse::domain::pass::PassRequest { pass_type: "FESTIVAL".into(), ..single("Asha Rao", "9000000001") };
+    let (_, code) = issue(&mut g2, &req);
+    let scan = |g: &mut gatehouse::service::Gatehouse| g.scan(code.as_bytes(), &operator(), "North").unwrap().verdict.as_str();
+    assert_eq!(scan(&mut g2), "ADMITTED");
+    assert_eq!(scan(&mut g2), "ALREADY_USED_TODAY");
+    env.clock.advance(chrono::Duration::days(1));
+    assert_eq!(scan(&mut g2), "ADMITTED", "day 2");
+    assert_eq!(scan(&mut g2), "ALREADY_USED_TODAY");
+    env.clock.advance(chrono::Duration::days(1));
+    assert_eq!(scan(&mut g2), "NOT_TODAY", "day 3 is not one of its days");
+    drop(g);
+    verify_ok(&env);
+}
+
+/// gates: WRONG_GATE at another gate, naming the gates that admit it.
+fn a_pass_for_one_gate_is_wrong_at_another(b: Backend) {
+    let env = event(b);
+    set_rules(&env, "[[pass_type]]\nname = \"VIP\"\npersons = 1\nprice = 2500\ngates = [\"VIP\", \"Lounge\"]\n");
+    let code = issue_cli(&env, "VIP", "Vera Rao", "9000000009", &[]);
+    let v = scan_cli(&env, &code, "North", &[]);
+    assert_eq!(v["verdict"], "WRONG_GATE", "{v}");
+    assert!(v["reason"].as_str().unwrap().contains("VIP, Lounge"), "{v}");
+    assert_eq!(scan_cli(&env, &code, "vip", &[])["verdict"], "ADMITTED");
+    verify_ok(&env);
+}
+
+/// A resident card at an `in` gate records IN each time (no toggle), and at
+/// an `out` gate records OUT.
+fn a_resident_card_records_the_gates_direction(b: Backend) {
+    let env = event(b);
+    let mut g = env.open();
+    let req = gatehouse::domain::resident::ResidentRequest { name: "Ravi Kumar".into(), room: "204".into(), ..Default::default() };
+    let r = g.add_resident(&admin(), &req).unwrap();
+    let code = g.resident_payload(&r);
+    drop(g);
+    set_direction(&env, "in");
+    // Every read counts here: no repeat window.
+    let cfg = std::fs::read_to_string(&env.paths.config).unwrap();
+    let cfg = regex_free_set(&cfg, "resident_repeat_window_secs", "0");
+    std::fs::write(&env.paths.config, cfg).unwrap();
+    assert_eq!(scan_cli(&env, &code, "North", &[])["verdict"], "RESIDENT_IN");
+    let v = scan_cli(&env, &code, "North", &[]);
+    assert_eq!(v["verdict"], "RESIDENT_IN", "an entry gate never toggles: {v}");
+    set_direction(&env, "out");
+    let v = scan_cli(&env, &code, "North", &[]);
+    assert_eq!(v["verdict"], "RESIDENT_OUT", "{v}");
+    verify_ok(&env);
+}
+
+both_backends!(
+    rules_are_set_shown_and_ledgered,
+    init_seeds_from_the_configs_pass_types,
+    reentry_admits_again_after_an_exit,
+    an_exit_at_an_entry_gate_is_refused,
+    daily_once_a_day_on_its_days,
+    daily_on_the_test_clock_admits_again_on_day_two,
+    a_pass_for_one_gate_is_wrong_at_another,
+    a_resident_card_records_the_gates_direction,
+);
+
+/// `key = value` set to `value` in a config's text.
+fn regex_free_set(cfg: &str, key: &str, value: &str) -> String {
+    cfg.lines()
+        .map(|l| if l.trim_start().starts_with(&format!("{key} =")) { format!("{key} = {value}") } else { l.to_string() })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -508,6 +508,13 @@ pub struct ScanArgs {
     /// recorded once and answered as the first time (default: a new one).
     #[arg(long, value_name = "TEXT", conflicts_with = "payload_file")]
     pub nonce: Option<String>,
+    /// Record an exit (at a gate whose [gate] direction is "both"; every
+    /// scan at an "out" gate is one).
+    #[arg(long, conflicts_with_all = ["payload_file", "id"])]
+    pub exit: bool,
+    /// Admit only K of the pass's people still to come (a group arriving apart).
+    #[arg(long, value_name = "K", conflicts_with_all = ["payload_file", "id"], value_parser = clap::value_parser!(u32).range(1..))]
+    pub persons: Option<u32>,
     /// Print the verdict as JSON.
     #[arg(long)]
     pub json: bool,

@@ -37,10 +37,9 @@ pub fn scan(cli: &Cli, paths: &Paths, a: &ScanArgs) -> Result<ExitCode> {
     let (user, password) = super::credentials(cli)?;
     let actor = gate.authenticate(&user, &password)?;
     let name = cli.gate.clone().unwrap_or_else(|| gate.gate_name().to_string());
-    let out = match &a.nonce {
-        Some(n) => gate.scan_with_nonce(&raw, &actor, &name, n)?,
-        None => gate.scan(&raw, &actor, &name)?,
-    };
+    let nonce = a.nonce.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let opts = crate::service::ScanOpts { exit: a.exit, persons: a.persons };
+    let out = gate.scan_opts(&raw, &actor, &name, &nonce, opts)?;
     if a.json {
         output::json(&out);
     } else {

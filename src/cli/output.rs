@@ -124,6 +124,9 @@ pub fn verdict(o: &ScanOutcome) {
     if let Some(r) = &o.resident {
         say!("  resident {} room {} ({})", r.name, r.room, short(&r.id));
     }
+    if let Some(n) = &o.note {
+        say!("  NOTE: {n}");
+    }
     if o.manual {
         say!("  manual check-in (no code read)");
     }

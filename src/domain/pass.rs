@@ -76,9 +76,29 @@ pub struct Pass {
     pub voided_at: Option<String>,
     pub voided_by: Option<String>,
     pub void_reason: Option<String>,
+    /// People of this pass inside now.
+    pub inside: u32,
+    /// People admitted in the current period (see `rules::EntryState`).
+    pub entered: u32,
+    pub entry_day: Option<String>,
+    pub last_in_at: Option<String>,
+    pub last_in_gate: Option<String>,
+    /// Shown loudly at the gate ("CHECK ID", "wheelchair access").
+    pub note: Option<String>,
 }
 
 impl Pass {
+    /// What the entry rules read and write.
+    pub fn entry_state(&self) -> super::rules::EntryState {
+        super::rules::EntryState {
+            entered: self.entered,
+            inside: self.inside,
+            entry_day: self.entry_day.clone(),
+            last_in_at: self.last_in_at.clone(),
+            last_in_gate: self.last_in_gate.clone(),
+        }
+    }
+
     pub fn status(&self) -> PassStatus {
         if self.voided_at.is_some() {
             PassStatus::Void

@@ -192,6 +192,127 @@ impl RuleSet {
     }
 }
 
+/// Which way a scan records people: in through the gate, or out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+/// A pass's entry state as stored: the one thing every rule reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EntryState {
+    /// People admitted in the current period: ever (`once`), on
+    /// `entry_day` (`daily`), in total (`reentry`).
+    pub entered: u32,
+    /// People of this pass inside now.
+    pub inside: u32,
+    /// The event day of the last admission.
+    pub entry_day: Option<String>,
+    pub last_in_at: Option<String>,
+    pub last_in_gate: Option<String>,
+}
+
+/// Where and when a scan is decided.
+#[derive(Debug, Clone)]
+pub struct ScanContext<'a> {
+    pub direction: Direction,
+    pub gate: &'a str,
+    /// The event day now (`RuleSet::event_day`).
+    pub day: chrono::NaiveDate,
+    pub at: &'a str,
+    /// `scan --persons K`: at most this many of those left.
+    pub want: Option<u32>,
+}
+
+/// What a rule makes of one scan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// `persons` go in (or out, for `Exited`); the state to store.
+    Move { verdict: Verdict, persons: u32, state: EntryState, left: u32 },
+    Refuse { verdict: Verdict, reason: String },
+}
+
+use super::scan::Verdict;
+
+impl TypeRule {
+    /// The rule resident cards follow: in and out, any number of times,
+    /// every day, at every gate.
+    pub fn resident() -> TypeRule {
+        TypeRule {
+            name: "RESIDENT".into(),
+            persons: 1,
+            price_cents: 0,
+            entry: Entry::Reentry,
+            days: Vec::new(),
+            gates: Vec::new(),
+            attention: false,
+        }
+    }
+
+    /// Whether `gate` admits this type.
+    pub fn admits_at(&self, gate: &str) -> bool {
+        self.gates.is_empty() || self.gates.iter().any(|g| g.trim().eq_ignore_ascii_case(gate.trim()))
+    }
+
+    /// People of a pass of `persons` who may still enter now.
+    pub fn left(&self, persons: u32, s: &EntryState, day: &str) -> u32 {
+        match self.entry {
+            Entry::Once => persons.saturating_sub(s.entered),
+            Entry::Daily if s.entry_day.as_deref() == Some(day) => persons.saturating_sub(s.entered),
+            // A new day: yesterday's people went home, whether scanned out or not.
+            Entry::Daily => persons,
+            Entry::Reentry => persons.saturating_sub(s.inside),
+        }
+    }
+
+    /// The one evaluator: this rule, a pass of `persons` in state `s`, a
+    /// scan at `cx`. ALREADY_USED (a `once` pass) is left to the caller to
+    /// word, with the first use it read.
+    pub fn decide(&self, persons: u32, s: &EntryState, cx: &ScanContext) -> Decision {
+        let refuse = |verdict, reason: String| Decision::Refuse { verdict, reason };
+        let day = cx.day.format("%Y-%m-%d").to_string();
+        if cx.direction == Direction::Out {
+            if s.inside == 0 {
+                return refuse(Verdict::NotInside, "not inside: no one on this pass has entered since the last exit".into());
+            }
+            let n = cx.want.unwrap_or(s.inside).clamp(1, s.inside);
+            let state = EntryState { inside: s.inside - n, ..s.clone() };
+            return Decision::Move { verdict: Verdict::Exited, persons: n, left: s.inside - n, state };
+        }
+        if !self.admits_at(cx.gate) {
+            return refuse(Verdict::WrongGate, format!("wrong gate: {} passes enter at {} only", self.name, self.gates.join(", ")));
+        }
+        if !self.days.is_empty() && !self.days.contains(&day) {
+            return refuse(Verdict::NotToday, format!("not today ({day}): {} is valid on {}", self.name, self.days.join(", ")));
+        }
+        let left = self.left(persons, s, &day);
+        if left == 0 {
+            let when = || format!("{} at {}", s.last_in_at.as_deref().unwrap_or("?"), s.last_in_gate.as_deref().unwrap_or("?"));
+            return match self.entry {
+                Entry::Once => refuse(Verdict::AlreadyUsed, String::new()),
+                Entry::Daily => refuse(Verdict::AlreadyUsedToday, format!("already used today: admitted {}", when())),
+                Entry::Reentry => refuse(Verdict::AlreadyInside, format!("already inside: admitted {}, no exit since", when())),
+            };
+        }
+        let n = cx.want.unwrap_or(left).clamp(1, left);
+        let new_day = s.entry_day.as_deref() != Some(day.as_str());
+        let (entered, inside) = match self.entry {
+            Entry::Daily if new_day => (n, n),
+            _ => (s.entered + n, s.inside + n),
+        };
+        let state = EntryState {
+            entered,
+            inside,
+            entry_day: Some(day),
+            last_in_at: Some(cx.at.to_string()),
+            last_in_gate: Some(cx.gate.to_string()),
+        };
+        Decision::Move { verdict: Verdict::Admitted, persons: n, left: left - n, state }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,6 +349,65 @@ mod tests {
         for f in ["days", "persons", "pass_type", "capacity", "day_starts", "zone"] {
             assert!(e.get(f).is_some(), "{f}: {e}");
         }
+    }
+
+    fn cx(direction: Direction, day: &str) -> ScanContext<'static> {
+        ScanContext { direction, gate: "North", day: day.parse().unwrap(), at: "t", want: None }
+    }
+
+    fn moved(d: Decision) -> (Verdict, u32, EntryState) {
+        match d {
+            Decision::Move { verdict, persons, state, .. } => (verdict, persons, state),
+            Decision::Refuse { verdict, reason } => panic!("{verdict}: {reason}"),
+        }
+    }
+
+    fn refused(d: Decision) -> Verdict {
+        match d {
+            Decision::Refuse { verdict, .. } => verdict,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reentry_alternates_and_refuses_the_same_way_twice() {
+        let mut r = seed().types[0].clone();
+        r.entry = Entry::Reentry;
+        let s = EntryState::default();
+        assert_eq!(refused(r.decide(1, &s, &cx(Direction::Out, "2026-12-24"))), Verdict::NotInside);
+        let (v, _, s) = moved(r.decide(1, &s, &cx(Direction::In, "2026-12-24")));
+        assert_eq!((v, s.inside), (Verdict::Admitted, 1));
+        assert_eq!(refused(r.decide(1, &s, &cx(Direction::In, "2026-12-24"))), Verdict::AlreadyInside);
+        let (v, _, s) = moved(r.decide(1, &s, &cx(Direction::Out, "2026-12-24")));
+        assert_eq!((v, s.inside), (Verdict::Exited, 0));
+        assert_eq!(moved(r.decide(1, &s, &cx(Direction::In, "2026-12-24"))).0, Verdict::Admitted);
+    }
+
+    #[test]
+    fn daily_once_a_day_on_its_days_at_its_gates() {
+        let mut r = seed().types[0].clone();
+        r.entry = Entry::Daily;
+        r.days = vec!["2026-12-24".into(), "2026-12-25".into()];
+        let s = EntryState::default();
+        let (_, _, s) = moved(r.decide(1, &s, &cx(Direction::In, "2026-12-24")));
+        let (_, _, s) = moved(r.decide(1, &s, &cx(Direction::Out, "2026-12-24")));
+        assert_eq!(refused(r.decide(1, &s, &cx(Direction::In, "2026-12-24"))), Verdict::AlreadyUsedToday);
+        assert_eq!(moved(r.decide(1, &s, &cx(Direction::In, "2026-12-25"))).0, Verdict::Admitted);
+        assert_eq!(refused(r.decide(1, &s, &cx(Direction::In, "2026-12-26"))), Verdict::NotToday);
+        r.gates = vec!["VIP".into()];
+        assert_eq!(refused(r.decide(1, &s, &cx(Direction::In, "2026-12-25"))), Verdict::WrongGate);
+    }
+
+    #[test]
+    fn a_group_arrives_apart() {
+        let r = seed().types[1].clone();
+        let mut c = cx(Direction::In, "2026-12-24");
+        c.want = Some(1);
+        let d = r.decide(2, &EntryState::default(), &c);
+        let Decision::Move { persons: 1, left: 1, state, .. } = d else { panic!("{d:?}") };
+        let d = r.decide(2, &state, &cx(Direction::In, "2026-12-24"));
+        let Decision::Move { persons: 1, left: 0, state, .. } = d else { panic!("{d:?}") };
+        assert_eq!(refused(r.decide(2, &state, &cx(Direction::In, "2026-12-24"))), Verdict::AlreadyUsed);
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct Stats {
     /// acknowledged. Each such pass still counts once in people admitted.
     pub conflicts: u64,
     pub conflicts_open: u64,
+    /// Event guests inside now: people admitted minus people exited.
+    pub inside_now: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -86,8 +88,11 @@ pub struct PassGroup {
     /// The gate that admitted them (empty when not admitted).
     pub gate: String,
     pub count: u64,
+    /// People admitted (a group's arrivals so far, at most its size).
     pub persons: u64,
     pub price_cents: i64,
+    /// People of these passes inside now.
+    pub inside: u64,
 }
 
 /// A pass's state for the figures; voided wins over admitted.
@@ -139,6 +144,7 @@ pub fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
 pub fn assemble(f: &StatsFacts, now: DateTime<Utc>, currency: &str) -> Stats {
     let mut s = Stats { currency: currency.to_string(), ..Default::default() };
     for g in &f.passes {
+        s.inside_now += g.inside;
         s.passes_issued += g.count;
         *s.issued_by_type.entry(g.pass_type.clone()).or_default() += g.count;
         let slot = s.by_slot.entry(g.slot.clone()).or_default();
@@ -210,7 +216,7 @@ mod tests {
     fn group(pass_type: &str, state: PassState, gate: &str, count: u64, persons: u64, price_cents: i64) -> PassGroup {
         let slot = "Eve".to_string();
         let (payment, created_by) = ("CASH".to_string(), "asha".to_string());
-        PassGroup { pass_type: pass_type.into(), slot, payment, created_by, state, gate: gate.into(), count, persons, price_cents }
+        PassGroup { pass_type: pass_type.into(), slot, payment, created_by, state, gate: gate.into(), count, persons, price_cents, inside: 0 }
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub use ledger::Verification;
 pub use manual::{Candidate, CandidateKind};
 pub use offline::Gate;
 pub use passes::PassView;
+pub use scan::ScanOpts;
 pub use residents::ResidentView;
 pub use rules::{EventRules, parse_rules_file};
 pub use sync::{ChainHead, UploadReport};
@@ -45,6 +46,8 @@ pub struct Gatehouse {
     store: Store,
     clock: Arc<dyn Clock>,
     paths: Option<Paths>,
+    /// The rules the last scan read, by digest: read again only when changed.
+    rules_cache: scan::RulesCache,
 }
 
 impl Gatehouse {
@@ -74,7 +77,7 @@ impl Gatehouse {
 
     /// Assemble from parts; tests use this with a fixed clock.
     pub fn from_parts(cfg: Config, keys: KeyRing, store: Store, clock: Arc<dyn Clock>) -> Gatehouse {
-        Gatehouse { cfg, keys, store, clock, paths: None }
+        Gatehouse { cfg, keys, store, clock, paths: None, rules_cache: None }
     }
 
     pub fn keys(&self) -> &KeyRing {

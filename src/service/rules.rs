@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{Gatehouse, require_admin};
+use crate::config::Config;
 use crate::domain::events::{Event, RulesSet};
 use crate::domain::ledger::to_hex;
 use crate::domain::pass::{PassRules, to_cents};
@@ -33,8 +34,8 @@ pub fn digest(rules: &RuleSet) -> String {
 }
 
 impl EventRules {
-    fn seed(g: &Gatehouse) -> EventRules {
-        let rules = RuleSet::seed(&g.cfg.pass_rules().types);
+    fn seed(cfg: &Config) -> EventRules {
+        let rules = RuleSet::seed(&cfg.pass_rules().types);
         EventRules { digest: digest(&rules), rules, source: "seed", set_at: None, set_by: None, block: None }
     }
 
@@ -44,18 +45,18 @@ impl EventRules {
     }
 }
 
-impl Gatehouse {
-    /// The rules in force, read in `db`'s transaction.
-    pub(super) fn rules_in(&self, db: &dyn Db) -> Result<EventRules> {
-        match db.get_rules()? {
-            Some(s) => EventRules::stored(s),
-            None => Ok(EventRules::seed(self)),
-        }
+/// The rules in force, read in `db`'s transaction.
+pub(super) fn rules_in(cfg: &Config, db: &dyn Db) -> Result<EventRules> {
+    match db.get_rules()? {
+        Some(s) => EventRules::stored(s),
+        None => Ok(EventRules::seed(cfg)),
     }
+}
 
+impl Gatehouse {
     /// The rules in force.
     pub fn rules(&mut self) -> Result<EventRules> {
-        let seed = EventRules::seed(self);
+        let seed = EventRules::seed(&self.cfg);
         match self.store.read(|db| db.get_rules())? {
             Some(s) => EventRules::stored(s),
             None => Ok(seed),

@@ -20,7 +20,7 @@ use std::time::Duration;
 pub use backup::{BackupInfo, Retention, apply_retention, next_backup_name};
 pub use copy::CopyReport;
 pub use interface::{
-    AuditRows, Db, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, RuleRows, ScanRow, ScanRows, StatsQuery, StoredRules, SyncRows, Table, UserRows,
+    AuditRows, Db, FirstAdmission, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, RuleRows, ScanLookup, ScanRow, ScanRows, StatsQuery, StoredRules, SyncRows, Table, UserRows,
 };
 pub use postgres::{DbLink, DbUrl, Endpoint, is_postgres_url, redact_url, url_has_password};
 pub use sync::{Changes, OutboxItem, Replica, Server};

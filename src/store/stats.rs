@@ -10,7 +10,8 @@
 pub(crate) const PASS_GROUPS: &str = "SELECT pass_type, slot, payment_mode, created_by,
         CASE WHEN voided_at IS NOT NULL THEN 'voided' WHEN scanned_at IS NOT NULL THEN 'admitted' ELSE 'unused' END,
         COALESCE(gate, ''),
-        CAST(COUNT(*) AS BIGINT), CAST(SUM(persons) AS BIGINT), CAST(SUM(price_cents) AS BIGINT)
+        CAST(COUNT(*) AS BIGINT), CAST(SUM(CASE WHEN entered < persons THEN entered ELSE persons END) AS BIGINT),
+        CAST(SUM(price_cents) AS BIGINT), CAST(SUM(inside) AS BIGINT)
      FROM passes GROUP BY 1, 2, 3, 4, 5, 6";
 
 pub(crate) const RESIDENT_GROUPS: &str = "SELECT CAST(CASE WHEN active THEN 1 ELSE 0 END AS BIGINT), status, CAST(COUNT(*) AS BIGINT)

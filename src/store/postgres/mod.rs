@@ -500,7 +500,7 @@ impl Db for PgDb<'_> {
         })
     }
 
-    fn scan_lookup(&self, nonce: &str, pass_id: Option<&str>) -> Result<(Option<super::ScanRow>, Option<crate::domain::pass::Pass>)> {
+    fn scan_lookup(&self, nonce: &str, pass_id: Option<&str>) -> Result<super::ScanLookup> {
         self.scan_and_pass(nonce, pass_id)
     }
 

@@ -119,6 +119,16 @@ const MIGRATIONS: &[&str] = &[
         block  BIGINT NOT NULL
     );
     "#,
+    // 4: each pass's entry state and note, as SQLite's 5.
+    r#"
+    ALTER TABLE passes ADD COLUMN inside INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE passes ADD COLUMN entered INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE passes ADD COLUMN entry_day TEXT;
+    ALTER TABLE passes ADD COLUMN last_in_at TEXT;
+    ALTER TABLE passes ADD COLUMN last_in_gate TEXT;
+    ALTER TABLE passes ADD COLUMN note TEXT;
+    UPDATE passes SET inside = persons, entered = persons, last_in_at = scanned_at, last_in_gate = gate WHERE scanned_at IS NOT NULL;
+    "#,
 ];
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

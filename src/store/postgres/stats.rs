@@ -22,6 +22,7 @@ impl StatsQuery for PgDb<'_> {
                 count: n(get(&r, 6)?),
                 persons: n(get(&r, 7)?),
                 price_cents: get(&r, 8)?,
+                inside: n(get(&r, 9)?),
             });
         }
         for r in self.query(RESIDENT_GROUPS, &[])? {

@@ -9,10 +9,12 @@ use crate::error::Result;
 use crate::store::{filters, ids};
 // Residents use the same pattern escaping.
 pub(super) use crate::store::ids::escape_like;
-use crate::store::interface::{PassFilter, PassRows};
+use crate::domain::rules::EntryState;
+use crate::store::interface::{FirstAdmission, PassFilter, PassRows};
 
 pub(super) const COLS: &str = "id, pass_type, persons, holder_name, holder_phone, holder2_name, holder2_phone, price_cents, \
-    payment_mode, txn_ref, slot, key_id, created_at, created_by, scanned_at, scanned_by, gate, voided_at, voided_by, void_reason";
+    payment_mode, txn_ref, slot, key_id, created_at, created_by, scanned_at, scanned_by, gate, voided_at, voided_by, void_reason, \
+    inside, entered, entry_day, last_in_at, last_in_gate, note";
 
 fn row_to_pass(r: &rusqlite::Row) -> rusqlite::Result<Pass> {
     Ok(Pass {
@@ -36,6 +38,12 @@ fn row_to_pass(r: &rusqlite::Row) -> rusqlite::Result<Pass> {
         voided_at: r.get(17)?,
         voided_by: r.get(18)?,
         void_reason: r.get(19)?,
+        inside: r.get(20)?,
+        entered: r.get(21)?,
+        entry_day: r.get(22)?,
+        last_in_at: r.get(23)?,
+        last_in_gate: r.get(24)?,
+        note: r.get(25)?,
     })
 }
 
@@ -92,7 +100,8 @@ impl PassRows for SqliteDb<'_> {
         Ok(self
             .conn
             .prepare_cached(&format!(
-                "UPDATE passes SET scanned_at = ?2, scanned_by = ?3, gate = ?4
+                "UPDATE passes SET scanned_at = ?2, scanned_by = ?3, gate = ?4,
+                    inside = persons, entered = persons, last_in_at = ?2, last_in_gate = ?4
                  WHERE id = ?1 AND scanned_at IS NULL AND voided_at IS NULL RETURNING {COLS}"
             ))?
             .query_row(params![id, at, by, gate], row_to_pass)
@@ -100,8 +109,28 @@ impl PassRows for SqliteDb<'_> {
     }
 
     fn clear_pass_scan(&self, id: &str) -> Result<()> {
-        self.conn.execute("UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL WHERE id = ?1", [id])?;
+        self.conn.execute(
+            "UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL,
+                inside = 0, entered = 0, entry_day = NULL, last_in_at = NULL, last_in_gate = NULL WHERE id = ?1",
+            [id],
+        )?;
         Ok(())
+    }
+
+    fn move_pass(&self, id: &str, was: &EntryState, now: &EntryState, first: Option<FirstAdmission>) -> Result<Option<Pass>> {
+        let (at, by, gate) = first.map_or((None, None, None), |f| (Some(f.at), Some(f.by), Some(f.gate)));
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "UPDATE passes SET inside = ?2, entered = ?3, entry_day = ?4, last_in_at = ?5, last_in_gate = ?6,
+                    scanned_at = coalesce(scanned_at, ?10), scanned_by = coalesce(scanned_by, ?11), gate = coalesce(gate, ?12)
+                 WHERE id = ?1 AND voided_at IS NULL AND inside = ?7 AND entered = ?8 AND entry_day IS ?9 RETURNING {COLS}"
+            ))?
+            .query_row(
+                params![id, now.inside, now.entered, now.entry_day, now.last_in_at, now.last_in_gate, was.inside, was.entered, was.entry_day, at, by, gate],
+                row_to_pass,
+            )
+            .optional()?)
     }
 
     fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()> {

@@ -131,8 +131,22 @@ impl SqliteStore {
     pub fn note(&mut self, pass: Option<&Pass>, resident: Option<&Resident>) -> Result<()> {
         if let Some(p) = pass {
             self.conn.execute(
-                "UPDATE passes SET scanned_at = ?2, scanned_by = ?3, gate = ?4, voided_at = ?5, voided_by = ?6, void_reason = ?7 WHERE id = ?1",
-                params![p.id, p.scanned_at, p.scanned_by, p.gate, p.voided_at, p.voided_by, p.void_reason],
+                "UPDATE passes SET scanned_at = ?2, scanned_by = ?3, gate = ?4, voided_at = ?5, voided_by = ?6, void_reason = ?7,
+                    inside = ?8, entered = ?9, entry_day = ?10, last_in_at = ?11, last_in_gate = ?12 WHERE id = ?1",
+                params![
+                    p.id,
+                    p.scanned_at,
+                    p.scanned_by,
+                    p.gate,
+                    p.voided_at,
+                    p.voided_by,
+                    p.void_reason,
+                    p.inside,
+                    p.entered,
+                    p.entry_day,
+                    p.last_in_at,
+                    p.last_in_gate
+                ],
             )?;
         }
         if let Some(r) = resident {

@@ -23,6 +23,10 @@ impl RuleRows for SqliteDb<'_> {
         Ok(row)
     }
 
+    fn rules_digest(&self) -> Result<Option<String>> {
+        Ok(self.conn.prepare_cached("SELECT digest FROM event_rules WHERE id = 1")?.query_row([], |r| r.get(0)).optional()?)
+    }
+
     fn put_rules(&self, r: &StoredRules) -> Result<()> {
         self.conn.execute(
             "INSERT OR REPLACE INTO event_rules (id, rules, digest, set_at, set_by, block) VALUES (1, ?1, ?2, ?3, ?4, ?5)",

@@ -118,6 +118,17 @@ const MIGRATIONS: &[&str] = &[
         block  INTEGER NOT NULL
     );
     "#,
+    // 5: each pass's entry state under its rule, and its note. Passes
+    // admitted before are inside with all their people.
+    r#"
+    ALTER TABLE passes ADD COLUMN inside INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE passes ADD COLUMN entered INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE passes ADD COLUMN entry_day TEXT;
+    ALTER TABLE passes ADD COLUMN last_in_at TEXT;
+    ALTER TABLE passes ADD COLUMN last_in_gate TEXT;
+    ALTER TABLE passes ADD COLUMN note TEXT;
+    UPDATE passes SET inside = persons, entered = persons, last_in_at = scanned_at, last_in_gate = gate WHERE scanned_at IS NOT NULL;
+    "#,
 ];
 
 /// Steps that need Rust after a migration's SQL, in the same transaction:

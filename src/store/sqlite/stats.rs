@@ -25,6 +25,7 @@ impl StatsQuery for SqliteDb<'_> {
                 count: n(r.get(6)?),
                 persons: n(r.get(7)?),
                 price_cents: r.get(8)?,
+                inside: n(r.get(9)?),
             });
         }
         let mut st = c.prepare_cached(RESIDENT_GROUPS)?;

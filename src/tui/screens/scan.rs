@@ -199,6 +199,13 @@ pub fn word(v: Verdict) -> &'static str {
         Verdict::Forged => "FORGED",
         Verdict::Malformed => "MALFORMED",
         Verdict::WrongSlot => "WRONG SLOT",
+        Verdict::AlreadyUsedToday => "USED TODAY",
+        Verdict::AlreadyInside => "ALREADY INSIDE",
+        Verdict::NotInside => "NOT INSIDE",
+        Verdict::Exited => "EXITED",
+        Verdict::NotToday => "NOT TODAY",
+        Verdict::WrongGate => "WRONG GATE",
+        Verdict::AtCapacity => "AT CAPACITY",
     }
 }
 
