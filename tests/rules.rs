@@ -376,7 +376,64 @@ fn a_resident_card_records_the_gates_direction(b: Backend) {
     verify_ok(&env);
 }
 
+/// A COUPLE pass: `--persons 1` gives "1 of 2"; the next full scan admits
+/// the one left; then ALREADY_USED.
+fn a_group_arrives_apart(b: Backend) {
+    let env = event(b);
+    let code = issue_cli(&env, "COUPLE", "Asha Rao", "9000000001", &["--name2", "Ravi Rao", "--phone2", "9000000002"]);
+    let v = scan_cli(&env, &code, "North", &["--persons", "1"]);
+    assert_eq!(v["verdict"], "ADMITTED", "{v}");
+    assert!(v["reason"].as_str().unwrap().ends_with("1 of 2, 1 still to come"), "{v}");
+    assert_eq!((v["persons"]["this_scan"].as_u64(), v["persons"]["still_to_come"].as_u64()), (Some(1), Some(1)), "{v}");
+    assert_eq!(inside_now(&env), 1);
+    let v = scan_cli(&env, &code, "South", &[]);
+    assert_eq!(v["verdict"], "ADMITTED", "{v}");
+    assert!(v["reason"].as_str().unwrap().ends_with("2 of 2"), "{v}");
+    assert_eq!(v["persons"]["this_scan"], 1, "{v}");
+    assert_eq!(inside_now(&env), 2);
+    assert_eq!(scan_cli(&env, &code, "South", &[])["verdict"], "ALREADY_USED");
+    let st = json(&run(env.data_dir(), &["stats", "--json"]));
+    assert_eq!((st["people_admitted"].as_u64(), st["passes_admitted"].as_u64()), (Some(2), Some(1)), "{st}");
+    // --persons 0 is refused before anything is read.
+    let o = run(env.data_dir(), &["--user", "omar", "scan", "--payload", &code, "--persons", "0"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    verify_ok(&env);
+}
+
+/// A note given at issue or import, or a type's attention flag, comes back
+/// with the verdict (JSON `note`, and a NOTE line in text).
+fn a_note_is_shown_with_the_verdict(b: Backend) {
+    let env = event(b);
+    let code = issue_cli(&env, "SINGLE", "Asha Rao", "9000000001", &["--note", "wheelchair access"]);
+    let v = scan_cli(&env, &code, "North", &[]);
+    assert_eq!(v["note"], "wheelchair access", "{v}");
+    let again = run(env.data_dir(), &["--user", "omar", "scan", "--payload", &code]);
+    assert!(text(&again).contains("NOTE: wheelchair access"), "{}", text(&again));
+    // A hidden character in a note is refused.
+    let o = run(
+        env.data_dir(),
+        &["--user", "asha", "pass", "issue", "--type", "SINGLE", "--name", "X Y", "--phone", "9000000005", "--payment", "CASH", "--note", "a\u{202e}b"],
+    );
+    assert!(!o.status.success() && text(&o).contains("note"), "{}", text(&o));
+
+    let csv = env.dir.path().join("in.csv");
+    std::fs::write(&csv, "type,name,phone,payment,note\nSINGLE,Meena Rao,9000000003,CASH,CHECK ID\n").unwrap();
+    let o = run(env.data_dir(), &["--user", "asha", "pass", "import", csv.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let list = json(&run(env.data_dir(), &["--user", "asha", "pass", "list", "--search", "Meena", "--json"]));
+    let code = list[0]["payload"].as_str().unwrap_or_else(|| panic!("{list}")).to_string();
+    assert_eq!(scan_cli(&env, &code, "North", &[])["note"], "CHECK ID");
+
+    set_rules(&env, "[[pass_type]]\nname = \"SINGLE\"\npersons = 1\nprice = 549\nattention = true\n");
+    let code = issue_cli(&env, "SINGLE", "Dev Rao", "9000000004", &[]);
+    let v = scan_cli(&env, &code, "North", &[]);
+    assert!(v["note"].as_str().is_some_and(|n| n.contains("SINGLE")), "{v}");
+    verify_ok(&env);
+}
+
 both_backends!(
+    a_group_arrives_apart,
+    a_note_is_shown_with_the_verdict,
     rules_are_set_shown_and_ledgered,
     init_seeds_from_the_configs_pass_types,
     reentry_admits_again_after_an_exit,

@@ -358,6 +358,9 @@ pub struct IssueArgs {
     /// Time slot, one of event.slots (default: the first).
     #[arg(long, value_name = "S")]
     pub slot: Option<String>,
+    /// A note shown loudly at the gate ("CHECK ID", "wheelchair access").
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
     /// Print the whole pass, with its QR payload, as JSON.
     #[arg(long)]
     pub json: bool,

@@ -287,6 +287,7 @@ fn pass(cli: &Cli, g: &mut Gatehouse, c: &PassCmd) -> Result<ExitCode> {
                 txn_ref: a.txn.clone(),
                 slot: a.slot.clone(),
                 price_override: None,
+                note: a.note.clone(),
             };
             let p = g.issue_pass(&actor, &req)?;
             if a.json { output::json(&g.pass_view(p)) } else { say!("{}", p.id) }

@@ -130,6 +130,9 @@ pub struct PassRequest {
     pub slot: Option<String>,
     /// Only honoured where the config allows price overrides (bulk import).
     pub price_override: Option<String>,
+    /// Shown loudly at the gate: "CHECK ID", "wheelchair access".
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// A request that passed every rule, with values normalised.
@@ -146,7 +149,11 @@ pub struct ValidPass {
     pub payment_mode: PaymentMode,
     pub txn_ref: Option<String>,
     pub slot: String,
+    pub note: Option<String>,
 }
+
+/// Most characters a pass's note may have.
+pub const MAX_NOTE: usize = 120;
 
 pub fn to_cents(price: f64) -> i64 {
     (price * 100.0).round() as i64
@@ -267,6 +274,7 @@ pub fn validate(req: &PassRequest, rules: &PassRules) -> Result<ValidPass, Valid
             None => e.add("price", format!("{p:?} is not a price")),
         }
     }
+    let note = req.note.as_deref().map(|n| validate::optional_text(&mut e, "note", n, MAX_NOTE)).filter(|n| !n.is_empty());
     if !e.is_empty() {
         return Err(e);
     }
@@ -286,6 +294,7 @@ pub fn validate(req: &PassRequest, rules: &PassRules) -> Result<ValidPass, Valid
         payment_mode,
         txn_ref: txn,
         slot,
+        note,
     })
 }
 

@@ -18,7 +18,7 @@ use crate::error::Error;
 
 /// The header, in this order when gatehouse writes a template. Columns may
 /// come in any order; `type`, `name`, `phone` and `payment` are required.
-pub const IMPORT_COLUMNS: [&str; 9] = ["type", "name", "phone", "name2", "phone2", "payment", "txn", "slot", "price"];
+pub const IMPORT_COLUMNS: [&str; 10] = ["type", "name", "phone", "name2", "phone2", "payment", "txn", "slot", "price", "note"];
 pub const REQUIRED_COLUMNS: [&str; 4] = ["type", "name", "phone", "payment"];
 
 /// One problem in one row. `line` is the file's line where the row starts
@@ -77,7 +77,7 @@ pub struct ImportRow {
 
 #[derive(Clone, Copy)]
 struct Columns {
-    index: [Option<usize>; 9],
+    index: [Option<usize>; IMPORT_COLUMNS.len()],
     /// Fields in the header line, named or not.
     len: usize,
 }
@@ -98,7 +98,7 @@ const EXPORT_ONLY: [&str; 11] =
 
 impl Columns {
     fn from_header(h: &csv::ByteRecord) -> Result<Columns, ImportError> {
-        let mut index = [None; 9];
+        let mut index = [None; IMPORT_COLUMNS.len()];
         for (i, raw) in h.iter().enumerate() {
             let name = String::from_utf8_lossy(raw).trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
             if name.is_empty() || EXPORT_ONLY.contains(&name.as_str()) {
@@ -202,6 +202,7 @@ pub fn parse_rows(rules: &pass::PassRules, input: impl Read) -> Result<ParsedRow
             txn_ref: get("txn"),
             slot: get("slot"),
             price_override: get("price"),
+            note: get("note"),
         };
         if bad {
             continue;

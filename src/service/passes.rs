@@ -64,6 +64,7 @@ impl Gatehouse {
                     txn: v.txn_ref.as_deref().map(Into::into),
                     slot: v.slot.as_str().into(),
                     phones: audit::pass_phones(keys, &key_id, &v.holder_phone, v.holder2_phone.as_deref()).map(Into::into),
+                    note: v.note.as_deref().map(Into::into),
                 })
             })
             .collect();

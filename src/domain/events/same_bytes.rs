@@ -52,6 +52,7 @@ fn pass_events_write_what_json_wrote() {
             txn: txn.map(Into::into),
             slot: "2026-12-31 20:00".into(),
             phones: phones.map(Into::into),
+            note: None,
         };
         same("pass_issue", old, Event::PassIssue(new));
     }

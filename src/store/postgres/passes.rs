@@ -70,8 +70,8 @@ impl PassRows for PgDb<'_> {
     fn insert_pass(&self, id: &str, v: &ValidPass, key_id: &str, at: &str, by: &str) -> Result<()> {
         self.execute(
             "INSERT INTO passes (id, pass_type, persons, holder_name, holder_phone, name_key, holder2_name, holder2_phone,
-                price_cents, payment_mode, txn_ref, slot, key_id, created_at, created_by, search_key)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                price_cents, payment_mode, txn_ref, slot, key_id, created_at, created_by, search_key, note)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
             &[
                 &id,
                 &v.pass_type,
@@ -89,6 +89,7 @@ impl PassRows for PgDb<'_> {
                 &at,
                 &by,
                 &search_key(v),
+                &v.note,
             ],
         )?;
         Ok(())
@@ -105,10 +106,10 @@ impl PassRows for PgDb<'_> {
             let search: Vec<String> = chunk.iter().map(|(_, v)| search_key(v)).collect();
             self.execute(
                 "INSERT INTO passes (id, pass_type, persons, holder_name, holder_phone, name_key, holder2_name, holder2_phone,
-                    price_cents, payment_mode, txn_ref, slot, search_key, key_id, created_at, created_by)
-                 SELECT u.*, $14, $15, $16
+                    price_cents, payment_mode, txn_ref, slot, search_key, note, key_id, created_at, created_by)
+                 SELECT u.*, $15, $16, $17
                  FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                             $9::int8[], $10::text[], $11::text[], $12::text[], $13::text[]) AS u",
+                             $9::int8[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[]) AS u",
                 &[
                     &ids,
                     &text(|v| &v.pass_type),
@@ -123,6 +124,7 @@ impl PassRows for PgDb<'_> {
                     &opt(|v| v.txn_ref.as_deref()),
                     &text(|v| &v.slot),
                     &search,
+                    &opt(|v| v.note.as_deref()),
                     &key_id,
                     &at,
                     &by,

@@ -52,8 +52,8 @@ impl PassRows for SqliteDb<'_> {
         self.conn
             .prepare_cached(
                 "INSERT INTO passes (id, pass_type, persons, holder_name, holder_phone, name_key, holder2_name, holder2_phone,
-                    price_cents, payment_mode, txn_ref, slot, key_id, created_at, created_by, search_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    price_cents, payment_mode, txn_ref, slot, key_id, created_at, created_by, search_key, note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?
             .execute(params![
                 id,
@@ -71,7 +71,8 @@ impl PassRows for SqliteDb<'_> {
                 key_id,
                 at,
                 by,
-                search_fold(&format!("{} {}", v.holder_name, v.holder2_name.as_deref().unwrap_or("")))
+                search_fold(&format!("{} {}", v.holder_name, v.holder2_name.as_deref().unwrap_or(""))),
+                v.note
             ])?;
         Ok(())
     }
