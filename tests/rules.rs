@@ -431,7 +431,76 @@ fn a_note_is_shown_with_the_verdict(b: Backend) {
     verify_ok(&env);
 }
 
+const CAP3: &str = "[venue]\ncapacity = 3\n\n[[zone]]\nname = \"Lounge\"\ngates = [\"Lounge\"]\ncapacity = 1\n\n\
+                    [[pass_type]]\nname = \"SINGLE\"\npersons = 1\nprice = 549\n";
+
+/// Capacity 3: three admitted (the third warned at 90%), the fourth
+/// AT_CAPACITY; an exit, then the fourth ADMITTED. A zone's own cap counts
+/// the people whose last entry was at its gates.
+fn capacity_refuses_the_fourth_until_one_leaves(b: Backend) {
+    let env = event(b);
+    set_direction(&env, "both");
+    set_rules(&env, CAP3);
+    let codes: Vec<String> = (1..=4).map(|i| issue_cli(&env, "SINGLE", &format!("Guest {i}"), &format!("900000000{i}"), &[])).collect();
+    assert_eq!(scan_cli(&env, &codes[0], "North", &[])["verdict"], "ADMITTED");
+    let v = scan_cli(&env, &codes[1], "Lounge", &[]);
+    assert_eq!(v["verdict"], "ADMITTED", "{v}");
+    assert!(v["warning"].as_str().is_some_and(|w| w.contains("Lounge") && w.contains("1 of 1")), "{v}");
+    let v = scan_cli(&env, &codes[2], "Lounge", &[]);
+    assert_eq!(v["verdict"], "AT_CAPACITY", "the lounge holds one: {v}");
+    assert!(v["reason"].as_str().unwrap().contains("zone Lounge holds 1"), "{v}");
+    let v = scan_cli(&env, &codes[2], "North", &[]);
+    assert_eq!(v["verdict"], "ADMITTED", "{v}");
+    assert!(v["warning"].as_str().is_some_and(|w| w.contains("3 of 3")), "{v}");
+    let v = scan_cli(&env, &codes[3], "North", &[]);
+    assert_eq!(v["verdict"], "AT_CAPACITY", "{v}");
+    assert!(v["reason"].as_str().unwrap().contains("the venue holds 3, 3 inside"), "{v}");
+    assert_eq!(scan_cli(&env, &codes[0], "North", &["--exit"])["verdict"], "EXITED");
+    assert_eq!(inside_now(&env), 2);
+    assert_eq!(scan_cli(&env, &codes[3], "North", &[])["verdict"], "ADMITTED");
+    assert_eq!(inside_now(&env), 3);
+    verify_ok(&env);
+}
+
+/// Eight gate processes race for the last place: exactly one is admitted.
+fn eight_processes_race_for_the_last_place(b: Backend) {
+    let env = event(b);
+    set_rules(&env, CAP3);
+    let codes: Vec<String> = (0..10).map(|i| issue_cli(&env, "SINGLE", &format!("Guest {i}"), &format!("90000000{i:02}"), &[])).collect();
+    assert_eq!(scan_cli(&env, &codes[8], "North", &[])["verdict"], "ADMITTED");
+    assert_eq!(scan_cli(&env, &codes[9], "North", &[])["verdict"], "ADMITTED");
+    // Each process signs in (bcrypt) and then waits on its standard input;
+    // the codes are written to all of them at once, so the scans overlap.
+    let mut children: Vec<_> = (0..8)
+        .map(|i| {
+            let mut c = Command::new(bin());
+            c.arg("--data-dir").arg(env.data_dir()).args(["--user", "omar", "--gate", &format!("Gate{i}"), "scan", "--payload-file", "-", "--json"]);
+            c.env_remove("GATEHOUSE_DATABASE_URL").env("PGPASSFILE", "/nonexistent").env("GATEHOUSE_PASSWORD", PASSWORD);
+            c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let inputs: Vec<_> = children.iter_mut().map(|c| c.stdin.take().unwrap()).collect();
+    for (mut input, code) in inputs.into_iter().zip(&codes) {
+        input.write_all(format!("{code}\n").as_bytes()).unwrap();
+    }
+    let verdicts: Vec<String> = children
+        .into_iter()
+        .map(|c| {
+            let o = c.wait_with_output().unwrap();
+            json(&o)["verdict"].as_str().unwrap_or_else(|| panic!("{}", text(&o))).to_string()
+        })
+        .collect();
+    let admitted = verdicts.iter().filter(|v| *v == "ADMITTED").count();
+    assert_eq!(admitted, 1, "{verdicts:?}");
+    assert_eq!(verdicts.iter().filter(|v| *v == "AT_CAPACITY").count(), 7, "{verdicts:?}");
+    assert_eq!(inside_now(&env), 3);
+    verify_ok(&env);
+}
+
 both_backends!(
+    capacity_refuses_the_fourth_until_one_leaves,
+    eight_processes_race_for_the_last_place,
     a_group_arrives_apart,
     a_note_is_shown_with_the_verdict,
     rules_are_set_shown_and_ledgered,

@@ -182,6 +182,36 @@ impl RuleSet {
         serde_json::to_value(self).map(|v| v.to_string()).unwrap_or_default()
     }
 
+    /// The zone `gate` belongs to that has a capacity, if any.
+    pub fn capped_zone(&self, gate: &str) -> Option<&Zone> {
+        self.zones.iter().find(|z| z.capacity.is_some() && z.gates.iter().any(|g| g.trim().eq_ignore_ascii_case(gate.trim())))
+    }
+
+    /// Whether an entry at `gate` is counted against a capacity.
+    pub fn capped_at(&self, gate: &str) -> bool {
+        self.capacity.is_some() || self.capped_zone(gate).is_some()
+    }
+
+    /// An entry of `n` people at `gate` with `venue` and `zone` inside now:
+    /// the refusal when it would pass a capacity, else the warning when it
+    /// reaches 90% of one.
+    pub fn capacity_check(&self, gate: &str, n: u32, venue: u64, zone: u64) -> Result<Option<String>, String> {
+        let mut warn = None;
+        let checks = [("the venue", self.capacity, venue), ("zone", self.capped_zone(gate).and_then(|z| z.capacity), zone)];
+        for (what, cap, inside) in checks {
+            let Some(cap) = cap.map(u64::from) else { continue };
+            let what = if what == "zone" { format!("zone {}", self.capped_zone(gate).map_or("", |z| z.name.as_str())) } else { what.to_string() };
+            let after = inside + u64::from(n);
+            if after > cap {
+                return Err(format!("at capacity: {what} holds {cap}, {inside} inside now"));
+            }
+            if after * 10 >= cap * 9 {
+                warn = Some(format!("{what} nearly full: {after} of {cap} inside"));
+            }
+        }
+        Ok(warn)
+    }
+
     /// The event day a local wall time belongs to, with `day_starts`.
     pub fn event_day(&self, local: chrono::NaiveDateTime) -> chrono::NaiveDate {
         let start = self.day_starts.as_deref().and_then(|s| chrono::NaiveTime::parse_from_str(s, "%H:%M").ok());

@@ -352,6 +352,7 @@ fn scan_pass(
         }
     }
     let fast = entering
+        && !rules.capped_at(cx.gate)
         && rule.entry == Entry::Once
         && cx.want.is_none()
         && pass.scanned_at.is_none()
@@ -372,6 +373,10 @@ fn scan_pass(
             None => return Ok(already_used(&id, persons, db.get_pass(&id)?.unwrap_or(pass), out)),
         }
     }
+    // Under a capacity the count is taken first: on PostgreSQL that queues
+    // every capped admission here, so the count stays true to the commit.
+    let zone_gates: Vec<String> = rules.capped_zone(cx.gate).map(|z| z.gates.iter().map(|g| g.trim().to_lowercase()).collect()).unwrap_or_default();
+    let counts = if entering && rules.capped_at(cx.gate) { Some(db.inside_counts(&zone_gates)?) } else { None };
     // A racing scan may move the pass between the read and the write: read
     // it again and decide again, a few times at most.
     for _ in 0..4 {
@@ -392,6 +397,18 @@ fn scan_pass(
                 return Ok((Some(id), 0, data));
             }
             Decision::Move { verdict, persons: n, state, left } => {
+                if let (Some((venue, zone)), true) = (counts, verdict == Verdict::Admitted) {
+                    // People of this pass inside already are in the count.
+                    match rules.capacity_check(cx.gate, n, venue, zone) {
+                        Err(why) => {
+                            out.verdict = Verdict::AtCapacity;
+                            out.reason = why;
+                            out.pass = Some(pass);
+                            return Ok((Some(id.clone()), 0, Scan::pass(Verdict::AtCapacity, id, persons, None)));
+                        }
+                        Ok(w) => warning = warning.or(w),
+                    }
+                }
                 let first = (verdict == Verdict::Admitted && pass.scanned_at.is_none())
                     .then_some(FirstAdmission { at: cx.at, by: op, gate: cx.gate });
                 let Some(now) = db.move_pass(&id, &was, &state, first)? else {

@@ -84,6 +84,12 @@ pub trait PassRows {
     /// racing scan moved it first, or it was voided).
     fn move_pass(&self, id: &str, was: &EntryState, now: &EntryState, first: Option<FirstAdmission>) -> Result<Option<Pass>>;
     fn clear_pass_scan(&self, id: &str) -> Result<()>;
+    /// People inside now: everyone (venue) and those whose last entry was
+    /// at one of `zone_gates` (lower case). Call before an admission that
+    /// the count may refuse: a backend where writers do not queue anyway
+    /// takes a lock here, held to the end of the transaction, so the
+    /// check and the admission are one step for every gate.
+    fn inside_counts(&self, zone_gates: &[String]) -> Result<(u64, u64)>;
     fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()>;
     fn list_passes(&self, f: &PassFilter) -> Result<Vec<Pass>>;
 }

@@ -43,6 +43,11 @@ pub(super) const LOOKUP: &str = "SELECT * FROM gatehouse_scan_lookup($1, $2)";
 /// head's index and hash (NULL for an empty ledger).
 pub(super) const CLAIM: &str = "SELECT * FROM gatehouse_claim($1, $2, $3, $4, $5)";
 
+/// Take the capacity lock (held to the end of the transaction), then
+/// count the people inside: admissions under a capacity queue here, so of
+/// any number of gates racing for the last place exactly one gets it.
+pub(super) const INSIDE: &str = "SELECT * FROM gatehouse_inside($1, $2)";
+
 /// A scan's block and its scan row.
 pub(super) const APPEND_SCAN: &str =
     "SELECT gatehouse_append_scan($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
@@ -102,6 +107,16 @@ BEGIN
       NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text,
       NULL::text, NULL::text, NULL::text, NULL::integer, NULL::integer, NULL::text, NULL::text, NULL::text, NULL::text, h.idx, h.hash;
   END IF;
+END $f$;
+
+CREATE OR REPLACE FUNCTION gatehouse_inside(p_lock bigint, p_gates text[])
+RETURNS TABLE (venue bigint, zone bigint)
+LANGUAGE plpgsql VOLATILE AS $f$
+BEGIN
+  PERFORM pg_advisory_xact_lock(p_lock);
+  RETURN QUERY SELECT coalesce(SUM(p.inside), 0)::bigint,
+                      coalesce(SUM(CASE WHEN lower(p.last_in_gate) = ANY(p_gates) THEN p.inside ELSE 0 END), 0)::bigint
+                 FROM passes AS p WHERE p.inside > 0;
 END $f$;
 
 CREATE OR REPLACE FUNCTION gatehouse_append_scan(p_idx bigint, p_ts text, p_operator text, p_gate text, p_event text, p_data text,

@@ -37,6 +37,8 @@ use crate::error::{Error, Result};
 /// Every ledger append takes this transaction-scoped advisory lock, so
 /// appends from all gates are serialised and the indices stay dense.
 const LEDGER_LOCK: i64 = 0x6761_7465_6c65_6467; // "gateledg"
+/// Held by an admission under a capacity, from its count to its commit.
+const CAPACITY_LOCK: i64 = 0x6761_7465_6361_7061; // "gatecapa"
 
 /// Whether the last transaction reached the server; read by the console
 /// header while the worker thread owns the store.

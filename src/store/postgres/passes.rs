@@ -236,6 +236,14 @@ impl PassRows for PgDb<'_> {
         .transpose()
     }
 
+    /// See `functions::INSIDE`: the capacity lock and the counts in one call.
+    fn inside_counts(&self, zone_gates: &[String]) -> Result<(u64, u64)> {
+        let gates: Vec<&str> = zone_gates.iter().map(String::as_str).collect();
+        let gates = gates.as_slice();
+        let r = self.query_one(super::functions::INSIDE, &[&super::CAPACITY_LOCK, &gates])?;
+        Ok((get::<i64>(&r, 0)?.max(0) as u64, get::<i64>(&r, 1)?.max(0) as u64))
+    }
+
     fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()> {
         self.execute("UPDATE passes SET voided_at = $2, voided_by = $3, void_reason = $4 WHERE id = $1", &[&id, &at, &by, &reason])?;
         Ok(())

@@ -134,6 +134,18 @@ impl PassRows for SqliteDb<'_> {
             .optional()?)
     }
 
+    /// The write transaction is IMMEDIATE: no other writer runs meanwhile.
+    fn inside_counts(&self, zone_gates: &[String]) -> Result<(u64, u64)> {
+        let gates = serde_json::to_string(zone_gates).map_err(|e| crate::error::Error::Other(e.to_string()))?;
+        let (venue, zone): (i64, i64) = self.conn.prepare_cached(
+            "SELECT coalesce(SUM(inside), 0),
+                    coalesce(SUM(CASE WHEN lower(last_in_gate) IN (SELECT value FROM json_each(?1)) THEN inside ELSE 0 END), 0)
+             FROM passes WHERE inside > 0",
+        )?
+        .query_row([gates], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((venue.max(0) as u64, zone.max(0) as u64))
+    }
+
     fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()> {
         self.conn
             .execute("UPDATE passes SET voided_at = ?2, voided_by = ?3, void_reason = ?4 WHERE id = ?1", params![id, at, by, reason])?;
