@@ -198,6 +198,44 @@ fn a_gate_session_in_tmux() {
     t.keys(&["F7"]);
     t.wait_all(&["Admitted   2 people", "Revenue INR 999.00"], "6 stats");
 
+    // 6b. Users from the console: add an operator, disable and enable
+    // them, give them a new password; the CLI sees each change.
+    t.keys(&["F10"]);
+    t.wait_all(&["Users (1)", "asha", "active"], "6b users");
+    t.keys(&["a"]);
+    t.wait_for("Add a user", "6b add form");
+    t.type_slowly("ravi");
+    t.keys(&["Enter"]);
+    t.type_slowly("Ravi K");
+    t.keys(&["Enter", "Enter"]); // role: operator
+    t.type_slowly("ravi-pass-77");
+    t.keys(&["Enter"]);
+    t.type_slowly("ravi-pass-76");
+    t.keys(&["Enter"]);
+    t.wait_for("the two passwords differ", "6b passwords must match");
+    t.type_slowly("ravi-pass-77");
+    t.keys(&["Enter"]);
+    t.wait_all(&["added ravi (operator)", "Users (2)"], "6b added");
+    cli_as(&data, "ravi", "ravi-pass-77", &["stats"], None);
+    t.keys(&["Down", "d"]);
+    t.wait_for("Disable ravi (operator)?", "6b disable asks");
+    t.keys(&["y"]);
+    t.wait_line("ravi", |l| l.contains("disabled"), "6b disabled");
+    let users: serde_json::Value = serde_json::from_str(&cli(&data, &["user", "list", "--json"])).unwrap();
+    assert_eq!(users.as_array().unwrap().iter().find(|u| u["username"] == "ravi").unwrap()["disabled"], true, "{users}");
+    t.keys(&["d"]);
+    t.wait_for("Enable ravi (operator)", "6b enable asks");
+    t.keys(&["y"]);
+    t.wait_all(&["enabled ravi"], "6b enabled");
+    t.keys(&["p"]);
+    t.wait_for("New password for ravi", "6b new password");
+    t.type_slowly("ravi-new-pass-1");
+    t.keys(&["Enter"]);
+    t.type_slowly("ravi-new-pass-1");
+    t.keys(&["Enter"]);
+    t.wait_for("new password set for ravi", "6b password set");
+    cli_as(&data, "ravi", "ravi-new-pass-1", &["stats"], None);
+
     // 7. Quit: it asks first.
     t.keys(&["q"]);
     t.wait_for("Quit gatehouse?", "7 quit asks");

@@ -360,7 +360,7 @@ fn search_finds_accented_capitals() {
     c.execute_batch(
         "ALTER TABLE passes DROP COLUMN search_key; ALTER TABLE residents DROP COLUMN search_key;
          DROP INDEX scans_nonce; ALTER TABLE scans DROP COLUMN nonce; ALTER TABLE scans DROP COLUMN reason;
-         PRAGMA user_version = 1;",
+         DROP TABLE sessions; PRAGMA user_version = 1;",
     )
     .unwrap();
     drop(c);

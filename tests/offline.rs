@@ -161,6 +161,59 @@ fn scenario_two_gates_admit_one_pass_offline_and_the_conflict_is_found_once() {
     assert_eq!(json(&run(&["--data-dir", a, "ledger", "verify", "--json"], None))["ok"], true);
 }
 
+/// Two gates offline; the pass is admitted at A first, then at B, and B
+/// uploads first. "First" is the first admission by time: the pass row is
+/// credited to A, A's admission is told first and marked offline, the
+/// gates' people add up to the people admitted, and the ledger verifies.
+#[test]
+fn the_first_admission_by_time_is_credited_whatever_uploads_first() {
+    let env = Env::on(Backend::Postgres);
+    let mut g = env.open();
+    with_admin(&mut g);
+    let (p, code) = issue(&mut g, &couple("Ravi Kumar", "9000000701", "Meena Kumari", "9000000702"));
+    let (ra, rb) = (Relay::start(pg::server().port), Relay::start(pg::server().port));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = gate(&env, &ra, &tmp.path().join("a"), "Gate A");
+    let mut b = gate(&env, &rb, &tmp.path().join("b"), "Gate B");
+    for gt in [&mut a, &mut b] {
+        assert!(gt.sync().unwrap().pulled);
+    }
+    ra.refuse();
+    rb.refuse();
+    let out = a.scan(code.as_bytes(), &admin(), "Gate A").unwrap();
+    assert!(out.offline && out.outcome.verdict == Verdict::Admitted, "{out:?}");
+    env.clock.advance(chrono::Duration::minutes(3));
+    let out = b.scan(code.as_bytes(), &operator(), "Gate B").unwrap();
+    assert!(out.offline && out.outcome.verdict == Verdict::Admitted, "{out:?}");
+    rb.restore();
+    let r = b.sync().unwrap();
+    assert!(r.error.is_none() && r.conflicts == 0, "{r:?}");
+    assert_eq!(g.get_pass(&p.id).unwrap().gate.as_deref(), Some("Gate B"), "B's upload came first");
+    ra.restore();
+    let r = a.sync().unwrap();
+    assert!(r.error.is_none() && r.conflicts == 1, "{r:?}");
+
+    // The pass is credited to the first admission by time: A's.
+    let row = g.get_pass(&p.id).unwrap();
+    assert_eq!((row.gate.as_deref(), row.scanned_by.as_deref()), (Some("Gate A"), Some("asha")), "{row:?}");
+    let list = g.conflicts().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let c = &list[0];
+    assert_eq!((c.first.gate.as_str(), c.second.gate.as_str(), c.first_offline), ("Gate A", "Gate B", true), "{c:?}");
+    assert!(c.first.at < c.second.at, "first by time: {c:?}");
+    let s = g.stats().unwrap();
+    assert_eq!((s.passes_admitted, s.people_admitted), (1, 2));
+    assert_eq!((s.by_gate["Gate A"].people, s.by_gate["Gate B"].people), (2, 0), "{:?}", s.by_gate);
+    let people: u64 = s.by_gate.values().map(|g| g.people).sum();
+    assert_eq!(people, s.people_admitted);
+    let v = central_verify(&env);
+    assert!(v.ok, "{:?}", v.problems());
+    // Each gate's replica follows: the pass is A's everywhere.
+    assert!(b.sync().unwrap().error.is_none());
+    let again = b.scan(code.as_bytes(), &operator(), "Gate B").unwrap();
+    assert_eq!(again.outcome.first_use.as_ref().map(|f| f.gate.as_str()), Some("Gate A"), "{again:?}");
+}
+
 /// A black-holed link (accepted, never answered): the verdict comes from
 /// the replica within the budget plus 0.5 s, and is uploaded later.
 #[test]

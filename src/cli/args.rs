@@ -36,7 +36,8 @@ pub struct Cli {
     /// `system` for the system's CAs).
     #[arg(long, global = true, env = "GATEHOUSE_DATABASE_URL", value_name = "URL")]
     pub database: Option<String>,
-    /// Act as this user; the password comes from GATEHOUSE_PASSWORD or a prompt.
+    /// Act as this user; the password comes from GATEHOUSE_PASSWORD, a
+    /// live `gatehouse login` session of this user, or a prompt.
     #[arg(long, global = true, env = "GATEHOUSE_USER", value_name = "NAME")]
     pub user: Option<String>,
     /// Gate name recorded with scans (default: gate.name from the config).
@@ -57,6 +58,13 @@ pub enum Command {
         after_help = "Examples:\n  gatehouse init --data-dir /srv/gate\n  echo \"$PW\" | gatehouse init --data-dir /srv/gate --admin asha \\\n      --password-stdin"
     )]
     Init(InitArgs),
+    /// Sign in for a while, as sudo does: later commands need no password
+    /// until the session ends or `gatehouse logout`.
+    #[command(after_help = "Examples:\n  gatehouse --user asha login\n  gatehouse --user asha login --minutes 60")]
+    Login(LoginArgs),
+    /// End this shell's session (from `gatehouse login`) and remove its file.
+    #[command(after_help = "Examples:\n  gatehouse logout\n  gatehouse --user asha logout")]
+    Logout,
     /// Manage users (admins only).
     #[command(subcommand, after_help = "Examples:\n  gatehouse --user asha user add ravi --role operator\n  gatehouse user list")]
     User(UserCmd),
@@ -174,6 +182,13 @@ pub struct InitArgs {
     /// gate's key file, checked against the ledger before it is used.
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// How long the session lasts, in minutes (1 to 720).
+    #[arg(long, default_value_t = crate::service::SESSION_MINUTES, value_parser = clap::value_parser!(i64).range(1..=crate::service::SESSION_MAX_MINUTES))]
+    pub minutes: i64,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod manual;
 mod offline;
 mod output;
 mod print;
+mod session;
 
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
@@ -59,6 +60,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Man(a) => manual::man(a),
         Command::Completions(a) => manual::completions(a),
         Command::Sync(j) => offline::sync(&paths, j),
+        Command::Login(a) => session::login(&cli, &paths, a),
+        Command::Logout => session::logout(&cli, &paths),
         Command::Conflicts(a) => offline::conflicts(&cli, &paths, a),
         Command::Scan(a) if offline::handles_scan(a) => offline::scan(&cli, &paths, a),
         Command::Db(DbCmd::Status(j)) if offline::is_postgres(&paths)? => offline::db_status(&paths, j),
@@ -77,6 +80,7 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
         Command::Decode(_) | Command::Cameras => ok,
         Command::Man(_) | Command::Completions(_) => ok,
         Command::Sync(_) | Command::Conflicts(_) => ok,
+        Command::Login(_) | Command::Logout => ok,
         Command::User(c) => user(cli, g, c),
         Command::Pass(c) => pass(cli, g, c),
         Command::Resident(c) => resident(cli, g, c),
@@ -159,22 +163,11 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
     }
 }
 
-/// Authenticate `--user` with GATEHOUSE_PASSWORD or a prompt. Commands
-/// that change data, or show payloads or personal data, sign in first.
+/// Authenticate `--user`: a live `gatehouse login` session, else
+/// GATEHOUSE_PASSWORD or a prompt. Commands that change data, or show
+/// payloads or personal data, sign in first.
 fn sign_in(cli: &Cli, g: &mut Gatehouse) -> Result<Actor> {
-    let (user, password) = credentials(cli)?;
-    Ok(g.authenticate(&user, &password)?)
-}
-
-/// `--user` and its password, from GATEHOUSE_PASSWORD or a prompt.
-fn credentials(cli: &Cli) -> Result<(String, String)> {
-    let user = cli.user.clone().ok_or_else(|| anyhow!("this command needs a sign-in: pass --user NAME (or set GATEHOUSE_USER)"))?;
-    let password = match std::env::var("GATEHOUSE_PASSWORD") {
-        Ok(p) => p,
-        Err(_) if std::io::stdin().is_terminal() => rpassword::prompt_password(format!("password for {user}: "))?,
-        Err(_) => bail!("no password: set GATEHOUSE_PASSWORD or run in a terminal"),
-    };
-    Ok((user, password))
+    session::sign_in(cli, g)
 }
 
 /// Sign in as an admin: for commands that show payloads (a payload is a

@@ -34,8 +34,7 @@ pub fn scan(cli: &Cli, paths: &Paths, a: &ScanArgs) -> Result<ExitCode> {
     }
     let raw = super::scan_input(a)?;
     let mut gate = Gate::open(paths)?;
-    let (user, password) = super::credentials(cli)?;
-    let actor = gate.authenticate(&user, &password)?;
+    let actor = super::session::sign_in(cli, &mut gate)?;
     let name = cli.gate.clone().unwrap_or_else(|| gate.gate_name().to_string());
     let nonce = a.nonce.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let opts = crate::service::ScanOpts { exit: a.exit, persons: a.persons };
@@ -107,8 +106,7 @@ pub fn conflicts(cli: &Cli, paths: &Paths, a: &ConflictsArgs) -> Result<ExitCode
     }
     let mut gate = Gate::open(paths)?;
     // Who admitted whom, where: signed-in users only.
-    let (user, password) = super::credentials(cli)?;
-    let actor = gate.authenticate(&user, &password)?;
+    let actor = super::session::sign_in(cli, &mut gate)?;
     if let Some(block) = a.ack {
         let c = gate.acknowledge_conflict(&actor, block)?;
         if a.json {

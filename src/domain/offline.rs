@@ -57,10 +57,13 @@ pub struct Conflict {
     pub kind: String,
     pub pass: String,
     pub persons: u32,
-    /// The admission the central database held first (for `voided`: the void).
+    /// The first admission by time (for `voided`: the void).
     pub first: Admission,
-    /// The offline admission uploaded later.
+    /// The later admission: the offline one uploaded, unless `first_offline`.
     pub second: Admission,
+    /// `first` is the offline admission: it came first and took the pass
+    /// over from the one the server held.
+    pub first_offline: bool,
     /// When the clash was found (the upload).
     pub found_at: String,
     pub acknowledged: bool,
@@ -81,6 +84,7 @@ pub fn conflicts_from(blocks: &[StoredBlock]) -> Vec<Conflict> {
                 persons: d.persons,
                 first: d.first,
                 second: d.second,
+                first_offline: d.first_offline,
                 found_at: b.ts.clone(),
                 acknowledged: false,
                 acknowledged_by: None,

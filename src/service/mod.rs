@@ -12,6 +12,7 @@ mod passes;
 mod residents;
 mod rules;
 mod scan;
+mod sessions;
 mod sync;
 mod users;
 
@@ -27,6 +28,7 @@ pub use passes::PassView;
 pub use scan::ScanOpts;
 pub use residents::ResidentView;
 pub use rules::{EventRules, parse_rules_file};
+pub use sessions::{SESSION_MAX_MINUTES, SESSION_MINUTES, Session};
 pub use sync::{ChainHead, UploadReport};
 pub use users::bcrypt_runs_on_this_thread;
 

@@ -359,6 +359,13 @@ impl Gate {
         self.local.authenticate(username, password)
     }
 
+    /// A shell session's user (`gatehouse login`). Sessions live in the
+    /// event's database: a gate with a server asks it, within the budget.
+    pub fn session_actor(&mut self, username: &str, token: &str) -> Result<Actor> {
+        let (u, t) = (username.to_string(), token.to_string());
+        self.call(self.budget(), move |g| g.session_actor(&u, &t))
+    }
+
     /// One round trip to the server within the budget (connecting if need be).
     fn ping(&mut self) -> Result<()> {
         if self.link.is_none() {

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Gatehouse, append};
-use crate::domain::clock::stamp;
+use crate::domain::clock::{parse_stamp, stamp};
 use crate::domain::events::{
     Conflict, ConflictAck, ConflictKind, Event, EventError, LocalBlock, OfflineEvent, OfflineScan, OfflineSeen, OfflineSync, Scan,
     ScanKind, Upload,
@@ -90,7 +90,7 @@ impl Gatehouse {
                         let seen = Event::OfflineSeen(OfflineSeen { scan, upload, online_block: central.block });
                         append(db, keys, &s.at, &s.operator, &s.gate, &seen)?;
                         if let Some((kind, first_use, persons)) = clash {
-                            conflict(db, keys, &now, s, kind, first_use, persons, central.block)?;
+                            conflict(db, keys, &now, s, kind, first_use, persons, central.block, false)?;
                             r.conflicts += 1;
                         }
                         continue;
@@ -104,7 +104,8 @@ impl Gatehouse {
                 db.record_scan(&ScanRow { block, persons, ..s.clone() })?;
                 r.uploaded += 1;
                 if let Some((kind, first_use, persons)) = effect.clash {
-                    conflict(db, keys, &now, s, kind, first_use, persons, block)?;
+                    // Applied and clashing: this offline admission came first in time.
+                    conflict(db, keys, &now, s, kind, first_use, persons, block, effect.applied)?;
                     r.conflicts += 1;
                 }
             }
@@ -156,14 +157,17 @@ fn conflict(
     now: &str,
     s: &ScanRow,
     kind: ConflictKind,
-    first: Admission,
+    other: Admission,
     persons: u32,
     block: u64,
+    first_offline: bool,
 ) -> Result<()> {
-    let second = Admission { at: s.at.clone(), operator: s.operator.clone(), gate: s.gate.clone() };
+    let offline = Admission { at: s.at.clone(), operator: s.operator.clone(), gate: s.gate.clone() };
     let pass = s.subject.as_deref().unwrap_or_default();
-    tracing::warn!(pass = %pass, first_gate = %first.gate, second_gate = %s.gate, "conflict: a pass admitted offline was admitted elsewhere first");
-    let c = Conflict { kind, pass: pass.into(), persons, first, second, offline_block: block };
+    // First and second by time: the offline one first when it took the admission over.
+    let (first, second) = if first_offline { (offline, other) } else { (other, offline) };
+    tracing::warn!(pass = %pass, first_gate = %first.gate, second_gate = %second.gate, "conflict: a pass admitted twice, offline");
+    let c = Conflict { kind, pass: pass.into(), persons, first, second, offline_block: block, first_offline };
     append(db, keys, now, &s.operator, &s.gate, &Event::Conflict(c))?;
     Ok(())
 }
@@ -217,6 +221,21 @@ fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan) -> Result<Effect> {
                 return Ok(Effect { applied: true, clash: None });
             }
             let Some(p) = db.get_pass(id)? else { return Ok(none) };
+            // Admitted here earlier than the admission the server holds: the
+            // pass is credited to the first admission by time, this one.
+            let earlier = |at: &str| parse_stamp(&s.at).zip(parse_stamp(at)).is_some_and(|(this, held)| this < held);
+            if let (Some(at), None) = (&p.scanned_at, &p.voided_at)
+                && earlier(at)
+            {
+                let later = Admission {
+                    at: at.clone(),
+                    operator: p.scanned_by.clone().unwrap_or_default(),
+                    gate: p.gate.clone().unwrap_or_default(),
+                };
+                db.clear_pass_scan(id)?;
+                db.mark_pass_scanned(id, &s.at, &s.operator, &s.gate)?;
+                return Ok(Effect { applied: true, clash: Some((ConflictKind::DoubleAdmission, later, p.persons)) });
+            }
             let clash = match (&p.scanned_at, &p.voided_at) {
                 (Some(at), _) => (
                     ConflictKind::DoubleAdmission,

@@ -171,6 +171,9 @@ impl Gatehouse {
                 return Err(Error::Conflict("cannot disable the last admin".into()));
             }
             db.set_user_disabled(&username, disabled)?;
+            if disabled {
+                db.delete_sessions_of(&username)?;
+            }
             let unlocked = !disabled && (u.locked_until.is_some() || u.failed_attempts > 0);
             if unlocked {
                 db.clear_login_failures(&username)?;
@@ -207,6 +210,8 @@ impl Gatehouse {
         self.record(&actor.username, |db, _| {
             db.get_user(&username)?.ok_or_else(|| Error::NotFound { what: "user", id: username.clone() })?;
             db.set_user_password(&username, &hash)?;
+            // A shell signed in with the old password is signed out.
+            db.delete_sessions_of(&username)?;
             // Never the hash: the ledger is exported and printed.
             Ok(((), Event::UserPasswd(UserPasswd { username: username.as_str().into() })))
         })?;

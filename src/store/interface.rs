@@ -20,7 +20,9 @@ use crate::domain::user::User;
 use crate::error::Result;
 
 /// One transaction's view of the database, whatever the backend.
-pub trait Db: PassRows + ResidentRows + UserRows + ScanRows + LedgerRows + StatsQuery + AuditRows + SyncRows + RuleRows {
+pub trait Db:
+    PassRows + ResidentRows + UserRows + SessionRows + ScanRows + LedgerRows + StatsQuery + AuditRows + SyncRows + RuleRows
+{
     /// A table's row count; used by first-run checks.
     fn count(&self, table: Table) -> Result<u64>;
 
@@ -157,6 +159,17 @@ pub trait UserRows {
     fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<()>;
     fn set_user_password(&self, username: &str, pw_hash: &str) -> Result<()>;
     fn active_admins(&self) -> Result<u64>;
+}
+
+/// Shell sign-ins: a session is the hash of a random token, its user and
+/// its end. Sessions that ended are dropped when a new one starts.
+pub trait SessionRows {
+    fn insert_session(&self, token_hash: &str, username: &str, created_at: &str, expires_at: &str, now: &str) -> Result<()>;
+    /// The session's user, if it has not ended at `now`.
+    fn session_user(&self, token_hash: &str, now: &str) -> Result<Option<String>>;
+    fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// Every session of a user (a new password, a disabled account).
+    fn delete_sessions_of(&self, username: &str) -> Result<()>;
 }
 
 pub trait ScanRows {

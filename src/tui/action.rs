@@ -42,6 +42,11 @@ pub enum Action {
     Unscan,
     Export,
     AddResident,
+    AddUser,
+    /// Lift a user's lockout.
+    Unlock,
+    /// Set a new password for the chosen user.
+    ResetPassword,
     Deactivate,
     CapturePhoto,
     Verify,

@@ -308,7 +308,8 @@ impl Audit {
         };
         self.offline_chain(b, &e);
         if let Some((s, applied)) = scan_of(&e) {
-            self.push_scan(b, s, applied);
+            let displaces = matches!(&e, Event::OfflineScan(o) if o.applied && o.conflict);
+            self.push_scan(b, s, applied, displaces);
             return;
         }
         match &e {
@@ -378,7 +379,7 @@ impl Audit {
     }
 
     /// A scan, online or uploaded: the scans row it wrote, and what it changed.
-    fn push_scan(&mut self, b: &BlockRef, s: &Scan, applied: bool) {
+    fn push_scan(&mut self, b: &BlockRef, s: &Scan, applied: bool, displaces: bool) {
         let facts = expected_scan(b, s, applied);
         self.scans.push((b.index, facts.fingerprint(&self.seed)));
         let id = s.id.as_deref().unwrap_or("");
@@ -404,7 +405,9 @@ impl Audit {
                     }
                     p.admit(b, &self.seed, n);
                 }
-                if let Some(first_block) = double {
+                // An upload admitted earlier than the admission held takes
+                // it over; its `conflict` block records the pair.
+                if let Some(first_block) = double.filter(|_| !displaces) {
                     self.find(Finding::DoubleAdmission { pass: id.to_string(), first_block, second_block: b.index });
                 }
             }

@@ -132,6 +132,11 @@ pub struct Conflict<'a> {
     /// The offline admission uploaded later.
     pub second: Admission,
     pub offline_block: u64,
+    /// The upload came first in time and took the pass's admission over:
+    /// `first` is that offline admission, `second` the later one it
+    /// displaced. Absent (false) in blocks written before.
+    #[serde(default, skip_serializing_if = "super::is_false")]
+    pub first_offline: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

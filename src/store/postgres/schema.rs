@@ -108,7 +108,18 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE passes SET (fillfactor = 85);
     "#,
-    // 3: the event's pass types and entry rules, as SQLite's 4.
+    // 3: shell sign-ins (`gatehouse login`): the hash of each session's
+    // token, never the token, with its user and end.
+    r#"
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        username   TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (username);
+    "#,
+    // 4: the event's pass types and entry rules, as SQLite's 5.
     r#"
     CREATE TABLE event_rules (
         id     INTEGER PRIMARY KEY CHECK (id = 1),
@@ -119,7 +130,7 @@ const MIGRATIONS: &[&str] = &[
         block  BIGINT NOT NULL
     );
     "#,
-    // 4: each pass's entry state and note, as SQLite's 5.
+    // 5: each pass's entry state and note, as SQLite's 6.
     r#"
     ALTER TABLE passes ADD COLUMN inside INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE passes ADD COLUMN entered INTEGER NOT NULL DEFAULT 0;

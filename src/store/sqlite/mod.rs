@@ -11,6 +11,7 @@ mod residents;
 mod rules;
 mod scans;
 mod schema;
+mod sessions;
 mod stats;
 mod sync;
 mod users;

@@ -106,7 +106,18 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE scans ADD COLUMN reason TEXT NOT NULL DEFAULT '';
     CREATE UNIQUE INDEX scans_nonce ON scans (nonce);
     "#,
-    // 4: the event's pass types and entry rules, one row, written with a
+    // 4: shell sign-ins (`gatehouse login`): the hash of each session's
+    // token, never the token, with its user and end.
+    r#"
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        username   TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (username);
+    "#,
+    // 5: the event's pass types and entry rules, one row, written with a
     // `rules_set` block. No row yet: the config's types are the seed.
     r#"
     CREATE TABLE event_rules (
@@ -118,7 +129,7 @@ const MIGRATIONS: &[&str] = &[
         block  INTEGER NOT NULL
     );
     "#,
-    // 5: each pass's entry state under its rule, and its note. Passes
+    // 6: each pass's entry state under its rule, and its note. Passes
     // admitted before are inside with all their people.
     r#"
     ALTER TABLE passes ADD COLUMN inside INTEGER NOT NULL DEFAULT 0;

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 use crate::tui::action::Action;
 use crate::tui::forms::TextField;
 use crate::tui::theme::Theme;
-use crate::tui::ui::centered;
+use crate::tui::widgets::layout::centered;
 
 #[derive(Debug, Clone)]
 pub struct Prompt {
@@ -28,6 +28,8 @@ pub enum PromptKind {
     ExportPath,
     DeactivateReason,
     DeactivateConfirm,
+    /// Disable or enable the chosen user.
+    UserToggleConfirm,
 }
 
 impl Prompt {
@@ -44,7 +46,10 @@ impl Prompt {
 
     /// A yes/no question rather than a line of text.
     pub fn is_confirm(&self) -> bool {
-        matches!(self.kind, PromptKind::VoidConfirm | PromptKind::UnscanConfirm | PromptKind::DeactivateConfirm)
+        matches!(
+            self.kind,
+            PromptKind::VoidConfirm | PromptKind::UnscanConfirm | PromptKind::DeactivateConfirm | PromptKind::UserToggleConfirm
+        )
     }
 
     /// A prompt takes every key.
