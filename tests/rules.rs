@@ -499,6 +499,7 @@ fn eight_processes_race_for_the_last_place(b: Backend) {
 }
 
 both_backends!(
+    a_forged_exit_is_caught,
     capacity_refuses_the_fourth_until_one_leaves,
     eight_processes_race_for_the_last_place,
     a_group_arrives_apart,
@@ -519,4 +520,111 @@ fn regex_free_set(cfg: &str, key: &str, value: &str) -> String {
         .map(|l| if l.trim_start().starts_with(&format!("{key} =")) { format!("{key} = {value}") } else { l.to_string() })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+fn run_in(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut c = Command::new(bin());
+    c.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.env_remove("PGPASSWORD").env_remove("GATEHOUSE_DATABASE_URL").env("PGPASSFILE", "/nonexistent");
+    c.env("GATEHOUSE_PASSWORD", PASSWORD);
+    let mut child = c.spawn().unwrap();
+    if let Some(t) = stdin {
+        child.stdin.take().unwrap().write_all(t.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Two gates offline each admit the same `reentry` pass with no exit
+/// between: after both sync, exactly one conflict, naming both gates. An
+/// offline exit and a later entry elsewhere are no conflict.
+#[test]
+fn offline_entries_of_a_reentry_pass_conflict_once() {
+    let db = pg::db_name(&pg::fresh_db());
+    let (ra, rb) = (Relay::start(pg::server().port), Relay::start(pg::server().port));
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let (url_a, url_b) = (pg::server().tcp_url(&db, ra.port), pg::server().tcp_url(&db, rb.port));
+    let o = run_in(&["--data-dir", a, "--database", &url_a, "init", "--admin", "asha", "--password-stdin"], Some(&format!("{PASSWORD}\n")));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run_in(&["--data-dir", b, "--database", &url_b, "init", "--key-file", &format!("{a}/gatehouse.key")], None);
+    assert!(o.status.success(), "{}", text(&o));
+    for dir in [a, b] {
+        let cfg = std::path::Path::new(dir).join("config.toml");
+        let text = std::fs::read_to_string(&cfg).unwrap().replace("# direction = \"in\"", "direction = \"both\"");
+        std::fs::write(&cfg, text).unwrap();
+    }
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(&rules, REENTRY).unwrap();
+    let o = run_in(&["--data-dir", a, "--user", "asha", "event", "rules", "set", rules.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let issue = |name: &str, phone: &str| {
+        let o = run_in(
+            &["--data-dir", a, "--user", "asha", "pass", "issue", "--type", "SINGLE", "--name", name, "--phone", phone, "--payment", "CASH", "--json"],
+            None,
+        );
+        json(&o)["payload"].as_str().unwrap_or_else(|| panic!("{}", text(&o))).to_string()
+    };
+    let (twice, apart) = (issue("Ravi Rao", "9876500001"), issue("Meena Rao", "9876500002"));
+    for dir in [a, b] {
+        let r = json(&run_in(&["--data-dir", dir, "sync", "--json"], None));
+        assert_eq!(r["pulled"], true, "{r}");
+    }
+    let shown_a = json(&run_in(&["--data-dir", a, "event", "rules", "show", "--json"], None));
+    ra.refuse();
+    rb.refuse();
+    // B, cut off, scans by the rules its replica carries: the same JSON.
+    assert_eq!(json(&run_in(&["--data-dir", b, "event", "rules", "show", "--json"], None)), shown_a);
+    let scan = |dir: &str, gate: &str, code: &str, extra: &[&str]| {
+        let mut args = vec!["--data-dir", dir, "--user", "asha", "--gate", gate, "scan", "--payload", code, "--json"];
+        args.extend_from_slice(extra);
+        json(&run_in(&args, None))
+    };
+    for (dir, gate) in [(a, "Gate A"), (b, "Gate B")] {
+        let v = scan(dir, gate, &twice, &[]);
+        assert_eq!((v["verdict"].as_str(), v["offline"].as_bool()), (Some("ADMITTED"), Some(true)), "{v}");
+    }
+    // The other pass: in and out at A, then in at B, all offline.
+    assert_eq!(scan(a, "Gate A", &apart, &[])["verdict"], "ADMITTED");
+    assert_eq!(scan(a, "Gate A", &apart, &["--exit"])["verdict"], "EXITED");
+    assert_eq!(scan(b, "Gate B", &apart, &[])["verdict"], "ADMITTED");
+    ra.restore();
+    rb.restore();
+    for dir in [a, b] {
+        let r = json(&run_in(&["--data-dir", dir, "sync", "--json"], None));
+        assert_eq!((r["queued"].as_u64(), r["online"].as_bool()), (Some(0), Some(true)), "{r}");
+    }
+    let list = json(&run_in(&["--data-dir", a, "--user", "asha", "conflicts", "--json"], None));
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    let c = &list[0];
+    assert_eq!((c["first"]["gate"].as_str(), c["second"]["gate"].as_str()), (Some("Gate A"), Some("Gate B")), "{c}");
+    let st = json(&run_in(&["--data-dir", a, "stats", "--json"], None));
+    assert_eq!(st["inside_now"], 2, "one of each pass inside: {st}");
+    let v = json(&run_in(&["--data-dir", a, "ledger", "verify", "--json"], None));
+    assert_eq!(v["ok"], true, "{v}");
+}
+
+/// `ledger verify` passes after entries and exits, and names a forged
+/// EXITED: a scans row no block wrote, and the pass's count changed to match.
+fn a_forged_exit_is_caught(b: Backend) {
+    let env = event(b);
+    set_direction(&env, "both");
+    set_rules(&env, REENTRY);
+    let code = issue_cli(&env, "SINGLE", "Asha Rao", "9000000001", &[]);
+    assert_eq!(scan_cli(&env, &code, "North", &[])["verdict"], "ADMITTED");
+    assert_eq!(scan_cli(&env, &code, "North", &["--exit"])["verdict"], "EXITED");
+    assert_eq!(scan_cli(&env, &code, "North", &[])["verdict"], "ADMITTED");
+    verify_ok(&env);
+    // Someone lets a friend in on this pass: a made-up exit, and the pass
+    // marked outside so the gate admits again.
+    let forged_row = "INSERT INTO scans (at, operator, gate, verdict, subject, persons, repeated, block, reason)
+         SELECT '2026-12-24T20:00:00.000000Z', 'omar', 'North', 'EXITED', id, 0, FALSE, 999, '' FROM passes";
+    env.raw_sql(&forged_row.replace("FALSE", "0"), forged_row);
+    env.raw_sql("UPDATE passes SET inside = 0", "UPDATE passes SET inside = 0");
+    let v = json(&run(env.data_dir(), &["ledger", "verify", "--json"]));
+    assert_eq!(v["ok"], false, "{v}");
+    let findings = v["audit"]["findings"].to_string();
+    assert!(findings.contains("inside"), "the pass's count: {findings}");
+    let o = run(env.data_dir(), &["ledger", "verify"]);
+    assert!(!o.status.success(), "{}", text(&o));
 }

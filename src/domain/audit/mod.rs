@@ -403,6 +403,12 @@ impl Audit {
                     if past {
                         double = p.scanned.map(|s| s.0);
                     }
+                    if displaces {
+                        // It takes the pass over: the admission held is undone.
+                        p.scanned = None;
+                        p.entered = 0;
+                        p.inside = 0;
+                    }
                     p.admit(b, &self.seed, n);
                 }
                 // An upload admitted earlier than the admission held takes
