@@ -81,6 +81,7 @@ pub struct Pass {
     /// People admitted in the current period (see `rules::EntryState`).
     pub entered: u32,
     pub entry_day: Option<String>,
+    /// The last admission when it is not the first (`scanned_at`, `gate`).
     pub last_in_at: Option<String>,
     pub last_in_gate: Option<String>,
     /// Shown loudly at the gate ("CHECK ID", "wheelchair access").
@@ -94,8 +95,9 @@ impl Pass {
             entered: self.entered,
             inside: self.inside,
             entry_day: self.entry_day.clone(),
-            last_in_at: self.last_in_at.clone(),
-            last_in_gate: self.last_in_gate.clone(),
+            // A first admission leaves these unset: the scan's own columns say it.
+            last_in_at: self.last_in_at.clone().or_else(|| self.scanned_at.clone()),
+            last_in_gate: self.last_in_gate.clone().or_else(|| self.gate.clone()),
         }
     }
 

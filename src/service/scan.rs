@@ -314,16 +314,24 @@ fn scan_pass(
         return Ok((Some(id.clone()), 0, Scan::subject(Verdict::Unknown, ScanKind::Pass, id)));
     };
     let persons = pass.persons;
-    let rule = rules.type_rule(&pass.pass_type).cloned().unwrap_or_else(|| TypeRule {
-        name: pass.pass_type.clone(),
-        persons,
-        price_cents: pass.price_cents,
-        entry: Entry::Once,
-        days: Vec::new(),
-        gates: Vec::new(),
-        attention: false,
-    });
-    out.note = note_of(&pass, &rule);
+    // A type the rules no longer name is scanned as it was issued: once.
+    let unnamed;
+    let rule = match rules.type_rule(&pass.pass_type) {
+        Some(r) => r,
+        None => {
+            unnamed = TypeRule {
+                name: pass.pass_type.clone(),
+                persons,
+                price_cents: pass.price_cents,
+                entry: Entry::Once,
+                days: Vec::new(),
+                gates: Vec::new(),
+                attention: false,
+            };
+            &unnamed
+        }
+    };
+    out.note = note_of(&pass, rule);
     let entering = cx.direction == Direction::In;
     if pass.voided_at.is_some() {
         out.verdict = Verdict::Voided;
@@ -332,8 +340,9 @@ fn scan_pass(
         let data = Scan::pass(out.verdict, id.clone(), persons, None);
         return Ok((Some(id), 0, data));
     }
-    let day = cx.day.format("%Y-%m-%d").to_string();
-    if entering && rule.left(persons, &pass.entry_state(), &day) == 0 && rule.entry == Entry::Once {
+    // The day as text only where a rule reads it (not on the fast path).
+    let day = if rule.entry == Entry::Daily || !rule.days.is_empty() { cx.day.format("%Y-%m-%d").to_string() } else { String::new() };
+    if entering && rule.entry == Entry::Once && pass.entered >= persons {
         return Ok(already_used(&id, persons, pass, out));
     }
     let mut warning = None;

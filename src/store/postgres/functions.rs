@@ -89,8 +89,7 @@ LANGUAGE plpgsql VOLATILE AS $f$
 #variable_conflict use_column
 DECLARE r record; h record; claimed boolean;
 BEGIN
-  UPDATE passes AS p SET scanned_at = p_at, scanned_by = p_by, gate = p_gate,
-         inside = p.persons, entered = p.persons, last_in_at = p_at, last_in_gate = p_gate
+  UPDATE passes AS p SET scanned_at = p_at, scanned_by = p_by, gate = p_gate, inside = p.persons, entered = p.persons
    WHERE p.id = p_id AND p.scanned_at IS NULL AND p.voided_at IS NULL
    RETURNING p.id, p.pass_type, p.persons, p.holder_name, p.holder_phone, p.holder2_name, p.holder2_phone, p.price_cents,
              p.payment_mode, p.txn_ref, p.slot, p.key_id, p.created_at, p.created_by, p.scanned_at, p.scanned_by, p.gate,
@@ -115,7 +114,7 @@ LANGUAGE plpgsql VOLATILE AS $f$
 BEGIN
   PERFORM pg_advisory_xact_lock(p_lock);
   RETURN QUERY SELECT coalesce(SUM(p.inside), 0)::bigint,
-                      coalesce(SUM(CASE WHEN lower(p.last_in_gate) = ANY(p_gates) THEN p.inside ELSE 0 END), 0)::bigint
+                      coalesce(SUM(CASE WHEN lower(coalesce(p.last_in_gate, p.gate)) = ANY(p_gates) THEN p.inside ELSE 0 END), 0)::bigint
                  FROM passes AS p WHERE p.inside > 0;
 END $f$;
 

@@ -60,8 +60,7 @@ pub(super) fn row_to_pass_at(r: &Row, o: usize) -> Result<Pass> {
 /// Record the first admission. Of two racing UPDATEs the second waits on
 /// the row lock, re-checks the WHERE clause, and changes nothing.
 pub(super) const CLAIM: &str = concat!(
-    "UPDATE passes SET scanned_at = $2, scanned_by = $3, gate = $4,
-        inside = persons, entered = persons, last_in_at = $2, last_in_gate = $4
+    "UPDATE passes SET scanned_at = $2, scanned_by = $3, gate = $4, inside = persons, entered = persons
      WHERE id = $1 AND scanned_at IS NULL AND voided_at IS NULL RETURNING ",
     cols!()
 );

@@ -101,8 +101,7 @@ impl PassRows for SqliteDb<'_> {
         Ok(self
             .conn
             .prepare_cached(&format!(
-                "UPDATE passes SET scanned_at = ?2, scanned_by = ?3, gate = ?4,
-                    inside = persons, entered = persons, last_in_at = ?2, last_in_gate = ?4
+                "UPDATE passes SET scanned_at = ?2, scanned_by = ?3, gate = ?4, inside = persons, entered = persons
                  WHERE id = ?1 AND scanned_at IS NULL AND voided_at IS NULL RETURNING {COLS}"
             ))?
             .query_row(params![id, at, by, gate], row_to_pass)
@@ -139,7 +138,7 @@ impl PassRows for SqliteDb<'_> {
         let gates = serde_json::to_string(zone_gates).map_err(|e| crate::error::Error::Other(e.to_string()))?;
         let (venue, zone): (i64, i64) = self.conn.prepare_cached(
             "SELECT coalesce(SUM(inside), 0),
-                    coalesce(SUM(CASE WHEN lower(last_in_gate) IN (SELECT value FROM json_each(?1)) THEN inside ELSE 0 END), 0)
+                    coalesce(SUM(CASE WHEN lower(coalesce(last_in_gate, gate)) IN (SELECT value FROM json_each(?1)) THEN inside ELSE 0 END), 0)
              FROM passes WHERE inside > 0",
         )?
         .query_row([gates], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -138,7 +138,7 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE passes ADD COLUMN last_in_at TEXT;
     ALTER TABLE passes ADD COLUMN last_in_gate TEXT;
     ALTER TABLE passes ADD COLUMN note TEXT;
-    UPDATE passes SET inside = persons, entered = persons, last_in_at = scanned_at, last_in_gate = gate WHERE scanned_at IS NOT NULL;
+    UPDATE passes SET inside = persons, entered = persons WHERE scanned_at IS NOT NULL;
     "#,
 ];
 
