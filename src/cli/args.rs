@@ -551,7 +551,10 @@ pub struct ConflictsArgs {
 #[derive(Debug, Subcommand)]
 pub enum EventCmd {
     /// Pass types and their entry rules.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  gatehouse --user asha event rules set rules.toml\n  gatehouse event rules show --json"
+    )]
     Rules(RulesCmd),
 }
 
