@@ -342,7 +342,10 @@ fn scan_pass(
     }
     // The day as text only where a rule reads it (not on the fast path).
     let day = if rule.entry == Entry::Daily || !rule.days.is_empty() { cx.day.format("%Y-%m-%d").to_string() } else { String::new() };
-    if entering && rule.entry == Entry::Once && pass.entered >= persons {
+    // A use with no count (written by a gatehouse from before the counts)
+    // is a whole use.
+    let used_whole = pass.entered >= persons || (pass.scanned_at.is_some() && pass.entered == 0);
+    if entering && rule.entry == Entry::Once && used_whole {
         return Ok(already_used(&id, persons, pass, out));
     }
     let mut warning = None;
