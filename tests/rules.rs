@@ -386,6 +386,15 @@ fn a_group_arrives_apart(b: Backend) {
     assert!(v["reason"].as_str().unwrap().ends_with("1 of 2, 1 still to come"), "{v}");
     assert_eq!((v["persons"]["this_scan"].as_u64(), v["persons"]["still_to_come"].as_u64()), (Some(1), Some(1)), "{v}");
     assert_eq!(inside_now(&env), 1);
+    // The export carries who is still to come.
+    let csv = env.dir.path().join("out.csv");
+    let o = run(env.data_dir(), &["--user", "asha", "export", "passes", "--csv", csv.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut r = csv::Reader::from_path(&csv).unwrap();
+    let head = r.headers().unwrap().clone();
+    let row = r.records().next().unwrap().unwrap();
+    let col = |name: &str| row.get(head.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name}: {head:?}"))).unwrap().to_string();
+    assert_eq!((col("inside"), col("persons_left")), ("1".to_string(), "1".to_string()));
     let v = scan_cli(&env, &code, "South", &[]);
     assert_eq!(v["verdict"], "ADMITTED", "{v}");
     assert!(v["reason"].as_str().unwrap().ends_with("2 of 2"), "{v}");
@@ -423,6 +432,11 @@ fn a_note_is_shown_with_the_verdict(b: Backend) {
     let list = json(&run(env.data_dir(), &["--user", "asha", "pass", "list", "--search", "Meena", "--json"]));
     let code = list[0]["payload"].as_str().unwrap_or_else(|| panic!("{list}")).to_string();
     assert_eq!(scan_cli(&env, &code, "North", &[])["note"], "CHECK ID");
+    let out = env.dir.path().join("out.csv");
+    let o = run(env.data_dir(), &["--user", "asha", "export", "passes", "--csv", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let text_out = std::fs::read_to_string(&out).unwrap();
+    assert!(text_out.lines().next().unwrap().contains(",note,inside,persons_left") && text_out.contains("wheelchair access"), "{text_out}");
 
     set_rules(&env, "[[pass_type]]\nname = \"SINGLE\"\npersons = 1\nprice = 549\nattention = true\n");
     let code = issue_cli(&env, "SINGLE", "Dev Rao", "9000000004", &[]);

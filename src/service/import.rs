@@ -93,8 +93,21 @@ const EXPORT_NAMES: [(&str, &str); 6] = [
     ("txn_ref", "txn"),
 ];
 /// Export columns that describe the old pass, not the new one: ignored.
-const EXPORT_ONLY: [&str; 11] =
-    ["id", "persons", "status", "created_at", "created_by", "scanned_at", "scanned_by", "gate", "voided_at", "voided_by", "void_reason"];
+const EXPORT_ONLY: [&str; 13] = [
+    "id",
+    "persons",
+    "status",
+    "created_at",
+    "created_by",
+    "scanned_at",
+    "scanned_by",
+    "gate",
+    "voided_at",
+    "voided_by",
+    "void_reason",
+    "inside",
+    "persons_left",
+];
 
 impl Columns {
     fn from_header(h: &csv::ByteRecord) -> Result<Columns, ImportError> {
