@@ -473,6 +473,8 @@ fn capacity_refuses_the_fourth_until_one_leaves(b: Backend) {
     assert_eq!(inside_now(&env), 2);
     assert_eq!(scan_cli(&env, &codes[3], "North", &[])["verdict"], "ADMITTED");
     assert_eq!(inside_now(&env), 3);
+    let st = json(&run(env.data_dir(), &["stats", "--json"]));
+    assert_eq!(st["by_zone"]["Lounge"], serde_json::json!({"inside": 1, "capacity": 1}), "{st}");
     verify_ok(&env);
 }
 

@@ -45,6 +45,28 @@ pub struct Stats {
     pub conflicts_open: u64,
     /// Event guests inside now: people admitted minus people exited.
     pub inside_now: u64,
+    /// Each zone of the event's rules: inside now (by the gate of each
+    /// person's last entry) and its capacity.
+    pub by_zone: BTreeMap<String, ZoneStats>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ZoneStats {
+    pub inside: u64,
+    pub capacity: Option<u32>,
+}
+
+/// Fill `by_zone` from the zones' gates: rules are the event's, passed in.
+pub fn zones(s: &mut Stats, f: &StatsFacts, zones: &[crate::domain::rules::Zone]) {
+    for z in zones {
+        let inside = f
+            .inside_by_gate
+            .iter()
+            .filter(|(g, _)| z.gates.iter().any(|zg| zg.trim().eq_ignore_ascii_case(g.trim())))
+            .map(|(_, n)| n)
+            .sum();
+        s.by_zone.insert(z.name.clone(), ZoneStats { inside, capacity: z.capacity });
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -75,6 +97,8 @@ pub struct StatsFacts {
     /// Scans per hour since the window's start: (`YYYY-MM-DDTHH`, count).
     pub scans_by_hour: Vec<(String, u64)>,
     pub scans: Vec<ScanGroup>,
+    /// People inside now by the gate of their last entry.
+    pub inside_by_gate: Vec<(String, u64)>,
 }
 
 /// Passes that share a type, slot, payment, issuer, state and admitting gate.

@@ -79,8 +79,11 @@ impl Gatehouse {
         let now = self.now();
         let currency = self.cfg.event.currency.clone();
         let since = crate::domain::clock::stamp(crate::domain::stats::window_start(now));
+        let cfg = &self.cfg;
         self.store.read(|db| {
-            let mut s = crate::domain::stats::assemble(&db.stats_facts(&since)?, now, &currency);
+            let facts = db.stats_facts(&since)?;
+            let mut s = crate::domain::stats::assemble(&facts, now, &currency);
+            crate::domain::stats::zones(&mut s, &facts, &super::rules::rules_in(cfg, db)?.rules.zones);
             let events = [crate::domain::offline::CONFLICT, crate::domain::offline::CONFLICT_ACK];
             let list = crate::domain::offline::conflicts_from(&db.blocks_of_events(&events)?);
             s.conflicts = list.len() as u64;

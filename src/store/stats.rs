@@ -21,4 +21,8 @@ pub(crate) const RESIDENT_GROUPS: &str = "SELECT CAST(CASE WHEN active THEN 1 EL
 /// characters are the hour).
 pub(crate) const SCANS_BY_HOUR: &str = "SELECT substr(at, 1, 13), CAST(COUNT(*) AS BIGINT) FROM scans WHERE at >= $1 GROUP BY 1";
 
+/// People inside now by the gate of their last entry.
+pub(crate) const INSIDE_BY_GATE: &str = "SELECT COALESCE(last_in_gate, gate, ''), CAST(SUM(inside) AS BIGINT)
+     FROM passes WHERE inside > 0 GROUP BY 1";
+
 pub(crate) const SCAN_GROUPS: &str = "SELECT gate, verdict, CAST(COUNT(*) AS BIGINT) FROM scans GROUP BY 1, 2";
