@@ -264,8 +264,17 @@ mod tests {
                 ScanGroup { gate: "North".into(), verdict: "VOIDED".into(), count: 1 },
                 ScanGroup { gate: "East".into(), verdict: "FORGED".into(), count: 2 },
             ],
+            inside_by_gate: vec![("North".into(), 4), ("VIP".into(), 1), ("south".into(), 2)],
         };
-        let s = assemble(&f, now, "INR");
+        let mut s = assemble(&f, now, "INR");
+        let zone = |name: &str, gates: &[&str], capacity| crate::domain::rules::Zone {
+            name: name.into(),
+            gates: gates.iter().map(|g| g.to_string()).collect(),
+            capacity,
+        };
+        zones(&mut s, &f, &[zone("Hall", &["North", "South"], Some(300)), zone("Lounge", &["VIP"], None)]);
+        assert_eq!(s.by_zone["Hall"], ZoneStats { inside: 6, capacity: Some(300) }, "gates in any case");
+        assert_eq!(s.by_zone["Lounge"], ZoneStats { inside: 1, capacity: None });
         assert_eq!((s.passes_issued, s.passes_admitted, s.passes_unused, s.passes_voided), (10, 5, 4, 1));
         assert_eq!(s.people_admitted, 8);
         assert_eq!(s.revenue_total_cents, 299_700 + 109_800 + 219_600);
