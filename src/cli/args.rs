@@ -349,7 +349,7 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct IssueArgs {
-    /// Pass type, a `[[pass_type]]` name from the config (any case).
+    /// Pass type, one of the event's rules (`event rules show`), any case.
     #[arg(long = "type", value_name = "T")]
     pub pass_type: String,
     /// Holder's name.
