@@ -100,6 +100,10 @@ pub struct EventConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct GateConfig {
     pub name: String,
+    /// "in" (the default when unset), "out" or "both": which way a scan
+    /// here records people. At a `both` gate an exit is `scan --exit` or a
+    /// key. Unset, a resident card toggles IN/OUT as it always has.
+    pub direction: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -191,7 +195,7 @@ impl Default for EventConfig {
 
 impl Default for GateConfig {
     fn default() -> Self {
-        GateConfig { name: "Main Gate".into() }
+        GateConfig { name: "Main Gate".into(), direction: String::new() }
     }
 }
 
@@ -303,6 +307,9 @@ impl Config {
         if self.gate.name.trim().is_empty() {
             return Err("gate.name must not be empty".into());
         }
+        if GateDirection::parse(&self.gate.direction).is_none() {
+            return Err(format!("gate.direction {:?} must be \"in\", \"out\" or \"both\"", self.gate.direction));
+        }
         if self.event.slots.is_empty() || self.event.slots.iter().any(|s| s.trim().is_empty()) {
             return Err("event.slots needs at least one non-empty slot".into());
         }
@@ -404,6 +411,16 @@ impl Config {
         Ok(())
     }
 
+    /// Whether a resident card toggles here: no direction set, or `both`.
+    pub fn resident_toggles(&self) -> bool {
+        self.gate.direction.trim().is_empty() || self.gate_direction() == GateDirection::Both
+    }
+
+    /// Which way this gate records people.
+    pub fn gate_direction(&self) -> GateDirection {
+        GateDirection::parse(&self.gate.direction).unwrap_or(GateDirection::In)
+    }
+
     /// The slot rule the scan applies.
     pub fn slot_rule(&self) -> SlotRule {
         SlotRule {
@@ -446,6 +463,26 @@ impl Config {
                 .collect(),
             slots: self.event.slots.clone(),
             allow_price_override: self.event.allow_price_override,
+        }
+    }
+}
+
+/// `[gate] direction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateDirection {
+    In,
+    Out,
+    Both,
+}
+
+impl GateDirection {
+    pub fn parse(s: &str) -> Option<GateDirection> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "in" => Some(GateDirection::In),
+            "out" => Some(GateDirection::Out),
+            "both" => Some(GateDirection::Both),
+            _ => None,
         }
     }
 }

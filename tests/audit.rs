@@ -271,8 +271,12 @@ fn a_second_admission_without_unscan_is_named(b: Backend) {
     let p = g.get_pass(&e.unused).unwrap();
     let code = g.pass_payload(&p);
     assert!(g.scan(code.as_bytes(), &operator(), "North").unwrap().verdict.admits());
-    // The attacker clears the use; the next scan admits again, with a real block.
-    tamper(&e.env, &format!("UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL WHERE id = '{}'", e.unused));
+    // The attacker clears the use (and the entry count the rules keep); the
+    // next scan admits again, with a real block.
+    tamper(
+        &e.env,
+        &format!("UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL, inside = 0, entered = 0 WHERE id = '{}'", e.unused),
+    );
     drop(g);
     let mut g = e.env.open();
     assert!(g.scan(code.as_bytes(), &operator(), "South").unwrap().verdict.admits());

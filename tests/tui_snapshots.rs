@@ -71,6 +71,24 @@ fn every_screen_at_80x24_and_120x40() {
         app.apply(Screen::Scan, Outcome::Scanned(outcome(v), ScanSource::Wedge, None));
         snap(&format!("scan_{}", v.as_str().to_lowercase()), &app);
     }
+    // A pass with a note: the note first, in a colour no verdict uses.
+    let mut noted = signed_in(admin());
+    let mut o = outcome(Verdict::Admitted);
+    o.note = Some("wheelchair access".into());
+    noted.apply(Screen::Scan, Outcome::Scanned(o, ScanSource::Wedge, None));
+    snap("scan_admitted_with_note", &noted);
+    let t = draw(&noted, 80, 24);
+    let buf = t.backend().buffer();
+    let at = (0..24u16)
+        .flat_map(|y| (0..76u16).map(move |x| (x, y)))
+        .find(|&(x, y)| (0..4u16).map(|i| buf[(x + i, y)].symbol()).collect::<String>() == "NOTE")
+        .expect("the note is on screen at 80x24");
+    // Its own colour (reversed where the theme has no colour, as here unless NO_COLOR is unset).
+    let cell = &buf[at];
+    assert!(
+        cell.bg == ratatui::style::Color::Magenta || cell.modifier.contains(ratatui::style::Modifier::REVERSED),
+        "the note stands out: {cell:?}"
+    );
     // A resident with a photo on file: drawn beside the verdict on wide screens.
     let mut with_photo = signed_in(admin());
     let face = image::DynamicImage::ImageLuma8(image::GrayImage::from_fn(96, 96, |x, y| {

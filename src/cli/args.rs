@@ -114,6 +114,12 @@ pub enum Command {
     /// Passes admitted offline that were admitted elsewhere first.
     #[command(after_help = "Examples:\n  gatehouse --user asha conflicts\n  gatehouse --user asha conflicts --ack 1042 --json")]
     Conflicts(ConflictsArgs),
+    /// The event's own settings, the same at every gate: its entry rules.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  gatehouse --user asha event rules set rules.toml\n  gatehouse event rules show --json"
+    )]
+    Event(EventCmd),
     /// The event's database: status, and copies between SQLite and PostgreSQL.
     #[command(subcommand, after_help = "Examples:\n  gatehouse db status --json\n  gatehouse --user asha db copy --to event-copy.db")]
     Db(DbCmd),
@@ -343,7 +349,7 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct IssueArgs {
-    /// Pass type, a `[[pass_type]]` name from the config (any case).
+    /// Pass type, one of the event's rules (`event rules show`), any case.
     #[arg(long = "type", value_name = "T")]
     pub pass_type: String,
     /// Holder's name.
@@ -367,6 +373,9 @@ pub struct IssueArgs {
     /// Time slot, one of event.slots (default: the first).
     #[arg(long, value_name = "S")]
     pub slot: Option<String>,
+    /// A note shown loudly at the gate ("CHECK ID", "wheelchair access").
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
     /// Print the whole pass, with its QR payload, as JSON.
     #[arg(long)]
     pub json: bool,
@@ -517,6 +526,13 @@ pub struct ScanArgs {
     /// recorded once and answered as the first time (default: a new one).
     #[arg(long, value_name = "TEXT", conflicts_with = "payload_file")]
     pub nonce: Option<String>,
+    /// Record an exit (at a gate whose [gate] direction is "both"; every
+    /// scan at an "out" gate is one).
+    #[arg(long, conflicts_with_all = ["payload_file", "id"])]
+    pub exit: bool,
+    /// Admit only K of the pass's people still to come (a group arriving apart).
+    #[arg(long, value_name = "K", conflicts_with_all = ["payload_file", "id"], value_parser = clap::value_parser!(u32).range(1..))]
+    pub persons: Option<u32>,
     /// Print the verdict as JSON.
     #[arg(long)]
     pub json: bool,
@@ -530,6 +546,31 @@ pub struct ConflictsArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventCmd {
+    /// Pass types and their entry rules.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  gatehouse --user asha event rules set rules.toml\n  gatehouse event rules show --json"
+    )]
+    Rules(RulesCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCmd {
+    /// Replace the event's rules with those in FILE (admins): every gate
+    /// applies them from its next scan or pull.
+    #[command(after_help = "Example:\n  gatehouse --user asha event rules set rules.toml")]
+    Set {
+        /// A TOML file: [[pass_type]] (name, persons, price, entry, days,
+        /// gates, attention), [venue] capacity, [[zone]], day_starts.
+        file: std::path::PathBuf,
+    },
+    /// The rules in force, and where they come from.
+    #[command(after_help = "Examples:\n  gatehouse event rules show\n  gatehouse event rules show --json")]
+    Show(JsonFlag),
 }
 
 #[derive(Debug, Subcommand)]

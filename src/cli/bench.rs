@@ -109,7 +109,7 @@ fn admin() -> Actor {
 
 /// Issue `n` passes in batches, each batch one transaction.
 fn fill(g: &mut Gatehouse, n: usize) -> Result<Vec<String>> {
-    let rules = g.cfg.pass_rules();
+    let rules = g.pass_rules()?;
     let mut ids = Vec::with_capacity(n);
     let (t, c) = (Instant::now(), crate::decode::clock::process_cpu());
     for chunk in (0..n).collect::<Vec<_>>().chunks(5000) {

@@ -156,6 +156,15 @@ fn first_admin(paths: &Paths, a: &InitArgs) -> Result<()> {
     let password = super::new_password(a.password_stdin, &admin)?;
     let u = g.add_user(None, &admin, a.display_name.as_deref().unwrap_or(""), Role::Admin, &password)?;
     say!("created admin {}", u.username);
+    // The event's rules, from the defaults (or this config's old
+    // [[pass_type]]): stored once, so every gate scans by the same.
+    let actor = crate::domain::user::Actor { username: u.username.clone(), display_name: u.display_name.clone(), role: Role::Admin };
+    let r = g.seed_rules(&actor)?;
+    say!(
+        "event rules: {} pass type(s) ({}), each admitted once; change them with `gatehouse event rules set FILE.toml`",
+        r.rules.types.len(),
+        r.rules.types.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
+    );
     Ok(())
 }
 

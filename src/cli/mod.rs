@@ -65,6 +65,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Conflicts(a) => offline::conflicts(&cli, &paths, a),
         Command::Scan(a) if offline::handles_scan(a) => offline::scan(&cli, &paths, a),
         Command::Db(DbCmd::Status(j)) if offline::is_postgres(&paths)? => offline::db_status(&paths, j),
+        Command::Event(EventCmd::Rules(RulesCmd::Show(j))) => offline::rules_show(&paths, j),
         _ => {
             let mut gate = Gate::open(&paths)?;
             dispatch(&cli, command, gate.direct()?)
@@ -136,6 +137,15 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
             ok
         }
         Command::Db(c) => db::run(cli, g, c),
+        Command::Event(EventCmd::Rules(RulesCmd::Set { file })) => {
+            let actor = admin_in(cli, g, "set the event's rules")?;
+            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let rules = crate::service::parse_rules_file(&text)?;
+            let r = g.set_rules(&actor, rules)?;
+            say!("event rules set: {} pass type(s), digest {}", r.rules.types.len(), &r.digest[..16]);
+            ok
+        }
+        Command::Event(EventCmd::Rules(RulesCmd::Show(_))) => ok,
         Command::Key(KeyCmd::List) => {
             let ids: Vec<&str> = g.keys().ids().collect();
             say!("keys: {} (active: {})", ids.join(", "), g.keys().active_id());
@@ -270,6 +280,7 @@ fn pass(cli: &Cli, g: &mut Gatehouse, c: &PassCmd) -> Result<ExitCode> {
                 txn_ref: a.txn.clone(),
                 slot: a.slot.clone(),
                 price_override: None,
+                note: a.note.clone(),
             };
             let p = g.issue_pass(&actor, &req)?;
             if a.json { output::json(&g.pass_view(p)) } else { say!("{}", p.id) }

@@ -36,10 +36,9 @@ pub fn scan(cli: &Cli, paths: &Paths, a: &ScanArgs) -> Result<ExitCode> {
     let mut gate = Gate::open(paths)?;
     let actor = super::session::sign_in(cli, &mut gate)?;
     let name = cli.gate.clone().unwrap_or_else(|| gate.gate_name().to_string());
-    let out = match &a.nonce {
-        Some(n) => gate.scan_with_nonce(&raw, &actor, &name, n)?,
-        None => gate.scan(&raw, &actor, &name)?,
-    };
+    let nonce = a.nonce.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let opts = crate::service::ScanOpts { exit: a.exit, persons: a.persons };
+    let out = gate.scan_opts(&raw, &actor, &name, &nonce, opts)?;
     if a.json {
         output::json(&out);
     } else {
@@ -49,6 +48,19 @@ pub fn scan(cli: &Cli, paths: &Paths, a: &ScanArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(if out.outcome.verdict.admits() { EXIT_OK } else { EXIT_DENIED }))
+}
+
+/// `event rules show`: the rules this gate scans by (the server's, or its
+/// replica's while the server does not answer).
+pub fn rules_show(paths: &Paths, j: &JsonFlag) -> Result<ExitCode> {
+    let mut gate = Gate::open(paths)?;
+    let r = gate.rules()?;
+    if j.json {
+        output::json(&r);
+    } else {
+        output::rules(&r);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn sync(paths: &Paths, j: &JsonFlag) -> Result<ExitCode> {

@@ -124,6 +124,9 @@ pub fn verdict(o: &ScanOutcome) {
     if let Some(r) = &o.resident {
         say!("  resident {} room {} ({})", r.name, r.room, short(&r.id));
     }
+    if let Some(n) = &o.note {
+        say!("  NOTE: {n}");
+    }
     if o.manual {
         say!("  manual check-in (no code read)");
     }
@@ -311,5 +314,44 @@ pub fn verification(v: &crate::service::Verification) {
     }
     for n in v.audit.iter().flat_map(|a| &a.not_covered) {
         say!("note: {n}");
+    }
+}
+
+/// `event rules show`: each pass type's rule on a line, then the venue.
+pub fn rules(r: &crate::service::EventRules) {
+    match (&r.set_by, &r.set_at) {
+        (Some(by), Some(at)) => say!("event rules (set by {by} at {}, ledger block {})", when(at), r.block.unwrap_or_default()),
+        _ => say!("event rules: the seed (none set yet; this gate's config.toml types, each admitted once)"),
+    }
+    say!("  digest {}", r.digest);
+    for t in &r.rules.types {
+        let mut extra = Vec::new();
+        if !t.days.is_empty() {
+            extra.push(format!("days {}", t.days.join(", ")));
+        }
+        if !t.gates.is_empty() {
+            extra.push(format!("gates {}", t.gates.join(", ")));
+        }
+        if t.attention {
+            extra.push("attention".into());
+        }
+        say!(
+            "  {:<10} {} person(s)  {:>10.2}  {:<8}{}",
+            t.name,
+            t.persons,
+            t.price_cents as f64 / 100.0,
+            t.entry.as_str(),
+            if extra.is_empty() { String::new() } else { format!("  {}", extra.join("; ")) }
+        );
+    }
+    if let Some(c) = r.rules.capacity {
+        say!("  venue capacity {c}");
+    }
+    for z in &r.rules.zones {
+        let cap = z.capacity.map_or(String::new(), |c| format!(", capacity {c}"));
+        say!("  zone {}: gates {}{cap}", z.name, z.gates.join(", "));
+    }
+    if let Some(d) = &r.rules.day_starts {
+        say!("  an event day starts at {d}");
     }
 }

@@ -11,6 +11,7 @@ pub mod offline;
 pub mod pass;
 pub mod payload;
 pub mod resident;
+pub mod rules;
 pub mod scan;
 pub mod slot;
 pub mod stats;

@@ -45,6 +45,8 @@ pub fn refetch(event: &str, data: &str) -> Refetch {
         Event::Conflict(d) => one(&d.pass),
         Event::ConflictAck(d) => one(&d.pass),
         Event::Restore(_) => Refetch::Whole,
+        // The rules row comes whole with every pull.
+        Event::RulesSet(_) => Refetch::Rows(Vec::new()),
         Event::OfflineEvent(_)
         | Event::OfflineSync(_)
         | Event::UserAdd(_)

@@ -76,9 +76,31 @@ pub struct Pass {
     pub voided_at: Option<String>,
     pub voided_by: Option<String>,
     pub void_reason: Option<String>,
+    /// People of this pass inside now.
+    pub inside: u32,
+    /// People admitted in the current period (see `rules::EntryState`).
+    pub entered: u32,
+    pub entry_day: Option<String>,
+    /// The last admission when it is not the first (`scanned_at`, `gate`).
+    pub last_in_at: Option<String>,
+    pub last_in_gate: Option<String>,
+    /// Shown loudly at the gate ("CHECK ID", "wheelchair access").
+    pub note: Option<String>,
 }
 
 impl Pass {
+    /// What the entry rules read and write.
+    pub fn entry_state(&self) -> super::rules::EntryState {
+        super::rules::EntryState {
+            entered: self.entered,
+            inside: self.inside,
+            entry_day: self.entry_day.clone(),
+            // A first admission leaves these unset: the scan's own columns say it.
+            last_in_at: self.last_in_at.clone().or_else(|| self.scanned_at.clone()),
+            last_in_gate: self.last_in_gate.clone().or_else(|| self.gate.clone()),
+        }
+    }
+
     pub fn status(&self) -> PassStatus {
         if self.voided_at.is_some() {
             PassStatus::Void
@@ -110,6 +132,9 @@ pub struct PassRequest {
     pub slot: Option<String>,
     /// Only honoured where the config allows price overrides (bulk import).
     pub price_override: Option<String>,
+    /// Shown loudly at the gate: "CHECK ID", "wheelchair access".
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// A request that passed every rule, with values normalised.
@@ -126,7 +151,11 @@ pub struct ValidPass {
     pub payment_mode: PaymentMode,
     pub txn_ref: Option<String>,
     pub slot: String,
+    pub note: Option<String>,
 }
+
+/// Most characters a pass's note may have.
+pub const MAX_NOTE: usize = 120;
 
 pub fn to_cents(price: f64) -> i64 {
     (price * 100.0).round() as i64
@@ -247,6 +276,7 @@ pub fn validate(req: &PassRequest, rules: &PassRules) -> Result<ValidPass, Valid
             None => e.add("price", format!("{p:?} is not a price")),
         }
     }
+    let note = req.note.as_deref().map(|n| validate::optional_text(&mut e, "note", n, MAX_NOTE)).filter(|n| !n.is_empty());
     if !e.is_empty() {
         return Err(e);
     }
@@ -266,6 +296,7 @@ pub fn validate(req: &PassRequest, rules: &PassRules) -> Result<ValidPass, Valid
         payment_mode,
         txn_ref: txn,
         slot,
+        note,
     })
 }
 

@@ -17,10 +17,24 @@ pub enum Verdict {
     /// A pass scanned outside its slot's window (with the grace), when the
     /// slot policy is `deny`.
     WrongSlot,
+    /// A `daily` pass already admitted on this event day.
+    AlreadyUsedToday,
+    /// A `reentry` pass entering while its people are inside.
+    AlreadyInside,
+    /// An exit by a pass none of whose people are inside.
+    NotInside,
+    /// People of a pass went out through an exit scan.
+    Exited,
+    /// A pass on a day its type is not valid.
+    NotToday,
+    /// A pass at a gate its type does not admit.
+    WrongGate,
+    /// An entry that would take the venue or zone past its capacity.
+    AtCapacity,
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 10] = [
+    pub const ALL: [Verdict; 17] = [
         Verdict::Admitted,
         Verdict::AlreadyUsed,
         Verdict::Voided,
@@ -31,6 +45,13 @@ impl Verdict {
         Verdict::Forged,
         Verdict::Malformed,
         Verdict::WrongSlot,
+        Verdict::AlreadyUsedToday,
+        Verdict::AlreadyInside,
+        Verdict::NotInside,
+        Verdict::Exited,
+        Verdict::NotToday,
+        Verdict::WrongGate,
+        Verdict::AtCapacity,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +66,13 @@ impl Verdict {
             Verdict::Forged => "FORGED",
             Verdict::Malformed => "MALFORMED",
             Verdict::WrongSlot => "WRONG_SLOT",
+            Verdict::AlreadyUsedToday => "ALREADY_USED_TODAY",
+            Verdict::AlreadyInside => "ALREADY_INSIDE",
+            Verdict::NotInside => "NOT_INSIDE",
+            Verdict::Exited => "EXITED",
+            Verdict::NotToday => "NOT_TODAY",
+            Verdict::WrongGate => "WRONG_GATE",
+            Verdict::AtCapacity => "AT_CAPACITY",
         }
     }
 
@@ -54,7 +82,7 @@ impl Verdict {
 
     /// Does the person go through?
     pub fn admits(self) -> bool {
-        matches!(self, Verdict::Admitted | Verdict::ResidentIn | Verdict::ResidentOut)
+        matches!(self, Verdict::Admitted | Verdict::ResidentIn | Verdict::ResidentOut | Verdict::Exited)
     }
 }
 
@@ -91,6 +119,21 @@ pub struct ScanOutcome {
     pub warning: Option<String>,
     /// Ledger block that recorded this scan.
     pub block: u64,
+    /// The pass's note or its type's attention flag: shown loudly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// For a pass of several people: how many this scan let in or out,
+    /// and how many are still to come.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persons: Option<Persons>,
+}
+
+/// "1 of 2, 1 still to come".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Persons {
+    pub this_scan: u32,
+    pub of: u32,
+    pub still_to_come: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

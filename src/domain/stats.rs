@@ -43,6 +43,30 @@ pub struct Stats {
     /// acknowledged. Each such pass still counts once in people admitted.
     pub conflicts: u64,
     pub conflicts_open: u64,
+    /// Event guests inside now: people admitted minus people exited.
+    pub inside_now: u64,
+    /// Each zone of the event's rules: inside now (by the gate of each
+    /// person's last entry) and its capacity.
+    pub by_zone: BTreeMap<String, ZoneStats>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ZoneStats {
+    pub inside: u64,
+    pub capacity: Option<u32>,
+}
+
+/// Fill `by_zone` from the zones' gates: rules are the event's, passed in.
+pub fn zones(s: &mut Stats, f: &StatsFacts, zones: &[crate::domain::rules::Zone]) {
+    for z in zones {
+        let inside = f
+            .inside_by_gate
+            .iter()
+            .filter(|(g, _)| z.gates.iter().any(|zg| zg.trim().eq_ignore_ascii_case(g.trim())))
+            .map(|(_, n)| n)
+            .sum();
+        s.by_zone.insert(z.name.clone(), ZoneStats { inside, capacity: z.capacity });
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -73,6 +97,8 @@ pub struct StatsFacts {
     /// Scans per hour since the window's start: (`YYYY-MM-DDTHH`, count).
     pub scans_by_hour: Vec<(String, u64)>,
     pub scans: Vec<ScanGroup>,
+    /// People inside now by the gate of their last entry.
+    pub inside_by_gate: Vec<(String, u64)>,
 }
 
 /// Passes that share a type, slot, payment, issuer, state and admitting gate.
@@ -86,8 +112,11 @@ pub struct PassGroup {
     /// The gate that admitted them (empty when not admitted).
     pub gate: String,
     pub count: u64,
+    /// People admitted (a group's arrivals so far, at most its size).
     pub persons: u64,
     pub price_cents: i64,
+    /// People of these passes inside now.
+    pub inside: u64,
 }
 
 /// A pass's state for the figures; voided wins over admitted.
@@ -139,6 +168,7 @@ pub fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
 pub fn assemble(f: &StatsFacts, now: DateTime<Utc>, currency: &str) -> Stats {
     let mut s = Stats { currency: currency.to_string(), ..Default::default() };
     for g in &f.passes {
+        s.inside_now += g.inside;
         s.passes_issued += g.count;
         *s.issued_by_type.entry(g.pass_type.clone()).or_default() += g.count;
         let slot = s.by_slot.entry(g.slot.clone()).or_default();
@@ -210,7 +240,18 @@ mod tests {
     fn group(pass_type: &str, state: PassState, gate: &str, count: u64, persons: u64, price_cents: i64) -> PassGroup {
         let slot = "Eve".to_string();
         let (payment, created_by) = ("CASH".to_string(), "asha".to_string());
-        PassGroup { pass_type: pass_type.into(), slot, payment, created_by, state, gate: gate.into(), count, persons, price_cents }
+        PassGroup {
+            pass_type: pass_type.into(),
+            slot,
+            payment,
+            created_by,
+            state,
+            gate: gate.into(),
+            count,
+            persons,
+            price_cents,
+            inside: 0,
+        }
     }
 
     #[test]
@@ -234,8 +275,17 @@ mod tests {
                 ScanGroup { gate: "North".into(), verdict: "VOIDED".into(), count: 1 },
                 ScanGroup { gate: "East".into(), verdict: "FORGED".into(), count: 2 },
             ],
+            inside_by_gate: vec![("North".into(), 4), ("VIP".into(), 1), ("south".into(), 2)],
         };
-        let s = assemble(&f, now, "INR");
+        let mut s = assemble(&f, now, "INR");
+        let zone = |name: &str, gates: &[&str], capacity| crate::domain::rules::Zone {
+            name: name.into(),
+            gates: gates.iter().map(|g| g.to_string()).collect(),
+            capacity,
+        };
+        zones(&mut s, &f, &[zone("Hall", &["North", "South"], Some(300)), zone("Lounge", &["VIP"], None)]);
+        assert_eq!(s.by_zone["Hall"], ZoneStats { inside: 6, capacity: Some(300) }, "gates in any case");
+        assert_eq!(s.by_zone["Lounge"], ZoneStats { inside: 1, capacity: None });
         assert_eq!((s.passes_issued, s.passes_admitted, s.passes_unused, s.passes_voided), (10, 5, 4, 1));
         assert_eq!(s.people_admitted, 8);
         assert_eq!(s.revenue_total_cents, 299_700 + 109_800 + 219_600);

@@ -84,8 +84,11 @@ impl Gatehouse {
         let now = self.now();
         let currency = self.cfg.event.currency.clone();
         let since = crate::domain::clock::stamp(crate::domain::stats::window_start(now));
+        let cfg = &self.cfg;
         self.store.read(|db| {
-            let mut s = crate::domain::stats::assemble(&db.stats_facts(&since)?, now, &currency);
+            let facts = db.stats_facts(&since)?;
+            let mut s = crate::domain::stats::assemble(&facts, now, &currency);
+            crate::domain::stats::zones(&mut s, &facts, &super::rules::rules_in(cfg, db)?.rules.zones);
             let events = [crate::domain::offline::CONFLICT, crate::domain::offline::CONFLICT_ACK];
             let list = crate::domain::offline::conflicts_from(&db.blocks_of_events(&events)?);
             s.conflicts = list.len() as u64;
@@ -117,6 +120,14 @@ impl Gatehouse {
         let n = match kind {
             ExportKind::Passes => {
                 let rows = self.list_passes(passes)?;
+                // Who may still come in now, by each type's rule.
+                let rules = self.rules()?.rules;
+                let day = rules.event_day(self.cfg.local_time(self.now())).format("%Y-%m-%d").to_string();
+                let left = |p: &crate::domain::pass::Pass| match rules.type_rule(&p.pass_type) {
+                    _ if p.voided_at.is_some() => 0,
+                    Some(r) => r.left(p.persons, &p.entry_state(), &day),
+                    None => p.persons.saturating_sub(p.entered),
+                };
                 w.raw = &[4, 6];
                 w.write_record([
                     "id",
@@ -139,6 +150,9 @@ impl Gatehouse {
                     "voided_at",
                     "voided_by",
                     "void_reason",
+                    "note",
+                    "inside",
+                    "persons_left",
                 ])?;
                 for p in &rows {
                     let price = format!("{:.2}", p.price_cents as f64 / 100.0);
@@ -164,6 +178,9 @@ impl Gatehouse {
                         o(&p.voided_at),
                         o(&p.voided_by),
                         o(&p.void_reason),
+                        o(&p.note),
+                        p.inside.to_string(),
+                        left(p).to_string(),
                     ])?;
                 }
                 rows.len()

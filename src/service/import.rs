@@ -18,7 +18,7 @@ use crate::error::Error;
 
 /// The header, in this order when gatehouse writes a template. Columns may
 /// come in any order; `type`, `name`, `phone` and `payment` are required.
-pub const IMPORT_COLUMNS: [&str; 9] = ["type", "name", "phone", "name2", "phone2", "payment", "txn", "slot", "price"];
+pub const IMPORT_COLUMNS: [&str; 10] = ["type", "name", "phone", "name2", "phone2", "payment", "txn", "slot", "price", "note"];
 pub const REQUIRED_COLUMNS: [&str; 4] = ["type", "name", "phone", "payment"];
 
 /// One problem in one row. `line` is the file's line where the row starts
@@ -77,7 +77,7 @@ pub struct ImportRow {
 
 #[derive(Clone, Copy)]
 struct Columns {
-    index: [Option<usize>; 9],
+    index: [Option<usize>; IMPORT_COLUMNS.len()],
     /// Fields in the header line, named or not.
     len: usize,
 }
@@ -93,12 +93,25 @@ const EXPORT_NAMES: [(&str, &str); 6] = [
     ("txn_ref", "txn"),
 ];
 /// Export columns that describe the old pass, not the new one: ignored.
-const EXPORT_ONLY: [&str; 11] =
-    ["id", "persons", "status", "created_at", "created_by", "scanned_at", "scanned_by", "gate", "voided_at", "voided_by", "void_reason"];
+const EXPORT_ONLY: [&str; 13] = [
+    "id",
+    "persons",
+    "status",
+    "created_at",
+    "created_by",
+    "scanned_at",
+    "scanned_by",
+    "gate",
+    "voided_at",
+    "voided_by",
+    "void_reason",
+    "inside",
+    "persons_left",
+];
 
 impl Columns {
     fn from_header(h: &csv::ByteRecord) -> Result<Columns, ImportError> {
-        let mut index = [None; 9];
+        let mut index = [None; IMPORT_COLUMNS.len()];
         for (i, raw) in h.iter().enumerate() {
             let name = String::from_utf8_lossy(raw).trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
             if name.is_empty() || EXPORT_ONLY.contains(&name.as_str()) {
@@ -202,6 +215,7 @@ pub fn parse_rows(rules: &pass::PassRules, input: impl Read) -> Result<ParsedRow
             txn_ref: get("txn"),
             slot: get("slot"),
             price_override: get("price"),
+            note: get("note"),
         };
         if bad {
             continue;
@@ -290,7 +304,7 @@ impl Gatehouse {
     /// Validate a CSV of passes against the rules and the database, writing
     /// nothing. The rows that would be imported, or every problem.
     pub fn check_import(&mut self, input: impl Read) -> Result<Vec<ImportRow>, ImportError> {
-        let ParsedRows { rows, mut problems, count } = parse_rows(&self.cfg.pass_rules(), input)?;
+        let ParsedRows { rows, mut problems, count } = parse_rows(&self.pass_rules()?, input)?;
         if count == 0 {
             return Err(ImportError::Format("the file has a header but no passes".into()));
         }

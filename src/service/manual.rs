@@ -154,7 +154,7 @@ impl Gatehouse {
             }
         };
         let reason = reason.map(str::trim).filter(|r| !r.is_empty()).unwrap_or("");
-        self.scan_as(payload.as_bytes(), actor, gate, Some(reason), &uuid::Uuid::new_v4().simple().to_string())
+        self.scan_as(payload.as_bytes(), actor, gate, Some(reason), &uuid::Uuid::new_v4().simple().to_string(), Default::default())
     }
 }
 

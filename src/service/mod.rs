@@ -10,6 +10,7 @@ mod manual;
 pub mod offline;
 mod passes;
 mod residents;
+mod rules;
 mod scan;
 mod sessions;
 mod sync;
@@ -25,6 +26,8 @@ pub use manual::{Candidate, CandidateKind};
 pub use offline::Gate;
 pub use passes::PassView;
 pub use residents::ResidentView;
+pub use rules::{EventRules, parse_rules_file};
+pub use scan::ScanOpts;
 pub use sessions::{SESSION_MAX_MINUTES, SESSION_MINUTES, Session};
 pub use sync::{ChainHead, UploadReport};
 pub use users::bcrypt_runs_on_this_thread;
@@ -45,6 +48,8 @@ pub struct Gatehouse {
     store: Store,
     clock: Arc<dyn Clock>,
     paths: Option<Paths>,
+    /// The rules the last scan read, by digest: read again only when changed.
+    rules_cache: scan::RulesCache,
 }
 
 impl Gatehouse {
@@ -74,7 +79,7 @@ impl Gatehouse {
 
     /// Assemble from parts; tests use this with a fixed clock.
     pub fn from_parts(cfg: Config, keys: KeyRing, store: Store, clock: Arc<dyn Clock>) -> Gatehouse {
-        Gatehouse { cfg, keys, store, clock, paths: None }
+        Gatehouse { cfg, keys, store, clock, paths: None, rules_cache: None }
     }
 
     pub fn keys(&self) -> &KeyRing {

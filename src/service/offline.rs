@@ -409,8 +409,14 @@ impl Gate {
     }
 
     pub fn scan_with_nonce(&mut self, raw: &[u8], actor: &Actor, gate: &str, nonce: &str) -> Result<GateOutcome> {
+        self.scan_opts(raw, actor, gate, nonce, super::ScanOpts::default())
+    }
+
+    /// A scan with its options (an exit, some of a group), decided as
+    /// `scan_with_nonce` decides.
+    pub fn scan_opts(&mut self, raw: &[u8], actor: &Actor, gate: &str, nonce: &str, opts: super::ScanOpts) -> Result<GateOutcome> {
         if self.link.is_none() {
-            let outcome = self.local.scan_with_nonce(raw, actor, gate, nonce)?;
+            let outcome = self.local.scan_opts(raw, actor, gate, nonce, opts)?;
             return Ok(GateOutcome { outcome, offline: false, replica_age_secs: None });
         }
         if self.worth_trying() && self.queued()? > 0 {
@@ -421,7 +427,7 @@ impl Gate {
         }
         if self.worth_trying() && self.queued()? == 0 {
             let (raw2, actor2, gate2, nonce2) = (raw.to_vec(), actor.clone(), gate.to_string(), nonce.to_string());
-            match self.call(self.budget(), move |g| g.scan_with_nonce(&raw2, &actor2, &gate2, &nonce2)) {
+            match self.call(self.budget(), move |g| g.scan_opts(&raw2, &actor2, &gate2, &nonce2, opts)) {
                 Ok(out) => {
                     // Write through, so a link that drops now cannot admit twice.
                     let note = self.link.as_mut().map_or(Ok(()), |l| l.replica.note(out.pass.as_ref(), out.resident.as_ref()));
@@ -436,7 +442,7 @@ impl Gate {
         }
         self.require_replica()?;
         let age = self.replica_age()?;
-        let mut out = self.local.scan_with_nonce(raw, actor, gate, nonce)?;
+        let mut out = self.local.scan_opts(raw, actor, gate, nonce, opts)?;
         if out.verdict == Verdict::Unknown {
             out.reason = format!("{}; offline, replica {} old", out.reason, age_text(age));
         }
@@ -626,6 +632,19 @@ impl Gate {
         rep.users_pulled = changes.users.len() as u64;
         rep.blocks_read = changes.blocks;
         Ok(())
+    }
+
+    /// The rules this gate scans by: the server's while it answers within
+    /// the budget, else the replica's as last pulled.
+    pub fn rules(&mut self) -> Result<super::EventRules> {
+        if self.link.is_some() && self.worth_trying() {
+            match self.try_server(self.budget(), |g| g.rules()) {
+                Ok(r) => return Ok(r),
+                Err(e) if is_link_error(&e) => tracing::info!(%e, "rules from the replica"),
+                Err(e) => return Err(e),
+            }
+        }
+        self.local.rules()
     }
 
     /// Every conflict the server's ledger records.

@@ -36,7 +36,7 @@ impl Gatehouse {
 
     pub fn issue_pass(&mut self, actor: &Actor, req: &PassRequest) -> Result<Pass> {
         require_admin(actor, "issue passes")?;
-        let v = pass::validate(req, &self.cfg.pass_rules())?;
+        let v = pass::validate(req, &self.pass_rules()?)?;
         self.insert_passes(actor, std::slice::from_ref(&v)).map(|mut ps| ps.remove(0))
     }
 
@@ -64,6 +64,7 @@ impl Gatehouse {
                     txn: v.txn_ref.as_deref().map(Into::into),
                     slot: v.slot.as_str().into(),
                     phones: audit::pass_phones(keys, &key_id, &v.holder_phone, v.holder2_phone.as_deref()).map(Into::into),
+                    note: v.note.as_deref().map(Into::into),
                 })
             })
             .collect();

@@ -8,20 +8,33 @@
 //! nothing recorded twice.
 
 use std::io::{BufRead, BufReader, Read};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
 use super::Gatehouse;
+use crate::config::{Config, GateDirection};
 use crate::domain::clock::{parse_stamp, stamp};
 use crate::domain::events::{Event, Scan, ScanKind};
 use crate::domain::ledger::to_hex;
 use crate::domain::pass::Pass;
 use crate::domain::payload::{self, Kind, Payload};
-use crate::domain::scan::{FirstUse, ScanOutcome, Verdict};
+use crate::domain::rules::{Decision, Direction, Entry, EntryState, RuleSet, ScanContext, TypeRule};
+use crate::domain::scan::{FirstUse, Persons, ScanOutcome, Verdict};
 use crate::domain::slot::{self, SlotPolicy, SlotRule};
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
-use crate::store::{Db, NewBlock, ScanRow};
+use crate::store::{Db, FirstAdmission, NewBlock, ScanRow};
+
+/// What a scan does besides reading the code: an exit, or some of a
+/// group's people.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanOpts {
+    /// Record people going out (`scan --exit`; every scan at an `out` gate).
+    pub exit: bool,
+    /// `scan --persons K`: admit at most K of those left.
+    pub persons: Option<u32>,
+}
 
 impl Gatehouse {
     pub fn scan(&mut self, raw: &[u8], actor: &Actor, gate: &str) -> Result<ScanOutcome> {
@@ -33,23 +46,68 @@ impl Gatehouse {
     /// is sent once more on a fresh connection with the same nonce: if the
     /// first attempt committed, its answer comes back and nothing is added.
     pub fn scan_with_nonce(&mut self, raw: &[u8], actor: &Actor, gate: &str, nonce: &str) -> Result<ScanOutcome> {
-        self.scan_as(raw, actor, gate, None, nonce)
+        self.scan_opts(raw, actor, gate, nonce, ScanOpts::default())
+    }
+
+    /// A scan with its options: an exit, or some of a group's people.
+    pub fn scan_opts(&mut self, raw: &[u8], actor: &Actor, gate: &str, nonce: &str, opts: ScanOpts) -> Result<ScanOutcome> {
+        self.scan_as(raw, actor, gate, None, nonce, opts)
     }
 
     /// The scan; `manual` is the reason (maybe empty) when an operator
     /// checked someone in without their code (see `scan_manual`).
-    pub(super) fn scan_as(&mut self, raw: &[u8], actor: &Actor, gate: &str, manual: Option<&str>, nonce: &str) -> Result<ScanOutcome> {
-        match self.scan_once(raw, actor, gate, manual, nonce) {
+    pub(super) fn scan_as(
+        &mut self,
+        raw: &[u8],
+        actor: &Actor,
+        gate: &str,
+        manual: Option<&str>,
+        nonce: &str,
+        opts: ScanOpts,
+    ) -> Result<ScanOutcome> {
+        let direction = self.direction(opts)?;
+        match self.scan_once(raw, actor, gate, manual, nonce, direction, opts.persons) {
             Err(e) if e.is_unreachable() => {
                 let why = e.cause();
                 tracing::warn!(%why, "connection lost during a scan; retrying with the same nonce");
-                self.scan_once(raw, actor, gate, manual, nonce)
+                self.scan_once(raw, actor, gate, manual, nonce, direction, opts.persons)
             }
             other => other,
         }
     }
 
-    fn scan_once(&mut self, raw: &[u8], actor: &Actor, gate: &str, manual: Option<&str>, nonce: &str) -> Result<ScanOutcome> {
+    /// Which way this scan records people, from the gate's direction.
+    fn direction(&self, opts: ScanOpts) -> Result<Direction> {
+        if opts.persons == Some(0) {
+            return Err(crate::domain::validate::ValidationErrors(vec![crate::domain::validate::FieldError {
+                field: "persons",
+                message: "must be at least 1".into(),
+            }])
+            .into());
+        }
+        Ok(match (self.cfg.gate_direction(), opts.exit) {
+            (GateDirection::In, true) => {
+                return Err(Error::Input(format!(
+                    "{} is an entry gate ([gate] direction = \"in\"); exits are scanned at an \"out\" or \"both\" gate",
+                    self.cfg.gate.name
+                )));
+            }
+            (GateDirection::Out, _) | (GateDirection::Both, true) => Direction::Out,
+            _ => Direction::In,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn scan_once(
+        &mut self,
+        raw: &[u8],
+        actor: &Actor,
+        gate: &str,
+        manual: Option<&str>,
+        nonce: &str,
+        direction: Direction,
+        want: Option<u32>,
+    ) -> Result<ScanOutcome> {
         // The gate is stored and shown with every later ALREADY_USED.
         let mut errs = crate::domain::validate::ValidationErrors::default();
         let gate = crate::domain::validate::label(&mut errs, "gate", gate, 64);
@@ -67,14 +125,17 @@ impl Gatehouse {
         };
         let window = chrono::Duration::seconds(self.cfg.scan.resident_repeat_window_secs as i64);
         let slots = SlotClock { rule: self.cfg.slot_rule(), local: self.cfg.local_time(now) };
-        let keys = &self.keys;
+        let toggles = self.cfg.resident_toggles();
         let op = actor.username.as_str();
         let pass_id = checked.as_ref().ok().filter(|p| p.kind == Kind::Pass).map(|p| p.id.to_string());
-        self.store.write(|db| {
-            let (first, pass) = db.scan_lookup(nonce, pass_id.as_deref())?;
-            if let Some(first) = first {
+        let Gatehouse { store, keys, cfg, rules_cache, .. } = self;
+        let keys = &*keys;
+        store.write(|db| {
+            let found = db.scan_lookup(nonce, pass_id.as_deref())?;
+            if let Some(first) = found.first {
                 return replay(db, first);
             }
+            let pass = found.pass;
             let mut out = ScanOutcome {
                 verdict: Verdict::Malformed,
                 reason: String::new(),
@@ -88,6 +149,8 @@ impl Gatehouse {
                 manual: manual.is_some(),
                 warning: None,
                 block: 0,
+                note: None,
+                persons: None,
             };
             let (subject, persons, data) = match checked {
                 Err((verdict, reason)) => {
@@ -97,10 +160,14 @@ impl Gatehouse {
                     let digest = Sha256::digest(raw);
                     (None, 0, Scan::refused(verdict, reason, raw.len(), to_hex(&digest[..8])))
                 }
-                Ok(p) => match p.kind {
-                    Kind::Pass => scan_pass(db, &p, pass, &at, op, gate, &slots, &mut out)?,
-                    Kind::Resident => scan_resident(db, &p, &at, now, window, &mut out)?,
-                },
+                Ok(p) => {
+                    let rules = rules_for(cfg, rules_cache, db, found.rules_digest.as_deref())?;
+                    let cx = ScanContext { direction, gate, day: rules.event_day(slots.local), at: &at, want };
+                    match p.kind {
+                        Kind::Pass => scan_pass(db, &p, pass, &rules, &cx, op, &slots, &mut out)?,
+                        Kind::Resident => scan_resident(db, &p, &cx, toggles, now, window, &mut out)?,
+                    }
+                }
             };
             let data = match manual {
                 Some(reason) => data.manual(reason),
@@ -125,6 +192,22 @@ impl Gatehouse {
         })
     }
 }
+
+/// The rules for a scan: the cached set when its digest is the one
+/// stored, else read afresh (or the seed, before any are set).
+fn rules_for(cfg: &Config, cache: &mut RulesCache, db: &dyn Db, digest: Option<&str>) -> Result<Arc<RuleSet>> {
+    if let Some((d, r)) = cache.as_ref()
+        && d.as_deref() == digest
+    {
+        return Ok(r.clone());
+    }
+    let r = Arc::new(super::rules::rules_in(cfg, db)?.rules);
+    *cache = Some((digest.map(str::to_string), r.clone()));
+    Ok(r)
+}
+
+/// The rules a core last scanned by, under the digest they were stored with.
+pub(super) type RulesCache = Option<(Option<String>, Arc<RuleSet>)>;
 
 impl Gatehouse {
     /// Scan every line of `input` in turn (a scanner's offline memory), each
@@ -195,6 +278,8 @@ fn replay(db: &dyn Db, first: ScanRow) -> Result<ScanOutcome> {
         manual: false,
         warning: None,
         block: first.block,
+        note: None,
+        persons: None,
     })
 }
 
@@ -206,32 +291,64 @@ struct SlotClock {
     local: chrono::NaiveDateTime,
 }
 
-/// `found`: the pass `p` names, as read with the nonce.
+/// `found`: the pass `p` names, as read with the nonce. The pass type's
+/// rule decides; a first full entry of a `once` pass takes the claim it
+/// always took (one statement), everything else a compare-and-set of the
+/// pass's entry state.
 #[allow(clippy::too_many_arguments)]
 fn scan_pass(
     db: &dyn Db,
     p: &Payload,
     found: Option<Pass>,
-    at: &str,
+    rules: &RuleSet,
+    cx: &ScanContext,
     op: &str,
-    gate: &str,
     slots: &SlotClock,
     out: &mut ScanOutcome,
 ) -> Result<Recorded> {
     let id = p.id.to_string();
-    let Some(pass) = found else {
+    let Some(mut pass) = found else {
         out.verdict = Verdict::Unknown;
         out.reason = "no pass with this id (signed by us, but not in this database)".into();
         return Ok((Some(id.clone()), 0, Scan::subject(Verdict::Unknown, ScanKind::Pass, id)));
     };
     let persons = pass.persons;
+    // A type the rules no longer name is scanned as it was issued: once.
+    let unnamed;
+    let rule = match rules.type_rule(&pass.pass_type) {
+        Some(r) => r,
+        None => {
+            unnamed = TypeRule {
+                name: pass.pass_type.clone(),
+                persons,
+                price_cents: pass.price_cents,
+                entry: Entry::Once,
+                days: Vec::new(),
+                gates: Vec::new(),
+                attention: false,
+            };
+            &unnamed
+        }
+    };
+    out.note = note_of(&pass, rule);
+    let entering = cx.direction == Direction::In;
     if pass.voided_at.is_some() {
         out.verdict = Verdict::Voided;
         out.reason = format!("voided: {}", pass.void_reason.as_deref().unwrap_or("no reason given"));
         out.pass = Some(pass);
-    } else if pass.scanned_at.is_some() {
+        let data = Scan::pass(out.verdict, id.clone(), persons, None);
+        return Ok((Some(id), 0, data));
+    }
+    // The day as text only where a rule reads it (not on the fast path).
+    let day = if rule.entry == Entry::Daily || !rule.days.is_empty() { cx.day.format("%Y-%m-%d").to_string() } else { String::new() };
+    // A use with no count (written by a gatehouse from before the counts)
+    // is a whole use.
+    let used_whole = pass.entered >= persons || (pass.scanned_at.is_some() && pass.entered == 0);
+    if entering && rule.entry == Entry::Once && used_whole {
         return Ok(already_used(&id, persons, pass, out));
-    } else {
+    }
+    let mut warning = None;
+    if entering {
         let problem = slot::describe(slot::check(&pass.slot, slots.local, &slots.rule))
             .map(|how| format!("slot {}; now {} ({how})", pass.slot, slots.local.format("%Y-%m-%d %H:%M")));
         match problem {
@@ -239,22 +356,116 @@ fn scan_pass(
                 out.verdict = Verdict::WrongSlot;
                 out.reason = format!("wrong slot: {why}");
                 out.pass = Some(pass);
+                let data = Scan::pass(out.verdict, id.clone(), persons, None);
+                return Ok((Some(id), 0, data));
             }
-            warning => match db.mark_pass_scanned(&id, at, op, gate)? {
-                Some(now) => {
-                    out.verdict = Verdict::Admitted;
-                    out.reason = format!("{} ({} × {})", now.holders(), now.pass_type, persons);
-                    out.warning = warning.map(|w| format!("outside its slot: {w}"));
-                    out.pass = Some(now);
-                }
-                // A racing scan won (or voided it) after our read: show what it wrote.
-                None => return Ok(already_used(&id, persons, db.get_pass(&id)?.unwrap_or(pass), out)),
-            },
+            w => warning = w.map(|w| format!("outside its slot: {w}")),
         }
     }
-    let admitted = out.verdict == Verdict::Admitted;
-    let data = Scan::pass(out.verdict, id.clone(), persons, out.warning.clone().map(Into::into));
-    Ok((Some(id), if admitted { persons } else { 0 }, data))
+    let fast = entering
+        && !rules.capped_at(cx.gate)
+        && rule.entry == Entry::Once
+        && cx.want.is_none()
+        && pass.scanned_at.is_none()
+        && rule.admits_at(cx.gate)
+        && (rule.days.is_empty() || rule.days.contains(&day));
+    if fast {
+        match db.mark_pass_scanned(&id, cx.at, op, cx.gate)? {
+            Some(now) => {
+                out.verdict = Verdict::Admitted;
+                out.reason = format!("{} ({} × {})", now.holders(), now.pass_type, persons);
+                out.warning = warning;
+                out.persons = (persons > 1).then_some(Persons { this_scan: persons, of: persons, still_to_come: 0 });
+                out.pass = Some(now);
+                let data = Scan::pass(out.verdict, id.clone(), persons, out.warning.clone().map(Into::into));
+                return Ok((Some(id), persons, data));
+            }
+            // A racing scan won (or voided it) after our read: show what it wrote.
+            None => return Ok(already_used(&id, persons, db.get_pass(&id)?.unwrap_or(pass), out)),
+        }
+    }
+    // Under a capacity the count is taken first: on PostgreSQL that queues
+    // every capped admission here, so the count stays true to the commit.
+    let zone_gates: Vec<String> =
+        rules.capped_zone(cx.gate).map(|z| z.gates.iter().map(|g| g.trim().to_lowercase()).collect()).unwrap_or_default();
+    let counts = if entering && rules.capped_at(cx.gate) { Some(db.inside_counts(&zone_gates)?) } else { None };
+    // A racing scan may move the pass between the read and the write: read
+    // it again and decide again, a few times at most.
+    for _ in 0..4 {
+        if pass.voided_at.is_some() {
+            out.verdict = Verdict::Voided;
+            out.reason = format!("voided: {}", pass.void_reason.as_deref().unwrap_or("no reason given"));
+            out.pass = Some(pass);
+            return Ok((Some(id.clone()), 0, Scan::subject(Verdict::Voided, ScanKind::Pass, id)));
+        }
+        let was = pass.entry_state();
+        match rule.decide(persons, &was, cx) {
+            Decision::Refuse { verdict: Verdict::AlreadyUsed, .. } => return Ok(already_used(&id, persons, pass, out)),
+            Decision::Refuse { verdict, reason } => {
+                out.verdict = verdict;
+                out.reason = reason;
+                out.pass = Some(pass);
+                let data = Scan::pass(verdict, id.clone(), persons, None);
+                return Ok((Some(id), 0, data));
+            }
+            Decision::Move { verdict, persons: n, state, left } => {
+                if let (Some((venue, zone)), true) = (counts, verdict == Verdict::Admitted) {
+                    // People of this pass inside already are in the count.
+                    match rules.capacity_check(cx.gate, n, venue, zone) {
+                        Err(why) => {
+                            out.verdict = Verdict::AtCapacity;
+                            out.reason = why;
+                            out.pass = Some(pass);
+                            return Ok((Some(id.clone()), 0, Scan::pass(Verdict::AtCapacity, id, persons, None)));
+                        }
+                        Ok(w) => warning = warning.or(w),
+                    }
+                }
+                let first = (verdict == Verdict::Admitted && pass.scanned_at.is_none()).then_some(FirstAdmission {
+                    at: cx.at,
+                    by: op,
+                    gate: cx.gate,
+                });
+                let Some(now) = db.move_pass(&id, &was, &state, first)? else {
+                    match db.get_pass(&id)? {
+                        Some(p) => pass = p,
+                        None => break,
+                    }
+                    continue;
+                };
+                out.verdict = verdict;
+                let admitted = verdict == Verdict::Admitted;
+                out.reason = if admitted {
+                    let so_far = if rule.entry == Entry::Reentry { now.inside } else { now.entered };
+                    let group = if persons > 1 {
+                        let rest = if left > 0 { format!(", {left} still to come") } else { String::new() };
+                        format!(": {so_far} of {persons}{rest}")
+                    } else {
+                        String::new()
+                    };
+                    format!("{} ({} × {}, {}){group}", now.holders(), now.pass_type, persons, rule.entry.as_str())
+                } else {
+                    format!("{}: {n} out, {} still inside", now.holders(), now.inside)
+                };
+                out.persons = (persons > 1).then_some(Persons { this_scan: n, of: persons, still_to_come: left });
+                out.warning = if admitted { warning } else { None };
+                out.pass = Some(now);
+                let data = Scan::pass(verdict, id.clone(), n, out.warning.clone().map(Into::into));
+                let data = if admitted && rule.entry == Entry::Daily { data.on_day(day) } else { data };
+                return Ok((Some(id), if admitted { n } else { 0 }, data));
+            }
+        }
+    }
+    Err(Error::Conflict(format!("pass {id} kept changing under this scan; scan it again")))
+}
+
+/// What the gate must see: the pass's own note, or its type's flag.
+fn note_of(pass: &Pass, rule: &TypeRule) -> Option<String> {
+    match (&pass.note, rule.attention) {
+        (Some(n), _) if !n.is_empty() => Some(n.clone()),
+        (_, true) => Some(format!("{}: check this pass with care", rule.name)),
+        _ => None,
+    }
 }
 
 /// ALREADY_USED with the first use, from `first` as last read.
@@ -272,14 +483,19 @@ fn already_used(id: &str, persons: u32, first: Pass, out: &mut ScanOutcome) -> R
     (Some(id.to_string()), 0, data)
 }
 
+/// A resident card: the `reentry` rule with no limits, over the same
+/// evaluator. A gate with a direction records it; a gate with none set (or
+/// `both`, without an exit) toggles, as cards always have.
 fn scan_resident(
     db: &dyn Db,
     p: &Payload,
-    at: &str,
+    cx: &ScanContext,
+    toggles: bool,
     now: chrono::DateTime<chrono::Utc>,
     window: chrono::Duration,
     out: &mut ScanOutcome,
 ) -> Result<Recorded> {
+    use crate::domain::resident::Presence;
     let id = p.id.to_string();
     let Some(r) = db.get_resident(&id)? else {
         out.verdict = Verdict::Unknown;
@@ -299,13 +515,24 @@ fn scan_resident(
         out.repeated = true;
         r.status
     } else {
-        let s = r.status.toggled();
-        db.set_resident_status(&id, s, at)?;
+        let inside = EntryState { inside: u32::from(r.status == Presence::In), ..Default::default() };
+        let direction = match (toggles && cx.direction == Direction::In, r.status) {
+            (true, Presence::In) => Direction::Out,
+            (true, Presence::Out) => Direction::In,
+            (false, _) => cx.direction,
+        };
+        let s = match TypeRule::resident().decide(1, &inside, &ScanContext { direction, ..cx.clone() }) {
+            Decision::Move { verdict: Verdict::Exited, .. } => Presence::Out,
+            Decision::Move { .. } => Presence::In,
+            // Already where this gate records them: recorded again, unchanged.
+            Decision::Refuse { .. } => r.status,
+        };
+        db.set_resident_status(&id, s, cx.at)?;
         s
     };
     out.verdict = match status {
-        crate::domain::resident::Presence::In => Verdict::ResidentIn,
-        crate::domain::resident::Presence::Out => Verdict::ResidentOut,
+        Presence::In => Verdict::ResidentIn,
+        Presence::Out => Verdict::ResidentOut,
     };
     out.reason = if recent {
         format!("{} ({}): repeated read, still {}", r.name, r.room, status.as_str())

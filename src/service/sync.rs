@@ -13,7 +13,9 @@ use crate::domain::events::{
 };
 use crate::domain::ledger::StoredBlock;
 use crate::domain::offline::{self, Admission, CONFLICT, CONFLICT_ACK};
+use crate::domain::pass::Pass;
 use crate::domain::resident::Presence;
+use crate::domain::rules::{Entry, EntryState, RuleSet};
 use crate::domain::scan::Verdict;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
@@ -46,7 +48,9 @@ impl Gatehouse {
     pub fn upload_offline(&mut self, head: &ChainHead, items: &[OutboxItem], skew_secs: Option<f64>) -> Result<UploadReport> {
         let now = stamp(self.clock.now());
         let keys = &self.keys;
+        let cfg = &self.cfg;
         self.store.write(|db| {
+            let rules = super::rules::rules_in(cfg, db)?.rules;
             let mark = db.last_offline_sync(&head.chain)?.and_then(|b| local_to(&b));
             let mut r = UploadReport { high_water: mark, ..Default::default() };
             let (mut first, mut last) = (None, None);
@@ -96,7 +100,7 @@ impl Gatehouse {
                         continue;
                     }
                 }
-                let effect = apply(db, s, &scan)?;
+                let effect = apply(db, s, &scan, &rules)?;
                 let conflict_found = effect.clash.is_some();
                 let event = Event::OfflineScan(OfflineScan { scan, upload, applied: effect.applied, conflict: conflict_found });
                 let block = append(db, keys, &s.at, &s.operator, &s.gate, &event)?;
@@ -172,6 +176,26 @@ fn conflict(
     Ok(())
 }
 
+/// The state an offline admission leaves the pass in, when its rule lets
+/// it in again as the pass stands on the server; None when it clashes.
+fn admits_again(rules: &RuleSet, p: &Pass, scan: &Scan, s: &ScanRow) -> Option<EntryState> {
+    let rule = rules.type_rule(&p.pass_type)?;
+    let n = scan.persons.unwrap_or(1);
+    if p.voided_at.is_some() {
+        return None;
+    }
+    let new_day = scan.day.as_deref().is_some_and(|d| p.entry_day.as_deref() != Some(d));
+    let (entered, inside) = match rule.entry {
+        Entry::Once => return None,
+        Entry::Reentry if p.inside + n <= p.persons => (p.entered + n, p.inside + n),
+        Entry::Daily if new_day => (n, n),
+        Entry::Daily if p.entered + n <= p.persons => (p.entered + n, p.inside + n),
+        _ => return None,
+    };
+    let entry_day = scan.day.as_deref().map(str::to_string).or_else(|| p.entry_day.clone());
+    Some(EntryState { entered, inside, entry_day, last_in_at: Some(s.at.clone()), last_in_gate: Some(s.gate.clone()) })
+}
+
 /// A scan the gate decided offline as ADMITTED while its online attempt,
 /// under the same nonce, reached the server late and was refused there.
 fn late_clash(db: &dyn Db, s: &ScanRow, central: &ScanRow, scan: &Scan) -> Result<Option<(ConflictKind, Admission, u32)>> {
@@ -212,15 +236,34 @@ struct Effect {
 /// Apply an offline scan's effect to the central tables (see the design
 /// note): a first admission, a resident toggle newer than the server's, or
 /// nothing; and say whether it clashed.
-fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan) -> Result<Effect> {
+fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan, rules: &RuleSet) -> Result<Effect> {
     let none = Effect { applied: false, clash: None };
     let Some(id) = s.subject.as_deref() else { return Ok(none) };
     match (scan.kind, s.verdict) {
+        (Some(ScanKind::Pass), Verdict::Exited) => {
+            // An exit applies while the people it lets out are inside here.
+            let Some(p) = db.get_pass(id)? else { return Ok(none) };
+            let n = scan.persons.unwrap_or(1);
+            if p.inside < n {
+                return Ok(none);
+            }
+            let now = EntryState { inside: p.inside - n, ..p.entry_state() };
+            Ok(Effect { applied: db.move_pass(id, &p.entry_state(), &now, None)?.is_some(), clash: None })
+        }
         (Some(ScanKind::Pass), Verdict::Admitted) => {
             if db.mark_pass_scanned(id, &s.at, &s.operator, &s.gate)?.is_some() {
                 return Ok(Effect { applied: true, clash: None });
             }
             let Some(p) = db.get_pass(id)? else { return Ok(none) };
+            // Under a rule that admits again, an offline entry that fits the
+            // pass as it stands here is applied as a scan here would be:
+            // after an exit (reentry), or on another day (daily).
+            if let Some(now) = admits_again(rules, &p, scan, s) {
+                let first = None;
+                if db.move_pass(id, &p.entry_state(), &now, first)?.is_some() {
+                    return Ok(Effect { applied: true, clash: None });
+                }
+            }
             // Admitted here earlier than the admission the server holds: the
             // pass is credited to the first admission by time, this one.
             let earlier = |at: &str| parse_stamp(&s.at).zip(parse_stamp(at)).is_some_and(|(this, held)| this < held);

@@ -71,6 +71,12 @@ pub const TABLES: &[TableSpec] = &[
             ("voided_at", Text),
             ("voided_by", Text),
             ("void_reason", Text),
+            ("inside", Int),
+            ("entered", Int),
+            ("entry_day", Text),
+            ("last_in_at", Text),
+            ("last_in_gate", Text),
+            ("note", Text),
         ],
         order: "id",
     },
@@ -131,7 +137,15 @@ pub const TABLES: &[TableSpec] = &[
         ],
         order: "seq",
     },
+    TableSpec {
+        name: "event_rules",
+        cols: &[("id", Int), ("rules", Text), ("digest", Text), ("set_at", Text), ("set_by", Text), ("block", BigInt)],
+        order: "id",
+    },
 ];
+
+/// The rules row's spec, as the change pull carries it.
+pub const RULES: &TableSpec = &TABLES[5];
 
 /// Every table's rows, in `TABLES` order.
 pub type Dump = Vec<Vec<Vec<Cell>>>;
@@ -144,12 +158,13 @@ pub struct CopyReport {
     pub residents: usize,
     pub scans: usize,
     pub ledger: usize,
+    pub event_rules: usize,
 }
 
 impl CopyReport {
     pub fn of(dump: &Dump) -> CopyReport {
         let n = |i: usize| dump.get(i).map_or(0, Vec::len);
-        CopyReport { users: n(0), passes: n(1), residents: n(2), scans: n(3), ledger: n(4) }
+        CopyReport { users: n(0), passes: n(1), residents: n(2), scans: n(3), ledger: n(4), event_rules: n(5) }
     }
 }
 

@@ -13,26 +13,30 @@ use crate::domain::keys::KeyRing;
 use crate::domain::ledger::{BlockRef, StoredBlock};
 use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
 use crate::domain::resident::{Presence, Resident, ValidResident};
+use crate::domain::rules::EntryState;
 use crate::domain::scan::Verdict;
 use crate::domain::stats::StatsFacts;
 use crate::domain::user::User;
 use crate::error::Result;
 
 /// One transaction's view of the database, whatever the backend.
-pub trait Db: PassRows + ResidentRows + UserRows + SessionRows + ScanRows + LedgerRows + StatsQuery + AuditRows + SyncRows {
+pub trait Db:
+    PassRows + ResidentRows + UserRows + SessionRows + ScanRows + LedgerRows + StatsQuery + AuditRows + SyncRows + RuleRows
+{
     /// A table's row count; used by first-run checks.
     fn count(&self, table: Table) -> Result<u64>;
 
     /// What a scan reads first: the scan already recorded under `nonce`
-    /// (the scan is a retry), and the pass `pass_id` names. A backend with
-    /// round trips reads both in one statement.
-    fn scan_lookup(&self, nonce: &str, pass_id: Option<&str>) -> Result<(Option<ScanRow>, Option<Pass>)> {
+    /// (the scan is a retry), the pass `pass_id` names, and the digest of
+    /// the event's rules (None before any are set). A backend with round
+    /// trips reads all three in one statement.
+    fn scan_lookup(&self, nonce: &str, pass_id: Option<&str>) -> Result<ScanLookup> {
         let first = self.scan_by_nonce(nonce)?;
         let pass = match (&first, pass_id) {
             (None, Some(id)) => self.get_pass(id)?,
             _ => None,
         };
-        Ok((first, pass))
+        Ok(ScanLookup { first, pass, rules_digest: self.rules_digest()? })
     }
 
     /// A scan's ledger block and its scan row (with `block` set to the new
@@ -76,9 +80,57 @@ pub trait PassRows {
     /// Record the first admission: the pass as now stored, or None if
     /// another scan got there first (the backend makes that impossible to miss).
     fn mark_pass_scanned(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<Option<Pass>>;
+    /// Move a pass from entry state `was` to `now` (an entry or an exit
+    /// under its rule), setting the first admission if it has none: the
+    /// pass as now stored, or None when its state is no longer `was` (a
+    /// racing scan moved it first, or it was voided).
+    fn move_pass(&self, id: &str, was: &EntryState, now: &EntryState, first: Option<FirstAdmission>) -> Result<Option<Pass>>;
     fn clear_pass_scan(&self, id: &str) -> Result<()>;
+    /// People inside now: everyone (venue) and those whose last entry was
+    /// at one of `zone_gates` (lower case). Call before an admission that
+    /// the count may refuse: a backend where writers do not queue anyway
+    /// takes a lock here, held to the end of the transaction, so the
+    /// check and the admission are one step for every gate.
+    fn inside_counts(&self, zone_gates: &[String]) -> Result<(u64, u64)>;
     fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()>;
     fn list_passes(&self, f: &PassFilter) -> Result<Vec<Pass>>;
+}
+
+/// What `Db::scan_lookup` reads.
+#[derive(Debug, Clone, Default)]
+pub struct ScanLookup {
+    pub first: Option<ScanRow>,
+    pub pass: Option<Pass>,
+    pub rules_digest: Option<String>,
+}
+
+/// The first admission of a pass, as `mark_pass_scanned` records it.
+#[derive(Debug, Clone, Copy)]
+pub struct FirstAdmission<'a> {
+    pub at: &'a str,
+    pub by: &'a str,
+    pub gate: &'a str,
+}
+
+/// The event's rules: one row, replaced whole.
+pub trait RuleRows {
+    /// The stored rules, or None before the first are set.
+    fn get_rules(&self) -> Result<Option<StoredRules>>;
+    /// Just the stored rules' digest: what a scan checks its cached rules by.
+    fn rules_digest(&self) -> Result<Option<String>> {
+        Ok(self.get_rules()?.map(|r| r.digest))
+    }
+    fn put_rules(&self, r: &StoredRules) -> Result<()>;
+}
+
+/// The rules row: canonical JSON text, its digest, and the block that set it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRules {
+    pub rules: String,
+    pub digest: String,
+    pub set_at: String,
+    pub set_by: String,
+    pub block: u64,
 }
 
 pub trait ResidentRows {

@@ -26,6 +26,9 @@ pub struct Changes {
     pub users: Vec<Vec<Cell>>,
     pub passes: Vec<Vec<Cell>>,
     pub residents: Vec<Vec<Cell>>,
+    /// The event's rules row (none before the first are set), pulled whole
+    /// every time: one small row, so every replica scans by the server's rules.
+    pub rules: Vec<Vec<Cell>>,
     /// Blocks read after the cursor.
     pub blocks: u64,
     /// The server's clock (Unix seconds) during the snapshot.

@@ -56,13 +56,23 @@ impl Theme {
         if self.color { Style::default().bg(Color::Blue).fg(Color::White) } else { Style::default().add_modifier(Modifier::REVERSED) }
     }
 
+    /// A pass's note ("CHECK ID"): a colour of its own, never a verdict's;
+    /// reversed without colour.
+    pub fn note(&self) -> Style {
+        if self.color {
+            Style::default().bg(Color::Magenta).fg(Color::White).add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        }
+    }
+
     /// Big verdict colour: green admits, red denies, amber for a second use,
     /// blue for residents.
     pub fn verdict(&self, v: Verdict) -> Style {
         let c = match v {
             Verdict::Admitted => Color::LightGreen,
-            Verdict::AlreadyUsed => Color::Yellow,
-            Verdict::ResidentIn | Verdict::ResidentOut => Color::LightCyan,
+            Verdict::AlreadyUsed | Verdict::AlreadyUsedToday | Verdict::AlreadyInside => Color::Yellow,
+            Verdict::ResidentIn | Verdict::ResidentOut | Verdict::Exited => Color::LightCyan,
             _ => Color::LightRed,
         };
         self.paint(c, None, Modifier::BOLD)

@@ -56,6 +56,12 @@ pub fn couple_pass() -> Pass {
         voided_at: None,
         voided_by: None,
         void_reason: None,
+        inside: 0,
+        entered: 0,
+        entry_day: None,
+        last_in_at: None,
+        last_in_gate: None,
+        note: None,
     }
 }
 
@@ -104,6 +110,8 @@ pub fn outcome(v: Verdict) -> Box<ScanOutcome> {
         manual: false,
         warning: None,
         block: 7,
+        note: None,
+        persons: None,
     };
     match v {
         Verdict::Admitted => {
@@ -135,6 +143,25 @@ pub fn outcome(v: Verdict) -> Box<ScanOutcome> {
         Verdict::WrongSlot => {
             pass.slot = "2026-12-24 19:00-23:00 Christmas Eve".into();
             o.reason = "wrong slot: slot 2026-12-24 19:00-23:00 Christmas Eve; now 2026-11-21 18:30 (33 d early)".into();
+            o.pass = Some(pass);
+        }
+        Verdict::AlreadyUsedToday
+        | Verdict::AlreadyInside
+        | Verdict::NotInside
+        | Verdict::Exited
+        | Verdict::NotToday
+        | Verdict::WrongGate
+        | Verdict::AtCapacity => {
+            o.reason = match v {
+                Verdict::AlreadyUsedToday => "already used today: admitted 2026-11-21T18:02:11.000000Z at North Gate",
+                Verdict::AlreadyInside => "already inside: admitted 2026-11-21T18:02:11.000000Z at North Gate, no exit since",
+                Verdict::NotInside => "not inside: no one on this pass has entered since the last exit",
+                Verdict::Exited => "Asha Rao & Ravi Rao: 2 out, 0 still inside",
+                Verdict::NotToday => "not today (2026-11-21): COUPLE is valid on 2026-12-24, 2026-12-25",
+                Verdict::WrongGate => "wrong gate: COUPLE passes enter at VIP, Lounge only",
+                _ => "at capacity: the venue holds 500, 500 inside",
+            }
+            .into();
             o.pass = Some(pass);
         }
     }

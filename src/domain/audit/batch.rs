@@ -85,6 +85,7 @@ impl Batch {
     pub fn push_pass(&mut self, p: &PassFacts) {
         self.num(i64::from(p.persons));
         self.num(p.price_cents);
+        self.num(i64::from(p.inside));
         for s in [p.id, p.pass_type, p.holder_name, p.holder_phone] {
             self.put(s);
         }
@@ -102,7 +103,7 @@ impl Batch {
     pub fn each_pass(&self, mut f: impl FnMut(&PassFacts)) {
         let mut r = self.reader();
         for _ in 0..self.rows {
-            let (persons, price_cents) = (r.num() as u32, r.num());
+            let (persons, price_cents, inside) = (r.num() as u32, r.num(), r.num() as u32);
             let (id, pass_type, holder_name, holder_phone) = (r.str(), r.str(), r.str(), r.str());
             let (holder2_name, holder2_phone) = (r.opt(), r.opt());
             let (payment_mode, slot, key_id, created_at, created_by) = (r.str(), r.str(), r.str(), r.str(), r.str());
@@ -127,6 +128,7 @@ impl Batch {
                 voided_at: r.opt(),
                 voided_by: r.opt(),
                 void_reason: r.opt(),
+                inside,
             };
             f(&p);
         }
@@ -244,6 +246,7 @@ mod tests {
             voided_at: None,
             voided_by: None,
             void_reason: Some(""),
+            inside: 2,
         };
         let mut passes = Batch::default();
         passes.push_pass(&pass);

@@ -16,6 +16,7 @@ use super::events::{Event, EventError, OfflineSync, Scan, ScanKind};
 use super::keys::KeyRing;
 use super::ledger::{BlockFields, BlockRef, GENESIS, from_hex, to_hex};
 use super::resident::{Presence, Resident};
+use super::rules::Entry;
 use super::scan::Verdict;
 use super::user::User;
 
@@ -41,8 +42,12 @@ pub enum Finding {
     Unrecorded { table: &'static str, id: String },
     /// A row that a block created, and that is gone.
     Missing { table: &'static str, id: String, block: u64 },
-    /// Two admissions of one pass with no unscan between them.
+    /// Two admissions of one pass with no unscan between them (for its
+    /// rule: a `once` pass's people past its size, a `reentry` pass's
+    /// while they were inside).
     DoubleAdmission { pass: String, first_block: u64, second_block: u64 },
+    /// An exit of more people than the pass had inside.
+    ExitWithoutEntry { pass: String, block: u64 },
     /// An offline gate's local chain, as uploaded, has a gap, a block out
     /// of order, or a block whose hash no longer matches (docs/offline.md).
     OfflineChain { chain: String, block: u64, local_index: u64, why: String },
@@ -62,6 +67,9 @@ impl std::fmt::Display for Finding {
             }
             Finding::DoubleAdmission { pass, first_block, second_block } => {
                 write!(f, "pass {pass} admitted twice (blocks {first_block} and {second_block}) with no unscan between")
+            }
+            Finding::ExitWithoutEntry { pass, block } => {
+                write!(f, "pass {pass}: block {block} records an exit, but none of its people were inside")
             }
         }
     }
@@ -161,6 +169,9 @@ struct ExpUser {
 pub struct Audit {
     /// Keys the row fingerprints.
     seed: Seed,
+    /// The event's rules as the last `rules_set` block left them (None:
+    /// the seed, every type admitted once).
+    rules: Option<crate::domain::rules::RuleSet>,
     passes: Passes,
     /// Passes whose row differs; the caller re-reads them for detail.
     pass_mismatch: Vec<PassBlocks>,
@@ -313,8 +324,12 @@ impl Audit {
             Event::PassUnscan(d) => {
                 if let Some(p) = self.passes.get_mut(&PassKey::of(&d.id)) {
                     p.scanned = None;
+                    p.entered = 0;
+                    p.inside = 0;
+                    p.day = None;
                 }
             }
+            Event::RulesSet(d) => self.rules = Some(d.rules.clone()),
             Event::ResidentAdd(d) => {
                 let r = ExpResident {
                     block: b.index,
@@ -370,15 +385,47 @@ impl Audit {
         let id = s.id.as_deref().unwrap_or("");
         match s.kind.filter(|_| applied) {
             Some(ScanKind::Pass) if s.verdict == Verdict::Admitted => {
+                let n = s.persons.unwrap_or(1);
+                let rules = &self.rules;
                 let mut double = None;
                 if let Some(p) = self.passes.get_mut(&PassKey::of(id)) {
-                    double = p.scanned.map(|s| s.0);
-                    p.admit(b, &self.seed);
+                    let entry = rules.as_ref().and_then(|r| r.type_rule(&p.pass_type)).map_or(Entry::Once, |t| t.entry);
+                    if entry == Entry::Daily && p.day.as_deref() != s.day.as_deref() {
+                        // A new event day: a day's entries start afresh.
+                        p.day = s.day.as_deref().map(Into::into);
+                        p.entered = 0;
+                        p.inside = 0;
+                    }
+                    let past = match entry {
+                        Entry::Once | Entry::Daily => p.entered + n > p.persons,
+                        Entry::Reentry => p.inside + n > p.persons,
+                    };
+                    if past {
+                        double = p.scanned.map(|s| s.0);
+                    }
+                    if displaces {
+                        // It takes the pass over: the admission held is undone.
+                        p.scanned = None;
+                        p.entered = 0;
+                        p.inside = 0;
+                    }
+                    p.admit(b, &self.seed, n);
                 }
                 // An upload admitted earlier than the admission held takes
                 // it over; its `conflict` block records the pair.
                 if let Some(first_block) = double.filter(|_| !displaces) {
                     self.find(Finding::DoubleAdmission { pass: id.to_string(), first_block, second_block: b.index });
+                }
+            }
+            Some(ScanKind::Pass) if s.verdict == Verdict::Exited => {
+                let n = s.persons.unwrap_or(1);
+                let mut forged = false;
+                if let Some(p) = self.passes.get_mut(&PassKey::of(id)) {
+                    forged = p.inside < n;
+                    p.inside = p.inside.saturating_sub(n);
+                }
+                if forged {
+                    self.find(Finding::ExitWithoutEntry { pass: id.to_string(), block: b.index });
                 }
             }
             Some(ScanKind::Resident) if !s.repeated.unwrap_or(false) => {

@@ -37,6 +37,8 @@ pub struct PassFacts<'a> {
     pub voided_at: Option<&'a str>,
     pub voided_by: Option<&'a str>,
     pub void_reason: Option<&'a str>,
+    /// People of the pass inside now, as its entries and exits left it.
+    pub inside: u32,
 }
 
 /// A pass id as the replay's map key. The ids gatehouse makes are UUIDs in
@@ -92,6 +94,14 @@ pub(super) struct ExpPass {
     pub(super) scanned: Option<(u64, u64)>,
     /// The void: (its block, when/by whom/why).
     voided: Option<(u64, u64)>,
+    /// Its type and size, for the rule its scans are replayed by.
+    pub(super) pass_type: Box<str>,
+    pub(super) persons: u32,
+    /// People admitted under the rule so far (since the last unscan), and inside now.
+    pub(super) entered: u32,
+    pub(super) inside: u32,
+    /// A `daily` pass's last day of admission.
+    pub(super) day: Option<Box<str>>,
 }
 
 /// The passes the replay expects, in the order their issue blocks came.
@@ -211,12 +221,28 @@ impl ExpPass {
             b.operator,
             d.phones.as_deref(),
         );
-        ExpPass { issue: b.index, fields, phones: d.phones.is_some(), scanned: None, voided: None }
+        ExpPass {
+            issue: b.index,
+            fields,
+            phones: d.phones.is_some(),
+            scanned: None,
+            voided: None,
+            pass_type: d.pass_type.as_ref().into(),
+            persons: d.persons,
+            entered: 0,
+            inside: 0,
+            day: None,
+        }
     }
 
-    pub(super) fn admit(&mut self, b: &BlockRef, seed: &Seed) {
-        let fp = event_fp(seed, Some(b.ts), Some(b.operator), Some(b.gate));
-        self.scanned = fp.map(|fp| (b.index, fp));
+    /// An admission of `n` people: the first one is the pass's scan.
+    pub(super) fn admit(&mut self, b: &BlockRef, seed: &Seed, n: u32) {
+        if self.scanned.is_none() {
+            let fp = event_fp(seed, Some(b.ts), Some(b.operator), Some(b.gate));
+            self.scanned = fp.map(|fp| (b.index, fp));
+        }
+        self.entered += n;
+        self.inside += n;
     }
 
     pub(super) fn void(&mut self, b: &BlockRef, d: &PassVoid, seed: &Seed) {
@@ -254,6 +280,15 @@ impl Audit {
             p.created_by,
             phones.as_deref(),
         );
+        if e.inside != p.inside {
+            self.find(Finding::Diverges {
+                table: "passes",
+                id: p.id.to_owned(),
+                field: "inside",
+                ledger: e.inside.to_string(),
+                found: p.inside.to_string(),
+            });
+        }
         let same = fields == e.fields
             && e.scanned.map(|s| s.1) == event_fp(&self.seed, p.scanned_at, p.scanned_by, p.gate)
             && e.voided.map(|v| v.1) == event_fp(&self.seed, p.voided_at, p.voided_by, p.void_reason);

@@ -18,6 +18,7 @@ mod admin;
 mod offline;
 mod passes;
 mod residents;
+mod rules;
 mod scan;
 mod users;
 
@@ -28,6 +29,7 @@ pub use admin::{KeyRotate, Restore};
 pub use offline::{Conflict, ConflictAck, ConflictKind, LocalBlock, OfflineEvent, OfflineScan, OfflineSeen, OfflineSync, Upload};
 pub use passes::{PassIssue, PassUnscan, PassVoid};
 pub use residents::{ResidentAdd, ResidentDeactivate};
+pub use rules::RulesSet;
 pub use scan::{Scan, ScanKind};
 pub use users::{UserAdd, UserLocked, UserPasswd, UserToggle, UserUnlock};
 
@@ -104,6 +106,8 @@ events! {
     ResidentAdd(ResidentAdd) = "resident_add",
     ResidentDeactivate(ResidentDeactivate) = "resident_deactivate",
     Restore(Restore) = "restore",
+    /// The event's pass types and entry rules, whole.
+    RulesSet(RulesSet) = "rules_set",
 }
 
 /// Serialize a flag only when it is set, as the writers did.

@@ -26,6 +26,10 @@ pub struct PassIssue<'a> {
     /// have no such key.
     #[serde(borrow)]
     pub phones: Option<Cow<'a, str>>,
+    /// Shown loudly at the gate; written only when there is one, so blocks
+    /// without keep their bytes.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

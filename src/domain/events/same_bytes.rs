@@ -52,6 +52,7 @@ fn pass_events_write_what_json_wrote() {
             txn: txn.map(Into::into),
             slot: "2026-12-31 20:00".into(),
             phones: phones.map(Into::into),
+            note: None,
         };
         same("pass_issue", old, Event::PassIssue(new));
     }
@@ -327,4 +328,27 @@ fn strings_are_borrowed_from_the_block_unless_escaped() {
     let Ok(Event::PassVoid(v)) = Event::parse("pass_void", &text) else { panic!("reads") };
     assert!(matches!(v.id, std::borrow::Cow::Borrowed(_)));
     assert!(matches!(v.reason, std::borrow::Cow::Owned(_)));
+}
+
+/// The rules block is new: its bytes are pinned here from the start, the
+/// whole rule set with sorted keys and defaults left out.
+#[test]
+fn rules_set_writes_its_rules_whole() {
+    use crate::domain::pass::PassType;
+    use crate::domain::rules::{Entry, RuleSet};
+    let mut rules = RuleSet::seed(&[PassType { name: "SINGLE".into(), persons: 1, price_cents: 54900 }]);
+    let old = json!({
+        "digest": "ab12",
+        "rules": {"types": [{"entry": "once", "name": "SINGLE", "persons": 1, "price_cents": 54900}]},
+        "seed": true,
+    });
+    same("rules_set", old, Event::RulesSet(RulesSet { digest: "ab12".into(), rules: rules.clone(), seed: true }));
+    rules.types[0].entry = Entry::Reentry;
+    rules.types[0].gates = vec!["VIP".into()];
+    rules.capacity = Some(500);
+    let old = json!({
+        "digest": "cd34",
+        "rules": {"capacity": 500, "types": [{"entry": "reentry", "gates": ["VIP"], "name": "SINGLE", "persons": 1, "price_cents": 54900}]},
+    });
+    same("rules_set", old, Event::RulesSet(RulesSet { digest: "cd34".into(), rules, seed: false }));
 }

@@ -43,6 +43,10 @@ pub struct Scan<'a> {
     /// An operator checked someone in without their code.
     #[serde(default, skip_serializing_if = "super::is_false")]
     pub manual: bool,
+    /// The event day a `daily` pass was admitted on: the audit counts a
+    /// day's entries by it.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<Cow<'a, str>>,
 }
 
 impl<'a> Scan<'a> {
@@ -58,7 +62,13 @@ impl<'a> Scan<'a> {
             input_len: None,
             input_sha256: None,
             manual: false,
+            day: None,
         }
+    }
+
+    /// Admitted on this event day (a `daily` pass).
+    pub fn on_day(self, day: impl Into<Cow<'a, str>>) -> Scan<'a> {
+        Scan { day: Some(day.into()), ..self }
     }
 
     /// A code that did not parse or verify.

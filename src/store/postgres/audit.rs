@@ -68,6 +68,7 @@ impl AuditRows for PgDb<'_> {
                 voided_at: get(r, 17)?,
                 voided_by: get(r, 18)?,
                 void_reason: get(r, 19)?,
+                inside: get::<i32>(r, 20)?.max(0) as u32,
             })
         })
     }

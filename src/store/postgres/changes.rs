@@ -7,7 +7,7 @@ use super::copy::cells;
 use super::{PgDb, PgStore, get};
 use crate::domain::offline::{Refetch, refetch};
 use crate::error::Result;
-use crate::store::copy::{Cell, TABLES, TableSpec};
+use crate::store::copy::{Cell, RULES, TABLES, TableSpec};
 use crate::store::sync::Changes;
 
 /// Rows of `spec` matching `filter` (SQL after WHERE), as cells.
@@ -46,6 +46,7 @@ fn pull_in_snapshot(tx: &PgDb, since: Option<(u64, String)>) -> Result<Changes> 
     let (users, passes, residents) = (&TABLES[0], &TABLES[1], &TABLES[2]);
     let mut c = Changes { full, head, server_time, ..Default::default() };
     c.users = rows(tx, users, "TRUE", &[])?;
+    c.rules = rows(tx, RULES, "TRUE", &[])?;
     if !full {
         let from = since.as_ref().map_or(0, |s| s.0 as i64);
         let mut ids: Vec<String> = Vec::new();

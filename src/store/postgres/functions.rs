@@ -13,7 +13,7 @@
 /// Stands for the set: bumped with any change to the functions below.
 macro_rules! version {
     () => {
-        "gatehouse functions 1"
+        "gatehouse functions 2"
     };
 }
 pub(super) const VERSION: &str = version!();
@@ -43,6 +43,11 @@ pub(super) const LOOKUP: &str = "SELECT * FROM gatehouse_scan_lookup($1, $2)";
 /// head's index and hash (NULL for an empty ledger).
 pub(super) const CLAIM: &str = "SELECT * FROM gatehouse_claim($1, $2, $3, $4, $5)";
 
+/// Take the capacity lock (held to the end of the transaction), then
+/// count the people inside: admissions under a capacity queue here, so of
+/// any number of gates racing for the last place exactly one gets it.
+pub(super) const INSIDE: &str = "SELECT * FROM gatehouse_inside($1, $2)";
+
 /// A scan's block and its scan row.
 pub(super) const APPEND_SCAN: &str =
     "SELECT gatehouse_append_scan($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
@@ -51,18 +56,25 @@ pub(super) const APPEND_SCAN: &str =
 /// snapshot under READ COMMITTED, so the claim's head is read after its
 /// lock is granted, as separate statements would.
 const CREATE: &str = r#"
+-- Version 1 returned fewer columns; a function's row type cannot be replaced.
+DROP FUNCTION IF EXISTS gatehouse_scan_lookup(text, text);
+DROP FUNCTION IF EXISTS gatehouse_claim(text, text, text, text, bigint);
+
 CREATE OR REPLACE FUNCTION gatehouse_scan_lookup(p_nonce text, p_pass text)
 RETURNS TABLE (s_at text, s_operator text, s_gate text, s_verdict text, s_subject text, s_persons integer, s_repeated boolean,
   s_block bigint, s_reason text, s_nonce text, id text, pass_type text, persons integer, holder_name text, holder_phone text, holder2_name text, holder2_phone text,
   price_cents bigint, payment_mode text, txn_ref text, slot text, key_id text, created_at text, created_by text,
-  scanned_at text, scanned_by text, gate text, voided_at text, voided_by text, void_reason text)
+  scanned_at text, scanned_by text, gate text, voided_at text, voided_by text, void_reason text,
+  inside integer, entered integer, entry_day text, last_in_at text, last_in_gate text, note text, rules_digest text)
 LANGUAGE plpgsql STABLE AS $f$
 BEGIN
   RETURN QUERY
   SELECT s.at, s.operator, s.gate, s.verdict, s.subject, s.persons, s.repeated, s.block, s.reason, s.nonce,
          p.id, p.pass_type, p.persons, p.holder_name, p.holder_phone, p.holder2_name, p.holder2_phone,
          p.price_cents, p.payment_mode, p.txn_ref, p.slot, p.key_id, p.created_at, p.created_by,
-         p.scanned_at, p.scanned_by, p.gate, p.voided_at, p.voided_by, p.void_reason
+         p.scanned_at, p.scanned_by, p.gate, p.voided_at, p.voided_by, p.void_reason,
+         p.inside, p.entered, p.entry_day, p.last_in_at, p.last_in_gate, p.note,
+         (SELECT r.digest FROM event_rules r WHERE r.id = 1)
     FROM (SELECT 1) AS one
     LEFT JOIN scans s ON s.nonce = p_nonce
     LEFT JOIN passes p ON p.id = p_pass AND s.nonce IS NULL;
@@ -71,28 +83,39 @@ END $f$;
 CREATE OR REPLACE FUNCTION gatehouse_claim(p_id text, p_at text, p_by text, p_gate text, p_lock bigint)
 RETURNS TABLE (id text, pass_type text, persons integer, holder_name text, holder_phone text, holder2_name text, holder2_phone text,
   price_cents bigint, payment_mode text, txn_ref text, slot text, key_id text, created_at text, created_by text,
-  scanned_at text, scanned_by text, gate text, voided_at text, voided_by text, void_reason text, head_idx bigint, head_hash text)
+  scanned_at text, scanned_by text, gate text, voided_at text, voided_by text, void_reason text,
+  inside integer, entered integer, entry_day text, last_in_at text, last_in_gate text, note text, head_idx bigint, head_hash text)
 LANGUAGE plpgsql VOLATILE AS $f$
 #variable_conflict use_column
 DECLARE r record; h record; claimed boolean;
 BEGIN
-  UPDATE passes AS p SET scanned_at = p_at, scanned_by = p_by, gate = p_gate
+  UPDATE passes AS p SET scanned_at = p_at, scanned_by = p_by, gate = p_gate, inside = p.persons, entered = p.persons
    WHERE p.id = p_id AND p.scanned_at IS NULL AND p.voided_at IS NULL
    RETURNING p.id, p.pass_type, p.persons, p.holder_name, p.holder_phone, p.holder2_name, p.holder2_phone, p.price_cents,
              p.payment_mode, p.txn_ref, p.slot, p.key_id, p.created_at, p.created_by, p.scanned_at, p.scanned_by, p.gate,
-             p.voided_at, p.voided_by, p.void_reason INTO r;
+             p.voided_at, p.voided_by, p.void_reason, p.inside, p.entered, p.entry_day, p.last_in_at, p.last_in_gate, p.note INTO r;
   claimed := FOUND;
   PERFORM pg_advisory_xact_lock(p_lock);
   SELECT l.idx, l.hash INTO h FROM ledger AS l ORDER BY l.seq DESC LIMIT 1;
   IF claimed THEN
     RETURN QUERY SELECT r.id, r.pass_type, r.persons, r.holder_name, r.holder_phone, r.holder2_name, r.holder2_phone, r.price_cents,
       r.payment_mode, r.txn_ref, r.slot, r.key_id, r.created_at, r.created_by, r.scanned_at, r.scanned_by, r.gate,
-      r.voided_at, r.voided_by, r.void_reason, h.idx, h.hash;
+      r.voided_at, r.voided_by, r.void_reason, r.inside, r.entered, r.entry_day, r.last_in_at, r.last_in_gate, r.note, h.idx, h.hash;
   ELSE
     RETURN QUERY SELECT NULL::text, NULL::text, NULL::integer, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint,
       NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text,
-      NULL::text, NULL::text, NULL::text, h.idx, h.hash;
+      NULL::text, NULL::text, NULL::text, NULL::integer, NULL::integer, NULL::text, NULL::text, NULL::text, NULL::text, h.idx, h.hash;
   END IF;
+END $f$;
+
+CREATE OR REPLACE FUNCTION gatehouse_inside(p_lock bigint, p_gates text[])
+RETURNS TABLE (venue bigint, zone bigint)
+LANGUAGE plpgsql VOLATILE AS $f$
+BEGIN
+  PERFORM pg_advisory_xact_lock(p_lock);
+  RETURN QUERY SELECT coalesce(SUM(p.inside), 0)::bigint,
+                      coalesce(SUM(CASE WHEN lower(coalesce(p.last_in_gate, p.gate)) = ANY(p_gates) THEN p.inside ELSE 0 END), 0)::bigint
+                 FROM passes AS p WHERE p.inside > 0;
 END $f$;
 
 CREATE OR REPLACE FUNCTION gatehouse_append_scan(p_idx bigint, p_ts text, p_operator text, p_gate text, p_event text, p_data text,

@@ -88,8 +88,8 @@ impl PgDb<'_> {
     pub(super) fn claim(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<Option<Pass>> {
         let rows = self.run(&[(functions::CLAIM, &[&id, &at, &by, &gate, &LEDGER_LOCK])])?;
         let r = rows[0].first().ok_or_else(|| Error::pg("the claim returned no row"))?;
-        let head = match get::<Option<i64>>(r, 20)? {
-            Some(i) => Some((i.max(0) as u64, get::<String>(r, 21)?)),
+        let head = match get::<Option<i64>>(r, 26)? {
+            Some(i) => Some((i.max(0) as u64, get::<String>(r, 27)?)),
             None => None,
         };
         *self.head.borrow_mut() = Some(head);

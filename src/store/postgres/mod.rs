@@ -12,6 +12,7 @@ mod functions;
 mod ledger;
 mod passes;
 mod residents;
+mod rules;
 mod scans;
 mod schema;
 mod sessions;
@@ -37,6 +38,8 @@ use crate::error::{Error, Result};
 /// Every ledger append takes this transaction-scoped advisory lock, so
 /// appends from all gates are serialised and the indices stay dense.
 const LEDGER_LOCK: i64 = 0x6761_7465_6c65_6467; // "gateledg"
+/// Held by an admission under a capacity, from its count to its commit.
+const CAPACITY_LOCK: i64 = 0x6761_7465_6361_7061; // "gatecapa"
 
 /// Whether the last transaction reached the server; read by the console
 /// header while the worker thread owns the store.
@@ -508,7 +511,7 @@ impl Db for PgDb<'_> {
         })
     }
 
-    fn scan_lookup(&self, nonce: &str, pass_id: Option<&str>) -> Result<(Option<super::ScanRow>, Option<crate::domain::pass::Pass>)> {
+    fn scan_lookup(&self, nonce: &str, pass_id: Option<&str>) -> Result<super::ScanLookup> {
         self.scan_and_pass(nonce, pass_id)
     }
 

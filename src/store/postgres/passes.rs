@@ -5,15 +5,17 @@ use postgres::Row;
 use super::conn::Param;
 use super::{PgDb, get, get_u32, parse_col};
 use crate::domain::pass::{Pass, PaymentMode, ValidPass};
+use crate::domain::rules::EntryState;
 use crate::domain::text::search_fold;
 use crate::error::Result;
-use crate::store::interface::{PassFilter, PassRows};
+use crate::store::interface::{FirstAdmission, PassFilter, PassRows};
 use crate::store::{filters, ids};
 
 macro_rules! cols {
     () => {
         "id, pass_type, persons, holder_name, holder_phone, holder2_name, holder2_phone, price_cents, \
-         payment_mode, txn_ref, slot, key_id, created_at, created_by, scanned_at, scanned_by, gate, voided_at, voided_by, void_reason"
+         payment_mode, txn_ref, slot, key_id, created_at, created_by, scanned_at, scanned_by, gate, voided_at, voided_by, void_reason, \
+         inside, entered, entry_day, last_in_at, last_in_gate, note"
     };
 }
 // The audit reads the same columns.
@@ -46,13 +48,19 @@ pub(super) fn row_to_pass_at(r: &Row, o: usize) -> Result<Pass> {
         voided_at: get(r, o + 17)?,
         voided_by: get(r, o + 18)?,
         void_reason: get(r, o + 19)?,
+        inside: get_u32(r, o + 20)?,
+        entered: get_u32(r, o + 21)?,
+        entry_day: get(r, o + 22)?,
+        last_in_at: get(r, o + 23)?,
+        last_in_gate: get(r, o + 24)?,
+        note: get(r, o + 25)?,
     })
 }
 
 /// Record the first admission. Of two racing UPDATEs the second waits on
 /// the row lock, re-checks the WHERE clause, and changes nothing.
 pub(super) const CLAIM: &str = concat!(
-    "UPDATE passes SET scanned_at = $2, scanned_by = $3, gate = $4
+    "UPDATE passes SET scanned_at = $2, scanned_by = $3, gate = $4, inside = persons, entered = persons
      WHERE id = $1 AND scanned_at IS NULL AND voided_at IS NULL RETURNING ",
     cols!()
 );
@@ -61,8 +69,8 @@ impl PassRows for PgDb<'_> {
     fn insert_pass(&self, id: &str, v: &ValidPass, key_id: &str, at: &str, by: &str) -> Result<()> {
         self.execute(
             "INSERT INTO passes (id, pass_type, persons, holder_name, holder_phone, name_key, holder2_name, holder2_phone,
-                price_cents, payment_mode, txn_ref, slot, key_id, created_at, created_by, search_key)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                price_cents, payment_mode, txn_ref, slot, key_id, created_at, created_by, search_key, note)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
             &[
                 &id,
                 &v.pass_type,
@@ -80,6 +88,7 @@ impl PassRows for PgDb<'_> {
                 &at,
                 &by,
                 &search_key(v),
+                &v.note,
             ],
         )?;
         Ok(())
@@ -96,10 +105,10 @@ impl PassRows for PgDb<'_> {
             let search: Vec<String> = chunk.iter().map(|(_, v)| search_key(v)).collect();
             self.execute(
                 "INSERT INTO passes (id, pass_type, persons, holder_name, holder_phone, name_key, holder2_name, holder2_phone,
-                    price_cents, payment_mode, txn_ref, slot, search_key, key_id, created_at, created_by)
-                 SELECT u.*, $14, $15, $16
+                    price_cents, payment_mode, txn_ref, slot, search_key, note, key_id, created_at, created_by)
+                 SELECT u.*, $15, $16, $17
                  FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                             $9::int8[], $10::text[], $11::text[], $12::text[], $13::text[]) AS u",
+                             $9::int8[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[]) AS u",
                 &[
                     &ids,
                     &text(|v| &v.pass_type),
@@ -114,6 +123,7 @@ impl PassRows for PgDb<'_> {
                     &opt(|v| v.txn_ref.as_deref()),
                     &text(|v| &v.slot),
                     &search,
+                    &opt(|v| v.note.as_deref()),
                     &key_id,
                     &at,
                     &by,
@@ -186,8 +196,51 @@ impl PassRows for PgDb<'_> {
     }
 
     fn clear_pass_scan(&self, id: &str) -> Result<()> {
-        self.execute("UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL WHERE id = $1", &[&id])?;
+        self.execute(
+            "UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL,
+                inside = 0, entered = 0, entry_day = NULL, last_in_at = NULL, last_in_gate = NULL WHERE id = $1",
+            &[&id],
+        )?;
         Ok(())
+    }
+
+    /// As on SQLite: a compare-and-set. A racing UPDATE waits on the row
+    /// lock, re-checks the WHERE clause on the new row, and changes nothing.
+    fn move_pass(&self, id: &str, was: &EntryState, now: &EntryState, first: Option<FirstAdmission>) -> Result<Option<Pass>> {
+        let (at, by, gate) = first.map_or((None, None, None), |f| (Some(f.at), Some(f.by), Some(f.gate)));
+        self.query_opt(
+            concat!(
+                "UPDATE passes SET inside = $2, entered = $3, entry_day = $4, last_in_at = $5, last_in_gate = $6,
+                    scanned_at = coalesce(scanned_at, $10), scanned_by = coalesce(scanned_by, $11), gate = coalesce(gate, $12)
+                 WHERE id = $1 AND voided_at IS NULL AND inside = $7 AND entered = $8 AND entry_day IS NOT DISTINCT FROM $9 RETURNING ",
+                cols!()
+            ),
+            &[
+                &id,
+                &(now.inside as i32),
+                &(now.entered as i32),
+                &now.entry_day,
+                &now.last_in_at,
+                &now.last_in_gate,
+                &(was.inside as i32),
+                &(was.entered as i32),
+                &was.entry_day,
+                &at,
+                &by,
+                &gate,
+            ],
+        )?
+        .as_ref()
+        .map(row_to_pass)
+        .transpose()
+    }
+
+    /// See `functions::INSIDE`: the capacity lock and the counts in one call.
+    fn inside_counts(&self, zone_gates: &[String]) -> Result<(u64, u64)> {
+        let gates: Vec<&str> = zone_gates.iter().map(String::as_str).collect();
+        let gates = gates.as_slice();
+        let r = self.query_one(super::functions::INSIDE, &[&super::CAPACITY_LOCK, &gates])?;
+        Ok((get::<i64>(&r, 0)?.max(0) as u64, get::<i64>(&r, 1)?.max(0) as u64))
     }
 
     fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()> {

@@ -5,7 +5,6 @@ use postgres::Row;
 
 use super::passes::row_to_pass_at;
 use super::{PgDb, get, get_u32, parse_col};
-use crate::domain::pass::Pass;
 use crate::domain::scan::Verdict;
 use crate::error::Result;
 use crate::store::interface::{ScanRow, ScanRows};
@@ -41,7 +40,7 @@ impl PgDb<'_> {
     /// then the pass's (each in its `cols!` order), NULL where there is none.
     /// It runs before BEGIN (see `PgStore::write`): the claim that follows
     /// rechecks the pass, and the unique nonce refuses a second scan row.
-    pub(super) fn scan_and_pass(&self, nonce: &str, pass_id: Option<&str>) -> Result<(Option<ScanRow>, Option<Pass>)> {
+    pub(super) fn scan_and_pass(&self, nonce: &str, pass_id: Option<&str>) -> Result<crate::store::ScanLookup> {
         let r = self.query_one_early(super::functions::LOOKUP, &[&nonce, &pass_id])?;
         let first = match get::<Option<String>>(&r, 0)? {
             Some(_) => Some(row_to_scan_at(&r, 0)?),
@@ -51,7 +50,7 @@ impl PgDb<'_> {
             Some(_) => Some(row_to_pass_at(&r, 10)?),
             None => None,
         };
-        Ok((first, pass))
+        Ok(crate::store::ScanLookup { first, pass, rules_digest: get(&r, 36)? })
     }
 }
 

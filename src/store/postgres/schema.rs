@@ -119,6 +119,27 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX sessions_user ON sessions (username);
     "#,
+    // 4: the event's pass types and entry rules, as SQLite's 5.
+    r#"
+    CREATE TABLE event_rules (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        rules  TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        set_at TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        block  BIGINT NOT NULL
+    );
+    "#,
+    // 5: each pass's entry state and note, as SQLite's 6.
+    r#"
+    ALTER TABLE passes ADD COLUMN inside INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE passes ADD COLUMN entered INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE passes ADD COLUMN entry_day TEXT;
+    ALTER TABLE passes ADD COLUMN last_in_at TEXT;
+    ALTER TABLE passes ADD COLUMN last_in_gate TEXT;
+    ALTER TABLE passes ADD COLUMN note TEXT;
+    UPDATE passes SET inside = persons, entered = persons WHERE scanned_at IS NOT NULL;
+    "#,
 ];
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

@@ -4,7 +4,7 @@ use super::{PgDb, get};
 use crate::domain::stats::{PassGroup, PassState, ResidentGroup, ScanGroup, StatsFacts};
 use crate::error::{Error, Result};
 use crate::store::interface::StatsQuery;
-use crate::store::stats::{PASS_GROUPS, RESIDENT_GROUPS, SCAN_GROUPS, SCANS_BY_HOUR};
+use crate::store::stats::{INSIDE_BY_GATE, PASS_GROUPS, RESIDENT_GROUPS, SCAN_GROUPS, SCANS_BY_HOUR};
 
 impl StatsQuery for PgDb<'_> {
     fn stats_facts(&self, since: &str) -> Result<StatsFacts> {
@@ -22,6 +22,7 @@ impl StatsQuery for PgDb<'_> {
                 count: n(get(&r, 6)?),
                 persons: n(get(&r, 7)?),
                 price_cents: get(&r, 8)?,
+                inside: n(get(&r, 9)?),
             });
         }
         for r in self.query(RESIDENT_GROUPS, &[])? {
@@ -29,6 +30,9 @@ impl StatsQuery for PgDb<'_> {
         }
         for r in self.query(SCANS_BY_HOUR, &[&since])? {
             f.scans_by_hour.push((get(&r, 0)?, n(get(&r, 1)?)));
+        }
+        for r in self.query(INSIDE_BY_GATE, &[])? {
+            f.inside_by_gate.push((get(&r, 0)?, n(get(&r, 1)?)));
         }
         for r in self.query(SCAN_GROUPS, &[])? {
             f.scans.push(ScanGroup { gate: get(&r, 0)?, verdict: get(&r, 1)?, count: n(get(&r, 2)?) });

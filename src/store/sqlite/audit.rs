@@ -84,6 +84,7 @@ impl AuditRows for SqliteDb<'_> {
                 voided_at: opt_text(r, 17)?,
                 voided_by: opt_text(r, 18)?,
                 void_reason: opt_text(r, 19)?,
+                inside: count(r, 20)?,
             };
             f(&facts)?;
         }

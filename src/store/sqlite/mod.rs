@@ -8,6 +8,7 @@ mod ledger;
 mod passes;
 mod replica;
 mod residents;
+mod rules;
 mod scans;
 mod schema;
 mod sessions;

@@ -8,11 +8,13 @@ use crate::domain::text::search_fold;
 use crate::error::Result;
 use crate::store::{filters, ids};
 // Residents use the same pattern escaping.
+use crate::domain::rules::EntryState;
 pub(super) use crate::store::ids::escape_like;
-use crate::store::interface::{PassFilter, PassRows};
+use crate::store::interface::{FirstAdmission, PassFilter, PassRows};
 
 pub(super) const COLS: &str = "id, pass_type, persons, holder_name, holder_phone, holder2_name, holder2_phone, price_cents, \
-    payment_mode, txn_ref, slot, key_id, created_at, created_by, scanned_at, scanned_by, gate, voided_at, voided_by, void_reason";
+    payment_mode, txn_ref, slot, key_id, created_at, created_by, scanned_at, scanned_by, gate, voided_at, voided_by, void_reason, \
+    inside, entered, entry_day, last_in_at, last_in_gate, note";
 
 fn row_to_pass(r: &rusqlite::Row) -> rusqlite::Result<Pass> {
     Ok(Pass {
@@ -36,6 +38,12 @@ fn row_to_pass(r: &rusqlite::Row) -> rusqlite::Result<Pass> {
         voided_at: r.get(17)?,
         voided_by: r.get(18)?,
         void_reason: r.get(19)?,
+        inside: r.get(20)?,
+        entered: r.get(21)?,
+        entry_day: r.get(22)?,
+        last_in_at: r.get(23)?,
+        last_in_gate: r.get(24)?,
+        note: r.get(25)?,
     })
 }
 
@@ -44,8 +52,8 @@ impl PassRows for SqliteDb<'_> {
         self.conn
             .prepare_cached(
                 "INSERT INTO passes (id, pass_type, persons, holder_name, holder_phone, name_key, holder2_name, holder2_phone,
-                    price_cents, payment_mode, txn_ref, slot, key_id, created_at, created_by, search_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    price_cents, payment_mode, txn_ref, slot, key_id, created_at, created_by, search_key, note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?
             .execute(params![
                 id,
@@ -63,7 +71,8 @@ impl PassRows for SqliteDb<'_> {
                 key_id,
                 at,
                 by,
-                search_fold(&format!("{} {}", v.holder_name, v.holder2_name.as_deref().unwrap_or("")))
+                search_fold(&format!("{} {}", v.holder_name, v.holder2_name.as_deref().unwrap_or(""))),
+                v.note
             ])?;
         Ok(())
     }
@@ -92,7 +101,7 @@ impl PassRows for SqliteDb<'_> {
         Ok(self
             .conn
             .prepare_cached(&format!(
-                "UPDATE passes SET scanned_at = ?2, scanned_by = ?3, gate = ?4
+                "UPDATE passes SET scanned_at = ?2, scanned_by = ?3, gate = ?4, inside = persons, entered = persons
                  WHERE id = ?1 AND scanned_at IS NULL AND voided_at IS NULL RETURNING {COLS}"
             ))?
             .query_row(params![id, at, by, gate], row_to_pass)
@@ -100,8 +109,53 @@ impl PassRows for SqliteDb<'_> {
     }
 
     fn clear_pass_scan(&self, id: &str) -> Result<()> {
-        self.conn.execute("UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL WHERE id = ?1", [id])?;
+        self.conn.execute(
+            "UPDATE passes SET scanned_at = NULL, scanned_by = NULL, gate = NULL,
+                inside = 0, entered = 0, entry_day = NULL, last_in_at = NULL, last_in_gate = NULL WHERE id = ?1",
+            [id],
+        )?;
         Ok(())
+    }
+
+    fn move_pass(&self, id: &str, was: &EntryState, now: &EntryState, first: Option<FirstAdmission>) -> Result<Option<Pass>> {
+        let (at, by, gate) = first.map_or((None, None, None), |f| (Some(f.at), Some(f.by), Some(f.gate)));
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "UPDATE passes SET inside = ?2, entered = ?3, entry_day = ?4, last_in_at = ?5, last_in_gate = ?6,
+                    scanned_at = coalesce(scanned_at, ?10), scanned_by = coalesce(scanned_by, ?11), gate = coalesce(gate, ?12)
+                 WHERE id = ?1 AND voided_at IS NULL AND inside = ?7 AND entered = ?8 AND entry_day IS ?9 RETURNING {COLS}"
+            ))?
+            .query_row(
+                params![
+                    id,
+                    now.inside,
+                    now.entered,
+                    now.entry_day,
+                    now.last_in_at,
+                    now.last_in_gate,
+                    was.inside,
+                    was.entered,
+                    was.entry_day,
+                    at,
+                    by,
+                    gate
+                ],
+                row_to_pass,
+            )
+            .optional()?)
+    }
+
+    /// The write transaction is IMMEDIATE: no other writer runs meanwhile.
+    fn inside_counts(&self, zone_gates: &[String]) -> Result<(u64, u64)> {
+        let gates = serde_json::to_string(zone_gates).map_err(|e| crate::error::Error::Internal(e.to_string()))?;
+        let (venue, zone): (i64, i64) = self.conn.prepare_cached(
+            "SELECT coalesce(SUM(inside), 0),
+                    coalesce(SUM(CASE WHEN lower(coalesce(last_in_gate, gate)) IN (SELECT value FROM json_each(?1)) THEN inside ELSE 0 END), 0)
+             FROM passes WHERE inside > 0",
+        )?
+        .query_row([gates], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((venue.max(0) as u64, zone.max(0) as u64))
     }
 
     fn void_pass(&self, id: &str, at: &str, by: &str, reason: &str) -> Result<()> {

@@ -11,7 +11,7 @@ use crate::domain::resident::Resident;
 use crate::domain::scan::Verdict;
 use crate::error::Result;
 use crate::store::ScanRow;
-use crate::store::copy::{Cell, TABLES, TableSpec, col_list};
+use crate::store::copy::{Cell, RULES, TABLES, TableSpec, col_list};
 use crate::store::sync::{Changes, OutboxItem};
 
 fn to_sql(c: &Cell) -> rusqlite::types::Value {
@@ -89,6 +89,9 @@ impl SqliteStore {
         upsert(&tx, &TABLES[0], &c.users)?;
         upsert(&tx, &TABLES[1], &c.passes)?;
         upsert(&tx, &TABLES[2], &c.residents)?;
+        // The server's rules, whatever this replica held before.
+        tx.execute("DELETE FROM event_rules", [])?;
+        upsert(&tx, RULES, &c.rules)?;
         set_all(&tx, meta)?;
         tx.commit()?;
         Ok(true)
@@ -128,8 +131,22 @@ impl SqliteStore {
     pub fn note(&mut self, pass: Option<&Pass>, resident: Option<&Resident>) -> Result<()> {
         if let Some(p) = pass {
             self.conn.execute(
-                "UPDATE passes SET scanned_at = ?2, scanned_by = ?3, gate = ?4, voided_at = ?5, voided_by = ?6, void_reason = ?7 WHERE id = ?1",
-                params![p.id, p.scanned_at, p.scanned_by, p.gate, p.voided_at, p.voided_by, p.void_reason],
+                "UPDATE passes SET scanned_at = ?2, scanned_by = ?3, gate = ?4, voided_at = ?5, voided_by = ?6, void_reason = ?7,
+                    inside = ?8, entered = ?9, entry_day = ?10, last_in_at = ?11, last_in_gate = ?12 WHERE id = ?1",
+                params![
+                    p.id,
+                    p.scanned_at,
+                    p.scanned_by,
+                    p.gate,
+                    p.voided_at,
+                    p.voided_by,
+                    p.void_reason,
+                    p.inside,
+                    p.entered,
+                    p.entry_day,
+                    p.last_in_at,
+                    p.last_in_gate
+                ],
             )?;
         }
         if let Some(r) = resident {

@@ -117,6 +117,29 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX sessions_user ON sessions (username);
     "#,
+    // 5: the event's pass types and entry rules, one row, written with a
+    // `rules_set` block. No row yet: the config's types are the seed.
+    r#"
+    CREATE TABLE event_rules (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        rules  TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        set_at TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        block  INTEGER NOT NULL
+    );
+    "#,
+    // 6: each pass's entry state under its rule, and its note. Passes
+    // admitted before are inside with all their people.
+    r#"
+    ALTER TABLE passes ADD COLUMN inside INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE passes ADD COLUMN entered INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE passes ADD COLUMN entry_day TEXT;
+    ALTER TABLE passes ADD COLUMN last_in_at TEXT;
+    ALTER TABLE passes ADD COLUMN last_in_gate TEXT;
+    ALTER TABLE passes ADD COLUMN note TEXT;
+    UPDATE passes SET inside = persons, entered = persons WHERE scanned_at IS NOT NULL;
+    "#,
 ];
 
 /// Steps that need Rust after a migration's SQL, in the same transaction:

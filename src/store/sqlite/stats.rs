@@ -4,7 +4,7 @@ use super::SqliteDb;
 use crate::domain::stats::{PassGroup, PassState, ResidentGroup, ScanGroup, StatsFacts};
 use crate::error::{Error, Result};
 use crate::store::interface::StatsQuery;
-use crate::store::stats::{PASS_GROUPS, RESIDENT_GROUPS, SCAN_GROUPS, SCANS_BY_HOUR};
+use crate::store::stats::{INSIDE_BY_GATE, PASS_GROUPS, RESIDENT_GROUPS, SCAN_GROUPS, SCANS_BY_HOUR};
 
 impl StatsQuery for SqliteDb<'_> {
     fn stats_facts(&self, since: &str) -> Result<StatsFacts> {
@@ -25,6 +25,7 @@ impl StatsQuery for SqliteDb<'_> {
                 count: n(r.get(6)?),
                 persons: n(r.get(7)?),
                 price_cents: r.get(8)?,
+                inside: n(r.get(9)?),
             });
         }
         let mut st = c.prepare_cached(RESIDENT_GROUPS)?;
@@ -33,6 +34,9 @@ impl StatsQuery for SqliteDb<'_> {
         let mut st = c.prepare_cached(SCANS_BY_HOUR)?;
         let rows = st.query_map([since], |r| Ok((r.get(0)?, n(r.get(1)?))))?;
         f.scans_by_hour = rows.collect::<rusqlite::Result<_>>()?;
+        let mut st = c.prepare_cached(INSIDE_BY_GATE)?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, n(r.get(1)?))))?;
+        f.inside_by_gate = rows.collect::<rusqlite::Result<_>>()?;
         let mut st = c.prepare_cached(SCAN_GROUPS)?;
         let rows = st.query_map([], |r| Ok(ScanGroup { gate: r.get(0)?, verdict: r.get(1)?, count: n(r.get(2)?) }))?;
         f.scans = rows.collect::<rusqlite::Result<_>>()?;

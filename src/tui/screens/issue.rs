@@ -144,6 +144,7 @@ impl IssueForm {
             txn_ref: online.then(|| self.txn.value()),
             slot: cfg.event.slots.get(self.slot_idx).cloned(),
             price_override: None,
+            note: None,
         }
     }
 

@@ -243,6 +243,13 @@ pub fn word(v: Verdict) -> &'static str {
         Verdict::Forged => "FORGED",
         Verdict::Malformed => "MALFORMED",
         Verdict::WrongSlot => "WRONG SLOT",
+        Verdict::AlreadyUsedToday => "USED TODAY",
+        Verdict::AlreadyInside => "ALREADY INSIDE",
+        Verdict::NotInside => "NOT INSIDE",
+        Verdict::Exited => "EXITED",
+        Verdict::NotToday => "NOT TODAY",
+        Verdict::WrongGate => "WRONG GATE",
+        Verdict::AtCapacity => "AT CAPACITY",
     }
 }
 
@@ -322,6 +329,9 @@ pub fn render_strip(scan: &ScanState, theme: &Theme, area: Rect, buf: &mut Buffe
     let Some(o) = scan.showing() else { return };
     let style = theme.verdict(o.verdict);
     let mut lines = vec![Line::from(Span::styled(format!("*** {} ***", big_word(o)), style))];
+    if let Some(n) = &o.note {
+        lines.push(Line::from(Span::styled(format!(" NOTE: {} ", text::keep_brackets(&visible(n))), theme.note())));
+    }
     lines.extend(details(o).into_iter().map(Line::from));
     if let Some(w) = &o.warning {
         lines.push(Line::from(format!("WARNING: {w}")));
@@ -362,6 +372,10 @@ fn render_verdict(scan: &ScanState, theme: &Theme, area: Rect, buf: &mut Buffer)
     if scan.same_again {
         lines.insert(0, "SAME CARD AGAIN: read twice, counted once".into());
     }
+    // The note goes first, in its own colour: the operator must not miss it.
+    if let Some(n) = &o.note {
+        lines.insert(0, format!(" NOTE: {} ", text::keep_brackets(&visible(n))));
+    }
     let photo_w = if scan.photo.is_some() && inner.width >= 90 { PHOTO_COLS } else { 0 };
     let [text_area, photo_area] = Layout::horizontal([Constraint::Min(10), Constraint::Length(photo_w)]).areas(inner);
     let big = big_word(o);
@@ -380,7 +394,15 @@ fn render_verdict(scan: &ScanState, theme: &Theme, area: Rect, buf: &mut Buffer)
         .into_iter()
         .enumerate()
         .map(|(i, l)| {
-            if i == 0 && !fits { Line::from(Span::styled(l, style)) } else { Line::from(Span::styled(l, Style::default())) }.centered()
+            let note = o.note.is_some() && i == usize::from(!fits);
+            if i == 0 && !fits {
+                Line::from(Span::styled(l, style))
+            } else if note {
+                Line::from(Span::styled(l, theme.note()))
+            } else {
+                Line::from(Span::styled(l, Style::default()))
+            }
+            .centered()
         })
         .collect();
     Paragraph::new(text).wrap(Wrap { trim: true }).render(detail_area, buf);
