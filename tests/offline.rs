@@ -398,13 +398,13 @@ fn a_late_online_attempt_refused_by_the_server_is_still_a_conflict() {
     let mut gate = gate(&env, &relay, tmp.path(), "North");
     gate.sync().unwrap();
     relay.delay(Duration::from_secs(3));
-    let out = gate.scan_with_nonce(code.as_bytes(), &operator(), "North", "late-1").unwrap();
+    let out = gate.scan_with_nonce(code.as_bytes(), &operator(), "North", "late-0001").unwrap();
     assert!(out.offline && out.outcome.verdict == Verdict::Admitted, "{out:?}");
     // The south gate admits the pass while the north gate's attempt is on its way.
     assert_eq!(g.scan(code.as_bytes(), &admin(), "South").unwrap().verdict, Verdict::Admitted);
     relay.delay(Duration::ZERO);
     let t = Instant::now();
-    while env.raw_i64("SELECT COUNT(*) FROM scans WHERE nonce = 'late-1'") == 0 {
+    while env.raw_i64("SELECT COUNT(*) FROM scans WHERE nonce = 'late-0001'") == 0 {
         assert!(t.elapsed() < Duration::from_secs(60), "the slow attempt never arrived");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -413,7 +413,7 @@ fn a_late_online_attempt_refused_by_the_server_is_still_a_conflict() {
     let list = g.conflicts().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!((list[0].first.gate.as_str(), list[0].second.gate.as_str(), list[0].pass.as_str()), ("South", "North", p.id.as_str()));
-    assert_eq!(env.raw_i64("SELECT COUNT(*) FROM scans WHERE nonce = 'late-1'"), 1);
+    assert_eq!(env.raw_i64("SELECT COUNT(*) FROM scans WHERE nonce = 'late-0001'"), 1);
     let v = central_verify(&env);
     assert!(v.ok, "{:?}", v.problems());
 }

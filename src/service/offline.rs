@@ -402,6 +402,10 @@ impl Gate {
     }
 
     pub fn scan_with_nonce(&mut self, raw: &[u8], actor: &Actor, gate: &str, nonce: &str) -> Result<GateOutcome> {
+        // Refused here, before it could be queued: the server would refuse it too.
+        let mut errs = crate::domain::validate::ValidationErrors::default();
+        crate::domain::validate::nonce(&mut errs, nonce);
+        errs.into_result(())?;
         if self.link.is_none() {
             let outcome = self.local.scan_with_nonce(raw, actor, gate, nonce)?;
             return Ok(GateOutcome { outcome, offline: false, replica_age_secs: None });
