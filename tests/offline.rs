@@ -48,6 +48,13 @@ fn gate(env: &Env, relay: &Relay, dir: &Path, name: &str) -> Gate {
     Gate::from_parts(cfg, keys, url, &dir.join("replica.sqlite"), env.clock.clone()).unwrap()
 }
 
+/// The admin and the operator the gates scan as: an upload's operator
+/// must be a user of the event.
+fn with_staff(g: &mut gatehouse::Gatehouse) {
+    with_admin(g);
+    g.add_user(Some(&admin()), "omar", "Omar", gatehouse::domain::user::Role::Operator, PASSWORD).unwrap();
+}
+
 fn central_verify(env: &Env) -> gatehouse::service::Verification {
     env.open().verify_all(None, false, &mut |_| {}).unwrap()
 }
@@ -167,7 +174,7 @@ fn scenario_two_gates_admit_one_pass_offline_and_the_conflict_is_found_once() {
 fn black_hole_gives_an_offline_verdict_within_the_budget_and_uploads_later() {
     let env = Env::on(Backend::Postgres);
     let mut g = env.open();
-    with_admin(&mut g);
+    with_staff(&mut g);
     let (p, code) = issue(&mut g, &single("Asha Rao", "9000000001"));
     let (_, code2) = issue(&mut g, &single("Ravi Rao", "9000000002"));
     let relay = Relay::start(pg::server().port);
@@ -228,7 +235,7 @@ fn black_hole_gives_an_offline_verdict_within_the_budget_and_uploads_later() {
 fn kill_9_during_upload_loses_and_duplicates_nothing() {
     let env = Env::on(Backend::Postgres);
     let mut g = env.open();
-    with_admin(&mut g);
+    with_staff(&mut g);
     let codes: Vec<String> = (0..20).map(|i| issue(&mut g, &single(&format!("Guest {i}"), &format!("90000001{i:02}"))).1).collect();
     let relay = Relay::start(pg::server().port);
     let dir = env.data_dir().to_path_buf();
@@ -281,7 +288,7 @@ fn kill_9_during_upload_loses_and_duplicates_nothing() {
 fn a_void_reaches_an_online_gate_at_once_and_an_offline_one_after_its_next_sync() {
     let env = Env::on(Backend::Postgres);
     let mut g = env.open();
-    with_admin(&mut g);
+    with_staff(&mut g);
     let (p1, c1) = issue(&mut g, &single("Asha Rao", "9000000001"));
     let (p2, c2) = issue(&mut g, &single("Ravi Rao", "9000000002"));
     let (p3, c3) = issue(&mut g, &single("Meena Rao", "9000000003"));
@@ -324,7 +331,7 @@ fn a_void_reaches_an_online_gate_at_once_and_an_offline_one_after_its_next_sync(
 fn resident_toggles_made_offline_merge_by_time() {
     let env = Env::on(Backend::Postgres);
     let mut g = env.open();
-    with_admin(&mut g);
+    with_staff(&mut g);
     let r = g.add_resident(&admin(), &ResidentRequest { name: "Meera".into(), room: "B-204".into(), ..Default::default() }).unwrap();
     let card = g.resident_payload(&r);
     let (ra, rb) = (Relay::start(pg::server().port), Relay::start(pg::server().port));
@@ -363,7 +370,7 @@ fn resident_toggles_made_offline_merge_by_time() {
 fn unknown_offline_names_the_replica_age_and_a_never_synced_gate_says_so() {
     let env = Env::on(Backend::Postgres);
     let mut g = env.open();
-    with_admin(&mut g);
+    with_staff(&mut g);
     let relay = Relay::start(pg::server().port);
     let tmp = tempfile::tempdir().unwrap();
     let mut gate = gate(&env, &relay, tmp.path(), "North");
@@ -391,7 +398,7 @@ fn unknown_offline_names_the_replica_age_and_a_never_synced_gate_says_so() {
 fn a_late_online_attempt_refused_by_the_server_is_still_a_conflict() {
     let env = Env::on(Backend::Postgres);
     let mut g = env.open();
-    with_admin(&mut g);
+    with_staff(&mut g);
     let (p, code) = issue(&mut g, &single("Asha Rao", "9000000001"));
     let relay = Relay::start(pg::server().port);
     let tmp = tempfile::tempdir().unwrap();
@@ -425,7 +432,7 @@ fn a_late_online_attempt_refused_by_the_server_is_still_a_conflict() {
 fn bench_queue_drain_and_replica_pull() {
     let env = Env::on(Backend::Postgres);
     let mut g = env.open();
-    with_admin(&mut g);
+    with_staff(&mut g);
     let codes: Vec<String> = (0..200).map(|i| issue(&mut g, &single(&format!("Guest {i}"), &format!("9100{i:06}"))).1).collect();
     let relay = Relay::start(pg::server().port);
     let tmp = tempfile::tempdir().unwrap();
@@ -478,7 +485,7 @@ fn bench_queue_drain_and_replica_pull() {
 fn a_replica_is_bound_to_its_database_and_queued_scans_are_never_dropped() {
     let env = Env::on(Backend::Postgres);
     let mut g = env.open();
-    with_admin(&mut g);
+    with_staff(&mut g);
     let relay = Relay::start(pg::server().port);
     let tmp = tempfile::tempdir().unwrap();
     let replica = tmp.path().join("replica.sqlite");

@@ -55,6 +55,29 @@ pub fn sign(keys: &KeyRing, key_id: &str, hash: &Hash) -> Option<Hash> {
     Some(m.finalize().into_bytes().into())
 }
 
+/// Whether block `b` is what it says: its hash recomputed from its fields
+/// and its signature made with a key of `keys`. Its place in a chain is
+/// not checked (an offline gate's block, read on its own at upload).
+pub fn signed_by(keys: &KeyRing, b: &BlockRef) -> bool {
+    let (Some(prev), Some(hash), Some(sig)) = (from_hex(b.prev_hash), from_hex(b.hash), from_hex(b.signature)) else { return false };
+    let fields = BlockFields {
+        index: b.index,
+        ts: b.ts,
+        operator: b.operator,
+        gate: b.gate,
+        event: b.event,
+        data: b.data,
+        prev_hash: &prev,
+        key_id: b.key_id,
+    };
+    if fields.hash() != hash {
+        return false;
+    }
+    let Some(mut mac) = keys.ledger_mac(b.key_id) else { return false };
+    mac.update(&hash);
+    mac.verify_slice(&sig).is_ok()
+}
+
 /// A new block sealed on the client: linked to the head, hashed and
 /// signed with the active key; every field as it is stored.
 #[derive(Debug, Clone)]

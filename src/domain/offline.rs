@@ -53,7 +53,7 @@ pub struct Admission {
 pub struct Conflict {
     /// The `conflict` block.
     pub block: u64,
-    /// "double_admission" or "voided".
+    /// "double_admission", "voided" or "refused".
     pub kind: String,
     pub pass: String,
     pub persons: u32,
@@ -61,6 +61,9 @@ pub struct Conflict {
     pub first: Admission,
     /// The offline admission uploaded later.
     pub second: Admission,
+    /// For "refused": why the server would not take the upload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// When the clash was found (the upload).
     pub found_at: String,
     pub acknowledged: bool,
@@ -81,6 +84,7 @@ pub fn conflicts_from(blocks: &[StoredBlock]) -> Vec<Conflict> {
                 persons: d.persons,
                 first: d.first,
                 second: d.second,
+                reason: d.reason.map(|r| r.into_owned()),
                 found_at: b.ts.clone(),
                 acknowledged: false,
                 acknowledged_by: None,

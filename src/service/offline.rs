@@ -66,6 +66,8 @@ pub struct SyncReport {
     pub uploaded: u64,
     pub skipped: u64,
     pub conflicts: u64,
+    /// Queued blocks the server refused (each also a conflict).
+    pub refused: u64,
     /// Queued scans left (0 after a complete push).
     pub queued: u64,
     /// Whether the pull ran (it waits until the outbox is empty).
@@ -502,7 +504,6 @@ impl Gate {
             )));
         }
         let skew: Option<f64> = self.meta("clock_skew_secs")?.and_then(|v| v.parse().ok());
-        let mut retried = false;
         loop {
             let mark = self.upload_mark()?;
             let Some(link) = self.link.as_mut() else { return Ok(total) };
@@ -513,29 +514,56 @@ impl Gate {
             let Some((index, hash)) = self.local.ledger_head()? else { return Ok(total) };
             let Some(chain) = self.link.as_ref().map(|l| l.chain.clone()) else { return Ok(total) };
             let head = ChainHead { chain, index, hash };
-            let r = match self.call(wait, move |g| g.upload_offline(&head, &items, skew)) {
+            let (h2, chunk) = (head.clone(), items.clone());
+            let r = match self.call(wait, move |g| g.upload_offline(&h2, &chunk, skew)) {
                 Ok(r) => r,
-                // An online attempt abandoned on the budget may commit its
-                // scan while the upload runs, under the nonce the upload
-                // carries too: the upload's transaction then fails on that
-                // nonce. Once more, it finds the scan there and skips it.
-                Err(e) if !is_link_error(&e) && !retried => {
-                    tracing::info!(%e, "upload refused; trying once more");
-                    retried = true;
-                    continue;
+                Err(e) if is_link_error(&e) => return Err(e),
+                // The server failed on the chunk: block by block, so a
+                // block it fails on costs only itself.
+                Err(e) => {
+                    tracing::info!(%e, "upload failed; uploading block by block");
+                    self.push_each(wait, &head, items, skew)?
                 }
-                Err(e) => return Err(e),
             };
-            retried = false;
             total.uploaded += r.uploaded;
             total.skipped += r.skipped;
             total.conflicts += r.conflicts;
+            total.refused += r.refused;
             total.high_water = r.high_water;
             match r.high_water {
                 Some(h) if mark.is_none_or(|m| h > m) => self.set_meta(&[("uploaded_through", h.to_string())])?,
                 _ => return Err(Error::Sync("the server did not take the queued scans".into())),
             }
         }
+    }
+
+    /// Upload `items` one transaction each; one the server fails on alone
+    /// is recorded there as refused (a conflict), and the rest go on.
+    fn push_each(
+        &mut self,
+        wait: Duration,
+        head: &ChainHead,
+        items: Vec<crate::store::OutboxItem>,
+        skew: Option<f64>,
+    ) -> Result<UploadReport> {
+        let mut total = UploadReport::default();
+        for item in items {
+            let (h, one) = (head.clone(), vec![item.clone()]);
+            let r = match self.call(wait, move |g| g.upload_offline(&h, &one, skew)) {
+                Ok(r) => r,
+                Err(e) if is_link_error(&e) => return Err(e),
+                Err(e) => {
+                    let (h, one, why) = (head.clone(), vec![item], format!("the server failed on it: {e}"));
+                    self.call(wait, move |g| g.refuse_offline(&h, &one, skew, &why))?
+                }
+            };
+            total.uploaded += r.uploaded;
+            total.skipped += r.skipped;
+            total.conflicts += r.conflicts;
+            total.refused += r.refused;
+            total.high_water = r.high_water.or(total.high_water);
+        }
+        Ok(total)
     }
 
     /// Push the queue, then pull changes, and measure the clock skew.
@@ -559,6 +587,7 @@ impl Gate {
                 rep.uploaded = u.uploaded;
                 rep.skipped = u.skipped;
                 rep.conflicts = u.conflicts;
+                rep.refused = u.refused;
             }
             Err(e) => rep.error = Some(e.to_string()),
         }
