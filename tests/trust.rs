@@ -200,3 +200,165 @@ fn an_upload_racing_its_own_online_attempt_finds_it_and_skips_it() {
     let v = env.open().verify_all(None, false, &mut |_| {}).unwrap();
     assert!(v.ok, "{:?}", v.problems());
 }
+
+/// An event with its admin and the operator the gates scan as.
+fn staffed(env: &Env) -> gatehouse::Gatehouse {
+    let mut g = env.open();
+    with_admin(&mut g);
+    g.add_user(Some(&admin()), "omar", "Omar", gatehouse::domain::user::Role::Operator, PASSWORD).unwrap();
+    g
+}
+
+/// A synced gate whose link is then cut.
+fn offline_gate(env: &Env, relay: &Relay, dir: &Path) -> Gate {
+    let mut north = gate(env, relay, dir, "North");
+    let r = north.sync().unwrap();
+    assert!(r.pulled, "{r:?}");
+    relay.refuse();
+    north
+}
+
+/// Bring the link back and sync (the first sync after a cut may only learn
+/// the link dropped).
+fn relink(north: &mut Gate, relay: &Relay) -> gatehouse::service::offline::SyncReport {
+    assert!(north.sync().unwrap().error.is_some(), "the link is down");
+    relay.restore();
+    north.sync().unwrap()
+}
+
+fn refusals(g: &mut gatehouse::Gatehouse) -> Vec<String> {
+    g.conflicts().unwrap().into_iter().filter(|c| c.kind == "refused").map(|c| c.reason.unwrap_or_default()).collect()
+}
+
+/// The issue's forgery: a used pass scanned offline (ALREADY_USED), then
+/// the replica's scans row edited to admit an unused pass. After sync the
+/// unused pass is still unused centrally, and the refusal is reported.
+#[test]
+fn a_replica_scans_row_edited_to_admit_an_unused_pass_is_refused_and_reported() {
+    let env = Env::on(Backend::Postgres);
+    let mut g = staffed(&env);
+    let (used, c_used) = issue(&mut g, &single("Asha Rao", "9000000001"));
+    let (unused, _) = issue(&mut g, &single("Ravi Rao", "9000000002"));
+    assert_eq!(g.scan(c_used.as_bytes(), &admin(), "South").unwrap().verdict, Verdict::Admitted);
+    let relay = Relay::start(pg::server().port);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut north = offline_gate(&env, &relay, tmp.path());
+    let out = north.scan(c_used.as_bytes(), &operator(), "North").unwrap();
+    assert!(out.offline && out.outcome.verdict == Verdict::AlreadyUsed, "{out:?}");
+    replica_sql(tmp.path(), &format!("UPDATE scans SET verdict = 'ADMITTED', subject = '{}', persons = 1", unused.id));
+    let r = relink(&mut north, &relay);
+    assert!(r.error.is_none() && r.queued == 0 && r.refused == 1 && r.uploaded == 0, "{r:?}");
+    assert!(g.get_pass(&unused.id).unwrap().scanned_at.is_none(), "still unused centrally");
+    assert_eq!(g.get_pass(&used.id).unwrap().gate.as_deref(), Some("South"));
+    let why = refusals(&mut g);
+    assert!(why.len() == 1 && why[0].contains("does not match its signed block"), "{why:?}");
+    assert_eq!(env.raw_i64("SELECT COUNT(*) FROM scans WHERE gate = 'North'"), 0);
+    let v = env.open().verify_all(None, false, &mut |_| {}).unwrap();
+    assert!(v.ok, "{:?}", v.problems());
+}
+
+/// The broader edit: a pass admitted offline, then every replica row
+/// outside the signed blocks that names it (its scans row, its passes row)
+/// rewritten to name another pass. The other pass stays unused centrally,
+/// and the refusal is reported.
+#[test]
+fn every_replica_row_renamed_to_another_pass_is_refused_and_reported() {
+    let env = Env::on(Backend::Postgres);
+    let mut g = staffed(&env);
+    let (a, code_a) = issue(&mut g, &single("Asha Rao", "9000000001"));
+    let (b, _) = issue(&mut g, &single("Ravi Rao", "9000000002"));
+    let relay = Relay::start(pg::server().port);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut north = offline_gate(&env, &relay, tmp.path());
+    let out = north.scan(code_a.as_bytes(), &operator(), "North").unwrap();
+    assert!(out.offline && out.outcome.verdict == Verdict::Admitted, "{out:?}");
+    replica_sql(
+        tmp.path(),
+        &format!(
+            "DELETE FROM passes WHERE id = '{b}';
+             UPDATE passes SET id = '{b}' WHERE id = '{a}';
+             UPDATE scans SET subject = '{b}' WHERE subject = '{a}';",
+            a = a.id,
+            b = b.id
+        ),
+    );
+    let r = relink(&mut north, &relay);
+    assert!(r.error.is_none() && r.queued == 0 && r.refused == 1, "{r:?}");
+    assert!(g.get_pass(&b.id).unwrap().scanned_at.is_none(), "the other pass stays unused centrally");
+    let list = g.conflicts().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    // The conflict names the pass the signed block names.
+    assert_eq!((list[0].kind.as_str(), list[0].pass.as_str()), ("refused", a.id.as_str()));
+    let v = env.open().verify_all(None, false, &mut |_| {}).unwrap();
+    assert!(v.ok, "{:?}", v.problems());
+}
+
+/// A pass the server never held, admitted offline from a row slipped into
+/// the replica: refused and reported, not dropped silently.
+#[test]
+fn an_offline_admission_of_a_pass_the_server_never_held_is_refused() {
+    let env = Env::on(Backend::Postgres);
+    let mut g = staffed(&env);
+    let (p, _) = issue(&mut g, &single("Asha Rao", "9000000001"));
+    let relay = Relay::start(pg::server().port);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut north = offline_gate(&env, &relay, tmp.path());
+    let ghost = gatehouse::domain::pass::Pass { id: uuid::Uuid::new_v4().to_string(), ..p.clone() };
+    replica_sql(
+        tmp.path(),
+        &format!(
+            "CREATE TEMP TABLE t AS SELECT * FROM passes WHERE id = '{}';
+             UPDATE t SET id = '{}', name_key = 'ghost', holder_phone = '9000000009';
+             INSERT INTO passes SELECT * FROM t;",
+            p.id, ghost.id
+        ),
+    );
+    let out = north.scan(g.pass_payload(&ghost).as_bytes(), &operator(), "North").unwrap();
+    assert!(out.offline && out.outcome.verdict == Verdict::Admitted, "{out:?}");
+    let r = relink(&mut north, &relay);
+    assert!(r.error.is_none() && r.refused == 1, "{r:?}");
+    let why = refusals(&mut g);
+    assert!(why.len() == 1 && why[0].contains("is not a pass or resident of this event"), "{why:?}");
+}
+
+/// An outbox replayed under a new chain id (the replica copied, its chain
+/// renamed and its upload mark cleared): refused whole, with no duplicate
+/// scans and no false conflicts.
+#[test]
+fn an_outbox_replayed_under_a_new_chain_is_refused() {
+    let env = Env::on(Backend::Postgres);
+    let mut g = staffed(&env);
+    let codes: Vec<String> = (0..3).map(|i| issue(&mut g, &single(&format!("Guest {i}"), &format!("900000000{i}"))).1).collect();
+    let relay = Relay::start(pg::server().port);
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, copy) = (tmp.path().join("a"), tmp.path().join("copy"));
+    let mut north = offline_gate(&env, &relay, &a);
+    for c in &codes {
+        assert!(north.scan(c.as_bytes(), &operator(), "North").unwrap().offline);
+    }
+    std::fs::create_dir_all(&copy).unwrap();
+    for f in ["replica.sqlite", "replica.sqlite-wal"] {
+        if a.join(f).exists() {
+            std::fs::copy(a.join(f), copy.join(f)).unwrap();
+        }
+    }
+    let r = relink(&mut north, &relay);
+    assert!(r.error.is_none() && r.uploaded == 3 && r.conflicts == 0, "{r:?}");
+    drop(north);
+    replica_sql(
+        &copy,
+        &format!(
+            "UPDATE replica_meta SET value = '{}' WHERE key = 'chain'; DELETE FROM replica_meta WHERE key = 'uploaded_through';",
+            uuid::Uuid::new_v4()
+        ),
+    );
+    let mut replay = gate(&env, &relay, &copy, "North");
+    let r = replay.sync().unwrap();
+    assert!(r.error.is_none() && r.uploaded == 0 && r.refused == 3 && r.queued == 0, "{r:?}");
+    assert_eq!(env.raw_i64("SELECT COUNT(*) FROM scans WHERE gate = 'North'"), 3, "no duplicate scans");
+    assert_eq!(env.raw_i64("SELECT COUNT(*) FROM ledger WHERE event IN ('offline_scan', 'offline_seen')"), 3);
+    let list = g.conflicts().unwrap();
+    assert!(list.iter().all(|c| c.kind == "refused" && c.reason.as_deref().is_some_and(|r| r.contains("replays"))), "{list:?}");
+    let v = env.open().verify_all(None, false, &mut |_| {}).unwrap();
+    assert!(v.ok, "{:?}", v.problems());
+}
