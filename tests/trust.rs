@@ -362,3 +362,113 @@ fn an_outbox_replayed_under_a_new_chain_is_refused() {
     let v = env.open().verify_all(None, false, &mut |_| {}).unwrap();
     assert!(v.ok, "{:?}", v.problems());
 }
+
+// ------------------------------------------------------------------ files
+
+fn run(args: &[&str], stdin: Option<&str>, cwd: Option<&Path>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut c = Command::new(bin());
+    c.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.env_remove("PGPASSWORD").env_remove("GATEHOUSE_DATABASE_URL").env("PGPASSFILE", "/nonexistent");
+    c.env("GATEHOUSE_PASSWORD", PASSWORD);
+    if let Some(d) = cwd {
+        c.current_dir(d);
+    }
+    let mut child = c.spawn().unwrap();
+    if let Some(text) = stdin {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn said(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+fn set_mode(p: &Path, m: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+}
+
+/// A PostgreSQL event's `backup` and `db copy --to FILE` are 0600 with an
+/// open umask, and `export --csv` refuses the gate's replica however it is
+/// named.
+#[test]
+fn postgres_backup_and_db_copy_are_private_and_export_refuses_the_replica() {
+    let db = pg::db_name(&pg::fresh_db());
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("gate");
+    let d = data.to_str().unwrap();
+    let url = pg::server().url(&db);
+    let o =
+        run(&["--data-dir", d, "--database", &url, "init", "--admin", "asha", "--password-stdin"], Some(&format!("{PASSWORD}\n")), None);
+    assert!(o.status.success(), "{}", said(&o));
+    assert!(run(&["--data-dir", d, "sync"], None, None).status.success());
+    let o = run(&["--data-dir", d, "--user", "asha", "backup"], None, None);
+    assert!(o.status.success(), "{}", said(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let file = out.lines().find_map(|l| l.strip_prefix("backup written: ")).map(std::path::PathBuf::from).unwrap();
+    assert_eq!(mode(&file), 0o600, "{}", file.display());
+    let leftovers: Vec<_> = std::fs::read_dir(file.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    let copy = tmp.path().join("copy.db");
+    let o = run(&["--data-dir", d, "--user", "asha", "db", "copy", "--to", copy.to_str().unwrap()], None, None);
+    assert!(o.status.success(), "{}", said(&o));
+    assert_eq!(mode(&copy), 0o600);
+
+    let replica = data.join("replica.sqlite");
+    let before = std::fs::read(&replica).unwrap();
+    for (target, cwd) in
+        [(replica.to_str().unwrap(), None), ("replica.sqlite", Some(data.as_path())), ("replica.sqlite-wal", Some(data.as_path()))]
+    {
+        let o = run(&["--data-dir", d, "--user", "asha", "export", "passes", "--csv", target], None, cwd);
+        assert!(!o.status.success() && said(&o).contains("refusing to export onto"), "{target}: {}", said(&o));
+    }
+    assert_eq!(std::fs::read(&replica).unwrap(), before, "the replica is untouched");
+}
+
+/// A backup folder outside the data directory keeps its mode, and its
+/// retention deletes only this event's copies, not another event's.
+#[test]
+fn a_backup_folder_outside_the_data_directory_keeps_its_mode_and_other_events_copies() {
+    let env = Env::new();
+    let mut g = env.open();
+    with_admin(&mut g);
+    let other = Env::new();
+    let mut og = other.open();
+    with_admin(&mut og);
+    // Closed, so each file holds its whole ledger.
+    drop((g, og));
+    let shared = env.dir.path().join("shared-backups");
+    std::fs::create_dir_all(&shared).unwrap();
+    set_mode(&shared, 0o755);
+    // Another event's old copies, under the names retention would delete.
+    let theirs: Vec<_> = (1..=5).map(|d| shared.join(format!("gatehouse-202001{d:02}T000000Z.db"))).collect();
+    for f in &theirs {
+        std::fs::copy(other.db(), f).unwrap();
+    }
+    // And this event's own old copies, which retention does thin.
+    let ours: Vec<_> = (1..=5).map(|d| shared.join(format!("gatehouse-202002{d:02}T000000Z.db"))).collect();
+    for f in &ours {
+        std::fs::copy(env.db(), f).unwrap();
+    }
+    let cfg = std::fs::read_to_string(&env.paths.config).unwrap();
+    let cfg = cfg
+        .replace("dir = \"backups\"", &format!("dir = {:?}", shared.to_str().unwrap()))
+        .replace("keep_daily = 7", "keep_daily = 2")
+        .replace("keep_hourly = 24", "keep_hourly = 1");
+    std::fs::write(&env.paths.config, cfg).unwrap();
+    let mut real = gatehouse::Gatehouse::open(&env.paths).unwrap();
+    let (file, deleted) = real.backup(None).unwrap();
+    assert!(file.starts_with(&shared) && mode(&file) == 0o600, "{}", file.display());
+    assert_eq!(mode(&shared), 0o755, "not our folder: its mode stays");
+    assert!(theirs.iter().all(|f| f.exists()), "another event's copies are left alone");
+    assert_eq!(deleted.len(), 4, "{deleted:?}");
+    assert!(deleted.iter().all(|d| ours.contains(d)), "{deleted:?}");
+}
