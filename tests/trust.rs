@@ -15,7 +15,11 @@ use gatehouse::domain::scan::Verdict;
 use gatehouse::service::offline::Gate;
 use gatehouse::store::DbUrl;
 
-both_backends!(a_nonce_reused_with_another_code_is_refused_not_replayed, a_nonce_out_of_bounds_is_refused_at_scan_time);
+both_backends!(
+    a_nonce_reused_with_another_code_is_refused_not_replayed,
+    a_nonce_out_of_bounds_is_refused_at_scan_time,
+    the_right_password_during_a_flood_of_wrong_ones_is_refused_once_locked,
+);
 
 /// A gate on the env's database reached through `relay`, with its own
 /// replica in `dir`, on the env's clock.
@@ -471,4 +475,39 @@ fn a_backup_folder_outside_the_data_directory_keeps_its_mode_and_other_events_co
     assert!(theirs.iter().all(|f| f.exists()), "another event's copies are left alone");
     assert_eq!(deleted.len(), 4, "{deleted:?}");
     assert!(deleted.iter().all(|d| ours.contains(d)), "{deleted:?}");
+}
+
+// ------------------------------------------------------------------ sign-in
+
+/// 29 wrong passwords in parallel, then the right one 0.15 s later, each on
+/// a connection of its own: the right one is refused, and the user locked.
+fn the_right_password_during_a_flood_of_wrong_ones_is_refused_once_locked(b: Backend) {
+    use std::sync::{Arc, Barrier};
+    let env = Env::on(b);
+    let mut g = staffed(&env);
+    const WRONG: usize = 29;
+    let barrier = Arc::new(Barrier::new(WRONG + 1));
+    let mut handles: Vec<_> = (0..WRONG)
+        .map(|_| {
+            let (barrier, mut gi) = (barrier.clone(), env.open());
+            std::thread::spawn(move || {
+                barrier.wait();
+                gi.authenticate("omar", "wrong password").map(|_| ()).map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    let (barrier, mut gi) = (barrier.clone(), env.open());
+    handles.push(std::thread::spawn(move || {
+        barrier.wait();
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        gi.authenticate("omar", PASSWORD).map(|_| ()).map_err(|e| e.to_string())
+    }));
+    let right = handles.pop().unwrap().join().unwrap();
+    for h in handles {
+        assert!(h.join().unwrap().is_err_and(|e| e.contains("wrong username or password")));
+    }
+    let e = right.expect_err("the right password got in during the flood");
+    assert!(e.contains("locked"), "{e}");
+    let omar = g.list_users().unwrap().into_iter().find(|u| u.username == "omar").unwrap();
+    assert!(omar.failed_attempts == 5 && omar.locked_until.is_some(), "{omar:?}");
 }

@@ -114,20 +114,27 @@ impl Gatehouse {
             }
             return Err(wrong_credentials());
         }
-        if u.disabled {
-            return Err(Error::Auth(format!("user {username} is disabled; an admin can enable it")));
-        }
-        if let Some(until) = locked {
-            let mins = ((until - now).num_seconds().max(1) + 59) / 60;
-            return Err(Error::Auth(format!(
-                "user {username} is locked after {} wrong passwords; try again in {mins} min, or ask an admin to run `gatehouse user unlock {username}`",
-                user::MAX_FAILED
-            )));
-        }
-        if u.failed_attempts > 0 || u.locked_until.is_some() {
-            self.store.write(|db| db.clear_login_failures(&username))?;
-        }
-        Ok(Actor { username: u.username, display_name: u.display_name, role: u.role })
+        // The right password: the account is read again in the transaction
+        // that clears its count, so wrong guesses counted while bcrypt ran
+        // (a flood in parallel) lock it out before this one gets in.
+        let now = self.now();
+        self.store.write(|db| {
+            let Some((u, _)) = db.get_user(&username)? else { return Err(wrong_credentials()) };
+            if u.disabled {
+                return Err(Error::Auth(format!("user {username} is disabled; an admin can enable it")));
+            }
+            if let Some(until) = u.locked_until.as_deref().and_then(parse_stamp).filter(|until| *until > now) {
+                let mins = ((until - now).num_seconds().max(1) + 59) / 60;
+                return Err(Error::Auth(format!(
+                    "user {username} is locked after {} wrong passwords; try again in {mins} min, or ask an admin to run `gatehouse user unlock {username}`",
+                    user::MAX_FAILED
+                )));
+            }
+            if u.failed_attempts > 0 || u.locked_until.is_some() {
+                db.clear_login_failures(&username)?;
+            }
+            Ok(Actor { username: u.username, display_name: u.display_name, role: u.role })
+        })
     }
 
     /// Count one wrong password. The increment and the lock decision happen
