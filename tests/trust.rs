@@ -511,3 +511,70 @@ fn the_right_password_during_a_flood_of_wrong_ones_is_refused_once_locked(b: Bac
     let omar = g.list_users().unwrap().into_iter().find(|u| u.username == "omar").unwrap();
     assert!(omar.failed_attempts == 5 && omar.locked_until.is_some(), "{omar:?}");
 }
+
+// ------------------------------------------------------------------ event identity
+
+/// The same event's server moved to another port (another relay): the gate
+/// with a queued scan opens, scans and syncs there.
+#[test]
+fn the_same_event_on_another_port_is_simply_used() {
+    let env = Env::on(Backend::Postgres);
+    let mut g = staffed(&env);
+    let (p1, c1) = issue(&mut g, &single("Asha Rao", "9000000001"));
+    let (p2, c2) = issue(&mut g, &single("Ravi Rao", "9000000002"));
+    let (old, new) = (Relay::start(pg::server().port), Relay::start(pg::server().port));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut north = offline_gate(&env, &old, tmp.path());
+    assert!(north.scan(c1.as_bytes(), &operator(), "North").unwrap().offline);
+    drop(north);
+    let mut moved = gate(&env, &new, tmp.path(), "North");
+    assert_eq!(moved.queued().unwrap(), 1);
+    let r = moved.sync().unwrap();
+    assert!(r.error.is_none() && r.uploaded == 1 && r.queued == 0 && r.pulled, "{r:?}");
+    let out = moved.scan(c2.as_bytes(), &operator(), "North").unwrap();
+    assert!(!out.offline && out.outcome.verdict == Verdict::Admitted, "{out:?}");
+    assert!(g.get_pass(&p1.id).unwrap().scanned_at.is_some() && g.get_pass(&p2.id).unwrap().scanned_at.is_some());
+    // Offline again at the new port: its replica is its event's, and scans.
+    new.refuse();
+    let out = moved.scan(c1.as_bytes(), &operator(), "North").unwrap();
+    assert!(out.offline && out.outcome.verdict == Verdict::AlreadyUsed, "{out:?}");
+}
+
+/// The event dropped and a new one made at the same URL (another key, as
+/// `init` makes): the old gate refuses to upload its queued scan, says so,
+/// and the new event's ledger still verifies.
+#[test]
+fn a_new_event_at_the_old_url_gets_no_upload_from_the_old_gate() {
+    let env = Env::on(Backend::Postgres);
+    let mut g = staffed(&env);
+    let (_, code) = issue(&mut g, &single("Asha Rao", "9000000001"));
+    drop(g);
+    let relay = Relay::start(pg::server().port);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut north = offline_gate(&env, &relay, tmp.path());
+    assert!(north.scan(code.as_bytes(), &operator(), "North").unwrap().offline);
+
+    let db = env.pg_db();
+    pg::server().admin_sql(&format!("DROP DATABASE {db} WITH (FORCE)"));
+    pg::server().admin_sql(&format!("CREATE DATABASE {db}"));
+    let newkey = tmp.path().join("new.key");
+    gatehouse::keyfile::create(&newkey).unwrap();
+    let cfg = Config::load(&env.paths.config).unwrap();
+    let store = gatehouse::store::Store::open_url(&DbUrl::parse(env.url.as_deref().unwrap()).unwrap()).unwrap();
+    let mut fresh = gatehouse::Gatehouse::from_parts(cfg, gatehouse::keyfile::load(&newkey).unwrap(), store, env.clock.clone());
+    with_admin(&mut fresh);
+    fresh.add_user(Some(&admin()), "omar", "Omar", gatehouse::domain::user::Role::Operator, PASSWORD).unwrap();
+
+    let r = relink(&mut north, &relay);
+    let e = r.error.clone().unwrap_or_default();
+    assert!(e.contains("belongs to event") && e.contains("nothing uploaded"), "{r:?}");
+    assert_eq!((r.uploaded, r.queued), (0, 1), "{r:?}");
+    assert_eq!(north.queued().unwrap(), 1, "the scan stays queued for its own event");
+    let v = fresh.verify_all(None, false, &mut |_| {}).unwrap();
+    assert!(v.ok, "{:?}", v.problems());
+    assert_eq!(fresh.ledger_blocks(0, 100).unwrap().len(), 2, "nothing of the old gate's reached the new event");
+    // Offline scanning from its replica goes on.
+    relay.refuse();
+    let out = north.scan(code.as_bytes(), &operator(), "North").unwrap();
+    assert!(out.offline && out.outcome.verdict == Verdict::AlreadyUsed, "{out:?}");
+}

@@ -225,18 +225,23 @@ impl Gate {
         let fresh = uuid::Uuid::new_v4().to_string();
         let chain = rep.init_meta(&[("chain", fresh.clone()), ("database", url.to_string())])?.unwrap_or(fresh);
         // The same database spelled another way (localhost or 127.0.0.1,
-        // another sslmode) is the same event; another database is not.
-        let other = rep.meta("database")?.filter(|db| DbUrl::parse(db).map(|d| d.identity()).ok() != Some(url.identity()));
+        // another sslmode) is the same address. At another address, or once
+        // a sync found another event there, an empty queue lets the replica
+        // be set aside for a fresh one; a full one is kept for its event.
+        let moved = rep.meta("database")?.filter(|db| DbUrl::parse(db).map(|d| d.identity()).ok() != Some(url.identity()));
+        let foreign = rep.meta("foreign_event")?.map(|e| format!("another event ({e})"));
+        let other = foreign.or(moved);
         let local = Gatehouse::from_parts(cfg.clone(), keys.clone(), rep.store()?, clock.clone());
         let remote = Remote { cfg: cfg.clone(), keys: keys.clone(), clock: clock.clone(), url: url.clone() };
         let link = Link { remote, replica: rep, worker: None, online: true, last_try: None, chain, direct: None };
         let mut gate = Gate { cfg: cfg.clone(), paths: None, clock: clock.clone(), local, link: Some(link) };
         if let Some(db) = other {
             if gate.queued()? > 0 {
-                return Err(Error::Sync(format!(
-                    "{} replicates {db}, not {url}, and holds scans not yet uploaded there; sync it with that database first",
-                    replica.display()
-                )));
+                // The replica knows its event by id, not by address: a server
+                // that moved is used as it is; another event refuses the
+                // upload at sync, and says so. Offline scanning goes on.
+                tracing::info!(from = %db, to = %url, "the replica was synced at another address; its event is checked at the next sync");
+                return Ok(gate);
             }
             // Nothing would be lost: set the old replica aside and start afresh.
             drop(gate);
@@ -496,6 +501,9 @@ impl Gate {
     /// mark moves only after the server committed.
     fn push(&mut self, wait: Duration) -> Result<UploadReport> {
         let mut total = UploadReport::default();
+        if self.queued()? == 0 {
+            return Ok(total);
+        }
         let verified = self.local.verify_ledger(None, &mut |_| {})?;
         if !verified.ok {
             return Err(Error::Sync(format!(
@@ -504,6 +512,7 @@ impl Gate {
             )));
         }
         let skew: Option<f64> = self.meta("clock_skew_secs")?.and_then(|v| v.parse().ok());
+        let event = self.same_event(wait)?;
         loop {
             let mark = self.upload_mark()?;
             let Some(link) = self.link.as_mut() else { return Ok(total) };
@@ -513,7 +522,7 @@ impl Gate {
             }
             let Some((index, hash)) = self.local.ledger_head()? else { return Ok(total) };
             let Some(chain) = self.link.as_ref().map(|l| l.chain.clone()) else { return Ok(total) };
-            let head = ChainHead { chain, index, hash };
+            let head = ChainHead { chain, index, hash, event: event.clone() };
             let (h2, chunk) = (head.clone(), items.clone());
             let r = match self.call(wait, move |g| g.upload_offline(&h2, &chunk, skew)) {
                 Ok(r) => r,
@@ -534,6 +543,30 @@ impl Gate {
                 Some(h) if mark.is_none_or(|m| h > m) => self.set_meta(&[("uploaded_through", h.to_string())])?,
                 _ => return Err(Error::Sync("the server did not take the queued scans".into())),
             }
+        }
+    }
+
+    /// The event this replica belongs to, checked against the server's:
+    /// a replica that names none yet takes the server's; another event is
+    /// refused, with what to do.
+    fn same_event(&mut self, wait: Duration) -> Result<Option<String>> {
+        let server = self.call(wait, |g| g.event_id())?;
+        match (self.meta("event")?, server) {
+            (Some(mine), theirs) if Some(&mine) != theirs.as_ref() => {
+                let why = super::sync::foreign_event(&mine, theirs.as_deref());
+                if self.queued()? > 0 {
+                    return Err(Error::Sync(format!("{why}; its queued scans stay here for their own event's server")));
+                }
+                // Nothing of the old event is lost: set aside at the next start.
+                let short: String = theirs.unwrap_or_default().chars().take(12).collect();
+                self.set_meta(&[("foreign_event", short)])?;
+                Err(Error::Sync(format!("{why}; the replica holds nothing to upload and is replaced when gatehouse next starts")))
+            }
+            (None, Some(theirs)) => {
+                self.set_meta(&[("event", theirs.clone())])?;
+                Ok(Some(theirs))
+            }
+            (mine, _) => Ok(mine),
         }
     }
 
@@ -621,12 +654,18 @@ impl Gate {
             tracing::info!(skew_secs = skew, "clock skew measured");
         }
         rep.clock_skew_secs = Some(skew);
+        // Rows of another event never enter this replica.
+        self.same_event(wait)?;
         let since = match (self.meta("cursor")?, self.meta("cursor_hash")?) {
             (Some(i), Some(h)) => i.parse().ok().map(|i: u64| (i, h)),
             _ => None,
         };
         let changes = self.call(wait, move |g| server_of(g)?.pull_changes(since))?;
         let mut meta = vec![("pulled_at", stamp(self.clock.now())), ("clock_skew_secs", format!("{skew:.3}"))];
+        // Where the event was last reached: a server that moved is its new home.
+        if let Some(link) = self.link.as_ref() {
+            meta.push(("database", link.remote.url.to_string()));
+        }
         match &changes.head {
             Some((i, h)) => {
                 meta.push(("cursor", i.to_string()));

@@ -40,6 +40,9 @@ pub struct ChainHead {
     pub chain: String,
     pub index: u64,
     pub hash: String,
+    /// The event the gate's replica belongs to (`Gatehouse::event_id`),
+    /// when it knows it: an upload into another event is refused.
+    pub event: Option<String>,
 }
 
 impl Gatehouse {
@@ -60,6 +63,12 @@ impl Gatehouse {
     }
 
     fn upload_in(&mut self, head: &ChainHead, items: &[OutboxItem], skew_secs: Option<f64>, refuse: Option<&str>) -> Result<UploadReport> {
+        let here = self.event_id()?;
+        if let Some(theirs) = &head.event
+            && here.as_ref() != Some(theirs)
+        {
+            return Err(Error::Sync(foreign_event(theirs, here.as_deref())));
+        }
         let now = stamp(self.clock.now());
         let keys = &self.keys;
         let (passes, residents) = subjects(items);
@@ -144,6 +153,19 @@ impl Gatehouse {
         }
         self.record(&actor.username, |_, _| Ok(((), Event::ConflictAck(ConflictAck { conflict: block, pass: c.pass.as_str().into() }))))?;
         Ok(offline::Conflict { acknowledged: true, acknowledged_by: Some(actor.username.clone()), ..c })
+    }
+}
+
+/// Why a gate of event `gate` may not upload into event `server`.
+pub fn foreign_event(gate: &str, server: Option<&str>) -> String {
+    let short = |e: &str| e.chars().take(12).collect::<String>();
+    match server {
+        Some(s) => format!(
+            "this gate's replica belongs to event {}, but the server holds event {}: nothing uploaded (a new event at the old address?)",
+            short(gate),
+            short(s)
+        ),
+        None => format!("this gate's replica belongs to event {}, but the server holds no event yet: nothing uploaded", short(gate)),
     }
 }
 
