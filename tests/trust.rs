@@ -578,3 +578,26 @@ fn a_new_event_at_the_old_url_gets_no_upload_from_the_old_gate() {
     let out = north.scan(code.as_bytes(), &operator(), "North").unwrap();
     assert!(out.offline && out.outcome.verdict == Verdict::AlreadyUsed, "{out:?}");
 }
+
+/// Offline sign-in checks the account against the seal made when it was
+/// pulled: an operator's hash copied over the admin's row in the replica
+/// does not sign in as the admin; the untouched operator still signs in.
+#[test]
+fn an_edited_replica_account_does_not_sign_in_offline() {
+    const OMAR_PW: &str = "operator pass 42";
+    let env = Env::on(Backend::Postgres);
+    let mut g = env.open();
+    with_admin(&mut g);
+    g.add_user(Some(&admin()), "omar", "Omar", gatehouse::domain::user::Role::Operator, OMAR_PW).unwrap();
+    let relay = Relay::start(pg::server().port);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut north = offline_gate(&env, &relay, tmp.path());
+    assert_eq!(north.authenticate("omar", OMAR_PW).unwrap().username, "omar", "offline, from the replica");
+    assert_eq!(north.authenticate("asha", PASSWORD).unwrap().username, "asha");
+    replica_sql(tmp.path(), "UPDATE users SET pw_hash = (SELECT pw_hash FROM users WHERE username = 'omar') WHERE username = 'asha'");
+    let e = north.authenticate("asha", OMAR_PW).unwrap_err().to_string();
+    assert!(e.contains("cannot sign in offline"), "{e}");
+    replica_sql(tmp.path(), "UPDATE users SET role = 'admin' WHERE username = 'omar'");
+    let e = north.authenticate("omar", OMAR_PW).unwrap_err().to_string();
+    assert!(e.contains("cannot sign in offline"), "a raised role: {e}");
+}

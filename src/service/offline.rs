@@ -363,7 +363,26 @@ impl Gate {
             }
         }
         self.require_replica()?;
-        self.local.authenticate(username, password)
+        let actor = self.local.authenticate(username, password)?;
+        // The replica's users table is only a copy: the account must match
+        // the seal made when it was pulled from the server.
+        let seals: serde_json::Map<String, serde_json::Value> =
+            self.meta("account_seals")?.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default();
+        let row = self.local.store().read(|db| db.get_user(&actor.username))?;
+        let holds = match (row, seals.get(&actor.username).and_then(|v| v.as_str()), self.link.as_ref()) {
+            (Some((u, hash)), Some(seal), Some(link)) => {
+                crate::domain::user::account_seal_holds(&link.remote.keys, seal, &u.username, u.role.as_str(), &hash, u.disabled)
+            }
+            _ => false,
+        };
+        if !holds {
+            tracing::warn!(user = %actor.username, "offline sign-in refused: the replica's account does not match its sealed copy");
+            return Err(Error::Auth(format!(
+                "{} cannot sign in offline: this gate's copy of the account does not match the one pulled from the server; sign in when the server answers",
+                actor.username
+            )));
+        }
+        Ok(actor)
     }
 
     /// One round trip to the server within the budget (connecting if need be).
@@ -662,9 +681,12 @@ impl Gate {
         };
         let changes = self.call(wait, move |g| server_of(g)?.pull_changes(since))?;
         let mut meta = vec![("pulled_at", stamp(self.clock.now())), ("clock_skew_secs", format!("{skew:.3}"))];
-        // Where the event was last reached: a server that moved is its new home.
+        // Where the event was last reached: a server that moved is its new
+        // home. And each account as the server holds it, sealed, for
+        // sign-in while offline.
         if let Some(link) = self.link.as_ref() {
             meta.push(("database", link.remote.url.to_string()));
+            meta.push(("account_seals", account_seals(&link.remote.keys, &changes)));
         }
         match &changes.head {
             Some((i, h)) => {
@@ -723,6 +745,17 @@ impl Gate {
     fn set_meta(&mut self, pairs: &[(&str, String)]) -> Result<()> {
         self.link.as_mut().map_or(Ok(()), |l| l.replica.set_meta(pairs))
     }
+}
+
+/// Each pulled account's seal (`domain::user::account_seal`) by username, as JSON.
+fn account_seals(keys: &KeyRing, changes: &crate::store::Changes) -> String {
+    let mut out = serde_json::Map::new();
+    for a in changes.accounts() {
+        if let Some(seal) = crate::domain::user::account_seal(keys, keys.active_id(), &a.username, &a.role, &a.pw_hash, a.disabled) {
+            out.insert(a.username, seal.into());
+        }
+    }
+    serde_json::Value::Object(out).to_string()
 }
 
 /// "42 s", "3 min", "2 h", or "unknown" before the first pull.
