@@ -112,10 +112,8 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
         let more = if open > 1 { format!("   ({open} open: F9 lists them)") } else { String::new() };
         if c.kind == "refused" {
             let what = if short.is_empty() { String::new() } else { format!(" (pass {short})") };
-            lines.push(Line::from(Span::styled(
-                format!(" CONFLICT: an offline upload{what} was refused · F9 list to acknowledge"),
-                theme.error(),
-            )));
+            lines
+                .push(Line::from(Span::styled(format!(" CONFLICT: offline upload refused{what} · F9 list to acknowledge"), theme.error())));
             lines
                 .push(Line::from(Span::styled(format!("   why      {}{more}", visible(c.reason.as_deref().unwrap_or(""))), theme.error())));
             lines.push(Line::from(Span::styled(format!("   offline  {}", side(&c.second)), theme.error())));

@@ -49,6 +49,7 @@ fn conflict() -> Conflict {
         found_at: "2026-11-21T18:35:00.000000Z".into(),
         acknowledged: false,
         acknowledged_by: None,
+        reason: None,
     }
 }
 
