@@ -79,6 +79,7 @@ impl Gatehouse {
             let last = db.last_offline_sync(&head.chain)?;
             let mut chain = ChainState::after(last.as_ref());
             let mut r = UploadReport { high_water: chain.mark, ..Default::default() };
+            let users = std::cell::RefCell::new(std::collections::HashSet::new());
             let (mut first, mut last_hash) = (None, None);
             for item in items {
                 let b = &item.block;
@@ -87,7 +88,7 @@ impl Gatehouse {
                     continue;
                 }
                 first.get_or_insert(b.index);
-                let up = Up { db, keys, now: &now, chain: head.chain.as_str() };
+                let up = Up { db, keys, now: &now, chain: head.chain.as_str(), users: &users };
                 let why = match refuse {
                     Some(why) => Some(why.to_string()),
                     None => chain.refusal(db, b)?,
@@ -264,6 +265,8 @@ struct Up<'a> {
     keys: &'a KeyRing,
     now: &'a str,
     chain: &'a str,
+    /// Operators found among the central users in this upload: one lookup each.
+    users: &'a std::cell::RefCell<std::collections::HashSet<String>>,
 }
 
 impl Up<'_> {
@@ -319,7 +322,7 @@ impl Up<'_> {
             }
             Err(e) => return self.refuse(item, &format!("its block does not read: {e}")),
         };
-        let s = match rebuild(db, b, &scan, item.scan.as_ref())? {
+        let s = match rebuild(db, &mut self.users.borrow_mut(), b, &scan, item.scan.as_ref())? {
             Ok(s) => s,
             Err(why) => return self.refuse(item, &why),
         };
@@ -346,6 +349,11 @@ impl Up<'_> {
             return Ok(Done::Seen { conflict: clash.is_some() });
         }
         let effect = apply(db, &s, &scan)?;
+        if effect.unknown {
+            // Nothing was written: the claim found no row to change.
+            let id = s.subject.as_deref().unwrap_or_default();
+            return self.refuse(item, &format!("{id} is not a pass or resident of this event"));
+        }
         let conflict_found = effect.clash.is_some();
         let event = Event::OfflineScan(OfflineScan { scan, upload, applied: effect.applied, conflict: conflict_found });
         let block = append(db, keys, &s.at, &s.operator, &s.gate, &event)?;
@@ -363,9 +371,15 @@ const OFFLINE_SCAN: &str = "offline_scan";
 
 /// The scans row an offline scan must write, rebuilt from its signed block:
 /// the replica's row is only a witness, and must agree with it. Its text
-/// (nonce, reason, gate, operator) is checked as input is; the operator
-/// must be a user here, and a pass or resident it admits must exist.
-fn rebuild(db: &dyn Db, b: &StoredBlock, scan: &Scan, row: Option<&ScanRow>) -> Result<std::result::Result<ScanRow, String>> {
+/// (nonce, reason, gate, operator) is checked as input is, and the operator
+/// must be a user here (a pass or resident it admits must exist: `apply`).
+fn rebuild(
+    db: &dyn Db,
+    users: &mut std::collections::HashSet<String>,
+    b: &StoredBlock,
+    scan: &Scan,
+    row: Option<&ScanRow>,
+) -> Result<std::result::Result<ScanRow, String>> {
     let Some(row) = row else { return Ok(Err("the replica holds no scans row for this scan block".into())) };
     let admitted = scan.verdict == Verdict::Admitted && scan.kind == Some(ScanKind::Pass);
     let want = ScanRow {
@@ -392,18 +406,10 @@ fn rebuild(db: &dyn Db, b: &StoredBlock, scan: &Scan, row: Option<&ScanRow>) -> 
     if !errs.is_empty() {
         return Ok(Err(errs.to_string()));
     }
-    if db.get_user(&want.operator)?.is_none() {
+    if !users.contains(&want.operator) && db.get_user(&want.operator)?.is_none() {
         return Ok(Err(format!("operator {:?} is not a user of this event", shown(&want.operator, "operator"))));
     }
-    let id = want.subject.as_deref().unwrap_or_default();
-    let unknown = match (scan.kind, scan.verdict) {
-        (Some(ScanKind::Pass), Verdict::Admitted) => db.get_pass(id)?.is_none(),
-        (Some(ScanKind::Resident), Verdict::ResidentIn | Verdict::ResidentOut) => db.get_resident(id)?.is_none(),
-        _ => false,
-    };
-    if unknown {
-        return Ok(Err(format!("{id} is not a pass or resident of this event")));
-    }
+    users.insert(want.operator.clone());
     Ok(Ok(want))
 }
 
@@ -452,6 +458,8 @@ fn late_clash(db: &dyn Db, s: &ScanRow, central: &ScanRow, scan: &Scan) -> Resul
 
 struct Effect {
     applied: bool,
+    /// It admits a pass, or toggles a resident, that the server never held.
+    unknown: bool,
     /// kind, the first use, persons.
     clash: Option<(ConflictKind, Admission, u32)>,
 }
@@ -460,14 +468,15 @@ struct Effect {
 /// note): a first admission, a resident toggle newer than the server's, or
 /// nothing; and say whether it clashed.
 fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan) -> Result<Effect> {
-    let none = Effect { applied: false, clash: None };
+    let none = Effect { applied: false, unknown: false, clash: None };
+    let unknown = Effect { applied: false, unknown: true, clash: None };
     let Some(id) = s.subject.as_deref() else { return Ok(none) };
     match (scan.kind, s.verdict) {
         (Some(ScanKind::Pass), Verdict::Admitted) => {
             if db.mark_pass_scanned(id, &s.at, &s.operator, &s.gate)?.is_some() {
-                return Ok(Effect { applied: true, clash: None });
+                return Ok(Effect { applied: true, unknown: false, clash: None });
             }
-            let Some(p) = db.get_pass(id)? else { return Ok(none) };
+            let Some(p) = db.get_pass(id)? else { return Ok(unknown) };
             let clash = match (&p.scanned_at, &p.voided_at) {
                 (Some(at), _) => (
                     ConflictKind::DoubleAdmission,
@@ -483,16 +492,16 @@ fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan) -> Result<Effect> {
                 ),
                 (None, None) => return Ok(none),
             };
-            Ok(Effect { applied: false, clash: Some((clash.0, clash.1, p.persons)) })
+            Ok(Effect { applied: false, unknown: false, clash: Some((clash.0, clash.1, p.persons)) })
         }
         (Some(ScanKind::Resident), Verdict::ResidentIn | Verdict::ResidentOut) if !s.repeated => {
-            let Some(r) = db.get_resident(id)? else { return Ok(none) };
+            let Some(r) = db.get_resident(id)? else { return Ok(unknown) };
             if !offline::resident_toggle_applies(r.last_scan_at.as_deref(), &s.at) {
                 return Ok(none);
             }
             let status = if s.verdict == Verdict::ResidentIn { Presence::In } else { Presence::Out };
             db.set_resident_status(id, status, &s.at)?;
-            Ok(Effect { applied: true, clash: None })
+            Ok(Effect { applied: true, unknown: false, clash: None })
         }
         _ => Ok(none),
     }
