@@ -59,9 +59,17 @@ pub fn sign(keys: &KeyRing, key_id: &str, hash: &Hash) -> Option<Hash> {
 /// and its signature made with a key of `keys`. Its place in a chain is
 /// not checked (an offline gate's block, read on its own at upload).
 pub fn signed_by(keys: &KeyRing, b: &BlockRef) -> bool {
-    let (Some(prev), Some(hash), Some(sig)) = (from_hex(b.prev_hash), from_hex(b.hash), from_hex(b.signature)) else { return false };
+    check_seal(keys, b).is_ok()
+}
+
+/// A block's own seal, as `signed_by` and the chain walk check it: its
+/// previous hash and its hash, parsed.
+fn check_seal(keys: &KeyRing, b: &BlockRef) -> Result<(Hash, Hash), Problem> {
+    let index = b.index;
+    let prev = from_hex(b.prev_hash).ok_or_else(|| Problem::Corrupt { index, what: "prev_hash is not 64 hex digits".into() })?;
+    let hash = from_hex(b.hash).ok_or(Problem::Edited { index })?;
     let fields = BlockFields {
-        index: b.index,
+        index,
         ts: b.ts,
         operator: b.operator,
         gate: b.gate,
@@ -71,11 +79,15 @@ pub fn signed_by(keys: &KeyRing, b: &BlockRef) -> bool {
         key_id: b.key_id,
     };
     if fields.hash() != hash {
-        return false;
+        return Err(Problem::Edited { index });
     }
-    let Some(mut mac) = keys.ledger_mac(b.key_id) else { return false };
+    let sig = from_hex(b.signature).ok_or(Problem::BadSignature { index })?;
+    let mut mac = keys.ledger_mac(b.key_id).ok_or_else(|| Problem::UnknownKey { index, key_id: b.key_id.to_string() })?;
     mac.update(&hash);
-    mac.verify_slice(&sig).is_ok()
+    if mac.verify_slice(&sig).is_err() {
+        return Err(Problem::BadSignature { index });
+    }
+    Ok((prev, hash))
 }
 
 /// A new block sealed on the client: linked to the head, hashed and
@@ -287,27 +299,7 @@ impl<'k> Verifier<'k> {
             }
             return Err(Problem::Reordered { position: self.expected, expected: self.expected, found: index });
         }
-        let prev = from_hex(b.prev_hash).ok_or_else(|| Problem::Corrupt { index, what: "prev_hash is not 64 hex digits".into() })?;
-        let hash = from_hex(b.hash).ok_or(Problem::Edited { index })?;
-        let fields = BlockFields {
-            index,
-            ts: b.ts,
-            operator: b.operator,
-            gate: b.gate,
-            event: b.event,
-            data: b.data,
-            prev_hash: &prev,
-            key_id: b.key_id,
-        };
-        if fields.hash() != hash {
-            return Err(Problem::Edited { index });
-        }
-        let sig = from_hex(b.signature).ok_or(Problem::BadSignature { index })?;
-        let mut mac = self.keys.ledger_mac(b.key_id).ok_or_else(|| Problem::UnknownKey { index, key_id: b.key_id.to_string() })?;
-        mac.update(&hash);
-        if mac.verify_slice(&sig).is_err() {
-            return Err(Problem::BadSignature { index });
-        }
+        let (prev, hash) = check_seal(self.keys, b)?;
         if prev != self.prev {
             return Err(Problem::BrokenLink { index });
         }
