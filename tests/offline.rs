@@ -109,7 +109,8 @@ fn scenario_two_gates_admit_one_pass_offline_and_the_conflict_is_found_once() {
     for dir in [a, b] {
         let o = run(&["--data-dir", dir, "sync", "--json"], None);
         let r = json(&o);
-        assert!(o.status.success() && r["pulled"] == true && r["full_pull"] == true, "{r}");
+        // init filled the replica already: this pull may be incremental.
+        assert!(o.status.success() && r["pulled"] == true, "{r}");
         assert_eq!(r["passes_pulled"], 1, "{r}");
     }
 

@@ -199,9 +199,13 @@ impl ChainState {
         if let Some(why) = &self.refused {
             return Ok(Some(why.clone()));
         }
+        // A chain that does not hold together is refused from there on:
+        // an honest gate's never breaks (it verifies before each push).
         let Some(mark) = self.mark else {
             if b.index != 0 || b.prev_hash != to_hex(&GENESIS) {
-                return Ok(Some(format!("a new chain must begin at local block 0, not {}", b.index)));
+                let why = format!("a new chain must begin at local block 0, not {}", b.index);
+                self.refused = Some(why.clone());
+                return Ok(Some(why));
             }
             if let Some(at) = db.offline_upload_of(&b.hash)? {
                 let why = format!("replays another gate's chain (its first block was uploaded as central block {at})");
@@ -211,7 +215,9 @@ impl ChainState {
             return Ok(None);
         };
         if b.index != mark + 1 || self.prev.as_ref().is_some_and(|p| *p != b.prev_hash) {
-            return Ok(Some(format!("local block {} does not follow local block {mark}", b.index)));
+            let why = format!("local block {} does not follow local block {mark}", b.index);
+            self.refused = Some(why.clone());
+            return Ok(Some(why));
         }
         Ok(None)
     }

@@ -23,7 +23,39 @@ pub fn bcrypt_runs_on_this_thread() -> u64 {
 
 fn verify_password(password: &str, hash: &str) -> bool {
     BCRYPT_RUNS.with(|c| c.set(c.get() + 1));
+    let _turn = Turn::take();
     bcrypt::verify(password, hash).unwrap_or(false)
+}
+
+/// Turns at bcrypt: at most one run per core at a time, in the order
+/// sign-ins arrive. A flood of parallel guesses is then decided in turn,
+/// each counted before a later attempt (the right password) is decided,
+/// and the process keeps its cores for scanning meanwhile.
+struct Turn;
+
+/// Tickets handed out, and runs finished.
+static TURNS: (std::sync::Mutex<(u64, u64)>, std::sync::Condvar) = (std::sync::Mutex::new((0, 0)), std::sync::Condvar::new());
+
+impl Turn {
+    fn take() -> Turn {
+        let slots = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+        let (lock, cv) = &TURNS;
+        let mut t = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let ticket = t.0;
+        t.0 += 1;
+        while ticket >= t.1 + slots {
+            t = cv.wait(t).unwrap_or_else(|e| e.into_inner());
+        }
+        Turn
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let (lock, cv) = &TURNS;
+        lock.lock().unwrap_or_else(|e| e.into_inner()).1 += 1;
+        cv.notify_all();
+    }
 }
 
 /// The one answer to a failed sign-in, whatever the account's state.
@@ -42,7 +74,7 @@ fn hash_password(pw: &str) -> Result<String> {
             e
         }));
     }
-    bcrypt::hash(pw, BCRYPT_COST).map_err(|e| Error::Other(format!("cannot hash password: {e}")))
+    bcrypt::hash(pw, BCRYPT_COST).map_err(|e| Error::Internal(format!("cannot hash password: {e}")))
 }
 
 impl Gatehouse {
@@ -119,7 +151,7 @@ impl Gatehouse {
         // (a flood in parallel) lock it out before this one gets in.
         let now = self.now();
         self.store.write(|db| {
-            let Some((u, _)) = db.get_user(&username)? else { return Err(wrong_credentials()) };
+            let Some((u, _)) = db.get_user_locked(&username)? else { return Err(wrong_credentials()) };
             if u.disabled {
                 return Err(Error::Auth(format!("user {username} is disabled; an admin can enable it")));
             }
