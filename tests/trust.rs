@@ -601,3 +601,33 @@ fn an_edited_replica_account_does_not_sign_in_offline() {
     let e = north.authenticate("omar", OMAR_PW).unwrap_err().to_string();
     assert!(e.contains("cannot sign in offline"), "a raised role: {e}");
 }
+
+/// Escapes in an offline scan's operator (an account the server does not
+/// know) never reach central columns or the conflict list raw: the block is
+/// refused, and the refusal names a placeholder. A gate name with escapes is
+/// refused at scan time.
+#[test]
+fn escapes_in_an_offline_operator_or_gate_never_reach_central_rows() {
+    let env = Env::on(Backend::Postgres);
+    let mut g = staffed(&env);
+    let (p, code) = issue(&mut g, &single("Asha Rao", "9000000001"));
+    let relay = Relay::start(pg::server().port);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut north = offline_gate(&env, &relay, tmp.path());
+    let e = north.scan(code.as_bytes(), &operator(), "North\u{1b}]0;pwned\u{7}").unwrap_err().to_string();
+    assert!(e.contains("gate"), "{e}");
+    let e = north.scan(code.as_bytes(), &operator(), "North\u{202e}etaG").unwrap_err().to_string();
+    assert!(e.contains("gate"), "{e}");
+    let evil = gatehouse::domain::user::Actor { username: "om\u{1b}]0;x\u{7}ar".into(), ..operator() };
+    assert!(north.scan(code.as_bytes(), &evil, "North").unwrap().offline);
+    let r = relink(&mut north, &relay);
+    assert!(r.error.is_none() && r.refused == 1 && r.queued == 0, "{r:?}");
+    assert!(g.get_pass(&p.id).unwrap().scanned_at.is_none());
+    let raw = "SELECT COUNT(*) FROM ledger WHERE strpos(operator, chr(27)) > 0 OR strpos(gate, chr(27)) > 0 OR strpos(data, chr(27)) > 0";
+    assert_eq!(env.raw_i64(raw), 0);
+    assert_eq!(env.raw_i64("SELECT COUNT(*) FROM scans WHERE strpos(operator, chr(27)) > 0"), 0);
+    let list = g.conflicts().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!((list[0].kind.as_str(), list[0].second.operator.as_str()), ("refused", "(unreadable operator)"));
+    assert!(list[0].reason.as_deref().is_some_and(|r| r.contains("not a user of this event") && !r.contains('\u{1b}')), "{list:?}");
+}
