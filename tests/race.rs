@@ -153,8 +153,8 @@ fn a_retried_nonce_is_recorded_once_and_answered_the_same(b: Backend) {
     let env = Env::on(b);
     let mut g = env.open();
     let (p, code) = issue(&mut g, &single("Nina Retry", "9000000077"));
-    let first = g.scan_with_nonce(code.as_bytes(), &operator(), "North", "n-1").unwrap();
-    let again = g.scan_with_nonce(code.as_bytes(), &operator(), "North", "n-1").unwrap();
+    let first = g.scan_with_nonce(code.as_bytes(), &operator(), "North", "nonce-0001").unwrap();
+    let again = g.scan_with_nonce(code.as_bytes(), &operator(), "North", "nonce-0001").unwrap();
     assert_eq!(first.verdict, Verdict::Admitted);
     assert_eq!((again.verdict, &again.reason, again.block), (Verdict::Admitted, &first.reason, first.block));
     assert_eq!(again.pass.unwrap().id, p.id);

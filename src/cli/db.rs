@@ -40,9 +40,19 @@ pub fn run(cli: &Cli, g: &mut Gatehouse, c: &DbCmd) -> Result<ExitCode> {
                 if path.exists() {
                     bail!("{} exists already; db copy writes a new file", path.display());
                 }
-                Store::create(path)?
+                Store::create_private(path)?
             };
-            let r = g.store().copy_to(&mut target)?;
+            let r = match g.store().copy_to(&mut target) {
+                Ok(r) => r,
+                Err(e) => {
+                    // A half copy is of no use and holds hashes and phones: not left behind.
+                    if !is_postgres_url(to) {
+                        drop(target);
+                        crate::store::remove_copy(Path::new(to));
+                    }
+                    return Err(e.into());
+                }
+            };
             let head = target.read(|db| db.ledger_head())?;
             println!(
                 "copied {} users, {} passes, {} residents, {} scans, {} ledger blocks to {}",

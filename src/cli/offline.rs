@@ -134,6 +134,9 @@ pub fn conflicts(cli: &Cli, paths: &Paths, a: &ConflictsArgs) -> Result<ExitCode
                 c.second.operator,
                 if c.acknowledged { "acknowledged" } else { "OPEN" }
             );
+            if let Some(why) = &c.reason {
+                say!("        refused: {why}");
+            }
         }
         let open = list.iter().filter(|c| !c.acknowledged).count();
         say!("{} conflict(s), {open} open", list.len());

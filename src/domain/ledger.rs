@@ -55,6 +55,41 @@ pub fn sign(keys: &KeyRing, key_id: &str, hash: &Hash) -> Option<Hash> {
     Some(m.finalize().into_bytes().into())
 }
 
+/// Whether block `b` is what it says: its hash recomputed from its fields
+/// and its signature made with a key of `keys`. Its place in a chain is
+/// not checked (an offline gate's block, read on its own at upload).
+pub fn signed_by(keys: &KeyRing, b: &BlockRef) -> bool {
+    check_seal(keys, b).is_ok()
+}
+
+/// A block's own seal, as `signed_by` and the chain walk check it: its
+/// previous hash and its hash, parsed.
+fn check_seal(keys: &KeyRing, b: &BlockRef) -> Result<(Hash, Hash), Problem> {
+    let index = b.index;
+    let prev = from_hex(b.prev_hash).ok_or_else(|| Problem::Corrupt { index, what: "prev_hash is not 64 hex digits".into() })?;
+    let hash = from_hex(b.hash).ok_or(Problem::Edited { index })?;
+    let fields = BlockFields {
+        index,
+        ts: b.ts,
+        operator: b.operator,
+        gate: b.gate,
+        event: b.event,
+        data: b.data,
+        prev_hash: &prev,
+        key_id: b.key_id,
+    };
+    if fields.hash() != hash {
+        return Err(Problem::Edited { index });
+    }
+    let sig = from_hex(b.signature).ok_or(Problem::BadSignature { index })?;
+    let mut mac = keys.ledger_mac(b.key_id).ok_or_else(|| Problem::UnknownKey { index, key_id: b.key_id.to_string() })?;
+    mac.update(&hash);
+    if mac.verify_slice(&sig).is_err() {
+        return Err(Problem::BadSignature { index });
+    }
+    Ok((prev, hash))
+}
+
 /// A new block sealed on the client: linked to the head, hashed and
 /// signed with the active key; every field as it is stored.
 #[derive(Debug, Clone)]
@@ -264,27 +299,7 @@ impl<'k> Verifier<'k> {
             }
             return Err(Problem::Reordered { position: self.expected, expected: self.expected, found: index });
         }
-        let prev = from_hex(b.prev_hash).ok_or_else(|| Problem::Corrupt { index, what: "prev_hash is not 64 hex digits".into() })?;
-        let hash = from_hex(b.hash).ok_or(Problem::Edited { index })?;
-        let fields = BlockFields {
-            index,
-            ts: b.ts,
-            operator: b.operator,
-            gate: b.gate,
-            event: b.event,
-            data: b.data,
-            prev_hash: &prev,
-            key_id: b.key_id,
-        };
-        if fields.hash() != hash {
-            return Err(Problem::Edited { index });
-        }
-        let sig = from_hex(b.signature).ok_or(Problem::BadSignature { index })?;
-        let mut mac = self.keys.ledger_mac(b.key_id).ok_or_else(|| Problem::UnknownKey { index, key_id: b.key_id.to_string() })?;
-        mac.update(&hash);
-        if mac.verify_slice(&sig).is_err() {
-            return Err(Problem::BadSignature { index });
-        }
+        let (prev, hash) = check_seal(self.keys, b)?;
         if prev != self.prev {
             return Err(Problem::BrokenLink { index });
         }

@@ -82,7 +82,7 @@ pub struct Admission {
 pub struct Conflict {
     /// The `conflict` block.
     pub block: u64,
-    /// "double_admission" or "voided".
+    /// "double_admission", "voided" or "refused".
     pub kind: String,
     pub pass: String,
     pub persons: u32,
@@ -93,6 +93,9 @@ pub struct Conflict {
     /// `first` is the offline admission: it came first and took the pass
     /// over from the one the server held.
     pub first_offline: bool,
+    /// For "refused": why the server would not take the upload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// When the clash was found (the upload).
     pub found_at: String,
     pub acknowledged: bool,
@@ -114,6 +117,7 @@ pub fn conflicts_from(blocks: &[StoredBlock]) -> Vec<Conflict> {
                 first: d.first,
                 second: d.second,
                 first_offline: d.first_offline,
+                reason: d.reason.map(|r| r.into_owned()),
                 found_at: b.ts.clone(),
                 acknowledged: false,
                 acknowledged_by: None,

@@ -84,8 +84,52 @@ pub fn password_problem(p: &str) -> Option<&'static str> {
     }
 }
 
+/// What an offline gate may trust of an account: the fields sign-in
+/// decides by, sealed with the event's key when the gate pulls them from
+/// the server, so a replica row edited afterwards (another user's hash
+/// copied over it, a role raised) no longer matches its seal.
+pub fn account_seal(
+    keys: &super::keys::KeyRing,
+    key_id: &str,
+    username: &str,
+    role: &str,
+    pw_hash: &str,
+    disabled: bool,
+) -> Option<String> {
+    use hmac::Mac;
+    let mut m = keys.ledger_mac(key_id)?;
+    for field in [b"gatehouse account v1".as_slice(), username.as_bytes(), role.as_bytes(), pw_hash.as_bytes(), &[u8::from(disabled)]] {
+        m.update(&(field.len() as u64).to_be_bytes());
+        m.update(field);
+    }
+    Some(format!("{key_id}:{}", super::ledger::to_hex(&m.finalize().into_bytes())))
+}
+
+/// Whether `seal` (from `account_seal`) is this account's.
+pub fn account_seal_holds(keys: &super::keys::KeyRing, seal: &str, username: &str, role: &str, pw_hash: &str, disabled: bool) -> bool {
+    let Some((key_id, _)) = seal.split_once(':') else { return false };
+    account_seal(keys, key_id, username, role, pw_hash, disabled).is_some_and(|s| ct_eq(s.as_bytes(), seal.as_bytes()))
+}
+
+/// Constant-time comparison of two byte strings of public length.
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_account_seal_breaks_when_a_field_changes() {
+        let keys = crate::domain::keys::KeyRing::new(&[("01".into(), [7u8; crate::domain::keys::KEY_LEN])]).unwrap();
+        let seal = super::account_seal(&keys, "01", "omar", "operator", "$2b$12$hash", false).unwrap();
+        assert!(super::account_seal_holds(&keys, &seal, "omar", "operator", "$2b$12$hash", false));
+        assert!(!super::account_seal_holds(&keys, &seal, "asha", "operator", "$2b$12$hash", false));
+        assert!(!super::account_seal_holds(&keys, &seal, "omar", "admin", "$2b$12$hash", false));
+        assert!(!super::account_seal_holds(&keys, &seal, "omar", "operator", "$2b$12$other", false));
+        assert!(!super::account_seal_holds(&keys, &seal, "omar", "operator", "$2b$12$hash", true));
+        assert!(!super::account_seal_holds(&keys, "nonsense", "omar", "operator", "$2b$12$hash", false));
+    }
+
     use super::*;
 
     #[test]

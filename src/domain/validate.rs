@@ -100,6 +100,17 @@ pub fn label(errs: &mut ValidationErrors, field: &'static str, raw: &str, max: u
     v
 }
 
+/// A scan's nonce, chosen by the gate (or `scan --nonce`): 8 to 64 of
+/// `A-Za-z0-9_-`, so it fits the unique index and prints as it is.
+pub fn nonce(errs: &mut ValidationErrors, raw: &str) {
+    let n = raw.chars().count();
+    if !(8..=64).contains(&n) {
+        errs.add("nonce", format!("must be 8 to 64 characters, not {n}"));
+    } else if !raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        errs.add("nonce", "may hold only A-Z, a-z, 0-9, _ and -");
+    }
+}
+
 /// A phone number: 7 to 15 digits with an optional leading +. Spaces, dashes,
 /// dots and brackets are allowed on input and dropped; the result is stored.
 pub fn phone(errs: &mut ValidationErrors, field: &'static str, raw: &str) -> String {
@@ -210,6 +221,20 @@ mod tests {
         assert_eq!(name(&mut e, "name", "E\u{301}lise"), "Élise");
         assert_eq!(multiline_text(&mut e, "address", "1 Rd\nBlock C", 200), "1 Rd\nBlock C");
         assert!(e.is_empty(), "{e}");
+    }
+
+    #[test]
+    fn nonces_are_bounded() {
+        for ok in ["abcd1234", "late-0001_X", &"a".repeat(64), "0f8e2c5d9b3a4e7f8c1d2e3f4a5b6c7d"] {
+            let mut e = ValidationErrors::default();
+            nonce(&mut e, ok);
+            assert!(e.is_empty(), "{ok}: {e}");
+        }
+        for bad in ["", "n-1", "abc defg", "abcdefg\u{1b}", "abcd/123", "ééééééééé", &"a".repeat(65), &"n".repeat(4000)] {
+            let mut e = ValidationErrors::default();
+            nonce(&mut e, bad);
+            assert!(e.get("nonce").is_some(), "{bad:?} should fail");
+        }
     }
 
     #[test]

@@ -55,7 +55,8 @@ pub(super) fn private_file(path: &Path) -> Result<std::fs::File> {
 }
 
 /// A folder only its owner can enter: created 0700, and an existing one
-/// narrowed to 0700 when it is gatehouse's own (`ours`).
+/// narrowed to 0700 only when it is gatehouse's own (`ours`: inside the
+/// data directory). A folder of the admin's elsewhere keeps its mode.
 pub fn private_dir(dir: &Path, ours: bool) -> Result<()> {
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -67,6 +68,21 @@ pub fn private_dir(dir: &Path, ours: bool) -> Result<()> {
             .map_err(|e| Error::io(format!("cannot make folder {} private", dir.display()), e))?;
     }
     Ok(())
+}
+
+/// Whether folder `dir` is `root` or inside it, symlinks resolved.
+fn inside(dir: &Path, root: &Path) -> bool {
+    let folder = |d: &Path| resolved(&d.join("x")).parent().map(Path::to_path_buf);
+    matches!((folder(dir), folder(root)), (Some(d), Some(r)) if d.starts_with(&r))
+}
+
+/// Removes a half-written file when dropped; forgotten once it is complete.
+struct Partial(PathBuf);
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// `p` made absolute with its folder's symlinks resolved, for comparing
@@ -116,6 +132,8 @@ impl Gatehouse {
         let tmp = path.with_extension("csv.partial");
         let _ = std::fs::remove_file(&tmp);
         let file = private_file(&tmp)?;
+        // An export that fails half way leaves no partial file behind.
+        let partial = Partial(tmp.clone());
         let mut w = Rows { w: csv::Writer::from_writer(file), path, raw: &[] };
         let n = match kind {
             ExportKind::Passes => {
@@ -249,6 +267,7 @@ impl Gatehouse {
         let file = w.w.into_inner().map_err(|e| Error::io(format!("cannot write {}", path.display()), e.into_error()))?;
         file.sync_all().map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
         std::fs::rename(&tmp, path).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+        std::mem::forget(partial);
         Ok(n as u64)
     }
 
@@ -270,7 +289,10 @@ impl Gatehouse {
             (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
             _ => false,
         };
-        let clash = own.iter().any(|o| resolved(o) == target || same_file(o, path))
+        // A gate's replica (and its journal, and one set aside) holds its offline queue.
+        let replica = target.file_name().is_some_and(|n| n.to_string_lossy().starts_with("replica.sqlite"));
+        let clash = replica
+            || own.iter().any(|o| resolved(o) == target || same_file(o, path))
             || own_dirs.iter().any(|d| target.starts_with(resolved(d)))
             || (target.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".restore-"))
                 && self.store.path().is_some_and(|db| target.parent() == resolved(db).parent()));
@@ -303,12 +325,17 @@ impl Gatehouse {
         };
         // The configured folder is ours to narrow; a folder named with --to
         // is the admin's (it could be /tmp): only created private.
-        let ours = self.paths.as_ref().is_some_and(|p| p.backup_dir(&self.cfg) == dir);
+        // Even the configured one only inside the data directory: a folder
+        // elsewhere may hold other things, and keeps its mode.
+        let ours = self.paths.as_ref().is_some_and(|p| p.backup_dir(&self.cfg) == dir && inside(&dir, &p.data_dir));
         private_dir(&dir, ours)?;
+        crate::store::remove_partials(&dir);
         let now = self.now();
         let dest = dir.join(next_backup_name(&dir, now));
         self.store.backup_to(&dest)?;
-        let r = apply_retention(&dir, &dest, now, self.cfg.backup.keep_hourly, self.cfg.backup.keep_daily)?;
+        // Retention counts and deletes only copies of this event.
+        let event = self.event_id()?;
+        let r = apply_retention(&dir, &dest, now, self.cfg.backup.keep_hourly, self.cfg.backup.keep_daily, event.as_deref())?;
         for f in &r.future {
             tracing::warn!("backup {} is stamped in the future (was the clock set ahead?); retention leaves it alone", f.display());
         }
@@ -331,7 +358,14 @@ impl Gatehouse {
         let refuse = |why: String| Error::Conflict(format!("refusing to restore {}: {why}", src.display()));
         // Check a private copy, so the file cannot change between check and use.
         let staging = tempfile_in(self.store.path().unwrap_or(&std::env::temp_dir().join("x")))?;
-        std::fs::copy(src, &staging).map_err(|e| Error::io(format!("cannot read {}", src.display()), e))?;
+        // 0600 from its creation (fs::copy would take the source's mode).
+        let copied = std::fs::File::open(src).and_then(|mut from| {
+            private_file(&staging).map_err(std::io::Error::other).and_then(|mut to| std::io::copy(&mut from, &mut to))
+        });
+        if let Err(e) = copied {
+            remove_staging(&staging);
+            return Err(Error::io(format!("cannot read {}", src.display()), e));
+        }
         let result = (|| {
             let mut copy =
                 Store::open(&staging).map_err(|e| Error::Input(format!("{} is not a gatehouse database: {e}", src.display())))?;

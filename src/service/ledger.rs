@@ -92,6 +92,13 @@ impl Gatehouse {
         self.store.read(|db| db.integrity_problems())
     }
 
+    /// The event's id: the signature of its first ledger block, fixed when
+    /// the event was made, the same on every gate, and another for an event
+    /// made with another key (None before any block).
+    pub fn event_id(&mut self) -> Result<Option<String>> {
+        Ok(self.store.read(|db| db.ledger_blocks(0, 1))?.into_iter().find(|b| b.index == 0).map(|b| b.signature))
+    }
+
     pub fn ledger_head(&mut self) -> Result<Option<(u64, String)>> {
         self.store.read(|db| db.ledger_head())
     }

@@ -153,8 +153,10 @@ impl Gatehouse {
                 self.resident_payload(&r)
             }
         };
-        let reason = reason.map(str::trim).filter(|r| !r.is_empty()).unwrap_or("");
-        self.scan_as(payload.as_bytes(), actor, gate, Some(reason), &uuid::Uuid::new_v4().simple().to_string(), Default::default())
+        let mut errs = crate::domain::validate::ValidationErrors::default();
+        let reason = crate::domain::validate::optional_text(&mut errs, "reason", reason.unwrap_or(""), 200);
+        errs.into_result(())?;
+        self.scan_as(payload.as_bytes(), actor, gate, Some(&reason), &uuid::Uuid::new_v4().simple().to_string(), Default::default())
     }
 }
 

@@ -66,6 +66,8 @@ pub struct SyncReport {
     pub uploaded: u64,
     pub skipped: u64,
     pub conflicts: u64,
+    /// Queued blocks the server refused (each also a conflict).
+    pub refused: u64,
     /// Queued scans left (0 after a complete push).
     pub queued: u64,
     /// Whether the pull ran (it waits until the outbox is empty).
@@ -223,18 +225,23 @@ impl Gate {
         let fresh = uuid::Uuid::new_v4().to_string();
         let chain = rep.init_meta(&[("chain", fresh.clone()), ("database", url.to_string())])?.unwrap_or(fresh);
         // The same database spelled another way (localhost or 127.0.0.1,
-        // another sslmode) is the same event; another database is not.
-        let other = rep.meta("database")?.filter(|db| DbUrl::parse(db).map(|d| d.identity()).ok() != Some(url.identity()));
+        // another sslmode) is the same address. At another address, or once
+        // a sync found another event there, an empty queue lets the replica
+        // be set aside for a fresh one; a full one is kept for its event.
+        let moved = rep.meta("database")?.filter(|db| DbUrl::parse(db).map(|d| d.identity()).ok() != Some(url.identity()));
+        let foreign = rep.meta("foreign_event")?.map(|e| format!("another event ({e})"));
+        let other = foreign.or(moved);
         let local = Gatehouse::from_parts(cfg.clone(), keys.clone(), rep.store()?, clock.clone());
         let remote = Remote { cfg: cfg.clone(), keys: keys.clone(), clock: clock.clone(), url: url.clone() };
         let link = Link { remote, replica: rep, worker: None, online: true, last_try: None, chain, direct: None };
         let mut gate = Gate { cfg: cfg.clone(), paths: None, clock: clock.clone(), local, link: Some(link) };
         if let Some(db) = other {
             if gate.queued()? > 0 {
-                return Err(Error::Sync(format!(
-                    "{} replicates {db}, not {url}, and holds scans not yet uploaded there; sync it with that database first",
-                    replica.display()
-                )));
+                // The replica knows its event by id, not by address: a server
+                // that moved is used as it is; another event refuses the
+                // upload at sync, and says so. Offline scanning goes on.
+                tracing::info!(from = %db, to = %url, "the replica was synced at another address; its event is checked at the next sync");
+                return Ok(gate);
             }
             // Nothing would be lost: set the old replica aside and start afresh.
             drop(gate);
@@ -356,7 +363,26 @@ impl Gate {
             }
         }
         self.require_replica()?;
-        self.local.authenticate(username, password)
+        let actor = self.local.authenticate(username, password)?;
+        // The replica's users table is only a copy: the account must match
+        // the seal made when it was pulled from the server.
+        let seals: serde_json::Map<String, serde_json::Value> =
+            self.meta("account_seals")?.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default();
+        let row = self.local.store().read(|db| db.get_user(&actor.username))?;
+        let holds = match (row, seals.get(&actor.username).and_then(|v| v.as_str()), self.link.as_ref()) {
+            (Some((u, hash)), Some(seal), Some(link)) => {
+                crate::domain::user::account_seal_holds(&link.remote.keys, seal, &u.username, u.role.as_str(), &hash, u.disabled)
+            }
+            _ => false,
+        };
+        if !holds {
+            tracing::warn!(user = %actor.username, "offline sign-in refused: the replica's account does not match its sealed copy");
+            return Err(Error::Auth(format!(
+                "{} cannot sign in offline: this gate's copy of the account does not match the one pulled from the server; sign in when the server answers",
+                actor.username
+            )));
+        }
+        Ok(actor)
     }
 
     /// A shell session's user (`gatehouse login`). Sessions live in the
@@ -415,6 +441,10 @@ impl Gate {
     /// A scan with its options (an exit, some of a group), decided as
     /// `scan_with_nonce` decides.
     pub fn scan_opts(&mut self, raw: &[u8], actor: &Actor, gate: &str, nonce: &str, opts: super::ScanOpts) -> Result<GateOutcome> {
+        // Refused here, before it could be queued: the server would refuse it too.
+        let mut errs = crate::domain::validate::ValidationErrors::default();
+        crate::domain::validate::nonce(&mut errs, nonce);
+        errs.into_result(())?;
         if self.link.is_none() {
             let outcome = self.local.scan_opts(raw, actor, gate, nonce, opts)?;
             return Ok(GateOutcome { outcome, offline: false, replica_age_secs: None });
@@ -503,6 +533,9 @@ impl Gate {
     /// mark moves only after the server committed.
     fn push(&mut self, wait: Duration) -> Result<UploadReport> {
         let mut total = UploadReport::default();
+        if self.queued()? == 0 {
+            return Ok(total);
+        }
         let verified = self.local.verify_ledger(None, &mut |_| {})?;
         if !verified.ok {
             return Err(Error::Sync(format!(
@@ -511,7 +544,7 @@ impl Gate {
             )));
         }
         let skew: Option<f64> = self.meta("clock_skew_secs")?.and_then(|v| v.parse().ok());
-        let mut retried = false;
+        let event = self.same_event(wait)?;
         loop {
             let mark = self.upload_mark()?;
             let Some(link) = self.link.as_mut() else { return Ok(total) };
@@ -521,30 +554,81 @@ impl Gate {
             }
             let Some((index, hash)) = self.local.ledger_head()? else { return Ok(total) };
             let Some(chain) = self.link.as_ref().map(|l| l.chain.clone()) else { return Ok(total) };
-            let head = ChainHead { chain, index, hash };
-            let r = match self.call(wait, move |g| g.upload_offline(&head, &items, skew)) {
+            let head = ChainHead { chain, index, hash, event: event.clone() };
+            let (h2, chunk) = (head.clone(), items.clone());
+            let r = match self.call(wait, move |g| g.upload_offline(&h2, &chunk, skew)) {
                 Ok(r) => r,
-                // An online attempt abandoned on the budget may commit its
-                // scan while the upload runs, under the nonce the upload
-                // carries too: the upload's transaction then fails on that
-                // nonce. Once more, it finds the scan there and skips it.
-                Err(e) if !is_link_error(&e) && !retried => {
-                    tracing::info!(%e, "upload refused; trying once more");
-                    retried = true;
-                    continue;
+                Err(e) if is_link_error(&e) => return Err(e),
+                // The server failed on the chunk: block by block, so a
+                // block it fails on costs only itself.
+                Err(e) => {
+                    tracing::info!(%e, "upload failed; uploading block by block");
+                    self.push_each(wait, &head, items, skew)?
                 }
-                Err(e) => return Err(e),
             };
-            retried = false;
             total.uploaded += r.uploaded;
             total.skipped += r.skipped;
             total.conflicts += r.conflicts;
+            total.refused += r.refused;
             total.high_water = r.high_water;
             match r.high_water {
                 Some(h) if mark.is_none_or(|m| h > m) => self.set_meta(&[("uploaded_through", h.to_string())])?,
                 _ => return Err(Error::Sync("the server did not take the queued scans".into())),
             }
         }
+    }
+
+    /// The event this replica belongs to, checked against the server's:
+    /// a replica that names none yet takes the server's; another event is
+    /// refused, with what to do.
+    fn same_event(&mut self, wait: Duration) -> Result<Option<String>> {
+        let server = self.call(wait, |g| g.event_id())?;
+        match (self.meta("event")?, server) {
+            (Some(mine), theirs) if Some(&mine) != theirs.as_ref() => {
+                let why = super::sync::foreign_event(&mine, theirs.as_deref());
+                if self.queued()? > 0 {
+                    return Err(Error::Sync(format!("{why}; its queued scans stay here for their own event's server")));
+                }
+                // Nothing of the old event is lost: set aside at the next start.
+                let short: String = theirs.unwrap_or_default().chars().take(12).collect();
+                self.set_meta(&[("foreign_event", short)])?;
+                Err(Error::Sync(format!("{why}; the replica holds nothing to upload and is replaced when gatehouse next starts")))
+            }
+            (None, Some(theirs)) => {
+                self.set_meta(&[("event", theirs.clone())])?;
+                Ok(Some(theirs))
+            }
+            (mine, _) => Ok(mine),
+        }
+    }
+
+    /// Upload `items` one transaction each; one the server fails on alone
+    /// is recorded there as refused (a conflict), and the rest go on.
+    fn push_each(
+        &mut self,
+        wait: Duration,
+        head: &ChainHead,
+        items: Vec<crate::store::OutboxItem>,
+        skew: Option<f64>,
+    ) -> Result<UploadReport> {
+        let mut total = UploadReport::default();
+        for item in items {
+            let (h, one) = (head.clone(), vec![item.clone()]);
+            let r = match self.call(wait, move |g| g.upload_offline(&h, &one, skew)) {
+                Ok(r) => r,
+                Err(e) if is_link_error(&e) => return Err(e),
+                Err(e) => {
+                    let (h, one, why) = (head.clone(), vec![item], format!("the server failed on it: {e}"));
+                    self.call(wait, move |g| g.refuse_offline(&h, &one, skew, &why))?
+                }
+            };
+            total.uploaded += r.uploaded;
+            total.skipped += r.skipped;
+            total.conflicts += r.conflicts;
+            total.refused += r.refused;
+            total.high_water = r.high_water.or(total.high_water);
+        }
+        Ok(total)
     }
 
     /// Push the queue, then pull changes, and measure the clock skew.
@@ -568,6 +652,7 @@ impl Gate {
                 rep.uploaded = u.uploaded;
                 rep.skipped = u.skipped;
                 rep.conflicts = u.conflicts;
+                rep.refused = u.refused;
             }
             Err(e) => rep.error = Some(e.to_string()),
         }
@@ -601,12 +686,21 @@ impl Gate {
             tracing::info!(skew_secs = skew, "clock skew measured");
         }
         rep.clock_skew_secs = Some(skew);
+        // Rows of another event never enter this replica.
+        self.same_event(wait)?;
         let since = match (self.meta("cursor")?, self.meta("cursor_hash")?) {
             (Some(i), Some(h)) => i.parse().ok().map(|i: u64| (i, h)),
             _ => None,
         };
         let changes = self.call(wait, move |g| server_of(g)?.pull_changes(since))?;
         let mut meta = vec![("pulled_at", stamp(self.clock.now())), ("clock_skew_secs", format!("{skew:.3}"))];
+        // Where the event was last reached: a server that moved is its new
+        // home. And each account as the server holds it, sealed, for
+        // sign-in while offline.
+        if let Some(link) = self.link.as_ref() {
+            meta.push(("database", link.remote.url.to_string()));
+            meta.push(("account_seals", account_seals(&link.remote.keys, &changes)));
+        }
         match &changes.head {
             Some((i, h)) => {
                 meta.push(("cursor", i.to_string()));
@@ -677,6 +771,17 @@ impl Gate {
     fn set_meta(&mut self, pairs: &[(&str, String)]) -> Result<()> {
         self.link.as_mut().map_or(Ok(()), |l| l.replica.set_meta(pairs))
     }
+}
+
+/// Each pulled account's seal (`domain::user::account_seal`) by username, as JSON.
+fn account_seals(keys: &KeyRing, changes: &crate::store::Changes) -> String {
+    let mut out = serde_json::Map::new();
+    for a in changes.accounts() {
+        if let Some(seal) = crate::domain::user::account_seal(keys, keys.active_id(), &a.username, &a.role, &a.pw_hash, a.disabled) {
+            out.insert(a.username, seal.into());
+        }
+    }
+    serde_json::Value::Object(out).to_string()
 }
 
 /// "42 s", "3 min", "2 h", or "unknown" before the first pull.

@@ -111,6 +111,7 @@ impl Gatehouse {
         // The gate is stored and shown with every later ALREADY_USED.
         let mut errs = crate::domain::validate::ValidationErrors::default();
         let gate = crate::domain::validate::label(&mut errs, "gate", gate, 64);
+        crate::domain::validate::nonce(&mut errs, nonce);
         errs.into_result(())?;
         let gate = gate.as_str();
         let now = self.clock.now();
@@ -133,6 +134,12 @@ impl Gatehouse {
         store.write(|db| {
             let found = db.scan_lookup(nonce, pass_id.as_deref())?;
             if let Some(first) = found.first {
+                // A retry carries the same code; another code under a used
+                // nonce is refused, never answered with the first verdict.
+                let subject = checked.as_ref().ok().map(|p| p.id.to_string());
+                if first.subject != subject {
+                    return Err(Error::Conflict(format!("nonce {nonce} was used for another code; a new scan needs a new nonce")));
+                }
                 return replay(db, first);
             }
             let pass = found.pass;

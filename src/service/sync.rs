@@ -8,16 +8,17 @@ use serde_json::Value;
 use super::{Gatehouse, append};
 use crate::domain::clock::{parse_stamp, stamp};
 use crate::domain::events::{
-    Conflict, ConflictAck, ConflictKind, Event, EventError, LocalBlock, OfflineEvent, OfflineScan, OfflineSeen, OfflineSync, Scan,
-    ScanKind, Upload,
+    Conflict, ConflictAck, ConflictKind, Event, LocalBlock, OfflineEvent, OfflineScan, OfflineSeen, OfflineSync, Scan, ScanKind, Upload,
 };
-use crate::domain::ledger::StoredBlock;
+use crate::domain::keys::KeyRing;
+use crate::domain::ledger::{GENESIS, StoredBlock, signed_by, to_hex};
 use crate::domain::offline::{self, Admission, CONFLICT, CONFLICT_ACK};
 use crate::domain::pass::Pass;
 use crate::domain::resident::Presence;
 use crate::domain::rules::{Entry, EntryState, RuleSet};
 use crate::domain::scan::Verdict;
 use crate::domain::user::Actor;
+use crate::domain::validate;
 use crate::error::{Error, Result};
 use crate::store::{Db, OutboxItem, ScanRow};
 
@@ -29,6 +30,8 @@ pub struct UploadReport {
     /// Already there: by nonce, or at or below the chain's mark.
     pub skipped: u64,
     pub conflicts: u64,
+    /// Blocks refused (each also a `refused` conflict): kept out, not retried.
+    pub refused: u64,
     /// The local chain's last index the server now holds.
     pub high_water: Option<u64>,
 }
@@ -39,81 +42,84 @@ pub struct ChainHead {
     pub chain: String,
     pub index: u64,
     pub hash: String,
+    /// The event the gate's replica belongs to (`Gatehouse::event_id`),
+    /// when it knows it: an upload into another event is refused.
+    pub event: Option<String>,
 }
 
 impl Gatehouse {
     /// Upload `items` (local blocks in chain order) in one transaction.
     /// Blocks the server holds already (the chain's mark, or a scan's
-    /// nonce) are skipped, so a repeated upload adds nothing.
+    /// nonce) are skipped, so a repeated upload adds nothing. Each scan is
+    /// rebuilt from its signed block, not from the replica's row; a block
+    /// that does not prove itself is refused and reported as a `refused`
+    /// conflict, and the blocks behind it go on.
     pub fn upload_offline(&mut self, head: &ChainHead, items: &[OutboxItem], skew_secs: Option<f64>) -> Result<UploadReport> {
+        self.upload_in(head, items, skew_secs, None)
+    }
+
+    /// Record `items` as refused for `why` (the server failed on them
+    /// alone), with no effect: reported, and the chain's mark moves on.
+    pub fn refuse_offline(&mut self, head: &ChainHead, items: &[OutboxItem], skew_secs: Option<f64>, why: &str) -> Result<UploadReport> {
+        self.upload_in(head, items, skew_secs, Some(why))
+    }
+
+    fn upload_in(&mut self, head: &ChainHead, items: &[OutboxItem], skew_secs: Option<f64>, refuse: Option<&str>) -> Result<UploadReport> {
+        let here = self.event_id()?;
+        if let Some(theirs) = &head.event
+            && here.as_ref() != Some(theirs)
+        {
+            return Err(Error::Sync(foreign_event(theirs, here.as_deref())));
+        }
         let now = stamp(self.clock.now());
         let keys = &self.keys;
+        let (passes, residents) = subjects(items);
         let cfg = &self.cfg;
         self.store.write(|db| {
             let rules = super::rules::rules_in(cfg, db)?.rules;
-            let mark = db.last_offline_sync(&head.chain)?.and_then(|b| local_to(&b));
-            let mut r = UploadReport { high_water: mark, ..Default::default() };
-            let (mut first, mut last) = (None, None);
+            // Rows, then the ledger; only then is the chain's mark read and
+            // each nonce looked up, so a scan committed meanwhile is seen.
+            db.lock_for_upload(&passes, &residents)?;
+            let last = db.last_offline_sync(&head.chain)?;
+            let mut chain = ChainState::after(last.as_ref());
+            let mut r = UploadReport { high_water: chain.mark, ..Default::default() };
+            let users = std::cell::RefCell::new(std::collections::HashSet::new());
+            let (mut first, mut last_hash) = (None, None);
             for item in items {
                 let b = &item.block;
-                if mark.is_some_and(|m| b.index <= m) {
+                if chain.mark.is_some_and(|m| b.index <= m) {
                     r.skipped += 1;
                     continue;
                 }
                 first.get_or_insert(b.index);
-                last = Some(b.index);
-                let upload = Upload { offline: true, chain: head.chain.as_str().into(), local: LocalBlock::of(b), nonce: None };
-                let Some(s) = &item.scan else {
-                    // A local block that is not a scan (a sign-in lockout):
-                    // kept for the chain, with no effect here.
-                    let local_data = match serde_json::from_str(&b.data) {
-                        Ok(Value::Object(m)) => m,
-                        _ => serde_json::Map::new(),
-                    };
-                    let event = Event::OfflineEvent(OfflineEvent { local_data, upload });
-                    append(db, keys, &b.ts, &b.operator, &b.gate, &event)?;
-                    r.uploaded += 1;
-                    continue;
+                let up = Up { db, keys, now: &now, chain: head.chain.as_str(), users: &users, rules: &rules };
+                let why = match refuse {
+                    Some(why) => Some(why.to_string()),
+                    None => chain.refusal(db, b)?,
                 };
-                // The gate wrote its scan through the same enum; a block that
-                // does not read back as one is refused, not uploaded blind.
-                let scan = match Event::parse(&b.event, &b.data)? {
-                    Event::Scan(scan) => scan,
-                    _ => return Err(EventError::Unknown(b.event.clone()).into()),
+                let done = match why {
+                    Some(why) => up.refuse(item, &why)?,
+                    None => up.one(item)?,
                 };
-                let upload = Upload { nonce: s.nonce.as_deref().map(Into::into), ..upload };
-                if let Some(n) = &s.nonce {
-                    // Already recorded (an online attempt that committed
-                    // after its budget ran out): done, not again.
-                    if let Some(central) = db.scan_by_nonce(n)? {
+                match done {
+                    Done::Uploaded { conflict } => {
+                        r.uploaded += 1;
+                        r.conflicts += u64::from(conflict);
+                    }
+                    Done::Seen { conflict } => {
                         r.skipped += 1;
-                        // The server answered otherwise than the gate did
-                        // (it admitted someone the server had seen before).
-                        let clash = late_clash(db, s, &central, &scan)?;
-                        // Kept in the chain, with no effect and no scans row.
-                        let seen = Event::OfflineSeen(OfflineSeen { scan, upload, online_block: central.block });
-                        append(db, keys, &s.at, &s.operator, &s.gate, &seen)?;
-                        if let Some((kind, first_use, persons)) = clash {
-                            conflict(db, keys, &now, s, kind, first_use, persons, central.block, false)?;
-                            r.conflicts += 1;
-                        }
-                        continue;
+                        r.conflicts += u64::from(conflict);
+                    }
+                    Done::Refused => {
+                        r.refused += 1;
+                        r.conflicts += 1;
                     }
                 }
-                let effect = apply(db, s, &scan, &rules)?;
-                let conflict_found = effect.clash.is_some();
-                let event = Event::OfflineScan(OfflineScan { scan, upload, applied: effect.applied, conflict: conflict_found });
-                let block = append(db, keys, &s.at, &s.operator, &s.gate, &event)?;
-                let persons = if effect.applied { s.persons } else { 0 };
-                db.record_scan(&ScanRow { block, persons, ..s.clone() })?;
-                r.uploaded += 1;
-                if let Some((kind, first_use, persons)) = effect.clash {
-                    // Applied and clashing: this offline admission came first in time.
-                    conflict(db, keys, &now, s, kind, first_use, persons, block, effect.applied)?;
-                    r.conflicts += 1;
-                }
+                chain.mark = Some(b.index);
+                chain.prev = Some(b.hash.clone());
+                last_hash = Some(b.hash.clone());
             }
-            if let (Some(from), Some(to)) = (first, last) {
+            if let (Some(from), Some(to)) = (first, chain.mark) {
                 let sync = OfflineSync {
                     chain: head.chain.as_str().into(),
                     local_from: from,
@@ -124,9 +130,11 @@ impl Gatehouse {
                     skipped: r.skipped,
                     conflicts: r.conflicts,
                     clock_skew_secs: skew_secs,
+                    local_to_hash: last_hash.map(Into::into),
+                    refused: chain.refused.as_deref().map(Into::into),
                 };
-                let gate = items.first().map_or("", |i| i.block.gate.as_str());
-                append(db, keys, &now, "sync", gate, &Event::OfflineSync(sync))?;
+                let gate = items.first().map_or(String::new(), |i| shown(&i.block.gate, "gate"));
+                append(db, keys, &now, "sync", &gate, &Event::OfflineSync(sync))?;
                 r.high_water = Some(to);
             }
             Ok(r)
@@ -153,11 +161,277 @@ impl Gatehouse {
     }
 }
 
+/// Why a gate of event `gate` may not upload into event `server`.
+pub fn foreign_event(gate: &str, server: Option<&str>) -> String {
+    let short = |e: &str| e.chars().take(12).collect::<String>();
+    match server {
+        Some(s) => format!(
+            "this gate's replica belongs to event {}, but the server holds event {}: nothing uploaded (a new event at the old address?)",
+            short(gate),
+            short(s)
+        ),
+        None => format!("this gate's replica belongs to event {}, but the server holds no event yet: nothing uploaded", short(gate)),
+    }
+}
+
+/// Where a chain stands on the server before this upload.
+struct ChainState {
+    /// The last local index uploaded.
+    mark: Option<u64>,
+    /// That block's hash, when the server knows it: the next must link to it.
+    prev: Option<String>,
+    /// Why the whole chain is refused, once found to replay another.
+    refused: Option<String>,
+}
+
+impl ChainState {
+    fn after(last: Option<&StoredBlock>) -> ChainState {
+        let sync = last.and_then(|b| match Event::parse(&b.event, &b.data) {
+            Ok(Event::OfflineSync(s)) => Some(s),
+            _ => None,
+        });
+        let Some(s) = sync else { return ChainState { mark: None, prev: None, refused: None } };
+        let prev = s.local_to_hash.as_deref().map(str::to_string);
+        let prev = prev.or_else(|| (s.local_to == s.local_head_index).then(|| s.local_head_hash.to_string()));
+        ChainState { mark: Some(s.local_to), prev, refused: s.refused.map(|r| r.into_owned()) }
+    }
+
+    /// Why block `b` cannot continue this chain, if it cannot: a chain
+    /// begins at local block 0 from the genesis hash and is not another
+    /// chain's outbox replayed; each block links to the one before.
+    fn refusal(&mut self, db: &dyn Db, b: &StoredBlock) -> Result<Option<String>> {
+        if let Some(why) = &self.refused {
+            return Ok(Some(why.clone()));
+        }
+        // A chain that does not hold together is refused from there on:
+        // an honest gate's never breaks (it verifies before each push).
+        let Some(mark) = self.mark else {
+            if b.index != 0 || b.prev_hash != to_hex(&GENESIS) {
+                let why = format!("a new chain must begin at local block 0, not {}", b.index);
+                self.refused = Some(why.clone());
+                return Ok(Some(why));
+            }
+            if let Some(at) = db.offline_upload_of(&b.hash)? {
+                let why = format!("replays another gate's chain (its first block was uploaded as central block {at})");
+                self.refused = Some(why.clone());
+                return Ok(Some(why));
+            }
+            return Ok(None);
+        };
+        if b.index != mark + 1 || self.prev.as_ref().is_some_and(|p| *p != b.prev_hash) {
+            let why = format!("local block {} does not follow local block {mark}", b.index);
+            self.refused = Some(why.clone());
+            return Ok(Some(why));
+        }
+        Ok(None)
+    }
+}
+
+/// The pass and resident ids the items' signed blocks name (not their
+/// rows), sorted: the rows an upload locks.
+fn subjects(items: &[OutboxItem]) -> (Vec<String>, Vec<String>) {
+    let (mut passes, mut residents) = (Vec::new(), Vec::new());
+    for i in items {
+        if let Ok(Event::Scan(s)) = Event::parse(&i.block.event, &i.block.data)
+            && let Some(id) = &s.id
+        {
+            match s.kind {
+                Some(ScanKind::Pass) => passes.push(id.to_string()),
+                Some(ScanKind::Resident) => residents.push(id.to_string()),
+                None => {}
+            }
+        }
+    }
+    for v in [&mut passes, &mut residents] {
+        v.sort();
+        v.dedup();
+    }
+    (passes, residents)
+}
+
+/// A gate or operator name as received, or a placeholder when it would
+/// carry hidden characters (escapes, direction marks) into central rows.
+fn shown(raw: &str, what: &'static str) -> String {
+    let mut errs = validate::ValidationErrors::default();
+    let v = validate::label(&mut errs, what, raw, 64);
+    if errs.is_empty() && v == raw { v } else { format!("(unreadable {what})") }
+}
+
+/// What became of one uploaded block.
+enum Done {
+    Uploaded {
+        conflict: bool,
+    },
+    /// Recorded already under its nonce (an online attempt).
+    Seen {
+        conflict: bool,
+    },
+    Refused,
+}
+
+/// One block's upload, inside the upload's transaction.
+struct Up<'a> {
+    db: &'a dyn Db,
+    keys: &'a KeyRing,
+    now: &'a str,
+    chain: &'a str,
+    /// Operators found among the central users in this upload: one lookup each.
+    users: &'a std::cell::RefCell<std::collections::HashSet<String>>,
+    /// The event's entry rules, as the server holds them.
+    rules: &'a RuleSet,
+}
+
+impl Up<'_> {
+    fn upload<'b>(&self, b: &'b StoredBlock, nonce: Option<&'b str>) -> Upload<'b> {
+        Upload { offline: true, chain: self.chain.to_string().into(), local: LocalBlock::of(b), nonce: nonce.map(Into::into) }
+    }
+
+    /// Refuse the block: kept in the central ledger as a local block with
+    /// no effect (so its chain still reads whole), plus a `refused` conflict.
+    fn refuse(&self, item: &OutboxItem, why: &str) -> Result<Done> {
+        let b = &item.block;
+        let why: String = why.chars().filter(|c| !crate::domain::text::is_hidden(*c)).take(300).collect();
+        tracing::warn!(local = b.index, chain = %self.chain, %why, "offline upload refused");
+        let (op, gate) = (shown(&b.operator, "operator"), shown(&b.gate, "gate"));
+        let event = Event::OfflineEvent(OfflineEvent { local_data: serde_json::Map::new(), upload: self.upload(b, None) });
+        let block = append(self.db, self.keys, &b.ts, &op, &gate, &event)?;
+        let pass = match Event::parse(&b.event, &b.data) {
+            Ok(Event::Scan(s)) => s.id.as_deref().map(|id| shown(id, "pass")).unwrap_or_default(),
+            _ => String::new(),
+        };
+        let c = Conflict {
+            kind: ConflictKind::Refused,
+            pass: pass.into(),
+            persons: 0,
+            first: Admission { at: self.now.to_string(), operator: "sync".into(), gate: String::new() },
+            second: Admission { at: b.ts.clone(), operator: op.clone(), gate: gate.clone() },
+            offline_block: block,
+            reason: Some(why.into()),
+            first_offline: false,
+        };
+        append(self.db, self.keys, self.now, &op, &gate, &Event::Conflict(c))?;
+        Ok(Done::Refused)
+    }
+
+    /// Upload one block that follows its chain.
+    fn one(&self, item: &OutboxItem) -> Result<Done> {
+        let (db, keys, now) = (self.db, self.keys, self.now);
+        let b = &item.block;
+        if !signed_by(keys, &b.as_ref()) {
+            return self.refuse(item, "its block is not signed with this event's key (another event's gate, or an edited block)");
+        }
+        let scan = match Event::parse(&b.event, &b.data) {
+            Ok(Event::Scan(scan)) => scan,
+            Ok(_) => {
+                // A local block that is not a scan (a sign-in lockout):
+                // kept for the chain, with no effect here.
+                let local_data = match serde_json::from_str(&b.data) {
+                    Ok(Value::Object(m)) => m,
+                    _ => serde_json::Map::new(),
+                };
+                let event = Event::OfflineEvent(OfflineEvent { local_data, upload: self.upload(b, None) });
+                append(db, keys, &b.ts, &b.operator, &b.gate, &event)?;
+                return Ok(Done::Uploaded { conflict: false });
+            }
+            Err(e) => return self.refuse(item, &format!("its block does not read: {e}")),
+        };
+        let s = match rebuild(db, &mut self.users.borrow_mut(), b, &scan, item.scan.as_ref())? {
+            Ok(s) => s,
+            Err(why) => return self.refuse(item, &why),
+        };
+        let upload = self.upload(b, s.nonce.as_deref());
+        if let Some(n) = &s.nonce
+            && let Some(central) = db.scan_by_nonce(n)?
+        {
+            if central.subject != s.subject {
+                return self.refuse(item, &format!("nonce {n} names another code centrally"));
+            }
+            let replayed = db.ledger_blocks(central.block, 1)?.into_iter().next().is_some_and(|c| c.event == OFFLINE_SCAN);
+            if replayed {
+                return self.refuse(item, &format!("replays a scan uploaded already (central block {})", central.block));
+            }
+            // Already recorded (an online attempt that committed after
+            // its budget ran out): done, not again. The server may have
+            // answered otherwise (it admitted someone seen before).
+            let clash = late_clash(db, &s, &central, &scan)?;
+            let seen = Event::OfflineSeen(OfflineSeen { scan, upload, online_block: central.block });
+            append(db, keys, &s.at, &s.operator, &s.gate, &seen)?;
+            if let Some((kind, first_use, persons)) = &clash {
+                conflict(db, keys, now, &s, *kind, first_use.clone(), *persons, central.block, false)?;
+            }
+            return Ok(Done::Seen { conflict: clash.is_some() });
+        }
+        let effect = apply(db, &s, &scan, self.rules)?;
+        if effect.unknown {
+            // Nothing was written: the claim found no row to change.
+            let id = s.subject.as_deref().unwrap_or_default();
+            return self.refuse(item, &format!("{id} is not a pass or resident of this event"));
+        }
+        let conflict_found = effect.clash.is_some();
+        let event = Event::OfflineScan(OfflineScan { scan, upload, applied: effect.applied, conflict: conflict_found });
+        let block = append(db, keys, &s.at, &s.operator, &s.gate, &event)?;
+        let persons = if effect.applied { s.persons } else { 0 };
+        db.record_scan(&ScanRow { block, persons, ..s.clone() })?;
+        if let Some((kind, first_use, persons)) = effect.clash {
+            // Applied and clashing: this offline admission came first in time.
+            conflict(db, keys, now, &s, kind, first_use, persons, block, effect.applied)?;
+        }
+        Ok(Done::Uploaded { conflict: conflict_found })
+    }
+}
+
+/// The name `offline_scan` blocks carry (`events::same_bytes` pins it).
+const OFFLINE_SCAN: &str = "offline_scan";
+
+/// The scans row an offline scan must write, rebuilt from its signed block:
+/// the replica's row is only a witness, and must agree with it. Its text
+/// (nonce, reason, gate, operator) is checked as input is, and the operator
+/// must be a user here (a pass or resident it admits must exist: `apply`).
+fn rebuild(
+    db: &dyn Db,
+    users: &mut std::collections::HashSet<String>,
+    b: &StoredBlock,
+    scan: &Scan,
+    row: Option<&ScanRow>,
+) -> Result<std::result::Result<ScanRow, String>> {
+    let Some(row) = row else { return Ok(Err("the replica holds no scans row for this scan block".into())) };
+    let admitted = scan.verdict == Verdict::Admitted && scan.kind == Some(ScanKind::Pass);
+    let want = ScanRow {
+        at: b.ts.clone(),
+        operator: b.operator.clone(),
+        gate: b.gate.clone(),
+        verdict: scan.verdict,
+        subject: if scan.kind.is_some() { scan.id.as_deref().map(str::to_string) } else { None },
+        persons: if admitted { scan.persons.unwrap_or(0) } else { 0 },
+        repeated: scan.repeated.unwrap_or(false),
+        block: row.block,
+        reason: row.reason.clone(),
+        nonce: row.nonce.clone(),
+    };
+    if want != *row {
+        return Ok(Err("the replica's scans row does not match its signed block (edited)".into()));
+    }
+    let mut errs = validate::ValidationErrors::default();
+    validate::label(&mut errs, "gate", &want.gate, 64);
+    validate::optional_text(&mut errs, "reason", &want.reason, 500);
+    if let Some(n) = &want.nonce {
+        validate::nonce(&mut errs, n);
+    }
+    if !errs.is_empty() {
+        return Ok(Err(errs.to_string()));
+    }
+    if !users.contains(&want.operator) && db.get_user(&want.operator)?.is_none() {
+        return Ok(Err(format!("operator {:?} is not a user of this event", shown(&want.operator, "operator"))));
+    }
+    users.insert(want.operator.clone());
+    Ok(Ok(want))
+}
+
 /// Write a `conflict` block: the pass, the first admission, the offline one.
 #[allow(clippy::too_many_arguments)]
 fn conflict(
     db: &dyn Db,
-    keys: &crate::domain::keys::KeyRing,
+    keys: &KeyRing,
     now: &str,
     s: &ScanRow,
     kind: ConflictKind,
@@ -171,7 +445,7 @@ fn conflict(
     // First and second by time: the offline one first when it took the admission over.
     let (first, second) = if first_offline { (offline, other) } else { (other, offline) };
     tracing::warn!(pass = %pass, first_gate = %first.gate, second_gate = %second.gate, "conflict: a pass admitted twice, offline");
-    let c = Conflict { kind, pass: pass.into(), persons, first, second, offline_block: block, first_offline };
+    let c = Conflict { kind, pass: pass.into(), persons, first, second, offline_block: block, first_offline, reason: None };
     append(db, keys, now, &s.operator, &s.gate, &Event::Conflict(c))?;
     Ok(())
 }
@@ -219,16 +493,10 @@ fn late_clash(db: &dyn Db, s: &ScanRow, central: &ScanRow, scan: &Scan) -> Resul
     })
 }
 
-/// The `local_to` an `offline_sync` block names.
-fn local_to(b: &StoredBlock) -> Option<u64> {
-    match Event::parse(&b.event, &b.data) {
-        Ok(Event::OfflineSync(sync)) => Some(sync.local_to),
-        _ => None,
-    }
-}
-
 struct Effect {
     applied: bool,
+    /// It admits a pass, or toggles a resident, that the server never held.
+    unknown: bool,
     /// kind, the first use, persons.
     clash: Option<(ConflictKind, Admission, u32)>,
 }
@@ -237,7 +505,8 @@ struct Effect {
 /// note): a first admission, a resident toggle newer than the server's, or
 /// nothing; and say whether it clashed.
 fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan, rules: &RuleSet) -> Result<Effect> {
-    let none = Effect { applied: false, clash: None };
+    let none = Effect { applied: false, unknown: false, clash: None };
+    let unknown = Effect { applied: false, unknown: true, clash: None };
     let Some(id) = s.subject.as_deref() else { return Ok(none) };
     match (scan.kind, s.verdict) {
         (Some(ScanKind::Pass), Verdict::Exited) => {
@@ -248,20 +517,20 @@ fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan, rules: &RuleSet) -> Result<Effec
                 return Ok(none);
             }
             let now = EntryState { inside: p.inside - n, ..p.entry_state() };
-            Ok(Effect { applied: db.move_pass(id, &p.entry_state(), &now, None)?.is_some(), clash: None })
+            Ok(Effect { applied: db.move_pass(id, &p.entry_state(), &now, None)?.is_some(), unknown: false, clash: None })
         }
         (Some(ScanKind::Pass), Verdict::Admitted) => {
             if db.mark_pass_scanned(id, &s.at, &s.operator, &s.gate)?.is_some() {
-                return Ok(Effect { applied: true, clash: None });
+                return Ok(Effect { applied: true, unknown: false, clash: None });
             }
-            let Some(p) = db.get_pass(id)? else { return Ok(none) };
+            let Some(p) = db.get_pass(id)? else { return Ok(unknown) };
             // Under a rule that admits again, an offline entry that fits the
             // pass as it stands here is applied as a scan here would be:
             // after an exit (reentry), or on another day (daily).
             if let Some(now) = admits_again(rules, &p, scan, s) {
                 let first = None;
                 if db.move_pass(id, &p.entry_state(), &now, first)?.is_some() {
-                    return Ok(Effect { applied: true, clash: None });
+                    return Ok(Effect { applied: true, unknown: false, clash: None });
                 }
             }
             // Admitted here earlier than the admission the server holds: the
@@ -277,7 +546,7 @@ fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan, rules: &RuleSet) -> Result<Effec
                 };
                 db.clear_pass_scan(id)?;
                 db.mark_pass_scanned(id, &s.at, &s.operator, &s.gate)?;
-                return Ok(Effect { applied: true, clash: Some((ConflictKind::DoubleAdmission, later, p.persons)) });
+                return Ok(Effect { applied: true, unknown: false, clash: Some((ConflictKind::DoubleAdmission, later, p.persons)) });
             }
             let clash = match (&p.scanned_at, &p.voided_at) {
                 (Some(at), _) => (
@@ -294,16 +563,16 @@ fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan, rules: &RuleSet) -> Result<Effec
                 ),
                 (None, None) => return Ok(none),
             };
-            Ok(Effect { applied: false, clash: Some((clash.0, clash.1, p.persons)) })
+            Ok(Effect { applied: false, unknown: false, clash: Some((clash.0, clash.1, p.persons)) })
         }
         (Some(ScanKind::Resident), Verdict::ResidentIn | Verdict::ResidentOut) if !s.repeated => {
-            let Some(r) = db.get_resident(id)? else { return Ok(none) };
+            let Some(r) = db.get_resident(id)? else { return Ok(unknown) };
             if !offline::resident_toggle_applies(r.last_scan_at.as_deref(), &s.at) {
                 return Ok(none);
             }
             let status = if s.verdict == Verdict::ResidentIn { Presence::In } else { Presence::Out };
             db.set_resident_status(id, status, &s.at)?;
-            Ok(Effect { applied: true, clash: None })
+            Ok(Effect { applied: true, unknown: false, clash: None })
         }
         _ => Ok(none),
     }

@@ -23,7 +23,39 @@ pub fn bcrypt_runs_on_this_thread() -> u64 {
 
 fn verify_password(password: &str, hash: &str) -> bool {
     BCRYPT_RUNS.with(|c| c.set(c.get() + 1));
+    let _turn = Turn::take();
     bcrypt::verify(password, hash).unwrap_or(false)
+}
+
+/// Turns at bcrypt: at most one run per core at a time, in the order
+/// sign-ins arrive. A flood of parallel guesses is then decided in turn,
+/// each counted before a later attempt (the right password) is decided,
+/// and the process keeps its cores for scanning meanwhile.
+struct Turn;
+
+/// Tickets handed out, and runs finished.
+static TURNS: (std::sync::Mutex<(u64, u64)>, std::sync::Condvar) = (std::sync::Mutex::new((0, 0)), std::sync::Condvar::new());
+
+impl Turn {
+    fn take() -> Turn {
+        let slots = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+        let (lock, cv) = &TURNS;
+        let mut t = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let ticket = t.0;
+        t.0 += 1;
+        while ticket >= t.1 + slots {
+            t = cv.wait(t).unwrap_or_else(|e| e.into_inner());
+        }
+        Turn
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let (lock, cv) = &TURNS;
+        lock.lock().unwrap_or_else(|e| e.into_inner()).1 += 1;
+        cv.notify_all();
+    }
 }
 
 /// The one answer to a failed sign-in, whatever the account's state.
@@ -114,20 +146,27 @@ impl Gatehouse {
             }
             return Err(wrong_credentials());
         }
-        if u.disabled {
-            return Err(Error::Auth(format!("user {username} is disabled; an admin can enable it")));
-        }
-        if let Some(until) = locked {
-            let mins = ((until - now).num_seconds().max(1) + 59) / 60;
-            return Err(Error::Auth(format!(
-                "user {username} is locked after {} wrong passwords; try again in {mins} min, or ask an admin to run `gatehouse user unlock {username}`",
-                user::MAX_FAILED
-            )));
-        }
-        if u.failed_attempts > 0 || u.locked_until.is_some() {
-            self.store.write(|db| db.clear_login_failures(&username))?;
-        }
-        Ok(Actor { username: u.username, display_name: u.display_name, role: u.role })
+        // The right password: the account is read again in the transaction
+        // that clears its count, so wrong guesses counted while bcrypt ran
+        // (a flood in parallel) lock it out before this one gets in.
+        let now = self.now();
+        self.store.write(|db| {
+            let Some((u, _)) = db.get_user_locked(&username)? else { return Err(wrong_credentials()) };
+            if u.disabled {
+                return Err(Error::Auth(format!("user {username} is disabled; an admin can enable it")));
+            }
+            if let Some(until) = u.locked_until.as_deref().and_then(parse_stamp).filter(|until| *until > now) {
+                let mins = ((until - now).num_seconds().max(1) + 59) / 60;
+                return Err(Error::Auth(format!(
+                    "user {username} is locked after {} wrong passwords; try again in {mins} min, or ask an admin to run `gatehouse user unlock {username}`",
+                    user::MAX_FAILED
+                )));
+            }
+            if u.failed_attempts > 0 || u.locked_until.is_some() {
+                db.clear_login_failures(&username)?;
+            }
+            Ok(Actor { username: u.username, display_name: u.display_name, role: u.role })
+        })
     }
 
     /// Count one wrong password. The increment and the lock decision happen

@@ -22,20 +22,42 @@ pub(crate) fn copy(src: &Connection, dest: &Path) -> Result<()> {
         .mode(0o600)
         .open(&tmp)
         .map_err(|e| Error::io(format!("cannot create backup {}", tmp.display()), e))?;
-    {
+    let copied = (|| -> Result<()> {
         let mut dst = Connection::open(&tmp)?;
         let b = Backup::new(src, &mut dst)?;
         loop {
             match b.step(-1)? {
-                StepResult::Done => break,
+                StepResult::Done => return Ok(()),
                 StepResult::More => continue,
                 StepResult::Busy | StepResult::Locked => std::thread::sleep(std::time::Duration::from_millis(50)),
                 _ => std::thread::sleep(std::time::Duration::from_millis(50)),
             }
         }
+    })();
+    if let Err(e) = copied {
+        remove_copy(&tmp);
+        return Err(e);
     }
     // Only a complete copy gets the final name.
     std::fs::rename(&tmp, dest).map_err(|e| Error::io(format!("cannot finish backup {}", dest.display()), e))
+}
+
+/// Partial copies an interrupted backup left in `dir`.
+pub fn remove_partials(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with(PREFIX) && (name.ends_with(".partial") || name.ends_with(".partial-wal") || name.ends_with(".partial-shm")) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Remove a SQLite copy and its journal files, if they are there.
+pub fn remove_copy(path: &Path) {
+    for f in [path.to_path_buf(), PathBuf::from(format!("{}-wal", path.display())), PathBuf::from(format!("{}-shm", path.display()))] {
+        let _ = std::fs::remove_file(f);
+    }
 }
 
 pub(crate) fn restore(conn: &mut Connection, src: &Path) -> Result<()> {
@@ -97,10 +119,27 @@ pub struct Retention {
     pub future: Vec<PathBuf>,
 }
 
+/// The event a copy belongs to (`Gatehouse::event_id`: the signature of
+/// its first ledger block); None for a file that is not a gatehouse copy,
+/// or holds no block.
+pub fn event_of(copy: &Path) -> Option<String> {
+    let c = Connection::open_with_flags(copy, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+    c.query_row("SELECT sig FROM ledger WHERE idx = 0 ORDER BY seq LIMIT 1", [], |r| r.get(0)).ok()
+}
+
 /// Keep the newest copy of each of the last `hourly` hours and `daily` days
 /// that have copies; delete the rest. `just_written` is never deleted, and
-/// copies stamped after `now` are left alone and reported.
-pub fn apply_retention(dir: &Path, just_written: &Path, now: DateTime<Utc>, hourly: usize, daily: usize) -> Result<Retention> {
+/// copies stamped after `now` are left alone and reported. Only copies of
+/// `event` (see `event_of`) are counted: another event's, in a shared
+/// folder, are never touched.
+pub fn apply_retention(
+    dir: &Path,
+    just_written: &Path,
+    now: DateTime<Utc>,
+    hourly: usize,
+    daily: usize,
+    event: Option<&str>,
+) -> Result<Retention> {
     let mut all: Vec<(BackupInfo, u32)> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(format!("cannot read backup folder {}", dir.display()), e))?
         .filter_map(|e| e.ok())
@@ -108,6 +147,7 @@ pub fn apply_retention(dir: &Path, just_written: &Path, now: DateTime<Utc>, hour
             let name = e.file_name().to_string_lossy().to_string();
             parse_name_seq(&name).map(|(t, seq)| (BackupInfo { path: e.path(), taken_at: t }, seq))
         })
+        .filter(|(b, _)| b.path == just_written || event_of(&b.path).as_deref() == event)
         .collect();
     let mut r = Retention::default();
     // Names are stamped to the second, so `now` itself is not the future.
@@ -199,7 +239,7 @@ mod tests {
         let new = dir.path().join(backup_name(now));
         std::fs::write(&old, b"").unwrap();
         std::fs::write(&new, b"").unwrap();
-        let r = apply_retention(dir.path(), &new, now, 1, 1).unwrap();
+        let r = apply_retention(dir.path(), &new, now, 1, 1, None).unwrap();
         future.sort();
         assert_eq!(r, Retention { deleted: vec![old], future: future.clone() });
         assert!(new.exists() && future.iter().all(|f| f.exists()));

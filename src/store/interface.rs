@@ -147,6 +147,11 @@ pub trait UserRows {
     fn insert_user(&self, u: &User, pw_hash: &str) -> Result<()>;
     /// The user and their bcrypt hash.
     fn get_user(&self, username: &str) -> Result<Option<(User, String)>>;
+    /// `get_user`, with the row held until the transaction ends: a sign-in
+    /// decides on it while counted failures wait (call inside `write`).
+    fn get_user_locked(&self, username: &str) -> Result<Option<(User, String)>> {
+        self.get_user(username)
+    }
     fn list_users(&self) -> Result<Vec<User>>;
     /// Count one wrong password, unless a lock holds at `now`: the new
     /// count, or None when the user is locked (or gone). An expired lock
@@ -243,6 +248,14 @@ pub trait SyncRows {
     fn blocks_of_events(&self, events: &[&str]) -> Result<Vec<StoredBlock>>;
     /// The newest `offline_sync` block that names local chain `chain`.
     fn last_offline_sync(&self, chain: &str) -> Result<Option<StoredBlock>>;
+    /// The central block that uploaded the local block hashed `hash`, on
+    /// whatever chain: a replayed outbox is found by it.
+    fn offline_upload_of(&self, hash: &str) -> Result<Option<u64>>;
+    /// Lock the pass and resident rows an upload may change, then the
+    /// ledger, in that order (every write takes its row before the
+    /// ledger), so the upload reads every scan committed before it and
+    /// never deadlocks with one in flight.
+    fn lock_for_upload(&self, passes: &[String], residents: &[String]) -> Result<()>;
 }
 
 pub trait StatsQuery {

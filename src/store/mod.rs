@@ -17,7 +17,7 @@ mod sync;
 use std::path::Path;
 use std::time::Duration;
 
-pub use backup::{BackupInfo, Retention, apply_retention, next_backup_name};
+pub use backup::{BackupInfo, Retention, apply_retention, event_of, next_backup_name, remove_copy, remove_partials};
 pub use copy::CopyReport;
 pub use interface::{
     AuditRows, Db, FirstAdmission, LedgerRow, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, RuleRows, ScanLookup, ScanRow,
@@ -26,7 +26,7 @@ pub use interface::{
 pub use postgres::{DbLink, DbUrl, Endpoint, is_postgres_url, redact_url, url_has_password};
 pub use sync::{Changes, OutboxItem, Replica, Server};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The event's database, whichever backend holds it.
 pub struct Store {
@@ -62,6 +62,20 @@ impl Store {
     /// Create (or open) a SQLite database file.
     pub fn create(path: &Path) -> Result<Store> {
         Ok(Store { backend: Backend::Sqlite(sqlite::SqliteStore::create(path)?) })
+    }
+
+    /// A new SQLite file only its owner can read (0600 from its creation;
+    /// SQLite gives its journal files the same mode): for copies holding
+    /// password hashes, names and phones. An existing file is refused.
+    pub fn create_private(path: &Path) -> Result<Store> {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+        Store::create(path)
     }
 
     /// Connect to a PostgreSQL database and bring its schema up to date.
@@ -223,9 +237,20 @@ impl Store {
         match &mut self.backend {
             Backend::Sqlite(s) => s.backup_to(dest),
             // A PostgreSQL event is backed up as a copy into a new SQLite file.
+            // Written 0600 under a partial name, renamed only when complete.
             Backend::Postgres(p) => {
                 let dump = p.dump()?;
-                sqlite::SqliteStore::create(dest)?.load(&dump)
+                let tmp = dest.with_extension("partial");
+                backup::remove_copy(&tmp);
+                let written = Store::create_private(&tmp).and_then(|mut s| match &mut s.backend {
+                    Backend::Sqlite(f) => f.load(&dump),
+                    Backend::Postgres(_) => Ok(()),
+                });
+                if let Err(e) = written {
+                    backup::remove_copy(&tmp);
+                    return Err(e);
+                }
+                std::fs::rename(&tmp, dest).map_err(|e| Error::io(format!("cannot finish backup {}", dest.display()), e))
             }
         }
     }

@@ -35,6 +35,34 @@ pub struct Changes {
     pub server_time: f64,
 }
 
+/// One pulled account, as sign-in decides by it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PulledAccount {
+    pub username: String,
+    pub role: String,
+    pub pw_hash: String,
+    pub disabled: bool,
+}
+
+impl Changes {
+    /// The pulled users rows (`copy::TABLES` order), read as accounts.
+    pub fn accounts(&self) -> Vec<PulledAccount> {
+        let text = |c: Option<&Cell>| match c {
+            Some(Cell::Text(t)) => t.clone(),
+            _ => String::new(),
+        };
+        self.users
+            .iter()
+            .map(|row| PulledAccount {
+                username: text(row.first()),
+                role: text(row.get(2)),
+                pw_hash: text(row.get(3)),
+                disabled: matches!(row.get(5), Some(Cell::Int(n)) if *n != 0),
+            })
+            .collect()
+    }
+}
+
 /// One local block waiting for upload, with the scans row it wrote.
 #[derive(Debug, Clone)]
 pub struct OutboxItem {

@@ -103,26 +103,35 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
     if let Some((c, open)) = app.alert() {
         let short = c.pass.chars().take(8).collect::<String>();
         let voided = c.kind == "voided";
-        // For a void, `first` is the void and `second` the offline admission:
-        // say which came first by their times, not by upload order.
-        let admitted_first = crate::domain::clock::parse_stamp(&c.second.at)
-            .zip(crate::domain::clock::parse_stamp(&c.first.at))
-            .is_some_and(|(admitted, void)| admitted < void);
-        let what = match (voided, admitted_first) {
-            (true, true) => format!("pass {short} admitted offline, then voided"),
-            (true, false) => format!("pass {short} admitted offline after it was voided"),
-            _ => format!("pass {short} admitted twice, counted once"),
-        };
-        lines.push(Line::from(Span::styled(format!(" CONFLICT: {what} · F9 list to acknowledge"), theme.error())));
         let more = if open > 1 { format!("   ({open} open: F9 lists them)") } else { String::new() };
-        if voided {
-            lines.push(Line::from(Span::styled(format!("   voided   {}{more}", side(&c.first)), theme.error())));
-            lines.push(Line::from(Span::styled(format!("   admitted {} (offline)", side(&c.second)), theme.error())));
+        if c.kind == "refused" {
+            let what = if short.is_empty() { String::new() } else { format!(" (pass {short})") };
+            lines
+                .push(Line::from(Span::styled(format!(" CONFLICT: offline upload refused{what} · F9 list to acknowledge"), theme.error())));
+            lines
+                .push(Line::from(Span::styled(format!("   why      {}{more}", visible(c.reason.as_deref().unwrap_or(""))), theme.error())));
+            lines.push(Line::from(Span::styled(format!("   offline  {}", side(&c.second)), theme.error())));
         } else {
-            let [(a, oa), (b, ob)] = in_order(&c);
-            let mark = |offline: bool| if offline { " (offline)" } else { "" };
-            lines.push(Line::from(Span::styled(format!("   first    {}{}{more}", side(a), mark(oa)), theme.error())));
-            lines.push(Line::from(Span::styled(format!("   second   {}{}", side(b), mark(ob)), theme.error())));
+            // For a void, `first` is the void and `second` the offline admission:
+            // say which came first by their times, not by upload order.
+            let admitted_first = crate::domain::clock::parse_stamp(&c.second.at)
+                .zip(crate::domain::clock::parse_stamp(&c.first.at))
+                .is_some_and(|(admitted, void)| admitted < void);
+            let what = match (voided, admitted_first) {
+                (true, true) => format!("pass {short} admitted offline, then voided"),
+                (true, false) => format!("pass {short} admitted offline after it was voided"),
+                _ => format!("pass {short} admitted twice, counted once"),
+            };
+            lines.push(Line::from(Span::styled(format!(" CONFLICT: {what} · F9 list to acknowledge"), theme.error())));
+            if voided {
+                lines.push(Line::from(Span::styled(format!("   voided   {}{more}", side(&c.first)), theme.error())));
+                lines.push(Line::from(Span::styled(format!("   admitted {} (offline)", side(&c.second)), theme.error())));
+            } else {
+                let [(a, oa), (b, ob)] = in_order(&c);
+                let mark = |offline: bool| if offline { " (offline)" } else { "" };
+                lines.push(Line::from(Span::styled(format!("   first    {}{}{more}", side(a), mark(oa)), theme.error())));
+                lines.push(Line::from(Span::styled(format!("   second   {}{}", side(b), mark(ob)), theme.error())));
+            }
         }
     }
     let f = &v.fresh;

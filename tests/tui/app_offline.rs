@@ -29,6 +29,7 @@ fn conflict(block: u64) -> Conflict {
         acknowledged: false,
         acknowledged_by: None,
         first_offline: false,
+        reason: None,
     }
 }
 
@@ -95,6 +96,25 @@ fn a_void_admitted_offline_is_its_own_kind_of_alert() {
     c.first.at = "2026-11-21T18:40:00.000000Z".into();
     let s = screen(&gate_app(true, 1.0, vec![c]));
     assert!(s.contains("admitted offline, then voided") && s.contains("voided   Gate A · asha"), "{s}");
+}
+
+/// An upload the server refused (issue 22) is a conflict of its own kind:
+/// the alert says why, with hidden characters shown, and F9 lists it.
+#[test]
+fn a_refused_upload_is_its_own_kind_of_alert() {
+    let mut c = conflict(12);
+    c.kind = "refused".into();
+    c.first = Admission { at: "2026-11-21T18:35:00.000000Z".into(), operator: "sync".into(), gate: String::new() };
+    c.reason = Some("the replica's scans row does not match its signed block (edited)".into());
+    c.second.gate = "Gate\u{1b}]0;x".into();
+    let mut app = gate_app(true, 1.0, vec![c]);
+    let s = screen(&app);
+    assert!(s.contains(&format!("CONFLICT: offline upload refused (pass {}) · F9 list to acknowledge", &PASS_ID[..8])), "{s}");
+    assert!(s.contains("why      the replica's scans row does not match its signed"), "{s}");
+    assert!(s.contains("offline  Gate") && !s.contains('\u{1b}'), "{s}");
+    assert!(press(&mut app, &[KeyCode::F(9)]).is_empty());
+    let s = screen(&app);
+    assert!(s.contains("#12 pass") && s.contains("offline upload refused"), "{s}");
 }
 
 #[test]

@@ -716,6 +716,8 @@ mod offline_chain_tests {
             skipped: 0,
             conflicts: 0,
             clock_skew_secs: None,
+            local_to_hash: None,
+            refused: None,
         };
         out.push(block(&Event::OfflineSync(head)));
         out

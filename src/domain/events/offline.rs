@@ -99,6 +99,13 @@ pub struct OfflineSync<'a> {
     pub skipped: u64,
     pub conflicts: u64,
     pub clock_skew_secs: Option<f64>,
+    /// The hash of local block `local_to`: the next upload must link to it.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub local_to_hash: Option<Cow<'a, str>>,
+    /// Why every block of this chain is refused from now on (it replays
+    /// another chain).
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +115,9 @@ pub enum ConflictKind {
     DoubleAdmission,
     /// Voided centrally before the offline admission was uploaded.
     Voided,
+    /// An uploaded block the server would not take (it does not prove
+    /// itself, or the server failed on it alone): kept out, reported.
+    Refused,
 }
 
 impl ConflictKind {
@@ -115,6 +125,7 @@ impl ConflictKind {
         match self {
             ConflictKind::DoubleAdmission => "double_admission",
             ConflictKind::Voided => "voided",
+            ConflictKind::Refused => "refused",
         }
     }
 }
@@ -137,6 +148,9 @@ pub struct Conflict<'a> {
     /// displaced. Absent (false) in blocks written before.
     #[serde(default, skip_serializing_if = "super::is_false")]
     pub first_offline: bool,
+    /// For `refused`: why.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

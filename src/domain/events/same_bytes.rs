@@ -213,6 +213,8 @@ fn offline_uploads_write_what_json_wrote() {
             skipped: 1,
             conflicts: 0,
             clock_skew_secs: skew,
+            local_to_hash: None,
+            refused: None,
         };
         same("offline_sync", old, Event::OfflineSync(new));
     }
@@ -223,7 +225,7 @@ fn conflicts_write_what_json_wrote() {
     for (kind, old_kind) in [(ConflictKind::DoubleAdmission, "double_admission"), (ConflictKind::Voided, "voided")] {
         let (first, second) = (admission(if kind == ConflictKind::Voided { "" } else { "South" }), admission("North"));
         let old = json!({"kind": old_kind, "pass": ID, "persons": 2, "first": first, "second": second, "offline_block": 17});
-        let new = Conflict { kind, pass: ID.into(), persons: 2, first, second, offline_block: 17, first_offline: false };
+        let new = Conflict { kind, pass: ID.into(), persons: 2, first, second, offline_block: 17, first_offline: false, reason: None };
         same("conflict", old, Event::Conflict(new));
     }
     let ack = Event::ConflictAck(ConflictAck { conflict: 17, pass: ID.into() });

@@ -81,6 +81,25 @@ impl PgDb<'_> {
         Ok(head)
     }
 
+    /// Lock rows (by id, in one order for every upload), then
+    /// `LEDGER_LOCK` and the head: see `SyncRows::lock_for_upload`.
+    pub(super) fn lock_rows_then_ledger(&self, passes: &[String], residents: &[String]) -> Result<()> {
+        if self.holds_ledger_lock() {
+            return Err(Error::pg("rows must be locked before the ledger"));
+        }
+        let passes: Vec<&str> = passes.iter().map(String::as_str).collect();
+        let residents: Vec<&str> = residents.iter().map(String::as_str).collect();
+        let (passes, residents) = (passes.as_slice(), residents.as_slice());
+        let rows = self.run(&[
+            (r#"SELECT id FROM passes WHERE id = ANY($1) ORDER BY id COLLATE "C" FOR UPDATE"#, &[&passes]),
+            (r#"SELECT id FROM residents WHERE id = ANY($1) ORDER BY id COLLATE "C" FOR UPDATE"#, &[&residents]),
+            (LOCK, &[&LEDGER_LOCK]),
+            (HEAD, &[]),
+        ])?;
+        *self.head.borrow_mut() = Some(head_of(&rows[3])?);
+        Ok(())
+    }
+
     /// `mark_pass_scanned` for a scan: BEGIN, then the conditional UPDATE,
     /// the ledger lock and the head in one function call, in one round
     /// trip. The pass's row lock is taken before the ledger lock, as every

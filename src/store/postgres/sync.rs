@@ -29,4 +29,17 @@ impl SyncRows for PgDb<'_> {
         .map(row)
         .transpose()
     }
+
+    fn offline_upload_of(&self, hash: &str) -> Result<Option<u64>> {
+        let pattern = format!("%\"hash\":{}%", serde_json::Value::from(hash));
+        let row = self.query_opt(
+            "SELECT idx FROM ledger WHERE event IN ('offline_scan', 'offline_seen', 'offline_event') AND data LIKE $1 ORDER BY seq LIMIT 1",
+            &[&pattern],
+        )?;
+        row.as_ref().map(|r| super::get::<i64>(r, 0).map(|i| i.max(0) as u64)).transpose()
+    }
+
+    fn lock_for_upload(&self, passes: &[String], residents: &[String]) -> Result<()> {
+        self.lock_rows_then_ledger(passes, residents)
+    }
 }

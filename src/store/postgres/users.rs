@@ -41,6 +41,13 @@ impl UserRows for PgDb<'_> {
         self.query_opt(concat!("SELECT ", cols!(), " FROM users WHERE username = $1"), &[&username])?.as_ref().map(row_to_user).transpose()
     }
 
+    fn get_user_locked(&self, username: &str) -> Result<Option<(User, String)>> {
+        self.query_opt(concat!("SELECT ", cols!(), " FROM users WHERE username = $1 FOR UPDATE"), &[&username])?
+            .as_ref()
+            .map(row_to_user)
+            .transpose()
+    }
+
     fn list_users(&self) -> Result<Vec<User>> {
         self.query(concat!("SELECT ", cols!(), r#" FROM users ORDER BY username COLLATE "C""#), &[])?
             .iter()

@@ -27,4 +27,16 @@ impl SyncRows for SqliteDb<'_> {
             .query_row([pattern], row)
             .optional()?)
     }
+
+    fn offline_upload_of(&self, hash: &str) -> Result<Option<u64>> {
+        let pattern = format!("%\"hash\":{}%", serde_json::Value::from(hash));
+        let sql =
+            "SELECT idx FROM ledger WHERE event IN ('offline_scan', 'offline_seen', 'offline_event') AND data LIKE ?1 ORDER BY seq LIMIT 1";
+        Ok(self.conn.prepare_cached(sql)?.query_row([pattern], |r| r.get::<_, i64>(0)).optional()?.map(|i| i.max(0) as u64))
+    }
+
+    /// A write transaction here holds the whole file already.
+    fn lock_for_upload(&self, _passes: &[String], _residents: &[String]) -> Result<()> {
+        Ok(())
+    }
 }

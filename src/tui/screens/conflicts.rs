@@ -75,9 +75,15 @@ impl ConflictList {
         let mut lines: Vec<Line> = Vec::new();
         for (i, c) in open.iter().enumerate().skip(start).take(per) {
             let mark = if i == self.selected { "▸" } else { " " };
-            let what = if c.kind == "voided" { "admitted offline, pass voided" } else { "admitted twice, counted once" };
+            let what = match c.kind.as_str() {
+                "voided" => "admitted offline, pass voided",
+                "refused" => "offline upload refused",
+                _ => "admitted twice, counted once",
+            };
             let head = format!("{mark}#{} pass {} {what}", c.block, c.pass.get(..8).unwrap_or(&c.pass));
-            let detail = if c.kind == "voided" {
+            let detail = if c.kind == "refused" {
+                format!("   {} / {}", crate::tui::widgets::text::visible(c.reason.as_deref().unwrap_or("")), side(&c.second))
+            } else if c.kind == "voided" {
                 format!("   voided {} / admitted {}", side(&c.first), side(&c.second))
             } else {
                 let [(a, _), (b, _)] = in_order(c);
