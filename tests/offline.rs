@@ -178,6 +178,8 @@ fn the_first_admission_by_time_is_credited_whatever_uploads_first() {
     let env = Env::on(Backend::Postgres);
     let mut g = env.open();
     with_admin(&mut g);
+    // Uploads are checked against the event's users: the operator is one.
+    g.add_user(Some(&admin()), "omar", "Omar", gatehouse::domain::user::Role::Operator, PASSWORD).unwrap();
     let (p, code) = issue(&mut g, &couple("Ravi Kumar", "9000000701", "Meena Kumari", "9000000702"));
     let (ra, rb) = (Relay::start(pg::server().port), Relay::start(pg::server().port));
     let tmp = tempfile::tempdir().unwrap();
