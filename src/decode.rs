@@ -12,6 +12,7 @@ mod engines;
 pub mod grey;
 mod grid;
 pub mod look;
+mod model1;
 mod prep;
 mod quiet;
 pub mod scenes;
@@ -112,7 +113,7 @@ pub struct Decoder {
 }
 
 /// The default pipeline, in order: cheap rxing views first, then rqrr,
-/// the perspective sampler last.
+/// the perspective sampler, then the Model 1 reader last (old print only).
 pub const PIPELINE: &[Stage] = &[
     Stage::Rxing,
     Stage::RxingGlobal,
@@ -122,6 +123,7 @@ pub const PIPELINE: &[Stage] = &[
     Stage::Rescue,
     Stage::RqrrLevels,
     Stage::Grid,
+    Stage::Model1,
 ];
 
 impl Default for Decoder {
