@@ -18,6 +18,7 @@ mod quiet;
 pub mod scenes;
 pub mod synth;
 pub mod text;
+mod warp;
 mod watch;
 
 use std::path::{Path, PathBuf};

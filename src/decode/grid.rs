@@ -10,6 +10,7 @@ use image::GrayImage;
 use rxing::common::BitMatrix;
 
 use super::look::{self, Finder};
+use super::warp::Warp;
 use super::{prep, synth};
 
 /// Threes of finders tried at most, the clearest first.
@@ -87,36 +88,53 @@ fn read_version(img: &GrayImage, corner: &Finder, right: &Finder, below: &Finder
         (far, (r.0 + l.0 - b.0, r.1 + l.1 - b.1))
     };
     let module = f64::from((corner.module + right.module + below.module) / 3.0);
+    let corners = [(3.5, 3.5), (far, 3.5), (3.5, far), (fourth_module, fourth_module)];
     // The fourth point nudged by up to half a module each way: a curved
     // sheet puts the corners' map off where the alignment pattern is not.
     for (jx, jy) in [(0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.5), (0.0, -0.5), (0.5, 0.5), (-0.5, -0.5), (0.5, -0.5), (-0.5, 0.5)] {
         let moved = (fourth.0 + jx * module, fourth.1 + jy * module);
-        let h = synth::homography([(3.5, 3.5), (far, 3.5), (3.5, far), (fourth_module, fourth_module)], [b, r, l, moved]);
-        let n = size as usize;
-        let mut grey = vec![0.0f64; n * n];
-        for y in 0..n {
-            for x in 0..n {
-                let (px, py) = apply(&h, x as f64 + 0.5, y as f64 + 0.5);
-                grey[y * n + x] = at(img, px, py);
-            }
-        }
-        // Sums over the grid's rectangles (an integral image), so each
-        // window's mean costs four lookups.
-        let mut sums = vec![0.0f64; (n + 1) * (n + 1)];
-        for y in 0..n {
-            let mut row = 0.0;
-            for x in 0..n {
-                row += grey[y * n + x];
-                sums[(y + 1) * (n + 1) + x + 1] = sums[y * (n + 1) + x + 1] + row;
-            }
-        }
-        for window in [4usize, 2, 0] {
-            if let Some(t) = decode_grid(&grey, &sums, size, window) {
-                return Some(t);
-            }
+        let h = synth::homography(corners, [b, r, l, moved]);
+        if let Some(t) = read_grid(img, size, |u, v| apply(&h, u, v)) {
+            return Some(t);
         }
     }
-    None
+    // A sheet bent more than that (`warp`): the map through the finders
+    // and the alignment pattern, bent patch by patch from the finders
+    // outwards.
+    let h = synth::homography(corners, [b, r, l, fourth]);
+    let warp = Warp::fit(size, |u, v| {
+        let (x, y) = apply(&h, u, v);
+        at(img, x, y)
+    });
+    read_grid(img, size, |u, v| {
+        let (u, v) = warp.moved(u, v);
+        apply(&h, u, v)
+    })
+}
+
+/// The code read from module centres placed in the picture by `map` (from
+/// module coordinates), each cut at a local mean and then at the whole
+/// code's.
+fn read_grid(img: &GrayImage, size: u32, map: impl Fn(f64, f64) -> (f64, f64)) -> Option<String> {
+    let n = size as usize;
+    let mut grey = vec![0.0f64; n * n];
+    for y in 0..n {
+        for x in 0..n {
+            let (px, py) = map(x as f64 + 0.5, y as f64 + 0.5);
+            grey[y * n + x] = at(img, px, py);
+        }
+    }
+    // Sums over the grid's rectangles (an integral image), so each
+    // window's mean costs four lookups.
+    let mut sums = vec![0.0f64; (n + 1) * (n + 1)];
+    for y in 0..n {
+        let mut row = 0.0;
+        for x in 0..n {
+            row += grey[y * n + x];
+            sums[(y + 1) * (n + 1) + x + 1] = sums[y * (n + 1) + x + 1] + row;
+        }
+    }
+    [4usize, 2, 0].into_iter().find_map(|window| decode_grid(&grey, &sums, size, window))
 }
 
 /// The sampled modules (`grey`, with `sums` its integral image) cut at
