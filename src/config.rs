@@ -225,10 +225,69 @@ impl Default for PrinterConfig {
 }
 
 impl Config {
+    /// What the printer module needs, from `[event]` and `[printer]`
+    /// (validated when the config was loaded).
+    pub fn printing(&self) -> crate::print::Settings {
+        crate::print::Settings {
+            event_name: self.event.name.clone(),
+            currency: self.event.currency.clone(),
+            target: self.printer.target.clone(),
+            width_dots: self.printer.width_dots,
+            qr_mode: self.printer.qr_mode.parse().unwrap_or_default(),
+            footer: self.printer.footer.clone(),
+        }
+    }
+
+    /// The capture thread's settings, from `[camera]` and `[scan] camera_debounce_secs`.
+    pub fn capture_settings(&self) -> crate::camera::CaptureSettings {
+        crate::camera::CaptureSettings::new(
+            crate::camera::Resolution { width: self.camera.width.max(1), height: self.camera.height.max(1) },
+            self.camera.fps,
+            std::time::Duration::try_from_secs_f64(self.scan.camera_debounce_secs).unwrap_or_default(),
+        )
+    }
+
     pub fn load(path: &Path) -> Result<Config> {
         let text =
             std::fs::read_to_string(path).map_err(|e| Error::Config { path: path.to_path_buf(), message: format!("cannot read: {e}") })?;
         Config::parse(&text, path)
+    }
+
+    /// `text` with `[gate] name` set to `name`, every comment and other
+    /// setting kept as written (`init --gate NAME`). The result is checked
+    /// as a config file is when loaded.
+    pub fn with_gate_name(text: &str, name: &str, path: &Path) -> Result<String> {
+        let line = format!("name = {}", toml::Value::String(name.to_string()));
+        let mut out: Vec<String> = Vec::new();
+        let (mut in_gate, mut done) = (false, false);
+        for l in text.lines() {
+            let t = l.trim_start();
+            if t.starts_with('[') {
+                if in_gate && !done {
+                    out.push(line.clone());
+                    done = true;
+                }
+                in_gate = t.trim_end() == "[gate]";
+            } else if in_gate && !done && t.split('=').next().map(str::trim) == Some("name") {
+                out.push(line.clone());
+                done = true;
+                continue;
+            }
+            out.push(l.to_string());
+        }
+        if !done {
+            if !in_gate {
+                out.push("[gate]".into());
+            }
+            out.push(line);
+        }
+        let mut new = out.join("\n");
+        new.push('\n');
+        let cfg = Config::parse(&new, path)?;
+        if cfg.gate.name != name {
+            return Err(Error::Config { path: path.to_path_buf(), message: "[gate] name could not be set: edit it by hand".into() });
+        }
+        Ok(new)
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config> {

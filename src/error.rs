@@ -80,8 +80,17 @@ pub enum Error {
     #[error("ledger event: {0}")]
     Event(#[from] crate::domain::events::EventError),
 
+    /// What was handed in from a file, stdin or the command line that
+    /// gatehouse cannot take (a line too long to be a code, a file that is
+    /// not a gatehouse database, a missing folder).
     #[error("{0}")]
-    Other(String),
+    Input(String),
+
+    /// A part of gatehouse itself failed (a worker thread stopped, the
+    /// client's runtime or the password hasher would not start): not the
+    /// caller's doing, and nothing was written.
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// What kind of storage failure, for the caller's decision.

@@ -39,6 +39,9 @@ both_backends!(
     a_raised_role_is_named,
     a_deleted_or_edited_scans_row_is_named,
     a_second_admission_without_unscan_is_named,
+    a_planted_trigger_is_named_and_refused,
+    a_corrupted_index_is_named,
+    blocks_from_before_fingerprints_leave_phones_unchecked_not_failed,
 );
 
 /// An admin and an operator; a used couple pass, an unused single, a voided
@@ -277,35 +280,52 @@ fn a_second_admission_without_unscan_is_named(b: Backend) {
     assert!(findings(&v).iter().any(|f| matches!(f, Finding::DoubleAdmission { pass, .. } if *pass == e.unused)), "{:?}", v.problems());
 }
 
-#[test]
-fn a_planted_trigger_is_named_and_refused() {
-    let e = event();
-    sql_on(
-        &e.env.db(),
+/// A trigger that quietly clears a scan: gatehouse never makes one, so the
+/// schema check names it on either backend.
+fn a_planted_trigger_is_named_and_refused(b: Backend) {
+    let e = event_on(b);
+    e.env.raw_sql(
         "CREATE TRIGGER reuse AFTER UPDATE OF scanned_at ON passes BEGIN UPDATE passes SET scanned_at = NULL WHERE id = new.id; END",
+        "CREATE FUNCTION unuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.scanned_at := NULL; RETURN NEW; END $$;
+         CREATE TRIGGER reuse BEFORE UPDATE OF scanned_at ON passes FOR EACH ROW EXECUTE FUNCTION unuse();",
     );
     let v = verify(&e.env);
     assert!(!v.ok);
     assert!(v.schema.iter().any(|s| s.contains("trigger reuse on passes was not created by gatehouse")), "{:?}", v.schema);
+    let (code, out) = cli_verify(&e.env, &[]);
+    assert_eq!(code, 1, "{out}");
 }
 
-#[test]
-fn a_corrupted_index_is_named() {
-    let e = event();
-    // Swap the pages behind two indexes: each now lists the other's rows.
-    sql_on(
-        &e.env.db(),
-        "PRAGMA writable_schema = ON;
-         UPDATE sqlite_schema SET rootpage = (SELECT rootpage FROM sqlite_schema WHERE name = 'scans_at') WHERE name = 'passes_created';
-         UPDATE sqlite_schema SET rootpage = (SELECT rootpage FROM sqlite_schema WHERE name = 'passes_holder') WHERE name = 'scans_at';
-         PRAGMA writable_schema = OFF;",
-    );
+/// An index that no longer lists every row: SQLite's pages swapped behind
+/// two indexes; on PostgreSQL an index the server stopped maintaining while
+/// a pass was issued (amcheck finds the missing entry).
+fn a_corrupted_index_is_named(b: Backend) {
+    let e = event_on(b);
+    match b {
+        Backend::Sqlite => sql_on(
+            &e.env.db(),
+            "PRAGMA writable_schema = ON;
+             UPDATE sqlite_schema SET rootpage = (SELECT rootpage FROM sqlite_schema WHERE name = 'scans_at') WHERE name = 'passes_created';
+             UPDATE sqlite_schema SET rootpage = (SELECT rootpage FROM sqlite_schema WHERE name = 'passes_holder') WHERE name = 'scans_at';
+             PRAGMA writable_schema = OFF;",
+        ),
+        Backend::Postgres => {
+            let off = |ready: bool| format!("UPDATE pg_index SET indisready = {ready} WHERE indexrelid = 'passes_created'::regclass");
+            e.env.raw_sql("", &off(false));
+            issue(&mut e.env.open(), &single("Index Gap", "9000000042"));
+            e.env.raw_sql("", &off(true));
+        }
+    }
     let v = verify(&e.env);
     assert!(!v.ok);
-    assert!(!v.integrity.is_empty(), "integrity_check found nothing");
+    assert!(!v.integrity.is_empty(), "the engine's check found nothing");
     let (code, out) = cli_verify(&e.env, &[]);
     assert_eq!(code, 1);
-    assert!(out.contains("database file: "), "{out}");
+    let named = match b {
+        Backend::Sqlite => "database file: ",
+        Backend::Postgres => "index passes_created:",
+    };
+    assert!(out.contains(named), "{out}");
     // A backup still copies it, but says so.
     let out = Command::new(bin())
         .args(["--data-dir", e.env.data_dir().to_str().unwrap(), "--user", "asha", "backup"])
@@ -313,14 +333,16 @@ fn a_corrupted_index_is_named() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && err.contains("fails SQLite's integrity check"), "{err}");
+    assert!(out.status.success(), "{err}");
+    if b == Backend::Sqlite {
+        assert!(err.contains("fails SQLite's integrity check"), "{err}");
+    }
 }
 
 /// A pass issued the way gatehouse did before blocks carried phone
 /// fingerprints: the audit checks everything else and says what it cannot.
-#[test]
-fn blocks_from_before_fingerprints_leave_phones_unchecked_not_failed() {
-    let e = event();
+fn blocks_from_before_fingerprints_leave_phones_unchecked_not_failed(b: Backend) {
+    let e = event_on(b);
     let mut g = e.env.open();
     let keys = g.keys().clone();
     let cfg = g.cfg.pass_rules();
@@ -345,7 +367,7 @@ fn blocks_from_before_fingerprints_leave_phones_unchecked_not_failed() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("note: passes.holder_phone of 1 row(s) not checked"), "{out}");
     // Its other fields are still checked.
-    sql_on(&e.env.db(), &format!("UPDATE passes SET price_cents = 0 WHERE id = '{id}'"));
+    tamper(&e.env, &format!("UPDATE passes SET price_cents = 0 WHERE id = '{id}'"));
     assert!(diverges(&verify(&e.env), "passes", id, "price_cents"));
 }
 
@@ -478,4 +500,17 @@ fn a_clean_copy_is_restored_and_verifies_and_leftovers_are_cleaned() {
     drop(Gatehouse::open(&e.env.paths).unwrap());
     assert!(!left.exists());
     assert!(!e.env.data_dir().join(".restore-0123abcd.db-wal").exists());
+}
+
+/// A PostgreSQL event is not replaced from a file: restore says how to do it
+/// instead, and the database is untouched.
+#[test]
+fn restore_into_postgres_says_how_and_changes_nothing() {
+    let e = event_on(Backend::Postgres);
+    let copy = backup_of(&e.env);
+    let mut g = e.env.open();
+    let before = head(&mut g);
+    let err = restore_err(&e.env, &copy, true);
+    assert!(err.contains("gatehouse db copy --to URL"), "{err}");
+    assert_eq!(head(&mut g), before);
 }

@@ -223,7 +223,7 @@ fn a_bad_camera_source_in_the_config_is_a_clear_error() {
     assert!(e.contains("camera.source") && e.contains("expected none, a device index"), "{e}");
     let text = gatehouse::config::SAMPLE.replace("source = \"none\"", "source = \"replay:frames@15,once\"");
     let cfg = gatehouse::config::Config::parse(&text, path).unwrap();
-    assert_eq!(SourceSpec::choose(None, &cfg).unwrap().to_string(), "replay:frames@15,once");
+    assert_eq!(SourceSpec::choose(None, &cfg.camera.source).unwrap().to_string(), "replay:frames@15,once");
 }
 
 #[test]

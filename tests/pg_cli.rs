@@ -86,12 +86,16 @@ fn two_gates_share_one_database_and_a_wrong_key_is_refused() {
     let o = run(&["--data-dir", s, "--database", &url, "init", "--admin", "x", "--password-stdin"], Some("pw-long-enough\n"), &[]);
     assert!(!o.status.success() && text(&o).contains("--key-file"), "{}", text(&o));
 
-    // With the first gate's key it joins, and sees the north gate's admission at once.
-    let o = run(&["--data-dir", s, "--database", &url, "init", "--key-file", north.join("gatehouse.key").to_str().unwrap()], None, &[]);
+    // With the first gate's key it joins, named by --gate, and sees the
+    // north gate's admission at once.
+    let key = north.join("gatehouse.key");
+    let o = run(&["--data-dir", s, "--database", &url, "--gate", "South", "init", "--key-file", key.to_str().unwrap()], None, &[]);
     assert!(o.status.success(), "{}", text(&o));
     let scan = |dir: &str, gate: &str| {
+        // No --gate: the gate's own config names it.
+        let gate: &[&str] = if dir == s { &[] } else { &["--gate", gate] };
         let o = run(
-            &["--data-dir", dir, "--user", "asha", "--gate", gate, "scan", "--payload", &code, "--json"],
+            &[&["--data-dir", dir, "--user", "asha"], gate, &["scan", "--payload", &code, "--json"]].concat(),
             None,
             &[("GATEHOUSE_PASSWORD", PASSWORD)],
         );
@@ -375,4 +379,61 @@ fn ledger_verify_runs_amcheck_or_says_what_it_could_not_check() {
     assert!(note.contains("amcheck extension is not installed"), "{v}");
     let o = run(&["--data-dir", dir.to_str().unwrap(), "ledger", "verify"], None, &[]);
     assert!(text(&o).contains("note: PostgreSQL's index and page checks were not run"), "{}", text(&o));
+}
+
+/// A gate that loses its link right after `init`, before any sync of its
+/// own, still decides from its replica: init filled it.
+#[test]
+fn a_joined_gate_scans_offline_before_its_first_sync() {
+    let url = pg::fresh_db();
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let o = run(&["--data-dir", a, "--database", &url, "init", "--admin", "asha", "--password-stdin"], Some(&format!("{PASSWORD}\n")), &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let auth = [("GATEHOUSE_PASSWORD", PASSWORD)];
+    let issue = |name: &str, phone: &str| -> String {
+        let o = run(
+            &[
+                "--data-dir",
+                a,
+                "--user",
+                "asha",
+                "pass",
+                "issue",
+                "--type",
+                "SINGLE",
+                "--name",
+                name,
+                "--phone",
+                phone,
+                "--payment",
+                "CASH",
+                "--json",
+            ],
+            None,
+            &auth,
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+        v["payload"].as_str().unwrap().to_string()
+    };
+    let code = issue("Asha Rao", "9876543210");
+
+    let relay = common::relay::Relay::start(pg::server().port);
+    let via_relay = pg::server().tcp_url(&pg::db_name(&url), relay.port);
+    let key = format!("{a}/gatehouse.key");
+    let o = run(&["--data-dir", b, "--database", &via_relay, "--gate", "B", "init", "--key-file", &key], None, &[]);
+    assert!(o.status.success() && text(&o).contains("replica filled: 1 passes"), "{}", text(&o));
+
+    relay.refuse();
+    let later = issue("Late Guest", "9876543211");
+    let scan = |code: &str| -> serde_json::Value {
+        let o = run(&["--data-dir", b, "--user", "asha", "scan", "--payload", code, "--json"], None, &auth);
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)))
+    };
+    let v = scan(&code);
+    assert_eq!((v["verdict"].as_str(), v["offline"].as_bool(), v["gate"].as_str()), (Some("ADMITTED"), Some(true), Some("B")), "{v}");
+    // What was issued after the link went is not in the replica: refused, not guessed.
+    let v = scan(&later);
+    assert_eq!((v["verdict"].as_str(), v["offline"].as_bool()), (Some("UNKNOWN"), Some(true)), "{v}");
 }

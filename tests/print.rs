@@ -167,9 +167,9 @@ fn raster_ticket_over_tcp_is_walked_rebuilt_decoded_and_admitted() {
         if width == 576 {
             // The config's target and mode are the fallback.
             cfg.printer.target = target.clone();
-            print::print_pass(&cfg, &p, &payload, None, None).unwrap();
+            print::print_pass(&cfg.printing(), &p, &payload, None, None).unwrap();
         } else {
-            print::print_pass(&cfg, &p, &payload, Some(&target), Some(QrMode::Raster)).unwrap();
+            print::print_pass(&cfg.printing(), &p, &payload, Some(&target), Some(QrMode::Raster)).unwrap();
         }
         let bytes = printer.join().unwrap();
         let cmds = walk(&bytes);
@@ -201,7 +201,7 @@ fn native_gs_k_sequence_field_by_field() {
     for (width, module) in [(384u32, 6u8), (576, 8)] {
         let mut cfg = g.cfg.clone();
         cfg.printer.width_dots = width;
-        let cmds = walk(&print::render_pass_ticket(&cfg, &p, &payload, QrMode::Native).unwrap());
+        let cmds = walk(&print::render_pass_ticket(&cfg.printing(), &p, &payload, QrMode::Native).unwrap());
 
         let qr: Vec<(u8, u8, Vec<u8>)> = cmds
             .iter()
@@ -252,7 +252,7 @@ fn png_cards_decode_to_the_same_payload() {
     let mut g = env.open();
     let (p, payload) = issue(&mut g, &couple("Asha Rao", "+91 98765 43210", "Ravi Rao", "9876501234"));
     let file = env.dir.path().join("card.png");
-    print::pass_card_png(&g.cfg, &p, &payload, &file).unwrap();
+    print::pass_card_png(&g.cfg.printing(), &p, &payload, &file).unwrap();
     let img = gatehouse::decode::load_gray(&file).unwrap();
     assert_eq!(img.width(), 384 * print::CARD_SCALE + 2 * print::CARD_BORDER);
     assert_eq!(decode_gray(&img), vec![payload.clone()]);
@@ -262,7 +262,7 @@ fn png_cards_decode_to_the_same_payload() {
         .unwrap();
     let rp = g.resident_payload(&r);
     let file = env.dir.path().join("resident.png");
-    print::resident_card_png(&g.cfg, &r, &rp, &file).unwrap();
+    print::resident_card_png(&g.cfg.printing(), &r, &rp, &file).unwrap();
     assert_eq!(decode_gray(&gatehouse::decode::load_gray(&file).unwrap()), vec![rp.clone()]);
     assert_eq!(g.scan(rp.as_bytes(), &operator(), "Main Gate").unwrap().verdict, Verdict::ResidentIn);
 }
@@ -277,12 +277,12 @@ fn resident_ticket_to_a_file_in_both_modes() {
     let payload = g.resident_payload(&r);
     let file = env.dir.path().join("out.bin");
     let target = format!("file:{}", file.display());
-    print::print_resident(&g.cfg, &r, &payload, Some(&target), Some(QrMode::Raster)).unwrap();
+    print::print_resident(&g.cfg.printing(), &r, &payload, Some(&target), Some(QrMode::Raster)).unwrap();
     let cmds = walk(&std::fs::read(&file).unwrap());
     assert_eq!(decode_gray(&rebuild_raster(&cmds)), vec![payload.clone()]);
 
     // A file target appends, so a batch lands in one file.
-    print::print_resident(&g.cfg, &r, &payload, Some(&target), Some(QrMode::Native)).unwrap();
+    print::print_resident(&g.cfg.printing(), &r, &payload, Some(&target), Some(QrMode::Native)).unwrap();
     let cmds = walk(&std::fs::read(&file).unwrap());
     assert_eq!(cmds.iter().filter(|c| **c == Cmd::Init).count(), 2);
     let texts: Vec<&[u8]> = cmds.iter().filter_map(|c| if let Cmd::Text(t) = c { Some(t.as_slice()) } else { None }).collect();
@@ -302,13 +302,13 @@ fn voided_passes_and_inactive_residents_are_not_printed() {
     let mut g = env.open();
     let (p, payload) = issue(&mut g, &single("Asha Rao", "9876543210"));
     let p = g.void_pass(&admin(), &p.id, "refunded").unwrap();
-    let e = print::render_pass_ticket(&g.cfg, &p, &payload, QrMode::Raster).unwrap_err();
+    let e = print::render_pass_ticket(&g.cfg.printing(), &p, &payload, QrMode::Raster).unwrap_err();
     assert!(matches!(e, PrintError::NotPrintable(_)) && e.to_string().contains("voided"), "{e}");
-    assert!(print::pass_card_png(&g.cfg, &p, &payload, &env.dir.path().join("x.png")).is_err());
+    assert!(print::pass_card_png(&g.cfg.printing(), &p, &payload, &env.dir.path().join("x.png")).is_err());
 
     let r = g.add_resident(&admin(), &ResidentRequest { name: "Meera Iyer".into(), room: "12B".into(), ..Default::default() }).unwrap();
     let r = g.deactivate_resident(&admin(), &r.id, "moved out").unwrap();
-    let e = print::render_resident_ticket(&g.cfg, &r, "x", QrMode::Native).unwrap_err();
+    let e = print::render_resident_ticket(&g.cfg.printing(), &r, "x", QrMode::Native).unwrap_err();
     assert!(e.to_string().contains("deactivated"), "{e}");
 }
 
@@ -318,11 +318,11 @@ fn no_printer_configured_and_bad_names_are_clear() {
     let mut g = env.open();
     let (p, payload) = issue(&mut g, &single("Asha Rao", "9876543210"));
     assert!(g.cfg.printer.target.is_empty());
-    let e = print::print_pass(&g.cfg, &p, &payload, None, None).unwrap_err();
+    let e = print::print_pass(&g.cfg.printing(), &p, &payload, None, None).unwrap_err();
     assert!(matches!(e, PrintError::NoPrinter), "{e}");
     assert!(e.to_string().contains("printer.target") && e.to_string().contains("--printer"), "{e}");
 
-    let e = print::print_pass(&g.cfg, &p, &payload, Some("usb:lp0"), None).unwrap_err();
+    let e = print::print_pass(&g.cfg.printing(), &p, &payload, Some("usb:lp0"), None).unwrap_err();
     assert!(e.to_string().contains("tcp:HOST:PORT"), "{e}");
     let e = "dots".parse::<QrMode>().unwrap_err();
     assert!(e.to_string().contains("raster or native"), "{e}");

@@ -11,8 +11,7 @@ use fixtures::*;
 use gatehouse::config::Config;
 use gatehouse::domain::scan::Verdict;
 use gatehouse::tui::action::Action;
-use gatehouse::tui::app::{App, Screen};
-use gatehouse::tui::effect::{Bell, Effect, Outcome, ScanSource};
+use gatehouse::tui::effect::{Bell, ScanSource};
 use gatehouse::tui::event::CameraNote;
 use gatehouse::tui::keys;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -39,7 +38,7 @@ fn press(app: &mut App, codes: &[KeyCode]) -> Vec<Effect> {
     let mut fx = Vec::new();
     for c in codes {
         if let Some(a) = keys::map(app, key(*c), Instant::now()) {
-            fx.extend(app.update(a));
+            fx.extend(app.update(a).effects());
         }
     }
     fx
@@ -50,7 +49,7 @@ fn press(app: &mut App, codes: &[KeyCode]) -> Vec<Effect> {
 fn burst(app: &mut App, text: &str, start: Instant) -> Instant {
     let mut t = start;
     for c in text.chars() {
-        let fx = app.key(key(KeyCode::Char(c)), t);
+        let fx = app.key(key(KeyCode::Char(c)), t).effects();
         assert!(fx.iter().all(|e| !matches!(e, Effect::Quit)), "a key of a burst quit: {fx:?}");
         t += Duration::from_millis(4);
     }
@@ -71,10 +70,10 @@ fn login_sends_credentials_and_opens_scan() {
     type_text(&mut app, "s3cret pass");
     let fx = press(&mut app, &[KeyCode::Enter]);
     assert_eq!(fx, vec![Effect::Login { username: "asha".into(), password: "s3cret pass".into() }]);
-    assert!(app.login.pass.is_empty(), "the password is not kept in state");
-    app.apply(Outcome::LoginFailed("wrong username or password".into()));
-    assert_eq!(app.login.error.as_deref(), Some("wrong username or password"));
-    let fx = app.apply(Outcome::LoggedIn(admin()));
+    assert!(app.screens.login.pass.is_empty(), "the password is not kept in state");
+    app.apply(Screen::Login, Outcome::LoginFailed("wrong username or password".into()));
+    assert_eq!(app.screens.login.error.as_deref(), Some("wrong username or password"));
+    let fx = app.apply(Screen::Login, Outcome::LoggedIn(admin())).effects();
     assert_eq!(app.screen, Screen::Scan);
     assert_eq!(fx, vec![Effect::LoadStats]);
 }
@@ -126,7 +125,7 @@ fn quitting_with_unsaved_input_asks_first() {
 fn sign_out_keeps_the_camera_and_last_scans_for_the_next_operator() {
     let mut app = signed_in(admin());
     app.camera(CameraNote::Opened("replay: 3 images".into()));
-    app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
+    app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
     app.update(Action::GoTo(1));
     type_text(&mut app, "Half typed");
     // A form holds input: sign-out asks first.
@@ -135,14 +134,14 @@ fn sign_out_keeps_the_camera_and_last_scans_for_the_next_operator() {
     assert_eq!(press(&mut app, &[KeyCode::Char('y')]), vec![Effect::SignOut]);
     assert_eq!(app.screen, Screen::Login);
     assert!(app.actor.is_none() && app.tabs().is_empty());
-    assert!(!app.issue.dirty(), "the next operator does not see the last one's form");
-    assert!(app.camera_ok && app.scan.recent.len() == 1);
-    assert_eq!(app.login.error.as_deref(), Some("asha signed out"));
+    assert!(!app.screens.issue.dirty(), "the next operator does not see the last one's form");
+    assert!(app.camera_ok && app.screens.scan.recent.len() == 1);
+    assert_eq!(app.screens.login.error.as_deref(), Some("asha signed out"));
     // The camera keeps running, but nothing is scanned until someone signs in.
-    assert!(app.camera(CameraNote::Decoded("GH1-X".into())).is_empty());
-    app.apply(Outcome::LoggedIn(operator()));
+    assert!(app.camera(CameraNote::Decoded("GH1-X".into())).effects().is_empty());
+    app.apply(Screen::Login, Outcome::LoggedIn(operator()));
     assert_eq!((app.screen, app.tabs().len()), (Screen::Scan, 2));
-    assert_eq!(app.scan.recent.len(), 1);
+    assert_eq!(app.screens.scan.recent.len(), 1);
 }
 
 #[test]
@@ -150,29 +149,29 @@ fn the_idle_lock_signs_out_after_the_configured_minutes_and_is_off_by_default() 
     let t0 = Instant::now();
     let mut app = signed_in(admin());
     app.tick(t0, "18:30:00".into());
-    assert!(!app.tick(t0 + Duration::from_secs(24 * 3600), "18:30:00".into()).contains(&Effect::SignOut));
+    assert!(!app.tick(t0 + Duration::from_secs(24 * 3600), "18:30:00".into()).effects().contains(&Effect::SignOut));
     assert!(app.actor.is_some(), "off by default");
     let mut cfg = Config::default();
     cfg.console.idle_lock_minutes = 5;
     let mut app = App::new(cfg, "Main Gate".into(), "/tmp".into());
-    app.apply(Outcome::LoggedIn(operator()));
+    app.apply(Screen::Login, Outcome::LoggedIn(operator()));
     app.tick(t0, "18:30:00".into());
     app.key(key(KeyCode::Char('?')), t0 + Duration::from_secs(200));
-    assert!(!app.tick(t0 + Duration::from_secs(400), "18:36:40".into()).contains(&Effect::SignOut), "a key resets it");
-    assert!(app.tick(t0 + Duration::from_secs(500), "18:38:20".into()).contains(&Effect::SignOut));
+    assert!(!app.tick(t0 + Duration::from_secs(400), "18:36:40".into()).effects().contains(&Effect::SignOut), "a key resets it");
+    assert!(app.tick(t0 + Duration::from_secs(500), "18:38:20".into()).effects().contains(&Effect::SignOut));
     assert_eq!(app.screen, Screen::Login);
-    assert_eq!(app.login.error.as_deref(), Some("locked after 5 idle minutes; sign in again"));
+    assert_eq!(app.screens.login.error.as_deref(), Some("locked after 5 idle minutes; sign in again"));
 }
 
 #[test]
 fn ticks_refresh_stats_and_take_hourly_backups() {
     let mut app = signed_in(admin());
     let t0 = Instant::now();
-    assert!(app.tick(t0, "18:30:00".into()).contains(&Effect::LoadStats));
-    assert!(!app.tick(t0 + Duration::from_secs(1), "18:30:01".into()).contains(&Effect::LoadStats));
-    assert!(app.tick(t0 + Duration::from_secs(6), "18:30:06".into()).contains(&Effect::LoadStats));
-    assert!(!app.tick(t0 + Duration::from_secs(1800), "19:00:00".into()).contains(&Effect::Backup));
-    assert!(app.tick(t0 + Duration::from_secs(3601), "19:30:01".into()).contains(&Effect::Backup));
+    assert!(app.tick(t0, "18:30:00".into()).effects().contains(&Effect::LoadStats));
+    assert!(!app.tick(t0 + Duration::from_secs(1), "18:30:01".into()).effects().contains(&Effect::LoadStats));
+    assert!(app.tick(t0 + Duration::from_secs(6), "18:30:06".into()).effects().contains(&Effect::LoadStats));
+    assert!(!app.tick(t0 + Duration::from_secs(1800), "19:00:00".into()).effects().contains(&Effect::Backup));
+    assert!(app.tick(t0 + Duration::from_secs(3601), "19:30:01".into()).effects().contains(&Effect::Backup));
     assert_eq!(app.clock, "19:30:01");
 }
 
@@ -191,14 +190,14 @@ fn every_place(actor: gatehouse::domain::user::Actor) -> Vec<(String, App)> {
     let mut issue = base.clone();
     issue.update(Action::GoTo(1));
     if issue.screen == Screen::Issue {
-        issue.issue.name.set("Half typed");
+        issue.screens.issue.name.set("Half typed");
         let mut asking = issue.clone();
         asking.update(Action::Quit);
         places.push(("Issue with quit asked".into(), asking));
         places.push(("Issue with a name typed".into(), issue));
         let mut passes = base.clone();
         passes.update(Action::GoTo(2));
-        passes.apply(Outcome::Passes(vec![Box::new(pass_view(couple_pass()))]));
+        passes.apply(Screen::Passes, Outcome::Passes(vec![Box::new(pass_view(couple_pass()))]));
         let mut searching = passes.clone();
         searching.update(Action::StartSearch);
         places.push(("Passes searching".into(), searching));
@@ -217,13 +216,13 @@ fn a_burst_is_scanned_on_every_screen_and_overlay_and_changes_nothing_else() {
     let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
     for actor in [admin(), operator()] {
         for (place, mut app) in every_place(actor.clone()) {
-            let before = format!("{:?}{:?}{:?}", app.screen, app.issue.name.value(), app.passes.search.value());
+            let before = format!("{:?}{:?}{:?}", app.screen, app.screens.issue.name.value(), app.screens.passes.search.value());
             let (help, prompt, quitting) = (app.help, app.prompt_open(), app.confirm_quit);
             // Lower case, as a scanner with Caps Lock on types it, then Enter.
             let end = burst(&mut app, &code.to_lowercase(), Instant::now());
-            let fx = app.key(key(KeyCode::Enter), end + Duration::from_millis(4));
+            let fx = app.key(key(KeyCode::Enter), end + Duration::from_millis(4)).effects();
             assert_eq!(fx, vec![Effect::Scan { payload: code.clone(), source: ScanSource::Wedge }], "{place}");
-            let after = format!("{:?}{:?}{:?}", app.screen, app.issue.name.value(), app.passes.search.value());
+            let after = format!("{:?}{:?}{:?}", app.screen, app.screens.issue.name.value(), app.screens.passes.search.value());
             assert_eq!(before, after, "{place}: the burst changed the screen or a field");
             assert_eq!((app.help, app.prompt_open(), app.confirm_quit, app.quit), (help, prompt, quitting, false), "{place}");
             assert!(app.prompt().is_none_or(|p| p.input.value().is_empty()), "{place}: typed into the prompt");
@@ -244,10 +243,10 @@ fn no_burst_can_produce_quit() {
                 let mut app = app.clone();
                 let end = burst(&mut app, text, Instant::now());
                 let mut fx = match end_key {
-                    Some(k) => app.key(key(k), end + Duration::from_millis(4)),
+                    Some(k) => app.key(key(k), end + Duration::from_millis(4)).effects(),
                     None => vec![],
                 };
-                fx.extend(app.tick(end + Duration::from_millis(400), "18:30:00".into()));
+                fx.extend(app.tick(end + Duration::from_millis(400), "18:30:00".into()).effects());
                 assert!(!fx.contains(&Effect::Quit) && !app.quit, "{place}: burst {text:?} then {end_key:?} quit");
             }
         }
@@ -264,12 +263,56 @@ fn human_speed_typing_still_reaches_forms_and_keys() {
         t += Duration::from_millis(120);
         app.tick(t, "18:30:00".into());
     }
-    assert_eq!(app.issue.name.value(), "Asha Rao q");
+    assert_eq!(app.screens.issue.name.value(), "Asha Rao q");
     // Pasted fast (as tmux sends it), a short run is still text in a field.
     for c in "xy".chars() {
         app.key(key(KeyCode::Char(c)), t);
         t += Duration::from_millis(2);
     }
     app.tick(t + Duration::from_millis(100), "18:30:00".into());
-    assert_eq!(app.issue.name.value(), "Asha Rao qxy");
+    assert_eq!(app.screens.issue.name.value(), "Asha Rao qxy");
+}
+
+#[test]
+fn a_result_goes_back_to_the_screen_that_asked() {
+    let mut app = signed_in(admin());
+    // A scan under way (from the camera), then Issue asks and fails.
+    let fx = app.camera(CameraNote::Decoded("GH1-X".into()));
+    assert!(fx.iter().all(|j| j.asker == Asker::Screen(Screen::Scan)), "{fx:?}");
+    app.update(Action::GoTo(1));
+    app.screens.issue.busy = true;
+    app.apply(Screen::Issue, Outcome::Failed("issuing passes needs the server (offline)".into()));
+    assert!(!app.screens.issue.busy, "the asker stops waiting");
+    assert!(app.screens.scan.busy, "the scan still waits for its own answer");
+    assert_eq!(app.status.as_ref().map(|s| s.error), Some(true), "the footer says why");
+    // A burst on another screen is the Scan screen's question.
+    app.update(Action::GoTo(4));
+    let jobs = app.update(Action::Verify);
+    assert_eq!(jobs, vec![Job { asker: Asker::Screen(Screen::Ledger), effect: Effect::VerifyLedger }]);
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    let end = burst(&mut app, &code, Instant::now());
+    let jobs = app.key(key(KeyCode::Enter), end + Duration::from_millis(4));
+    assert_eq!(jobs.iter().map(|j| j.asker).collect::<Vec<_>>(), vec![Asker::Screen(Screen::Scan)]);
+    // The ledger's failure leaves the scan waiting, and ends the verification.
+    app.apply(Screen::Ledger, Outcome::Failed("verification failed to run: disk".into()));
+    assert!(!app.screens.ledger.verifying && app.screens.scan.busy);
+    // The sync job and timed loads are the console's own.
+    assert!(app.tick(Instant::now(), "18:30:00".into()).iter().all(|j| j.asker == Asker::App));
+}
+
+/// Screens draw from their own state and a `View`: none reaches into the
+/// App (or the frame drawing it), so they form no cycle with it.
+#[test]
+fn no_screen_imports_the_app() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tui/screens");
+    let mut seen = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for bad in ["tui::app", "super::app", "super::super::app", "tui::ui", "super::ui"] {
+            assert!(!text.contains(bad), "{} uses {bad}", path.display());
+        }
+        seen += 1;
+    }
+    assert!(seen >= 10, "read {seen} screen files");
 }

@@ -13,8 +13,7 @@ use gatehouse::domain::resident::Presence;
 use gatehouse::domain::scan::Verdict;
 use gatehouse::service::Verification;
 use gatehouse::tui::action::Action;
-use gatehouse::tui::app::App;
-use gatehouse::tui::effect::{Outcome, ScanSource};
+use gatehouse::tui::effect::ScanSource;
 use gatehouse::tui::theme::Theme;
 use gatehouse::tui::ui;
 use ratatui::Terminal;
@@ -60,16 +59,16 @@ fn every_screen_at_80x24_and_120x40() {
     let mut login = App::new(gatehouse::config::Config::default(), "Main Gate".into(), "/var/lib/gatehouse".into());
     login.clock = "18:30:00".into();
     snap("login", &login);
-    login.login.user.set("asha");
-    login.apply(Outcome::LoginFailed("user asha is locked after 5 wrong passwords; try again in 4 min".into()));
+    login.screens.login.user.set("asha");
+    login.apply(Screen::Login, Outcome::LoginFailed("user asha is locked after 5 wrong passwords; try again in 4 min".into()));
     snap("login_locked", &login);
 
     let app = signed_in(admin());
     snap("scan_ready", &app);
     for v in Verdict::ALL {
         let mut app = signed_in(admin());
-        app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
-        app.apply(Outcome::Scanned(outcome(v), ScanSource::Wedge, None));
+        app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
+        app.apply(Screen::Scan, Outcome::Scanned(outcome(v), ScanSource::Wedge, None));
         snap(&format!("scan_{}", v.as_str().to_lowercase()), &app);
     }
     // A resident with a photo on file: drawn beside the verdict on wide screens.
@@ -86,20 +85,23 @@ fn every_screen_at_80x24_and_120x40() {
     }));
     let area = ratatui::layout::Rect::new(0, 0, gatehouse::tui::effect::PHOTO_COLS, gatehouse::tui::effect::PHOTO_ROWS);
     let photo = ratatui_image::picker::Picker::halfblocks().new_protocol(face, area, ratatui_image::Resize::Fit(None)).unwrap();
-    with_photo.apply(Outcome::Scanned(outcome(Verdict::ResidentIn), ScanSource::Camera, Some(gatehouse::tui::effect::Photo(photo))));
+    with_photo.apply(
+        Screen::Scan,
+        Outcome::Scanned(outcome(Verdict::ResidentIn), ScanSource::Camera, Some(gatehouse::tui::effect::Photo(photo))),
+    );
     snap("scan_resident_in_with_photo", &with_photo);
     // Admitted outside its slot under the `warn` policy.
     let mut warned = signed_in(operator());
     let mut o = outcome(Verdict::Admitted);
     o.warning = Some("outside its slot: slot 2026-11-21 19:00-23:00; now 2026-11-21 18:30 (30 min early)".into());
-    warned.apply(Outcome::Scanned(o, ScanSource::Wedge, None));
+    warned.apply(Screen::Scan, Outcome::Scanned(o, ScanSource::Wedge, None));
     snap("scan_admitted_with_slot_warning", &warned);
     // The same card read again inside the debounce window.
     let mut again = signed_in(operator());
-    again.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    again.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
     let now = std::time::Instant::now();
-    again.scan.submit("GH1-SAME".into(), ScanSource::Wedge, Some(now));
-    again.scan.submit("GH1-SAME".into(), ScanSource::Wedge, Some(now + std::time::Duration::from_secs(1)));
+    again.screens.scan.submit("GH1-SAME".into(), ScanSource::Wedge, Some(now));
+    again.screens.scan.submit("GH1-SAME".into(), ScanSource::Wedge, Some(now + std::time::Duration::from_secs(1)));
     snap("scan_same_card_again", &again);
     // The verdict's time is up: READY for the next guest.
     again.tick(now, "18:30:00".into());
@@ -126,13 +128,16 @@ fn every_screen_at_80x24_and_120x40() {
         detail: detail.into(),
         status: status.into(),
     };
-    checkin.apply(Outcome::Found(
-        "rao".into(),
-        vec![
-            cand(PASS_ID, "Asha Rao & Ravi Rao", "COUPLE · +919876543210 · 7:00 PM - 11:00 PM", "unused"),
-            cand("70f1202e-0000-4000-8000-000000000002", "Dev Rao", "room A-101 · 9876500001", "OUT"),
-        ],
-    ));
+    checkin.apply(
+        Screen::Scan,
+        Outcome::Found(
+            "rao".into(),
+            vec![
+                cand(PASS_ID, "Asha Rao & Ravi Rao", "COUPLE · +919876543210 · 7:00 PM - 11:00 PM", "unused"),
+                cand("70f1202e-0000-4000-8000-000000000002", "Dev Rao", "room A-101 · 9876500001", "OUT"),
+            ],
+        ),
+    );
     snap("scan_checkin_search", &checkin);
     checkin.update(Action::Submit);
     snap("scan_checkin_confirm", &checkin);
@@ -142,16 +147,16 @@ fn every_screen_at_80x24_and_120x40() {
     snap("issue_empty", &issue);
     issue.update(Action::Up);
     issue.update(Action::Cycle(1));
-    issue.issue.name.set("Asha Rao");
-    issue.issue.phone.set("98765");
-    issue.issue.payment_idx = 1;
+    issue.screens.issue.name.set("Asha Rao");
+    issue.screens.issue.phone.set("98765");
+    issue.screens.issue.payment_idx = 1;
     let mut errs = gatehouse::domain::validate::ValidationErrors::default();
     errs.add("phone", "must be 7 to 15 digits (got 5)");
     errs.add("name2", "is required");
     errs.add("txn", "an ONLINE payment needs a transaction reference");
-    issue.apply(Outcome::IssueRejected(errs));
+    issue.apply(Screen::Issue, Outcome::IssueRejected(errs));
     snap("issue_errors", &issue);
-    issue.apply(Outcome::Issued(Box::new(pass_view(couple_pass()))));
+    issue.apply(Screen::Issue, Outcome::Issued(Box::new(pass_view(couple_pass()))));
     snap("issue_done_with_qr", &issue);
 
     let mut passes = signed_in(admin());
@@ -165,14 +170,14 @@ fn every_screen_at_80x24_and_120x40() {
     used.scanned_at = Some("2026-11-21T18:12:00.000000Z".into());
     used.scanned_by = Some("omar".into());
     used.gate = Some("Main Gate".into());
-    passes.apply(Outcome::Passes(vec![Box::new(pass_view(couple_pass())), Box::new(pass_view(used))]));
+    passes.apply(Screen::Passes, Outcome::Passes(vec![Box::new(pass_view(couple_pass())), Box::new(pass_view(used))]));
     snap("passes_list", &passes);
     passes.update(Action::Submit);
     snap("passes_detail", &passes);
     passes.update(Action::Void);
     snap("passes_void_prompt", &passes);
     // A scanner's read while the admin works on Passes: its verdict in the footer.
-    passes.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    passes.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
     snap("passes_scanned_meanwhile", &passes);
 
     let mut res = signed_in(admin());
@@ -181,7 +186,7 @@ fn every_screen_at_80x24_and_120x40() {
     out.id = "11111111-2222-4333-8444-555555555555".into();
     out.name = "Dev Patel".into();
     out.room = "A-101".into();
-    res.apply(Outcome::Residents(vec![resident_view(out), resident_view(resident(Presence::In, true))]));
+    res.apply(Screen::Residents, Outcome::Residents(vec![resident_view(out), resident_view(resident(Presence::In, true))]));
     snap("residents_list", &res);
     res.update(Action::Down);
     res.update(Action::Submit);
@@ -194,26 +199,29 @@ fn every_screen_at_80x24_and_120x40() {
 
     let mut ledger = signed_in(admin());
     ledger.update(Action::GoTo(4));
-    ledger.apply(Outcome::Ledger(blocks(), 6));
+    ledger.apply(Screen::Ledger, Outcome::Ledger(blocks(), 6));
     snap("ledger", &ledger);
     ledger.update(Action::Verify);
-    ledger.progress(3);
+    ledger.apply(Screen::Ledger, Outcome::Progress(3));
     snap("ledger_verifying", &ledger);
     let chain = VerifyReport { ok: true, blocks: 6, head_index: Some(5), head_hash: Some(format!("{:064x}", 1005)), problem: None };
     let audit = AuditReport { ok: true, blocks: 6, rows: 9, ..Default::default() };
     let checked =
         Verification { ok: true, integrity: vec![], notes: vec![], schema: vec![], chain: chain.clone(), audit: Some(audit.clone()) };
-    ledger.apply(Outcome::Verified(Box::new(checked)));
+    ledger.apply(Screen::Ledger, Outcome::Verified(Box::new(checked)));
     snap("ledger_ok", &ledger);
     let broken = VerifyReport { ok: false, blocks: 3, head_index: Some(2), head_hash: None, problem: Some(Problem::Edited { index: 3 }) };
-    ledger.apply(Outcome::Verified(Box::new(Verification {
-        ok: false,
-        integrity: vec![],
-        notes: vec![],
-        schema: vec![],
-        chain: broken,
-        audit: None,
-    })));
+    ledger.apply(
+        Screen::Ledger,
+        Outcome::Verified(Box::new(Verification {
+            ok: false,
+            integrity: vec![],
+            notes: vec![],
+            schema: vec![],
+            chain: broken,
+            audit: None,
+        })),
+    );
     snap("ledger_tampered", &ledger);
     let finding = Finding::Diverges {
         table: "passes",
@@ -223,14 +231,17 @@ fn every_screen_at_80x24_and_120x40() {
         found: "1".into(),
     };
     let failed = AuditReport { ok: false, findings: vec![finding.clone(), finding], ..audit };
-    ledger.apply(Outcome::Verified(Box::new(Verification {
-        ok: false,
-        integrity: vec![],
-        notes: vec![],
-        schema: vec![],
-        chain,
-        audit: Some(failed),
-    })));
+    ledger.apply(
+        Screen::Ledger,
+        Outcome::Verified(Box::new(Verification {
+            ok: false,
+            integrity: vec![],
+            notes: vec![],
+            schema: vec![],
+            chain,
+            audit: Some(failed),
+        })),
+    );
     snap("ledger_audit_failed", &ledger);
 
     let mut stats = signed_in(admin());
@@ -244,21 +255,24 @@ fn every_screen_at_80x24_and_120x40() {
 
     let mut quit = signed_in(admin());
     quit.update(Action::GoTo(1));
-    quit.issue.name.set("Half typed");
+    quit.screens.issue.name.set("Half typed");
     quit.update(Action::Quit);
     snap("quit_confirm", &quit);
     // A long error wraps onto a second footer line.
     let mut failed = signed_in(admin());
     failed.update(Action::GoTo(2));
-    failed.apply(Outcome::Failed(
-        "cannot print: printer tcp:192.168.1.50:9100: connection refused (is the printer on, and is port 9100 open?)".into(),
-    ));
+    failed.apply(
+        Screen::Passes,
+        Outcome::Failed(
+            "cannot print: printer tcp:192.168.1.50:9100: connection refused (is the printer on, and is port 9100 open?)".into(),
+        ),
+    );
     snap("long_error_wraps", &failed);
     let mut asks = signed_in(operator());
     asks.update(Action::Quit);
     snap("quit_confirm_nothing_typed", &asks);
     let mut signed_out = signed_in(operator());
-    signed_out.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
+    signed_out.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
     signed_out.update(Action::SignOut);
     snap("signed_out", &signed_out);
 

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::config::Config;
 use crate::decode::Decoder;
 
 /// A camera source, as written on the command line or in the config:
@@ -70,11 +69,12 @@ impl FromStr for SourceSpec {
 }
 
 impl SourceSpec {
-    /// The source to use: `--camera` when given, else `[camera] source`.
-    pub fn choose(option: Option<&SourceSpec>, cfg: &Config) -> Result<SourceSpec, String> {
+    /// The source to use: `--camera` when given, else the configured one
+    /// (`[camera] source`).
+    pub fn choose(option: Option<&SourceSpec>, configured: &str) -> Result<SourceSpec, String> {
         match option {
             Some(spec) => Ok(spec.clone()),
-            None => cfg.camera.source.parse().map_err(|e| format!("camera.source: {e}")),
+            None => configured.parse().map_err(|e| format!("camera.source: {e}")),
         }
     }
 }
@@ -163,21 +163,6 @@ impl CaptureSettings {
         let decoder = Decoder::default().with_budget(Some(budget));
         CaptureSettings { resolution, fps, debounce, decoder, back_off: BACK_OFF, timeline: false }
     }
-
-    /// From `[camera]` and `[scan] camera_debounce_secs`.
-    pub fn from_config(cfg: &Config) -> CaptureSettings {
-        CaptureSettings::new(
-            Resolution { width: cfg.camera.width.max(1), height: cfg.camera.height.max(1) },
-            cfg.camera.fps,
-            Duration::try_from_secs_f64(cfg.scan.camera_debounce_secs).unwrap_or_default(),
-        )
-    }
-}
-
-impl Default for CaptureSettings {
-    fn default() -> Self {
-        CaptureSettings::from_config(&Config::default())
-    }
 }
 
 #[cfg(test)]
@@ -211,12 +196,10 @@ mod tests {
 
     #[test]
     fn the_option_overrides_the_config() {
-        let mut cfg = Config::default();
-        assert_eq!(SourceSpec::choose(None, &cfg), Ok(SourceSpec::None));
-        cfg.camera.source = "1".into();
-        assert_eq!(SourceSpec::choose(None, &cfg), Ok(SourceSpec::Device(1)));
+        assert_eq!(SourceSpec::choose(None, "none"), Ok(SourceSpec::None));
+        assert_eq!(SourceSpec::choose(None, "1"), Ok(SourceSpec::Device(1)));
         let replay: SourceSpec = "replay:x".parse().unwrap();
-        assert_eq!(SourceSpec::choose(Some(&replay), &cfg), Ok(replay));
+        assert_eq!(SourceSpec::choose(Some(&replay), "1"), Ok(replay));
     }
 
     #[test]

@@ -16,9 +16,6 @@ pub fn run(cli: &Cli, core: Gate) -> Result<ExitCode> {
     }
     let cfg = core.cfg();
     let gate = cli.gate.clone().unwrap_or_else(|| cfg.gate.name.clone());
-    let camera = match cli.camera.clone() {
-        Some(c) => c,
-        None => cfg.camera.source.parse().map_err(|e: String| anyhow::anyhow!("config [camera] source: {e}"))?,
-    };
+    let camera = crate::camera::SourceSpec::choose(cli.camera.as_ref(), &cfg.camera.source).map_err(|e| anyhow::anyhow!("config {e}"))?;
     crate::tui::run(core, gate, camera, crate::started())
 }

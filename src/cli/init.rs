@@ -14,8 +14,9 @@ use crate::keyfile;
 use crate::service::Gatehouse;
 use crate::store::{DbUrl, Store};
 
-/// Create whatever is missing. Safe to run again: nothing is overwritten.
-pub fn init(paths: &Paths, a: &InitArgs) -> Result<()> {
+/// Create whatever is missing. Safe to run again: nothing is overwritten
+/// but the gate's name, when `--gate NAME` asks for another.
+pub fn init(paths: &Paths, a: &InitArgs, gate: Option<&str>) -> Result<()> {
     let dir = &paths.data_dir;
     if !dir.exists() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
@@ -29,10 +30,21 @@ pub fn init(paths: &Paths, a: &InitArgs) -> Result<()> {
             Some(url) => SAMPLE.replace("database = \"\"", &format!("database = {}", toml::Value::String(url.to_string()))),
             None => SAMPLE.to_string(),
         };
+        let text = match gate {
+            Some(name) => Config::with_gate_name(&text, name, &paths.config)?,
+            None => text,
+        };
         std::fs::write(&paths.config, text).with_context(|| format!("cannot write {}", paths.config.display()))?;
         say!("wrote {}", paths.config.display());
     }
-    let cfg = Config::load(&paths.config)?;
+    let mut cfg = Config::load(&paths.config)?;
+    if let Some(name) = gate.filter(|n| *n != cfg.gate.name) {
+        let text = std::fs::read_to_string(&paths.config).with_context(|| format!("cannot read {}", paths.config.display()))?;
+        std::fs::write(&paths.config, Config::with_gate_name(&text, name, &paths.config)?)
+            .with_context(|| format!("cannot write {}", paths.config.display()))?;
+        cfg = Config::load(&paths.config)?;
+        say!("this gate is now {:?} in {}", cfg.gate.name, paths.config.display());
+    }
     if let Some(url) = paths.database_url(&cfg) {
         return init_shared(paths, a, &DbUrl::parse(&url)?);
     }
@@ -75,7 +87,7 @@ fn init_shared(paths: &Paths, a: &InitArgs, url: &DbUrl) -> Result<()> {
             if blocks == 0 {
                 bail!("the database {url} holds no event yet: run init without --key-file on the first gate");
             }
-            let report = store.read(|db| db.verify_ledger(&keys, None, &mut |_| {}))?;
+            let report = store.read(|db| crate::service::verify_chain(db, &keys, None, &mut |_| {}))?;
             if !report.ok {
                 let why = report.problem.map(|p| p.to_string()).unwrap_or_default();
                 bail!("the key in {} does not match this event's ledger ({why}); copy gatehouse.key from the first gate", file.display());
@@ -94,7 +106,7 @@ fn init_shared(paths: &Paths, a: &InitArgs, url: &DbUrl) -> Result<()> {
                 f.write_all(&bytes)?;
                 println!("joined the event: key checked against {blocks} ledger blocks, copied to {}", paths.key().display());
             }
-            return Ok(());
+            return fill_replica(paths);
         }
         (None, false) if blocks > 0 => {
             bail!("the database {url} already holds an event; join it with --key-file FILE (a copy of the first gate's gatehouse.key)")
@@ -106,7 +118,25 @@ fn init_shared(paths: &Paths, a: &InitArgs, url: &DbUrl) -> Result<()> {
         (None, true) => {}
     }
     drop(store);
-    first_admin(paths, a)
+    first_admin(paths, a)?;
+    fill_replica(paths)
+}
+
+/// A gate that loses its link before its first sync must still scan
+/// offline: fill its replica now, before `init` returns.
+fn fill_replica(paths: &Paths) -> Result<()> {
+    let rep = crate::service::Gate::open(paths)?.sync()?;
+    if let Some(e) = rep.error {
+        bail!("the gate joined, but its replica could not be filled ({e}); run `gatehouse sync` once the server answers");
+    }
+    say!(
+        "replica filled: {} passes, {} residents, {} users, ledger block {}",
+        rep.passes_pulled,
+        rep.residents_pulled,
+        rep.users_pulled,
+        rep.cursor.map(|c| c.to_string()).unwrap_or_else(|| "-".into())
+    );
+    Ok(())
 }
 
 fn first_admin(paths: &Paths, a: &InitArgs) -> Result<()> {
@@ -147,13 +177,13 @@ pub fn default_command(cli: &Cli, paths: &Paths) -> Result<ExitCode> {
     let first_run = if shared { !paths.key().exists() } else { !paths.db().exists() };
     if first_run {
         say!("No gatehouse database in {}: first run.", paths.data_dir.display());
-        init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None })?;
+        init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None }, cli.gate.as_deref())?;
     }
     // Never wait on a server here: a shared gate starts offline if it must.
     let mut gate = crate::service::Gate::open(paths)?;
     let users = gate.try_server(gate.budget() * 4, |g| g.user_count());
     match users {
-        Ok(0) => init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None })?,
+        Ok(0) => init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None }, cli.gate.as_deref())?,
         // A local file that cannot be read is an error; an absent server is not.
         Err(e) if !gate.has_remote() => return Err(e.into()),
         _ => {}

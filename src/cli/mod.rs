@@ -52,7 +52,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         return init::default_command(&cli, &paths);
     };
     match command {
-        Command::Init(a) => init::init(&paths, a).map(|_| ExitCode::SUCCESS),
+        Command::Init(a) => init::init(&paths, a, cli.gate.as_deref()).map(|_| ExitCode::SUCCESS),
         Command::Bench(b) => bench::run(b, paths.database.as_deref()),
         Command::Decode(a) => camera::decode(a),
         Command::Cameras => camera::cameras(),

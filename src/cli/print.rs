@@ -19,8 +19,8 @@ fn mode(opts: &PrinterOpts) -> Result<Option<QrMode>> {
 pub fn print_pass(g: &mut Gatehouse, a: &PrintArgs) -> Result<ExitCode> {
     let p = g.get_pass(&a.id)?;
     let payload = g.pass_payload(&p);
-    let target = printer::resolve_target(&g.cfg, a.opts.printer.as_deref())?;
-    printer::print_pass(&g.cfg, &p, &payload, Some(&target.to_string()), mode(&a.opts)?)
+    let target = printer::resolve_target(&g.cfg.printing(), a.opts.printer.as_deref())?;
+    printer::print_pass(&g.cfg.printing(), &p, &payload, Some(&target.to_string()), mode(&a.opts)?)
         .map_err(|e| retry_hint(e, &format!("gatehouse print {}", short_id(&p.id))))?;
     say!("printed pass {} ({}) on {target}", short_id(&p.id), p.holders());
     Ok(ExitCode::SUCCESS)
@@ -29,8 +29,8 @@ pub fn print_pass(g: &mut Gatehouse, a: &PrintArgs) -> Result<ExitCode> {
 pub fn print_resident(g: &mut Gatehouse, a: &PrintArgs) -> Result<ExitCode> {
     let r = g.get_resident(&a.id)?;
     let payload = g.resident_payload(&r);
-    let target = printer::resolve_target(&g.cfg, a.opts.printer.as_deref())?;
-    printer::print_resident(&g.cfg, &r, &payload, Some(&target.to_string()), mode(&a.opts)?)
+    let target = printer::resolve_target(&g.cfg.printing(), a.opts.printer.as_deref())?;
+    printer::print_resident(&g.cfg.printing(), &r, &payload, Some(&target.to_string()), mode(&a.opts)?)
         .map_err(|e| retry_hint(e, &format!("gatehouse resident print {}", short_id(&r.id))))?;
     say!("printed resident card {} ({}) on {target}", short_id(&r.id), r.name);
     Ok(ExitCode::SUCCESS)
@@ -44,7 +44,7 @@ fn retry_hint(e: printer::PrintError, again: &str) -> anyhow::Error {
 pub fn pass_card(g: &mut Gatehouse, a: &CardArgs) -> Result<ExitCode> {
     let p = g.get_pass(&a.id)?;
     let payload = g.pass_payload(&p);
-    printer::pass_card_png(&g.cfg, &p, &payload, &a.png)?;
+    printer::pass_card_png(&g.cfg.printing(), &p, &payload, &a.png)?;
     say!("wrote {}", a.png.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -52,7 +52,7 @@ pub fn pass_card(g: &mut Gatehouse, a: &CardArgs) -> Result<ExitCode> {
 pub fn resident_card(g: &mut Gatehouse, a: &CardArgs) -> Result<ExitCode> {
     let r = g.get_resident(&a.id)?;
     let payload = g.resident_payload(&r);
-    printer::resident_card_png(&g.cfg, &r, &payload, &a.png)?;
+    printer::resident_card_png(&g.cfg.printing(), &r, &payload, &a.png)?;
     say!("wrote {}", a.png.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -62,8 +62,8 @@ pub fn resident_card(g: &mut Gatehouse, a: &CardArgs) -> Result<ExitCode> {
 /// does not leave an imported but unprinted batch behind.
 pub fn import(cli: &super::Cli, g: &mut Gatehouse, a: &ImportArgs) -> Result<ExitCode> {
     let print_to: Option<(Target, QrMode)> = if a.print {
-        let t = printer::resolve_target(&g.cfg, a.opts.printer.as_deref())?;
-        Some((t, mode(&a.opts)?.unwrap_or_else(|| printer::configured_mode(&g.cfg))))
+        let t = printer::resolve_target(&g.cfg.printing(), a.opts.printer.as_deref())?;
+        Some((t, mode(&a.opts)?.unwrap_or_else(|| printer::configured_mode(&g.cfg.printing()))))
     } else {
         if a.opts.printer.is_some() || a.opts.mode.is_some() {
             bail!("--printer and --mode only apply with --print");
@@ -83,7 +83,7 @@ pub fn import(cli: &super::Cli, g: &mut Gatehouse, a: &ImportArgs) -> Result<Exi
     if let Some(dir) = &a.cards {
         for (i, p) in passes.iter().enumerate() {
             let file = dir.join(format!("{}.png", p.id));
-            if let Err(e) = printer::pass_card_png(&g.cfg, p, &g.pass_payload(p), &file) {
+            if let Err(e) = printer::pass_card_png(&g.cfg.printing(), p, &g.pass_payload(p), &file) {
                 bail!(
                     "{e}\nthe {} passes are imported; {i} cards were written. Write the rest with `gatehouse pass card ID --png FILE`",
                     passes.len()
@@ -95,7 +95,7 @@ pub fn import(cli: &super::Cli, g: &mut Gatehouse, a: &ImportArgs) -> Result<Exi
 
     if let Some((target, mode)) = print_to {
         for (i, p) in passes.iter().enumerate() {
-            let sent = printer::render_pass_ticket(&g.cfg, p, &g.pass_payload(p), mode).and_then(|b| printer::send(&target, &b));
+            let sent = printer::render_pass_ticket(&g.cfg.printing(), p, &g.pass_payload(p), mode).and_then(|b| printer::send(&target, &b));
             if let Err(e) = sent {
                 let rest: Vec<&str> = passes[i..].iter().map(|p| short_id(&p.id)).collect();
                 bail!(

@@ -23,7 +23,6 @@ use std::time::Duration;
 
 use image::GrayImage;
 
-use crate::config::Config;
 use crate::domain::pass::Pass;
 use crate::domain::resident::Resident;
 
@@ -125,15 +124,29 @@ impl PrintError {
     }
 }
 
-/// The QR mode the config asks for (it is validated when loaded).
-pub fn configured_mode(cfg: &Config) -> QrMode {
-    cfg.printer.qr_mode.parse().unwrap_or_default()
+/// What printing needs to know of the event and the laptop's printer.
+/// `Config::printing` assembles it, so printing knows nothing of config files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub event_name: String,
+    pub currency: String,
+    /// `file:PATH`, `tcp:HOST:PORT`, `dev:/dev/usb/lp0` or `cups:NAME`; empty for none.
+    pub target: String,
+    /// 384 (58 mm) or 576 (80 mm) dots.
+    pub width_dots: u32,
+    pub qr_mode: QrMode,
+    pub footer: String,
+}
+
+/// The QR mode the settings ask for.
+pub fn configured_mode(cfg: &Settings) -> QrMode {
+    cfg.qr_mode
 }
 
 /// `--printer TARGET` if given, else the config's target; an error when
 /// neither names a printer.
-pub fn resolve_target(cfg: &Config, target: Option<&str>) -> Result<Target, PrintError> {
-    let t = target.map(str::trim).filter(|t| !t.is_empty()).unwrap_or(cfg.printer.target.trim());
+pub fn resolve_target(cfg: &Settings, target: Option<&str>) -> Result<Target, PrintError> {
+    let t = target.map(str::trim).filter(|t| !t.is_empty()).unwrap_or(cfg.target.trim());
     if t.is_empty() {
         return Err(PrintError::NoPrinter);
     }
@@ -156,13 +169,13 @@ fn printable_resident(r: &Resident) -> Result<(), PrintError> {
 }
 
 /// ESC/POS bytes for a pass ticket. A voided pass is refused.
-pub fn render_pass_ticket(cfg: &Config, pass: &Pass, payload: &str, mode: QrMode) -> Result<Vec<u8>, PrintError> {
+pub fn render_pass_ticket(cfg: &Settings, pass: &Pass, payload: &str, mode: QrMode) -> Result<Vec<u8>, PrintError> {
     printable_pass(pass)?;
     ticket::for_pass(cfg, pass, payload).to_escpos(mode)
 }
 
 /// ESC/POS bytes for a resident card. A deactivated resident is refused.
-pub fn render_resident_ticket(cfg: &Config, resident: &Resident, payload: &str, mode: QrMode) -> Result<Vec<u8>, PrintError> {
+pub fn render_resident_ticket(cfg: &Settings, resident: &Resident, payload: &str, mode: QrMode) -> Result<Vec<u8>, PrintError> {
     printable_resident(resident)?;
     ticket::for_resident(cfg, resident, payload).to_escpos(mode)
 }
@@ -170,7 +183,7 @@ pub fn render_resident_ticket(cfg: &Config, resident: &Resident, payload: &str, 
 /// Render and send a pass ticket to `target` (else `printer.target`) in
 /// `mode` (else `printer.qr_mode`). Returns nothing but success: the pass
 /// itself is untouched either way.
-pub fn print_pass(cfg: &Config, pass: &Pass, payload: &str, target: Option<&str>, mode: Option<QrMode>) -> Result<(), PrintError> {
+pub fn print_pass(cfg: &Settings, pass: &Pass, payload: &str, target: Option<&str>, mode: Option<QrMode>) -> Result<(), PrintError> {
     let t = resolve_target(cfg, target)?;
     let bytes = render_pass_ticket(cfg, pass, payload, mode.unwrap_or_else(|| configured_mode(cfg)))?;
     send(&t, &bytes)?;
@@ -180,7 +193,7 @@ pub fn print_pass(cfg: &Config, pass: &Pass, payload: &str, target: Option<&str>
 
 /// Render and send a resident card, like `print_pass`.
 pub fn print_resident(
-    cfg: &Config,
+    cfg: &Settings,
     resident: &Resident,
     payload: &str,
     target: Option<&str>,
@@ -195,22 +208,22 @@ pub fn print_resident(
 
 /// The pass ticket as a greyscale image: the raster ticket, `CARD_SCALE`
 /// pixels per dot, with a white border. For PNG cards and screen previews.
-pub fn pass_card_image(cfg: &Config, pass: &Pass, payload: &str) -> Result<GrayImage, PrintError> {
+pub fn pass_card_image(cfg: &Settings, pass: &Pass, payload: &str) -> Result<GrayImage, PrintError> {
     printable_pass(pass)?;
     Ok(ticket::for_pass(cfg, pass, payload).to_bitmap()?.to_gray(CARD_SCALE, CARD_BORDER))
 }
 
-pub fn resident_card_image(cfg: &Config, resident: &Resident, payload: &str) -> Result<GrayImage, PrintError> {
+pub fn resident_card_image(cfg: &Settings, resident: &Resident, payload: &str) -> Result<GrayImage, PrintError> {
     printable_resident(resident)?;
     Ok(ticket::for_resident(cfg, resident, payload).to_bitmap()?.to_gray(CARD_SCALE, CARD_BORDER))
 }
 
 /// Write the pass ticket as a PNG, to send by phone or e-mail.
-pub fn pass_card_png(cfg: &Config, pass: &Pass, payload: &str, path: &Path) -> Result<(), PrintError> {
+pub fn pass_card_png(cfg: &Settings, pass: &Pass, payload: &str, path: &Path) -> Result<(), PrintError> {
     save_png(&pass_card_image(cfg, pass, payload)?, path)
 }
 
-pub fn resident_card_png(cfg: &Config, resident: &Resident, payload: &str, path: &Path) -> Result<(), PrintError> {
+pub fn resident_card_png(cfg: &Settings, resident: &Resident, payload: &str, path: &Path) -> Result<(), PrintError> {
     save_png(&resident_card_image(cfg, resident, payload)?, path)
 }
 

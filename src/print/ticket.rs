@@ -5,8 +5,7 @@
 use super::bitmap::{Align, Bitmap, text_block};
 use super::escpos::{Escpos, QrEc};
 use super::font::FONT;
-use super::{PrintError, QrMode};
-use crate::config::Config;
+use super::{PrintError, QrMode, Settings};
 use crate::domain::pass::{Pass, format_money};
 use crate::domain::resident::Resident;
 
@@ -51,17 +50,17 @@ pub fn short_id(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
-fn footer(cfg: &Config, items: &mut Vec<Item>) {
-    let f = cfg.printer.footer.trim();
+fn footer(cfg: &Settings, items: &mut Vec<Item>) {
+    let f = cfg.footer.trim();
     if !f.is_empty() {
         items.extend([Item::Gap(8), Item::Rule, Item::Gap(8), text(f)]);
     }
 }
 
-pub fn for_pass(cfg: &Config, p: &Pass, payload: &str) -> Ticket {
+pub fn for_pass(cfg: &Settings, p: &Pass, payload: &str) -> Ticket {
     let persons = if p.persons == 1 { "1 person".to_string() } else { format!("{} persons", p.persons) };
     let mut items =
-        vec![title(&cfg.event.name), Item::Gap(8), Item::Rule, Item::Gap(8), bold(format!("{} · {persons}", p.pass_type)), Item::Gap(8)];
+        vec![title(&cfg.event_name), Item::Gap(8), Item::Rule, Item::Gap(8), bold(format!("{} · {persons}", p.pass_type)), Item::Gap(8)];
     items.push(text(&p.holder_name));
     if let Some(n2) = &p.holder2_name {
         items.push(text(format!("& {n2}")));
@@ -69,25 +68,25 @@ pub fn for_pass(cfg: &Config, p: &Pass, payload: &str) -> Ticket {
     items.extend([
         Item::Gap(8),
         text(format!("Slot: {}", p.slot)),
-        text(format!("Price: {}", format_money(p.price_cents, &cfg.event.currency))),
+        text(format!("Price: {}", format_money(p.price_cents, &cfg.currency))),
         Item::Gap(16),
         Item::Qr,
         Item::Gap(8),
         bold(format!("ID {}", short_id(&p.id))),
     ]);
     footer(cfg, &mut items);
-    Ticket { width: cfg.printer.width_dots, items, payload: payload.to_string() }
+    Ticket { width: cfg.width_dots, items, payload: payload.to_string() }
 }
 
-pub fn for_resident(cfg: &Config, r: &Resident, payload: &str) -> Ticket {
+pub fn for_resident(cfg: &Settings, r: &Resident, payload: &str) -> Ticket {
     let mut place = format!("Room {}", r.room);
     if !r.floor.trim().is_empty() {
         place.push_str(&format!(" · Floor {}", r.floor));
     }
-    let mut items = vec![title(&cfg.event.name), Item::Gap(8), Item::Rule, Item::Gap(8), bold("RESIDENT CARD"), Item::Gap(8)];
+    let mut items = vec![title(&cfg.event_name), Item::Gap(8), Item::Rule, Item::Gap(8), bold("RESIDENT CARD"), Item::Gap(8)];
     items.extend([text(&r.name), text(place), Item::Gap(16), Item::Qr, Item::Gap(8), bold(format!("ID {}", short_id(&r.id)))]);
     footer(cfg, &mut items);
-    Ticket { width: cfg.printer.width_dots, items, payload: payload.to_string() }
+    Ticket { width: cfg.width_dots, items, payload: payload.to_string() }
 }
 
 /// Columns of text at `scale` on paper `width` dots wide.

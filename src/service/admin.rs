@@ -19,8 +19,13 @@ pub enum ExportKind {
     Ledger,
 }
 
+/// A server's event is not replaced from a file: what to do instead.
+fn restore_on_server() -> Error {
+    Error::Unsupported("restore into PostgreSQL with `gatehouse db copy --to URL` from the backup, into an empty database".into())
+}
+
 fn csv_err(path: &Path, e: csv::Error) -> Error {
-    Error::Other(format!("cannot write {}: {e}", path.display()))
+    Error::io(format!("cannot write {}", path.display()), e.into())
 }
 
 /// A CSV writer that guards every cell against formulas except the
@@ -276,7 +281,7 @@ impl Gatehouse {
             Some(d) => d.to_path_buf(),
             None => match &self.paths {
                 Some(p) => p.backup_dir(&self.cfg),
-                None => return Err(Error::Other("no backup folder: pass --to DIR".into())),
+                None => return Err(Error::Input("no backup folder: pass --to DIR".into())),
             },
         };
         // The configured folder is ours to narrow; a folder named with --to
@@ -303,13 +308,16 @@ impl Gatehouse {
         if !src.is_file() {
             return Err(Error::NotFound { what: "backup file", id: src.display().to_string() });
         }
+        if self.store.file().is_none() {
+            return Err(restore_on_server());
+        }
         let refuse = |why: String| Error::Conflict(format!("refusing to restore {}: {why}", src.display()));
         // Check a private copy, so the file cannot change between check and use.
         let staging = tempfile_in(self.store.path().unwrap_or(&std::env::temp_dir().join("x")))?;
         std::fs::copy(src, &staging).map_err(|e| Error::io(format!("cannot read {}", src.display()), e))?;
         let result = (|| {
             let mut copy =
-                Store::open(&staging).map_err(|e| Error::Other(format!("{} is not a gatehouse database: {e}", src.display())))?;
+                Store::open(&staging).map_err(|e| Error::Input(format!("{} is not a gatehouse database: {e}", src.display())))?;
             let keys = self.keys.clone();
             let checked = copy.read(|db| {
                 let v = super::ledger::verify_db(db, &keys, None, false, &mut |_| {})?;
@@ -338,7 +346,7 @@ impl Gatehouse {
             }
             drop(copy);
             let replaced = self.ledger_head()?;
-            self.store.restore_from(&staging)?;
+            self.store.file().ok_or_else(restore_on_server)?.restore_from(&staging)?;
             Ok((v, replaced, loss))
         })();
         remove_staging(&staging);

@@ -35,7 +35,7 @@ impl Feed {
         }
         // A send fails only when the replay thread is gone: it panicked,
         // and joining it says so.
-        self.tx.send(wrap(std::mem::take(&mut self.batch))).map_err(|_| Error::Other("the audit's replay stopped".into()))
+        self.tx.send(wrap(std::mem::take(&mut self.batch))).map_err(|_| Error::Internal("the audit's replay stopped".into()))
     }
 }
 

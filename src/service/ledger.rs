@@ -5,9 +5,11 @@ use serde::Serialize;
 use super::Gatehouse;
 use super::audit::audit_db;
 use crate::domain::audit::AuditReport;
-use crate::domain::ledger::{ExpectedHead, StoredBlock, VerifyReport};
+use crate::domain::keys::KeyRing;
+use crate::domain::ledger::{ExpectedHead, Problem, StoredBlock, Verifier, VerifyReport};
 use crate::error::Result;
 use crate::store::Db;
+use crate::store::{LedgerRow, LedgerRows};
 
 /// The whole check that `ledger verify` runs: the file, its schema, the
 /// chain, and the tables against the chain.
@@ -69,7 +71,7 @@ impl Verification {
 impl Gatehouse {
     pub fn verify_ledger(&mut self, expect: Option<ExpectedHead>, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport> {
         let keys = self.keys.clone();
-        self.store.read(|db| db.verify_ledger(&keys, expect, progress))
+        self.store.read(|db| verify_chain(db, &keys, expect, progress))
     }
 
     /// The file, the schema, the chain and (unless `chain_only`) the audit,
@@ -117,8 +119,43 @@ pub(super) fn verify_db(
     let integrity = db.integrity_problems()?;
     let notes = db.integrity_notes()?;
     let schema = db.foreign_schema()?;
-    let chain = db.verify_ledger(keys, expect, progress)?;
+    let chain = verify_chain(db, keys, expect, progress)?;
     let audit = if chain_only || !chain.ok { None } else { Some(audit_db(db, keys)?) };
     let ok = integrity.is_empty() && schema.is_empty() && chain.ok && audit.as_ref().is_none_or(|a| a.ok);
     Ok(Verification { ok, integrity, notes, schema, chain, audit })
+}
+
+/// Walk the chain in storage order through the domain's `Verifier`, the one
+/// verify loop for every backend. `progress(done)` is called every 4096
+/// blocks so a screen can draw a bar.
+pub fn verify_chain(
+    db: &dyn LedgerRows,
+    keys: &KeyRing,
+    expect: Option<ExpectedHead>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport> {
+    let mut verifier = Some(Verifier::new(keys, expect));
+    let mut failed = None;
+    let mut n = 0u64;
+    db.walk_ledger(&mut |row, exists| {
+        let Some(v) = verifier.as_mut() else { return false };
+        let problem = match row {
+            LedgerRow::Block(b) => v.push(&b, exists).err(),
+            LedgerRow::Unreadable { index, what } => Some(Problem::Corrupt { index, what }),
+        };
+        if let Some(p) = problem {
+            failed = verifier.take().map(|v| v.failed(p));
+            return false;
+        }
+        n += 1;
+        if n.is_multiple_of(4096) {
+            progress(n);
+        }
+        true
+    })?;
+    match (failed, verifier) {
+        (Some(report), _) => Ok(report),
+        (None, Some(v)) => Ok(v.finish()),
+        (None, None) => unreachable!("the verifier is taken only with a report"),
+    }
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 pub use admin::{ExportKind, RestoreReport, private_dir};
 pub use import::{IMPORT_COLUMNS, ImportError, ImportRow, ParsedRows, REQUIRED_COLUMNS, RowProblem, parse_rows};
-pub use ledger::Verification;
+pub use ledger::{Verification, verify_chain};
 pub use manual::{Candidate, CandidateKind};
 pub use offline::Gate;
 pub use passes::PassView;
@@ -143,7 +143,7 @@ pub fn load_config(paths: &Paths) -> Result<Config> {
 /// the same message for root (whom the kernel would let through) and others.
 pub fn check_data_dir(dir: &Path) -> Result<()> {
     match std::fs::metadata(dir) {
-        Ok(m) if !m.is_dir() => Err(Error::Other(format!("{} is not a directory", dir.display()))),
+        Ok(m) if !m.is_dir() => Err(Error::Input(format!("{} is not a directory", dir.display()))),
         Ok(m) if m.permissions().readonly() => Err(Error::store(
             crate::error::StoreKind::ReadOnly,
             format!(

@@ -157,7 +157,7 @@ impl Gatehouse {
             all_admitted &= out.verdict.admits();
             each(&out);
             if too_long {
-                return Err(Error::Other(format!(
+                return Err(Error::Input(format!(
                     "line {n} is longer than {} bytes, so it is not a gatehouse code; stopped reading there",
                     payload::MAX_LEN
                 )));

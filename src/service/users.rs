@@ -42,7 +42,7 @@ fn hash_password(pw: &str) -> Result<String> {
             e
         }));
     }
-    bcrypt::hash(pw, BCRYPT_COST).map_err(|e| Error::Other(format!("cannot hash password: {e}")))
+    bcrypt::hash(pw, BCRYPT_COST).map_err(|e| Error::Internal(format!("cannot hash password: {e}")))
 }
 
 impl Gatehouse {

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::domain::audit::{PassFacts, ScanFacts};
 use crate::domain::keys::KeyRing;
-use crate::domain::ledger::{BlockRef, ExpectedHead, StoredBlock, VerifyReport};
+use crate::domain::ledger::{BlockRef, StoredBlock};
 use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
 use crate::domain::resident::{Presence, Resident, ValidResident};
 use crate::domain::scan::Verdict;
@@ -119,6 +119,16 @@ pub trait ScanRows {
     fn scan_by_nonce(&self, nonce: &str) -> Result<Option<ScanRow>>;
 }
 
+/// One stored block as the walk reads it.
+pub enum LedgerRow<'r> {
+    Block(BlockRef<'r>),
+    /// A row whose columns could not be read as a block.
+    Unreadable {
+        index: u64,
+        what: String,
+    },
+}
+
 pub trait LedgerRows {
     /// Append a block linked to the current head. Call inside `write`; the
     /// backend serialises appends so the indices stay dense.
@@ -134,9 +144,11 @@ pub trait LedgerRows {
     fn ledger_blocks(&self, from: u64, limit: usize) -> Result<Vec<StoredBlock>>;
     /// The newest `n` blocks, newest first.
     fn ledger_recent(&self, n: usize) -> Result<Vec<StoredBlock>>;
-    /// Walk every block in storage order. `progress(done)` is called every
-    /// 4096 blocks so a screen can draw a bar.
-    fn verify_ledger(&self, keys: &KeyRing, expect: Option<ExpectedHead>, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport>;
+    /// Hand every block to `visit` in storage order, borrowed from storage,
+    /// until it returns false. `visit` also gets `exists(index)`, which asks
+    /// whether an index is stored anywhere (how a verifier tells a gap from a
+    /// block out of order). The verify loop itself is `service::ledger::verify_chain`.
+    fn walk_ledger(&self, visit: &mut dyn FnMut(LedgerRow<'_>, &mut dyn FnMut(u64) -> bool) -> bool) -> Result<()>;
     fn ledger_count(&self) -> Result<u64>;
 }
 

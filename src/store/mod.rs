@@ -20,12 +20,13 @@ use std::time::Duration;
 pub use backup::{BackupInfo, Retention, apply_retention, next_backup_name};
 pub use copy::CopyReport;
 pub use interface::{
-    AuditRows, Db, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, ScanRow, ScanRows, StatsQuery, SyncRows, Table, UserRows,
+    AuditRows, Db, LedgerRow, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, ScanRow, ScanRows, StatsQuery, SyncRows, Table,
+    UserRows,
 };
 pub use postgres::{DbLink, DbUrl, Endpoint, is_postgres_url, redact_url, url_has_password};
 pub use sync::{Changes, OutboxItem, Replica, Server};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The event's database, whichever backend holds it.
 pub struct Store {
@@ -175,12 +176,12 @@ impl Store {
         }
     }
 
-    /// Cap the database at `pages` pages (a quota). A write past it fails
-    /// exactly as on a full disk: `Error::DiskFull`, nothing written.
-    pub fn set_max_pages(&self, pages: u64) -> Result<u64> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.set_max_pages(pages),
-            Backend::Postgres(_) => Err(Error::Unsupported("a page quota applies to SQLite files only".into())),
+    /// What only a database in one file can do, or None on a server: the
+    /// caller decides up front, rather than a method failing at run time.
+    pub fn file(&mut self) -> Option<File<'_>> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => Some(File(s)),
+            Backend::Postgres(_) => None,
         }
     }
 
@@ -241,14 +242,20 @@ impl Store {
         }
         Ok(CopyReport::of(&dump))
     }
+}
 
-    /// Replace this database's contents with the SQLite file `src` (already verified).
+/// The event's database as one SQLite file (`Store::file`).
+pub struct File<'s>(&'s mut sqlite::SqliteStore);
+
+impl File<'_> {
+    /// Cap the file at `pages` pages (a quota). A write past it fails
+    /// exactly as on a full disk: `Error::DiskFull`, nothing written.
+    pub fn set_max_pages(&self, pages: u64) -> Result<u64> {
+        self.0.set_max_pages(pages)
+    }
+
+    /// Replace the file's contents with the SQLite file `src` (already verified).
     pub fn restore_from(&mut self, src: &Path) -> Result<()> {
-        match &mut self.backend {
-            Backend::Sqlite(s) => s.restore_from(src),
-            Backend::Postgres(_) => Err(Error::Unsupported(
-                "restore into PostgreSQL with `gatehouse db copy --to URL` from the backup, into an empty database".into(),
-            )),
-        }
+        self.0.restore_from(src)
     }
 }

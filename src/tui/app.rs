@@ -9,26 +9,29 @@ use image::GrayImage;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::action::Action;
-use super::effect::{Effect, Outcome, ScanSource};
+use super::component::Component;
+use super::effect::{Asker, Effect, Job, Outcome, ScanSource};
 use super::event::CameraNote;
 use super::keys;
-use super::screens::Ctx;
 use super::screens::prompt::Prompt;
+use super::screens::{Ctx, Screens};
+use super::theme::Theme;
+use super::view::View;
 use super::wedge::{Input, Wedge, is_code_char};
 use crate::config::Config;
 use crate::domain::stats::Stats;
 use crate::domain::user::Actor;
 
-pub use super::screens::Status;
 pub use super::screens::issue::{IssueField, IssueForm};
 pub use super::screens::ledger::LedgerState;
 pub use super::screens::login::LoginState;
 pub use super::screens::passes::{PassesState, SortKey};
 pub use super::screens::residents::{ResidentForm, ResidentsState};
 pub use super::screens::scan::ScanState;
+pub use super::screens::{Screen, Status};
 
-/// A screen's context, borrowed field by field so the screen's own state
-/// can be borrowed mutably beside it.
+/// A screen's context, borrowed field by field so the screens can be
+/// borrowed mutably beside it.
 macro_rules! cx {
     ($app:ident) => {
         &mut Ctx { cfg: &$app.cfg, data_dir: &$app.data_dir, status: &mut $app.status }
@@ -40,46 +43,6 @@ pub const MIN_HEIGHT: u16 = 24;
 /// Stats refresh on their own this often, besides after every scan.
 const STATS_EVERY: Duration = Duration::from_secs(5);
 const BACKUP_EVERY: Duration = Duration::from_secs(3600);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
-    Login,
-    Scan,
-    Issue,
-    Passes,
-    Residents,
-    Ledger,
-    Stats,
-}
-
-impl Screen {
-    /// Every screen after sign-in, in tab order. A screen's place here is
-    /// its key for every role (F2 + place, or 1 + place off Scan), so F3 is
-    /// Issue for everyone and an operator is told it is not theirs.
-    pub const FIXED: [Screen; 6] = [Screen::Scan, Screen::Issue, Screen::Passes, Screen::Residents, Screen::Ledger, Screen::Stats];
-
-    /// The screen's place in `FIXED` (Login has none).
-    pub fn place(self) -> Option<usize> {
-        Screen::FIXED.iter().position(|s| *s == self)
-    }
-
-    /// Its function key: F2 Scan … F7 Stats.
-    pub fn fkey(self) -> Option<u8> {
-        self.place().map(|i| i as u8 + 2)
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Screen::Login => "Login",
-            Screen::Scan => "Scan",
-            Screen::Issue => "Issue",
-            Screen::Passes => "Passes",
-            Screen::Residents => "Residents",
-            Screen::Ledger => "Ledger",
-            Screen::Stats => "Stats",
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct App {
@@ -101,12 +64,8 @@ pub struct App {
     pub preview: Option<GrayImage>,
     pub screen: Screen,
     pub actor: Option<Actor>,
-    pub login: LoginState,
-    pub scan: ScanState,
-    pub issue: IssueForm,
-    pub passes: PassesState,
-    pub residents: ResidentsState,
-    pub ledger: super::screens::ledger::LedgerState,
+    /// Every screen's own state; the open one gets the keys.
+    pub screens: Screens,
     pub stats: Option<Stats>,
     /// Why the stats shown are not current (the server did not answer).
     pub stats_offline: Option<String>,
@@ -149,12 +108,7 @@ impl App {
             preview: None,
             screen: Screen::Login,
             actor: None,
-            login: LoginState::default(),
-            scan: ScanState::default(),
-            issue: IssueForm::default(),
-            passes: PassesState::default(),
-            residents: ResidentsState::default(),
-            ledger: LedgerState::default(),
+            screens: Screens::default(),
             stats: None,
             stats_offline: None,
             acked: Vec::new(),
@@ -174,13 +128,8 @@ impl App {
 
     /// The tabs this user may open: operators see Scan and Stats only.
     pub fn tabs(&self) -> Vec<Screen> {
-        match &self.actor {
-            None => vec![],
-            Some(a) if a.is_admin() => {
-                vec![Screen::Scan, Screen::Issue, Screen::Passes, Screen::Residents, Screen::Ledger, Screen::Stats]
-            }
-            Some(_) => vec![Screen::Scan, Screen::Stats],
-        }
+        let Some(a) = &self.actor else { return vec![] };
+        Screen::FIXED.into_iter().filter(|s| a.is_admin() || !s.admin_only()).collect()
     }
 
     /// The offline-capable gate's state, when this is one.
@@ -215,13 +164,29 @@ impl App {
         v.conflicts.into_iter().filter(|c| !c.acknowledged && !self.acked.contains(&c.block)).collect()
     }
 
+    /// The open screen, as a component.
+    pub fn open(&self) -> &dyn Component {
+        self.screens.get(self.screen)
+    }
+
+    /// What the screens may read while drawing, besides their own state.
+    pub fn view<'a>(&'a self, theme: &'a Theme) -> View<'a> {
+        View {
+            theme,
+            cfg: &self.cfg,
+            gate: &self.gate,
+            actor: self.actor.as_ref(),
+            stats: self.stats.as_ref(),
+            stats_offline: self.stats_offline.as_deref(),
+            camera: &self.camera,
+            camera_ok: self.camera_ok,
+            preview: self.preview.as_ref(),
+        }
+    }
+
     /// The open screen's prompt, if it asked something.
     pub fn prompt(&self) -> Option<&Prompt> {
-        match self.screen {
-            Screen::Passes => self.passes.prompt.as_ref(),
-            Screen::Residents => self.residents.prompt.as_ref(),
-            _ => None,
-        }
+        self.open().prompt()
     }
 
     pub fn prompt_open(&self) -> bool {
@@ -234,41 +199,22 @@ impl App {
 
     /// Is a text input focused, so that letters and digits are text?
     pub fn editing_text(&self) -> bool {
-        match self.screen {
-            Screen::Issue => self.issue.editing_text(),
-            Screen::Passes => self.passes.searching,
-            Screen::Residents if self.residents.searching => true,
-            Screen::Residents => self.residents.form.is_some(),
-            _ => false,
-        }
+        self.open().editing_text()
     }
 
-    /// Unsaved input that quitting would lose.
+    /// Unsaved input that quitting would lose, on any screen.
     pub fn has_unsaved_input(&self) -> bool {
-        self.issue.dirty()
-            || self.residents.form.as_ref().is_some_and(ResidentForm::dirty)
-            || self.passes.prompt.is_some()
-            || self.residents.prompt.is_some()
+        Screen::ALL.iter().any(|s| self.screens.get(*s).dirty())
     }
 
-    /// Effects to load what a screen shows when it opens.
-    fn enter(&mut self, screen: Screen) -> Vec<Effect> {
+    /// Open a screen, with the effects that load what it shows.
+    fn enter(&mut self, screen: Screen) -> Vec<Job> {
         self.screen = screen;
         self.status = None;
-        match screen {
-            Screen::Passes => vec![Effect::LoadPasses(self.passes.filter())],
-            Screen::Residents => vec![self.residents.reload()],
-            Screen::Ledger => vec![Effect::LoadLedger],
-            Screen::Stats | Screen::Scan => vec![Effect::LoadStats],
-            Screen::Issue => {
-                self.issue.enter();
-                vec![]
-            }
-            Screen::Login => vec![],
-        }
+        Job::all(screen, self.screens.get_mut(screen).enter())
     }
 
-    fn switch_tab(&mut self, delta: isize) -> Vec<Effect> {
+    fn switch_tab(&mut self, delta: isize) -> Vec<Job> {
         let tabs = self.tabs();
         if tabs.is_empty() {
             return vec![];
@@ -281,7 +227,7 @@ impl App {
     /// A key from the terminal. It goes through the scanner path first, on
     /// every screen and overlay, signed in or not: a burst is a scan and
     /// nothing else; what is left reaches the key bindings.
-    pub fn key(&mut self, key: KeyEvent, at: Instant) -> Vec<Effect> {
+    pub fn key(&mut self, key: KeyEvent, at: Instant) -> Vec<Job> {
         self.last_key = Some(at);
         let inputs = self.wedge.key(key, at);
         self.route(inputs)
@@ -289,23 +235,25 @@ impl App {
 
     /// A scanner's read: checked when someone is signed in; on the sign-in
     /// screen dropped with a word (and a buzz), never typed into a field.
-    fn scanned_burst(&mut self, text: String, at: Instant) -> Vec<Effect> {
-        if self.actor.is_none() && self.login.busy {
+    fn scanned_burst(&mut self, text: String, at: Instant) -> Vec<Job> {
+        let login = &mut self.screens.login;
+        if self.actor.is_none() && login.busy {
             // Signing in right now: the guest waits a moment, not for a second read.
-            self.login.pending_scan = Some((text, at));
+            login.pending_scan = Some((text, at));
             return vec![];
         }
         if self.actor.is_none() {
-            self.login.scan_refused();
-            return if self.cfg.console.sound { vec![Effect::Bell(super::effect::Bell::Deny)] } else { vec![] };
+            login.scan_refused();
+            let buzz = if self.cfg.console.sound { vec![Effect::Bell(super::effect::Bell::Deny)] } else { vec![] };
+            return Job::all(Screen::Login, buzz);
         }
         let text = text.trim().to_string();
         // Our codes in capitals (a scanner set to lower case); others as read.
         let text = if text.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("GH1-")) { text.to_ascii_uppercase() } else { text };
-        self.scan.submit(text, ScanSource::Wedge, Some(at))
+        Job::all(Screen::Scan, self.screens.scan.submit(text, ScanSource::Wedge, Some(at)))
     }
 
-    fn route(&mut self, inputs: Vec<Input>) -> Vec<Effect> {
+    fn route(&mut self, inputs: Vec<Input>) -> Vec<Job> {
         let mut fx = Vec::new();
         for input in inputs {
             match input {
@@ -316,7 +264,9 @@ impl App {
                     let text = keys::map(self, key, at).filter(|a| matches!(a, Action::Type(_) | Action::ScanChar(..)));
                     // On Scan a fast `q` is a letter of a code, never the quit key.
                     let action = text.or(match key.code {
-                        KeyCode::Char(c) if self.screen == Screen::Scan && !self.help && self.scan.checkin.is_none() && is_code_char(c) => {
+                        KeyCode::Char(c)
+                            if self.screen == Screen::Scan && !self.help && self.screens.scan.checkin.is_none() && is_code_char(c) =>
+                        {
                             Some(Action::ScanChar(c, at))
                         }
                         _ => None,
@@ -328,17 +278,18 @@ impl App {
         fx
     }
 
-    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+    pub fn update(&mut self, action: Action) -> Vec<Job> {
+        let mine = |fx: Vec<Effect>| Job::all(Asker::App, fx);
         match action {
             Action::ForceQuit => {
                 self.quit = true;
-                return vec![Effect::Quit];
+                return mine(vec![Effect::Quit]);
             }
             Action::Quit => {
                 // A second Ctrl-C while asking means it.
                 if self.confirm_quit {
                     self.quit = true;
-                    return vec![Effect::Quit];
+                    return mine(vec![Effect::Quit]);
                 }
                 self.confirm_quit = true;
                 return vec![];
@@ -371,7 +322,7 @@ impl App {
             let open = self.open_list();
             let Some(list) = self.conflict_list.as_mut() else { return vec![] };
             return match list.update(action, &open) {
-                Some(fx) => fx,
+                Some(fx) => mine(fx),
                 None => {
                     self.conflict_list = None;
                     vec![]
@@ -397,27 +348,19 @@ impl App {
                 _ => {}
             }
         }
-        match self.screen {
-            Screen::Login => self.login.update(action),
-            Screen::Scan => self.scan.update(action),
-            Screen::Issue => self.issue.update(action, cx!(self)),
-            Screen::Passes => self.passes.update(action, cx!(self)),
-            Screen::Residents => self.residents.update(action, cx!(self)),
-            Screen::Ledger => self.ledger.update(action),
-            Screen::Stats => super::screens::stats::update(action),
-        }
+        let screen = self.screen;
+        Job::all(screen, self.screens.get_mut(screen).update(action, cx!(self)))
     }
 
     /// Back to the login screen for the next operator. The camera, the
     /// last scans and the counts stay; every form, prompt and admin list goes.
-    pub fn sign_out(&mut self, why: Option<String>) -> Vec<Effect> {
+    pub fn sign_out(&mut self, why: Option<String>) -> Vec<Job> {
         let Some(who) = self.actor.take() else { return vec![] };
-        self.login = LoginState { error: Some(why.unwrap_or_else(|| format!("{} signed out", who.username))), ..Default::default() };
-        self.issue = IssueForm::default();
-        self.passes = PassesState::default();
-        self.residents = ResidentsState::default();
-        self.ledger = LedgerState::default();
-        self.scan.entry.clear();
+        for s in Screen::ALL {
+            self.screens.get_mut(s).sign_out();
+        }
+        self.screens.login =
+            LoginState { error: Some(why.unwrap_or_else(|| format!("{} signed out", who.username))), ..Default::default() };
         self.wedge.clear();
         self.conflict_list = None;
         self.help = false;
@@ -425,18 +368,18 @@ impl App {
         self.confirm_sign_out = false;
         self.status = None;
         self.screen = Screen::Login;
-        vec![Effect::SignOut]
+        Job::all(Asker::App, vec![Effect::SignOut])
     }
 
     /// A tick: the clock text, wedge pauses, the idle lock, periodic stats
     /// and backups.
-    pub fn tick(&mut self, now: Instant, clock: String) -> Vec<Effect> {
+    pub fn tick(&mut self, now: Instant, clock: String) -> Vec<Job> {
         self.clock = clock;
         let mut fx = Vec::new();
         // Signed in or not: the replica stays fresh for the next operator.
         if self.remote && !self.syncing && self.next_sync.is_none_or(|t| now >= t) {
             self.syncing = true;
-            fx.push(Effect::Sync);
+            fx.push(Job { asker: Asker::App, effect: Effect::Sync });
         }
         if self.actor.is_none() {
             let inputs = self.wedge.tick(now);
@@ -464,25 +407,25 @@ impl App {
         {
             self.last_stats = None;
         }
-        self.scan.tick(now, Duration::from_secs_f64(self.cfg.console.verdict_secs));
+        self.screens.scan.tick(now, Duration::from_secs_f64(self.cfg.console.verdict_secs));
         if matches!(self.screen, Screen::Scan | Screen::Stats)
             && self.last_stats.is_none_or(|t| now.saturating_duration_since(t) >= STATS_EVERY)
         {
             self.last_stats = Some(now);
-            fx.push(Effect::LoadStats);
+            fx.push(Job { asker: Asker::App, effect: Effect::LoadStats });
         }
         match self.last_backup {
             None => self.last_backup = Some(now),
             Some(t) if now.saturating_duration_since(t) >= BACKUP_EVERY => {
                 self.last_backup = Some(now);
-                fx.push(Effect::Backup);
+                fx.push(Job { asker: Asker::App, effect: Effect::Backup });
             }
             Some(_) => {}
         }
         fx
     }
 
-    pub fn camera(&mut self, note: CameraNote) -> Vec<Effect> {
+    pub fn camera(&mut self, note: CameraNote) -> Vec<Job> {
         match note {
             CameraNote::Opened(d) => {
                 self.camera = d;
@@ -499,90 +442,68 @@ impl App {
             }
             // The capture thread already debounced it; scan only once signed in.
             CameraNote::Decoded(text) if self.actor.is_some() => {
-                self.scan.busy = true;
-                return vec![Effect::Scan { payload: text, source: ScanSource::Camera }];
+                self.screens.scan.busy = true;
+                return Job::all(Screen::Scan, vec![Effect::Scan { payload: text, source: ScanSource::Camera }]);
             }
             CameraNote::Decoded(_) => {}
         }
         vec![]
     }
 
-    /// Take a worker result into the state of the screen it belongs to.
-    pub fn apply(&mut self, outcome: Outcome) -> Vec<Effect> {
+    /// A worker result, for the one who asked. What every screen reads (the
+    /// counts, the gate's link, who is signed in) the App keeps; the rest
+    /// goes to the asking screen, and a message to the footer.
+    pub fn apply(&mut self, to: impl Into<Asker>, outcome: Outcome) -> Vec<Job> {
+        let to = to.into();
         match outcome {
             Outcome::LoggedIn(actor) => {
-                let pending = self.login.pending_scan.take();
-                self.login = LoginState::default();
+                let pending = self.screens.login.pending_scan.take();
+                self.screens.login = LoginState::default();
                 self.actor = Some(actor);
                 self.last_key = None;
                 let mut fx = self.enter(Screen::Scan);
                 if let Some((text, at)) = pending {
                     fx.extend(self.scanned_burst(text, at));
                 }
-                return fx;
+                fx
             }
-            Outcome::LoginFailed(e) => {
-                self.login.busy = false;
-                let lost = self.login.pending_scan.take().is_some();
-                self.login.error = Some(if lost { format!("{e} · a code read meanwhile was not checked") } else { e });
-            }
-            Outcome::Scanned(out, source, photo) => {
-                let o = &*out;
-                let who = o.pass.as_ref().map(|p| p.holders()).or_else(|| o.resident.as_ref().map(|r| r.name.clone()));
-                let line =
-                    format!("scan #{}: {} · {}", self.scan.seq + 1, super::screens::scan::big_word(o), who.unwrap_or(o.reason.clone()));
-                // A check-in's own verdict closes its box; any other read leaves it open.
-                let covered = self.screen != Screen::Scan || self.help || (self.scan.checkin.is_some() && source != ScanSource::CheckIn);
-                let mut fx = self.scan.scanned(*out, source, photo, self.cfg.console.sound);
+            Outcome::Scanned(ref out, source, _) => {
                 // Scanned from another screen or under a dialog: the verdict
                 // over it in full, and in the footer.
+                let covered = self.screen != Screen::Scan || self.help || self.screens.scan.under_checkin(source);
+                let who = out.pass.as_ref().map(|p| p.holders()).or_else(|| out.resident.as_ref().map(|r| r.name.clone()));
+                let line = format!(
+                    "scan #{}: {} · {}",
+                    self.screens.scan.seq + 1,
+                    super::screens::scan::big_word(out),
+                    who.unwrap_or(out.reason.clone())
+                );
+                let admits = out.verdict.admits();
+                let mut fx = Job::all(Screen::Scan, self.screens.scan.outcome(outcome, cx!(self)));
                 if covered {
-                    self.verdict_strip = Some(self.scan.seq);
-                    if self.scan.last.as_ref().is_some_and(|o| o.verdict.admits()) {
+                    self.verdict_strip = Some(self.screens.scan.seq);
+                    if admits {
                         cx!(self).say(line);
                     } else {
                         cx!(self).warn(line);
                     }
                 }
-                // The Passes list shows the pass's new status without `r`.
-                if self.screen == Screen::Passes {
-                    fx.push(Effect::LoadPasses(self.passes.filter()));
+                // The open screen may show what the scan changed.
+                let screen = self.screen;
+                if screen != Screen::Scan {
+                    fx.extend(Job::all(screen, self.screens.get_mut(screen).scanned()));
                 }
-                return fx;
-            }
-            Outcome::Issued(v) => {
-                self.issue.issued(v, cx!(self));
-            }
-            Outcome::IssueRejected(e) => {
-                self.issue.rejected(e, cx!(self));
-            }
-            Outcome::Found(query, rows) => {
-                if let Some(c) = self.scan.checkin.as_mut() {
-                    c.found(query, rows);
-                }
-            }
-            Outcome::Passes(rows) => self.passes.loaded(rows),
-            Outcome::PassChanged(p, what) => {
-                return self.passes.changed(&p, what, cx!(self));
-            }
-            Outcome::Residents(rows) => self.residents.loaded(rows),
-            Outcome::ResidentAdded(v) => {
-                return self.residents.added(v, cx!(self));
-            }
-            Outcome::ResidentRejected(e) => self.residents.rejected(e),
-            Outcome::PhotoSaved(path) => {
-                self.residents.photo_saved(&path, cx!(self));
-            }
-            Outcome::Ledger(blocks, total) => self.ledger.loaded(blocks, total),
-            Outcome::Verified(r) => {
-                self.ledger.verifying = false;
-                self.ledger.report = Some(*r);
+                fx
             }
             Outcome::Stats(s) => {
                 self.stats = Some(*s);
                 self.stats_offline = None;
+                vec![]
             }
-            Outcome::StatsOffline(why) => self.stats_offline = Some(why),
+            Outcome::StatsOffline(why) => {
+                self.stats_offline = Some(why);
+                vec![]
+            }
             Outcome::ConflictAcked(block, msg) => {
                 if !self.acked.contains(&block) {
                     self.acked.push(block);
@@ -599,6 +520,7 @@ impl App {
                     None => {}
                 }
                 cx!(self).say(msg);
+                vec![]
             }
             Outcome::Synced(view) => {
                 self.syncing = false;
@@ -606,28 +528,32 @@ impl App {
                     if view.fresh.online { super::offline::PULL_EVERY } else { Duration::from_secs_f64(self.cfg.offline.retry_secs) };
                 self.next_sync = Some(Instant::now() + every);
                 self.sync = Some(*view);
+                vec![]
             }
             // The backup is the database only: say where the key must be kept.
             Outcome::BackedUp(file) => {
-                cx!(self).say(format!("backup written: {} · the key is not in it: keep gatehouse.key apart", file.display()))
+                cx!(self).say(format!("backup written: {} · the key is not in it: keep gatehouse.key apart", file.display()));
+                vec![]
             }
-            Outcome::Done(msg) if msg.is_empty() => {}
-            Outcome::Done(msg) => cx!(self).say(msg),
-            Outcome::Failed(msg) => {
-                self.scan.busy = false;
-                self.issue.busy = false;
-                self.login.busy = false;
-                self.ledger.verifying = false;
-                if let Some(f) = self.residents.form.as_mut() {
-                    f.busy = false;
+            Outcome::Done(msg) => {
+                if !msg.is_empty() {
+                    cx!(self).say(msg);
                 }
-                cx!(self).warn(msg);
+                vec![]
             }
+            // Only the screen that asked stops waiting; the footer says why.
+            Outcome::Failed(msg) => {
+                let fx = self.for_asker(to, Outcome::Failed(msg.clone()));
+                cx!(self).warn(msg);
+                fx
+            }
+            other => self.for_asker(to, other),
         }
-        vec![]
     }
 
-    pub fn progress(&mut self, done: u64) {
-        self.ledger.progress = done;
+    /// An outcome for the screen that asked (the App asks for none of these).
+    fn for_asker(&mut self, to: Asker, outcome: Outcome) -> Vec<Job> {
+        let Asker::Screen(s) = to else { return vec![] };
+        Job::all(s, self.screens.get_mut(s).outcome(outcome, cx!(self)))
     }
 }

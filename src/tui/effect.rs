@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use super::screens::Screen;
 use crate::domain::ledger::StoredBlock;
 use crate::domain::pass::{Pass, PassRequest};
 use crate::domain::resident::ResidentRequest;
@@ -101,6 +102,36 @@ impl Effect {
     }
 }
 
+/// Who asked for an effect: its result goes back there, so one screen's
+/// failure never clears another screen's busy flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asker {
+    /// The console itself: the sync job, timed stats and backups, sign-out,
+    /// the conflict list.
+    App,
+    Screen(Screen),
+}
+
+impl From<Screen> for Asker {
+    fn from(s: Screen) -> Asker {
+        Asker::Screen(s)
+    }
+}
+
+/// An effect with the one who asked for it: what `App` hands the driver.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub asker: Asker,
+    pub effect: Effect,
+}
+
+impl Job {
+    pub fn all(asker: impl Into<Asker>, effects: Vec<Effect>) -> Vec<Job> {
+        let asker = asker.into();
+        effects.into_iter().map(|effect| Job { asker, effect }).collect()
+    }
+}
+
 /// A resident's photo, ready to draw: sixel, kitty or iTerm2 where the
 /// terminal has them, half blocks elsewhere.
 #[derive(Clone)]
@@ -116,7 +147,7 @@ impl std::fmt::Debug for Photo {
 pub const PHOTO_COLS: u16 = 24;
 pub const PHOTO_ROWS: u16 = 10;
 
-/// A worker result, fed back into `App::apply`.
+/// A worker result, fed back into `App::apply` with its asker.
 #[derive(Debug, Clone)]
 pub enum Outcome {
     LoggedIn(Actor),
@@ -135,6 +166,8 @@ pub enum Outcome {
     Ledger(Vec<StoredBlock>, u64),
     /// The file, schema, chain and audit (boxed: it is large).
     Verified(Box<crate::service::Verification>),
+    /// Ledger verification under way: blocks checked so far.
+    Progress(u64),
     Stats(Box<Stats>),
     /// Stats could not be read: the server did not answer (offline gate).
     StatsOffline(String),

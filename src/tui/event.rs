@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{self, Event as CtEvent, KeyEvent, KeyEventKind};
 
-use super::effect::Outcome;
+use super::effect::{Asker, Outcome};
 
 #[derive(Debug)]
 pub enum Event {
@@ -20,10 +20,8 @@ pub enum Event {
     Tick(Instant),
     /// A camera event, already debounced by the capture thread.
     Camera(CameraNote),
-    /// A finished effect from the worker.
-    Done(Outcome),
-    /// Ledger verification progress: blocks checked so far.
-    Progress(u64),
+    /// A finished effect from the worker, for the one who asked.
+    Done(Asker, Outcome),
 }
 
 /// What the camera path tells the UI: the capture thread's own events.

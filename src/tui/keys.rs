@@ -6,8 +6,7 @@ use std::time::Instant;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
-use super::app::{App, Screen};
-use super::screens;
+use super::app::App;
 
 pub fn map(app: &App, key: KeyEvent, at: Instant) -> Option<Action> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -42,9 +41,10 @@ pub fn map(app: &App, key: KeyEvent, at: Instant) -> Option<Action> {
     if key.code == KeyCode::F(8) && app.actor.is_some() {
         return Some(Action::SignOut);
     }
-    // In the resident form F5 takes the photo; elsewhere F2-F7 jump to a screen.
-    if key.code == KeyCode::F(5) && app.screen == Screen::Residents && app.residents.form.is_some() {
-        return Some(Action::CapturePhoto);
+    // A screen's own function key (the resident form's F5 photo); else F2-F7 jump to a screen.
+    let open = app.open();
+    if let Some(a) = open.hotkey(key) {
+        return Some(a);
     }
     if let KeyCode::F(n @ 2..=7) = key.code {
         return Some(Action::GoTo(n as usize - 2));
@@ -52,16 +52,7 @@ pub fn map(app: &App, key: KeyEvent, at: Instant) -> Option<Action> {
     if let Some(p) = app.prompt() {
         return Some(p.key(key));
     }
-    let own = match app.screen {
-        Screen::Login => return Some(app.login.key(key)),
-        Screen::Scan => app.scan.key(key, at),
-        Screen::Issue => app.issue.key(key),
-        Screen::Passes => app.passes.key(key),
-        Screen::Residents => app.residents.key(key),
-        Screen::Ledger => app.ledger.key(key),
-        Screen::Stats => screens::stats::key(key),
-    };
-    own.or_else(|| global(key))
+    open.key(key, at).or_else(|| global(key))
 }
 
 fn global(key: KeyEvent) -> Option<Action> {

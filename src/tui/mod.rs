@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod component;
 pub mod effect;
 pub mod event;
 pub mod forms;
@@ -13,6 +14,7 @@ pub mod offline;
 pub mod screens;
 pub mod theme;
 pub mod ui;
+pub mod view;
 pub mod wedge;
 pub mod widgets;
 pub mod worker;
@@ -28,10 +30,10 @@ use anyhow::{Context, Result};
 
 use self::action::Action;
 use self::app::App;
-use self::effect::{Bell, Effect};
+use self::effect::{Bell, Effect, Job};
 use self::event::Event;
 use self::theme::Theme;
-use crate::camera::{CaptureSettings, SourceSpec};
+use crate::camera::SourceSpec;
 use crate::service::Gate;
 
 /// 25 redraws a second at most; each tick also refreshes the clock.
@@ -53,10 +55,10 @@ pub fn run(core: Gate, gate: String, camera: SourceSpec, started: std::time::Ins
     // A gate with a server keeps scanning offline; a timed sync job feeds the header.
     app.remote = core.has_remote();
     let (tx, rx) = mpsc::channel::<Event>();
-    let (jobs_tx, jobs_rx) = mpsc::channel::<Effect>();
+    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
     let frames = crate::camera::frame_slot();
     let stop = Arc::new(AtomicBool::new(false));
-    let settings = CaptureSettings::from_config(core.cfg());
+    let settings = core.cfg().capture_settings();
 
     let mut terminal = ratatui::try_init().context("cannot open the terminal")?;
     // After ratatui's hook (which restores the terminal): decoder panics are
@@ -113,12 +115,12 @@ pub fn run(core: Gate, gate: String, camera: SourceSpec, started: std::time::Ins
                     refresh_preview(&mut app, &frames, &mut preview_seq);
                 }
                 let effects = handle(&mut app, ev);
-                for e in effects {
-                    match e {
+                for job in effects {
+                    match job.effect {
                         Effect::Quit => {}
                         Effect::Bell(b) => ring(b),
-                        other => {
-                            let _ = jobs_tx.send(other);
+                        _ => {
+                            let _ = jobs_tx.send(job);
                         }
                     }
                 }
@@ -196,18 +198,14 @@ fn refresh_preview(app: &mut App, frames: &crate::camera::FrameSlot, seen: &mut 
     app.preview = Some(small);
 }
 
-fn handle(app: &mut App, ev: Event) -> Vec<Effect> {
+fn handle(app: &mut App, ev: Event) -> Vec<Job> {
     match ev {
         Event::Key(k, at) => app.key(k, at),
         Event::Paste(s) => app.update(Action::Paste(s)),
         Event::Resize => vec![],
         Event::Tick(now) => app.tick(now, chrono::Local::now().format("%H:%M:%S").to_string()),
         Event::Camera(note) => app.camera(note),
-        Event::Done(o) => app.apply(o),
-        Event::Progress(n) => {
-            app.progress(n);
-            vec![]
-        }
+        Event::Done(to, o) => app.apply(to, o),
     }
 }
 

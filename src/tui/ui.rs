@@ -1,5 +1,5 @@
-//! Drawing: the frame (header, tabs, footer), the active screen and any
-//! overlay. Rendering only reads `App`.
+//! Drawing: the frame (header, tabs, footer), the open screen (drawn by
+//! itself from a `View`) and any overlay. Rendering only reads.
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -9,7 +9,9 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::app::{App, MIN_HEIGHT, MIN_WIDTH, Screen};
 use super::screens;
+use super::screens::conflicts::{in_order, side};
 use super::theme::Theme;
+use super::widgets::layout::centered;
 use super::widgets::text::{self, visible};
 
 pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
@@ -44,15 +46,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     render_header(app, theme, header, buf);
     render_tabs(app, theme, tabs, buf);
     Paragraph::new(banner).render(banner_area, buf);
-    match app.screen {
-        Screen::Login => screens::login::render(app, theme, body, buf),
-        Screen::Scan => screens::scan::render(app, theme, body, buf),
-        Screen::Issue => screens::issue::render(app, theme, body, buf),
-        Screen::Passes => screens::passes::render(app, theme, body, buf),
-        Screen::Residents => screens::residents::render(app, theme, body, buf),
-        Screen::Ledger => screens::ledger::render(app, theme, body, buf),
-        Screen::Stats => screens::stats::render(app, theme, body, buf),
-    }
+    app.open().render(&app.view(theme), body, buf);
     render_footer(app, theme, footer, buf);
     if let Some(list) = &app.conflict_list {
         list.render(&app.open_list(), theme, body, buf);
@@ -61,8 +55,8 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         render_help(app, theme, body, buf);
     }
     let scan_box_seen = app.screen == Screen::Scan && !app.help && !app.confirm_quit && !app.confirm_sign_out;
-    if app.actor.is_some() && !scan_box_seen && app.verdict_strip == Some(app.scan.seq) {
-        screens::scan::render_strip(app, theme, body, buf);
+    if app.actor.is_some() && !scan_box_seen && app.verdict_strip == Some(app.screens.scan.seq) {
+        screens::scan::render_strip(&app.screens.scan, theme, body, buf);
     }
     if app.confirm_quit || app.confirm_sign_out {
         let (title, question) = match (app.confirm_quit, app.has_unsaved_input()) {
@@ -157,33 +151,6 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-/// A double admission's two sides by the time they happened, not by which
-/// was uploaded first, each with whether it was the offline one (the one
-/// that conflicted on upload).
-pub fn in_order(c: &crate::domain::offline::Conflict) -> [(&crate::domain::offline::Admission, bool); 2] {
-    let swapped = crate::domain::clock::parse_stamp(&c.second.at)
-        .zip(crate::domain::clock::parse_stamp(&c.first.at))
-        .is_some_and(|(second, first)| second < first);
-    if swapped { [(&c.second, true), (&c.first, false)] } else { [(&c.first, false), (&c.second, true)] }
-}
-
-/// `Gate A · asha · 18:30:01`; a void made away from any gate has no gate to name.
-pub fn side(a: &crate::domain::offline::Admission) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if !a.gate.is_empty() {
-        parts.push(visible(&a.gate).into_owned());
-    }
-    parts.push(if a.operator.is_empty() { "-".into() } else { visible(&a.operator).into_owned() });
-    parts.push(screens::hhmmss(&a.at));
-    parts.join(" · ")
-}
-
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
-}
-
 fn render_header(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     use ratatui::widgets::Widget;
     Paragraph::new(header_text(app, area.width as usize)).style(theme.header()).render(area, buf);
@@ -244,22 +211,7 @@ pub fn footer_keys(app: &App) -> &'static str {
     if app.prompt_open() {
         return if app.prompt_is_confirm() { "y confirm  n/Esc cancel" } else { "Enter ok  Esc cancel" };
     }
-    match app.screen {
-        Screen::Login => "Enter next/sign in  Tab switch field  Esc quit",
-        Screen::Scan if app.scan.checkin.as_ref().is_some_and(|c| c.confirming) => "Enter check in  Esc back to the list",
-        Screen::Scan if app.scan.checkin.is_some() => "type a name, phone or id  ↑↓ choose  Enter pick  Esc close",
-        Screen::Scan => "scan or type code+Enter  / find by name or id  F8 sign out  ? help  q quit",
-        Screen::Issue if app.issue.issued.is_some() => "p print  s save PNG  n/Enter issue another  Tab next screen",
-        Screen::Issue => "↑↓ field  ←→ choose  Enter next/issue  Esc leave field  F1 help",
-        Screen::Passes if app.passes.searching => "type to search  Enter/Esc done",
-        Screen::Passes => "/ search  tsmo filter  Enter detail  v void  u unscan  p print  e CSV  r reload",
-        Screen::Residents if app.residents.searching => "type a name, room or phone  Enter/Esc done",
-        Screen::Residents if app.residents.form.is_some() => "↑↓ field  Enter next/save  F5 photo from camera  Esc cancel",
-        Screen::Residents => "/ search  a add  Enter detail/QR  d deactivate  p print  r refresh  ? help",
-        Screen::Ledger if app.ledger.open => "Esc close the block  ↑↓ another  v verify  q quit",
-        Screen::Ledger => "↑↓ choose  Enter open a block  v verify  b backup  r refresh  ? help",
-        Screen::Stats => "r refresh (live while scanning)  ? help  q quit",
-    }
+    app.open().footer()
 }
 
 fn render_footer(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -292,7 +244,10 @@ fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
         k("/", "manual check-in: find by name, phone or ticket id"),
     ];
     if !admin {
-        lines.insert(3, k("F3 F4 F5 F6", "Issue, Passes, Residents, Ledger: admins only"));
+        let theirs: Vec<Screen> = Screen::FIXED.into_iter().filter(|s| s.admin_only()).collect();
+        let keys: Vec<String> = theirs.iter().filter_map(|s| s.fkey().map(|k| format!("F{k}"))).collect();
+        let names: Vec<&str> = theirs.iter().map(|s| s.title()).collect();
+        lines.insert(3, k(&keys.join(" "), &format!("{}: admins only", names.join(", "))));
     }
     if admin {
         lines.extend([

@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::effect::{Effect, Outcome, PHOTO_COLS, PHOTO_ROWS, Photo};
+use super::effect::{Asker, Effect, Job, Outcome, PHOTO_COLS, PHOTO_ROWS, Photo};
 use super::event::Event;
 use super::offline::{SyncMemory, sync_once};
 use crate::domain::user::Actor;
@@ -22,7 +22,7 @@ pub type FrameShare = crate::camera::FrameSlot;
 pub fn spawn(
     core: Gate,
     gate: String,
-    jobs: Receiver<Effect>,
+    jobs: Receiver<Job>,
     events: Sender<Event>,
     frames: FrameShare,
     picker: ratatui_image::picker::Picker,
@@ -30,10 +30,13 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("worker".into())
         .spawn(move || {
-            let mut w = Worker { core, gate, actor: None, sync: SyncMemory::default(), acked: false, events, frames, picker };
-            for effect in jobs {
-                let outcome = w.dispatch(effect);
-                if w.events.send(Event::Done(outcome)).is_err() {
+            let mut w =
+                Worker { core, gate, actor: None, sync: SyncMemory::default(), acked: false, events, frames, picker, asker: Asker::App };
+            for job in jobs {
+                // The answer, and any sent before it, go back to the one who asked.
+                w.asker = job.asker;
+                let outcome = w.dispatch(job.effect);
+                if w.events.send(Event::Done(job.asker, outcome)).is_err() {
                     return;
                 }
             }
@@ -73,6 +76,8 @@ struct Worker {
     events: Sender<Event>,
     frames: FrameShare,
     picker: ratatui_image::picker::Picker,
+    /// Who asked for the effect being run.
+    asker: Asker,
 }
 
 impl Worker {
@@ -90,7 +95,7 @@ impl Worker {
                         if o.is_online() {
                             return Outcome::LoggedIn(a);
                         }
-                        let _ = self.events.send(Event::Done(Outcome::LoggedIn(a)));
+                        let _ = self.events.send(Event::Done(self.asker, Outcome::LoggedIn(a)));
                         Outcome::Done("OFFLINE: signed in from the replica; scans are decided here and queued".into())
                     }
                     Err(e) => Outcome::LoginFailed(e.to_string()),
@@ -155,9 +160,10 @@ impl Worker {
             other => {
                 let what = needs_server(&other);
                 let w = wait(&other);
-                let (gate, events, picker) = (self.gate.clone(), self.events.clone(), self.picker.clone());
+                let (gate, picker) = (self.gate.clone(), self.picker.clone());
+                let (events, asker) = (self.events.clone(), self.asker);
                 let r = o.try_server(w, move |g| {
-                    let out = apply(g, &gate, &a, other, &events, &picker);
+                    let out = apply(g, &gate, &a, other, &|o| events.send(Event::Done(asker, o)).is_ok(), &picker);
                     // A link that dropped under the call is the gate going offline, not the call failing.
                     if g.db_link().is_some_and(|l| !l.is_up()) {
                         return Err(Error::unreachable("the link dropped"));
@@ -225,7 +231,7 @@ fn apply(
     gate: &str,
     a: &Actor,
     effect: Effect,
-    events: &Sender<Event>,
+    early: &dyn Fn(Outcome) -> bool,
     picker: &ratatui_image::picker::Picker,
 ) -> Outcome {
     match effect {
@@ -282,10 +288,10 @@ fn apply(
         Effect::VerifyLedger => {
             if let Ok(n) = g.ledger_count() {
                 let recent = g.ledger_recent(200).unwrap_or_default();
-                let _ = events.send(Event::Done(Outcome::Ledger(recent, n)));
+                early(Outcome::Ledger(recent, n));
             }
             match g.verify_all(None, false, &mut |done| {
-                let _ = events.send(Event::Progress(done));
+                early(Outcome::Progress(done));
             }) {
                 Ok(r) => Outcome::Verified(Box::new(r)),
                 Err(e) => failed("verification failed to run", e),
@@ -294,14 +300,14 @@ fn apply(
         // A failed print changes nothing; the message says what to fix and
         // the key can be pressed again.
         Effect::Print { pass_id: Some(id), .. } => match g.get_pass(&id) {
-            Ok(p) => match crate::print::print_pass(&g.cfg, &p, &g.pass_payload(&p), None, None) {
+            Ok(p) => match crate::print::print_pass(&g.cfg.printing(), &p, &g.pass_payload(&p), None, None) {
                 Ok(()) => Outcome::Done(format!("printed pass {}", crate::print::short_id(&p.id))),
                 Err(e) => Outcome::Failed(format!("print failed: {e}")),
             },
             Err(e) => failed("print failed", e),
         },
         Effect::Print { resident_id: Some(id), .. } => match g.get_resident(&id) {
-            Ok(r) => match crate::print::print_resident(&g.cfg, &r, &g.resident_payload(&r), None, None) {
+            Ok(r) => match crate::print::print_resident(&g.cfg.printing(), &r, &g.resident_payload(&r), None, None) {
                 Ok(()) => Outcome::Done(format!("printed card for {}", r.name)),
                 Err(e) => Outcome::Failed(format!("print failed: {e}")),
             },

@@ -10,7 +10,7 @@ fn issue_form_shows_couple_and_online_fields_and_submits_a_request() {
     assert!(app.editing_text(), "the name field has focus on entry");
     // Back to the type selector, choose COUPLE.
     press(&mut app, &[KeyCode::Up, KeyCode::Right]);
-    assert!(app.issue.is_couple(&app.cfg));
+    assert!(app.screens.issue.is_couple(&app.cfg));
     press(&mut app, &[KeyCode::Down]);
     type_text(&mut app, "Asha Rao");
     press(&mut app, &[KeyCode::Enter]);
@@ -31,11 +31,11 @@ fn issue_form_shows_couple_and_online_fields_and_submits_a_request() {
     assert_eq!((req.name.as_str(), req.phone.as_str()), ("Asha Rao", "9876543210"));
     assert_eq!(req.name2.as_deref(), Some("Ravi Rao"));
     assert_eq!((req.payment.as_str(), req.txn_ref.as_deref()), ("ONLINE", Some("UPI-55")));
-    assert!(app.issue.busy);
+    assert!(app.screens.issue.busy);
     // The core's errors land on their fields.
     let mut errs = gatehouse::domain::validate::ValidationErrors::default();
     errs.add("phone2", "must be 7 to 15 digits (got 3)");
-    app.apply(Outcome::IssueRejected(errs));
-    assert_eq!(app.issue.errors.get("phone2"), Some("must be 7 to 15 digits (got 3)"));
-    assert!(!app.issue.busy);
+    app.apply(Screen::Issue, Outcome::IssueRejected(errs));
+    assert_eq!(app.screens.issue.errors.get("phone2"), Some("must be 7 to 15 digits (got 3)"));
+    assert!(!app.screens.issue.busy);
 }

@@ -8,10 +8,10 @@ fn ledger_verify_reports_progress_then_result() {
     app.update(Action::GoTo(4));
     assert_eq!(app.screen, Screen::Ledger);
     assert_eq!(press(&mut app, &[KeyCode::Char('v')]), vec![Effect::VerifyLedger]);
-    assert!(app.ledger.verifying);
+    assert!(app.screens.ledger.verifying);
     assert!(press(&mut app, &[KeyCode::Char('v')]).is_empty(), "one verification at a time");
-    app.progress(4096);
-    assert_eq!(app.ledger.progress, 4096);
+    app.apply(Screen::Ledger, Outcome::Progress(4096));
+    assert_eq!(app.screens.ledger.progress, 4096);
     let chain = gatehouse::domain::ledger::VerifyReport {
         ok: true,
         blocks: 5000,
@@ -21,8 +21,8 @@ fn ledger_verify_reports_progress_then_result() {
     };
     let audit = gatehouse::domain::audit::AuditReport { ok: true, blocks: 5000, rows: 5200, ..Default::default() };
     let v = gatehouse::service::Verification { ok: true, integrity: vec![], notes: vec![], schema: vec![], chain, audit: Some(audit) };
-    app.apply(Outcome::Verified(Box::new(v)));
-    assert!(!app.ledger.verifying && app.ledger.report.as_ref().is_some_and(|r| r.ok));
+    app.apply(Screen::Ledger, Outcome::Verified(Box::new(v)));
+    assert!(!app.screens.ledger.verifying && app.screens.ledger.report.as_ref().is_some_and(|r| r.ok));
 }
 
 #[test]
@@ -46,7 +46,7 @@ fn the_ledger_scrolls_opens_a_block_and_shows_scan_verdicts() {
         .rev()
         .map(|i| if i % 2 == 0 { block(i, "scan", r#"{"id":"x","verdict":"ALREADY_USED"}"#) } else { block(i, "pass_issue", "{}") })
         .collect();
-    app.apply(Outcome::Ledger(blocks, 40));
+    app.apply(Screen::Ledger, Outcome::Ledger(blocks, 40));
     let screen = |app: &App| {
         let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
         t.draw(|f| gatehouse::tui::ui::draw(f, app, &gatehouse::tui::theme::Theme { color: false })).unwrap();
@@ -57,13 +57,13 @@ fn the_ledger_scrolls_opens_a_block_and_shows_scan_verdicts() {
     for _ in 0..30 {
         press(&mut app, &[KeyCode::Down]);
     }
-    assert_eq!(app.ledger.selected, 30);
+    assert_eq!(app.screens.ledger.selected, 30);
     assert!(screen(&app).contains("│9 "), "{}", screen(&app));
     press(&mut app, &[KeyCode::Enter]);
     let s = screen(&app);
     assert!(s.contains("Block 9") && s.contains(&format!("{:064x}", 9 + 1000)), "{s}");
     press(&mut app, &[KeyCode::Esc]);
-    assert!(!app.ledger.open);
+    assert!(!app.screens.ledger.open);
     press(&mut app, &[KeyCode::Up, KeyCode::Enter]);
     let s = screen(&app);
     assert!(s.contains("Block 10") && s.contains("verdict") && s.contains("ALREADY_USED"), "{s}");
@@ -74,7 +74,7 @@ fn a_backup_from_the_console_says_the_key_is_not_in_it() {
     let mut app = signed_in(admin());
     app.update(Action::GoTo(4));
     assert_eq!(press(&mut app, &[KeyCode::Char('b')]), vec![Effect::Backup]);
-    app.apply(Outcome::BackedUp("/var/lib/gatehouse/backups/gatehouse-20261203.db".into()));
+    app.apply(Screen::Ledger, Outcome::BackedUp("/var/lib/gatehouse/backups/gatehouse-20261203.db".into()));
     let status = app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
     assert!(status.contains("backup written") && status.contains("the key is not in it"), "{status}");
 }

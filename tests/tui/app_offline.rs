@@ -66,14 +66,14 @@ fn a_conflict_alert_names_both_sides_and_stays_until_f9_acknowledges_it() {
     assert!(s.contains("Conflicts · 2 open") && s.contains("#41 pass") && s.contains("#57 pass"), "{s}");
     let fx = press(&mut app, &[KeyCode::Enter]);
     assert_eq!(fx, vec![Effect::AckConflict(41)]);
-    app.apply(Outcome::ConflictAcked(41, "conflict 41 acknowledged".into()));
+    app.apply(Asker::App, Outcome::ConflictAcked(41, "conflict 41 acknowledged".into()));
     let s = screen(&app);
     assert!(s.contains("conflict 41 acknowledged") && !s.contains("2 open"), "{s}");
     // The header's count moves with F9, not with the next sync.
     let header = s.lines().next().unwrap_or_default();
     assert!(header.contains("!1 CONFLICT") && !header.contains("!2"), "{header}");
     assert_eq!(press(&mut app, &[KeyCode::Enter]), vec![Effect::AckConflict(57)]);
-    app.apply(Outcome::ConflictAcked(57, "conflict 57 is acknowledged already".into()));
+    app.apply(Asker::App, Outcome::ConflictAcked(57, "conflict 57 is acknowledged already".into()));
     assert!(app.conflict_list.is_none(), "the list closes when none is left");
     assert!(!screen(&app).contains("CONFLICT: pass"), "{}", screen(&app));
     assert!(press(&mut app, &[KeyCode::F(9)]).is_empty(), "nothing left to acknowledge");
@@ -103,7 +103,7 @@ fn the_scan_screen_says_where_verdicts_come_from_and_when_the_replica_is_stale()
     let s = screen(&gate_app(false, 20.0, vec![]));
     assert!(s.contains("OFFLINE: verdicts from this gate's replica (20 s old) · 3 queued"), "{s}");
     let mut app = gate_app(false, 20.0, vec![]);
-    app.apply(Outcome::StatsOffline("stats needs the server (offline)".into()));
+    app.apply(Asker::App, Outcome::StatsOffline("stats needs the server (offline)".into()));
     assert!(screen(&app).contains("People · server, last known"), "{}", screen(&app));
     let s = screen(&gate_app(false, 600.0, vec![]));
     assert!(s.contains("OFFLINE · REPLICA STALE: 10 min old, over the 60 s limit; may miss voids"), "{s}");
@@ -125,7 +125,7 @@ fn a_header_short_of_room_keeps_the_gate_and_who_whole_and_cuts_the_event_and_ca
 fn screens_that_need_the_server_say_so_offline() {
     let mut app = gate_app(false, 20.0, vec![]);
     app.update(Action::GoTo(5));
-    app.apply(Outcome::StatsOffline("stats needs the server (offline): no answer within 1.5 s".into()));
+    app.apply(Asker::App, Outcome::StatsOffline("stats needs the server (offline): no answer within 1.5 s".into()));
     let s = screen(&app);
     assert!(s.contains("OFFLINE: Stats needs the server; scanning goes on from the replica"), "{s}");
     assert!(s.contains("People · not current"), "the last counts stay, marked: {s}");
@@ -141,13 +141,13 @@ fn stats_count_conflicts_and_say_when_they_are_not_current() {
     let mut s = stats();
     s.conflicts = 2;
     s.conflicts_open = 1;
-    app.apply(Outcome::Stats(Box::new(s)));
+    app.apply(Asker::App, Outcome::Stats(Box::new(s)));
     let text = screen(&app);
     assert!(text.contains("Conflicts  2 (1 open)"), "{text}");
     assert!(text.contains("Admitted   101 people"), "{text}");
-    app.apply(Outcome::StatsOffline("stats needs the server (offline)".into()));
+    app.apply(Asker::App, Outcome::StatsOffline("stats needs the server (offline)".into()));
     assert!(screen(&app).contains("not current"), "{}", screen(&app));
-    app.apply(Outcome::Stats(Box::new(stats())));
+    app.apply(Asker::App, Outcome::Stats(Box::new(stats())));
     assert!(!screen(&app).contains("not current") && !screen(&app).contains("Conflicts"), "{}", screen(&app));
 }
 
@@ -160,28 +160,28 @@ fn sync_is_a_timed_job_whose_answer_the_header_shows() {
     let syncs = |fx: &[Effect]| fx.iter().filter(|e| **e == Effect::Sync).count();
     let mut app = App::new(gatehouse::config::Config::default(), "Main Gate".into(), "/var/lib/gatehouse".into());
     let t0 = Instant::now();
-    assert_eq!(syncs(&app.tick(t0, "18:30:00".into())), 0, "a gate with no server never syncs");
+    assert_eq!(syncs(&app.tick(t0, "18:30:00".into()).effects()), 0, "a gate with no server never syncs");
     app.remote = true;
-    assert_eq!(syncs(&app.tick(t0, "18:30:00".into())), 1, "signed out, the replica is still kept fresh");
-    assert_eq!(syncs(&app.tick(t0 + Duration::from_secs(5), "18:30:05".into())), 0, "one at a time");
+    assert_eq!(syncs(&app.tick(t0, "18:30:00".into()).effects()), 1, "signed out, the replica is still kept fresh");
+    assert_eq!(syncs(&app.tick(t0 + Duration::from_secs(5), "18:30:05".into()).effects()), 0, "one at a time");
     let online = gate_app(true, 0.5, vec![conflict(41)]).sync.expect("a view");
-    app.apply(Outcome::Synced(Box::new(online.clone())));
+    app.apply(Asker::App, Outcome::Synced(Box::new(online.clone())));
     assert!(screen(&app).contains("ONLINE 0s q0 !1 CONFLICT"), "{}", screen(&app));
     let now = Instant::now();
-    assert_eq!(syncs(&app.tick(now, "18:30:06".into())), 0, "not due yet");
-    assert_eq!(syncs(&app.tick(now + Duration::from_millis(1100), "18:30:07".into())), 1, "due a second later");
+    assert_eq!(syncs(&app.tick(now, "18:30:06".into()).effects()), 0, "not due yet");
+    assert_eq!(syncs(&app.tick(now + Duration::from_millis(1100), "18:30:07".into()).effects()), 1, "due a second later");
     // Offline: the next try waits `retry_secs`.
     let mut offline = online.clone();
     offline.fresh.online = false;
-    app.apply(Outcome::Synced(Box::new(offline)));
+    app.apply(Asker::App, Outcome::Synced(Box::new(offline)));
     let now = Instant::now();
     let retry = Duration::from_secs_f64(app.cfg.offline.retry_secs);
-    assert_eq!(syncs(&app.tick(now + retry / 2, "18:30:08".into())), 0);
-    assert_eq!(syncs(&app.tick(now + retry + Duration::from_millis(100), "18:30:09".into())), 1);
-    app.apply(Outcome::Synced(Box::new(online)));
+    assert_eq!(syncs(&app.tick(now + retry / 2, "18:30:08".into()).effects()), 0);
+    assert_eq!(syncs(&app.tick(now + retry + Duration::from_millis(100), "18:30:09".into()).effects()), 1);
+    app.apply(Asker::App, Outcome::Synced(Box::new(online)));
     // An acknowledgement: the count is read again at the next tick.
-    app.apply(Outcome::ConflictAcked(41, "conflict 41 acknowledged".into()));
-    assert_eq!(syncs(&app.tick(Instant::now(), "18:30:10".into())), 1);
+    app.apply(Asker::App, Outcome::ConflictAcked(41, "conflict 41 acknowledged".into()));
+    assert_eq!(syncs(&app.tick(Instant::now(), "18:30:10".into()).effects()), 1);
 }
 
 #[test]
@@ -189,19 +189,19 @@ fn stale_views_catch_up_a_console_started_offline_and_a_gate_back_online() {
     // Started offline: no counts yet is a dash and says why, never "Admitted 0".
     let mut app = gate_app(false, 20.0, vec![]);
     app.stats = None;
-    app.apply(Outcome::StatsOffline("stats needs the server (offline): no answer within 1.5 s".into()));
+    app.apply(Asker::App, Outcome::StatsOffline("stats needs the server (offline): no answer within 1.5 s".into()));
     let s = screen(&app);
     assert!(s.contains("Admitted – · inside –") && s.contains("People · server not reached"), "{s}");
     assert!(!s.contains("Admitted 0"), "{s}");
     // An offline failure in the footer goes once the gate is back online.
     app.update(Action::GoTo(5));
-    app.apply(Outcome::Failed("issuing passes needs the server (offline): no answer within 1.5 s".into()));
+    app.apply(Screen::Issue, Outcome::Failed("issuing passes needs the server (offline): no answer within 1.5 s".into()));
     let t0 = Instant::now();
     app.tick(t0, "18:30:00".into());
     assert!(screen(&app).contains("needs the server (offline)"), "still offline: it stays");
     let online = gate_app(true, 1.0, vec![]);
     app.sync = online.sync.clone();
-    let fx = app.tick(t0 + Duration::from_millis(1500), "18:30:01".into());
+    let fx = app.tick(t0 + Duration::from_millis(1500), "18:30:01".into()).effects();
     let s = screen(&app);
     assert!(!s.lines().last().unwrap_or_default().contains("needs the server (offline)"), "{s}");
     // And the counts are asked for again at once.

@@ -5,9 +5,9 @@ use super::*;
 #[test]
 fn passes_search_filters_and_void_with_confirmation() {
     let mut app = signed_in(admin());
-    let fx = app.update(Action::GoTo(2));
+    let fx = app.update(Action::GoTo(2)).effects();
     assert!(matches!(fx.as_slice(), [Effect::LoadPasses(_)]));
-    app.apply(Outcome::Passes(vec![Box::new(pass_view(couple_pass()))]));
+    app.apply(Screen::Passes, Outcome::Passes(vec![Box::new(pass_view(couple_pass()))]));
     press(&mut app, &[KeyCode::Char('/')]);
     let fx = type_text(&mut app, "asha");
     let Some(Effect::LoadPasses(f)) = fx.last() else { panic!("{fx:?}") };
@@ -32,7 +32,7 @@ fn unscan_names_the_holder_and_asks_before_it_acts() {
     app.update(Action::GoTo(2));
     let mut used = couple_pass();
     used.scanned_at = Some("2026-11-21T18:12:00.000000Z".into());
-    app.apply(Outcome::Passes(vec![Box::new(pass_view(used))]));
+    app.apply(Screen::Passes, Outcome::Passes(vec![Box::new(pass_view(used))]));
     press(&mut app, &[KeyCode::Char('u')]);
     assert!(app.prompt().and_then(|p| p.question.clone()).is_some_and(|q| q.contains("Asha Rao & Ravi Rao")));
     type_text(&mut app, "let in by mistake");
@@ -46,7 +46,7 @@ fn unscan_names_the_holder_and_asks_before_it_acts() {
 fn export_writes_the_passes_shown_with_their_search_and_filters() {
     let mut app = signed_in(admin());
     app.update(Action::GoTo(2));
-    app.apply(Outcome::Passes(vec![Box::new(pass_view(couple_pass()))]));
+    app.apply(Screen::Passes, Outcome::Passes(vec![Box::new(pass_view(couple_pass()))]));
     press(&mut app, &[KeyCode::Char('s')]); // status: unused
     press(&mut app, &[KeyCode::Char('e')]);
     assert!(app.prompt().is_some_and(|p| p.input.label.contains("filters apply")));

@@ -24,8 +24,8 @@ fn typed_code_and_enter_scans_manually() {
         // A person types: a fifth of a second a key.
         app.update(Action::ScanChar(c, t0 + Duration::from_millis(200 * i as u64)));
     }
-    assert_eq!(app.update(Action::ScanSubmit), vec![Effect::Scan { payload: code, source: ScanSource::Manual }]);
-    assert!(app.scan.entry.is_empty());
+    assert_eq!(app.update(Action::ScanSubmit).effects(), vec![Effect::Scan { payload: code, source: ScanSource::Manual }]);
+    assert!(app.screens.scan.entry.is_empty());
 }
 
 #[test]
@@ -34,17 +34,17 @@ fn wedge_burst_without_terminator_scans_once_and_is_debounced() {
     let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
     let t0 = Instant::now();
     let end = burst(&mut app, &code, t0);
-    assert!(app.tick(end + Duration::from_millis(100), "18:30:00".into()).iter().all(|e| !matches!(e, Effect::Scan { .. })));
-    let fx = app.tick(end + Duration::from_millis(300), "18:30:00".into());
+    assert!(app.tick(end + Duration::from_millis(100), "18:30:00".into()).effects().iter().all(|e| !matches!(e, Effect::Scan { .. })));
+    let fx = app.tick(end + Duration::from_millis(300), "18:30:00".into()).effects();
     assert!(fx.contains(&Effect::Scan { payload: code.clone(), source: ScanSource::Wedge }), "{fx:?}");
-    assert!(app.scan.entry.is_empty(), "a burst never reaches the entry");
+    assert!(app.screens.scan.entry.is_empty(), "a burst never reaches the entry");
     // The scanner reads the same code again a second later: one read.
     let end2 = burst(&mut app, &code, end + Duration::from_secs(1));
-    let fx = app.tick(end2 + Duration::from_millis(300), "18:30:01".into());
+    let fx = app.tick(end2 + Duration::from_millis(300), "18:30:01".into()).effects();
     assert!(!fx.iter().any(|e| matches!(e, Effect::Scan { .. })), "debounced: {fx:?}");
     // Five seconds on, it is a new read (and the core will say ALREADY_USED).
     let end3 = burst(&mut app, &code, end + Duration::from_secs(5));
-    let fx = app.tick(end3 + Duration::from_millis(300), "18:30:05".into());
+    let fx = app.tick(end3 + Duration::from_millis(300), "18:30:05".into()).effects();
     assert!(fx.iter().any(|e| matches!(e, Effect::Scan { source: ScanSource::Wedge, .. })));
 }
 
@@ -54,7 +54,7 @@ fn a_lower_case_burst_with_q_is_a_scan_not_a_quit() {
     // A code whose letters include q, as a scanner set to lower case types it.
     let code = "gh1-p-01-qq0000000000000000000000-qqqqqqqqqqqqqqqqqqqqqqqqqq";
     let end = burst(&mut app, code, Instant::now());
-    let fx = app.key(key(KeyCode::Enter), end);
+    let fx = app.key(key(KeyCode::Enter), end).effects();
     assert_eq!(fx, vec![Effect::Scan { payload: code.to_uppercase(), source: ScanSource::Wedge }]);
     assert!(!app.quit && !app.confirm_quit);
 }
@@ -69,9 +69,9 @@ fn a_person_typing_on_scan_fills_the_entry_and_q_on_an_empty_entry_asks_to_quit(
         t += Duration::from_millis(150);
         app.tick(t, "18:30:00".into());
     }
-    assert_eq!(app.scan.entry, "70f1202e");
+    assert_eq!(app.screens.scan.entry, "70f1202e");
     app.key(key(KeyCode::Esc), t);
-    assert!(app.scan.entry.is_empty());
+    assert!(app.screens.scan.entry.is_empty());
     app.key(key(KeyCode::Char('q')), t + Duration::from_millis(200));
     app.tick(t + Duration::from_millis(300), "18:30:01".into());
     assert!(app.confirm_quit && !app.quit, "q on an empty entry is a person asking to quit");
@@ -79,28 +79,31 @@ fn a_person_typing_on_scan_fills_the_entry_and_q_on_an_empty_entry_asks_to_quit(
 #[test]
 fn verdicts_ring_and_fill_the_recent_list() {
     let mut app = signed_in(admin());
-    let fx = app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None));
+    let fx = app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Camera, None)).effects();
     assert_eq!(fx, vec![Effect::Bell(Bell::Admit), Effect::LoadStats]);
-    let fx = app.apply(Outcome::Scanned(outcome(Verdict::Forged), ScanSource::Wedge, None));
+    let fx = app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Forged), ScanSource::Wedge, None)).effects();
     assert_eq!(fx[0], Effect::Bell(Bell::Deny));
     // Already used sounds unlike a forgery.
-    let fx = app.apply(Outcome::Scanned(outcome(Verdict::AlreadyUsed), ScanSource::Wedge, None));
+    let fx = app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::AlreadyUsed), ScanSource::Wedge, None)).effects();
     assert_eq!(fx[0], Effect::Bell(Bell::AlreadyUsed));
     for _ in 0..12 {
-        app.apply(Outcome::Scanned(outcome(Verdict::AlreadyUsed), ScanSource::Manual, None));
+        app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::AlreadyUsed), ScanSource::Manual, None));
     }
-    assert_eq!(app.scan.recent.len(), 10);
-    assert_eq!(app.scan.last.as_ref().map(|o| o.verdict), Some(Verdict::AlreadyUsed));
+    assert_eq!(app.screens.scan.recent.len(), 10);
+    assert_eq!(app.screens.scan.last.as_ref().map(|o| o.verdict), Some(Verdict::AlreadyUsed));
 }
 
 #[test]
 fn camera_reads_scan_only_when_signed_in() {
     let mut app = App::new(Config::default(), "Main Gate".into(), "/tmp".into());
-    assert!(app.camera(CameraNote::Decoded("GH1-X".into())).is_empty());
+    assert!(app.camera(CameraNote::Decoded("GH1-X".into())).effects().is_empty());
     app.camera(CameraNote::Opened("replay: 3 images".into()));
     assert!(app.camera_ok);
     let mut app = signed_in(admin());
-    assert_eq!(app.camera(CameraNote::Decoded("GH1-X".into())), vec![Effect::Scan { payload: "GH1-X".into(), source: ScanSource::Camera }]);
+    assert_eq!(
+        app.camera(CameraNote::Decoded("GH1-X".into())).effects(),
+        vec![Effect::Scan { payload: "GH1-X".into(), source: ScanSource::Camera }]
+    );
     app.camera(CameraNote::Error("no camera at index 0".into()));
     assert!(!app.camera_ok);
 }
@@ -109,7 +112,7 @@ fn camera_reads_scan_only_when_signed_in() {
 fn manual_check_in_finds_picks_and_scans_by_id_with_a_reason() {
     let mut app = signed_in(operator());
     let fx = press(&mut app, &[KeyCode::Char('/')]);
-    assert!(fx.is_empty() && app.scan.checkin.is_some(), "operators may open it");
+    assert!(fx.is_empty() && app.screens.scan.checkin.is_some(), "operators may open it");
     let fx = type_text(&mut app, "rao asha");
     assert_eq!(fx.last(), Some(&Effect::FindCheckIn("rao asha".into())));
     let found = gatehouse::service::Candidate {
@@ -120,17 +123,17 @@ fn manual_check_in_finds_picks_and_scans_by_id_with_a_reason() {
         status: "unused".into(),
     };
     // An answer to an older query is dropped.
-    app.apply(Outcome::Found("rao".into(), vec![found.clone()]));
-    assert!(app.scan.checkin.as_ref().unwrap().found.is_empty());
-    app.apply(Outcome::Found("rao asha".into(), vec![found]));
+    app.apply(Screen::Scan, Outcome::Found("rao".into(), vec![found.clone()]));
+    assert!(app.screens.scan.checkin.as_ref().unwrap().found.is_empty());
+    app.apply(Screen::Scan, Outcome::Found("rao asha".into(), vec![found]));
     press(&mut app, &[KeyCode::Enter]);
-    assert!(app.scan.checkin.as_ref().unwrap().confirming);
+    assert!(app.screens.scan.checkin.as_ref().unwrap().confirming);
     type_text(&mut app, "lost phone");
     let fx = press(&mut app, &[KeyCode::Enter]);
     assert_eq!(fx, vec![Effect::ScanManual { id: PASS_ID.into(), reason: "lost phone".into() }]);
-    app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::CheckIn, None));
-    assert!(app.scan.checkin.is_none());
-    assert_eq!(app.scan.recent.front().map(|r| r.1), Some(ScanSource::CheckIn));
+    app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::CheckIn, None));
+    assert!(app.screens.scan.checkin.is_none());
+    assert_eq!(app.screens.scan.recent.front().map(|r| r.1), Some(ScanSource::CheckIn));
 }
 
 #[test]
@@ -139,9 +142,9 @@ fn a_short_id_typed_on_scan_opens_the_check_in_search() {
     type_text(&mut app, "3267D1B0");
     let fx = press(&mut app, &[KeyCode::Enter]);
     assert_eq!(fx, vec![Effect::FindCheckIn("3267D1B0".into())]);
-    assert!(app.scan.checkin.is_some());
+    assert!(app.screens.scan.checkin.is_some());
     press(&mut app, &[KeyCode::Esc]);
-    assert!(app.scan.checkin.is_none());
+    assert!(app.screens.scan.checkin.is_none());
 }
 
 #[test]
@@ -151,23 +154,23 @@ fn a_verdict_shows_for_its_time_then_ready_and_a_repeat_read_says_so() {
     let t0 = Instant::now();
     let end = burst(&mut app, &code, t0);
     app.key(key(KeyCode::Enter), end);
-    app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
     app.tick(end + Duration::from_millis(40), "18:30:00".into());
-    assert!(app.scan.showing().is_some());
-    assert_eq!(gatehouse::tui::screens::scan::big_word(app.scan.showing().unwrap()), "ADMIT 2", "a couple: how many to let in");
+    assert!(app.screens.scan.showing().is_some());
+    assert_eq!(gatehouse::tui::screens::scan::big_word(app.screens.scan.showing().unwrap()), "ADMIT 2", "a couple: how many to let in");
     // The same card again a second later: not sent, but a visible sign.
     let end2 = burst(&mut app, &code, end + Duration::from_secs(1));
-    assert!(app.key(key(KeyCode::Enter), end2).is_empty());
-    assert!(app.scan.same_again && app.scan.showing().is_some());
+    assert!(app.key(key(KeyCode::Enter), end2).effects().is_empty());
+    assert!(app.screens.scan.same_again && app.screens.scan.showing().is_some());
     app.tick(end2 + Duration::from_secs(4), "18:30:05".into());
-    assert!(app.scan.showing().is_some(), "the repeat showed it again");
+    assert!(app.screens.scan.showing().is_some(), "the repeat showed it again");
     app.tick(end2 + Duration::from_secs(5), "18:30:06".into());
-    assert!(app.scan.showing().is_none() && !app.scan.same_again, "after 5 s the screen says READY");
+    assert!(app.screens.scan.showing().is_none() && !app.screens.scan.same_again, "after 5 s the screen says READY");
     // A new verdict equal to the last is still visibly new: its number.
-    let seq = app.scan.seq;
-    app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
-    assert_eq!(app.scan.seq, seq + 1);
-    assert!(app.scan.showing().is_some());
+    let seq = app.screens.scan.seq;
+    app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    assert_eq!(app.screens.scan.seq, seq + 1);
+    assert!(app.screens.scan.showing().is_some());
 }
 
 #[test]
@@ -176,15 +179,15 @@ fn sound_can_be_turned_off_and_the_verdict_time_set() {
     cfg.console.sound = false;
     cfg.console.verdict_secs = 2.0;
     let mut app = App::new(cfg, "Main Gate".into(), "/tmp".into());
-    app.apply(Outcome::LoggedIn(operator()));
-    let fx = app.apply(Outcome::Scanned(outcome(Verdict::Forged), ScanSource::Camera, None));
+    app.apply(Screen::Login, Outcome::LoggedIn(operator()));
+    let fx = app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Forged), ScanSource::Camera, None)).effects();
     assert!(!fx.iter().any(|e| matches!(e, Effect::Bell(_))), "{fx:?}");
     let t0 = Instant::now();
     app.tick(t0, "18:30:00".into());
     app.tick(t0 + Duration::from_millis(1900), "18:30:01".into());
-    assert!(app.scan.showing().is_some());
+    assert!(app.screens.scan.showing().is_some());
     app.tick(t0 + Duration::from_secs(2), "18:30:02".into());
-    assert!(app.scan.showing().is_none());
+    assert!(app.screens.scan.showing().is_none());
 }
 
 #[test]
@@ -194,15 +197,15 @@ fn a_burst_on_the_sign_in_screen_is_a_scan_refused_never_typed() {
     for end_key in [Some(KeyCode::Enter), Some(KeyCode::Tab), None] {
         let end = burst(&mut app, &code, Instant::now());
         let mut fx = match end_key {
-            Some(k) => app.key(key(k), end + Duration::from_millis(4)),
+            Some(k) => app.key(key(k), end + Duration::from_millis(4)).effects(),
             None => vec![],
         };
-        fx.extend(app.tick(end + Duration::from_millis(400), "18:30:00".into()));
-        assert!(app.login.user.is_empty() && app.login.pass.is_empty(), "{end_key:?}: typed into a field");
-        assert!(!app.login.focus_pass, "{end_key:?}: the Enter moved the focus");
+        fx.extend(app.tick(end + Duration::from_millis(400), "18:30:00".into()).effects());
+        assert!(app.screens.login.user.is_empty() && app.screens.login.pass.is_empty(), "{end_key:?}: typed into a field");
+        assert!(!app.screens.login.focus_pass, "{end_key:?}: the Enter moved the focus");
         assert!(!fx.iter().any(|e| matches!(e, Effect::Login { .. } | Effect::Scan { .. })), "{fx:?}");
         assert_eq!(fx, vec![Effect::Bell(Bell::Deny)], "the guest hears a denial");
-        assert_eq!(app.login.error.as_deref(), Some(gatehouse::tui::screens::login::SCAN_REFUSED));
+        assert_eq!(app.screens.login.error.as_deref(), Some(gatehouse::tui::screens::login::SCAN_REFUSED));
     }
     // A person still signs in, a key at a time.
     let mut t = Instant::now();
@@ -211,7 +214,7 @@ fn a_burst_on_the_sign_in_screen_is_a_scan_refused_never_typed() {
         t += Duration::from_millis(150);
         app.tick(t, "18:30:00".into());
     }
-    assert_eq!(app.login.user.value(), "asha");
+    assert_eq!(app.screens.login.user.value(), "asha");
 }
 
 #[test]
@@ -221,13 +224,23 @@ fn a_foreign_code_is_a_scan_with_a_verdict_of_its_own_never_keys() {
         for (place, app) in every_place(actor.clone()) {
             for code in codes {
                 let mut app = app.clone();
-                let before =
-                    format!("{:?}{:?}{:?}{:?}", app.screen, app.issue.name.value(), app.passes.search.value(), app.scan.checkin.is_some());
+                let before = format!(
+                    "{:?}{:?}{:?}{:?}",
+                    app.screen,
+                    app.screens.issue.name.value(),
+                    app.screens.passes.search.value(),
+                    app.screens.scan.checkin.is_some()
+                );
                 let end = burst(&mut app, code, Instant::now());
-                let fx = app.key(key(KeyCode::Enter), end + Duration::from_millis(4));
+                let fx = app.key(key(KeyCode::Enter), end + Duration::from_millis(4)).effects();
                 assert_eq!(fx, vec![Effect::Scan { payload: code.into(), source: ScanSource::Wedge }], "{place}: {code}");
-                let after =
-                    format!("{:?}{:?}{:?}{:?}", app.screen, app.issue.name.value(), app.passes.search.value(), app.scan.checkin.is_some());
+                let after = format!(
+                    "{:?}{:?}{:?}{:?}",
+                    app.screen,
+                    app.screens.issue.name.value(),
+                    app.screens.passes.search.value(),
+                    app.screens.scan.checkin.is_some()
+                );
                 assert_eq!(before, after, "{place}: {code} acted as keys");
             }
         }
@@ -244,10 +257,10 @@ fn a_scan_while_manual_check_in_is_open_shows_its_verdict_and_keeps_the_box() {
     type_text(&mut app, "fat");
     let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
     let end = burst(&mut app, &code, Instant::now() + Duration::from_secs(1));
-    let fx = app.key(key(KeyCode::Enter), end + Duration::from_millis(4));
+    let fx = app.key(key(KeyCode::Enter), end + Duration::from_millis(4)).effects();
     assert_eq!(fx, vec![Effect::Scan { payload: code, source: ScanSource::Wedge }]);
-    app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
-    assert_eq!(app.scan.checkin.as_ref().map(|c| c.query.value()), Some("fat".into()), "the box and its text stay");
+    app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    assert_eq!(app.screens.scan.checkin.as_ref().map(|c| c.query.value()), Some("fat".into()), "the box and its text stay");
     assert!(app.status.as_ref().is_some_and(|s| s.text.contains("ADMIT 2")), "the footer says it too: {:?}", app.status);
 }
 
@@ -255,8 +268,8 @@ fn a_scan_while_manual_check_in_is_open_shows_its_verdict_and_keeps_the_box() {
 fn a_scan_on_passes_reloads_the_list() {
     let mut app = signed_in(admin());
     app.update(Action::GoTo(2));
-    let fx = app.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
-    assert!(fx.contains(&Effect::LoadPasses(app.passes.filter())), "{fx:?}");
+    let fx = app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None)).effects();
+    assert!(fx.contains(&Effect::LoadPasses(app.screens.passes.filter())), "{fx:?}");
 }
 
 #[test]
@@ -270,17 +283,17 @@ fn a_scan_during_the_sign_in_check_is_scanned_once_signed_in() {
         t += Duration::from_millis(150);
         app.tick(t, "18:30:00".into());
     }
-    assert!(app.login.busy, "checking the password");
+    assert!(app.screens.login.busy, "checking the password");
     let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
     let end = burst(&mut app, &code, t);
-    assert!(app.key(key(KeyCode::Enter), end + Duration::from_millis(4)).is_empty());
-    let fx = app.apply(Outcome::LoggedIn(admin()));
+    assert!(app.key(key(KeyCode::Enter), end + Duration::from_millis(4)).effects().is_empty());
+    let fx = app.apply(Screen::Login, Outcome::LoggedIn(admin())).effects();
     assert!(fx.contains(&Effect::Scan { payload: code.clone(), source: ScanSource::Wedge }), "{fx:?}");
     // If the sign-in fails, the read is reported, not kept.
     let mut app = App::new(Config::default(), "Main Gate".into(), "/tmp".into());
-    app.login.busy = true;
+    app.screens.login.busy = true;
     let end = burst(&mut app, &code, Instant::now());
     app.key(key(KeyCode::Enter), end + Duration::from_millis(4));
-    app.apply(Outcome::LoginFailed("wrong username or password".into()));
-    assert_eq!(app.login.error.as_deref(), Some("wrong username or password · a code read meanwhile was not checked"));
+    app.apply(Screen::Login, Outcome::LoginFailed("wrong username or password".into()));
+    assert_eq!(app.screens.login.error.as_deref(), Some("wrong username or password · a code read meanwhile was not checked"));
 }

@@ -10,7 +10,10 @@ use gatehouse::domain::scan::{FirstUse, ScanOutcome, Verdict};
 use gatehouse::domain::stats::Stats;
 use gatehouse::domain::user::{Actor, Role};
 use gatehouse::service::{PassView, ResidentView};
-use gatehouse::tui::app::App;
+pub use gatehouse::tui::app::{App, Screen};
+pub use gatehouse::tui::component::Component;
+#[allow(unused_imports)]
+pub use gatehouse::tui::effect::{Asker, Effect, Job, Outcome};
 
 pub const PASS_ID: &str = "3267d1b0-5c1e-4d7a-9a51-2f8c11d0a7e4";
 pub const RES_ID: &str = "9b0c44e2-11aa-4c3e-8f00-6d2e5a9c1b7f";
@@ -178,10 +181,21 @@ pub fn stats() -> Stats {
 /// A signed-in app on the Scan screen with a fixed clock.
 pub fn signed_in(actor: Actor) -> App {
     let mut app = App::new(Config::default(), "Main Gate".into(), "/var/lib/gatehouse".into());
-    app.apply(gatehouse::tui::effect::Outcome::LoggedIn(actor));
+    app.apply(Screen::Login, Outcome::LoggedIn(actor));
     app.clock = "18:30:00".into();
     app.stats = Some(stats());
     app
+}
+
+/// The effects of the jobs the App hands the driver, without who asked.
+pub trait Effects {
+    fn effects(self) -> Vec<Effect>;
+}
+
+impl Effects for Vec<Job> {
+    fn effects(self) -> Vec<Effect> {
+        self.into_iter().map(|j| j.effect).collect()
+    }
 }
 
 pub fn _unused(_: PassStatus) {}

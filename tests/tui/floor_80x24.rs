@@ -91,11 +91,11 @@ pub fn floor() {
     for i in 0..9 {
         let mut o = outcome(Verdict::Admitted);
         o.pass = Some(if i % 2 == 0 { kumar() } else { hindi() });
-        scan.apply(Outcome::Scanned(o, ScanSource::Wedge, None));
+        scan.apply(Screen::Scan, Outcome::Scanned(o, ScanSource::Wedge, None));
     }
     let mut denied = outcome(Verdict::Malformed);
     denied.reason = gatehouse::domain::payload::Malformed::NotOurs.to_string();
-    scan.apply(Outcome::Scanned(denied, ScanSource::Wedge, None));
+    scan.apply(Screen::Scan, Outcome::Scanned(denied, ScanSource::Wedge, None));
     let s = text(&scan);
     insta::assert_snapshot!("floor_scan_operator_conflict_80x24", s);
     assert_not_cut("scan", &s);
@@ -108,7 +108,7 @@ pub fn floor() {
     let mut slot = signed_in(operator());
     let mut o = outcome(Verdict::WrongSlot);
     o.reason = "wrong slot: slot 2026-12-04 10:00-23:59 Day 2; now 2026-12-03 16:22 (17 h 38 min early)".into();
-    slot.apply(Outcome::Scanned(o, ScanSource::Wedge, None));
+    slot.apply(Screen::Scan, Outcome::Scanned(o, ScanSource::Wedge, None));
     let s = text(&slot);
     insta::assert_snapshot!("floor_wrong_slot_80x24", s);
     assert_not_cut("wrong slot", &s);
@@ -127,17 +127,20 @@ pub fn floor() {
         detail: detail.into(),
         status: "unused".into(),
     };
-    checkin.apply(Outcome::Found(
-        "fat".into(),
-        vec![
-            cand(&kumar().id, "Ravi Kumar & Meena Kumari", "COUPLE · 9000000105 · 2026-12-04 10:00-23:59 Day 2"),
-            cand(&hindi().id, HINDI, "SINGLE · 9000000101 · 7:00 PM - 11:00 PM"),
-        ],
-    ));
+    checkin.apply(
+        Screen::Scan,
+        Outcome::Found(
+            "fat".into(),
+            vec![
+                cand(&kumar().id, "Ravi Kumar & Meena Kumari", "COUPLE · 9000000105 · 2026-12-04 10:00-23:59 Day 2"),
+                cand(&hindi().id, HINDI, "SINGLE · 9000000101 · 7:00 PM - 11:00 PM"),
+            ],
+        ),
+    );
     let s = text(&checkin);
     insta::assert_snapshot!("floor_checkin_80x24", s);
     assert_not_cut("check-in", &s);
-    checkin.apply(Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
+    checkin.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
     let s = text(&checkin);
     insta::assert_snapshot!("floor_checkin_then_scan_80x24", s);
     assert!(s.contains("#1 ADMITTED") && s.contains("Asha Rao & Ravi Rao") && s.contains("Manual check-in"), "{s}");
@@ -145,7 +148,7 @@ pub fn floor() {
     // A scan while Passes is open, with the detail.
     let mut passes = with_conflict(signed_in(admin()));
     passes.update(Action::GoTo(2));
-    passes.apply(Outcome::Passes(vec![Box::new(pass_view(kumar())), Box::new(pass_view(hindi()))]));
+    passes.apply(Screen::Passes, Outcome::Passes(vec![Box::new(pass_view(kumar())), Box::new(pass_view(hindi()))]));
     passes.update(Action::Submit);
     let s = text(&passes);
     insta::assert_snapshot!("floor_passes_detail_80x24", s);
@@ -157,7 +160,7 @@ pub fn floor() {
     res.update(Action::GoTo(3));
     let mut r = resident(gatehouse::domain::resident::Presence::In, true);
     r.name = format!("{HINDI}\u{202e}evil");
-    res.apply(Outcome::Residents(vec![resident_view(r)]));
+    res.apply(Screen::Residents, Outcome::Residents(vec![resident_view(r)]));
     res.update(Action::Submit);
     let s = text(&res);
     insta::assert_snapshot!("floor_residents_detail_80x24", s);
@@ -170,7 +173,7 @@ pub fn floor() {
     ledger.update(Action::GoTo(4));
     let mut blocks = super::blocks();
     blocks[0].event = "resident_deactivate".into();
-    ledger.apply(Outcome::Ledger(blocks, 6));
+    ledger.apply(Screen::Ledger, Outcome::Ledger(blocks, 6));
     let s = text(&ledger);
     insta::assert_snapshot!("floor_ledger_80x24", s);
     assert_not_cut("ledger", &s);
@@ -210,7 +213,7 @@ pub fn floor() {
     // A lockout keeps its indent on every row.
     let mut login = App::new(gatehouse::config::Config::default(), "Main Gate".into(), "/var/lib/gatehouse".into());
     login.clock = "18:30:00".into();
-    login.apply(Outcome::LoginFailed("user asha is locked after 5 wrong passwords; try again in 4 min".into()));
+    login.apply(Screen::Login, Outcome::LoginFailed("user asha is locked after 5 wrong passwords; try again in 4 min".into()));
     let s = text(&login);
     let rows: Vec<&str> = s.lines().filter(|l| l.contains("locked") || l.contains("in 4 min")).collect();
     assert_eq!(rows.len(), 2, "{s}");

@@ -126,7 +126,10 @@ pub fn run(url: Option<&str>, scans: usize, passes: usize, voids: usize) -> Resu
         for p in &payloads {
             let out = north.scan(p.as_bytes(), &actor, "North")?;
             if !out.offline || !out.outcome.verdict.admits() {
-                return Err(crate::error::Error::Other(format!("expected an offline admission, got {:?}", out.outcome.verdict)));
+                return Err(crate::error::Error::Internal(format!(
+                    "the bench expected an offline admission, got {:?}",
+                    out.outcome.verdict
+                )));
             }
         }
         Ok(())

@@ -78,7 +78,7 @@ impl DbUrl {
     }
 
     pub(super) fn connect(&self) -> Result<Conn> {
-        let rt = Conn::runtime().map_err(|e| Error::Other(format!("cannot start the PostgreSQL client's runtime: {e}")))?;
+        let rt = Conn::runtime().map_err(|e| Error::Internal(format!("cannot start the PostgreSQL client's runtime: {e}")))?;
         let res = match &self.tls.connector {
             Some(c) if self.tls.mode != SslMode::Disable => Conn::open(rt, self.config.connect(c.clone())),
             _ => Conn::open(rt, self.config.connect(NoTls)),

@@ -9,10 +9,10 @@ use super::functions;
 use super::passes::row_to_pass;
 use super::{LEDGER_LOCK, PgDb, get};
 use crate::domain::keys::KeyRing;
-use crate::domain::ledger::{self, Sealed, StoredBlock, Verifier, VerifyReport};
+use crate::domain::ledger::{self, Sealed, StoredBlock};
 use crate::domain::pass::Pass;
 use crate::error::{Error, Result};
-use crate::store::interface::{LedgerRows, NewBlock, ScanRow};
+use crate::store::interface::{LedgerRow, LedgerRows, NewBlock, ScanRow};
 
 macro_rules! cols {
     () => {
@@ -214,35 +214,26 @@ impl LedgerRows for PgDb<'_> {
             .collect()
     }
 
-    /// Walk every block in storage order, a page at a time (keyed on seq).
-    fn verify_ledger(&self, keys: &KeyRing, expect: Option<ledger::ExpectedHead>, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport> {
+    /// A page at a time (keyed on seq), so a million blocks need no million-row vector.
+    fn walk_ledger(&self, visit: &mut dyn FnMut(LedgerRow<'_>, &mut dyn FnMut(u64) -> bool) -> bool) -> Result<()> {
         let mut exists =
             |i: u64| self.query_opt("SELECT 1 FROM ledger WHERE idx = $1 LIMIT 1", &[&(i as i64)]).map(|r| r.is_some()).unwrap_or(false);
-        let mut v = Verifier::new(keys, expect);
-        let (mut n, mut after) = (0u64, i64::MIN);
+        let mut after = i64::MIN;
         loop {
             let rows =
                 self.query(concat!("SELECT ", cols!(), ", seq FROM ledger WHERE seq > $1 ORDER BY seq LIMIT $2"), &[&after, &PAGE])?;
-            let Some(last) = rows.last() else { break };
+            let Some(last) = rows.last() else { return Ok(()) };
             after = get(last, 10)?;
             for r in &rows {
-                let b = match row_to_ref(r) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        let index = r.try_get::<_, i64>(0).unwrap_or(0).max(0) as u64;
-                        return Ok(v.failed(ledger::Problem::Corrupt { index, what: e.to_string() }));
-                    }
+                let row = match row_to_ref(r) {
+                    Ok(b) => LedgerRow::Block(b),
+                    Err(e) => LedgerRow::Unreadable { index: r.try_get::<_, i64>(0).unwrap_or(0).max(0) as u64, what: e.to_string() },
                 };
-                if let Err(p) = v.push(&b, &mut exists) {
-                    return Ok(v.failed(p));
-                }
-                n += 1;
-                if n % 4096 == 0 {
-                    progress(n);
+                if !visit(row, &mut exists) {
+                    return Ok(());
                 }
             }
         }
-        Ok(v.finish())
     }
 
     fn ledger_count(&self) -> Result<u64> {

@@ -61,7 +61,9 @@ pub struct PgStore {
     /// `[storage] synchronous = "full"`: a write returns only once on disk.
     durable: bool,
     /// `lock_timeout` in milliseconds, set in every transaction (never on
-    /// the session: a pooled server connection would not keep it).
+    /// the session: a pooled server connection would not keep it). Unset,
+    /// a transaction waits 5 s for a lock, as SQLite waits for its file,
+    /// then fails `Busy`: a session left open on a row never hangs a gate.
     lock_timeout: Option<String>,
 }
 
@@ -192,10 +194,12 @@ impl PgStore {
             Flush::Commit => !self.durable,
             Flush::Off => false,
         };
+        // The lock wait is fixed text in BEGIN's own query, so it costs no
+        // statement; `set_busy_timeout` overrides it through SETTINGS.
         if async_commit {
-            "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off"
+            "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '5s'; SET LOCAL synchronous_commit = off"
         } else {
-            "BEGIN ISOLATION LEVEL READ COMMITTED"
+            "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '5s'"
         }
     }
 
@@ -266,7 +270,11 @@ impl PgStore {
     /// `read` for this backend's own queries (dump, change pull).
     fn snapshot<T>(&mut self, f: impl FnOnce(&PgDb) -> Result<T>) -> Result<T> {
         self.ensure_connected()?;
-        let begin = Begin { sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", settings: self.settings(), write: false };
+        let begin = Begin {
+            sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL lock_timeout = '5s'",
+            settings: self.settings(),
+            write: false,
+        };
         let db = PgDb::new(&self.conn, begin);
         // On an error `db` is dropped here, which rolls it back.
         let out = f(&db).and_then(|v| db.finish(&[("COMMIT", &[])]).map(|()| v));

@@ -5,9 +5,9 @@ use rusqlite::{OptionalExtension, params};
 
 use super::SqliteDb;
 use crate::domain::keys::KeyRing;
-use crate::domain::ledger::{self, StoredBlock, Verifier, VerifyReport};
+use crate::domain::ledger::{self, StoredBlock};
 use crate::error::Result;
-use crate::store::interface::{LedgerRows, NewBlock};
+use crate::store::interface::{LedgerRow, LedgerRows, NewBlock};
 
 pub(super) const COLS: &str = "idx, ts, operator, gate, event, data, prev_hash, hash, key_id, sig";
 
@@ -82,32 +82,21 @@ impl LedgerRows for SqliteDb<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Walk every block in storage order. `progress(done)` is called every
-    /// 4096 blocks so a screen can draw a bar.
-    fn verify_ledger(&self, keys: &KeyRing, expect: Option<ledger::ExpectedHead>, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport> {
+    fn walk_ledger(&self, visit: &mut dyn FnMut(LedgerRow<'_>, &mut dyn FnMut(u64) -> bool) -> bool) -> Result<()> {
         let mut exists_st = self.conn.prepare("SELECT 1 FROM ledger WHERE idx = ?1 LIMIT 1")?;
         let mut exists = |i: u64| exists_st.exists([i as i64]).unwrap_or(false);
         let mut st = self.conn.prepare(&format!("SELECT {COLS} FROM ledger ORDER BY seq"))?;
         let mut rows = st.query([])?;
-        let mut v = Verifier::new(keys, expect);
-        let mut n = 0u64;
         while let Some(r) = rows.next()? {
-            let b = match row_to_ref(r) {
-                Ok(b) => b,
-                Err(e) => {
-                    let index: i64 = r.get(0).unwrap_or(-1);
-                    return Ok(v.failed(ledger::Problem::Corrupt { index: index.max(0) as u64, what: e.to_string() }));
-                }
+            let row = match row_to_ref(r) {
+                Ok(b) => LedgerRow::Block(b),
+                Err(e) => LedgerRow::Unreadable { index: r.get::<_, i64>(0).unwrap_or(0).max(0) as u64, what: e.to_string() },
             };
-            if let Err(p) = v.push(&b, &mut exists) {
-                return Ok(v.failed(p));
-            }
-            n += 1;
-            if n.is_multiple_of(4096) {
-                progress(n);
+            if !visit(row, &mut exists) {
+                break;
             }
         }
-        Ok(v.finish())
+        Ok(())
     }
 
     fn ledger_count(&self) -> Result<u64> {

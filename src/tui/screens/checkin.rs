@@ -15,7 +15,7 @@ use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::forms::TextField;
 use crate::tui::theme::Theme;
-use crate::tui::ui::centered;
+use crate::tui::widgets::layout::centered;
 use crate::tui::widgets::text::{self, visible};
 
 #[derive(Debug, Clone)]

@@ -12,8 +12,8 @@ use crate::domain::offline::Conflict;
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::theme::Theme;
-use crate::tui::ui::centered;
-use crate::tui::widgets::text;
+use crate::tui::widgets::layout::centered;
+use crate::tui::widgets::text::{self, visible};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConflictList {
@@ -77,11 +77,10 @@ impl ConflictList {
             let mark = if i == self.selected { "▸" } else { " " };
             let what = if c.kind == "voided" { "admitted offline, pass voided" } else { "admitted twice, counted once" };
             let head = format!("{mark}#{} pass {} {what}", c.block, c.pass.get(..8).unwrap_or(&c.pass));
-            let side = crate::tui::ui::side;
             let detail = if c.kind == "voided" {
                 format!("   voided {} / admitted {}", side(&c.first), side(&c.second))
             } else {
-                let [(a, _), (b, _)] = crate::tui::ui::in_order(c);
+                let [(a, _), (b, _)] = in_order(c);
                 format!("   {} / then {}", side(a), side(b))
             };
             let style = if i == self.selected { theme.selected() } else { Default::default() };
@@ -97,4 +96,25 @@ impl ConflictList {
         };
         Paragraph::new(hint).render(foot, buf);
     }
+}
+
+/// A double admission's two sides by the time they happened, not by which
+/// was uploaded first, each with whether it was the offline one (the one
+/// that conflicted on upload).
+pub fn in_order(c: &crate::domain::offline::Conflict) -> [(&crate::domain::offline::Admission, bool); 2] {
+    let swapped = crate::domain::clock::parse_stamp(&c.second.at)
+        .zip(crate::domain::clock::parse_stamp(&c.first.at))
+        .is_some_and(|(second, first)| second < first);
+    if swapped { [(&c.second, true), (&c.first, false)] } else { [(&c.first, false), (&c.second, true)] }
+}
+
+/// `Gate A · asha · 18:30:01`; a void made away from any gate has no gate to name.
+pub fn side(a: &crate::domain::offline::Admission) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !a.gate.is_empty() {
+        parts.push(visible(&a.gate).into_owned());
+    }
+    parts.push(if a.operator.is_empty() { "-".into() } else { visible(&a.operator).into_owned() });
+    parts.push(super::hhmmss(&a.at));
+    parts.join(" · ")
 }

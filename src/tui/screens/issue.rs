@@ -13,10 +13,11 @@ use crate::domain::pass::{PassRequest, format_money, to_cents};
 use crate::domain::validate::ValidationErrors;
 use crate::service::PassView;
 use crate::tui::action::Action;
-use crate::tui::app::App;
-use crate::tui::effect::Effect;
+use crate::tui::component::Component;
+use crate::tui::effect::{Effect, Outcome};
 use crate::tui::forms::TextField;
 use crate::tui::theme::Theme;
+use crate::tui::view::View;
 use crate::tui::widgets::halfblock;
 use crate::tui::widgets::text::visible;
 
@@ -130,10 +131,6 @@ impl IssueForm {
         }
     }
 
-    pub fn dirty(&self) -> bool {
-        self.issued.is_none() && [&self.name, &self.phone, &self.name2, &self.phone2, &self.txn].iter().any(|f| !f.is_empty())
-    }
-
     pub fn request(&self, cfg: &Config) -> PassRequest {
         let couple = self.is_couple(cfg);
         let online = self.payment_idx == 1;
@@ -157,14 +154,29 @@ impl IssueForm {
     }
 }
 
-impl IssueForm {
-    /// Is a text field focused, so that letters and digits are text?
-    pub fn editing_text(&self) -> bool {
+impl Component for IssueForm {
+    fn editing_text(&self) -> bool {
         self.issued.is_none()
             && matches!(self.focus, IssueField::Name | IssueField::Phone | IssueField::Name2 | IssueField::Phone2 | IssueField::Txn)
     }
 
-    pub fn key(&self, key: KeyEvent) -> Option<Action> {
+    fn dirty(&self) -> bool {
+        self.issued.is_none() && [&self.name, &self.phone, &self.name2, &self.phone2, &self.txn].iter().any(|f| !f.is_empty())
+    }
+
+    fn footer(&self) -> &'static str {
+        if self.issued.is_some() {
+            "p print  s save PNG  n/Enter issue another  Tab next screen"
+        } else {
+            "↑↓ field  ←→ choose  Enter next/issue  Esc leave field  F1 help"
+        }
+    }
+
+    fn sign_out(&mut self) {
+        *self = IssueForm::default();
+    }
+
+    fn key(&self, key: KeyEvent, _at: std::time::Instant) -> Option<Action> {
         if self.editing_text() {
             return Some(text_keys(key));
         }
@@ -182,13 +194,14 @@ impl IssueForm {
     }
 
     /// Opening the screen: the name field takes the keys.
-    pub fn enter(&mut self) {
+    fn enter(&mut self) -> Vec<Effect> {
         if self.issued.is_none() && self.focus == IssueField::Type && !self.dirty() {
             self.focus = IssueField::Name;
         }
+        vec![]
     }
 
-    pub fn update(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
+    fn update(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
         let cfg = cx.cfg;
         if let Some(v) = self.issued.clone() {
             return match action {
@@ -234,25 +247,31 @@ impl IssueForm {
         vec![]
     }
 
-    pub fn issued(&mut self, v: Box<PassView>, cx: &mut Ctx) {
-        self.busy = false;
-        cx.say(format!("issued pass {}", short(&v.pass.id)));
-        self.issued = Some(v);
-    }
-
-    pub fn rejected(&mut self, e: ValidationErrors, cx: &mut Ctx) {
-        self.busy = false;
-        if let Some(first) = e.0.first() {
-            cx.warn(format!("{}: {}", first.field, first.message));
+    fn outcome(&mut self, outcome: Outcome, cx: &mut Ctx) -> Vec<Effect> {
+        match outcome {
+            Outcome::Issued(v) => {
+                self.busy = false;
+                cx.say(format!("issued pass {}", short(&v.pass.id)));
+                self.issued = Some(v);
+            }
+            Outcome::IssueRejected(e) => {
+                self.busy = false;
+                if let Some(first) = e.0.first() {
+                    cx.warn(format!("{}: {}", first.field, first.message));
+                }
+                self.errors = e;
+            }
+            Outcome::Failed(_) => self.busy = false,
+            _ => {}
         }
-        self.errors = e;
+        vec![]
     }
-}
 
-pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    match &app.issue.issued {
-        Some(v) => render_issued(app, v, theme, area, buf),
-        None => render_form(app, theme, area, buf),
+    fn render(&self, v: &View, area: Rect, buf: &mut Buffer) {
+        match &self.issued {
+            Some(p) => render_issued(v, p, area, buf),
+            None => render_form(self, v, area, buf),
+        }
     }
 }
 
@@ -265,9 +284,8 @@ fn choice_row(label: &str, value: &str, focused: bool, theme: &Theme, area: Rect
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
-fn render_form(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let f = &app.issue;
-    let cfg = &app.cfg;
+fn render_form(f: &IssueForm, v: &View, area: Rect, buf: &mut Buffer) {
+    let (cfg, theme) = (v.cfg, v.theme);
     let block = Block::bordered().title(Span::styled(" Issue a pass ", theme.title()));
     let inner = block.inner(area);
     block.render(area, buf);
@@ -332,8 +350,8 @@ fn render_form(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn render_issued(app: &App, v: &crate::service::PassView, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let p = &v.pass;
+fn render_issued(view: &View, v: &PassView, area: Rect, buf: &mut Buffer) {
+    let (theme, p) = (view.theme, &v.pass);
     let [left, right] = Layout::horizontal([Constraint::Min(30), Constraint::Length(41)]).areas(area);
     let mut lines = vec![
         Line::from(Span::styled("Pass issued", theme.ok())),
@@ -346,7 +364,7 @@ fn render_issued(app: &App, v: &crate::service::PassView, theme: &Theme, area: R
         lines.push(Line::from(format!("Holder 2 {}  {ph}", visible(n))));
     }
     lines.extend([
-        Line::from(format!("Price    {}", format_money(p.price_cents, &app.cfg.event.currency))),
+        Line::from(format!("Price    {}", format_money(p.price_cents, &view.cfg.event.currency))),
         Line::from(format!(
             "Payment  {}{}",
             p.payment_mode.as_str(),

@@ -7,13 +7,14 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table, Widget, Wrap};
 
-use super::{hhmmss, nav_keys, short};
+use super::{Ctx, hhmmss, nav_keys, short};
 use crate::domain::ledger::StoredBlock;
 use crate::service::Verification;
 use crate::tui::action::Action;
-use crate::tui::app::App;
-use crate::tui::effect::Effect;
+use crate::tui::component::Component;
+use crate::tui::effect::{Effect, Outcome};
 use crate::tui::theme::Theme;
+use crate::tui::view::View;
 use crate::tui::widgets::text::{self, visible};
 
 #[derive(Debug, Clone, Default)]
@@ -28,8 +29,8 @@ pub struct LedgerState {
     pub open: bool,
 }
 
-impl LedgerState {
-    pub fn key(&self, key: KeyEvent) -> Option<Action> {
+impl Component for LedgerState {
+    fn key(&self, key: KeyEvent, _at: std::time::Instant) -> Option<Action> {
         match key.code {
             KeyCode::Char('v') => Some(Action::Verify),
             KeyCode::Char('b') => Some(Action::Backup),
@@ -40,7 +41,7 @@ impl LedgerState {
         }
     }
 
-    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+    fn update(&mut self, action: Action, _cx: &mut Ctx) -> Vec<Effect> {
         match action {
             Action::Verify if !self.verifying => {
                 self.verifying = true;
@@ -70,10 +71,42 @@ impl LedgerState {
         }
     }
 
-    pub fn loaded(&mut self, blocks: Vec<StoredBlock>, total: u64) {
-        self.blocks = blocks;
-        self.total = total;
-        self.selected = self.selected.min(self.blocks.len().saturating_sub(1));
+    fn outcome(&mut self, outcome: Outcome, _cx: &mut Ctx) -> Vec<Effect> {
+        match outcome {
+            Outcome::Ledger(blocks, total) => {
+                self.blocks = blocks;
+                self.total = total;
+                self.selected = self.selected.min(self.blocks.len().saturating_sub(1));
+            }
+            Outcome::Progress(done) => self.progress = done,
+            Outcome::Verified(r) => {
+                self.verifying = false;
+                self.report = Some(*r);
+            }
+            Outcome::Failed(_) => self.verifying = false,
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn enter(&mut self) -> Vec<Effect> {
+        vec![Effect::LoadLedger]
+    }
+
+    fn footer(&self) -> &'static str {
+        if self.open {
+            "Esc close the block  ↑↓ another  v verify  q quit"
+        } else {
+            "↑↓ choose  Enter open a block  v verify  b backup  r refresh  ? help"
+        }
+    }
+
+    fn sign_out(&mut self) {
+        *self = LedgerState::default();
+    }
+
+    fn render(&self, v: &View, area: Rect, buf: &mut Buffer) {
+        render(self, v.theme, area, buf)
     }
 }
 
@@ -88,8 +121,7 @@ pub fn verdict_of(b: &StoredBlock) -> String {
         .unwrap_or_default()
 }
 
-pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let l = &app.ledger;
+fn render(l: &LedgerState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     // Two lines: the head (the value written down off the laptop) is shown whole.
     let [status, table] = Layout::vertical([Constraint::Length(4), Constraint::Min(3)]).areas(area);
     let block = Block::bordered().title(" Verification ");
@@ -190,7 +222,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 /// One block whole: who, when, where, its hashes and its data.
 fn render_block(b: &StoredBlock, theme: &Theme, area: Rect, buf: &mut Buffer) {
     use ratatui::widgets::Clear;
-    let r = crate::tui::ui::centered(area, 78, area.height);
+    let r = crate::tui::widgets::layout::centered(area, 78, area.height);
     Clear.render(r, buf);
     let block = Block::bordered().title(format!(" Block {} · Esc closes ", b.index)).border_style(theme.focus());
     let inner = block.inner(r);

@@ -6,13 +6,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
-use super::field_row;
+use super::{Ctx, field_row};
 use crate::tui::action::Action;
-use crate::tui::app::App;
-use crate::tui::effect::Effect;
+use crate::tui::component::Component;
+use crate::tui::effect::{Effect, Outcome};
 use crate::tui::forms::TextField;
-use crate::tui::theme::Theme;
-use crate::tui::ui::centered;
+use crate::tui::view::View;
+use crate::tui::widgets::layout::centered;
 
 /// What the sign-in screen says to a scan: the guest is not let in.
 pub const SCAN_REFUSED: &str = "SIGN IN TO SCAN: that code was not checked; scan it again after signing in";
@@ -43,22 +43,43 @@ impl Default for LoginState {
 }
 
 impl LoginState {
-    pub fn key(&self, key: KeyEvent) -> Action {
-        match key.code {
+    /// A scanner read on this screen: not checked, and not typed anywhere.
+    pub fn scan_refused(&mut self) {
+        self.error = Some(SCAN_REFUSED.into());
+    }
+}
+
+impl Component for LoginState {
+    /// Every key is the form's: no global key but the few before it.
+    fn key(&self, key: KeyEvent, _at: std::time::Instant) -> Option<Action> {
+        Some(match key.code {
             KeyCode::Enter => Action::Submit,
             KeyCode::Tab | KeyCode::Down => Action::Down,
             KeyCode::BackTab | KeyCode::Up => Action::Up,
             KeyCode::Esc => Action::Quit,
             _ => Action::Type(key),
+        })
+    }
+
+    fn footer(&self) -> &'static str {
+        "Enter next/sign in  Tab switch field  Esc quit"
+    }
+
+    /// A sign-in that failed: say why, and that a code read meanwhile was lost.
+    fn outcome(&mut self, outcome: Outcome, _cx: &mut Ctx) -> Vec<Effect> {
+        match outcome {
+            Outcome::LoginFailed(e) => {
+                self.busy = false;
+                let lost = self.pending_scan.take().is_some();
+                self.error = Some(if lost { format!("{e} · a code read meanwhile was not checked") } else { e });
+            }
+            Outcome::Failed(_) => self.busy = false,
+            _ => {}
         }
+        vec![]
     }
 
-    /// A scanner read on this screen: not checked, and not typed anywhere.
-    pub fn scan_refused(&mut self) {
-        self.error = Some(SCAN_REFUSED.into());
-    }
-
-    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+    fn update(&mut self, action: Action, _cx: &mut Ctx) -> Vec<Effect> {
         match action {
             Action::Up | Action::Down => self.focus_pass = !self.focus_pass,
             Action::Type(k) => {
@@ -96,16 +117,20 @@ impl LoginState {
         }
         vec![]
     }
+
+    fn render(&self, v: &View, area: Rect, buf: &mut Buffer) {
+        render(self, v, area, buf)
+    }
 }
 
-pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+fn render(l: &LoginState, v: &View, area: Rect, buf: &mut Buffer) {
+    let theme = v.theme;
     let r = centered(area, 60, 11);
-    let block = Block::bordered().title(Span::styled(format!(" {} · sign in ", app.gate), theme.title()));
+    let block = Block::bordered().title(Span::styled(format!(" {} · sign in ", v.gate), theme.title()));
     let inner = block.inner(r);
     block.render(r, buf);
-    let l = &app.login;
     let row = |i: u16| Rect { y: inner.y + i, height: 1, ..inner };
-    Paragraph::new(Line::from(Span::styled(format!(" {}", app.cfg.event.name), theme.title()))).render(row(0), buf);
+    Paragraph::new(Line::from(Span::styled(format!(" {}", v.cfg.event.name), theme.title()))).render(row(0), buf);
     field_row(&l.user, !l.focus_pass, 9, theme, row(2), buf);
     field_row(&l.pass, l.focus_pass, 9, theme, row(4), buf);
     let msg = match (&l.error, l.busy) {

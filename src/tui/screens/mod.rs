@@ -1,5 +1,7 @@
-//! One module per screen: each owns its state, its key map, its `update`
-//! (actions in, effects out as data) and its drawing, which only reads.
+//! One module per screen, each a `Component`: its state, its key map, its
+//! `update` (actions in, effects out as data), the results it asked for,
+//! and its drawing, which only reads. `Screen` names them, and its one
+//! `match` is all a new screen adds besides its module and field.
 
 pub mod checkin;
 pub mod conflicts;
@@ -22,9 +24,94 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::action::Action;
+use super::component::Component;
 use super::forms::TextField;
 use super::theme::Theme;
 use crate::config::Config;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Login,
+    Scan,
+    Issue,
+    Passes,
+    Residents,
+    Ledger,
+    Stats,
+}
+
+/// Every screen's state.
+#[derive(Debug, Clone, Default)]
+pub struct Screens {
+    pub login: login::LoginState,
+    pub scan: scan::ScanState,
+    pub issue: issue::IssueForm,
+    pub passes: passes::PassesState,
+    pub residents: residents::ResidentsState,
+    pub ledger: ledger::LedgerState,
+    pub stats: stats::StatsScreen,
+}
+
+/// A screen's name, who may open it, and where its state is.
+struct Entry {
+    title: &'static str,
+    admin_only: bool,
+    get: for<'a> fn(&'a Screens) -> &'a dyn Component,
+    get_mut: for<'a> fn(&'a mut Screens) -> &'a mut dyn Component,
+}
+
+impl Screen {
+    /// Every screen after sign-in, in tab order. A screen's place here is
+    /// its key for every role (F2 + place, or 1 + place off Scan), so F3 is
+    /// Issue for everyone and an operator is told it is not theirs.
+    pub const FIXED: [Screen; 6] = [Screen::Scan, Screen::Issue, Screen::Passes, Screen::Residents, Screen::Ledger, Screen::Stats];
+
+    /// Every screen: the signed-in ones and the sign-in.
+    pub const ALL: [Screen; 7] =
+        [Screen::Login, Screen::Scan, Screen::Issue, Screen::Passes, Screen::Residents, Screen::Ledger, Screen::Stats];
+
+    /// The one place a screen is named: its title and its state.
+    fn entry(self) -> Entry {
+        match self {
+            Screen::Login => Entry { title: "Login", admin_only: false, get: |s| &s.login, get_mut: |s| &mut s.login },
+            Screen::Scan => Entry { title: "Scan", admin_only: false, get: |s| &s.scan, get_mut: |s| &mut s.scan },
+            Screen::Issue => Entry { title: "Issue", admin_only: true, get: |s| &s.issue, get_mut: |s| &mut s.issue },
+            Screen::Passes => Entry { title: "Passes", admin_only: true, get: |s| &s.passes, get_mut: |s| &mut s.passes },
+            Screen::Residents => Entry { title: "Residents", admin_only: true, get: |s| &s.residents, get_mut: |s| &mut s.residents },
+            Screen::Ledger => Entry { title: "Ledger", admin_only: true, get: |s| &s.ledger, get_mut: |s| &mut s.ledger },
+            Screen::Stats => Entry { title: "Stats", admin_only: false, get: |s| &s.stats, get_mut: |s| &mut s.stats },
+        }
+    }
+
+    /// The screen's place in `FIXED` (Login has none).
+    pub fn place(self) -> Option<usize> {
+        Screen::FIXED.iter().position(|s| *s == self)
+    }
+
+    /// Its function key: F2 Scan … F7 Stats.
+    pub fn fkey(self) -> Option<u8> {
+        self.place().map(|i| i as u8 + 2)
+    }
+
+    pub fn title(self) -> &'static str {
+        self.entry().title
+    }
+
+    /// Operators have Scan and Stats; admins every screen.
+    pub fn admin_only(self) -> bool {
+        self.entry().admin_only
+    }
+}
+
+impl Screens {
+    pub fn get(&self, s: Screen) -> &dyn Component {
+        (s.entry().get)(self)
+    }
+
+    pub fn get_mut(&mut self, s: Screen) -> &mut dyn Component {
+        (s.entry().get_mut)(self)
+    }
+}
 
 /// The footer's message: what just happened, or what went wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]

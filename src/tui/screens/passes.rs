@@ -10,14 +10,14 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget};
 
 use super::prompt::{Prompt, PromptKind};
 use super::{Ctx, cycle_opt, nav_keys, short, text_keys};
-use crate::domain::pass::{Pass, PassStatus, PaymentMode, format_money};
+use crate::domain::pass::{PassStatus, PaymentMode, format_money};
 use crate::service::{ExportKind, PassView};
 use crate::store::PassFilter;
 use crate::tui::action::Action;
-use crate::tui::app::App;
-use crate::tui::effect::Effect;
+use crate::tui::component::Component;
+use crate::tui::effect::{Effect, Outcome};
 use crate::tui::forms::TextField;
-use crate::tui::theme::Theme;
+use crate::tui::view::View;
 use crate::tui::widgets::halfblock;
 use crate::tui::widgets::text::{self, visible};
 
@@ -88,8 +88,10 @@ impl PassesState {
     fn selected_pass(&self) -> Option<&PassView> {
         self.rows.get(self.selected)
     }
+}
 
-    pub fn key(&self, key: KeyEvent) -> Option<Action> {
+impl Component for PassesState {
+    fn key(&self, key: KeyEvent, _at: std::time::Instant) -> Option<Action> {
         if self.searching {
             return Some(text_keys(key));
         }
@@ -110,7 +112,7 @@ impl PassesState {
         }
     }
 
-    pub fn update(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
+    fn update(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
         if self.prompt.is_some() {
             return self.answer(action, cx);
         }
@@ -195,6 +197,62 @@ impl PassesState {
         vec![]
     }
 
+    fn outcome(&mut self, outcome: Outcome, cx: &mut Ctx) -> Vec<Effect> {
+        match outcome {
+            Outcome::Passes(rows) => {
+                let mut rows: Vec<PassView> = rows.into_iter().map(|p| *p).collect();
+                sort_passes(&mut rows, self.sort);
+                self.rows = rows;
+                self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+                vec![]
+            }
+            Outcome::PassChanged(p, what) => {
+                cx.say(format!("pass {} {what}", short(&p.id)));
+                vec![Effect::LoadPasses(self.filter()), Effect::LoadStats]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn enter(&mut self) -> Vec<Effect> {
+        self.reload()
+    }
+
+    /// The list shows a pass's new status without `r`.
+    fn scanned(&mut self) -> Vec<Effect> {
+        self.reload()
+    }
+
+    fn footer(&self) -> &'static str {
+        if self.searching {
+            "type to search  Enter/Esc done"
+        } else {
+            "/ search  tsmo filter  Enter detail  v void  u unscan  p print  e CSV  r reload"
+        }
+    }
+
+    fn prompt(&self) -> Option<&Prompt> {
+        self.prompt.as_ref()
+    }
+
+    fn editing_text(&self) -> bool {
+        self.searching
+    }
+
+    fn dirty(&self) -> bool {
+        self.prompt.is_some()
+    }
+
+    fn sign_out(&mut self) {
+        *self = PassesState::default();
+    }
+
+    fn render(&self, v: &View, area: Rect, buf: &mut Buffer) {
+        render(self, v, area, buf)
+    }
+}
+
+impl PassesState {
     /// Keys while a prompt is open: its text, then what the answer does.
     fn answer(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
         let Some(prompt) = self.prompt.as_mut() else { return vec![] };
@@ -242,18 +300,6 @@ impl PassesState {
         }
         vec![]
     }
-
-    pub fn loaded(&mut self, rows: Vec<Box<PassView>>) {
-        let mut rows: Vec<PassView> = rows.into_iter().map(|p| *p).collect();
-        sort_passes(&mut rows, self.sort);
-        self.rows = rows;
-        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
-    }
-
-    pub fn changed(&self, p: &Pass, what: &str, cx: &mut Ctx) -> Vec<Effect> {
-        cx.say(format!("pass {} {what}", short(&p.id)));
-        vec![Effect::LoadPasses(self.filter()), Effect::LoadStats]
-    }
 }
 
 /// `pass 3267d1b0 of Asha Rao & Ravi Rao`: who a question is about.
@@ -269,8 +315,8 @@ fn sort_passes(rows: &mut [PassView], key: SortKey) {
     }
 }
 
-pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let p = &app.passes;
+fn render(p: &PassesState, view: &View, area: Rect, buf: &mut Buffer) {
+    let theme = view.theme;
     let [bar, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
     let search = if p.searching { format!("{}▏", p.search.value()) } else { p.search.value() };
     let opt = |o: Option<&str>| o.unwrap_or("all").to_string();
@@ -334,7 +380,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         // Everything an admin asks at the desk: who, how to reach them,
         // when and by whom it was issued, paid, used or voided.
         let w = inner.width as usize;
-        let money = format_money(q.price_cents, &app.cfg.event.currency);
+        let money = format_money(q.price_cents, &view.cfg.event.currency);
         let mut rows: Vec<(String, bool)> = vec![
             (format!("{} · {} · {money}", q.pass_type, q.persons), false),
             (visible(&q.holders()).into_owned(), true),

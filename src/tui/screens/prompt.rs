@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 use crate::tui::action::Action;
 use crate::tui::forms::TextField;
 use crate::tui::theme::Theme;
-use crate::tui::ui::centered;
+use crate::tui::widgets::layout::centered;
 
 #[derive(Debug, Clone)]
 pub struct Prompt {

@@ -12,10 +12,10 @@ use crate::domain::resident::{Presence, ResidentRequest};
 use crate::domain::validate::ValidationErrors;
 use crate::service::ResidentView;
 use crate::tui::action::Action;
-use crate::tui::app::App;
-use crate::tui::effect::Effect;
+use crate::tui::component::Component;
+use crate::tui::effect::{Effect, Outcome};
 use crate::tui::forms::TextField;
-use crate::tui::theme::Theme;
+use crate::tui::view::View;
 use crate::tui::widgets::halfblock;
 use crate::tui::widgets::text::{self, visible};
 
@@ -103,8 +103,15 @@ impl ResidentsState {
     pub fn reload(&self) -> Effect {
         Effect::LoadResidents(Some(self.search.trim().to_string()).filter(|s| !s.is_empty()))
     }
+}
 
-    pub fn key(&self, key: KeyEvent) -> Option<Action> {
+impl Component for ResidentsState {
+    fn hotkey(&self, key: KeyEvent) -> Option<Action> {
+        // In the form F5 takes the photo; elsewhere it opens a screen.
+        (key.code == KeyCode::F(5) && self.form.is_some()).then_some(Action::CapturePhoto)
+    }
+
+    fn key(&self, key: KeyEvent, _at: std::time::Instant) -> Option<Action> {
         if self.searching {
             return Some(text_keys(key));
         }
@@ -123,7 +130,7 @@ impl ResidentsState {
         }
     }
 
-    pub fn update(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
+    fn update(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
         if self.prompt.is_some() {
             return self.answer(action, cx);
         }
@@ -214,6 +221,79 @@ impl ResidentsState {
         vec![]
     }
 
+    fn outcome(&mut self, outcome: Outcome, cx: &mut Ctx) -> Vec<Effect> {
+        match outcome {
+            Outcome::Residents(rows) => {
+                self.rows = rows;
+                self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+            }
+            Outcome::ResidentAdded(v) => {
+                self.form = None;
+                cx.say(format!("registered {} ({})", v.resident.name, v.resident.room));
+                let id = v.resident.id.clone();
+                self.rows.push(*v);
+                self.selected = self.rows.iter().position(|r| r.resident.id == id).unwrap_or(0);
+                self.detail = true;
+                return vec![self.reload()];
+            }
+            Outcome::ResidentRejected(e) => {
+                if let Some(f) = self.form.as_mut() {
+                    f.busy = false;
+                    f.errors = e;
+                }
+            }
+            Outcome::PhotoSaved(path) => {
+                if let Some(f) = self.form.as_mut() {
+                    f.set("photo", &path.display().to_string());
+                }
+                cx.say(format!("photo saved to {}", path.display()));
+            }
+            Outcome::Failed(_) => {
+                if let Some(f) = self.form.as_mut() {
+                    f.busy = false;
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn enter(&mut self) -> Vec<Effect> {
+        vec![self.reload()]
+    }
+
+    fn footer(&self) -> &'static str {
+        if self.searching {
+            "type a name, room or phone  Enter/Esc done"
+        } else if self.form.is_some() {
+            "↑↓ field  Enter next/save  F5 photo from camera  Esc cancel"
+        } else {
+            "/ search  a add  Enter detail/QR  d deactivate  p print  r refresh  ? help"
+        }
+    }
+
+    fn prompt(&self) -> Option<&Prompt> {
+        self.prompt.as_ref()
+    }
+
+    fn editing_text(&self) -> bool {
+        self.searching || self.form.is_some()
+    }
+
+    fn dirty(&self) -> bool {
+        self.form.as_ref().is_some_and(ResidentForm::dirty) || self.prompt.is_some()
+    }
+
+    fn sign_out(&mut self) {
+        *self = ResidentsState::default();
+    }
+
+    fn render(&self, v: &View, area: Rect, buf: &mut Buffer) {
+        render(self, v, area, buf)
+    }
+}
+
+impl ResidentsState {
     fn answer(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
         let Some(prompt) = self.prompt.as_mut() else { return vec![] };
         let reason = prompt.input.value().trim().to_string();
@@ -236,39 +316,10 @@ impl ResidentsState {
         }
         vec![]
     }
-
-    pub fn loaded(&mut self, rows: Vec<ResidentView>) {
-        self.rows = rows;
-        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
-    }
-
-    pub fn added(&mut self, v: Box<ResidentView>, cx: &mut Ctx) -> Vec<Effect> {
-        self.form = None;
-        cx.say(format!("registered {} ({})", v.resident.name, v.resident.room));
-        let id = v.resident.id.clone();
-        self.rows.push(*v);
-        self.selected = self.rows.iter().position(|r| r.resident.id == id).unwrap_or(0);
-        self.detail = true;
-        vec![self.reload()]
-    }
-
-    pub fn rejected(&mut self, e: ValidationErrors) {
-        if let Some(f) = self.form.as_mut() {
-            f.busy = false;
-            f.errors = e;
-        }
-    }
-
-    pub fn photo_saved(&mut self, path: &std::path::Path, cx: &mut Ctx) {
-        if let Some(f) = self.form.as_mut() {
-            f.set("photo", &path.display().to_string());
-        }
-        cx.say(format!("photo saved to {}", path.display()));
-    }
 }
 
-pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let r = &app.residents;
+fn render(r: &ResidentsState, v: &View, area: Rect, buf: &mut Buffer) {
+    let theme = v.theme;
     if let Some(form) = &r.form {
         let block = Block::bordered().title(Span::styled(" Register a resident ", theme.title()));
         let inner = block.inner(area);

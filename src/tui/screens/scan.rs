@@ -11,12 +11,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use super::checkin::CheckIn;
-use super::hhmmss;
+use super::{Ctx, hhmmss};
 use crate::domain::scan::{ScanOutcome, Verdict};
 use crate::tui::action::Action;
-use crate::tui::app::App;
-use crate::tui::effect::{Bell, Effect, PHOTO_COLS, Photo, ScanSource};
+use crate::tui::component::Component;
+use crate::tui::effect::{Bell, Effect, Outcome, PHOTO_COLS, Photo, ScanSource};
 use crate::tui::theme::Theme;
+use crate::tui::view::View;
 use crate::tui::wedge::is_code_char;
 use crate::tui::widgets::text::{self, visible};
 use crate::tui::widgets::{bigtext, halfblock};
@@ -50,11 +51,11 @@ pub struct ScanState {
     pub seq: u64,
 }
 
-impl ScanState {
+impl Component for ScanState {
     /// A scanner's bursts never get here (see `wedge`): these are a
     /// person's keys. Letters, digits and `-` go to the entry; `q` on an
     /// empty entry quits (no code starts with q). None: the global keys decide.
-    pub fn key(&self, key: KeyEvent, at: Instant) -> Option<Action> {
+    fn key(&self, key: KeyEvent, at: Instant) -> Option<Action> {
         if let Some(c) = &self.checkin {
             return Some(c.key(key));
         }
@@ -70,7 +71,7 @@ impl ScanState {
         }
     }
 
-    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+    fn update(&mut self, action: Action, _cx: &mut Ctx) -> Vec<Effect> {
         if let Some(c) = self.checkin.as_mut() {
             return c.update(action).unwrap_or_else(|| {
                 self.checkin = None;
@@ -101,6 +102,49 @@ impl ScanState {
             _ => {}
         }
         vec![]
+    }
+
+    fn outcome(&mut self, outcome: Outcome, cx: &mut Ctx) -> Vec<Effect> {
+        match outcome {
+            Outcome::Scanned(out, source, photo) => return self.scanned(*out, source, photo, cx.cfg.console.sound),
+            Outcome::Found(query, rows) => {
+                if let Some(c) = self.checkin.as_mut() {
+                    c.found(query, rows);
+                }
+            }
+            Outcome::Failed(_) => self.busy = false,
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn enter(&mut self) -> Vec<Effect> {
+        vec![Effect::LoadStats]
+    }
+
+    fn footer(&self) -> &'static str {
+        match &self.checkin {
+            Some(c) if c.confirming => "Enter check in  Esc back to the list",
+            Some(_) => "type a name, phone or id  ↑↓ choose  Enter pick  Esc close",
+            None => "scan or type code+Enter  / find by name or id  F8 sign out  ? help  q quit",
+        }
+    }
+
+    /// The camera, the last scans and the counts stay for the next operator.
+    fn sign_out(&mut self) {
+        self.entry.clear();
+    }
+
+    fn render(&self, v: &View, area: Rect, buf: &mut Buffer) {
+        render(self, v, area, buf)
+    }
+}
+
+impl ScanState {
+    /// Would a verdict from `source` arrive under the check-in box (which
+    /// a check-in's own verdict closes)?
+    pub fn under_checkin(&self, source: ScanSource) -> bool {
+        self.checkin.is_some() && source != ScanSource::CheckIn
     }
 
     fn open_checkin(&mut self, query: &str) -> Vec<Effect> {
@@ -243,40 +287,39 @@ fn details(o: &ScanOutcome) -> Vec<String> {
     v.into_iter().map(|l| visible(&l).into_owned()).collect()
 }
 
-pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+fn render(scan: &ScanState, v: &View, area: Rect, buf: &mut Buffer) {
+    let theme = v.theme;
     // The verdict takes what is left once the entry and the lists have
     // their rows, so a banner above (a conflict) shrinks the verdict, not
     // the People box.
     let bottom_h = if area.height >= 30 { area.height * 2 / 5 } else { 7 };
     let [verdict_area, entry_area, bottom] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(3), Constraint::Length(bottom_h)]).areas(area);
-    render_verdict(app, theme, verdict_area, buf);
+    render_verdict(scan, theme, verdict_area, buf);
 
-    let buffer = &app.scan.entry;
+    let buffer = &scan.entry;
     let entry = if buffer.is_empty() {
         Line::from(Span::styled("scan a pass, or type its code and press Enter", theme.dim()))
     } else {
         Line::from(vec![Span::raw(buffer.clone()), Span::styled("▏", theme.focus())])
     };
-    Paragraph::new(entry)
-        .block(Block::bordered().title(if app.scan.busy { " Code · checking… " } else { " Code " }))
-        .render(entry_area, buf);
+    Paragraph::new(entry).block(Block::bordered().title(if scan.busy { " Code · checking… " } else { " Code " })).render(entry_area, buf);
 
     let right_w = if bottom.width >= 110 { 44 } else { 30 };
     let [recent_area, side] = Layout::horizontal([Constraint::Min(20), Constraint::Length(right_w)]).areas(bottom);
-    render_recent(app, theme, recent_area, buf);
-    render_side(app, theme, side, buf);
-    if let Some(c) = &app.scan.checkin {
+    render_recent(scan, theme, recent_area, buf);
+    render_side(v, side, buf);
+    if let Some(c) = &scan.checkin {
         // A verdict that arrives while the box is open stays in full above it.
-        let r = if app.scan.showing().is_some() { Rect { y: entry_area.y, height: area.bottom() - entry_area.y, ..area } } else { area };
+        let r = if scan.showing().is_some() { Rect { y: entry_area.y, height: area.bottom() - entry_area.y, ..area } } else { area };
         c.render(theme, r, buf);
     }
 }
 
 /// A scan's verdict over whatever screen or dialog is open, when the Scan
 /// screen's own verdict box is not in view.
-pub fn render_strip(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let Some(o) = app.scan.showing() else { return };
+pub fn render_strip(scan: &ScanState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let Some(o) = scan.showing() else { return };
     let style = theme.verdict(o.verdict);
     let mut lines = vec![Line::from(Span::styled(format!("*** {} ***", big_word(o)), style))];
     lines.extend(details(o).into_iter().map(Line::from));
@@ -285,15 +328,15 @@ pub fn render_strip(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     }
     let r = Rect { height: (lines.len() as u16 + 2).min(area.height), ..area };
     ratatui::widgets::Clear.render(r, buf);
-    let title = format!(" scan #{} {} · {} · {} ", app.scan.seq, o.verdict.as_str(), hhmmss(&o.at), o.gate);
+    let title = format!(" scan #{} {} · {} · {} ", scan.seq, o.verdict.as_str(), hhmmss(&o.at), o.gate);
     Paragraph::new(lines)
         .block(Block::bordered().title(Span::styled(title, style)).border_style(style))
         .wrap(Wrap { trim: true })
         .render(r, buf);
 }
 
-fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let Some(o) = app.scan.showing() else {
+fn render_verdict(scan: &ScanState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let Some(o) = scan.showing() else {
         let block = Block::bordered().title(" Verdict ");
         let inner = block.inner(area);
         block.render(area, buf);
@@ -305,7 +348,7 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     };
     let style = theme.verdict(o.verdict);
     let how = if o.manual { " · manual" } else { "" };
-    let title = format!(" #{} {} · {} · {}{how} ", app.scan.seq, o.verdict.as_str(), hhmmss(&o.at), o.gate);
+    let title = format!(" #{} {} · {} · {}{how} ", scan.seq, o.verdict.as_str(), hhmmss(&o.at), o.gate);
     let block = Block::bordered().title(Span::styled(title, style)).border_style(style);
     let inner = block.inner(area);
     block.render(area, buf);
@@ -316,10 +359,10 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if o.repeated {
         lines.insert(0, "repeated read: no change".into());
     }
-    if app.scan.same_again {
+    if scan.same_again {
         lines.insert(0, "SAME CARD AGAIN: read twice, counted once".into());
     }
-    let photo_w = if app.scan.photo.is_some() && inner.width >= 90 { PHOTO_COLS } else { 0 };
+    let photo_w = if scan.photo.is_some() && inner.width >= 90 { PHOTO_COLS } else { 0 };
     let [text_area, photo_area] = Layout::horizontal([Constraint::Min(10), Constraint::Length(photo_w)]).areas(inner);
     let big = big_word(o);
     // As large as the box allows beside the detail lines: 5 rows at 80x24, more at 120x40.
@@ -341,18 +384,17 @@ fn render_verdict(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     Paragraph::new(text).wrap(Wrap { trim: true }).render(detail_area, buf);
-    if let Some(photo) = &app.scan.photo
+    if let Some(photo) = &scan.photo
         && photo_w > 0
     {
         ratatui_image::Image::new(&photo.0).render(photo_area, buf);
     }
 }
 
-fn render_recent(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+fn render_recent(scan: &ScanState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let room = area.height.saturating_sub(2) as usize;
     let w = area.width.saturating_sub(2) as usize;
-    let lines: Vec<Line> = app
-        .scan
+    let lines: Vec<Line> = scan
         .recent
         .iter()
         .take(room)
@@ -383,7 +425,7 @@ fn render_recent(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .collect();
     // The title counts the rows in view: a short box says how many it shows.
     let n = lines.len();
-    let kept = app.scan.recent.len();
+    let kept = scan.recent.len();
     let title = if n < kept { format!(" Last {n} of {kept} scans ") } else { format!(" Last {n} scan{} ", if n == 1 { "" } else { "s" }) };
     Paragraph::new(lines).block(Block::bordered().title(title)).render(area, buf);
 }
@@ -394,13 +436,14 @@ fn hhmm(stamp: &str) -> String {
     t.get(..5).map(str::to_string).unwrap_or(t)
 }
 
-fn render_side(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+fn render_side(v: &View, area: Rect, buf: &mut Buffer) {
+    let theme = v.theme;
     let [counts, cam] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
     // Counts are the server's: offline they are the last it gave, and with
     // none yet (started offline) a dash, never a 0 that looks like a count.
     let (people, inside) =
-        app.stats.as_ref().map_or(("–".to_string(), "–".to_string()), |s| (s.people_admitted.to_string(), s.occupancy().to_string()));
-    let title = match (app.stats_offline.is_some(), app.stats.is_some()) {
+        v.stats.map_or(("–".to_string(), "–".to_string()), |s| (s.people_admitted.to_string(), s.occupancy().to_string()));
+    let title = match (v.stats_offline.is_some(), v.stats.is_some()) {
         (true, true) => " People · server, last known ",
         (true, false) => " People · server not reached ",
         _ => " People ",
@@ -408,19 +451,19 @@ fn render_side(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     Paragraph::new(Line::from(vec![Span::raw(" Admitted "), Span::styled(people, theme.ok()), Span::raw(format!(" · inside {inside}"))]))
         .block(Block::bordered().title(title))
         .render(counts, buf);
-    let block = Block::bordered().title(if app.camera_ok { " Camera " } else { " Camera · none " });
+    let block = Block::bordered().title(if v.camera_ok { " Camera " } else { " Camera · none " });
     let inner = block.inner(cam);
     block.render(cam, buf);
-    match &app.preview {
-        Some(img) if app.camera_ok => halfblock::render(img, inner, buf, theme.color),
+    match v.preview {
+        Some(img) if v.camera_ok => halfblock::render(img, inner, buf, theme.color),
         _ => {
             // Two short lines fit the smallest box: what the camera said, then what to do.
             let w = inner.width as usize;
-            let msg = if app.camera_ok {
+            let msg = if v.camera_ok {
                 vec![Line::from("waiting for a frame…")]
             } else {
                 vec![
-                    Line::from(text::fit(&visible(&app.camera), w).into_owned()),
+                    Line::from(text::fit(&visible(v.camera), w).into_owned()),
                     Line::from(text::fit("use the USB scanner or type", w).into_owned()),
                 ]
             };

@@ -7,26 +7,47 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph, Widget, Wrap};
 
+use super::Ctx;
 use crate::domain::pass::format_money;
 use crate::tui::action::Action;
-use crate::tui::app::App;
+use crate::tui::component::Component;
 use crate::tui::effect::Effect;
-use crate::tui::theme::Theme;
+use crate::tui::view::View;
 
-pub fn key(key: KeyEvent) -> Option<Action> {
-    (key.code == KeyCode::Char('r')).then_some(Action::Refresh)
-}
+/// The counts are the console's (the Scan screen shows them too): this
+/// screen has no state of its own.
+#[derive(Debug, Clone, Default)]
+pub struct StatsScreen;
 
-pub fn update(action: Action) -> Vec<Effect> {
-    match action {
-        Action::Refresh => vec![Effect::LoadStats],
-        _ => vec![],
+impl Component for StatsScreen {
+    fn key(&self, key: KeyEvent, _at: std::time::Instant) -> Option<Action> {
+        (key.code == KeyCode::Char('r')).then_some(Action::Refresh)
+    }
+
+    fn update(&mut self, action: Action, _cx: &mut Ctx) -> Vec<Effect> {
+        match action {
+            Action::Refresh => vec![Effect::LoadStats],
+            _ => vec![],
+        }
+    }
+
+    fn enter(&mut self) -> Vec<Effect> {
+        vec![Effect::LoadStats]
+    }
+
+    fn footer(&self) -> &'static str {
+        "r refresh (live while scanning)  ? help  q quit"
+    }
+
+    fn render(&self, v: &View, area: Rect, buf: &mut Buffer) {
+        render(v, area, buf)
     }
 }
 
-pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let Some(s) = &app.stats else {
-        let text = app.stats_offline.clone().unwrap_or_else(|| "loading…".into());
+fn render(v: &View, area: Rect, buf: &mut Buffer) {
+    let theme = v.theme;
+    let Some(s) = v.stats else {
+        let text = v.stats_offline.map_or_else(|| "loading…".into(), str::to_string);
         Paragraph::new(text).wrap(Wrap { trim: true }).block(Block::bordered().title(" Stats ")).render(area, buf);
         return;
     };
@@ -64,7 +85,7 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if !reasons.is_empty() {
         left.push(Line::from(Span::styled(reasons.join(" · "), theme.dim())));
     }
-    let title = if app.stats_offline.is_some() { " People · not current " } else { " People " };
+    let title = if v.stats_offline.is_some() { " People · not current " } else { " People " };
     Paragraph::new(left).wrap(Wrap { trim: false }).block(Block::bordered().title(title)).render(counts, buf);
     let m = |v: f64| format_money((v * 100.0).round() as i64, cur);
     let mut right = vec![Line::from(vec![Span::raw("Revenue "), Span::styled(format_money(s.revenue_total_cents, cur), theme.ok())])];

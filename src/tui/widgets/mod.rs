@@ -2,4 +2,5 @@
 
 pub mod bigtext;
 pub mod halfblock;
+pub mod layout;
 pub mod text;
