@@ -1,7 +1,7 @@
 //! The console's answer to a camera read, without a terminal, for `bench
 //! camera`: the console's own `App` takes the read (`App::camera`), the
 //! scan runs on a gate over a scratch SQLite file, the outcome goes back
-//! through `App::apply`, and the screen is drawn by the console's render
+//! to the screen that asked (`App::apply`), and the screen is drawn by the console's render
 //! (`tui::ui::draw`) into a ratatui `TestBackend` of 80x24. The time each
 //! verdict finished drawing is what the code-to-verdict figure ends on.
 
@@ -15,8 +15,8 @@ use ratatui::backend::TestBackend;
 
 use crate::camera::CameraEvent;
 use crate::config::Config;
-use crate::tui::app::App;
-use crate::tui::effect::{Effect, Outcome};
+use crate::tui::app::{App, Screen};
+use crate::tui::effect::{Effect, Job, Outcome};
 use crate::tui::theme::Theme;
 
 /// What the console did with the reads it was handed: when each verdict
@@ -48,7 +48,7 @@ fn answer(mut gate: crate::service::Gatehouse, events: Receiver<CameraEvent>) ->
     let theme = Theme::from_env();
     let mut app = App::new(Config::default(), "bench".into(), std::env::temp_dir());
     // Signed in, on the scan screen, as a console is when codes arrive.
-    app.apply(Outcome::LoggedIn(actor.clone()));
+    app.apply(Screen::Login, Outcome::LoggedIn(actor.clone()));
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).map_err(|e| anyhow!("test terminal: {e}"))?;
     let mut drawn = Drawn::default();
     for event in events {
@@ -56,7 +56,7 @@ fn answer(mut gate: crate::service::Gatehouse, events: Receiver<CameraEvent>) ->
             drawn.errors.push(m.clone());
         }
         let decoded = matches!(event, CameraEvent::Decoded(_));
-        for effect in app.camera(event) {
+        for Job { asker, effect } in app.camera(event) {
             if let Effect::Scan { payload, source } = effect {
                 // As the console's worker scans a read (`tui::worker`), on
                 // the gate's own file.
@@ -67,7 +67,8 @@ fn answer(mut gate: crate::service::Gatehouse, events: Receiver<CameraEvent>) ->
                     }
                     Err(e) => Outcome::Failed(format!("scan not recorded: {e}")),
                 };
-                app.apply(outcome);
+                // Back to the screen that asked, as the worker's answer goes.
+                app.apply(asker, outcome);
             }
         }
         if decoded {
