@@ -12,11 +12,13 @@ mod engines;
 pub mod grey;
 mod grid;
 pub mod look;
+mod model1;
 mod prep;
 mod quiet;
 pub mod scenes;
 pub mod synth;
 pub mod text;
+mod warp;
 mod watch;
 
 use std::path::{Path, PathBuf};
@@ -112,7 +114,7 @@ pub struct Decoder {
 }
 
 /// The default pipeline, in order: cheap rxing views first, then rqrr,
-/// the perspective sampler last.
+/// the perspective sampler, then the Model 1 reader last (old print only).
 pub const PIPELINE: &[Stage] = &[
     Stage::Rxing,
     Stage::RxingGlobal,
@@ -122,6 +124,7 @@ pub const PIPELINE: &[Stage] = &[
     Stage::Rescue,
     Stage::RqrrLevels,
     Stage::Grid,
+    Stage::Model1,
 ];
 
 impl Default for Decoder {

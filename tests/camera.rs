@@ -359,11 +359,20 @@ fn bench_camera_measures_code_to_verdict_on_raw_frames() {
     let out = std::process::Command::new(bin())
         .args(["bench", "camera", "--replay"])
         .arg(nv12)
-        .args(["--fps", "30", "--seconds", "4"])
+        .args(["--fps", "30", "--seconds", "6"])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("code to verdict: 1 of 1 arrivals read"), "{text}");
+    // The arrival is read. On a busy machine the replay falls behind, and
+    // its loop may or may not bring the code round again, within the
+    // debounce window (3 s), so a second arrival may go unsent.
+    let counts = text.split("code to verdict: ").nth(1).and_then(|t| t.split(" arrivals").next()).unwrap_or_default();
+    let (read, _arrivals) = counts.split_once(" of ").unwrap_or_default();
+    assert!(read.parse::<u32>().is_ok_and(|n| n >= 1), "{text}");
+    // Each read scanned on the bench's gate and its verdict drawn by the
+    // console's render: this text is no pass of any gate.
+    assert!(text.contains(&format!("to its verdict drawn by the console's render (80x24, {read} drawn: ")), "{text}");
+    assert!(text.contains(" MALFORMED): median"), "{text}");
     assert!(text.contains("dropped while idle"), "{text}");
 }

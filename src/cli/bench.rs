@@ -2,6 +2,7 @@
 //! on a scratch database in a temporary folder, with the real store.
 
 mod offline;
+pub(super) mod verdict;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -196,7 +196,10 @@ pub fn bench_camera(a: &BenchCameraArgs) -> Result<ExitCode> {
     let mut settings = CaptureSettings::new(Resolution { width: 1280, height: 720 }, fps, std::time::Duration::from_secs(3));
     settings.back_off = a.back_off.max(1);
     settings.timeline = true;
+    // The reads go to a console of the bench's own, which scans each and
+    // draws its verdict through the console's render.
     let (tx, rx) = std::sync::mpsc::channel();
+    let console = super::bench::verdict::spawn(rx)?;
     let sink = Box::new(move |e| tx.send(e).is_ok());
     let (cpu0, wall0) = (process_cpu(), Instant::now());
     let capture = crate::camera::spawn(spec, settings, frame_slot(), sink);
@@ -214,11 +217,11 @@ pub fn bench_camera(a: &BenchCameraArgs) -> Result<ExitCode> {
         Ok(t) => t.clone(),
         Err(poisoned) => poisoned.into_inner().clone(),
     };
+    // Stopping the capture drops its sink, which ends the console.
     capture.stop();
-    for e in rx.try_iter() {
-        if let crate::camera::CameraEvent::Error(m) = e {
-            bail!("{m}");
-        }
+    let drawn = console.join().map_err(|_| anyhow!("the bench console panicked"))??;
+    if let Some(m) = drawn.errors.first() {
+        bail!("{m}");
     }
     if frames == 0 {
         bail!("no frame was captured from {} in {wall:.1} s", a.replay.display());
@@ -233,8 +236,8 @@ pub fn bench_camera(a: &BenchCameraArgs) -> Result<ExitCode> {
         cpu * 1000.0 / wall,
         cpu * 100.0 / wall,
     );
-    if let Some(line) = code_to_verdict(&a.replay, &timeline)? {
-        println!("{line}");
+    if let Some(lines) = code_to_verdict(&a.replay, &timeline, &drawn)? {
+        println!("{lines}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -242,8 +245,14 @@ pub fn bench_camera(a: &BenchCameraArgs) -> Result<ExitCode> {
 /// For a replay folder whose frames carry NAME.txt (a code's text, or empty
 /// for none): each arrival (the first frame of a code after a frame
 /// without it) and the time from that frame's capture to the handing of
-/// its read to the console's channel; `None` for a folder without codes.
-fn code_to_verdict(dir: &std::path::Path, timeline: &[crate::camera::FrameTime]) -> Result<Option<String>> {
+/// its read to the console's channel, and to the verdict drawn on the
+/// console's screen (`drawn`, in the order of the reads); `None` for a
+/// folder without codes.
+fn code_to_verdict(
+    dir: &std::path::Path,
+    timeline: &[crate::camera::FrameTime],
+    drawn: &super::bench::verdict::Drawn,
+) -> Result<Option<String>> {
     if !dir.is_dir() {
         return Ok(None);
     }
@@ -258,8 +267,13 @@ fn code_to_verdict(dir: &std::path::Path, timeline: &[crate::camera::FrameTime])
     if files.is_empty() || texts.iter().all(Option::is_none) {
         return Ok(None);
     }
+    // The n-th read handed over is the n-th verdict drawn.
+    let mut drawn_at = std::collections::HashMap::new();
+    for (f, at) in timeline.iter().filter(|f| f.sent.is_some()).zip(&drawn.at) {
+        drawn_at.insert(f.seq, *at);
+    }
     let text_of = |seq: u64| &texts[((seq - 1) % texts.len() as u64) as usize];
-    let (mut waits, mut arrivals, mut missed) = (Vec::new(), 0usize, 0usize);
+    let (mut handed, mut shown, mut arrivals, mut missed) = (Vec::new(), Vec::new(), 0usize, 0usize);
     for (i, f) in timeline.iter().enumerate() {
         let Some(code) = text_of(f.seq) else { continue };
         if f.seq > 1 && text_of(f.seq - 1).as_ref() == Some(code) {
@@ -271,20 +285,34 @@ fn code_to_verdict(dir: &std::path::Path, timeline: &[crate::camera::FrameTime])
             break;
         }
         arrivals += 1;
-        match held.iter().find_map(|g| g.sent) {
-            Some(sent) => waits.push((sent - f.taken).as_secs_f64() * 1000.0),
+        match held.iter().find(|g| g.sent.is_some()) {
+            Some(g) => {
+                handed.extend(g.sent.map(|sent| (sent - f.taken).as_secs_f64() * 1000.0));
+                shown.extend(drawn_at.get(&g.seq).map(|at| (*at - f.taken).as_secs_f64() * 1000.0));
+            }
             None => missed += 1,
         }
     }
-    waits.sort_by(f64::total_cmp);
+    let summary = |waits: &mut Vec<f64>| {
+        waits.sort_by(f64::total_cmp);
+        format!(
+            "median {:.0} ms, p95 {:.0} ms, max {:.0} ms",
+            percentile(waits, 0.5),
+            percentile(waits, 0.95),
+            waits.last().copied().unwrap_or(0.0)
+        )
+    };
+    let verdicts: Vec<String> = drawn.verdicts.iter().map(|(v, n)| format!("{n} {v}")).collect();
     Ok(Some(format!(
-        "code to verdict: {} of {arrivals} arrivals read{}; from the first frame with the code to its read handed to the console: \
-         median {:.0} ms, p95 {:.0} ms, max {:.0} ms",
-        waits.len(),
+        "code to verdict: {} of {arrivals} arrivals read{}; from the first frame with the code\n  \
+         to its read handed to the console: {}\n  \
+         to its verdict drawn by the console's render (80x24, {} drawn: {}): {}",
+        handed.len(),
         if missed > 0 { format!(" ({missed} never read while held)") } else { String::new() },
-        percentile(&waits, 0.5),
-        percentile(&waits, 0.95),
-        waits.last().copied().unwrap_or(0.0),
+        summary(&mut handed),
+        shown.len(),
+        verdicts.join(", "),
+        summary(&mut shown),
     )))
 }
 

@@ -6,7 +6,7 @@ use image::GrayImage;
 use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
 use rxing::{BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, MultiFormatReader, Reader};
 
-use super::{grid, look, prep, quiet, text};
+use super::{grid, look, model1, prep, quiet, text};
 
 /// One attempt of the pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,10 +44,13 @@ pub enum Stage {
     /// projective map from three finders and the alignment pattern, the
     /// bits decoded by rxing with its error correction.
     Grid,
+    /// QR Model 1 symbols (`model1`): rxing's detector, our own layout
+    /// and block order.
+    Model1,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 11] = [
+    pub const ALL: [Stage; 12] = [
         Stage::Rxing,
         Stage::RxingGlobal,
         Stage::RxingHalf,
@@ -59,6 +62,7 @@ impl Stage {
         Stage::RqrrLevels,
         Stage::Rescue,
         Stage::Grid,
+        Stage::Model1,
     ];
 
     pub fn name(self) -> &'static str {
@@ -74,6 +78,7 @@ impl Stage {
             Stage::RqrrLevels => "rqrr-levels",
             Stage::Rescue => "rescue",
             Stage::Grid => "grid",
+            Stage::Model1 => "model1",
         }
     }
 
@@ -99,6 +104,8 @@ impl Stage {
             // Cheap when no three finders lie as a code's; up to a few
             // hundred grid decodes when several do.
             Stage::Grid => 4.0,
+            // rxing's finder search without its decoding.
+            Stage::Model1 => 0.8,
         }
     }
 
@@ -124,6 +131,7 @@ impl Stage {
             Stage::RqrrLevels => levels(img).into_iter().collect(),
             Stage::Rescue => look::regions(img).iter().find_map(|r| rescue(img, r)).into_iter().collect(),
             Stage::Grid => grid::read(img).into_iter().collect(),
+            Stage::Model1 => model1::read(img).into_iter().collect(),
         }
     }
 }

@@ -10,6 +10,7 @@ use image::GrayImage;
 use rxing::common::BitMatrix;
 
 use super::look::{self, Finder};
+use super::warp::Warp;
 use super::{prep, synth};
 
 /// Threes of finders tried at most, the clearest first.
@@ -87,45 +88,91 @@ fn read_version(img: &GrayImage, corner: &Finder, right: &Finder, below: &Finder
         (far, (r.0 + l.0 - b.0, r.1 + l.1 - b.1))
     };
     let module = f64::from((corner.module + right.module + below.module) / 3.0);
+    let corners = [(3.5, 3.5), (far, 3.5), (3.5, far), (fourth_module, fourth_module)];
     // The fourth point nudged by up to half a module each way: a curved
     // sheet puts the corners' map off where the alignment pattern is not.
+    let mut timed = false;
     for (jx, jy) in [(0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.5), (0.0, -0.5), (0.5, 0.5), (-0.5, -0.5), (0.5, -0.5), (-0.5, 0.5)] {
         let moved = (fourth.0 + jx * module, fourth.1 + jy * module);
-        let h = synth::homography([(3.5, 3.5), (far, 3.5), (3.5, far), (fourth_module, fourth_module)], [b, r, l, moved]);
-        let n = size as usize;
-        let mut grey = vec![0.0f64; n * n];
-        for y in 0..n {
-            for x in 0..n {
-                let (px, py) = apply(&h, x as f64 + 0.5, y as f64 + 0.5);
-                grey[y * n + x] = at(img, px, py);
-            }
-        }
-        // Sums over the grid's rectangles (an integral image), so each
-        // window's mean costs four lookups.
-        let mut sums = vec![0.0f64; (n + 1) * (n + 1)];
-        for y in 0..n {
-            let mut row = 0.0;
-            for x in 0..n {
-                row += grey[y * n + x];
-                sums[(y + 1) * (n + 1) + x + 1] = sums[y * (n + 1) + x + 1] + row;
-            }
-        }
-        for window in [4usize, 2, 0] {
-            if let Some(t) = decode_grid(&grey, &sums, size, window) {
-                return Some(t);
-            }
+        let h = synth::homography(corners, [b, r, l, moved]);
+        match read_grid(img, size, |u, v| apply(&h, u, v)) {
+            Sampled::Read(t) => return Some(t),
+            Sampled::Timed => timed = true,
+            Sampled::Off => {}
         }
     }
-    None
+    // A sheet bent more than that (`warp`): the map through the finders
+    // and the alignment pattern, bent patch by patch from the finders
+    // outwards. Only where some grid above had its timing patterns right,
+    // so the version and finders are a code's: the bending costs more
+    // than all the grids above, and rooms' clutter and wrong versions
+    // never get that far.
+    if !timed {
+        return None;
+    }
+    let h = synth::homography(corners, [b, r, l, fourth]);
+    let warp = Warp::fit(size, |u, v| {
+        let (x, y) = apply(&h, u, v);
+        at(img, x, y)
+    });
+    match read_grid(img, size, |u, v| {
+        let (u, v) = warp.moved(u, v);
+        apply(&h, u, v)
+    }) {
+        Sampled::Read(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// What a grid of module samples gave.
+enum Sampled {
+    Read(String),
+    /// Its timing patterns read, but its bits did not decode.
+    Timed,
+    /// Its timing patterns did not read: not a code's grid.
+    Off,
+}
+
+/// The code read from module centres placed in the picture by `map` (from
+/// module coordinates), each cut at a local mean and then at the whole
+/// code's.
+fn read_grid(img: &GrayImage, size: u32, map: impl Fn(f64, f64) -> (f64, f64)) -> Sampled {
+    let n = size as usize;
+    let mut grey = vec![0.0f64; n * n];
+    for y in 0..n {
+        for x in 0..n {
+            let (px, py) = map(x as f64 + 0.5, y as f64 + 0.5);
+            grey[y * n + x] = at(img, px, py);
+        }
+    }
+    // Sums over the grid's rectangles (an integral image), so each
+    // window's mean costs four lookups.
+    let mut sums = vec![0.0f64; (n + 1) * (n + 1)];
+    for y in 0..n {
+        let mut row = 0.0;
+        for x in 0..n {
+            row += grey[y * n + x];
+            sums[(y + 1) * (n + 1) + x + 1] = sums[y * (n + 1) + x + 1] + row;
+        }
+    }
+    let mut best = Sampled::Off;
+    for window in [4usize, 2, 0] {
+        match decode_grid(&grey, &sums, size, window) {
+            Sampled::Read(t) => return Sampled::Read(t),
+            Sampled::Timed => best = Sampled::Timed,
+            Sampled::Off => {}
+        }
+    }
+    best
 }
 
 /// The sampled modules (`grey`, with `sums` its integral image) cut at
 /// the mean of the modules within `window` of each (0: the mean of the
 /// whole code), decoded.
-fn decode_grid(grey: &[f64], sums: &[f64], size: u32, window: usize) -> Option<String> {
+fn decode_grid(grey: &[f64], sums: &[f64], size: u32, window: usize) -> Sampled {
     let n = size as usize;
     let reach = if window == 0 { n } else { window };
-    let mut bits = BitMatrix::new(size, size).ok()?;
+    let Ok(mut bits) = BitMatrix::new(size, size) else { return Sampled::Off };
     for y in 0..n {
         for x in 0..n {
             let (y0, y1, x0, x1) = (y.saturating_sub(reach), (y + reach + 1).min(n), x.saturating_sub(reach), (x + reach + 1).min(n));
@@ -144,12 +191,13 @@ fn decode_grid(grey: &[f64], sums: &[f64], size: u32, window: usize) -> Option<S
     let wrong = timing.clone().filter(|&i| bits.get(i as u32, 6) != (i % 2 == 0)).count()
         + timing.filter(|&i| bits.get(6, i as u32) != (i % 2 == 0)).count();
     if wrong * 4 > checked {
-        return None;
+        return Sampled::Off;
     }
     super::quiet::catch(|| rxing::qrcode::cpp_port::decoder::Decode(&bits).ok())
         .flatten()
         .map(|d| d.content().to_string())
         .filter(|t| !t.is_empty())
+        .map_or(Sampled::Timed, Sampled::Read)
 }
 
 /// The alignment pattern's centre near `predicted`: where a dark centre
