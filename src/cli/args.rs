@@ -599,11 +599,21 @@ pub struct RestoreArgs {
 #[derive(Debug, Subcommand)]
 pub enum KeyCmd {
     /// Add a new signing key; passes signed with older keys keep verifying.
-    #[command(after_help = "Example:\n  gatehouse --user asha key rotate")]
-    Rotate,
+    /// With --ed25519, an event issuing key: gates then verify new codes
+    /// with its public key alone, and only signed-in admins can sign them.
+    #[command(after_help = "Examples:\n  gatehouse --user asha key rotate\n  gatehouse --user asha key rotate --ed25519")]
+    Rotate {
+        /// Make an Ed25519 issuing key, sealed in your key slot (admins).
+        #[arg(long)]
+        ed25519: bool,
+    },
     /// List key ids (never the keys).
     #[command(after_help = "Example:\n  gatehouse key list")]
     List,
+    /// Print the event's Ed25519 issuing public keys (id and hex), which
+    /// anyone can check a GH2 code with (README, "Payload format").
+    #[command(after_help = "Examples:\n  gatehouse key public\n  gatehouse key public --json")]
+    Public(JsonFlag),
 }
 
 #[derive(Debug, Subcommand)]

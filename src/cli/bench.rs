@@ -104,7 +104,7 @@ fn open(dir: &std::path::Path, url: Option<&str>) -> Result<Store> {
 }
 
 fn admin() -> Actor {
-    Actor { username: "bench".into(), display_name: "Bench".into(), role: Role::Admin }
+    Actor { username: "bench".into(), display_name: "Bench".into(), role: Role::Admin, issuer: None }
 }
 
 /// Issue `n` passes in batches, each batch one transaction.

@@ -5,6 +5,7 @@
 mod admin;
 mod audit;
 mod import;
+mod keys;
 mod ledger;
 mod manual;
 pub mod offline;
@@ -18,6 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use admin::{ExportKind, RestoreReport, private_dir};
+pub use keys::{TEST_KDF_ENV, slot_cost_from_env};
 pub use import::{IMPORT_COLUMNS, ImportError, ImportRow, ParsedRows, REQUIRED_COLUMNS, RowProblem, parse_rows};
 pub use ledger::{Verification, verify_chain};
 pub use manual::{Candidate, CandidateKind};
@@ -43,6 +45,10 @@ pub struct Gatehouse {
     store: Store,
     clock: Arc<dyn Clock>,
     paths: Option<Paths>,
+    /// The signed-in admin's issuing keys, in memory only (service::keys).
+    signer: Option<crate::domain::issuing::Issuer>,
+    /// The argon2id cost key slots are sealed with.
+    slot_cost: crate::domain::keyslot::KdfCost,
 }
 
 impl Gatehouse {
@@ -67,12 +73,13 @@ impl Gatehouse {
         store.set_synchronous(&cfg.storage.synchronous)?;
         let mut g = Gatehouse::from_parts(cfg, keys, store, Arc::new(SystemClock));
         g.paths = Some(paths.clone());
+        g.issuing_keys()?;
         Ok(g)
     }
 
     /// Assemble from parts; tests use this with a fixed clock.
     pub fn from_parts(cfg: Config, keys: KeyRing, store: Store, clock: Arc<dyn Clock>) -> Gatehouse {
-        Gatehouse { cfg, keys, store, clock, paths: None }
+        Gatehouse { cfg, keys, store, clock, paths: None, signer: None, slot_cost: keys::slot_cost_from_env() }
     }
 
     pub fn keys(&self) -> &KeyRing {

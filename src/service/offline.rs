@@ -603,6 +603,10 @@ impl Gate {
             // An empty server ledger: remember that a pull happened.
             None => meta.push(("cursor", "none".into())),
         }
+        // The event's issuing public keys, so codes signed with a key made
+        // since the last pull verify offline too.
+        let issuing = self.call(wait, |g| g.issuing_keys())?;
+        self.local.learn_issuing_keys(&issuing, &stamp(self.clock.now()))?;
         let applied = match self.link.as_mut() {
             Some(link) => link.replica.apply(&changes, &meta)?,
             None => false,

@@ -68,6 +68,7 @@ impl Gatehouse {
             require_admin(a, "add users")?;
         }
         let hash = hash_password(password)?;
+        let slot = self.slot_for(actor.and_then(|a| a.issuer.as_ref()), &username, role, password)?;
         let by = actor.map_or(SYSTEM, |a| a.username.as_str()).to_string();
         let first_run = actor.is_none();
         let u = User {
@@ -88,6 +89,9 @@ impl Gatehouse {
                 return Err(Error::Conflict(format!("user {} exists already", uc.username)));
             }
             db.insert_user(&uc, &hash)?;
+            if let Some(sealed) = &slot {
+                db.set_key_slot(&uc.username, sealed, &uc.created_at)?;
+            }
             let added = UserAdd { username: uc.username.into(), display_name: uc.display_name.into(), role: uc.role.as_str().into() };
             Ok(((), Event::UserAdd(added)))
         })?;
@@ -127,7 +131,9 @@ impl Gatehouse {
         if u.failed_attempts > 0 || u.locked_until.is_some() {
             self.store.write(|db| db.clear_login_failures(&username))?;
         }
-        Ok(Actor { username: u.username, display_name: u.display_name, role: u.role })
+        let issuer = self.open_slot(&username, u.role, password);
+        self.signer = issuer.clone();
+        Ok(Actor { username: u.username, display_name: u.display_name, role: u.role, issuer })
     }
 
     /// Count one wrong password. The increment and the lock decision happen
@@ -204,9 +210,16 @@ impl Gatehouse {
             require_admin(actor, "change another user's password")?;
         }
         let hash = hash_password(password)?;
-        self.record(&actor.username, |db, _| {
+        // An admin's key slot is re-sealed under the new password, or dropped.
+        let role = self.store.read(|db| db.get_user(&username))?.map_or(Role::Operator, |(u, _)| u.role);
+        let slot = self.slot_for(actor.issuer.as_ref(), &username, role, password)?;
+        self.record(&actor.username, |db, at| {
             db.get_user(&username)?.ok_or_else(|| Error::NotFound { what: "user", id: username.clone() })?;
             db.set_user_password(&username, &hash)?;
+            match &slot {
+                Some(sealed) => db.set_key_slot(&username, sealed, at)?,
+                None => db.delete_key_slot(&username)?,
+            }
             // Never the hash: the ledger is exported and printed.
             Ok(((), Event::UserPasswd(UserPasswd { username: username.as_str().into() })))
         })?;
@@ -216,7 +229,7 @@ impl Gatehouse {
     /// Record that a new signing key was added to the key file.
     pub fn note_key_rotation(&mut self, actor: &Actor, new_id: &str) -> Result<()> {
         require_admin(actor, "rotate keys")?;
-        self.record(&actor.username, |_, _| Ok(((), Event::KeyRotate(KeyRotate { key_id: new_id.into() }))))?;
+        self.record(&actor.username, |_, _| Ok(((), Event::KeyRotate(KeyRotate { key_id: new_id.into(), public: None }))))?;
         Ok(())
     }
 }

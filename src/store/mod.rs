@@ -21,6 +21,7 @@ pub use backup::{BackupInfo, Retention, apply_retention, next_backup_name};
 pub use copy::CopyReport;
 pub use interface::{
     AuditRows, Db, LedgerRow, LedgerRows, NewBlock, PassFilter, PassRows, ResidentRows, ScanRow, ScanRows, StatsQuery, SyncRows, Table,
+    KeyRows,
     UserRows,
 };
 pub use postgres::{DbLink, DbUrl, Endpoint, is_postgres_url, redact_url, url_has_password};

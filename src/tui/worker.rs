@@ -228,6 +228,8 @@ fn apply(
     events: &Sender<Event>,
     picker: &ratatui_image::picker::Picker,
 ) -> Outcome {
+    // Codes are signed with the signed-in admin's own unsealed keys.
+    g.use_session(a);
     match effect {
         Effect::FindCheckIn(q) => match g.find_for_checkin(&q) {
             Ok(rows) => Outcome::Found(q, rows),

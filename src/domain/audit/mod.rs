@@ -113,7 +113,7 @@ pub struct ScanFacts<'a> {
 /// a phone number from being found by trying every number.
 pub fn fingerprint(keys: &KeyRing, key_id: &str, what: &str, parts: &[&str]) -> Option<String> {
     use hmac::Mac;
-    let mut m = keys.ledger_mac(key_id)?;
+    let mut m = keys.fingerprint_mac(key_id)?;
     m.update(b"gatehouse-fingerprint-v1\0");
     m.update(what.as_bytes());
     for p in parts {
@@ -321,7 +321,7 @@ impl Audit {
                     room: d.room.to_string(),
                     floor: d.floor.to_string(),
                     details: d.details.as_deref().map(str::to_string),
-                    key_id: b.key_id.to_string(),
+                    key_id: d.code_key.as_deref().unwrap_or(b.key_id).to_string(),
                     created_at: b.ts.to_string(),
                     created_by: b.operator.to_string(),
                     active: true,

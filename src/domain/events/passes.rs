@@ -26,6 +26,10 @@ pub struct PassIssue<'a> {
     /// have no such key.
     #[serde(borrow)]
     pub phones: Option<Cow<'a, str>>,
+    /// The issuing key the pass's code is signed with, when it is not the
+    /// block's own (HMAC) key: an Ed25519 key. Absent from older blocks.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub code_key: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -106,6 +106,21 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE scans ADD COLUMN reason TEXT NOT NULL DEFAULT '';
     CREATE UNIQUE INDEX scans_nonce ON scans (nonce);
     "#,
+    // 4: Ed25519 issuing keys (public halves) and each admin's sealed key
+    // slot; no plain seed is ever stored (domain::keyslot).
+    r#"
+    CREATE TABLE issuing_keys (
+        key_id     TEXT PRIMARY KEY,
+        public_key TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    );
+    CREATE TABLE key_slots (
+        username   TEXT PRIMARY KEY,
+        sealed     TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// Steps that need Rust after a migration's SQL, in the same transaction:
