@@ -375,17 +375,18 @@ fn postgres_locked_row_is_a_clear_busy_error_and_loses_nothing() {
 fn postgres_migrations_refuse_a_newer_schema_and_another_application() {
     let env = Env::on(Backend::Postgres);
     let url = gatehouse::store::DbUrl::parse(env.url.as_deref().unwrap()).unwrap();
-    assert_eq!(gatehouse::store::Store::open_url(&url).unwrap().schema_version().unwrap(), 2);
-    // A database at version 1 is brought up to 2: room left on passes' pages.
+    assert!(gatehouse::store::Store::open_url(&url).unwrap().schema_version().unwrap() >= 2);
+    // A database at version 1 (made by dropping what later steps add) is
+    // brought up to date: room left on passes' pages.
     let fillfactor = || {
         let mut c = pg::server().client(&env.pg_db());
         let opts: Option<Vec<String>> = c.query_one("SELECT reloptions FROM pg_class WHERE relname = 'passes'", &[]).unwrap().get(0);
         opts.unwrap_or_default()
     };
     assert_eq!(fillfactor(), ["fillfactor=85"]);
-    pg::server().sql_in(&env.pg_db(), "ALTER TABLE passes RESET (fillfactor); UPDATE gatehouse_schema SET version = 1");
+    pg::server().sql_in(&env.pg_db(), "ALTER TABLE passes RESET (fillfactor); DROP TABLE issuing_keys, key_slots; UPDATE gatehouse_schema SET version = 1");
     assert!(fillfactor().is_empty());
-    assert_eq!(gatehouse::store::Store::open_url(&url).unwrap().schema_version().unwrap(), 2);
+    assert!(gatehouse::store::Store::open_url(&url).unwrap().schema_version().unwrap() >= 2);
     assert_eq!(fillfactor(), ["fillfactor=85"]);
 
     pg::server().sql_in(&env.pg_db(), "UPDATE gatehouse_schema SET version = 999");
