@@ -685,6 +685,18 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 1_000)]
         voids: usize,
     },
+    /// Ed25519: signatures verified per second (one core and all), codes
+    /// checked per second (GH2 against GH1), their QR versions, and the time
+    /// to open a key slot at the standard argon2id cost.
+    #[command(after_help = "Example:\n  gatehouse bench sigs --n 100000")]
+    Sigs {
+        /// Signatures (and codes) to verify.
+        #[arg(long, default_value_t = 100_000)]
+        n: usize,
+        /// Runs of each measure; the fastest is kept (for a busy machine).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
     /// QR decoding over a folder tree of images with their expected text
     /// beside them (`NAME.txt` for `NAME.png`): correct, wrong, timings.
     #[command(
@@ -788,4 +800,13 @@ pub struct BenchFramesArgs {
     /// (NAME.1280x720.yuyv), replayed through the camera's grey conversion.
     #[arg(long, requires = "scenes")]
     pub raw: bool,
+    /// The codes' signatures: `hmac` (GH1, QR version 4) or `ed25519`
+    /// (GH2, version 8). The same seed draws the same rooms, conditions,
+    /// kinds and ids either way, so two folders compare like with like.
+    #[arg(long, default_value = "hmac", value_parser = ["hmac", "ed25519"])]
+    pub code: String,
+    /// Draw each code with modules as large as a version-4 code's at the
+    /// drawn width (a bigger symbol), not squeezed into that width.
+    #[arg(long)]
+    pub same_pitch: bool,
 }

@@ -2,6 +2,7 @@
 //! on a scratch database in a temporary folder, with the real store.
 
 mod offline;
+mod sigs;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -376,6 +377,7 @@ pub fn run(cmd: &BenchCmd, url: Option<&str>) -> Result<ExitCode> {
             );
         }
         BenchCmd::Offline { scans, passes, voids } => return offline::run(url, scans, passes, voids),
+        BenchCmd::Sigs { n, repeat } => return sigs::run(n, repeat),
         BenchCmd::Decode(ref a) => return super::camera::bench_decode(a),
         BenchCmd::Camera(ref a) => return super::camera::bench_camera(a),
         BenchCmd::Frames(ref a) => return super::camera::bench_frames(a),

@@ -54,6 +54,19 @@ impl IssuingPublic {
     }
 }
 
+/// Check many signatures by one key at once: ed25519-dalek's batch
+/// equation, with random weights drawn from a transcript of the inputs,
+/// about twice as fast per signature as one by one. False if any fails (a
+/// caller then checks them one by one, strictly, to name the bad one).
+pub fn verify_batch(public: &IssuingPublic, messages: &[&[u8]], sigs: &[[u8; SIG_LEN]]) -> bool {
+    if messages.len() != sigs.len() {
+        return false;
+    }
+    let sigs: Vec<Signature> = sigs.iter().map(Signature::from_bytes).collect();
+    let keys = vec![public.key; sigs.len()];
+    ed25519_dalek::verify_batch(messages, &sigs, &keys).is_ok()
+}
+
 /// The next free issuing key id: `E1`, `E2`, ... (then `F0`, ...). Key
 /// files never hand out ids starting with E or later letters before
 /// hundreds of rotations, and `keyfile` skips them outright.
@@ -172,6 +185,13 @@ mod tests {
         let sig = back.sign("E1", b"m").unwrap();
         assert!(a.public("E1").unwrap().verify(b"m", &sig));
         assert!(!a.public("E2").unwrap().verify(b"m", &sig));
+        let msgs: Vec<Vec<u8>> = (0..10u8).map(|i| vec![i; 32]).collect();
+        let mut sigs: Vec<[u8; SIG_LEN]> = msgs.iter().map(|m| a.sign("E1", m).unwrap()).collect();
+        let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
+        let e1 = a.public("E1").unwrap();
+        assert!(verify_batch(&e1, &refs, &sigs));
+        sigs[7][0] ^= 1;
+        assert!(!verify_batch(&e1, &refs, &sigs));
         assert!(Issuer::from_plain(&[0u8; 33]).is_none());
         assert!(!format!("{a:?}").contains(&super::super::ledger::to_hex(&a.to_plain()[2..34])));
     }
