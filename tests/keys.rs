@@ -247,3 +247,44 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 both_backends!(ed25519_codes_verify_with_the_public_key_alone, only_admins_with_a_slot_issue, no_file_holds_the_seed);
+
+/// A gate's replica pulls the public key at sync and, with the link cut,
+/// admits an Ed25519 code from it alone and refuses a code minted with the
+/// key file for another Ed25519 pass.
+#[test]
+fn an_offline_replica_verifies_ed25519_codes() {
+    use common::relay::Relay;
+    use gatehouse::domain::scan::Verdict;
+    let env = Env::on(Backend::Postgres);
+    let mut g = env.open();
+    g.set_slot_cost(keyslot::KdfCost::TEST);
+    with_admin(&mut g);
+    let (asha, public) = g.new_issuing_key("asha", PASSWORD).unwrap();
+    assert_eq!(public.key_id, "E1");
+    let p1 = g.issue_pass(&asha, &single("Offline One", "9800000011")).unwrap();
+    let p2 = g.issue_pass(&asha, &single("Offline Two", "9800000012")).unwrap();
+    let code = g.pass_payload(&p1);
+    assert!(code.starts_with("GH2-P-E1-"), "{code}");
+    // The plain admin() actor holds no key: it cannot issue any more.
+    let e = g.issue_pass(&admin(), &single("No Slot", "9800000013")).unwrap_err().to_string();
+    assert!(e.contains("holds no key slot"), "{e}");
+
+    let relay = Relay::start(pg::server().port);
+    let cfg = gatehouse::config::Config::load(&env.paths.config).unwrap();
+    let keys = gatehouse::keyfile::load(&env.paths.key()).unwrap();
+    let url = gatehouse::store::DbUrl::parse(&pg::server().tcp_url(&env.pg_db(), relay.port)).unwrap();
+    let dir = env.dir.path().join("gate-b");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut gate = gatehouse::service::Gate::from_parts(cfg, keys.clone(), url, &dir.join("replica.sqlite"), env.clock.clone()).unwrap();
+    let r = gate.sync().unwrap();
+    assert!(r.pulled, "{r:?}");
+    relay.refuse();
+    let out = gate.scan(code.as_bytes(), &operator(), "Gate B").unwrap();
+    assert!(out.offline, "{out:?}");
+    assert_eq!(out.outcome.verdict, Verdict::Admitted, "{}", out.outcome.reason);
+    let id = uuid::Uuid::parse_str(&p2.id).unwrap();
+    let minted = payload::encode_with(&keys, "01", Kind::Pass, &id).unwrap();
+    let out = gate.scan(minted.as_bytes(), &operator(), "Gate B").unwrap();
+    assert!(out.offline);
+    assert_eq!(out.outcome.verdict, Verdict::Forged, "{}", out.outcome.reason);
+}
