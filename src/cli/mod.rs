@@ -171,7 +171,11 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
             let id = crate::keyfile::rotate(&paths.key())?;
             let mut g2 = Gatehouse::open(&paths)?;
             g2.note_key_rotation(&actor, &id)?;
-            say!("added key {id}; new codes are signed with it, older ones still verify");
+            if g2.issuing_keys()?.is_empty() {
+                say!("added key {id}; new codes are signed with it, older ones still verify");
+            } else {
+                say!("added key {id}; it signs ledger blocks (new codes stay signed with issuing key {})", g2.keys().code_key());
+            }
             ok
         }
     }

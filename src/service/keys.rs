@@ -141,6 +141,11 @@ impl Gatehouse {
         self.signer = actor.issuer.clone();
     }
 
+    /// Forget the signed-in admin's keys (sign-out).
+    pub fn end_session(&mut self) {
+        self.signer = None;
+    }
+
     /// The key new codes are signed with, after a fresh look at the
     /// event's issuing keys, and the session's keys when that is an
     /// issuing key: refused if `actor`'s session does not hold it.

@@ -359,6 +359,24 @@ impl Gate {
         self.local.authenticate(username, password)
     }
 
+    /// Sign-out: no core of this gate keeps the admin's issuing keys. The
+    /// server's connection forgets them on its worker, if it has one.
+    pub fn end_session(&mut self) {
+        self.local.end_session();
+        let Some(link) = self.link.as_mut() else { return };
+        if let Some(d) = link.direct.as_deref_mut() {
+            d.end_session();
+        }
+        if let Some(w) = &link.worker {
+            let job: Job = Box::new(|g: &mut Option<Gatehouse>, _: &str| {
+                if let Some(g) = g.as_mut() {
+                    g.end_session();
+                }
+            });
+            let _ = w.send(job);
+        }
+    }
+
     /// One round trip to the server within the budget (connecting if need be).
     fn ping(&mut self) -> Result<()> {
         if self.link.is_none() {

@@ -97,6 +97,7 @@ impl Worker {
                 };
             }
             Effect::SignOut => {
+                o.end_session();
                 if let Some(a) = self.actor.take() {
                     tracing::info!(user = %a.username, "signed out of the console");
                 }
