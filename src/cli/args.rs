@@ -643,6 +643,10 @@ pub enum BenchCmd {
         /// every gate scans back to back as fast as it can.
         #[arg(long, value_name = "N")]
         rate: Option<f64>,
+        /// Issue the passes with an Ed25519 issuing key (GH2 codes), as an
+        /// event that ran `key rotate --ed25519` does.
+        #[arg(long)]
+        ed25519: bool,
     },
     /// Ledger verification rate over N blocks.
     #[command(after_help = "Example:\n  gatehouse bench verify --blocks 10000")]
