@@ -360,6 +360,7 @@ fn search_finds_accented_capitals() {
     c.execute_batch(
         "ALTER TABLE passes DROP COLUMN search_key; ALTER TABLE residents DROP COLUMN search_key;
          DROP INDEX scans_nonce; ALTER TABLE scans DROP COLUMN nonce; ALTER TABLE scans DROP COLUMN reason;
+         DROP TABLE issuing_keys; DROP TABLE key_slots;
          PRAGMA user_version = 1;",
     )
     .unwrap();
