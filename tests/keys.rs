@@ -288,3 +288,27 @@ fn an_offline_replica_verifies_ed25519_codes() {
     assert!(out.offline);
     assert_eq!(out.outcome.verdict, Verdict::Forged, "{}", out.outcome.reason);
 }
+
+/// `db copy` carries the issuing keys and slots: an Ed25519 event moved
+/// from its SQLite file to PostgreSQL admits its GH2 codes there, and asha
+/// still issues from her slot.
+#[test]
+fn db_copy_carries_the_issuing_keys() {
+    let (env, _) = event(Backend::Sqlite);
+    rotate(&env);
+    let code = json(issue_cli(&env, ASHA, "Copied Guest", "9800000021"))["payload"].as_str().unwrap().to_string();
+    let url = pg::fresh_db();
+    let o = run(&env, Some(ASHA), &["db", "copy", "--to", &url], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let on_pg = |args: &[&str], user: Option<(&str, &str)>| {
+        let mut all = vec!["--database", url.as_str()];
+        all.extend_from_slice(args);
+        run(&env, user, &all, None)
+    };
+    let v = json(on_pg(&["key", "public", "--json"], None));
+    assert_eq!(v[0]["key_id"], "E1", "{v}");
+    let o = on_pg(&["scan", "--payload", &code, "--json"], Some(OMAR));
+    assert!(text(&o).contains("ADMITTED"), "{}", text(&o));
+    let o = on_pg(&["pass", "issue", "--type", "SINGLE", "--name", "After Copy", "--phone", "9800000022", "--payment", "CASH", "--json"], Some(ASHA));
+    assert!(text(&o).contains("GH2-P-E1-"), "{}", text(&o));
+}
