@@ -246,7 +246,31 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-both_backends!(ed25519_codes_verify_with_the_public_key_alone, only_admins_with_a_slot_issue, no_file_holds_the_seed);
+/// A public key planted in `issuing_keys`, or one swapped for the
+/// thief's, is reported by `ledger verify`: only a key_rotate block makes one.
+fn ledger_verify_finds_a_planted_public_key(backend: Backend) {
+    let (env, _) = event(backend);
+    rotate(&env);
+    let thief = gatehouse::domain::issuing::Issuer::new("E2", gatehouse::domain::issuing::generate().unwrap());
+    let hex = thief.public("E2").unwrap().to_hex();
+    let plant = format!("INSERT INTO issuing_keys (key_id, public_key, created_at, created_by) VALUES ('E2', '{hex}', 'x', 'asha')");
+    env.raw_sql(&plant, &plant);
+    let swap = format!("UPDATE issuing_keys SET public_key = '{hex}' WHERE key_id = 'E1'");
+    env.raw_sql(&swap, &swap);
+    let o = run(&env, None, &["ledger", "verify", "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    assert_eq!(v["ok"], false, "{v}");
+    let findings = v["audit"]["findings"].as_array().unwrap();
+    let has = |finding: &str, id: &str| findings.iter().any(|f| f["table"] == "issuing_keys" && f["finding"] == finding && f["id"] == id);
+    assert!(has("unrecorded", "E2") && has("diverges", "E1"), "{v}");
+}
+
+both_backends!(
+    ed25519_codes_verify_with_the_public_key_alone,
+    only_admins_with_a_slot_issue,
+    no_file_holds_the_seed,
+    ledger_verify_finds_a_planted_public_key
+);
 
 /// A gate's replica pulls the public key at sync and, with the link cut,
 /// admits an Ed25519 code from it alone and refuses a code minted with the
