@@ -114,10 +114,15 @@ pub fn rotate(path: &Path) -> Result<String> {
     Ok(next)
 }
 
+/// The next free HMAC id: `01` to `DZ`. Ids from `E` on are the event's
+/// issuing keys' (`domain::issuing`), which live in the event database.
 fn next_id<'a>(ids: impl Iterator<Item = &'a str>) -> Option<String> {
     const A: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let used: Vec<&str> = ids.collect();
-    (1..A.len() * A.len()).map(|n| format!("{}{}", A[n / A.len()] as char, A[n % A.len()] as char)).find(|id| !used.contains(&id.as_str()))
+    (1..A.len() * A.len())
+        .map(|n| format!("{}{}", A[n / A.len()] as char, A[n % A.len()] as char))
+        .filter(|id| !crate::domain::issuing::is_issuing_id(id))
+        .find(|id| !used.contains(&id.as_str()))
 }
 
 #[cfg(test)]

@@ -10,8 +10,14 @@ use crate::error::{Error, Result};
 /// Quiet zone in modules on every side, as the QR standard asks.
 pub const QUIET: u32 = 4;
 
-/// Our payloads fit version 4 at level Q; fall back to M for longer text.
+/// Our payloads fit version 4 (HMAC) or 8 (Ed25519) at level Q; fall
+/// back to M for longer text. An empty payload is a code this session
+/// could not sign (an Ed25519 pass without the issuing key): refused, never
+/// drawn as an empty symbol.
 pub fn encode(payload: &str) -> Result<QrCode> {
+    if payload.is_empty() {
+        return Err(Error::Forbidden("no code to draw: it is signed with an Ed25519 issuing key this sign-in does not hold".into()));
+    }
     QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::Q)
         .or_else(|_| QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M))
         .map_err(|e| Error::Image(format!("cannot encode QR: {e}")))

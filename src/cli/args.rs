@@ -655,11 +655,21 @@ pub struct RestoreArgs {
 #[derive(Debug, Subcommand)]
 pub enum KeyCmd {
     /// Add a new signing key; passes signed with older keys keep verifying.
-    #[command(after_help = "Example:\n  gatehouse --user asha key rotate")]
-    Rotate,
+    /// With --ed25519, an event issuing key: gates then verify new codes
+    /// with its public key alone, and only signed-in admins can sign them.
+    #[command(after_help = "Examples:\n  gatehouse --user asha key rotate\n  gatehouse --user asha key rotate --ed25519")]
+    Rotate {
+        /// Make an Ed25519 issuing key, sealed in your key slot (admins).
+        #[arg(long)]
+        ed25519: bool,
+    },
     /// List key ids (never the keys).
     #[command(after_help = "Example:\n  gatehouse key list")]
     List,
+    /// Print the event's Ed25519 issuing public keys (id and hex), which
+    /// anyone can check a GH2 code with (README, "Payload format").
+    #[command(after_help = "Examples:\n  gatehouse key public\n  gatehouse key public --json")]
+    Public(JsonFlag),
 }
 
 #[derive(Debug, Subcommand)]
@@ -689,6 +699,10 @@ pub enum BenchCmd {
         /// every gate scans back to back as fast as it can.
         #[arg(long, value_name = "N")]
         rate: Option<f64>,
+        /// Issue the passes with an Ed25519 issuing key (GH2 codes), as an
+        /// event that ran `key rotate --ed25519` does.
+        #[arg(long)]
+        ed25519: bool,
     },
     /// Ledger verification rate over N blocks.
     #[command(after_help = "Example:\n  gatehouse bench verify --blocks 10000")]
@@ -730,6 +744,18 @@ pub enum BenchCmd {
         /// Passes voided before the incremental pull.
         #[arg(long, default_value_t = 1_000)]
         voids: usize,
+    },
+    /// Ed25519: signatures verified per second (one core and all), codes
+    /// checked per second (GH2 against GH1), their QR versions, and the time
+    /// to open a key slot at the standard argon2id cost.
+    #[command(after_help = "Example:\n  gatehouse bench sigs --n 100000")]
+    Sigs {
+        /// Signatures (and codes) to verify.
+        #[arg(long, default_value_t = 100_000)]
+        n: usize,
+        /// Runs of each measure; the fastest is kept (for a busy machine).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
     },
     /// QR decoding over a folder tree of images with their expected text
     /// beside them (`NAME.txt` for `NAME.png`): correct, wrong, timings.
@@ -834,4 +860,13 @@ pub struct BenchFramesArgs {
     /// (NAME.1280x720.yuyv), replayed through the camera's grey conversion.
     #[arg(long, requires = "scenes")]
     pub raw: bool,
+    /// The codes' signatures: `hmac` (GH1, QR version 4) or `ed25519`
+    /// (GH2, version 8). The same seed draws the same rooms, conditions,
+    /// kinds and ids either way, so two folders compare like with like.
+    #[arg(long, default_value = "hmac", value_parser = ["hmac", "ed25519"])]
+    pub code: String,
+    /// Draw each code with modules as large as a version-4 code's at the
+    /// drawn width (a bigger symbol), not squeezed into that width.
+    #[arg(long)]
+    pub same_pitch: bool,
 }

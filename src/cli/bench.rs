@@ -2,6 +2,7 @@
 //! on a scratch database in a temporary folder, with the real store.
 
 mod offline;
+mod sigs;
 pub(super) mod verdict;
 
 use std::process::ExitCode;
@@ -105,11 +106,18 @@ fn open(dir: &std::path::Path, url: Option<&str>) -> Result<Store> {
 }
 
 fn admin() -> Actor {
-    Actor { username: "bench".into(), display_name: "Bench".into(), role: Role::Admin }
+    Actor { username: "bench".into(), display_name: "Bench".into(), role: Role::Admin, issuer: None }
+}
+
+/// An admin whose session holds a new Ed25519 issuing key (`bench scan --ed25519`).
+fn issuing_admin(g: &mut Gatehouse) -> Result<Actor> {
+    const PW: &str = "bench password";
+    g.add_user(None, "bench", "Bench", Role::Admin, PW)?;
+    Ok(g.new_issuing_key("bench", PW)?.0)
 }
 
 /// Issue `n` passes in batches, each batch one transaction.
-fn fill(g: &mut Gatehouse, n: usize) -> Result<Vec<String>> {
+fn fill(g: &mut Gatehouse, n: usize, actor: &Actor) -> Result<Vec<String>> {
     let rules = g.pass_rules()?;
     let mut ids = Vec::with_capacity(n);
     let (t, c) = (Instant::now(), crate::decode::clock::process_cpu());
@@ -127,7 +135,7 @@ fn fill(g: &mut Gatehouse, n: usize) -> Result<Vec<String>> {
                 pass::validate(&req, &rules)
             })
             .collect::<Result<_, _>>()?;
-        ids.extend(g.insert_passes(&admin(), &batch)?.into_iter().map(|p| p.id));
+        ids.extend(g.insert_passes(actor, &batch)?.into_iter().map(|p| p.id));
     }
     say_err!(
         "filled {n} passes in {:.1} s wall, {:.1} s CPU (gatehouse; issued in batches of 5,000, a signed ledger block each)",
@@ -263,12 +271,13 @@ fn scan_gates(
 pub fn run(cmd: &BenchCmd, url: Option<&str>) -> Result<ExitCode> {
     let url = url.map(str::trim).filter(|u| !u.is_empty());
     match *cmd {
-        BenchCmd::Scan { passes, scans, ref sync, gates, rate } => {
+        BenchCmd::Scan { passes, scans, ref sync, gates, rate, ed25519 } => {
             let rate = rate.filter(|r| *r > 0.0);
             anyhow::ensure!(rate.is_none_or(f64::is_finite), "--rate must be a number of scans a second");
             let (dir, mut g) = scratch(url)?;
             g.store().set_synchronous(sync)?;
-            let ids = fill(&mut g, passes.max(1))?;
+            let actor = if ed25519 { issuing_admin(&mut g)? } else { admin() };
+            let ids = fill(&mut g, passes.max(1), &actor)?;
             g.store().settle()?;
             let step = (ids.len() / scans.max(1)).max(1);
             let payloads: Vec<String> =
@@ -319,7 +328,7 @@ pub fn run(cmd: &BenchCmd, url: Option<&str>) -> Result<ExitCode> {
                 // the ledger is not what is measured: no flush per scan
                 // (SQLite: synchronous=off; PostgreSQL: commits not waited for).
                 g.store().set_synchronous("off")?;
-                fill(&mut g, (blocks.max(2)) / 2)?;
+                fill(&mut g, (blocks.max(2)) / 2, &admin())?;
                 let t = Instant::now();
                 let passes = g.list_passes(&Default::default())?;
                 for p in &passes {
@@ -377,6 +386,7 @@ pub fn run(cmd: &BenchCmd, url: Option<&str>) -> Result<ExitCode> {
             );
         }
         BenchCmd::Offline { scans, passes, voids } => return offline::run(url, scans, passes, voids),
+        BenchCmd::Sigs { n, repeat } => return sigs::run(n, repeat),
         BenchCmd::Decode(ref a) => return super::camera::bench_decode(a),
         BenchCmd::Camera(ref a) => return super::camera::bench_camera(a),
         BenchCmd::Frames(ref a) => return super::camera::bench_frames(a),

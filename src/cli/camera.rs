@@ -325,10 +325,16 @@ pub fn bench_frames(a: &BenchFramesArgs) -> Result<ExitCode> {
     }
     let (w, h) = (1280, 720);
     let mut rng = Rng::new(a.seed);
+    let issuer = crate::domain::issuing::Issuer::new("E1", crate::domain::issuing::generate()?);
+    let v4_modules = f64::from(crate::qr::encode(&synth::our_payload(&mut Rng::new(0)))?.width() as u32);
     for i in 0..a.codes {
         let payload = synth::our_payload(&mut rng);
+        let payload = if a.code == "ed25519" { resigned(&payload, &issuer)? } else { payload };
         let scene = synth::cluttered_scene(w, h, rng.next_u64(), 0);
-        let c = Conditions::webcam(&mut rng);
+        let mut c = Conditions::webcam(&mut rng);
+        if a.same_pitch {
+            c.width_px *= crate::qr::encode(&payload)?.width() as f64 / v4_modules;
+        }
         let jpeg = synth::webcam_frame(&payload, &scene, &c, &mut rng).ok_or_else(|| anyhow!("cannot draw {payload}"))?;
         write(codes.join(format!("{i:04}.jpg")), &jpeg)?;
         write(codes.join(format!("{i:04}.txt")), payload.as_bytes())?;
@@ -356,6 +362,13 @@ pub fn bench_frames(a: &BenchFramesArgs) -> Result<ExitCode> {
         write_scenes(a, w, h)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The same kind and id as the HMAC code `hmac`, signed with `issuer`'s
+/// Ed25519 key instead (`bench frames --code ed25519`).
+fn resigned(hmac: &str, issuer: &crate::domain::issuing::Issuer) -> Result<String> {
+    let p = crate::domain::payload::parse(hmac.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+    crate::domain::payload::encode_ed25519(issuer, "E1", p.kind, &p.id).ok_or_else(|| anyhow!("cannot sign"))
 }
 
 /// Seconds of each scene without a code (at 30 fps), and of an arrival's

@@ -158,7 +158,8 @@ fn first_admin(paths: &Paths, a: &InitArgs) -> Result<()> {
     say!("created admin {}", u.username);
     // The event's rules, from the defaults (or this config's old
     // [[pass_type]]): stored once, so every gate scans by the same.
-    let actor = crate::domain::user::Actor { username: u.username.clone(), display_name: u.display_name.clone(), role: Role::Admin };
+    let actor =
+        crate::domain::user::Actor { username: u.username.clone(), display_name: u.display_name.clone(), role: Role::Admin, issuer: None };
     let r = g.seed_rules(&actor)?;
     say!(
         "event rules: {} pass type(s) ({}), each admitted once; change them with `gatehouse event rules set FILE.toml`",

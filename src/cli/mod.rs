@@ -147,17 +147,51 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
         }
         Command::Event(EventCmd::Rules(RulesCmd::Show(_))) => ok,
         Command::Key(KeyCmd::List) => {
+            g.issuing_keys()?;
             let ids: Vec<&str> = g.keys().ids().collect();
             say!("keys: {} (active: {})", ids.join(", "), g.keys().active_id());
+            let issuing: Vec<&str> = g.keys().issuing_keys().iter().map(|k| k.key_id.as_str()).collect();
+            if !issuing.is_empty() {
+                say!("issuing keys (Ed25519): {} (new codes: {})", issuing.join(", "), g.keys().code_key());
+            }
             ok
         }
-        Command::Key(KeyCmd::Rotate) => {
+        Command::Key(KeyCmd::Public(j)) => {
+            let keys = g.issuing_keys()?;
+            if j.json {
+                let list: Vec<_> = keys
+                    .iter()
+                    .map(|k| serde_json::json!({"key_id": k.key_id, "algorithm": "ed25519", "public_key": k.to_hex()}))
+                    .collect();
+                output::json(&list);
+            } else if keys.is_empty() {
+                bail!("this event has no Ed25519 issuing key; its codes are HMAC-signed (`gatehouse key rotate --ed25519` makes one)");
+            } else {
+                for k in &keys {
+                    say!("{} ed25519 {}", k.key_id, k.to_hex());
+                }
+            }
+            ok
+        }
+        Command::Key(KeyCmd::Rotate { ed25519: true }) => {
+            let (user, password) = session::credentials(cli)?;
+            let (_, public) = g.new_issuing_key(&user, &password)?;
+            say!("added issuing key {} (Ed25519); new codes are signed with it, older ones still verify", public.key_id);
+            say!("public key: {}", public.to_hex());
+            say!("other admins can issue once an admin who holds it resets their password (`gatehouse user passwd NAME`)");
+            ok
+        }
+        Command::Key(KeyCmd::Rotate { ed25519: false }) => {
             let actor = admin_in(cli, g, "rotate keys")?;
             let paths = g.paths().cloned().ok_or_else(|| anyhow!("no data directory"))?;
             let id = crate::keyfile::rotate(&paths.key())?;
             let mut g2 = Gatehouse::open(&paths)?;
             g2.note_key_rotation(&actor, &id)?;
-            say!("added key {id}; new codes are signed with it, older ones still verify");
+            if g2.issuing_keys()?.is_empty() {
+                say!("added key {id}; new codes are signed with it, older ones still verify");
+            } else {
+                say!("added key {id}; it signs ledger blocks (new codes stay signed with issuing key {})", g2.keys().code_key());
+            }
             ok
         }
     }

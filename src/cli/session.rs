@@ -121,6 +121,14 @@ fn password(user: &str) -> Result<String> {
     }
 }
 
+/// The user and the password itself, never a session: for what the
+/// password must unseal or seal (`key rotate --ed25519`).
+pub fn credentials(cli: &Cli) -> Result<(String, String)> {
+    let user = who(cli, &cli.paths())?;
+    let pw = password(&user)?;
+    Ok((user, pw))
+}
+
 /// Sign in for one command: with the live session of this user when there
 /// is one (and GATEHOUSE_PASSWORD is not set), else with the password. A
 /// session that ended, or was ended, is removed and the password asked.

@@ -1,9 +1,13 @@
 //! The HMAC key ring. Each key has a short id carried in every payload and
 //! ledger block, so a new key can be added while old passes keep verifying.
 //! Purpose-specific sub-keys keep payload tags and ledger signatures apart.
+//! The ring also holds the event's Ed25519 issuing public keys (from the
+//! event database), which verify codes but cannot sign them.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+
+use super::issuing::IssuingPublic;
 
 pub type HmacSha256 = Hmac<Sha256>;
 
@@ -25,13 +29,16 @@ struct Entry {
 #[derive(Clone)]
 pub struct KeyRing {
     entries: Vec<Entry>,
+    /// Issuing public keys, oldest first; the last one signs new codes.
+    issuing: Vec<IssuingPublic>,
 }
 
 impl std::fmt::Debug for KeyRing {
     // Never print key material, not even in a debug log.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ids: Vec<&str> = self.entries.iter().map(|e| e.id.as_str()).collect();
-        f.debug_struct("KeyRing").field("ids", &ids).finish()
+        let issuing: Vec<&str> = self.issuing.iter().map(|k| k.key_id.as_str()).collect();
+        f.debug_struct("KeyRing").field("ids", &ids).field("issuing", &issuing).finish()
     }
 }
 
@@ -53,7 +60,7 @@ impl KeyRing {
             .iter()
             .map(|(id, k)| Entry { id: id.clone(), payload_mac: subkey(k, b"payload"), ledger_mac: subkey(k, b"ledger") })
             .collect();
-        Some(KeyRing { entries })
+        Some(KeyRing { entries, issuing: Vec::new() })
     }
 
     pub fn generate_key() -> Result<[u8; KEY_LEN], getrandom::Error> {
@@ -82,5 +89,36 @@ impl KeyRing {
 
     pub fn ledger_mac(&self, id: &str) -> Option<HmacSha256> {
         self.entry(id).map(|e| e.ledger_mac.clone())
+    }
+
+    /// The keyed MAC for fingerprints of personal data in blocks that name
+    /// key `id`. An issuing key has no secret a gate holds, so its codes'
+    /// fingerprints use the oldest HMAC key, which every key file keeps.
+    pub fn fingerprint_mac(&self, id: &str) -> Option<HmacSha256> {
+        match self.entry(id) {
+            Some(e) => Some(e.ledger_mac.clone()),
+            None if self.issuing(id).is_some() => self.entries.first().map(|e| e.ledger_mac.clone()),
+            None => None,
+        }
+    }
+
+    /// Replace the issuing public keys (oldest first). A key whose id an
+    /// HMAC key has already is left out: an id names one key.
+    pub fn set_issuing(&mut self, keys: Vec<IssuingPublic>) {
+        self.issuing = keys.into_iter().filter(|k| self.entry(&k.key_id).is_none()).collect();
+    }
+
+    pub fn issuing(&self, id: &str) -> Option<&IssuingPublic> {
+        self.issuing.iter().find(|k| k.key_id == id)
+    }
+
+    pub fn issuing_keys(&self) -> &[IssuingPublic] {
+        &self.issuing
+    }
+
+    /// The key new codes are signed with: the newest issuing key once the
+    /// event has one, else the active HMAC key.
+    pub fn code_key(&self) -> &str {
+        self.issuing.last().map_or_else(|| self.active_id(), |k| k.key_id.as_str())
     }
 }

@@ -47,6 +47,10 @@ pub struct Actor {
     pub username: String,
     pub display_name: String,
     pub role: Role,
+    /// An admin's issuing keys, unsealed from their key slot at sign-in:
+    /// this session's alone, in memory only.
+    #[serde(skip)]
+    pub issuer: Option<super::issuing::Issuer>,
 }
 
 impl Actor {

@@ -91,6 +91,7 @@ pub(super) fn audit_db(db: &dyn Db, keys: &KeyRing) -> Result<AuditReport> {
     }
     audit.check_residents(&db.list_residents(None, true)?, keys);
     audit.check_users(&db.list_users()?);
+    audit.check_issuing_keys(&db.issuing_keys()?);
     let mut audit = on_two_cores(audit, keys, |feed| {
         db.for_each_scan(&mut |s| {
             feed.batch.push_scan(s);

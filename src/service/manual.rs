@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::Gatehouse;
 use crate::domain::pass::Pass;
+use crate::domain::payload::Kind;
 use crate::domain::resident::Resident;
 use crate::domain::scan::ScanOutcome;
 use crate::domain::user::Actor;
@@ -143,20 +144,19 @@ impl Gatehouse {
     /// verdicts, recorded as manual with the reason.
     pub fn scan_manual(&mut self, id_or_prefix: &str, reason: Option<&str>, actor: &Actor, gate: &str) -> Result<ScanOutcome> {
         let c = self.resolve_checkin(id_or_prefix)?;
-        let payload = match c.kind {
-            CandidateKind::Pass => {
-                let p = self.get_pass(&c.id)?;
-                self.pass_payload(&p)
-            }
-            CandidateKind::Resident => {
-                let r = self.get_resident(&c.id)?;
-                self.resident_payload(&r)
-            }
+        // The row itself vouches: no code is made (an operator holds no
+        // issuing key), and the scan goes on as one of a verified code.
+        let (kind, key_id) = match c.kind {
+            CandidateKind::Pass => (Kind::Pass, self.get_pass(&c.id)?.key_id),
+            CandidateKind::Resident => (Kind::Resident, self.get_resident(&c.id)?.key_id),
         };
+        let id = uuid::Uuid::parse_str(&c.id).map_err(|_| Error::Corrupt(format!("{} is not a UUID", c.id)))?;
         let mut errs = crate::domain::validate::ValidationErrors::default();
         let reason = crate::domain::validate::optional_text(&mut errs, "reason", reason.unwrap_or(""), 200);
         errs.into_result(())?;
-        self.scan_as(payload.as_bytes(), actor, gate, Some(&reason), &uuid::Uuid::new_v4().simple().to_string(), Default::default())
+        let subject = super::scan::Subject { kind, id, key_id };
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        self.scan_checked(c.id.as_bytes(), Ok(subject), actor, gate, Some(&reason), &nonce, Default::default())
     }
 }
 

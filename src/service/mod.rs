@@ -5,6 +5,7 @@
 mod admin;
 mod audit;
 mod import;
+mod keys;
 mod ledger;
 mod manual;
 pub mod offline;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 pub use admin::{ExportKind, RestoreReport, private_dir};
 pub use import::{IMPORT_COLUMNS, ImportError, ImportRow, ParsedRows, REQUIRED_COLUMNS, RowProblem, parse_rows};
+pub use keys::{TEST_KDF_ENV, slot_cost_from_env};
 pub use ledger::{Verification, verify_chain};
 pub use manual::{Candidate, CandidateKind};
 pub use offline::Gate;
@@ -50,6 +52,10 @@ pub struct Gatehouse {
     paths: Option<Paths>,
     /// The rules the last scan read, by digest: read again only when changed.
     rules_cache: scan::RulesCache,
+    /// The signed-in admin's issuing keys, in memory only (service::keys).
+    signer: Option<crate::domain::issuing::Issuer>,
+    /// The argon2id cost key slots are sealed with.
+    slot_cost: crate::domain::keyslot::KdfCost,
 }
 
 impl Gatehouse {
@@ -74,12 +80,13 @@ impl Gatehouse {
         store.set_synchronous(&cfg.storage.synchronous)?;
         let mut g = Gatehouse::from_parts(cfg, keys, store, Arc::new(SystemClock));
         g.paths = Some(paths.clone());
+        g.issuing_keys()?;
         Ok(g)
     }
 
     /// Assemble from parts; tests use this with a fixed clock.
     pub fn from_parts(cfg: Config, keys: KeyRing, store: Store, clock: Arc<dyn Clock>) -> Gatehouse {
-        Gatehouse { cfg, keys, store, clock, paths: None, rules_cache: None }
+        Gatehouse { cfg, keys, store, clock, paths: None, rules_cache: None, signer: None, slot_cost: keys::slot_cost_from_env() }
     }
 
     pub fn keys(&self) -> &KeyRing {

@@ -392,6 +392,24 @@ impl Gate {
         self.call(self.budget(), move |g| g.session_actor(&u, &t))
     }
 
+    /// Sign-out: no core of this gate keeps the admin's issuing keys. The
+    /// server's connection forgets them on its worker, if it has one.
+    pub fn forget_keys(&mut self) {
+        self.local.forget_keys();
+        let Some(link) = self.link.as_mut() else { return };
+        if let Some(d) = link.direct.as_deref_mut() {
+            d.forget_keys();
+        }
+        if let Some(w) = &link.worker {
+            let job: Job = Box::new(|g: &mut Option<Gatehouse>, _: &str| {
+                if let Some(g) = g.as_mut() {
+                    g.forget_keys();
+                }
+            });
+            let _ = w.send(job);
+        }
+    }
+
     /// One round trip to the server within the budget (connecting if need be).
     fn ping(&mut self) -> Result<()> {
         if self.link.is_none() {
@@ -710,6 +728,10 @@ impl Gate {
             // An empty server ledger: remember that a pull happened.
             None => meta.push(("cursor", "none".into())),
         }
+        // The event's issuing public keys, so codes signed with a key made
+        // since the last pull verify offline too.
+        let issuing = self.call(wait, |g| g.issuing_keys())?;
+        self.local.learn_issuing_keys(&issuing, &stamp(self.clock.now()))?;
         let applied = match self.link.as_mut() {
             Some(link) => link.replica.apply(&changes, &meta)?,
             None => false,

@@ -7,7 +7,7 @@ use super::{Gatehouse, require_admin};
 use crate::domain::audit;
 use crate::domain::events::{Event, PassIssue, PassUnscan, PassVoid};
 use crate::domain::pass::{self, Pass, PassRequest, PassStatus};
-use crate::domain::payload::{self, Kind};
+use crate::domain::payload::Kind;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
 use crate::store::PassFilter;
@@ -28,10 +28,11 @@ impl Gatehouse {
         PassView { status: p.status(), price: p.price_cents as f64 / 100.0, payload, pass: p }
     }
 
-    /// The QR text for a pass, signed with the key it was issued under.
+    /// The QR text for a pass, signed with the key it was issued under;
+    /// empty for an Ed25519 pass when this session holds no issuing key.
     pub fn pass_payload(&self, p: &Pass) -> String {
         let id = Uuid::parse_str(&p.id).unwrap_or_default();
-        payload::encode_with(&self.keys, &p.key_id, Kind::Pass, &id).unwrap_or_else(|| payload::encode(&self.keys, Kind::Pass, &id))
+        self.code_text(&p.key_id, Kind::Pass, &id)
     }
 
     pub fn issue_pass(&mut self, actor: &Actor, req: &PassRequest) -> Result<Pass> {
@@ -46,8 +47,8 @@ impl Gatehouse {
         require_admin(actor, "issue passes")?;
         let at = crate::domain::clock::stamp(self.now());
         let gate = self.cfg.gate.name.clone();
+        let (key_id, code_key) = self.code_key_for(actor)?;
         let keys = &self.keys;
-        let key_id = keys.active_id().to_string();
         let ids: Vec<String> = items.iter().map(|_| Uuid::new_v4().to_string()).collect();
         let events: Vec<Event> = items
             .iter()
@@ -65,6 +66,7 @@ impl Gatehouse {
                     slot: v.slot.as_str().into(),
                     phones: audit::pass_phones(keys, &key_id, &v.holder_phone, v.holder2_phone.as_deref()).map(Into::into),
                     note: v.note.as_deref().map(Into::into),
+                    code_key: code_key.as_deref().map(Into::into),
                 })
             })
             .collect();

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{Gatehouse, require_admin};
 use crate::domain::events::{Event, ResidentAdd, ResidentDeactivate};
-use crate::domain::payload::{self, Kind};
+use crate::domain::payload::Kind;
 use crate::domain::resident::{self, Resident, ResidentRequest};
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
@@ -20,7 +20,7 @@ pub struct ResidentView {
 impl Gatehouse {
     pub fn resident_payload(&self, r: &Resident) -> String {
         let id = Uuid::parse_str(&r.id).unwrap_or_default();
-        payload::encode_with(&self.keys, &r.key_id, Kind::Resident, &id).unwrap_or_else(|| payload::encode(&self.keys, Kind::Resident, &id))
+        self.code_text(&r.key_id, Kind::Resident, &id)
     }
 
     pub fn resident_view(&self, r: Resident) -> ResidentView {
@@ -38,7 +38,7 @@ impl Gatehouse {
             return Err(e.into());
         }
         let id = Uuid::new_v4().to_string();
-        let key_id = self.keys.active_id().to_string();
+        let (key_id, code_key) = self.code_key_for(actor)?;
         let by = actor.username.clone();
         let keys = self.keys.clone();
         let (r, _) = self.record(&actor.username, |db, at| {
@@ -52,6 +52,7 @@ impl Gatehouse {
                 room: v.room.as_str().into(),
                 floor: v.floor.as_str().into(),
                 details: details.map(Into::into),
+                code_key: code_key.as_deref().map(Into::into),
             };
             Ok((r, Event::ResidentAdd(added)))
         })?;

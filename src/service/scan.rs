@@ -18,7 +18,7 @@ use crate::domain::clock::{parse_stamp, stamp};
 use crate::domain::events::{Event, Scan, ScanKind};
 use crate::domain::ledger::to_hex;
 use crate::domain::pass::Pass;
-use crate::domain::payload::{self, Kind, Payload};
+use crate::domain::payload::{self, Kind};
 use crate::domain::rules::{Decision, Direction, Entry, EntryState, RuleSet, ScanContext, TypeRule};
 use crate::domain::scan::{FirstUse, Persons, ScanOutcome, Verdict};
 use crate::domain::slot::{self, SlotPolicy, SlotRule};
@@ -65,15 +65,46 @@ impl Gatehouse {
         nonce: &str,
         opts: ScanOpts,
     ) -> Result<ScanOutcome> {
+        let checked = self.check_code(raw);
+        self.scan_checked(raw, checked, actor, gate, manual, nonce, opts)
+    }
+
+    /// Scan what is already known to be ours: a manual check-in names a
+    /// row, and needs no code (an operator cannot sign an Ed25519 one).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn scan_checked(
+        &mut self,
+        raw: &[u8],
+        checked: Checked,
+        actor: &Actor,
+        gate: &str,
+        manual: Option<&str>,
+        nonce: &str,
+        opts: ScanOpts,
+    ) -> Result<ScanOutcome> {
         let direction = self.direction(opts)?;
-        match self.scan_once(raw, actor, gate, manual, nonce, direction, opts.persons) {
+        match self.scan_once(raw, checked.clone(), actor, gate, manual, nonce, direction, opts.persons) {
             Err(e) if e.is_unreachable() => {
                 let why = e.cause();
                 tracing::warn!(%why, "connection lost during a scan; retrying with the same nonce");
-                self.scan_once(raw, actor, gate, manual, nonce, direction, opts.persons)
+                self.scan_once(raw, checked, actor, gate, manual, nonce, direction, opts.persons)
             }
             other => other,
         }
+    }
+
+    /// Parse and verify a code. A GH2 code naming an issuing key this core
+    /// has not loaded yet gets one fresh look at the event's keys.
+    fn check_code(&mut self, raw: &[u8]) -> Checked {
+        let p = payload::parse(raw).map_err(|m| (Verdict::Malformed, m.to_string()))?;
+        if p.is_ed25519()
+            && self.keys.issuing(&p.key_id).is_none()
+            && let Err(e) = self.issuing_keys()
+        {
+            tracing::warn!(error = %e, "cannot read the event's issuing keys");
+        }
+        p.verify(&self.keys).map_err(|f| (Verdict::Forged, f.to_string()))?;
+        Ok(Subject { kind: p.kind, id: p.id, key_id: p.key_id })
     }
 
     /// Which way this scan records people, from the gate's direction.
@@ -101,6 +132,7 @@ impl Gatehouse {
     fn scan_once(
         &mut self,
         raw: &[u8],
+        checked: Checked,
         actor: &Actor,
         gate: &str,
         manual: Option<&str>,
@@ -116,14 +148,7 @@ impl Gatehouse {
         let gate = gate.as_str();
         let now = self.clock.now();
         let at = stamp(now);
-        // Constant-time tag check first; a bad code never reaches a lookup.
-        let checked: std::result::Result<Payload, (Verdict, String)> = match payload::parse(raw) {
-            Err(m) => Err((Verdict::Malformed, m.to_string())),
-            Ok(p) => match p.verify(&self.keys) {
-                Ok(()) => Ok(p),
-                Err(f) => Err((Verdict::Forged, f.to_string())),
-            },
-        };
+        // The code was checked first (`check_code`); a bad one never reaches a lookup.
         let window = chrono::Duration::seconds(self.cfg.scan.resident_repeat_window_secs as i64);
         let slots = SlotClock { rule: self.cfg.slot_rule(), local: self.cfg.local_time(now) };
         let toggles = self.cfg.resident_toggles();
@@ -159,6 +184,13 @@ impl Gatehouse {
                 note: None,
                 persons: None,
             };
+            // A code must be signed with the key its row was issued under:
+            // an HMAC tag (from a key file on any gate) for a pass issued
+            // under an Ed25519 key is a forgery, however well it verifies.
+            let checked = checked.and_then(|p| match row_key(db, &p, pass.as_ref())? {
+                Some(k) if k != p.key_id => Err((Verdict::Forged, format!("signed with key {}, but issued under key {k}", p.key_id))),
+                _ => Ok(p),
+            });
             let (subject, persons, data) = match checked {
                 Err((verdict, reason)) => {
                     out.verdict = verdict;
@@ -298,6 +330,29 @@ struct SlotClock {
     local: chrono::NaiveDateTime,
 }
 
+/// What a code names, once its signature checked out.
+#[derive(Debug, Clone)]
+pub(super) struct Subject {
+    pub kind: Kind,
+    pub id: uuid::Uuid,
+    pub key_id: String,
+}
+
+/// A verified subject, or the verdict and reason that refuse the code.
+pub(super) type Checked = std::result::Result<Subject, (Verdict, String)>;
+
+/// The key the named row was issued under, if the row exists.
+fn row_key(db: &dyn Db, p: &Subject, pass: Option<&Pass>) -> std::result::Result<Option<String>, (Verdict, String)> {
+    match p.kind {
+        Kind::Pass => Ok(pass.map(|r| r.key_id.clone())),
+        Kind::Resident => match db.get_resident(&p.id.to_string()) {
+            Ok(r) => Ok(r.map(|r| r.key_id)),
+            // Left to `scan_resident`, which reads it again and reports the error.
+            Err(_) => Ok(None),
+        },
+    }
+}
+
 /// `found`: the pass `p` names, as read with the nonce. The pass type's
 /// rule decides; a first full entry of a `once` pass takes the claim it
 /// always took (one statement), everything else a compare-and-set of the
@@ -305,7 +360,7 @@ struct SlotClock {
 #[allow(clippy::too_many_arguments)]
 fn scan_pass(
     db: &dyn Db,
-    p: &Payload,
+    p: &Subject,
     found: Option<Pass>,
     rules: &RuleSet,
     cx: &ScanContext,
@@ -495,7 +550,7 @@ fn already_used(id: &str, persons: u32, first: Pass, out: &mut ScanOutcome) -> R
 /// `both`, without an exit) toggles, as cards always have.
 fn scan_resident(
     db: &dyn Db,
-    p: &Payload,
+    p: &Subject,
     cx: &ScanContext,
     toggles: bool,
     now: chrono::DateTime<chrono::Utc>,

@@ -69,7 +69,7 @@ impl Gatehouse {
         if u.disabled {
             return Err(Error::Auth(format!("user {username} is disabled; an admin can enable it")));
         }
-        Ok(Actor { username: u.username, display_name: u.display_name, role: u.role })
+        Ok(Actor { username: u.username, display_name: u.display_name, role: u.role, issuer: None })
     }
 
     /// End a session (`gatehouse logout`).

@@ -100,6 +100,7 @@ impl Gatehouse {
             require_admin(a, "add users")?;
         }
         let hash = hash_password(password)?;
+        let slot = self.slot_for(actor.and_then(|a| a.issuer.as_ref()), &username, role, password)?;
         let by = actor.map_or(SYSTEM, |a| a.username.as_str()).to_string();
         let first_run = actor.is_none();
         let u = User {
@@ -120,6 +121,9 @@ impl Gatehouse {
                 return Err(Error::Conflict(format!("user {} exists already", uc.username)));
             }
             db.insert_user(&uc, &hash)?;
+            if let Some(sealed) = &slot {
+                db.set_key_slot(&uc.username, sealed, &uc.created_at)?;
+            }
             let added = UserAdd { username: uc.username.into(), display_name: uc.display_name.into(), role: uc.role.as_str().into() };
             Ok(((), Event::UserAdd(added)))
         })?;
@@ -150,7 +154,7 @@ impl Gatehouse {
         // that clears its count, so wrong guesses counted while bcrypt ran
         // (a flood in parallel) lock it out before this one gets in.
         let now = self.now();
-        self.store.write(|db| {
+        let actor = self.store.write(|db| {
             let Some((u, _)) = db.get_user_locked(&username)? else { return Err(wrong_credentials()) };
             if u.disabled {
                 return Err(Error::Auth(format!("user {username} is disabled; an admin can enable it")));
@@ -165,8 +169,12 @@ impl Gatehouse {
             if u.failed_attempts > 0 || u.locked_until.is_some() {
                 db.clear_login_failures(&username)?;
             }
-            Ok(Actor { username: u.username, display_name: u.display_name, role: u.role })
-        })
+            Ok(Actor { username: u.username, display_name: u.display_name, role: u.role, issuer: None })
+        })?;
+        // An admin's sign-in opens their key slot for this session.
+        let issuer = self.open_slot(&username, actor.role, password);
+        self.signer = issuer.clone();
+        Ok(Actor { issuer, ..actor })
     }
 
     /// Count one wrong password. The increment and the lock decision happen
@@ -246,11 +254,18 @@ impl Gatehouse {
             require_admin(actor, "change another user's password")?;
         }
         let hash = hash_password(password)?;
-        self.record(&actor.username, |db, _| {
+        // An admin's key slot is re-sealed under the new password, or dropped.
+        let role = self.store.read(|db| db.get_user(&username))?.map_or(Role::Operator, |(u, _)| u.role);
+        let slot = self.slot_for(actor.issuer.as_ref(), &username, role, password)?;
+        self.record(&actor.username, |db, at| {
             db.get_user(&username)?.ok_or_else(|| Error::NotFound { what: "user", id: username.clone() })?;
             db.set_user_password(&username, &hash)?;
             // A shell signed in with the old password is signed out.
             db.delete_sessions_of(&username)?;
+            match &slot {
+                Some(sealed) => db.set_key_slot(&username, sealed, at)?,
+                None => db.delete_key_slot(&username)?,
+            }
             // Never the hash: the ledger is exported and printed.
             Ok(((), Event::UserPasswd(UserPasswd { username: username.as_str().into() })))
         })?;
@@ -260,7 +275,7 @@ impl Gatehouse {
     /// Record that a new signing key was added to the key file.
     pub fn note_key_rotation(&mut self, actor: &Actor, new_id: &str) -> Result<()> {
         require_admin(actor, "rotate keys")?;
-        self.record(&actor.username, |_, _| Ok(((), Event::KeyRotate(KeyRotate { key_id: new_id.into() }))))?;
+        self.record(&actor.username, |_, _| Ok(((), Event::KeyRotate(KeyRotate { key_id: new_id.into(), public: None }))))?;
         Ok(())
     }
 }

@@ -142,6 +142,14 @@ pub const TABLES: &[TableSpec] = &[
         cols: &[("id", Int), ("rules", Text), ("digest", Text), ("set_at", Text), ("set_by", Text), ("block", BigInt)],
         order: "id",
     },
+    // An event's Ed25519 issuing keys travel with it: without them its
+    // GH2 codes no longer verify, nor can its admins sign any.
+    TableSpec {
+        name: "issuing_keys",
+        cols: &[("key_id", Text), ("public_key", Text), ("created_at", Text), ("created_by", Text)],
+        order: "key_id",
+    },
+    TableSpec { name: "key_slots", cols: &[("username", Text), ("sealed", Text), ("updated_at", Text)], order: "username" },
 ];
 
 /// The rules row's spec, as the change pull carries it.

@@ -21,7 +21,7 @@ use crate::error::Result;
 
 /// One transaction's view of the database, whatever the backend.
 pub trait Db:
-    PassRows + ResidentRows + UserRows + SessionRows + ScanRows + LedgerRows + StatsQuery + AuditRows + SyncRows + RuleRows
+    PassRows + ResidentRows + UserRows + SessionRows + ScanRows + LedgerRows + StatsQuery + AuditRows + SyncRows + RuleRows + KeyRows
 {
     /// A table's row count; used by first-run checks.
     fn count(&self, table: Table) -> Result<u64>;
@@ -175,6 +175,20 @@ pub trait SessionRows {
     fn delete_session(&self, token_hash: &str) -> Result<()>;
     /// Every session of a user (a new password, a disabled account).
     fn delete_sessions_of(&self, username: &str) -> Result<()>;
+}
+
+/// The event's Ed25519 issuing keys: public keys for every gate, and each
+/// admin's sealed key slot (`domain::keyslot`), never plain seeds.
+pub trait KeyRows {
+    /// `(key_id, public key hex)`, oldest first.
+    fn issuing_keys(&self) -> Result<Vec<(String, String)>>;
+    fn insert_issuing_key(&self, key_id: &str, public_hex: &str, at: &str, by: &str) -> Result<()>;
+    /// A user's sealed slot, if they have one.
+    fn key_slot(&self, username: &str) -> Result<Option<String>>;
+    /// Store (or replace) a user's sealed slot.
+    fn set_key_slot(&self, username: &str, sealed: &str, at: &str) -> Result<()>;
+    /// Drop a user's slot (their password changed with no key to re-seal).
+    fn delete_key_slot(&self, username: &str) -> Result<()>;
 }
 
 pub trait ScanRows {

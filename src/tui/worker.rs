@@ -107,6 +107,7 @@ impl Worker {
                 };
             }
             Effect::SignOut => {
+                o.forget_keys();
                 if let Some(a) = self.actor.take() {
                     tracing::info!(user = %a.username, "signed out of the console");
                 }
@@ -239,6 +240,8 @@ fn apply(
     early: &dyn Fn(Outcome) -> bool,
     picker: &ratatui_image::picker::Picker,
 ) -> Outcome {
+    // Codes are signed with the signed-in admin's own unsealed keys.
+    g.use_session(a);
     match effect {
         Effect::FindCheckIn(q) => match g.find_for_checkin(&q) {
             Ok(rows) => Outcome::Found(q, rows),

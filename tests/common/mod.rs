@@ -136,11 +136,11 @@ impl Env {
 }
 
 pub fn admin() -> Actor {
-    Actor { username: "asha".into(), display_name: "Asha".into(), role: Role::Admin }
+    Actor { username: "asha".into(), display_name: "Asha".into(), role: Role::Admin, issuer: None }
 }
 
 pub fn operator() -> Actor {
-    Actor { username: "omar".into(), display_name: "Omar".into(), role: Role::Operator }
+    Actor { username: "omar".into(), display_name: "Omar".into(), role: Role::Operator, issuer: None }
 }
 
 pub fn single(name: &str, phone: &str) -> PassRequest {

@@ -27,11 +27,11 @@ pub fn payload(kind: Kind, id: &str) -> String {
 }
 
 pub fn admin() -> Actor {
-    Actor { username: "asha".into(), display_name: "Asha".into(), role: Role::Admin }
+    Actor { username: "asha".into(), display_name: "Asha".into(), role: Role::Admin, issuer: None }
 }
 
 pub fn operator() -> Actor {
-    Actor { username: "omar".into(), display_name: "Omar".into(), role: Role::Operator }
+    Actor { username: "omar".into(), display_name: "Omar".into(), role: Role::Operator, issuer: None }
 }
 
 pub fn couple_pass() -> Pass {

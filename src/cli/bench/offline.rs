@@ -111,7 +111,7 @@ pub fn run(url: Option<&str>, scans: usize, passes: usize, voids: usize) -> Resu
     let open = |name: &str| Gate::from_parts(cfg.clone(), keys.clone(), through.clone(), &dir.0.join(name), Arc::new(SystemClock));
 
     // 1. The replica's first pull of every pass.
-    let ids = fill(&mut g, passes.max(scans).max(1))?;
+    let ids = fill(&mut g, passes.max(scans).max(1), &admin())?;
     let mut north = open("north.sqlite")?;
     let (r, first) = timed(|| north.sync())?;
     ensure!(r.full_pull && r.error.is_none(), "first pull: {r:?}");

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::events::{Event, EventError, OfflineSync, Scan, ScanKind};
+use super::events::{Event, EventError, KeyRotate, OfflineSync, Scan, ScanKind};
 use super::keys::KeyRing;
 use super::ledger::{BlockFields, BlockRef, GENESIS, from_hex, to_hex};
 use super::resident::{Presence, Resident};
@@ -121,7 +121,7 @@ pub struct ScanFacts<'a> {
 /// a phone number from being found by trying every number.
 pub fn fingerprint(keys: &KeyRing, key_id: &str, what: &str, parts: &[&str]) -> Option<String> {
     use hmac::Mac;
-    let mut m = keys.ledger_mac(key_id)?;
+    let mut m = keys.fingerprint_mac(key_id)?;
     m.update(b"gatehouse-fingerprint-v1\0");
     m.update(what.as_bytes());
     for p in parts {
@@ -177,6 +177,8 @@ pub struct Audit {
     pass_mismatch: Vec<PassBlocks>,
     residents: HashMap<String, ExpResident>,
     users: HashMap<String, ExpUser>,
+    /// Issuing public keys the blocks made: key id → (public key hex, block).
+    issuing: HashMap<String, (String, u64)>,
     /// (block, fingerprint of the scans row it must have written), in block order.
     scans: Vec<(u64, u64)>,
     /// Each offline chain's last uploaded local block: index and hash.
@@ -337,7 +339,7 @@ impl Audit {
                     room: d.room.to_string(),
                     floor: d.floor.to_string(),
                     details: d.details.as_deref().map(str::to_string),
-                    key_id: b.key_id.to_string(),
+                    key_id: d.code_key.as_deref().unwrap_or(b.key_id).to_string(),
                     created_at: b.ts.to_string(),
                     created_by: b.operator.to_string(),
                     active: true,
@@ -374,7 +376,11 @@ impl Audit {
             | Event::UserUnlock(_)
             | Event::UserPasswd(_)
             | Event::KeyRotate(_)
-            | Event::Restore(_) => {}
+            | Event::Restore(_) => {
+                if let Event::KeyRotate(KeyRotate { key_id, public: Some(p) }) = &e {
+                    self.issuing.insert(key_id.to_string(), (p.to_string(), b.index));
+                }
+            }
         }
     }
 
@@ -566,6 +572,26 @@ impl Audit {
         gone.sort();
         for (block, id) in gone {
             self.find(Finding::Missing { table: "users", id, block });
+        }
+    }
+
+    /// The `issuing_keys` rows, `(key_id, public key hex)`: each made by a
+    /// `key_rotate` block with that very key, so a public key planted in
+    /// the table (to pass forged codes) is found.
+    pub fn check_issuing_keys(&mut self, rows: &[(String, String)]) {
+        let mut expected = std::mem::take(&mut self.issuing);
+        for (id, public) in rows {
+            self.rows += 1;
+            let Some((want, _)) = expected.remove(id) else {
+                self.find(Finding::Unrecorded { table: "issuing_keys", id: id.clone() });
+                continue;
+            };
+            self.diverges("issuing_keys", id, "public_key", &want, public);
+        }
+        let mut gone: Vec<_> = expected.into_iter().map(|(id, (_, block))| (block, id)).collect();
+        gone.sort();
+        for (block, id) in gone {
+            self.find(Finding::Missing { table: "issuing_keys", id, block });
         }
     }
 

@@ -216,7 +216,7 @@ impl ExpPass {
             &d.slot,
             &d.holder,
             d.holder2.as_deref(),
-            b.key_id,
+            d.code_key.as_deref().unwrap_or(b.key_id),
             b.ts,
             b.operator,
             d.phones.as_deref(),
@@ -330,11 +330,12 @@ impl Audit {
         self.diverges(t, id, "slot", &d.slot, &row.slot);
         self.diverges(t, id, "holder_name", &d.holder, &row.holder_name);
         self.diverges(t, id, "holder2_name", show(&opt(&d.holder2)), show(&row.holder2_name));
-        self.diverges(t, id, "key_id", issue.key_id, &row.key_id);
+        let key_id = d.code_key.as_deref().unwrap_or(issue.key_id);
+        self.diverges(t, id, "key_id", key_id, &row.key_id);
         self.diverges(t, id, "created_at", issue.ts, &row.created_at);
         self.diverges(t, id, "created_by", issue.operator, &row.created_by);
         if let Some(fp) = d.phones.as_deref() {
-            let now = pass_phones(keys, issue.key_id, &row.holder_phone, row.holder2_phone.as_deref()).unwrap_or_default();
+            let now = pass_phones(keys, key_id, &row.holder_phone, row.holder2_phone.as_deref()).unwrap_or_default();
             if fp != now {
                 self.find(Finding::Diverges {
                     table: t,

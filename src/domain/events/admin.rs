@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 pub struct KeyRotate<'a> {
     #[serde(borrow)]
     pub key_id: Cow<'a, str>,
+    /// An Ed25519 issuing key's public key (hex): the event data every gate
+    /// and replica verifies codes with. Absent for an HMAC key-file rotation.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<Cow<'a, str>>,
 }
 
 /// A database replaced by a copy; heads are `index:hash`. Restores from

@@ -30,6 +30,10 @@ pub struct PassIssue<'a> {
     /// without keep their bytes.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub note: Option<Cow<'a, str>>,
+    /// The issuing key the pass's code is signed with, when it is not the
+    /// block's own (HMAC) key: an Ed25519 key. Absent from older blocks.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub code_key: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

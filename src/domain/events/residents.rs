@@ -17,6 +17,10 @@ pub struct ResidentAdd<'a> {
     /// Blocks from before fingerprints have no such key.
     #[serde(borrow)]
     pub details: Option<Cow<'a, str>>,
+    /// The issuing key the card's code is signed with, when it is not the
+    /// block's own (HMAC) key. Absent from older blocks.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub code_key: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

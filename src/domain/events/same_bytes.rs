@@ -53,6 +53,7 @@ fn pass_events_write_what_json_wrote() {
             slot: "2026-12-31 20:00".into(),
             phones: phones.map(Into::into),
             note: None,
+            code_key: None,
         };
         same("pass_issue", old, Event::PassIssue(new));
     }
@@ -257,7 +258,7 @@ fn user_events_write_what_json_wrote() {
         same("user_unlock", old, Event::UserUnlock(UserUnlock { username: "omar".into(), was_locked_until: until.map(Into::into) }));
     }
     same("user_passwd", json!({"username": "omar"}), Event::UserPasswd(UserPasswd { username: "omar".into() }));
-    same("key_rotate", json!({"key_id": "02"}), Event::KeyRotate(KeyRotate { key_id: "02".into() }));
+    same("key_rotate", json!({"key_id": "02"}), Event::KeyRotate(KeyRotate { key_id: "02".into(), public: None }));
 }
 
 #[test]
@@ -270,6 +271,7 @@ fn resident_and_restore_events_write_what_json_wrote() {
             room: "B-204".into(),
             floor: "2".into(),
             details: details.map(Into::into),
+            code_key: None,
         };
         same("resident_add", old, Event::ResidentAdd(new));
     }

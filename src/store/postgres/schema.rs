@@ -140,6 +140,21 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE passes ADD COLUMN note TEXT;
     UPDATE passes SET inside = persons, entered = persons WHERE scanned_at IS NOT NULL;
     "#,
+    // 6: Ed25519 issuing keys (public halves) and each admin's sealed key
+    // slot; no plain seed is ever stored (domain::keyslot).
+    r#"
+    CREATE TABLE issuing_keys (
+        key_id     TEXT PRIMARY KEY,
+        public_key TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    );
+    CREATE TABLE key_slots (
+        username   TEXT PRIMARY KEY,
+        sealed     TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;
