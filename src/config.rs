@@ -74,11 +74,15 @@ pub struct StorageConfig {
     /// A `postgresql://` URL shared by every gate, or empty for the SQLite
     /// file in the data directory. Never holds a password.
     pub database: String,
+    /// The event this gate belongs to: its id (the signature of the
+    /// event's first ledger block), written by `init`. A gate refuses to
+    /// upload to a server holding another event, even with a new replica.
+    pub event: String,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig { synchronous: "full".into(), database: String::new() }
+        StorageConfig { synchronous: "full".into(), database: String::new(), event: String::new() }
     }
 }
 
@@ -261,35 +265,20 @@ impl Config {
     /// setting kept as written (`init --gate NAME`). The result is checked
     /// as a config file is when loaded.
     pub fn with_gate_name(text: &str, name: &str, path: &Path) -> Result<String> {
-        let line = format!("name = {}", toml::Value::String(name.to_string()));
-        let mut out: Vec<String> = Vec::new();
-        let (mut in_gate, mut done) = (false, false);
-        for l in text.lines() {
-            let t = l.trim_start();
-            if t.starts_with('[') {
-                if in_gate && !done {
-                    out.push(line.clone());
-                    done = true;
-                }
-                in_gate = t.trim_end() == "[gate]";
-            } else if in_gate && !done && t.split('=').next().map(str::trim) == Some("name") {
-                out.push(line.clone());
-                done = true;
-                continue;
-            }
-            out.push(l.to_string());
-        }
-        if !done {
-            if !in_gate {
-                out.push("[gate]".into());
-            }
-            out.push(line);
-        }
-        let mut new = out.join("\n");
-        new.push('\n');
+        let new = set_in_section(text, "gate", "name", name);
         let cfg = Config::parse(&new, path)?;
         if cfg.gate.name != name {
             return Err(Error::Config { path: path.to_path_buf(), message: "[gate] name could not be set: edit it by hand".into() });
+        }
+        Ok(new)
+    }
+
+    /// `text` with `[storage] event` set to `id` (`init`), kept as written otherwise.
+    pub fn with_event(text: &str, id: &str, path: &Path) -> Result<String> {
+        let new = set_in_section(text, "storage", "event", id);
+        let cfg = Config::parse(&new, path)?;
+        if cfg.storage.event != id {
+            return Err(Error::Config { path: path.to_path_buf(), message: "[storage] event could not be set: edit it by hand".into() });
         }
         Ok(new)
     }
@@ -548,4 +537,38 @@ fn one_line(e: &toml::de::Error, text: &str) -> String {
         }
         None => msg,
     }
+}
+
+/// `text` with `key` of `[section]` set to `value`: the line replaced where
+/// it stands, or added at the section's end (the section made if missing);
+/// every other line, comments included, kept as written.
+fn set_in_section(text: &str, section: &str, key: &str, value: &str) -> String {
+    let header = format!("[{section}]");
+    let line = format!("{key} = {}", toml::Value::String(value.to_string()));
+    let mut out: Vec<String> = Vec::new();
+    let (mut in_section, mut done) = (false, false);
+    for l in text.lines() {
+        let t = l.trim_start();
+        if t.starts_with('[') {
+            if in_section && !done {
+                out.push(line.clone());
+                done = true;
+            }
+            in_section = t.trim_end() == header;
+        } else if in_section && !done && t.split('=').next().map(str::trim) == Some(key) {
+            out.push(line.clone());
+            done = true;
+            continue;
+        }
+        out.push(l.to_string());
+    }
+    if !done {
+        if !in_section {
+            out.push(header.clone());
+        }
+        out.push(line);
+    }
+    let mut new = out.join("\n");
+    new.push('\n');
+    new
 }

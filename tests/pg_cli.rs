@@ -436,4 +436,28 @@ fn a_joined_gate_scans_offline_before_its_first_sync() {
     // What was issued after the link went is not in the replica: refused, not guessed.
     let v = scan(&later);
     assert_eq!((v["verdict"].as_str(), v["offline"].as_bool()), (Some("UNKNOWN"), Some(true)), "{v}");
+
+    // init also named the event in B's config: with its replica gone and a
+    // new event at the same address, B takes nothing from it and gives nothing.
+    let config: toml::Value = toml::from_str(&std::fs::read_to_string(format!("{b}/config.toml")).unwrap()).unwrap();
+    let pinned = config["storage"]["event"].as_str().unwrap_or_default().to_string();
+    assert!(pinned.len() >= 16, "{config}");
+    for f in ["replica.sqlite", "replica.sqlite-wal", "replica.sqlite-shm"] {
+        let _ = std::fs::remove_file(format!("{b}/{f}"));
+    }
+    let db = pg::db_name(&url);
+    pg::server().admin_sql(&format!("DROP DATABASE {db} WITH (FORCE)"));
+    pg::server().admin_sql(&format!("CREATE DATABASE {db}"));
+    let c = tmp.path().join("c");
+    let o = run(
+        &["--data-dir", c.to_str().unwrap(), "--database", &url, "init", "--admin", "asha", "--password-stdin"],
+        Some(&format!("{PASSWORD}\n")),
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    relay.restore();
+    let o = run(&["--data-dir", b, "sync", "--json"], None, &[]);
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    assert!(!o.status.success() && r["error"].as_str().unwrap_or_default().contains("belongs to event"), "{r}");
+    assert_eq!(r["passes_pulled"], 0, "nothing of the new event reached B: {r}");
 }

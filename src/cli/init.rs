@@ -125,9 +125,19 @@ fn init_shared(paths: &Paths, a: &InitArgs, url: &DbUrl) -> Result<()> {
 /// A gate that loses its link before its first sync must still scan
 /// offline: fill its replica now, before `init` returns.
 fn fill_replica(paths: &Paths) -> Result<()> {
-    let rep = crate::service::Gate::open(paths)?.sync()?;
+    let mut gate = crate::service::Gate::open(paths)?;
+    let rep = gate.sync()?;
     if let Some(e) = rep.error {
         bail!("the gate joined, but its replica could not be filled ({e}); run `gatehouse sync` once the server answers");
+    }
+    // The config names the event too, so a replica made afresh cannot be
+    // filled from, or upload into, another event at the same address.
+    if let Some(id) = gate.event()?
+        && gate.cfg().storage.event != id
+    {
+        let text = std::fs::read_to_string(&paths.config).with_context(|| format!("cannot read {}", paths.config.display()))?;
+        std::fs::write(&paths.config, Config::with_event(&text, &id, &paths.config)?)
+            .with_context(|| format!("cannot write {}", paths.config.display()))?;
     }
     say!(
         "replica filled: {} passes, {} residents, {} users, ledger block {}",

@@ -596,12 +596,24 @@ impl Gate {
         }
     }
 
+    /// The event this gate's replica belongs to (None before its first sync).
+    pub fn event(&mut self) -> Result<Option<String>> {
+        if self.link.is_none() {
+            return Ok(None);
+        }
+        self.meta("event")
+    }
+
     /// The event this replica belongs to, checked against the server's:
     /// a replica that names none yet takes the server's; another event is
     /// refused, with what to do.
     fn same_event(&mut self, wait: Duration) -> Result<Option<String>> {
         let server = self.call(wait, |g| g.event_id())?;
-        match (self.meta("event")?, server) {
+        // The replica's record, else the one `init` wrote in the config: a
+        // replica made afresh still knows its event.
+        let recorded = self.meta("event")?;
+        let pinned = recorded.clone().or_else(|| Some(self.cfg.storage.event.clone()).filter(|e| !e.is_empty()));
+        match (pinned, server) {
             (Some(mine), theirs) if Some(&mine) != theirs.as_ref() => {
                 let why = super::sync::foreign_event(&mine, theirs.as_deref());
                 if self.queued()? > 0 {
@@ -612,11 +624,13 @@ impl Gate {
                 self.set_meta(&[("foreign_event", short)])?;
                 Err(Error::Sync(format!("{why}; the replica holds nothing to upload and is replaced when gatehouse next starts")))
             }
-            (None, Some(theirs)) => {
-                self.set_meta(&[("event", theirs.clone())])?;
+            (_, Some(theirs)) => {
+                if recorded.is_none() {
+                    self.set_meta(&[("event", theirs.clone())])?;
+                }
                 Ok(Some(theirs))
             }
-            (mine, _) => Ok(mine),
+            (mine, None) => Ok(mine),
         }
     }
 
