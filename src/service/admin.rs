@@ -147,31 +147,7 @@ impl Gatehouse {
                     None => p.persons.saturating_sub(p.entered),
                 };
                 w.raw = &[4, 6];
-                w.write_record([
-                    "id",
-                    "type",
-                    "persons",
-                    "holder_name",
-                    "holder_phone",
-                    "holder2_name",
-                    "holder2_phone",
-                    "price",
-                    "payment_mode",
-                    "txn_ref",
-                    "slot",
-                    "status",
-                    "created_at",
-                    "created_by",
-                    "scanned_at",
-                    "scanned_by",
-                    "gate",
-                    "voided_at",
-                    "voided_by",
-                    "void_reason",
-                    "note",
-                    "inside",
-                    "persons_left",
-                ])?;
+                w.write_record(super::import::PASS_EXPORT_HEADER)?;
                 for p in &rows {
                     let price = format!("{:.2}", p.price_cents as f64 / 100.0);
                     let o = |s: &Option<String>| s.clone().unwrap_or_default();

@@ -92,10 +92,21 @@ const EXPORT_NAMES: [(&str, &str); 6] = [
     ("payment_mode", "payment"),
     ("txn_ref", "txn"),
 ];
-/// Export columns that describe the old pass, not the new one: ignored.
-const EXPORT_ONLY: [&str; 13] = [
+/// The header `export passes` writes. Importing that file back, a column
+/// that is neither an import column nor one of `EXPORT_NAMES` describes the
+/// old pass (its id, status, uses), not the new one: it is ignored.
+pub const PASS_EXPORT_HEADER: [&str; 23] = [
     "id",
+    "type",
     "persons",
+    "holder_name",
+    "holder_phone",
+    "holder2_name",
+    "holder2_phone",
+    "price",
+    "payment_mode",
+    "txn_ref",
+    "slot",
     "status",
     "created_at",
     "created_by",
@@ -105,16 +116,21 @@ const EXPORT_ONLY: [&str; 13] = [
     "voided_at",
     "voided_by",
     "void_reason",
+    "note",
     "inside",
     "persons_left",
 ];
+
+fn export_only(name: &str) -> bool {
+    PASS_EXPORT_HEADER.contains(&name) && !IMPORT_COLUMNS.contains(&name) && !EXPORT_NAMES.iter().any(|(e, _)| *e == name)
+}
 
 impl Columns {
     fn from_header(h: &csv::ByteRecord) -> Result<Columns, ImportError> {
         let mut index = [None; IMPORT_COLUMNS.len()];
         for (i, raw) in h.iter().enumerate() {
             let name = String::from_utf8_lossy(raw).trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
-            if name.is_empty() || EXPORT_ONLY.contains(&name.as_str()) {
+            if name.is_empty() || export_only(&name) {
                 continue;
             }
             let name = EXPORT_NAMES.iter().find(|(e, _)| *e == name).map_or(name.as_str(), |(_, n)| n).to_string();
