@@ -94,11 +94,7 @@ pub fn when(stamp: &str) -> String {
 }
 
 fn when_as(stamp: &str, format: &str) -> String {
-    let Some(t) = crate::domain::clock::parse_stamp(stamp) else { return stamp.to_string() };
-    match ZONE.get().copied().flatten() {
-        Some(off) => t.with_timezone(&off).format(format).to_string(),
-        None => t.with_timezone(&chrono::Local).format(format).to_string(),
-    }
+    crate::domain::clock::local_text(stamp, ZONE.get().copied().flatten(), format)
 }
 
 /// An hour bucket of `stats` (`2026-12-03T16` UTC, or a whole stamp) as the

@@ -47,3 +47,13 @@ pub fn stamp(t: DateTime<Utc>) -> String {
 pub fn parse_stamp(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
 }
+
+/// A stored stamp as a person reads it, in `zone` (the event's offset; None:
+/// this computer's zone), in `format`; as stored when it does not parse.
+pub fn local_text(s: &str, zone: Option<chrono::FixedOffset>, format: &str) -> String {
+    let Some(t) = parse_stamp(s) else { return s.to_string() };
+    match zone {
+        Some(off) => t.with_timezone(&off).format(format).to_string(),
+        None => t.with_timezone(&chrono::Local).format(format).to_string(),
+    }
+}

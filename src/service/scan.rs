@@ -24,7 +24,7 @@ use crate::domain::scan::{FirstUse, Persons, ScanOutcome, Verdict};
 use crate::domain::slot::{self, SlotPolicy, SlotRule};
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
-use crate::store::{Db, FirstAdmission, NewBlock, ScanRow};
+use crate::store::{Claim, Db, FirstAdmission, NewBlock, ScanRow};
 
 /// What a scan does besides reading the code: an exit, or some of a
 /// group's people.
@@ -150,7 +150,7 @@ impl Gatehouse {
         let at = stamp(now);
         // The code was checked first (`check_code`); a bad one never reaches a lookup.
         let window = chrono::Duration::seconds(self.cfg.scan.resident_repeat_window_secs as i64);
-        let slots = SlotClock { rule: self.cfg.slot_rule(), local: self.cfg.local_time(now) };
+        let slots = SlotClock { rule: self.cfg.slot_rule(), local: self.cfg.local_time(now), zone: self.cfg.utc_offset() };
         let toggles = self.cfg.resident_toggles();
         let op = actor.username.as_str();
         let pass_id = checked.as_ref().ok().filter(|p| p.kind == Kind::Pass).map(|p| p.id.to_string());
@@ -167,67 +167,82 @@ impl Gatehouse {
                 }
                 return replay(db, first);
             }
-            let pass = found.pass;
-            let mut out = ScanOutcome {
-                verdict: Verdict::Malformed,
-                reason: String::new(),
-                at: at.clone(),
-                operator: op.to_string(),
-                gate: gate.to_string(),
-                pass: None,
-                resident: None,
-                first_use: None,
-                repeated: false,
-                manual: manual.is_some(),
-                warning: None,
-                block: 0,
-                note: None,
-                persons: None,
-            };
-            // A code must be signed with the key its row was issued under:
-            // an HMAC tag (from a key file on any gate) for a pass issued
-            // under an Ed25519 key is a forgery, however well it verifies.
-            let checked = checked.and_then(|p| match row_key(db, &p, pass.as_ref())? {
-                Some(k) if k != p.key_id => Err((Verdict::Forged, format!("signed with key {}, but issued under key {k}", p.key_id))),
-                _ => Ok(p),
-            });
-            let (subject, persons, data) = match checked {
-                Err((verdict, reason)) => {
-                    out.verdict = verdict;
-                    out.reason = reason.clone();
-                    // Record what was read without storing it: a fingerprint.
-                    let digest = Sha256::digest(raw);
-                    (None, 0, Scan::refused(verdict, reason, raw.len(), to_hex(&digest[..8])))
-                }
-                Ok(p) => {
-                    let rules = rules_for(cfg, rules_cache, db, found.rules_digest.as_deref())?;
-                    let cx = ScanContext { direction, gate, day: rules.event_day(slots.local), at: &at, want };
-                    match p.kind {
-                        Kind::Pass => scan_pass(db, &p, pass, &rules, &cx, op, &slots, &mut out)?,
-                        Kind::Resident => scan_resident(db, &p, &cx, toggles, now, window, &mut out)?,
+            let mut pass = found.pass;
+            // A racing scan may move the pass between the read and the
+            // write (the claim then fails and nothing is written): read it
+            // again and decide again, a few times at most.
+            for _ in 0..4 {
+                let mut out = ScanOutcome {
+                    verdict: Verdict::Malformed,
+                    reason: String::new(),
+                    at: at.clone(),
+                    operator: op.to_string(),
+                    gate: gate.to_string(),
+                    pass: None,
+                    resident: None,
+                    first_use: None,
+                    repeated: false,
+                    manual: manual.is_some(),
+                    warning: None,
+                    block: 0,
+                    note: None,
+                    persons: None,
+                };
+                // A code must be signed with the key its row was issued under:
+                // an HMAC tag (from a key file on any gate) for a pass issued
+                // under an Ed25519 key is a forgery, however well it verifies.
+                let checked = checked.clone().and_then(|p| match row_key(db, &p, pass.as_ref())? {
+                    Some(k) if k != p.key_id => Err((Verdict::Forged, format!("signed with key {}, but issued under key {k}", p.key_id))),
+                    _ => Ok(p),
+                });
+                let (claim, (subject, persons, data)) = match checked {
+                    Err((verdict, reason)) => {
+                        out.verdict = verdict;
+                        out.reason = reason.clone();
+                        // Record what was read without storing it: a fingerprint.
+                        let digest = Sha256::digest(raw);
+                        (Claim::Nothing, (None, 0, Scan::refused(verdict, reason, raw.len(), to_hex(&digest[..8]))))
                     }
+                    Ok(p) => {
+                        let rules = rules_for(cfg, rules_cache, db, found.rules_digest.as_deref())?;
+                        let cx = ScanContext { direction, gate, day: rules.event_day(slots.local), at: &at, want };
+                        match p.kind {
+                            Kind::Pass => scan_pass(db, &p, pass.clone(), &rules, &cx, op, &slots, &mut out)?,
+                            Kind::Resident => scan_resident(db, &p, &cx, toggles, now, window, &mut out)?,
+                        }
+                    }
+                };
+                let data = match manual {
+                    Some(reason) => data.manual(reason),
+                    None => data,
+                };
+                let (event, data) = Event::Scan(data).to_block()?;
+                let block = NewBlock { ts: &at, operator: op, gate, event, data: &data };
+                let row = ScanRow {
+                    at: at.clone(),
+                    operator: op.to_string(),
+                    gate: gate.to_string(),
+                    verdict: out.verdict,
+                    subject: subject.clone(),
+                    persons,
+                    repeated: out.repeated,
+                    block: 0,
+                    reason: out.reason.clone(),
+                    nonce: Some(nonce.to_string()),
+                };
+                match db.write_scan(keys, &claim, &block, &row)? {
+                    Some(w) => {
+                        out.block = w.block;
+                        if w.pass.is_some() {
+                            out.pass = w.pass;
+                        }
+                        return Ok(out);
+                    }
+                    None => pass = db.get_pass(subject.as_deref().unwrap_or_default())?,
                 }
-            };
-            let data = match manual {
-                Some(reason) => data.manual(reason),
-                None => data,
-            };
-            let (event, data) = Event::Scan(data).to_block()?;
-            let block = NewBlock { ts: &at, operator: op, gate, event, data: &data };
-            let row = ScanRow {
-                at: at.clone(),
-                operator: op.to_string(),
-                gate: gate.to_string(),
-                verdict: out.verdict,
-                subject,
-                persons,
-                repeated: out.repeated,
-                block: 0,
-                reason: out.reason.clone(),
-                nonce: Some(nonce.to_string()),
-            };
-            out.block = db.append_scan(keys, &block, &row)?;
-            Ok(out)
+            }
+            let id = pass_id.unwrap_or_default();
+            Err(Error::Conflict(format!("pass {id} kept changing under this scan; scan it again")))
         })
     }
 }
@@ -322,12 +337,18 @@ fn replay(db: &dyn Db, first: ScanRow) -> Result<ScanOutcome> {
     })
 }
 
+/// What a scan records: its subject, the people it admits, and its block's data.
 type Recorded = (Option<String>, u32, Scan<'static>);
+
+/// A decided scan: the claim it writes with its block, and what it records.
+type Planned<'a> = (Claim<'a>, Recorded);
 
 /// The slot rule and the event's local time of this scan.
 struct SlotClock {
     rule: SlotRule,
     local: chrono::NaiveDateTime,
+    /// The event's offset, for times a verdict names.
+    zone: Option<chrono::FixedOffset>,
 }
 
 /// What a code names, once its signature checked out.
@@ -353,26 +374,27 @@ fn row_key(db: &dyn Db, p: &Subject, pass: Option<&Pass>) -> std::result::Result
     }
 }
 
-/// `found`: the pass `p` names, as read with the nonce. The pass type's
-/// rule decides; a first full entry of a `once` pass takes the claim it
-/// always took (one statement), everything else a compare-and-set of the
-/// pass's entry state.
+/// `found`: the pass `p` names, as last read. The pass type's rule
+/// decides: the verdict in `out`, and the claim the scan writes with its
+/// block. A first full entry of a `once` pass claims the first admission
+/// (one statement); everything else is a compare-and-set of the pass's
+/// entry state.
 #[allow(clippy::too_many_arguments)]
-fn scan_pass(
+fn scan_pass<'a>(
     db: &dyn Db,
     p: &Subject,
     found: Option<Pass>,
     rules: &RuleSet,
-    cx: &ScanContext,
-    op: &str,
+    cx: &ScanContext<'a>,
+    op: &'a str,
     slots: &SlotClock,
     out: &mut ScanOutcome,
-) -> Result<Recorded> {
+) -> Result<Planned<'a>> {
     let id = p.id.to_string();
-    let Some(mut pass) = found else {
+    let Some(pass) = found else {
         out.verdict = Verdict::Unknown;
         out.reason = "no pass with this id (signed by us, but not in this database)".into();
-        return Ok((Some(id.clone()), 0, Scan::subject(Verdict::Unknown, ScanKind::Pass, id)));
+        return Ok((Claim::Nothing, (Some(id.clone()), 0, Scan::subject(Verdict::Unknown, ScanKind::Pass, id))));
     };
     let persons = pass.persons;
     // A type the rules no longer name is scanned as it was issued: once.
@@ -399,7 +421,7 @@ fn scan_pass(
         out.reason = format!("voided: {}", pass.void_reason.as_deref().unwrap_or("no reason given"));
         out.pass = Some(pass);
         let data = Scan::pass(out.verdict, id.clone(), persons, None);
-        return Ok((Some(id), 0, data));
+        return Ok((Claim::Nothing, (Some(id), 0, data)));
     }
     // The day as text only where a rule reads it (not on the fast path).
     let day = if rule.entry == Entry::Daily || !rule.days.is_empty() { cx.day.format("%Y-%m-%d").to_string() } else { String::new() };
@@ -407,7 +429,7 @@ fn scan_pass(
     // is a whole use.
     let used_whole = pass.entered >= persons || (pass.scanned_at.is_some() && pass.entered == 0);
     if entering && rule.entry == Entry::Once && used_whole {
-        return Ok(already_used(&id, persons, pass, out));
+        return Ok((Claim::Nothing, already_used(&id, persons, pass, slots.zone, out)));
     }
     let mut warning = None;
     if entering {
@@ -419,7 +441,7 @@ fn scan_pass(
                 out.reason = format!("wrong slot: {why}");
                 out.pass = Some(pass);
                 let data = Scan::pass(out.verdict, id.clone(), persons, None);
-                return Ok((Some(id), 0, data));
+                return Ok((Claim::Nothing, (Some(id), 0, data)));
             }
             w => warning = w.map(|w| format!("outside its slot: {w}")),
         }
@@ -432,93 +454,70 @@ fn scan_pass(
         && rule.admits_at(cx.gate)
         && (rule.days.is_empty() || rule.days.contains(&day));
     if fast {
-        match db.mark_pass_scanned(&id, cx.at, op, cx.gate)? {
-            Some(now) => {
-                out.verdict = Verdict::Admitted;
-                out.reason = format!("{} ({} × {})", now.holders(), now.pass_type, persons);
-                out.warning = warning;
-                out.persons = (persons > 1).then_some(Persons { this_scan: persons, of: persons, still_to_come: 0 });
-                out.pass = Some(now);
-                let data = Scan::pass(out.verdict, id.clone(), persons, out.warning.clone().map(Into::into));
-                return Ok((Some(id), persons, data));
-            }
-            // A racing scan won (or voided it) after our read: show what it wrote.
-            None => return Ok(already_used(&id, persons, db.get_pass(&id)?.unwrap_or(pass), out)),
-        }
+        out.verdict = Verdict::Admitted;
+        out.reason = format!("{} ({} × {})", pass.holders(), pass.pass_type, persons);
+        out.warning = warning;
+        out.persons = (persons > 1).then_some(Persons { this_scan: persons, of: persons, still_to_come: 0 });
+        out.pass = Some(pass);
+        let data = Scan::pass(out.verdict, id.clone(), persons, out.warning.clone().map(Into::into));
+        let first = FirstAdmission { at: cx.at, by: op, gate: cx.gate };
+        return Ok((Claim::First { id: id.clone(), first }, (Some(id), persons, data)));
     }
     // Under a capacity the count is taken first: on PostgreSQL that queues
     // every capped admission here, so the count stays true to the commit.
     let zone_gates: Vec<String> =
         rules.capped_zone(cx.gate).map(|z| z.gates.iter().map(|g| g.trim().to_lowercase()).collect()).unwrap_or_default();
     let counts = if entering && rules.capped_at(cx.gate) { Some(db.inside_counts(&zone_gates)?) } else { None };
-    // A racing scan may move the pass between the read and the write: read
-    // it again and decide again, a few times at most.
-    for _ in 0..4 {
-        if pass.voided_at.is_some() {
-            out.verdict = Verdict::Voided;
-            out.reason = format!("voided: {}", pass.void_reason.as_deref().unwrap_or("no reason given"));
+    let was = pass.entry_state();
+    match rule.decide(persons, &was, cx) {
+        Decision::Refuse { verdict: Verdict::AlreadyUsed, .. } => Ok((Claim::Nothing, already_used(&id, persons, pass, slots.zone, out))),
+        Decision::Refuse { verdict, reason } => {
+            out.verdict = verdict;
+            out.reason = reason;
             out.pass = Some(pass);
-            return Ok((Some(id.clone()), 0, Scan::subject(Verdict::Voided, ScanKind::Pass, id)));
+            let data = Scan::pass(verdict, id.clone(), persons, None);
+            Ok((Claim::Nothing, (Some(id), 0, data)))
         }
-        let was = pass.entry_state();
-        match rule.decide(persons, &was, cx) {
-            Decision::Refuse { verdict: Verdict::AlreadyUsed, .. } => return Ok(already_used(&id, persons, pass, out)),
-            Decision::Refuse { verdict, reason } => {
-                out.verdict = verdict;
-                out.reason = reason;
-                out.pass = Some(pass);
-                let data = Scan::pass(verdict, id.clone(), persons, None);
-                return Ok((Some(id), 0, data));
-            }
-            Decision::Move { verdict, persons: n, state, left } => {
-                if let (Some((venue, zone)), true) = (counts, verdict == Verdict::Admitted) {
-                    // People of this pass inside already are in the count.
-                    match rules.capacity_check(cx.gate, n, venue, zone) {
-                        Err(why) => {
-                            out.verdict = Verdict::AtCapacity;
-                            out.reason = why;
-                            out.pass = Some(pass);
-                            return Ok((Some(id.clone()), 0, Scan::pass(Verdict::AtCapacity, id, persons, None)));
-                        }
-                        Ok(w) => warning = warning.or(w),
+        Decision::Move { verdict, persons: n, state, left } => {
+            if let (Some((venue, zone)), true) = (counts, verdict == Verdict::Admitted) {
+                // People of this pass inside already are in the count.
+                match rules.capacity_check(cx.gate, n, venue, zone) {
+                    Err(why) => {
+                        out.verdict = Verdict::AtCapacity;
+                        out.reason = why;
+                        out.pass = Some(pass);
+                        return Ok((Claim::Nothing, (Some(id.clone()), 0, Scan::pass(Verdict::AtCapacity, id, persons, None))));
                     }
+                    Ok(w) => warning = warning.or(w),
                 }
-                let first = (verdict == Verdict::Admitted && pass.scanned_at.is_none()).then_some(FirstAdmission {
-                    at: cx.at,
-                    by: op,
-                    gate: cx.gate,
-                });
-                let Some(now) = db.move_pass(&id, &was, &state, first)? else {
-                    match db.get_pass(&id)? {
-                        Some(p) => pass = p,
-                        None => break,
-                    }
-                    continue;
-                };
-                out.verdict = verdict;
-                let admitted = verdict == Verdict::Admitted;
-                out.reason = if admitted {
-                    let so_far = if rule.entry == Entry::Reentry { now.inside } else { now.entered };
-                    let group = if persons > 1 {
-                        let rest = if left > 0 { format!(", {left} still to come") } else { String::new() };
-                        format!(": {so_far} of {persons}{rest}")
-                    } else {
-                        String::new()
-                    };
-                    format!("{} ({} × {}, {}){group}", now.holders(), now.pass_type, persons, rule.entry.as_str())
-                } else {
-                    format!("{}: {n} out, {} still inside", now.holders(), now.inside)
-                };
-                out.persons = (persons > 1).then_some(Persons { this_scan: n, of: persons, still_to_come: left });
-                out.warning = if admitted { warning } else { None };
-                out.pass = Some(now);
-                let data = Scan::pass(verdict, id.clone(), n, out.warning.clone().map(Into::into));
-                let data = if admitted && rule.entry == Entry::Daily { data.on_day(day) } else { data };
-                return Ok((Some(id), if admitted { n } else { 0 }, data));
             }
+            let first =
+                (verdict == Verdict::Admitted && pass.scanned_at.is_none()).then_some(FirstAdmission { at: cx.at, by: op, gate: cx.gate });
+            out.verdict = verdict;
+            let admitted = verdict == Verdict::Admitted;
+            // Told from the state the claim writes: the claim holds only
+            // if the pass is still as read.
+            out.reason = if admitted {
+                let so_far = if rule.entry == Entry::Reentry { state.inside } else { state.entered };
+                let group = if persons > 1 {
+                    let rest = if left > 0 { format!(", {left} still to come") } else { String::new() };
+                    format!(": {so_far} of {persons}{rest}")
+                } else {
+                    String::new()
+                };
+                format!("{} ({} × {}, {}){group}", pass.holders(), pass.pass_type, persons, rule.entry.as_str())
+            } else {
+                format!("{}: {n} out, {} still inside", pass.holders(), state.inside)
+            };
+            out.persons = (persons > 1).then_some(Persons { this_scan: n, of: persons, still_to_come: left });
+            out.warning = if admitted { warning } else { None };
+            out.pass = Some(pass);
+            let data = Scan::pass(verdict, id.clone(), n, out.warning.clone().map(Into::into));
+            let data = if admitted && rule.entry == Entry::Daily { data.on_day(day) } else { data };
+            let claim = Claim::Move { id: id.clone(), was, now: state, first };
+            Ok((claim, (Some(id), if admitted { n } else { 0 }, data)))
         }
     }
-    Err(Error::Conflict(format!("pass {id} kept changing under this scan; scan it again")))
 }
 
 /// What the gate must see: the pass's own note, or its type's flag.
@@ -530,15 +529,17 @@ fn note_of(pass: &Pass, rule: &TypeRule) -> Option<String> {
     }
 }
 
-/// ALREADY_USED with the first use, from `first` as last read.
-fn already_used(id: &str, persons: u32, first: Pass, out: &mut ScanOutcome) -> Recorded {
+/// ALREADY_USED with the first use, from `first` as last read; its time
+/// as a person reads it, in the event's `zone`.
+fn already_used(id: &str, persons: u32, first: Pass, zone: Option<chrono::FixedOffset>, out: &mut ScanOutcome) -> Recorded {
     out.verdict = Verdict::AlreadyUsed;
     let fu = FirstUse {
         at: first.scanned_at.clone().unwrap_or_default(),
         operator: first.scanned_by.clone().unwrap_or_default(),
         gate: first.gate.clone().unwrap_or_default(),
     };
-    out.reason = format!("already used at {} by {} at {}", fu.at, fu.operator, fu.gate);
+    let when = crate::domain::clock::local_text(&fu.at, zone, "%Y-%m-%d %H:%M:%S %:z");
+    out.reason = format!("already used at {when} by {} at {}", fu.operator, fu.gate);
     out.first_use = Some(fu);
     out.pass = Some(first);
     let data = Scan::pass(Verdict::AlreadyUsed, id.to_string(), persons, None);
@@ -556,19 +557,19 @@ fn scan_resident(
     now: chrono::DateTime<chrono::Utc>,
     window: chrono::Duration,
     out: &mut ScanOutcome,
-) -> Result<Recorded> {
+) -> Result<Planned<'static>> {
     use crate::domain::resident::Presence;
     let id = p.id.to_string();
     let Some(r) = db.get_resident(&id)? else {
         out.verdict = Verdict::Unknown;
         out.reason = "no resident with this id (signed by us, but not in this database)".into();
-        return Ok((Some(id.clone()), 0, Scan::subject(Verdict::Unknown, ScanKind::Resident, id)));
+        return Ok((Claim::Nothing, (Some(id.clone()), 0, Scan::subject(Verdict::Unknown, ScanKind::Resident, id))));
     };
     if !r.active {
         out.verdict = Verdict::ResidentInactive;
         out.reason = format!("{} ({}) is no longer an active resident", r.name, r.room);
         out.resident = Some(r);
-        return Ok((Some(id.clone()), 0, Scan::subject(Verdict::ResidentInactive, ScanKind::Resident, id)));
+        return Ok((Claim::Nothing, (Some(id.clone()), 0, Scan::subject(Verdict::ResidentInactive, ScanKind::Resident, id))));
     }
     // Anti-passback: the same card again inside the window is one pass
     // through the gate read twice, not an IN followed by an OUT.
@@ -589,7 +590,6 @@ fn scan_resident(
             // Already where this gate records them: recorded again, unchanged.
             Decision::Refuse { .. } => r.status,
         };
-        db.set_resident_status(&id, s, cx.at)?;
         s
     };
     out.verdict = match status {
@@ -601,7 +601,11 @@ fn scan_resident(
     } else {
         format!("{} ({}) is now {}", r.name, r.room, status.as_str())
     };
-    out.resident = db.get_resident(&id)?;
+    // A card read twice changes nothing; any other read is recorded, even
+    // where it leaves the card as it was.
+    let claim = if recent { Claim::Nothing } else { Claim::Card { id: id.clone(), status } };
+    let last_scan_at = if recent { r.last_scan_at.clone() } else { Some(cx.at.to_string()) };
+    out.resident = Some(crate::domain::resident::Resident { status, last_scan_at, ..r });
     let data = Scan::resident(out.verdict, id.clone(), recent);
-    Ok((Some(id), 0, data))
+    Ok((claim, (Some(id), 0, data)))
 }

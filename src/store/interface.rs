@@ -39,14 +39,63 @@ pub trait Db:
         Ok(ScanLookup { first, pass, rules_digest: self.rules_digest()? })
     }
 
-    /// A scan's ledger block and its scan row (with `block` set to the new
-    /// block's index), as `append_block` then `record_scan`: the index. A
-    /// backend with round trips writes both in one statement.
-    fn append_scan(&self, keys: &KeyRing, b: &NewBlock, s: &ScanRow) -> Result<u64> {
+    /// A scan's one write: its claim on the pass or card (`claim`), its
+    /// ledger block and its scan row (with `block` set to the new block's
+    /// index), all or nothing. None when the claim no longer holds (a racing
+    /// scan moved the pass first, or voided it): nothing is written, and the
+    /// scan decides again from a fresh read. A backend with round trips
+    /// takes the claim and the ledger head together, and sends the block
+    /// with the COMMIT.
+    fn write_scan(&self, keys: &KeyRing, claim: &Claim, b: &NewBlock, s: &ScanRow) -> Result<Option<ScanWrite>> {
+        let Taken::Held(pass) = take_claim(self, claim, b.ts)? else { return Ok(None) };
         let block = self.append_block(keys, b)?;
         self.record_scan(&ScanRow { block, ..s.clone() })?;
-        Ok(block)
+        Ok(Some(ScanWrite { block, pass }))
     }
+}
+
+/// Whether a claim held, and the pass as it then stands.
+pub enum Taken {
+    Held(Option<Pass>),
+    Lost,
+}
+
+/// Apply a scan's claim through the row calls, at `at`: the part of
+/// `Db::write_scan` before the block, for a backend to reuse.
+pub fn take_claim<D: Db + ?Sized>(db: &D, claim: &Claim, at: &str) -> Result<Taken> {
+    let changed = match claim {
+        Claim::Nothing => return Ok(Taken::Held(None)),
+        Claim::First { id, first } => db.mark_pass_scanned(id, first.at, first.by, first.gate)?,
+        Claim::Move { id, was, now, first } => db.move_pass(id, was, now, *first)?,
+        Claim::Card { id, status } => {
+            db.set_resident_status(id, *status, at)?;
+            return Ok(Taken::Held(None));
+        }
+    };
+    Ok(changed.map_or(Taken::Lost, |p| Taken::Held(Some(p))))
+}
+
+/// What a scan changes besides its block and scan row. Only a claim that
+/// still holds lets the scan write: the data says so, so no backend has
+/// to guess from the order of calls.
+#[derive(Debug, Clone)]
+pub enum Claim<'a> {
+    /// A refusal, or a card read twice: nothing changes.
+    Nothing,
+    /// The first full admission of a pass that has none (`mark_pass_scanned`).
+    First { id: String, first: FirstAdmission<'a> },
+    /// A pass moving from entry state `was` to `now` (`move_pass`).
+    Move { id: String, was: EntryState, now: EntryState, first: Option<FirstAdmission<'a>> },
+    /// A resident card now in or out, from the scan's time.
+    Card { id: String, status: Presence },
+}
+
+/// What `Db::write_scan` wrote: the block's index, and the pass as now
+/// stored when the claim changed one.
+#[derive(Debug, Clone)]
+pub struct ScanWrite {
+    pub block: u64,
+    pub pass: Option<Pass>,
 }
 
 #[derive(Debug, Clone, Copy)]

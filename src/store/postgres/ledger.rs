@@ -100,7 +100,7 @@ impl PgDb<'_> {
         Ok(())
     }
 
-    /// `mark_pass_scanned` for a scan: BEGIN, then the conditional UPDATE,
+    /// A scan's first admission (`Db::write_scan`): BEGIN, then the conditional UPDATE,
     /// the ledger lock and the head in one function call, in one round
     /// trip. The pass's row lock is taken before the ledger lock, as every
     /// write does.
@@ -119,7 +119,7 @@ impl PgDb<'_> {
     }
 
     /// A scan's block and its scan row in one function call (see
-    /// `Db::append_scan`), held back to go with the COMMIT: the ledger lock
+    /// `Db::write_scan`), held back to go with the COMMIT: the ledger lock
     /// is then released in the round trip that writes the block.
     pub(super) fn append_scan_row(&self, keys: &KeyRing, b: &NewBlock, s: &ScanRow) -> Result<u64> {
         let head = self.lock_head()?;

@@ -516,8 +516,30 @@ impl Db for PgDb<'_> {
         self.scan_and_pass(nonce, pass_id)
     }
 
-    fn append_scan(&self, keys: &crate::domain::keys::KeyRing, b: &super::NewBlock, s: &super::ScanRow) -> Result<u64> {
-        self.append_scan_row(keys, b, s)
+    /// Three round trips for a first admission: the lookup (with BEGIN),
+    /// the claim with the ledger lock and the head (`functions::CLAIM`),
+    /// and the block with its scan row and the COMMIT.
+    fn write_scan(
+        &self,
+        keys: &crate::domain::keys::KeyRing,
+        claim: &super::Claim,
+        b: &super::NewBlock,
+        s: &super::ScanRow,
+    ) -> Result<Option<super::ScanWrite>> {
+        let pass = match claim {
+            super::Claim::First { id, first } if !self.holds_ledger_lock() => match self.claim(id, first.at, first.by, first.gate)? {
+                Some(p) => Some(p),
+                None => return Ok(None),
+            },
+            // A move takes the ledger lock only once it holds: a retried
+            // move would otherwise wait on a row while holding the ledger.
+            _ => match super::interface::take_claim(self, claim, b.ts)? {
+                super::interface::Taken::Held(p) => p,
+                super::interface::Taken::Lost => return Ok(None),
+            },
+        };
+        let block = self.append_scan_row(keys, b, s)?;
+        Ok(Some(super::ScanWrite { block, pass }))
     }
 }
 

@@ -186,12 +186,9 @@ impl PassRows for PgDb<'_> {
         )
     }
 
-    /// See `CLAIM`.
+    /// See `CLAIM`. A scan's claim goes through `Db::write_scan`, which
+    /// takes the ledger lock with it.
     fn mark_pass_scanned(&self, id: &str, at: &str, by: &str, gate: &str) -> Result<Option<Pass>> {
-        if !self.holds_ledger_lock() {
-            // A scan appends a block next: claim and lock in one round trip.
-            return self.claim(id, at, by, gate);
-        }
         self.query_opt(CLAIM, &[&id, &at, &by, &gate])?.as_ref().map(row_to_pass).transpose()
     }
 
