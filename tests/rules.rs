@@ -545,7 +545,95 @@ fn eight_processes_race_for_the_last_place(b: Backend) {
     verify_ok(&env);
 }
 
+/// `pass issue` as asha: its output, whatever it is.
+fn issue_raw(env: &Env, pass_type: &str, name: &str, phone: &str, extra: &[&str]) -> Output {
+    let mut args =
+        vec!["--user", "asha", "pass", "issue", "--type", pass_type, "--name", name, "--phone", phone, "--payment", "CASH", "--json"];
+    args.extend_from_slice(extra);
+    run(env.data_dir(), &args)
+}
+
+/// One holder may hold a Day 1 and a Day 2 pass, and passes for two slots;
+/// a second pass of one type and slot is refused, naming the first, unless
+/// an admin says --allow-duplicate (issue and import). A voided pass is no
+/// duplicate. The ledger verifies.
+fn duplicates_are_per_holder_type_and_slot(b: Backend) {
+    let env = event(b);
+    let cfg = std::fs::read_to_string(&env.paths.config).unwrap();
+    let cfg = cfg.replace(r#"slots = ["7:00 PM - 11:00 PM"]"#, r#"slots = ["7:00 PM - 11:00 PM", "Matinee"]"#);
+    assert!(cfg.contains("Matinee"), "the sample has one slot");
+    std::fs::write(&env.paths.config, cfg).unwrap();
+    set_rules(
+        &env,
+        "[[pass_type]]\nname = \"DAY1\"\npersons = 1\nprice = 500\nentry = \"daily\"\ndays = [\"2026-12-24\"]\n\n\
+         [[pass_type]]\nname = \"DAY2\"\npersons = 1\nprice = 500\nentry = \"daily\"\ndays = [\"2026-12-25\"]\n",
+    );
+    let first = json(&issue_raw(&env, "DAY1", "Asha Rao", "9000000001", &[]))["id"].as_str().unwrap().to_string();
+    let o = issue_raw(&env, "DAY2", "Asha Rao", "9000000001", &[]);
+    assert!(o.status.success(), "a Day 2 pass for a Day 1 holder: {}", text(&o));
+    let o = issue_raw(&env, "DAY1", "Asha Rao", "9000000001", &["--slot", "Matinee"]);
+    assert!(o.status.success(), "another slot: {}", text(&o));
+    // The same holder, type and slot: refused, naming the pass held.
+    let blocks = env.raw_i64("SELECT COUNT(*) FROM ledger");
+    let o = issue_raw(&env, "day1", "  asha  RAO ", "90000 00001", &[]);
+    let why = text(&o);
+    assert!(!o.status.success(), "{why}");
+    assert!(why.contains("already holds a DAY1 pass for 7:00 PM - 11:00 PM") && why.contains(&first), "{why}");
+    assert!(why.contains("--allow-duplicate"), "says how: {why}");
+    assert_eq!(env.raw_i64("SELECT COUNT(*) FROM ledger"), blocks, "nothing written");
+    // One buyer's passes for friends, in the buyer's name: an admin allows it.
+    let o = run(
+        env.data_dir(),
+        &[
+            "--user",
+            "omar",
+            "pass",
+            "issue",
+            "--type",
+            "DAY1",
+            "--name",
+            "Asha Rao",
+            "--phone",
+            "9000000001",
+            "--payment",
+            "CASH",
+            "--allow-duplicate",
+        ],
+    );
+    assert!(!o.status.success() && text(&o).contains("admin"), "an operator may not: {}", text(&o));
+    let second = json(&issue_raw(&env, "DAY1", "Asha Rao", "9000000001", &["--allow-duplicate"]))["id"].as_str().unwrap().to_string();
+    assert_ne!(second, first);
+    assert_eq!(env.raw_i64("SELECT COUNT(*) FROM passes WHERE pass_type = 'DAY1' AND slot = '7:00 PM - 11:00 PM'"), 2);
+    // Void both: the holder may have one again without asking.
+    for id in [&first, &second] {
+        assert!(run(env.data_dir(), &["--user", "asha", "pass", "void", id, "--reason", "refund"]).status.success());
+    }
+    assert!(issue_raw(&env, "DAY1", "Asha Rao", "9000000001", &[]).status.success());
+
+    // Import: a row for a holder who has the pass, and two rows for one
+    // holder, are each named; --allow-duplicate imports them.
+    let csv = env.dir.path().join("dup.csv");
+    std::fs::write(
+        &csv,
+        "type,name,phone,payment\nDAY1,Asha Rao,9000000001,CASH\nDAY2,Ravi Rao,9000000002,CASH\nDAY2,Ravi Rao,9000000002,CASH\nDAY1,Ravi Rao,9000000002,CASH\n",
+    )
+    .unwrap();
+    let csv = csv.to_str().unwrap();
+    let o = run(env.data_dir(), &["--user", "asha", "pass", "import", csv]);
+    let why = text(&o);
+    assert!(!o.status.success(), "{why}");
+    assert!(why.contains("line 2") && why.contains("already has a live DAY1 pass"), "{why}");
+    assert!(why.contains("line 4") && why.contains("as line 3"), "{why}");
+    assert!(!why.contains("line 5"), "Ravi's DAY1 is his first: {why}");
+    let passes = env.raw_i64("SELECT COUNT(*) FROM passes");
+    let o = run(env.data_dir(), &["--user", "asha", "pass", "import", csv, "--allow-duplicate"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(env.raw_i64("SELECT COUNT(*) FROM passes"), passes + 4);
+    verify_ok(&env);
+}
+
 both_backends!(
+    duplicates_are_per_holder_type_and_slot,
     a_forged_exit_is_caught,
     capacity_refuses_the_fourth_until_one_leaves,
     eight_processes_race_for_the_last_place,

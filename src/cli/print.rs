@@ -74,7 +74,7 @@ pub fn import(cli: &super::Cli, g: &mut Gatehouse, a: &ImportArgs) -> Result<Exi
         std::fs::create_dir_all(dir).map_err(|e| anyhow!("cannot create the card folder {}: {e}", dir.display()))?;
     }
     let actor = super::sign_in(cli, g)?;
-    let passes = g.import_passes_file(&actor, &a.file)?;
+    let passes = g.import_passes_file_with(&actor, &a.file, a.allow_duplicate)?;
     for p in &passes {
         say!("{}  {}", p.id, p.holders());
     }
