@@ -632,7 +632,62 @@ fn duplicates_are_per_holder_type_and_slot(b: Backend) {
     verify_ok(&env);
 }
 
+/// by_gate and by_slot count each admitted pass once, at the gate of its
+/// admission as it stands, with the people let in so far: an unscan and a
+/// second admission elsewhere, an exit and a re-entry, and half a couple.
+/// by_day counts the day's admissions, their people and the exits.
+fn stats_per_gate_slot_and_day_follow_the_rules(b: Backend) {
+    let env = event(b);
+    set_direction(&env, "both");
+    set_rules(
+        &env,
+        "[[pass_type]]\nname = \"SINGLE\"\npersons = 1\nprice = 549\nentry = \"reentry\"\n\n\
+         [[pass_type]]\nname = \"COUPLE\"\npersons = 2\nprice = 999\n",
+    );
+    let single = json(&issue_raw(&env, "SINGLE", "Asha Rao", "9000000001", &[]));
+    let (single_id, single_code) = (single["id"].as_str().unwrap(), single["payload"].as_str().unwrap());
+    let couple = issue_cli(&env, "COUPLE", "Ravi Rao", "9000000002", &["--name2", "Meena Rao", "--phone2", "9000000003"]);
+    let stats = || json(&run(env.data_dir(), &["stats", "--json"]));
+    let gates_add_up = |st: &serde_json::Value| {
+        let sum = |key: &str| st[key].as_object().unwrap().values().map(|g| g["people"].as_u64().unwrap()).sum::<u64>();
+        assert_eq!(sum("by_gate"), st["people_admitted"].as_u64().unwrap(), "the gates' people: {st}");
+        assert_eq!(sum("by_slot"), st["people_admitted"].as_u64().unwrap(), "the slots' people: {st}");
+    };
+    assert_eq!(scan_cli(&env, single_code, "North", &[])["verdict"], "ADMITTED");
+    let o = run(env.data_dir(), &["--user", "asha", "pass", "unscan", single_id, "--reason", "wrong pass scanned"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(scan_cli(&env, single_code, "South", &[])["verdict"], "ADMITTED");
+    let st = stats();
+    assert_eq!((st["passes_admitted"].as_u64(), st["people_admitted"].as_u64()), (Some(1), Some(1)), "{st}");
+    assert_eq!(st["by_gate"]["South"]["people"], 1, "{st}");
+    assert!(st["by_gate"]["North"]["people"].as_u64().unwrap_or(0) == 0, "the unscanned admission counts nowhere: {st}");
+    gates_add_up(&st);
+    // Half a couple: 1 person.
+    let v = scan_cli(&env, &couple, "North", &["--persons", "1"]);
+    assert_eq!(v["verdict"], "ADMITTED", "{v}");
+    let st = stats();
+    assert_eq!(st["by_gate"]["North"]["people"], 1, "one of the couple: {st}");
+    assert_eq!(st["people_admitted"], 2, "{st}");
+    gates_add_up(&st);
+    // Out and in again at North: still one pass, one person, held at South.
+    assert_eq!(scan_cli(&env, single_code, "North", &["--exit"])["verdict"], "EXITED");
+    assert_eq!(scan_cli(&env, single_code, "North", &[])["verdict"], "ADMITTED");
+    let st = stats();
+    assert_eq!((st["passes_admitted"].as_u64(), st["people_admitted"].as_u64()), (Some(2), Some(2)), "{st}");
+    assert_eq!((st["by_gate"]["South"]["people"].as_u64(), st["by_gate"]["North"]["people"].as_u64()), (Some(1), Some(1)), "{st}");
+    gates_add_up(&st);
+    assert_eq!(st["inside_now"], 2, "{st}");
+    // The day's log: four admissions (the unscanned one was one), four people, one exit.
+    let today = chrono::Local::now().date_naive().format("%Y-%m-%d").to_string();
+    let day = &st["by_day"][&today];
+    assert_eq!(day, &serde_json::json!({"admitted": 4, "people": 4, "exited": 1}), "{st}");
+    let plain = text(&run(env.data_dir(), &["stats"]));
+    assert!(plain.contains("by day") && plain.contains(&today), "{plain}");
+    verify_ok(&env);
+}
+
 both_backends!(
+    stats_per_gate_slot_and_day_follow_the_rules,
     duplicates_are_per_holder_type_and_slot,
     a_forged_exit_is_caught,
     capacity_refuses_the_fourth_until_one_leaves,
