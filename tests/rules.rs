@@ -834,3 +834,113 @@ fn a_forged_exit_is_caught(b: Backend) {
     let o = run(env.data_dir(), &["ledger", "verify"]);
     assert!(!o.status.success(), "{}", text(&o));
 }
+
+/// Two gates, A and B, on one fresh PostgreSQL database through relays that
+/// can cut each off; both `both` gates, `rules` set at A, and both synced.
+struct TwoGates {
+    _tmp: tempfile::TempDir,
+    ra: Relay,
+    rb: Relay,
+    a: String,
+    b: String,
+}
+
+impl TwoGates {
+    fn start(rules: &str) -> TwoGates {
+        let db = pg::db_name(&pg::fresh_db());
+        let (ra, rb) = (Relay::start(pg::server().port), Relay::start(pg::server().port));
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a").to_str().unwrap().to_string(), tmp.path().join("b").to_str().unwrap().to_string());
+        let (url_a, url_b) = (pg::server().tcp_url(&db, ra.port), pg::server().tcp_url(&db, rb.port));
+        let o = run_in(
+            &["--data-dir", &a, "--database", &url_a, "init", "--admin", "asha", "--password-stdin"],
+            Some(&format!("{PASSWORD}\n")),
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let o = run_in(&["--data-dir", &b, "--database", &url_b, "init", "--key-file", &format!("{a}/gatehouse.key")], None);
+        assert!(o.status.success(), "{}", text(&o));
+        for dir in [&a, &b] {
+            let cfg = Path::new(dir).join("config.toml");
+            let text = std::fs::read_to_string(&cfg).unwrap().replace("# direction = \"in\"", "direction = \"both\"");
+            std::fs::write(&cfg, text).unwrap();
+        }
+        let file = tmp.path().join("rules.toml");
+        std::fs::write(&file, rules).unwrap();
+        let o = run_in(&["--data-dir", &a, "--user", "asha", "event", "rules", "set", file.to_str().unwrap()], None);
+        assert!(o.status.success(), "{}", text(&o));
+        TwoGates { _tmp: tmp, ra, rb, a, b }
+    }
+
+    fn issue(&self, pass_type: &str, name: &str, phone: &str) -> String {
+        let args = ["--data-dir", &self.a, "--user", "asha", "pass", "issue", "--type", pass_type, "--name", name, "--phone", phone];
+        let o = run_in(&[&args[..], &["--payment", "CASH", "--json"]].concat(), None);
+        json(&o)["payload"].as_str().unwrap_or_else(|| panic!("{}", text(&o))).to_string()
+    }
+
+    fn sync(&self) {
+        for dir in [&self.a, &self.b] {
+            let r = json(&run_in(&["--data-dir", dir, "sync", "--json"], None));
+            assert_eq!((r["queued"].as_u64(), r["online"].as_bool()), (Some(0), Some(true)), "{r}");
+        }
+    }
+
+    fn offline(&self, off: bool) {
+        for r in [&self.ra, &self.rb] {
+            if off { r.refuse() } else { r.restore() }
+        }
+    }
+
+    /// Scan as asha at the gate of `dir`.
+    fn scan(&self, at_b: bool, code: &str) -> serde_json::Value {
+        let (dir, gate) = if at_b { (&self.b, "Gate B") } else { (&self.a, "Gate A") };
+        json(&run_in(&["--data-dir", dir, "--user", "asha", "--gate", gate, "scan", "--payload", code, "--json"], None))
+    }
+
+    fn conflicts(&self, dir: &str) -> Vec<serde_json::Value> {
+        let list = json(&run_in(&["--data-dir", dir, "--user", "asha", "conflicts", "--json"], None));
+        list.as_array().unwrap_or_else(|| panic!("{list}")).clone()
+    }
+}
+
+/// A `daily` pass entered at two gates offline on one day, and entries
+/// made offline past the venue's capacity: each is found at upload,
+/// ledgered as a conflict, listed at both gates (`conflicts`, text and
+/// JSON), and the ledger verifies.
+#[test]
+fn offline_entries_of_a_daily_pass_and_past_capacity_conflict() {
+    let g = TwoGates::start(
+        "[venue]\ncapacity = 2\n\n[[pass_type]]\nname = \"FESTIVAL\"\npersons = 1\nprice = 1500\nentry = \"daily\"\n\n\
+         [[pass_type]]\nname = \"SINGLE\"\npersons = 1\nprice = 549\n",
+    );
+    let festival = g.issue("FESTIVAL", "Ravi Rao", "9876500001");
+    let singles: Vec<String> = (2..=3).map(|i| g.issue("SINGLE", &format!("Guest {i}"), &format!("987650000{i}"))).collect();
+    g.sync();
+    g.offline(true);
+    for at_b in [false, true] {
+        let v = g.scan(at_b, &festival);
+        assert_eq!((v["verdict"].as_str(), v["offline"].as_bool()), (Some("ADMITTED"), Some(true)), "{v}");
+    }
+    // The festival pass is one inside at each gate's count; one more at
+    // each makes three against a capacity of two.
+    for (s, at_b) in singles.iter().zip([false, true]) {
+        assert_eq!(g.scan(at_b, s)["verdict"], "ADMITTED");
+    }
+    g.offline(false);
+    g.sync();
+    let list = g.conflicts(&g.a);
+    assert_eq!(g.conflicts(&g.b), list, "the same list at every gate");
+    let daily: Vec<_> = list.iter().filter(|c| c["kind"] == "double_admission").collect();
+    assert_eq!(daily.len(), 1, "{list:?}");
+    let c = daily[0];
+    assert_eq!((c["first"]["gate"].as_str(), c["second"]["gate"].as_str()), (Some("Gate A"), Some("Gate B")), "{c}");
+    assert!(c["reason"].as_str().is_some_and(|r| r.contains("daily")), "{c}");
+    let over: Vec<_> = list.iter().filter(|c| c["kind"] == "over_capacity").collect();
+    assert_eq!(over.len(), 1, "the third person in: {list:?}");
+    assert!(over[0]["reason"].as_str().is_some_and(|r| r.contains("the venue holds 2, 3 inside")), "{:?}", over[0]);
+    let plain = text(&run_in(&["--data-dir", &g.a, "--user", "asha", "conflicts"], None));
+    assert!(plain.contains("over_capacity") && plain.contains("why: a daily pass entered twice"), "{plain}");
+    let st = json(&run_in(&["--data-dir", &g.a, "stats", "--json"], None));
+    assert_eq!((st["inside_now"].as_u64(), st["conflicts"].as_u64()), (Some(3), Some(2)), "{st}");
+    let v = json(&run_in(&["--data-dir", &g.a, "ledger", "verify", "--json"], None));
+    assert_eq!(v["ok"], true, "{v}");
+}
