@@ -686,7 +686,37 @@ fn stats_per_gate_slot_and_day_follow_the_rules(b: Backend) {
     verify_ok(&env);
 }
 
+/// A pass's note is fixed by its issue block: a note changed, added or
+/// taken away in the passes table behind gatehouse's back is named by
+/// `ledger verify`, and a note as issued verifies.
+fn a_note_changed_behind_gatehouses_back_is_caught(b: Backend) {
+    let env = event(b);
+    issue_cli(&env, "SINGLE", "Asha Rao", "9000000001", &["--note", "wheelchair access"]);
+    issue_cli(&env, "SINGLE", "Ravi Rao", "9000000002", &[]);
+    verify_ok(&env);
+    let findings = |env: &Env| {
+        let v = json(&run(env.data_dir(), &["ledger", "verify", "--json"]));
+        assert_eq!(v["ok"], false, "{v}");
+        v["audit"]["findings"].to_string()
+    };
+    // Changed: someone gives a guest the lounge.
+    let change = "UPDATE passes SET note = 'VIP lounge' WHERE note IS NOT NULL";
+    env.raw_sql(change, change);
+    let f = findings(&env);
+    assert!(f.contains("note") && f.contains("VIP lounge") && f.contains("wheelchair access"), "{f}");
+    // Taken away, and added to a pass that had none.
+    let swap = "UPDATE passes SET note = CASE WHEN note IS NULL THEN 'CHECK ID' ELSE NULL END";
+    env.raw_sql(swap, swap);
+    let f = findings(&env);
+    assert!(f.contains("CHECK ID") && f.matches("\"note\"").count() >= 2, "both passes: {f}");
+    // Put back as issued: clean again.
+    let back = "UPDATE passes SET note = CASE WHEN note IS NULL THEN 'wheelchair access' ELSE NULL END";
+    env.raw_sql(back, back);
+    verify_ok(&env);
+}
+
 both_backends!(
+    a_note_changed_behind_gatehouses_back_is_caught,
     stats_per_gate_slot_and_day_follow_the_rules,
     duplicates_are_per_holder_type_and_slot,
     a_forged_exit_is_caught,
