@@ -336,7 +336,9 @@ fn apply(
         // A failed print changes nothing; the message says what to fix and
         // the key can be pressed again.
         Effect::Print { pass_id: Some(id), .. } => match g.get_pass(&id) {
-            Ok(p) => match crate::print::print_pass(&g.cfg.printing(), &p, &g.pass_payload(&p), None, None) {
+            Ok(p) => match g.pass_rule(&p).map_err(|e| e.to_string()).and_then(|rule| {
+                crate::print::print_pass(&g.cfg.printing(), &p, rule.as_ref(), &g.pass_payload(&p), None, None).map_err(|e| e.to_string())
+            }) {
                 Ok(()) => Outcome::Done(format!("printed pass {}", crate::print::short_id(&p.id))),
                 Err(e) => Outcome::Failed(format!("print failed: {e}")),
             },
