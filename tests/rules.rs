@@ -715,7 +715,51 @@ fn a_note_changed_behind_gatehouses_back_is_caught(b: Backend) {
     verify_ok(&env);
 }
 
+/// `export passes` writes each pass's note, who is inside and how many
+/// may still come in by its rule; `pass import` of that file reads the
+/// note back (a formula-looking one unguarded) into new, unused passes,
+/// whose people all still come (their codes are new).
+fn export_and_import_carry_the_note_and_persons_left(b: Backend) {
+    let env = event(b);
+    let couple =
+        issue_cli(&env, "COUPLE", "Ravi Rao", "9000000002", &["--name2", "Meena Rao", "--phone2", "9000000003", "--note", "=CHECK ID"]);
+    issue_cli(&env, "SINGLE", "Asha Rao", "9000000001", &["--note", "wheelchair access"]);
+    assert_eq!(scan_cli(&env, &couple, "North", &["--persons", "1"])["verdict"], "ADMITTED");
+    let out = env.dir.path().join("passes.csv");
+    let o = run(env.data_dir(), &["--user", "asha", "export", "passes", "--csv", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let rows = |path: &Path| -> Vec<std::collections::HashMap<String, String>> {
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let head = r.headers().unwrap().clone();
+        r.records().map(|row| head.iter().zip(row.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()).collect()
+    };
+    let exported = rows(&out);
+    let by_name = |rows: &[std::collections::HashMap<String, String>], name: &str| {
+        rows.iter().find(|r| r["holder_name"] == name).unwrap_or_else(|| panic!("{name}: {rows:?}")).clone()
+    };
+    let c = by_name(&exported, "Ravi Rao");
+    assert_eq!((c["note"].as_str(), c["inside"].as_str(), c["persons_left"].as_str()), ("'=CHECK ID", "1", "1"), "{c:?}");
+    let s = by_name(&exported, "Asha Rao");
+    assert_eq!((s["note"].as_str(), s["inside"].as_str(), s["persons_left"].as_str()), ("wheelchair access", "0", "1"), "{s:?}");
+    // Imported again (the same holders, so an admin allows it): new passes with the notes.
+    let o = run(env.data_dir(), &["--user", "asha", "pass", "import", out.to_str().unwrap()]);
+    assert!(!o.status.success() && text(&o).contains("--allow-duplicate"), "{}", text(&o));
+    let o = run(env.data_dir(), &["--user", "asha", "pass", "import", out.to_str().unwrap(), "--allow-duplicate"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let again = env.dir.path().join("again.csv");
+    assert!(run(env.data_dir(), &["--user", "asha", "export", "passes", "--csv", again.to_str().unwrap()]).status.success());
+    let all = rows(&again);
+    let copies: Vec<_> = all.iter().filter(|r| r["holder_name"] == "Ravi Rao" && r["status"] == "unused").collect();
+    assert_eq!(copies.len(), 1, "{all:?}");
+    assert_eq!((copies[0]["note"].as_str(), copies[0]["persons_left"].as_str()), ("'=CHECK ID", "2"), "{:?}", copies[0]);
+    let list = json(&run(env.data_dir(), &["--user", "asha", "pass", "list", "--search", "Ravi", "--json"]));
+    let notes: Vec<&str> = list.as_array().unwrap().iter().filter_map(|p| p["note"].as_str()).collect();
+    assert_eq!(notes, ["=CHECK ID", "=CHECK ID"], "stored as given, guarded only in the file: {list}");
+    verify_ok(&env);
+}
+
 both_backends!(
+    export_and_import_carry_the_note_and_persons_left,
     a_note_changed_behind_gatehouses_back_is_caught,
     stats_per_gate_slot_and_day_follow_the_rules,
     duplicates_are_per_holder_type_and_slot,
