@@ -547,8 +547,12 @@ fn eight_processes_race_for_the_last_place(b: Backend) {
 
 /// `pass issue` as asha: its output, whatever it is.
 fn issue_raw(env: &Env, pass_type: &str, name: &str, phone: &str, extra: &[&str]) -> Output {
+    issue_as(env, "asha", pass_type, name, phone, extra)
+}
+
+fn issue_as(env: &Env, user: &str, pass_type: &str, name: &str, phone: &str, extra: &[&str]) -> Output {
     let mut args =
-        vec!["--user", "asha", "pass", "issue", "--type", pass_type, "--name", name, "--phone", phone, "--payment", "CASH", "--json"];
+        vec!["--user", user, "pass", "issue", "--type", pass_type, "--name", name, "--phone", phone, "--payment", "CASH", "--json"];
     args.extend_from_slice(extra);
     run(env.data_dir(), &args)
 }
@@ -582,24 +586,7 @@ fn duplicates_are_per_holder_type_and_slot(b: Backend) {
     assert!(why.contains("--allow-duplicate"), "says how: {why}");
     assert_eq!(env.raw_i64("SELECT COUNT(*) FROM ledger"), blocks, "nothing written");
     // One buyer's passes for friends, in the buyer's name: an admin allows it.
-    let o = run(
-        env.data_dir(),
-        &[
-            "--user",
-            "omar",
-            "pass",
-            "issue",
-            "--type",
-            "DAY1",
-            "--name",
-            "Asha Rao",
-            "--phone",
-            "9000000001",
-            "--payment",
-            "CASH",
-            "--allow-duplicate",
-        ],
-    );
+    let o = issue_as(&env, "omar", "DAY1", "Asha Rao", "9000000001", &["--allow-duplicate"]);
     assert!(!o.status.success() && text(&o).contains("admin"), "an operator may not: {}", text(&o));
     let second = json(&issue_raw(&env, "DAY1", "Asha Rao", "9000000001", &["--allow-duplicate"]))["id"].as_str().unwrap().to_string();
     assert_ne!(second, first);
