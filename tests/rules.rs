@@ -745,7 +745,41 @@ fn export_and_import_carry_the_note_and_persons_left(b: Backend) {
     verify_ok(&env);
 }
 
+/// Eight gates issue the same holder the same pass at once: exactly one is
+/// issued, the others are told which pass the holder holds (no unique
+/// index does this any more; the check and the insert are one step).
+fn gates_racing_to_issue_one_holder_issue_once(b: Backend) {
+    use std::sync::{Arc, Barrier};
+    let env = event(b);
+    const N: usize = 8;
+    for round in 0..3 {
+        let barrier = Arc::new(Barrier::new(N));
+        let handles: Vec<_> = (0..N)
+            .map(|_| {
+                let barrier = barrier.clone();
+                let mut g = env.open();
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    g.issue_pass(&admin(), &single(&format!("Racer {round}"), &format!("90000000{round:02}")))
+                })
+            })
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let issued: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(issued.len(), 1, "round {round}: {results:?}");
+        for r in &results {
+            match r {
+                Ok(_) => {}
+                Err(gatehouse::Error::DuplicatePass { existing_id, .. }) => assert_eq!(existing_id, &issued[0].id, "round {round}"),
+                Err(e) => panic!("round {round}: {e}"),
+            }
+        }
+    }
+    verify_ok(&env);
+}
+
 both_backends!(
+    gates_racing_to_issue_one_holder_issue_once,
     export_and_import_carry_the_note_and_persons_left,
     a_note_changed_behind_gatehouses_back_is_caught,
     stats_per_gate_slot_and_day_follow_the_rules,

@@ -11,6 +11,9 @@ use crate::error::Result;
 use crate::store::interface::{FirstAdmission, PassFilter, PassRows};
 use crate::store::{filters, ids};
 
+/// Taken by the duplicate check of an issue: issues queue from it to their commit.
+const HOLDER_LOCK: i64 = 0x6761_7465_686f_6c64; // "gatehold"
+
 macro_rules! cols {
     () => {
         "id, pass_type, persons, holder_name, holder_phone, holder2_name, holder2_phone, price_cents, \
@@ -137,7 +140,12 @@ impl PassRows for PgDb<'_> {
         Ok(self.find_duplicate_passes(std::slice::from_ref(k))?.pop().flatten())
     }
 
+    /// Under `HOLDER_LOCK`, held to the end of the transaction: no unique
+    /// index keeps a holder to one pass any more (an admin may allow a
+    /// second), so two gates issuing at once queue here, and the second
+    /// sees the first's pass once it commits.
     fn find_duplicate_passes(&self, keys: &[HolderKey]) -> Result<Vec<Option<String>>> {
+        self.query("SELECT pg_advisory_xact_lock($1)", &[&HOLDER_LOCK])?;
         let mut out = vec![None; keys.len()];
         for (c, chunk) in keys.chunks(BULK).enumerate() {
             let names: Vec<&str> = chunk.iter().map(|k| k.name_key).collect();
