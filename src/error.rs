@@ -14,8 +14,9 @@ pub enum Error {
     #[error(transparent)]
     Validation(#[from] crate::domain::validate::ValidationErrors),
 
-    #[error("a pass for this holder already exists: {existing_id}")]
-    DuplicatePass { existing_id: String },
+    /// The holder has a live pass of this type and slot; `held` says which.
+    #[error("{held}: {existing_id}; an admin may issue another with --allow-duplicate")]
+    DuplicatePass { existing_id: String, held: String },
 
     #[error("{what} not found: {id}")]
     NotFound { what: &'static str, id: String },

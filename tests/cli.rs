@@ -637,7 +637,7 @@ fn validation_errors_name_the_field() {
     vip[3] = "VIP";
     gh.admin(&vip).fails_with("type").err_has("unknown pass type");
     // Same holder: name differing in case and spaces, phone in another format.
-    gh.admin(&base("  asha   RAO ", "+91-98765-43210", "CASH")).fails_with("already exists").err_has(id);
+    gh.admin(&base("  asha   RAO ", "+91-98765-43210", "CASH")).fails_with("already holds a SINGLE pass").err_has(id);
     assert_eq!(gh.passes().len(), 1);
     assert_eq!(gh.head(), head, "a refused issue must not reach the ledger");
 

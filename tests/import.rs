@@ -116,8 +116,15 @@ fn every_problem_is_reported_with_the_core_messages(b: Backend) {
             p(3, "price", "price overrides are not allowed by the config (event.allow_price_override)"),
             p(4, "txn", "an ONLINE payment needs a transaction reference"),
             p(4, "slot", "unknown time slot \"noon\"; expected one of 7:00 PM - 11:00 PM"),
-            p(6, "name", "same holder and phone as line 5; each holder gets one pass"),
-            p(7, "name", &format!("a pass for this holder and phone already exists: {}", existing.id)),
+            p(6, "name", "the same holder, type and slot as line 5 (import with --allow-duplicate to issue it anyway)"),
+            p(
+                7,
+                "name",
+                &format!(
+                    "this holder already has a live SINGLE pass for 7:00 PM - 11:00 PM: {} (import with --allow-duplicate to issue it anyway)",
+                    existing.id
+                ),
+            ),
             p(8, "row", "has 3 fields but the header has 9"),
             p(9, "name2", "is required"),
             p(9, "phone2", "is required"),

@@ -88,7 +88,7 @@ fn an_ambiguous_prefix_lists_the_candidates(b: Backend) {
     // Enough passes that two share their first four id characters.
     let items: Vec<pass::ValidPass> =
         (0..2000).map(|i| pass::validate(&single(&format!("Guest {i}"), &format!("9{i:09}")), &cfg).unwrap()).collect();
-    let passes = g.insert_passes(&admin(), &items).unwrap();
+    let passes = g.insert_passes(&admin(), &items, false).unwrap();
     let mut seen = std::collections::HashMap::new();
     let prefix = passes.iter().find_map(|p| seen.insert(p.id[..4].to_string(), p.holder_name.clone()).map(|_| p.id[..4].to_string()));
     let prefix = prefix.expect("2000 random ids share a 4-character prefix");

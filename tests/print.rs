@@ -167,9 +167,9 @@ fn raster_ticket_over_tcp_is_walked_rebuilt_decoded_and_admitted() {
         if width == 576 {
             // The config's target and mode are the fallback.
             cfg.printer.target = target.clone();
-            print::print_pass(&cfg.printing(), &p, &payload, None, None).unwrap();
+            print::print_pass(&cfg.printing(), &p, None, &payload, None, None).unwrap();
         } else {
-            print::print_pass(&cfg.printing(), &p, &payload, Some(&target), Some(QrMode::Raster)).unwrap();
+            print::print_pass(&cfg.printing(), &p, None, &payload, Some(&target), Some(QrMode::Raster)).unwrap();
         }
         let bytes = printer.join().unwrap();
         let cmds = walk(&bytes);
@@ -201,7 +201,7 @@ fn native_gs_k_sequence_field_by_field() {
     for (width, module) in [(384u32, 6u8), (576, 8)] {
         let mut cfg = g.cfg.clone();
         cfg.printer.width_dots = width;
-        let cmds = walk(&print::render_pass_ticket(&cfg.printing(), &p, &payload, QrMode::Native).unwrap());
+        let cmds = walk(&print::render_pass_ticket(&cfg.printing(), &p, None, &payload, QrMode::Native).unwrap());
 
         let qr: Vec<(u8, u8, Vec<u8>)> = cmds
             .iter()
@@ -246,13 +246,120 @@ fn native_gs_k_sequence_field_by_field() {
     }
 }
 
+/// The ticket names its pass type's rule, in the printer's own text
+/// (native) and in the raster; `pass card` and `print` through the binary
+/// read the rule from the event's rules.
+#[test]
+fn the_ticket_names_the_rule() {
+    let env = Env::new();
+    let mut g = env.open();
+    with_admin(&mut g);
+    let rules = gatehouse::service::parse_rules_file(
+        "[[pass_type]]\nname = \"FESTIVAL\"\npersons = 2\nprice = 1500\nentry = \"reentry\"\n\
+         days = [\"2026-12-24\", \"2026-12-25\", \"2026-12-26\"]\n",
+    )
+    .unwrap();
+    g.set_rules(&admin(), rules).unwrap();
+    let req =
+        gatehouse::domain::pass::PassRequest { pass_type: "FESTIVAL".into(), ..couple("Asha Rao", "9876500001", "Ravi Rao", "9876500002") };
+    let (p, payload) = issue(&mut g, &req);
+    let rule = g.pass_rule(&p).unwrap().expect("the event names the type");
+    let cmds = walk(&print::render_pass_ticket(&g.cfg.printing(), &p, Some(&rule), &payload, QrMode::Native).unwrap());
+    let texts: Vec<Vec<u8>> = cmds.iter().filter_map(|c| if let Cmd::Text(t) = c { Some(t.clone()) } else { None }).collect();
+    assert!(texts.contains(&b"FESTIVAL \xFA 2 persons".to_vec()), "{texts:?}");
+    // Wrapped to the paper's 30 columns, as the printer prints it.
+    let lines = |cmds: &[Cmd]| -> String {
+        let t: Vec<String> =
+            cmds.iter().filter_map(|c| if let Cmd::Text(t) = c { Some(String::from_utf8_lossy(t).into_owned()) } else { None }).collect();
+        t.join("\n")
+    };
+    assert!(lines(&cmds).contains("valid 24-26 Dec, re-entry\nallowed"), "{}", lines(&cmds));
+    // Without the rule (the rules no longer name the type) the line is left out.
+    let cmds = walk(&print::render_pass_ticket(&g.cfg.printing(), &p, None, &payload, QrMode::Native).unwrap());
+    assert!(!cmds.iter().any(|c| matches!(c, Cmd::Text(t) if t.starts_with(b"valid"))));
+    // The raster ticket is taller by the rule's line and still decodes.
+    let with = walk(&print::render_pass_ticket(&g.cfg.printing(), &p, Some(&rule), &payload, QrMode::Raster).unwrap());
+    let without = walk(&print::render_pass_ticket(&g.cfg.printing(), &p, None, &payload, QrMode::Raster).unwrap());
+    let (a, b) = (rebuild_raster(&with), rebuild_raster(&without));
+    assert!(a.height() > b.height(), "{} vs {}", a.height(), b.height());
+    assert_eq!(decode_gray(&a), vec![payload.clone()]);
+    // Through the binary: `print` to a file reads the rule from the event.
+    let file = env.dir.path().join("ticket.bin");
+    let cfg = std::fs::read_to_string(&env.paths.config).unwrap().replace("qr_mode = \"raster\"", "qr_mode = \"native\"");
+    std::fs::write(&env.paths.config, cfg).unwrap();
+    let o = std::process::Command::new(bin())
+        .arg("--data-dir")
+        .arg(env.data_dir())
+        .args(["--user", "asha", "print", &p.id[..8], "--printer", &format!("file:{}", file.display()), "--mode", "native"])
+        .env("GATEHOUSE_PASSWORD", PASSWORD)
+        .env_remove("GATEHOUSE_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let printed = walk(&std::fs::read(&file).unwrap());
+    assert!(lines(&printed).contains("valid 24-26 Dec, re-entry\nallowed"), "{}", lines(&printed));
+}
+
+/// A GH2 (Ed25519) code is 139 characters, QR version 8: the raster
+/// ticket draws it with modules of at least 4 dots (0.5 mm at 203 dpi) on
+/// 58 mm and 80 mm paper, and the project's decoder reads it back from the
+/// bytes the printer gets.
+#[test]
+fn a_gh2_code_prints_with_readable_modules_on_both_papers() {
+    use gatehouse::domain::issuing::{Issuer, generate};
+    use gatehouse::domain::payload::{Kind, encode_ed25519};
+    let env = Env::new();
+    let mut g = env.open();
+    let (p, _) = issue(&mut g, &single("Asha Rao", "9876500001"));
+    let issuer = Issuer::new("E1", generate().unwrap());
+    let code = encode_ed25519(&issuer, "E1", Kind::Pass, &uuid::Uuid::parse_str(&p.id).unwrap()).unwrap();
+    assert_eq!(code.len(), 139);
+    let qr = gatehouse::qr::encode(&code).unwrap();
+    assert_eq!(gatehouse::qr::version_number(&qr), 8);
+    let modules = qr.width() as u32;
+    assert_eq!(modules, 49);
+    for width in [384u32, 576] {
+        let mut cfg = g.cfg.clone();
+        cfg.printer.width_dots = width;
+        let cmds = walk(&print::render_pass_ticket(&cfg.printing(), &p, None, &code, QrMode::Raster).unwrap());
+        let img = rebuild_raster(&cmds);
+        assert_eq!(img.width(), width);
+        assert_eq!(decode_gray(&img), vec![code.clone()], "width {width}");
+        // The top row of the symbol: the two upper finder patterns, dark
+        // runs of 7 modules whose starts are 42 modules apart.
+        let runs = |y: u32| {
+            let mut out: Vec<(u32, u32)> = Vec::new();
+            for x in 0..width {
+                if img.get_pixel(x, y).0[0] >= 128 {
+                    continue;
+                }
+                match out.last_mut() {
+                    Some((start, len)) if *start + *len == x => *len += 1,
+                    _ => out.push((x, 1)),
+                }
+            }
+            out
+        };
+        let module = (0..img.height())
+            .find_map(|y| {
+                let r = runs(y);
+                r.iter().find_map(|&(a, len)| {
+                    (len >= 7 && len % 7 == 0 && r.iter().any(|&(b, l2)| l2 == len && b == a + 6 * len)).then_some(len / 7)
+                })
+            })
+            .unwrap_or_else(|| panic!("{width}: no finder patterns found"));
+        assert!(module >= 4, "{width}: {module} dots a module");
+        assert!((modules + 8) * module <= width, "{width}: the symbol and its quiet zone fit the paper");
+    }
+}
+
 #[test]
 fn png_cards_decode_to_the_same_payload() {
     let env = Env::new();
     let mut g = env.open();
     let (p, payload) = issue(&mut g, &couple("Asha Rao", "+91 98765 43210", "Ravi Rao", "9876501234"));
     let file = env.dir.path().join("card.png");
-    print::pass_card_png(&g.cfg.printing(), &p, &payload, &file).unwrap();
+    print::pass_card_png(&g.cfg.printing(), &p, None, &payload, &file).unwrap();
     let img = gatehouse::decode::load_gray(&file).unwrap();
     assert_eq!(img.width(), 384 * print::CARD_SCALE + 2 * print::CARD_BORDER);
     assert_eq!(decode_gray(&img), vec![payload.clone()]);
@@ -302,9 +409,9 @@ fn voided_passes_and_inactive_residents_are_not_printed() {
     let mut g = env.open();
     let (p, payload) = issue(&mut g, &single("Asha Rao", "9876543210"));
     let p = g.void_pass(&admin(), &p.id, "refunded").unwrap();
-    let e = print::render_pass_ticket(&g.cfg.printing(), &p, &payload, QrMode::Raster).unwrap_err();
+    let e = print::render_pass_ticket(&g.cfg.printing(), &p, None, &payload, QrMode::Raster).unwrap_err();
     assert!(matches!(e, PrintError::NotPrintable(_)) && e.to_string().contains("voided"), "{e}");
-    assert!(print::pass_card_png(&g.cfg.printing(), &p, &payload, &env.dir.path().join("x.png")).is_err());
+    assert!(print::pass_card_png(&g.cfg.printing(), &p, None, &payload, &env.dir.path().join("x.png")).is_err());
 
     let r = g.add_resident(&admin(), &ResidentRequest { name: "Meera Iyer".into(), room: "12B".into(), ..Default::default() }).unwrap();
     let r = g.deactivate_resident(&admin(), &r.id, "moved out").unwrap();
@@ -318,11 +425,11 @@ fn no_printer_configured_and_bad_names_are_clear() {
     let mut g = env.open();
     let (p, payload) = issue(&mut g, &single("Asha Rao", "9876543210"));
     assert!(g.cfg.printer.target.is_empty());
-    let e = print::print_pass(&g.cfg.printing(), &p, &payload, None, None).unwrap_err();
+    let e = print::print_pass(&g.cfg.printing(), &p, None, &payload, None, None).unwrap_err();
     assert!(matches!(e, PrintError::NoPrinter), "{e}");
     assert!(e.to_string().contains("printer.target") && e.to_string().contains("--printer"), "{e}");
 
-    let e = print::print_pass(&g.cfg.printing(), &p, &payload, Some("usb:lp0"), None).unwrap_err();
+    let e = print::print_pass(&g.cfg.printing(), &p, None, &payload, Some("usb:lp0"), None).unwrap_err();
     assert!(e.to_string().contains("tcp:HOST:PORT"), "{e}");
     let e = "dots".parse::<QrMode>().unwrap_err();
     assert!(e.to_string().contains("raster or native"), "{e}");

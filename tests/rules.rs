@@ -545,7 +545,245 @@ fn eight_processes_race_for_the_last_place(b: Backend) {
     verify_ok(&env);
 }
 
+/// `pass issue` as asha: its output, whatever it is.
+fn issue_raw(env: &Env, pass_type: &str, name: &str, phone: &str, extra: &[&str]) -> Output {
+    issue_as(env, "asha", pass_type, name, phone, extra)
+}
+
+fn issue_as(env: &Env, user: &str, pass_type: &str, name: &str, phone: &str, extra: &[&str]) -> Output {
+    let mut args =
+        vec!["--user", user, "pass", "issue", "--type", pass_type, "--name", name, "--phone", phone, "--payment", "CASH", "--json"];
+    args.extend_from_slice(extra);
+    run(env.data_dir(), &args)
+}
+
+/// One holder may hold a Day 1 and a Day 2 pass, and passes for two slots;
+/// a second pass of one type and slot is refused, naming the first, unless
+/// an admin says --allow-duplicate (issue and import). A voided pass is no
+/// duplicate. The ledger verifies.
+fn duplicates_are_per_holder_type_and_slot(b: Backend) {
+    let env = event(b);
+    let cfg = std::fs::read_to_string(&env.paths.config).unwrap();
+    let cfg = cfg.replace(r#"slots = ["7:00 PM - 11:00 PM"]"#, r#"slots = ["7:00 PM - 11:00 PM", "Matinee"]"#);
+    assert!(cfg.contains("Matinee"), "the sample has one slot");
+    std::fs::write(&env.paths.config, cfg).unwrap();
+    set_rules(
+        &env,
+        "[[pass_type]]\nname = \"DAY1\"\npersons = 1\nprice = 500\nentry = \"daily\"\ndays = [\"2026-12-24\"]\n\n\
+         [[pass_type]]\nname = \"DAY2\"\npersons = 1\nprice = 500\nentry = \"daily\"\ndays = [\"2026-12-25\"]\n",
+    );
+    let first = json(&issue_raw(&env, "DAY1", "Asha Rao", "9000000001", &[]))["id"].as_str().unwrap().to_string();
+    let o = issue_raw(&env, "DAY2", "Asha Rao", "9000000001", &[]);
+    assert!(o.status.success(), "a Day 2 pass for a Day 1 holder: {}", text(&o));
+    let o = issue_raw(&env, "DAY1", "Asha Rao", "9000000001", &["--slot", "Matinee"]);
+    assert!(o.status.success(), "another slot: {}", text(&o));
+    // The same holder, type and slot: refused, naming the pass held.
+    let blocks = env.raw_i64("SELECT COUNT(*) FROM ledger");
+    let o = issue_raw(&env, "day1", "  asha  RAO ", "90000 00001", &[]);
+    let why = text(&o);
+    assert!(!o.status.success(), "{why}");
+    assert!(why.contains("already holds a DAY1 pass for 7:00 PM - 11:00 PM") && why.contains(&first), "{why}");
+    assert!(why.contains("--allow-duplicate"), "says how: {why}");
+    assert_eq!(env.raw_i64("SELECT COUNT(*) FROM ledger"), blocks, "nothing written");
+    // One buyer's passes for friends, in the buyer's name: an admin allows it.
+    let o = issue_as(&env, "omar", "DAY1", "Asha Rao", "9000000001", &["--allow-duplicate"]);
+    assert!(!o.status.success() && text(&o).contains("admin"), "an operator may not: {}", text(&o));
+    let second = json(&issue_raw(&env, "DAY1", "Asha Rao", "9000000001", &["--allow-duplicate"]))["id"].as_str().unwrap().to_string();
+    assert_ne!(second, first);
+    assert_eq!(env.raw_i64("SELECT COUNT(*) FROM passes WHERE pass_type = 'DAY1' AND slot = '7:00 PM - 11:00 PM'"), 2);
+    // Void both: the holder may have one again without asking.
+    for id in [&first, &second] {
+        assert!(run(env.data_dir(), &["--user", "asha", "pass", "void", id, "--reason", "refund"]).status.success());
+    }
+    assert!(issue_raw(&env, "DAY1", "Asha Rao", "9000000001", &[]).status.success());
+
+    // Import: a row for a holder who has the pass, and two rows for one
+    // holder, are each named; --allow-duplicate imports them.
+    let csv = env.dir.path().join("dup.csv");
+    std::fs::write(
+        &csv,
+        "type,name,phone,payment\nDAY1,Asha Rao,9000000001,CASH\nDAY2,Ravi Rao,9000000002,CASH\nDAY2,Ravi Rao,9000000002,CASH\nDAY1,Ravi Rao,9000000002,CASH\n",
+    )
+    .unwrap();
+    let csv = csv.to_str().unwrap();
+    let o = run(env.data_dir(), &["--user", "asha", "pass", "import", csv]);
+    let why = text(&o);
+    assert!(!o.status.success(), "{why}");
+    assert!(why.contains("line 2") && why.contains("already has a live DAY1 pass"), "{why}");
+    assert!(why.contains("line 4") && why.contains("as line 3"), "{why}");
+    assert!(!why.contains("line 5"), "Ravi's DAY1 is his first: {why}");
+    let passes = env.raw_i64("SELECT COUNT(*) FROM passes");
+    let o = run(env.data_dir(), &["--user", "asha", "pass", "import", csv, "--allow-duplicate"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(env.raw_i64("SELECT COUNT(*) FROM passes"), passes + 4);
+    verify_ok(&env);
+}
+
+/// by_gate and by_slot count each admitted pass once, at the gate of its
+/// admission as it stands, with the people let in so far: an unscan and a
+/// second admission elsewhere, an exit and a re-entry, and half a couple.
+/// by_day counts the day's admissions, their people and the exits.
+fn stats_per_gate_slot_and_day_follow_the_rules(b: Backend) {
+    let env = event(b);
+    set_direction(&env, "both");
+    set_rules(
+        &env,
+        "[[pass_type]]\nname = \"SINGLE\"\npersons = 1\nprice = 549\nentry = \"reentry\"\n\n\
+         [[pass_type]]\nname = \"COUPLE\"\npersons = 2\nprice = 999\n",
+    );
+    let single = json(&issue_raw(&env, "SINGLE", "Asha Rao", "9000000001", &[]));
+    let (single_id, single_code) = (single["id"].as_str().unwrap(), single["payload"].as_str().unwrap());
+    let couple = issue_cli(&env, "COUPLE", "Ravi Rao", "9000000002", &["--name2", "Meena Rao", "--phone2", "9000000003"]);
+    let stats = || json(&run(env.data_dir(), &["stats", "--json"]));
+    let gates_add_up = |st: &serde_json::Value| {
+        let sum = |key: &str| st[key].as_object().unwrap().values().map(|g| g["people"].as_u64().unwrap()).sum::<u64>();
+        assert_eq!(sum("by_gate"), st["people_admitted"].as_u64().unwrap(), "the gates' people: {st}");
+        assert_eq!(sum("by_slot"), st["people_admitted"].as_u64().unwrap(), "the slots' people: {st}");
+    };
+    assert_eq!(scan_cli(&env, single_code, "North", &[])["verdict"], "ADMITTED");
+    let o = run(env.data_dir(), &["--user", "asha", "pass", "unscan", single_id, "--reason", "wrong pass scanned"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(scan_cli(&env, single_code, "South", &[])["verdict"], "ADMITTED");
+    let st = stats();
+    assert_eq!((st["passes_admitted"].as_u64(), st["people_admitted"].as_u64()), (Some(1), Some(1)), "{st}");
+    assert_eq!(st["by_gate"]["South"]["people"], 1, "{st}");
+    assert!(st["by_gate"]["North"]["people"].as_u64().unwrap_or(0) == 0, "the unscanned admission counts nowhere: {st}");
+    gates_add_up(&st);
+    // Half a couple: 1 person.
+    let v = scan_cli(&env, &couple, "North", &["--persons", "1"]);
+    assert_eq!(v["verdict"], "ADMITTED", "{v}");
+    let st = stats();
+    assert_eq!(st["by_gate"]["North"]["people"], 1, "one of the couple: {st}");
+    assert_eq!(st["people_admitted"], 2, "{st}");
+    gates_add_up(&st);
+    // Out and in again at North: still one pass, one person, held at South.
+    assert_eq!(scan_cli(&env, single_code, "North", &["--exit"])["verdict"], "EXITED");
+    assert_eq!(scan_cli(&env, single_code, "North", &[])["verdict"], "ADMITTED");
+    let st = stats();
+    assert_eq!((st["passes_admitted"].as_u64(), st["people_admitted"].as_u64()), (Some(2), Some(2)), "{st}");
+    assert_eq!((st["by_gate"]["South"]["people"].as_u64(), st["by_gate"]["North"]["people"].as_u64()), (Some(1), Some(1)), "{st}");
+    gates_add_up(&st);
+    assert_eq!(st["inside_now"], 2, "{st}");
+    // The day's log: four admissions (the unscanned one was one), four people, one exit.
+    let today = chrono::Local::now().date_naive().format("%Y-%m-%d").to_string();
+    let day = &st["by_day"][&today];
+    assert_eq!(day, &serde_json::json!({"admitted": 4, "people": 4, "exited": 1}), "{st}");
+    let plain = text(&run(env.data_dir(), &["stats"]));
+    assert!(plain.contains("by day") && plain.contains(&today), "{plain}");
+    verify_ok(&env);
+}
+
+/// A pass's note is fixed by its issue block: a note changed, added or
+/// taken away in the passes table behind gatehouse's back is named by
+/// `ledger verify`, and a note as issued verifies.
+fn a_note_changed_behind_gatehouses_back_is_caught(b: Backend) {
+    let env = event(b);
+    issue_cli(&env, "SINGLE", "Asha Rao", "9000000001", &["--note", "wheelchair access"]);
+    issue_cli(&env, "SINGLE", "Ravi Rao", "9000000002", &[]);
+    verify_ok(&env);
+    let findings = |env: &Env| {
+        let v = json(&run(env.data_dir(), &["ledger", "verify", "--json"]));
+        assert_eq!(v["ok"], false, "{v}");
+        v["audit"]["findings"].to_string()
+    };
+    // Changed: someone gives a guest the lounge.
+    let change = "UPDATE passes SET note = 'VIP lounge' WHERE note IS NOT NULL";
+    env.raw_sql(change, change);
+    let f = findings(&env);
+    assert!(f.contains("note") && f.contains("VIP lounge") && f.contains("wheelchair access"), "{f}");
+    // Taken away, and added to a pass that had none.
+    let swap = "UPDATE passes SET note = CASE WHEN note IS NULL THEN 'CHECK ID' ELSE NULL END";
+    env.raw_sql(swap, swap);
+    let f = findings(&env);
+    assert!(f.contains("CHECK ID") && f.matches("\"note\"").count() >= 2, "both passes: {f}");
+    // Put back as issued: clean again.
+    let back = "UPDATE passes SET note = CASE WHEN note IS NULL THEN 'wheelchair access' ELSE NULL END";
+    env.raw_sql(back, back);
+    verify_ok(&env);
+}
+
+/// `export passes` writes each pass's note, who is inside and how many
+/// may still come in by its rule; `pass import` of that file reads the
+/// note back (a formula-looking one unguarded) into new, unused passes,
+/// whose people all still come (their codes are new).
+fn export_and_import_carry_the_note_and_persons_left(b: Backend) {
+    let env = event(b);
+    let couple =
+        issue_cli(&env, "COUPLE", "Ravi Rao", "9000000002", &["--name2", "Meena Rao", "--phone2", "9000000003", "--note", "=CHECK ID"]);
+    issue_cli(&env, "SINGLE", "Asha Rao", "9000000001", &["--note", "wheelchair access"]);
+    assert_eq!(scan_cli(&env, &couple, "North", &["--persons", "1"])["verdict"], "ADMITTED");
+    let out = env.dir.path().join("passes.csv");
+    let o = run(env.data_dir(), &["--user", "asha", "export", "passes", "--csv", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let rows = |path: &Path| -> Vec<std::collections::HashMap<String, String>> {
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let head = r.headers().unwrap().clone();
+        r.records().map(|row| head.iter().zip(row.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()).collect()
+    };
+    let exported = rows(&out);
+    let by_name = |rows: &[std::collections::HashMap<String, String>], name: &str| {
+        rows.iter().find(|r| r["holder_name"] == name).unwrap_or_else(|| panic!("{name}: {rows:?}")).clone()
+    };
+    let c = by_name(&exported, "Ravi Rao");
+    assert_eq!((c["note"].as_str(), c["inside"].as_str(), c["persons_left"].as_str()), ("'=CHECK ID", "1", "1"), "{c:?}");
+    let s = by_name(&exported, "Asha Rao");
+    assert_eq!((s["note"].as_str(), s["inside"].as_str(), s["persons_left"].as_str()), ("wheelchair access", "0", "1"), "{s:?}");
+    // Imported again (the same holders, so an admin allows it): new passes with the notes.
+    let o = run(env.data_dir(), &["--user", "asha", "pass", "import", out.to_str().unwrap()]);
+    assert!(!o.status.success() && text(&o).contains("--allow-duplicate"), "{}", text(&o));
+    let o = run(env.data_dir(), &["--user", "asha", "pass", "import", out.to_str().unwrap(), "--allow-duplicate"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let again = env.dir.path().join("again.csv");
+    assert!(run(env.data_dir(), &["--user", "asha", "export", "passes", "--csv", again.to_str().unwrap()]).status.success());
+    let all = rows(&again);
+    let copies: Vec<_> = all.iter().filter(|r| r["holder_name"] == "Ravi Rao" && r["status"] == "unused").collect();
+    assert_eq!(copies.len(), 1, "{all:?}");
+    assert_eq!((copies[0]["note"].as_str(), copies[0]["persons_left"].as_str()), ("'=CHECK ID", "2"), "{:?}", copies[0]);
+    let list = json(&run(env.data_dir(), &["--user", "asha", "pass", "list", "--search", "Ravi", "--json"]));
+    let notes: Vec<&str> = list.as_array().unwrap().iter().filter_map(|p| p["note"].as_str()).collect();
+    assert_eq!(notes, ["=CHECK ID", "=CHECK ID"], "stored as given, guarded only in the file: {list}");
+    verify_ok(&env);
+}
+
+/// Eight gates issue the same holder the same pass at once: exactly one is
+/// issued, the others are told which pass the holder holds (no unique
+/// index does this any more; the check and the insert are one step).
+fn gates_racing_to_issue_one_holder_issue_once(b: Backend) {
+    use std::sync::{Arc, Barrier};
+    let env = event(b);
+    const N: usize = 8;
+    for round in 0..3 {
+        let barrier = Arc::new(Barrier::new(N));
+        let handles: Vec<_> = (0..N)
+            .map(|_| {
+                let barrier = barrier.clone();
+                let mut g = env.open();
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    g.issue_pass(&admin(), &single(&format!("Racer {round}"), &format!("90000000{round:02}")))
+                })
+            })
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let issued: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(issued.len(), 1, "round {round}: {results:?}");
+        for r in &results {
+            match r {
+                Ok(_) => {}
+                Err(gatehouse::Error::DuplicatePass { existing_id, .. }) => assert_eq!(existing_id, &issued[0].id, "round {round}"),
+                Err(e) => panic!("round {round}: {e}"),
+            }
+        }
+    }
+    verify_ok(&env);
+}
+
 both_backends!(
+    gates_racing_to_issue_one_holder_issue_once,
+    export_and_import_carry_the_note_and_persons_left,
+    a_note_changed_behind_gatehouses_back_is_caught,
+    stats_per_gate_slot_and_day_follow_the_rules,
+    duplicates_are_per_holder_type_and_slot,
     a_forged_exit_is_caught,
     capacity_refuses_the_fourth_until_one_leaves,
     eight_processes_race_for_the_last_place,
@@ -690,4 +928,114 @@ fn a_forged_exit_is_caught(b: Backend) {
     assert!(findings.contains("inside"), "the pass's count: {findings}");
     let o = run(env.data_dir(), &["ledger", "verify"]);
     assert!(!o.status.success(), "{}", text(&o));
+}
+
+/// Two gates, A and B, on one fresh PostgreSQL database through relays that
+/// can cut each off; both `both` gates, `rules` set at A, and both synced.
+struct TwoGates {
+    _tmp: tempfile::TempDir,
+    ra: Relay,
+    rb: Relay,
+    a: String,
+    b: String,
+}
+
+impl TwoGates {
+    fn start(rules: &str) -> TwoGates {
+        let db = pg::db_name(&pg::fresh_db());
+        let (ra, rb) = (Relay::start(pg::server().port), Relay::start(pg::server().port));
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a").to_str().unwrap().to_string(), tmp.path().join("b").to_str().unwrap().to_string());
+        let (url_a, url_b) = (pg::server().tcp_url(&db, ra.port), pg::server().tcp_url(&db, rb.port));
+        let o = run_in(
+            &["--data-dir", &a, "--database", &url_a, "init", "--admin", "asha", "--password-stdin"],
+            Some(&format!("{PASSWORD}\n")),
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let o = run_in(&["--data-dir", &b, "--database", &url_b, "init", "--key-file", &format!("{a}/gatehouse.key")], None);
+        assert!(o.status.success(), "{}", text(&o));
+        for dir in [&a, &b] {
+            let cfg = Path::new(dir).join("config.toml");
+            let text = std::fs::read_to_string(&cfg).unwrap().replace("# direction = \"in\"", "direction = \"both\"");
+            std::fs::write(&cfg, text).unwrap();
+        }
+        let file = tmp.path().join("rules.toml");
+        std::fs::write(&file, rules).unwrap();
+        let o = run_in(&["--data-dir", &a, "--user", "asha", "event", "rules", "set", file.to_str().unwrap()], None);
+        assert!(o.status.success(), "{}", text(&o));
+        TwoGates { _tmp: tmp, ra, rb, a, b }
+    }
+
+    fn issue(&self, pass_type: &str, name: &str, phone: &str) -> String {
+        let args = ["--data-dir", &self.a, "--user", "asha", "pass", "issue", "--type", pass_type, "--name", name, "--phone", phone];
+        let o = run_in(&[&args[..], &["--payment", "CASH", "--json"]].concat(), None);
+        json(&o)["payload"].as_str().unwrap_or_else(|| panic!("{}", text(&o))).to_string()
+    }
+
+    fn sync(&self) {
+        for dir in [&self.a, &self.b] {
+            let r = json(&run_in(&["--data-dir", dir, "sync", "--json"], None));
+            assert_eq!((r["queued"].as_u64(), r["online"].as_bool()), (Some(0), Some(true)), "{r}");
+        }
+    }
+
+    fn offline(&self, off: bool) {
+        for r in [&self.ra, &self.rb] {
+            if off { r.refuse() } else { r.restore() }
+        }
+    }
+
+    /// Scan as asha at the gate of `dir`.
+    fn scan(&self, at_b: bool, code: &str) -> serde_json::Value {
+        let (dir, gate) = if at_b { (&self.b, "Gate B") } else { (&self.a, "Gate A") };
+        json(&run_in(&["--data-dir", dir, "--user", "asha", "--gate", gate, "scan", "--payload", code, "--json"], None))
+    }
+
+    fn conflicts(&self, dir: &str) -> Vec<serde_json::Value> {
+        let list = json(&run_in(&["--data-dir", dir, "--user", "asha", "conflicts", "--json"], None));
+        list.as_array().unwrap_or_else(|| panic!("{list}")).clone()
+    }
+}
+
+/// A `daily` pass entered at two gates offline on one day, and entries
+/// made offline past the venue's capacity: each is found at upload,
+/// ledgered as a conflict, listed at both gates (`conflicts`, text and
+/// JSON), and the ledger verifies.
+#[test]
+fn offline_entries_of_a_daily_pass_and_past_capacity_conflict() {
+    let g = TwoGates::start(
+        "[venue]\ncapacity = 2\n\n[[pass_type]]\nname = \"FESTIVAL\"\npersons = 1\nprice = 1500\nentry = \"daily\"\n\n\
+         [[pass_type]]\nname = \"SINGLE\"\npersons = 1\nprice = 549\n",
+    );
+    let festival = g.issue("FESTIVAL", "Ravi Rao", "9876500001");
+    let singles: Vec<String> = (2..=3).map(|i| g.issue("SINGLE", &format!("Guest {i}"), &format!("987650000{i}"))).collect();
+    g.sync();
+    g.offline(true);
+    for at_b in [false, true] {
+        let v = g.scan(at_b, &festival);
+        assert_eq!((v["verdict"].as_str(), v["offline"].as_bool()), (Some("ADMITTED"), Some(true)), "{v}");
+    }
+    // The festival pass is one inside at each gate's count; one more at
+    // each makes three against a capacity of two.
+    for (s, at_b) in singles.iter().zip([false, true]) {
+        assert_eq!(g.scan(at_b, s)["verdict"], "ADMITTED");
+    }
+    g.offline(false);
+    g.sync();
+    let list = g.conflicts(&g.a);
+    assert_eq!(g.conflicts(&g.b), list, "the same list at every gate");
+    let daily: Vec<_> = list.iter().filter(|c| c["kind"] == "double_admission").collect();
+    assert_eq!(daily.len(), 1, "{list:?}");
+    let c = daily[0];
+    assert_eq!((c["first"]["gate"].as_str(), c["second"]["gate"].as_str()), (Some("Gate A"), Some("Gate B")), "{c}");
+    assert!(c["reason"].as_str().is_some_and(|r| r.contains("daily")), "{c}");
+    let over: Vec<_> = list.iter().filter(|c| c["kind"] == "over_capacity").collect();
+    assert_eq!(over.len(), 1, "the third person in: {list:?}");
+    assert!(over[0]["reason"].as_str().is_some_and(|r| r.contains("the venue holds 2, 3 inside")), "{:?}", over[0]);
+    let plain = text(&run_in(&["--data-dir", &g.a, "--user", "asha", "conflicts"], None));
+    assert!(plain.contains("over_capacity") && plain.contains("why: a daily pass entered twice"), "{plain}");
+    let st = json(&run_in(&["--data-dir", &g.a, "stats", "--json"], None));
+    assert_eq!((st["inside_now"].as_u64(), st["conflicts"].as_u64()), (Some(3), Some(2)), "{st}");
+    let v = json(&run_in(&["--data-dir", &g.a, "ledger", "verify", "--json"], None));
+    assert_eq!(v["ok"], true, "{v}");
 }

@@ -161,7 +161,7 @@ fn every_screen_at_80x24_and_120x40() {
     snap("scan_checkin_confirm", &checkin);
 
     let mut issue = signed_in(admin());
-    issue.update(Action::GoTo(1));
+    open_issue(&mut issue, event_types());
     snap("issue_empty", &issue);
     issue.update(Action::Up);
     issue.update(Action::Cycle(1));
@@ -174,6 +174,15 @@ fn every_screen_at_80x24_and_120x40() {
     errs.add("txn", "an ONLINE payment needs a transaction reference");
     issue.apply(Screen::Issue, Outcome::IssueRejected(errs));
     snap("issue_errors", &issue);
+    let mut dup = issue.clone();
+    dup.apply(
+        Screen::Issue,
+        Outcome::IssueDuplicate {
+            held: "Asha Rao already holds a COUPLE pass for 7:00 PM - 11:00 PM (issued 2026-11-21 18:30, unused)".into(),
+            existing_id: PASS_ID.into(),
+        },
+    );
+    snap("issue_duplicate_asks", &dup);
     issue.apply(Screen::Issue, Outcome::Issued(Box::new(pass_view(couple_pass()))));
     snap("issue_done_with_qr", &issue);
 
@@ -283,7 +292,7 @@ fn every_screen_at_80x24_and_120x40() {
     snap("help_operator", &op_help);
 
     let mut quit = signed_in(admin());
-    quit.update(Action::GoTo(1));
+    open_issue(&mut quit, event_types());
     quit.screens.issue.name.set("Half typed");
     quit.update(Action::Quit);
     snap("quit_confirm", &quit);

@@ -147,7 +147,7 @@ fn validation_and_duplicates(b: Backend) {
     let (p, _) = issue(&mut g, &single("Asha Rao", "9876543210"));
     // Same holder, different case and spacing: rejected with the existing id.
     match g.issue_pass(&admin(), &single("  asha   RAO ", "98765 43210")) {
-        Err(Error::DuplicatePass { existing_id }) => assert_eq!(existing_id, p.id),
+        Err(Error::DuplicatePass { existing_id, .. }) => assert_eq!(existing_id, p.id),
         other => panic!("expected duplicate, got {other:?}"),
     }
     // Each field error carries the field name, in one message per field.
@@ -379,7 +379,7 @@ fn postgres_locked_row_is_a_clear_busy_error_and_loses_nothing() {
 fn postgres_migrations_refuse_a_newer_schema_and_another_application() {
     let env = Env::on(Backend::Postgres);
     let url = gatehouse::store::DbUrl::parse(env.url.as_deref().unwrap()).unwrap();
-    assert_eq!(gatehouse::store::Store::open_url(&url).unwrap().schema_version().unwrap(), 6);
+    assert_eq!(gatehouse::store::Store::open_url(&url).unwrap().schema_version().unwrap(), 7);
     // A database at version 1 is brought up to date: room left on passes' pages, the sessions table, the rules, the issuing keys.
     let fillfactor = || {
         let mut c = pg::server().client(&env.pg_db());
@@ -395,8 +395,18 @@ fn postgres_migrations_refuse_a_newer_schema_and_another_application() {
          UPDATE gatehouse_schema SET version = 1",
     );
     assert!(fillfactor().is_empty());
-    assert_eq!(gatehouse::store::Store::open_url(&url).unwrap().schema_version().unwrap(), 6);
+    let holder_unique = || {
+        let mut c = pg::server().client(&env.pg_db());
+        c.query_one("SELECT indisunique FROM pg_index WHERE indexrelid = 'passes_holder'::regclass", &[]).unwrap().get::<_, bool>(0)
+    };
+    pg::server().sql_in(
+        &env.pg_db(),
+        "DROP INDEX passes_holder; CREATE UNIQUE INDEX passes_holder ON passes (name_key, holder_phone) WHERE voided_at IS NULL",
+    );
+    assert!(holder_unique(), "version 1's holder index");
+    assert_eq!(gatehouse::store::Store::open_url(&url).unwrap().schema_version().unwrap(), 7);
     assert_eq!(fillfactor(), ["fillfactor=85"]);
+    assert!(!holder_unique(), "a holder may hold several passes (another type, slot, or an allowed duplicate)");
 
     pg::server().sql_in(&env.pg_db(), "UPDATE gatehouse_schema SET version = 999");
     let e = gatehouse::store::Store::open_url(&url).err().unwrap().to_string();

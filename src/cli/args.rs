@@ -343,6 +343,9 @@ pub struct ImportArgs {
     /// Write one PNG card per imported pass into this folder.
     #[arg(long, value_name = "DIR")]
     pub cards: Option<PathBuf>,
+    /// Import rows for holders who already have a live pass of that type and slot (or appear twice in the file).
+    #[arg(long)]
+    pub allow_duplicate: bool,
     #[command(flatten)]
     pub opts: PrinterOpts,
 }
@@ -376,6 +379,9 @@ pub struct IssueArgs {
     /// A note shown loudly at the gate ("CHECK ID", "wheelchair access").
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
+    /// Issue it even though the holder already has a live pass of this type and slot.
+    #[arg(long)]
+    pub allow_duplicate: bool,
     /// Print the whole pass, with its QR payload, as JSON.
     #[arg(long)]
     pub json: bool,

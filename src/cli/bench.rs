@@ -135,7 +135,7 @@ fn fill(g: &mut Gatehouse, n: usize, actor: &Actor) -> Result<Vec<String>> {
                 pass::validate(&req, &rules)
             })
             .collect::<Result<_, _>>()?;
-        ids.extend(g.insert_passes(actor, &batch)?.into_iter().map(|p| p.id));
+        ids.extend(g.insert_passes(actor, &batch, false)?.into_iter().map(|p| p.id));
     }
     say_err!(
         "filled {n} passes in {:.1} s wall, {:.1} s CPU (gatehouse; issued in batches of 5,000, a signed ledger block each)",

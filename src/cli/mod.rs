@@ -315,6 +315,7 @@ fn pass(cli: &Cli, g: &mut Gatehouse, c: &PassCmd) -> Result<ExitCode> {
                 slot: a.slot.clone(),
                 price_override: None,
                 note: a.note.clone(),
+                allow_duplicate: a.allow_duplicate,
             };
             let p = g.issue_pass(&actor, &req)?;
             if a.json { output::json(&g.pass_view(p)) } else { say!("{}", p.id) }

@@ -135,7 +135,8 @@ pub fn conflicts(cli: &Cli, paths: &Paths, a: &ConflictsArgs) -> Result<ExitCode
                 if c.acknowledged { "acknowledged" } else { "OPEN" }
             );
             if let Some(why) = &c.reason {
-                say!("        refused: {why}");
+                let label = if c.kind == "refused" { "refused" } else { "why" };
+                say!("        {label}: {why}");
             }
         }
         let open = list.iter().filter(|c| !c.acknowledged).count();

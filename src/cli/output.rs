@@ -281,6 +281,19 @@ pub fn stats(s: &Stats) {
             say!("  {gate:<32} scans  {:>5}  admitted {:>5}  people {:>5}", n.scans, n.admitted, n.people);
         }
     }
+    if !s.by_zone.is_empty() {
+        say!("by zone");
+        for (zone, z) in &s.by_zone {
+            let cap = z.capacity.map_or(String::new(), |c| format!(" of {c}"));
+            say!("  {zone:<32} inside {:>5}{cap}", z.inside);
+        }
+    }
+    if !s.by_day.is_empty() {
+        say!("by day");
+        for (day, d) in &s.by_day {
+            say!("  {day:<32} admitted {:>5}  people {:>5}  exited {:>5}", d.admitted, d.people, d.exited);
+        }
+    }
 }
 
 /// `ledger verify`: one verdict line, then each problem, then notes.

@@ -20,7 +20,8 @@ pub fn print_pass(g: &mut Gatehouse, a: &PrintArgs) -> Result<ExitCode> {
     let p = g.get_pass(&a.id)?;
     let payload = g.pass_payload(&p);
     let target = printer::resolve_target(&g.cfg.printing(), a.opts.printer.as_deref())?;
-    printer::print_pass(&g.cfg.printing(), &p, &payload, Some(&target.to_string()), mode(&a.opts)?)
+    let rule = g.pass_rule(&p)?;
+    printer::print_pass(&g.cfg.printing(), &p, rule.as_ref(), &payload, Some(&target.to_string()), mode(&a.opts)?)
         .map_err(|e| retry_hint(e, &format!("gatehouse print {}", short_id(&p.id))))?;
     say!("printed pass {} ({}) on {target}", short_id(&p.id), p.holders());
     Ok(ExitCode::SUCCESS)
@@ -44,7 +45,8 @@ fn retry_hint(e: printer::PrintError, again: &str) -> anyhow::Error {
 pub fn pass_card(g: &mut Gatehouse, a: &CardArgs) -> Result<ExitCode> {
     let p = g.get_pass(&a.id)?;
     let payload = g.pass_payload(&p);
-    printer::pass_card_png(&g.cfg.printing(), &p, &payload, &a.png)?;
+    let rule = g.pass_rule(&p)?;
+    printer::pass_card_png(&g.cfg.printing(), &p, rule.as_ref(), &payload, &a.png)?;
     say!("wrote {}", a.png.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -74,16 +76,19 @@ pub fn import(cli: &super::Cli, g: &mut Gatehouse, a: &ImportArgs) -> Result<Exi
         std::fs::create_dir_all(dir).map_err(|e| anyhow!("cannot create the card folder {}: {e}", dir.display()))?;
     }
     let actor = super::sign_in(cli, g)?;
-    let passes = g.import_passes_file(&actor, &a.file)?;
+    let passes = g.import_passes_file_with(&actor, &a.file, a.allow_duplicate)?;
     for p in &passes {
         say!("{}  {}", p.id, p.holders());
     }
     say!("imported {} passes from {}", passes.len(), a.file.display());
+    // The tickets name their rules; without them (a failed read) they still print.
+    let rules = g.rules().ok().map(|r| r.rules);
+    let rule_of = |p: &crate::domain::pass::Pass| rules.as_ref().and_then(|r| r.type_rule(&p.pass_type));
 
     if let Some(dir) = &a.cards {
         for (i, p) in passes.iter().enumerate() {
             let file = dir.join(format!("{}.png", p.id));
-            if let Err(e) = printer::pass_card_png(&g.cfg.printing(), p, &g.pass_payload(p), &file) {
+            if let Err(e) = printer::pass_card_png(&g.cfg.printing(), p, rule_of(p), &g.pass_payload(p), &file) {
                 bail!(
                     "{e}\nthe {} passes are imported; {i} cards were written. Write the rest with `gatehouse pass card ID --png FILE`",
                     passes.len()
@@ -95,7 +100,8 @@ pub fn import(cli: &super::Cli, g: &mut Gatehouse, a: &ImportArgs) -> Result<Exi
 
     if let Some((target, mode)) = print_to {
         for (i, p) in passes.iter().enumerate() {
-            let sent = printer::render_pass_ticket(&g.cfg.printing(), p, &g.pass_payload(p), mode).and_then(|b| printer::send(&target, &b));
+            let sent = printer::render_pass_ticket(&g.cfg.printing(), p, rule_of(p), &g.pass_payload(p), mode)
+                .and_then(|b| printer::send(&target, &b));
             if let Err(e) = sent {
                 let rest: Vec<&str> = passes[i..].iter().map(|p| short_id(&p.id)).collect();
                 bail!(

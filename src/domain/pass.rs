@@ -135,6 +135,10 @@ pub struct PassRequest {
     /// Shown loudly at the gate: "CHECK ID", "wheelchair access".
     #[serde(default)]
     pub note: Option<String>,
+    /// Issue it even when the holder already has a live pass of this type
+    /// and slot (an admin's deliberate second pass).
+    #[serde(default)]
+    pub allow_duplicate: bool,
 }
 
 /// A request that passed every rule, with values normalised.
@@ -152,6 +156,25 @@ pub struct ValidPass {
     pub txn_ref: Option<String>,
     pub slot: String,
     pub note: Option<String>,
+}
+
+/// What makes a second pass a duplicate: the same holder (name key and
+/// phone), the same type and the same slot. A type's `days` are the type's
+/// own, so "the same day" is the same type; a slot names a day or a time.
+/// A Day 2 pass for a Day 1 holder, or a pass for another slot, is no
+/// duplicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HolderKey<'a> {
+    pub name_key: &'a str,
+    pub phone: &'a str,
+    pub pass_type: &'a str,
+    pub slot: &'a str,
+}
+
+impl ValidPass {
+    pub fn holder_key(&self) -> HolderKey<'_> {
+        HolderKey { name_key: &self.name_key, phone: &self.holder_phone, pass_type: &self.pass_type, slot: &self.slot }
+    }
 }
 
 /// Most characters a pass's note may have.

@@ -223,6 +223,35 @@ impl RuleSet {
     }
 }
 
+/// Event days as runs of consecutive days: "24-26 Dec", "30 Dec-1 Jan",
+/// "24 Dec, 26 Dec"; None for no (readable) days.
+fn day_runs(days: &[String]) -> Option<String> {
+    let mut d: Vec<chrono::NaiveDate> = days.iter().filter_map(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()).collect();
+    d.sort();
+    d.dedup();
+    let mut runs: Vec<(chrono::NaiveDate, chrono::NaiveDate)> = Vec::new();
+    for day in d {
+        match runs.last_mut() {
+            Some((_, end)) if *end + chrono::Duration::days(1) == day => *end = day,
+            _ => runs.push((day, day)),
+        }
+    }
+    let text: Vec<String> = runs
+        .iter()
+        .map(|(a, b)| {
+            use chrono::Datelike;
+            if a == b {
+                a.format("%-d %b").to_string()
+            } else if (a.year(), a.month()) == (b.year(), b.month()) {
+                format!("{}-{}", a.format("%-d"), b.format("%-d %b"))
+            } else {
+                format!("{}-{}", a.format("%-d %b"), b.format("%-d %b"))
+            }
+        })
+        .collect();
+    (!text.is_empty()).then(|| text.join(", "))
+}
+
 /// Which way a scan records people: in through the gate, or out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -288,6 +317,28 @@ impl TypeRule {
             gates: Vec::new(),
             attention: false,
         }
+    }
+
+    /// The rule in a ticket's words: "valid 24-26 Dec, re-entry allowed",
+    /// "one entry", "one entry a day, at VIP only". ASCII and CP437 only,
+    /// so every printer can print it.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(days) = day_runs(&self.days) {
+            parts.push(format!("valid {days}"));
+        }
+        parts.push(
+            match self.entry {
+                Entry::Once => "one entry",
+                Entry::Daily => "one entry a day",
+                Entry::Reentry => "re-entry allowed",
+            }
+            .to_string(),
+        );
+        if !self.gates.is_empty() {
+            parts.push(format!("at {} only", self.gates.join(", ")));
+        }
+        parts.join(", ")
     }
 
     /// Whether `gate` admits this type.
@@ -447,6 +498,20 @@ mod tests {
         let d = r.decide(2, &state, &cx(Direction::In, "2026-12-24"));
         let Decision::Move { persons: 1, left: 0, state, .. } = d else { panic!("{d:?}") };
         assert_eq!(refused(r.decide(2, &state, &cx(Direction::In, "2026-12-24"))), Verdict::AlreadyUsed);
+    }
+
+    #[test]
+    fn a_rule_in_a_tickets_words() {
+        let mut r = seed().types[0].clone();
+        assert_eq!(r.summary(), "one entry");
+        r.entry = Entry::Reentry;
+        r.days = ["2026-12-26", "2026-12-24", "2026-12-25"].map(String::from).to_vec();
+        assert_eq!(r.summary(), "valid 24-26 Dec, re-entry allowed");
+        r.entry = Entry::Daily;
+        r.days = ["2026-12-31", "2027-01-01", "2027-01-03"].map(String::from).to_vec();
+        r.gates = vec!["VIP".into(), "North".into()];
+        assert_eq!(r.summary(), "valid 31 Dec-1 Jan, 3 Jan, one entry a day, at VIP, North only");
+        assert!(r.summary().chars().all(|c| c.is_ascii()));
     }
 
     #[test]

@@ -48,6 +48,37 @@ pub struct Stats {
     /// Each zone of the event's rules: inside now (by the gate of each
     /// person's last entry) and its capacity.
     pub by_zone: BTreeMap<String, ZoneStats>,
+    /// Each event day (YYYY-MM-DD, in the event's time zone, from
+    /// `day_starts`) with an entry or exit, as the scan log has them.
+    pub by_day: BTreeMap<String, DayStats>,
+}
+
+/// One event day at the gates: admissions (a pass entering on two days, or
+/// again after an exit, counts each time), the people they let in, and
+/// exit scans.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DayStats {
+    pub admitted: u64,
+    pub people: u64,
+    pub exited: u64,
+}
+
+/// Fill `by_day` from the minutes of the scan log: `day_of` gives the
+/// event day of a UTC minute (the event's time zone and `day_starts` are
+/// the caller's).
+pub fn days(s: &mut Stats, f: &StatsFacts, day_of: impl Fn(chrono::NaiveDateTime) -> chrono::NaiveDate) {
+    for m in &f.moves_by_minute {
+        let Ok(utc) = chrono::NaiveDateTime::parse_from_str(&m.minute, "%Y-%m-%dT%H:%M") else { continue };
+        let day = s.by_day.entry(day_of(utc).format("%Y-%m-%d").to_string()).or_default();
+        match Verdict::parse(&m.verdict) {
+            Some(Verdict::Admitted) => {
+                day.admitted += m.count;
+                day.people += m.persons;
+            }
+            Some(Verdict::Exited) => day.exited += m.count,
+            _ => {}
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -99,6 +130,18 @@ pub struct StatsFacts {
     pub scans: Vec<ScanGroup>,
     /// People inside now by the gate of their last entry.
     pub inside_by_gate: Vec<(String, u64)>,
+    /// ADMITTED and EXITED scans per UTC minute.
+    pub moves_by_minute: Vec<MoveGroup>,
+}
+
+/// Scans of one verdict in one UTC minute (`YYYY-MM-DDTHH:MM`): how many,
+/// and the people they moved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MoveGroup {
+    pub minute: String,
+    pub verdict: String,
+    pub count: u64,
+    pub persons: u64,
 }
 
 /// Passes that share a type, slot, payment, issuer, state and admitting gate.
@@ -276,6 +319,7 @@ mod tests {
                 ScanGroup { gate: "East".into(), verdict: "FORGED".into(), count: 2 },
             ],
             inside_by_gate: vec![("North".into(), 4), ("VIP".into(), 1), ("south".into(), 2)],
+            moves_by_minute: Vec::new(),
         };
         let mut s = assemble(&f, now, "INR");
         let zone = |name: &str, gates: &[&str], capacity| crate::domain::rules::Zone {
@@ -299,5 +343,30 @@ mod tests {
         assert_eq!((s.scans_per_hour.len(), s.scans_total_24h), (24, 7));
         assert_eq!(s.denied_by_reason.get("FORGED"), Some(&2));
         assert!(!s.denied_by_reason.contains_key("ADMITTED"));
+    }
+
+    /// A minute's event day is the event's local time less `day_starts`:
+    /// at +05:30 with days from 06:00, 00:29 UTC is still the day before.
+    #[test]
+    fn by_day_follows_the_events_time_zone_and_day_start() {
+        let mv = |minute: &str, verdict: &str, count, persons| MoveGroup { minute: minute.into(), verdict: verdict.into(), count, persons };
+        let f = StatsFacts {
+            moves_by_minute: vec![
+                mv("2026-12-25T00:29", "ADMITTED", 3, 4),
+                mv("2026-12-25T00:30", "ADMITTED", 1, 2),
+                mv("2026-12-25T00:30", "EXITED", 2, 0),
+                mv("2026-12-25T20:00", "EXITED", 1, 0),
+                mv("not a time", "ADMITTED", 9, 9),
+            ],
+            ..Default::default()
+        };
+        let rules =
+            crate::domain::rules::RuleSet { types: Vec::new(), capacity: None, zones: Vec::new(), day_starts: Some("06:00".into()) };
+        let off = chrono::FixedOffset::east_opt(5 * 3600 + 30 * 60).unwrap();
+        let mut s = Stats::default();
+        days(&mut s, &f, |utc| rules.event_day(utc.and_utc().with_timezone(&off).naive_local()));
+        assert_eq!(s.by_day["2026-12-24"], DayStats { admitted: 3, people: 4, exited: 0 });
+        assert_eq!(s.by_day["2026-12-25"], DayStats { admitted: 1, people: 2, exited: 3 });
+        assert_eq!(s.by_day.len(), 2);
     }
 }

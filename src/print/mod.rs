@@ -25,6 +25,7 @@ use image::GrayImage;
 
 use crate::domain::pass::Pass;
 use crate::domain::resident::Resident;
+use crate::domain::rules::TypeRule;
 
 pub use bitmap::Bitmap;
 pub use ticket::short_id;
@@ -169,9 +170,16 @@ fn printable_resident(r: &Resident) -> Result<(), PrintError> {
 }
 
 /// ESC/POS bytes for a pass ticket. A voided pass is refused.
-pub fn render_pass_ticket(cfg: &Settings, pass: &Pass, payload: &str, mode: QrMode) -> Result<Vec<u8>, PrintError> {
+/// `rule` is the pass type's rule, named on the ticket when known.
+pub fn render_pass_ticket(
+    cfg: &Settings,
+    pass: &Pass,
+    rule: Option<&TypeRule>,
+    payload: &str,
+    mode: QrMode,
+) -> Result<Vec<u8>, PrintError> {
     printable_pass(pass)?;
-    ticket::for_pass(cfg, pass, payload).to_escpos(mode)
+    ticket::for_pass(cfg, pass, rule, payload).to_escpos(mode)
 }
 
 /// ESC/POS bytes for a resident card. A deactivated resident is refused.
@@ -183,9 +191,16 @@ pub fn render_resident_ticket(cfg: &Settings, resident: &Resident, payload: &str
 /// Render and send a pass ticket to `target` (else `printer.target`) in
 /// `mode` (else `printer.qr_mode`). Returns nothing but success: the pass
 /// itself is untouched either way.
-pub fn print_pass(cfg: &Settings, pass: &Pass, payload: &str, target: Option<&str>, mode: Option<QrMode>) -> Result<(), PrintError> {
+pub fn print_pass(
+    cfg: &Settings,
+    pass: &Pass,
+    rule: Option<&TypeRule>,
+    payload: &str,
+    target: Option<&str>,
+    mode: Option<QrMode>,
+) -> Result<(), PrintError> {
     let t = resolve_target(cfg, target)?;
-    let bytes = render_pass_ticket(cfg, pass, payload, mode.unwrap_or_else(|| configured_mode(cfg)))?;
+    let bytes = render_pass_ticket(cfg, pass, rule, payload, mode.unwrap_or_else(|| configured_mode(cfg)))?;
     send(&t, &bytes)?;
     tracing::info!(pass = %pass.id, target = %t, "printed pass ticket");
     Ok(())
@@ -208,9 +223,9 @@ pub fn print_resident(
 
 /// The pass ticket as a greyscale image: the raster ticket, `CARD_SCALE`
 /// pixels per dot, with a white border. For PNG cards and screen previews.
-pub fn pass_card_image(cfg: &Settings, pass: &Pass, payload: &str) -> Result<GrayImage, PrintError> {
+pub fn pass_card_image(cfg: &Settings, pass: &Pass, rule: Option<&TypeRule>, payload: &str) -> Result<GrayImage, PrintError> {
     printable_pass(pass)?;
-    Ok(ticket::for_pass(cfg, pass, payload).to_bitmap()?.to_gray(CARD_SCALE, CARD_BORDER))
+    Ok(ticket::for_pass(cfg, pass, rule, payload).to_bitmap()?.to_gray(CARD_SCALE, CARD_BORDER))
 }
 
 pub fn resident_card_image(cfg: &Settings, resident: &Resident, payload: &str) -> Result<GrayImage, PrintError> {
@@ -219,8 +234,8 @@ pub fn resident_card_image(cfg: &Settings, resident: &Resident, payload: &str) -
 }
 
 /// Write the pass ticket as a PNG, to send by phone or e-mail.
-pub fn pass_card_png(cfg: &Settings, pass: &Pass, payload: &str, path: &Path) -> Result<(), PrintError> {
-    save_png(&pass_card_image(cfg, pass, payload)?, path)
+pub fn pass_card_png(cfg: &Settings, pass: &Pass, rule: Option<&TypeRule>, payload: &str, path: &Path) -> Result<(), PrintError> {
+    save_png(&pass_card_image(cfg, pass, rule, payload)?, path)
 }
 
 pub fn resident_card_png(cfg: &Settings, resident: &Resident, payload: &str, path: &Path) -> Result<(), PrintError> {

@@ -8,6 +8,7 @@ use super::font::FONT;
 use super::{PrintError, QrMode, Settings};
 use crate::domain::pass::{Pass, format_money};
 use crate::domain::resident::Resident;
+use crate::domain::rules::TypeRule;
 
 /// Dots left blank at each side of the paper.
 const MARGIN: u32 = 8;
@@ -57,10 +58,15 @@ fn footer(cfg: &Settings, items: &mut Vec<Item>) {
     }
 }
 
-pub fn for_pass(cfg: &Settings, p: &Pass, payload: &str) -> Ticket {
+/// A pass's ticket; `rule`, its type's rule, is named under the type
+/// ("valid 24-26 Dec, re-entry allowed").
+pub fn for_pass(cfg: &Settings, p: &Pass, rule: Option<&TypeRule>, payload: &str) -> Ticket {
     let persons = if p.persons == 1 { "1 person".to_string() } else { format!("{} persons", p.persons) };
-    let mut items =
-        vec![title(&cfg.event_name), Item::Gap(8), Item::Rule, Item::Gap(8), bold(format!("{} · {persons}", p.pass_type)), Item::Gap(8)];
+    let mut items = vec![title(&cfg.event_name), Item::Gap(8), Item::Rule, Item::Gap(8), bold(format!("{} · {persons}", p.pass_type))];
+    if let Some(r) = rule {
+        items.push(text(r.summary()));
+    }
+    items.push(Item::Gap(8));
     items.push(text(&p.holder_name));
     if let Some(n2) = &p.holder2_name {
         items.push(text(format!("& {n2}")));

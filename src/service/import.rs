@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{Gatehouse, require_admin};
-use crate::domain::pass::{self, Pass, PassRequest, ValidPass};
+use crate::domain::pass::{self, HolderKey, Pass, PassRequest, ValidPass};
 use crate::domain::text;
 use crate::domain::user::Actor;
 use crate::error::Error;
@@ -181,7 +181,6 @@ pub fn parse_rows(rules: &pass::PassRules, input: impl Read) -> Result<ParsedRow
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(LineCounter::new(input));
     let mut rec = csv::ByteRecord::new();
     let mut cols: Option<Columns> = None;
-    let mut seen: HashMap<(String, String), u64> = HashMap::new();
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
@@ -232,6 +231,7 @@ pub fn parse_rows(rules: &pass::PassRules, input: impl Read) -> Result<ParsedRow
             slot: get("slot"),
             price_override: get("price"),
             note: get("note"),
+            allow_duplicate: false,
         };
         if bad {
             continue;
@@ -240,19 +240,8 @@ pub fn parse_rows(rules: &pass::PassRules, input: impl Read) -> Result<ParsedRow
             Err(errs) => {
                 problems.extend(errs.0.into_iter().map(|e| RowProblem { line, field: e.field.into(), message: e.message }));
             }
-            Ok(v) => {
-                let key = (v.name_key.clone(), v.holder_phone.clone());
-                if let Some(first) = seen.get(&key) {
-                    problems.push(RowProblem {
-                        line,
-                        field: "name".into(),
-                        message: format!("same holder and phone as line {first}; each holder gets one pass"),
-                    });
-                } else {
-                    seen.insert(key, line);
-                    rows.push(ImportRow { line, pass: v });
-                }
-            }
+            // Duplicates (in the file and in the database) are `check_import`'s.
+            Ok(v) => rows.push(ImportRow { line, pass: v }),
         }
     }
     if cols.is_none() {
@@ -318,20 +307,31 @@ fn csv_error_kind(e: &csv::Error) -> String {
 
 impl Gatehouse {
     /// Validate a CSV of passes against the rules and the database, writing
-    /// nothing. The rows that would be imported, or every problem.
-    pub fn check_import(&mut self, input: impl Read) -> Result<Vec<ImportRow>, ImportError> {
+    /// nothing. The rows that would be imported, or every problem. Unless
+    /// `allow_duplicate`, a row for a holder who has a live pass of its
+    /// type and slot, or a second such row in the file, is a problem.
+    pub fn check_import(&mut self, input: impl Read, allow_duplicate: bool) -> Result<Vec<ImportRow>, ImportError> {
         let ParsedRows { rows, mut problems, count } = parse_rows(&self.pass_rules()?, input)?;
         if count == 0 {
             return Err(ImportError::Format("the file has a header but no passes".into()));
         }
-        let holders: Vec<(&str, &str)> = rows.iter().map(|r| (r.pass.name_key.as_str(), r.pass.holder_phone.as_str())).collect();
-        let existing = self.store.read(|db| db.find_duplicate_passes(&holders))?;
-        for (r, id) in rows.iter().zip(existing) {
-            if let Some(id) = id {
+        if !allow_duplicate {
+            let keys: Vec<HolderKey> = rows.iter().map(|r| r.pass.holder_key()).collect();
+            let existing = self.store.read(|db| db.find_duplicate_passes(&keys))?;
+            let mut first_line = HashMap::with_capacity(rows.len());
+            for ((r, key), id) in rows.iter().zip(&keys).zip(existing) {
+                let message = match (id, first_line.get(key)) {
+                    (Some(id), _) => format!("this holder already has a live {} pass for {}: {id}", r.pass.pass_type, r.pass.slot),
+                    (None, Some(line)) => format!("the same holder, type and slot as line {line}"),
+                    (None, None) => {
+                        first_line.insert(*key, r.line);
+                        continue;
+                    }
+                };
                 problems.push(RowProblem {
                     line: r.line,
                     field: "name".into(),
-                    message: format!("a pass for this holder and phone already exists: {id}"),
+                    message: format!("{message} (import with --allow-duplicate to issue it anyway)"),
                 });
             }
         }
@@ -345,17 +345,26 @@ impl Gatehouse {
     /// Import every row, or none: validation and duplicate checks first,
     /// then one transaction with a ledger block per pass. Admins only.
     pub fn import_passes(&mut self, actor: &Actor, input: impl Read) -> Result<Vec<Pass>, ImportError> {
+        self.import_passes_with(actor, input, false)
+    }
+
+    /// `import_passes`, issuing holders' further passes when `allow_duplicate`.
+    pub fn import_passes_with(&mut self, actor: &Actor, input: impl Read, allow_duplicate: bool) -> Result<Vec<Pass>, ImportError> {
         require_admin(actor, "import passes")?;
-        let rows = self.check_import(input)?;
+        let rows = self.check_import(input, allow_duplicate)?;
         let valid: Vec<ValidPass> = rows.into_iter().map(|r| r.pass).collect();
-        Ok(self.insert_passes(actor, &valid)?)
+        Ok(self.insert_passes(actor, &valid, allow_duplicate)?)
     }
 
     pub fn import_passes_file(&mut self, actor: &Actor, path: &Path) -> Result<Vec<Pass>, ImportError> {
+        self.import_passes_file_with(actor, path, false)
+    }
+
+    pub fn import_passes_file_with(&mut self, actor: &Actor, path: &Path, allow_duplicate: bool) -> Result<Vec<Pass>, ImportError> {
         require_admin(actor, "import passes")?;
         let f = std::fs::File::open(path).map_err(|source| ImportError::Read { path: path.to_path_buf(), source })?;
         // Streamed: the csv reader pulls records from the file as it goes.
-        self.import_passes(actor, std::io::BufReader::new(f))
+        self.import_passes_with(actor, std::io::BufReader::new(f), allow_duplicate)
     }
 }
 

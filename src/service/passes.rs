@@ -38,12 +38,14 @@ impl Gatehouse {
     pub fn issue_pass(&mut self, actor: &Actor, req: &PassRequest) -> Result<Pass> {
         require_admin(actor, "issue passes")?;
         let v = pass::validate(req, &self.pass_rules()?)?;
-        self.insert_passes(actor, std::slice::from_ref(&v)).map(|mut ps| ps.remove(0))
+        self.insert_passes(actor, std::slice::from_ref(&v), req.allow_duplicate).map(|mut ps| ps.remove(0))
     }
 
     /// Insert validated passes in one transaction, each with its ledger
-    /// block: all of them or none. Bulk import uses this too.
-    pub fn insert_passes(&mut self, actor: &Actor, items: &[pass::ValidPass]) -> Result<Vec<Pass>> {
+    /// block: all of them or none. Bulk import uses this too. Unless
+    /// `allow_duplicate`, a holder's second live pass of one type and slot
+    /// (`pass::HolderKey`) is refused.
+    pub fn insert_passes(&mut self, actor: &Actor, items: &[pass::ValidPass], allow_duplicate: bool) -> Result<Vec<Pass>> {
         require_admin(actor, "issue passes")?;
         let at = crate::domain::clock::stamp(self.now());
         let gate = self.cfg.gate.name.clone();
@@ -76,15 +78,8 @@ impl Gatehouse {
             .map(|(event, data)| crate::store::NewBlock { ts: &at, operator: &actor.username, gate: &gate, event, data })
             .collect();
         self.store.write(|db| {
-            // A holder with a live pass already, or twice in this batch: the
-            // first such pass in order fails the batch, as one at a time would.
-            let holders: Vec<(&str, &str)> = items.iter().map(|v| (v.name_key.as_str(), v.holder_phone.as_str())).collect();
-            let mut seen = std::collections::HashMap::with_capacity(items.len());
-            for ((holder, existing), id) in holders.iter().zip(db.find_duplicate_passes(&holders)?).zip(&ids) {
-                if let Some(existing_id) = existing.or_else(|| seen.get(holder).map(|s: &&String| s.to_string())) {
-                    return Err(Error::DuplicatePass { existing_id });
-                }
-                seen.insert(*holder, id);
+            if !allow_duplicate {
+                refuse_duplicates(db, items, &ids)?;
             }
             let rows: Vec<(&str, &pass::ValidPass)> = ids.iter().map(String::as_str).zip(items).collect();
             db.insert_passes(&rows, &key_id, &at, &actor.username)?;
@@ -147,6 +142,33 @@ impl Gatehouse {
         })?;
         Ok(p)
     }
+}
+
+/// A holder with a live pass of the same type and slot already, or twice
+/// in this batch: the first such pass in order fails the batch, as one at
+/// a time would, naming the pass the holder has.
+fn refuse_duplicates(db: &dyn crate::store::Db, items: &[pass::ValidPass], ids: &[String]) -> Result<()> {
+    let keys: Vec<pass::HolderKey> = items.iter().map(pass::ValidPass::holder_key).collect();
+    let mut seen = std::collections::HashMap::with_capacity(items.len());
+    for (((key, existing), id), v) in keys.iter().zip(db.find_duplicate_passes(&keys)?).zip(ids).zip(items) {
+        let Some(existing_id) = existing.or_else(|| seen.get(key).map(|s: &&String| s.to_string())) else {
+            seen.insert(*key, id);
+            continue;
+        };
+        let held = match db.get_pass(&existing_id)? {
+            Some(p) => held(&p),
+            None => format!("{} holds a {} pass for {} in this batch already", v.holder_name, v.pass_type, v.slot),
+        };
+        return Err(Error::DuplicatePass { existing_id, held });
+    }
+    Ok(())
+}
+
+/// Which pass a holder has, in words: "Asha Rao already holds a SINGLE
+/// pass for 7:00 PM - 11:00 PM (issued 2026-11-21 18:30, used)".
+pub fn held(p: &Pass) -> String {
+    let issued: String = p.created_at.chars().take(16).collect::<String>().replace('T', " ");
+    format!("{} already holds a {} pass for {} (issued {issued}, {})", p.holder_name, p.pass_type, p.slot, p.status().as_str())
 }
 
 pub(super) fn required_reason(reason: &str) -> Result<String> {

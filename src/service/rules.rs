@@ -64,6 +64,12 @@ impl Gatehouse {
         }
     }
 
+    /// The rule a pass is scanned by (its type's), for its ticket; None
+    /// when the rules no longer name its type.
+    pub fn pass_rule(&mut self, p: &crate::domain::pass::Pass) -> Result<Option<TypeRule>> {
+        Ok(self.rules()?.rules.type_rule(&p.pass_type).cloned())
+    }
+
     /// The issuing rules: the event's types with this event's slots.
     pub fn pass_rules(&mut self) -> Result<PassRules> {
         let r = self.rules()?;

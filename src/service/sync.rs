@@ -20,7 +20,7 @@ use crate::domain::scan::Verdict;
 use crate::domain::user::Actor;
 use crate::domain::validate;
 use crate::error::{Error, Result};
-use crate::store::{Db, OutboxItem, ScanRow};
+use crate::store::{Db, FirstAdmission, OutboxItem, ScanRow};
 
 /// What one upload transaction did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -356,10 +356,11 @@ impl Up<'_> {
             let clash = late_clash(db, &s, &central, &scan)?;
             let seen = Event::OfflineSeen(OfflineSeen { scan, upload, online_block: central.block });
             append(db, keys, &s.at, &s.operator, &s.gate, &seen)?;
-            if let Some((kind, first_use, persons)) = &clash {
-                conflict(db, keys, now, &s, *kind, first_use.clone(), *persons, central.block, false)?;
+            let found = clash.is_some();
+            if let Some(c) = clash {
+                conflict(db, keys, now, &s, c, central.block)?;
             }
-            return Ok(Done::Seen { conflict: clash.is_some() });
+            return Ok(Done::Seen { conflict: found });
         }
         let effect = apply(db, &s, &scan, self.rules)?;
         if effect.unknown {
@@ -367,14 +368,19 @@ impl Up<'_> {
             let id = s.subject.as_deref().unwrap_or_default();
             return self.refuse(item, &format!("{id} is not a pass or resident of this event"));
         }
-        let conflict_found = effect.clash.is_some();
+        let admitted = effect.applied && s.verdict == Verdict::Admitted && scan.kind == Some(ScanKind::Pass);
+        let clash = match effect.clash {
+            Some(c) => Some(c),
+            None if admitted => over_capacity(db, self.rules, &s, s.persons)?,
+            None => None,
+        };
+        let conflict_found = clash.is_some();
         let event = Event::OfflineScan(OfflineScan { scan, upload, applied: effect.applied, conflict: conflict_found });
         let block = append(db, keys, &s.at, &s.operator, &s.gate, &event)?;
         let persons = if effect.applied { s.persons } else { 0 };
         db.record_scan(&ScanRow { block, persons, ..s.clone() })?;
-        if let Some((kind, first_use, persons)) = effect.clash {
-            // Applied and clashing: this offline admission came first in time.
-            conflict(db, keys, now, &s, kind, first_use, persons, block, effect.applied)?;
+        if let Some(c) = clash {
+            conflict(db, keys, now, &s, c, block)?;
         }
         Ok(Done::Uploaded { conflict: conflict_found })
     }
@@ -427,27 +433,52 @@ fn rebuild(
     Ok(Ok(want))
 }
 
-/// Write a `conflict` block: the pass, the first admission, the offline one.
-#[allow(clippy::too_many_arguments)]
-fn conflict(
-    db: &dyn Db,
-    keys: &KeyRing,
-    now: &str,
-    s: &ScanRow,
+/// What an uploaded scan clashed with: the admission the server held (for
+/// `voided`: the void), the pass's people, whether the offline one came
+/// first in time, and why in words when the kind does not say it all.
+struct Clash {
     kind: ConflictKind,
     other: Admission,
     persons: u32,
-    block: u64,
     first_offline: bool,
-) -> Result<()> {
+    reason: Option<String>,
+}
+
+impl Clash {
+    fn of(kind: ConflictKind, other: Admission, persons: u32) -> Clash {
+        Clash { kind, other, persons, first_offline: false, reason: None }
+    }
+}
+
+/// Write a `conflict` block: the pass, the first admission, the offline one.
+fn conflict(db: &dyn Db, keys: &KeyRing, now: &str, s: &ScanRow, c: Clash, block: u64) -> Result<()> {
     let offline = Admission { at: s.at.clone(), operator: s.operator.clone(), gate: s.gate.clone() };
     let pass = s.subject.as_deref().unwrap_or_default();
-    // First and second by time: the offline one first when it took the admission over.
-    let (first, second) = if first_offline { (offline, other) } else { (other, offline) };
-    tracing::warn!(pass = %pass, first_gate = %first.gate, second_gate = %second.gate, "conflict: a pass admitted twice, offline");
-    let c = Conflict { kind, pass: pass.into(), persons, first, second, offline_block: block, first_offline, reason: None };
+    // First and second by time: the offline one first when it came first.
+    let (first, second) = if c.first_offline { (offline, c.other) } else { (c.other, offline) };
+    tracing::warn!(pass = %pass, kind = c.kind.as_str(), first_gate = %first.gate, second_gate = %second.gate, "conflict found at upload");
+    let first_offline = c.first_offline;
+    let reason = c.reason.map(Into::into);
+    let c = Conflict { kind: c.kind, pass: pass.into(), persons: c.persons, first, second, offline_block: block, first_offline, reason };
     append(db, keys, now, &s.operator, &s.gate, &Event::Conflict(c))?;
     Ok(())
+}
+
+/// An offline admission applied here that leaves the venue, or the zone
+/// of its gate, past its capacity: the clash to report (the person is in;
+/// the count says so and the admins are told).
+fn over_capacity(db: &dyn Db, rules: &RuleSet, s: &ScanRow, persons: u32) -> Result<Option<Clash>> {
+    if !rules.capped_at(&s.gate) {
+        return Ok(None);
+    }
+    let zone_gates: Vec<String> =
+        rules.capped_zone(&s.gate).map(|z| z.gates.iter().map(|g| g.trim().to_lowercase()).collect()).unwrap_or_default();
+    let (venue, zone) = db.inside_counts(&zone_gates)?;
+    // Counted after this entry: past the cap is more than it, not equal.
+    let Err(why) = rules.capacity_check(&s.gate, 0, venue, zone) else { return Ok(None) };
+    let offline = Admission { at: s.at.clone(), operator: s.operator.clone(), gate: s.gate.clone() };
+    let reason = format!("admitted offline past capacity ({})", why.trim_start_matches("at capacity: "));
+    Ok(Some(Clash { kind: ConflictKind::OverCapacity, other: offline, persons, first_offline: true, reason: Some(reason) }))
 }
 
 /// The state an offline admission leaves the pass in, when its rule lets
@@ -472,19 +503,19 @@ fn admits_again(rules: &RuleSet, p: &Pass, scan: &Scan, s: &ScanRow) -> Option<E
 
 /// A scan the gate decided offline as ADMITTED while its online attempt,
 /// under the same nonce, reached the server late and was refused there.
-fn late_clash(db: &dyn Db, s: &ScanRow, central: &ScanRow, scan: &Scan) -> Result<Option<(ConflictKind, Admission, u32)>> {
+fn late_clash(db: &dyn Db, s: &ScanRow, central: &ScanRow, scan: &Scan) -> Result<Option<Clash>> {
     let is_pass = scan.kind == Some(ScanKind::Pass);
     if !is_pass || s.verdict != Verdict::Admitted || central.verdict == Verdict::Admitted {
         return Ok(None);
     }
     let Some(p) = db.get_pass(s.subject.as_deref().unwrap_or_default())? else { return Ok(None) };
     Ok(match (&p.scanned_at, &p.voided_at) {
-        (Some(at), _) => Some((
+        (Some(at), _) => Some(Clash::of(
             ConflictKind::DoubleAdmission,
             Admission { at: at.clone(), operator: p.scanned_by.clone().unwrap_or_default(), gate: p.gate.clone().unwrap_or_default() },
             p.persons,
         )),
-        (None, Some(at)) => Some((
+        (None, Some(at)) => Some(Clash::of(
             ConflictKind::Voided,
             Admission { at: at.clone(), operator: p.voided_by.clone().unwrap_or_default(), gate: String::new() },
             p.persons,
@@ -497,8 +528,7 @@ struct Effect {
     applied: bool,
     /// It admits a pass, or toggles a resident, that the server never held.
     unknown: bool,
-    /// kind, the first use, persons.
-    clash: Option<(ConflictKind, Admission, u32)>,
+    clash: Option<Clash>,
 }
 
 /// Apply an offline scan's effect to the central tables (see the design
@@ -520,6 +550,20 @@ fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan, rules: &RuleSet) -> Result<Effec
             Ok(Effect { applied: db.move_pass(id, &p.entry_state(), &now, None)?.is_some(), unknown: false, clash: None })
         }
         (Some(ScanKind::Pass), Verdict::Admitted) => {
+            let Some(p) = db.get_pass(id)? else { return Ok(unknown) };
+            let rule = rules.type_rule(&p.pass_type);
+            // Under a rule that reads the entry state (`daily`, `reentry`),
+            // a first admission writes that state too: its day, who is in.
+            let tracked = rule.is_some_and(|r| r.entry != Entry::Once);
+            if tracked
+                && p.scanned_at.is_none()
+                && let Some(now) = admits_again(rules, &p, scan, s)
+            {
+                let first = FirstAdmission { at: &s.at, by: &s.operator, gate: &s.gate };
+                if db.move_pass(id, &p.entry_state(), &now, Some(first))?.is_some() {
+                    return Ok(Effect { applied: true, unknown: false, clash: None });
+                }
+            }
             if db.mark_pass_scanned(id, &s.at, &s.operator, &s.gate)?.is_some() {
                 return Ok(Effect { applied: true, unknown: false, clash: None });
             }
@@ -533,9 +577,31 @@ fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan, rules: &RuleSet) -> Result<Effec
                     return Ok(Effect { applied: true, unknown: false, clash: None });
                 }
             }
+            let earlier = |at: &str| parse_stamp(&s.at).zip(parse_stamp(at)).is_some_and(|(this, held)| this < held);
+            // A second entry under `daily` (the same day) or `reentry` (no
+            // exit between): the pass stands as it is, and the clash names
+            // the entry the server holds, the two in the order they happened.
+            if let (Some(r), Some(_), None) = (rule.filter(|_| tracked), &p.scanned_at, &p.voided_at) {
+                let st = p.entry_state();
+                let held = Admission {
+                    at: st.last_in_at.clone().unwrap_or_default(),
+                    // Who let in a later entry is in its scan, not on the pass.
+                    operator: if p.last_in_at.is_none() { p.scanned_by.clone().unwrap_or_default() } else { String::new() },
+                    gate: st.last_in_gate.clone().unwrap_or_default(),
+                };
+                let reason = match r.entry {
+                    Entry::Daily => {
+                        format!("a daily pass entered twice on {}", scan.day.as_deref().or(p.entry_day.as_deref()).unwrap_or("one day"))
+                    }
+                    _ => "a re-entry pass entered twice with no exit between".to_string(),
+                };
+                let first_offline = earlier(&held.at);
+                let clash =
+                    Clash { kind: ConflictKind::DoubleAdmission, other: held, persons: p.persons, first_offline, reason: Some(reason) };
+                return Ok(Effect { applied: false, unknown: false, clash: Some(clash) });
+            }
             // Admitted here earlier than the admission the server holds: the
             // pass is credited to the first admission by time, this one.
-            let earlier = |at: &str| parse_stamp(&s.at).zip(parse_stamp(at)).is_some_and(|(this, held)| this < held);
             if let (Some(at), None) = (&p.scanned_at, &p.voided_at)
                 && earlier(at)
             {
@@ -546,7 +612,8 @@ fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan, rules: &RuleSet) -> Result<Effec
                 };
                 db.clear_pass_scan(id)?;
                 db.mark_pass_scanned(id, &s.at, &s.operator, &s.gate)?;
-                return Ok(Effect { applied: true, unknown: false, clash: Some((ConflictKind::DoubleAdmission, later, p.persons)) });
+                let clash = Clash { first_offline: true, ..Clash::of(ConflictKind::DoubleAdmission, later, p.persons) };
+                return Ok(Effect { applied: true, unknown: false, clash: Some(clash) });
             }
             let clash = match (&p.scanned_at, &p.voided_at) {
                 (Some(at), _) => (
@@ -563,7 +630,7 @@ fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan, rules: &RuleSet) -> Result<Effec
                 ),
                 (None, None) => return Ok(none),
             };
-            Ok(Effect { applied: false, unknown: false, clash: Some((clash.0, clash.1, p.persons)) })
+            Ok(Effect { applied: false, unknown: false, clash: Some(Clash::of(clash.0, clash.1, p.persons)) })
         }
         (Some(ScanKind::Resident), Verdict::ResidentIn | Verdict::ResidentOut) if !s.repeated => {
             let Some(r) = db.get_resident(id)? else { return Ok(unknown) };

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::domain::audit::{PassFacts, ScanFacts};
 use crate::domain::keys::KeyRing;
 use crate::domain::ledger::{BlockRef, StoredBlock};
-use crate::domain::pass::{Pass, PassStatus, PaymentMode, ValidPass};
+use crate::domain::pass::{HolderKey, Pass, PassStatus, PaymentMode, ValidPass};
 use crate::domain::resident::{Presence, Resident, ValidResident};
 use crate::domain::rules::EntryState;
 use crate::domain::scan::Verdict;
@@ -113,11 +113,11 @@ pub trait PassRows {
     fn insert_passes(&self, items: &[(&str, &ValidPass)], key_id: &str, at: &str, by: &str) -> Result<()> {
         items.iter().try_for_each(|(id, v)| self.insert_pass(id, v, key_id, at, by))
     }
-    /// The live (not voided) pass for this holder, if any.
-    fn find_duplicate_pass(&self, name_key: &str, phone: &str) -> Result<Option<String>>;
-    /// `find_duplicate_pass` for each `(name_key, phone)`, in order.
-    fn find_duplicate_passes(&self, holders: &[(&str, &str)]) -> Result<Vec<Option<String>>> {
-        holders.iter().map(|(k, p)| self.find_duplicate_pass(k, p)).collect()
+    /// A live (not voided) pass matching every field of `key`, if any.
+    fn find_duplicate_pass(&self, key: &HolderKey) -> Result<Option<String>>;
+    /// `find_duplicate_pass` for each key, in order.
+    fn find_duplicate_passes(&self, keys: &[HolderKey]) -> Result<Vec<Option<String>>> {
+        keys.iter().map(|k| self.find_duplicate_pass(k)).collect()
     }
     fn get_pass(&self, id: &str) -> Result<Option<Pass>>;
     /// `get_pass` for each id, in order.

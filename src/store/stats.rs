@@ -26,3 +26,9 @@ pub(crate) const INSIDE_BY_GATE: &str = "SELECT COALESCE(last_in_gate, gate, '')
      FROM passes WHERE inside > 0 GROUP BY 1";
 
 pub(crate) const SCAN_GROUPS: &str = "SELECT gate, verdict, CAST(COUNT(*) AS BIGINT) FROM scans GROUP BY 1, 2";
+
+/// Admissions and exits per minute (`at`'s first 16 characters), with the
+/// people each moved: the event day of a minute is decided above the seam
+/// (time zone, `day_starts`). `$1`, `$2`: the two verdicts.
+pub(crate) const MOVES_BY_MINUTE: &str = "SELECT substr(at, 1, 16), verdict, CAST(COUNT(*) AS BIGINT), CAST(SUM(persons) AS BIGINT)
+     FROM scans WHERE verdict IN ($1, $2) GROUP BY 1, 2";

@@ -61,6 +61,8 @@ pub enum Effect {
         source: ScanSource,
     },
     Issue(PassRequest),
+    /// The event's pass types (its rules, from the database), for the issue form.
+    LoadPassTypes,
     LoadPasses(PassFilter),
     VoidPass {
         id: String,
@@ -183,6 +185,13 @@ pub enum Outcome {
     Found(String, Vec<crate::service::Candidate>),
     Issued(Box<PassView>),
     IssueRejected(ValidationErrors),
+    /// The holder has a live pass of this type and slot: which, in words, and its id.
+    IssueDuplicate {
+        held: String,
+        existing_id: String,
+    },
+    /// The event's pass types and their rules.
+    PassTypes(Vec<crate::domain::rules::TypeRule>),
     Passes(Vec<Box<PassView>>),
     PassChanged(Box<Pass>, &'static str),
     Residents(Vec<ResidentView>),

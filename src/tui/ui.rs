@@ -104,13 +104,14 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
         let short = c.pass.chars().take(8).collect::<String>();
         let voided = c.kind == "voided";
         let more = if open > 1 { format!("   ({open} open: F9 lists them)") } else { String::new() };
-        if c.kind == "refused" {
+        if c.kind == "refused" || c.kind == "over_capacity" {
             let what = if short.is_empty() { String::new() } else { format!(" (pass {short})") };
-            lines
-                .push(Line::from(Span::styled(format!(" CONFLICT: offline upload refused{what} · F9 list to acknowledge"), theme.error())));
+            let (head, offline) =
+                if c.kind == "refused" { ("offline upload refused", &c.second) } else { ("admitted offline past capacity", &c.first) };
+            lines.push(Line::from(Span::styled(format!(" CONFLICT: {head}{what} · F9 list to acknowledge"), theme.error())));
             lines
                 .push(Line::from(Span::styled(format!("   why      {}{more}", visible(c.reason.as_deref().unwrap_or(""))), theme.error())));
-            lines.push(Line::from(Span::styled(format!("   offline  {}", side(&c.second)), theme.error())));
+            lines.push(Line::from(Span::styled(format!("   offline  {}", side(offline)), theme.error())));
         } else {
             // For a void, `first` is the void and `second` the offline admission:
             // say which came first by their times, not by upload order.
@@ -120,7 +121,11 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
             let what = match (voided, admitted_first) {
                 (true, true) => format!("pass {short} admitted offline, then voided"),
                 (true, false) => format!("pass {short} admitted offline after it was voided"),
-                _ => format!("pass {short} admitted twice, counted once"),
+                // A daily or re-entry pass: the reason names the rule it broke.
+                _ => match &c.reason {
+                    Some(why) => format!("pass {short}: {}", visible(why)),
+                    None => format!("pass {short} admitted twice, counted once"),
+                },
             };
             lines.push(Line::from(Span::styled(format!(" CONFLICT: {what} · F9 list to acknowledge"), theme.error())));
             if voided {

@@ -131,6 +131,11 @@ impl Worker {
         };
         match effect {
             Effect::Scan { payload, source } => scan(o, &a, &self.gate, &payload, source, &self.picker),
+            // From the replica too: the form shows them offline, though issuing needs the server.
+            Effect::LoadPassTypes => match o.rules() {
+                Ok(r) => Outcome::PassTypes(r.rules.types),
+                Err(e) => failed("cannot load the pass types", e),
+            },
             Effect::CapturePhoto => capture_photo(&self.frames, o.paths().map(|p| p.data_dir.join("photos"))),
             Effect::SaveQr { payload, path } => save_qr(&payload, &path),
             Effect::LoadStats => match o.try_server(wait(&Effect::LoadStats), |g| g.stats()) {
@@ -257,11 +262,7 @@ fn apply(
         Effect::Issue(req) => match g.issue_pass(a, &req) {
             Ok(p) => Outcome::Issued(Box::new(g.pass_view(p))),
             Err(Error::Validation(v)) => Outcome::IssueRejected(v),
-            Err(Error::DuplicatePass { existing_id }) => {
-                let mut v = crate::domain::validate::ValidationErrors::default();
-                v.add("name", format!("a pass for this holder exists: {}", &existing_id[..8.min(existing_id.len())]));
-                Outcome::IssueRejected(v)
-            }
+            Err(Error::DuplicatePass { existing_id, held }) => Outcome::IssueDuplicate { held, existing_id },
             Err(e) => failed("pass not issued", e),
         },
         Effect::LoadPasses(f) => match g.list_passes(&f) {
@@ -335,7 +336,9 @@ fn apply(
         // A failed print changes nothing; the message says what to fix and
         // the key can be pressed again.
         Effect::Print { pass_id: Some(id), .. } => match g.get_pass(&id) {
-            Ok(p) => match crate::print::print_pass(&g.cfg.printing(), &p, &g.pass_payload(&p), None, None) {
+            Ok(p) => match g.pass_rule(&p).map_err(|e| e.to_string()).and_then(|rule| {
+                crate::print::print_pass(&g.cfg.printing(), &p, rule.as_ref(), &g.pass_payload(&p), None, None).map_err(|e| e.to_string())
+            }) {
                 Ok(()) => Outcome::Done(format!("printed pass {}", crate::print::short_id(&p.id))),
                 Err(e) => Outcome::Failed(format!("print failed: {e}")),
             },

@@ -117,6 +117,31 @@ fn a_refused_upload_is_its_own_kind_of_alert() {
     assert!(s.contains("#12 pass") && s.contains("offline upload refused"), "{s}");
 }
 
+/// Entries past capacity made offline, and a daily pass entered twice on
+/// one day, are alerts of their own that say why; F9 lists them so.
+#[test]
+fn past_capacity_and_a_daily_pass_twice_say_why() {
+    let mut c = conflict(14);
+    c.kind = "over_capacity".into();
+    c.second = c.first.clone();
+    c.first_offline = true;
+    c.reason = Some("admitted offline past capacity (the venue holds 2, 3 inside now)".into());
+    let mut app = gate_app(true, 1.0, vec![c]);
+    let s = screen(&app);
+    assert!(s.contains(&format!("CONFLICT: admitted offline past capacity (pass {})", &PASS_ID[..8])), "{s}");
+    assert!(s.contains("the venue holds 2, 3 inside now") && s.contains("offline  Gate A · asha"), "{s}");
+    press(&mut app, &[KeyCode::F(9)]);
+    let s = screen(&app);
+    assert!(s.contains("#14 pass") && s.contains("admitted offline past capacity") && s.contains("(the venue holds 2, 3"), "{s}");
+    let mut c = conflict(15);
+    c.reason = Some("a daily pass entered twice on 2026-11-21".into());
+    let mut app = gate_app(true, 1.0, vec![c]);
+    assert!(screen(&app).contains("a daily pass entered twice on 2026-11-21"), "{}", screen(&app));
+    press(&mut app, &[KeyCode::F(9)]);
+    let s = screen(&app);
+    assert!(s.contains("#15 pass") && s.contains("a daily pass entered twice"), "{s}");
+}
+
 #[test]
 fn the_scan_screen_says_where_verdicts_come_from_and_when_the_replica_is_stale() {
     let s = screen(&gate_app(true, 1.0, vec![]));

@@ -6,8 +6,20 @@ use super::*;
 fn passes_search_filters_and_void_with_confirmation() {
     let mut app = signed_in(admin());
     let fx = app.update(Action::GoTo(2)).effects();
-    assert!(matches!(fx.as_slice(), [Effect::LoadPasses(_)]));
+    assert!(matches!(fx.as_slice(), [Effect::LoadPasses(_), Effect::LoadPassTypes]), "{fx:?}");
     app.apply(Screen::Passes, Outcome::Passes(vec![Box::new(pass_view(couple_pass()))]));
+    // The type filter cycles the event's types (its rules), then none.
+    let mut types = event_types();
+    types[0].name = "FESTIVAL".into();
+    app.apply(Screen::Passes, Outcome::PassTypes(types));
+    let filters: Vec<Option<String>> = (0..3)
+        .map(|_| {
+            let fx = press(&mut app, &[KeyCode::Char('t')]);
+            let Some(Effect::LoadPasses(f)) = fx.last() else { panic!("{fx:?}") };
+            f.pass_type.clone()
+        })
+        .collect();
+    assert_eq!(filters, [Some("FESTIVAL".to_string()), Some("COUPLE".to_string()), None]);
     press(&mut app, &[KeyCode::Char('/')]);
     let fx = type_text(&mut app, "asha");
     let Some(Effect::LoadPasses(f)) = fx.last() else { panic!("{fx:?}") };

@@ -245,3 +245,17 @@ pub fn users() -> Vec<gatehouse::domain::user::User> {
     old.disabled = true;
     vec![user("asha", "Asha", Role::Admin), ravi, old, user("omar", "Omar", Role::Operator)]
 }
+
+/// The event's pass types as its rules hold them: the sample config's two,
+/// each admitted once.
+pub fn event_types() -> Vec<gatehouse::domain::rules::TypeRule> {
+    gatehouse::domain::rules::RuleSet::seed(&Config::default().pass_rules().types).types
+}
+
+/// Open the Issue screen, as the worker answers its load of the event's
+/// pass types.
+pub fn open_issue(app: &mut App, types: Vec<gatehouse::domain::rules::TypeRule>) {
+    let fx = app.update(gatehouse::tui::action::Action::GoTo(1));
+    assert!(fx.iter().any(|j| j.effect == Effect::LoadPassTypes), "entering the form reads the event's types: {fx:?}");
+    app.apply(Screen::Issue, Outcome::PassTypes(types));
+}

@@ -94,7 +94,7 @@ impl Batch {
         for s in [p.payment_mode, p.slot, p.key_id, p.created_at, p.created_by] {
             self.put(s);
         }
-        for s in [p.txn_ref, p.scanned_at, p.scanned_by, p.gate, p.voided_at, p.voided_by, p.void_reason] {
+        for s in [p.txn_ref, p.scanned_at, p.scanned_by, p.gate, p.voided_at, p.voided_by, p.void_reason, p.note] {
             self.put_opt(s);
         }
         self.rows += 1;
@@ -129,6 +129,7 @@ impl Batch {
                 voided_by: r.opt(),
                 void_reason: r.opt(),
                 inside,
+                note: r.opt(),
             };
             f(&p);
         }
@@ -247,6 +248,7 @@ mod tests {
             voided_by: None,
             void_reason: Some(""),
             inside: 2,
+            note: Some("CHECK ID"),
         };
         let mut passes = Batch::default();
         passes.push_pass(&pass);

@@ -39,6 +39,8 @@ pub struct PassFacts<'a> {
     pub void_reason: Option<&'a str>,
     /// People of the pass inside now, as its entries and exits left it.
     pub inside: u32,
+    /// Shown loudly at the gate: fixed by the issue block like the holder.
+    pub note: Option<&'a str>,
 }
 
 /// A pass id as the replay's map key. The ids gatehouse makes are UUIDs in
@@ -179,6 +181,7 @@ fn fields_fp(
     created_at: &str,
     created_by: &str,
     phones: Option<&str>,
+    note: Option<&str>,
 ) -> u64 {
     seed.fp()
         .str(pass_type)
@@ -193,6 +196,7 @@ fn fields_fp(
         .str(created_at)
         .str(created_by)
         .opt(phones)
+        .opt(note)
         .finish()
 }
 
@@ -220,6 +224,7 @@ impl ExpPass {
             b.ts,
             b.operator,
             d.phones.as_deref(),
+            d.note.as_deref(),
         );
         ExpPass {
             issue: b.index,
@@ -279,6 +284,7 @@ impl Audit {
             p.created_at,
             p.created_by,
             phones.as_deref(),
+            p.note,
         );
         if e.inside != p.inside {
             self.find(Finding::Diverges {
@@ -334,6 +340,7 @@ impl Audit {
         self.diverges(t, id, "key_id", key_id, &row.key_id);
         self.diverges(t, id, "created_at", issue.ts, &row.created_at);
         self.diverges(t, id, "created_by", issue.operator, &row.created_by);
+        self.diverges(t, id, "note", show(&opt(&d.note)), show(&row.note));
         if let Some(fp) = d.phones.as_deref() {
             let now = pass_phones(keys, key_id, &row.holder_phone, row.holder2_phone.as_deref()).unwrap_or_default();
             if fp != now {

@@ -118,6 +118,9 @@ pub enum ConflictKind {
     /// An uploaded block the server would not take (it does not prove
     /// itself, or the server failed on it alone): kept out, reported.
     Refused,
+    /// An admission made offline that took the venue or a zone past its
+    /// capacity, found when it was uploaded (`reason` says which).
+    OverCapacity,
 }
 
 impl ConflictKind {
@@ -126,6 +129,7 @@ impl ConflictKind {
             ConflictKind::DoubleAdmission => "double_admission",
             ConflictKind::Voided => "voided",
             ConflictKind::Refused => "refused",
+            ConflictKind::OverCapacity => "over_capacity",
         }
     }
 }
@@ -148,7 +152,8 @@ pub struct Conflict<'a> {
     /// displaced. Absent (false) in blocks written before.
     #[serde(default, skip_serializing_if = "super::is_false")]
     pub first_offline: bool,
-    /// For `refused`: why.
+    /// Why, in words: for `refused` and `over_capacity`, and for a second
+    /// entry under a `daily` or `reentry` rule.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Cow<'a, str>>,
 }

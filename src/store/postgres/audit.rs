@@ -69,6 +69,7 @@ impl AuditRows for PgDb<'_> {
                 voided_by: get(r, 18)?,
                 void_reason: get(r, 19)?,
                 inside: get::<i32>(r, 20)?.max(0) as u32,
+                note: get(r, 25)?,
             })
         })
     }

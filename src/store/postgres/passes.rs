@@ -4,12 +4,15 @@ use postgres::Row;
 
 use super::conn::Param;
 use super::{PgDb, get, get_u32, parse_col};
-use crate::domain::pass::{Pass, PaymentMode, ValidPass};
+use crate::domain::pass::{HolderKey, Pass, PaymentMode, ValidPass};
 use crate::domain::rules::EntryState;
 use crate::domain::text::search_fold;
 use crate::error::Result;
 use crate::store::interface::{FirstAdmission, PassFilter, PassRows};
 use crate::store::{filters, ids};
+
+/// Taken by the duplicate check of an issue: issues queue from it to their commit.
+const HOLDER_LOCK: i64 = 0x6761_7465_686f_6c64; // "gatehold"
 
 macro_rules! cols {
     () => {
@@ -133,24 +136,29 @@ impl PassRows for PgDb<'_> {
         Ok(())
     }
 
-    fn find_duplicate_pass(&self, name_key: &str, phone: &str) -> Result<Option<String>> {
-        match self
-            .query_opt("SELECT id FROM passes WHERE name_key = $1 AND holder_phone = $2 AND voided_at IS NULL", &[&name_key, &phone])?
-        {
-            Some(r) => Ok(Some(get(&r, 0)?)),
-            None => Ok(None),
-        }
+    fn find_duplicate_pass(&self, k: &HolderKey) -> Result<Option<String>> {
+        Ok(self.find_duplicate_passes(std::slice::from_ref(k))?.pop().flatten())
     }
 
-    fn find_duplicate_passes(&self, holders: &[(&str, &str)]) -> Result<Vec<Option<String>>> {
-        let mut out = vec![None; holders.len()];
-        for (c, chunk) in holders.chunks(BULK).enumerate() {
-            let keys: Vec<&str> = chunk.iter().map(|h| h.0).collect();
-            let phones: Vec<&str> = chunk.iter().map(|h| h.1).collect();
+    /// Under `HOLDER_LOCK`, held to the end of the transaction: no unique
+    /// index keeps a holder to one pass any more (an admin may allow a
+    /// second), so two gates issuing at once queue here, and the second
+    /// sees the first's pass once it commits.
+    fn find_duplicate_passes(&self, keys: &[HolderKey]) -> Result<Vec<Option<String>>> {
+        self.query("SELECT pg_advisory_xact_lock($1)", &[&HOLDER_LOCK])?;
+        let mut out = vec![None; keys.len()];
+        for (c, chunk) in keys.chunks(BULK).enumerate() {
+            let names: Vec<&str> = chunk.iter().map(|k| k.name_key).collect();
+            let phones: Vec<&str> = chunk.iter().map(|k| k.phone).collect();
+            let types: Vec<&str> = chunk.iter().map(|k| k.pass_type).collect();
+            let slots: Vec<&str> = chunk.iter().map(|k| k.slot).collect();
             let rows = self.query(
-                "SELECT h.n, p.id FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS h(name_key, phone, n)
-                 JOIN passes p ON p.name_key = h.name_key AND p.holder_phone = h.phone AND p.voided_at IS NULL",
-                &[&keys, &phones],
+                "SELECT DISTINCT ON (h.n) h.n, p.id
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS h(name_key, phone, pass_type, slot, n)
+                 JOIN passes p ON p.name_key = h.name_key AND p.holder_phone = h.phone AND p.pass_type = h.pass_type
+                   AND p.slot = h.slot AND p.voided_at IS NULL
+                 ORDER BY h.n, p.created_at, p.id",
+                &[&names, &phones, &types, &slots],
             )?;
             for r in &rows {
                 let n = get::<i64>(r, 0)?;

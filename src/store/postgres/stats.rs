@@ -1,10 +1,11 @@
 //! The stats facts (`store::stats` holds the queries both backends share).
 
 use super::{PgDb, get};
-use crate::domain::stats::{PassGroup, PassState, ResidentGroup, ScanGroup, StatsFacts};
+use crate::domain::scan::Verdict;
+use crate::domain::stats::{MoveGroup, PassGroup, PassState, ResidentGroup, ScanGroup, StatsFacts};
 use crate::error::{Error, Result};
 use crate::store::interface::StatsQuery;
-use crate::store::stats::{INSIDE_BY_GATE, PASS_GROUPS, RESIDENT_GROUPS, SCAN_GROUPS, SCANS_BY_HOUR};
+use crate::store::stats::{INSIDE_BY_GATE, MOVES_BY_MINUTE, PASS_GROUPS, RESIDENT_GROUPS, SCAN_GROUPS, SCANS_BY_HOUR};
 
 impl StatsQuery for PgDb<'_> {
     fn stats_facts(&self, since: &str) -> Result<StatsFacts> {
@@ -36,6 +37,9 @@ impl StatsQuery for PgDb<'_> {
         }
         for r in self.query(SCAN_GROUPS, &[])? {
             f.scans.push(ScanGroup { gate: get(&r, 0)?, verdict: get(&r, 1)?, count: n(get(&r, 2)?) });
+        }
+        for r in self.query(MOVES_BY_MINUTE, &[&Verdict::Admitted.as_str(), &Verdict::Exited.as_str()])? {
+            f.moves_by_minute.push(MoveGroup { minute: get(&r, 0)?, verdict: get(&r, 1)?, count: n(get(&r, 2)?), persons: n(get(&r, 3)?) });
         }
         Ok(f)
     }

@@ -85,6 +85,7 @@ impl AuditRows for SqliteDb<'_> {
                 voided_by: opt_text(r, 18)?,
                 void_reason: opt_text(r, 19)?,
                 inside: count(r, 20)?,
+                note: opt_text(r, 25)?,
             };
             f(&facts)?;
         }

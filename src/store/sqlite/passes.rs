@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteDb, parse_col};
-use crate::domain::pass::{Pass, PaymentMode, ValidPass};
+use crate::domain::pass::{HolderKey, Pass, PaymentMode, ValidPass};
 use crate::domain::text::search_fold;
 use crate::error::Result;
 use crate::store::{filters, ids};
@@ -77,12 +77,14 @@ impl PassRows for SqliteDb<'_> {
         Ok(())
     }
 
-    /// The live (not voided) pass for this holder, if any.
-    fn find_duplicate_pass(&self, name_key: &str, phone: &str) -> Result<Option<String>> {
+    fn find_duplicate_pass(&self, k: &HolderKey) -> Result<Option<String>> {
         Ok(self
             .conn
-            .prepare_cached("SELECT id FROM passes WHERE name_key = ?1 AND holder_phone = ?2 AND voided_at IS NULL")?
-            .query_row(params![name_key, phone], |r| r.get(0))
+            .prepare_cached(
+                "SELECT id FROM passes WHERE name_key = ?1 AND holder_phone = ?2 AND pass_type = ?3 AND slot = ?4
+                 AND voided_at IS NULL ORDER BY created_at, id LIMIT 1",
+            )?
+            .query_row(params![k.name_key, k.phone, k.pass_type, k.slot], |r| r.get(0))
             .optional()?)
     }
 

@@ -155,6 +155,13 @@ const MIGRATIONS: &[&str] = &[
         updated_at TEXT NOT NULL
     );
     "#,
+    // 8: a holder may hold several live passes (another type, another
+    // slot, or an admin's --allow-duplicate): the holder index stays, for
+    // the duplicate check, but no longer unique.
+    r#"
+    DROP INDEX IF EXISTS passes_holder;
+    CREATE INDEX passes_holder ON passes (name_key, holder_phone) WHERE voided_at IS NULL;
+    "#,
 ];
 
 /// Steps that need Rust after a migration's SQL, in the same transaction:

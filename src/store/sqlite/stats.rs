@@ -1,10 +1,11 @@
 //! The stats facts (`store::stats` holds the queries both backends share).
 
 use super::SqliteDb;
-use crate::domain::stats::{PassGroup, PassState, ResidentGroup, ScanGroup, StatsFacts};
+use crate::domain::scan::Verdict;
+use crate::domain::stats::{MoveGroup, PassGroup, PassState, ResidentGroup, ScanGroup, StatsFacts};
 use crate::error::{Error, Result};
 use crate::store::interface::StatsQuery;
-use crate::store::stats::{INSIDE_BY_GATE, PASS_GROUPS, RESIDENT_GROUPS, SCAN_GROUPS, SCANS_BY_HOUR};
+use crate::store::stats::{INSIDE_BY_GATE, MOVES_BY_MINUTE, PASS_GROUPS, RESIDENT_GROUPS, SCAN_GROUPS, SCANS_BY_HOUR};
 
 impl StatsQuery for SqliteDb<'_> {
     fn stats_facts(&self, since: &str) -> Result<StatsFacts> {
@@ -40,6 +41,11 @@ impl StatsQuery for SqliteDb<'_> {
         let mut st = c.prepare_cached(SCAN_GROUPS)?;
         let rows = st.query_map([], |r| Ok(ScanGroup { gate: r.get(0)?, verdict: r.get(1)?, count: n(r.get(2)?) }))?;
         f.scans = rows.collect::<rusqlite::Result<_>>()?;
+        let mut st = c.prepare_cached(MOVES_BY_MINUTE)?;
+        let rows = st.query_map([Verdict::Admitted.as_str(), Verdict::Exited.as_str()], |r| {
+            Ok(MoveGroup { minute: r.get(0)?, verdict: r.get(1)?, count: n(r.get(2)?), persons: n(r.get(3)?) })
+        })?;
+        f.moves_by_minute = rows.collect::<rusqlite::Result<_>>()?;
         Ok(f)
     }
 }

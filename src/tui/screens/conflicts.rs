@@ -75,13 +75,19 @@ impl ConflictList {
         let mut lines: Vec<Line> = Vec::new();
         for (i, c) in open.iter().enumerate().skip(start).take(per) {
             let mark = if i == self.selected { "▸" } else { " " };
-            let what = match c.kind.as_str() {
-                "voided" => "admitted offline, pass voided",
-                "refused" => "offline upload refused",
-                _ => "admitted twice, counted once",
+            let what = match (c.kind.as_str(), &c.reason) {
+                ("voided", _) => "admitted offline, pass voided".into(),
+                ("refused", _) => "offline upload refused".into(),
+                ("over_capacity", _) => "admitted offline past capacity".into(),
+                // A daily or re-entry pass: the reason says which rule.
+                (_, Some(why)) => visible(why),
+                _ => "admitted twice, counted once".into(),
             };
             let head = format!("{mark}#{} pass {} {what}", c.block, c.pass.get(..8).unwrap_or(&c.pass));
-            let detail = if c.kind == "refused" {
+            let detail = if c.kind == "over_capacity" {
+                let why = c.reason.as_deref().unwrap_or("").trim_start_matches("admitted offline past capacity ");
+                format!("   {} {}", side(&c.first), visible(why))
+            } else if c.kind == "refused" {
                 format!("   {} / {}", crate::tui::widgets::text::visible(c.reason.as_deref().unwrap_or("")), side(&c.second))
             } else if c.kind == "voided" {
                 format!("   voided {} / admitted {}", side(&c.first), side(&c.second))

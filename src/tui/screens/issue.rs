@@ -9,7 +9,8 @@ use ratatui::widgets::{Block, Paragraph, Widget};
 
 use super::{Ctx, error_row, field_row, nav_keys, short, text_keys};
 use crate::config::Config;
-use crate::domain::pass::{PassRequest, format_money, to_cents};
+use crate::domain::pass::{PassRequest, format_money};
+use crate::domain::rules::TypeRule;
 use crate::domain::validate::ValidationErrors;
 use crate::service::PassView;
 use crate::tui::action::Action;
@@ -51,6 +52,12 @@ pub struct IssueForm {
     pub errors: ValidationErrors,
     pub issued: Option<Box<PassView>>,
     pub busy: bool,
+    /// The event's pass types, from its rules in the database (loaded on
+    /// entering the screen): what the core validates against.
+    pub types: Vec<TypeRule>,
+    /// The holder already has a live pass of this type and slot: which, in
+    /// words, and its id, until the admin says y (issue another) or n.
+    pub duplicate: Option<(String, String)>,
 }
 
 impl Default for IssueForm {
@@ -68,13 +75,19 @@ impl Default for IssueForm {
             errors: ValidationErrors::default(),
             issued: None,
             busy: false,
+            types: Vec::new(),
+            duplicate: None,
         }
     }
 }
 
 impl IssueForm {
-    pub fn is_couple(&self, cfg: &Config) -> bool {
-        cfg.pass_types.get(self.type_idx).is_some_and(|t| t.persons == 2)
+    pub fn pass_type(&self) -> Option<&TypeRule> {
+        self.types.get(self.type_idx)
+    }
+
+    pub fn is_couple(&self, _cfg: &Config) -> bool {
+        self.pass_type().is_some_and(|t| t.persons == 2)
     }
 
     pub fn fields(&self, cfg: &Config) -> Vec<IssueField> {
@@ -124,7 +137,7 @@ impl IssueForm {
     pub fn cycle(&mut self, cfg: &Config, delta: isize) {
         let step = |i: usize, n: usize| ((i as isize + delta).rem_euclid(n.max(1) as isize)) as usize;
         match self.focus {
-            IssueField::Type => self.type_idx = step(self.type_idx, cfg.pass_types.len()),
+            IssueField::Type => self.type_idx = step(self.type_idx, self.types.len()),
             IssueField::Payment => self.payment_idx = step(self.payment_idx, PAYMENTS.len()),
             IssueField::Slot => self.slot_idx = step(self.slot_idx, cfg.event.slots.len()),
             _ => {}
@@ -135,7 +148,7 @@ impl IssueForm {
         let couple = self.is_couple(cfg);
         let online = self.payment_idx == 1;
         PassRequest {
-            pass_type: cfg.pass_types.get(self.type_idx).map(|t| t.name.clone()).unwrap_or_default(),
+            pass_type: self.pass_type().map(|t| t.name.clone()).unwrap_or_default(),
             name: self.name.value(),
             phone: self.phone.value(),
             name2: couple.then(|| self.name2.value()),
@@ -145,19 +158,22 @@ impl IssueForm {
             slot: cfg.event.slots.get(self.slot_idx).cloned(),
             price_override: None,
             note: None,
+            allow_duplicate: false,
         }
     }
 
     /// Start again for the next pass, keeping the choices.
     pub fn reset(&mut self) {
         let (t, p, s) = (self.type_idx, self.payment_idx, self.slot_idx);
-        *self = IssueForm { type_idx: t, payment_idx: p, slot_idx: s, focus: IssueField::Name, ..Default::default() };
+        let types = std::mem::take(&mut self.types);
+        *self = IssueForm { type_idx: t, payment_idx: p, slot_idx: s, focus: IssueField::Name, types, ..Default::default() };
     }
 }
 
 impl Component for IssueForm {
     fn editing_text(&self) -> bool {
         self.issued.is_none()
+            && self.duplicate.is_none()
             && matches!(self.focus, IssueField::Name | IssueField::Phone | IssueField::Name2 | IssueField::Phone2 | IssueField::Txn)
     }
 
@@ -168,6 +184,8 @@ impl Component for IssueForm {
     fn footer(&self) -> &'static str {
         if self.issued.is_some() {
             "p print  s save PNG  n/Enter issue another  Tab next screen"
+        } else if self.duplicate.is_some() {
+            "y issue another pass to this holder  n/Esc back to the form"
         } else {
             "↑↓ field  ←→ choose  Enter next/issue  Esc leave field  F1 help"
         }
@@ -182,6 +200,13 @@ impl Component for IssueForm {
             return Some(text_keys(key));
         }
         let issued = self.issued.is_some();
+        if self.duplicate.is_some() && !issued {
+            return match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Confirm(true)),
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => Some(Action::Confirm(false)),
+                _ => None,
+            };
+        }
         match key.code {
             KeyCode::Char('p') if issued => Some(Action::Print),
             KeyCode::Char('s') if issued => Some(Action::SavePng),
@@ -194,12 +219,13 @@ impl Component for IssueForm {
         }
     }
 
-    /// Opening the screen: the name field takes the keys.
+    /// Opening the screen: the name field takes the keys, and the event's
+    /// pass types are read again (an admin may have changed the rules).
     fn enter(&mut self) -> Vec<Effect> {
         if self.issued.is_none() && self.focus == IssueField::Type && !self.dirty() {
             self.focus = IssueField::Name;
         }
-        vec![]
+        vec![Effect::LoadPassTypes]
     }
 
     fn update(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
@@ -218,6 +244,22 @@ impl Component for IssueForm {
                 Action::Print => vec![Effect::Print { pass_id: Some(v.pass.id.clone()), resident_id: None }],
                 _ => vec![],
             };
+        }
+        if self.duplicate.is_some() {
+            match action {
+                Action::Confirm(true) if !self.busy => {
+                    self.duplicate = None;
+                    self.busy = true;
+                    return vec![Effect::Issue(PassRequest { allow_duplicate: true, ..self.request(cfg) })];
+                }
+                Action::Confirm(false) | Action::Back => {
+                    self.duplicate = None;
+                    self.focus = IssueField::Name;
+                    *cx.status = None;
+                }
+                _ => {}
+            }
+            return vec![];
         }
         match action {
             Action::Up => self.move_focus(cfg, -1),
@@ -262,6 +304,19 @@ impl Component for IssueForm {
                 }
                 self.errors = e;
             }
+            Outcome::IssueDuplicate { held, existing_id } => {
+                self.busy = false;
+                cx.warn("this holder has such a pass already: y issues another, n goes back");
+                self.duplicate = Some((held, existing_id));
+            }
+            Outcome::PassTypes(types) => {
+                self.type_idx = self.type_idx.min(types.len().saturating_sub(1));
+                self.types = types;
+                // A type that changed from a couple to a single takes the focus off its second holder.
+                if !self.fields(cx.cfg).contains(&self.focus) {
+                    self.focus = IssueField::Name;
+                }
+            }
             Outcome::Failed(_) => self.busy = false,
             _ => {}
         }
@@ -291,7 +346,7 @@ fn render_form(f: &IssueForm, v: &View, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     block.render(area, buf);
     let err = |k: &str| f.errors.get(k);
-    let ptype = cfg.pass_types.get(f.type_idx);
+    let ptype = f.pass_type();
     let mut y = inner.y;
     for field in f.fields(cfg) {
         if y >= inner.y + inner.height {
@@ -307,13 +362,14 @@ fn render_form(f: &IssueForm, v: &View, area: Rect, buf: &mut Buffer) {
         };
         match field {
             IssueField::Type => {
-                let v = ptype.map_or("?".to_string(), |t| {
+                let v = ptype.map_or("(reading the event's types…)".to_string(), |t| {
                     format!(
-                        "{} · {} person{} · {}",
+                        "{} · {} person{} · {} · {}",
                         t.name,
                         t.persons,
                         if t.persons == 1 { "" } else { "s" },
-                        format_money(to_cents(t.price), &cfg.event.currency)
+                        format_money(t.price_cents, &cfg.event.currency),
+                        t.entry.as_str()
                     )
                 });
                 choice_row("Pass type", &v, focused, theme, row, buf);
@@ -340,7 +396,25 @@ fn render_form(f: &IssueForm, v: &View, area: Rect, buf: &mut Buffer) {
             y += 1;
         }
     }
-    // Errors the form has no row for (e.g. a duplicate holder) go last.
+    if let Some((held, id)) = &f.duplicate {
+        y += 1;
+        let rows = (inner.y + inner.height).saturating_sub(y);
+        let lines = vec![
+            Line::from(Span::styled(format!("{} ({})", visible(held), short(id)), theme.error())),
+            Line::from(vec![
+                Span::raw("Issue another pass to this holder?  "),
+                Span::styled("y", theme.key()),
+                Span::raw(" yes   "),
+                Span::styled("n", theme.key()),
+                Span::raw(" no"),
+            ]),
+        ];
+        let x = inner.x + 2.min(inner.width);
+        let area = Rect { x, y, width: inner.width.saturating_sub(2), height: rows };
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }).render(area, buf);
+        return;
+    }
+    // Errors the form has no row for go last.
     let shown = ["type", "name", "phone", "name2", "phone2", "payment", "txn", "slot"];
     for e in f.errors.0.iter().filter(|e| !shown.contains(&e.field)) {
         y += 1;

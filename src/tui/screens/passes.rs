@@ -51,6 +51,8 @@ pub struct PassesState {
     pub selected: usize,
     pub detail: bool,
     pub prompt: Option<Prompt>,
+    /// The event's pass type names (its rules), for the type filter.
+    pub types: Vec<String>,
 }
 
 impl Default for PassesState {
@@ -66,6 +68,7 @@ impl Default for PassesState {
             selected: 0,
             detail: false,
             prompt: None,
+            types: Vec::new(),
         }
     }
 }
@@ -146,8 +149,7 @@ impl Component for PassesState {
                 }
             }
             Action::FilterType => {
-                let names: Vec<String> = cx.cfg.pass_types.iter().map(|t| t.name.clone()).collect();
-                self.type_filter = cycle_opt(&names, self.type_filter.as_ref());
+                self.type_filter = cycle_opt(&self.types, self.type_filter.as_ref());
                 return self.reload();
             }
             Action::FilterStatus => {
@@ -206,6 +208,10 @@ impl Component for PassesState {
                 self.selected = self.selected.min(self.rows.len().saturating_sub(1));
                 vec![]
             }
+            Outcome::PassTypes(types) => {
+                self.types = types.into_iter().map(|t| t.name).collect();
+                vec![]
+            }
             Outcome::PassChanged(p, what) => {
                 cx.say(format!("pass {} {what}", short(&p.id)));
                 vec![Effect::LoadPasses(self.filter()), Effect::LoadStats]
@@ -215,7 +221,9 @@ impl Component for PassesState {
     }
 
     fn enter(&mut self) -> Vec<Effect> {
-        self.reload()
+        let mut fx = self.reload();
+        fx.push(Effect::LoadPassTypes);
+        fx
     }
 
     /// The list shows a pass's new status without `r`.
