@@ -113,7 +113,7 @@ fn two_gates_share_one_database_and_a_wrong_key_is_refused() {
     let o = run(&["--data-dir", s, "db", "status", "--json"], None, &[]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
     assert_eq!(v["backend"], "postgresql");
-    assert_eq!(v["schema_version"], 6);
+    assert_eq!(v["schema_version"], 7);
     assert!(v["server_version"].as_str().unwrap().starts_with(char::is_numeric), "{v}");
     assert!(v["round_trip_ms"].as_f64().unwrap() >= 0.0);
 }

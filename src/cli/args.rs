@@ -107,6 +107,9 @@ pub enum Command {
     /// HMAC keys.
     #[command(subcommand, after_help = "Examples:\n  gatehouse key list\n  gatehouse --user asha key rotate")]
     Key(KeyCmd),
+    /// The event's gates: enrolment tokens, the list, revocation.
+    #[command(subcommand, after_help = "Examples:\n  gatehouse --user asha gate token --gate \"Gate B\"\n  gatehouse gate list")]
+    Gate(GateCmd),
     /// Upload this gate's offline scans, then pull the server's changes
     /// into its replica (PostgreSQL gates).
     #[command(after_help = "Examples:\n  gatehouse sync\n  gatehouse sync --json")]
@@ -182,6 +185,11 @@ pub struct InitArgs {
     /// gate's key file, checked against the ledger before it is used.
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    /// Join an event already in the shared database with a one-time token
+    /// from `gatehouse gate token`: this gate makes its own device key and
+    /// carries no key file.
+    #[arg(long, value_name = "TOKEN", conflicts_with = "key_file")]
+    pub enroll: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -670,6 +678,36 @@ pub enum KeyCmd {
     /// anyone can check a GH2 code with (README, "Payload format").
     #[command(after_help = "Examples:\n  gatehouse key public\n  gatehouse key public --json")]
     Public(JsonFlag),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GateCmd {
+    /// A one-time token that enrols one new gate laptop under the name
+    /// `--gate NAME` gives (admins); it expires in 30 minutes.
+    #[command(
+        after_help = "Examples:\n  gatehouse --user asha gate token --gate \"Gate B\"\n  gatehouse --user asha gate token --gate \"Gate B\" --json"
+    )]
+    Token {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Each gate: name, enrolment, last seen, online or offline, revoked.
+    #[command(after_help = "Examples:\n  gatehouse gate list\n  gatehouse gate list --json")]
+    List {
+        /// Online means synced within this many seconds.
+        #[arg(long, value_name = "SECS", default_value_t = crate::service::ONLINE_SECS)]
+        within: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disown a gate (admins): its later blocks and uploads are refused.
+    #[command(after_help = "Example:\n  gatehouse --user asha gate revoke \"Gate B\"")]
+    Revoke {
+        /// The gate's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

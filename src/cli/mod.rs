@@ -6,6 +6,8 @@ mod bench;
 mod camera;
 mod console;
 mod db;
+mod enrol;
+mod gates;
 mod init;
 mod manual;
 mod offline;
@@ -137,6 +139,7 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
             ok
         }
         Command::Db(c) => db::run(cli, g, c),
+        Command::Gate(c) => gates::run(cli, g, c),
         Command::Event(EventCmd::Rules(RulesCmd::Set { file })) => {
             let actor = admin_in(cli, g, "set the event's rules")?;
             let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;

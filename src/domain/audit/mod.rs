@@ -376,6 +376,9 @@ impl Audit {
             | Event::UserUnlock(_)
             | Event::UserPasswd(_)
             | Event::KeyRotate(_)
+            | Event::GateToken(_)
+            | Event::GateEnrol(_)
+            | Event::GateRevoke(_)
             | Event::Restore(_) => {
                 if let Event::KeyRotate(KeyRotate { key_id, public: Some(p) }) = &e {
                     self.issuing.insert(key_id.to_string(), (p.to_string(), b.index));

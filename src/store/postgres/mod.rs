@@ -9,6 +9,7 @@ mod conn;
 mod connect;
 mod copy;
 mod functions;
+mod gates;
 mod keys;
 mod ledger;
 mod passes;

@@ -155,6 +155,29 @@ const MIGRATIONS: &[&str] = &[
         updated_at TEXT NOT NULL
     );
     "#,
+    // 7: enrolled gates (device public keys, last seen, revocation) and
+    // one-time enrolment tokens, stored only as hashes (service::gates).
+    r#"
+    CREATE TABLE gates (
+        name        TEXT PRIMARY KEY,
+        key_id      TEXT UNIQUE,
+        public_key  TEXT,
+        enrolled_at TEXT NOT NULL,
+        enrolled_by TEXT NOT NULL,
+        block       BIGINT NOT NULL,
+        last_seen   TEXT,
+        revoked_at  TEXT,
+        revoked_by  TEXT
+    );
+    CREATE TABLE gate_tokens (
+        token_hash TEXT PRIMARY KEY,
+        gate       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at    TEXT
+    );
+    "#,
 ];
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

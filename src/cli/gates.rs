@@ -1,0 +1,56 @@
+//! `gatehouse gate`: enrolment tokens, the gate list, revocation.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, anyhow};
+
+use super::args::{Cli, GateCmd};
+use super::output::{self, say};
+use crate::service::Gatehouse;
+
+pub fn run(cli: &Cli, g: &mut Gatehouse, c: &GateCmd) -> Result<ExitCode> {
+    match c {
+        GateCmd::Token { json } => {
+            let name = cli.gate.as_deref().ok_or_else(|| anyhow!("name the new gate: gatehouse gate token --gate NAME"))?;
+            let actor = super::admin_in(cli, g, "make enrolment tokens")?;
+            let t = g.gate_token(&actor, name)?;
+            if *json {
+                output::json(&t);
+            } else {
+                say!("one-time enrolment token for gate {:?} (expires {}; used once):", t.gate, output::when(&t.expires_at));
+                say!("{}", t.token);
+                say!("on the new laptop: gatehouse init --data-dir DIR --database URL --enroll {}", t.token);
+            }
+        }
+        GateCmd::List { within, json } => {
+            let gates = g.gates(*within)?;
+            if *json {
+                output::json(&gates);
+            } else if gates.is_empty() {
+                say!("no gates are listed yet (gates on a shared database are listed when they join)");
+            } else {
+                say!("{:<20} {:<9} {:<20} {:<20} {:<8} REVOKED", "GATE", "KEY", "ENROLLED", "LAST SEEN", "STATUS");
+                for v in &gates {
+                    let seen = v.last_seen.as_deref().map(output::when).unwrap_or_else(|| "never".into());
+                    let revoked = v.revoked_at.as_deref().map(output::when).unwrap_or_else(|| "-".into());
+                    let status = if v.online { "online" } else { "offline" };
+                    say!(
+                        "{:<20} {:<9} {:<20} {:<20} {:<8} {}",
+                        output::escape(&v.name),
+                        v.key,
+                        output::when(&v.enrolled_at),
+                        seen,
+                        status,
+                        revoked
+                    );
+                }
+            }
+        }
+        GateCmd::Revoke { name } => {
+            let actor = super::admin_in(cli, g, "revoke gates")?;
+            let v = g.revoke_gate(&actor, name)?;
+            say!("gate {:?} revoked: blocks its key signs from now on are refused, and so are its uploads", v.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,165 @@
+//! Who may sign which block, as the chain itself says: a `gate_token`
+//! block lets one gate enrol once; the `gate_enrol` block that spends it
+//! carries the gate's device public key and is signed by it; from a
+//! `gate_revoke` block on, that key signs nothing of this event. The chain
+//! walk learns all three as it goes, so a key added to the gates table by
+//! hand is still unknown to `ledger verify`.
+//!
+//! Device signatures are checked in batches (ed25519-dalek's batch
+//! equation): a batch that fails is checked again one by one, strictly,
+//! to name its first bad block.
+
+use std::collections::HashMap;
+
+use ed25519_dalek::{Signature, VerifyingKey};
+
+use super::device::{DevicePublic, token_hash};
+use super::events::{Event, GateEnrol};
+use super::issuing::SIG_LEN;
+use super::keys::KeyRing;
+use super::ledger::{BlockRef, Hash, Problem};
+
+/// Signatures checked together; large enough to halve the cost of each.
+const BATCH: usize = 128;
+
+/// A 64-byte signature from 128 hex digits.
+pub fn parse_sig(hex: &str) -> Option<[u8; SIG_LEN]> {
+    if hex.len() != 2 * SIG_LEN {
+        return None;
+    }
+    let lo = super::ledger::from_hex(&hex[..64])?;
+    let hi = super::ledger::from_hex(&hex[64..])?;
+    let mut out = [0u8; SIG_LEN];
+    out[..32].copy_from_slice(&lo);
+    out[32..].copy_from_slice(&hi);
+    Some(out)
+}
+
+struct Learned {
+    gate: String,
+    key: VerifyingKey,
+    revoked: bool,
+}
+
+struct Token {
+    gate: String,
+    expires_at: String,
+    used: bool,
+}
+
+struct Pending {
+    index: u64,
+    prev: Hash,
+    hash: Hash,
+    sig: Signature,
+    key: VerifyingKey,
+}
+
+#[derive(Default)]
+pub(super) struct Signers {
+    gates: HashMap<String, Learned>,
+    tokens: HashMap<String, Token>,
+    pending: Vec<Pending>,
+    /// HMAC blocks this station could not check (it holds no key file).
+    pub hmac_unchecked: u64,
+}
+
+impl Signers {
+    /// Check block `b`'s device signature, or set it aside for the batch.
+    pub fn check(&mut self, keys: &KeyRing, b: &BlockRef, prev: Hash, hash: Hash) -> Result<(), Problem> {
+        let index = b.index;
+        let sig = parse_sig(b.signature).ok_or(Problem::BadSignature { index })?;
+        if b.event == "gate_enrol" {
+            return self.enrol(b, &hash, &sig);
+        }
+        let key = match self.gates.get(b.key_id) {
+            Some(g) if g.revoked => return Err(Problem::RevokedSigner { index, gate: g.gate.clone() }),
+            Some(g) if g.gate != b.gate => return Err(Problem::WrongSigner { index, gate: b.gate.into(), signer: g.gate.clone() }),
+            Some(g) => g.key,
+            // This station's own key: its local chain of offline blocks,
+            // which holds no enrolment.
+            None => match keys.device().filter(|d| d.key_id() == b.key_id) {
+                Some(d) => *DevicePublic::of(d, b.gate).verifying_key(),
+                None => return Err(Problem::UnknownKey { index, key_id: b.key_id.to_string() }),
+            },
+        };
+        self.pending.push(Pending { index, prev, hash, sig: Signature::from_bytes(&sig), key });
+        Ok(())
+    }
+
+    /// A `gate_enrol` block signed by the key it enrols: checked now (its
+    /// key is needed for the blocks after it), with the token it spends.
+    fn enrol(&mut self, b: &BlockRef, hash: &Hash, sig: &[u8; SIG_LEN]) -> Result<(), Problem> {
+        let index = b.index;
+        let bad = |why: &str| Problem::Unenrolled { index, gate: b.gate.to_string(), why: why.to_string() };
+        let Ok(Event::GateEnrol(GateEnrol { gate, key_id: Some(id), public: Some(public), token: Some(token) })) =
+            Event::parse(b.event, b.data)
+        else {
+            return Err(bad("its data names no key and token"));
+        };
+        if gate != b.gate || id != b.key_id {
+            return Err(bad("its data names another gate or key"));
+        }
+        let key = DevicePublic::from_hex(&id, &gate, &public).ok_or_else(|| bad("its public key is not a valid Ed25519 key"))?;
+        if !key.verify(hash, sig) {
+            return Err(Problem::BadSignature { index });
+        }
+        let t = self.tokens.get_mut(&token_hash(&token)).ok_or_else(|| bad("no earlier gate_token block made its token"))?;
+        if t.used {
+            return Err(bad("its token was used already"));
+        }
+        if t.gate != gate {
+            return Err(bad("its token was made for another gate"));
+        }
+        if b.ts > t.expires_at.as_str() {
+            return Err(bad("its token had expired"));
+        }
+        t.used = true;
+        self.gates.insert(id.into_owned(), Learned { gate: gate.into_owned(), key: *key.verifying_key(), revoked: false });
+        Ok(())
+    }
+
+    /// Learn a token or a revocation from a block whose seal held.
+    pub fn observe(&mut self, b: &BlockRef) {
+        if !b.event.starts_with("gate_") {
+            return;
+        }
+        match Event::parse(b.event, b.data) {
+            Ok(Event::GateToken(t)) => {
+                let token = Token { gate: t.gate.into_owned(), expires_at: t.expires_at.into_owned(), used: false };
+                self.tokens.insert(t.token_hash.into_owned(), token);
+            }
+            Ok(Event::GateRevoke(r)) => {
+                for (id, g) in self.gates.iter_mut() {
+                    if g.gate == r.gate && r.key_id.as_deref().is_none_or(|k| k == id) {
+                        g.revoked = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn batch_full(&self) -> bool {
+        self.pending.len() >= BATCH
+    }
+
+    /// Check the waiting signatures: on failure, the first bad block's
+    /// problem, index and previous hash (where the walk stops).
+    pub fn flush(&mut self) -> Result<(), (Problem, u64, Hash)> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let msgs: Vec<&[u8]> = pending.iter().map(|p| p.hash.as_slice()).collect();
+        let sigs: Vec<Signature> = pending.iter().map(|p| p.sig).collect();
+        let keys: Vec<VerifyingKey> = pending.iter().map(|p| p.key).collect();
+        if ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok() {
+            return Ok(());
+        }
+        match pending.iter().find(|p| p.key.verify_strict(&p.hash, &p.sig).is_err()) {
+            Some(p) => Err((Problem::BadSignature { index: p.index }, p.index, p.prev)),
+            None => Ok(()),
+        }
+    }
+}
