@@ -290,6 +290,10 @@ fn every_screen_at_80x24_and_120x40() {
     let mut stats = signed_in(admin());
     stats.update(Action::GoTo(5));
     snap("stats", &stats);
+    let mut with_gates = signed_in(admin());
+    with_gates.gates = gates();
+    with_gates.update(Action::GoTo(5));
+    snap("stats_gates", &with_gates);
     stats.update(Action::ToggleHelp);
     snap("help_admin", &stats);
     let mut op_help = signed_in(operator());
