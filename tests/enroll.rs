@@ -89,6 +89,13 @@ fn a_gate_enrols_by_token_and_its_last_seen_stops_when_its_link_is_cut() {
     assert_eq!((r["uploaded"].as_u64(), r["queued"].as_u64()), (Some(1), Some(0)), "{r}");
     let v = json_of(&gh(&["--data-dir", &p.a, "ledger", "verify", "--json"], None, &[]));
     assert_eq!(v["ok"], true, "{v}");
+    // B, with no key file, checks every device signature and says which HMAC blocks it could not.
+    let o = gh(&["--data-dir", &p.b, "ledger", "verify", "--json"], None, &[]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", out_text(&o)));
+    assert_eq!(v["chain_ok"], true, "{v}");
+    assert_eq!(v["ok"], true, "the audit says what it could not fingerprint, and finds nothing wrong: {v}");
+    assert!(v["audit"]["not_covered"].to_string().contains("no event key file"), "{v}");
+    assert!(v["hmac_unchecked"].as_u64().unwrap_or(0) > 0, "{v}");
     let db = pg::db_name(&p.url);
     let signers: Vec<String> = pg::server()
         .client(&db)

@@ -163,3 +163,161 @@ impl Signers {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::device::DeviceKey;
+    use crate::domain::events::{GateRevoke, GateToken};
+    use crate::domain::ledger::{StoredBlock, Verifier, VerifyReport, seal};
+
+    /// A chain built block by block, each sealed by the ring given.
+    #[derive(Default)]
+    struct Chain(Vec<StoredBlock>);
+
+    impl Chain {
+        fn add(&mut self, keys: &KeyRing, gate: &str, event: &Event) -> u64 {
+            let (name, data) = event.to_block().unwrap();
+            let head = self.0.last().map(|b| (b.index, b.hash.as_str()));
+            let s = seal(keys, head, ["2026-12-01T10:00:00Z", "asha", gate, name], &data).unwrap();
+            let i = s.index;
+            self.0.push(StoredBlock {
+                index: i,
+                ts: "2026-12-01T10:00:00Z".into(),
+                operator: "asha".into(),
+                gate: gate.into(),
+                event: name.into(),
+                data: s.data,
+                prev_hash: s.prev_hash,
+                hash: s.hash,
+                key_id: s.key_id,
+                signature: s.signature,
+            });
+            i
+        }
+
+        fn scan(&mut self, keys: &KeyRing, gate: &str) -> u64 {
+            let data = serde_json::json!({"n": self.0.len()});
+            let head = self.0.last().map(|b| (b.index, b.hash.as_str()));
+            let s = seal(keys, head, ["2026-12-01T10:00:00Z", "omar", gate, "offline_event"], &data).unwrap();
+            let i = s.index;
+            self.0.push(StoredBlock {
+                index: i,
+                ts: "2026-12-01T10:00:00Z".into(),
+                operator: "omar".into(),
+                gate: gate.into(),
+                event: "offline_event".into(),
+                data: s.data,
+                prev_hash: s.prev_hash,
+                hash: s.hash,
+                key_id: s.key_id,
+                signature: s.signature,
+            });
+            i
+        }
+
+        fn verify(&self, keys: &KeyRing) -> VerifyReport {
+            let mut v = Verifier::new(keys, None);
+            for b in &self.0 {
+                if let Err(p) = v.push(&b.as_ref(), &mut |_| true) {
+                    return v.failed(p);
+                }
+            }
+            v.finish()
+        }
+    }
+
+    fn hmac() -> KeyRing {
+        KeyRing::new(&[("01".into(), [3u8; 32])]).unwrap()
+    }
+
+    /// An event whose admin made a token for Gate B, and B enrolled with it.
+    fn enrolled() -> (Chain, KeyRing, KeyRing) {
+        let admin = hmac();
+        let b = KeyRing::for_device(DeviceKey::from_seed(&[5u8; 32]));
+        let d = b.device().unwrap();
+        let mut c = Chain::default();
+        let token = "GT-TESTTOKEN";
+        c.add(
+            &admin,
+            "Gate A",
+            &Event::GateToken(GateToken {
+                gate: "Gate B".into(),
+                token_hash: token_hash(token).into(),
+                expires_at: "2026-12-01T10:30:00Z".into(),
+            }),
+        );
+        let enrol = GateEnrol {
+            gate: "Gate B".into(),
+            key_id: Some(d.key_id().into()),
+            public: Some(d.public_hex().into()),
+            token: Some(token.into()),
+        };
+        c.add(&b, "Gate B", &Event::GateEnrol(enrol));
+        (c, admin, b)
+    }
+
+    #[test]
+    fn an_enrolled_gates_blocks_verify_in_batches_and_a_bad_one_is_named_first() {
+        let (mut c, admin, b) = enrolled();
+        for _ in 0..300 {
+            c.scan(&b, "Gate B");
+        }
+        c.scan(&admin, "Gate A");
+        let r = c.verify(&admin);
+        assert!(r.ok && r.blocks == 303, "{r:?}");
+        // A gate with no key file checks its peers' device signatures, and counts the HMAC blocks it cannot check.
+        let r = c.verify(&b);
+        assert!(r.ok && r.hmac_unchecked == 2, "{r:?}");
+
+        // A bad signature inside a batch is named, before a later broken link.
+        let mut bad = Chain(c.0.clone());
+        let sig = &mut bad.0[150].signature;
+        let flipped = if sig.starts_with('0') { "1" } else { "0" };
+        sig.replace_range(0..1, flipped);
+        bad.0[250].prev_hash = "00".repeat(32);
+        let r = bad.verify(&admin);
+        assert_eq!(r.problem, Some(Problem::BadSignature { index: 150 }), "{r:?}");
+        assert_eq!(r.blocks, 150);
+    }
+
+    #[test]
+    fn a_block_signed_as_another_gate_or_after_revocation_is_named() {
+        let (c, admin, b) = enrolled();
+        let mut other = Chain(c.0.clone());
+        other.scan(&b, "Gate A");
+        let r = other.verify(&admin);
+        assert_eq!(r.problem, Some(Problem::WrongSigner { index: 2, gate: "Gate A".into(), signer: "Gate B".into() }));
+
+        let mut revoked = Chain(c.0.clone());
+        revoked.scan(&b, "Gate B");
+        revoked.add(&admin, "Gate A", &Event::GateRevoke(GateRevoke { gate: "Gate B".into(), key_id: None }));
+        let after = revoked.scan(&b, "Gate B");
+        let r = revoked.verify(&admin);
+        assert_eq!(r.problem, Some(Problem::RevokedSigner { index: after, gate: "Gate B".into() }));
+    }
+
+    #[test]
+    fn an_enrolment_needs_an_unused_token_for_its_gate() {
+        let (c, admin, _) = enrolled();
+        // The same token spent again by another laptop.
+        let thief = KeyRing::for_device(DeviceKey::from_seed(&[6u8; 32]));
+        let d = thief.device().unwrap();
+        let again = GateEnrol {
+            gate: "Gate B".into(),
+            key_id: Some(d.key_id().into()),
+            public: Some(d.public_hex().into()),
+            token: Some("GT-TESTTOKEN".into()),
+        };
+        let mut twice = Chain(c.0.clone());
+        let i = twice.add(&thief, "Gate B", &Event::GateEnrol(again));
+        assert!(
+            matches!(twice.verify(&admin).problem, Some(Problem::Unenrolled { index, ref why, .. }) if index == i && why.contains("used already"))
+        );
+
+        // A key no enrolment names.
+        let mut stranger = Chain(c.0.clone());
+        let i = stranger.scan(&thief, "Gate Z");
+        assert_eq!(stranger.verify(&admin).problem, Some(Problem::UnknownKey { index: i, key_id: d.key_id().into() }));
+    }
+}

@@ -81,12 +81,18 @@ pub struct NotCovered {
     pub table: &'static str,
     pub field: &'static str,
     pub rows: u64,
+    pub why: &'static str,
 }
+
+/// Why a field is not covered: blocks older than the field's record...
+pub const BEFORE_RECORDED: &str = "their blocks were written before the ledger recorded it";
+/// ...or a station with no key file, which cannot recompute keyed fingerprints.
+pub const NO_KEY_FILE: &str = "this gate holds no event key file to fingerprint them with (audit on the first gate)";
 
 impl std::fmt::Display for NotCovered {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (t, f2, n) = (self.table, self.field, self.rows);
-        write!(f, "{t}.{f2} of {n} row(s) not checked: their blocks were written before the ledger recorded it")
+        let (t, f2, n, why) = (self.table, self.field, self.rows, self.why);
+        write!(f, "{t}.{f2} of {n} row(s) not checked: {why}")
     }
 }
 
@@ -190,7 +196,7 @@ pub struct Audit {
     scan_mismatch: Vec<(u64, ScanRowOwned)>,
     findings: Vec<Finding>,
     more: u64,
-    not_covered: BTreeMap<(&'static str, &'static str), u64>,
+    not_covered: BTreeMap<(&'static str, &'static str, &'static str), u64>,
     blocks: u64,
     rows: u64,
 }
@@ -276,8 +282,8 @@ impl Audit {
         }
     }
 
-    fn uncovered(&mut self, table: &'static str, field: &'static str) {
-        *self.not_covered.entry((table, field)).or_default() += 1;
+    fn uncovered(&mut self, table: &'static str, field: &'static str, why: &'static str) {
+        *self.not_covered.entry((table, field, why)).or_default() += 1;
     }
 
     /// Replay one block. Blocks must come in chain order (verify the chain
@@ -537,8 +543,9 @@ impl Audit {
             self.diverges(t, id, "status", e.status.as_str(), r.status.as_str());
             self.diverges(t, id, "last_scan_at", show(&e.last_scan_at), show(&r.last_scan_at));
             match &e.details {
-                Some(fp) => {
-                    if *fp != resident_details(keys, &e.key_id, r).unwrap_or_default() {
+                Some(fp) => match resident_details(keys, &e.key_id, r) {
+                    None if !keys.has_hmac() => self.uncovered(t, "contact details", NO_KEY_FILE),
+                    now if now.as_deref() != Some(fp.as_str()) => {
                         self.find(Finding::Diverges {
                             table: t,
                             id: id.into(),
@@ -547,8 +554,9 @@ impl Audit {
                             found: "different details".into(),
                         });
                     }
-                }
-                None => self.uncovered(t, "contact details"),
+                    _ => {}
+                },
+                None => self.uncovered(t, "contact details", BEFORE_RECORDED),
             }
         }
         let mut gone: Vec<_> = expected.into_iter().map(|(id, e)| (e.block, id)).collect();
@@ -668,7 +676,7 @@ impl Audit {
                 found: "a different row".into(),
             });
         }
-        let not_covered = self.not_covered.iter().map(|(&(table, field), &rows)| NotCovered { table, field, rows }).collect();
+        let not_covered = self.not_covered.iter().map(|(&(table, field, why), &rows)| NotCovered { table, field, rows, why }).collect();
         AuditReport {
             ok: self.findings.is_empty() && self.more == 0,
             blocks: self.blocks,

@@ -88,8 +88,8 @@ pub(super) struct ExpPass {
     pub(super) issue: u64,
     /// The fields the issue block fixes.
     fields: u64,
-    /// Whether the issue block fingerprinted the phones; older ones did not.
-    phones: bool,
+    /// The phones' fingerprint in the issue block; older ones have none.
+    phones: Option<String>,
     /// The admission in force: (its block, when/by whom/where).
     pub(super) scanned: Option<(u64, u64)>,
     /// The void: (its block, when/by whom/why).
@@ -224,7 +224,7 @@ impl ExpPass {
         ExpPass {
             issue: b.index,
             fields,
-            phones: d.phones.is_some(),
+            phones: d.phones.as_deref().map(String::from),
             scanned: None,
             voided: None,
             pass_type: d.pass_type.as_ref().into(),
@@ -259,11 +259,20 @@ impl Audit {
             self.find(Finding::Unrecorded { table: "passes", id: p.id.to_owned() });
             return;
         };
-        let phones = if e.phones {
-            pass_phones(keys, p.key_id, p.holder_phone, p.holder2_phone)
-        } else {
-            self.uncovered("passes", "holder_phone");
-            None
+        let phones = match &e.phones {
+            Some(fp) => match pass_phones(keys, p.key_id, p.holder_phone, p.holder2_phone) {
+                Some(now) => Some(now),
+                None if keys.has_hmac() => None,
+                // No key here to recompute it: the other fields are still compared.
+                None => {
+                    self.uncovered("passes", "holder_phone", super::NO_KEY_FILE);
+                    Some(fp.clone())
+                }
+            },
+            None => {
+                self.uncovered("passes", "holder_phone", super::BEFORE_RECORDED);
+                None
+            }
         };
         let fields = fields_fp(
             &self.seed,
@@ -335,8 +344,9 @@ impl Audit {
         self.diverges(t, id, "created_at", issue.ts, &row.created_at);
         self.diverges(t, id, "created_by", issue.operator, &row.created_by);
         if let Some(fp) = d.phones.as_deref() {
-            let now = pass_phones(keys, key_id, &row.holder_phone, row.holder2_phone.as_deref()).unwrap_or_default();
-            if fp != now {
+            let now = pass_phones(keys, key_id, &row.holder_phone, row.holder2_phone.as_deref());
+            let now = if keys.has_hmac() { Some(now.unwrap_or_default()) } else { now };
+            if now.is_some_and(|now| fp != now) {
                 self.find(Finding::Diverges {
                     table: t,
                     id: id.into(),
