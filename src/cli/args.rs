@@ -756,6 +756,10 @@ pub enum BenchCmd {
         /// already holds one, time that one instead of building another.
         #[arg(long, value_name = "DIR")]
         keep: Option<std::path::PathBuf>,
+        /// Sign the blocks with a gate's device key (Ed25519), as an
+        /// enrolled gate does, instead of the event key file's HMAC.
+        #[arg(long)]
+        device_key: bool,
     },
     /// CSV import of N rows (parse, validate, duplicate checks, insert).
     #[command(after_help = "Example:\n  gatehouse bench import --rows 1000")]

@@ -75,6 +75,13 @@ impl KeyRing {
         KeyRing { entries: Vec::new(), issuing: Vec::new(), device: Some(std::sync::Arc::new(device)), gates: Vec::new() }
     }
 
+    /// This key-file ring with a device key that signs its blocks (the
+    /// benchmark's ledger of Ed25519 blocks; payloads stay HMAC).
+    pub fn with_device(mut self, device: DeviceKey) -> KeyRing {
+        self.device = Some(std::sync::Arc::new(device));
+        self
+    }
+
     pub fn device(&self) -> Option<&DeviceKey> {
         self.device.as_deref()
     }

@@ -385,8 +385,12 @@ impl<'k> Verifier<'k> {
         }
         self.prev = hash;
         self.expected += 1;
-        if self.signers.batch_full() {
-            self.flush()?;
+        if self.signers.batch_full()
+            && let Err((p, index, prev)) = self.signers.submit()
+        {
+            self.expected = index;
+            self.prev = prev;
+            return Err(p);
         }
         Ok(())
     }

@@ -55,13 +55,86 @@ struct Pending {
     key: VerifyingKey,
 }
 
+/// A failed batch: its first bad block's problem, index and previous hash.
+type Failure = (Problem, u64, Hash);
+
 #[derive(Default)]
 pub(super) struct Signers {
     gates: HashMap<String, Learned>,
     tokens: HashMap<String, Token>,
     pending: Vec<Pending>,
+    /// Threads checking full batches while the walk reads on; started with
+    /// the first full batch, so a short chain starts none.
+    pool: Option<Pool>,
     /// HMAC blocks this station could not check (it holds no key file).
     pub hmac_unchecked: u64,
+}
+
+/// Batch checkers: each takes the next batch from the queue and answers
+/// with its first bad block, if any.
+struct Pool {
+    work: std::sync::mpsc::Sender<Vec<Pending>>,
+    done: std::sync::mpsc::Receiver<Option<Failure>>,
+    outstanding: usize,
+}
+
+impl Pool {
+    fn start() -> Option<Pool> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+        let (work, queue) = std::sync::mpsc::channel::<Vec<Pending>>();
+        let (answer, done) = std::sync::mpsc::channel();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for _ in 0..threads {
+            let (queue, answer) = (queue.clone(), answer.clone());
+            let spawned = std::thread::Builder::new().name("verify-sigs".into()).spawn(move || {
+                loop {
+                    let batch = match queue.lock() {
+                        Ok(q) => q.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(batch) = batch else { return };
+                    if answer.send(check_batch(&batch)).is_err() {
+                        return;
+                    }
+                }
+            });
+            // No thread: the batches are checked on the walk's own.
+            spawned.ok()?;
+        }
+        Some(Pool { work, done, outstanding: 0 })
+    }
+
+    /// Every answer still to come, waited for: the earliest failure.
+    fn wait_all(&mut self, mut first: Option<Failure>) -> Option<Failure> {
+        while self.outstanding > 0 {
+            let Ok(answer) = self.done.recv() else { break };
+            self.outstanding -= 1;
+            first = earliest(first, answer);
+        }
+        first
+    }
+}
+
+fn earliest(a: Option<Failure>, b: Option<Failure>) -> Option<Failure> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.1 < a.1 { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// One batch: the batch equation, then (only if it fails) each signature
+/// strictly, to name the first bad one.
+fn check_batch(batch: &[Pending]) -> Option<Failure> {
+    let msgs: Vec<&[u8]> = batch.iter().map(|p| p.hash.as_slice()).collect();
+    let sigs: Vec<Signature> = batch.iter().map(|p| p.sig).collect();
+    let keys: Vec<VerifyingKey> = batch.iter().map(|p| p.key).collect();
+    if ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok() {
+        return None;
+    }
+    batch
+        .iter()
+        .find(|p| p.key.verify_strict(&p.hash, &p.sig).is_err())
+        .map(|p| (Problem::BadSignature { index: p.index }, p.index, p.prev))
 }
 
 impl Signers {
@@ -144,23 +217,38 @@ impl Signers {
         self.pending.len() >= BATCH
     }
 
-    /// Check the waiting signatures: on failure, the first bad block's
-    /// problem, index and previous hash (where the walk stops).
-    pub fn flush(&mut self) -> Result<(), (Problem, u64, Hash)> {
-        if self.pending.is_empty() {
-            return Ok(());
+    /// Hand the full batch to the checkers, and take any answers already
+    /// in: a failure stops the walk (after every earlier batch answered).
+    pub fn submit(&mut self) -> Result<(), Failure> {
+        if self.pool.is_none() {
+            self.pool = Pool::start();
         }
-        let pending = std::mem::take(&mut self.pending);
-        let msgs: Vec<&[u8]> = pending.iter().map(|p| p.hash.as_slice()).collect();
-        let sigs: Vec<Signature> = pending.iter().map(|p| p.sig).collect();
-        let keys: Vec<VerifyingKey> = pending.iter().map(|p| p.key).collect();
-        if ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok() {
-            return Ok(());
+        let batch = std::mem::take(&mut self.pending);
+        let Some(pool) = self.pool.as_mut() else { return check_batch(&batch).map_or(Ok(()), Err) };
+        if let Err(e) = pool.work.send(batch) {
+            return check_batch(&e.0).map_or(Ok(()), Err);
         }
-        match pending.iter().find(|p| p.key.verify_strict(&p.hash, &p.sig).is_err()) {
-            Some(p) => Err((Problem::BadSignature { index: p.index }, p.index, p.prev)),
+        pool.outstanding += 1;
+        let mut failed = None;
+        while let Ok(answer) = pool.done.try_recv() {
+            pool.outstanding -= 1;
+            failed = earliest(failed, answer);
+        }
+        match failed {
+            Some(f) => Err(pool.wait_all(Some(f.clone())).unwrap_or(f)),
             None => Ok(()),
         }
+    }
+
+    /// Check every signature still waiting: the earliest bad one, if any.
+    pub fn flush(&mut self) -> Result<(), Failure> {
+        let batch = std::mem::take(&mut self.pending);
+        let here = if batch.is_empty() { None } else { check_batch(&batch) };
+        let first = match self.pool.as_mut() {
+            Some(pool) => pool.wait_all(here),
+            None => here,
+        };
+        first.map_or(Ok(()), Err)
     }
 }
 
@@ -279,6 +367,13 @@ mod tests {
         let r = bad.verify(&admin);
         assert_eq!(r.problem, Some(Problem::BadSignature { index: 150 }), "{r:?}");
         assert_eq!(r.blocks, 150);
+        // The same for a batch already handed to the checker threads.
+        let mut early = Chain(c.0.clone());
+        early.0[10].signature = early.0[11].signature.clone();
+        early.0[290].prev_hash = "00".repeat(32);
+        assert_eq!(early.verify(&admin).problem, Some(Problem::BadSignature { index: 10 }));
+        early.0[290].prev_hash = c.0[290].prev_hash.clone();
+        assert_eq!(early.verify(&admin).problem, Some(Problem::BadSignature { index: 10 }));
     }
 
     #[test]

@@ -263,6 +263,12 @@ impl Gatehouse {
         Ok(GateView::of(row, self.clock.now(), ONLINE_SECS))
     }
 
+    /// Sign this core's blocks with `device` from now on (`bench verify
+    /// --device-key`: a ledger of Ed25519 blocks on a scratch database).
+    pub fn sign_blocks_with(&mut self, device: DeviceKey) {
+        self.keys = self.keys.clone().with_device(device);
+    }
+
     /// Read the enrolled gates' public keys into this core's ring: uploads
     /// are checked against them, and a revoked gate seals nothing more.
     pub fn load_gate_keys(&mut self) -> Result<()> {
