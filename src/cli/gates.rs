@@ -29,13 +29,13 @@ pub fn run(cli: &Cli, g: &mut Gatehouse, c: &GateCmd) -> Result<ExitCode> {
             } else if gates.is_empty() {
                 say!("no gates are listed yet (gates on a shared database are listed when they join)");
             } else {
-                say!("{:<20} {:<9} {:<20} {:<20} {:<8} REVOKED", "GATE", "KEY", "ENROLLED", "LAST SEEN", "STATUS");
+                say!("{:<20} {:<9} {:<26} {:<26} {:<8} REVOKED", "GATE", "KEY", "ENROLLED", "LAST SEEN", "STATUS");
                 for v in &gates {
                     let seen = v.last_seen.as_deref().map(output::when).unwrap_or_else(|| "never".into());
                     let revoked = v.revoked_at.as_deref().map(output::when).unwrap_or_else(|| "-".into());
                     let status = if v.online { "online" } else { "offline" };
                     say!(
-                        "{:<20} {:<9} {:<20} {:<20} {:<8} {}",
+                        "{:<20} {:<9} {:<26} {:<26} {:<8} {}",
                         output::escape(&v.name),
                         v.key,
                         output::when(&v.enrolled_at),

@@ -86,8 +86,15 @@ pub struct NotCovered {
 
 /// Why a field is not covered: blocks older than the field's record...
 pub const BEFORE_RECORDED: &str = "their blocks were written before the ledger recorded it";
-/// ...or a station with no key file, which cannot recompute keyed fingerprints.
+/// ...or a station with no key file, which cannot recompute keyed fingerprints...
 pub const NO_KEY_FILE: &str = "this gate holds no event key file to fingerprint them with (audit on the first gate)";
+/// ...or blocks written by an enrolled gate, which had no key to make them with.
+pub const BY_ENROLLED_GATE: &str = "an enrolled gate wrote their blocks, and it holds no event key file to fingerprint them with";
+
+/// Why a block records no fingerprint of personal data.
+fn unrecorded(block_key_id: &str) -> &'static str {
+    if super::device::is_device_id(block_key_id) { BY_ENROLLED_GATE } else { BEFORE_RECORDED }
+}
 
 impl std::fmt::Display for NotCovered {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -154,6 +161,8 @@ struct ExpResident {
     room: String,
     floor: String,
     details: Option<String>,
+    /// Why `details` is None.
+    no_details: &'static str,
     key_id: String,
     created_at: String,
     created_by: String,
@@ -345,6 +354,7 @@ impl Audit {
                     room: d.room.to_string(),
                     floor: d.floor.to_string(),
                     details: d.details.as_deref().map(str::to_string),
+                    no_details: unrecorded(b.key_id),
                     key_id: d.code_key.as_deref().unwrap_or(b.key_id).to_string(),
                     created_at: b.ts.to_string(),
                     created_by: b.operator.to_string(),
@@ -556,7 +566,7 @@ impl Audit {
                     }
                     _ => {}
                 },
-                None => self.uncovered(t, "contact details", BEFORE_RECORDED),
+                None => self.uncovered(t, "contact details", e.no_details),
             }
         }
         let mut gone: Vec<_> = expected.into_iter().map(|(id, e)| (e.block, id)).collect();

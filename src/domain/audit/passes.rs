@@ -88,8 +88,8 @@ pub(super) struct ExpPass {
     pub(super) issue: u64,
     /// The fields the issue block fixes.
     fields: u64,
-    /// The phones' fingerprint in the issue block; older ones have none.
-    phones: Option<String>,
+    /// The phones' fingerprint in the issue block, or why it has none.
+    phones: Result<String, &'static str>,
     /// The admission in force: (its block, when/by whom/where).
     pub(super) scanned: Option<(u64, u64)>,
     /// The void: (its block, when/by whom/why).
@@ -224,7 +224,7 @@ impl ExpPass {
         ExpPass {
             issue: b.index,
             fields,
-            phones: d.phones.as_deref().map(String::from),
+            phones: d.phones.as_deref().map(String::from).ok_or_else(|| super::unrecorded(b.key_id)),
             scanned: None,
             voided: None,
             pass_type: d.pass_type.as_ref().into(),
@@ -260,7 +260,7 @@ impl Audit {
             return;
         };
         let phones = match &e.phones {
-            Some(fp) => match pass_phones(keys, p.key_id, p.holder_phone, p.holder2_phone) {
+            Ok(fp) => match pass_phones(keys, p.key_id, p.holder_phone, p.holder2_phone) {
                 Some(now) => Some(now),
                 None if keys.has_hmac() => None,
                 // No key here to recompute it: the other fields are still compared.
@@ -269,8 +269,8 @@ impl Audit {
                     Some(fp.clone())
                 }
             },
-            None => {
-                self.uncovered("passes", "holder_phone", super::BEFORE_RECORDED);
+            Err(why) => {
+                self.uncovered("passes", "holder_phone", why);
                 None
             }
         };
