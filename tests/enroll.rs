@@ -167,6 +167,9 @@ fn a_revoked_gate_uploads_nothing_and_verify_names_its_later_blocks() {
     assert_eq!(scan_on(&p.b, &p.code)["offline"], true);
     p.relay.restore();
 
+    // A key-file gate shares the event key: revoking it would disown nothing, so it is refused.
+    let o = as_asha(&p.a, &["gate", "revoke", "Gate A"]);
+    assert!(!o.status.success() && out_text(&o).contains("key file"), "{}", out_text(&o));
     let o = as_asha(&p.a, &["gate", "revoke", "Gate B"]);
     assert!(o.status.success(), "{}", out_text(&o));
     let list = gate_list(&p.a, "120");

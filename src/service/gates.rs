@@ -253,6 +253,13 @@ impl Gatehouse {
                     g.revoked_at.as_deref().unwrap_or("")
                 )));
             }
+            if g.key_id.is_none() {
+                // Every key-file gate holds the same key: revoking one would disown nothing.
+                return Err(Error::Conflict(format!(
+                    "gate {:?} joined with the event key file, which every such gate shares: revoking it would disown nothing it signs; rotate the key file (`gatehouse key rotate`) instead",
+                    g.name
+                )));
+            }
             db.revoke_gate(&g.name, at, &by)?;
             g.revoked_at = Some(at.to_string());
             g.revoked_by = Some(by.clone());
