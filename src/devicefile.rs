@@ -2,8 +2,6 @@
 //! directory, mode 0600, never in config or logs. It is the gate's own
 //! signing key; the event's HMAC key file is never on an enrolled gate.
 
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::config::Paths;
@@ -25,15 +23,8 @@ pub fn path(paths: &Paths) -> PathBuf {
 /// Make a new device key in a new 0600 file.
 pub fn create(path: &Path) -> Result<DeviceKey> {
     let key = DeviceKey::generate().map_err(|e| key_err(path, format!("no randomness from the OS: {e}")))?;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| key_err(path, format!("cannot create: {e}")))?;
     let text = zeroize::Zeroizing::new(format!("{HEADER}{}\n", crate::domain::ledger::to_hex(key.seed().as_ref())));
-    f.write_all(text.as_bytes()).and_then(|_| f.sync_all()).map_err(|e| key_err(path, format!("cannot write: {e}")))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| key_err(path, format!("cannot chmod: {e}")))?;
+    crate::keyfile::create_secret(path, text.as_bytes())?;
     Ok(key)
 }
 
