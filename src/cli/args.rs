@@ -741,6 +741,10 @@ pub enum BenchCmd {
         /// event that ran `key rotate --ed25519` does.
         #[arg(long)]
         ed25519: bool,
+        /// Sign the scans' blocks with a gate's device key (Ed25519), as an
+        /// enrolled gate does, instead of the event key file's HMAC.
+        #[arg(long)]
+        device_key: bool,
     },
     /// Ledger verification rate over N blocks.
     #[command(after_help = "Example:\n  gatehouse bench verify --blocks 10000")]

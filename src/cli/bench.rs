@@ -283,7 +283,7 @@ fn scan_gates(
 pub fn run(cmd: &BenchCmd, url: Option<&str>) -> Result<ExitCode> {
     let url = url.map(str::trim).filter(|u| !u.is_empty());
     match *cmd {
-        BenchCmd::Scan { passes, scans, ref sync, gates, rate, ed25519 } => {
+        BenchCmd::Scan { passes, scans, ref sync, gates, rate, ed25519, device_key } => {
             let rate = rate.filter(|r| *r > 0.0);
             anyhow::ensure!(rate.is_none_or(f64::is_finite), "--rate must be a number of scans a second");
             let (dir, mut g) = scratch(url)?;
@@ -294,6 +294,9 @@ pub fn run(cmd: &BenchCmd, url: Option<&str>) -> Result<ExitCode> {
             let step = (ids.len() / scans.max(1)).max(1);
             let payloads: Vec<String> =
                 ids.iter().step_by(step).take(scans).map(|id| g.get_pass(id).map(|p| g.pass_payload(&p))).collect::<Result<_, _>>()?;
+            if device_key {
+                g.sign_blocks_with(crate::domain::device::DeviceKey::generate()?);
+            }
             let mut run = scan_gates(&mut g, &dir.0, url, sync, &payloads, gates.max(1), rate)?;
             let ms = &mut run.ms;
             ms.sort_by(f64::total_cmp);
