@@ -152,7 +152,10 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
         Command::Key(KeyCmd::List) => {
             g.issuing_keys()?;
             let ids: Vec<&str> = g.keys().ids().collect();
-            say!("keys: {} (active: {})", ids.join(", "), g.keys().active_id());
+            match g.keys().device() {
+                Some(d) if ids.is_empty() => say!("no key file on this enrolled gate; its blocks are signed with its device key {}", d.key_id()),
+                _ => say!("keys: {} (active: {})", ids.join(", "), g.keys().active_id()),
+            }
             let issuing: Vec<&str> = g.keys().issuing_keys().iter().map(|k| k.key_id.as_str()).collect();
             if !issuing.is_empty() {
                 say!("issuing keys (Ed25519): {} (new codes: {})", issuing.join(", "), g.keys().code_key());
