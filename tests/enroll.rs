@@ -63,6 +63,10 @@ fn a_gate_enrols_by_token_and_its_last_seen_stops_when_its_link_is_cut() {
     assert_eq!(names, ["Gate A", "Gate B"]);
     assert!(list.iter().all(|g| g.2 && !g.3), "both online, neither revoked: {list:?}");
 
+    // B signs as Gate B: it may not record scans as another gate.
+    let o = as_asha(&p.b, &["--gate", "Gate A", "scan", "--payload", &p.code]);
+    assert!(!o.status.success() && out_text(&o).contains("enrolled as \"Gate B\""), "{}", out_text(&o));
+
     // B's sync is its heartbeat.
     let seen0 = list[1].1.clone().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));

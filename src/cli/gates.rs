@@ -8,6 +8,19 @@ use super::args::{Cli, GateCmd};
 use super::output::{self, say};
 use crate::service::Gatehouse;
 
+/// The gate name scans are recorded under: `--gate`, else the config's.
+/// An enrolled gate signs its blocks as the gate it enrolled as, so
+/// `--gate` may not name another (`ledger verify` would report them).
+pub fn scan_gate(cli_gate: Option<&str>, own: &str, enrolled: bool) -> Result<String> {
+    match cli_gate {
+        Some(n) if enrolled && n != own => {
+            Err(anyhow!("this gate is enrolled as {own:?} and signs its blocks as that gate; --gate {n:?} would make them another gate's"))
+        }
+        Some(n) => Ok(n.to_string()),
+        None => Ok(own.to_string()),
+    }
+}
+
 pub fn run(cli: &Cli, g: &mut Gatehouse, c: &GateCmd) -> Result<ExitCode> {
     match c {
         GateCmd::Token { json } => {

@@ -153,7 +153,9 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
             g.issuing_keys()?;
             let ids: Vec<&str> = g.keys().ids().collect();
             match g.keys().device() {
-                Some(d) if ids.is_empty() => say!("no key file on this enrolled gate; its blocks are signed with its device key {}", d.key_id()),
+                Some(d) if ids.is_empty() => {
+                    say!("no key file on this enrolled gate; its blocks are signed with its device key {}", d.key_id())
+                }
                 _ => say!("keys: {} (active: {})", ids.join(", "), g.keys().active_id()),
             }
             let issuing: Vec<&str> = g.keys().issuing_keys().iter().map(|k| k.key_id.as_str()).collect();
@@ -447,7 +449,7 @@ fn scan(cli: &Cli, g: &mut Gatehouse, a: &ScanArgs) -> Result<ExitCode> {
         bail!("--reason goes with --id (a manual check-in)");
     }
     let actor = sign_in(cli, g)?;
-    let gate = cli.gate.clone().unwrap_or_else(|| g.gate_name().to_string());
+    let gate = gates::scan_gate(cli.gate.as_deref(), g.gate_name(), g.keys().device().is_some())?;
     if let Some(file) = &a.payload_file {
         return scan_lines(g, &actor, &gate, file, a.json);
     }

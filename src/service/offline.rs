@@ -280,6 +280,11 @@ impl Gate {
         self.link.as_ref().is_none_or(|l| l.online)
     }
 
+    /// Whether this gate was enrolled (it signs with its own device key).
+    pub fn enrolled(&self) -> bool {
+        self.local.keys().device().is_some()
+    }
+
     /// This gate's name, as the config gives it.
     pub fn gate_name(&self) -> &str {
         &self.cfg.gate.name
