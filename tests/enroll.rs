@@ -57,6 +57,19 @@ fn a_gate_enrols_by_token_and_its_last_seen_stops_when_its_link_is_cut() {
     assert_eq!(std::fs::metadata(b.join("device.key")).unwrap().permissions().mode() & 0o777, 0o600);
     let cfg = std::fs::read_to_string(b.join("config.toml")).unwrap();
     assert!(cfg.contains("name = \"Gate B\""), "{cfg}");
+    // Nor a password file: the token carried B's own database role, whose
+    // password B keeps in its own 0600 file that its URL names.
+    assert_eq!(std::fs::metadata(b.join("db.pgpass")).unwrap().permissions().mode() & 0o777, 0o600);
+    let toml: toml::Value = toml::from_str(&cfg).unwrap();
+    let own_url = toml["storage"]["database"].as_str().unwrap_or_default();
+    let role = own_url.strip_prefix("postgresql://").and_then(|u| u.split('@').next()).unwrap_or_default().to_string();
+    assert!(role.starts_with("gh_gate_") && own_url.contains("passfile="), "{own_url}");
+    let kept: bool = pg::server()
+        .client(&pg::db_name(&p.url))
+        .query_one("SELECT rolcanlogin AND rolvaliduntil = 'infinity' FROM pg_roles WHERE rolname = $1", &[&role])
+        .unwrap()
+        .get(0);
+    assert!(kept, "B's role logs in, beyond its token's expiry");
 
     let list = gate_list(&p.a, "120");
     let names: Vec<&str> = list.iter().map(|g| g.0.as_str()).collect();
@@ -127,6 +140,7 @@ fn a_used_an_expired_or_an_unknown_token_is_refused() {
     let o = enrol(&dir("c2"), &token_c);
     assert!(!o.status.success() && out_text(&o).contains("was used already"), "{}", out_text(&o));
     assert!(!tmp.path().join("c2/device.key").exists(), "a refused enrolment leaves no key behind");
+    assert!(!tmp.path().join("c2/db.pgpass").exists(), "nor a password");
 
     // A token that outlived its lifetime (1 s here; 30 min for real).
     let token_d = gate_token(&p.a, "Gate D", &[("GATEHOUSE_TEST_TOKEN_SECS", "1")]);
@@ -179,8 +193,15 @@ fn a_revoked_gate_uploads_nothing_and_verify_names_its_later_blocks() {
     let list = gate_list(&p.a, "120");
     assert_eq!((list[1].0.as_str(), list[1].2, list[1].3), ("Gate B", false, true), "{list:?}");
 
-    // B's next upload is refused, and says why; its scan stays queued.
+    // B's next upload is refused by the server itself (its role logs in no
+    // more), and says why; its scan stays queued.
     let o = gh(&["--data-dir", &p.b, "sync", "--json"], None, &[]);
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", out_text(&o)));
+    assert!(!o.status.success() && r["error"].as_str().unwrap_or_default().contains("not permitted to log in"), "{r}");
+    assert_eq!(r["queued"], 1, "{r}");
+    // And with the event's own credentials (a thief who has them too), the
+    // upload is still refused: gatehouse checks the gate's revocation.
+    let o = gh(&["--data-dir", &p.b, "--database", &p.url, "sync", "--json"], None, &[]);
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", out_text(&o)));
     assert!(!o.status.success() && r["error"].as_str().unwrap_or_default().contains("revoked"), "{r}");
     assert_eq!(r["queued"], 1, "{r}");

@@ -32,6 +32,12 @@ pub fn run(cli: &Cli, g: &mut Gatehouse, c: &GateCmd) -> Result<ExitCode> {
             } else {
                 say!("one-time enrolment token for gate {:?} (expires {}; used once):", t.gate, output::when(&t.expires_at));
                 say!("{}", t.token);
+                match &t.db_role {
+                    Some(role) => say!("it carries the gate's own database login role {role}: no password file is copied by hand"),
+                    None => say!(
+                        "the gate connects as the event's database user (its password from PGPASSWORD or a pgpass file): this database user may not create roles"
+                    ),
+                }
                 say!("on the new laptop: gatehouse init --data-dir DIR --database URL --enroll {}", t.token);
             }
         }

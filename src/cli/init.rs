@@ -79,11 +79,12 @@ pub fn init(paths: &Paths, a: &InitArgs, gate: Option<&str>) -> Result<()> {
 /// schema, its key and the first admin; a gate joining with `--key-file`
 /// proves that key against the ledger before keeping a copy.
 fn init_shared(paths: &Paths, a: &InitArgs, url: &DbUrl) -> Result<()> {
+    if let Some(token) = &a.enroll {
+        // A token may carry the gate's own database role: connect as that.
+        return super::enrol::enrol(paths, &url.to_string(), token);
+    }
     let mut store = Store::open_url(url)?;
     let blocks = store.read(|db| db.ledger_count())?;
-    if let Some(token) = &a.enroll {
-        return super::enrol::enrol(paths, store, blocks, token);
-    }
     if devicefile::path(paths).exists() && !paths.key().exists() {
         drop(store);
         say!("already enrolled: {}", paths.data_dir.display());

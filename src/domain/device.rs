@@ -130,11 +130,30 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// A fresh token: `GT-` and 32 base32 characters (160 bits), easy to read
-/// out and to type.
-pub fn new_token() -> Result<String, getrandom::Error> {
+/// out and to type; `GR-` when it also carries the gate's own database
+/// role (`db_credential`).
+pub fn new_token(with_role: bool) -> Result<String, getrandom::Error> {
     let mut b = [0u8; 20];
     getrandom::fill(&mut b)?;
-    Ok(format!("GT-{}", super::base32::encode(&b)))
+    Ok(format!("{}-{}", if with_role { "GR" } else { "GT" }, super::base32::encode(&b)))
+}
+
+/// The database role a `GR-` token carries, and its password: both derived
+/// from the token, so the token is all the new gate needs, and the database
+/// keeps only the server's own verifier of the password.
+pub fn db_credential(token: &str) -> Option<(String, Zeroizing<String>)> {
+    let token = token.trim();
+    if !token.starts_with("GR-") {
+        return None;
+    }
+    let derive = |purpose: &[u8]| {
+        let mut h = Sha256::new();
+        h.update(purpose);
+        h.update(token.as_bytes());
+        super::ledger::to_hex(&h.finalize())
+    };
+    let role = format!("gh_gate_{}", &derive(b"gatehouse/gate-db-role/v1\0")[..16]);
+    Some((role, Zeroizing::new(derive(b"gatehouse/gate-db-password/v1\0"))))
 }
 
 #[cfg(test)]
@@ -155,8 +174,13 @@ mod tests {
 
     #[test]
     fn tokens_are_stored_hashed() {
-        let t = new_token().unwrap();
+        let t = new_token(false).unwrap();
         assert!(t.starts_with("GT-") && t.len() == 35, "{t}");
+        assert!(db_credential(&t).is_none());
+        let r = new_token(true).unwrap();
+        let (role, pw) = db_credential(&r).unwrap();
+        assert!(role.starts_with("gh_gate_") && role.len() == 24 && pw.len() == 64);
+        assert_ne!(db_credential(&new_token(true).unwrap()).unwrap().0, role);
         assert_eq!(token_hash(&t), token_hash(&format!(" {t}\n")));
         assert_ne!(token_hash(&t), token_hash("GT-other"));
     }

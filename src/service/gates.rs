@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{Gatehouse, append, require_admin};
 use crate::domain::clock::{parse_stamp, stamp};
-use crate::domain::device::{DeviceKey, DevicePublic, new_token, token_hash};
+use crate::domain::device::{DeviceKey, DevicePublic, db_credential, new_token, token_hash};
 use crate::domain::events::{Event, GateEnrol, GateRevoke, GateToken};
 use crate::domain::user::Actor;
 use crate::domain::validate::{self, ValidationErrors};
@@ -38,6 +38,8 @@ pub struct IssuedToken {
     pub token: String,
     pub gate: String,
     pub expires_at: String,
+    /// The gate's own database login role the token carries, if it does.
+    pub db_role: Option<String>,
 }
 
 /// One gate as `gate list` and the Stats screen show it.
@@ -56,6 +58,9 @@ pub struct GateView {
     pub revoked: bool,
     pub revoked_at: Option<String>,
     pub revoked_by: Option<String>,
+    /// Its own database login role, when its token carried one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db_role: Option<String>,
 }
 
 impl GateView {
@@ -73,6 +78,7 @@ impl GateView {
             revoked: g.revoked_at.is_some(),
             revoked_at: g.revoked_at,
             revoked_by: g.revoked_by,
+            db_role: g.db_role,
         }
     }
 }
@@ -127,7 +133,10 @@ impl Gatehouse {
                 "this event has no Ed25519 issuing key, and an enrolled gate holds no HMAC key to check codes with: run `gatehouse key rotate --ed25519` first".into(),
             ));
         }
-        let token = new_token().map_err(|e| Error::Internal(format!("no randomness from the OS: {e}")))?;
+        // A role per gate when this database user may make one: the token then carries it.
+        let with_role = self.store.read(|db| db.can_create_roles())?;
+        let token = new_token(with_role).map_err(|e| Error::Internal(format!("no randomness from the OS: {e}")))?;
+        let credential = db_credential(&token);
         let now = self.clock.now();
         let expires_at = stamp(now + token_lifetime());
         let hash = token_hash(&token);
@@ -145,12 +154,16 @@ impl Gatehouse {
                 used_at: None,
             };
             db.insert_gate_token(&row)?;
+            if let Some((role, password)) = &credential {
+                db.create_gate_role(role, password, &e2)?;
+            }
             Ok((
                 (),
                 Event::GateToken(GateToken { gate: g2.as_str().into(), token_hash: hash.as_str().into(), expires_at: e2.as_str().into() }),
             ))
         })?;
-        Ok(IssuedToken { token, gate, expires_at })
+        let db_role = credential.map(|(role, _)| role);
+        Ok(IssuedToken { token, gate, expires_at, db_role })
     }
 
     /// Spend `token` for this core's device key: the gate's row and its
@@ -191,8 +204,15 @@ impl Gatehouse {
                 last_seen: Some(at.clone()),
                 revoked_at: None,
                 revoked_by: None,
+                db_role: db_credential(token).map(|(role, _)| role),
             };
             db.put_gate(&g)?;
+            // The token's role may log in past the token's expiry now.
+            if g.db_role.is_some() && !db.keep_gate_role()? {
+                return Err(Error::Auth(
+                    "this gate's database role is not the one its token made; connect as that role (init --enroll does)".into(),
+                ));
+            }
             Ok(g)
         })
     }
@@ -216,6 +236,7 @@ impl Gatehouse {
                 last_seen: Some(at.to_string()),
                 revoked_at: None,
                 revoked_by: None,
+                db_role: None,
             };
             db.put_gate(&g)?;
             Ok(((), Event::GateEnrol(GateEnrol { gate: n2.as_str().into(), key_id: None, public: None, token: None })))
@@ -261,6 +282,10 @@ impl Gatehouse {
                 )));
             }
             db.revoke_gate(&g.name, at, &by)?;
+            // Its own login role, if it has one, logs in no more.
+            if let Some(role) = &g.db_role {
+                db.disable_gate_role(role)?;
+            }
             g.revoked_at = Some(at.to_string());
             g.revoked_by = Some(by.clone());
             let event = Event::GateRevoke(GateRevoke { gate: n2.as_str().into(), key_id: g.key_id.clone().map(Into::into) });

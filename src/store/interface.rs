@@ -204,6 +204,16 @@ pub trait GateRows {
     /// Set a gate's last seen time; false when no gate has that name.
     fn touch_gate(&self, name: &str, at: &str) -> Result<bool>;
     fn revoke_gate(&self, name: &str, at: &str, by: &str) -> Result<()>;
+    /// Whether this connection's user may create a login role per gate.
+    fn can_create_roles(&self) -> Result<bool>;
+    /// A gate's own login role, a member of this connection's role, that
+    /// may log in until `until` (the token's expiry).
+    fn create_gate_role(&self, role: &str, password: &str, until: &str) -> Result<()>;
+    /// Keep this connection's role (a gate's, now enrolled) beyond its
+    /// token's expiry: false when no enrolled gate has it.
+    fn keep_gate_role(&self) -> Result<bool>;
+    /// Refuse that role's logins from now on.
+    fn disable_gate_role(&self, role: &str) -> Result<()>;
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -229,6 +239,8 @@ pub struct GateRow {
     pub last_seen: Option<String>,
     pub revoked_at: Option<String>,
     pub revoked_by: Option<String>,
+    /// The gate's own database login role, when its token carried one.
+    pub db_role: Option<String>,
 }
 
 pub trait ScanRows {

@@ -23,7 +23,7 @@ pub use interface::{
     AuditRows, Db, FirstAdmission, GateRow, GateRows, GateTokenRow, KeyRows, LedgerRow, LedgerRows, NewBlock, PassFilter, PassRows,
     ResidentRows, RuleRows, ScanLookup, ScanRow, ScanRows, SessionRows, StatsQuery, StoredRules, SyncRows, Table, UserRows,
 };
-pub use postgres::{DbLink, DbUrl, Endpoint, is_postgres_url, redact_url, url_has_password};
+pub use postgres::{DbLink, DbUrl, Endpoint, is_postgres_url, redact_url, role_url, url_has_password};
 pub use sync::{Changes, OutboxItem, Replica, Server};
 
 use crate::error::{Error, Result};

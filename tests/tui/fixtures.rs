@@ -259,6 +259,7 @@ pub fn gates() -> Vec<gatehouse::service::GateView> {
         revoked,
         revoked_at: revoked.then(|| "2026-11-21T18:20:00.000000Z".into()),
         revoked_by: revoked.then(|| "asha".into()),
+        db_role: None,
     };
     vec![
         gate("Gate A", "key file", "2026-11-21T18:29:58.000000Z", true, false),

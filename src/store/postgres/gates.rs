@@ -30,6 +30,7 @@ fn gate(r: &Row) -> Result<GateRow> {
         last_seen: get(r, 6)?,
         revoked_at: get(r, 7)?,
         revoked_by: get(r, 8)?,
+        db_role: get(r, 9)?,
     })
 }
 
@@ -52,11 +53,12 @@ impl GateRows for PgDb<'_> {
 
     fn put_gate(&self, g: &GateRow) -> Result<()> {
         self.execute(
-            "INSERT INTO gates (name, key_id, public_key, enrolled_at, enrolled_by, block, last_seen, revoked_at, revoked_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            "INSERT INTO gates (name, key_id, public_key, enrolled_at, enrolled_by, block, last_seen, revoked_at, revoked_by, db_role)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (name) DO UPDATE SET key_id = excluded.key_id, public_key = excluded.public_key,
                 enrolled_at = excluded.enrolled_at, enrolled_by = excluded.enrolled_by, block = excluded.block,
-                last_seen = excluded.last_seen, revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by",
+                last_seen = excluded.last_seen, revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by,
+                db_role = excluded.db_role",
             &[
                 &g.name,
                 &g.key_id,
@@ -67,13 +69,14 @@ impl GateRows for PgDb<'_> {
                 &g.last_seen,
                 &g.revoked_at,
                 &g.revoked_by,
+                &g.db_role,
             ],
         )
     }
 
     fn gates(&self) -> Result<Vec<GateRow>> {
         self.query(
-            r#"SELECT name, key_id, public_key, enrolled_at, enrolled_by, block, last_seen, revoked_at, revoked_by
+            r#"SELECT name, key_id, public_key, enrolled_at, enrolled_by, block, last_seen, revoked_at, revoked_by, db_role
                FROM gates ORDER BY name COLLATE "C""#,
             &[],
         )?
@@ -88,5 +91,23 @@ impl GateRows for PgDb<'_> {
 
     fn revoke_gate(&self, name: &str, at: &str, by: &str) -> Result<()> {
         self.execute("UPDATE gates SET revoked_at = $2, revoked_by = $3 WHERE name = $1", &[&name, &at, &by])
+    }
+
+    fn can_create_roles(&self) -> Result<bool> {
+        let row = self.query_opt("SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user", &[])?;
+        Ok(row.as_ref().map(|r| get::<bool>(r, 0)).transpose()?.unwrap_or(false))
+    }
+
+    fn create_gate_role(&self, role: &str, password: &str, until: &str) -> Result<()> {
+        self.execute("SELECT gatehouse_gate_role($1, $2, $3)", &[&role, &password, &until])
+    }
+
+    fn keep_gate_role(&self) -> Result<bool> {
+        let row = self.query_opt("SELECT gatehouse_gate_role_kept()", &[])?;
+        Ok(row.as_ref().map(|r| get::<bool>(r, 0)).transpose()?.unwrap_or(false))
+    }
+
+    fn disable_gate_role(&self, role: &str) -> Result<()> {
+        self.execute("SELECT gatehouse_gate_role_off($1)", &[&role])
     }
 }

@@ -32,7 +32,7 @@ use postgres::Row;
 use postgres::types::FromSql;
 
 use conn::{Conn, Owned, Params};
-pub use connect::{DbUrl, Endpoint, is_postgres_url, redact as redact_url, url_has_password};
+pub use connect::{DbUrl, Endpoint, is_postgres_url, redact as redact_url, role_url, url_has_password};
 
 use super::interface::{Db, Table};
 use crate::error::{Error, Result};

@@ -167,7 +167,8 @@ const MIGRATIONS: &[&str] = &[
         block       BIGINT NOT NULL,
         last_seen   TEXT,
         revoked_at  TEXT,
-        revoked_by  TEXT
+        revoked_by  TEXT,
+        db_role     TEXT
     );
     CREATE TABLE gate_tokens (
         token_hash TEXT PRIMARY KEY,
@@ -177,6 +178,35 @@ const MIGRATIONS: &[&str] = &[
         expires_at TEXT NOT NULL,
         used_at    TEXT
     );
+    -- A gate's own login role, a member of the event's role (its tables),
+    -- and its end: the role and password come as values, never as SQL text.
+    -- It may log in until the token expires; spending the token keeps it.
+    CREATE OR REPLACE FUNCTION gatehouse_gate_role(role_name TEXT, secret TEXT, until TEXT) RETURNS void
+    LANGUAGE plpgsql AS $fn$
+    BEGIN
+        EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L VALID UNTIL %L IN ROLE %I', role_name, secret, until, current_user);
+    END
+    $fn$;
+    CREATE OR REPLACE FUNCTION gatehouse_gate_role_kept() RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER AS $fn$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM gates WHERE db_role = session_user AND revoked_at IS NULL) THEN
+            EXECUTE format('ALTER ROLE %I VALID UNTIL %L', session_user, 'infinity');
+            RETURN true;
+        END IF;
+        RETURN false;
+    END
+    $fn$;
+    CREATE OR REPLACE FUNCTION gatehouse_gate_role_off(role_name TEXT) RETURNS void
+    LANGUAGE plpgsql AS $fn$
+    BEGIN
+        EXECUTE format('ALTER ROLE %I NOLOGIN', role_name);
+        PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = role_name;
+    EXCEPTION WHEN insufficient_privilege THEN
+        -- NOLOGIN may stand without ending its sessions: new ones are refused.
+        EXECUTE format('ALTER ROLE %I NOLOGIN', role_name);
+    END
+    $fn$;
     "#,
 ];
 

@@ -28,6 +28,7 @@ fn gate(r: &rusqlite::Row) -> rusqlite::Result<GateRow> {
         last_seen: r.get(6)?,
         revoked_at: r.get(7)?,
         revoked_by: r.get(8)?,
+        db_role: r.get(9)?,
     })
 }
 
@@ -59,19 +60,31 @@ impl GateRows for SqliteDb<'_> {
 
     fn put_gate(&self, g: &GateRow) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO gates (name, key_id, public_key, enrolled_at, enrolled_by, block, last_seen, revoked_at, revoked_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            "INSERT INTO gates (name, key_id, public_key, enrolled_at, enrolled_by, block, last_seen, revoked_at, revoked_by, db_role)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (name) DO UPDATE SET key_id = excluded.key_id, public_key = excluded.public_key,
                 enrolled_at = excluded.enrolled_at, enrolled_by = excluded.enrolled_by, block = excluded.block,
-                last_seen = excluded.last_seen, revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by",
-            params![g.name, g.key_id, g.public_key, g.enrolled_at, g.enrolled_by, g.block as i64, g.last_seen, g.revoked_at, g.revoked_by],
+                last_seen = excluded.last_seen, revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by,
+                db_role = excluded.db_role",
+            params![
+                g.name,
+                g.key_id,
+                g.public_key,
+                g.enrolled_at,
+                g.enrolled_by,
+                g.block as i64,
+                g.last_seen,
+                g.revoked_at,
+                g.revoked_by,
+                g.db_role
+            ],
         )?;
         Ok(())
     }
 
     fn gates(&self) -> Result<Vec<GateRow>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT name, key_id, public_key, enrolled_at, enrolled_by, block, last_seen, revoked_at, revoked_by FROM gates ORDER BY name",
+            "SELECT name, key_id, public_key, enrolled_at, enrolled_by, block, last_seen, revoked_at, revoked_by, db_role FROM gates ORDER BY name",
         )?;
         let rows = st.query_map([], gate)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -83,6 +96,23 @@ impl GateRows for SqliteDb<'_> {
 
     fn revoke_gate(&self, name: &str, at: &str, by: &str) -> Result<()> {
         self.conn.execute("UPDATE gates SET revoked_at = ?2, revoked_by = ?3 WHERE name = ?1", params![name, at, by])?;
+        Ok(())
+    }
+
+    // A SQLite file has no logins: each gate on one is the only gate.
+    fn can_create_roles(&self) -> Result<bool> {
+        Ok(false)
+    }
+
+    fn create_gate_role(&self, _role: &str, _password: &str, _until: &str) -> Result<()> {
+        Err(crate::error::Error::Unsupported("a SQLite file has no database roles".into()))
+    }
+
+    fn keep_gate_role(&self) -> Result<bool> {
+        Ok(false)
+    }
+
+    fn disable_gate_role(&self, _role: &str) -> Result<()> {
         Ok(())
     }
 }

@@ -167,7 +167,8 @@ const MIGRATIONS: &[&str] = &[
         block       INTEGER NOT NULL,
         last_seen   TEXT,
         revoked_at  TEXT,
-        revoked_by  TEXT
+        revoked_by  TEXT,
+        db_role     TEXT
     );
     CREATE TABLE gate_tokens (
         token_hash TEXT PRIMARY KEY,
