@@ -70,6 +70,13 @@ fn a_gate_enrols_by_token_and_its_last_seen_stops_when_its_link_is_cut() {
         .unwrap()
         .get(0);
     assert!(kept, "B's role logs in, beyond its token's expiry");
+    // It reaches the event's rows, but cannot become the event's own user.
+    let s = pg::server();
+    let conn = format!("host={} port={} user={role} dbname={}", s.dir.display(), s.port, pg::db_name(&p.url));
+    let mut as_b = postgres::Client::connect(&conn, postgres::NoTls).unwrap();
+    assert!(as_b.query_one("SELECT count(*) FROM passes", &[]).is_ok());
+    assert!(as_b.batch_execute("SET ROLE postgres").is_err());
+    assert!(as_b.batch_execute("CREATE ROLE gh_gate_backdoor LOGIN").is_err());
 
     let list = gate_list(&p.a, "120");
     let names: Vec<&str> = list.iter().map(|g| g.0.as_str()).collect();

@@ -178,13 +178,17 @@ const MIGRATIONS: &[&str] = &[
         expires_at TEXT NOT NULL,
         used_at    TEXT
     );
-    -- A gate's own login role, a member of the event's role (its tables),
-    -- and its end: the role and password come as values, never as SQL text.
-    -- It may log in until the token expires; spending the token keeps it.
+    -- A gate's own login role and its end: the role and password come as
+    -- values, never as SQL text. It gets the rows of the event's tables,
+    -- not membership of the event's role (which it could SET ROLE to). It
+    -- may log in until the token expires; spending the token keeps it.
     CREATE OR REPLACE FUNCTION gatehouse_gate_role(role_name TEXT, secret TEXT, until TEXT) RETURNS void
     LANGUAGE plpgsql AS $fn$
     BEGIN
-        EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L VALID UNTIL %L IN ROLE %I', role_name, secret, until, current_user);
+        EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L VALID UNTIL %L', role_name, secret, until);
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', current_schema(), role_name);
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO %I', current_schema(), role_name);
+        EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO %I', current_schema(), role_name);
     END
     $fn$;
     CREATE OR REPLACE FUNCTION gatehouse_gate_role_kept() RETURNS boolean
@@ -197,6 +201,11 @@ const MIGRATIONS: &[&str] = &[
         RETURN false;
     END
     $fn$;
+    -- It runs as its owner: it reads only this schema's gates, never a
+    -- temporary table a caller made to pass for them.
+    DO $do$ BEGIN
+        EXECUTE format('ALTER FUNCTION gatehouse_gate_role_kept() SET search_path = %I, pg_temp', current_schema());
+    END $do$;
     CREATE OR REPLACE FUNCTION gatehouse_gate_role_off(role_name TEXT) RETURNS void
     LANGUAGE plpgsql AS $fn$
     BEGIN
