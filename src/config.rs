@@ -273,6 +273,17 @@ impl Config {
         Ok(new)
     }
 
+    /// `text` with `[storage] database` set to `url` (an enrolled gate's own
+    /// role), kept as written otherwise.
+    pub fn with_database(text: &str, url: &str, path: &Path) -> Result<String> {
+        let new = set_in_section(text, "storage", "database", url);
+        let cfg = Config::parse(&new, path)?;
+        if cfg.storage.database != url {
+            return Err(Error::Config { path: path.to_path_buf(), message: "[storage] database could not be set: edit it by hand".into() });
+        }
+        Ok(new)
+    }
+
     /// `text` with `[storage] event` set to `id` (`init`), kept as written otherwise.
     pub fn with_event(text: &str, id: &str, path: &Path) -> Result<String> {
         let new = set_in_section(text, "storage", "event", id);

@@ -66,15 +66,19 @@ fn line(id: &str, key: &[u8; KEY_LEN]) -> String {
 /// Create a new key file with one random key, mode 0600 from the start.
 pub fn create(path: &Path) -> Result<()> {
     let key = KeyRing::generate_key().map_err(|e| key_err(path, format!("no randomness from the OS: {e}")))?;
+    create_secret(path, format!("{HEADER}{}", line("01", &key)).as_bytes())
+}
+
+/// Write a new secret file (a key file, a device key): mode 0600 from its
+/// creation, never over an existing file, synced before it is used.
+pub fn create_secret(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
         .map_err(|e| key_err(path, format!("cannot create: {e}")))?;
-    f.write_all(format!("{HEADER}{}", line("01", &key)).as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(|e| key_err(path, format!("cannot write: {e}")))?;
+    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| key_err(path, format!("cannot write: {e}")))?;
     // The umask cannot widen 0600, but an existing umask could narrow it; set it exactly.
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| key_err(path, format!("cannot chmod: {e}")))
 }

@@ -8,6 +8,7 @@ pub mod camera;
 pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod devicefile;
 pub mod domain;
 pub mod error;
 pub mod keyfile;

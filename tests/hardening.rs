@@ -368,7 +368,7 @@ fn search_finds_accented_capitals(b: Backend) {
         c.execute_batch(
             "ALTER TABLE passes DROP COLUMN search_key; ALTER TABLE residents DROP COLUMN search_key;
              DROP INDEX scans_nonce; ALTER TABLE scans DROP COLUMN nonce; ALTER TABLE scans DROP COLUMN reason;
-             DROP TABLE sessions; DROP TABLE event_rules; DROP TABLE issuing_keys; DROP TABLE key_slots;
+             DROP TABLE sessions; DROP TABLE event_rules; DROP TABLE issuing_keys; DROP TABLE key_slots; DROP TABLE gates; DROP TABLE gate_tokens;
              ALTER TABLE passes DROP COLUMN inside; ALTER TABLE passes DROP COLUMN entered; ALTER TABLE passes DROP COLUMN entry_day;
              ALTER TABLE passes DROP COLUMN last_in_at; ALTER TABLE passes DROP COLUMN last_in_gate; ALTER TABLE passes DROP COLUMN note;
              PRAGMA user_version = 1;",

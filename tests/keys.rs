@@ -222,26 +222,8 @@ fn no_file_holds_the_seed(backend: Backend) {
     assert_eq!(pair.public_key().as_ref(), public_key(&env).1.as_slice());
     assert!(keyslot::unseal(&sealed[0], "omar", PASSWORD).is_err());
 
-    let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
-    let mut files = 0;
-    let mut stack = vec![env.data_dir().to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let bytes = std::fs::read(&p).unwrap();
-            files += 1;
-            assert!(!bytes.windows(32).any(|w| w == seed), "{} holds the seed", p.display());
-            assert!(
-                !contains(&bytes, hex.as_bytes()) && !contains(&bytes, hex.to_uppercase().as_bytes()),
-                "{} holds the seed in hex",
-                p.display()
-            );
-        }
-    }
+    let (found, files) = common::gates::files_holding(env.data_dir(), seed);
+    assert!(found.is_empty(), "{found:?} hold the seed, raw or in hex");
     assert!(files >= 2, "looked at {files} files under {}", env.data_dir().display());
     if backend == Backend::Postgres {
         // The replica pulled the public key, and only that.
@@ -250,10 +232,6 @@ fn no_file_holds_the_seed(backend: Backend) {
         let slots: i64 = replica.query_row("SELECT COUNT(*) FROM key_slots", [], |r| r.get(0)).unwrap();
         assert_eq!((n, slots), (1, 0));
     }
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// A public key planted in `issuing_keys`, or one swapped for the

@@ -4,28 +4,17 @@
 
 mod common;
 
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use common::*;
 
 fn run(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(bin());
-    c.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    c.env_remove("PGPASSWORD").env_remove("GATEHOUSE_DATABASE_URL").env("PGPASSFILE", "/nonexistent");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let mut child = c.spawn().unwrap();
-    if let Some(text) = stdin {
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    }
-    child.wait_with_output().unwrap()
+    common::gates::gh(args, stdin, env)
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    common::gates::out_text(o)
 }
 
 fn head(dir: &str) -> String {
@@ -113,7 +102,7 @@ fn two_gates_share_one_database_and_a_wrong_key_is_refused() {
     let o = run(&["--data-dir", s, "db", "status", "--json"], None, &[]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
     assert_eq!(v["backend"], "postgresql");
-    assert_eq!(v["schema_version"], 7);
+    assert_eq!(v["schema_version"], 8);
     assert!(v["server_version"].as_str().unwrap().starts_with(char::is_numeric), "{v}");
     assert!(v["round_trip_ms"].as_f64().unwrap() >= 0.0);
 }

@@ -242,13 +242,27 @@ fn every_screen_at_80x24_and_120x40() {
     ledger.update(Action::Verify);
     ledger.apply(Screen::Ledger, Outcome::Progress(3));
     snap("ledger_verifying", &ledger);
-    let chain = VerifyReport { ok: true, blocks: 6, head_index: Some(5), head_hash: Some(format!("{:064x}", 1005)), problem: None };
+    let chain = VerifyReport {
+        ok: true,
+        blocks: 6,
+        head_index: Some(5),
+        head_hash: Some(format!("{:064x}", 1005)),
+        problem: None,
+        hmac_unchecked: 0,
+    };
     let audit = AuditReport { ok: true, blocks: 6, rows: 9, ..Default::default() };
     let checked =
         Verification { ok: true, integrity: vec![], notes: vec![], schema: vec![], chain: chain.clone(), audit: Some(audit.clone()) };
     ledger.apply(Screen::Ledger, Outcome::Verified(Box::new(checked)));
     snap("ledger_ok", &ledger);
-    let broken = VerifyReport { ok: false, blocks: 3, head_index: Some(2), head_hash: None, problem: Some(Problem::Edited { index: 3 }) };
+    let broken = VerifyReport {
+        ok: false,
+        blocks: 3,
+        head_index: Some(2),
+        head_hash: None,
+        problem: Some(Problem::Edited { index: 3 }),
+        hmac_unchecked: 0,
+    };
     ledger.apply(
         Screen::Ledger,
         Outcome::Verified(Box::new(Verification {
@@ -285,6 +299,10 @@ fn every_screen_at_80x24_and_120x40() {
     let mut stats = signed_in(admin());
     stats.update(Action::GoTo(5));
     snap("stats", &stats);
+    let mut with_gates = signed_in(admin());
+    with_gates.gates = gates();
+    with_gates.update(Action::GoTo(5));
+    snap("stats_gates", &with_gates);
     stats.update(Action::ToggleHelp);
     snap("help_admin", &stats);
     let mut op_help = signed_in(operator());

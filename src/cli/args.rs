@@ -107,6 +107,9 @@ pub enum Command {
     /// HMAC keys.
     #[command(subcommand, after_help = "Examples:\n  gatehouse key list\n  gatehouse --user asha key rotate")]
     Key(KeyCmd),
+    /// The event's gates: enrolment tokens, the list, revocation.
+    #[command(subcommand, after_help = "Examples:\n  gatehouse --user asha gate token --gate \"Gate B\"\n  gatehouse gate list")]
+    Gate(GateCmd),
     /// Upload this gate's offline scans, then pull the server's changes
     /// into its replica (PostgreSQL gates).
     #[command(after_help = "Examples:\n  gatehouse sync\n  gatehouse sync --json")]
@@ -182,6 +185,11 @@ pub struct InitArgs {
     /// gate's key file, checked against the ledger before it is used.
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    /// Join an event already in the shared database with a one-time token
+    /// from `gatehouse gate token`: this gate makes its own device key and
+    /// carries no key file.
+    #[arg(long, value_name = "TOKEN", conflicts_with = "key_file")]
+    pub enroll: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -679,6 +687,36 @@ pub enum KeyCmd {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum GateCmd {
+    /// A one-time token that enrols one new gate laptop under the name
+    /// `--gate NAME` gives (admins); it expires in 30 minutes.
+    #[command(
+        after_help = "Examples:\n  gatehouse --user asha gate token --gate \"Gate B\"\n  gatehouse --user asha gate token --gate \"Gate B\" --json"
+    )]
+    Token {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Each gate: name, enrolment, last seen, online or offline, revoked.
+    #[command(after_help = "Examples:\n  gatehouse gate list\n  gatehouse gate list --json")]
+    List {
+        /// Online means synced within this many seconds.
+        #[arg(long, value_name = "SECS", default_value_t = crate::service::ONLINE_SECS)]
+        within: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disown a gate (admins): its later blocks and uploads are refused.
+    #[command(after_help = "Example:\n  gatehouse --user asha gate revoke \"Gate B\"")]
+    Revoke {
+        /// The gate's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum BenchCmd {
     /// Scan transaction latency over a database of N passes.
     #[command(
@@ -709,6 +747,10 @@ pub enum BenchCmd {
         /// event that ran `key rotate --ed25519` does.
         #[arg(long)]
         ed25519: bool,
+        /// Sign the scans' blocks with a gate's device key (Ed25519), as an
+        /// enrolled gate does, instead of the event key file's HMAC.
+        #[arg(long)]
+        device_key: bool,
     },
     /// Ledger verification rate over N blocks.
     #[command(after_help = "Example:\n  gatehouse bench verify --blocks 10000")]
@@ -724,6 +766,10 @@ pub enum BenchCmd {
         /// already holds one, time that one instead of building another.
         #[arg(long, value_name = "DIR")]
         keep: Option<std::path::PathBuf>,
+        /// Sign the blocks with a gate's device key (Ed25519), as an
+        /// enrolled gate does, instead of the event key file's HMAC.
+        #[arg(long)]
+        device_key: bool,
     },
     /// CSV import of N rows (parse, validate, duplicate checks, insert).
     #[command(after_help = "Example:\n  gatehouse bench import --rows 1000")]

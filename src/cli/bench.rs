@@ -83,8 +83,16 @@ fn scratch(url: Option<&str>) -> Result<(Scratch, Gatehouse)> {
 /// `bench verify --keep DIR`: the ledger built there by an earlier run (its
 /// file and key), or a new one to build and leave there. Building a million
 /// blocks takes minutes; timing the verification again should not.
-fn kept(dir: &std::path::Path) -> Result<(Option<Scratch>, Gatehouse, bool)> {
+fn kept(dir: &std::path::Path, device_key: bool) -> Result<(Option<Scratch>, Gatehouse, bool)> {
     let (db, key) = (dir.join("bench.db"), dir.join("bench.key"));
+    // The device key the blocks were signed with is kept beside them.
+    let device = dir.join("bench.device.key");
+    anyhow::ensure!(
+        !db.exists() || device.exists() == device_key,
+        "{} was built {} --device-key; time it the same way",
+        dir.display(),
+        if device.exists() { "with" } else { "without" }
+    );
     let built = db.exists() && key.exists();
     let store = if built {
         Store::open(&db)?
@@ -93,7 +101,11 @@ fn kept(dir: &std::path::Path) -> Result<(Option<Scratch>, Gatehouse, bool)> {
         crate::keyfile::create(&key)?;
         Store::create(&db)?
     };
-    let keys = crate::keyfile::load(&key)?;
+    let mut keys = crate::keyfile::load(&key)?;
+    if device_key {
+        let d = if device.exists() { crate::devicefile::load(&device)? } else { crate::devicefile::create(&device)? };
+        keys = keys.with_device(d);
+    }
     Ok((None, Gatehouse::from_parts(Config::default(), keys, store, Arc::new(SystemClock)), built))
 }
 
@@ -271,7 +283,7 @@ fn scan_gates(
 pub fn run(cmd: &BenchCmd, url: Option<&str>) -> Result<ExitCode> {
     let url = url.map(str::trim).filter(|u| !u.is_empty());
     match *cmd {
-        BenchCmd::Scan { passes, scans, ref sync, gates, rate, ed25519 } => {
+        BenchCmd::Scan { passes, scans, ref sync, gates, rate, ed25519, device_key } => {
             let rate = rate.filter(|r| *r > 0.0);
             anyhow::ensure!(rate.is_none_or(f64::is_finite), "--rate must be a number of scans a second");
             let (dir, mut g) = scratch(url)?;
@@ -282,6 +294,9 @@ pub fn run(cmd: &BenchCmd, url: Option<&str>) -> Result<ExitCode> {
             let step = (ids.len() / scans.max(1)).max(1);
             let payloads: Vec<String> =
                 ids.iter().step_by(step).take(scans).map(|id| g.get_pass(id).map(|p| g.pass_payload(&p))).collect::<Result<_, _>>()?;
+            if device_key {
+                g.sign_blocks_with(crate::domain::device::DeviceKey::generate()?);
+            }
             let mut run = scan_gates(&mut g, &dir.0, url, sync, &payloads, gates.max(1), rate)?;
             let ms = &mut run.ms;
             ms.sort_by(f64::total_cmp);
@@ -308,12 +323,15 @@ pub fn run(cmd: &BenchCmd, url: Option<&str>) -> Result<ExitCode> {
                 load(run.load.1)
             );
         }
-        BenchCmd::Verify { blocks, repeat, ref keep } => {
+        BenchCmd::Verify { blocks, repeat, ref keep, device_key } => {
             let (_dir, mut g, built) = match keep {
-                Some(dir) if url.is_none() => kept(dir)?,
+                Some(dir) if url.is_none() => kept(dir, device_key)?,
                 Some(_) => anyhow::bail!("--keep is for the SQLite scratch file; a PostgreSQL database is kept anyway"),
                 None => {
-                    let (dir, g) = scratch(url)?;
+                    let (dir, mut g) = scratch(url)?;
+                    if device_key {
+                        g.sign_blocks_with(crate::domain::device::DeviceKey::generate()?);
+                    }
                     (Some(dir), g, false)
                 }
             };

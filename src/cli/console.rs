@@ -15,7 +15,7 @@ pub fn run(cli: &Cli, core: Gate) -> Result<ExitCode> {
         bail!("the console needs a terminal; use the subcommands (gatehouse --help) in scripts");
     }
     let cfg = core.cfg();
-    let gate = cli.gate.clone().unwrap_or_else(|| cfg.gate.name.clone());
+    let gate = super::gates::scan_gate(cli.gate.as_deref(), &cfg.gate.name, core.enrolled())?;
     let camera = crate::camera::SourceSpec::choose(cli.camera.as_ref(), &cfg.camera.source).map_err(|e| anyhow::anyhow!("config {e}"))?;
     crate::tui::run(core, gate, camera, crate::started())
 }

@@ -10,9 +10,9 @@ use super::args::{Cli, InitArgs};
 use super::output::say;
 use crate::config::{Config, Paths, SAMPLE};
 use crate::domain::user::Role;
-use crate::keyfile;
 use crate::service::Gatehouse;
 use crate::store::{DbUrl, Store};
+use crate::{devicefile, keyfile};
 
 /// Create whatever is missing. Safe to run again: nothing is overwritten
 /// but the gate's name, when `--gate NAME` asks for another.
@@ -48,8 +48,8 @@ pub fn init(paths: &Paths, a: &InitArgs, gate: Option<&str>) -> Result<()> {
     if let Some(url) = paths.database_url(&cfg) {
         return init_shared(paths, a, &DbUrl::parse(&url)?);
     }
-    if a.key_file.is_some() {
-        bail!("--key-file joins a shared PostgreSQL database: give --database URL too");
+    if a.key_file.is_some() || a.enroll.is_some() {
+        bail!("--key-file and --enroll join a shared PostgreSQL database: give --database URL too");
     }
     if !paths.key().exists() {
         if paths.db().exists() {
@@ -79,8 +79,20 @@ pub fn init(paths: &Paths, a: &InitArgs, gate: Option<&str>) -> Result<()> {
 /// schema, its key and the first admin; a gate joining with `--key-file`
 /// proves that key against the ledger before keeping a copy.
 fn init_shared(paths: &Paths, a: &InitArgs, url: &DbUrl) -> Result<()> {
+    if let Some(token) = &a.enroll {
+        // A token may carry the gate's own database role: connect as that.
+        return super::enrol::enrol(paths, &url.to_string(), token);
+    }
     let mut store = Store::open_url(url)?;
     let blocks = store.read(|db| db.ledger_count())?;
+    if devicefile::path(paths).exists() && !paths.key().exists() {
+        drop(store);
+        say!("already enrolled: {}", paths.data_dir.display());
+        return fill_replica(paths);
+    }
+    if devicefile::path(paths).exists() {
+        bail!("{} holds both the event key file and a device key; keep one", paths.data_dir.display());
+    }
     match (&a.key_file, paths.key().exists()) {
         (Some(file), _) => {
             let keys = keyfile::load(file)?;
@@ -106,6 +118,7 @@ fn init_shared(paths: &Paths, a: &InitArgs, url: &DbUrl) -> Result<()> {
                 f.write_all(&bytes)?;
                 println!("joined the event: key checked against {blocks} ledger blocks, copied to {}", paths.key().display());
             }
+            Gatehouse::open(paths)?.register_key_file_gate("init")?;
             return fill_replica(paths);
         }
         (None, false) if blocks > 0 => {
@@ -119,12 +132,14 @@ fn init_shared(paths: &Paths, a: &InitArgs, url: &DbUrl) -> Result<()> {
     }
     drop(store);
     first_admin(paths, a)?;
+    // The first gate is listed among the event's gates, as a key-file gate.
+    Gatehouse::open(paths)?.register_key_file_gate("init")?;
     fill_replica(paths)
 }
 
 /// A gate that loses its link before its first sync must still scan
 /// offline: fill its replica now, before `init` returns.
-fn fill_replica(paths: &Paths) -> Result<()> {
+pub(super) fn fill_replica(paths: &Paths) -> Result<()> {
     let mut gate = crate::service::Gate::open(paths)?;
     let rep = gate.sync()?;
     if let Some(e) = rep.error {
@@ -194,16 +209,24 @@ fn prompt(q: &str) -> Result<String> {
 /// yet, then the console.
 pub fn default_command(cli: &Cli, paths: &Paths) -> Result<ExitCode> {
     let shared = crate::service::load_config(paths).ok().and_then(|c| paths.database_url(&c)).is_some();
-    let first_run = if shared { !paths.key().exists() } else { !paths.db().exists() };
+    let first_run = if shared { !paths.key().exists() && !devicefile::path(paths).exists() } else { !paths.db().exists() };
     if first_run {
         say!("No gatehouse database in {}: first run.", paths.data_dir.display());
-        init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None }, cli.gate.as_deref())?;
+        init(
+            paths,
+            &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None, enroll: None },
+            cli.gate.as_deref(),
+        )?;
     }
     // Never wait on a server here: a shared gate starts offline if it must.
     let mut gate = crate::service::Gate::open(paths)?;
     let users = gate.try_server(gate.budget() * 4, |g| g.user_count());
     match users {
-        Ok(0) => init(paths, &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None }, cli.gate.as_deref())?,
+        Ok(0) => init(
+            paths,
+            &InitArgs { admin: None, display_name: None, password_stdin: false, key_file: None, enroll: None },
+            cli.gate.as_deref(),
+        )?,
         // A local file that cannot be read is an error; an absent server is not.
         Err(e) if !gate.has_remote() => return Err(e.into()),
         _ => {}

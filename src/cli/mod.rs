@@ -6,6 +6,8 @@ mod bench;
 mod camera;
 mod console;
 mod db;
+mod enrol;
+mod gates;
 mod init;
 mod manual;
 mod offline;
@@ -137,6 +139,7 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
             ok
         }
         Command::Db(c) => db::run(cli, g, c),
+        Command::Gate(c) => gates::run(cli, g, c),
         Command::Event(EventCmd::Rules(RulesCmd::Set { file })) => {
             let actor = admin_in(cli, g, "set the event's rules")?;
             let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -149,7 +152,12 @@ fn dispatch(cli: &Cli, command: &Command, g: &mut Gatehouse) -> Result<ExitCode>
         Command::Key(KeyCmd::List) => {
             g.issuing_keys()?;
             let ids: Vec<&str> = g.keys().ids().collect();
-            say!("keys: {} (active: {})", ids.join(", "), g.keys().active_id());
+            match g.keys().device() {
+                Some(d) if ids.is_empty() => {
+                    say!("no key file on this enrolled gate; its blocks are signed with its device key {}", d.key_id())
+                }
+                _ => say!("keys: {} (active: {})", ids.join(", "), g.keys().active_id()),
+            }
             let issuing: Vec<&str> = g.keys().issuing_keys().iter().map(|k| k.key_id.as_str()).collect();
             if !issuing.is_empty() {
                 say!("issuing keys (Ed25519): {} (new codes: {})", issuing.join(", "), g.keys().code_key());
@@ -442,7 +450,7 @@ fn scan(cli: &Cli, g: &mut Gatehouse, a: &ScanArgs) -> Result<ExitCode> {
         bail!("--reason goes with --id (a manual check-in)");
     }
     let actor = sign_in(cli, g)?;
-    let gate = cli.gate.clone().unwrap_or_else(|| g.gate_name().to_string());
+    let gate = gates::scan_gate(cli.gate.as_deref(), g.gate_name(), g.keys().device().is_some())?;
     if let Some(file) = &a.payload_file {
         return scan_lines(g, &actor, &gate, file, a.json);
     }

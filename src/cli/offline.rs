@@ -35,7 +35,7 @@ pub fn scan(cli: &Cli, paths: &Paths, a: &ScanArgs) -> Result<ExitCode> {
     let raw = super::scan_input(a)?;
     let mut gate = Gate::open(paths)?;
     let actor = super::session::sign_in(cli, &mut gate)?;
-    let name = cli.gate.clone().unwrap_or_else(|| gate.gate_name().to_string());
+    let name = super::gates::scan_gate(cli.gate.as_deref(), gate.gate_name(), gate.enrolled())?;
     let nonce = a.nonce.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let opts = crate::service::ScanOpts { exit: a.exit, persons: a.persons };
     let out = gate.scan_opts(&raw, &actor, &name, &nonce, opts)?;

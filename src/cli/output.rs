@@ -321,6 +321,12 @@ pub fn verification(v: &crate::service::Verification) {
     for n in &v.notes {
         say!("note: {n}");
     }
+    if c.hmac_unchecked > 0 {
+        say!(
+            "note: {} block(s) signed with the event key file were checked for their hash and link only: this enrolled gate holds no key file (verify on the first gate for their signatures)",
+            c.hmac_unchecked
+        );
+    }
     for n in v.audit.iter().flat_map(|a| &a.not_covered) {
         say!("note: {n}");
     }

@@ -7,6 +7,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::device::{DeviceKey, DevicePublic};
 use super::issuing::IssuingPublic;
 
 pub type HmacSha256 = Hmac<Sha256>;
@@ -31,6 +32,10 @@ pub struct KeyRing {
     entries: Vec<Entry>,
     /// Issuing public keys, oldest first; the last one signs new codes.
     issuing: Vec<IssuingPublic>,
+    /// An enrolled gate's own device key: it signs this station's blocks.
+    device: Option<std::sync::Arc<DeviceKey>>,
+    /// Enrolled gates' public keys, as the gates table last gave them.
+    gates: Vec<DevicePublic>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -38,7 +43,8 @@ impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ids: Vec<&str> = self.entries.iter().map(|e| e.id.as_str()).collect();
         let issuing: Vec<&str> = self.issuing.iter().map(|k| k.key_id.as_str()).collect();
-        f.debug_struct("KeyRing").field("ids", &ids).field("issuing", &issuing).finish()
+        let device = self.device.as_ref().map(|d| d.key_id());
+        f.debug_struct("KeyRing").field("ids", &ids).field("issuing", &issuing).field("device", &device).finish()
     }
 }
 
@@ -60,7 +66,44 @@ impl KeyRing {
             .iter()
             .map(|(id, k)| Entry { id: id.clone(), payload_mac: subkey(k, b"payload"), ledger_mac: subkey(k, b"ledger") })
             .collect();
-        Some(KeyRing { entries, issuing: Vec::new() })
+        Some(KeyRing { entries, issuing: Vec::new(), device: None, gates: Vec::new() })
+    }
+
+    /// An enrolled gate's ring: its device key and no HMAC key at all, so
+    /// nothing on the gate can mint an HMAC code or seal a block as another.
+    pub fn for_device(device: DeviceKey) -> KeyRing {
+        KeyRing { entries: Vec::new(), issuing: Vec::new(), device: Some(std::sync::Arc::new(device)), gates: Vec::new() }
+    }
+
+    /// This key-file ring with a device key that signs its blocks (the
+    /// benchmark's ledger of Ed25519 blocks; payloads stay HMAC).
+    pub fn with_device(mut self, device: DeviceKey) -> KeyRing {
+        self.device = Some(std::sync::Arc::new(device));
+        self
+    }
+
+    pub fn device(&self) -> Option<&DeviceKey> {
+        self.device.as_deref()
+    }
+
+    /// Whether this station holds an HMAC key file (else it is an enrolled
+    /// gate that can check HMAC signatures of no block or code).
+    pub fn has_hmac(&self) -> bool {
+        !self.entries.is_empty()
+    }
+
+    /// Replace the enrolled gates' public keys (the gates table's rows).
+    pub fn set_gates(&mut self, gates: Vec<DevicePublic>) {
+        self.gates = gates;
+    }
+
+    /// The public key a device key id names: an enrolled gate's, or this
+    /// station's own.
+    pub fn gate_key(&self, key_id: &str) -> Option<DevicePublic> {
+        self.gates.iter().find(|g| g.key_id == key_id).cloned().or_else(|| {
+            let d = self.device.as_ref().filter(|d| d.key_id() == key_id)?;
+            Some(DevicePublic::of(d, ""))
+        })
     }
 
     pub fn generate_key() -> Result<[u8; KEY_LEN], getrandom::Error> {
@@ -69,9 +112,14 @@ impl KeyRing {
         Ok(k)
     }
 
+    /// The key new HMAC material names: the newest HMAC key, or on an
+    /// enrolled gate its device key (whose `ledger_mac` is its own).
     pub fn active_id(&self) -> &str {
-        // ok: `new` refuses an empty ring
-        &self.entries[self.entries.len() - 1].id
+        match (self.entries.last(), &self.device) {
+            (Some(e), _) => &e.id,
+            (None, Some(d)) => d.key_id(),
+            (None, None) => "",
+        }
     }
 
     pub fn ids(&self) -> impl Iterator<Item = &str> {
@@ -87,7 +135,12 @@ impl KeyRing {
         self.entry(id).map(|e| e.payload_mac.clone())
     }
 
+    /// The ledger MAC of an HMAC key; for this gate's device key id, a MAC
+    /// key of the device's own (it seals what only this gate reads back).
     pub fn ledger_mac(&self, id: &str) -> Option<HmacSha256> {
+        if let Some(d) = self.device.as_ref().filter(|d| d.key_id() == id) {
+            return HmacSha256::new_from_slice(d.local_mac_key().as_ref()).ok();
+        }
         self.entry(id).map(|e| e.ledger_mac.clone())
     }
 

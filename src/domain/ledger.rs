@@ -1,5 +1,7 @@
 //! The tamper-evident ledger: each block's hash covers its fields and the
-//! previous block's hash; an HMAC of the hash proves gatehouse wrote it.
+//! previous block's hash; its signature proves who wrote it: an HMAC of the
+//! hash with the event key file, or (an enrolled gate's block) an Ed25519
+//! signature by the device key of the gate it names (`domain::signers`).
 //! Verification walks the blocks in storage order and names the first one
 //! that is edited, missing, reordered, badly signed or badly linked.
 
@@ -7,7 +9,9 @@ use hmac::Mac;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::device::is_device_id;
 use super::keys::KeyRing;
+use super::signers::Signers;
 
 pub type Hash = [u8; 32];
 pub const GENESIS: Hash = [0u8; 32];
@@ -56,15 +60,38 @@ pub fn sign(keys: &KeyRing, key_id: &str, hash: &Hash) -> Option<Hash> {
 }
 
 /// Whether block `b` is what it says: its hash recomputed from its fields
-/// and its signature made with a key of `keys`. Its place in a chain is
-/// not checked (an offline gate's block, read on its own at upload).
+/// and its signature made with a key of `keys` (for a device key: of the
+/// gate the block names, not revoked). Its place in a chain is not checked
+/// (an offline gate's block, read on its own at upload).
 pub fn signed_by(keys: &KeyRing, b: &BlockRef) -> bool {
-    check_seal(keys, b).is_ok()
+    seal_problem(keys, b).is_none()
 }
 
-/// A block's own seal, as `signed_by` and the chain walk check it: its
-/// previous hash and its hash, parsed.
-fn check_seal(keys: &KeyRing, b: &BlockRef) -> Result<(Hash, Hash), Problem> {
+/// What `signed_by` finds wrong with block `b`, to say why it is refused.
+pub fn seal_problem(keys: &KeyRing, b: &BlockRef) -> Option<Problem> {
+    let (_, hash) = match block_hash(b) {
+        Ok(h) => h,
+        Err(p) => return Some(p),
+    };
+    if is_device_id(b.key_id) {
+        let Some(k) = keys.gate_key(b.key_id) else {
+            return Some(Problem::UnknownKey { index: b.index, key_id: b.key_id.to_string() });
+        };
+        if !k.gate.is_empty() && k.gate != b.gate {
+            return Some(Problem::WrongSigner { index: b.index, gate: b.gate.to_string(), signer: k.gate });
+        }
+        if k.revoked {
+            return Some(Problem::RevokedSigner { index: b.index, gate: k.gate });
+        }
+        let ok = super::signers::parse_sig(b.signature).is_some_and(|s| k.verify(&hash, &s));
+        return (!ok).then_some(Problem::BadSignature { index: b.index });
+    }
+    check_hmac(keys, b, &hash).err()
+}
+
+/// A block's previous hash and its hash, recomputed from its fields and
+/// checked against the stored one.
+fn block_hash(b: &BlockRef) -> Result<(Hash, Hash), Problem> {
     let index = b.index;
     let prev = from_hex(b.prev_hash).ok_or_else(|| Problem::Corrupt { index, what: "prev_hash is not 64 hex digits".into() })?;
     let hash = from_hex(b.hash).ok_or(Problem::Edited { index })?;
@@ -81,13 +108,19 @@ fn check_seal(keys: &KeyRing, b: &BlockRef) -> Result<(Hash, Hash), Problem> {
     if fields.hash() != hash {
         return Err(Problem::Edited { index });
     }
+    Ok((prev, hash))
+}
+
+/// An HMAC-signed block's signature, made with a key of the key file.
+fn check_hmac(keys: &KeyRing, b: &BlockRef, hash: &Hash) -> Result<(), Problem> {
+    let index = b.index;
     let sig = from_hex(b.signature).ok_or(Problem::BadSignature { index })?;
     let mut mac = keys.ledger_mac(b.key_id).ok_or_else(|| Problem::UnknownKey { index, key_id: b.key_id.to_string() })?;
-    mac.update(&hash);
+    mac.update(hash);
     if mac.verify_slice(&sig).is_err() {
         return Err(Problem::BadSignature { index });
     }
-    Ok((prev, hash))
+    Ok(())
 }
 
 /// A new block sealed on the client: linked to the head, hashed and
@@ -110,6 +143,8 @@ pub enum SealError {
     CorruptHead(u64),
     #[error("active key missing from key ring")]
     NoActiveKey,
+    #[error("this gate was revoked (`gatehouse gate revoke`): it may write no more blocks for this event")]
+    Revoked,
 }
 
 /// Seal the block after `head` (its index and hash as stored; None for the
@@ -121,10 +156,18 @@ pub fn seal(keys: &KeyRing, head: Option<(u64, &str)>, fields: [&str; 4], data: 
         Some((i, h)) => (i + 1, from_hex(h).ok_or(SealError::CorruptHead(i))?),
     };
     let data = data.to_string();
-    let key_id = keys.active_id();
+    // An enrolled gate signs with its device key; a key-file station with its active HMAC key.
+    let device = keys.device();
+    let key_id = device.map_or_else(|| keys.active_id(), |d| d.key_id());
+    if device.is_some() && keys.gate_key(key_id).is_some_and(|k| k.revoked) {
+        return Err(SealError::Revoked);
+    }
     let hash = BlockFields { index, ts, operator, gate, event, data: &data, prev_hash: &prev, key_id }.hash();
-    let sig = sign(keys, key_id, &hash).ok_or(SealError::NoActiveKey)?;
-    Ok(Sealed { index, data, prev_hash: to_hex(&prev), hash: to_hex(&hash), key_id: key_id.to_string(), signature: to_hex(&sig) })
+    let signature = match device {
+        Some(d) => to_hex(&d.sign(&hash)),
+        None => to_hex(&sign(keys, key_id, &hash).ok_or(SealError::NoActiveKey)?),
+    };
+    Ok(Sealed { index, data, prev_hash: to_hex(&prev), hash: to_hex(&hash), key_id: key_id.to_string(), signature })
 }
 
 pub fn to_hex(h: &[u8]) -> String {
@@ -230,6 +273,12 @@ pub enum Problem {
     BadSignature { index: u64 },
     #[error("block {index} is signed with unknown key {key_id}")]
     UnknownKey { index: u64, key_id: String },
+    #[error("block {index} names gate {gate:?} but is signed by the device key of gate {signer:?}")]
+    WrongSigner { index: u64, gate: String, signer: String },
+    #[error("block {index} is signed by gate {gate:?} after it was revoked")]
+    RevokedSigner { index: u64, gate: String },
+    #[error("block {index} enrols gate {gate:?} without a valid token: {why}")]
+    Unenrolled { index: u64, gate: String, why: String },
     #[error("block {index} has a broken link: its prev_hash is not the hash of block {}", index.saturating_sub(1))]
     BrokenLink { index: u64 },
     #[error("block(s) {from}..={to} are missing")]
@@ -251,6 +300,14 @@ pub struct VerifyReport {
     pub head_index: Option<u64>,
     pub head_hash: Option<String>,
     pub problem: Option<Problem>,
+    /// HMAC-signed blocks whose signature this station cannot check (an
+    /// enrolled gate holds no key file); their hashes and links were checked.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hmac_unchecked: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A head written down earlier: `INDEX:HASH`.
@@ -278,16 +335,28 @@ pub struct Verifier<'k> {
     /// Hash of the block at the expected head's index, once seen.
     seen_at_expected: Option<Hash>,
     expect_head: Option<ExpectedHead>,
+    /// The gates' device keys as the chain enrols and revokes them, and
+    /// their signatures waiting to be checked in a batch.
+    signers: Signers,
 }
 
 impl<'k> Verifier<'k> {
     pub fn new(keys: &'k KeyRing, expect_head: Option<ExpectedHead>) -> Self {
-        Verifier { keys, expected: 0, prev: GENESIS, seen_at_expected: None, expect_head }
+        Verifier { keys, expected: 0, prev: GENESIS, seen_at_expected: None, expect_head, signers: Signers::default() }
     }
 
     /// Check the next block. `exists(i)` answers whether block `i` is stored
-    /// anywhere, to tell a missing block from a reordered one.
+    /// anywhere, to tell a missing block from a reordered one. A device
+    /// signature may be checked later, in a batch: a bad one is still the
+    /// problem reported, before any found after it.
     pub fn push(&mut self, b: &BlockRef, exists: &mut dyn FnMut(u64) -> bool) -> Result<(), Problem> {
+        match self.push_inner(b, exists) {
+            Ok(()) => Ok(()),
+            Err(p) => Err(self.earlier(p)),
+        }
+    }
+
+    fn push_inner(&mut self, b: &BlockRef, exists: &mut dyn FnMut(u64) -> bool) -> Result<(), Problem> {
         let index = b.index;
         if index != self.expected {
             if index > self.expected && !exists(self.expected) {
@@ -299,20 +368,55 @@ impl<'k> Verifier<'k> {
             }
             return Err(Problem::Reordered { position: self.expected, expected: self.expected, found: index });
         }
-        let (prev, hash) = check_seal(self.keys, b)?;
+        let (prev, hash) = block_hash(b)?;
+        if is_device_id(b.key_id) {
+            self.signers.check(self.keys, b, prev, hash)?;
+        } else if self.keys.has_hmac() {
+            check_hmac(self.keys, b, &hash)?;
+        } else {
+            self.signers.hmac_unchecked += 1;
+        }
         if prev != self.prev {
             return Err(Problem::BrokenLink { index });
         }
+        self.signers.observe(b);
         if self.expect_head.as_ref().is_some_and(|h| h.index == index) {
             self.seen_at_expected = Some(hash);
         }
         self.prev = hash;
         self.expected += 1;
+        if self.signers.batch_full()
+            && let Err((p, index, prev)) = self.signers.submit()
+        {
+            self.expected = index;
+            self.prev = prev;
+            return Err(p);
+        }
         Ok(())
     }
 
+    /// Check the waiting signatures; on a bad one, the walk stops there.
+    fn flush(&mut self) -> Result<(), Problem> {
+        match self.signers.flush() {
+            Ok(()) => Ok(()),
+            Err((p, index, prev)) => {
+                self.expected = index;
+                self.prev = prev;
+                Err(p)
+            }
+        }
+    }
+
+    /// `p`, unless a waiting signature before it is bad.
+    fn earlier(&mut self, p: Problem) -> Problem {
+        self.flush().err().unwrap_or(p)
+    }
+
     /// After the last block: the report, including the truncation check.
-    pub fn finish(self) -> VerifyReport {
+    pub fn finish(mut self) -> VerifyReport {
+        if let Err(p) = self.flush() {
+            return self.failed(p);
+        }
         let blocks = self.expected;
         let head_index = blocks.checked_sub(1);
         let head_hash = head_index.map(|_| to_hex(&self.prev));
@@ -323,7 +427,8 @@ impl<'k> Verifier<'k> {
             }
             Some(_) => None,
         });
-        VerifyReport { ok: problem.is_none(), blocks, head_index, head_hash, problem }
+        let hmac_unchecked = self.signers.hmac_unchecked;
+        VerifyReport { ok: problem.is_none(), blocks, head_index, head_hash, problem, hmac_unchecked }
     }
 
     pub fn failed(self, problem: Problem) -> VerifyReport {
@@ -334,6 +439,7 @@ impl<'k> Verifier<'k> {
             head_index: blocks.checked_sub(1),
             head_hash: blocks.checked_sub(1).map(|_| to_hex(&self.prev)),
             problem: Some(problem),
+            hmac_unchecked: self.signers.hmac_unchecked,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod base32;
 pub mod clock;
+pub mod device;
 pub mod events;
 pub mod issuing;
 pub mod keys;
@@ -15,6 +16,7 @@ pub mod payload;
 pub mod resident;
 pub mod rules;
 pub mod scan;
+pub mod signers;
 pub mod slot;
 pub mod stats;
 pub mod text;

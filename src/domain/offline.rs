@@ -55,7 +55,10 @@ pub fn refetch(event: &str, data: &str) -> Refetch {
         | Event::UserEnable(_)
         | Event::UserUnlock(_)
         | Event::UserPasswd(_)
-        | Event::KeyRotate(_) => Refetch::Rows(Vec::new()),
+        | Event::KeyRotate(_)
+        | Event::GateToken(_)
+        | Event::GateEnrol(_)
+        | Event::GateRevoke(_) => Refetch::Rows(Vec::new()),
     }
 }
 

@@ -157,7 +157,14 @@ impl Gatehouse {
         self.issuing_keys()?;
         let key = self.keys.code_key().to_string();
         if self.keys.issuing(&key).is_none() {
-            return Ok((key, None));
+            if !self.keys.has_hmac() {
+                return Err(Error::Conflict(
+                    "this enrolled gate holds no key file, and the event has no Ed25519 issuing key to sign codes with".into(),
+                ));
+            }
+            // A block signed by a device key does not name the code's key: the block data does.
+            let named = self.keys.device().is_some().then(|| key.clone());
+            return Ok((key, named));
         }
         if !actor.issuer.as_ref().is_some_and(|s| s.holds(&key)) {
             return Err(Error::Forbidden(format!(

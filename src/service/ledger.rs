@@ -35,13 +35,14 @@ impl Serialize for Verification {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let c = &self.chain;
-        let mut st = s.serialize_struct("Verification", 10)?;
+        let mut st = s.serialize_struct("Verification", 11)?;
         st.serialize_field("ok", &self.ok)?;
         st.serialize_field("blocks", &c.blocks)?;
         st.serialize_field("head_index", &c.head_index)?;
         st.serialize_field("head_hash", &c.head_hash)?;
         st.serialize_field("problem", &c.problem)?;
         st.serialize_field("chain_ok", &c.ok)?;
+        st.serialize_field("hmac_unchecked", &c.hmac_unchecked)?;
         st.serialize_field("integrity", &self.integrity)?;
         st.serialize_field("notes", &self.notes)?;
         st.serialize_field("schema", &self.schema)?;

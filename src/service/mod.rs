@@ -4,6 +4,7 @@
 
 mod admin;
 mod audit;
+mod gates;
 mod import;
 mod keys;
 mod ledger;
@@ -21,6 +22,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use admin::{ExportKind, RestoreReport, private_dir};
+pub use gates::{GateView, IssuedToken, ONLINE_SECS, TEST_TOKEN_SECS_ENV, TOKEN_MINUTES, device_publics};
 pub use import::{IMPORT_COLUMNS, ImportError, ImportRow, ParsedRows, REQUIRED_COLUMNS, RowProblem, parse_rows};
 pub use keys::{TEST_KDF_ENV, slot_cost_from_env};
 pub use ledger::{Verification, verify_chain};
@@ -40,7 +42,6 @@ use crate::domain::events::Event;
 use crate::domain::keys::KeyRing;
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
-use crate::keyfile;
 use crate::store::NewBlock;
 use crate::store::{Db, DbUrl, Store};
 
@@ -66,14 +67,14 @@ impl Gatehouse {
         let (keys, mut store) = match paths.database_url(&cfg) {
             Some(url) => {
                 let url = DbUrl::parse(&url)?;
-                (keyfile::load(&paths.key())?, Store::open_url(&url)?)
+                (crate::devicefile::load_station(paths)?, Store::open_url(&url)?)
             }
             None => {
                 let db = paths.db();
                 if !db.exists() {
                     return Err(Error::NotInitialised(paths.data_dir.clone()));
                 }
-                (keyfile::load(&paths.key())?, Store::open(&db)?)
+                (crate::devicefile::load_station(paths)?, Store::open(&db)?)
             }
         };
         admin::clean_restore_leftovers(&paths.data_dir);
@@ -81,6 +82,7 @@ impl Gatehouse {
         let mut g = Gatehouse::from_parts(cfg, keys, store, Arc::new(SystemClock));
         g.paths = Some(paths.clone());
         g.issuing_keys()?;
+        g.load_gate_keys()?;
         Ok(g)
     }
 

@@ -25,7 +25,6 @@ use crate::domain::offline::{self, Conflict};
 use crate::domain::scan::{ScanOutcome, Verdict};
 use crate::domain::user::Actor;
 use crate::error::{Error, Result};
-use crate::keyfile;
 use crate::store::{DbUrl, Replica, Store};
 
 /// Local blocks per upload transaction.
@@ -138,7 +137,12 @@ impl Remote {
     fn connect(&self) -> Result<Gatehouse> {
         let mut store = Store::open_url(&self.url)?;
         store.set_synchronous(&self.cfg.storage.synchronous)?;
-        Ok(Gatehouse::from_parts(self.cfg.clone(), self.keys.clone(), store, self.clock.clone()))
+        let mut g = Gatehouse::from_parts(self.cfg.clone(), self.keys.clone(), store, self.clock.clone());
+        // An enrolled gate learns whether it was revoked: it then seals nothing more.
+        if g.keys().device().is_some() {
+            g.load_gate_keys()?;
+        }
+        Ok(g)
     }
 }
 
@@ -184,7 +188,7 @@ impl Gate {
             return Ok(Gate::local(Gatehouse::open(paths)?));
         };
         let url = DbUrl::parse(&url)?;
-        let keys = keyfile::load(&paths.key())?;
+        let keys = crate::devicefile::load_station(paths)?;
         let mut gate = Gate::from_parts(cfg, keys, url, &paths.data_dir.join("replica.sqlite"), Arc::new(SystemClock))?;
         gate.paths = Some(paths.clone());
         Ok(gate)
@@ -274,6 +278,11 @@ impl Gate {
     /// Whether the server answered last time (always, with no remote).
     pub fn is_online(&self) -> bool {
         self.link.as_ref().is_none_or(|l| l.online)
+    }
+
+    /// Whether this gate was enrolled (it signs with its own device key).
+    pub fn enrolled(&self) -> bool {
+        self.local.keys().device().is_some()
     }
 
     /// This gate's name, as the config gives it.
@@ -678,6 +687,10 @@ impl Gate {
             rep.queued = self.queued()?;
             rep.online = self.is_online();
             return Ok(rep);
+        }
+        // The heartbeat `gate list` reads: it stops when the link does.
+        if let Err(e) = self.call(wait, |g| g.touch_gate()) {
+            tracing::info!(%e, "last seen not recorded");
         }
         match self.push(wait) {
             Ok(u) => {

@@ -11,7 +11,7 @@ use crate::domain::events::{
     Conflict, ConflictAck, ConflictKind, Event, LocalBlock, OfflineEvent, OfflineScan, OfflineSeen, OfflineSync, Scan, ScanKind, Upload,
 };
 use crate::domain::keys::KeyRing;
-use crate::domain::ledger::{GENESIS, StoredBlock, signed_by, to_hex};
+use crate::domain::ledger::{GENESIS, Problem, StoredBlock, seal_problem, to_hex};
 use crate::domain::offline::{self, Admission, CONFLICT, CONFLICT_ACK};
 use crate::domain::pass::Pass;
 use crate::domain::resident::Presence;
@@ -72,10 +72,19 @@ impl Gatehouse {
             return Err(Error::Sync(foreign_event(theirs, here.as_deref())));
         }
         let now = stamp(self.clock.now());
-        let keys = &self.keys;
         let (passes, residents) = subjects(items);
+        // A revoked gate is told so, and nothing of its upload is taken.
+        let gates = self.store.read(|db| db.gates())?;
+        if let Some(why) = self.revoked_here(&gates) {
+            return Err(Error::Forbidden(why));
+        }
         let cfg = &self.cfg;
+        let mut ring = self.keys.clone();
         self.store.write(|db| {
+            // Each block proves itself against the gates as they are now:
+            // an enrolled gate's key, for the gate its block names, not revoked.
+            ring.set_gates(super::gates::device_publics(&db.gates()?));
+            let keys = &ring;
             let rules = super::rules::rules_in(cfg, db)?.rules;
             // Rows, then the ledger; only then is the chain's mark read and
             // each nonce looked up, so a scan committed meanwhile is seen.
@@ -317,8 +326,12 @@ impl Up<'_> {
     fn one(&self, item: &OutboxItem) -> Result<Done> {
         let (db, keys, now) = (self.db, self.keys, self.now);
         let b = &item.block;
-        if !signed_by(keys, &b.as_ref()) {
-            return self.refuse(item, "its block is not signed with this event's key (another event's gate, or an edited block)");
+        match seal_problem(keys, &b.as_ref()) {
+            None => {}
+            Some(p @ (Problem::RevokedSigner { .. } | Problem::WrongSigner { .. })) => return self.refuse(item, &p.to_string()),
+            Some(_) => {
+                return self.refuse(item, "its block is not signed with this event's key (another event's gate, or an edited block)");
+            }
         }
         let scan = match Event::parse(&b.event, &b.data) {
             Ok(Event::Scan(scan)) => scan,

@@ -150,6 +150,29 @@ pub const TABLES: &[TableSpec] = &[
         order: "key_id",
     },
     TableSpec { name: "key_slots", cols: &[("username", Text), ("sealed", Text), ("updated_at", Text)], order: "username" },
+    // The event's gates and their tokens' hashes: `gate list` and the
+    // uploads' checks read them (the ledger proves them either way).
+    TableSpec {
+        name: "gates",
+        cols: &[
+            ("name", Text),
+            ("key_id", Text),
+            ("public_key", Text),
+            ("enrolled_at", Text),
+            ("enrolled_by", Text),
+            ("block", BigInt),
+            ("last_seen", Text),
+            ("revoked_at", Text),
+            ("revoked_by", Text),
+            ("db_role", Text),
+        ],
+        order: "name",
+    },
+    TableSpec {
+        name: "gate_tokens",
+        cols: &[("token_hash", Text), ("gate", Text), ("created_at", Text), ("created_by", Text), ("expires_at", Text), ("used_at", Text)],
+        order: "token_hash",
+    },
 ];
 
 /// The rules row's spec, as the change pull carries it.

@@ -21,7 +21,7 @@ use crate::error::Result;
 
 /// One transaction's view of the database, whatever the backend.
 pub trait Db:
-    PassRows + ResidentRows + UserRows + SessionRows + ScanRows + LedgerRows + StatsQuery + AuditRows + SyncRows + RuleRows + KeyRows
+    PassRows + ResidentRows + UserRows + SessionRows + ScanRows + LedgerRows + StatsQuery + AuditRows + SyncRows + RuleRows + KeyRows + GateRows
 {
     /// A table's row count; used by first-run checks.
     fn count(&self, table: Table) -> Result<u64>;
@@ -238,6 +238,58 @@ pub trait KeyRows {
     fn set_key_slot(&self, username: &str, sealed: &str, at: &str) -> Result<()>;
     /// Drop a user's slot (their password changed with no key to re-seal).
     fn delete_key_slot(&self, username: &str) -> Result<()>;
+}
+
+/// Enrolled gates and their one-time tokens (`service::gates` holds the rules).
+pub trait GateRows {
+    fn insert_gate_token(&self, t: &GateTokenRow) -> Result<()>;
+    /// A token's row, held until the transaction ends (one enrolment spends it).
+    fn gate_token_locked(&self, token_hash: &str) -> Result<Option<GateTokenRow>>;
+    fn mark_gate_token_used(&self, token_hash: &str, at: &str) -> Result<()>;
+    /// Insert the gate, or replace a row of the same name.
+    fn put_gate(&self, g: &GateRow) -> Result<()>;
+    /// Every gate, by name.
+    fn gates(&self) -> Result<Vec<GateRow>>;
+    /// Set a gate's last seen time; false when no gate has that name.
+    fn touch_gate(&self, name: &str, at: &str) -> Result<bool>;
+    fn revoke_gate(&self, name: &str, at: &str, by: &str) -> Result<()>;
+    /// Whether this connection's user may create a login role per gate.
+    fn can_create_roles(&self) -> Result<bool>;
+    /// A gate's own login role, a member of this connection's role, that
+    /// may log in until `until` (the token's expiry).
+    fn create_gate_role(&self, role: &str, password: &str, until: &str) -> Result<()>;
+    /// Keep this connection's role (a gate's, now enrolled) beyond its
+    /// token's expiry: false when no enrolled gate has it.
+    fn keep_gate_role(&self) -> Result<bool>;
+    /// Refuse that role's logins from now on.
+    fn disable_gate_role(&self, role: &str) -> Result<()>;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateTokenRow {
+    pub token_hash: String,
+    pub gate: String,
+    pub created_at: String,
+    pub created_by: String,
+    pub expires_at: String,
+    pub used_at: Option<String>,
+}
+
+/// A gate of the event: its device key (none for a gate joined with the
+/// key file), when it joined, when it last synced, and its revocation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateRow {
+    pub name: String,
+    pub key_id: Option<String>,
+    pub public_key: Option<String>,
+    pub enrolled_at: String,
+    pub enrolled_by: String,
+    pub block: u64,
+    pub last_seen: Option<String>,
+    pub revoked_at: Option<String>,
+    pub revoked_by: Option<String>,
+    /// The gate's own database login role, when its token carried one.
+    pub db_role: Option<String>,
 }
 
 pub trait ScanRows {

@@ -69,6 +69,8 @@ pub struct App {
     pub stats: Option<Stats>,
     /// Why the stats shown are not current (the server did not answer).
     pub stats_offline: Option<String>,
+    /// The event's gates as the last stats load found them.
+    pub gates: Vec<crate::service::GateView>,
     /// Conflicts acknowledged from this console, hidden before the sync
     /// thread's next read of the list.
     pub acked: Vec<u64>,
@@ -111,6 +113,7 @@ impl App {
             screens: Screens::default(),
             stats: None,
             stats_offline: None,
+            gates: Vec::new(),
             acked: Vec::new(),
             conflict_list: None,
             wedge: Wedge::default(),
@@ -178,6 +181,7 @@ impl App {
             actor: self.actor.as_ref(),
             stats: self.stats.as_ref(),
             stats_offline: self.stats_offline.as_deref(),
+            gates: &self.gates,
             camera: &self.camera,
             camera_ok: self.camera_ok,
             preview: self.preview.as_ref(),
@@ -498,6 +502,10 @@ impl App {
             Outcome::Stats(s) => {
                 self.stats = Some(*s);
                 self.stats_offline = None;
+                vec![]
+            }
+            Outcome::Gates(g) => {
+                self.gates = g;
                 vec![]
             }
             Outcome::StatsOffline(why) => {

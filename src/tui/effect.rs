@@ -210,6 +210,8 @@ pub enum Outcome {
     Stats(Box<Stats>),
     /// Stats could not be read: the server did not answer (offline gate).
     StatsOffline(String),
+    /// The event's gates, read with the stats (Stats screen).
+    Gates(Vec<crate::service::GateView>),
     /// A conflict is acknowledged (by us, or by another gate first).
     ConflictAcked(u64, String),
     /// A backup was written to this file.

@@ -18,6 +18,8 @@ pub struct View<'a> {
     pub stats: Option<&'a Stats>,
     /// Why those counts are not current (the server did not answer).
     pub stats_offline: Option<&'a str>,
+    /// The event's gates (none on a gate with no server).
+    pub gates: &'a [crate::service::GateView],
     /// What the camera said, whether it runs, and its latest frame, shrunk.
     pub camera: &'a str,
     pub camera_ok: bool,

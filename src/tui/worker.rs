@@ -138,11 +138,16 @@ impl Worker {
             },
             Effect::CapturePhoto => capture_photo(&self.frames, o.paths().map(|p| p.data_dir.join("photos"))),
             Effect::SaveQr { payload, path } => save_qr(&payload, &path),
-            Effect::LoadStats => match o.try_server(wait(&Effect::LoadStats), |g| g.stats()) {
-                Ok(s) => Outcome::Stats(Box::new(s)),
-                Err(e) if is_link(&e) => Outcome::StatsOffline(offline_text("stats", &e)),
-                Err(e) => failed("cannot load stats", e),
-            },
+            Effect::LoadStats => {
+                match o.try_server(wait(&Effect::LoadStats), |g| Ok((g.stats()?, g.gates(crate::service::ONLINE_SECS)?))) {
+                    Ok((s, gates)) => {
+                        let _ = self.events.send(Event::Done(self.asker, Outcome::Gates(gates)));
+                        Outcome::Stats(Box::new(s))
+                    }
+                    Err(e) if is_link(&e) => Outcome::StatsOffline(offline_text("stats", &e)),
+                    Err(e) => failed("cannot load stats", e),
+                }
+            }
             Effect::AckConflict(block) => match o.try_server(wait(&effect), move |g| g.acknowledge_conflict(&a, block)) {
                 Ok(_) => {
                     self.acked = true;

@@ -2,6 +2,7 @@
 //! with its database in a SQLite file or on the shared PostgreSQL test server.
 #![allow(dead_code)]
 
+pub mod gates;
 pub mod pg;
 pub mod relay;
 

@@ -18,6 +18,7 @@ fn ledger_verify_reports_progress_then_result() {
         head_index: Some(4999),
         head_hash: Some("ab".repeat(32)),
         problem: None,
+        hmac_unchecked: 0,
     };
     let audit = gatehouse::domain::audit::AuditReport { ok: true, blocks: 5000, rows: 5200, ..Default::default() };
     let v = gatehouse::service::Verification { ok: true, integrity: vec![], notes: vec![], schema: vec![], chain, audit: Some(audit) };

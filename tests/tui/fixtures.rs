@@ -259,3 +259,25 @@ pub fn open_issue(app: &mut App, types: Vec<gatehouse::domain::rules::TypeRule>)
     assert!(fx.iter().any(|j| j.effect == Effect::LoadPassTypes), "entering the form reads the event's types: {fx:?}");
     app.apply(Screen::Issue, Outcome::PassTypes(types));
 }
+
+/// Gates A (key file) and B (enrolled), B offline, and C revoked.
+pub fn gates() -> Vec<gatehouse::service::GateView> {
+    let gate = |name: &str, key: &'static str, seen: &str, online: bool, revoked: bool| gatehouse::service::GateView {
+        name: name.into(),
+        key,
+        key_id: (key == "device").then(|| "D-0123456789abcdef".into()),
+        enrolled_at: "2026-11-21T16:00:00.000000Z".into(),
+        enrolled_by: "asha".into(),
+        last_seen: Some(seen.into()),
+        online,
+        revoked,
+        revoked_at: revoked.then(|| "2026-11-21T18:20:00.000000Z".into()),
+        revoked_by: revoked.then(|| "asha".into()),
+        db_role: None,
+    };
+    vec![
+        gate("Gate A", "key file", "2026-11-21T18:29:58.000000Z", true, false),
+        gate("Gate B", "device", "2026-11-21T18:12:04.000000Z", false, false),
+        gate("Gate C", "device", "2026-11-21T18:19:30.000000Z", false, true),
+    ]
+}

@@ -81,12 +81,25 @@ pub struct NotCovered {
     pub table: &'static str,
     pub field: &'static str,
     pub rows: u64,
+    pub why: &'static str,
+}
+
+/// Why a field is not covered: blocks older than the field's record...
+pub const BEFORE_RECORDED: &str = "their blocks were written before the ledger recorded it";
+/// ...or a station with no key file, which cannot recompute keyed fingerprints...
+pub const NO_KEY_FILE: &str = "this gate holds no event key file to fingerprint them with (audit on the first gate)";
+/// ...or blocks written by an enrolled gate, which had no key to make them with.
+pub const BY_ENROLLED_GATE: &str = "an enrolled gate wrote their blocks, and it holds no event key file to fingerprint them with";
+
+/// Why a block records no fingerprint of personal data.
+fn unrecorded(block_key_id: &str) -> &'static str {
+    if super::device::is_device_id(block_key_id) { BY_ENROLLED_GATE } else { BEFORE_RECORDED }
 }
 
 impl std::fmt::Display for NotCovered {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (t, f2, n) = (self.table, self.field, self.rows);
-        write!(f, "{t}.{f2} of {n} row(s) not checked: their blocks were written before the ledger recorded it")
+        let (t, f2, n, why) = (self.table, self.field, self.rows, self.why);
+        write!(f, "{t}.{f2} of {n} row(s) not checked: {why}")
     }
 }
 
@@ -148,6 +161,8 @@ struct ExpResident {
     room: String,
     floor: String,
     details: Option<String>,
+    /// Why `details` is None.
+    no_details: &'static str,
     key_id: String,
     created_at: String,
     created_by: String,
@@ -190,7 +205,7 @@ pub struct Audit {
     scan_mismatch: Vec<(u64, ScanRowOwned)>,
     findings: Vec<Finding>,
     more: u64,
-    not_covered: BTreeMap<(&'static str, &'static str), u64>,
+    not_covered: BTreeMap<(&'static str, &'static str, &'static str), u64>,
     blocks: u64,
     rows: u64,
 }
@@ -276,8 +291,8 @@ impl Audit {
         }
     }
 
-    fn uncovered(&mut self, table: &'static str, field: &'static str) {
-        *self.not_covered.entry((table, field)).or_default() += 1;
+    fn uncovered(&mut self, table: &'static str, field: &'static str, why: &'static str) {
+        *self.not_covered.entry((table, field, why)).or_default() += 1;
     }
 
     /// Replay one block. Blocks must come in chain order (verify the chain
@@ -339,6 +354,7 @@ impl Audit {
                     room: d.room.to_string(),
                     floor: d.floor.to_string(),
                     details: d.details.as_deref().map(str::to_string),
+                    no_details: unrecorded(b.key_id),
                     key_id: d.code_key.as_deref().unwrap_or(b.key_id).to_string(),
                     created_at: b.ts.to_string(),
                     created_by: b.operator.to_string(),
@@ -376,6 +392,9 @@ impl Audit {
             | Event::UserUnlock(_)
             | Event::UserPasswd(_)
             | Event::KeyRotate(_)
+            | Event::GateToken(_)
+            | Event::GateEnrol(_)
+            | Event::GateRevoke(_)
             | Event::Restore(_) => {
                 if let Event::KeyRotate(KeyRotate { key_id, public: Some(p) }) = &e {
                     self.issuing.insert(key_id.to_string(), (p.to_string(), b.index));
@@ -534,8 +553,9 @@ impl Audit {
             self.diverges(t, id, "status", e.status.as_str(), r.status.as_str());
             self.diverges(t, id, "last_scan_at", show(&e.last_scan_at), show(&r.last_scan_at));
             match &e.details {
-                Some(fp) => {
-                    if *fp != resident_details(keys, &e.key_id, r).unwrap_or_default() {
+                Some(fp) => match resident_details(keys, &e.key_id, r) {
+                    None if !keys.has_hmac() => self.uncovered(t, "contact details", NO_KEY_FILE),
+                    now if now.as_deref() != Some(fp.as_str()) => {
                         self.find(Finding::Diverges {
                             table: t,
                             id: id.into(),
@@ -544,8 +564,9 @@ impl Audit {
                             found: "different details".into(),
                         });
                     }
-                }
-                None => self.uncovered(t, "contact details"),
+                    _ => {}
+                },
+                None => self.uncovered(t, "contact details", e.no_details),
             }
         }
         let mut gone: Vec<_> = expected.into_iter().map(|(id, e)| (e.block, id)).collect();
@@ -665,7 +686,7 @@ impl Audit {
                 found: "a different row".into(),
             });
         }
-        let not_covered = self.not_covered.iter().map(|(&(table, field), &rows)| NotCovered { table, field, rows }).collect();
+        let not_covered = self.not_covered.iter().map(|(&(table, field, why), &rows)| NotCovered { table, field, rows, why }).collect();
         AuditReport {
             ok: self.findings.is_empty() && self.more == 0,
             blocks: self.blocks,

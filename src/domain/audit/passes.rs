@@ -90,8 +90,8 @@ pub(super) struct ExpPass {
     pub(super) issue: u64,
     /// The fields the issue block fixes.
     fields: u64,
-    /// Whether the issue block fingerprinted the phones; older ones did not.
-    phones: bool,
+    /// The phones' fingerprint in the issue block, or why it has none.
+    phones: Result<String, &'static str>,
     /// The admission in force: (its block, when/by whom/where).
     pub(super) scanned: Option<(u64, u64)>,
     /// The void: (its block, when/by whom/why).
@@ -229,7 +229,7 @@ impl ExpPass {
         ExpPass {
             issue: b.index,
             fields,
-            phones: d.phones.is_some(),
+            phones: d.phones.as_deref().map(String::from).ok_or_else(|| super::unrecorded(b.key_id)),
             scanned: None,
             voided: None,
             pass_type: d.pass_type.as_ref().into(),
@@ -264,11 +264,20 @@ impl Audit {
             self.find(Finding::Unrecorded { table: "passes", id: p.id.to_owned() });
             return;
         };
-        let phones = if e.phones {
-            pass_phones(keys, p.key_id, p.holder_phone, p.holder2_phone)
-        } else {
-            self.uncovered("passes", "holder_phone");
-            None
+        let phones = match &e.phones {
+            Ok(fp) => match pass_phones(keys, p.key_id, p.holder_phone, p.holder2_phone) {
+                Some(now) => Some(now),
+                None if keys.has_hmac() => None,
+                // No key here to recompute it: the other fields are still compared.
+                None => {
+                    self.uncovered("passes", "holder_phone", super::NO_KEY_FILE);
+                    Some(fp.clone())
+                }
+            },
+            Err(why) => {
+                self.uncovered("passes", "holder_phone", why);
+                None
+            }
         };
         let fields = fields_fp(
             &self.seed,
@@ -342,8 +351,9 @@ impl Audit {
         self.diverges(t, id, "created_by", issue.operator, &row.created_by);
         self.diverges(t, id, "note", show(&opt(&d.note)), show(&row.note));
         if let Some(fp) = d.phones.as_deref() {
-            let now = pass_phones(keys, key_id, &row.holder_phone, row.holder2_phone.as_deref()).unwrap_or_default();
-            if fp != now {
+            let now = pass_phones(keys, key_id, &row.holder_phone, row.holder2_phone.as_deref());
+            let now = if keys.has_hmac() { Some(now.unwrap_or_default()) } else { now };
+            if now.is_some_and(|now| fp != now) {
                 self.find(Finding::Diverges {
                     table: t,
                     id: id.into(),

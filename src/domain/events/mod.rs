@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod admin;
+mod gates;
 mod offline;
 mod passes;
 mod residents;
@@ -26,6 +27,7 @@ mod users;
 mod same_bytes;
 
 pub use admin::{KeyRotate, Restore};
+pub use gates::{GateEnrol, GateRevoke, GateToken};
 pub use offline::{Conflict, ConflictAck, ConflictKind, LocalBlock, OfflineEvent, OfflineScan, OfflineSeen, OfflineSync, Upload};
 pub use passes::{PassIssue, PassUnscan, PassVoid};
 pub use residents::{ResidentAdd, ResidentDeactivate};
@@ -108,6 +110,12 @@ events! {
     Restore(Restore) = "restore",
     /// The event's pass types and entry rules, whole.
     RulesSet(RulesSet) = "rules_set",
+    /// A one-time enrolment token made for a gate (its hash only).
+    GateToken(GateToken) = "gate_token",
+    /// A gate joined: its device public key, signed by that key.
+    GateEnrol(GateEnrol) = "gate_enrol",
+    /// A gate disowned from this block on.
+    GateRevoke(GateRevoke) = "gate_revoke",
 }
 
 /// Serialize a flag only when it is set, as the writers did.

@@ -66,9 +66,14 @@ impl DbUrl {
         if config.get_user().is_none() {
             config.user(&std::env::var("PGUSER").ok().filter(|u| !u.is_empty()).unwrap_or_else(os_user));
         }
-        if let Some(pw) = std::env::var("PGPASSWORD").ok().filter(|p| !p.is_empty()) {
+        // A password file the URL names is this connection's own (an
+        // enrolled gate's role): it comes before the environment's.
+        let named = split.passfile.as_ref().map(PathBuf::from);
+        if let Some(pw) = named.as_ref().map(|f| pgpass_lookup(&config, Some(f))).transpose()?.flatten() {
             config.password(pw);
-        } else if let Some(pw) = pgpass_lookup(&config)? {
+        } else if let Some(pw) = std::env::var("PGPASSWORD").ok().filter(|p| !p.is_empty()) {
+            config.password(pw);
+        } else if let Some(pw) = pgpass_lookup(&config, None)? {
             config.password(pw);
         }
         let unix_only = config.get_hosts().iter().all(|h| matches!(h, Host::Unix(_)));
@@ -193,13 +198,38 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// `url` for a gate's own role: its user replaced by `role`, and
+/// `passfile=` naming the gate's password file (no password in the URL).
+pub fn role_url(url: &str, role: &str, passfile: &std::path::Path) -> Result<String> {
+    let rest = url
+        .strip_prefix("postgresql://")
+        .or_else(|| url.strip_prefix("postgres://"))
+        .ok_or_else(|| Error::DatabaseUrl(format!("{}: not a postgresql:// URL", redact(url))))?;
+    // The authority ends at the first '/' or '?'; a user comes before its '@'.
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let host = rest[..end].rsplit_once('@').map_or(&rest[..end], |(_, h)| h);
+    let file: String = passfile
+        .display()
+        .to_string()
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let tail = &rest[end..];
+    let sep = if tail.contains('?') { '&' } else { '?' };
+    Ok(format!("postgresql://{role}@{host}{tail}{sep}passfile={file}"))
+}
+
 /// The password for this connection from `PGPASSFILE` or `~/.pgpass`, in
 /// libpq's format (`host:port:db:user:password`, `*` matches anything). A
 /// file others may read is refused, as libpq does.
-fn pgpass_lookup(config: &tokio_postgres::Config) -> Result<Option<String>> {
-    let path = match std::env::var_os("PGPASSFILE") {
-        Some(p) => PathBuf::from(p),
-        None => match std::env::var_os("HOME") {
+fn pgpass_lookup(config: &tokio_postgres::Config, named: Option<&PathBuf>) -> Result<Option<String>> {
+    let path = match (named, std::env::var_os("PGPASSFILE")) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => PathBuf::from(p),
+        (None, None) => match std::env::var_os("HOME") {
             Some(h) => PathBuf::from(h).join(".pgpass"),
             None => return Ok(None),
         },
@@ -258,6 +288,19 @@ mod tests {
     fn a_password_in_the_url_is_refused_without_echoing_it() {
         let e = DbUrl::parse("postgresql://gate:s3cret@localhost/ev").unwrap_err().to_string();
         assert!(e.contains("PGPASSWORD") && !e.contains("s3cret"), "{e}");
+    }
+
+    #[test]
+    fn a_gates_own_url_names_its_role_and_password_file() {
+        let f = std::path::Path::new("/srv/gate b/db.pgpass");
+        let u = role_url("postgresql://postgres@db.example:5433/ev?sslmode=require", "gh_gate_1", f).unwrap();
+        assert_eq!(u, "postgresql://gh_gate_1@db.example:5433/ev?sslmode=require&passfile=/srv/gate%20b/db.pgpass");
+        let u = role_url("postgres://db.example/ev", "gh_gate_1", f).unwrap();
+        assert_eq!(u, "postgresql://gh_gate_1@db.example/ev?passfile=/srv/gate%20b/db.pgpass");
+        // The password file is read from the URL, never put in the client's own options.
+        let split = super::tls::split(&u);
+        assert_eq!(split.passfile.as_deref(), Some("/srv/gate b/db.pgpass"));
+        assert!(!split.url.contains("passfile"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod conn;
 mod connect;
 mod copy;
 mod functions;
+mod gates;
 mod keys;
 mod ledger;
 mod passes;
@@ -31,7 +32,7 @@ use postgres::Row;
 use postgres::types::FromSql;
 
 use conn::{Conn, Owned, Params};
-pub use connect::{DbUrl, Endpoint, is_postgres_url, redact as redact_url, url_has_password};
+pub use connect::{DbUrl, Endpoint, is_postgres_url, redact as redact_url, role_url, url_has_password};
 
 use super::interface::{Db, Table};
 use crate::error::{Error, Result};

@@ -162,6 +162,68 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX IF EXISTS passes_holder;
     CREATE INDEX passes_holder ON passes (name_key, holder_phone) WHERE voided_at IS NULL;
     "#,
+    // 8: enrolled gates (device public keys, last seen, revocation) and
+    // one-time enrolment tokens, stored only as hashes (service::gates).
+    r#"
+    CREATE TABLE gates (
+        name        TEXT PRIMARY KEY,
+        key_id      TEXT UNIQUE,
+        public_key  TEXT,
+        enrolled_at TEXT NOT NULL,
+        enrolled_by TEXT NOT NULL,
+        block       BIGINT NOT NULL,
+        last_seen   TEXT,
+        revoked_at  TEXT,
+        revoked_by  TEXT,
+        db_role     TEXT
+    );
+    CREATE TABLE gate_tokens (
+        token_hash TEXT PRIMARY KEY,
+        gate       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at    TEXT
+    );
+    -- A gate's own login role and its end: the role and password come as
+    -- values, never as SQL text. It gets the rows of the event's tables,
+    -- not membership of the event's role (which it could SET ROLE to). It
+    -- may log in until the token expires; spending the token keeps it.
+    CREATE OR REPLACE FUNCTION gatehouse_gate_role(role_name TEXT, secret TEXT, until TEXT) RETURNS void
+    LANGUAGE plpgsql AS $fn$
+    BEGIN
+        EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L VALID UNTIL %L', role_name, secret, until);
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', current_schema(), role_name);
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO %I', current_schema(), role_name);
+        EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO %I', current_schema(), role_name);
+    END
+    $fn$;
+    CREATE OR REPLACE FUNCTION gatehouse_gate_role_kept() RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER AS $fn$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM gates WHERE db_role = session_user AND revoked_at IS NULL) THEN
+            EXECUTE format('ALTER ROLE %I VALID UNTIL %L', session_user, 'infinity');
+            RETURN true;
+        END IF;
+        RETURN false;
+    END
+    $fn$;
+    -- It runs as its owner: it reads only this schema's gates, never a
+    -- temporary table a caller made to pass for them.
+    DO $do$ BEGIN
+        EXECUTE format('ALTER FUNCTION gatehouse_gate_role_kept() SET search_path = %I, pg_temp', current_schema());
+    END $do$;
+    CREATE OR REPLACE FUNCTION gatehouse_gate_role_off(role_name TEXT) RETURNS void
+    LANGUAGE plpgsql AS $fn$
+    BEGIN
+        EXECUTE format('ALTER ROLE %I NOLOGIN', role_name);
+        PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = role_name;
+    EXCEPTION WHEN insufficient_privilege THEN
+        -- NOLOGIN may stand without ending its sessions: new ones are refused.
+        EXECUTE format('ALTER ROLE %I NOLOGIN', role_name);
+    END
+    $fn$;
+    "#,
 ];
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

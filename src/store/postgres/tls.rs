@@ -78,29 +78,33 @@ pub struct Tls {
     pub connector: Option<MakeRustlsConnect>,
 }
 
-/// The URL without `sslmode` and `sslrootcert`, and their values.
+/// The URL without `sslmode`, `sslrootcert` and `passfile`, and their values.
 pub struct Split {
     pub url: String,
     pub sslmode: Option<String>,
     pub sslrootcert: Option<String>,
+    /// libpq's `passfile`: the password file for this URL (an enrolled
+    /// gate's own, in its data directory).
+    pub passfile: Option<String>,
 }
 
-/// Take `sslmode=` and `sslrootcert=` out of the URL's query.
+/// Take `sslmode=`, `sslrootcert=` and `passfile=` out of the URL's query.
 pub fn split(url: &str) -> Split {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, q),
-        None => return Split { url: url.to_string(), sslmode: None, sslrootcert: None },
+        None => return Split { url: url.to_string(), sslmode: None, sslrootcert: None, passfile: None },
     };
-    let (mut sslmode, mut sslrootcert, mut keep) = (None, None, Vec::new());
+    let (mut sslmode, mut sslrootcert, mut passfile, mut keep) = (None, None, None, Vec::new());
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         match pair.split_once('=') {
             Some(("sslmode", v)) => sslmode = Some(percent_decode(v)),
             Some(("sslrootcert", v)) => sslrootcert = Some(percent_decode(v)),
+            Some(("passfile", v)) => passfile = Some(percent_decode(v)),
             _ => keep.push(pair),
         }
     }
     let url = if keep.is_empty() { base.to_string() } else { format!("{base}?{}", keep.join("&")) };
-    Split { url, sslmode, sslrootcert }
+    Split { url, sslmode, sslrootcert, passfile }
 }
 
 fn percent_decode(s: &str) -> String {

@@ -4,6 +4,7 @@
 
 mod audit;
 mod copy;
+mod gates;
 mod keys;
 mod ledger;
 mod passes;

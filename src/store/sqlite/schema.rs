@@ -162,6 +162,30 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX IF EXISTS passes_holder;
     CREATE INDEX passes_holder ON passes (name_key, holder_phone) WHERE voided_at IS NULL;
     "#,
+    // 9: enrolled gates (device public keys, last seen, revocation) and
+    // one-time enrolment tokens, stored only as hashes (service::gates).
+    r#"
+    CREATE TABLE gates (
+        name        TEXT PRIMARY KEY,
+        key_id      TEXT UNIQUE,
+        public_key  TEXT,
+        enrolled_at TEXT NOT NULL,
+        enrolled_by TEXT NOT NULL,
+        block       INTEGER NOT NULL,
+        last_seen   TEXT,
+        revoked_at  TEXT,
+        revoked_by  TEXT,
+        db_role     TEXT
+    );
+    CREATE TABLE gate_tokens (
+        token_hash TEXT PRIMARY KEY,
+        gate       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at    TEXT
+    );
+    "#,
 ];
 
 /// Steps that need Rust after a migration's SQL, in the same transaction:

@@ -56,7 +56,13 @@ fn render(v: &View, area: Rect, buf: &mut Buffer) {
     let top_h = top_height(s, area.width);
     // Short of rows (a conflict banner above), the chart gives way first:
     // the counts and the denial reasons stay whole.
-    let [top, rows, chart] = Layout::vertical([Constraint::Length(top_h), Constraint::Length(rows_h), Constraint::Fill(1)]).areas(area);
+    let gates_h = crate::tui::widgets::gates::height(v.gates);
+    let [top, rows, gates, chart] =
+        Layout::vertical([Constraint::Length(top_h), Constraint::Length(rows_h), Constraint::Length(gates_h), Constraint::Fill(1)])
+            .areas(area);
+    if gates_h > 0 {
+        crate::tui::widgets::gates::GatesBox { gates: v.gates, theme }.render(gates, buf);
+    }
     let [counts, money] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     let cur = &s.currency;
     let mut left = vec![
