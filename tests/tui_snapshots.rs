@@ -89,6 +89,29 @@ fn every_screen_at_80x24_and_120x40() {
         cell.bg == ratatui::style::Color::Magenta || cell.modifier.contains(ratatui::style::Modifier::REVERSED),
         "the note stands out: {cell:?}"
     );
+    // A `both` gate: `<` makes the next scan an exit, shown on the Code box.
+    let mut exit_next = signed_in(operator());
+    exit_next.cfg.gate.direction = "both".into();
+    exit_next.update(Action::ExitNext);
+    snap("scan_exit_next", &exit_next);
+    // `+` then K: typing K, then set.
+    let mut part = signed_in(operator());
+    part.update(Action::GroupPart);
+    part.update(Action::ScanChar('1', std::time::Instant::now()));
+    snap("scan_group_part_typing", &part);
+    part.update(Action::ScanSubmit);
+    snap("scan_group_part_set", &part);
+    // A couple arriving apart: 1 of 2, then 2 of 2.
+    let mut apart = signed_in(operator());
+    let mut o = outcome(Verdict::Admitted);
+    o.persons = Some(gatehouse::domain::scan::Persons { this_scan: 1, of: 2, still_to_come: 1 });
+    apart.apply(Screen::Scan, Outcome::Scanned(o.clone(), ScanSource::Wedge, None));
+    snap("scan_admitted_1_of_2", &apart);
+    o.persons = Some(gatehouse::domain::scan::Persons { this_scan: 1, of: 2, still_to_come: 0 });
+    apart.apply(Screen::Scan, Outcome::Scanned(o, ScanSource::Wedge, None));
+    snap("scan_admitted_2_of_2", &apart);
+    let s = draw(&apart, 80, 24).backend().to_string();
+    assert!(s.contains("2 of 2") && s.contains("ADMITTED") && s.contains("1/2 Asha"), "{s}");
     // A resident with a photo on file: drawn beside the verdict on wide screens.
     let mut with_photo = signed_in(admin());
     let face = image::DynamicImage::ImageLuma8(image::GrayImage::from_fn(96, 96, |x, y| {

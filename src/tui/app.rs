@@ -442,8 +442,7 @@ impl App {
             }
             // The capture thread already debounced it; scan only once signed in.
             CameraNote::Decoded(text) if self.actor.is_some() => {
-                self.screens.scan.busy = true;
-                return Job::all(Screen::Scan, vec![Effect::Scan { payload: text, source: ScanSource::Camera }]);
+                return Job::all(Screen::Scan, self.screens.scan.send(text, ScanSource::Camera));
             }
             CameraNote::Decoded(_) => {}
         }

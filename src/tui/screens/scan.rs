@@ -12,7 +12,9 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use super::checkin::CheckIn;
 use super::{Ctx, hhmmss};
-use crate::domain::scan::{ScanOutcome, Verdict};
+use crate::config::GateDirection;
+use crate::domain::scan::{Persons, ScanOutcome, Verdict};
+use crate::service::ScanOpts;
 use crate::tui::action::Action;
 use crate::tui::component::Component;
 use crate::tui::effect::{Bell, Effect, Outcome, PHOTO_COLS, Photo, ScanSource};
@@ -49,7 +51,15 @@ pub struct ScanState {
     pub same_again: bool,
     /// Verdicts so far, so a new one is visibly new even when it equals the last.
     pub seq: u64,
+    /// What the next scan records besides its code (an exit, K of a
+    /// group): set by `<` or `+`, spent by that one scan, cleared by Esc.
+    pub next: ScanOpts,
+    /// `+` was pressed: the K being typed for "admit K of those left".
+    pub persons_entry: Option<String>,
 }
+
+/// Most digits of K: a pass holds at most `rules::MAX_PERSONS` people.
+const K_DIGITS: usize = 2;
 
 impl Component for ScanState {
     /// A scanner's bursts never get here (see `wedge`): these are a
@@ -60,9 +70,22 @@ impl Component for ScanState {
             return Some(c.key(key));
         }
         let plain = !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        // Typing K after `+`: digits, Enter sets it, Esc drops it.
+        if self.persons_entry.is_some() {
+            return match key.code {
+                KeyCode::Char(c) if c.is_ascii_digit() && plain => Some(Action::ScanChar(c, at)),
+                KeyCode::Enter => Some(Action::ScanSubmit),
+                KeyCode::Backspace => Some(Action::ScanBackspace),
+                KeyCode::Esc => Some(Action::Back),
+                _ => None,
+            };
+        }
         match key.code {
             KeyCode::Char('q') if self.entry.is_empty() => None,
             KeyCode::Char('/') => Some(Action::StartSearch),
+            // Neither is a code character, so a typed code never sets a mode.
+            KeyCode::Char('<') if self.entry.is_empty() => Some(Action::ExitNext),
+            KeyCode::Char('+') if self.entry.is_empty() => Some(Action::GroupPart),
             KeyCode::Char(c) if is_code_char(c) && plain => Some(Action::ScanChar(c, at)),
             KeyCode::Enter => Some(Action::ScanSubmit),
             KeyCode::Backspace => Some(Action::ScanBackspace),
@@ -71,19 +94,34 @@ impl Component for ScanState {
         }
     }
 
-    fn update(&mut self, action: Action, _cx: &mut Ctx) -> Vec<Effect> {
+    fn update(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
         if let Some(c) = self.checkin.as_mut() {
             return c.update(action).unwrap_or_else(|| {
                 self.checkin = None;
                 vec![]
             });
         }
+        if self.persons_entry.is_some() {
+            self.persons_key(action, cx);
+            return vec![];
+        }
         match action {
             Action::StartSearch => return self.open_checkin(""),
+            Action::ExitNext => match cx.cfg.gate_direction() {
+                GateDirection::Both => self.next.exit = !self.next.exit,
+                GateDirection::Out => cx.say("this is an exit gate: every scan here records an exit"),
+                GateDirection::In => cx.warn(format!(
+                    "{} is an entry gate ([gate] direction = \"in\"): exits are scanned at an out or both gate",
+                    cx.cfg.gate.name
+                )),
+            },
+            Action::GroupPart => self.persons_entry = Some(String::new()),
             Action::ScanChar(c, _) => self.entry.push(c),
             Action::ScanBackspace => {
                 self.entry.pop();
             }
+            // Esc clears what is typed, then the mode set for the next scan.
+            Action::Back if self.entry.is_empty() => self.next = ScanOpts::default(),
             Action::Back => self.entry.clear(),
             Action::Paste(s) => {
                 let text: String = s.chars().filter(|c| !c.is_control()).collect();
@@ -126,13 +164,17 @@ impl Component for ScanState {
         match &self.checkin {
             Some(c) if c.confirming => "Enter check in  Esc back to the list",
             Some(_) => "type a name, phone or id  ↑↓ choose  Enter pick  Esc close",
-            None => "scan or type code+Enter  / find by name or id  F8 sign out  ? help  q quit",
+            None if self.persons_entry.is_some() => "type K (how many of the group come in now)  Enter set  Esc cancel",
+            None if self.next != ScanOpts::default() => "the next scan only, then back to normal  Esc cancel  ? help",
+            None => "scan/code+Enter  / find  < exit  + part of group  F8 sign out  ? help  q quit",
         }
     }
 
     /// The camera, the last scans and the counts stay for the next operator.
     fn sign_out(&mut self) {
         self.entry.clear();
+        self.next = ScanOpts::default();
+        self.persons_entry = None;
     }
 
     fn render(&self, v: &View, area: Rect, buf: &mut Buffer) {
@@ -153,6 +195,55 @@ impl ScanState {
         fx
     }
 
+    /// Keys while K is typed after `+`.
+    fn persons_key(&mut self, action: Action, cx: &mut Ctx) {
+        let Some(k) = self.persons_entry.as_mut() else { return };
+        match action {
+            Action::ScanChar(c, _) if c.is_ascii_digit() && k.len() < K_DIGITS => k.push(c),
+            Action::ScanBackspace => {
+                k.pop();
+            }
+            Action::Back => self.persons_entry = None,
+            Action::ScanSubmit => match Self::parse_k(k) {
+                Some(n) => {
+                    self.next.persons = Some(n);
+                    self.persons_entry = None;
+                }
+                None if k.is_empty() => self.persons_entry = None,
+                None => cx.warn(format!("K is 1 to {}: how many of the group come in now", crate::domain::rules::MAX_PERSONS)),
+            },
+            _ => {}
+        }
+    }
+
+    fn parse_k(k: &str) -> Option<u32> {
+        k.parse::<u32>().ok().filter(|n| (1..=crate::domain::rules::MAX_PERSONS).contains(n))
+    }
+
+    /// The scan to send, carrying the mode set for it; the mode is spent.
+    /// A K typed but not yet confirmed counts: a scan is its Enter.
+    pub fn send(&mut self, payload: String, source: ScanSource) -> Vec<Effect> {
+        if let Some(k) = self.persons_entry.take().as_deref().and_then(Self::parse_k) {
+            self.next.persons = Some(k);
+        }
+        let opts = std::mem::take(&mut self.next);
+        self.busy = true;
+        vec![Effect::Scan { payload, source, opts }]
+    }
+
+    /// The mode in words for the Code box: None for a plain scan.
+    pub fn mode_text(&self, dir: GateDirection) -> Option<String> {
+        let exit = self.next.exit || dir == GateDirection::Out;
+        let what = match (exit, self.next.persons) {
+            (false, None) => return None,
+            (true, None) => "EXIT".to_string(),
+            (false, Some(k)) => format!("ADMIT {k} OF THE GROUP"),
+            (true, Some(k)) => format!("EXIT {k} OF THE GROUP"),
+        };
+        // An exit gate is always so: only a mode set by a key is "next".
+        Some(if self.next == ScanOpts::default() { "EXIT GATE: every scan records an exit".into() } else { format!("NEXT SCAN: {what}") })
+    }
+
     /// Send a read to the core, unless it is the wedge scanner reading the
     /// same code again a moment later.
     pub fn submit(&mut self, text: String, source: ScanSource, now: Option<Instant>) -> Vec<Effect> {
@@ -170,8 +261,7 @@ impl ScanState {
             }
             self.last_wedge = Some((text.clone(), now));
         }
-        self.busy = true;
-        vec![Effect::Scan { payload: text, source }]
+        self.send(text, source)
     }
 
     /// On a tick: a verdict goes back to READY after `show_for`.
@@ -217,6 +307,8 @@ impl ScanState {
 /// The words drawn big: how many to let in, or why not.
 pub fn big_word(o: &ScanOutcome) -> String {
     match (o.verdict, &o.pass) {
+        // Part of a group: the people this scan lets in, not the pass's size.
+        (Verdict::Admitted, _) if o.persons.is_some() => format!("ADMIT {}", o.persons.map_or(0, |n| n.this_scan)),
         (Verdict::Admitted, Some(p)) => format!("ADMIT {}", p.persons),
         _ if foreign(o) => "NOT A PASS".into(),
         (v, _) => word(v).to_string(),
@@ -253,15 +345,29 @@ pub fn word(v: Verdict) -> &'static str {
     }
 }
 
+/// A group's arrivals after this scan: "1 of 2, 1 still to come", "2 of 2".
+pub fn group_line(n: Persons) -> String {
+    let so_far = n.of.saturating_sub(n.still_to_come);
+    match n.still_to_come {
+        0 => format!("{so_far} of {}", n.of),
+        left => format!("{so_far} of {}, {left} still to come", n.of),
+    }
+}
+
 fn details(o: &ScanOutcome) -> Vec<String> {
     let mut v = Vec::new();
     match o.verdict {
         Verdict::Admitted => {
             if let Some(p) = &o.pass {
                 v.push(p.holders());
+                if let Some(n) = o.persons {
+                    v.push(group_line(n));
+                }
                 v.push(format!("{} pass · {} person{} · {}", p.pass_type, p.persons, if p.persons == 1 { "" } else { "s" }, p.slot));
             }
         }
+        // Going out is no denial: who, and how many are still inside.
+        Verdict::Exited => v.push(text::keep_brackets(&o.reason)),
         Verdict::AlreadyUsed => {
             if let Some(fu) = &o.first_use {
                 v.push(format!("First used at {} by {} at {}", hhmmss(&fu.at), fu.operator, fu.gate));
@@ -304,13 +410,7 @@ fn render(scan: &ScanState, v: &View, area: Rect, buf: &mut Buffer) {
         Layout::vertical([Constraint::Min(5), Constraint::Length(3), Constraint::Length(bottom_h)]).areas(area);
     render_verdict(scan, theme, verdict_area, buf);
 
-    let buffer = &scan.entry;
-    let entry = if buffer.is_empty() {
-        Line::from(Span::styled("scan a pass, or type its code and press Enter", theme.dim()))
-    } else {
-        Line::from(vec![Span::raw(buffer.clone()), Span::styled("▏", theme.focus())])
-    };
-    Paragraph::new(entry).block(Block::bordered().title(if scan.busy { " Code · checking… " } else { " Code " })).render(entry_area, buf);
+    render_entry(scan, v, entry_area, buf);
 
     let right_w = if bottom.width >= 110 { 44 } else { 30 };
     let [recent_area, side] = Layout::horizontal([Constraint::Min(20), Constraint::Length(right_w)]).areas(bottom);
@@ -321,6 +421,41 @@ fn render(scan: &ScanState, v: &View, area: Rect, buf: &mut Buffer) {
         let r = if scan.showing().is_some() { Rect { y: entry_area.y, height: area.bottom() - entry_area.y, ..area } } else { area };
         c.render(theme, r, buf);
     }
+}
+
+/// The Code box: what is typed, and the mode the next scan is in, loud
+/// enough to see from the gate (its title, in a colour of its own).
+fn render_entry(scan: &ScanState, v: &View, area: Rect, buf: &mut Buffer) {
+    let theme = v.theme;
+    let busy = if scan.busy { " · checking…" } else { "" };
+    let mode = scan.mode_text(v.cfg.gate_direction());
+    let (title, line) = if let Some(k) = &scan.persons_entry {
+        (
+            Span::styled(" ADMIT HOW MANY OF THE GROUP? ", theme.mode()),
+            Line::from(vec![
+                Span::raw("K = "),
+                Span::raw(k.clone()),
+                Span::styled("▏", theme.focus()),
+                Span::styled("  Enter sets it for the next scan", theme.dim()),
+            ]),
+        )
+    } else {
+        let title = match &mode {
+            Some(m) => Span::styled(format!(" {m}{busy} "), theme.mode()),
+            None => Span::raw(format!(" Code{busy} ")),
+        };
+        let line = if !scan.entry.is_empty() {
+            Line::from(vec![Span::raw(scan.entry.clone()), Span::styled("▏", theme.focus())])
+        } else if scan.next != ScanOpts::default() {
+            Line::from(Span::styled("scan now: this one scan only · Esc cancels", theme.dim()))
+        } else {
+            Line::from(Span::styled("scan a pass, or type its code and press Enter", theme.dim()))
+        };
+        (title, line)
+    };
+    let block = Block::bordered().title(title);
+    let block = if mode.is_some() || scan.persons_entry.is_some() { block.border_style(theme.mode()) } else { block };
+    Paragraph::new(line).block(block).render(area, buf);
 }
 
 /// A scan's verdict over whatever screen or dialog is open, when the Scan
@@ -433,15 +568,16 @@ fn render_recent(scan: &ScanState, theme: &Theme, area: Rect, buf: &mut Buffer) 
                 ScanSource::Manual => "key",
                 ScanSource::CheckIn => "man",
             };
-            let verdict = match o.verdict {
-                Verdict::ResidentInactive => "INACTIVE",
-                v => v.as_str(),
+            // A group's part before the name: "1/2 Ravi Kumar & …".
+            let who = match o.persons {
+                Some(n) if o.verdict.admits() => format!("{}/{} {who}", n.of.saturating_sub(n.still_to_come), n.of),
+                _ => who,
             };
             // HH:MM src VERDICT: 23 cells; the name gets the rest, whole or with `…`.
             Line::from(vec![
                 Span::raw(format!("{} {src} ", hhmm(&o.at))),
-                Span::styled(format!("{verdict:<13}"), theme.verdict(o.verdict)),
-                Span::raw(text::fit(&visible(&who), w.saturating_sub(23)).into_owned()),
+                Span::styled(format!("{:<VERDICT_COL$} ", short_word(o.verdict)), theme.verdict(o.verdict)),
+                Span::raw(text::fit(&visible(&who), w.saturating_sub(11 + VERDICT_COL)).into_owned()),
             ])
         })
         .collect();
@@ -450,6 +586,20 @@ fn render_recent(scan: &ScanState, theme: &Theme, area: Rect, buf: &mut Buffer) 
     let kept = scan.recent.len();
     let title = if n < kept { format!(" Last {n} of {kept} scans ") } else { format!(" Last {n} scan{} ", if n == 1 { "" } else { "s" }) };
     Paragraph::new(lines).block(Block::bordered().title(title)).render(area, buf);
+}
+
+/// The verdict column of the last scans: as wide as the longest short word.
+const VERDICT_COL: usize = 12;
+
+/// A verdict's word for the list, at most `VERDICT_COL` cells: the code's
+/// own name where it fits, else a short one that still reads.
+pub fn short_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::ResidentInactive => "INACTIVE",
+        Verdict::AlreadyUsedToday => "USED_TODAY",
+        Verdict::AlreadyInside => "IN_ALREADY",
+        v => v.as_str(),
+    }
 }
 
 /// `HH:MM` local time, for the list of last scans.
