@@ -299,6 +299,35 @@ fn every_screen_at_80x24_and_120x40() {
     let mut stats = signed_in(admin());
     stats.update(Action::GoTo(5));
     snap("stats", &stats);
+    // With a venue capacity and zones: inside/capacity, warned at 90%, AT CAPACITY when full.
+    let mut capped = stats.clone();
+    capped.stats = Some(stats_capped(91, 30));
+    snap("stats_capacity_nearly_full", &capped);
+    capped.stats = Some(stats_capped(100, 50));
+    snap("stats_capacity_full", &capped);
+    let s = draw(&capped, 80, 24).backend().to_string().replace('\u{a0}', " ");
+    assert!(s.contains("Inside now 100/100") && s.contains("Hall 50/50") && s.contains("Lounge 3"), "{s}");
+    // One of each reads in the singular.
+    let mut one = capped.clone();
+    let mut st = fixtures::stats();
+    (st.people_admitted, st.passes_admitted) = (1, 1);
+    one.stats = Some(st);
+    let s = draw(&one, 80, 24).backend().to_string();
+    assert!(s.contains("Admitted   1 person (1 pass)"), "{s}");
+    let mut scan_capped = signed_in(operator());
+    scan_capped.stats = Some(stats_capped(40, 20));
+    snap("scan_capacity_room", &scan_capped);
+    scan_capped.stats = Some(stats_capped(90, 20));
+    snap("scan_capacity_nearly_full", &scan_capped);
+    let s = draw(&scan_capped, 80, 24).backend().to_string();
+    assert!(s.contains("NEARLY FULL") && s.contains("venue 90/100 · Hall 20/50"), "{s}");
+    scan_capped.stats = Some(stats_capped(60, 50));
+    scan_capped.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::AtCapacity), ScanSource::Wedge, None));
+    snap("scan_capacity_full", &scan_capped);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let s = draw(&scan_capped, w, h).backend().to_string();
+        assert!(s.contains("AT CAPACITY") && s.contains("Hall 50/50") && s.contains("use the USB scanner"), "{w}x{h}:\n{s}");
+    }
     stats.update(Action::ToggleHelp);
     snap("help_admin", &stats);
     let mut op_help = signed_in(operator());

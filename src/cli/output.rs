@@ -247,7 +247,7 @@ pub fn stats(s: &Stats) {
     for (t, n) in &s.issued_by_type {
         say!("  {t:<15} {n}");
     }
-    say!("admitted          {}  (people {})", s.passes_admitted, s.people_admitted);
+    say!("admitted          {}, {}", crate::domain::stats::passes(s.passes_admitted), crate::domain::stats::people(s.people_admitted));
     say!("unused            {}", s.passes_unused);
     say!("voided            {}", s.passes_voided);
     say!("revenue           {}", format_money(s.revenue_total_cents, &s.currency));
@@ -258,7 +258,17 @@ pub fn stats(s: &Stats) {
         say!("  by {o:<12} {}", money(*v));
     }
     say!("residents         {} IN, {} OUT", s.residents_in, s.residents_out);
-    say!("inside now        {}", s.occupancy());
+    // Guests against the venue's capacity; residents are on their own line.
+    match s.venue_capacity {
+        Some(cap) => say!("inside now        {} of {cap}", s.inside_now),
+        None => say!("inside now        {}", s.inside_now),
+    }
+    for (name, z) in &s.by_zone {
+        match z.capacity {
+            Some(cap) => say!("  zone {name:<10} {} of {cap}", z.inside),
+            None => say!("  zone {name:<10} {}", z.inside),
+        }
+    }
     if s.conflicts > 0 {
         say!("conflicts         {}  ({} open: gatehouse conflicts)", s.conflicts, s.conflicts_open);
     }

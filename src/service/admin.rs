@@ -104,7 +104,9 @@ impl Gatehouse {
         self.store.read(|db| {
             let facts = db.stats_facts(&since)?;
             let mut s = crate::domain::stats::assemble(&facts, now, &currency);
-            crate::domain::stats::zones(&mut s, &facts, &super::rules::rules_in(cfg, db)?.rules.zones);
+            let rules = super::rules::rules_in(cfg, db)?.rules;
+            crate::domain::stats::zones(&mut s, &facts, &rules.zones);
+            s.venue_capacity = rules.capacity;
             let events = [crate::domain::offline::CONFLICT, crate::domain::offline::CONFLICT_ACK];
             let list = crate::domain::offline::conflicts_from(&db.blocks_of_events(&events)?);
             s.conflicts = list.len() as u64;

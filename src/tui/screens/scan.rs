@@ -610,29 +610,55 @@ fn hhmm(stamp: &str) -> String {
 
 fn render_side(v: &View, area: Rect, buf: &mut Buffer) {
     let theme = v.theme;
-    let [counts, cam] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
+    let caps = capacity_spans(v);
+    let counts_h = if caps.is_empty() { 3 } else { 4 };
+    let [counts, cam] = Layout::vertical([Constraint::Length(counts_h), Constraint::Min(3)]).areas(area);
     // Counts are the server's: offline they are the last it gave, and with
     // none yet (started offline) a dash, never a 0 that looks like a count.
-    let (people, inside) =
-        v.stats.map_or(("–".to_string(), "–".to_string()), |s| (s.people_admitted.to_string(), s.occupancy().to_string()));
-    let title = match (v.stats_offline.is_some(), v.stats.is_some()) {
-        (true, true) => " People · server, last known ",
-        (true, false) => " People · server not reached ",
-        _ => " People ",
+    let (people, inside) = v.stats.map_or(("–".to_string(), " · inside –".to_string()), |s| {
+        // With a venue capacity the line below has the guests inside (the
+        // Stats screen has the residents).
+        let inside = if s.venue_capacity.is_some() { String::new() } else { format!(" · inside {}", s.occupancy()) };
+        (s.people_admitted.to_string(), inside)
+    });
+    let worst = caps.iter().map(|c| c.level).max().unwrap_or(Level::Room);
+    let title = match (v.stats_offline.is_some(), v.stats.is_some(), worst) {
+        (true, true, _) => Span::raw(" People · server, last known "),
+        (true, false, _) => Span::raw(" People · server not reached "),
+        (_, _, Level::Full) => Span::styled(" People · AT CAPACITY ", theme.at_capacity()),
+        (_, _, Level::Nearly) => Span::styled(" People · NEARLY FULL ", theme.nearly_full()),
+        _ => Span::raw(" People "),
     };
-    Paragraph::new(Line::from(vec![Span::raw(" Admitted "), Span::styled(people, theme.ok()), Span::raw(format!(" · inside {inside}"))]))
-        .block(Block::bordered().title(title))
-        .render(counts, buf);
+    let mut lines = vec![Line::from(vec![Span::raw(" Admitted "), Span::styled(people, theme.ok()), Span::raw(inside)])];
+    if !caps.is_empty() {
+        let mut spans = vec![Span::raw(" ")];
+        for (i, c) in caps.iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::raw(" · "));
+            }
+            let style = match c.level {
+                Level::Full => theme.at_capacity(),
+                Level::Nearly => theme.nearly_full(),
+                Level::Room => Style::default(),
+            };
+            spans.push(Span::styled(c.text.clone(), style));
+        }
+        lines.push(Line::from(spans));
+    }
+    Paragraph::new(lines).block(Block::bordered().title(title)).render(counts, buf);
     let block = Block::bordered().title(if v.camera_ok { " Camera " } else { " Camera · none " });
     let inner = block.inner(cam);
     block.render(cam, buf);
     match v.preview {
         Some(img) if v.camera_ok => halfblock::render(img, inner, buf, theme.color),
         _ => {
-            // Two short lines fit the smallest box: what the camera said, then what to do.
+            // Two short lines fit the smallest box: what the camera said, then
+            // what to do; with one row (a capacity line above), what to do.
             let w = inner.width as usize;
             let msg = if v.camera_ok {
                 vec![Line::from("waiting for a frame…")]
+            } else if inner.height < 2 {
+                vec![Line::from(text::fit("use the USB scanner or type", w).into_owned())]
             } else {
                 vec![
                     Line::from(text::fit(&visible(v.camera), w).into_owned()),
@@ -642,4 +668,46 @@ fn render_side(v: &View, area: Rect, buf: &mut Buffer) {
             Paragraph::new(msg).style(theme.dim()).render(inner, buf);
         }
     }
+}
+
+/// How full a venue or zone is: room, at 90% (warned before the cap), full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Room,
+    Nearly,
+    Full,
+}
+
+impl Level {
+    pub fn of(inside: u64, cap: u32) -> Level {
+        let cap = u64::from(cap);
+        if inside >= cap {
+            Level::Full
+        } else if inside * 10 >= cap * 9 {
+            Level::Nearly
+        } else {
+            Level::Room
+        }
+    }
+}
+
+/// One capacity this gate counts against, as "venue 37/500".
+pub struct Cap {
+    pub text: String,
+    pub level: Level,
+}
+
+/// The venue's capacity and this gate's zone's, inside now of each.
+pub fn capacity_spans(v: &View) -> Vec<Cap> {
+    let Some(s) = v.stats else { return vec![] };
+    let mut caps = Vec::new();
+    if let Some(cap) = s.venue_capacity {
+        caps.push(Cap { text: format!("venue {}/{cap}", s.inside_now), level: Level::of(s.inside_now, cap) });
+    }
+    if let Some((name, z)) = s.capped_zone_of(v.gate)
+        && let Some(cap) = z.capacity
+    {
+        caps.push(Cap { text: format!("{} {}/{cap}", text::fit(&visible(name), 10), z.inside), level: Level::of(z.inside, cap) });
+    }
+    caps
 }
