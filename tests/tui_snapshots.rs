@@ -32,6 +32,24 @@ fn snap(name: &str, app: &App) {
     }
 }
 
+/// The QR codes on a drawn screen, read as a phone would: each cell two
+/// pixels high (half blocks), light where the terminal draws ink, scaled up.
+fn screen_qr(t: &Terminal<TestBackend>) -> Vec<String> {
+    let buf = t.backend().buffer();
+    let (w, h) = (buf.area.width as usize, buf.area.height as usize * 2);
+    const S: usize = 4;
+    let light = |x: usize, y: usize| -> bool {
+        match buf[(x as u16, (y / 2) as u16)].symbol() {
+            "█" => true,
+            "▀" => y % 2 == 0,
+            "▄" => y % 2 == 1,
+            _ => false,
+        }
+    };
+    let mut img = rqrr::PreparedImage::prepare_from_bitmap(w * S, h * S, |x, y| !light(x / S, y / S));
+    img.detect_grids().into_iter().filter_map(|g| g.decode().ok().map(|(_, text)| text)).collect()
+}
+
 fn blocks() -> Vec<StoredBlock> {
     (0..6u64)
         .rev()
@@ -199,6 +217,47 @@ fn every_screen_at_80x24_and_120x40() {
     snap("issue_errors", &issue);
     issue.apply(Screen::Issue, Outcome::Issued(Box::new(pass_view(couple_pass()))));
     snap("issue_done_with_qr", &issue);
+
+    // A GH2 pass (Ed25519, 139 characters, QR version 8): at 120x40 a QR
+    // a phone reads (decoded here off the screen), at 80x24 a plain word
+    // that the window is too small, never the code as text.
+    let issuer = gatehouse::domain::issuing::Issuer::new("E1", gatehouse::domain::issuing::generate().unwrap());
+    let id = uuid::Uuid::parse_str(PASS_ID).unwrap();
+    let gh2 = gatehouse::domain::payload::encode_ed25519(&issuer, "E1", gatehouse::domain::payload::Kind::Pass, &id).unwrap();
+    assert_eq!(gh2.len(), 139, "{gh2}");
+    let mut issued_gh2 = signed_in(admin());
+    issued_gh2.update(Action::GoTo(1));
+    let mut view = pass_view(couple_pass());
+    view.payload = gh2.clone();
+    issued_gh2.apply(Screen::Issue, Outcome::Issued(Box::new(view.clone())));
+    let big = draw(&issued_gh2, 120, 40);
+    assert_eq!(screen_qr(&big), vec![gh2.clone()], "{}\nthe Issued panel's QR reads back at 120x40", big.backend());
+    let small = draw(&issued_gh2, 80, 24).backend().to_string();
+    assert!(small.contains("WINDOW TOO SMALL FOR THE QR") && small.contains("rows taller"), "{small}");
+    assert!(!small.contains(&gh2[..20]), "never the code as text:\n{small}");
+    insta::assert_snapshot!("issue_done_gh2_80x24", small);
+    let mut res_gh2 = signed_in(admin());
+    res_gh2.update(Action::GoTo(3));
+    let mut card = resident_view(resident(Presence::In, true));
+    card.payload = gatehouse::domain::payload::encode_ed25519(
+        &issuer,
+        "E1",
+        gatehouse::domain::payload::Kind::Resident,
+        &uuid::Uuid::parse_str(RES_ID).unwrap(),
+    )
+    .unwrap();
+    res_gh2.apply(Screen::Residents, Outcome::Residents(vec![card.clone()]));
+    res_gh2.update(Action::Submit);
+    assert_eq!(screen_qr(&draw(&res_gh2, 120, 40)), vec![card.payload.clone()], "the resident card's QR at 120x40");
+    let small = draw(&res_gh2, 80, 24).backend().to_string();
+    assert!(small.contains("WINDOW TOO SMALL FOR THE QR") && small.contains("p prints the card"), "{small}");
+    insta::assert_snapshot!("residents_detail_gh2_80x24", small);
+    // A GH1 card still fits at 80x24, and reads back.
+    let mut res_gh1 = signed_in(admin());
+    res_gh1.update(Action::GoTo(3));
+    res_gh1.apply(Screen::Residents, Outcome::Residents(vec![resident_view(resident(Presence::In, true))]));
+    res_gh1.update(Action::Submit);
+    assert_eq!(screen_qr(&draw(&res_gh1, 80, 24)).len(), 1, "the GH1 card at 80x24");
 
     let mut passes = signed_in(admin());
     passes.update(Action::GoTo(2));
