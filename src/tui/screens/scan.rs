@@ -570,7 +570,10 @@ fn render_recent(scan: &ScanState, theme: &Theme, area: Rect, buf: &mut Buffer) 
             };
             // A group's part before the name: "1/2 Ravi Kumar & …".
             let who = match o.persons {
-                Some(n) if o.verdict.admits() => format!("{}/{} {who}", n.of.saturating_sub(n.still_to_come), n.of),
+                Some(n) if o.verdict == Verdict::Admitted => format!("{}/{} {who}", n.of.saturating_sub(n.still_to_come), n.of),
+                // No one to name: why, in short ("not a gatehouse pass").
+                _ if who.is_empty() && foreign(o) => "not a gatehouse pass".into(),
+                _ if who.is_empty() => o.reason.clone(),
                 _ => who,
             };
             // HH:MM src VERDICT: 23 cells; the name gets the rest, whole or with `…`.
