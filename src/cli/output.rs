@@ -117,7 +117,8 @@ fn short(id: &str) -> &str {
 
 pub fn verdict(o: &ScanOutcome) {
     say!("{}", o.verdict.as_str());
-    say!("  {}", o.reason);
+    // Stored stamps in the reason in the event's zone, as every time a person reads.
+    say!("  {}", crate::domain::clock::map_stamps(&o.reason, |t| when(&crate::domain::clock::stamp(t))));
     if let Some(p) = &o.pass {
         say!("  pass {} {} × {}  slot {}", short(&p.id), p.pass_type, p.persons, p.slot);
     }

@@ -47,3 +47,31 @@ pub fn stamp(t: DateTime<Utc>) -> String {
 pub fn parse_stamp(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
 }
+
+/// `text` with each stored stamp in it (a word, maybe followed by `,;)`)
+/// written by `show`: a reason read by a person names local times.
+pub fn map_stamps(text: &str, show: impl Fn(DateTime<Utc>) -> String) -> String {
+    text.split(' ')
+        .map(|w| {
+            let core = w.trim_end_matches([',', ';', ')']);
+            match parse_stamp(core) {
+                Some(t) => format!("{}{}", show(t), &w[core.len()..]),
+                None => w.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod map_stamps_tests {
+    #[test]
+    fn stamps_in_a_reason_are_rewritten_and_the_rest_kept() {
+        let r = "already inside: admitted 2026-12-03T23:53:43.863539Z at Main Gate, no exit since";
+        let shown = super::map_stamps(r, |t| t.format("%H:%M").to_string());
+        assert_eq!(shown, "already inside: admitted 23:53 at Main Gate, no exit since");
+        let r = "first 2026-12-03T10:00:00Z, then 2026-12-03T11:00:00.5Z; done";
+        assert_eq!(super::map_stamps(r, |t| t.format("%H").to_string()), "first 10, then 11; done");
+        assert_eq!(super::map_stamps("no stamps here", |_| unreachable!()), "no stamps here");
+    }
+}

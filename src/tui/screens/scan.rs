@@ -345,6 +345,12 @@ pub fn word(v: Verdict) -> &'static str {
     }
 }
 
+/// A reason with its stored stamps in local time (`already inside:
+/// admitted 23:53:43 at Main Gate`): the operator reads the clock on the wall.
+fn local_stamps(reason: &str) -> String {
+    crate::domain::clock::map_stamps(reason, |t| t.with_timezone(&chrono::Local).format("%H:%M:%S").to_string())
+}
+
 /// A group's arrivals after this scan: "1 of 2, 1 still to come", "2 of 2".
 pub fn group_line(n: Persons) -> String {
     let so_far = n.of.saturating_sub(n.still_to_come);
@@ -389,7 +395,7 @@ fn details(o: &ScanOutcome) -> Vec<String> {
         }
         _ if foreign(o) => v.push("DENY: not a gatehouse pass (a code from another system)".into()),
         _ => {
-            v.push(format!("DENY: {}", text::keep_brackets(&o.reason)));
+            v.push(format!("DENY: {}", text::keep_brackets(&local_stamps(&o.reason))));
             // Whose pass it is, so the operator can speak to the guest by name.
             if let Some(p) = &o.pass {
                 v.push(format!("{} · {} × {}", p.holders(), p.pass_type, p.persons));
