@@ -519,9 +519,14 @@ fn render_verdict(scan: &ScanState, theme: &Theme, area: Rect, buf: &mut Buffer)
     }
     let photo_w = if scan.photo.is_some() && inner.width >= 90 { PHOTO_COLS } else { 0 };
     let [text_area, photo_area] = Layout::horizontal([Constraint::Min(10), Constraint::Length(photo_w)]).areas(inner);
-    let big = big_word(o);
-    // As large as the box allows beside the detail lines: 5 rows at 80x24, more at 120x40.
-    let scale = bigtext::scale_for(&big, text_area.width, text_area.height.saturating_sub(1 + lines.len() as u16));
+    // As large as the box allows beside the detail lines: 5 rows at 80x24,
+    // more at 120x40; a long word too wide for 80 columns in its short form.
+    let room = text_area.height.saturating_sub(1 + lines.len() as u16);
+    let mut big = big_word(o);
+    if bigtext::scale_for(&big, text_area.width, room).is_none() && o.verdict == Verdict::AlreadyInside {
+        big = "ALREADY IN".into();
+    }
+    let scale = bigtext::scale_for(&big, text_area.width, room);
     let fits = scale.is_some();
     let big_h = bigtext::HEIGHT * scale.unwrap_or(1) + 1;
     let detail_area = if let Some(scale) = scale {
