@@ -521,16 +521,18 @@ fn render_verdict(scan: &ScanState, theme: &Theme, area: Rect, buf: &mut Buffer)
     let [text_area, photo_area] = Layout::horizontal([Constraint::Min(10), Constraint::Length(photo_w)]).areas(inner);
     // As large as the box allows beside the detail lines: 5 rows at 80x24,
     // more at 120x40; a long word too wide for 80 columns in its short form.
-    let room = text_area.height.saturating_sub(1 + lines.len() as u16);
+    let room = |gap: u16| text_area.height.saturating_sub(gap + lines.len() as u16);
     let mut big = big_word(o);
-    if bigtext::scale_for(&big, text_area.width, room).is_none() && o.verdict == Verdict::AlreadyInside {
+    if bigtext::scale_for(&big, text_area.width, room(1)).is_none() && o.verdict == Verdict::AlreadyInside {
         big = "ALREADY IN".into();
     }
-    let scale = bigtext::scale_for(&big, text_area.width, room);
+    // Short of rows (a conflict banner above), the blank row under the word goes first.
+    let gap = u16::from(bigtext::scale_for(&big, text_area.width, room(1)).is_some());
+    let scale = bigtext::scale_for(&big, text_area.width, room(gap));
     let fits = scale.is_some();
-    let big_h = bigtext::HEIGHT * scale.unwrap_or(1) + 1;
+    let big_h = bigtext::HEIGHT * scale.unwrap_or(1) + gap;
     let detail_area = if let Some(scale) = scale {
-        bigtext::render_at(&big, scale, Rect { height: big_h - 1, ..text_area }, buf, style);
+        bigtext::render_at(&big, scale, Rect { height: big_h - gap, ..text_area }, buf, style);
         Rect { y: text_area.y + big_h, height: text_area.height - big_h, ..text_area }
     } else {
         lines.insert(0, format!("*** {big} ***"));
