@@ -42,6 +42,12 @@ impl Tmux {
         assert!(st.success());
     }
 
+    /// A scanner's read: the code in a burst, then Enter.
+    fn scan(&self, code: &str) {
+        self.type_literal(code);
+        self.keys(&["Enter"]);
+    }
+
     /// Type text as a person does, a key at a time: a burst of eight or
     /// more keys would be taken for a scanner.
     fn type_slowly(&self, text: &str) {
@@ -462,32 +468,26 @@ fn group_part_exit_and_capacity_at_a_both_gate() {
     t.type_slowly("+1");
     t.keys(&["Enter"]);
     t.wait_for("NEXT SCAN: ADMIT 1 OF THE GROUP", "the mode on the Code box");
-    t.type_literal(&couple);
-    t.keys(&["Enter"]);
+    t.scan(&couple);
     let s = t.wait_all(&["#1 ADMITTED", "1 of 2, 1 still to come", "venue 1/3", "┌ Code"], "one of two");
     assert!(!s.contains("NEXT SCAN"), "the mode is spent by one scan:\n{s}");
     // The same code read again inside 3 s is one read: wait it out.
     std::thread::sleep(Duration::from_millis(3200));
-    t.type_literal(&couple);
-    t.keys(&["Enter"]);
+    t.scan(&couple);
     t.wait_all(&["#2 ADMITTED", "2 of 2", "venue 2/3"], "the second of two");
-    t.type_literal(&zoya);
-    t.keys(&["Enter"]);
+    t.scan(&zoya);
     t.wait_all(&["#3 ADMITTED", "People · AT CAPACITY", "venue 3/3 · Hall 3/3"], "the venue full");
-    t.type_literal(&dev);
-    t.keys(&["Enter"]);
+    t.scan(&dev);
     t.wait_all(&["#4 AT_CAPACITY", "the venue holds 3"], "the fourth refused");
 
     // < : the next scan is an exit; a burst is still a scan.
     t.type_slowly("<");
     t.wait_for("NEXT SCAN: EXIT", "exit mode");
-    t.type_literal(&zoya);
-    t.keys(&["Enter"]);
+    t.scan(&zoya);
     let s = t.wait_all(&["#5 EXITED", "Zoya Khan: 1 out", "venue 2/3", "┌ Code"], "an exit");
     assert!(!s.contains("DENY"), "an exit is no denial:\n{s}");
     std::thread::sleep(Duration::from_millis(3200));
-    t.type_literal(&dev);
-    t.keys(&["Enter"]);
+    t.scan(&dev);
     t.wait_all(&["#6 ADMITTED", "venue 3/3"], "room again after the exit");
 
     t.keys(&["F7"]);
