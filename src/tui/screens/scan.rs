@@ -106,7 +106,13 @@ impl Component for ScanState {
             return vec![];
         }
         match action {
-            Action::StartSearch => return self.open_checkin(""),
+            Action::StartSearch => {
+                // A check-in is by hand, not the next scan: the mode waits for a code.
+                if self.next != ScanOpts::default() {
+                    cx.say("check-in admits everyone left on the pass; the mode set waits for the next scanned code");
+                }
+                return self.open_checkin("");
+            }
             Action::ExitNext => match cx.cfg.gate_direction() {
                 GateDirection::Both => self.next.exit = !self.next.exit,
                 GateDirection::Out => cx.say("this is an exit gate: every scan here records an exit"),
