@@ -109,7 +109,7 @@ impl Component for ScanState {
             Action::StartSearch => {
                 // A check-in is by hand, not the next scan: the mode waits for a code.
                 if self.next != ScanOpts::default() {
-                    cx.say("check-in admits everyone left on the pass; the mode set waits for the next scanned code");
+                    cx.say("a check-in admits all left; the mode waits for the next scanned code");
                 }
                 return self.open_checkin("");
             }
