@@ -41,8 +41,8 @@ fn screen_qr(t: &Terminal<TestBackend>) -> Vec<String> {
     let light = |x: usize, y: usize| -> bool {
         match buf[(x as u16, (y / 2) as u16)].symbol() {
             "█" => true,
-            "▀" => y % 2 == 0,
-            "▄" => y % 2 == 1,
+            "▀" => y.is_multiple_of(2),
+            "▄" => !y.is_multiple_of(2),
             _ => false,
         }
     };
