@@ -189,6 +189,10 @@ fn every_place(actor: gatehouse::domain::user::Actor) -> Vec<(String, App)> {
         help.update(Action::ToggleHelp);
         places.push((format!("{} with help", s.title()), help));
     }
+    // `+` pressed, K not typed yet: a burst is still a scan, never K.
+    let mut typing_k = base.clone();
+    typing_k.update(Action::GroupPart);
+    places.push(("Scan with K asked".into(), typing_k));
     let mut issue = base.clone();
     issue.update(Action::GoTo(1));
     if issue.screen == Screen::Issue {
