@@ -438,6 +438,9 @@ fn group_part_exit_and_capacity_at_a_both_gate() {
     init(&data);
     let cfg = data.join("config.toml");
     let text = std::fs::read_to_string(&cfg).unwrap().replace("# direction = \"in\"", "direction = \"both\"");
+    // The event is at +05:30: the console's times are too, whatever this computer's zone.
+    let text = text.replace("utc_offset = \"\"", "utc_offset = \"+05:30\"");
+    assert!(text.contains("utc_offset = \"+05:30\""));
     std::fs::write(&cfg, text.replace("verdict_secs = 5.0", "verdict_secs = 2.0")).unwrap();
     let rules = dir.path().join("rules.toml");
     std::fs::write(
@@ -469,7 +472,10 @@ fn group_part_exit_and_capacity_at_a_both_gate() {
     t.keys(&["Enter"]);
     t.wait_for("NEXT SCAN: ADMIT 1 OF THE GROUP", "the mode on the Code box");
     t.scan(&couple);
-    let s = t.wait_all(&["#1 ADMITTED", "1 of 2, 1 still to come", "venue 1/3", "┌ Code"], "one of two");
+    let ist = |d: i64| (chrono::Utc::now() + chrono::Duration::minutes(330 - d)).format("%H:%M").to_string();
+    let (before, s) = (ist(1), t.wait_all(&["#1 ADMITTED", "1 of 2, 1 still to come", "venue 1/3", "┌ Code"], "one of two"));
+    let title = s.lines().find(|l| l.contains("#1 ADMITTED")).unwrap_or_default();
+    assert!(title.contains(&format!("· {before}")) || title.contains(&format!("· {}", ist(0))), "the event's time, +05:30:\n{s}");
     assert!(!s.contains("NEXT SCAN"), "the mode is spent by one scan:\n{s}");
     // The same code read again inside 3 s is one read: wait it out.
     std::thread::sleep(Duration::from_millis(3200));

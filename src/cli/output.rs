@@ -77,13 +77,9 @@ pub fn json_line<T: Serialize>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The event's UTC offset (`event.utc_offset`), set once at start; None:
-/// this computer's time zone.
-static ZONE: std::sync::OnceLock<Option<chrono::FixedOffset>> = std::sync::OnceLock::new();
-
-/// Times printed for people are in the event's zone, with its offset.
+/// Times printed for people (and the console's) are in the event's zone, with its offset.
 pub fn set_zone(offset: Option<chrono::FixedOffset>) {
-    let _ = ZONE.set(offset);
+    crate::domain::clock::set_shown_zone(offset);
 }
 
 /// A stored RFC 3339 stamp as a person reads it: the event's local time,
@@ -95,10 +91,7 @@ pub fn when(stamp: &str) -> String {
 
 fn when_as(stamp: &str, format: &str) -> String {
     let Some(t) = crate::domain::clock::parse_stamp(stamp) else { return stamp.to_string() };
-    match ZONE.get().copied().flatten() {
-        Some(off) => t.with_timezone(&off).format(format).to_string(),
-        None => t.with_timezone(&chrono::Local).format(format).to_string(),
-    }
+    crate::domain::clock::shown(t, format)
 }
 
 /// An hour bucket of `stats` (`2026-12-03T16` UTC, or a whole stamp) as the

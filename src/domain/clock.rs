@@ -48,6 +48,23 @@ pub fn parse_stamp(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
 }
 
+/// The event's UTC offset (`event.utc_offset`) for times shown to people,
+/// set once at start; None: this computer's time zone.
+static SHOWN_ZONE: std::sync::OnceLock<Option<chrono::FixedOffset>> = std::sync::OnceLock::new();
+
+/// Times people read (console and CLI) are in the event's zone.
+pub fn set_shown_zone(offset: Option<chrono::FixedOffset>) {
+    let _ = SHOWN_ZONE.set(offset);
+}
+
+/// `t` as a person reads it: in the event's zone, else this computer's.
+pub fn shown(t: DateTime<Utc>, format: &str) -> String {
+    match SHOWN_ZONE.get().copied().flatten() {
+        Some(off) => t.with_timezone(&off).format(format).to_string(),
+        None => t.with_timezone(&chrono::Local).format(format).to_string(),
+    }
+}
+
 /// `text` with each stored stamp in it (a word, maybe followed by `,;)`)
 /// written by `show`: a reason read by a person names local times.
 pub fn map_stamps(text: &str, show: impl Fn(DateTime<Utc>) -> String) -> String {

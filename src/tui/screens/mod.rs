@@ -241,7 +241,5 @@ pub fn short(id: &str) -> &str {
 
 /// A timestamp shown as local wall time `HH:MM:SS`, or as stored when unparsable.
 pub fn hhmmss(stamp: &str) -> String {
-    crate::domain::clock::parse_stamp(stamp)
-        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M:%S").to_string())
-        .unwrap_or_else(|| stamp.to_string())
+    crate::domain::clock::parse_stamp(stamp).map(|t| crate::domain::clock::shown(t, "%H:%M:%S")).unwrap_or_else(|| stamp.to_string())
 }

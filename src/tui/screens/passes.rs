@@ -438,7 +438,5 @@ fn render(p: &PassesState, view: &View, area: Rect, buf: &mut Buffer) {
 
 /// `12-03 21:52` in local time: the day matters for issue and void times.
 fn day_time(stamp: &str) -> String {
-    crate::domain::clock::parse_stamp(stamp)
-        .map(|t| t.with_timezone(&chrono::Local).format("%m-%d %H:%M").to_string())
-        .unwrap_or_else(|| stamp.to_string())
+    crate::domain::clock::parse_stamp(stamp).map(|t| crate::domain::clock::shown(t, "%m-%d %H:%M")).unwrap_or_else(|| stamp.to_string())
 }

@@ -354,7 +354,7 @@ pub fn word(v: Verdict) -> &'static str {
 /// A reason with its stored stamps in local time (`already inside:
 /// admitted 23:53:43 at Main Gate`): the operator reads the clock on the wall.
 fn local_stamps(reason: &str) -> String {
-    crate::domain::clock::map_stamps(reason, |t| t.with_timezone(&chrono::Local).format("%H:%M:%S").to_string())
+    crate::domain::clock::map_stamps(reason, |t| crate::domain::clock::shown(t, "%H:%M:%S"))
 }
 
 /// A group's arrivals after this scan: "1 of 2, 1 still to come", "2 of 2".

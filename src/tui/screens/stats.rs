@@ -134,8 +134,7 @@ fn render(v: &View, area: Rect, buf: &mut Buffer) {
         .scans_per_hour
         .iter()
         .map(|(h, n)| {
-            let hour =
-                crate::domain::clock::parse_stamp(h).map(|t| t.with_timezone(&chrono::Local).format("%H").to_string()).unwrap_or_default();
+            let hour = crate::domain::clock::parse_stamp(h).map(|t| crate::domain::clock::shown(t, "%H")).unwrap_or_default();
             Bar::default().value(*n).label(Line::from(hour)).text_value(if *n > 0 { n.to_string() } else { String::new() })
         })
         .collect();
