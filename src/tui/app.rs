@@ -94,6 +94,8 @@ pub struct App {
 
 impl App {
     pub fn new(cfg: Config, gate: String, data_dir: PathBuf) -> App {
+        let mut screens = Screens::default();
+        screens.scan.direction = Some(cfg.gate_direction());
         App {
             cfg,
             gate,
@@ -108,7 +110,7 @@ impl App {
             preview: None,
             screen: Screen::Login,
             actor: None,
-            screens: Screens::default(),
+            screens,
             stats: None,
             stats_offline: None,
             acked: Vec::new(),

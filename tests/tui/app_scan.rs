@@ -338,6 +338,9 @@ fn exit_key_marks_only_the_next_scan_and_a_burst_is_still_a_scan() {
     assert!(!app.screens.scan.next.exit);
     press(&mut app, &[KeyCode::Char('<'), KeyCode::Esc]);
     assert!(!app.screens.scan.next.exit);
+    assert!(gatehouse::tui::ui::footer_keys(&app).contains("< exit"), "offered at a both gate");
+    let entry = at_gate("in");
+    assert!(!gatehouse::tui::ui::footer_keys(&entry).contains("< exit"), "not at an entry gate");
 }
 
 #[test]

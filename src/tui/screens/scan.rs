@@ -56,6 +56,8 @@ pub struct ScanState {
     pub next: ScanOpts,
     /// `+` was pressed: the K being typed for "admit K of those left".
     pub persons_entry: Option<String>,
+    /// This gate's direction, for the footer: `<` is offered at a `both` gate only.
+    pub direction: Option<GateDirection>,
 }
 
 /// Most digits of K: a pass holds at most `rules::MAX_PERSONS` people.
@@ -95,6 +97,7 @@ impl Component for ScanState {
     }
 
     fn update(&mut self, action: Action, cx: &mut Ctx) -> Vec<Effect> {
+        self.direction = Some(cx.cfg.gate_direction());
         if let Some(c) = self.checkin.as_mut() {
             return c.update(action).unwrap_or_else(|| {
                 self.checkin = None;
@@ -172,7 +175,10 @@ impl Component for ScanState {
             Some(_) => "type a name, phone or id  ↑↓ choose  Enter pick  Esc close",
             None if self.persons_entry.is_some() => "type K (how many of the group come in now)  Enter set  Esc cancel",
             None if self.next != ScanOpts::default() => "the next scan only, then back to normal  Esc cancel  ? help",
-            None => "scan/code+Enter  / find  < exit  + part of group  F8 sign out  ? help  q quit",
+            None if self.direction == Some(GateDirection::Both) => {
+                "scan/code+Enter  / find  < exit  + part of group  F8 sign out  ? help  q quit"
+            }
+            None => "scan or type code+Enter  / find  + part of group  F8 sign out  ? help  q quit",
         }
     }
 
