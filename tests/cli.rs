@@ -974,6 +974,9 @@ fn times_in_the_event_zone_and_the_newest_blocks() {
     let stats = gh.run(&["stats"]).ok().stdout.clone();
     let hour = stats.lines().skip_while(|l| !l.starts_with("scans (24 h)")).nth(1).unwrap_or_default();
     assert!(hour.contains("+05:30") && hour.trim().ends_with(" 1"), "the hour of the scan, local: {stats}");
+    // One of each reads in the singular.
+    assert!(stats.lines().any(|l| l.starts_with("admitted") && l.ends_with("1 pass, 1 person")), "{stats}");
+    assert!(stats.lines().any(|l| l.starts_with("inside now") && l.trim_end().ends_with(" 1")), "{stats}");
 
     // Four blocks or more: the last three, in order, end at the head.
     gh.issue(&["--type", "single", "--name", "Dev Rao", "--phone", "9876543211", "--payment", "cash"]);

@@ -42,6 +42,12 @@ impl Tmux {
         assert!(st.success());
     }
 
+    /// A scanner's read: the code in a burst, then Enter.
+    fn scan(&self, code: &str) {
+        self.type_literal(code);
+        self.keys(&["Enter"]);
+    }
+
     /// Type text as a person does, a key at a time: a burst of eight or
     /// more keys would be taken for a scanner.
     fn type_slowly(&self, text: &str) {
@@ -411,5 +417,93 @@ fn a_scanner_on_every_screen_a_manual_check_in_and_a_change_of_shift() {
     t.wait_for("Quit gatehouse?", "7 quit asks");
     t.keys(&["y"]);
     t.wait_for("CONSOLE-EXITED 0", "7 quit");
+    assert!(cli(&data, &["ledger", "verify"]).contains("OK"));
+}
+
+/// Issue a pass through the binary as asha: its code.
+fn issue(data: &Path, args: &[&str]) -> String {
+    let mut all = vec!["pass", "issue", "--payment", "CASH", "--json"];
+    all.extend_from_slice(args);
+    let v: serde_json::Value = serde_json::from_str(&cli(data, &all)).unwrap();
+    v["payload"].as_str().unwrap().to_string()
+}
+
+/// Issue #21 on the console at 80x24: a `both` gate, a venue of 3 and a
+/// zone; `+ 1 Enter` admits one of a couple, `<` records an exit, and the
+/// People box and Stats show inside/capacity, warned and then full.
+#[test]
+fn group_part_exit_and_capacity_at_a_both_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    init(&data);
+    let cfg = data.join("config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace("# direction = \"in\"", "direction = \"both\"");
+    // The event is at +05:30: the console's times are too, whatever this computer's zone.
+    let text = text.replace("utc_offset = \"\"", "utc_offset = \"+05:30\"");
+    assert!(text.contains("utc_offset = \"+05:30\""));
+    std::fs::write(&cfg, text.replace("verdict_secs = 5.0", "verdict_secs = 2.0")).unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[venue]\ncapacity = 3\n\n[[zone]]\nname = \"Hall\"\ngates = [\"Main Gate\"]\ncapacity = 3\n\n\
+         [[pass_type]]\nname = \"SINGLE\"\npersons = 1\nprice = 549\nentry = \"reentry\"\n\n\
+         [[pass_type]]\nname = \"COUPLE\"\npersons = 2\nprice = 999\nentry = \"reentry\"\n",
+    )
+    .unwrap();
+    cli(&data, &["event", "rules", "set", rules.to_str().unwrap()]);
+    let couple = issue(
+        &data,
+        &["--type", "COUPLE", "--name", "Ravi Kumar", "--phone", "9000000105", "--name2", "Meena Kumari", "--phone2", "9000000106"],
+    );
+    let zoya = issue(&data, &["--type", "SINGLE", "--name", "Zoya Khan", "--phone", "9000000107"]);
+    let dev = issue(&data, &["--type", "SINGLE", "--name", "Dev Rao", "--phone", "9000000108"]);
+
+    let cmd = format!("{BIN} --data-dir {}; echo CONSOLE-EXITED $?; sleep 30", data.display());
+    let t = Tmux::start_sized(&cmd, 80, 24);
+    t.wait_for("sign in", "start");
+    t.type_slowly("asha");
+    t.keys(&["Enter"]);
+    t.type_slowly(PASSWORD);
+    t.keys(&["Enter"]);
+    t.wait_all(&["asha (admin)", "venue 0/3 · Hall 0/3"], "signed in; the capacity shows");
+
+    // + 1 Enter: the next scan admits one of the couple, and says so.
+    t.type_slowly("+1");
+    t.keys(&["Enter"]);
+    t.wait_for("NEXT SCAN: ADMIT 1 OF THE GROUP", "the mode on the Code box");
+    t.scan(&couple);
+    let ist = |d: i64| (chrono::Utc::now() + chrono::Duration::minutes(330 - d)).format("%H:%M").to_string();
+    let (before, s) = (ist(1), t.wait_all(&["#1 ADMITTED", "1 of 2, 1 still to come", "venue 1/3", "┌ Code"], "one of two"));
+    let title = s.lines().find(|l| l.contains("#1 ADMITTED")).unwrap_or_default();
+    assert!(title.contains(&format!("· {before}")) || title.contains(&format!("· {}", ist(0))), "the event's time, +05:30:\n{s}");
+    assert!(!s.contains("NEXT SCAN"), "the mode is spent by one scan:\n{s}");
+    // The same code read again inside 3 s is one read: wait it out.
+    std::thread::sleep(Duration::from_millis(3200));
+    t.scan(&couple);
+    t.wait_all(&["#2 ADMITTED", "2 of 2", "venue 2/3"], "the second of two");
+    t.scan(&zoya);
+    t.wait_all(&["#3 ADMITTED", "People · AT CAPACITY", "venue 3/3 · Hall 3/3"], "the venue full");
+    t.scan(&dev);
+    t.wait_all(&["#4 AT_CAPACITY", "the venue holds 3"], "the fourth refused");
+
+    // < : the next scan is an exit; a burst is still a scan.
+    t.type_slowly("<");
+    t.wait_for("NEXT SCAN: EXIT", "exit mode");
+    t.scan(&zoya);
+    let s = t.wait_all(&["#5 EXITED", "Zoya Khan: 1 out", "venue 2/3", "┌ Code"], "an exit");
+    assert!(!s.contains("DENY"), "an exit is no denial:\n{s}");
+    std::thread::sleep(Duration::from_millis(3200));
+    t.scan(&dev);
+    t.wait_all(&["#6 ADMITTED", "venue 3/3"], "room again after the exit");
+
+    t.keys(&["F7"]);
+    t.wait_all(&["Inside now 3/3 AT CAPACITY", "Admitted   4 people (3 passes)"], "Stats: inside against the venue");
+    t.wait_line("Zones", |l| l.contains("Hall") && l.contains("3/3"), "Stats: the zone");
+    let stats: serde_json::Value = serde_json::from_str(&cli(&data, &["stats", "--json"])).unwrap();
+    assert_eq!((stats["inside_now"].as_u64(), stats["venue_capacity"].as_u64()), (Some(3), Some(3)), "{stats}");
+    t.keys(&["q"]);
+    t.wait_for("Quit gatehouse?", "quit asks");
+    t.keys(&["y"]);
+    t.wait_for("CONSOLE-EXITED 0", "quit");
     assert!(cli(&data, &["ledger", "verify"]).contains("OK"));
 }

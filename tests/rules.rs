@@ -496,7 +496,8 @@ fn capacity_refuses_the_fourth_until_one_leaves(b: Backend) {
     assert_eq!(scan_cli(&env, &codes[3], "North", &[])["verdict"], "ADMITTED");
     assert_eq!(inside_now(&env), 3);
     let st = json(&run(env.data_dir(), &["stats", "--json"]));
-    assert_eq!(st["by_zone"]["Lounge"], serde_json::json!({"inside": 1, "capacity": 1}), "{st}");
+    assert_eq!(st["by_zone"]["Lounge"], serde_json::json!({"inside": 1, "capacity": 1, "gates": ["Lounge"]}), "{st}");
+    assert_eq!(st["venue_capacity"], 3, "{st}");
     verify_ok(&env);
 }
 

@@ -189,6 +189,10 @@ fn every_place(actor: gatehouse::domain::user::Actor) -> Vec<(String, App)> {
         help.update(Action::ToggleHelp);
         places.push((format!("{} with help", s.title()), help));
     }
+    // `+` pressed, K not typed yet: a burst is still a scan, never K.
+    let mut typing_k = base.clone();
+    typing_k.update(Action::GroupPart);
+    places.push(("Scan with K asked".into(), typing_k));
     let mut issue = base.clone();
     issue.update(Action::GoTo(1));
     if issue.screen == Screen::Issue {
@@ -223,7 +227,7 @@ fn a_burst_is_scanned_on_every_screen_and_overlay_and_changes_nothing_else() {
             // Lower case, as a scanner with Caps Lock on types it, then Enter.
             let end = burst(&mut app, &code.to_lowercase(), Instant::now());
             let fx = app.key(key(KeyCode::Enter), end + Duration::from_millis(4)).effects();
-            assert_eq!(fx, vec![Effect::Scan { payload: code.clone(), source: ScanSource::Wedge }], "{place}");
+            assert_eq!(fx, vec![Effect::Scan { payload: code.clone(), source: ScanSource::Wedge, opts: Default::default() }], "{place}");
             let after = format!("{:?}{:?}{:?}", app.screen, app.screens.issue.name.value(), app.screens.passes.search.value());
             assert_eq!(before, after, "{place}: the burst changed the screen or a field");
             assert_eq!((app.help, app.prompt_open(), app.confirm_quit, app.quit), (help, prompt, quitting, false), "{place}");

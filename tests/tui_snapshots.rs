@@ -32,6 +32,24 @@ fn snap(name: &str, app: &App) {
     }
 }
 
+/// The QR codes on a drawn screen, read as a phone would: each cell two
+/// pixels high (half blocks), light where the terminal draws ink, scaled up.
+fn screen_qr(t: &Terminal<TestBackend>) -> Vec<String> {
+    let buf = t.backend().buffer();
+    let (w, h) = (buf.area.width as usize, buf.area.height as usize * 2);
+    const S: usize = 4;
+    let light = |x: usize, y: usize| -> bool {
+        match buf[(x as u16, (y / 2) as u16)].symbol() {
+            "█" => true,
+            "▀" => y.is_multiple_of(2),
+            "▄" => !y.is_multiple_of(2),
+            _ => false,
+        }
+    };
+    let mut img = rqrr::PreparedImage::prepare_from_bitmap(w * S, h * S, |x, y| !light(x / S, y / S));
+    img.detect_grids().into_iter().filter_map(|g| g.decode().ok().map(|(_, text)| text)).collect()
+}
+
 fn blocks() -> Vec<StoredBlock> {
     (0..6u64)
         .rev()
@@ -89,6 +107,29 @@ fn every_screen_at_80x24_and_120x40() {
         cell.bg == ratatui::style::Color::Magenta || cell.modifier.contains(ratatui::style::Modifier::REVERSED),
         "the note stands out: {cell:?}"
     );
+    // A `both` gate: `<` makes the next scan an exit, shown on the Code box.
+    let mut exit_next = signed_in(operator());
+    exit_next.cfg.gate.direction = "both".into();
+    exit_next.update(Action::ExitNext);
+    snap("scan_exit_next", &exit_next);
+    // `+` then K: typing K, then set.
+    let mut part = signed_in(operator());
+    part.update(Action::GroupPart);
+    part.update(Action::ScanChar('1', std::time::Instant::now()));
+    snap("scan_group_part_typing", &part);
+    part.update(Action::ScanSubmit);
+    snap("scan_group_part_set", &part);
+    // A couple arriving apart: 1 of 2, then 2 of 2.
+    let mut apart = signed_in(operator());
+    let mut o = outcome(Verdict::Admitted);
+    o.persons = Some(gatehouse::domain::scan::Persons { this_scan: 1, of: 2, still_to_come: 1 });
+    apart.apply(Screen::Scan, Outcome::Scanned(o.clone(), ScanSource::Wedge, None));
+    snap("scan_admitted_1_of_2", &apart);
+    o.persons = Some(gatehouse::domain::scan::Persons { this_scan: 1, of: 2, still_to_come: 0 });
+    apart.apply(Screen::Scan, Outcome::Scanned(o, ScanSource::Wedge, None));
+    snap("scan_admitted_2_of_2", &apart);
+    let s = draw(&apart, 80, 24).backend().to_string();
+    assert!(s.contains("2 of 2") && s.contains("ADMITTED") && s.contains("1/2 Asha"), "{s}");
     // A resident with a photo on file: drawn beside the verdict on wide screens.
     let mut with_photo = signed_in(admin());
     let face = image::DynamicImage::ImageLuma8(image::GrayImage::from_fn(96, 96, |x, y| {
@@ -185,6 +226,47 @@ fn every_screen_at_80x24_and_120x40() {
     snap("issue_duplicate_asks", &dup);
     issue.apply(Screen::Issue, Outcome::Issued(Box::new(pass_view(couple_pass()))));
     snap("issue_done_with_qr", &issue);
+
+    // A GH2 pass (Ed25519, 139 characters, QR version 8): at 120x40 a QR
+    // a phone reads (decoded here off the screen), at 80x24 a plain word
+    // that the window is too small, never the code as text.
+    let issuer = gatehouse::domain::issuing::Issuer::new("E1", gatehouse::domain::issuing::generate().unwrap());
+    let id = uuid::Uuid::parse_str(PASS_ID).unwrap();
+    let gh2 = gatehouse::domain::payload::encode_ed25519(&issuer, "E1", gatehouse::domain::payload::Kind::Pass, &id).unwrap();
+    assert_eq!(gh2.len(), 139, "{gh2}");
+    let mut issued_gh2 = signed_in(admin());
+    issued_gh2.update(Action::GoTo(1));
+    let mut view = pass_view(couple_pass());
+    view.payload = gh2.clone();
+    issued_gh2.apply(Screen::Issue, Outcome::Issued(Box::new(view.clone())));
+    let big = draw(&issued_gh2, 120, 40);
+    assert_eq!(screen_qr(&big), vec![gh2.clone()], "{}\nthe Issued panel's QR reads back at 120x40", big.backend());
+    let small = draw(&issued_gh2, 80, 24).backend().to_string();
+    assert!(small.contains("WINDOW TOO SMALL FOR THE QR") && small.contains("rows taller"), "{small}");
+    assert!(!small.contains(&gh2[..20]), "never the code as text:\n{small}");
+    insta::assert_snapshot!("issue_done_gh2_80x24", small);
+    let mut res_gh2 = signed_in(admin());
+    res_gh2.update(Action::GoTo(3));
+    let mut card = resident_view(resident(Presence::In, true));
+    card.payload = gatehouse::domain::payload::encode_ed25519(
+        &issuer,
+        "E1",
+        gatehouse::domain::payload::Kind::Resident,
+        &uuid::Uuid::parse_str(RES_ID).unwrap(),
+    )
+    .unwrap();
+    res_gh2.apply(Screen::Residents, Outcome::Residents(vec![card.clone()]));
+    res_gh2.update(Action::Submit);
+    assert_eq!(screen_qr(&draw(&res_gh2, 120, 40)), vec![card.payload.clone()], "the resident card's QR at 120x40");
+    let small = draw(&res_gh2, 80, 24).backend().to_string();
+    assert!(small.contains("WINDOW TOO SMALL FOR THE QR") && small.contains("p prints the card"), "{small}");
+    insta::assert_snapshot!("residents_detail_gh2_80x24", small);
+    // A GH1 card still fits at 80x24, and reads back.
+    let mut res_gh1 = signed_in(admin());
+    res_gh1.update(Action::GoTo(3));
+    res_gh1.apply(Screen::Residents, Outcome::Residents(vec![resident_view(resident(Presence::In, true))]));
+    res_gh1.update(Action::Submit);
+    assert_eq!(screen_qr(&draw(&res_gh1, 80, 24)).len(), 1, "the GH1 card at 80x24");
 
     let mut passes = signed_in(admin());
     passes.update(Action::GoTo(2));
@@ -303,6 +385,35 @@ fn every_screen_at_80x24_and_120x40() {
     with_gates.gates = gates();
     with_gates.update(Action::GoTo(5));
     snap("stats_gates", &with_gates);
+    // With a venue capacity and zones: inside/capacity, warned at 90%, AT CAPACITY when full.
+    let mut capped = stats.clone();
+    capped.stats = Some(stats_capped(91, 30));
+    snap("stats_capacity_nearly_full", &capped);
+    capped.stats = Some(stats_capped(100, 50));
+    snap("stats_capacity_full", &capped);
+    let s = draw(&capped, 80, 24).backend().to_string().replace('\u{a0}', " ");
+    assert!(s.contains("Inside now 100/100") && s.contains("Hall 50/50") && s.contains("Lounge 3"), "{s}");
+    // One of each reads in the singular.
+    let mut one = capped.clone();
+    let mut st = fixtures::stats();
+    (st.people_admitted, st.passes_admitted) = (1, 1);
+    one.stats = Some(st);
+    let s = draw(&one, 80, 24).backend().to_string();
+    assert!(s.contains("Admitted   1 person (1 pass)"), "{s}");
+    let mut scan_capped = signed_in(operator());
+    scan_capped.stats = Some(stats_capped(40, 20));
+    snap("scan_capacity_room", &scan_capped);
+    scan_capped.stats = Some(stats_capped(90, 20));
+    snap("scan_capacity_nearly_full", &scan_capped);
+    let s = draw(&scan_capped, 80, 24).backend().to_string();
+    assert!(s.contains("NEARLY FULL") && s.contains("venue 90/100 · Hall 20/50"), "{s}");
+    scan_capped.stats = Some(stats_capped(60, 50));
+    scan_capped.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::AtCapacity), ScanSource::Wedge, None));
+    snap("scan_capacity_full", &scan_capped);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let s = draw(&scan_capped, w, h).backend().to_string();
+        assert!(s.contains("AT CAPACITY") && s.contains("Hall 50/50") && s.contains("use the USB scanner"), "{w}x{h}:\n{s}");
+    }
     stats.update(Action::ToggleHelp);
     snap("help_admin", &stats);
     let mut op_help = signed_in(operator());

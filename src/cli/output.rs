@@ -77,13 +77,9 @@ pub fn json_line<T: Serialize>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The event's UTC offset (`event.utc_offset`), set once at start; None:
-/// this computer's time zone.
-static ZONE: std::sync::OnceLock<Option<chrono::FixedOffset>> = std::sync::OnceLock::new();
-
-/// Times printed for people are in the event's zone, with its offset.
+/// Times printed for people (and the console's) are in the event's zone, with its offset.
 pub fn set_zone(offset: Option<chrono::FixedOffset>) {
-    let _ = ZONE.set(offset);
+    crate::domain::clock::set_shown_zone(offset);
 }
 
 /// A stored RFC 3339 stamp as a person reads it: the event's local time,
@@ -94,7 +90,8 @@ pub fn when(stamp: &str) -> String {
 }
 
 fn when_as(stamp: &str, format: &str) -> String {
-    crate::domain::clock::local_text(stamp, ZONE.get().copied().flatten(), format)
+    let Some(t) = crate::domain::clock::parse_stamp(stamp) else { return stamp.to_string() };
+    crate::domain::clock::shown(t, format)
 }
 
 /// An hour bucket of `stats` (`2026-12-03T16` UTC, or a whole stamp) as the
@@ -113,7 +110,8 @@ fn short(id: &str) -> &str {
 
 pub fn verdict(o: &ScanOutcome) {
     say!("{}", o.verdict.as_str());
-    say!("  {}", o.reason);
+    // Stored stamps in the reason in the event's zone, as every time a person reads.
+    say!("  {}", crate::domain::clock::map_stamps(&o.reason, |t| when(&crate::domain::clock::stamp(t))));
     if let Some(p) = &o.pass {
         say!("  pass {} {} × {}  slot {}", short(&p.id), p.pass_type, p.persons, p.slot);
     }
@@ -243,7 +241,7 @@ pub fn stats(s: &Stats) {
     for (t, n) in &s.issued_by_type {
         say!("  {t:<15} {n}");
     }
-    say!("admitted          {}  (people {})", s.passes_admitted, s.people_admitted);
+    say!("admitted          {}, {}", crate::domain::stats::passes(s.passes_admitted), crate::domain::stats::people(s.people_admitted));
     say!("unused            {}", s.passes_unused);
     say!("voided            {}", s.passes_voided);
     say!("revenue           {}", format_money(s.revenue_total_cents, &s.currency));
@@ -254,7 +252,17 @@ pub fn stats(s: &Stats) {
         say!("  by {o:<12} {}", money(*v));
     }
     say!("residents         {} IN, {} OUT", s.residents_in, s.residents_out);
-    say!("inside now        {}", s.occupancy());
+    // Guests against the venue's capacity; residents are on their own line.
+    match s.venue_capacity {
+        Some(cap) => say!("inside now        {} of {cap}", s.inside_now),
+        None => say!("inside now        {}", s.inside_now),
+    }
+    for (name, z) in &s.by_zone {
+        match z.capacity {
+            Some(cap) => say!("  zone {name:<10} {} of {cap}", z.inside),
+            None => say!("  zone {name:<10} {}", z.inside),
+        }
+    }
     if s.conflicts > 0 {
         say!("conflicts         {}  ({} open: gatehouse conflicts)", s.conflicts, s.conflicts_open);
     }

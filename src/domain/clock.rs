@@ -52,8 +52,54 @@ pub fn parse_stamp(s: &str) -> Option<DateTime<Utc>> {
 /// this computer's zone), in `format`; as stored when it does not parse.
 pub fn local_text(s: &str, zone: Option<chrono::FixedOffset>, format: &str) -> String {
     let Some(t) = parse_stamp(s) else { return s.to_string() };
+    in_zone(t, zone, format)
+}
+
+fn in_zone(t: DateTime<Utc>, zone: Option<chrono::FixedOffset>, format: &str) -> String {
     match zone {
         Some(off) => t.with_timezone(&off).format(format).to_string(),
         None => t.with_timezone(&chrono::Local).format(format).to_string(),
+    }
+}
+
+/// The event's UTC offset (`event.utc_offset`) for times shown to people,
+/// set once at start; None: this computer's time zone.
+static SHOWN_ZONE: std::sync::OnceLock<Option<chrono::FixedOffset>> = std::sync::OnceLock::new();
+
+/// Times people read (console and CLI) are in the event's zone.
+pub fn set_shown_zone(offset: Option<chrono::FixedOffset>) {
+    let _ = SHOWN_ZONE.set(offset);
+}
+
+/// `t` as a person reads it: in the event's zone, else this computer's.
+pub fn shown(t: DateTime<Utc>, format: &str) -> String {
+    in_zone(t, SHOWN_ZONE.get().copied().flatten(), format)
+}
+
+/// `text` with each stored stamp in it (a word, maybe followed by `,;)`)
+/// written by `show`: a reason read by a person names local times.
+pub fn map_stamps(text: &str, show: impl Fn(DateTime<Utc>) -> String) -> String {
+    text.split(' ')
+        .map(|w| {
+            let core = w.trim_end_matches([',', ';', ')']);
+            match parse_stamp(core) {
+                Some(t) => format!("{}{}", show(t), &w[core.len()..]),
+                None => w.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod map_stamps_tests {
+    #[test]
+    fn stamps_in_a_reason_are_rewritten_and_the_rest_kept() {
+        let r = "already inside: admitted 2026-12-03T23:53:43.863539Z at Main Gate, no exit since";
+        let shown = super::map_stamps(r, |t| t.format("%H:%M").to_string());
+        assert_eq!(shown, "already inside: admitted 23:53 at Main Gate, no exit since");
+        let r = "first 2026-12-03T10:00:00Z, then 2026-12-03T11:00:00.5Z; done";
+        assert_eq!(super::map_stamps(r, |t| t.format("%H").to_string()), "first 10, then 11; done");
+        assert_eq!(super::map_stamps("no stamps here", |_| unreachable!()), "no stamps here");
     }
 }

@@ -206,9 +206,16 @@ impl RuleSet {
             if after > cap {
                 return Err(format!("at capacity: {what} holds {cap}, {inside} inside now"));
             }
-            if after * 10 >= cap * 9 {
-                warn = Some(format!("{what} nearly full: {after} of {cap} inside"));
-            }
+            // Both may warn (the venue and the zone): say each.
+            let this = match after {
+                a if a == cap => Some(format!("{what} now full: {after} of {cap} inside")),
+                a if a * 10 >= cap * 9 => Some(format!("{what} nearly full: {after} of {cap} inside")),
+                _ => None,
+            };
+            warn = match (warn, this) {
+                (Some(w), Some(t)) => Some(format!("{w}; {t}")),
+                (w, t) => w.or(t),
+            };
         }
         Ok(warn)
     }
@@ -406,6 +413,21 @@ impl TypeRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capacity_warns_from_90_percent_says_full_and_names_each_cap() {
+        let mut r = seed();
+        r.capacity = Some(10);
+        r.zones.push(Zone { name: "Hall".into(), gates: vec!["Main".into()], capacity: Some(3) });
+        assert_eq!(r.capacity_check("Main", 1, 5, 0), Ok(None));
+        assert_eq!(r.capacity_check("Main", 1, 8, 0), Ok(Some("the venue nearly full: 9 of 10 inside".into())));
+        assert_eq!(
+            r.capacity_check("Main", 1, 9, 2),
+            Ok(Some("the venue now full: 10 of 10 inside; zone Hall now full: 3 of 3 inside".into()))
+        );
+        assert_eq!(r.capacity_check("Main", 1, 10, 0), Err("at capacity: the venue holds 10, 10 inside now".into()));
+        assert_eq!(r.capacity_check("Side", 1, 5, 3), Ok(None), "another gate is not in the zone");
+    }
 
     fn seed() -> RuleSet {
         RuleSet::seed(&[

@@ -45,6 +45,9 @@ pub struct Stats {
     pub conflicts_open: u64,
     /// Event guests inside now: people admitted minus people exited.
     pub inside_now: u64,
+    /// The venue's capacity from the event's rules, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub venue_capacity: Option<u32>,
     /// Each zone of the event's rules: inside now (by the gate of each
     /// person's last entry) and its capacity.
     pub by_zone: BTreeMap<String, ZoneStats>,
@@ -81,10 +84,23 @@ pub fn days(s: &mut Stats, f: &StatsFacts, day_of: impl Fn(chrono::NaiveDateTime
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ZoneStats {
     pub inside: u64,
     pub capacity: Option<u32>,
+    /// The zone's gates: a console finds its own zone by them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gates: Vec<String>,
+}
+
+impl Stats {
+    /// The zone `gate` belongs to that has a capacity: its name and figures.
+    pub fn capped_zone_of(&self, gate: &str) -> Option<(&str, &ZoneStats)> {
+        self.by_zone
+            .iter()
+            .find(|(_, z)| z.capacity.is_some() && z.gates.iter().any(|g| g.trim().eq_ignore_ascii_case(gate.trim())))
+            .map(|(n, z)| (n.as_str(), z))
+    }
 }
 
 /// Fill `by_zone` from the zones' gates: rules are the event's, passed in.
@@ -96,7 +112,7 @@ pub fn zones(s: &mut Stats, f: &StatsFacts, zones: &[crate::domain::rules::Zone]
             .filter(|(g, _)| z.gates.iter().any(|zg| zg.trim().eq_ignore_ascii_case(g.trim())))
             .map(|(_, n)| n)
             .sum();
-        s.by_zone.insert(z.name.clone(), ZoneStats { inside, capacity: z.capacity });
+        s.by_zone.insert(z.name.clone(), ZoneStats { inside, capacity: z.capacity, gates: z.gates.clone() });
     }
 }
 
@@ -267,10 +283,21 @@ pub fn assemble(f: &StatsFacts, now: DateTime<Utc>, currency: &str) -> Stats {
     s
 }
 
-/// People inside now: admitted event guests plus residents marked IN.
+/// "1 person", "2 people": counts as a person reads them.
+pub fn people(n: u64) -> String {
+    if n == 1 { "1 person".into() } else { format!("{n} people") }
+}
+
+/// "1 pass", "2 passes".
+pub fn passes(n: u64) -> String {
+    if n == 1 { "1 pass".into() } else { format!("{n} passes") }
+}
+
+/// People inside now: event guests inside (admitted less those gone out)
+/// plus residents marked IN.
 impl Stats {
     pub fn occupancy(&self) -> u64 {
-        self.people_admitted + self.residents_in
+        self.inside_now + self.residents_in
     }
 }
 
@@ -279,6 +306,12 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn counts_read_in_the_singular_and_plural() {
+        assert_eq!((people(0), people(1), people(2)), ("0 people".into(), "1 person".into(), "2 people".into()));
+        assert_eq!((passes(0), passes(1), passes(9)), ("0 passes".into(), "1 pass".into(), "9 passes".into()));
+    }
 
     fn group(pass_type: &str, state: PassState, gate: &str, count: u64, persons: u64, price_cents: i64) -> PassGroup {
         let slot = "Eve".to_string();
@@ -328,8 +361,10 @@ mod tests {
             capacity,
         };
         zones(&mut s, &f, &[zone("Hall", &["North", "South"], Some(300)), zone("Lounge", &["VIP"], None)]);
-        assert_eq!(s.by_zone["Hall"], ZoneStats { inside: 6, capacity: Some(300) }, "gates in any case");
-        assert_eq!(s.by_zone["Lounge"], ZoneStats { inside: 1, capacity: None });
+        assert_eq!((s.by_zone["Hall"].inside, s.by_zone["Hall"].capacity), (6, Some(300)), "gates in any case");
+        assert_eq!((s.by_zone["Lounge"].inside, s.by_zone["Lounge"].capacity), (1, None));
+        assert_eq!(s.capped_zone_of("north").map(|(n, _)| n), Some("Hall"), "its gates kept, found in any case");
+        assert_eq!(s.capped_zone_of("VIP"), None, "a zone with no capacity caps nothing");
         assert_eq!((s.passes_issued, s.passes_admitted, s.passes_unused, s.passes_voided), (10, 5, 4, 1));
         assert_eq!(s.people_admitted, 8);
         assert_eq!(s.revenue_total_cents, 299_700 + 109_800 + 219_600);

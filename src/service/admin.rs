@@ -107,6 +107,7 @@ impl Gatehouse {
             let rules = super::rules::rules_in(cfg, db)?.rules;
             crate::domain::stats::zones(&mut s, &facts, &rules.zones);
             crate::domain::stats::days(&mut s, &facts, |utc| rules.event_day(cfg.local_time(utc.and_utc())));
+            s.venue_capacity = rules.capacity;
             let events = [crate::domain::offline::CONFLICT, crate::domain::offline::CONFLICT_ACK];
             let list = crate::domain::offline::conflicts_from(&db.blocks_of_events(&events)?);
             s.conflicts = list.len() as u64;

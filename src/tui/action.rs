@@ -30,6 +30,10 @@ pub enum Action {
     ScanChar(char, Instant),
     ScanBackspace,
     ScanSubmit,
+    /// The next scan records an exit (a `both` gate).
+    ExitNext,
+    /// Start typing K: the next scan admits K of a group's people left.
+    GroupPart,
     IssueAnother,
     SavePng,
     Print,

@@ -96,6 +96,8 @@ pub struct App {
 
 impl App {
     pub fn new(cfg: Config, gate: String, data_dir: PathBuf) -> App {
+        let mut screens = Screens::default();
+        screens.scan.direction = Some(cfg.gate_direction());
         App {
             cfg,
             gate,
@@ -110,7 +112,7 @@ impl App {
             preview: None,
             screen: Screen::Login,
             actor: None,
-            screens: Screens::default(),
+            screens,
             stats: None,
             stats_offline: None,
             gates: Vec::new(),
@@ -446,8 +448,7 @@ impl App {
             }
             // The capture thread already debounced it; scan only once signed in.
             CameraNote::Decoded(text) if self.actor.is_some() => {
-                self.screens.scan.busy = true;
-                return Job::all(Screen::Scan, vec![Effect::Scan { payload: text, source: ScanSource::Camera }]);
+                return Job::all(Screen::Scan, self.screens.scan.send(text, ScanSource::Camera));
             }
             CameraNote::Decoded(_) => {}
         }

@@ -59,6 +59,8 @@ pub enum Effect {
     Scan {
         payload: String,
         source: ScanSource,
+        /// An exit, or only some of a group: set by a key for one scan.
+        opts: crate::service::ScanOpts,
     },
     Issue(PassRequest),
     /// The event's pass types (its rules, from the database), for the issue form.

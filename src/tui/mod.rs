@@ -203,7 +203,7 @@ fn handle(app: &mut App, ev: Event) -> Vec<Job> {
         Event::Key(k, at) => app.key(k, at),
         Event::Paste(s) => app.update(Action::Paste(s)),
         Event::Resize => vec![],
-        Event::Tick(now) => app.tick(now, chrono::Local::now().format("%H:%M:%S").to_string()),
+        Event::Tick(now) => app.tick(now, crate::domain::clock::shown(chrono::Utc::now(), "%H:%M:%S")),
         Event::Camera(note) => app.camera(note),
         Event::Done(to, o) => app.apply(to, o),
     }

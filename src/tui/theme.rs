@@ -5,6 +5,9 @@ use ratatui::style::{Color, Modifier, Style};
 
 use crate::domain::scan::Verdict;
 
+/// AT_CAPACITY's colour (xterm 256 orange).
+const ORANGE: Color = Color::Indexed(208);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
     pub color: bool,
@@ -66,10 +69,37 @@ impl Theme {
         }
     }
 
+    /// A mode set for the next scan (an exit, part of a group): black on
+    /// amber; reversed without colour.
+    pub fn mode(&self) -> Style {
+        if self.color {
+            Style::default().bg(Color::Yellow).fg(Color::Black).add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        }
+    }
+
+    /// A venue or zone at 90% of its capacity, before it is full.
+    pub fn nearly_full(&self) -> Style {
+        self.paint(Color::Yellow, None, Modifier::BOLD)
+    }
+
+    /// A full venue or zone: black on orange, the AT_CAPACITY verdict's own
+    /// colour; reversed without colour.
+    pub fn at_capacity(&self) -> Style {
+        if self.color {
+            Style::default().bg(ORANGE).fg(Color::Black).add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        }
+    }
+
     /// Big verdict colour: green admits, red denies, amber for a second use,
     /// blue for residents.
     pub fn verdict(&self, v: Verdict) -> Style {
         let c = match v {
+            // A colour of its own: not a forgery, the hall is full.
+            Verdict::AtCapacity => ORANGE,
             Verdict::Admitted => Color::LightGreen,
             Verdict::AlreadyUsed | Verdict::AlreadyUsedToday | Verdict::AlreadyInside => Color::Yellow,
             Verdict::ResidentIn | Verdict::ResidentOut | Verdict::Exited => Color::LightCyan,

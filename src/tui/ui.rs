@@ -283,8 +283,8 @@ fn render_help(app: &App, theme: &Theme, body: Rect, buf: &mut Buffer) {
         k("q / Ctrl-C  F8", "quit (always asks);  sign out (camera, last scans stay)"),
         k("USB scanner", "its burst is a scan on every screen; it never types a key"),
         Line::from(Span::styled(" Scan", theme.title())),
-        k("code + Enter", "scan a typed code;  Backspace edits, Esc clears"),
-        k("/", "manual check-in: find by name, phone or ticket id"),
+        k("code+Enter  /", "scan a typed code;  / check-in by name, phone or ticket id"),
+        k("<   + K Enter", "next scan only: an exit (both gates);  admit K of a group"),
     ];
     if !admin {
         let theirs: Vec<Screen> = Screen::FIXED.into_iter().filter(|s| s.admin_only()).collect();

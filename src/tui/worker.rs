@@ -130,7 +130,7 @@ impl Worker {
             _ => Duration::from_secs(60),
         };
         match effect {
-            Effect::Scan { payload, source } => scan(o, &a, &self.gate, &payload, source, &self.picker),
+            Effect::Scan { payload, source, opts } => scan(o, &a, &self.gate, &payload, source, opts, &self.picker),
             // From the replica too: the form shows them offline, though issuing needs the server.
             Effect::LoadPassTypes => match o.rules() {
                 Ok(r) => Outcome::PassTypes(r.rules.types),
@@ -213,9 +213,11 @@ fn scan(
     gate: &str,
     payload: &str,
     source: super::effect::ScanSource,
+    opts: crate::service::ScanOpts,
     picker: &ratatui_image::picker::Picker,
 ) -> Outcome {
-    match o.scan(payload.as_bytes(), a, gate) {
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    match o.scan_opts(payload.as_bytes(), a, gate, &nonce, opts) {
         Ok(r) => {
             let mut out = r.outcome;
             if r.offline {

@@ -24,7 +24,10 @@ fn typed_code_and_enter_scans_manually() {
         // A person types: a fifth of a second a key.
         app.update(Action::ScanChar(c, t0 + Duration::from_millis(200 * i as u64)));
     }
-    assert_eq!(app.update(Action::ScanSubmit).effects(), vec![Effect::Scan { payload: code, source: ScanSource::Manual }]);
+    assert_eq!(
+        app.update(Action::ScanSubmit).effects(),
+        vec![Effect::Scan { payload: code, source: ScanSource::Manual, opts: Default::default() }]
+    );
     assert!(app.screens.scan.entry.is_empty());
 }
 
@@ -36,7 +39,7 @@ fn wedge_burst_without_terminator_scans_once_and_is_debounced() {
     let end = burst(&mut app, &code, t0);
     assert!(app.tick(end + Duration::from_millis(100), "18:30:00".into()).effects().iter().all(|e| !matches!(e, Effect::Scan { .. })));
     let fx = app.tick(end + Duration::from_millis(300), "18:30:00".into()).effects();
-    assert!(fx.contains(&Effect::Scan { payload: code.clone(), source: ScanSource::Wedge }), "{fx:?}");
+    assert!(fx.contains(&Effect::Scan { payload: code.clone(), source: ScanSource::Wedge, opts: Default::default() }), "{fx:?}");
     assert!(app.screens.scan.entry.is_empty(), "a burst never reaches the entry");
     // The scanner reads the same code again a second later: one read.
     let end2 = burst(&mut app, &code, end + Duration::from_secs(1));
@@ -55,7 +58,7 @@ fn a_lower_case_burst_with_q_is_a_scan_not_a_quit() {
     let code = "gh1-p-01-qq0000000000000000000000-qqqqqqqqqqqqqqqqqqqqqqqqqq";
     let end = burst(&mut app, code, Instant::now());
     let fx = app.key(key(KeyCode::Enter), end).effects();
-    assert_eq!(fx, vec![Effect::Scan { payload: code.to_uppercase(), source: ScanSource::Wedge }]);
+    assert_eq!(fx, vec![Effect::Scan { payload: code.to_uppercase(), source: ScanSource::Wedge, opts: Default::default() }]);
     assert!(!app.quit && !app.confirm_quit);
 }
 
@@ -102,7 +105,7 @@ fn camera_reads_scan_only_when_signed_in() {
     let mut app = signed_in(admin());
     assert_eq!(
         app.camera(CameraNote::Decoded("GH1-X".into())).effects(),
-        vec![Effect::Scan { payload: "GH1-X".into(), source: ScanSource::Camera }]
+        vec![Effect::Scan { payload: "GH1-X".into(), source: ScanSource::Camera, opts: Default::default() }]
     );
     app.camera(CameraNote::Error("no camera at index 0".into()));
     assert!(!app.camera_ok);
@@ -233,7 +236,11 @@ fn a_foreign_code_is_a_scan_with_a_verdict_of_its_own_never_keys() {
                 );
                 let end = burst(&mut app, code, Instant::now());
                 let fx = app.key(key(KeyCode::Enter), end + Duration::from_millis(4)).effects();
-                assert_eq!(fx, vec![Effect::Scan { payload: code.into(), source: ScanSource::Wedge }], "{place}: {code}");
+                assert_eq!(
+                    fx,
+                    vec![Effect::Scan { payload: code.into(), source: ScanSource::Wedge, opts: Default::default() }],
+                    "{place}: {code}"
+                );
                 let after = format!(
                     "{:?}{:?}{:?}{:?}",
                     app.screen,
@@ -258,7 +265,7 @@ fn a_scan_while_manual_check_in_is_open_shows_its_verdict_and_keeps_the_box() {
     let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
     let end = burst(&mut app, &code, Instant::now() + Duration::from_secs(1));
     let fx = app.key(key(KeyCode::Enter), end + Duration::from_millis(4)).effects();
-    assert_eq!(fx, vec![Effect::Scan { payload: code, source: ScanSource::Wedge }]);
+    assert_eq!(fx, vec![Effect::Scan { payload: code, source: ScanSource::Wedge, opts: Default::default() }]);
     app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Admitted), ScanSource::Wedge, None));
     assert_eq!(app.screens.scan.checkin.as_ref().map(|c| c.query.value()), Some("fat".into()), "the box and its text stay");
     assert!(app.status.as_ref().is_some_and(|s| s.text.contains("ADMIT 2")), "the footer says it too: {:?}", app.status);
@@ -288,7 +295,7 @@ fn a_scan_during_the_sign_in_check_is_scanned_once_signed_in() {
     let end = burst(&mut app, &code, t);
     assert!(app.key(key(KeyCode::Enter), end + Duration::from_millis(4)).effects().is_empty());
     let fx = app.apply(Screen::Login, Outcome::LoggedIn(admin())).effects();
-    assert!(fx.contains(&Effect::Scan { payload: code.clone(), source: ScanSource::Wedge }), "{fx:?}");
+    assert!(fx.contains(&Effect::Scan { payload: code.clone(), source: ScanSource::Wedge, opts: Default::default() }), "{fx:?}");
     // If the sign-in fails, the read is reported, not kept.
     let mut app = App::new(Config::default(), "Main Gate".into(), "/tmp".into());
     app.screens.login.busy = true;
@@ -296,4 +303,99 @@ fn a_scan_during_the_sign_in_check_is_scanned_once_signed_in() {
     app.key(key(KeyCode::Enter), end + Duration::from_millis(4));
     app.apply(Screen::Login, Outcome::LoginFailed("wrong username or password".into()));
     assert_eq!(app.screens.login.error.as_deref(), Some("wrong username or password · a code read meanwhile was not checked"));
+}
+
+/// A `both` gate's console: scans record exits when the key says so.
+fn at_gate(direction: &str) -> App {
+    let mut app = signed_in(operator());
+    app.cfg.gate.direction = direction.into();
+    app
+}
+
+fn sent(fx: &[Effect]) -> Option<gatehouse::service::ScanOpts> {
+    fx.iter().find_map(|e| if let Effect::Scan { opts, .. } = e { Some(*opts) } else { None })
+}
+
+#[test]
+fn exit_key_marks_only_the_next_scan_and_a_burst_is_still_a_scan() {
+    let mut app = at_gate("both");
+    press(&mut app, &[KeyCode::Char('<')]);
+    assert!(app.screens.scan.next.exit);
+    assert_eq!(app.screens.scan.mode_text(app.cfg.gate_direction()).as_deref(), Some("NEXT SCAN: EXIT"));
+    // The scanner's read goes through the scanner path whatever the mode.
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    let end = burst(&mut app, &code, Instant::now());
+    let fx = app.key(key(KeyCode::Enter), end).effects();
+    assert_eq!(sent(&fx), Some(gatehouse::service::ScanOpts { exit: true, persons: None }), "{fx:?}");
+    assert!(app.screens.scan.entry.is_empty(), "the burst never reached the entry");
+    // Spent: the next scan is an entry again.
+    assert!(!app.screens.scan.next.exit);
+    app.apply(Screen::Scan, Outcome::Scanned(outcome(Verdict::Exited), ScanSource::Wedge, None));
+    let fx = app.camera(gatehouse::tui::event::CameraNote::Decoded("GH1-Y".into())).effects();
+    assert_eq!(sent(&fx), Some(Default::default()));
+    // Pressed twice: off again; Esc clears it too.
+    press(&mut app, &[KeyCode::Char('<'), KeyCode::Char('<')]);
+    assert!(!app.screens.scan.next.exit);
+    press(&mut app, &[KeyCode::Char('<'), KeyCode::Esc]);
+    assert!(!app.screens.scan.next.exit);
+    assert!(gatehouse::tui::ui::footer_keys(&app).contains("< exit"), "offered at a both gate");
+    let entry = at_gate("in");
+    assert!(!gatehouse::tui::ui::footer_keys(&entry).contains("< exit"), "not at an entry gate");
+}
+
+#[test]
+fn exit_key_at_an_entry_gate_says_why_and_an_exit_gate_always_exits() {
+    let mut app = at_gate("in");
+    press(&mut app, &[KeyCode::Char('<')]);
+    assert!(!app.screens.scan.next.exit);
+    assert!(app.status.as_ref().is_some_and(|s| s.error && s.text.contains("entry gate")), "{:?}", app.status);
+    let out = at_gate("out");
+    assert_eq!(out.screens.scan.mode_text(out.cfg.gate_direction()).as_deref(), Some("EXIT GATE: every scan records an exit"));
+}
+
+#[test]
+fn plus_k_enter_admits_k_of_a_group_on_the_next_scan_only() {
+    let mut app = at_gate("in");
+    press(&mut app, &[KeyCode::Char('+'), KeyCode::Char('1'), KeyCode::Enter]);
+    assert_eq!(app.screens.scan.next.persons, Some(1));
+    assert_eq!(app.screens.scan.mode_text(app.cfg.gate_direction()).as_deref(), Some("NEXT SCAN: ADMIT 1 OF THE GROUP"));
+    let fx = app.camera(gatehouse::tui::event::CameraNote::Decoded("GH1-Y".into())).effects();
+    assert_eq!(sent(&fx), Some(gatehouse::service::ScanOpts { exit: false, persons: Some(1) }));
+    assert_eq!(app.screens.scan.next, Default::default(), "spent by one scan");
+    // K typed and a scanner read before Enter: the read is the Enter.
+    press(&mut app, &[KeyCode::Char('+'), KeyCode::Char('2')]);
+    let code = payload(gatehouse::domain::payload::Kind::Pass, PASS_ID);
+    let end = burst(&mut app, &code, Instant::now() + Duration::from_secs(10));
+    let fx = app.key(key(KeyCode::Enter), end).effects();
+    assert_eq!(sent(&fx), Some(gatehouse::service::ScanOpts { exit: false, persons: Some(2) }), "{fx:?}");
+    assert!(app.screens.scan.persons_entry.is_none());
+    // Letters are not K; 0 is refused with a word; Esc drops it.
+    press(&mut app, &[KeyCode::Char('+'), KeyCode::Char('x'), KeyCode::Char('0'), KeyCode::Enter]);
+    assert_eq!(app.screens.scan.next.persons, None);
+    assert!(app.status.as_ref().is_some_and(|s| s.error), "{:?}", app.status);
+    press(&mut app, &[KeyCode::Esc]);
+    assert!(app.screens.scan.persons_entry.is_none());
+    // A typed code never sets a mode: `<` and `+` are not code characters.
+    type_text(&mut app, "GH1");
+    press(&mut app, &[KeyCode::Char('+')]);
+    assert!(app.screens.scan.persons_entry.is_none());
+}
+
+#[test]
+fn partial_group_verdicts_say_how_many_of_the_group() {
+    use gatehouse::domain::scan::Persons;
+    use gatehouse::tui::screens::scan::{big_word, group_line};
+    assert_eq!(group_line(Persons { this_scan: 1, of: 2, still_to_come: 1 }), "1 of 2, 1 still to come");
+    assert_eq!(group_line(Persons { this_scan: 1, of: 2, still_to_come: 0 }), "2 of 2");
+    let mut o = outcome(Verdict::Admitted);
+    o.persons = Some(Persons { this_scan: 1, of: 2, still_to_come: 1 });
+    assert_eq!(big_word(&o), "ADMIT 1", "the people let in now, not the pass's size");
+}
+
+#[test]
+fn every_verdict_fits_the_last_scans_column() {
+    for v in Verdict::ALL {
+        let w = gatehouse::tui::screens::scan::short_word(v);
+        assert!(w.len() <= 12, "{w}");
+    }
 }

@@ -179,6 +179,8 @@ pub fn stats() -> Stats {
     s.passes_unused = 40;
     s.passes_voided = 5;
     s.people_admitted = 101;
+    // Twelve went out again.
+    s.inside_now = 89;
     s.revenue_total_cents = 8_262_000;
     s.revenue_total = 82620.0;
     s.revenue_by_payment.insert("CASH".into(), 30000.0);
@@ -202,6 +204,18 @@ pub fn stats() -> Stats {
     s.by_slot.insert("7:00 PM - 11:00 PM".into(), gatehouse::domain::stats::SlotStats { issued: 61, admitted: 40, people: 41, voided: 0 });
     s.by_gate.insert("Main Gate".into(), gatehouse::domain::stats::GateStats { scans: 190, admitted: 52, people: 70 });
     s.by_gate.insert("North".into(), gatehouse::domain::stats::GateStats { scans: 98, admitted: 23, people: 31 });
+    s
+}
+
+/// The stats with a venue capacity and zones: the venue at `venue`
+/// inside of 100, the Hall (Main Gate's zone) at `hall` of 50.
+pub fn stats_capped(venue: u64, hall: u64) -> Stats {
+    use gatehouse::domain::stats::ZoneStats;
+    let mut s = stats();
+    s.inside_now = venue;
+    s.venue_capacity = Some(100);
+    s.by_zone.insert("Hall".into(), ZoneStats { inside: hall, capacity: Some(50), gates: vec!["main gate".into(), "North".into()] });
+    s.by_zone.insert("Lounge".into(), ZoneStats { inside: 3, capacity: None, gates: vec!["VIP".into()] });
     s
 }
 

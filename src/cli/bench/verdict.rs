@@ -57,7 +57,7 @@ fn answer(mut gate: crate::service::Gatehouse, events: Receiver<CameraEvent>) ->
         }
         let decoded = matches!(event, CameraEvent::Decoded(_));
         for Job { asker, effect } in app.camera(event) {
-            if let Effect::Scan { payload, source } = effect {
+            if let Effect::Scan { payload, source, .. } = effect {
                 // As the console's worker scans a read (`tui::worker`), on
                 // the gate's own file.
                 let outcome = match gate.scan(payload.as_bytes(), &actor, "bench") {

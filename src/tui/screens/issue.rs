@@ -427,7 +427,10 @@ fn render_form(f: &IssueForm, v: &View, area: Rect, buf: &mut Buffer) {
 
 fn render_issued(view: &View, v: &PassView, area: Rect, buf: &mut Buffer) {
     let (theme, p) = (view.theme, &v.pass);
-    let [left, right] = Layout::horizontal([Constraint::Min(30), Constraint::Length(41)]).areas(area);
+    // As wide as the QR where the window allows: a GH2 code is 53 cells.
+    let qr_w = halfblock::qr_cells(&v.payload).map_or(41, |(w, _)| (w + 2).max(41));
+    let qr_w = if area.width >= 30 + qr_w { qr_w } else { 41 };
+    let [left, right] = Layout::horizontal([Constraint::Min(30), Constraint::Length(qr_w)]).areas(area);
     let mut lines = vec![
         Line::from(Span::styled("Pass issued", theme.ok())),
         Line::from(""),
@@ -460,7 +463,5 @@ fn render_issued(view: &View, v: &PassView, area: Rect, buf: &mut Buffer) {
     let block = Block::bordered().title(" QR ");
     let inner = block.inner(right);
     block.render(right, buf);
-    if !halfblock::render_qr(&v.payload, inner, buf) {
-        Paragraph::new(v.payload.clone()).wrap(ratatui::widgets::Wrap { trim: true }).render(inner, buf);
-    }
+    halfblock::qr_panel(&v.payload, inner, buf, theme, "s saves a PNG, p prints the pass.");
 }

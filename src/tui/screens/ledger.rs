@@ -253,6 +253,6 @@ fn render_block(b: &StoredBlock, theme: &Theme, area: Rect, buf: &mut Buffer) {
 /// `2026-12-03 21:52:34` in local time.
 fn day_time(stamp: &str) -> String {
     crate::domain::clock::parse_stamp(stamp)
-        .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string())
+        .map(|t| crate::domain::clock::shown(t, "%Y-%m-%d %H:%M:%S"))
         .unwrap_or_else(|| stamp.to_string())
 }

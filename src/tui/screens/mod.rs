@@ -215,12 +215,16 @@ pub fn error_row(error: &str, label_w: u16, theme: &Theme, area: Rect, buf: &mut
 }
 
 /// A list with, when open, its detail panel on the right.
-pub fn split_detail(body: Rect, detail: bool) -> (Rect, Option<Rect>) {
+pub fn split_detail(body: Rect, detail: bool, qr: Option<&str>) -> (Rect, Option<Rect>) {
     if !detail {
         return (body, None);
     }
+    // Wide enough for the QR of the code shown where the window allows (a
+    // GH2 code is 53 cells), else 42.
+    let want = qr.and_then(crate::tui::widgets::halfblock::qr_cells).map_or(42, |(w, _)| (w + 2).max(42));
+    let w = if body.width >= 30 + want { want } else { 42 };
     let [list, panel] =
-        ratatui::layout::Layout::horizontal([ratatui::layout::Constraint::Min(30), ratatui::layout::Constraint::Length(42)]).areas(body);
+        ratatui::layout::Layout::horizontal([ratatui::layout::Constraint::Min(30), ratatui::layout::Constraint::Length(w)]).areas(body);
     (list, Some(panel))
 }
 
@@ -237,7 +241,5 @@ pub fn short(id: &str) -> &str {
 
 /// A timestamp shown as local wall time `HH:MM:SS`, or as stored when unparsable.
 pub fn hhmmss(stamp: &str) -> String {
-    crate::domain::clock::parse_stamp(stamp)
-        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M:%S").to_string())
-        .unwrap_or_else(|| stamp.to_string())
+    crate::domain::clock::parse_stamp(stamp).map(|t| crate::domain::clock::shown(t, "%H:%M:%S")).unwrap_or_else(|| stamp.to_string())
 }

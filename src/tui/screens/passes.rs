@@ -342,7 +342,7 @@ fn render(p: &PassesState, view: &View, area: Rect, buf: &mut Buffer) {
     ]))
     .render(bar, buf);
 
-    let (table_area, detail_area) = super::split_detail(body, p.detail);
+    let (table_area, detail_area) = super::split_detail(body, p.detail, p.rows.get(p.selected).map(|v| v.payload.as_str()));
     // Only columns that fit: constraints that cannot all be met make the
     // layout solver's answer vary from run to run.
     // Narrow (beside the detail, which names the id) the holders get the row.
@@ -437,10 +437,7 @@ fn render(p: &PassesState, view: &View, area: Rect, buf: &mut Buffer) {
         let n = lines.len() as u16;
         Paragraph::new(lines).render(Rect { height: n.min(inner.height), ..inner }, buf);
         let qr_area = Rect { y: inner.y + n, height: inner.height.saturating_sub(n), ..inner };
-        if !halfblock::render_qr(&v.payload, qr_area, buf) && qr_area.height > 1 {
-            let hint = Rect { y: qr_area.y + 1, height: qr_area.height - 1, ..qr_area };
-            Paragraph::new(Span::styled("QR: a taller window shows it; p prints", theme.dim())).render(hint, buf);
-        }
+        halfblock::qr_panel(&v.payload, qr_area, buf, theme, "p prints the pass.");
     }
     if let Some(prompt) = &p.prompt {
         prompt.render(theme, area, buf);
@@ -449,7 +446,5 @@ fn render(p: &PassesState, view: &View, area: Rect, buf: &mut Buffer) {
 
 /// `12-03 21:52` in local time: the day matters for issue and void times.
 fn day_time(stamp: &str) -> String {
-    crate::domain::clock::parse_stamp(stamp)
-        .map(|t| t.with_timezone(&chrono::Local).format("%m-%d %H:%M").to_string())
-        .unwrap_or_else(|| stamp.to_string())
+    crate::domain::clock::parse_stamp(stamp).map(|t| crate::domain::clock::shown(t, "%m-%d %H:%M")).unwrap_or_else(|| stamp.to_string())
 }

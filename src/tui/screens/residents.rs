@@ -364,7 +364,7 @@ fn render(r: &ResidentsState, v: &View, area: Rect, buf: &mut Buffer) {
         Span::raw(format!(" · {} OUT", active.len() - inside)),
     ]))
     .render(bar, buf);
-    let (table_area, detail_area) = super::split_detail(body, r.detail);
+    let (table_area, detail_area) = super::split_detail(body, r.detail, r.rows.get(r.selected).map(|v| v.payload.as_str()));
     // Only columns that fit, so the layout has one answer.
     let wide = table_area.width >= 50;
     let (start, shown) = super::table_window(r.selected, table_area.height);
@@ -408,12 +408,7 @@ fn render(r: &ResidentsState, v: &View, area: Rect, buf: &mut Buffer) {
             .title(Span::styled(text::fit(&title, area.width.saturating_sub(2) as usize).into_owned(), theme.title()));
         let inner = block.inner(area);
         block.render(area, buf);
-        let qr = inner;
-        if !halfblock::render_qr(&v.payload, qr, buf) {
-            Paragraph::new(Span::styled("QR needs a taller window; p prints the card", theme.dim()))
-                .wrap(ratatui::widgets::Wrap { trim: true })
-                .render(Rect { y: qr.y + 1, height: qr.height.saturating_sub(1), ..qr }, buf);
-        }
+        halfblock::qr_panel(&v.payload, inner, buf, theme, "p prints the card.");
     }
     if let Some(prompt) = &r.prompt {
         prompt.render(theme, area, buf);

@@ -8,11 +8,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph, Widget, Wrap};
 
 use super::Ctx;
+use super::scan::Level;
 use crate::domain::pass::format_money;
+use crate::domain::stats::Stats;
 use crate::tui::action::Action;
 use crate::tui::component::Component;
 use crate::tui::effect::Effect;
 use crate::tui::view::View;
+use crate::tui::widgets::text::visible;
 
 /// The counts are the console's (the Scan screen shows them too): this
 /// screen has no state of its own.
@@ -68,13 +71,16 @@ fn render(v: &View, area: Rect, buf: &mut Buffer) {
     let mut left = vec![
         Line::from(vec![
             Span::raw("Admitted   "),
-            Span::styled(format!("{} people", s.people_admitted), theme.ok()),
-            Span::raw(format!(" ({} passes)", s.passes_admitted)),
+            Span::styled(crate::domain::stats::people(s.people_admitted), theme.ok()),
+            Span::raw(format!(" ({})", crate::domain::stats::passes(s.passes_admitted))),
         ]),
-        Line::from(format!("Inside now {}  (residents IN {})", s.occupancy(), s.residents_in)),
+        inside_line(v, s),
         Line::from(format!("Issued     {}   Unused {}   Voided {}", s.passes_issued, s.passes_unused, s.passes_voided)),
         Line::from(format!("Residents  {} IN · {} OUT", s.residents_in, s.residents_out)),
     ];
+    if !s.by_zone.is_empty() {
+        left.push(zones_line(v, s));
+    }
     if s.conflicts > 0 {
         // Offline double admissions (docs/offline.md): each person counted once above.
         left.push(Line::from(vec![
@@ -134,8 +140,7 @@ fn render(v: &View, area: Rect, buf: &mut Buffer) {
         .scans_per_hour
         .iter()
         .map(|(h, n)| {
-            let hour =
-                crate::domain::clock::parse_stamp(h).map(|t| t.with_timezone(&chrono::Local).format("%H").to_string()).unwrap_or_default();
+            let hour = crate::domain::clock::parse_stamp(h).map(|t| crate::domain::clock::shown(t, "%H")).unwrap_or_default();
             Bar::default().value(*n).label(Line::from(hour)).text_value(if *n > 0 { n.to_string() } else { String::new() })
         })
         .collect();
@@ -152,6 +157,56 @@ fn render(v: &View, area: Rect, buf: &mut Buffer) {
         .render(chart, buf);
 }
 
+/// Guests inside now (residents have their own line), against the
+/// venue's capacity when it has one, in
+/// the warning or AT_CAPACITY colour as the Scan screen shows it.
+fn inside_line(v: &View, s: &Stats) -> Line<'static> {
+    let mut spans = vec![Span::raw("Inside now ")];
+    match s.venue_capacity {
+        Some(cap) => spans.push(Span::styled(format!("{}/{cap}", s.inside_now), level_style(v, Level::of(s.inside_now, cap)))),
+        None => spans.push(Span::raw(s.inside_now.to_string())),
+    }
+    // In words too: nothing rests on colour alone.
+    match s.venue_capacity.map(|cap| Level::of(s.inside_now, cap)) {
+        Some(Level::Full) => spans.push(Span::styled(" AT CAPACITY", v.theme.at_capacity())),
+        Some(Level::Nearly) => spans.push(Span::styled(" NEARLY FULL", v.theme.nearly_full())),
+        _ => {}
+    }
+    Line::from(spans)
+}
+
+/// Each zone's people inside, against its capacity when it has one.
+fn zones_line(v: &View, s: &Stats) -> Line<'static> {
+    let mut spans = vec![Span::raw("Zones      ")];
+    for (i, (name, z)) in s.by_zone.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" · "));
+        }
+        spans.push(match z.capacity {
+            Some(cap) => Span::styled(format!("{}\u{a0}{}/{cap}", visible(name), z.inside), level_style(v, Level::of(z.inside, cap))),
+            None => Span::raw(format!("{}\u{a0}{}", visible(name), z.inside)),
+        });
+    }
+    Line::from(spans)
+}
+
+fn zones_text(s: &Stats) -> String {
+    let parts: Vec<String> = s
+        .by_zone
+        .iter()
+        .map(|(n, z)| z.capacity.map_or_else(|| format!("{n}\u{a0}{}", z.inside), |c| format!("{n}\u{a0}{}/{c}", z.inside)))
+        .collect();
+    format!("Zones      {}", parts.join(" · "))
+}
+
+fn level_style(v: &View, level: Level) -> ratatui::style::Style {
+    match level {
+        Level::Full => v.theme.at_capacity(),
+        Level::Nearly => v.theme.nearly_full(),
+        Level::Room => v.theme.ok(),
+    }
+}
+
 /// Lines for `n` rows of one kind beside `other` rows of the other: four
 /// between them, each kind keeping at least two when both have more.
 fn lines_for(n: usize, other: usize) -> usize {
@@ -162,10 +217,11 @@ fn lines_for(n: usize, other: usize) -> usize {
 /// The People and Revenue boxes as tall as their longer text, so the chart
 /// keeps the rest: 5 lines and the denial reasons wrapped on the left,
 /// revenue by payment, operator and type on the right.
-fn top_height(s: &crate::domain::stats::Stats, width: u16) -> u16 {
+fn top_height(s: &Stats, width: u16) -> u16 {
     let inner = (width / 2).saturating_sub(2).max(1) as usize;
     let reasons: Vec<String> = s.denied_by_reason.iter().map(|(v, n)| format!("{v}\u{a0}{n}")).collect();
-    let left = 5 + usize::from(s.conflicts > 0) + wrapped_lines(&reasons.join(" · "), inner);
+    let zones = if s.by_zone.is_empty() { 0 } else { wrapped_lines(&zones_text(s), inner) };
+    let left = 5 + usize::from(s.conflicts > 0) + zones + wrapped_lines(&reasons.join(" · "), inner);
     let right = 1 + s.revenue_by_payment.len() + s.revenue_by_operator.len() + s.sold_by_type.len();
     (left.max(right) as u16 + 2).clamp(7, 11)
 }
