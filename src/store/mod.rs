@@ -20,9 +20,8 @@ use std::time::Duration;
 pub use backup::{BackupInfo, Retention, apply_retention, event_of, next_backup_name, remove_copy, remove_partials};
 pub use copy::CopyReport;
 pub use interface::{
-    AuditRows, Claim, Db, FirstAdmission, GateRow, GateRows, GateTokenRow, KeyRows, LedgerRow, LedgerRows, NewBlock, PassFilter,
-    PassRows, ResidentRows, RuleRows, ScanLookup, ScanRow, ScanRows, ScanWrite, SessionRows, StatsQuery, StoredRules, SyncRows, Table,
-    UserRows,
+    AuditRows, Claim, Db, FirstAdmission, GateRow, GateRows, GateTokenRow, KeyRows, LedgerRow, LedgerRows, NewBlock, PassFilter, PassRows,
+    ResidentRows, RuleRows, ScanLookup, ScanRow, ScanRows, ScanWrite, SessionRows, StatsQuery, StoredRules, SyncRows, Table, UserRows,
 };
 pub use postgres::{DbLink, DbUrl, Endpoint, is_postgres_url, redact_url, role_url, url_has_password};
 pub use sync::{Changes, OutboxItem, Replica, Server};
