@@ -184,7 +184,7 @@ fn run(
             // not slow a replay; a late frame does not cause a burst.
             due = (due + interval).max(Instant::now());
         }
-        let resting = back_off > 1 && reader.quiet_frames() >= idle_after && (seq + 1) % back_off != 0;
+        let resting = back_off > 1 && reader.quiet_frames() >= idle_after && !(seq + 1).is_multiple_of(back_off);
         let taken = Instant::now();
         let got = if resting { source.skip_frame().map(|more| more.then_some(None)) } else { source.next_frame().map(|f| f.map(Some)) };
         let image = match got {

@@ -157,7 +157,7 @@ impl Issuer {
 
     /// Read back what `to_plain` wrote; None if it is not whole entries.
     pub fn from_plain(plain: &[u8]) -> Option<Issuer> {
-        if plain.is_empty() || plain.len() % ENTRY != 0 {
+        if plain.is_empty() || !plain.len().is_multiple_of(ENTRY) {
             return None;
         }
         let mut keys = Vec::with_capacity(plain.len() / ENTRY);

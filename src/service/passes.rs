@@ -93,7 +93,7 @@ impl Gatehouse {
     pub fn get_pass(&mut self, id_or_prefix: &str) -> Result<Pass> {
         self.store.read(|db| {
             let id = db.resolve_pass_id(id_or_prefix)?;
-            db.get_pass(&id)?.ok_or_else(|| Error::NotFound { what: "pass", id })
+            db.get_pass(&id)?.ok_or(Error::NotFound { what: "pass", id })
         })
     }
 

@@ -62,7 +62,7 @@ impl Gatehouse {
     pub fn get_resident(&mut self, id_or_prefix: &str) -> Result<Resident> {
         self.store.read(|db| {
             let id = db.resolve_resident_id(id_or_prefix)?;
-            db.get_resident(&id)?.ok_or_else(|| Error::NotFound { what: "resident", id })
+            db.get_resident(&id)?.ok_or(Error::NotFound { what: "resident", id })
         })
     }
 

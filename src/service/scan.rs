@@ -584,13 +584,13 @@ fn scan_resident(
             (true, Presence::Out) => Direction::In,
             (false, _) => cx.direction,
         };
-        let s = match TypeRule::resident().decide(1, &inside, &ScanContext { direction, ..cx.clone() }) {
+
+        match TypeRule::resident().decide(1, &inside, &ScanContext { direction, ..cx.clone() }) {
             Decision::Move { verdict: Verdict::Exited, .. } => Presence::Out,
             Decision::Move { .. } => Presence::In,
             // Already where this gate records them: recorded again, unchanged.
             Decision::Refuse { .. } => r.status,
-        };
-        s
+        }
     };
     out.verdict = match status {
         Presence::In => Verdict::ResidentIn,

@@ -55,6 +55,8 @@ pub trait Db:
 }
 
 /// Whether a claim held, and the pass as it then stands.
+// It lives for one scan write only: boxing the pass would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Taken {
     Held(Option<Pass>),
     Lost,

@@ -64,7 +64,7 @@ impl DbUrl {
             return Err(Error::DatabaseUrl(format!("the database URL {url} names no database (postgresql://USER@HOST/DB)")));
         }
         if config.get_user().is_none() {
-            config.user(&std::env::var("PGUSER").ok().filter(|u| !u.is_empty()).unwrap_or_else(os_user));
+            config.user(std::env::var("PGUSER").ok().filter(|u| !u.is_empty()).unwrap_or_else(os_user));
         }
         // A password file the URL names is this connection's own (an
         // enrolled gate's role): it comes before the environment's.
