@@ -146,6 +146,10 @@ fn scenario_two_gates_admit_one_pass_offline_and_the_conflict_is_found_once() {
     assert_eq!((c["first"]["gate"].as_str(), c["second"]["gate"].as_str()), (Some("Gate A"), Some("Gate B")), "{c}");
     assert_eq!((c["first"]["operator"].as_str(), c["second"]["operator"].as_str()), (Some("asha"), Some("omar")), "{c}");
     assert_eq!((c["kind"].as_str(), c["acknowledged"].as_bool()), (Some("double_admission"), Some(false)), "{c}");
+    // Both were made offline, the one the server held (A's upload) too.
+    assert_eq!((c["first_offline"].as_bool(), c["held_offline"].as_bool()), (Some(false), Some(true)), "{c}");
+    let told = text(&run(&["--data-dir", a, "--user", "asha", "conflicts"], None));
+    assert!(told.contains("by asha (offline)  then") && told.contains("by omar (offline)"), "{told}");
     // A second sync changes nothing: still one conflict.
     assert!(run(&["--data-dir", b, "sync"], None).status.success());
     assert_eq!(json(&run(&["--data-dir", b, "--user", "omar", "conflicts", "--json"], None)).as_array().map(Vec::len), Some(1));
@@ -173,6 +177,7 @@ fn scenario_two_gates_admit_one_pass_offline_and_the_conflict_is_found_once() {
 /// uploads first. "First" is the first admission by time: the pass row is
 /// credited to A, A's admission is told first and marked offline, the
 /// gates' people add up to the people admitted, and the ledger verifies.
+/// Each side is marked offline when it was, the server's held one too.
 #[test]
 fn the_first_admission_by_time_is_credited_whatever_uploads_first() {
     let env = Env::on(Backend::Postgres);
@@ -181,6 +186,10 @@ fn the_first_admission_by_time_is_credited_whatever_uploads_first() {
     // Uploads are checked against the event's users: the operator is one.
     g.add_user(Some(&admin()), "omar", "Omar", gatehouse::domain::user::Role::Operator, PASSWORD).unwrap();
     let (p, code) = issue(&mut g, &couple("Ravi Kumar", "9000000701", "Meena Kumari", "9000000702"));
+    // A second pass the other way round (B first, and B uploads first), and
+    // a third that A admits offline before the server admits it online.
+    let (p2, code2) = issue(&mut g, &couple("Zoya Khan", "9000000703", "Irfan Khan", "9000000704"));
+    let (p3, code3) = issue(&mut g, &couple("Anil Rao", "9000000705", "Sita Rao", "9000000706"));
     let (ra, rb) = (Relay::start(pg::server().port), Relay::start(pg::server().port));
     let tmp = tempfile::tempdir().unwrap();
     let mut a = gate(&env, &ra, &tmp.path().join("a"), "Gate A");
@@ -190,30 +199,51 @@ fn the_first_admission_by_time_is_credited_whatever_uploads_first() {
     }
     ra.refuse();
     rb.refuse();
+    let out = b.scan(code2.as_bytes(), &operator(), "Gate B").unwrap();
+    assert!(out.offline && out.outcome.verdict == Verdict::Admitted, "{out:?}");
+    env.clock.advance(chrono::Duration::minutes(1));
     let out = a.scan(code.as_bytes(), &admin(), "Gate A").unwrap();
+    assert!(out.offline && out.outcome.verdict == Verdict::Admitted, "{out:?}");
+    let out = a.scan(code3.as_bytes(), &admin(), "Gate A").unwrap();
     assert!(out.offline && out.outcome.verdict == Verdict::Admitted, "{out:?}");
     env.clock.advance(chrono::Duration::minutes(3));
     let out = b.scan(code.as_bytes(), &operator(), "Gate B").unwrap();
     assert!(out.offline && out.outcome.verdict == Verdict::Admitted, "{out:?}");
+    let out = a.scan(code2.as_bytes(), &admin(), "Gate A").unwrap();
+    assert!(out.offline && out.outcome.verdict == Verdict::Admitted, "{out:?}");
+    assert_eq!(g.scan(code3.as_bytes(), &operator(), "Main Gate").unwrap().verdict, Verdict::Admitted, "online, at the server");
     rb.restore();
     let r = b.sync().unwrap();
     assert!(r.error.is_none() && r.conflicts == 0, "{r:?}");
     assert_eq!(g.get_pass(&p.id).unwrap().gate.as_deref(), Some("Gate B"), "B's upload came first");
     ra.restore();
     let r = a.sync().unwrap();
-    assert!(r.error.is_none() && r.conflicts == 1, "{r:?}");
+    assert!(r.error.is_none() && r.conflicts == 3, "{r:?}");
 
     // The pass is credited to the first admission by time: A's.
     let row = g.get_pass(&p.id).unwrap();
     assert_eq!((row.gate.as_deref(), row.scanned_by.as_deref()), (Some("Gate A"), Some("asha")), "{row:?}");
     let list = g.conflicts().unwrap();
-    assert_eq!(list.len(), 1, "{list:?}");
-    let c = &list[0];
+    assert_eq!(list.len(), 3, "{list:?}");
+    let of = |id: &str| list.iter().find(|c| c.pass == id).unwrap_or_else(|| panic!("{id}: {list:?}"));
+    let c = of(&p.id);
     assert_eq!((c.first.gate.as_str(), c.second.gate.as_str(), c.first_offline), ("Gate A", "Gate B", true), "{c:?}");
     assert!(c.first.at < c.second.at, "first by time: {c:?}");
+    // Both sides were offline: B's, which the server held, came in an upload too.
+    let sides = |c: &gatehouse::domain::offline::Conflict| c.in_order().map(|(a, offline)| (a.gate.clone(), offline));
+    assert!(c.held_offline, "{c:?}");
+    assert_eq!(sides(c), [("Gate A".to_string(), true), ("Gate B".to_string(), true)]);
+    // B first in time and in upload: told in that order, both offline.
+    let c = of(&p2.id);
+    assert_eq!((c.first_offline, c.held_offline), (false, true), "{c:?}");
+    assert_eq!(sides(c), [("Gate B".to_string(), true), ("Gate A".to_string(), true)]);
+    // The server's own admission was online: only A's is marked offline.
+    let c = of(&p3.id);
+    assert_eq!((c.first_offline, c.held_offline), (true, false), "{c:?}");
+    assert_eq!(sides(c), [("Gate A".to_string(), true), ("Main Gate".to_string(), false)]);
     let s = g.stats().unwrap();
-    assert_eq!((s.passes_admitted, s.people_admitted), (1, 2));
-    assert_eq!((s.by_gate["Gate A"].people, s.by_gate["Gate B"].people), (2, 0), "{:?}", s.by_gate);
+    assert_eq!((s.passes_admitted, s.people_admitted), (3, 6));
+    assert_eq!((s.by_gate["Gate A"].people, s.by_gate["Gate B"].people), (4, 2), "{:?}", s.by_gate);
     let people: u64 = s.by_gate.values().map(|g| g.people).sum();
     assert_eq!(people, s.people_admitted);
     let v = central_verify(&env);

@@ -69,6 +69,11 @@ fn pass_verdicts_admitted_already_used_voided(b: Backend) {
     assert_eq!(again.verdict, Verdict::AlreadyUsed);
     let fu = again.first_use.unwrap();
     assert_eq!((fu.at.as_str(), fu.operator.as_str(), fu.gate.as_str()), (first.at.as_str(), "omar", "North"));
+    // The block that recorded an admission is found by pass and time (how an
+    // upload tells an offline admission from an online one); none at another time.
+    let (at_first, at_none) =
+        g.store().read(|db| Ok((db.scan_event_at(&p.id, &first.at)?, db.scan_event_at(&p.id, "2026-01-01T00:00:00.000000Z")?))).unwrap();
+    assert_eq!((at_first.as_deref(), at_none), (Some("scan"), None));
 
     // Undo, then the pass admits again; void, then it is refused.
     g.unscan_pass(&admin(), &p.id[..8], "let in by mistake").unwrap();

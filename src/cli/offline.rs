@@ -121,17 +121,23 @@ pub fn conflicts(cli: &Cli, paths: &Paths, a: &ConflictsArgs) -> Result<ExitCode
         output::json(&list);
     } else {
         for c in &list {
+            // A double admission is told in the order it happened, each side
+            // marked when it was made offline.
+            let [(a, oa), (b, ob)] = if c.kind == "double_admission" { c.in_order() } else { [(&c.first, false), (&c.second, false)] };
+            let mark = |offline: bool| if offline { " (offline)" } else { "" };
             say!(
-                "{:>6}  {:<16}  pass {}  first {} at {} by {}  then {} at {} by {}  {}",
+                "{:>6}  {:<16}  pass {}  first {} at {} by {}{}  then {} at {} by {}{}  {}",
                 c.block,
                 c.kind,
                 c.pass.get(..8).unwrap_or(&c.pass),
-                output::when(&c.first.at),
-                c.first.gate,
-                c.first.operator,
-                output::when(&c.second.at),
-                c.second.gate,
-                c.second.operator,
+                output::when(&a.at),
+                a.gate,
+                a.operator,
+                mark(oa),
+                output::when(&b.at),
+                b.gate,
+                b.operator,
+                mark(ob),
                 if c.acknowledged { "acknowledged" } else { "OPEN" }
             );
             if let Some(why) = &c.reason {

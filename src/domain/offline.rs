@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::clock::parse_stamp;
 use super::events::Event;
 use super::ledger::StoredBlock;
 
@@ -96,6 +97,8 @@ pub struct Conflict {
     /// `first` is the offline admission: it came first and took the pass
     /// over from the one the server held.
     pub first_offline: bool,
+    /// The admission the server held was an offline upload too.
+    pub held_offline: bool,
     /// For "refused": why the server would not take the upload.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -104,6 +107,21 @@ pub struct Conflict {
     pub acknowledged: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acknowledged_by: Option<String>,
+}
+
+impl Conflict {
+    /// A double admission's two sides by the time they happened, not by
+    /// which was uploaded first, each with whether it was made offline: the
+    /// upload always was, the admission the server held when `held_offline`.
+    pub fn in_order(&self) -> [(&Admission, bool); 2] {
+        let held = self.held_offline;
+        if self.first_offline {
+            return [(&self.first, true), (&self.second, held)];
+        }
+        // Blocks from before `first_offline` kept upload order.
+        let swapped = parse_stamp(&self.second.at).zip(parse_stamp(&self.first.at)).is_some_and(|(second, first)| second < first);
+        if swapped { [(&self.second, true), (&self.first, held)] } else { [(&self.first, held), (&self.second, true)] }
+    }
 }
 
 /// Conflicts from `conflict` and `conflict_ack` blocks in ledger order.
@@ -120,6 +138,7 @@ pub fn conflicts_from(blocks: &[StoredBlock]) -> Vec<Conflict> {
                 first: d.first,
                 second: d.second,
                 first_offline: d.first_offline,
+                held_offline: d.held_offline,
                 reason: d.reason.map(|r| r.into_owned()),
                 found_at: b.ts.clone(),
                 acknowledged: false,

@@ -317,6 +317,7 @@ impl Up<'_> {
             offline_block: block,
             reason: Some(why.into()),
             first_offline: false,
+            held_offline: false,
         };
         append(self.db, self.keys, self.now, &op, &gate, &Event::Conflict(c))?;
         Ok(Done::Refused)
@@ -454,13 +455,21 @@ struct Clash {
     other: Admission,
     persons: u32,
     first_offline: bool,
+    /// `other` was itself an offline upload (two gates offline at once).
+    other_offline: bool,
     reason: Option<String>,
 }
 
 impl Clash {
     fn of(kind: ConflictKind, other: Admission, persons: u32) -> Clash {
-        Clash { kind, other, persons, first_offline: false, reason: None }
+        Clash { kind, other, persons, first_offline: false, other_offline: false, reason: None }
     }
+}
+
+/// Whether the server's admission of `id` at `at` came in an upload (its
+/// scan row's block is an `offline_scan`) rather than from a gate online.
+fn uploaded(db: &dyn Db, id: &str, at: &str) -> Result<bool> {
+    Ok(db.scan_event_at(id, at)?.as_deref() == Some(OFFLINE_SCAN))
 }
 
 /// Write a `conflict` block: the pass, the first admission, the offline one.
@@ -470,9 +479,19 @@ fn conflict(db: &dyn Db, keys: &KeyRing, now: &str, s: &ScanRow, c: Clash, block
     // First and second by time: the offline one first when it came first.
     let (first, second) = if c.first_offline { (offline, c.other) } else { (c.other, offline) };
     tracing::warn!(pass = %pass, kind = c.kind.as_str(), first_gate = %first.gate, second_gate = %second.gate, "conflict found at upload");
-    let first_offline = c.first_offline;
+    let (first_offline, held_offline) = (c.first_offline, c.other_offline);
     let reason = c.reason.map(Into::into);
-    let c = Conflict { kind: c.kind, pass: pass.into(), persons: c.persons, first, second, offline_block: block, first_offline, reason };
+    let c = Conflict {
+        kind: c.kind,
+        pass: pass.into(),
+        persons: c.persons,
+        first,
+        second,
+        offline_block: block,
+        first_offline,
+        held_offline,
+        reason,
+    };
     append(db, keys, now, &s.operator, &s.gate, &Event::Conflict(c))?;
     Ok(())
 }
@@ -491,7 +510,7 @@ fn over_capacity(db: &dyn Db, rules: &RuleSet, s: &ScanRow, persons: u32) -> Res
     let Err(why) = rules.capacity_check(&s.gate, 0, venue, zone) else { return Ok(None) };
     let offline = Admission { at: s.at.clone(), operator: s.operator.clone(), gate: s.gate.clone() };
     let reason = format!("admitted offline past capacity ({})", why.trim_start_matches("at capacity: "));
-    Ok(Some(Clash { kind: ConflictKind::OverCapacity, other: offline, persons, first_offline: true, reason: Some(reason) }))
+    Ok(Some(Clash { reason: Some(reason), first_offline: true, ..Clash::of(ConflictKind::OverCapacity, offline, persons) }))
 }
 
 /// The state an offline admission leaves the pass in, when its rule lets
@@ -608,9 +627,13 @@ fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan, rules: &RuleSet) -> Result<Effec
                     }
                     _ => "a re-entry pass entered twice with no exit between".to_string(),
                 };
-                let first_offline = earlier(&held.at);
-                let clash =
-                    Clash { kind: ConflictKind::DoubleAdmission, other: held, persons: p.persons, first_offline, reason: Some(reason) };
+                let (first_offline, other_offline) = (earlier(&held.at), uploaded(db, id, &held.at)?);
+                let clash = Clash {
+                    first_offline,
+                    other_offline,
+                    reason: Some(reason),
+                    ..Clash::of(ConflictKind::DoubleAdmission, held, p.persons)
+                };
                 return Ok(Effect { applied: false, unknown: false, clash: Some(clash) });
             }
             // Admitted here earlier than the admission the server holds: the
@@ -623,27 +646,33 @@ fn apply(db: &dyn Db, s: &ScanRow, scan: &Scan, rules: &RuleSet) -> Result<Effec
                     operator: p.scanned_by.clone().unwrap_or_default(),
                     gate: p.gate.clone().unwrap_or_default(),
                 };
+                let other_offline = uploaded(db, id, at)?;
                 db.clear_pass_scan(id)?;
                 db.mark_pass_scanned(id, &s.at, &s.operator, &s.gate)?;
-                let clash = Clash { first_offline: true, ..Clash::of(ConflictKind::DoubleAdmission, later, p.persons) };
+                let clash = Clash { first_offline: true, other_offline, ..Clash::of(ConflictKind::DoubleAdmission, later, p.persons) };
                 return Ok(Effect { applied: true, unknown: false, clash: Some(clash) });
             }
             let clash = match (&p.scanned_at, &p.voided_at) {
-                (Some(at), _) => (
-                    ConflictKind::DoubleAdmission,
-                    Admission {
-                        at: at.clone(),
-                        operator: p.scanned_by.clone().unwrap_or_default(),
-                        gate: p.gate.clone().unwrap_or_default(),
-                    },
-                ),
-                (None, Some(at)) => (
+                (Some(at), _) => Clash {
+                    other_offline: uploaded(db, id, at)?,
+                    ..Clash::of(
+                        ConflictKind::DoubleAdmission,
+                        Admission {
+                            at: at.clone(),
+                            operator: p.scanned_by.clone().unwrap_or_default(),
+                            gate: p.gate.clone().unwrap_or_default(),
+                        },
+                        p.persons,
+                    )
+                },
+                (None, Some(at)) => Clash::of(
                     ConflictKind::Voided,
                     Admission { at: at.clone(), operator: p.voided_by.clone().unwrap_or_default(), gate: String::new() },
+                    p.persons,
                 ),
                 (None, None) => return Ok(none),
             };
-            Ok(Effect { applied: false, unknown: false, clash: Some(Clash::of(clash.0, clash.1, p.persons)) })
+            Ok(Effect { applied: false, unknown: false, clash: Some(clash) })
         }
         (Some(ScanKind::Resident), Verdict::ResidentIn | Verdict::ResidentOut) if !s.repeated => {
             let Some(r) = db.get_resident(id)? else { return Ok(unknown) };

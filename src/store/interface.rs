@@ -302,6 +302,9 @@ pub trait ScanRows {
     fn recent_scans(&self, n: usize) -> Result<Vec<ScanRow>>;
     /// The scan a gate recorded under this nonce, if any.
     fn scan_by_nonce(&self, nonce: &str) -> Result<Option<ScanRow>>;
+    /// The ledger event of the block that recorded `subject`'s scan at
+    /// `at` (`offline_scan` when it came in an upload), if there is one.
+    fn scan_event_at(&self, subject: &str, at: &str) -> Result<Option<String>>;
 }
 
 /// One stored block as the walk reads it.

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::app::{App, MIN_HEIGHT, MIN_WIDTH, Screen};
 use super::screens;
-use super::screens::conflicts::{in_order, side};
+use super::screens::conflicts::side;
 use super::theme::Theme;
 use super::widgets::layout::centered;
 use super::widgets::text::{self, visible};
@@ -132,7 +132,7 @@ pub fn banner_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
                 lines.push(Line::from(Span::styled(format!("   voided   {}{more}", side(&c.first)), theme.error())));
                 lines.push(Line::from(Span::styled(format!("   admitted {} (offline)", side(&c.second)), theme.error())));
             } else {
-                let [(a, oa), (b, ob)] = in_order(&c);
+                let [(a, oa), (b, ob)] = c.in_order();
                 let mark = |offline: bool| if offline { " (offline)" } else { "" };
                 lines.push(Line::from(Span::styled(format!("   first    {}{}{more}", side(a), mark(oa)), theme.error())));
                 lines.push(Line::from(Span::styled(format!("   second   {}{}", side(b), mark(ob)), theme.error())));

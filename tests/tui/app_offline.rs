@@ -29,6 +29,7 @@ fn conflict(block: u64) -> Conflict {
         acknowledged: false,
         acknowledged_by: None,
         first_offline: false,
+        held_offline: false,
         reason: None,
     }
 }
@@ -46,6 +47,21 @@ fn gate_app(online: bool, age: f64, conflicts: Vec<Conflict>) -> App {
     };
     app.sync = Some(SyncView { fresh, open_conflicts: conflicts.len(), conflicts, answered: true });
     app
+}
+
+/// Two gates offline at once: the admission the server held came in an
+/// upload too, and the alert marks both sides offline, in time order.
+#[test]
+fn a_conflict_of_two_offline_gates_marks_both_sides_offline() {
+    let c = Conflict { held_offline: true, ..conflict(41) };
+    let s = screen(&gate_app(true, 1.0, vec![c.clone()]));
+    let t = |stamp: &str| gatehouse::tui::screens::hhmmss(stamp);
+    assert!(s.contains(&format!("first    Gate A · asha · {} (offline)", t("2026-11-21T18:30:01.000000Z"))), "{s}");
+    assert!(s.contains(&format!("second   Gate B · omar · {} (offline)", t("2026-11-21T18:31:10.000000Z"))), "{s}");
+    // The offline one came first and took the pass over: still both.
+    let c = Conflict { first_offline: true, ..c };
+    let s = screen(&gate_app(true, 1.0, vec![c]));
+    assert_eq!(s.matches("(offline)").count(), 2, "{s}");
 }
 
 #[test]

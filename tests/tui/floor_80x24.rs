@@ -50,6 +50,7 @@ fn conflict() -> Conflict {
         acknowledged: false,
         acknowledged_by: None,
         first_offline: false,
+        held_offline: false,
         reason: None,
     }
 }

@@ -152,6 +152,11 @@ pub struct Conflict<'a> {
     /// displaced. Absent (false) in blocks written before.
     #[serde(default, skip_serializing_if = "super::is_false")]
     pub first_offline: bool,
+    /// The admission the server held was itself an offline upload (two
+    /// gates offline at once): both sides were offline. Absent (false) in
+    /// blocks written before, and when the server's was an online scan.
+    #[serde(default, skip_serializing_if = "super::is_false")]
+    pub held_offline: bool,
     /// Why, in words: for `refused` and `over_capacity`, and for a second
     /// entry under a `daily` or `reentry` rule.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]

@@ -226,7 +226,17 @@ fn conflicts_write_what_json_wrote() {
     for (kind, old_kind) in [(ConflictKind::DoubleAdmission, "double_admission"), (ConflictKind::Voided, "voided")] {
         let (first, second) = (admission(if kind == ConflictKind::Voided { "" } else { "South" }), admission("North"));
         let old = json!({"kind": old_kind, "pass": ID, "persons": 2, "first": first, "second": second, "offline_block": 17});
-        let new = Conflict { kind, pass: ID.into(), persons: 2, first, second, offline_block: 17, first_offline: false, reason: None };
+        let new = Conflict {
+            kind,
+            pass: ID.into(),
+            persons: 2,
+            first,
+            second,
+            offline_block: 17,
+            first_offline: false,
+            held_offline: false,
+            reason: None,
+        };
         same("conflict", old, Event::Conflict(new));
     }
     let ack = Event::ConflictAck(ConflictAck { conflict: 17, pass: ID.into() });

@@ -82,4 +82,10 @@ impl ScanRows for PgDb<'_> {
     fn scan_by_nonce(&self, nonce: &str) -> Result<Option<ScanRow>> {
         self.query_opt(concat!("SELECT ", cols!(), " FROM scans WHERE nonce = $1"), &[&nonce])?.as_ref().map(row_to_scan).transpose()
     }
+
+    fn scan_event_at(&self, subject: &str, at: &str) -> Result<Option<String>> {
+        let sql = "SELECT l.event FROM scans s JOIN ledger l ON l.idx = s.block
+                   WHERE s.at = $1 AND s.subject = $2 ORDER BY s.id LIMIT 1";
+        self.query_opt(sql, &[&at, &subject])?.as_ref().map(|r| get(r, 0)).transpose()
+    }
 }

@@ -57,4 +57,10 @@ impl ScanRows for SqliteDb<'_> {
     fn scan_by_nonce(&self, nonce: &str) -> Result<Option<ScanRow>> {
         Ok(self.conn.prepare_cached(&format!("SELECT {COLS} FROM scans WHERE nonce = ?1"))?.query_row([nonce], row_to_scan).optional()?)
     }
+
+    fn scan_event_at(&self, subject: &str, at: &str) -> Result<Option<String>> {
+        let sql = "SELECT l.event FROM scans s JOIN ledger l ON l.idx = s.block
+                   WHERE s.at = ?1 AND s.subject = ?2 ORDER BY s.id LIMIT 1";
+        Ok(self.conn.prepare_cached(sql)?.query_row([at, subject], |r| r.get(0)).optional()?)
+    }
 }

@@ -92,7 +92,7 @@ impl ConflictList {
             } else if c.kind == "voided" {
                 format!("   voided {} / admitted {}", side(&c.first), side(&c.second))
             } else {
-                let [(a, _), (b, _)] = in_order(c);
+                let [(a, _), (b, _)] = c.in_order();
                 format!("   {} / then {}", side(a), side(b))
             };
             let style = if i == self.selected { theme.selected() } else { Default::default() };
@@ -108,19 +108,6 @@ impl ConflictList {
         };
         Paragraph::new(hint).render(foot, buf);
     }
-}
-
-/// A double admission's two sides by the time they happened, not by which
-/// was uploaded first, each with whether it was the offline one (the one
-/// that conflicted on upload).
-pub fn in_order(c: &crate::domain::offline::Conflict) -> [(&crate::domain::offline::Admission, bool); 2] {
-    if c.first_offline {
-        return [(&c.first, true), (&c.second, false)];
-    }
-    let swapped = crate::domain::clock::parse_stamp(&c.second.at)
-        .zip(crate::domain::clock::parse_stamp(&c.first.at))
-        .is_some_and(|(second, first)| second < first);
-    if swapped { [(&c.second, true), (&c.first, false)] } else { [(&c.first, false), (&c.second, true)] }
 }
 
 /// `Gate A · asha · 18:30:01`; a void made away from any gate has no gate to name.
