@@ -146,6 +146,8 @@ fn a_used_an_expired_or_an_unknown_token_is_refused() {
     assert!(enrol(&dir("c"), &token_c).status.success());
     let o = enrol(&dir("c2"), &token_c);
     assert!(!o.status.success() && out_text(&o).contains("was used already"), "{}", out_text(&o));
+    // When, as a person reads it (with its offset), not the stored UTC stamp.
+    assert!(!out_text(&o).contains("Z)"), "{}", out_text(&o));
     assert!(!tmp.path().join("c2/device.key").exists(), "a refused enrolment leaves no key behind");
     assert!(!tmp.path().join("c2/db.pgpass").exists(), "nor a password");
 
@@ -154,6 +156,7 @@ fn a_used_an_expired_or_an_unknown_token_is_refused() {
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let o = enrol(&dir("d"), &token_d);
     assert!(!o.status.success() && out_text(&o).contains("expired"), "{}", out_text(&o));
+    assert!(!out_text(&o).contains("Z;"), "{}", out_text(&o));
 
     let o = enrol(&dir("e"), "GT-NOTATOKENATALLNOTATOKENATALL23");
     assert!(!o.status.success() && out_text(&o).contains("not known"), "{}", out_text(&o));

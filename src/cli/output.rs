@@ -86,7 +86,7 @@ pub fn set_zone(offset: Option<chrono::FixedOffset>) {
 /// to the second, with its offset (`2026-12-03 21:52:34 +05:30`); as
 /// stored when it does not parse. JSON keeps the stored stamp.
 pub fn when(stamp: &str) -> String {
-    when_as(stamp, "%Y-%m-%d %H:%M:%S %:z")
+    crate::domain::clock::shown_stamp(stamp)
 }
 
 fn when_as(stamp: &str, format: &str) -> String {

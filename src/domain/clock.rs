@@ -76,6 +76,13 @@ pub fn shown(t: DateTime<Utc>, format: &str) -> String {
     in_zone(t, SHOWN_ZONE.get().copied().flatten(), format)
 }
 
+/// A stored stamp as a person reads it, to the second with its offset
+/// (`2026-12-03 21:52:34 +05:30`), in the shown zone; as stored when it
+/// does not parse. Messages and the CLI's text use it; JSON keeps the stamp.
+pub fn shown_stamp(s: &str) -> String {
+    local_text(s, SHOWN_ZONE.get().copied().flatten(), "%Y-%m-%d %H:%M:%S %:z")
+}
+
 /// `text` with each stored stamp in it (a word, maybe followed by `,;)`)
 /// written by `show`: a reason read by a person names local times.
 pub fn map_stamps(text: &str, show: impl Fn(DateTime<Utc>) -> String) -> String {

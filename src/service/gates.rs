@@ -7,7 +7,7 @@ use chrono::Duration;
 use serde::Serialize;
 
 use super::{Gatehouse, append, require_admin};
-use crate::domain::clock::{parse_stamp, stamp};
+use crate::domain::clock::{parse_stamp, shown_stamp, stamp};
 use crate::domain::device::{DeviceKey, DevicePublic, db_credential, new_token, token_hash};
 use crate::domain::events::{Event, GateEnrol, GateRevoke, GateToken};
 use crate::domain::user::Actor;
@@ -89,12 +89,13 @@ fn token_refusal(row: Option<&GateTokenRow>, at: &str) -> Option<String> {
         None => Some("this enrolment token is not known to the event's database (mistyped, or made for another event)".into()),
         Some(t) if t.used_at.is_some() => Some(format!(
             "this enrolment token was used already (at {}); ask an admin for a new one (`gatehouse gate token --gate {:?}`)",
-            t.used_at.as_deref().unwrap_or(""),
+            shown_stamp(t.used_at.as_deref().unwrap_or("")),
             t.gate
         )),
         Some(t) if at > t.expires_at.as_str() => Some(format!(
             "this enrolment token expired at {}; ask an admin for a new one (`gatehouse gate token --gate {:?}`)",
-            t.expires_at, t.gate
+            shown_stamp(&t.expires_at),
+            t.gate
         )),
         Some(_) => None,
     }
