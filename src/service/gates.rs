@@ -144,7 +144,11 @@ impl Gatehouse {
         let (g2, e2) = (gate.clone(), expires_at.clone());
         self.record(&actor.username, |db, at| {
             if let Some(g) = db.gates()?.into_iter().find(|g| g.name == g2 && g.revoked_at.is_none()) {
-                return Err(Error::Conflict(format!("gate {:?} is enrolled already (since {}); revoke it first", g.name, g.enrolled_at)));
+                return Err(Error::Conflict(format!(
+                    "gate {:?} is enrolled already (since {}); revoke it first",
+                    g.name,
+                    shown_stamp(&g.enrolled_at)
+                )));
             }
             let row = GateTokenRow {
                 token_hash: hash.clone(),
@@ -272,7 +276,7 @@ impl Gatehouse {
                 return Err(Error::Conflict(format!(
                     "gate {:?} was revoked already (at {})",
                     g.name,
-                    g.revoked_at.as_deref().unwrap_or("")
+                    shown_stamp(g.revoked_at.as_deref().unwrap_or(""))
                 )));
             }
             if g.key_id.is_none() {
