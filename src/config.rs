@@ -265,31 +265,28 @@ impl Config {
     /// setting kept as written (`init --gate NAME`). The result is checked
     /// as a config file is when loaded.
     pub fn with_gate_name(text: &str, name: &str, path: &Path) -> Result<String> {
-        let new = set_in_section(text, "gate", "name", name);
-        let cfg = Config::parse(&new, path)?;
-        if cfg.gate.name != name {
-            return Err(Error::Config { path: path.to_path_buf(), message: "[gate] name could not be set: edit it by hand".into() });
-        }
-        Ok(new)
+        Self::with_setting(text, ("gate", "name"), name, path, |c| &c.gate.name)
     }
 
     /// `text` with `[storage] database` set to `url` (an enrolled gate's own
     /// role), kept as written otherwise.
     pub fn with_database(text: &str, url: &str, path: &Path) -> Result<String> {
-        let new = set_in_section(text, "storage", "database", url);
-        let cfg = Config::parse(&new, path)?;
-        if cfg.storage.database != url {
-            return Err(Error::Config { path: path.to_path_buf(), message: "[storage] database could not be set: edit it by hand".into() });
-        }
-        Ok(new)
+        Self::with_setting(text, ("storage", "database"), url, path, |c| &c.storage.database)
     }
 
     /// `text` with `[storage] event` set to `id` (`init`), kept as written otherwise.
     pub fn with_event(text: &str, id: &str, path: &Path) -> Result<String> {
-        let new = set_in_section(text, "storage", "event", id);
+        Self::with_setting(text, ("storage", "event"), id, path, |c| &c.storage.event)
+    }
+
+    /// One key of one section set in place, then the whole file checked as
+    /// when loaded, and the key read back through `read`.
+    fn with_setting(text: &str, (section, key): (&str, &str), value: &str, path: &Path, read: fn(&Config) -> &String) -> Result<String> {
+        let new = set_in_section(text, section, key, value);
         let cfg = Config::parse(&new, path)?;
-        if cfg.storage.event != id {
-            return Err(Error::Config { path: path.to_path_buf(), message: "[storage] event could not be set: edit it by hand".into() });
+        if read(&cfg) != value {
+            let message = format!("[{section}] {key} could not be set: edit it by hand");
+            return Err(Error::Config { path: path.to_path_buf(), message });
         }
         Ok(new)
     }
